@@ -1,0 +1,51 @@
+//! The config format (`docs/spec/config-v1.md`): wire types that mirror the JSON, parsed one
+//! object at a time, then compiled into validated types the engine runs.
+//!
+//! Two ways to read a document:
+//! - **lenient** (SDK snapshots, [`crate::Engine::from_json`]): unknown fields are ignored for
+//!   forward compatibility, and an experiment that fails validation is set aside with its error
+//!   while the others run;
+//! - **strict** (admin input, [`crate::Engine::from_json_strict`], [`validate_strict`]): unknown
+//!   fields and every problem are errors.
+
+pub(crate) mod compile;
+pub mod limits;
+pub(crate) mod parse;
+#[cfg(feature = "schema")]
+pub mod schema;
+#[cfg(not(feature = "schema"))]
+pub(crate) mod schema {}
+pub mod wire;
+
+pub use parse::SCHEMA_VERSION;
+
+use crate::error::Error;
+
+/// Validates admin input strictly: the document must be valid as a whole, with no unknown
+/// field. Returns the wire form (defaults filled in), ready to store.
+pub fn validate_strict(text: &str) -> Result<wire::WireConfig, Error> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
+        path: crate::error::FieldPath::root(),
+        message: e.to_string(),
+    })?;
+    let compiled = compile::compile(parse::parse_value(value.clone())?);
+    strict_result(&compiled)?;
+    serde_json::from_value(value).map_err(|e| Error::InvalidJson {
+        path: crate::error::FieldPath::root(),
+        message: e.to_string(),
+    })
+}
+
+/// Every problem of a compiled document, unknown fields first, as one error.
+pub(crate) fn strict_result(compiled: &compile::Compiled) -> Result<(), Error> {
+    let mut errors: Vec<Error> = compiled
+        .unknown
+        .iter()
+        .map(|path| Error::UnknownField { path: path.clone() })
+        .collect();
+    errors.extend(compiled.problems.iter().cloned());
+    match Error::from_list(errors) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

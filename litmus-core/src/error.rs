@@ -1,0 +1,259 @@
+//! The one error type of `litmus-core`.
+//!
+//! Every variant has a stable snake_case [`Error::code`] that bindings and the server pass on
+//! unchanged (documented in `docs/errors.md`). Normal outcomes such as "not in the experiment"
+//! are not errors: they are [`crate::Reason`]s of an [`crate::Assignment`].
+
+use std::fmt;
+
+/// A config path such as `experiments[checkout-button].variants[1].weight`.
+///
+/// Paths name objects by their key where they have one, so a message points at the experiment
+/// and the field a person has to fix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldPath(String);
+
+impl FieldPath {
+    /// The path of the document root.
+    pub fn root() -> Self {
+        FieldPath(String::new())
+    }
+
+    /// This path extended by a field name.
+    pub fn field(&self, name: &str) -> Self {
+        if self.0.is_empty() {
+            FieldPath(name.to_owned())
+        } else {
+            FieldPath(format!("{}.{name}", self.0))
+        }
+    }
+
+    /// This path extended by an index or key in brackets: `variants[1]`, `experiments[checkout]`.
+    pub fn item(&self, index: impl fmt::Display) -> Self {
+        FieldPath(format!("{}[{index}]", self.0))
+    }
+
+    /// The path as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("(root)")
+        } else {
+            f.write_str(&self.0)
+        }
+    }
+}
+
+/// Everything that can go wrong in `litmus-core`.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The document is not JSON, or a value has the wrong JSON type.
+    #[error("invalid JSON at {path}: {message}")]
+    InvalidJson {
+        /// Where the problem is (the root when the text itself is not JSON).
+        path: FieldPath,
+        /// The parser's description, with line and column where known.
+        message: String,
+    },
+    /// The document's `schema_version` is not one this library reads.
+    #[error("unsupported schema_version {found}: this library reads version {supported}")]
+    UnsupportedSchemaVersion {
+        /// The version found in the document.
+        found: u64,
+        /// The version this library reads.
+        supported: u64,
+    },
+    /// An experiment asks for a bucketing algorithm this library does not implement.
+    #[error("{path}: unsupported hash_version {found}: this library implements version 1")]
+    UnsupportedHashVersion {
+        /// The field.
+        path: FieldPath,
+        /// The version asked for.
+        found: u64,
+    },
+    /// A required field is absent.
+    #[error("{path}: missing required field")]
+    MissingField {
+        /// The missing field.
+        path: FieldPath,
+    },
+    /// A field that this schema does not define (admin input is strict; SDK snapshots are not).
+    #[error("{path}: unknown field")]
+    UnknownField {
+        /// The unknown field.
+        path: FieldPath,
+    },
+    /// A field holds a value outside its allowed range or form.
+    #[error("{path}: {message}")]
+    InvalidValue {
+        /// The field.
+        path: FieldPath,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// Two objects of one kind share a key.
+    #[error("{path}: duplicate key {key:?}")]
+    DuplicateKey {
+        /// The second object with the key.
+        path: FieldPath,
+        /// The key.
+        key: String,
+    },
+    /// A reference to an experiment, variant or layer that does not exist.
+    #[error("{path}: unknown reference {key:?}")]
+    UnknownReference {
+        /// The referring field.
+        path: FieldPath,
+        /// The key that names nothing.
+        key: String,
+    },
+    /// A targeting regular expression that does not compile.
+    #[error("{path}: invalid regular expression: {message}")]
+    InvalidRegex {
+        /// The field.
+        path: FieldPath,
+        /// The regex engine's message.
+        message: String,
+    },
+    /// Two experiments of one layer claim overlapping bucket ranges.
+    #[error("{path}: range overlaps the range of experiment {other:?}")]
+    OverlappingRanges {
+        /// The range that overlaps an earlier one.
+        path: FieldPath,
+        /// The experiment owning the earlier range.
+        other: String,
+    },
+    /// A config exceeds a size limit (experiments, variants, condition depth, ...).
+    #[error("{path}: too large: {message}")]
+    LimitExceeded {
+        /// The field.
+        path: FieldPath,
+        /// Which limit and its value.
+        message: String,
+    },
+    /// Several problems at once (strict validation reports all it finds).
+    #[error("{} problems in config; first: {}", errors.len(), errors.first().map(ToString::to_string).unwrap_or_default())]
+    Multiple {
+        /// Each problem, in document order.
+        errors: Vec<Error>,
+    },
+}
+
+impl Error {
+    /// The stable snake_case code of this error, the same in every language binding and in the
+    /// server's responses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::UnsupportedSchemaVersion { .. } => "unsupported_schema_version",
+            Error::UnsupportedHashVersion { .. } => "unsupported_hash_version",
+            Error::MissingField { .. } => "missing_field",
+            Error::UnknownField { .. } => "unknown_field",
+            Error::InvalidValue { .. } => "invalid_value",
+            Error::DuplicateKey { .. } => "duplicate_key",
+            Error::UnknownReference { .. } => "unknown_reference",
+            Error::InvalidRegex { .. } => "invalid_regex",
+            Error::OverlappingRanges { .. } => "overlapping_ranges",
+            Error::LimitExceeded { .. } => "limit_exceeded",
+            Error::Multiple { .. } => "multiple",
+        }
+    }
+
+    /// The config path the error points at, when it has one.
+    pub fn path(&self) -> Option<&FieldPath> {
+        match self {
+            Error::InvalidJson { path, .. }
+            | Error::UnsupportedHashVersion { path, .. }
+            | Error::MissingField { path }
+            | Error::UnknownField { path }
+            | Error::InvalidValue { path, .. }
+            | Error::DuplicateKey { path, .. }
+            | Error::UnknownReference { path, .. }
+            | Error::InvalidRegex { path, .. }
+            | Error::OverlappingRanges { path, .. }
+            | Error::LimitExceeded { path, .. } => Some(path),
+            Error::UnsupportedSchemaVersion { .. } | Error::Multiple { .. } => None,
+        }
+    }
+
+    /// Every code this crate can return, for documentation and binding tests.
+    pub const CODES: &'static [&'static str] = &[
+        "invalid_json",
+        "unsupported_schema_version",
+        "unsupported_hash_version",
+        "missing_field",
+        "unknown_field",
+        "invalid_value",
+        "duplicate_key",
+        "unknown_reference",
+        "invalid_regex",
+        "overlapping_ranges",
+        "limit_exceeded",
+        "multiple",
+    ];
+
+    pub(crate) fn invalid(path: FieldPath, message: impl Into<String>) -> Self {
+        Error::InvalidValue {
+            path,
+            message: message.into(),
+        }
+    }
+
+    /// Folds a list of problems into one error: the error itself when there is one.
+    pub(crate) fn from_list(mut errors: Vec<Error>) -> Option<Self> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::Multiple { errors }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_objects_and_fields() {
+        let p = FieldPath::root()
+            .field("experiments")
+            .item("checkout")
+            .field("variants")
+            .item(1)
+            .field("weight");
+        assert_eq!(p.as_str(), "experiments[checkout].variants[1].weight");
+        assert_eq!(FieldPath::root().to_string(), "(root)");
+    }
+
+    #[test]
+    fn codes_are_unique_and_listed() {
+        let mut codes = Error::CODES.to_vec();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Error::CODES.len());
+        let e = Error::invalid(FieldPath::root().field("traffic"), "must be in [0, 1]");
+        assert!(Error::CODES.contains(&e.code()));
+        assert_eq!(e.to_string(), "traffic: must be in [0, 1]");
+    }
+
+    #[test]
+    fn multiple_reports_count_and_first() {
+        let e = Error::from_list(vec![
+            Error::MissingField {
+                path: FieldPath::root().field("a"),
+            },
+            Error::MissingField {
+                path: FieldPath::root().field("b"),
+            },
+        ]);
+        let e = e.unwrap_or_else(|| Error::invalid(FieldPath::root(), "none"));
+        assert_eq!(e.code(), "multiple");
+        assert_eq!(e.to_string(), "2 problems in config; first: a: missing required field");
+    }
+}
