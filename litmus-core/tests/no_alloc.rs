@@ -1,0 +1,68 @@
+//! `assign` allocates nothing: a counting global allocator proves it for a plain experiment,
+//! a targeted one, a multivariate one, a layered one with a holdout, and `assign_all`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use litmus_core::{Attributes, Engine, NoAttributes};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY-free wrapper: delegates to the system allocator and counts calls.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const CONFIG: &str = r#"{"schema_version": 1,
+  "layers": [{"key": "l"}],
+  "holdouts": [{"key": "h", "share": 0.05, "experiments": ["layered"]}],
+  "experiments": [
+    {"key": "plain", "status": "running", "variants": [{"key": "control"}, {"key": "treatment"}]},
+    {"key": "targeted", "status": "running", "variants": [{"key": "control"}, {"key": "treatment"}],
+     "targeting": {"all": [{"attribute": "country", "op": "in", "value": ["US", "CA"]},
+                           {"attribute": "app", "op": "version_gte", "value": "2.1.0"}]}},
+    {"key": "mv", "kind": "multivariate", "status": "running", "traffic": 0.5,
+     "factors": [{"key": "color", "levels": [{"key": "red"}, {"key": "blue"}]},
+                 {"key": "size", "levels": [{"key": "s"}, {"key": "m"}, {"key": "l"}]}]},
+    {"key": "layered", "status": "running", "layer": {"key": "l", "range": [0, 0.5]},
+     "overrides": {"qa-1": "b"}, "variants": [{"key": "a"}, {"key": "b"}]}
+  ]}"#;
+
+#[test]
+fn assign_allocates_nothing() {
+    let engine = Engine::from_json(CONFIG).expect("config");
+    assert!(engine.problems().is_empty(), "{:?}", engine.problems());
+    let attrs = Attributes::new().with("country", "US").with("app", "2.3.1");
+    let units: Vec<String> = (0..10_000).map(|i| format!("user-{i}")).collect();
+    let mut assigned = 0usize;
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for unit in &units {
+        for key in ["plain", "targeted", "mv", "layered", "missing"] {
+            assigned += usize::from(engine.assign(key, unit, &attrs).in_experiment());
+        }
+        assigned += engine.assign("plain", unit, &NoAttributes).variant_key().map_or(0, str::len);
+        assigned += engine.assign_all(unit, &attrs).filter(|a| a.in_experiment()).count();
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert!(assigned > 0);
+    assert_eq!(after - before, 0, "assign allocated {} times", after - before);
+}
