@@ -109,6 +109,7 @@ impl Engine {
 
     /// Assigns `unit` to the experiment `experiment` at the instant `now` (`None`: no time
     /// known, so experiments with a time window assign nobody).
+    #[inline]
     pub fn assign_at<A: AttributeSource + ?Sized>(
         &self,
         experiment: &str,

@@ -112,6 +112,13 @@ impl VersionValue {
     }
 }
 
+/// Every operator of a leaf condition, as spelled in the config.
+pub const OPERATORS: [&str; 19] = [
+    "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "starts_with", "ends_with",
+    "regex", "exists", "version_eq", "version_ne", "version_gt", "version_gte", "version_lt",
+    "version_lte",
+];
+
 type Outcome = Result<(), MissKind>;
 
 impl Condition {

@@ -186,3 +186,15 @@ fn limits_are_enforced() {
     let big: Vec<_> = (0..=MAX_LIST).collect();
     assert_eq!(err(json!({"attribute": "a", "op": "in", "value": big})).code(), "limit_exceeded");
 }
+
+#[test]
+fn every_listed_operator_compiles() {
+    for op in OPERATORS {
+        let value = match op {
+            "in" | "not_in" => json!(["1.0.0"]),
+            "exists" => json!(true),
+            _ => json!("1.0.0"),
+        };
+        cond(json!({"attribute": "a", "op": op, "value": value}));
+    }
+}
