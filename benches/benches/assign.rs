@@ -2,7 +2,13 @@
 //!
 //! `cargo bench -p litmus-benches --bench assign` runs the criterion groups, then prints each
 //! benchmark's time as a ratio to the floor (from criterion's own estimates).
-#![allow(missing_docs, clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -31,25 +37,40 @@ fn benches(c: &mut Criterion) {
     g.bench_function("assign_plain", |b| {
         b.iter(|| {
             i = (i + 1) & (N_USERS - 1);
-            black_box(engine20.assign(black_box("exp-plain"), black_box(&ids[i]), &NoAttributes).variant_key())
+            black_box(
+                engine20
+                    .assign(black_box("exp-plain"), black_box(&ids[i]), &NoAttributes)
+                    .variant_key(),
+            )
         })
     });
     g.bench_function("assign_targeted", |b| {
         b.iter(|| {
             i = (i + 1) & (N_USERS - 1);
-            black_box(engine20.assign(black_box("exp-targeted"), black_box(&ids[i]), &us).variant_key())
+            black_box(
+                engine20
+                    .assign(black_box("exp-targeted"), black_box(&ids[i]), &us)
+                    .variant_key(),
+            )
         })
     });
     g.bench_function("assign_all_20", |b| {
         b.iter(|| {
             i = (i + 1) & (N_USERS - 1);
-            engine20.assign_all(black_box(&ids[i]), &us).filter(|a| a.in_experiment()).count()
+            engine20
+                .assign_all(black_box(&ids[i]), &us)
+                .filter(|a| a.in_experiment())
+                .count()
         })
     });
     g.bench_function("assign_unknown_experiment", |b| {
         b.iter(|| {
             i = (i + 1) & (N_USERS - 1);
-            black_box(engine20.assign(black_box("exp-none"), black_box(&ids[i]), &NoAttributes).reason())
+            black_box(
+                engine20
+                    .assign(black_box("exp-none"), black_box(&ids[i]), &NoAttributes)
+                    .reason(),
+            )
         })
     });
     g.finish();
@@ -59,10 +80,14 @@ criterion_group!(group, benches);
 
 /// Criterion's point estimate of a benchmark's mean, in nanoseconds.
 fn mean_ns(name: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target")
-    });
-    let path = target.join("criterion").join(GROUP).join(name).join("new/estimates.json");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target
+        .join("criterion")
+        .join(GROUP)
+        .join(name)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()
@@ -71,9 +96,16 @@ fn mean_ns(name: &str) -> Option<f64> {
 fn main() {
     group();
     Criterion::default().configure_from_args().final_summary();
-    let Some(floor) = mean_ns("xxh3_bucket_floor") else { return };
+    let Some(floor) = mean_ns("xxh3_bucket_floor") else {
+        return;
+    };
     println!("\nratios to the xxh3 bucket floor ({floor:.2} ns):");
-    for name in ["assign_plain", "assign_targeted", "assign_all_20", "assign_unknown_experiment"] {
+    for name in [
+        "assign_plain",
+        "assign_targeted",
+        "assign_all_20",
+        "assign_unknown_experiment",
+    ] {
         if let Some(ns) = mean_ns(name) {
             println!("  {name:<28} {ns:>8.2} ns  {:>6.2}x floor", ns / floor);
         }

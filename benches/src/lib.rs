@@ -20,16 +20,22 @@ pub fn user_ids() -> Vec<String> {
 pub fn config(extra: usize) -> String {
     let variants = r#"[{"key":"control","weight":1},{"key":"treatment","weight":1}]"#;
     let mut experiments = vec![
-        format!(r#"{{"key":"exp-plain","salt":"{SALT}","status":"running","variants":{variants}}}"#),
+        format!(
+            r#"{{"key":"exp-plain","salt":"{SALT}","status":"running","variants":{variants}}}"#
+        ),
         format!(
             r#"{{"key":"exp-targeted","salt":"{SALT}","status":"running","variants":{variants},
                 "targeting":{{"attribute":"country","op":"eq","value":"US"}}}}"#
         ),
     ];
     experiments.extend(
-        (0..extra).map(|i| format!(r#"{{"key":"exp-{i}","status":"running","variants":{variants}}}"#)),
+        (0..extra)
+            .map(|i| format!(r#"{{"key":"exp-{i}","status":"running","variants":{variants}}}"#)),
     );
-    format!(r#"{{"schema_version":1,"experiments":[{}]}}"#, experiments.join(","))
+    format!(
+        r#"{{"schema_version":1,"experiments":[{}]}}"#,
+        experiments.join(",")
+    )
 }
 
 /// An engine over [`config`].

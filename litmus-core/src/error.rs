@@ -254,6 +254,9 @@ mod tests {
         ]);
         let e = e.unwrap_or_else(|| Error::invalid(FieldPath::root(), "none"));
         assert_eq!(e.code(), "multiple");
-        assert_eq!(e.to_string(), "2 problems in config; first: a: missing required field");
+        assert_eq!(
+            e.to_string(),
+            "2 problems in config; first: a: missing required field"
+        );
     }
 }

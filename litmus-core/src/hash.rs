@@ -155,10 +155,7 @@ mod tests {
 
     #[test]
     fn cumulative_bounds_split_by_weight() {
-        assert_eq!(
-            cumulative_bounds(&[1.0, 1.0]),
-            Some(vec![SCALE / 2, SCALE])
-        );
+        assert_eq!(cumulative_bounds(&[1.0, 1.0]), Some(vec![SCALE / 2, SCALE]));
         assert_eq!(cumulative_bounds(&[]), None);
         assert_eq!(cumulative_bounds(&[0.0, 0.0]), None);
         assert_eq!(cumulative_bounds(&[1.0, f64::NAN]), None);

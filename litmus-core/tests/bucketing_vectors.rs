@@ -4,6 +4,12 @@
 //! hashing that moves any unit fails this test. `LITMUS_BLESS=1 cargo test` rewrites the file
 //! (only ever for a new file: spec v1 never changes). `scripts/spec/test_bucketing_v1.py`
 //! recomputes every vector with the PyPI `xxhash` package, independently of this crate.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -72,7 +78,9 @@ fn json_string(s: &str) -> String {
 }
 
 fn generate() -> String {
-    let mut out = String::from("{\n  \"spec\": \"bucketing-v1\",\n  \"hash_version\": 1,\n  \"vectors\": [\n");
+    let mut out = String::from(
+        "{\n  \"spec\": \"bucketing-v1\",\n  \"hash_version\": 1,\n  \"vectors\": [\n",
+    );
     let mut n = 0usize;
     let mut lines = Vec::new();
     for salt in SALTS {
@@ -120,8 +128,12 @@ fn golden_vectors_match_the_committed_file() {
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("mkdir");
         std::fs::write(&path, &generated).expect("write fixture");
     }
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with LITMUS_BLESS=1 to create it)", path.display()));
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with LITMUS_BLESS=1 to create it)",
+            path.display()
+        )
+    });
     assert!(
         committed == generated,
         "bucketing vectors differ from {}: the hashing changed, which spec v1 forbids",
@@ -135,9 +147,15 @@ fn golden_vectors_match_the_committed_file() {
 fn known_values_pin_the_algorithm() {
     // Pinned independently of the fixture: XXH3-64 of the length-prefixed salt and purpose.
     let seed = Seed::new("", Purpose::Traffic);
-    assert_eq!(seed.value(), xxhash_rust::xxh3::xxh3_64(b"\0\0\0\0\0\0\0\0traffic"));
+    assert_eq!(
+        seed.value(),
+        xxhash_rust::xxh3::xxh3_64(b"\0\0\0\0\0\0\0\0traffic")
+    );
     let seed = Seed::new("s", Purpose::Factor("f"));
-    assert_eq!(seed.value(), xxhash_rust::xxh3::xxh3_64(b"\x01\0\0\0\0\0\0\0sfactor:f"));
+    assert_eq!(
+        seed.value(),
+        xxhash_rust::xxh3::xxh3_64(b"\x01\0\0\0\0\0\0\0sfactor:f")
+    );
     assert_eq!(
         seed.hash("user-1"),
         xxhash_rust::xxh3::xxh3_64_with_seed(b"user-1", seed.value())

@@ -1,6 +1,12 @@
 //! Runs the shared conformance suite `fixtures/conformance/*.json` (the same files the Python
 //! and JavaScript packages run). The expected values are generated independently of this
 //! crate by `scripts/spec/gen_conformance.py` from the Python reference of the bucketing spec.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 
@@ -23,7 +29,11 @@ fn load_files() -> Vec<(String, Value)> {
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("readable fixture");
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             (name, value)
         })
@@ -40,14 +50,24 @@ fn run_file(name: &str, file: &Value) -> (Vec<String>, usize) {
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|p| (p["code"].as_str().unwrap_or("").to_owned(), p["path"].as_str().unwrap_or("").to_owned()))
+                .map(|p| {
+                    (
+                        p["code"].as_str().unwrap_or("").to_owned(),
+                        p["path"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     let actual_problems: Vec<(String, String)> = engine
         .problems()
         .iter()
-        .map(|e| (e.code().to_owned(), e.path().map(|p| p.as_str().to_owned()).unwrap_or_default()))
+        .map(|e| {
+            (
+                e.code().to_owned(),
+                e.path().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            )
+        })
         .collect();
     if expected_problems != actual_problems {
         failures.push(format!(
@@ -61,9 +81,9 @@ fn run_file(name: &str, file: &Value) -> (Vec<String>, usize) {
         let experiment = case["experiment"].as_str().unwrap_or_default();
         let unit = case["unit"].as_str().unwrap_or_default();
         let attributes = case.get("attributes").cloned().unwrap_or(Value::Null);
-        let now = case["now"]
-            .as_str()
-            .map(|t| Timestamp::parse_rfc3339(t).unwrap_or_else(|| panic!("{name}/{case_name}: bad now {t}")));
+        let now = case["now"].as_str().map(|t| {
+            Timestamp::parse_rfc3339(t).unwrap_or_else(|| panic!("{name}/{case_name}: bad now {t}"))
+        });
         let a = engine.assign_at(experiment, unit, &attributes, now);
         let expected = &case["expected"];
         let actual = serde_json::json!({

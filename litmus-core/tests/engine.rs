@@ -1,4 +1,10 @@
 //! Engine behaviour through the public API: loading, reasons, uniformity, independence.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use litmus_core::{Attributes, Engine, Error, Kind, NoAttributes, Reason, Status, Timestamp};
 use serde_json::json;
@@ -36,7 +42,9 @@ fn minimal_document_parses_and_runs() {
         seen[v.index()] += 1;
         // Deterministic: the same answer every time.
         assert_eq!(
-            engine.assign("checkout-button", &unit, &NoAttributes).variant_key(),
+            engine
+                .assign("checkout-button", &unit, &NoAttributes)
+                .variant_key(),
             a.variant_key()
         );
     }
@@ -51,17 +59,26 @@ fn unknown_and_invalid_experiments_are_values() {
         running("good", &[1.0, 1.0]),
         {"key": "bad", "status": "running", "traffic": 2, "variants": [{"key": "a"}]}
     ]}));
-    assert_eq!(engine.assign("nope", "u", &NoAttributes).reason(), Reason::UnknownExperiment);
+    assert_eq!(
+        engine.assign("nope", "u", &NoAttributes).reason(),
+        Reason::UnknownExperiment
+    );
     let bad = engine.assign("bad", "u", &NoAttributes);
     assert_eq!(bad.reason(), Reason::InvalidConfig);
     assert_eq!(bad.variant(), None);
     assert!(!bad.in_experiment());
-    assert_eq!(engine.assign("good", "u", &NoAttributes).reason(), Reason::Assigned);
+    assert_eq!(
+        engine.assign("good", "u", &NoAttributes).reason(),
+        Reason::Assigned
+    );
     let [problem] = engine.problems() else {
         panic!("one problem expected: {:?}", engine.problems())
     };
     assert_eq!(problem.code(), "invalid_value");
-    assert_eq!(problem.path().map(|p| p.as_str()), Some("experiments[bad].traffic"));
+    assert_eq!(
+        problem.path().map(|p| p.as_str()),
+        Some("experiments[bad].traffic")
+    );
     let listed: Vec<_> = engine.experiments().map(|(k, r)| (k, r.is_ok())).collect();
     assert_eq!(listed, vec![("good", true), ("bad", false)]);
 }
@@ -76,13 +93,21 @@ fn strict_rejects_unknown_fields_everywhere_lenient_ignores_them() {
     let text = doc.to_string();
     let lenient = Engine::from_json(&text).expect("lenient");
     assert!(lenient.problems().is_empty());
-    assert_eq!(lenient.assign("e", "u", &NoAttributes).reason(), Reason::Assigned);
+    assert_eq!(
+        lenient.assign("e", "u", &NoAttributes).reason(),
+        Reason::Assigned
+    );
     let Err(Error::Multiple { errors }) = Engine::from_json_strict(&text) else {
         panic!("strict must fail with every unknown field")
     };
     let mut paths: Vec<_> = errors
         .iter()
-        .map(|e| (e.code(), e.path().map(|p| p.as_str().to_owned()).unwrap_or_default()))
+        .map(|e| {
+            (
+                e.code(),
+                e.path().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            )
+        })
         .collect();
     paths.sort();
     assert_eq!(
@@ -90,7 +115,10 @@ fn strict_rejects_unknown_fields_everywhere_lenient_ignores_them() {
         vec![
             ("unknown_field", "experiments[e].colour".to_owned()),
             ("unknown_field", "experiments[e].layer.x".to_owned()),
-            ("unknown_field", "experiments[e].variants[0].extra".to_owned()),
+            (
+                "unknown_field",
+                "experiments[e].variants[0].extra".to_owned()
+            ),
             ("unknown_field", "future".to_owned()),
             ("unknown_field", "layers[l].y".to_owned()),
         ]
@@ -98,7 +126,10 @@ fn strict_rejects_unknown_fields_everywhere_lenient_ignores_them() {
     let single = json!({"schema_version": 1, "experiments": [{"key": "e", "variants": [{"key": "a", "weight": -1}]}]});
     let err = litmus_core::config::validate_strict(&single.to_string()).expect_err("invalid");
     assert_eq!(err.code(), "invalid_value");
-    assert_eq!(err.path().map(|p| p.as_str()), Some("experiments[e].variants[0].weight"));
+    assert_eq!(
+        err.path().map(|p| p.as_str()),
+        Some("experiments[e].variants[0].weight")
+    );
 }
 
 #[test]
@@ -108,7 +139,10 @@ fn validate_strict_fills_defaults() {
     )
     .expect("valid");
     let exp = &wire.experiments[0];
-    assert_eq!((exp.traffic, exp.hash_version, exp.status), (1.0, 1, Status::Draft));
+    assert_eq!(
+        (exp.traffic, exp.hash_version, exp.status),
+        (1.0, 1, Status::Draft)
+    );
     assert_eq!(exp.variants[0].weight, 1.0);
 }
 
@@ -119,15 +153,32 @@ fn time_windows_need_a_time() {
         "start_time": "2026-06-01T00:00:00Z", "end_time": "2026-07-01T00:00:00Z"
     }]}));
     let at = |t: &str| Timestamp::parse_rfc3339(t);
-    assert_eq!(engine.assign("w", "u", &NoAttributes).reason(), Reason::NotRunning);
-    assert_eq!(engine.assign_at("w", "u", &NoAttributes, at("2026-06-15T00:00:00Z")).reason(), Reason::Assigned);
+    assert_eq!(
+        engine.assign("w", "u", &NoAttributes).reason(),
+        Reason::NotRunning
+    );
+    assert_eq!(
+        engine
+            .assign_at("w", "u", &NoAttributes, at("2026-06-15T00:00:00Z"))
+            .reason(),
+        Reason::Assigned
+    );
     engine.set_now(at("2026-05-31T23:59:59.999Z").expect("time"));
-    assert_eq!(engine.assign("w", "u", &NoAttributes).reason(), Reason::NotRunning);
+    assert_eq!(
+        engine.assign("w", "u", &NoAttributes).reason(),
+        Reason::NotRunning
+    );
     engine.set_now(at("2026-06-01T00:00:00Z").expect("time"));
-    assert_eq!(engine.assign("w", "u", &NoAttributes).reason(), Reason::Assigned);
+    assert_eq!(
+        engine.assign("w", "u", &NoAttributes).reason(),
+        Reason::Assigned
+    );
     assert_eq!(engine.now(), at("2026-06-01T00:00:00Z"));
     engine.set_now(at("2026-07-01T00:00:00Z").expect("time"));
-    assert_eq!(engine.assign("w", "u", &NoAttributes).reason(), Reason::NotRunning);
+    assert_eq!(
+        engine.assign("w", "u", &NoAttributes).reason(),
+        Reason::NotRunning
+    );
 }
 
 #[test]
@@ -167,13 +218,21 @@ fn multivariate_cells_carry_levels_and_payloads() {
     let keys: Vec<_> = exp.variants().iter().map(|v| v.key()).collect();
     assert_eq!(
         keys,
-        vec!["color=red,headline=short", "color=red,headline=long", "color=green,headline=short", "color=green,headline=long"]
+        vec![
+            "color=red,headline=short",
+            "color=red,headline=long",
+            "color=green,headline=short",
+            "color=green,headline=long"
+        ]
     );
     assert_eq!(exp.expected_shares(), vec![0.125, 0.125, 0.375, 0.375]);
     let red = exp.variant("color=red,headline=long").expect("cell");
     assert_eq!(red.payload(), Some(&json!({"color": "#f00"})));
     assert_eq!(red.level("headline"), Some("long"));
-    assert_eq!(red.factors().collect::<Vec<_>>(), vec![("color", "red"), ("headline", "long")]);
+    assert_eq!(
+        red.factors().collect::<Vec<_>>(),
+        vec![("color", "red"), ("headline", "long")]
+    );
     let mut counts = [0usize; 4];
     for i in 0..40_000 {
         let a = engine.assign("mv", &format!("u{i}"), &NoAttributes);
@@ -181,7 +240,10 @@ fn multivariate_cells_carry_levels_and_payloads() {
     }
     for (count, share) in counts.iter().zip(exp.expected_shares()) {
         let expected = 40_000.0 * share;
-        assert!((*count as f64 - expected).abs() < 5.0 * expected.sqrt(), "{counts:?}");
+        assert!(
+            (*count as f64 - expected).abs() < 5.0 * expected.sqrt(),
+            "{counts:?}"
+        );
     }
 }
 
@@ -235,7 +297,11 @@ fn critical_0_001(df: usize) -> f64 {
 
 #[test]
 fn uniform_over_a_million_ids_for_uneven_weights() {
-    for weights in [&[1.0, 3.0][..], &[0.2, 0.3, 0.5], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]] {
+    for weights in [
+        &[1.0, 3.0][..],
+        &[0.2, 0.3, 0.5],
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+    ] {
         let engine = engine(json!({"schema_version": 1, "experiments": [running("u", weights)]}));
         let shares = engine.experiment("u").expect("compiled").expected_shares();
         let mut counts = vec![0u64; weights.len()];
@@ -244,7 +310,10 @@ fn uniform_over_a_million_ids_for_uneven_weights() {
             unit.clear();
             use std::fmt::Write;
             let _ = write!(unit, "user-{i}");
-            let v = engine.assign("u", &unit, &NoAttributes).variant().expect("assigned");
+            let v = engine
+                .assign("u", &unit, &NoAttributes)
+                .variant()
+                .expect("assigned");
             counts[v.index()] += 1;
         }
         let stat = chi_squared(&counts, &shares);
@@ -263,8 +332,16 @@ fn experiments_with_different_salts_are_independent() {
     let mut table = [[0u64; 2]; 2];
     for i in 0..1_000_000u32 {
         let unit = format!("{i:08x}");
-        let a = engine.assign("first", &unit, &NoAttributes).variant().expect("a").index();
-        let b = engine.assign("second", &unit, &NoAttributes).variant().expect("b").index();
+        let a = engine
+            .assign("first", &unit, &NoAttributes)
+            .variant()
+            .expect("a")
+            .index();
+        let b = engine
+            .assign("second", &unit, &NoAttributes)
+            .variant()
+            .expect("b")
+            .index();
         table[a][b] += 1;
     }
     // Chi-squared test of independence on the 2x2 table.
@@ -284,17 +361,20 @@ fn experiments_with_different_salts_are_independent() {
 #[test]
 fn layers_are_mutually_exclusive_and_holdouts_consistent() {
     let engine = engine(json!({"schema_version": 1,
-        "layers": [{"key": "checkout"}],
-        "holdouts": [{"key": "global", "share": 0.1, "all": true}],
-        "experiments": [
-            {"key": "x", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "checkout", "range": [0, 0.5]}},
-            {"key": "y", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "checkout", "range": [0.5, 1]}},
-            running("z", &[1.0])
-        ]}));
+    "layers": [{"key": "checkout"}],
+    "holdouts": [{"key": "global", "share": 0.1, "all": true}],
+    "experiments": [
+        {"key": "x", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "checkout", "range": [0, 0.5]}},
+        {"key": "y", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "checkout", "range": [0.5, 1]}},
+        running("z", &[1.0])
+    ]}));
     let (mut held, mut n) = (0, 0);
     for i in 0..20_000 {
         let unit = format!("user-{i}");
-        let r: Vec<_> = ["x", "y", "z"].iter().map(|e| engine.assign(e, &unit, &NoAttributes).reason()).collect();
+        let r: Vec<_> = ["x", "y", "z"]
+            .iter()
+            .map(|e| engine.assign(e, &unit, &NoAttributes).reason())
+            .collect();
         if r[2] == Reason::Holdout {
             held += 1;
             assert!(r.iter().all(|&x| x == Reason::Holdout), "{unit}: {r:?}");
@@ -305,19 +385,28 @@ fn layers_are_mutually_exclusive_and_holdouts_consistent() {
         assert_eq!(inside, 1, "{unit}: exactly one layer member, got {r:?}");
         assert!(r[..2].contains(&Reason::OtherLayerMember));
     }
-    assert!((1_700..2_300).contains(&held), "held out {held} of {}", held + n);
+    assert!(
+        (1_700..2_300).contains(&held),
+        "held out {held} of {}",
+        held + n
+    );
 }
 
 #[test]
 fn overlapping_layer_ranges_reject_the_later_experiment() {
-    let engine = engine(json!({"schema_version": 1, "layers": [{"key": "l"}], "experiments": [
-        {"key": "x", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "l", "range": [0, 0.6]}},
-        {"key": "y", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "l", "range": [0.5, 1]}}
-    ]}));
+    let engine = engine(
+        json!({"schema_version": 1, "layers": [{"key": "l"}], "experiments": [
+            {"key": "x", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "l", "range": [0, 0.6]}},
+            {"key": "y", "status": "running", "variants": [{"key": "a"}], "layer": {"key": "l", "range": [0.5, 1]}}
+        ]}),
+    );
     assert!(engine.experiment("x").is_some());
     assert!(engine.experiment("y").is_none());
     assert_eq!(engine.problems()[0].code(), "overlapping_ranges");
-    assert_eq!(engine.problems()[0].path().map(|p| p.as_str()), Some("experiments[y].layer.range"));
+    assert_eq!(
+        engine.problems()[0].path().map(|p| p.as_str()),
+        Some("experiments[y].layer.range")
+    );
 }
 
 #[test]
@@ -325,9 +414,18 @@ fn a_broken_holdout_rejects_the_experiments_it_guards() {
     let engine = engine(json!({"schema_version": 1,
         "holdouts": [{"key": "h", "share": 7, "experiments": ["guarded"]}],
         "experiments": [running("guarded", &[1.0]), running("free", &[1.0])]}));
-    assert_eq!(engine.assign("guarded", "u", &NoAttributes).reason(), Reason::InvalidConfig);
-    assert_eq!(engine.assign("free", "u", &NoAttributes).reason(), Reason::Assigned);
-    assert_eq!(engine.problems()[0].path().map(|p| p.as_str()), Some("holdouts[h].share"));
+    assert_eq!(
+        engine.assign("guarded", "u", &NoAttributes).reason(),
+        Reason::InvalidConfig
+    );
+    assert_eq!(
+        engine.assign("free", "u", &NoAttributes).reason(),
+        Reason::Assigned
+    );
+    assert_eq!(
+        engine.problems()[0].path().map(|p| p.as_str()),
+        Some("holdouts[h].share")
+    );
 }
 
 #[test]

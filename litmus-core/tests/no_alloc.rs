@@ -1,5 +1,11 @@
 //! `assign` allocates nothing: a counting global allocator proves it for a plain experiment,
 //! a targeted one, a multivariate one, a layered one with a holdout, and `assign_all`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,10 +65,21 @@ fn assign_allocates_nothing() {
         for key in ["plain", "targeted", "mv", "layered", "missing"] {
             assigned += usize::from(engine.assign(key, unit, &attrs).in_experiment());
         }
-        assigned += engine.assign("plain", unit, &NoAttributes).variant_key().map_or(0, str::len);
-        assigned += engine.assign_all(unit, &attrs).filter(|a| a.in_experiment()).count();
+        assigned += engine
+            .assign("plain", unit, &NoAttributes)
+            .variant_key()
+            .map_or(0, str::len);
+        assigned += engine
+            .assign_all(unit, &attrs)
+            .filter(|a| a.in_experiment())
+            .count();
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert!(assigned > 0);
-    assert_eq!(after - before, 0, "assign allocated {} times", after - before);
+    assert_eq!(
+        after - before,
+        0,
+        "assign allocated {} times",
+        after - before
+    );
 }

@@ -1,5 +1,11 @@
 //! Property tests of invariants. Failing inputs proptest finds are kept in
 //! `tests/properties.proptest-regressions` and replayed first on every run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use litmus_core::{Attributes, Engine, NoAttributes, Reason, Timestamp};
 use proptest::prelude::*;
@@ -11,20 +17,57 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,12}".prop_map(Value::String),
-        prop::sample::select(vec!["running", "ab", "multivariate", "bandit", "key", "eq", "in", "regex", "1.2.3"])
-            .prop_map(|s| Value::String(s.to_owned())),
+        prop::sample::select(vec![
+            "running",
+            "ab",
+            "multivariate",
+            "bandit",
+            "key",
+            "eq",
+            "in",
+            "regex",
+            "1.2.3"
+        ])
+        .prop_map(|s| Value::String(s.to_owned())),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
             prop::collection::btree_map(
                 prop::sample::select(vec![
-                    "key", "salt", "status", "kind", "traffic", "variants", "weight", "payload",
-                    "factors", "levels", "targeting", "attribute", "op", "value", "all", "any", "not",
-                    "layer", "range", "overrides", "start_time", "end_time", "hash_version", "share",
-                    "experiments", "layers", "holdouts", "schema_version", "x",
+                    "key",
+                    "salt",
+                    "status",
+                    "kind",
+                    "traffic",
+                    "variants",
+                    "weight",
+                    "payload",
+                    "factors",
+                    "levels",
+                    "targeting",
+                    "attribute",
+                    "op",
+                    "value",
+                    "all",
+                    "any",
+                    "not",
+                    "layer",
+                    "range",
+                    "overrides",
+                    "start_time",
+                    "end_time",
+                    "hash_version",
+                    "share",
+                    "experiments",
+                    "layers",
+                    "holdouts",
+                    "schema_version",
+                    "x",
                 ])
                 .prop_map(str::to_owned),
                 inner,
@@ -37,15 +80,23 @@ fn arb_json() -> impl Strategy<Value = Value> {
 
 /// Experiment-shaped objects whose fields take arbitrary values: reaches the compiler's checks.
 fn arb_document() -> impl Strategy<Value = Value> {
-    let experiment = (arb_json(), arb_json(), arb_json(), arb_json(), arb_json(), any::<bool>()).prop_map(
-        |(traffic, variants, targeting, layer, overrides, running)| {
-            json!({
-                "key": "e", "status": if running { "running" } else { "paused" },
-                "traffic": traffic, "variants": variants, "targeting": targeting,
-                "layer": layer, "overrides": overrides
-            })
-        },
-    );
+    let experiment = (
+        arb_json(),
+        arb_json(),
+        arb_json(),
+        arb_json(),
+        arb_json(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(traffic, variants, targeting, layer, overrides, running)| {
+                json!({
+                    "key": "e", "status": if running { "running" } else { "paused" },
+                    "traffic": traffic, "variants": variants, "targeting": targeting,
+                    "layer": layer, "overrides": overrides
+                })
+            },
+        );
     (prop::collection::vec(experiment, 0..3), arb_json(), arb_json()).prop_map(|(experiments, layers, holdouts)| {
         json!({"schema_version": 1, "experiments": experiments, "layers": layers, "holdouts": holdouts})
     })

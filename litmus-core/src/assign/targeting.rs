@@ -114,8 +114,24 @@ impl VersionValue {
 
 /// Every operator of a leaf condition, as spelled in the config.
 pub const OPERATORS: [&str; 19] = [
-    "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "starts_with", "ends_with",
-    "regex", "exists", "version_eq", "version_ne", "version_gt", "version_gte", "version_lt",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "regex",
+    "exists",
+    "version_eq",
+    "version_ne",
+    "version_gt",
+    "version_gte",
+    "version_lt",
     "version_lte",
 ];
 
@@ -165,9 +181,10 @@ impl Test {
             Test::NotIn(set) => membership(set, value).map(|found| verdict(!found))?,
             Test::Contains(needle) => match (value, needle) {
                 (AttrRef::Str(s), Scalar::Str(n)) => verdict(s.contains(&**n)),
-                (AttrRef::List(list), _) => {
-                    verdict(list.iter().any(|item| order(item, needle) == Ok(Ordering::Equal)))
-                }
+                (AttrRef::List(list), _) => verdict(
+                    list.iter()
+                        .any(|item| order(item, needle) == Ok(Ordering::Equal)),
+                ),
                 _ => Err(MissKind::TypeMismatch),
             },
             Test::StartsWith(prefix) => text(value).map(|s| verdict(s.starts_with(&**prefix)))?,
@@ -379,7 +396,10 @@ fn leaf(
                     format!("{text:?} is not a version (like 1.2.3 or 2.0.0-beta.1)"),
                 ));
             }
-            Test::Version(cmp_of(op.trim_start_matches("version_")), VersionValue(text))
+            Test::Version(
+                cmp_of(op.trim_start_matches("version_")),
+                VersionValue(text),
+            )
         }
         other => {
             return Err(Error::invalid(

@@ -25,17 +25,29 @@ fn err(value: serde_json::Value) -> Error {
 fn equality_and_types() {
     let c = json!({"attribute": "country", "op": "eq", "value": "US"});
     assert_eq!(eval(c.clone(), json!({"country": "US"})), Ok(()));
-    assert_eq!(eval(c.clone(), json!({"country": "us"})), Err(MissKind::False));
-    assert_eq!(eval(c.clone(), json!({"country": 1})), Err(MissKind::TypeMismatch));
+    assert_eq!(
+        eval(c.clone(), json!({"country": "us"})),
+        Err(MissKind::False)
+    );
+    assert_eq!(
+        eval(c.clone(), json!({"country": 1})),
+        Err(MissKind::TypeMismatch)
+    );
     assert_eq!(eval(c.clone(), json!({})), Err(MissKind::Missing));
     assert_eq!(eval(c, json!({"country": null})), Err(MissKind::Missing));
     let ne = json!({"attribute": "n", "op": "ne", "value": 3});
     assert_eq!(eval(ne.clone(), json!({"n": 4})), Ok(()));
-    assert_eq!(eval(ne.clone(), json!({"n": 3.0})), Ok(()).and(Err(MissKind::False)));
+    assert_eq!(
+        eval(ne.clone(), json!({"n": 3.0})),
+        Ok(()).and(Err(MissKind::False))
+    );
     assert_eq!(eval(ne, json!({"n": "4"})), Err(MissKind::TypeMismatch));
     let b = json!({"attribute": "beta", "op": "eq", "value": true});
     assert_eq!(eval(b.clone(), json!({"beta": true})), Ok(()));
-    assert_eq!(eval(b, json!({"beta": "true"})), Err(MissKind::TypeMismatch));
+    assert_eq!(
+        eval(b, json!({"beta": "true"})),
+        Err(MissKind::TypeMismatch)
+    );
 }
 
 #[test]
@@ -55,26 +67,41 @@ fn ordering_numbers_and_strings() {
     assert_eq!(eval(lt, json!({"name": "zoe"})), Err(MissKind::False));
     let gte = json!({"attribute": "d", "op": "gte", "value": "2026-01-01"});
     assert_eq!(eval(gte, json!({"d": "2026-01-01"})), Ok(()));
-    assert_eq!(err(json!({"attribute": "b", "op": "gt", "value": true})).code(), "invalid_value");
+    assert_eq!(
+        err(json!({"attribute": "b", "op": "gt", "value": true})).code(),
+        "invalid_value"
+    );
 }
 
 #[test]
 fn membership_scalars_and_lists() {
     let c = json!({"attribute": "country", "op": "in", "value": ["US", "CA", "MX"]});
     assert_eq!(eval(c.clone(), json!({"country": "CA"})), Ok(()));
-    assert_eq!(eval(c.clone(), json!({"country": "DE"})), Err(MissKind::False));
-    assert_eq!(eval(c.clone(), json!({"country": 5})), Err(MissKind::TypeMismatch));
+    assert_eq!(
+        eval(c.clone(), json!({"country": "DE"})),
+        Err(MissKind::False)
+    );
+    assert_eq!(
+        eval(c.clone(), json!({"country": 5})),
+        Err(MissKind::TypeMismatch)
+    );
     assert_eq!(eval(c.clone(), json!({"country": ["DE", "MX"]})), Ok(()));
     assert_eq!(eval(c, json!({"country": ["DE"]})), Err(MissKind::False));
     let n = json!({"attribute": "tier", "op": "not_in", "value": [1, 2, 3]});
     assert_eq!(eval(n.clone(), json!({"tier": 4})), Ok(()));
     assert_eq!(eval(n.clone(), json!({"tier": 2})), Err(MissKind::False));
     assert_eq!(eval(n.clone(), json!({"tier": [4, 5]})), Ok(()));
-    assert_eq!(eval(n.clone(), json!({"tier": [4, 2]})), Err(MissKind::False));
+    assert_eq!(
+        eval(n.clone(), json!({"tier": [4, 2]})),
+        Err(MissKind::False)
+    );
     assert_eq!(eval(n, json!({})), Err(MissKind::Missing));
     let mixed = json!({"attribute": "x", "op": "in", "value": [true, 1, "a"]});
     assert_eq!(eval(mixed.clone(), json!({"x": true})), Ok(()));
-    assert_eq!(eval(mixed.clone(), json!({"x": false})), Err(MissKind::False));
+    assert_eq!(
+        eval(mixed.clone(), json!({"x": false})),
+        Err(MissKind::False)
+    );
     assert_eq!(eval(mixed.clone(), json!({"x": 1.0})), Ok(()));
     assert_eq!(eval(mixed, json!({"x": "a"})), Ok(()));
 }
@@ -82,9 +109,18 @@ fn membership_scalars_and_lists() {
 #[test]
 fn string_operators() {
     let contains = json!({"attribute": "email", "op": "contains", "value": "@acme."});
-    assert_eq!(eval(contains.clone(), json!({"email": "a@acme.com"})), Ok(()));
-    assert_eq!(eval(contains.clone(), json!({"email": "a@other.com"})), Err(MissKind::False));
-    assert_eq!(eval(contains, json!({"email": 3})), Err(MissKind::TypeMismatch));
+    assert_eq!(
+        eval(contains.clone(), json!({"email": "a@acme.com"})),
+        Ok(())
+    );
+    assert_eq!(
+        eval(contains.clone(), json!({"email": "a@other.com"})),
+        Err(MissKind::False)
+    );
+    assert_eq!(
+        eval(contains, json!({"email": 3})),
+        Err(MissKind::TypeMismatch)
+    );
     let list = json!({"attribute": "tags", "op": "contains", "value": "vip"});
     assert_eq!(eval(list.clone(), json!({"tags": ["new", "vip"]})), Ok(()));
     assert_eq!(eval(list, json!({"tags": []})), Err(MissKind::False));
@@ -94,12 +130,27 @@ fn string_operators() {
     let ew = json!({"attribute": "email", "op": "ends_with", "value": ".edu"});
     assert_eq!(eval(ew, json!({"email": "x@mit.edu"})), Ok(()));
     let re = json!({"attribute": "ua", "op": "regex", "value": "(?i)^mozilla/\\d+.*firefox"});
-    assert_eq!(eval(re.clone(), json!({"ua": "Mozilla/5.0 (X11) Firefox/120"})), Ok(()));
-    assert_eq!(eval(re.clone(), json!({"ua": "curl/8"})), Err(MissKind::False));
-    assert_eq!(eval(re, json!({"ua": ["Mozilla/5 firefox"]})), Err(MissKind::TypeMismatch));
-    assert_eq!(err(json!({"attribute": "a", "op": "regex", "value": "("})).code(), "invalid_regex");
+    assert_eq!(
+        eval(re.clone(), json!({"ua": "Mozilla/5.0 (X11) Firefox/120"})),
+        Ok(())
+    );
+    assert_eq!(
+        eval(re.clone(), json!({"ua": "curl/8"})),
+        Err(MissKind::False)
+    );
+    assert_eq!(
+        eval(re, json!({"ua": ["Mozilla/5 firefox"]})),
+        Err(MissKind::TypeMismatch)
+    );
+    assert_eq!(
+        err(json!({"attribute": "a", "op": "regex", "value": "("})).code(),
+        "invalid_regex"
+    );
     let long = "a".repeat(MAX_REGEX_LEN + 1);
-    assert_eq!(err(json!({"attribute": "a", "op": "regex", "value": long})).code(), "limit_exceeded");
+    assert_eq!(
+        err(json!({"attribute": "a", "op": "regex", "value": long})).code(),
+        "limit_exceeded"
+    );
 }
 
 #[test]
@@ -110,17 +161,29 @@ fn exists_and_null() {
     assert_eq!(eval(e, json!({})), Err(MissKind::False));
     let absent = json!({"attribute": "plan", "op": "exists", "value": false});
     assert_eq!(eval(absent.clone(), json!({})), Ok(()));
-    assert_eq!(eval(absent, json!({"plan": {"nested": 1}})), Err(MissKind::False));
+    assert_eq!(
+        eval(absent, json!({"plan": {"nested": 1}})),
+        Err(MissKind::False)
+    );
 }
 
 #[test]
 fn versions() {
     let c = json!({"attribute": "app", "op": "version_gte", "value": "2.10.0"});
     assert_eq!(eval(c.clone(), json!({"app": "2.10.0"})), Ok(()));
-    assert_eq!(eval(c.clone(), json!({"app": "2.9.9"})), Err(MissKind::False));
+    assert_eq!(
+        eval(c.clone(), json!({"app": "2.9.9"})),
+        Err(MissKind::False)
+    );
     assert_eq!(eval(c.clone(), json!({"app": "v10.0"})), Ok(()));
-    assert_eq!(eval(c.clone(), json!({"app": "2.10.0-rc.1"})), Err(MissKind::False));
-    assert_eq!(eval(c.clone(), json!({"app": "banana"})), Err(MissKind::TypeMismatch));
+    assert_eq!(
+        eval(c.clone(), json!({"app": "2.10.0-rc.1"})),
+        Err(MissKind::False)
+    );
+    assert_eq!(
+        eval(c.clone(), json!({"app": "banana"})),
+        Err(MissKind::TypeMismatch)
+    );
     assert_eq!(eval(c, json!({"app": 2.1})), Err(MissKind::TypeMismatch));
     for (op, actual, ok) in [
         ("version_eq", "1.2", true),
@@ -132,7 +195,10 @@ fn versions() {
         let c = json!({"attribute": "v", "op": op, "value": "1.2.0"});
         assert_eq!(eval(c, json!({"v": actual})).is_ok(), ok, "{op} {actual}");
     }
-    assert_eq!(err(json!({"attribute": "v", "op": "version_gt", "value": "x"})).code(), "invalid_value");
+    assert_eq!(
+        err(json!({"attribute": "v", "op": "version_gt", "value": "x"})).code(),
+        "invalid_value"
+    );
 }
 
 #[test]
@@ -144,10 +210,19 @@ fn combinators() {
             {"not": {"attribute": "age", "op": "lt", "value": 18}}
         ]}
     ]});
-    assert_eq!(eval(c.clone(), json!({"country": "US", "plan": "pro"})), Ok(()));
+    assert_eq!(
+        eval(c.clone(), json!({"country": "US", "plan": "pro"})),
+        Ok(())
+    );
     assert_eq!(eval(c.clone(), json!({"country": "US", "age": 30})), Ok(()));
-    assert_eq!(eval(c.clone(), json!({"country": "US", "age": 12})), Err(MissKind::False));
-    assert_eq!(eval(c.clone(), json!({"country": "DE", "plan": "pro"})), Err(MissKind::False));
+    assert_eq!(
+        eval(c.clone(), json!({"country": "US", "age": 12})),
+        Err(MissKind::False)
+    );
+    assert_eq!(
+        eval(c.clone(), json!({"country": "DE", "plan": "pro"})),
+        Err(MissKind::False)
+    );
     assert_eq!(eval(c, json!({"plan": "pro"})), Err(MissKind::Missing));
     assert_eq!(eval(json!({"all": []}), json!({})), Ok(()));
     assert_eq!(eval(json!({"any": []}), json!({})), Err(MissKind::False));
@@ -159,19 +234,33 @@ fn combinators() {
 
 #[test]
 fn compile_errors_have_paths() {
-    let e = err(json!({"all": [{"attribute": "a", "op": "eq", "value": 1}, {"attribute": "b", "op": "near", "value": 1}]}));
+    let e = err(
+        json!({"all": [{"attribute": "a", "op": "eq", "value": 1}, {"attribute": "b", "op": "near", "value": 1}]}),
+    );
     assert_eq!(e.path().map(FieldPath::as_str), Some("targeting.all[1].op"));
     assert_eq!(e.code(), "invalid_value");
     let e = err(json!({"attribute": "a", "op": "eq"}));
-    assert_eq!((e.code(), e.path().map(FieldPath::as_str)), ("missing_field", Some("targeting.value")));
+    assert_eq!(
+        (e.code(), e.path().map(FieldPath::as_str)),
+        ("missing_field", Some("targeting.value"))
+    );
     let e = err(json!({"attribute": "a", "op": "eq", "value": 1, "extra": 2}));
     assert_eq!(e.code(), "unknown_field");
     assert_eq!(err(json!({"all": [], "any": []})).code(), "invalid_value");
     assert_eq!(err(json!({"all": {}})).code(), "invalid_value");
     assert_eq!(err(json!("country == US")).code(), "invalid_value");
-    assert_eq!(err(json!({"attribute": "", "op": "eq", "value": 1})).code(), "invalid_value");
-    assert_eq!(err(json!({"attribute": "a", "op": "in", "value": [[1]]})).code(), "invalid_value");
-    assert_eq!(err(json!({"attribute": "a", "op": "eq", "value": null})).code(), "invalid_value");
+    assert_eq!(
+        err(json!({"attribute": "", "op": "eq", "value": 1})).code(),
+        "invalid_value"
+    );
+    assert_eq!(
+        err(json!({"attribute": "a", "op": "in", "value": [[1]]})).code(),
+        "invalid_value"
+    );
+    assert_eq!(
+        err(json!({"attribute": "a", "op": "eq", "value": null})).code(),
+        "invalid_value"
+    );
 }
 
 #[test]
@@ -181,10 +270,15 @@ fn limits_are_enforced() {
         deep = json!({"not": deep});
     }
     assert_eq!(err(deep).code(), "limit_exceeded");
-    let wide: Vec<_> = (0..MAX_NODES).map(|_| json!({"attribute": "a", "op": "exists"})).collect();
+    let wide: Vec<_> = (0..MAX_NODES)
+        .map(|_| json!({"attribute": "a", "op": "exists"}))
+        .collect();
     assert_eq!(err(json!({"all": wide})).code(), "limit_exceeded");
     let big: Vec<_> = (0..=MAX_LIST).collect();
-    assert_eq!(err(json!({"attribute": "a", "op": "in", "value": big})).code(), "limit_exceeded");
+    assert_eq!(
+        err(json!({"attribute": "a", "op": "in", "value": big})).code(),
+        "limit_exceeded"
+    );
 }
 
 #[test]

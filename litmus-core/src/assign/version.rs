@@ -148,7 +148,15 @@ mod tests {
     #[test]
     fn rejects_non_versions() {
         for bad in [
-            "", "v", "1..2", "1.2.x", "1.2.3.4.5", "-1", "1.0-", "1.0-a..b", "abc",
+            "",
+            "v",
+            "1..2",
+            "1.2.x",
+            "1.2.3.4.5",
+            "-1",
+            "1.0-",
+            "1.0-a..b",
+            "abc",
             "99999999999999999999999",
         ] {
             assert!(Version::parse(bad).is_none(), "{bad:?} should not parse");

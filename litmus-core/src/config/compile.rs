@@ -315,7 +315,10 @@ fn compile_experiment(
 /// Checks keys (valid, unique) and weights of variants or levels; returns the bounds.
 fn weighted_keys(items: &[WireVariant], path: &FieldPath, what: &str) -> Result<Vec<u64>, Error> {
     if items.is_empty() {
-        return Err(Error::invalid(path.clone(), format!("at least one {what} is required")));
+        return Err(Error::invalid(
+            path.clone(),
+            format!("at least one {what} is required"),
+        ));
     }
     let mut seen = HashSet::new();
     for (i, v) in items.iter().enumerate() {
@@ -335,9 +338,8 @@ fn weighted_keys(items: &[WireVariant], path: &FieldPath, what: &str) -> Result<
         }
     }
     let weights: Vec<f64> = items.iter().map(|v| v.weight).collect();
-    hash::cumulative_bounds(&weights).ok_or_else(|| {
-        Error::invalid(path.clone(), "weights must have a positive, finite total")
-    })
+    hash::cumulative_bounds(&weights)
+        .ok_or_else(|| Error::invalid(path.clone(), "weights must have a positive, finite total"))
 }
 
 fn weighted_arms(
@@ -376,7 +378,10 @@ fn factorial_arms(
     path: &FieldPath,
 ) -> Result<(Box<[Variant]>, Arms), Error> {
     if factors.is_empty() {
-        return Err(Error::invalid(path.clone(), "at least one factor is required"));
+        return Err(Error::invalid(
+            path.clone(),
+            "at least one factor is required",
+        ));
     }
     if factors.len() > MAX_FACTORS {
         return Err(Error::LimitExceeded {
@@ -589,24 +594,34 @@ fn compile_holdout(
         scope.extend(0..out.experiments.len());
     }
     for (i, key) in w.experiments.iter().enumerate() {
-        let &p = position.get(key.as_str()).ok_or_else(|| Error::UnknownReference {
-            path: path.field("experiments").item(i),
-            key: key.clone(),
-        })?;
+        let &p = position
+            .get(key.as_str())
+            .ok_or_else(|| Error::UnknownReference {
+                path: path.field("experiments").item(i),
+                key: key.clone(),
+            })?;
         scope.push(p);
     }
     for (i, key) in w.layers.iter().enumerate() {
-        let &layer = layers.index.get(key).ok_or_else(|| Error::UnknownReference {
-            path: path.field("layers").item(i),
-            key: key.clone(),
-        })?;
-        scope.extend(out.experiments.iter().enumerate().filter_map(|(p, (_, r))| {
-            r.as_ref()
-                .ok()
-                .and_then(|e| e.layer)
-                .filter(|s| s.layer == layer)
-                .map(|_| p)
-        }));
+        let &layer = layers
+            .index
+            .get(key)
+            .ok_or_else(|| Error::UnknownReference {
+                path: path.field("layers").item(i),
+                key: key.clone(),
+            })?;
+        scope.extend(
+            out.experiments
+                .iter()
+                .enumerate()
+                .filter_map(|(p, (_, r))| {
+                    r.as_ref()
+                        .ok()
+                        .and_then(|e| e.layer)
+                        .filter(|s| s.layer == layer)
+                        .map(|_| p)
+                }),
+        );
     }
     if !w.all && scope.is_empty() {
         return Err(Error::invalid(
@@ -632,7 +647,11 @@ fn raw_scope(raw: &serde_json::Value, out: &Compiled) -> Vec<usize> {
     let names = |field: &str| -> HashSet<String> {
         raw.get(field)
             .and_then(serde_json::Value::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let experiments = names("experiments");

@@ -17,6 +17,7 @@ pub mod schema;
 pub(crate) mod schema {}
 pub mod wire;
 
+pub use crate::assign::targeting::OPERATORS;
 pub use parse::SCHEMA_VERSION;
 
 use crate::error::Error;

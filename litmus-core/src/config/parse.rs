@@ -36,11 +36,10 @@ pub(crate) struct Decoded<T> {
 /// has the wrong type, or the schema version is not supported; problems inside experiments,
 /// layers and holdouts are kept per object.
 pub(crate) fn parse_document(text: &str) -> Result<ParsedDocument, Error> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::InvalidJson {
-            path: FieldPath::root(),
-            message: e.to_string(),
-        })?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
+        path: FieldPath::root(),
+        message: e.to_string(),
+    })?;
     parse_value(value)
 }
 

@@ -14,7 +14,10 @@ pub fn config_schema() -> Value {
         .into_root_schema_for::<super::wire::WireConfig>();
     let mut value = Value::from(schema);
     if let Value::Object(map) = &mut value {
-        map.insert("$id".into(), json!("https://litmus.dev/schema/config-v1.json"));
+        map.insert(
+            "$id".into(),
+            json!("https://litmus.dev/schema/config-v1.json"),
+        );
     }
     value
 }
