@@ -1,7 +1,7 @@
 //! Wire types: the config JSON exactly as written (`docs/spec/config-v1.md`).
 //!
 //! They hold what the document says, with defaults filled in and nothing checked beyond JSON
-//! types. [`super::compile`] turns them into validated domain types. Every struct keeps the
+//! types. The compiler turns them into validated domain types. Every struct keeps the
 //! fields it does not know in `unknown`, so strict (admin) parsing can reject them by name
 //! while SDK snapshots ignore them.
 
