@@ -34,6 +34,19 @@ fn benches(c: &mut Criterion) {
             black_box(seed.bucket(black_box(&ids[i])))
         })
     });
+    // The peers' floor (shared/peers/rust-floor): hash of "<unit>:<salt>" built in a stack buffer.
+    g.bench_function("xxh3_concat_floor", |b| {
+        b.iter(|| {
+            i = (i + 1) & (N_USERS - 1);
+            let unit = black_box(&ids[i]).as_bytes();
+            let mut buf = [0u8; 64];
+            let n = unit.len() + 1 + SALT.len();
+            buf[..unit.len()].copy_from_slice(unit);
+            buf[unit.len()] = b':';
+            buf[unit.len() + 1..n].copy_from_slice(SALT.as_bytes());
+            black_box(xxhash_rust::xxh3::xxh3_64(&buf[..n]) % 10_000)
+        })
+    });
     g.bench_function("assign_plain", |b| {
         b.iter(|| {
             i = (i + 1) & (N_USERS - 1);
@@ -96,10 +109,13 @@ fn mean_ns(name: &str) -> Option<f64> {
 fn main() {
     group();
     Criterion::default().configure_from_args().final_summary();
-    let Some(floor) = mean_ns("xxh3_bucket_floor") else {
+    let (Some(floor), Some(concat)) = (mean_ns("xxh3_bucket_floor"), mean_ns("xxh3_concat_floor"))
+    else {
         return;
     };
-    println!("\nratios to the xxh3 bucket floor ({floor:.2} ns):");
+    println!(
+        "\nratios to the floors: seeded xxh3 bucket {floor:.2} ns, peers' concat+xxh3 {concat:.2} ns"
+    );
     for name in [
         "assign_plain",
         "assign_targeted",
@@ -107,7 +123,11 @@ fn main() {
         "assign_unknown_experiment",
     ] {
         if let Some(ns) = mean_ns(name) {
-            println!("  {name:<28} {ns:>8.2} ns  {:>6.2}x floor", ns / floor);
+            println!(
+                "  {name:<28} {ns:>8.2} ns  {:>6.2}x bucket floor  {:>6.2}x concat floor",
+                ns / floor,
+                ns / concat
+            );
         }
     }
 }

@@ -58,7 +58,11 @@ impl Engine {
     }
 
     fn build(compiled: Compiled) -> Engine {
-        let (keys, slots): (Vec<Box<str>>, Vec<_>) = compiled.experiments.into_iter().unzip();
+        let (keys, mut slots): (Vec<Box<str>>, Vec<Result<Experiment, Error>>) =
+            compiled.experiments.into_iter().unzip();
+        for experiment in slots.iter_mut().flatten() {
+            experiment.finish();
+        }
         let index = KeyIndex::new(keys.iter().enumerate().map(|(i, k)| (&**k, i as u32)));
         let running = slots
             .iter()
@@ -160,6 +164,9 @@ impl Engine {
         attributes: &A,
         now: Option<Timestamp>,
     ) -> Assignment<'e> {
+        if exp.plain {
+            return Assignment::new(Some(exp), exp.pick(unit), Reason::Assigned);
+        }
         if !exp.overrides.is_empty() {
             if let Some(v) = exp.overrides.get(unit) {
                 let variant = exp.variants.get(v as usize);

@@ -99,6 +99,10 @@ pub struct Experiment {
     pub(crate) overrides: KeyIndex,
     pub(crate) layer: Option<LayerSlot>,
     pub(crate) holdouts: Box<[usize]>,
+    /// Running, always live, and nothing but the variant pick applies (no override, targeting,
+    /// holdout, layer, or traffic below 1): `assign` takes a one-branch path. Set by
+    /// [`Experiment::finish`] once holdouts are attached.
+    pub(crate) plain: bool,
 }
 
 impl Experiment {
@@ -163,6 +167,18 @@ impl Experiment {
         }
         let Some(now) = now else { return false };
         self.start.is_none_or(|s| now >= s) && self.end.is_none_or(|e| now < e)
+    }
+
+    /// Computes the derived fields once the experiment is complete.
+    pub(crate) fn finish(&mut self) {
+        self.plain = self.status == Status::Running
+            && self.start.is_none()
+            && self.end.is_none()
+            && self.overrides.is_empty()
+            && self.targeting.is_none()
+            && self.holdouts.is_empty()
+            && self.layer.is_none()
+            && self.traffic_bound >= hash::SCALE;
     }
 
     /// The variant of a unit that is in the experiment.

@@ -15,7 +15,7 @@ fn slot_hash(b: &[u8]) -> u64 {
     const K1: u64 = 0xd6e8_feb8_6659_fd93;
     let n = b.len();
     let (x, y) = if n > 16 {
-        return xxh3_64(b);
+        return long_hash(b);
     } else if n >= 8 {
         (word8(b, 0), word8(b, n - 8))
     } else if n >= 4 {
@@ -28,6 +28,12 @@ fn slot_hash(b: &[u8]) -> u64 {
     };
     let product = u128::from(x ^ K0) * u128::from(y ^ K1 ^ n as u64);
     (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// Keys over 16 bytes: out of line, so the short path stays small enough to inline.
+#[inline(never)]
+fn long_hash(b: &[u8]) -> u64 {
+    xxh3_64(b)
 }
 
 #[inline]

@@ -139,7 +139,15 @@ type Outcome = Result<(), MissKind>;
 
 impl Condition {
     /// Evaluates the condition for one unit's attributes.
+    #[inline]
     pub(crate) fn eval<A: AttributeSource + ?Sized>(&self, attrs: &A) -> Outcome {
+        match self {
+            Condition::Test { attribute, test } => test.eval(attrs.attribute(attribute)),
+            _ => self.eval_combinator(attrs),
+        }
+    }
+
+    fn eval_combinator<A: AttributeSource + ?Sized>(&self, attrs: &A) -> Outcome {
         match self {
             Condition::All(items) => items.iter().try_for_each(|c| c.eval(attrs)),
             Condition::Any(items) => {
@@ -166,6 +174,7 @@ fn verdict(holds: bool) -> Outcome {
 }
 
 impl Test {
+    #[inline]
     fn eval(&self, value: Option<AttrRef<'_>>) -> Outcome {
         if let Test::Exists(want) = self {
             let present = !matches!(value, None | Some(AttrRef::Null));
@@ -200,6 +209,7 @@ impl Test {
     }
 }
 
+#[inline]
 fn text(value: AttrRef<'_>) -> Result<&str, MissKind> {
     match value {
         AttrRef::Str(s) => Ok(s),
@@ -208,6 +218,7 @@ fn text(value: AttrRef<'_>) -> Result<&str, MissKind> {
 }
 
 /// Orders an attribute against a scalar of the same type; NaN is unordered (false).
+#[inline]
 fn order(value: AttrRef<'_>, expected: &Scalar) -> Result<Ordering, MissKind> {
     match (value, expected) {
         (AttrRef::Str(a), Scalar::Str(b)) => Ok(a.cmp(b)),

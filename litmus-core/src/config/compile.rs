@@ -309,6 +309,7 @@ fn compile_experiment(
         overrides,
         layer,
         holdouts: Box::new([]),
+        plain: false,
     })
 }
 
