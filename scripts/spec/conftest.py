@@ -1,0 +1,6 @@
+"""Lets the spec tests import the reference modules of this folder."""
+
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
