@@ -30,16 +30,21 @@ step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked --quiet
 
 step "cargo test (unit, integration, property, conformance, doc tests)"
-cargo test --workspace --all-features --locked
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+cargo test --workspace --all-features --locked 2>&1 | tee "$LOG"
+RUST_PASSED=$(awk '/^test result:/ {sub(/;/, "", $4); n += $4} END {print n + 0}' "$LOG")
+RUST_FAILED=$(awk '/^test result:/ {sub(/;/, "", $6); n += $6} END {print n + 0}' "$LOG")
 
 step "Python: independent checks of the spec and fixtures"
 bash scripts/python-env.sh >/dev/null
 set +e
-"$ROOT/.venv/bin/python" -m pytest -q scripts/spec
-rc=$?
+"$ROOT/.venv/bin/python" -m pytest -q scripts/spec 2>&1 | tee "$LOG"
+rc=${PIPESTATUS[0]}
 set -e
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 [ "$rc" = 0 ] || { echo "pytest failed (exit $rc)" >&2; exit 1; }
+PY_PASSED=$(grep -Eo '[0-9]+ passed' "$LOG" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 
 if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   step "wasm32: litmus-core builds with the Rust 1.85 wasm toolchain"
@@ -48,3 +53,5 @@ if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
 fi
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"
+echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed"
+echo "litmus: $(( RUST_PASSED + PY_PASSED )) passed, $RUST_FAILED failed"
