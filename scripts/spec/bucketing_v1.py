@@ -1,93 +1,167 @@
-"""Reference implementation of Litmus bucketing spec v1 (docs/spec/bucketing-v1.md).
+"""Independent Python reference implementation of Litmus bucketing, version 1.
 
-Written from the spec alone, with the PyPI ``xxhash`` package and the standard library, so that
-it checks the Rust implementation independently. Every function mirrors one section of the spec.
+This module implements ``docs/spec/bucketing-v1.md`` from the text of the spec only,
+using the PyPI ``xxhash`` package and the standard library. It shares no code with the
+Rust implementation in ``litmus-core``; ``test_bucketing_v1.py`` uses it to recompute
+the golden vectors in ``fixtures/bucketing/v1.json``.
+
+Summary of the spec:
+
+* ``seed(salt, purpose) = xxh3(le64(len(salt_bytes)) || salt_bytes || purpose_bytes, 0)``
+* ``hash(unit, salt, purpose) = xxh3(unit_bytes, seed(salt, purpose))``
+* ``bucket = hash >> 32``
+* ``bound(f) = floor(f * 2**32)`` in doubles
+* variant ``= #{ i < n-1 : B_i <= bucket }`` with cumulative bounds ``B_i``
+* in traffic iff ``bucket < bound(traffic)``
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+import struct
+from typing import Sequence, Union
 
 import xxhash
 
-#: Number of buckets: a bucket lies in ``range(SCALE)`` (spec section 1).
-SCALE = 1 << 32
+__all__ = [
+    "SCALE",
+    "PURPOSE_TRAFFIC",
+    "PURPOSE_VARIANT",
+    "PURPOSE_LAYER",
+    "PURPOSE_HOLDOUT",
+    "factor_purpose",
+    "xxh3",
+    "le64",
+    "seed",
+    "hash_unit",
+    "bucket_of_hash",
+    "bucket",
+    "bound",
+    "variant_bounds",
+    "variant_index",
+    "in_traffic",
+]
+
+#: ``SCALE = 2^32``: the number of buckets.
+SCALE: int = 1 << 32
+
+#: Purposes of version 1 (section 2 of the spec).
+PURPOSE_TRAFFIC: str = "traffic"
+PURPOSE_VARIANT: str = "variant"
+PURPOSE_LAYER: str = "layer"
+PURPOSE_HOLDOUT: str = "holdout"
+
+_U64_MASK: int = (1 << 64) - 1
+
+Text = Union[str, bytes]
 
 
-def seed(salt: str, purpose: str) -> int:
-    """Section 2: ``xxh3(le64(len(salt)) || salt || purpose, 0)`` over UTF-8 bytes."""
-    salt_bytes = salt.encode("utf-8")
-    data = len(salt_bytes).to_bytes(8, "little") + salt_bytes + purpose.encode("utf-8")
-    return xxhash.xxh3_64_intdigest(data, seed=0)
+def _utf8(s: Text) -> bytes:
+    """Return the UTF-8 bytes of ``s`` with no normalisation (bytes pass through)."""
+    if isinstance(s, bytes):
+        return s
+    # "strict": a lone surrogate is not a valid Unicode scalar value and has no UTF-8 form.
+    return s.encode("utf-8")
 
 
-def unit_hash(unit: str, salt: str, purpose: str) -> int:
-    """Section 3: XXH3-64 of the unit id's UTF-8 bytes under the derived seed."""
-    return xxhash.xxh3_64_intdigest(unit.encode("utf-8"), seed=seed(salt, purpose))
+def factor_purpose(factor_key: str) -> str:
+    """Return the purpose for the level of a multivariate factor: ``"factor:" + key``."""
+    return "factor:" + factor_key
 
 
-def bucket_of(hash_value: int) -> int:
-    """Section 3: the high 32 bits of the 64-bit hash."""
-    return hash_value >> 32
+def xxh3(data: bytes, seed_value: int = 0) -> int:
+    """XXH3-64 of ``data`` with a 64-bit ``seed_value`` (``XXH3_64bits_withSeed``).
 
-
-def bucket(unit: str, salt: str, purpose: str) -> int:
-    """The unit's bucket for one salt and purpose."""
-    return bucket_of(unit_hash(unit, salt, purpose))
-
-
-def bound(fraction: float) -> int:
-    """Section 4: ``floor(f * 2^32)`` in doubles, for f in [0, 1]."""
-    if math.isnan(fraction) or fraction <= 0.0:
-        return 0
-    if fraction >= 1.0:
-        return SCALE
-    return math.floor(fraction * float(SCALE))
-
-
-def cumulative_bounds(weights: Sequence[float]) -> list[int]:
-    """Section 4.2: ``B_i = bound((w_0 + ... + w_i) / W)``, the last forced to 2^32.
-
-    Sums run left to right in doubles, as the spec says (not ``math.fsum``).
+    With seed 0 this equals the unseeded ``XXH3_64bits(data)``.
     """
-    if not weights or any(not math.isfinite(w) or w < 0 for w in weights):
-        raise ValueError(f"invalid weights {weights!r}")
+    if not 0 <= seed_value <= _U64_MASK:
+        raise ValueError(f"seed out of u64 range: {seed_value}")
+    return xxhash.xxh3_64_intdigest(data, seed=seed_value)
+
+
+def le64(n: int) -> bytes:
+    """The 8-byte little-endian encoding of the unsigned 64-bit integer ``n``."""
+    return struct.pack("<Q", n)
+
+
+def seed(salt: Text, purpose: Text) -> int:
+    """The 64-bit seed folded from a salt and a purpose.
+
+    ``xxh3(le64(len(salt_bytes)) || salt_bytes || purpose_bytes, 0)``. The length prefix
+    makes the encoding injective, so ``("ab", "c")`` and ``("a", "bc")`` differ.
+    """
+    salt_bytes = _utf8(salt)
+    return xxh3(le64(len(salt_bytes)) + salt_bytes + _utf8(purpose), 0)
+
+
+def hash_unit(unit: Text, salt: Text, purpose: Text) -> int:
+    """``hash(unit, salt, purpose) = xxh3(unit_bytes, seed(salt, purpose))``, a u64."""
+    return xxh3(_utf8(unit), seed(salt, purpose))
+
+
+def bucket_of_hash(h: int) -> int:
+    """The bucket of a 64-bit hash: its high 32 bits (``0 <= bucket < 2^32``)."""
+    if not 0 <= h <= _U64_MASK:
+        raise ValueError(f"hash out of u64 range: {h}")
+    return h >> 32
+
+
+def bucket(unit: Text, salt: Text, purpose: Text) -> int:
+    """``bucket(unit, salt, purpose) = hash(unit, salt, purpose) >> 32``."""
+    return bucket_of_hash(hash_unit(unit, salt, purpose))
+
+
+def bound(f: float) -> int:
+    """The bucket bound of a fraction ``f`` in [0, 1]: ``floor(f * 2^32)`` in doubles.
+
+    The product is exact (``SCALE`` is a power of two), so ``bound(0) == 0`` and
+    ``bound(1) == 2**32``.
+    """
+    f = float(f)
+    if not (math.isfinite(f) and 0.0 <= f <= 1.0):
+        raise ValueError(f"fraction must be a finite double in [0, 1], got {f!r}")
+    return math.floor(f * float(SCALE))
+
+
+def variant_bounds(weights: Sequence[float]) -> list[int]:
+    """The cumulative upper bounds ``B_0 .. B_{n-1}`` of section 4.2.
+
+    ``B_i = bound((w_0 + ... + w_i) / W)`` for ``i < n-1``, where the partial sums are
+    accumulated left to right in doubles and ``W`` is the total accumulated the same way;
+    ``B_{n-1} = 2^32``.
+    """
+    ws = [float(w) for w in weights]
+    if not ws:
+        raise ValueError("weights must not be empty")
+    for w in ws:
+        if not (math.isfinite(w) and w >= 0.0):
+            raise ValueError(f"weights must be finite and >= 0, got {w!r}")
     total = 0.0
-    for w in weights:
-        total += float(w)
-    if not math.isfinite(total) or total <= 0.0:
-        raise ValueError(f"weights {weights!r} must have a positive, finite total")
-    bounds = []
-    running = 0.0
-    for w in weights:
-        running += float(w)
-        bounds.append(bound(running / total))
-    bounds[-1] = SCALE
+    for w in ws:
+        total += w
+    if not total > 0.0:
+        raise ValueError("the total weight must be > 0")
+    bounds: list[int] = []
+    acc = 0.0
+    for w in ws[:-1]:
+        acc += w
+        # acc <= total (a left-to-right prefix of non-negative doubles never exceeds the
+        # full sum), so acc / total <= 1.0 and bound() accepts it without clamping.
+        bounds.append(bound(acc / total))
+    bounds.append(SCALE)
     return bounds
 
 
 def variant_index(bucket_value: int, weights: Sequence[float]) -> int:
-    """Section 4.2: the number of ``i < n-1`` with ``B_i <= bucket``."""
-    bounds = cumulative_bounds(weights)
+    """The variant of a unit: the number of ``i < n-1`` with ``B_i <= bucket``."""
+    if not 0 <= bucket_value < SCALE:
+        raise ValueError(f"bucket out of range: {bucket_value}")
+    bounds = variant_bounds(weights)
     return sum(1 for b in bounds[:-1] if b <= bucket_value)
 
 
 def in_traffic(bucket_value: int, traffic: float) -> bool:
-    """Section 4.1: in the traffic iff ``bucket < bound(traffic)``."""
+    """Whether a traffic bucket is in the traffic: ``bucket < bound(traffic)``."""
+    if not 0 <= bucket_value < SCALE:
+        raise ValueError(f"bucket out of range: {bucket_value}")
     return bucket_value < bound(traffic)
-
-
-def in_range(bucket_value: int, start: float, end: float) -> bool:
-    """Section 4.4: a layer slice ``[bound(start), bound(end))``."""
-    return bound(start) <= bucket_value < bound(end)
-
-
-def held_out(unit: str, holdout_salt: str, share: float) -> bool:
-    """Section 4.5: held out iff the holdout bucket is below ``bound(share)``."""
-    return bucket(unit, holdout_salt, "holdout") < bound(share)
-
-
-def factor_level(unit: str, salt: str, factor: str, level_weights: Sequence[float]) -> int:
-    """Section 4.3: the level index of one factor, from its own hash."""
-    return variant_index(bucket(unit, salt, "factor:" + factor), level_weights)

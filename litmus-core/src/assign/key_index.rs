@@ -66,36 +66,48 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// One occupied slot: the key's table hash, the key and its value.
+#[derive(Debug, Clone)]
+struct Entry {
+    hash: u64,
+    key: Box<str>,
+    value: u32,
+}
+
 /// Maps keys to `u32` values.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyIndex {
-    /// `slots[i]` is 0 when empty, else 1 + the position in `entries`.
-    slots: Box<[u32]>,
-    entries: Box<[(u64, Box<str>, u32)]>,
+    /// Open addressing with linear probing, at most half full.
+    slots: Box<[Option<Entry>]>,
+    len: usize,
     mask: usize,
 }
 
 impl KeyIndex {
     /// An index of the given pairs; for a repeated key the first value wins.
     pub(crate) fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, u32)>) -> Self {
-        let mut entries: Vec<(u64, Box<str>, u32)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (key, value) in pairs {
-            if seen.insert(key) {
-                entries.push((slot_hash(key.as_bytes()), key.into(), value));
-            }
-        }
+        let entries: Vec<Entry> = pairs
+            .into_iter()
+            .filter(|(key, _)| seen.insert(*key))
+            .map(|(key, value)| Entry {
+                hash: slot_hash(key.as_bytes()),
+                key: key.into(),
+                value,
+            })
+            .collect();
         if entries.is_empty() {
             return KeyIndex::default();
         }
         let capacity = (entries.len() * 2).next_power_of_two();
         let mask = capacity - 1;
-        let mut slots = vec![0u32; capacity];
-        for (position, (hash, _, _)) in entries.iter().enumerate() {
-            let mut i = (*hash as usize) & mask;
+        let mut slots: Vec<Option<Entry>> = vec![None; capacity];
+        let len = entries.len();
+        for entry in entries {
+            let mut i = (entry.hash as usize) & mask;
             while let Some(slot) = slots.get_mut(i) {
-                if *slot == 0 {
-                    *slot = position as u32 + 1;
+                if slot.is_none() {
+                    *slot = Some(entry);
                     break;
                 }
                 i = (i + 1) & mask;
@@ -103,7 +115,7 @@ impl KeyIndex {
         }
         KeyIndex {
             slots: slots.into_boxed_slice(),
-            entries: entries.into_boxed_slice(),
+            len,
             mask,
         }
     }
@@ -111,17 +123,16 @@ impl KeyIndex {
     /// The value of `key`.
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<u32> {
-        if self.entries.is_empty() {
+        if self.len == 0 {
             return None;
         }
         let hash = slot_hash(key.as_bytes());
         let mut i = (hash as usize) & self.mask;
         // The table is at most half full, so a probe sequence always reaches an empty slot.
         loop {
-            let slot = *self.slots.get(i)?;
-            let (h, k, v) = self.entries.get(slot.checked_sub(1)? as usize)?;
-            if *h == hash && same(k.as_bytes(), key.as_bytes()) {
-                return Some(*v);
+            let entry = self.slots.get(i)?.as_ref()?;
+            if entry.hash == hash && same(entry.key.as_bytes(), key.as_bytes()) {
+                return Some(entry.value);
             }
             i = (i + 1) & self.mask;
         }
@@ -130,13 +141,13 @@ impl KeyIndex {
     /// Whether the index is empty.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// The number of keys.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 }
 
