@@ -17,7 +17,13 @@ PYTHON="${PYTHON:-python3}"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "python-env: creating venv at $VENV" >&2
-    "$PYTHON" -m venv "$VENV"
+    "$PYTHON" -m venv "$VENV" || {
+        # Debian's own python3 ships the venv module as a separate package.
+        rm -rf "$VENV"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        "$PYTHON" -m venv "$VENV"
+    }
 fi
 
 # Check the installed versions against the pins (lines "name==version") without pip.

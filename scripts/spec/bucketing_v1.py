@@ -40,6 +40,13 @@ __all__ = [
     "variant_bounds",
     "variant_index",
     "in_traffic",
+    "in_range",
+    "held_out",
+    "factor_level",
+    # older names, kept for callers such as gen_conformance.py
+    "unit_hash",
+    "bucket_of",
+    "cumulative_bounds",
 ]
 
 #: ``SCALE = 2^32``: the number of buckets.
@@ -165,3 +172,24 @@ def in_traffic(bucket_value: int, traffic: float) -> bool:
     if not 0 <= bucket_value < SCALE:
         raise ValueError(f"bucket out of range: {bucket_value}")
     return bucket_value < bound(traffic)
+
+
+def in_range(bucket_value: int, start: float, end: float) -> bool:
+    """Section 4.4: a layer bucket is in the slice ``[bound(start), bound(end))``."""
+    return bound(start) <= bucket_value < bound(end)
+
+
+def held_out(unit: Text, holdout_salt: Text, share: float) -> bool:
+    """Section 4.5: held out iff ``bucket(unit, holdout_salt, "holdout") < bound(share)``."""
+    return bucket(unit, holdout_salt, PURPOSE_HOLDOUT) < bound(share)
+
+
+def factor_level(unit: Text, salt: Text, factor: str, level_weights: Sequence[float]) -> int:
+    """Section 4.3: the level index of factor ``factor``, from its own ``factor:`` hash."""
+    return variant_index(bucket(unit, salt, factor_purpose(factor)), level_weights)
+
+
+#: Aliases of the names used by the first version of this module.
+unit_hash = hash_unit
+bucket_of = bucket_of_hash
+cumulative_bounds = variant_bounds
