@@ -137,6 +137,22 @@ pub enum Error {
         /// Which limit and its value.
         message: String,
     },
+    /// A statistics argument is out of its domain (a negative count, a confidence level
+    /// outside (0, 1), NaN, mismatched lengths, ...).
+    #[error("invalid argument `{argument}`: {message}")]
+    InvalidArgument {
+        /// The argument's name.
+        argument: &'static str,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// The data cannot support the computation (zero variance in both groups, fewer than two
+    /// observations, an empty row of a table, ...).
+    #[error("degenerate data: {message}")]
+    DegenerateData {
+        /// Why the statistic is undefined for this data.
+        message: String,
+    },
     /// Several problems at once (strict validation reports all it finds).
     #[error("{} problems in config; first: {}", errors.len(), errors.first().map(ToString::to_string).unwrap_or_default())]
     Multiple {
@@ -161,6 +177,8 @@ impl Error {
             Error::InvalidRegex { .. } => "invalid_regex",
             Error::OverlappingRanges { .. } => "overlapping_ranges",
             Error::LimitExceeded { .. } => "limit_exceeded",
+            Error::InvalidArgument { .. } => "invalid_argument",
+            Error::DegenerateData { .. } => "degenerate_data",
             Error::Multiple { .. } => "multiple",
         }
     }
@@ -178,7 +196,10 @@ impl Error {
             | Error::InvalidRegex { path, .. }
             | Error::OverlappingRanges { path, .. }
             | Error::LimitExceeded { path, .. } => Some(path),
-            Error::UnsupportedSchemaVersion { .. } | Error::Multiple { .. } => None,
+            Error::UnsupportedSchemaVersion { .. }
+            | Error::InvalidArgument { .. }
+            | Error::DegenerateData { .. }
+            | Error::Multiple { .. } => None,
         }
     }
 
@@ -195,12 +216,27 @@ impl Error {
         "invalid_regex",
         "overlapping_ranges",
         "limit_exceeded",
+        "invalid_argument",
+        "degenerate_data",
         "multiple",
     ];
 
     pub(crate) fn invalid(path: FieldPath, message: impl Into<String>) -> Self {
         Error::InvalidValue {
             path,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn argument(argument: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            argument,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn degenerate(message: impl Into<String>) -> Self {
+        Error::DegenerateData {
             message: message.into(),
         }
     }

@@ -34,6 +34,7 @@ pub mod attributes;
 pub mod config;
 pub mod error;
 pub mod hash;
+pub mod stats;
 pub mod time;
 
 pub use assign::{Assignment, Engine, Experiment, MissKind, Reason, Variant};

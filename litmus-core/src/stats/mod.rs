@@ -1,0 +1,36 @@
+//! Statistics for experiment analysis, checked against scipy and statsmodels on generated
+//! fixtures (`fixtures/stats/`, written by `scripts/gen_stats_fixtures.py`).
+//!
+//! - [`summary`]: mergeable sufficient statistics ([`Moments`], [`Proportion`],
+//!   [`CoMoments`]).
+//! - [`ttest`]: Welch's and Student's t-tests from summaries.
+//! - [`proportions`]: the two-proportion z-test and rate intervals (Wald, Wilson,
+//!   Agresti-Coull, Newcombe).
+//! - [`chi2`]: chi-squared independence and goodness of fit.
+//! - [`interval`]: intervals for means, differences and relative lift (delta method).
+//! - [`dist`]: normal, Student's t, chi-squared, F and Beta distribution functions with tails
+//!   accurate to about 1e-300.
+//!
+//! Every entry point validates its input: degenerate data (`degenerate_data`) and arguments
+//! out of their domain (`invalid_argument`) are errors with a code, never a panic or a NaN.
+
+pub mod chi2;
+pub mod dist;
+pub mod interval;
+pub mod proportions;
+pub(crate) mod special;
+pub mod summary;
+pub mod ttest;
+
+pub use chi2::{ChiSquared, chi2_contingency, chisquare};
+pub use interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
+pub use proportions::{
+    ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
+};
+pub use summary::{CoMoments, Moments, Proportion};
+pub use ttest::{Alternative, TTest, ZTest, ttest_ind, ttest_ind_from_stats};
+
+/// Whether `x` is a finite number above zero (false for NaN).
+pub(crate) fn positive_finite(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
