@@ -1,0 +1,230 @@
+"""Generates fixtures/stats/*.json: reference values from scipy and statsmodels that the Rust
+core (and later the Python and JavaScript packages) must reproduce to 1e-9 relative.
+
+    .venv/bin/pip install -r scripts/stats/requirements.txt
+    .venv/bin/python scripts/gen_stats_fixtures.py [OUT_DIR]     (default: fixtures/stats)
+
+Cases are random (a fixed seed, so the output is reproducible) plus hand-picked edge cases:
+counts from 2 to 1e9 per arm, tiny and huge effects, p-values down to 1e-300, unequal
+variances, tables from 2x2 to 5x4.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import sys
+
+import numpy as np
+import scipy
+import statsmodels
+from scipy import stats
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    proportions_ztest,
+)
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+RNG = np.random.default_rng(20261126)
+
+
+def f(x) -> float | None:
+    """A plain float for JSON; non-finite values are written as null."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def log_uniform_int(lo: float, hi: float) -> int:
+    return int(round(math.exp(RNG.uniform(math.log(lo), math.log(hi)))))
+
+
+def distributions() -> dict:
+    out: dict[str, list] = {"normal_sf": [], "normal_ppf": [], "t_sf": [], "t_isf": [], "chi2_sf": [],
+                            "f_sf": [], "beta_cdf": []}
+    for z in [-3.0, -0.5, 0.0, 0.1, 1.0, 1.959963984540054, 2.5, 5.0, 8.0, 10.0, 20.0, 30.0, 37.0, 37.5]:
+        out["normal_sf"].append({"z": z, "sf": f(stats.norm.sf(z))})
+    for p in [1e-300, 1e-100, 1e-20, 1e-10, 1e-3, 0.025, 0.1, 0.3, 0.5, 0.7, 0.9, 0.975, 0.999, 1 - 1e-10]:
+        out["normal_ppf"].append({"p": p, "ppf": f(stats.norm.ppf(p))})
+    for df in [1, 2, 3.5, 10, 30, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e9]:
+        for t in [0.05, 0.5, 1.0, 1.7, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0, 1e3, 1e5]:
+            sf = stats.t.sf(t, df)
+            if sf > 1e-300:
+                out["t_sf"].append({"t": t, "df": df, "sf": f(sf)})
+        for q in [0.4, 0.1, 0.025, 1e-5, 1e-10]:
+            out["t_isf"].append({"q": q, "df": df, "isf": f(stats.t.isf(q, df))})
+    for k in [1, 2, 3, 4, 6, 9, 12, 20, 100, 999]:
+        for x in [0.01, 0.5, 1.0, 3.84, 10.0, 50.0, 200.0, 1000.0, 1300.0]:
+            sf = stats.chi2.sf(x, k)
+            if sf > 1e-300:
+                out["chi2_sf"].append({"x": x, "k": k, "sf": f(sf)})
+    for d1 in [1, 2, 4, 9]:
+        for d2 in [5, 30, 1000, 1e6, 1e9]:
+            for x in [0.5, 1.0, 3.0, 10.0, 100.0]:
+                sf = stats.f.sf(x, d1, d2)
+                if sf > 1e-300:
+                    out["f_sf"].append({"f": x, "d1": d1, "d2": d2, "sf": f(sf)})
+    for a, b in [(0.5, 0.5), (2, 3), (10, 1), (1, 10), (30, 70), (1e3, 2e3), (1e5, 1e5), (1e6, 3e6), (5e7, 5e7)]:
+        mean = a / (a + b)
+        sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+        for k in [-8, -3, -1, 0, 0.5, 2, 6]:
+            x = mean + k * sd
+            if 0 < x < 1:
+                out["beta_cdf"].append({"x": x, "a": a, "b": b, "cdf": f(stats.beta.cdf(x, a, b))})
+    return out
+
+
+def t_df(s1: float, n1: int, s2: float, n2: int, equal_var: bool) -> float:
+    """scipy's own degrees of freedom for ttest_ind_from_stats (its result carries none)."""
+    from scipy.stats import _stats_py
+
+    if equal_var:
+        df, _ = _stats_py._equal_var_ttest_denom(s1**2, n1, s2**2, n2)
+    else:
+        df, _ = _stats_py._unequal_var_ttest_denom(s1**2, n1, s2**2, n2)
+    return float(df)
+
+
+def ttests() -> list:
+    cases = []
+    for i in range(400):
+        n1 = log_uniform_int(2, 1e9) if i % 4 else int(RNG.integers(2, 30))
+        n2 = max(2, int(n1 * RNG.uniform(0.5, 2.0))) if i % 3 else log_uniform_int(2, 1e9)
+        m1 = float(RNG.normal(10, 5))
+        s1 = float(RNG.uniform(0.1, 20))
+        s2 = s1 * float(RNG.uniform(0.2, 5)) if i % 2 else s1
+        effect = float(RNG.choice([0.0, 1e-6, 1e-3, 0.01, 0.1, 1.0, 5.0, 50.0]))
+        m2 = m1 - effect * s1 * float(RNG.choice([-1, 1]))
+        equal_var = bool(i % 5 == 0)
+        alternative = ["two-sided", "less", "greater"][i % 3]
+        r = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=equal_var, alternative=alternative)
+        if not math.isfinite(r.statistic) or not math.isfinite(r.pvalue):
+            continue
+        cases.append({"mean1": m1, "std1": s1, "nobs1": n1, "mean2": m2, "std2": s2, "nobs2": n2,
+                      "equal_var": equal_var, "alternative": alternative,
+                      "statistic": f(r.statistic), "pvalue": f(r.pvalue), "df": f(t_df(s1, n1, s2, n2, equal_var))})
+    return cases
+
+
+def ztests() -> list:
+    cases = []
+    for i in range(300):
+        n1 = log_uniform_int(10, 1e9)
+        n2 = max(10, int(n1 * RNG.uniform(0.5, 2.0)))
+        p1 = float(RNG.choice([0.001, 0.01, 0.05, 0.2, 0.5, 0.9]))
+        lift = float(RNG.choice([0.0, 1e-4, 0.01, 0.05, 0.2]))
+        p2 = min(0.999, p1 * (1 + lift))
+        x1 = int(RNG.binomial(n1, p1))
+        x2 = int(RNG.binomial(n2, p2))
+        alternative = ["two-sided", "smaller", "larger"][i % 3]
+        if x1 + x2 == 0 or x1 + x2 == n1 + n2:
+            continue
+        z, p = proportions_ztest([x1, x2], [n1, n2], alternative=alternative)
+        cases.append({"count1": x1, "nobs1": n1, "count2": x2, "nobs2": n2, "alternative": alternative,
+                      "statistic": f(z), "pvalue": f(p)})
+    return cases
+
+
+def contingency() -> list:
+    cases = []
+    shapes = [(2, 2), (2, 3), (3, 2), (3, 3), (4, 2), (2, 5), (4, 4), (5, 4)]
+    for i in range(240):
+        r, c = shapes[i % len(shapes)]
+        scale = float(RNG.choice([10, 100, 1e4, 1e6, 1e8]))
+        base = RNG.uniform(0.2, 1.0, size=(r, c))
+        if i % 4 == 0:
+            base = np.outer(RNG.uniform(0.2, 1, r), RNG.uniform(0.2, 1, c))  # near independence
+        table = np.maximum(1, np.round(base * scale)).astype(np.int64)
+        correction = bool(i % 2)
+        res = stats.chi2_contingency(table, correction=correction)
+        cases.append({"observed": table.flatten().tolist(), "rows": r, "correction": correction,
+                      "statistic": f(res.statistic), "pvalue": f(res.pvalue), "dof": int(res.dof),
+                      "expected": [f(v) for v in res.expected_freq.flatten()]})
+    return cases
+
+
+def goodness_of_fit() -> list:
+    cases = []
+    for i in range(150):
+        k = int(RNG.integers(2, 11))
+        weights = RNG.uniform(0.5, 3.0, size=k)
+        weights = (np.round(weights * 4) / 4).tolist()
+        n = log_uniform_int(20, 1e9)
+        shares = np.array(weights) / np.sum(weights)
+        if i % 3 == 0:
+            shares = shares * RNG.uniform(0.98, 1.02, size=k)
+            shares = shares / shares.sum()
+        observed = RNG.multinomial(n, shares).astype(float)
+        expected = np.array(weights) / np.sum(weights) * observed.sum()
+        res = stats.chisquare(observed, expected)
+        cases.append({"observed": observed.tolist(), "weights": weights,
+                      "statistic": f(res.statistic), "pvalue": f(res.pvalue)})
+    return cases
+
+
+def intervals() -> dict:
+    out: dict[str, list] = {"proportion": [], "newcombe": [], "mean": [], "diff_means": [], "relative_lift": []}
+    for i in range(120):
+        n = log_uniform_int(5, 1e9)
+        x = int(RNG.binomial(n, float(RNG.choice([0.0005, 0.02, 0.3, 0.5, 0.97]))))
+        alpha = float(RNG.choice([0.01, 0.05, 0.1, 0.2]))
+        for method in ["normal", "wilson", "agresti_coull"]:
+            lo, hi = proportion_confint(x, n, alpha=alpha, method=method)
+            out["proportion"].append({"count": x, "nobs": n, "alpha": alpha, "method": method,
+                                      "lower": f(lo), "upper": f(hi)})
+        n2 = max(5, int(n * RNG.uniform(0.5, 2)))
+        x2 = int(RNG.binomial(n2, min(0.99, x / n * 1.05 + 0.001)))
+        lo, hi = confint_proportions_2indep(x, n, x2, n2, method="newcomb", alpha=alpha)
+        out["newcombe"].append({"count1": x, "nobs1": n, "count2": x2, "nobs2": n2, "alpha": alpha,
+                                "lower": f(lo), "upper": f(hi)})
+    for i in range(120):
+        n1 = log_uniform_int(2, 1e8)
+        n2 = max(2, int(n1 * RNG.uniform(0.5, 2)))
+        m1, m2 = float(RNG.normal(20, 5)), float(RNG.normal(20, 5))
+        s1, s2 = float(RNG.uniform(0.5, 10)), float(RNG.uniform(0.5, 10))
+        alpha = float(RNG.choice([0.01, 0.05, 0.1]))
+        lo, hi = stats.t.interval(1 - alpha, n1 - 1, loc=m1, scale=s1 / math.sqrt(n1))
+        out["mean"].append({"mean": m1, "std": s1, "nobs": n1, "alpha": alpha, "lower": f(lo), "upper": f(hi)})
+        for equal_var in [False, True]:
+            r = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=equal_var)
+            se = (m1 - m2) / r.statistic if r.statistic != 0 else float("nan")
+            t = stats.t.isf(alpha / 2, t_df(s1, n1, s2, n2, equal_var))
+            if math.isfinite(se):
+                out["diff_means"].append({"mean1": m1, "std1": s1, "nobs1": n1, "mean2": m2, "std2": s2,
+                                          "nobs2": n2, "alpha": alpha, "equal_var": equal_var,
+                                          "lower": f(m1 - m2 - t * se), "upper": f(m1 - m2 + t * se)})
+        # Delta method for m1 / m2 - 1 (Deng, Knoblich, Lu 2018), normal critical value.
+        var = s1**2 / (n1 * m2**2) + m1**2 * s2**2 / (n2 * m2**4)
+        z = stats.norm.isf(alpha / 2)
+        lift = m1 / m2 - 1
+        out["relative_lift"].append({"mean1": m1, "std1": s1, "nobs1": n1, "mean2": m2, "std2": s2, "nobs2": n2,
+                                     "alpha": alpha, "estimate": f(lift), "lower": f(lift - z * math.sqrt(var)),
+                                     "upper": f(lift + z * math.sqrt(var))})
+    return out
+
+
+FILES = {
+    "distributions.json": distributions,
+    "ttest.json": ttests,
+    "ztest.json": ztests,
+    "chi2_contingency.json": contingency,
+    "chisquare.json": goodness_of_fit,
+    "intervals.json": intervals,
+}
+
+
+def main() -> None:
+    out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "fixtures" / "stats"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, build in FILES.items():
+        data = {"generator": "scripts/gen_stats_fixtures.py", "scipy": scipy.__version__,
+                "statsmodels": statsmodels.__version__, "cases": build()}
+        (out / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        cases = data["cases"]
+        n = sum(len(v) for v in cases.values()) if isinstance(cases, dict) else len(cases)
+        print(f"{n:6d} cases  {name}")
+
+
+if __name__ == "__main__":
+    main()
