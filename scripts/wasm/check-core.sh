@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# check-core.sh — litmus-core builds for wasm32-unknown-unknown with Debian's Rust 1.85 (the
-# compiler the npm package is built with), from the committed Cargo.lock.
+# check-core.sh [CARGO BUILD ARGS...] — litmus-core builds for wasm32-unknown-unknown with
+# Debian's Rust 1.85 (in the root made by setup.sh), from the workspace's Cargo.lock:
+#   cargo build --locked -p litmus-core --target wasm32-unknown-unknown --target-dir target/wasm
+# Extra arguments go to cargo build (e.g. --release). Output: target/wasm in the workspace.
 set -euo pipefail
-# shellcheck source=common.sh
-. "$(dirname "$0")/common.sh"
-[ -f "$WASM_ROOT/.wasm-setup-ok" ] || { echo "wasm root missing: run scripts/wasm/setup.sh" >&2; exit 1; }
-[ -f "$REPO_ROOT/Cargo.lock" ] || { echo "Cargo.lock missing: run cargo generate-lockfile on the host" >&2; exit 1; }
-cd "$REPO_ROOT"
-log "$("$(dirname "$0")/chroot.sh" rustc --version)"
-"$(dirname "$0")/chroot.sh" cargo build --locked --release -p litmus-core \
-  --target wasm32-unknown-unknown --target-dir target/wasm
-log "litmus-core: wasm32-unknown-unknown build ok ($(stat -c %s target/wasm/wasm32-unknown-unknown/release/liblitmus_core.rlib) byte rlib)"
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$HERE/common.sh"
+
+[ -f "$WASM_ROOT/.wasm-setup-ok" ] \
+  || die "the wasm root $WASM_ROOT is missing or incomplete: run scripts/wasm/setup.sh first"
+[ -f "$REPO_ROOT/litmus-core/Cargo.toml" ] || die "no litmus-core crate in $REPO_ROOT"
+[ -f "$REPO_ROOT/Cargo.lock" ] \
+  || die "$REPO_ROOT/Cargo.lock is missing: the build is --locked, and the lock file is made by the host's cargo (run 'cargo generate-lockfile' in $REPO_ROOT and commit it)"
+
+"$HERE/chroot.sh" -d "$REPO_ROOT" /bin/sh -c 'cargo --version && rustc --version'
+log "cargo build --locked -p litmus-core --target wasm32-unknown-unknown --target-dir target/wasm $*"
+"$HERE/chroot.sh" -d "$REPO_ROOT" cargo build --locked -p litmus-core \
+  --target wasm32-unknown-unknown --target-dir target/wasm "$@"
+RLIB=$(find "$REPO_ROOT/target/wasm/wasm32-unknown-unknown" -maxdepth 2 -name liblitmus_core.rlib \
+  -printf '%T@ %s %p\n' 2>/dev/null | sort -n | tail -n 1 | cut -d' ' -f2-)
+log "litmus-core builds for wasm32-unknown-unknown${RLIB:+ (${RLIB%% *} byte rlib: ${RLIB#* })}"

@@ -1,25 +1,74 @@
-# Shared by the wasm scripts: paths, logging and the Debian mirror of this machine.
+# Shared by the wasm scripts: paths, logging, and the Debian mirror of this machine.
 # shellcheck shell=bash
-WASM_ROOT=${WASM_ROOT:-/opt/wasm-root}
+WASM_ROOT=$(realpath -m "${WASM_ROOT:-/opt/wasm-root}")
 WASM_SUITE=${WASM_SUITE:-trixie}
 WASM_TOOLS=${WASM_TOOLS:-/opt/wasm-tools}
+WASM_LOGS=${WASM_LOGS:-$WASM_ROOT.logs}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 T0=${T0:-$(date +%s)}
-log() { printf '[wasm +%4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+log() { printf '[wasm %s +%ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - T0 ))" "$*"; }
+die() { printf 'wasm: error: %s\n' "$*" >&2; exit 1; }
 
-# The Debian mirror this machine's own apt configuration uses (no host is written in the project).
-debian_mirror() {
-  local f u
-  for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do
-    [ -f "$f" ] || continue
-    u=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit} /^deb / && $2 !~ /security/ {print $2; exit}' "$f")
-    [ -n "$u" ] && { echo "${u%/}"; return; }
-  done
-  echo "no Debian mirror found in /etc/apt" >&2
-  return 1
+# run NAME CMD... : run CMD with its output in $WASM_LOGS/NAME.log; on failure print the
+# log's tail and stop.
+run() {
+  local name=$1 rc=0; shift
+  mkdir -p "$WASM_LOGS"
+  "$@" >"$WASM_LOGS/$name.log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ]; then
+    printf 'wasm: error: step "%s" failed (exit %s): %s\n--- last 40 lines of %s ---\n' \
+      "$name" "$rc" "$*" "$WASM_LOGS/$name.log" >&2
+    tail -n 40 "$WASM_LOGS/$name.log" >&2
+    exit 1
+  fi
 }
 
-# The wasm-bindgen version locked in the workspace (the CLI must be the same version).
+# apt_uri SUITE: the first enabled `deb` URI that this machine's apt sources (one-line or
+# deb822 format) give for SUITE. No mirror host is written in the project itself.
+apt_uri() {
+  local suite=$1 f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    case $f in
+      *.sources) awk -v s="$suite" '
+          function flush() { if (deb && en && hit && uri != "") { print uri; found = 1; exit }
+                             deb = 0; en = 1; hit = 0; uri = "" }
+          BEGIN { en = 1 }
+          /^[ \t]*#/ { next }
+          /^[ \t]*$/ { flush(); next }
+          tolower($1) == "types:"   { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+          tolower($1) == "uris:"    { uri = $2 }
+          tolower($1) == "suites:"  { for (i = 2; i <= NF; i++) if ($i == s) hit = 1 }
+          tolower($1) == "enabled:" { if (tolower($2) == "no") en = 0 }
+          END { if (!found) flush() }' "$f" ;;
+      *) awk -v s="$suite" '
+          $1 == "deb" { i = 2
+                        if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                        if ($(i + 1) == s) { print $i; exit } }' "$f" ;;
+    esac
+  done | head -n 1 | sed 's:/*$::'
+}
+
+host_codename() { (. /etc/os-release && echo "${VERSION_CODENAME:-}"); }
+
+# The Debian mirror (and its security archive) that this machine's apt configuration uses.
+debian_mirror() {
+  local c u
+  c=$(host_codename)
+  [ -n "$c" ] || die "cannot read VERSION_CODENAME from /etc/os-release (set DEBIAN_MIRROR)"
+  u=$(apt_uri "$c")
+  [ -n "$u" ] || die "no 'deb' source for '$c' in /etc/apt (set DEBIAN_MIRROR=<Debian mirror URL>)"
+  echo "$u"
+}
+debian_security_mirror() {
+  local u
+  u=$(apt_uri "$(host_codename)-security")
+  echo "${u:-$(debian_mirror)-security}"
+}
+
+# The wasm-bindgen version locked in the workspace (the CLI must be the very same version).
 locked_wasm_bindgen() {
-  awk '/^name = "wasm-bindgen"$/{getline; gsub(/[^0-9.]/,""); print; exit}' "$REPO_ROOT/Cargo.lock" 2>/dev/null
+  [ -f "$REPO_ROOT/Cargo.lock" ] || return 0
+  awk '/^name = "wasm-bindgen"$/ { getline; if (match($0, /"[^"]*"/)) print substr($0, RSTART + 1, RLENGTH - 2); exit }' \
+    "$REPO_ROOT/Cargo.lock"
 }
