@@ -2,7 +2,8 @@
 core (and later the Python and JavaScript packages) must reproduce to 1e-9 relative.
 
     .venv/bin/pip install -r scripts/stats/requirements.txt
-    .venv/bin/python scripts/gen_stats_fixtures.py [OUT_DIR]     (default: fixtures/stats)
+    .venv/bin/python scripts/gen_stats_fixtures.py [OUT_DIR] [--only=a.json,b.json]
+                                                             (default: fixtures/stats, all files)
 
 Cases are random (a fixed seed, so the output is reproducible) plus hand-picked edge cases:
 counts from 2 to 1e9 per arm, tiny and huge effects, p-values down to 1e-300, unequal
@@ -13,9 +14,12 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import zlib
 import pathlib
 import sys
 
+import mpmath as mp
 import numpy as np
 import scipy
 import statsmodels
@@ -36,6 +40,60 @@ def f(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
+mp.mp.dps = 50
+DISAGREEMENTS: list[str] = []
+
+
+class Timeout(Exception):
+    pass
+
+
+def within(seconds: float, compute):
+    """compute() or None when it takes longer than `seconds` (mpmath can be slow for huge
+    parameters)."""
+    def alarm(signum, frame):
+        raise Timeout()
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return compute()
+    except Timeout:
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def reference(name: str, scipy_value: float, exact_fn) -> tuple[float, dict]:
+    """The reference value of a distribution function: scipy's, unless it differs from the
+    50-digit mpmath value by more than 1e-12 relative; then mpmath's, with scipy's kept.
+    When mpmath takes over 5 s the value is scipy's, marked unchecked."""
+    exact = within(5.0, exact_fn)
+    if exact is None:
+        return scipy_value, {"reference": "scipy-unchecked"}
+    info = checked(name, scipy_value, exact)
+    return (scipy_value if info["reference"] == "scipy" else float(exact)), info
+
+
+def checked(name: str, scipy_value: float, exact) -> dict:
+    """Whether scipy agrees with mpmath to 1e-12 relative."""
+    exact = float(exact)
+    if scipy_value == exact or abs(scipy_value - exact) <= 1e-12 * abs(exact):
+        return {"reference": "scipy"}
+    DISAGREEMENTS.append(f"{name}: scipy {scipy_value!r}, mpmath {exact!r}")
+    return {"reference": "mpmath", "scipy": scipy_value}
+
+
+def mp_t_sf(t: float, df: float):
+    t, df = mp.mpf(t), mp.mpf(df)
+    return mp.betainc(df / 2, mp.mpf(1) / 2, 0, df / (df + t * t), regularized=True) / 2
+
+
+def mp_f_sf(x: float, d1: float, d2: float):
+    x, d1, d2 = mp.mpf(x), mp.mpf(d1), mp.mpf(d2)
+    return mp.betainc(d2 / 2, d1 / 2, 0, d2 / (d2 + d1 * x), regularized=True)
+
+
 def log_uniform_int(lo: float, hi: float) -> int:
     return int(round(math.exp(RNG.uniform(math.log(lo), math.log(hi)))))
 
@@ -44,34 +102,43 @@ def distributions() -> dict:
     out: dict[str, list] = {"normal_sf": [], "normal_ppf": [], "t_sf": [], "t_isf": [], "chi2_sf": [],
                             "f_sf": [], "beta_cdf": []}
     for z in [-3.0, -0.5, 0.0, 0.1, 1.0, 1.959963984540054, 2.5, 5.0, 8.0, 10.0, 20.0, 30.0, 37.0, 37.5]:
-        out["normal_sf"].append({"z": z, "sf": f(stats.norm.sf(z))})
+        sf = float(stats.norm.sf(z))
+        value, ref = reference(f"norm.sf({z})", sf, lambda: mp.erfc(mp.mpf(z) / mp.sqrt(2)) / 2)
+        out["normal_sf"].append({"z": z, "sf": f(value), **ref})
     for p in [1e-300, 1e-100, 1e-20, 1e-10, 1e-3, 0.025, 0.1, 0.3, 0.5, 0.7, 0.9, 0.975, 0.999, 1 - 1e-10]:
         out["normal_ppf"].append({"p": p, "ppf": f(stats.norm.ppf(p))})
     for df in [1, 2, 3.5, 10, 30, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e9]:
         for t in [0.05, 0.5, 1.0, 1.7, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0, 1e3, 1e5]:
-            sf = stats.t.sf(t, df)
+            sf = float(stats.t.sf(t, df))
             if sf > 1e-300:
-                out["t_sf"].append({"t": t, "df": df, "sf": f(sf)})
+                value, ref = reference(f"t.sf({t}, {df})", sf, lambda: mp_t_sf(t, df))
+                out["t_sf"].append({"t": t, "df": df, "sf": f(value), **ref})
         for q in [0.4, 0.1, 0.025, 1e-5, 1e-10]:
             out["t_isf"].append({"q": q, "df": df, "isf": f(stats.t.isf(q, df))})
     for k in [1, 2, 3, 4, 6, 9, 12, 20, 100, 999]:
         for x in [0.01, 0.5, 1.0, 3.84, 10.0, 50.0, 200.0, 1000.0, 1300.0]:
-            sf = stats.chi2.sf(x, k)
+            sf = float(stats.chi2.sf(x, k))
             if sf > 1e-300:
-                out["chi2_sf"].append({"x": x, "k": k, "sf": f(sf)})
+                value, ref = reference(f"chi2.sf({x}, {k})", sf,
+                                       lambda: mp.gammainc(mp.mpf(k) / 2, mp.mpf(x) / 2, mp.inf, regularized=True))
+                out["chi2_sf"].append({"x": x, "k": k, "sf": f(value), **ref})
     for d1 in [1, 2, 4, 9]:
         for d2 in [5, 30, 1000, 1e6, 1e9]:
             for x in [0.5, 1.0, 3.0, 10.0, 100.0]:
-                sf = stats.f.sf(x, d1, d2)
+                sf = float(stats.f.sf(x, d1, d2))
                 if sf > 1e-300:
-                    out["f_sf"].append({"f": x, "d1": d1, "d2": d2, "sf": f(sf)})
+                    value, ref = reference(f"f.sf({x}, {d1}, {d2})", sf, lambda: mp_f_sf(x, d1, d2))
+                    out["f_sf"].append({"f": x, "d1": d1, "d2": d2, "sf": f(value), **ref})
     for a, b in [(0.5, 0.5), (2, 3), (10, 1), (1, 10), (30, 70), (1e3, 2e3), (1e5, 1e5), (1e6, 3e6), (5e7, 5e7)]:
         mean = a / (a + b)
         sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
         for k in [-8, -3, -1, 0, 0.5, 2, 6]:
             x = mean + k * sd
             if 0 < x < 1:
-                out["beta_cdf"].append({"x": x, "a": a, "b": b, "cdf": f(stats.beta.cdf(x, a, b))})
+                cdf = float(stats.beta.cdf(x, a, b))
+                value, ref = reference(f"beta.cdf({x}, {a}, {b})", cdf,
+                                       lambda: mp.betainc(mp.mpf(a), mp.mpf(b), 0, mp.mpf(x), regularized=True))
+                out["beta_cdf"].append({"x": x, "a": a, "b": b, "cdf": f(value), **ref})
     return out
 
 
@@ -204,6 +271,42 @@ def intervals() -> dict:
     return out
 
 
+def anova() -> list:
+    cases = []
+    for i in range(120):
+        k = int(RNG.integers(2, 7))
+        groups, raw = [], []
+        for g in range(k):
+            n = log_uniform_int(2, 2e5)
+            x = RNG.normal(10 + float(RNG.choice([0, 0.01, 0.1, 1])) * g, float(RNG.uniform(0.5, 5)), size=n)
+            raw.append(x)
+            mean = float(np.mean(x))
+            groups.append({"count": n, "mean": mean, "m2": float(np.sum((x - mean) ** 2))})
+        res = stats.f_oneway(*raw)
+        cases.append({"groups": groups, "statistic": f(res.statistic), "pvalue": f(res.pvalue),
+                      "df_between": k - 1, "df_within": sum(len(x) for x in raw) - k})
+    return cases
+
+
+def multiple_testing() -> list:
+    from statsmodels.stats.multitest import multipletests
+
+    cases = []
+    for i in range(150):
+        m = int(RNG.integers(1, 25))
+        p = RNG.uniform(0, 1, size=m) ** float(RNG.choice([1, 3, 8]))
+        if i % 5 == 0:
+            p[: m // 2] = p[0]  # ties
+        if i % 7 == 0:
+            p[0] = 0.0
+        alpha = float(RNG.choice([0.01, 0.05, 0.1]))
+        method = ["bonferroni", "holm", "fdr_bh"][i % 3]
+        reject, adjusted, _, _ = multipletests(p, alpha=alpha, method=method)
+        cases.append({"pvals": p.tolist(), "alpha": alpha, "method": method,
+                      "reject": [bool(r) for r in reject], "pvals_corrected": [f(v) for v in adjusted]})
+    return cases
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -211,19 +314,31 @@ FILES = {
     "chi2_contingency.json": contingency,
     "chisquare.json": goodness_of_fit,
     "intervals.json": intervals,
+    "anova.json": anova,
+    "multipletests.json": multiple_testing,
 }
 
 
 def main() -> None:
-    out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "fixtures" / "stats"
+    global RNG
+    args = [a for a in sys.argv[1:] if not a.startswith("--only=")]
+    only = [a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("--only=")]
+    out = pathlib.Path(args[0]) if args else REPO / "fixtures" / "stats"
     out.mkdir(parents=True, exist_ok=True)
     for name, build in FILES.items():
+        if only and name not in only[0]:
+            continue
+        # Each file has its own seed, so one file can be regenerated alone, reproducibly.
+        RNG = np.random.default_rng([20261126, zlib.crc32(name.encode())])
         data = {"generator": "scripts/gen_stats_fixtures.py", "scipy": scipy.__version__,
                 "statsmodels": statsmodels.__version__, "cases": build()}
         (out / name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         cases = data["cases"]
         n = sum(len(v) for v in cases.values()) if isinstance(cases, dict) else len(cases)
         print(f"{n:6d} cases  {name}")
+    print(f"{len(DISAGREEMENTS)} values where scipy differs from 50-digit mpmath by > 1e-12 (mpmath used):")
+    for line in DISAGREEMENTS:
+        print("  " + line)
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ pub fn student_t_isf(q: f64, df: f64) -> f64 {
         return norm_upper_quantile(q);
     }
     if df == 1.0 {
-        // Cauchy: exact.
-        return (std::f64::consts::PI * (0.5 - q)).tan();
+        // Cauchy: exact, as the cotangent so that small q keeps its precision.
+        return 1.0 / (std::f64::consts::PI * q).tan();
     }
     // Start from the normal quantile with the first Cornish-Fisher terms, then a safeguarded
     // Newton iteration on log P(T > t) (well conditioned in the far tail).

@@ -8,22 +8,28 @@
 //!   Agresti-Coull, Newcombe).
 //! - [`chi2`]: chi-squared independence and goodness of fit.
 //! - [`interval`]: intervals for means, differences and relative lift (delta method).
+//! - [`anova`]: one-way ANOVA for A/B/n.
+//! - [`multiple`]: Bonferroni, Holm and Benjamini-Hochberg corrections.
 //! - [`dist`]: normal, Student's t, chi-squared, F and Beta distribution functions with tails
 //!   accurate to about 1e-300.
 //!
 //! Every entry point validates its input: degenerate data (`degenerate_data`) and arguments
 //! out of their domain (`invalid_argument`) are errors with a code, never a panic or a NaN.
 
+pub mod anova;
 pub mod chi2;
 pub mod dist;
 pub mod interval;
+pub mod multiple;
 pub mod proportions;
 pub(crate) mod special;
 pub mod summary;
 pub mod ttest;
 
+pub use anova::{Anova, f_oneway};
 pub use chi2::{ChiSquared, chi2_contingency, chisquare};
 pub use interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
+pub use multiple::{Adjusted, Correction, multipletests};
 pub use proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };

@@ -100,7 +100,14 @@ pub fn proportion_confint(
             let half = z * (rate * (1.0 - rate) / n).sqrt();
             ((rate - half).max(0.0), (rate + half).min(1.0))
         }
-        ProportionMethod::Wilson => wilson(x, n, z),
+        ProportionMethod::Wilson => {
+            let (lo, hi) = wilson(x, n, z);
+            // Exact at the ends: no successes (or no failures) puts a bound on 0 (or 1).
+            (
+                if x == 0.0 { 0.0 } else { lo },
+                if x == n { 1.0 } else { hi },
+            )
+        }
         ProportionMethod::AgrestiCoull => {
             let z2 = z * z;
             let n_tilde = n + z2;
