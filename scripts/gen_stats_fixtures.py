@@ -307,6 +307,99 @@ def multiple_testing() -> list:
     return cases
 
 
+def power_cases() -> dict:
+    from scipy.optimize import brentq
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    P = NormalIndPower()
+    alts = {"two-sided": "two-sided", "greater": "larger", "less": "smaller"}
+    out: dict[str, list] = {"power": [], "sample_size": [], "mde": [], "effect_size": []}
+    for i in range(150):
+        d = float(RNG.choice([0.001, 0.01, 0.05, 0.1, 0.3, 1.0])) * float(RNG.choice([1, -1]))
+        alt = ["two-sided", "greater", "less"][i % 3]
+        if alt == "greater":
+            d = abs(d)
+        if alt == "less":
+            d = -abs(d)
+        alpha = float(RNG.choice([0.01, 0.05, 0.1]))
+        ratio = float(RNG.choice([1.0, 0.5, 2.0, 3.0]))
+        nobs1 = float(log_uniform_int(10, 1e8))
+        out["power"].append({"effect_size": d, "nobs1": nobs1, "ratio": ratio, "alpha": alpha, "alternative": alt,
+                             "power": f(P.power(d, nobs1, alpha=alpha, ratio=ratio, alternative=alts[alt]))})
+        target = float(RNG.choice([0.5, 0.8, 0.9, 0.95]))
+        g = lambda n: P.power(d, n, alpha=alpha, ratio=ratio, alternative=alts[alt]) - target
+        n = brentq(g, 1e-6, 1e13, xtol=1e-12, rtol=1e-15)
+        out["sample_size"].append({"effect_size": d, "power": target, "ratio": ratio, "alpha": alpha,
+                                   "alternative": alt, "nobs1": f(n)})
+        sign = -1.0 if alt == "less" else 1.0
+        h = lambda e: P.power(sign * e, nobs1, alpha=alpha, ratio=ratio, alternative=alts[alt]) - target
+        e = brentq(h, 1e-12, 1e3, xtol=1e-16, rtol=1e-15)
+        out["mde"].append({"nobs1": nobs1, "power": target, "ratio": ratio, "alpha": alpha, "alternative": alt,
+                           "effect_size": f(sign * e)})
+        p1 = float(RNG.uniform(0.001, 0.999))
+        p2 = min(0.999, p1 * float(RNG.choice([1.0, 1.001, 1.05, 1.3])))
+        out["effect_size"].append({"prop1": p2, "prop2": p1, "h": f(proportion_effectsize(p2, p1))})
+    return out
+
+
+def comoments(x: np.ndarray, y: np.ndarray) -> dict:
+    mx, my = float(np.mean(x)), float(np.mean(y))
+    return {"count": len(x), "mean_x": mx, "mean_y": my, "m2_x": float(np.sum((x - mx) ** 2)),
+            "m2_y": float(np.sum((y - my) ** 2)), "c_xy": float(np.sum((x - mx) * (y - my)))}
+
+
+def variance_reduction() -> dict:
+    out: dict[str, list] = {"cuped": [], "ratio": []}
+    for i in range(100):
+        n_t, n_c = log_uniform_int(30, 2e4), log_uniform_int(30, 2e4)
+        rho = float(RNG.choice([0.0, 0.3, 0.7, 0.95]))
+        effect = float(RNG.choice([0.0, 0.05, 0.5]))
+        groups = []
+        for n, e in [(n_t, effect), (n_c, 0.0)]:
+            x = RNG.normal(50, 10, size=n)
+            y = 20 + rho * (x - 50) + math.sqrt(1 - rho**2) * 10 * RNG.normal(size=n) + e
+            groups.append((x, y))
+        (xt, yt), (xc, yc) = groups
+        sxy = np.sum((xt - xt.mean()) * (yt - yt.mean())) + np.sum((xc - xc.mean()) * (yc - yc.mean()))
+        sxx = np.sum((xt - xt.mean()) ** 2) + np.sum((xc - xc.mean()) ** 2)
+        theta = sxy / sxx
+        xbar = np.concatenate([xt, xc]).mean()
+        at, ac = yt - theta * (xt - xbar), yc - theta * (xc - xbar)
+        alpha = float(RNG.choice([0.05, 0.1]))
+        res = stats.ttest_ind(at, ac, equal_var=False)
+        raw = stats.ttest_ind(yt, yc, equal_var=False)
+        se = (at.mean() - ac.mean()) / res.statistic
+        se_raw = (yt.mean() - yc.mean()) / raw.statistic
+        tcrit = stats.t.isf(alpha / 2, res.df)
+        out["cuped"].append({"treatment": comoments(xt, yt), "control": comoments(xc, yc), "alpha": alpha,
+                             "theta": f(theta), "statistic": f(res.statistic), "pvalue": f(res.pvalue),
+                             "df": f(res.df), "lower": f(at.mean() - ac.mean() - tcrit * se),
+                             "upper": f(at.mean() - ac.mean() + tcrit * se),
+                             "variance_reduction": f(1 - (se / se_raw) ** 2)})
+    for i in range(100):
+        alpha = float(RNG.choice([0.05, 0.1]))
+        rows = []
+        for g in range(2):
+            n = log_uniform_int(20, 5e4)
+            x = RNG.poisson(float(RNG.uniform(1, 6)), size=n).astype(float) + 1
+            y = x * RNG.gamma(2.0, float(RNG.uniform(1, 3)), size=n) * (1.03 if g == 0 else 1.0)
+            r = y.sum() / x.sum()
+            v = (np.var(y, ddof=1) - 2 * r * np.cov(x, y, ddof=1)[0, 1] + r * r * np.var(x, ddof=1)) / (n * x.mean() ** 2)
+            rows.append((comoments(x, y), r, v))
+        (mt, rt, vt), (mc, rc, vc) = rows
+        se = math.sqrt(vt + vc)
+        z = (rt - rc) / se
+        zc = stats.norm.isf(alpha / 2)
+        rel = rt / rc - 1
+        rel_se = math.sqrt(vt / rc**2 + rt**2 * vc / rc**4)
+        out["ratio"].append({"treatment": mt, "control": mc, "alpha": alpha, "ratio_t": f(rt), "ratio_c": f(rc),
+                             "var_t": f(vt), "var_c": f(vc), "statistic": f(z), "pvalue": f(2 * stats.norm.sf(abs(z))),
+                             "diff_lower": f(rt - rc - zc * se), "diff_upper": f(rt - rc + zc * se),
+                             "rel_lower": f(rel - zc * rel_se), "rel_upper": f(rel + zc * rel_se)})
+    return out
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -316,6 +409,8 @@ FILES = {
     "intervals.json": intervals,
     "anova.json": anova,
     "multipletests.json": multiple_testing,
+    "power.json": power_cases,
+    "variance_reduction.json": variance_reduction,
 }
 
 

@@ -54,7 +54,7 @@ impl Report {
         let slot = self.worst.entry(what.to_owned()).or_insert(0.0);
         *slot = slot.max(if err.is_nan() { f64::INFINITY } else { err });
         *self.count.entry(what.to_owned()).or_insert(0) += 1;
-        if !(err <= REL) {
+        if err.is_nan() || err > REL {
             self.failures.push(format!(
                 "{what}: got {got:e}, want {want:e} (rel {err:.2e}) in {case}"
             ));
@@ -298,15 +298,150 @@ fn anova_matches_scipy() {
 fn multiple_testing_matches_statsmodels() {
     let mut r = Report::default();
     for c in load("multipletests.json").as_array().unwrap() {
-        let p: Vec<f64> = c["pvals"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let p: Vec<f64> = c["pvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         let method = stats::Correction::parse(c["method"].as_str().unwrap()).unwrap();
         let a = stats::multipletests(&p, num(c, "alpha"), method).unwrap();
-        let want: Vec<bool> = c["reject"].as_array().unwrap().iter().map(|v| v.as_bool().unwrap()).collect();
+        let want: Vec<bool> = c["reject"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_bool().unwrap())
+            .collect();
         assert_eq!(a.reject(), want.as_slice(), "{c}");
         let name = format!("multipletests.{}", c["method"].as_str().unwrap());
-        for (got, want) in a.pvalues().iter().zip(c["pvals_corrected"].as_array().unwrap()) {
+        for (got, want) in a
+            .pvalues()
+            .iter()
+            .zip(c["pvals_corrected"].as_array().unwrap())
+        {
             r.check_abs(&name, *got, want, c, 1e-15);
         }
+    }
+    r.finish();
+}
+
+#[test]
+fn power_matches_statsmodels() {
+    use litmus_core::stats::power;
+    let cases = load("power.json");
+    let mut r = Report::default();
+    let alt = |c: &Value| Alternative::parse(c["alternative"].as_str().unwrap()).unwrap();
+    for c in cases["power"].as_array().unwrap() {
+        let p = power::power(
+            num(c, "effect_size"),
+            num(c, "nobs1"),
+            num(c, "ratio"),
+            num(c, "alpha"),
+            alt(c),
+        )
+        .unwrap();
+        r.check("power", p, &c["power"], c);
+    }
+    for c in cases["sample_size"].as_array().unwrap() {
+        let n = power::sample_size(
+            num(c, "effect_size"),
+            num(c, "power"),
+            num(c, "ratio"),
+            num(c, "alpha"),
+            alt(c),
+        )
+        .unwrap_or_else(|e| panic!("{e} in {c}"));
+        r.check("sample_size", n, &c["nobs1"], c);
+    }
+    for c in cases["mde"].as_array().unwrap() {
+        let d = power::minimum_detectable_effect(
+            num(c, "nobs1"),
+            num(c, "power"),
+            num(c, "ratio"),
+            num(c, "alpha"),
+            alt(c),
+        )
+        .unwrap_or_else(|e| panic!("{e} in {c}"));
+        r.check("minimum_detectable_effect", d, &c["effect_size"], c);
+    }
+    for c in cases["effect_size"].as_array().unwrap() {
+        let h = power::proportion_effect_size(num(c, "prop1"), num(c, "prop2")).unwrap();
+        r.check_abs("proportion_effect_size", h, &c["h"], c, 1e-15);
+    }
+    r.finish();
+}
+
+fn co(v: &Value) -> stats::CoMoments {
+    stats::CoMoments::from_parts(
+        int(v, "count"),
+        num(v, "mean_x"),
+        num(v, "mean_y"),
+        num(v, "m2_x"),
+        num(v, "m2_y"),
+        num(v, "c_xy"),
+    )
+    .unwrap_or_else(|e| panic!("{e} in {v}"))
+}
+
+#[test]
+fn variance_reduction_matches_numpy_and_scipy() {
+    let cases = load("variance_reduction.json");
+    let mut r = Report::default();
+    for c in cases["cuped"].as_array().unwrap() {
+        let res = stats::cuped(
+            &co(&c["treatment"]),
+            &co(&c["control"]),
+            num(c, "alpha"),
+            Alternative::TwoSided,
+        )
+        .unwrap_or_else(|e| panic!("{e} in {c}"));
+        r.check("cuped.theta", res.theta(), &c["theta"], c);
+        r.check(
+            "cuped.statistic",
+            res.test().statistic(),
+            &c["statistic"],
+            c,
+        );
+        r.check("cuped.pvalue", res.test().pvalue(), &c["pvalue"], c);
+        r.check("cuped.df", res.test().df(), &c["df"], c);
+        r.check("cuped.interval", res.interval().lower(), &c["lower"], c);
+        r.check("cuped.interval", res.interval().upper(), &c["upper"], c);
+        r.check_abs(
+            "cuped.variance_reduction",
+            res.variance_reduction(),
+            &c["variance_reduction"],
+            c,
+            1e-12,
+        );
+    }
+    for c in cases["ratio"].as_array().unwrap() {
+        let res = stats::ratio_ztest(
+            &co(&c["treatment"]),
+            &co(&c["control"]),
+            num(c, "alpha"),
+            Alternative::TwoSided,
+        )
+        .unwrap_or_else(|e| panic!("{e} in {c}"));
+        r.check("ratio.value", res.treatment().ratio(), &c["ratio_t"], c);
+        r.check("ratio.value", res.control().ratio(), &c["ratio_c"], c);
+        r.check("ratio.variance", res.treatment().variance(), &c["var_t"], c);
+        r.check("ratio.variance", res.control().variance(), &c["var_c"], c);
+        r.check("ratio.statistic", res.statistic(), &c["statistic"], c);
+        r.check("ratio.pvalue", res.pvalue(), &c["pvalue"], c);
+        r.check(
+            "ratio.difference",
+            res.difference().lower(),
+            &c["diff_lower"],
+            c,
+        );
+        r.check(
+            "ratio.difference",
+            res.difference().upper(),
+            &c["diff_upper"],
+            c,
+        );
+        r.check("ratio.relative", res.relative().lower(), &c["rel_lower"], c);
+        r.check("ratio.relative", res.relative().upper(), &c["rel_upper"], c);
     }
     r.finish();
 }

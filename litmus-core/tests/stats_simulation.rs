@@ -1,7 +1,12 @@
 //! Seeded simulations: under the null hypothesis (A/A), tests at alpha = 0.05 reject in 5% of
 //! experiments. 20,000 experiments each; the accepted band [0.045, 0.055] is about 3.2
 //! standard errors wide on each side.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use litmus_core::stats::{self, Alternative, Moments, Proportion, ZVariance};
 
@@ -44,12 +49,25 @@ fn aa_false_positive_rate_of_the_t_tests() {
         for _ in 0..80 {
             b.push(10.0 + 2.0 * rng.normal()).unwrap();
         }
-        welch += usize::from(stats::ttest_ind(&a, &b, false, Alternative::TwoSided).unwrap().pvalue() < 0.05);
-        student += usize::from(stats::ttest_ind(&a, &b, true, Alternative::TwoSided).unwrap().pvalue() < 0.05);
+        welch += usize::from(
+            stats::ttest_ind(&a, &b, false, Alternative::TwoSided)
+                .unwrap()
+                .pvalue()
+                < 0.05,
+        );
+        student += usize::from(
+            stats::ttest_ind(&a, &b, true, Alternative::TwoSided)
+                .unwrap()
+                .pvalue()
+                < 0.05,
+        );
     }
     for (name, hits) in [("welch", welch), ("student", student)] {
         let rate = hits as f64 / EXPERIMENTS as f64;
-        assert!((0.045..=0.055).contains(&rate), "{name}: false-positive rate {rate}");
+        assert!(
+            (0.045..=0.055).contains(&rate),
+            "{name}: false-positive rate {rate}"
+        );
     }
 }
 
@@ -65,11 +83,17 @@ fn aa_false_positive_rate_of_the_z_test() {
             b.push(rng.uniform() < 0.1);
         }
         hits += usize::from(
-            stats::proportions_ztest(&a, &b, ZVariance::Pooled, Alternative::TwoSided).unwrap().pvalue() < 0.05,
+            stats::proportions_ztest(&a, &b, ZVariance::Pooled, Alternative::TwoSided)
+                .unwrap()
+                .pvalue()
+                < 0.05,
         );
     }
     let rate = hits as f64 / EXPERIMENTS as f64;
-    assert!((0.045..=0.055).contains(&rate), "z-test false-positive rate {rate}");
+    assert!(
+        (0.045..=0.055).contains(&rate),
+        "z-test false-positive rate {rate}"
+    );
 }
 
 #[test]

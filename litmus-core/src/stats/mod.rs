@@ -10,6 +10,8 @@
 //! - [`interval`]: intervals for means, differences and relative lift (delta method).
 //! - [`anova`]: one-way ANOVA for A/B/n.
 //! - [`multiple`]: Bonferroni, Holm and Benjamini-Hochberg corrections.
+//! - [`power`]: power, sample size and minimum detectable effect.
+//! - [`variance_reduction`]: CUPED and ratio metrics by the delta method.
 //! - [`dist`]: normal, Student's t, chi-squared, F and Beta distribution functions with tails
 //!   accurate to about 1e-300.
 //!
@@ -21,10 +23,12 @@ pub mod chi2;
 pub mod dist;
 pub mod interval;
 pub mod multiple;
+pub mod power;
 pub mod proportions;
 pub(crate) mod special;
 pub mod summary;
 pub mod ttest;
+pub mod variance_reduction;
 
 pub use anova::{Anova, f_oneway};
 pub use chi2::{ChiSquared, chi2_contingency, chisquare};
@@ -35,6 +39,7 @@ pub use proportions::{
 };
 pub use summary::{CoMoments, Moments, Proportion};
 pub use ttest::{Alternative, TTest, ZTest, ttest_ind, ttest_ind_from_stats};
+pub use variance_reduction::{Cuped, Ratio, RatioComparison, cuped, ratio_metric, ratio_ztest};
 
 /// Whether `x` is a finite number above zero (false for NaN).
 pub(crate) fn positive_finite(x: f64) -> bool {

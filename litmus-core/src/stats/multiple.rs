@@ -49,7 +49,7 @@ impl Adjusted {
 
 /// Adjusts `pvalues` (each in [0, 1]) for multiple testing at level `alpha`.
 pub fn multipletests(pvalues: &[f64], alpha: f64, method: Correction) -> Result<Adjusted, Error> {
-    if !(alpha > 0.0 && alpha < 1.0) {
+    if !(0.0..1.0).contains(&alpha) || alpha == 0.0 {
         return Err(Error::argument(
             "alpha",
             format!("{alpha} must be in (0, 1)"),

@@ -222,7 +222,7 @@ fn beta_inc_expansion(a: f64, b: f64, x: f64, y: f64) -> Option<f64> {
     let nu = a + 0.5 * bm1;
     let ln_x = if y <= 0.375 { (-y).ln_1p() } else { x.ln() };
     let z = -nu * ln_x;
-    if !(z > 0.0) || !z.is_finite() {
+    if !super::positive_finite(z) {
         return None;
     }
     // ln r = -z + b ln z - ln Γ(b); u / r = Γ(a+b) / (Γ(a) ν^b) = exp(ln Γ(b) - ln B(a,b) - b ln ν).
@@ -261,7 +261,7 @@ fn beta_inc_expansion(a: f64, b: f64, x: f64, y: f64) -> Option<f64> {
         }
         let term = dn * k;
         sum += term;
-        if !(sum > 0.0) {
+        if !super::positive_finite(sum) {
             return None;
         }
         if term.abs() <= EPS * sum {

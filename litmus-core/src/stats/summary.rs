@@ -263,6 +263,34 @@ impl CoMoments {
         Self::default()
     }
 
+    /// A summary from its parts (as kept in a rollup), validated like [`Moments::from_parts`];
+    /// the co-moment must satisfy Cauchy-Schwarz (`c_xy² <= m2_x m2_y`, with rounding slack).
+    pub fn from_parts(
+        count: u64,
+        mean_x: f64,
+        mean_y: f64,
+        m2_x: f64,
+        m2_y: f64,
+        c_xy: f64,
+    ) -> Result<Self, Error> {
+        Moments::from_parts(count, mean_x, m2_x)?;
+        Moments::from_parts(count, mean_y, m2_y)?;
+        if !c_xy.is_finite() || c_xy * c_xy > m2_x * m2_y * (1.0 + 1e-9) + f64::MIN_POSITIVE {
+            return Err(Error::argument(
+                "c_xy",
+                format!("{c_xy} is not a co-moment of these variances"),
+            ));
+        }
+        Ok(CoMoments {
+            count,
+            mean_x,
+            mean_y,
+            m2_x,
+            m2_y,
+            c_xy,
+        })
+    }
+
     /// Adds one `(x, y)` pair; non-finite values are rejected.
     pub fn push(&mut self, x: f64, y: f64) -> Result<(), Error> {
         if !x.is_finite() || !y.is_finite() {
