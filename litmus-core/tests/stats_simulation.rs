@@ -113,3 +113,67 @@ fn intervals_cover_at_their_level() {
     let rate = covered as f64 / EXPERIMENTS as f64;
     assert!((0.945..=0.955).contains(&rate), "coverage {rate}");
 }
+
+#[test]
+fn sequential_test_keeps_its_rate_when_peeking_every_100_units() {
+    // 2,000 A/A experiments, each looked at after every 100 units per group from 200 to 5,000.
+    let mut rng = Rng(17);
+    let (experiments, mut ever_rejected, mut fixed_horizon) = (2_000usize, 0usize, 0usize);
+    for _ in 0..experiments {
+        let mut a = Moments::new();
+        let mut b = Moments::new();
+        let mut state = stats::SequentialState::new();
+        let mut naive_rejected = false;
+        for look in 1..=50 {
+            for _ in 0..100 {
+                a.push(3.0 * rng.normal()).unwrap();
+                b.push(3.0 * rng.normal()).unwrap();
+            }
+            if look < 2 {
+                continue;
+            }
+            let s = stats::msprt_means(&a, &b, 0.1 * 9.0, 0.05).unwrap();
+            state.observe(&s);
+            // The classical test, wrongly peeked at the same looks, for contrast.
+            naive_rejected |= stats::ttest_ind(&a, &b, false, Alternative::TwoSided)
+                .unwrap()
+                .pvalue()
+                < 0.05;
+        }
+        ever_rejected += usize::from(state.pvalue() < 0.05);
+        fixed_horizon += usize::from(naive_rejected);
+    }
+    let rate = ever_rejected as f64 / experiments as f64;
+    let naive = fixed_horizon as f64 / experiments as f64;
+    assert!(
+        rate <= 0.05,
+        "always-valid false-positive rate {rate} with continuous peeking"
+    );
+    assert!(
+        naive > 0.15,
+        "peeking at a fixed-horizon t-test should inflate its rate, got {naive}"
+    );
+}
+
+#[test]
+fn sequential_test_detects_a_real_effect() {
+    let mut rng = Rng(19);
+    let mut detected = 0usize;
+    for _ in 0..200 {
+        let mut a = Moments::new();
+        let mut b = Moments::new();
+        let mut state = stats::SequentialState::new();
+        for _ in 0..50 {
+            for _ in 0..100 {
+                a.push(0.3 + 3.0 * rng.normal()).unwrap();
+                b.push(3.0 * rng.normal()).unwrap();
+            }
+            state.observe(&stats::msprt_means(&a, &b, 0.1 * 9.0, 0.05).unwrap());
+        }
+        detected += usize::from(state.pvalue() < 0.05);
+    }
+    assert!(
+        detected > 150,
+        "power {detected}/200 at 5,000 units per group for a 0.1 sd effect"
+    );
+}

@@ -12,6 +12,7 @@
 //! - [`multiple`]: Bonferroni, Holm and Benjamini-Hochberg corrections.
 //! - [`power`]: power, sample size and minimum detectable effect.
 //! - [`variance_reduction`]: CUPED and ratio metrics by the delta method.
+//! - [`sequential`]: the always-valid mSPRT for continuous monitoring.
 //! - [`dist`]: normal, Student's t, chi-squared, F and Beta distribution functions with tails
 //!   accurate to about 1e-300.
 //!
@@ -25,6 +26,7 @@ pub mod interval;
 pub mod multiple;
 pub mod power;
 pub mod proportions;
+pub mod sequential;
 pub(crate) mod special;
 pub mod summary;
 pub mod ttest;
@@ -37,6 +39,7 @@ pub use multiple::{Adjusted, Correction, multipletests};
 pub use proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };
+pub use sequential::{Sequential, SequentialState, msprt, msprt_means, msprt_proportions};
 pub use summary::{CoMoments, Moments, Proportion};
 pub use ttest::{Alternative, TTest, ZTest, ttest_ind, ttest_ind_from_stats};
 pub use variance_reduction::{Cuped, Ratio, RatioComparison, cuped, ratio_metric, ratio_ztest};
