@@ -400,6 +400,75 @@ def variance_reduction() -> dict:
     return out
 
 
+def bayes() -> dict:
+    from scipy import integrate
+
+    def prob_beats(a1, b1, a2, b2):
+        lo = max(0.0, min(stats.beta.ppf(1e-15, a2, b2), stats.beta.ppf(1e-15, a1, b1)))
+        hi = min(1.0, max(stats.beta.isf(1e-15, a2, b2), stats.beta.isf(1e-15, a1, b1)))
+        v, _ = integrate.quad(lambda x: stats.beta.pdf(x, a2, b2) * stats.beta.cdf(x, a1, b1), lo, hi,
+                              epsabs=1e-15, epsrel=1e-13, limit=1000, points=[a2 / (a2 + b2)])
+        return v
+
+    def exact_prob_beats(a1, b1, a2, b2):
+        # Evan Miller's closed form for integer a2: sum of a2 terms, in 50-digit arithmetic.
+        total = mp.mpf(0)
+        for i in range(int(a2)):
+            total += mp.exp(mp.log(mp.beta(a1 + i, b1 + b2)) - mp.log(b2 + i) - mp.log(mp.beta(1 + i, b2))
+                            - mp.log(mp.beta(a1, b1)))
+        return float(total)
+
+    def loss(a1, b1, a2, b2):
+        lo = max(0.0, min(stats.beta.ppf(1e-15, a2, b2), stats.beta.ppf(1e-15, a1, b1)))
+        hi = min(1.0, max(stats.beta.isf(1e-15, a2, b2), stats.beta.isf(1e-15, a1, b1)))
+        v, _ = integrate.quad(lambda x: stats.beta.cdf(x, a2, b2) * stats.beta.sf(x, a1, b1), lo, hi,
+                              epsabs=1e-16, epsrel=1e-13, limit=1000)
+        return v
+
+    out: dict[str, list] = {"beta": [], "beta_best": [], "normal": []}
+    for i in range(80):
+        n1 = log_uniform_int(20, 1e5) if i % 4 else int(RNG.integers(0, 60))
+        n2 = max(1, int(n1 * RNG.uniform(0.5, 2)))
+        p = float(RNG.choice([0.01, 0.1, 0.4]))
+        x1 = int(RNG.binomial(n1, p))
+        x2 = int(RNG.binomial(n2, p * float(RNG.choice([1.0, 1.05, 1.3]))))
+        a1, b1, a2, b2 = 1.0 + x1, 1.0 + n1 - x1, 1.0 + x2, 1.0 + n2 - x2
+        case = {"a1": a1, "b1": b1, "a2": a2, "b2": b2, "prob_beats": f(prob_beats(a1, b1, a2, b2)),
+                "expected_loss": f(loss(a1, b1, a2, b2)), "reference": "scipy.integrate.quad"}
+        if a2 <= 400:
+            exact = exact_prob_beats(a1, b1, a2, b2)
+            case["prob_beats"] = f(exact)
+            case["reference"] = "exact sum (mpmath); loss by quad"
+        out["beta"].append(case)
+    for i in range(30):
+        k = int(RNG.integers(2, 6))
+        arms = []
+        for j in range(k):
+            n = log_uniform_int(50, 5e4)
+            x = int(RNG.binomial(n, 0.1 * (1 + 0.02 * j)))
+            arms.append((1.0 + x, 1.0 + n - x))
+        lo = min(stats.beta.ppf(1e-15, a, b) for a, b in arms)
+        hi = max(stats.beta.isf(1e-15, a, b) for a, b in arms)
+        probs = []
+        for j, (a, b) in enumerate(arms):
+            def g(x, j=j, a=a, b=b):
+                v = stats.beta.pdf(x, a, b)
+                for m, (c, d) in enumerate(arms):
+                    if m != j:
+                        v *= stats.beta.cdf(x, c, d)
+                return v
+            probs.append(integrate.quad(g, lo, hi, epsabs=1e-15, epsrel=1e-12, limit=1000)[0])
+        out["beta_best"].append({"arms": [[a, b] for a, b in arms], "prob_best": [f(p / sum(probs)) for p in probs]})
+    for i in range(60):
+        m1, m2 = float(RNG.normal(10, 1)), float(RNG.normal(10, 1))
+        v1, v2 = float(RNG.uniform(0.001, 1)), float(RNG.uniform(0.001, 1))
+        m, s = m1 - m2, math.sqrt(v1 + v2)
+        out["normal"].append({"mean1": m1, "var1": v1, "mean2": m2, "var2": v2,
+                              "prob_beats": f(stats.norm.cdf((m2 - m1) / s)),
+                              "expected_loss": f(s * stats.norm.pdf(m / s) + m * stats.norm.cdf(m / s))})
+    return out
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -411,6 +480,7 @@ FILES = {
     "multipletests.json": multiple_testing,
     "power.json": power_cases,
     "variance_reduction.json": variance_reduction,
+    "bayes.json": bayes,
 }
 
 

@@ -13,6 +13,8 @@
 //! - [`power`]: power, sample size and minimum detectable effect.
 //! - [`variance_reduction`]: CUPED and ratio metrics by the delta method.
 //! - [`sequential`]: the always-valid mSPRT for continuous monitoring.
+//! - [`bayes`]: Beta-Binomial and Normal posteriors, probability to beat control and to be
+//!   best, expected loss.
 //! - [`dist`]: normal, Student's t, chi-squared, F and Beta distribution functions with tails
 //!   accurate to about 1e-300.
 //!
@@ -20,6 +22,7 @@
 //! out of their domain (`invalid_argument`) are errors with a code, never a panic or a NaN.
 
 pub mod anova;
+pub mod bayes;
 pub mod chi2;
 pub mod dist;
 pub mod interval;
@@ -33,6 +36,10 @@ pub mod ttest;
 pub mod variance_reduction;
 
 pub use anova::{Anova, f_oneway};
+pub use bayes::{
+    BetaPosterior, NormalPosterior, expected_loss, normal_expected_loss, normal_prob_beats,
+    normal_prob_best, prob_beats, prob_best,
+};
 pub use chi2::{ChiSquared, chi2_contingency, chisquare};
 pub use interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
 pub use multiple::{Adjusted, Correction, multipletests};
