@@ -469,6 +469,47 @@ def bayes() -> dict:
     return out
 
 
+def factorial() -> list:
+    import itertools
+
+    import pandas as pd
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    cases = []
+    designs = [[2, 2], [2, 3], [3, 3], [2, 2, 2], [2, 3, 2], [4, 2]]
+    for i in range(36):
+        levels = designs[i % len(designs)]
+        k = len(levels)
+        effects = [RNG.normal(0, float(RNG.choice([0.0, 0.2, 1.0])), size=l) for l in levels]
+        inter = float(RNG.choice([0.0, 0.5]))
+        rows, cells = [], []
+        for combo in itertools.product(*[range(l) for l in levels]):
+            n = int(RNG.integers(5, 200))
+            mu = 10 + sum(e[c] for e, c in zip(effects, combo)) + inter * (combo[0] * combo[1])
+            y = RNG.normal(mu, 2.0, size=n)
+            mean = float(np.mean(y))
+            cells.append({"count": n, "mean": mean, "m2": float(np.sum((y - mean) ** 2))})
+            for v in y:
+                rows.append({**{f"f{j}": c for j, c in enumerate(combo)}, "y": v})
+        df = pd.DataFrame(rows)
+        formula = "y ~ " + " * ".join(f"C(f{j})" for j in range(k))
+        table = anova_lm(smf.ols(formula, data=df).fit(), typ=2)
+        terms = []
+        for name, row in table.iterrows():
+            if name == "Residual":
+                continue
+            factors = [int(part[3:-1]) for part in name.replace("C(f", "C(f").split(":")
+                       for part in [part.replace("C(f", "C(f")] if part.startswith("C(f")]
+            if len(factors) > 2:
+                continue
+            terms.append({"factors": factors, "sum_sq": f(row["sum_sq"]), "df": f(row["df"]),
+                          "statistic": f(row["F"]), "pvalue": f(row["PR(>F)"])})
+        cases.append({"levels": levels, "cells": cells, "terms": terms,
+                      "residual_df": f(table.loc["Residual", "df"]), "residual_sum_sq": f(table.loc["Residual", "sum_sq"])})
+    return cases
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -481,6 +522,7 @@ FILES = {
     "power.json": power_cases,
     "variance_reduction.json": variance_reduction,
     "bayes.json": bayes,
+    "factorial.json": factorial,
 }
 
 

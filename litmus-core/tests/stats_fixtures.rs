@@ -505,3 +505,53 @@ fn bayesian_results_match_integration_and_closed_forms() {
     }
     r.finish();
 }
+
+#[test]
+fn factorial_matches_statsmodels_type_ii() {
+    let mut r = Report::default();
+    for c in load("factorial.json").as_array().unwrap() {
+        let levels: Vec<usize> = c["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        let cells: Vec<Moments> = c["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| Moments::from_parts(int(g, "count"), num(g, "mean"), num(g, "m2")).unwrap())
+            .collect();
+        let a = stats::factorial_anova(&levels, &cells).unwrap_or_else(|e| panic!("{e} in {c}"));
+        r.check(
+            "factorial.residual_sum_sq",
+            a.residual_sum_sq(),
+            &c["residual_sum_sq"],
+            c,
+        );
+        let tests: Vec<&stats::TermTest> =
+            a.main_effects().iter().chain(a.interactions()).collect();
+        for want in c["terms"].as_array().unwrap() {
+            let factors: Vec<usize> = want["factors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let got = tests
+                .iter()
+                .find(|t| t.factors() == factors.as_slice())
+                .unwrap_or_else(|| panic!("term {factors:?}"));
+            r.check("factorial.sum_sq", got.sum_sq(), &want["sum_sq"], c);
+            r.check(
+                "factorial.statistic",
+                got.statistic(),
+                &want["statistic"],
+                c,
+            );
+            r.check("factorial.pvalue", got.pvalue(), &want["pvalue"], c);
+            assert_eq!(got.df(), num(want, "df"));
+        }
+    }
+    r.finish();
+}

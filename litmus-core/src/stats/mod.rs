@@ -9,6 +9,7 @@
 //! - [`chi2`]: chi-squared independence and goodness of fit.
 //! - [`interval`]: intervals for means, differences and relative lift (delta method).
 //! - [`anova`]: one-way ANOVA for A/B/n.
+//! - [`factorial`]: main effects and two-way interactions of multivariate experiments.
 //! - [`multiple`]: Bonferroni, Holm and Benjamini-Hochberg corrections.
 //! - [`power`]: power, sample size and minimum detectable effect.
 //! - [`variance_reduction`]: CUPED and ratio metrics by the delta method.
@@ -25,6 +26,7 @@ pub mod anova;
 pub mod bayes;
 pub mod chi2;
 pub mod dist;
+pub mod factorial;
 pub mod interval;
 pub mod multiple;
 pub mod power;
@@ -41,6 +43,7 @@ pub use bayes::{
     normal_prob_best, prob_beats, prob_best,
 };
 pub use chi2::{ChiSquared, chi2_contingency, chisquare};
+pub use factorial::{Factorial, TermTest, factorial_anova};
 pub use interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
 pub use multiple::{Adjusted, Correction, multipletests};
 pub use proportions::{
