@@ -8,7 +8,7 @@
 //!   Agresti-Coull, Newcombe).
 //! - [`chi2`]: chi-squared independence and goodness of fit.
 //! - [`interval`]: intervals for means, differences and relative lift (delta method).
-//! - [`anova`]: one-way ANOVA for A/B/n.
+//! - [`anova`]: one-way ANOVA for A/B/n; [`compare`]: each variant against the control.
 //! - [`factorial`]: main effects and two-way interactions of multivariate experiments.
 //! - [`multiple`]: Bonferroni, Holm and Benjamini-Hochberg corrections.
 //! - [`power`]: power, sample size and minimum detectable effect.
@@ -25,6 +25,7 @@
 pub mod anova;
 pub mod bayes;
 pub mod chi2;
+pub mod compare;
 pub mod dist;
 pub mod factorial;
 pub mod interval;
@@ -43,6 +44,7 @@ pub use bayes::{
     normal_prob_best, prob_beats, prob_best,
 };
 pub use chi2::{ChiSquared, chi2_contingency, chisquare};
+pub use compare::{Comparison, compare_to_control};
 pub use factorial::{Factorial, TermTest, factorial_anova};
 pub use interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
 pub use multiple::{Adjusted, Correction, multipletests};

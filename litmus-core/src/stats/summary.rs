@@ -63,7 +63,7 @@ impl Moments {
         if !x.is_finite() {
             return Err(Error::argument("x", format!("{x} is not a finite number")));
         }
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         let delta = x - self.mean;
         self.mean += delta / self.count as f64;
         self.m2 += delta * (x - self.mean);
@@ -148,7 +148,7 @@ impl Moments {
         let delta = other.mean - self.mean;
         self.mean += delta * (n_b / n);
         self.m2 += other.m2 + delta * delta * (n_a * n_b / n);
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 
     /// The number of observations.
@@ -208,14 +208,14 @@ impl Proportion {
 
     /// Adds one trial.
     pub fn push(&mut self, success: bool) {
-        self.trials += 1;
-        self.successes += u64::from(success);
+        self.trials = self.trials.saturating_add(1);
+        self.successes = self.successes.saturating_add(u64::from(success));
     }
 
     /// Merges another summary into this one.
     pub fn merge(&mut self, other: &Proportion) {
-        self.successes += other.successes;
-        self.trials += other.trials;
+        self.successes = self.successes.saturating_add(other.successes);
+        self.trials = self.trials.saturating_add(other.trials);
     }
 
     /// The number of successes.
@@ -299,7 +299,7 @@ impl CoMoments {
                 format!("({x}, {y}) must be finite"),
             ));
         }
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         let n = self.count as f64;
         let dx = x - self.mean_x;
         let dy = y - self.mean_y;
@@ -346,7 +346,7 @@ impl CoMoments {
         self.m2_x += other.m2_x + dx * dx * w;
         self.m2_y += other.m2_y + dy * dy * w;
         self.c_xy += other.c_xy + dx * dy * w;
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
     }
 
     /// The number of pairs.
