@@ -177,3 +177,38 @@ fn sequential_test_detects_a_real_effect() {
         "power {detected}/200 at 5,000 units per group for a 0.1 sd effect"
     );
 }
+
+#[test]
+fn cuped_removes_the_expected_share_of_variance() {
+    // y = rho x + sqrt(1 - rho²) e: CUPED on x should remove about rho² of the variance of the
+    // difference of means, and keep the A/A false-positive rate at alpha.
+    for rho in [0.3f64, 0.6, 0.9] {
+        let mut rng = Rng(23 + (rho * 10.0) as u64);
+        let (mut reduction, mut hits) = (0.0, 0usize);
+        let runs = 2_000;
+        for _ in 0..runs {
+            let mut t = stats::CoMoments::new();
+            let mut c = stats::CoMoments::new();
+            for g in [&mut t, &mut c] {
+                for _ in 0..200 {
+                    let x = rng.normal();
+                    let y = rho * x + (1.0 - rho * rho).sqrt() * rng.normal();
+                    g.push(x, y).unwrap();
+                }
+            }
+            let r = stats::cuped(&t, &c, 0.05, Alternative::TwoSided).unwrap();
+            reduction += r.variance_reduction();
+            hits += usize::from(r.test().pvalue() < 0.05);
+        }
+        let mean_reduction = reduction / runs as f64;
+        assert!(
+            (mean_reduction - rho * rho).abs() < 0.02,
+            "rho {rho}: reduction {mean_reduction}"
+        );
+        let rate = hits as f64 / runs as f64;
+        assert!(
+            (0.035..=0.065).contains(&rate),
+            "rho {rho}: A/A rate {rate}"
+        );
+    }
+}

@@ -77,7 +77,7 @@ mod tests {
     fn adjusts_across_variants() {
         let m = |n, mean, sd| Moments::from_mean_std(n, mean, sd).unwrap_or_default();
         let control = m(1000, 10.0, 2.0);
-        let variants = [m(1000, 10.2, 2.0), m(1000, 10.01, 2.0), m(1000, 9.7, 2.0)];
+        let variants = [m(1000, 10.4, 2.0), m(1000, 10.01, 2.0), m(1000, 9.7, 2.0)];
         let out =
             compare_to_control(&control, &variants, 0.05, Correction::Holm).unwrap_or_default();
         assert_eq!(out.len(), 3);
