@@ -99,7 +99,9 @@ pub fn ttest_ind(
     } else {
         let (sa, sb) = (va / na, vb / nb);
         let se2 = sa + sb;
-        let df = se2 * se2 / (sa * sa / (na - 1.0) + sb * sb / (nb - 1.0));
+        // Welch-Satterthwaite, in shares of se2 so huge variances do not overflow.
+        let (wa, wb) = (sa / se2, sb / se2);
+        let df = 1.0 / (wa * wa / (na - 1.0) + wb * wb / (nb - 1.0));
         (se2.sqrt(), df)
     };
     if !super::positive_finite(std_error) {
