@@ -31,9 +31,11 @@
 
 pub mod assign;
 pub mod attributes;
+pub mod bandit;
 pub mod config;
 pub mod error;
 pub mod hash;
+pub mod rng;
 pub mod stats;
 pub mod time;
 

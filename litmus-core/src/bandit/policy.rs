@@ -1,0 +1,449 @@
+//! Bandit policies behind one trait: Thompson sampling (Beta-Bernoulli and Normal with unknown
+//! variance), UCB1, KL-UCB and epsilon-greedy (fixed or decaying), with the options users
+//! expect: priors, burn-in, a floor weight per arm and an optimistic start.
+//!
+//! A policy is used two ways: [`Policy::choose`] picks an arm per request with the caller's
+//! RNG; [`Policy::weights`] gives the probability that the policy picks each arm now, which a
+//! bandit experiment publishes as its variant weights (SDKs then assign by hash).
+
+use super::arm::Arm;
+use super::sample::{beta, gamma, standard_normal};
+use crate::error::Error;
+use crate::rng::{RandomSource, Xoshiro256PlusPlus};
+use crate::stats::{BetaPosterior, prob_beats};
+
+/// Most arms a policy accepts.
+pub const MAX_ARMS: usize = 1_000;
+/// Most Monte Carlo draws for weights.
+pub const MAX_DRAWS: usize = 10_000_000;
+
+/// Options shared by every policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// Pulls every arm needs before the policy adapts (until then: the least-pulled arm, and
+    /// equal weights).
+    pub burn_in: u64,
+    /// The least weight each arm keeps in [`Policy::weights`] (at most 1/k for k arms).
+    pub floor: f64,
+    /// The mean reward assumed for an arm without pulls (optimistic start), where the policy
+    /// uses means (epsilon-greedy).
+    pub optimistic: Option<f64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            burn_in: 0,
+            floor: 0.0,
+            optimistic: None,
+        }
+    }
+}
+
+/// The decision rule of a policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rule {
+    /// Thompson sampling for 0/1 (or [0, 1]) rewards with a Beta(alpha, beta) prior.
+    ThompsonBeta {
+        /// Prior successes + 1 (> 0).
+        prior_alpha: f64,
+        /// Prior failures + 1 (> 0).
+        prior_beta: f64,
+    },
+    /// Thompson sampling for continuous rewards: Normal model with unknown mean and variance,
+    /// Normal-Gamma prior N(mean, 1/(kappa τ)), τ ~ Gamma(alpha, beta).
+    ThompsonNormal {
+        /// Prior mean.
+        prior_mean: f64,
+        /// Prior pseudo-observations of the mean (> 0).
+        prior_kappa: f64,
+        /// Gamma shape of the precision (> 0).
+        prior_alpha: f64,
+        /// Gamma rate of the precision (> 0).
+        prior_beta: f64,
+    },
+    /// UCB1 (Auer, Cesa-Bianchi, Fischer 2002): mean + sqrt(c ln N / n), c = 2 classically.
+    Ucb1 {
+        /// The exploration constant c.
+        exploration: f64,
+    },
+    /// KL-UCB for rewards in [0, 1] (Garivier, Cappé 2011): the largest q with
+    /// n KL(mean, q) <= ln N + c ln ln N.
+    KlUcb {
+        /// The constant c (0 in practice; 3 in the proof).
+        c: f64,
+    },
+    /// Epsilon-greedy: explore uniformly with probability epsilon, else the best mean.
+    EpsilonGreedy {
+        /// The exploration probability (the cap, when decaying).
+        epsilon: f64,
+        /// With `Some(c)`, epsilon decays as min(epsilon, c k / N) after N pulls of k arms.
+        decay: Option<f64>,
+    },
+}
+
+/// A configured policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    rule: Rule,
+    options: Options,
+}
+
+fn positive(name: &'static str, v: f64) -> Result<(), Error> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::argument(name, format!("{v} must be finite and > 0")))
+    }
+}
+
+impl Policy {
+    /// A policy, its parameters validated.
+    pub fn new(rule: Rule, options: Options) -> Result<Self, Error> {
+        match rule {
+            Rule::ThompsonBeta {
+                prior_alpha,
+                prior_beta,
+            } => {
+                positive("prior_alpha", prior_alpha)?;
+                positive("prior_beta", prior_beta)?;
+            }
+            Rule::ThompsonNormal {
+                prior_mean,
+                prior_kappa,
+                prior_alpha,
+                prior_beta,
+            } => {
+                if !prior_mean.is_finite() {
+                    return Err(Error::argument("prior_mean", "must be finite"));
+                }
+                positive("prior_kappa", prior_kappa)?;
+                positive("prior_alpha", prior_alpha)?;
+                positive("prior_beta", prior_beta)?;
+            }
+            Rule::Ucb1 { exploration } => positive("exploration", exploration)?,
+            Rule::KlUcb { c } => {
+                if !(c.is_finite() && c >= 0.0) {
+                    return Err(Error::argument("c", format!("{c} must be finite and >= 0")));
+                }
+            }
+            Rule::EpsilonGreedy { epsilon, decay } => {
+                if !(0.0..=1.0).contains(&epsilon) {
+                    return Err(Error::argument(
+                        "epsilon",
+                        format!("{epsilon} must be in [0, 1]"),
+                    ));
+                }
+                if let Some(c) = decay {
+                    positive("decay", c)?;
+                }
+            }
+        }
+        if !(options.floor.is_finite() && options.floor >= 0.0) {
+            return Err(Error::argument(
+                "floor",
+                format!("{} must be finite and >= 0", options.floor),
+            ));
+        }
+        if let Some(v) = options.optimistic {
+            if !v.is_finite() {
+                return Err(Error::argument("optimistic", "must be finite"));
+            }
+        }
+        Ok(Policy { rule, options })
+    }
+
+    /// Thompson sampling for 0/1 rewards with a uniform Beta(1, 1) prior.
+    pub fn thompson_beta() -> Self {
+        Policy {
+            rule: Rule::ThompsonBeta {
+                prior_alpha: 1.0,
+                prior_beta: 1.0,
+            },
+            options: Options::default(),
+        }
+    }
+
+    /// The decision rule.
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// The options.
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    fn check_arms(arms: &[Arm]) -> Result<(), Error> {
+        if arms.is_empty() || arms.len() > MAX_ARMS {
+            return Err(Error::argument(
+                "arms",
+                format!("{} arms: need 1 to {MAX_ARMS}", arms.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The arms still in burn-in (fewest pulls first), if any.
+    fn burning_in(&self, arms: &[Arm]) -> Option<u64> {
+        let least = arms.iter().map(Arm::pulls).min()?;
+        (least < self.options.burn_in).then_some(least)
+    }
+
+    /// Picks an arm for one request.
+    pub fn choose<R: RandomSource + ?Sized>(
+        &self,
+        arms: &[Arm],
+        rng: &mut R,
+    ) -> Result<usize, Error> {
+        Self::check_arms(arms)?;
+        if let Some(least) = self.burning_in(arms) {
+            return Ok(pick_among(arms.iter().map(|a| a.pulls() == least), rng));
+        }
+        let total: u64 = arms.iter().map(Arm::pulls).fold(0u64, u64::saturating_add);
+        Ok(match self.rule {
+            Rule::ThompsonBeta { .. } | Rule::ThompsonNormal { .. } => {
+                let draws: Vec<f64> = arms.iter().map(|a| self.draw(a, rng)).collect();
+                argmax(&draws, rng)
+            }
+            Rule::Ucb1 { .. } | Rule::KlUcb { .. } => {
+                if arms.iter().any(|a| a.pulls() == 0) {
+                    pick_among(arms.iter().map(|a| a.pulls() == 0), rng)
+                } else {
+                    let index: Vec<f64> = arms.iter().map(|a| self.upper_bound(a, total)).collect();
+                    argmax(&index, rng)
+                }
+            }
+            Rule::EpsilonGreedy { .. } => {
+                let eps = self.epsilon_now(arms.len(), total);
+                if rng.next_f64() < eps {
+                    rng.below(arms.len() as u64) as usize
+                } else {
+                    let means: Vec<f64> = arms.iter().map(|a| self.mean_of(a)).collect();
+                    argmax(&means, rng)
+                }
+            }
+        })
+    }
+
+    /// The probability that the policy picks each arm now, with floors applied: Thompson's is
+    /// the probability each arm is best (exact for two Beta arms, else `draws` Monte Carlo
+    /// draws from `seed`); UCB's puts everything on the highest index (ties split);
+    /// epsilon-greedy's is 1 - ε on the best mean plus ε/k each.
+    pub fn weights(&self, arms: &[Arm], draws: usize, seed: u64) -> Result<Vec<f64>, Error> {
+        Self::check_arms(arms)?;
+        let k = arms.len();
+        if draws == 0 || draws > MAX_DRAWS {
+            return Err(Error::argument(
+                "draws",
+                format!("{draws} must be 1 to {MAX_DRAWS}"),
+            ));
+        }
+        let raw = if self.burning_in(arms).is_some() {
+            vec![1.0 / k as f64; k]
+        } else {
+            let total: u64 = arms.iter().map(Arm::pulls).fold(0u64, u64::saturating_add);
+            match self.rule {
+                Rule::ThompsonBeta {
+                    prior_alpha,
+                    prior_beta,
+                } if k == 2 => match self.exact_two_beta(arms, prior_alpha, prior_beta) {
+                    Some(w) => w,
+                    None => self.monte_carlo(arms, draws, seed),
+                },
+                Rule::ThompsonBeta { .. } | Rule::ThompsonNormal { .. } => {
+                    self.monte_carlo(arms, draws, seed)
+                }
+                Rule::Ucb1 { .. } | Rule::KlUcb { .. } => {
+                    if arms.iter().any(|a| a.pulls() == 0) {
+                        split(arms.iter().map(|a| a.pulls() == 0), k)
+                    } else {
+                        let index: Vec<f64> =
+                            arms.iter().map(|a| self.upper_bound(a, total)).collect();
+                        split_max(&index)
+                    }
+                }
+                Rule::EpsilonGreedy { .. } => {
+                    let eps = self.epsilon_now(k, total);
+                    let means: Vec<f64> = arms.iter().map(|a| self.mean_of(a)).collect();
+                    split_max(&means)
+                        .into_iter()
+                        .map(|w| (1.0 - eps) * w + eps / k as f64)
+                        .collect()
+                }
+            }
+        };
+        Ok(apply_floor(&raw, self.options.floor))
+    }
+
+    fn exact_two_beta(&self, arms: &[Arm], a0: f64, b0: f64) -> Option<Vec<f64>> {
+        let post = |arm: &Arm| {
+            let s = arm.reward_sum();
+            BetaPosterior::new(a0 + s, b0 + arm.pulls() as f64 - s).ok()
+        };
+        let (first, second) = (post(arms.first()?)?, post(arms.get(1)?)?);
+        let p = prob_beats(&first, &second);
+        Some(vec![1.0 - p, p])
+    }
+
+    fn monte_carlo(&self, arms: &[Arm], draws: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut wins = vec![0u64; arms.len()];
+        let mut sample = vec![0.0; arms.len()];
+        for _ in 0..draws {
+            for (s, a) in sample.iter_mut().zip(arms) {
+                *s = self.draw(a, &mut rng);
+            }
+            let best = argmax(&sample, &mut rng);
+            if let Some(w) = wins.get_mut(best) {
+                *w += 1;
+            }
+        }
+        wins.iter().map(|&w| w as f64 / draws as f64).collect()
+    }
+
+    /// One draw of the arm's mean reward from the policy's posterior (Thompson rules); for
+    /// the other rules, the mean the policy uses.
+    pub fn sample<R: RandomSource + ?Sized>(&self, arm: &Arm, rng: &mut R) -> f64 {
+        self.draw(arm, rng)
+    }
+
+    fn draw<R: RandomSource + ?Sized>(&self, arm: &Arm, rng: &mut R) -> f64 {
+        match self.rule {
+            Rule::ThompsonBeta {
+                prior_alpha,
+                prior_beta,
+            } => {
+                let s = arm.reward_sum().max(0.0);
+                let f = (arm.pulls() as f64 - s).max(0.0);
+                beta(rng, prior_alpha + s, prior_beta + f)
+            }
+            Rule::ThompsonNormal {
+                prior_mean,
+                prior_kappa,
+                prior_alpha,
+                prior_beta,
+            } => {
+                let n = arm.pulls() as f64;
+                let kappa = prior_kappa + n;
+                let mean = (prior_kappa * prior_mean + n * arm.mean()) / kappa;
+                let alpha = prior_alpha + 0.5 * n;
+                let dev = arm.mean() - prior_mean;
+                let rate =
+                    prior_beta + 0.5 * arm.m2() + prior_kappa * n * dev * dev / (2.0 * kappa);
+                let precision = gamma(rng, alpha) / rate;
+                mean + standard_normal(rng) / libm::sqrt(kappa * precision)
+            }
+            _ => self.mean_of(arm),
+        }
+    }
+
+    fn mean_of(&self, arm: &Arm) -> f64 {
+        match (arm.pulls(), self.options.optimistic) {
+            (0, Some(v)) => v,
+            _ => arm.mean(),
+        }
+    }
+
+    fn epsilon_now(&self, k: usize, total: u64) -> f64 {
+        match self.rule {
+            Rule::EpsilonGreedy {
+                epsilon,
+                decay: Some(c),
+            } if total > 0 => epsilon.min(c * k as f64 / total as f64),
+            Rule::EpsilonGreedy { epsilon, .. } => epsilon,
+            _ => 0.0,
+        }
+    }
+
+    fn upper_bound(&self, arm: &Arm, total: u64) -> f64 {
+        let n = arm.pulls() as f64;
+        let ln_total = (total.max(1) as f64).ln();
+        match self.rule {
+            Rule::Ucb1 { exploration } => arm.mean() + (exploration * ln_total / n).sqrt(),
+            Rule::KlUcb { c } => {
+                let budget = (ln_total + c * ln_total.max(1.0).ln().max(0.0)) / n;
+                kl_upper(arm.mean().clamp(0.0, 1.0), budget)
+            }
+            _ => arm.mean(),
+        }
+    }
+}
+
+/// Bernoulli KL divergence KL(p, q).
+fn kl_bernoulli(p: f64, q: f64) -> f64 {
+    let q = q.clamp(1e-15, 1.0 - 1e-15);
+    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
+    term(p, q) + term(1.0 - p, 1.0 - q)
+}
+
+/// The largest q in [p, 1] with KL(p, q) <= budget, by bisection.
+fn kl_upper(p: f64, budget: f64) -> f64 {
+    let (mut lo, mut hi) = (p, 1.0);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if kl_bernoulli(p, mid) > budget {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    lo
+}
+
+/// The index of the largest value, ties broken uniformly at random; NaN never wins.
+fn argmax<R: RandomSource + ?Sized>(values: &[f64], rng: &mut R) -> usize {
+    let best = values
+        .iter()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .fold(f64::NEG_INFINITY, f64::max);
+    pick_among(values.iter().map(|&v| v == best), rng)
+}
+
+/// A uniformly random index among the flagged ones (index 0 when none is flagged).
+fn pick_among<R: RandomSource + ?Sized>(
+    flags: impl Iterator<Item = bool> + Clone,
+    rng: &mut R,
+) -> usize {
+    let count = flags.clone().filter(|&f| f).count() as u64;
+    if count <= 1 {
+        return flags.clone().position(|f| f).unwrap_or(0);
+    }
+    let chosen = rng.below(count) as usize;
+    flags
+        .enumerate()
+        .filter(|(_, f)| *f)
+        .nth(chosen)
+        .map_or(0, |(i, _)| i)
+}
+
+/// Equal shares among the flagged indices.
+fn split(flags: impl Iterator<Item = bool> + Clone, k: usize) -> Vec<f64> {
+    let count = flags.clone().filter(|&f| f).count().max(1) as f64;
+    let mut out: Vec<f64> = flags.map(|f| if f { 1.0 / count } else { 0.0 }).collect();
+    out.resize(k, 0.0);
+    out
+}
+
+/// Everything on the maximum, ties split.
+fn split_max(values: &[f64]) -> Vec<f64> {
+    let best = values
+        .iter()
+        .copied()
+        .filter(|v| !v.is_nan())
+        .fold(f64::NEG_INFINITY, f64::max);
+    split(values.iter().map(|&v| v == best), values.len())
+}
+
+/// w_i = floor + (1 - k·floor) p_i (the floor capped at 1/k), renormalised.
+fn apply_floor(weights: &[f64], floor: f64) -> Vec<f64> {
+    let k = weights.len() as f64;
+    let floor = floor.min(1.0 / k);
+    let total: f64 = weights.iter().sum();
+    let norm = if total > 0.0 { total } else { 1.0 };
+    weights
+        .iter()
+        .map(|w| floor + (1.0 - k * floor) * (w / norm))
+        .collect()
+}
