@@ -332,7 +332,7 @@ impl Policy {
                 let rate =
                     prior_beta + 0.5 * arm.m2() + prior_kappa * n * dev * dev / (2.0 * kappa);
                 let precision = gamma(rng, alpha) / rate;
-                mean + standard_normal(rng) / libm::sqrt(kappa * precision)
+                mean + standard_normal(rng) / (kappa * precision).sqrt()
             }
             _ => self.mean_of(arm),
         }
