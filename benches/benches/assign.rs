@@ -11,7 +11,6 @@
 )]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group};
 use litmus_benches::{N_USERS, SALT, engine, user_ids};
@@ -91,19 +90,8 @@ fn benches(c: &mut Criterion) {
 
 criterion_group!(group, benches);
 
-/// Criterion's point estimate of a benchmark's mean, in nanoseconds.
 fn mean_ns(name: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target
-        .join("criterion")
-        .join(GROUP)
-        .join(name)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
+    litmus_benches::criterion_mean_ns(GROUP, name)
 }
 
 fn main() {

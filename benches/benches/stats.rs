@@ -12,7 +12,6 @@
 )]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group};
 use litmus_core::stats::{self, Alternative, Moments, Proportion, ZVariance, dist};
@@ -107,18 +106,7 @@ fn benches(c: &mut Criterion) {
 criterion_group!(group, benches);
 
 fn mean_ns(name: &str) -> Option<f64> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let text = std::fs::read_to_string(
-        target
-            .join("criterion")
-            .join(GROUP)
-            .join(name)
-            .join("new/estimates.json"),
-    )
-    .ok()?;
-    serde_json::from_str::<serde_json::Value>(&text).ok()?["mean"]["point_estimate"].as_f64()
+    litmus_benches::criterion_mean_ns(GROUP, name)
 }
 
 fn main() {

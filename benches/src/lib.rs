@@ -45,3 +45,18 @@ pub fn engine(extra: usize) -> Engine {
         Err(e) => unreachable!("the benchmark config is valid: {e}"),
     }
 }
+
+/// Criterion's point estimate of the mean of `group/name` from the last run, in nanoseconds.
+pub fn criterion_mean_ns(group: &str, name: &str) -> Option<f64> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
+    estimates.get("mean")?.get("point_estimate")?.as_f64()
+}

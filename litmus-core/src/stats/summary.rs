@@ -81,6 +81,29 @@ impl Moments {
         Ok(total)
     }
 
+    /// `(Σ (x - center), Σ (x - center)²)` over a slice, with independent accumulators so the
+    /// loop vectorizes.
+    fn deviation_sums(values: &[f64], center: f64) -> (f64, f64) {
+        let mut sums = [0.0f64; LANES];
+        let mut squares = [0.0f64; LANES];
+        let mut lanes = values.chunks_exact(LANES);
+        for lane in &mut lanes {
+            for ((s, q), x) in sums.iter_mut().zip(squares.iter_mut()).zip(lane) {
+                let d = x - center;
+                *s += d;
+                *q += d * d;
+            }
+        }
+        let mut s1 = sums.iter().sum::<f64>();
+        let mut s2 = squares.iter().sum::<f64>();
+        for x in lanes.remainder() {
+            let d = x - center;
+            s1 += d;
+            s2 += d * d;
+        }
+        (s1, s2)
+    }
+
     /// One pass over a chunk with the data shifted by its first value: Σd and Σd² give the
     /// mean and M2 with a relative error of about ε (1 + z²), z being the distance of the shift
     /// from the mean in standard deviations. When z² exceeds 1000 (an outlier first), the
@@ -89,23 +112,7 @@ impl Moments {
         let Some(&shift) = values.first() else {
             return Ok(Moments::new());
         };
-        let mut sums = [0.0f64; LANES];
-        let mut squares = [0.0f64; LANES];
-        let mut lanes = values.chunks_exact(LANES);
-        for lane in &mut lanes {
-            for ((s, q), x) in sums.iter_mut().zip(squares.iter_mut()).zip(lane) {
-                let d = x - shift;
-                *s += d;
-                *q += d * d;
-            }
-        }
-        let mut s1 = sums.iter().sum::<f64>();
-        let mut s2 = squares.iter().sum::<f64>();
-        for x in lanes.remainder() {
-            let d = x - shift;
-            s1 += d;
-            s2 += d * d;
-        }
+        let (s1, s2) = Self::deviation_sums(values, shift);
         let n = values.len() as f64;
         let offset = s1 * s1 / n;
         let m2 = s2 - offset;
@@ -119,22 +126,13 @@ impl Moments {
         Self::chunk_two_pass(values)
     }
 
-    /// Two passes over an L1-resident chunk with independent accumulators (vectorizable).
+    /// The corrected two-pass algorithm (Chan, Golub, LeVeque 1983) over one chunk: the mean,
+    /// then squared deviations from it, less the effect of the mean's rounding.
     fn chunk_two_pass(values: &[f64]) -> Result<Self, Error> {
         if values.is_empty() {
             return Ok(Moments::new());
         }
-        let mut acc = [0.0f64; LANES];
-        let mut lanes = values.chunks_exact(LANES);
-        for lane in &mut lanes {
-            for (a, x) in acc.iter_mut().zip(lane) {
-                *a += x;
-            }
-        }
-        let mut sum = acc.iter().sum::<f64>();
-        for x in lanes.remainder() {
-            sum += x;
-        }
+        let (sum, _) = Self::deviation_sums(values, 0.0);
         if !sum.is_finite() {
             return match values.iter().find(|x| !x.is_finite()) {
                 Some(x) => Err(Error::argument(
@@ -146,30 +144,11 @@ impl Moments {
         }
         let n = values.len() as f64;
         let mean = sum / n;
-        let mut squares = [0.0f64; LANES];
-        let mut deviations = [0.0f64; LANES];
-        let mut lanes = values.chunks_exact(LANES);
-        for lane in &mut lanes {
-            for ((s, c), x) in squares.iter_mut().zip(deviations.iter_mut()).zip(lane) {
-                let d = x - mean;
-                *s += d * d;
-                *c += d;
-            }
-        }
-        let mut m2 = squares.iter().sum::<f64>();
-        // Σ (x - mean) is not exactly 0 because the mean is rounded: the correction term of
-        // the corrected two-pass algorithm (Chan, Golub, LeVeque) removes its effect.
-        let mut correction = deviations.iter().sum::<f64>();
-        for x in lanes.remainder() {
-            let d = x - mean;
-            m2 += d * d;
-            correction += d;
-        }
-        m2 -= correction * correction / n;
+        let (correction, squares) = Self::deviation_sums(values, mean);
         Ok(Moments {
             count: values.len() as u64,
             mean: mean + correction / n,
-            m2: m2.max(0.0),
+            m2: (squares - correction * correction / n).max(0.0),
         })
     }
 
