@@ -11,6 +11,8 @@
 pub mod arm;
 pub mod policy;
 pub mod sample;
+pub mod simulate;
 
 pub use arm::Arm;
 pub use policy::{Options, Policy, Rule};
+pub use simulate::{Environment, RegretCurve, simulate};
