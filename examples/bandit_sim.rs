@@ -81,11 +81,17 @@ fn svg(title: &str, curves: &[(&str, RegretCurve)], bound: Option<f64>) -> Strin
         .copied()
         .max()
         .unwrap_or(1) as f64;
-    let y_max = curves
+    let raw_max = curves
         .iter()
         .flat_map(|(_, c)| c.upper().iter().copied())
-        .fold(1.0f64, f64::max)
-        * 1.05;
+        .fold(1.0f64, f64::max);
+    // A round top for the axis: 1, 2 or 5 times a power of ten.
+    let magnitude = 10f64.powf(raw_max.log10().floor());
+    let y_max = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|&v| v >= raw_max)
+        .unwrap_or(10.0 * magnitude);
     let x = |t: f64| left + (t.max(1.0).ln() / t_max.ln().max(1e-9)) * (w - left - right);
     let y = |r: f64| h - bottom - (r / y_max) * (h - top - bottom);
     let colors = [
@@ -115,12 +121,28 @@ fn svg(title: &str, curves: &[(&str, RegretCurve)], bound: Option<f64>) -> Strin
     );
     let mut t = 1.0;
     while t <= t_max * 1.0001 {
-        let _ = write!(s, r#"<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="gainsboro"/><text x="{0}" y="{3}" text-anchor="middle">{4}</text>"#, x(t), top, h - bottom, h - bottom + 18.0, t);
+        let _ = write!(
+            s,
+            r#"<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="gainsboro"/><text x="{0}" y="{3}" text-anchor="middle">{4}</text>"#,
+            x(t),
+            top,
+            h - bottom,
+            h - bottom + 18.0,
+            t
+        );
         t *= 10.0;
     }
     for k in 0..=5 {
         let r = y_max * k as f64 / 5.0;
-        let _ = write!(s, r#"<line x1="{left}" y1="{0}" x2="{1}" y2="{0}" stroke="whitesmoke"/><text x="{2}" y="{3}" text-anchor="end">{4:.0}</text>"#, y(r), w - right, left - 6.0, y(r) + 4.0, r);
+        let _ = write!(
+            s,
+            r#"<line x1="{left}" y1="{0}" x2="{1}" y2="{0}" stroke="whitesmoke"/><text x="{2}" y="{3}" text-anchor="end">{4:.0}</text>"#,
+            y(r),
+            w - right,
+            left - 6.0,
+            y(r) + 4.0,
+            r
+        );
     }
     let _ = write!(
         s,
