@@ -265,8 +265,11 @@ fn main() {
         let curve =
             simulate(&policy, &environment, horizon, runs, 2026, 60, &mut bar).expect("simulation");
         eprintln!();
-        std::fs::write(out.join(format!("{problem}-{name}.csv")), curve.to_csv())
-            .expect("write csv");
+        std::fs::write(
+            out.join(format!("{problem}-T{horizon}-{name}.csv")),
+            curve.to_csv(),
+        )
+        .expect("write csv");
         curves.push((name, curve));
     }
     let title = format!("{problem}: mean cumulative regret over {runs} runs (95% bands)");
@@ -275,7 +278,7 @@ fn main() {
         &curves,
         (!matches!(environment, Environment::Gaussian { .. })).then_some(bound),
     );
-    std::fs::write(out.join(format!("{problem}.svg")), plot).expect("write svg");
+    std::fs::write(out.join(format!("{problem}-T{horizon}.svg")), plot).expect("write svg");
     println!(
         "{problem}, T = {horizon}, {runs} runs; Lai-Robbins asymptote C ln T = {:.1} (C = {bound:.2})",
         bound * (horizon as f64).ln()

@@ -12,6 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use litmus_core::bandit::sample::{Beta, Gamma, standard_normal};
 use litmus_core::bandit::{Arm, Options, Policy, Rule};
 use litmus_core::rng::Xoshiro256PlusPlus;
 
@@ -57,6 +58,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("thompson_weights_2_arms_exact", |b| {
         b.iter(|| thompson.weights(black_box(&two), 10_000, 7).unwrap())
     });
+    let gamma = Gamma::new(130.0);
+    let beta = Beta::new(130.0, 871.0);
+    g.bench_function("sample_standard_normal", |b| {
+        b.iter(|| standard_normal(&mut rng))
+    });
+    g.bench_function("sample_gamma_130", |b| b.iter(|| gamma.sample(&mut rng)));
+    g.bench_function("sample_beta_130_871", |b| b.iter(|| beta.sample(&mut rng)));
     let mut arm = Arm::new();
     let mut x = 0.0;
     g.bench_function("arm_update", |b| {

@@ -39,8 +39,8 @@ def run(means: list[float], horizon: int, seed: int) -> float:
     return regret
 
 
-def litmus_final(problem: str) -> tuple[float, float, float] | None:
-    path = REPO / "target" / "bandit-sim" / f"{problem}-thompson.csv"
+def litmus_final(problem: str, horizon: int) -> tuple[float, float, float] | None:
+    path = REPO / "target" / "bandit-sim" / f"{problem}-T{horizon}-thompson.csv"
     if not path.exists():
         return None
     rows = list(csv.DictReader(path.open()))
@@ -61,7 +61,7 @@ def main() -> None:
     print(f"{problem}, T = {horizon}: mabwiser ThompsonSampling mean regret {mean:.1f} "
           f"(95% {mean - half:.1f}..{mean + half:.1f}, {runs} runs, {elapsed / runs:.1f} s per run, "
           f"{elapsed / (runs * horizon) * 1e6:.0f} us per pull)")
-    ours = litmus_final(problem)
+    ours = litmus_final(problem, horizon)
     if ours:
         print(f"{problem}, T = {horizon}: Litmus thompson mean regret {ours[0]:.1f} (95% {ours[1]:.1f}..{ours[2]:.1f}); "
               f"ratio Litmus / mabwiser = {ours[0] / mean:.2f}")

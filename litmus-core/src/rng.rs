@@ -13,12 +13,13 @@ pub trait RandomSource {
 
     /// A uniform double in [0, 1) with 53 random bits.
     fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        // (As i64: the value is below 2^53, and the signed conversion is one instruction.)
+        (self.next_u64() >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// A uniform double in (0, 1): never 0, so its logarithm is finite.
     fn next_open_f64(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        ((self.next_u64() >> 11) as i64 as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 
     /// A uniform integer in `0..n` (n > 0; 0 when n is 0), without modulo bias (Lemire's

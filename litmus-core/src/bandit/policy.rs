@@ -7,7 +7,7 @@
 //! bandit experiment publishes as its variant weights (SDKs then assign by hash).
 
 use super::arm::Arm;
-use super::sample::{beta, gamma, standard_normal};
+use super::sample::{Beta, Gamma, standard_normal};
 use crate::error::Error;
 use crate::rng::{RandomSource, Xoshiro256PlusPlus};
 use crate::stats::{BetaPosterior, prob_beats};
@@ -203,15 +203,22 @@ impl Policy {
         let total: u64 = arms.iter().map(Arm::pulls).fold(0u64, u64::saturating_add);
         Ok(match self.rule {
             Rule::ThompsonBeta { .. } | Rule::ThompsonNormal { .. } => {
-                let draws: Vec<f64> = arms.iter().map(|a| self.draw(a, rng)).collect();
-                argmax(&draws, rng)
+                let mut leader = Leader::EMPTY;
+                for (i, arm) in arms.iter().enumerate() {
+                    let value = self.sampler(arm).draw(rng);
+                    leader.offer(i, value, rng);
+                }
+                leader.index
             }
             Rule::Ucb1 { .. } | Rule::KlUcb { .. } => {
                 if arms.iter().any(|a| a.pulls() == 0) {
                     pick_among(arms.iter().map(|a| a.pulls() == 0), rng)
                 } else {
-                    let index: Vec<f64> = arms.iter().map(|a| self.upper_bound(a, total)).collect();
-                    argmax(&index, rng)
+                    let mut leader = Leader::EMPTY;
+                    for (i, arm) in arms.iter().enumerate() {
+                        leader.offer(i, self.upper_bound(arm, total), rng);
+                    }
+                    leader.index
                 }
             }
             Rule::EpsilonGreedy { .. } => {
@@ -219,8 +226,11 @@ impl Policy {
                 if rng.next_f64() < eps {
                     rng.below(arms.len() as u64) as usize
                 } else {
-                    let means: Vec<f64> = arms.iter().map(|a| self.mean_of(a)).collect();
-                    argmax(&means, rng)
+                    let mut leader = Leader::EMPTY;
+                    for (i, arm) in arms.iter().enumerate() {
+                        leader.offer(i, self.mean_of(arm), rng);
+                    }
+                    leader.index
                 }
             }
         })
@@ -286,17 +296,30 @@ impl Policy {
         Some(vec![1.0 - p, p])
     }
 
+    /// Monte Carlo probability of being best: draws in chunks, arm by arm within a chunk (so
+    /// each arm's sampler constants stay in registers), with a running leader per draw.
     fn monte_carlo(&self, arms: &[Arm], draws: usize, seed: u64) -> Vec<f64> {
+        const CHUNK: usize = 512;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let samplers: Vec<Sampler> = arms.iter().map(|a| self.sampler(a)).collect();
         let mut wins = vec![0u64; arms.len()];
-        let mut sample = vec![0.0; arms.len()];
-        for _ in 0..draws {
-            for (s, a) in sample.iter_mut().zip(arms) {
-                *s = self.draw(a, &mut rng);
+        let mut leaders = [Leader::EMPTY; CHUNK];
+        let mut left = draws;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            left -= n;
+            let chunk = leaders.get_mut(..n).unwrap_or_default();
+            chunk.fill(Leader::EMPTY);
+            for (i, sampler) in samplers.iter().enumerate() {
+                for leader in chunk.iter_mut() {
+                    let value = sampler.draw(&mut rng);
+                    leader.offer(i, value, &mut rng);
+                }
             }
-            let best = argmax(&sample, &mut rng);
-            if let Some(w) = wins.get_mut(best) {
-                *w += 1;
+            for leader in chunk.iter() {
+                if let Some(w) = wins.get_mut(leader.index) {
+                    *w += 1;
+                }
             }
         }
         wins.iter().map(|&w| w as f64 / draws as f64).collect()
@@ -305,10 +328,11 @@ impl Policy {
     /// One draw of the arm's mean reward from the policy's posterior (Thompson rules); for
     /// the other rules, the mean the policy uses.
     pub fn sample<R: RandomSource + ?Sized>(&self, arm: &Arm, rng: &mut R) -> f64 {
-        self.draw(arm, rng)
+        self.sampler(arm).draw(rng)
     }
 
-    fn draw<R: RandomSource + ?Sized>(&self, arm: &Arm, rng: &mut R) -> f64 {
+    /// The distribution an arm's draws come from, constants computed once.
+    fn sampler(&self, arm: &Arm) -> Sampler {
         match self.rule {
             Rule::ThompsonBeta {
                 prior_alpha,
@@ -316,7 +340,7 @@ impl Policy {
             } => {
                 let s = arm.reward_sum().max(0.0);
                 let f = (arm.pulls() as f64 - s).max(0.0);
-                beta(rng, prior_alpha + s, prior_beta + f)
+                Sampler::Beta(Beta::new(prior_alpha + s, prior_beta + f))
             }
             Rule::ThompsonNormal {
                 prior_mean,
@@ -327,14 +351,17 @@ impl Policy {
                 let n = arm.pulls() as f64;
                 let kappa = prior_kappa + n;
                 let mean = (prior_kappa * prior_mean + n * arm.mean()) / kappa;
-                let alpha = prior_alpha + 0.5 * n;
                 let dev = arm.mean() - prior_mean;
                 let rate =
                     prior_beta + 0.5 * arm.m2() + prior_kappa * n * dev * dev / (2.0 * kappa);
-                let precision = gamma(rng, alpha) / rate;
-                mean + standard_normal(rng) / (kappa * precision).sqrt()
+                Sampler::Normal {
+                    mean,
+                    kappa,
+                    rate,
+                    precision: Gamma::new(prior_alpha + 0.5 * n),
+                }
             }
-            _ => self.mean_of(arm),
+            _ => Sampler::Fixed(self.mean_of(arm)),
         }
     }
 
@@ -391,14 +418,72 @@ fn kl_upper(p: f64, budget: f64) -> f64 {
     lo
 }
 
-/// The index of the largest value, ties broken uniformly at random; NaN never wins.
-fn argmax<R: RandomSource + ?Sized>(values: &[f64], rng: &mut R) -> usize {
-    let best = values
-        .iter()
-        .copied()
-        .filter(|v| !v.is_nan())
-        .fold(f64::NEG_INFINITY, f64::max);
-    pick_among(values.iter().map(|&v| v == best), rng)
+/// What one arm's draws come from.
+#[derive(Debug, Clone, Copy)]
+enum Sampler {
+    /// The Beta posterior of a Bernoulli arm.
+    Beta(Beta),
+    /// The Normal-Gamma posterior: precision τ ~ Gamma(α)/rate, mean ~ N(mean, 1/(κτ)).
+    Normal {
+        mean: f64,
+        kappa: f64,
+        rate: f64,
+        precision: Gamma,
+    },
+    /// A fixed value (non-Thompson rules).
+    Fixed(f64),
+}
+
+impl Sampler {
+    #[inline]
+    fn draw<R: RandomSource + ?Sized>(&self, rng: &mut R) -> f64 {
+        match *self {
+            Sampler::Beta(beta) => beta.sample(rng),
+            Sampler::Normal {
+                mean,
+                kappa,
+                rate,
+                precision,
+            } => {
+                let precision = precision.sample(rng) / rate;
+                mean + standard_normal(rng) / (kappa * precision).sqrt()
+            }
+            Sampler::Fixed(v) => v,
+        }
+    }
+}
+
+/// A running argmax with ties broken uniformly at random (the n-th tied value takes the lead
+/// with probability 1/n); NaN never leads, and index 0 leads when nothing was offered.
+#[derive(Debug, Clone, Copy)]
+struct Leader {
+    value: f64,
+    index: usize,
+    ties: u64,
+}
+
+impl Leader {
+    const EMPTY: Leader = Leader {
+        value: f64::NEG_INFINITY,
+        index: 0,
+        ties: 0,
+    };
+
+    #[inline]
+    fn offer<R: RandomSource + ?Sized>(&mut self, index: usize, value: f64, rng: &mut R) {
+        // Branch-free on the common path: which arm leads is random, so a branch on it would
+        // mispredict often.
+        let ahead = value > self.value;
+        self.index = if ahead { index } else { self.index };
+        self.ties = if ahead { 1 } else { self.ties };
+        self.value = if ahead { value } else { self.value };
+        if !ahead && value == self.value {
+            self.ties += 1;
+            if self.ties == 1 || rng.below(self.ties) == 0 {
+                self.index = index;
+            }
+        }
+    }
 }
 
 /// A uniformly random index among the flagged ones (index 0 when none is flagged).
