@@ -323,3 +323,68 @@ fn thompson_regret_is_far_below_uniform_and_reproducible() {
     // Uniform play would lose 0.4 per pull (4,000); Lai-Robbins' bound is about 28 ln T.
     assert!(regret < 400.0, "regret {regret}");
 }
+
+#[test]
+fn published_weights_drive_hash_assignment() {
+    use litmus_core::bandit::publish_weights;
+    use litmus_core::config::wire::WireConfig;
+    use litmus_core::{Engine, NoAttributes};
+
+    let mut config: WireConfig = serde_json::from_value(serde_json::json!({
+        "schema_version": 1,
+        "experiments": [
+            {"key": "hero", "kind": "bandit", "status": "running",
+             "variants": [{"key": "a"}, {"key": "b"}, {"key": "c"}]},
+            {"key": "plain", "status": "running",
+             "variants": [{"key": "x"}, {"key": "y"}]}
+        ]
+    }))
+    .unwrap();
+    let arms = [
+        Arm::from_counts(40, 1_000).unwrap(),
+        Arm::from_counts(55, 1_000).unwrap(),
+        Arm::from_counts(50, 1_000).unwrap(),
+    ];
+    let policy = beta_policy(Options {
+        floor: 0.05,
+        ..Options::default()
+    });
+    let weights = policy.weights(&arms, 20_000, 11).unwrap();
+    publish_weights(&mut config, "hero", &weights).unwrap();
+    let engine = Engine::from_json(&serde_json::to_string(&config).unwrap()).unwrap();
+    assert!(engine.problems().is_empty());
+    let mut seen = [0.0f64; 3];
+    let n = 200_000;
+    for i in 0..n {
+        let a = engine.assign("hero", &format!("unit-{i}"), &NoAttributes);
+        seen[a.variant().unwrap().index()] += 1.0;
+    }
+    // The engine splits units by the published weights (chi-squared goodness of fit).
+    let fit = stats::chisquare(&seen, &weights).unwrap();
+    assert!(fit.pvalue() > 1e-4, "{seen:?} vs {weights:?}: {fit:?}");
+
+    // Errors leave the config untouched.
+    let before = config.clone();
+    let code = |r: Result<(), litmus_core::Error>| r.unwrap_err().code();
+    assert_eq!(
+        code(publish_weights(&mut config, "nope", &weights)),
+        "unknown_reference"
+    );
+    assert_eq!(
+        code(publish_weights(&mut config, "plain", &[0.5, 0.5])),
+        "invalid_value"
+    );
+    assert_eq!(
+        code(publish_weights(&mut config, "hero", &[0.5, 0.5])),
+        "invalid_argument"
+    );
+    assert_eq!(
+        code(publish_weights(&mut config, "hero", &[0.5, f64::NAN, 0.5])),
+        "invalid_argument"
+    );
+    assert_eq!(
+        code(publish_weights(&mut config, "hero", &[0.0, 0.0, 0.0])),
+        "invalid_argument"
+    );
+    assert_eq!(config, before);
+}

@@ -2,7 +2,7 @@
 //! epsilon-greedy) and their variates.
 //!
 //! Sticky assignment: a bandit experiment assigns by hash like any experiment, with its
-//! variant weights rewritten from [`Policy::weights`]. Changing weights moves the units whose
+//! variant weights rewritten from [`Policy::weights`] by [`publish_weights`]. Changing weights moves the units whose
 //! variant bucket changes owner (`docs/spec/bucketing-v1.md`, section 6), so a unit keeps its
 //! arm only if the application remembers it: the SDKs and the server keep first assignments in
 //! a sticky-assignment store (in-process or Redis) keyed by (experiment, unit) and consult it
@@ -10,9 +10,11 @@
 
 pub mod arm;
 pub mod policy;
+pub mod publish;
 pub mod sample;
 pub mod simulate;
 
 pub use arm::Arm;
 pub use policy::{Options, Policy, Rule};
+pub use publish::publish_weights;
 pub use simulate::{Environment, RegretCurve, simulate};
