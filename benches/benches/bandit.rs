@@ -54,6 +54,16 @@ fn benches(c: &mut Criterion) {
     g.bench_function("thompson_weights_10_arms_10k_draws", |b| {
         b.iter(|| thompson.weights(black_box(&arms), 10_000, 7).unwrap())
     });
+    g.bench_function("thompson_weights_10_arms_10k_draws_monte_carlo", |b| {
+        b.iter(|| {
+            thompson
+                .weights_monte_carlo(black_box(&arms), 10_000, 7)
+                .unwrap()
+        })
+    });
+    g.bench_function("thompson_normal_weights_10_arms", |b| {
+        b.iter(|| normal.weights(black_box(&arms), 10_000, 7).unwrap())
+    });
     let two = [arms[0], arms[9]];
     g.bench_function("thompson_weights_2_arms_exact", |b| {
         b.iter(|| thompson.weights(black_box(&two), 10_000, 7).unwrap())

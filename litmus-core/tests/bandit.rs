@@ -119,7 +119,7 @@ fn k_arm_monte_carlo_is_within_its_error() {
         .map(|&(s, n)| Arm::from_counts(s, n).unwrap())
         .collect();
     let draws = 200_000;
-    let w = policy.weights(&arms, draws, 7).unwrap();
+    let w = policy.weights_monte_carlo(&arms, draws, 7).unwrap();
     let posts: Vec<BetaPosterior> = counts
         .iter()
         .map(|&(s, n)| BetaPosterior::new(1.0 + s as f64, 1.0 + (n - s) as f64).unwrap())
@@ -130,8 +130,104 @@ fn k_arm_monte_carlo_is_within_its_error() {
         assert!((mc - ex).abs() < 4.0 * se + 1e-9, "{w:?} vs {exact:?}");
     }
     // Same seed, same weights; another seed, (slightly) different ones.
-    assert_eq!(w, policy.weights(&arms, draws, 7).unwrap());
-    assert_ne!(w, policy.weights(&arms, draws, 8).unwrap());
+    assert_eq!(w, policy.weights_monte_carlo(&arms, draws, 7).unwrap());
+    assert_ne!(w, policy.weights_monte_carlo(&arms, draws, 8).unwrap());
+}
+
+#[test]
+fn k_arm_quadrature_matches_the_incomplete_beta_integral() {
+    // `weights` integrates on a shared grid with CDFs accumulated from the densities;
+    // `stats::prob_best` integrates with incomplete beta CDFs (Gauss-Legendre): two
+    // independent quadratures.
+    let policy = beta_policy(Options::default());
+    let cases: [&[(u64, u64)]; 5] = [
+        &[(10, 100), (14, 100), (12, 100), (9, 80)],
+        &[
+            (100, 1_000),
+            (107, 1_000),
+            (114, 1_000),
+            (121, 1_000),
+            (128, 1_000),
+            (135, 1_000),
+            (142, 1_000),
+            (149, 1_000),
+            (156, 1_000),
+            (163, 1_000),
+        ],
+        &[(3, 40), (1, 35), (0, 3)],
+        &[(5_000, 100_000), (5_100, 100_000), (40, 900)],
+        &[(990, 1_000), (995, 1_000)],
+    ];
+    for counts in cases {
+        let arms: Vec<Arm> = counts
+            .iter()
+            .map(|&(s, n)| Arm::from_counts(s, n).unwrap())
+            .collect();
+        let w = policy.weights(&arms, 10_000, 1).unwrap();
+        let posts: Vec<BetaPosterior> = counts
+            .iter()
+            .map(|&(s, n)| BetaPosterior::new(1.0 + s as f64, 1.0 + (n - s) as f64).unwrap())
+            .collect();
+        let exact = stats::prob_best(&posts).unwrap();
+        for (q, ex) in w.iter().zip(&exact) {
+            assert!((q - ex).abs() < 1e-7, "{counts:?}: {w:?} vs {exact:?}");
+        }
+        // Deterministic: the seed and the number of draws do not matter.
+        assert_eq!(w, policy.weights(&arms, 5, 99).unwrap());
+    }
+}
+
+#[test]
+fn normal_quadrature_matches_monte_carlo_and_hard_cases_fall_back() {
+    let normal = Policy::new(
+        Rule::ThompsonNormal {
+            prior_mean: 0.0,
+            prior_kappa: 1.0,
+            prior_alpha: 1.0,
+            prior_beta: 1.0,
+        },
+        Options::default(),
+    )
+    .unwrap();
+    let arm = |values: &[f64]| {
+        let mut a = Arm::new();
+        a.update_batch(values).unwrap();
+        a
+    };
+    let arms = [
+        arm(&(0..50).map(|i| (i % 7) as f64 * 0.3).collect::<Vec<_>>()),
+        arm(&(0..60).map(|i| (i % 5) as f64 * 0.45).collect::<Vec<_>>()),
+        arm(&(0..40).map(|i| (i % 9) as f64 * 0.25).collect::<Vec<_>>()),
+    ];
+    let q = normal.weights(&arms, 10, 1).unwrap();
+    let draws = 1_000_000;
+    let mc = normal.weights_monte_carlo(&arms, draws, 3).unwrap();
+    assert_ne!(q, mc);
+    for (a, b) in q.iter().zip(&mc) {
+        let se = (a * (1.0 - a) / draws as f64).sqrt();
+        assert!((a - b).abs() < 4.0 * se + 1e-9, "{q:?} vs {mc:?}");
+    }
+    // Two observations each: a heavy-tailed posterior (t with 4 degrees of freedom): the
+    // quadrature cannot vouch for itself and Monte Carlo answers.
+    let few = [arm(&[0.1, 0.4]), arm(&[0.3, 0.2])];
+    assert_eq!(
+        normal.weights(&few, 50_000, 5).unwrap(),
+        normal.weights_monte_carlo(&few, 50_000, 5).unwrap()
+    );
+    // A Jeffreys prior with no data has an infinite density at 0: Monte Carlo again.
+    let jeffreys = Policy::new(
+        Rule::ThompsonBeta {
+            prior_alpha: 0.5,
+            prior_beta: 0.5,
+        },
+        Options::default(),
+    )
+    .unwrap();
+    let fresh = [Arm::new(), Arm::from_counts(3, 10).unwrap()];
+    assert_eq!(
+        jeffreys.weights(&fresh, 50_000, 5).unwrap(),
+        jeffreys.weights_monte_carlo(&fresh, 50_000, 5).unwrap()
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! before the engine. Core stays pure and holds no such store.
 
 pub mod arm;
+mod best;
 pub mod policy;
 pub mod publish;
 pub mod sample;

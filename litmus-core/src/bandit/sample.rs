@@ -101,6 +101,8 @@ fn normal_edge<R: RandomSource + ?Sized>(
 /// shape < 1 the boost `Gamma(shape + 1) · U^(1/shape)`). An invalid shape draws NaN.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gamma {
+    /// The shape.
+    shape: f64,
     /// shape - 1/3 (of shape + 1 when boosted).
     d: f64,
     /// 1 / sqrt(9 d).
@@ -111,9 +113,11 @@ pub struct Gamma {
 
 impl Gamma {
     /// The sampler for `Gamma(shape, 1)`.
+    #[inline]
     pub fn new(shape: f64) -> Self {
         if !crate::stats::positive_finite(shape) {
             return Gamma {
+                shape,
                 d: f64::NAN,
                 c: f64::NAN,
                 boost: Some(f64::NAN),
@@ -126,10 +130,16 @@ impl Gamma {
         };
         let d = base - 1.0 / 3.0;
         Gamma {
+            shape,
             d,
             c: 1.0 / (9.0 * d).sqrt(),
             boost,
         }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> f64 {
+        self.shape
     }
 
     /// One draw.
@@ -207,6 +217,7 @@ pub struct Beta {
 
 impl Beta {
     /// The sampler for `Beta(a, b)`; invalid parameters draw NaN.
+    #[inline]
     pub fn new(a: f64, b: f64) -> Self {
         Beta {
             x: Gamma::new(a),
