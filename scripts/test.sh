@@ -2,6 +2,7 @@
 # THE test command of Litmus: installs what is missing, then runs every check.
 #
 #   scripts/test.sh            everything: fmt, clippy, Rust tests, Python spec tests, wasm32 build
+#                              and the wasm32-vs-native determinism check under Node
 #   LITMUS_SKIP_WASM=1 ...     skip the wasm32 build of litmus-core (needs a ~1 GB Debian root)
 #
 # Steps print a header each; the run stops at the first failing step and exits non-zero.
@@ -50,8 +51,12 @@ if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   step "wasm32: litmus-core builds with the Rust 1.85 wasm toolchain"
   bash scripts/wasm/setup.sh
   bash scripts/wasm/check-core.sh
+  step "wasm32: seeded draws under Node equal the native ones (fixtures/determinism/v1.json)"
+  command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
+  bash scripts/wasm/determinism.sh
+  WASM_CHECKS=1
 fi
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"
-echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed"
-echo "litmus: $(( RUST_PASSED + PY_PASSED )) passed, $RUST_FAILED failed"
+echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed"
+echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} )) passed, $RUST_FAILED failed"

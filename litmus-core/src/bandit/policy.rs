@@ -438,11 +438,11 @@ impl Policy {
 
     fn upper_bound(&self, arm: &Arm, total: u64) -> f64 {
         let n = arm.pulls() as f64;
-        let ln_total = (total.max(1) as f64).ln();
+        let ln_total = libm::log(total.max(1) as f64);
         match self.rule {
             Rule::Ucb1 { exploration } => arm.mean() + (exploration * ln_total / n).sqrt(),
             Rule::KlUcb { c } => {
-                let budget = (ln_total + c * ln_total.max(1.0).ln().max(0.0)) / n;
+                let budget = (ln_total + c * libm::log(ln_total.max(1.0)).max(0.0)) / n;
                 kl_upper(arm.mean().clamp(0.0, 1.0), budget)
             }
             _ => arm.mean(),
@@ -453,7 +453,7 @@ impl Policy {
 /// Bernoulli KL divergence KL(p, q).
 fn kl_bernoulli(p: f64, q: f64) -> f64 {
     let q = q.clamp(1e-15, 1.0 - 1e-15);
-    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
+    let term = |a: f64, b: f64| if a > 0.0 { a * libm::log(a / b) } else { 0.0 };
     term(p, q) + term(1.0 - p, 1.0 - q)
 }
 

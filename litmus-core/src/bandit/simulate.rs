@@ -85,7 +85,7 @@ impl Environment {
 }
 
 fn kl_bernoulli(p: f64, q: f64) -> f64 {
-    let term = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
+    let term = |a: f64, b: f64| if a > 0.0 { a * libm::log(a / b) } else { 0.0 };
     term(p, q) + term(1.0 - p, 1.0 - q)
 }
 
@@ -148,7 +148,7 @@ fn checkpoints(horizon: u64, points: usize) -> Vec<u64> {
     let mut out: Vec<u64> = (0..points)
         .map(|i| {
             let f = i as f64 / (points - 1) as f64;
-            (horizon as f64).powf(f).round().max(1.0) as u64
+            libm::pow(horizon as f64, f).round().max(1.0) as u64
         })
         .collect();
     out.dedup();

@@ -65,9 +65,10 @@ impl BetaPosterior {
         if x <= 0.0 || x >= 1.0 {
             return 0.0;
         }
-        ((self.alpha - 1.0) * x.ln() + (self.beta - 1.0) * (-x).ln_1p()
-            - ln_beta(self.alpha, self.beta))
-        .exp()
+        libm::exp(
+            (self.alpha - 1.0) * libm::log(x) + (self.beta - 1.0) * libm::log1p(-x)
+                - ln_beta(self.alpha, self.beta),
+        )
     }
     fn cdf(&self, x: f64) -> f64 {
         beta_cdf(x, self.alpha, self.beta)
@@ -87,7 +88,7 @@ impl BetaPosterior {
 fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(n);
     for i in 1..=n {
-        let mut x = (std::f64::consts::PI * (i as f64 - 0.25) / (n as f64 + 0.5)).cos();
+        let mut x = libm::cos(std::f64::consts::PI * (i as f64 - 0.25) / (n as f64 + 0.5));
         let mut dp = 1.0;
         for _ in 0..100 {
             let (mut p0, mut p1) = (1.0, x);

@@ -83,8 +83,9 @@ pub fn student_t_pdf(t: f64, df: f64) -> f64 {
     if df == f64::INFINITY {
         return norm_pdf(t);
     }
-    let ln = -ln_beta(0.5 * df, 0.5) - 0.5 * df.ln() - 0.5 * (df + 1.0) * (t * t / df).ln_1p();
-    ln.exp()
+    let ln =
+        -ln_beta(0.5 * df, 0.5) - 0.5 * libm::log(df) - 0.5 * (df + 1.0) * libm::log1p(t * t / df);
+    libm::exp(ln)
 }
 
 /// `t` with P(T > t) = q for Student's t, q in (0, 1).
@@ -103,7 +104,7 @@ pub fn student_t_isf(q: f64, df: f64) -> f64 {
     }
     if df == 1.0 {
         // Cauchy: exact, as the cotangent so that small q keeps its precision.
-        return 1.0 / (std::f64::consts::PI * q).tan();
+        return 1.0 / libm::tan(std::f64::consts::PI * q);
     }
     // Start from the normal quantile with the first Cornish-Fisher terms, then a safeguarded
     // Newton iteration on log P(T > t) (well conditioned in the far tail).
@@ -115,7 +116,7 @@ pub fn student_t_isf(q: f64, df: f64) -> f64 {
         t = z.max(1.0);
     }
     let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
-    let target = q.ln();
+    let target = libm::log(q);
     for _ in 0..200 {
         let sf = student_t_sf(t, df);
         if sf > q {
@@ -126,7 +127,7 @@ pub fn student_t_isf(q: f64, df: f64) -> f64 {
         let pdf = student_t_pdf(t, df);
         // d/dt ln sf = -pdf / sf.
         let next = if sf > 0.0 && pdf > 0.0 {
-            t + (sf.ln() - target) * sf / pdf
+            t + (libm::log(sf) - target) * sf / pdf
         } else {
             f64::NAN
         };

@@ -170,7 +170,7 @@ pub fn proportion_effect_size(p1: f64, p2: f64) -> Result<f64, Error> {
             return Err(Error::argument(name, format!("{p} must be in [0, 1]")));
         }
     }
-    Ok(2.0 * p1.sqrt().asin() - 2.0 * p2.sqrt().asin())
+    Ok(2.0 * libm::asin(p1.sqrt()) - 2.0 * libm::asin(p2.sqrt()))
 }
 
 #[cfg(test)]

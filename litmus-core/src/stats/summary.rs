@@ -479,7 +479,7 @@ mod tests {
     #[test]
     fn co_moments_merge() {
         let x: Vec<f64> = (0..100).map(|i| i as f64).collect();
-        let y: Vec<f64> = x.iter().map(|v| 2.0 * v + (v * 0.3).sin()).collect();
+        let y: Vec<f64> = x.iter().map(|v| 2.0 * v + libm::sin(v * 0.3)).collect();
         let all = CoMoments::from_slices(&x, &y).unwrap_or_default();
         let mut a = CoMoments::from_slices(&x[..40], &y[..40]).unwrap_or_default();
         a.merge(&CoMoments::from_slices(&x[40..], &y[40..]).unwrap_or_default());
