@@ -75,6 +75,9 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("sample_gamma_130", |b| b.iter(|| gamma.sample(&mut rng)));
     g.bench_function("sample_beta_130_871", |b| b.iter(|| beta.sample(&mut rng)));
+    g.bench_function("sample_beta_130_871_with_setup", |b| {
+        b.iter(|| Beta::new(black_box(130.0), black_box(871.0)).sample(&mut rng))
+    });
     let mut arm = Arm::new();
     let mut x = 0.0;
     g.bench_function("arm_update", |b| {
