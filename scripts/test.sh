@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # THE test command of Litmus: installs what is missing, then runs every check.
 #
-#   scripts/test.sh            everything: fmt, clippy, Rust tests, Python spec tests, wasm32 build
+#   scripts/test.sh            everything: fmt, clippy, Rust tests, Python spec tests, the Python
+#                              wheel's tests, wasm32 build
 #                              and the wasm32-vs-native determinism check under Node
 #   LITMUS_SKIP_WASM=1 ...     skip the wasm32 build of litmus-core (needs a ~1 GB Debian root)
 #
@@ -46,6 +47,11 @@ set -e
 # pytest exits 5 when it collected no test: that is a failure here, not a pass.
 [ "$rc" = 0 ] || { echo "pytest failed (exit $rc)" >&2; exit 1; }
 PY_PASSED=$(grep -Eo '[0-9]+ passed' "$LOG" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+
+step "Python: the litmus-experiments wheel, built and installed, against every fixture"
+bash scripts/test-python.sh 2>&1 | tee "$LOG"
+WHEEL_PASSED=$(grep -Eo '[0-9]+ passed' "$LOG" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+PY_PASSED=$(( PY_PASSED + WHEEL_PASSED ))
 
 if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   step "wasm32: litmus-core builds with the Rust 1.85 wasm toolchain"

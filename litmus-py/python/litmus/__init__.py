@@ -1,0 +1,54 @@
+"""Litmus: deterministic experiment assignment, statistics and bandits, in-process.
+
+Every decision is made by the Rust core (``litmus-core``); this package converts values and
+maps errors, so Python, Rust, the browser and the server give the same answers.
+
+>>> import litmus
+>>> engine = litmus.Engine({"schema_version": 1, "experiments": [{"key": "checkout-button",
+...     "salt": "cb-2026", "status": "running", "traffic": 1.0,
+...     "variants": [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1}]}]})
+>>> engine.assign("checkout-button", "user-42").variant in ("control", "treatment")
+True
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Optional, Union
+
+from ._litmus import ERROR_CODES, Assignment, Engine, __version__
+from .errors import (
+    ConfigError,
+    DegenerateDataError,
+    InternalError,
+    InvalidArgumentError,
+    LitmusError,
+)
+
+__all__ = [
+    "Engine",
+    "Assignment",
+    "load_engine",
+    "LitmusError",
+    "ConfigError",
+    "InvalidArgumentError",
+    "DegenerateDataError",
+    "InternalError",
+    "ERROR_CODES",
+    "__version__",
+]
+
+
+def load_engine(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    on_exposure: Optional[Callable[[dict[str, Any]], Any]] = None,
+    exposure_dedupe_size: int = 100_000,
+    strict: bool = False,
+) -> Engine:
+    """An :class:`Engine` from a JSON config file (same as ``Engine.from_file``)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return Engine(
+        data, on_exposure=on_exposure, exposure_dedupe_size=exposure_dedupe_size, strict=strict
+    )

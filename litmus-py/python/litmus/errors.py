@@ -1,0 +1,88 @@
+"""Litmus' exceptions. Every error raised by Litmus is a :class:`LitmusError` with a stable
+``code`` (see ``docs/errors.md``); each subclass also derives from the builtin exception a
+Python caller would expect, so ``except ValueError`` keeps working."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+__all__ = [
+    "LitmusError",
+    "ConfigError",
+    "InvalidArgumentError",
+    "DegenerateDataError",
+    "InternalError",
+    "error_class",
+]
+
+
+class LitmusError(Exception):
+    """Base class of every Litmus error.
+
+    Attributes:
+        code: the stable snake_case code of the error (``docs/errors.md``).
+        path: the config field at fault (``experiments[2].variants``), when there is one.
+    """
+
+    code: str
+    path: Optional[str]
+
+    def __init__(self, message: str, code: str = "internal", path: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
+
+
+class ConfigError(LitmusError, ValueError):
+    """A config document that cannot be used: bad JSON, a missing or invalid field, a
+    duplicate key, a bad reference or regular expression, overlapping ranges, a limit."""
+
+
+class InvalidArgumentError(LitmusError, ValueError):
+    """An argument outside its domain: NaN, a negative count, alpha outside (0, 1), ..."""
+
+
+class DegenerateDataError(LitmusError, ValueError):
+    """Data on which a statistic is undefined: too few observations, zero variance, ..."""
+
+
+class InternalError(LitmusError, RuntimeError):
+    """A bug in Litmus (a Rust panic caught at the binding edge). Please report it."""
+
+
+_CONFIG_CODES = frozenset(
+    {
+        "invalid_json",
+        "unsupported_schema_version",
+        "unsupported_hash_version",
+        "missing_field",
+        "unknown_field",
+        "invalid_value",
+        "duplicate_key",
+        "unknown_reference",
+        "invalid_regex",
+        "overlapping_ranges",
+        "limit_exceeded",
+        "multiple",
+    }
+)
+
+
+def error_class(code: str) -> type:
+    """The exception class that represents errors with this code."""
+    if code in _CONFIG_CODES:
+        return ConfigError
+    if code == "invalid_argument":
+        return InvalidArgumentError
+    if code == "degenerate_data":
+        return DegenerateDataError
+    if code == "internal":
+        return InternalError
+    return LitmusError
+
+
+def _make(message: str, code: str, path: Optional[str]) -> LitmusError:
+    """Called by the native module to build the exception it raises."""
+    cls = error_class(code)
+    err: LitmusError = cls(message, code, path)
+    return err

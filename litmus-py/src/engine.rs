@@ -1,0 +1,400 @@
+//! `litmus.Engine` and `litmus.Assignment`: config in, assignments out, with optional
+//! exposure logging. Every decision is the core engine's.
+
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use litmus_core::{Engine as CoreEngine, NoAttributes, Timestamp};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::{attributes, config_text, from_json, timestamp};
+use crate::errors::{argument, core_error, guard};
+
+/// When to evaluate time windows: the wall clock, a given instant, or no known time.
+fn instant(now: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Timestamp>> {
+    match now {
+        None => Ok(Some(wall_clock())),
+        Some(v) if v.is_none() => Ok(Some(wall_clock())),
+        Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => {
+            if v.is_truthy()? {
+                Err(argument(
+                    v.py(),
+                    "now=True is not a time (False means: no time known)",
+                ))
+            } else {
+                Ok(None)
+            }
+        }
+        Some(v) => timestamp(v).map(Some),
+    }
+}
+
+/// The binding may read the clock (core never does).
+fn wall_clock() -> Timestamp {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_millis(millis)
+}
+
+/// Exposures already reported, as 64-bit hashes of (experiment, unit), in two generations:
+/// when the current one is full it becomes the previous one, so memory stays under
+/// `capacity` hashes however many units pass (a unit seen again after two generations is
+/// reported again).
+struct SeenExposures {
+    hasher: std::collections::hash_map::RandomState,
+    current: HashSet<u64>,
+    previous: HashSet<u64>,
+    generation: usize,
+}
+
+impl SeenExposures {
+    fn new(capacity: usize) -> Self {
+        SeenExposures {
+            hasher: std::collections::hash_map::RandomState::new(),
+            current: HashSet::new(),
+            previous: HashSet::new(),
+            generation: (capacity / 2).max(1),
+        }
+    }
+
+    /// Whether this exposure is new (and remember it).
+    fn first_time(&mut self, experiment: &str, unit: &str) -> bool {
+        let h = self.hasher.hash_one((experiment, unit));
+        if self.current.contains(&h) || self.previous.contains(&h) {
+            return false;
+        }
+        if self.current.len() >= self.generation {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(h);
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+}
+
+/// The assignment engine: load a config, then assign units to experiments.
+///
+/// Thread-safe: any number of threads may assign while another calls `update`.
+#[pyclass(module = "litmus._litmus", frozen)]
+pub(crate) struct Engine {
+    core: RwLock<Arc<CoreEngine>>,
+    on_exposure: Option<Py<PyAny>>,
+    seen: Mutex<SeenExposures>,
+    strict: bool,
+}
+
+fn load(py: Python<'_>, config: &Bound<'_, PyAny>, strict: bool) -> PyResult<CoreEngine> {
+    let text = config_text(config)?;
+    py.detach(|| {
+        if strict {
+            CoreEngine::from_json_strict(&text)
+        } else {
+            CoreEngine::from_json(&text)
+        }
+    })
+    .map_err(|e| core_error(py, &e))
+}
+
+impl Engine {
+    fn snapshot(&self) -> Arc<CoreEngine> {
+        self.core
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn expose(&self, py: Python<'_>, a: &Assignment) {
+        let Some(callback) = &self.on_exposure else {
+            return;
+        };
+        if !a.in_experiment {
+            return;
+        }
+        let fresh = self
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_time(&a.experiment, &a.unit_id);
+        if !fresh {
+            return;
+        }
+        let event = (|| -> PyResult<Bound<'_, PyDict>> {
+            let event = PyDict::new(py);
+            event.set_item("experiment", &a.experiment)?;
+            event.set_item("unit_id", &a.unit_id)?;
+            event.set_item("variant", &a.variant)?;
+            event.set_item("reason", a.reason)?;
+            event.set_item("timestamp", a.at.map(|t| t.unix_millis() as f64 / 1000.0))?;
+            event.set_item("config_version", a.engine.version())?;
+            Ok(event)
+        })();
+        let result = event.and_then(|e| callback.call1(py, (e,)));
+        if let Err(err) = result {
+            // A failing logger must not break assignment: report it like an exception in
+            // a destructor or thread.
+            err.write_unraisable(py, Some(callback.bind(py)));
+        }
+    }
+
+    fn build(
+        &self,
+        core: &Arc<CoreEngine>,
+        experiment: &str,
+        unit: &str,
+        a: &litmus_core::Assignment<'_>,
+        at: Option<Timestamp>,
+    ) -> Assignment {
+        Assignment {
+            experiment: a
+                .experiment()
+                .map_or_else(|| experiment.to_owned(), |e| e.key().to_owned()),
+            unit_id: unit.to_owned(),
+            variant: a.variant_key().map(str::to_owned),
+            in_experiment: a.in_experiment(),
+            reason: a.reason().code(),
+            miss: a.miss().map(|m| m.code()),
+            at,
+            engine: Arc::clone(core),
+        }
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// Loads a config (a JSON str, bytes or a dict). Invalid experiments are reported in
+    /// `problems` and assign nobody; the others work. With `strict=True`, any problem or
+    /// unknown field raises `ConfigError` instead.
+    #[new]
+    #[pyo3(signature = (config, *, on_exposure=None, exposure_dedupe_size=100_000, strict=false))]
+    fn new(
+        py: Python<'_>,
+        config: &Bound<'_, PyAny>,
+        on_exposure: Option<Py<PyAny>>,
+        exposure_dedupe_size: usize,
+        strict: bool,
+    ) -> PyResult<Self> {
+        guard(py, || {
+            if let Some(cb) = &on_exposure {
+                if !cb.bind(py).is_callable() {
+                    return Err(argument(py, "on_exposure must be callable"));
+                }
+            }
+            Ok(Engine {
+                core: RwLock::new(Arc::new(load(py, config, strict)?)),
+                on_exposure,
+                seen: Mutex::new(SeenExposures::new(exposure_dedupe_size)),
+                strict,
+            })
+        })
+    }
+
+    /// Replaces the config atomically: assignments running in other threads finish on the
+    /// old config, later ones use the new one. A config that cannot be loaded raises and
+    /// leaves the current one in place.
+    fn update(&self, py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<()> {
+        guard(py, || {
+            let fresh = Arc::new(load(py, config, self.strict)?);
+            *self.core.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+            Ok(())
+        })
+    }
+
+    /// Assigns `unit_id` to `experiment`. `now`: None for the wall clock, a datetime
+    /// (naive means UTC), seconds since the epoch, an RFC 3339 string, or False for "no time
+    /// known" (experiments with a time window then assign nobody).
+    #[pyo3(signature = (experiment, unit_id, attributes=None, *, now=None))]
+    fn assign(
+        &self,
+        py: Python<'_>,
+        experiment: &str,
+        unit_id: &str,
+        attributes: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Assignment> {
+        guard(py, || {
+            let at = instant(now)?;
+            let attrs = self::attributes(attributes)?;
+            let core = self.snapshot();
+            let a = match &attrs {
+                Some(map) => core.assign_at(experiment, unit_id, map, at),
+                None => core.assign_at(experiment, unit_id, &NoAttributes, at),
+            };
+            let out = self.build(&core, experiment, unit_id, &a, at);
+            self.expose(py, &out);
+            Ok(out)
+        })
+    }
+
+    /// Assigns `unit_id` to every running experiment, in config order.
+    #[pyo3(signature = (unit_id, attributes=None, *, now=None))]
+    fn assign_all(
+        &self,
+        py: Python<'_>,
+        unit_id: &str,
+        attributes: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Assignment>> {
+        guard(py, || {
+            let at = instant(now)?;
+            let attrs = self::attributes(attributes)?;
+            let core = self.snapshot();
+            let list: Vec<Assignment> = match &attrs {
+                Some(map) => core
+                    .assign_all_at(unit_id, map, at)
+                    .map(|a| self.build(&core, "", unit_id, &a, at))
+                    .collect(),
+                None => core
+                    .assign_all_at(unit_id, &NoAttributes, at)
+                    .map(|a| self.build(&core, "", unit_id, &a, at))
+                    .collect(),
+            };
+            for a in &list {
+                self.expose(py, a);
+            }
+            Ok(list)
+        })
+    }
+
+    /// The problems found in the config: a list of `ConfigError` (each with `code`, `path`).
+    #[getter]
+    fn problems<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let core = self.snapshot();
+        let list = PyList::empty(py);
+        for e in core.problems() {
+            list.append(core_error(py, e).into_value(py))?;
+        }
+        Ok(list)
+    }
+
+    /// The config's `version`, if it has one.
+    #[getter]
+    fn version(&self) -> Option<String> {
+        self.snapshot().version().map(str::to_owned)
+    }
+
+    /// The keys of every experiment in the config (valid or not), in config order.
+    fn experiment_keys(&self) -> Vec<String> {
+        self.snapshot()
+            .experiments()
+            .map(|(k, _)| k.to_owned())
+            .collect()
+    }
+
+    /// How many exposures the deduplication remembers now (bounded by
+    /// `exposure_dedupe_size`).
+    #[getter]
+    fn exposures_remembered(&self) -> usize {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// The result of one assignment.
+#[pyclass(module = "litmus._litmus", frozen)]
+pub(crate) struct Assignment {
+    /// The experiment's key.
+    #[pyo3(get)]
+    experiment: String,
+    /// The unit assigned.
+    #[pyo3(get)]
+    unit_id: String,
+    /// The variant's key, or None.
+    #[pyo3(get)]
+    variant: Option<String>,
+    /// Whether the unit counts in the experiment (false for overrides).
+    #[pyo3(get)]
+    in_experiment: bool,
+    /// Why: a stable code (`assigned`, `override`, `not_running`, `targeting_miss`, ...).
+    #[pyo3(get)]
+    reason: &'static str,
+    /// For a targeting miss: `false`, `attribute_missing` or `type_mismatch`.
+    #[pyo3(get)]
+    miss: Option<&'static str>,
+    at: Option<Timestamp>,
+    engine: Arc<CoreEngine>,
+}
+
+impl Assignment {
+    fn variant_ref(&self) -> Option<&litmus_core::Variant> {
+        let key = self.variant.as_deref()?;
+        self.engine.experiment(&self.experiment)?.variant(key)
+    }
+}
+
+#[pymethods]
+impl Assignment {
+    /// The variant's JSON payload (None without one).
+    #[getter]
+    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.variant_ref().and_then(|v| v.payload()) {
+            Some(p) => from_json(py, p),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// For a multivariate experiment, the level of each factor (empty otherwise).
+    #[getter]
+    fn factors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        if let Some(v) = self.variant_ref() {
+            for (factor, level) in v.factors() {
+                dict.set_item(factor, level)?;
+            }
+        }
+        Ok(dict)
+    }
+
+    /// The assignment as a plain dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("experiment", &self.experiment)?;
+        d.set_item("unit_id", &self.unit_id)?;
+        d.set_item("variant", &self.variant)?;
+        d.set_item("in_experiment", self.in_experiment)?;
+        d.set_item("reason", self.reason)?;
+        d.set_item("miss", self.miss)?;
+        d.set_item("payload", self.payload(py)?)?;
+        d.set_item("factors", self.factors(py)?)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Assignment(experiment={:?}, unit_id={:?}, variant={}, in_experiment={}, reason={:?})",
+            self.experiment,
+            self.unit_id,
+            self.variant
+                .as_deref()
+                .map_or_else(|| "None".to_owned(), |v| format!("{v:?}")),
+            if self.in_experiment { "True" } else { "False" },
+            self.reason
+        )
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<Assignment>().is_ok_and(|o| {
+            let o = o.get();
+            o.experiment == self.experiment
+                && o.unit_id == self.unit_id
+                && o.variant == self.variant
+                && o.in_experiment == self.in_experiment
+                && o.reason == self.reason
+        })
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&self.experiment, &self.unit_id, &self.variant).hash(&mut h);
+        h.finish()
+    }
+}

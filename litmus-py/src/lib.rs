@@ -1,0 +1,34 @@
+//! `litmus._litmus`: the native module of the `litmus` Python package. It converts Python
+//! values, calls `litmus-core` and maps errors; every decision is the core's.
+
+mod convert;
+mod engine;
+mod errors;
+mod hashing;
+
+use pyo3::prelude::*;
+
+/// Panics inside the binding edge, so the tests can check that a Rust panic reaches Python
+/// as `litmus.InternalError`, never as PyO3's `PanicException`.
+#[pyfunction]
+#[pyo3(name = "_panic_for_tests")]
+#[allow(clippy::panic)] // the point of the function
+fn panic_for_tests(py: Python<'_>, message: &str) -> PyResult<()> {
+    errors::guard(py, || panic!("{message}"))
+}
+
+/// The native module.
+#[pymodule]
+fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("ERROR_CODES", litmus_core::Error::CODES.to_vec())?;
+    m.add_class::<engine::Engine>()?;
+    m.add_class::<engine::Assignment>()?;
+    m.add_function(wrap_pyfunction!(panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::seed, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::unit_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::bucket, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::pick_variant, m)?)?;
+    m.add_function(wrap_pyfunction!(hashing::in_traffic, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# test-python.sh — build the litmus-experiments wheel (maturin, release), install it into the
+# project venv (.venv, made by python-env.sh) and run litmus-py/tests against the INSTALLED
+# package. Prints pytest's summary; exits non-zero on any failure, and when pytest collected
+# no test (its exit code 5).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+VENV=$(bash scripts/python-env.sh)
+PY="$VENV/bin/python"
+REQ=litmus-py/tests/requirements.txt
+if ! "$PY" - "$REQ" <<'PYEOF'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+ok = True
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if not line:
+        continue
+    name, want = line.split("==")
+    try:
+        ok &= version(name) == want
+    except PackageNotFoundError:
+        ok = False
+sys.exit(0 if ok else 1)
+PYEOF
+then
+  "$PY" -m pip install -q -r "$REQ"
+fi
+rm -rf target/wheels
+"$VENV/bin/maturin" build --release --locked -m litmus-py/Cargo.toml --out target/wheels
+"$PY" -m pip install -q --force-reinstall --no-deps target/wheels/litmus_experiments-*.whl
+# Run from a directory without the source package, with the tests' own directory on the path.
+set +e
+"$PY" -m pytest -q -p no:cacheprovider --rootdir litmus-py/tests litmus-py/tests "$@"
+rc=$?
+set -e
+[ "$rc" = 0 ] || { echo "python tests failed (pytest exit $rc; 5 means no test ran)" >&2; exit 1; }
