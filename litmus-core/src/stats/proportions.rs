@@ -32,7 +32,7 @@ pub fn proportions_ztest(
     let (pa, pb) = (a.successes() as f64 / na, b.successes() as f64 / nb);
     let var = match variance {
         ZVariance::Pooled => {
-            let p = (a.successes() + b.successes()) as f64 / (na + nb);
+            let p = (a.successes() as f64 + b.successes() as f64) / (na + nb);
             p * (1.0 - p) * (1.0 / na + 1.0 / nb)
         }
         ZVariance::Unpooled => pa * (1.0 - pa) / na + pb * (1.0 - pb) / nb,
