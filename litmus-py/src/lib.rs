@@ -5,6 +5,7 @@ mod convert;
 mod engine;
 mod errors;
 mod hashing;
+mod stats;
 
 use pyo3::prelude::*;
 
@@ -30,5 +31,14 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hashing::bucket, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::pick_variant, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::in_traffic, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::moments_from_f64_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::ttest_ind_from_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::ttest_ind_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::proportions_ztest, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::proportion_confint, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::chisquare, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::chi2_contingency, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::multipletests, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::distribution, m)?)?;
     Ok(())
 }

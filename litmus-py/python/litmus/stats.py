@@ -1,0 +1,303 @@
+"""Statistics with scipy's and statsmodels' names and signatures, computed by the Rust core
+(checked against scipy and statsmodels on ``fixtures/stats``).
+
+Switching is an import away::
+
+    from litmus.stats import ttest_ind_from_stats   # was: from scipy.stats import ...
+    from litmus.stats import proportions_ztest      # was: from statsmodels.stats.proportion import ...
+
+Results unpack like the originals (``t, p = ttest_ind(...)``) and carry the same attribute
+names (``.statistic``, ``.pvalue``, ``.df``, ``.dof``, ``.expected_freq``). Sequences of
+numbers may be lists, tuples, ``array.array`` or numpy arrays (no numpy dependency).
+"""
+
+from __future__ import annotations
+
+import array
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
+
+from . import _litmus
+
+__all__ = [
+    "TtestResult",
+    "Chi2ContingencyResult",
+    "Power_divergenceResult",
+    "Summary",
+    "describe",
+    "ttest_ind",
+    "ttest_ind_from_stats",
+    "chisquare",
+    "chi2_contingency",
+    "proportions_ztest",
+    "proportion_confint",
+    "multipletests",
+    "norm_sf",
+    "norm_cdf",
+    "norm_pdf",
+    "norm_ppf",
+    "norm_isf",
+    "t_sf",
+    "t_cdf",
+    "t_pdf",
+    "t_isf",
+    "chi2_sf",
+    "chi2_cdf",
+    "f_sf",
+    "beta_cdf",
+]
+
+
+class TtestResult:
+    """A t-test: unpacks to ``(statistic, pvalue)`` like scipy's; also has ``df``."""
+
+    __slots__ = ("statistic", "pvalue", "df")
+
+    def __init__(self, statistic: float, pvalue: float, df: float) -> None:
+        self.statistic = statistic
+        self.pvalue = pvalue
+        self.df = df
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.statistic, self.pvalue))
+
+    def __repr__(self) -> str:
+        return f"TtestResult(statistic={self.statistic!r}, pvalue={self.pvalue!r}, df={self.df!r})"
+
+
+class Power_divergenceResult(Tuple[float, float]):
+    """A goodness-of-fit test: ``(statistic, pvalue)``."""
+
+    @property
+    def statistic(self) -> float:
+        return self[0]
+
+    @property
+    def pvalue(self) -> float:
+        return self[1]
+
+
+class Chi2ContingencyResult:
+    """A test of independence: unpacks to ``(statistic, pvalue, dof, expected_freq)``."""
+
+    __slots__ = ("statistic", "pvalue", "dof", "expected_freq")
+
+    def __init__(
+        self, statistic: float, pvalue: float, dof: int, expected_freq: List[List[float]]
+    ) -> None:
+        self.statistic = statistic
+        self.pvalue = pvalue
+        self.dof = dof
+        self.expected_freq = expected_freq
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.statistic, self.pvalue, self.dof, self.expected_freq))
+
+    def __repr__(self) -> str:
+        return (
+            f"Chi2ContingencyResult(statistic={self.statistic!r}, pvalue={self.pvalue!r}, "
+            f"dof={self.dof!r})"
+        )
+
+
+class Summary:
+    """Mergeable sufficient statistics of a sample: count, mean and M2 = sum((x - mean)^2)."""
+
+    __slots__ = ("count", "mean", "m2")
+
+    def __init__(self, count: int, mean: float, m2: float) -> None:
+        self.count = count
+        self.mean = mean
+        self.m2 = m2
+
+    @property
+    def variance(self) -> float:
+        """The sample variance (ddof = 1)."""
+        return self.m2 / (self.count - 1) if self.count > 1 else float("nan")
+
+    def _tuple(self) -> Tuple[int, float, float]:
+        return (self.count, self.mean, self.m2)
+
+    def __repr__(self) -> str:
+        return f"Summary(count={self.count}, mean={self.mean!r}, m2={self.m2!r})"
+
+
+def _f64_bytes(values: Any) -> bytes:
+    """The values as packed native f64: one copy (a memcpy for float64 buffers)."""
+    try:
+        view = memoryview(values)
+    except TypeError:
+        view = None
+    if view is not None:
+        if view.format == "d" and view.c_contiguous:
+            return view.tobytes()
+        if hasattr(values, "astype"):  # a numpy array of another dtype or layout
+            return bytes(values.astype("float64").tobytes(order="C"))
+    return array.array("d", values).tobytes()
+
+
+def describe(values: Any) -> Summary:
+    """Count, mean and M2 of a sample (numpy array, array.array or any sequence of numbers).
+    Large inputs are summarised without the GIL, in full precision (Chan's merge of
+    2,048-value chunks)."""
+    count, mean, m2 = _litmus.moments_from_f64_bytes(_f64_bytes(values))
+    return Summary(count, mean, m2)
+
+
+def ttest_ind(
+    a: Any, b: Any, equal_var: bool = True, alternative: str = "two-sided"
+) -> TtestResult:
+    """scipy.stats.ttest_ind for two samples (or two :class:`Summary` objects)."""
+    sa = a if isinstance(a, Summary) else describe(a)
+    sb = b if isinstance(b, Summary) else describe(b)
+    return TtestResult(*_litmus.ttest_ind_moments(sa._tuple(), sb._tuple(), equal_var, alternative))
+
+
+def ttest_ind_from_stats(
+    mean1: float,
+    std1: float,
+    nobs1: int,
+    mean2: float,
+    std2: float,
+    nobs2: int,
+    equal_var: bool = True,
+    alternative: str = "two-sided",
+) -> TtestResult:
+    """scipy.stats.ttest_ind_from_stats (std are sample standard deviations, ddof = 1)."""
+    return TtestResult(
+        *_litmus.ttest_ind_from_stats(
+            float(mean1), float(std1), int(nobs1), float(mean2), float(std2), int(nobs2),
+            bool(equal_var), alternative,
+        )
+    )
+
+
+def chisquare(f_obs: Sequence[float], f_exp: Optional[Sequence[float]] = None) -> Power_divergenceResult:
+    """scipy.stats.chisquare: goodness of fit of counts against expected frequencies (equal
+    when omitted; only their proportions matter, as for sample-ratio checks)."""
+    observed = [float(x) for x in f_obs]
+    expected = [1.0] * len(observed) if f_exp is None else [float(x) for x in f_exp]
+    return Power_divergenceResult(_litmus.chisquare(observed, expected))
+
+
+def chi2_contingency(observed: Sequence[Sequence[float]], correction: bool = True) -> Chi2ContingencyResult:
+    """scipy.stats.chi2_contingency for a two-dimensional table (Yates' correction for 2x2
+    tables when ``correction``)."""
+    rows = [[float(x) for x in row] for row in observed]
+    if not rows or any(len(r) != len(rows[0]) for r in rows):
+        from .errors import InvalidArgumentError
+
+        raise InvalidArgumentError("observed must be a non-empty rectangular table", "invalid_argument")
+    flat = [x for row in rows for x in row]
+    statistic, pvalue, dof, expected = _litmus.chi2_contingency(flat, len(rows), bool(correction))
+    width = len(rows[0])
+    table = [expected[i * width : (i + 1) * width] for i in range(len(rows))]
+    return Chi2ContingencyResult(statistic, pvalue, dof, table)
+
+
+def proportions_ztest(
+    count: Sequence[int],
+    nobs: Sequence[int],
+    value: Optional[float] = None,
+    alternative: str = "two-sided",
+    prop_var: bool = False,
+) -> Tuple[float, float]:
+    """statsmodels' proportions_ztest for two groups: ``(zstat, pvalue)`` with the pooled
+    variance (``prop_var=False``, statsmodels' default)."""
+    from .errors import InvalidArgumentError
+
+    counts, totals = list(count), list(nobs)
+    if len(counts) != 2 or len(totals) != 2:
+        raise InvalidArgumentError("count and nobs must have two groups each", "invalid_argument")
+    if value not in (None, 0, 0.0) or prop_var is not False:
+        raise InvalidArgumentError("only value=None and prop_var=False are supported", "invalid_argument")
+    return _litmus.proportions_ztest(
+        int(counts[0]), int(totals[0]), int(counts[1]), int(totals[1]), alternative, True
+    )
+
+
+def proportion_confint(
+    count: int, nobs: int, alpha: float = 0.05, method: str = "normal"
+) -> Tuple[float, float]:
+    """statsmodels' proportion_confint: ``(lower, upper)``; methods ``normal``, ``wilson``,
+    ``agresti_coull``."""
+    return _litmus.proportion_confint(int(count), int(nobs), float(alpha), method)
+
+
+def multipletests(
+    pvals: Sequence[float], alpha: float = 0.05, method: str = "hs"
+) -> Tuple[List[bool], List[float], float, float]:
+    """statsmodels' multipletests: ``(reject, pvals_corrected, alphacSidak, alphacBonf)``;
+    methods ``bonferroni``, ``holm`` and ``fdr_bh``."""
+    values = [float(p) for p in pvals]
+    reject, corrected = _litmus.multipletests(values, float(alpha), method)
+    m = max(len(values), 1)
+    return reject, corrected, 1.0 - (1.0 - alpha) ** (1.0 / m), alpha / m
+
+
+def _dist(name: str, *args: float) -> float:
+    return _litmus.distribution(name, [float(a) for a in args])
+
+
+def norm_sf(z: float) -> float:
+    """Upper tail of the standard normal (scipy.stats.norm.sf)."""
+    return _dist("normal_sf", z)
+
+
+def norm_cdf(z: float) -> float:
+    """scipy.stats.norm.cdf."""
+    return _dist("normal_cdf", z)
+
+
+def norm_pdf(z: float) -> float:
+    """scipy.stats.norm.pdf."""
+    return _dist("normal_pdf", z)
+
+
+def norm_ppf(p: float) -> float:
+    """scipy.stats.norm.ppf."""
+    return _dist("normal_ppf", p)
+
+
+def norm_isf(q: float) -> float:
+    """scipy.stats.norm.isf."""
+    return _dist("normal_isf", q)
+
+
+def t_sf(t: float, df: float) -> float:
+    """scipy.stats.t.sf."""
+    return _dist("t_sf", t, df)
+
+
+def t_cdf(t: float, df: float) -> float:
+    """scipy.stats.t.cdf."""
+    return _dist("t_cdf", t, df)
+
+
+def t_pdf(t: float, df: float) -> float:
+    """scipy.stats.t.pdf."""
+    return _dist("t_pdf", t, df)
+
+
+def t_isf(q: float, df: float) -> float:
+    """scipy.stats.t.isf."""
+    return _dist("t_isf", q, df)
+
+
+def chi2_sf(x: float, k: float) -> float:
+    """scipy.stats.chi2.sf."""
+    return _dist("chi2_sf", x, k)
+
+
+def chi2_cdf(x: float, k: float) -> float:
+    """scipy.stats.chi2.cdf."""
+    return _dist("chi2_cdf", x, k)
+
+
+def f_sf(f: float, d1: float, d2: float) -> float:
+    """scipy.stats.f.sf."""
+    return _dist("f_sf", f, d1, d2)
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """scipy.stats.beta.cdf."""
+    return _dist("beta_cdf", x, a, b)

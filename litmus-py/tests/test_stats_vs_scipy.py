@@ -1,0 +1,125 @@
+"""litmus.stats against scipy and statsmodels on fresh random inputs (hypothesis), plus the
+error contract: bad input raises LitmusError subclasses with codes, never crashes."""
+
+from __future__ import annotations
+
+import array
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.stats.multitest import multipletests as sm_multipletests
+from statsmodels.stats.proportion import proportion_confint as sm_confint
+from statsmodels.stats.proportion import proportions_ztest as sm_ztest
+
+import litmus
+from litmus import stats
+
+
+def rel(a: float, b: float) -> float:
+    if a == b:
+        return 0.0
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+means = st.floats(-1e6, 1e6)
+stds = st.floats(1e-3, 1e4)
+counts = st.integers(2, 10**7)
+alternatives = st.sampled_from(["two-sided", "less", "greater"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(means, stds, counts, means, stds, counts, st.booleans(), alternatives)
+def test_ttest_from_stats(m1, s1, n1, m2, s2, n2, equal_var, alternative) -> None:
+    ours = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var, alternative)
+    ref = scipy.stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var, alternative)
+    assert rel(ours.statistic, ref.statistic) < 1e-9
+    if ref.pvalue > 1e-250:
+        assert rel(ours.pvalue, ref.pvalue) < 1e-7 or abs(ours.pvalue - ref.pvalue) < 1e-15
+
+
+# Values of everyday magnitudes (variances of 1e-280 are a different, degenerate question).
+samples = st.lists(st.floats(-1e3, 1e3).filter(lambda x: x == 0 or abs(x) > 1e-6), min_size=2, max_size=300)
+
+
+@settings(max_examples=100, deadline=None)
+@given(samples, samples, st.booleans())
+def test_ttest_ind_on_samples(a, b, equal_var) -> None:
+    if np.var(a) == 0 and np.var(b) == 0:
+        with pytest.raises(litmus.DegenerateDataError):
+            stats.ttest_ind(a, b, equal_var)
+        return
+    ref = scipy.stats.ttest_ind(a, b, equal_var=equal_var)
+    if not math.isfinite(ref.statistic):
+        return
+    # Lists, numpy arrays (contiguous and strided), array.array, tuples.
+    for form in (a, np.array(a), np.repeat(a, 2)[::2], array.array("d", a), tuple(a)):
+        ours = stats.ttest_ind(form, b, equal_var)
+        assert rel(ours.statistic, ref.statistic) < 1e-7 or abs(ours.statistic - ref.statistic) < 1e-9
+    summary = stats.describe(np.array(a))
+    assert summary.count == len(a)
+    assert rel(summary.mean, float(np.mean(a))) < 1e-9 or abs(summary.mean) < 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 10**6), st.integers(1, 10**6), st.data())
+def test_ztest_and_confint(n1, n2, data) -> None:
+    c1 = data.draw(st.integers(0, n1))
+    c2 = data.draw(st.integers(0, n2))
+    if c1 + c2 in (0, n1 + n2):
+        with pytest.raises(litmus.DegenerateDataError):
+            stats.proportions_ztest([c1, c2], [n1, n2])
+    else:
+        z, p = stats.proportions_ztest([c1, c2], [n1, n2])
+        rz, rp = sm_ztest([c1, c2], [n1, n2])
+        assert rel(z, rz) < 1e-9 and (rel(p, rp) < 1e-7 or abs(p - rp) < 1e-15)
+    for method in ("normal", "wilson", "agresti_coull"):
+        lo, hi = stats.proportion_confint(c1, n1, 0.05, method)
+        rlo, rhi = sm_confint(c1, n1, 0.05, method)
+        assert abs(lo - max(rlo, 0.0) if method == "normal" else lo - rlo) < 1e-9
+        assert abs(hi - min(rhi, 1.0) if method == "normal" else hi - rhi) < 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=40), st.sampled_from(["bonferroni", "holm", "fdr_bh"]))
+def test_multipletests(pvals, method) -> None:
+    reject, corrected, _, _ = stats.multipletests(pvals, 0.05, method)
+    r_reject, r_corrected, _, _ = sm_multipletests(pvals, 0.05, method)
+    assert reject == list(r_reject)
+    assert all(abs(a - b) < 1e-12 for a, b in zip(corrected, r_corrected))
+
+
+def test_contingency_and_goodness_of_fit() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        rows, cols = rng.integers(2, 5, size=2)
+        table = rng.integers(1, 500, size=(rows, cols))
+        for correction in (True, False):
+            ours = stats.chi2_contingency(table.tolist(), correction)
+            ref = scipy.stats.chi2_contingency(table, correction)
+            assert rel(ours.statistic, ref.statistic) < 1e-9
+            assert rel(ours.pvalue, ref.pvalue) < 1e-7 or ours.pvalue < 1e-250
+            assert ours.dof == ref.dof
+        obs = rng.integers(1000, 100000, size=cols)
+        ours = stats.chisquare(obs.tolist())
+        ref = scipy.stats.chisquare(obs)
+        assert rel(ours.statistic, ref.statistic) < 1e-9
+
+
+def test_errors_carry_codes() -> None:
+    with pytest.raises(litmus.InvalidArgumentError) as e:
+        stats.ttest_ind_from_stats(0, -1, 10, 0, 1, 10)
+    assert e.value.code == "invalid_argument" and isinstance(e.value, ValueError)
+    with pytest.raises(litmus.InvalidArgumentError):
+        stats.ttest_ind_from_stats(0, 1, 10, 0, 1, 10, alternative="sideways")
+    with pytest.raises(litmus.DegenerateDataError) as d:
+        stats.ttest_ind([1.0], [2.0, 3.0])
+    assert d.value.code == "degenerate_data"
+    with pytest.raises(litmus.InvalidArgumentError):
+        stats.chi2_contingency([[1, 2], [3]])
+    with pytest.raises(litmus.InvalidArgumentError):
+        stats.proportion_confint(5, 10, 2.0)
+    assert math.isnan(stats.norm_sf(float("nan")))
