@@ -1,6 +1,7 @@
 //! `litmus._litmus`: the native module of the `litmus` Python package. It converts Python
 //! values, calls `litmus-core` and maps errors; every decision is the core's.
 
+mod bandit;
 mod convert;
 mod engine;
 mod errors;
@@ -25,6 +26,10 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_CODES", litmus_core::Error::CODES.to_vec())?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<engine::Assignment>()?;
+    m.add_class::<bandit::Arm>()?;
+    m.add_class::<bandit::Random>()?;
+    m.add_class::<bandit::Policy>()?;
+    m.add_class::<bandit::Bandit>()?;
     m.add_function(wrap_pyfunction!(panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::seed, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::unit_hash, m)?)?;
