@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test-python.sh — build the litmus-experiments wheel (maturin, release), install it into the
 # project venv (.venv, made by python-env.sh) and run litmus-py/tests against the INSTALLED
-# package. Prints pytest's summary; exits non-zero on any failure, and when pytest collected
+# package, then mypy --strict on examples/python/quickstart.py and mypy.stubtest on the
+# installed package. Prints pytest's summary; exits non-zero on any failure, and when pytest collected
 # no test (its exit code 5).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,3 +37,8 @@ set +e
 rc=$?
 set -e
 [ "$rc" = 0 ] || { echo "python tests failed (pytest exit $rc; 5 means no test ran)" >&2; exit 1; }
+# The stubs: a typed example passes mypy --strict, and stubtest finds no mismatch between the
+# stubs and the installed module (run outside the source tree).
+"$PY" -m mypy --strict --no-incremental examples/python/quickstart.py
+(cd "$(mktemp -d)" && "$PY" -m mypy.stubtest litmus)
+"$PY" examples/python/quickstart.py >/dev/null

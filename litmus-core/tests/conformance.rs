@@ -84,7 +84,17 @@ fn run_file(name: &str, file: &Value) -> (Vec<String>, usize) {
         let now = case["now"].as_str().map(|t| {
             Timestamp::parse_rfc3339(t).unwrap_or_else(|| panic!("{name}/{case_name}: bad now {t}"))
         });
-        let a = engine.assign_at(experiment, unit, &attributes, now);
+        let remembered = case["remembered"].as_str();
+        let a = engine.assign_sticky_at(experiment, unit, &attributes, now, remembered);
+        if remembered.is_none() {
+            // Without a remembered variant the sticky entry point is exactly assign_at.
+            let plain = engine.assign_at(experiment, unit, &attributes, now);
+            assert_eq!(
+                (plain.variant_key(), plain.reason()),
+                (a.variant_key(), a.reason()),
+                "{name}/{case_name}"
+            );
+        }
         let expected = &case["expected"];
         let actual = serde_json::json!({
             "variant": a.variant_key(),

@@ -86,6 +86,7 @@ impl SeenExposures {
 pub(crate) struct Engine {
     core: RwLock<Arc<CoreEngine>>,
     on_exposure: Option<Py<PyAny>>,
+    sticky_store: Option<Py<PyAny>>,
     seen: Mutex<SeenExposures>,
     strict: bool,
 }
@@ -102,7 +103,49 @@ fn load(py: Python<'_>, config: &Bound<'_, PyAny>, strict: bool) -> PyResult<Cor
     .map_err(|e| core_error(py, &e))
 }
 
+/// The sticky store's key for (experiment, unit): length-prefixed, so no two pairs share it.
+fn sticky_key(experiment: &str, unit: &str) -> String {
+    format!("{}:{experiment}:{unit}", experiment.len())
+}
+
 impl Engine {
+    /// The variant the sticky store remembers for (experiment, unit), if any.
+    fn remembered(&self, py: Python<'_>, experiment: &str, unit: &str) -> PyResult<Option<String>> {
+        let Some(store) = &self.sticky_store else {
+            return Ok(None);
+        };
+        let value = store
+            .bind(py)
+            .call_method1("get", (sticky_key(experiment, unit),))?;
+        if value.is_none() {
+            return Ok(None);
+        }
+        if let Ok(b) = value.cast::<pyo3::types::PyBytes>() {
+            // redis-py returns bytes unless decode_responses is set.
+            return Ok(Some(String::from_utf8_lossy(b.as_bytes()).into_owned()));
+        }
+        Ok(Some(value.extract::<String>()?))
+    }
+
+    /// Remembers a fresh assignment in the sticky store (`set(key, value)`, or item
+    /// assignment for a dict).
+    fn remember(&self, py: Python<'_>, a: &Assignment) -> PyResult<()> {
+        let (Some(store), Some(variant)) = (&self.sticky_store, &a.variant) else {
+            return Ok(());
+        };
+        if a.reason != "assigned" {
+            return Ok(());
+        }
+        let store = store.bind(py);
+        let key = sticky_key(&a.experiment, &a.unit_id);
+        if store.hasattr("set")? {
+            store.call_method1("set", (key, variant))?;
+        } else {
+            store.set_item(key, variant)?;
+        }
+        Ok(())
+    }
+
     fn snapshot(&self) -> Arc<CoreEngine> {
         self.core
             .read()
@@ -172,13 +215,19 @@ impl Engine {
     /// `problems` and assign nobody; the others work. With `strict=True`, any problem or
     /// unknown field raises `ConfigError` instead.
     #[new]
-    #[pyo3(signature = (config, *, on_exposure=None, exposure_dedupe_size=100_000, strict=false))]
+    ///
+    /// `on_exposure(event)` is called once per (experiment, unit) that enters an experiment
+    /// (deduplicated over the last `exposure_dedupe_size` pairs). `sticky_store` (an object
+    /// with `get(key)` and `set(key, value)`, or a dict) keeps each unit's first variant
+    /// against later changes of weights and traffic.
+    #[pyo3(signature = (config, *, on_exposure=None, exposure_dedupe_size=100_000, strict=false, sticky_store=None))]
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,
         on_exposure: Option<Py<PyAny>>,
         exposure_dedupe_size: usize,
         strict: bool,
+        sticky_store: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
             if let Some(cb) = &on_exposure {
@@ -186,9 +235,18 @@ impl Engine {
                     return Err(argument(py, "on_exposure must be callable"));
                 }
             }
+            if let Some(store) = &sticky_store {
+                if !store.bind(py).hasattr("get")? {
+                    return Err(argument(
+                        py,
+                        "sticky_store needs get(key) and set(key, value) (a dict works)",
+                    ));
+                }
+            }
             Ok(Engine {
                 core: RwLock::new(Arc::new(load(py, config, strict)?)),
                 on_exposure,
+                sticky_store,
                 seen: Mutex::new(SeenExposures::new(exposure_dedupe_size)),
                 strict,
             })
@@ -221,12 +279,15 @@ impl Engine {
         guard(py, || {
             let at = instant(now)?;
             let attrs = self::attributes(attributes)?;
+            let remembered = self.remembered(py, experiment, unit_id)?;
             let core = self.snapshot();
+            let kept = remembered.as_deref();
             let a = match &attrs {
-                Some(map) => core.assign_at(experiment, unit_id, map, at),
-                None => core.assign_at(experiment, unit_id, &NoAttributes, at),
+                Some(map) => core.assign_sticky_at(experiment, unit_id, map, at, kept),
+                None => core.assign_sticky_at(experiment, unit_id, &NoAttributes, at, kept),
             };
             let out = self.build(&core, experiment, unit_id, &a, at);
+            self.remember(py, &out)?;
             self.expose(py, &out);
             Ok(out)
         })
@@ -245,7 +306,7 @@ impl Engine {
             let at = instant(now)?;
             let attrs = self::attributes(attributes)?;
             let core = self.snapshot();
-            let list: Vec<Assignment> = match &attrs {
+            let mut list: Vec<Assignment> = match &attrs {
                 Some(map) => core
                     .assign_all_at(unit_id, map, at)
                     .map(|a| self.build(&core, "", unit_id, &a, at))
@@ -255,6 +316,30 @@ impl Engine {
                     .map(|a| self.build(&core, "", unit_id, &a, at))
                     .collect(),
             };
+            if self.sticky_store.is_some() {
+                for slot in &mut list {
+                    if let Some(kept) = self.remembered(py, &slot.experiment, unit_id)? {
+                        let a = match &attrs {
+                            Some(map) => core.assign_sticky_at(
+                                &slot.experiment,
+                                unit_id,
+                                map,
+                                at,
+                                Some(&kept),
+                            ),
+                            None => core.assign_sticky_at(
+                                &slot.experiment,
+                                unit_id,
+                                &NoAttributes,
+                                at,
+                                Some(&kept),
+                            ),
+                        };
+                        *slot = self.build(&core, &slot.experiment.clone(), unit_id, &a, at);
+                    }
+                    self.remember(py, slot)?;
+                }
+            }
             for a in &list {
                 self.expose(py, a);
             }

@@ -25,3 +25,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def load(relative: str) -> dict:
     with open(FIXTURES / relative, encoding="utf-8") as f:
         return json.load(f)
+
+
+def sticky_key(experiment: str, unit: str) -> str:
+    """The key litmus uses in sticky stores (length-prefixed experiment key)."""
+    return f"{len(experiment)}:{experiment}:{unit}"

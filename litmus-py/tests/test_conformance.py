@@ -47,6 +47,12 @@ def test_problems(name: str) -> None:
 def test_case(name: str, case: dict) -> None:
     engine = engine_for(name)
     now = case.get("now", False)  # no "now": no time known
+    if "remembered" in case:
+        # The sticky store remembers the case's variant.
+        from conftest import sticky_key
+
+        store = {sticky_key(case["experiment"], case["unit"]): case["remembered"]}
+        engine = litmus.Engine(load(f"conformance/{name}")["config"], sticky_store=store)
     a = engine.assign(case["experiment"], case["unit"], case.get("attributes"), now=now)
     want = case["expected"]
     assert (a.variant, a.in_experiment, a.reason) == (

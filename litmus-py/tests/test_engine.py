@@ -258,3 +258,46 @@ def test_a_rust_panic_is_an_internal_error() -> None:
     assert e.value.code == "internal" and isinstance(e.value, RuntimeError)
     assert "boom" in str(e.value)
     assert type(e.value).__name__ != "PanicException"
+
+
+class RedisLikeStore:
+    """get/set with bytes values, like redis-py without decode_responses."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, key: str):
+        return self.data.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.data[key] = value.encode()
+
+
+def test_sticky_store_keeps_variants_when_weights_and_traffic_change() -> None:
+    from conftest import sticky_key
+
+    balanced = json.loads(json.dumps(MINIMAL))
+    for store in ({}, RedisLikeStore()):
+        engine = litmus.Engine(balanced, sticky_store=store)
+        first = {f"u{i}": engine.assign("checkout-button", f"u{i}").variant for i in range(200)}
+        assert set(first.values()) == {"control", "treatment"}
+        if isinstance(store, dict):
+            assert store[sticky_key("checkout-button", "u0")] == first["u0"]
+        # Everything to control, and traffic down to 10%: remembered units keep their arm.
+        shifted = json.loads(json.dumps(MINIMAL))
+        shifted["experiments"][0]["variants"][1]["weight"] = 0
+        shifted["experiments"][0]["traffic"] = 0.1
+        engine.update(shifted)
+        again = {u: engine.assign("checkout-button", u) for u in first}
+        assert {u: a.variant for u, a in again.items()} == first
+        assert {a.reason for a in again.values()} == {"sticky"}
+        assert all(a.in_experiment for a in again.values())
+        # New units follow the new config.
+        fresh = [engine.assign("checkout-button", f"new{i}") for i in range(100)]
+        assert {a.variant for a in fresh} <= {"control", None}
+        assert {a.reason for a in fresh} <= {"assigned", "not_in_traffic"}
+        # assign_all honours the store too.
+        [one] = engine.assign_all("u1")
+        assert (one.variant, one.reason) == (first["u1"], "sticky")
+    with pytest.raises(litmus.InvalidArgumentError):
+        litmus.Engine(MINIMAL, sticky_store=42)

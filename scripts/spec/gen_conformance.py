@@ -36,6 +36,7 @@ DEFAULT_OUT = REPO / "fixtures" / "conformance"
 
 REASONS = (
     "assigned",
+    "sticky",
     "override",
     "not_running",
     "targeting_miss",
@@ -71,8 +72,12 @@ def assigned(variant: str) -> dict:
     return {"variant": variant, "in_experiment": True, "reason": "assigned"}
 
 
+def sticky(variant: str) -> dict:
+    return {"variant": variant, "in_experiment": True, "reason": "sticky"}
+
+
 def not_assigned(reason: str) -> dict:
-    assert reason in REASONS and reason not in ("assigned", "override", "targeting_miss")
+    assert reason in REASONS and reason not in ("assigned", "sticky", "override", "targeting_miss")
     return {"variant": None, "in_experiment": False, "reason": reason}
 
 
@@ -86,12 +91,14 @@ def targeting_miss(miss: str) -> dict:
 
 
 def case(name: str, experiment: str, unit: str, expected: dict, attributes: dict | None = None,
-         now: str | None = None) -> dict:
+         now: str | None = None, remembered: str | None = None) -> dict:
     c: dict[str, Any] = {"name": name, "experiment": experiment, "unit": unit}
     if attributes:
         c["attributes"] = attributes
     if now is not None:
         c["now"] = now
+    if remembered is not None:
+        c["remembered"] = remembered
     c["expected"] = expected
     return c
 
@@ -1228,6 +1235,70 @@ def build_invalid() -> dict:
 
 # ---------------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------------
+# 10. Sticky assignment
+
+
+def build_sticky() -> dict:
+    exps = [
+        running("sticky-ab", two_arms(), salt="sticky-ab-salt", traffic=0.3),
+        running("sticky-weights", [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 0}]),
+        running("sticky-paused", two_arms(), status="paused"),
+        running("sticky-targeted", two_arms(),
+                targeting={"attribute": "country", "op": "eq", "value": "DE"}),
+        running("sticky-override", two_arms(), overrides={"qa-1": "treatment"}),
+        running("sticky-mv", None, kind="multivariate", factors=[
+            {"key": "color", "levels": [{"key": "red"}, {"key": "blue"}]},
+            {"key": "size", "levels": [{"key": "s"}, {"key": "l"}]},
+        ]),
+    ]
+    ex = by_key(config(exps))
+    cases = []
+    pool = units("st", 24)
+    kept_in_spite_of_traffic = 0
+    for unit in pool:
+        fresh = eligible_outcome(ex["sticky-ab"], unit)
+        kept_in_spite_of_traffic += fresh["reason"] == "not_in_traffic"
+        cases.append(case(f"sticky-ab: fresh {unit!r}", "sticky-ab", unit, fresh))
+        cases.append(case(f"sticky-ab: remembered treatment {unit!r}", "sticky-ab", unit,
+                          sticky("treatment"), remembered="treatment"))
+        # A remembered variant the experiment no longer has is ignored.
+        cases.append(case(f"sticky-ab: remembered a removed variant {unit!r}", "sticky-ab", unit,
+                          fresh, remembered="retired"))
+    assert 0 < kept_in_spite_of_traffic < len(pool)
+    for unit in pool[:8]:
+        cases.append(case(f"sticky-weights: fresh {unit!r}", "sticky-weights", unit,
+                          assigned("control")))
+        cases.append(case(f"sticky-weights: kept at weight 0 {unit!r}", "sticky-weights", unit,
+                          sticky("treatment"), remembered="treatment"))
+        cases.append(case(f"sticky-paused: {unit!r}", "sticky-paused", unit,
+                          not_assigned("not_running"), remembered="control"))
+        cases.append(case(f"sticky-targeted: miss {unit!r}", "sticky-targeted", unit,
+                          targeting_miss("false"), attributes={"country": "US"}, remembered="control"))
+        cases.append(case(f"sticky-targeted: match {unit!r}", "sticky-targeted", unit,
+                          sticky("control"), attributes={"country": "DE"}, remembered="control"))
+        cases.append(case(f"sticky-mv: {unit!r}", "sticky-mv", unit, sticky("color=blue,size=l"),
+                          remembered="color=blue,size=l"))
+        cases.append(case(f"sticky-mv: fresh {unit!r}", "sticky-mv", unit,
+                          eligible_outcome(ex["sticky-mv"], unit)))
+    cases.append(case("sticky-override: the override wins", "sticky-override", "qa-1",
+                      override("treatment"), remembered="control"))
+    cases.append(case("unknown experiment with a remembered variant", "sticky-nope", "u-1",
+                      not_assigned("unknown_experiment"), remembered="control"))
+    return {
+        "name": "sticky",
+        "description": (
+            "Sticky assignment: a case's \"remembered\" variant (from the caller's sticky store) is "
+            "kept, reason sticky, whatever the weights and traffic now say, as long as the "
+            "experiment is live, the targeting matches and no holdout or other layer member "
+            "rules the unit out; overrides still win; a remembered variant the experiment no "
+            "longer has is ignored."
+        ),
+        "config": config(exps, version="conformance#sticky"),
+        "cases": cases,
+    }
+
+
 BUILDERS = [
     ("targeting", build_targeting),
     ("abn-weights", build_abn_weights),
@@ -1238,6 +1309,7 @@ BUILDERS = [
     ("holdouts", build_holdouts),
     ("multivariate", build_multivariate),
     ("invalid-experiments", build_invalid),
+    ("sticky", build_sticky),
 ]
 
 
@@ -1259,9 +1331,9 @@ def check(doc: dict) -> None:
     for c in doc["cases"]:
         exp = c["expected"]
         assert exp["reason"] in REASONS, c
-        assert exp["in_experiment"] == (exp["reason"] == "assigned"), c
+        assert exp["in_experiment"] == (exp["reason"] in ("assigned", "sticky")), c
         assert ("miss" in exp) == (exp["reason"] == "targeting_miss"), c
-        assert (exp["variant"] is None) == (exp["reason"] not in ("assigned", "override")), c
+        assert (exp["variant"] is None) == (exp["reason"] not in ("assigned", "sticky", "override")), c
         if exp["reason"] == "unknown_experiment":
             assert c["experiment"] not in keys, c
         else:

@@ -15,7 +15,7 @@ import gen_conformance
 
 HERE = pathlib.Path(__file__).resolve().parent
 COMMITTED = gen_conformance.REPO / "fixtures" / "conformance"
-REASONS = {"assigned", "override", "not_running", "targeting_miss", "holdout", "other_layer_member",
+REASONS = {"assigned", "sticky", "override", "not_running", "targeting_miss", "holdout", "other_layer_member",
            "not_in_traffic", "unknown_experiment", "invalid_config"}
 MISSES = {"false", "attribute_missing", "type_mismatch"}
 PROBLEM_CODES = {"invalid_json", "unsupported_schema_version", "unsupported_hash_version",
@@ -23,7 +23,7 @@ PROBLEM_CODES = {"invalid_json", "unsupported_schema_version", "unsupported_hash
                  "unknown_reference", "invalid_regex", "overlapping_ranges", "limit_exceeded"}
 EXPECTED_FILES = {"targeting.json", "abn-weights.json", "traffic.json", "status-and-time.json",
                   "overrides.json", "layers.json", "holdouts.json", "multivariate.json",
-                  "invalid-experiments.json"}
+                  "invalid-experiments.json", "sticky.json"}
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -61,18 +61,19 @@ def test_files_are_well_formed() -> None:
         for p in doc.get("problems", []):
             assert set(p) == {"code", "path"} and p["code"] in PROBLEM_CODES, (fname, p)
         for c in doc["cases"]:
-            assert set(c) <= {"name", "experiment", "unit", "attributes", "now", "expected"}, c["name"]
+            assert set(c) <= {"name", "experiment", "unit", "attributes", "now", "remembered",
+                              "expected"}, c["name"]
             assert isinstance(c["unit"], str) and isinstance(c["experiment"], str)
             if "now" in c:
                 assert RFC3339.match(c["now"]), (fname, c["name"])
             e = c["expected"]
             where = (fname, c["name"])
             assert e["reason"] in REASONS, where
-            assert e["in_experiment"] == (e["reason"] == "assigned"), where
+            assert e["in_experiment"] == (e["reason"] in {"assigned", "sticky"}), where
             assert ("miss" in e) == (e["reason"] == "targeting_miss"), where
             if "miss" in e:
                 assert e["miss"] in MISSES, where
-            if e["reason"] in {"assigned", "override"}:
+            if e["reason"] in {"assigned", "sticky", "override"}:
                 assert isinstance(e["variant"], str), where
             else:
                 assert e["variant"] is None, where

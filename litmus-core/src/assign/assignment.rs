@@ -9,6 +9,10 @@ use super::targeting::MissKind;
 pub enum Reason {
     /// In the experiment, with a variant chosen by the bucketing spec.
     Assigned,
+    /// In the experiment, keeping the variant the caller's sticky-assignment store remembered
+    /// for this unit (see [`crate::Engine::assign_sticky_at`]), whatever the weights and
+    /// traffic are now.
+    Sticky,
     /// A forced override for this unit id; the unit is not counted in the experiment.
     Override,
     /// The experiment is not running now (status or time window).
@@ -32,6 +36,7 @@ impl Reason {
     pub fn code(self) -> &'static str {
         match self {
             Reason::Assigned => "assigned",
+            Reason::Sticky => "sticky",
             Reason::Override => "override",
             Reason::NotRunning => "not_running",
             Reason::TargetingMiss => "targeting_miss",
@@ -49,8 +54,9 @@ impl Reason {
     }
 
     /// Every reason.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::Assigned,
+        Reason::Sticky,
         Reason::Override,
         Reason::NotRunning,
         Reason::TargetingMiss,
@@ -110,10 +116,10 @@ impl<'e> Assignment<'e> {
         self.variant.and_then(Variant::payload)
     }
 
-    /// Whether the unit counts in the experiment (log an exposure): true only for
-    /// [`Reason::Assigned`].
+    /// Whether the unit counts in the experiment (log an exposure): true for
+    /// [`Reason::Assigned`] and [`Reason::Sticky`].
     pub fn in_experiment(&self) -> bool {
-        self.reason == Reason::Assigned
+        matches!(self.reason, Reason::Assigned | Reason::Sticky)
     }
 
     /// Why the unit got this outcome.

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::assignment::{Assignment, Reason};
-use super::experiment::Experiment;
+use super::experiment::{Experiment, Variant};
 use super::key_index::KeyIndex;
 use crate::attributes::AttributeSource;
 use crate::config::compile::{self, Compiled, Holdout, Layer};
@@ -128,7 +128,36 @@ impl Engine {
         match slot {
             None => Assignment::new(None, None, Reason::UnknownExperiment),
             Some(Err(_)) => Assignment::new(None, None, Reason::InvalidConfig),
-            Some(Ok(exp)) => self.evaluate(exp, unit, attributes, now),
+            Some(Ok(exp)) => self.evaluate(exp, unit, attributes, now, None),
+        }
+    }
+
+    /// As [`Engine::assign_at`], for a unit whose first variant the caller remembers in a
+    /// sticky-assignment store. When `remembered` names a variant of the experiment and the
+    /// unit still qualifies (the experiment is live, the targeting matches, no holdout holds
+    /// it out and its layer slice is the experiment's), the unit keeps that variant with
+    /// [`Reason::Sticky`], even if the weights or the traffic changed since. Overrides still
+    /// win. Otherwise the answer is [`Engine::assign_at`]'s; store its variant when its
+    /// reason is [`Reason::Assigned`].
+    pub fn assign_sticky_at<A: AttributeSource + ?Sized>(
+        &self,
+        experiment: &str,
+        unit: &str,
+        attributes: &A,
+        now: Option<Timestamp>,
+        remembered: Option<&str>,
+    ) -> Assignment<'_> {
+        let slot = self
+            .index
+            .get(experiment)
+            .and_then(|i| self.slots.get(i as usize));
+        match slot {
+            None => Assignment::new(None, None, Reason::UnknownExperiment),
+            Some(Err(_)) => Assignment::new(None, None, Reason::InvalidConfig),
+            Some(Ok(exp)) => {
+                let kept = remembered.and_then(|key| exp.variant(key));
+                self.evaluate(exp, unit, attributes, now, kept)
+            }
         }
     }
 
@@ -152,7 +181,7 @@ impl Engine {
         self.running
             .iter()
             .filter_map(|&i| self.slots.get(i)?.as_ref().ok())
-            .map(move |exp| self.evaluate(exp, unit, attributes, now))
+            .map(move |exp| self.evaluate(exp, unit, attributes, now, None))
     }
 
     /// The rules of section 5 of the bucketing spec, in order.
@@ -163,9 +192,13 @@ impl Engine {
         unit: &str,
         attributes: &A,
         now: Option<Timestamp>,
+        kept: Option<&'e Variant>,
     ) -> Assignment<'e> {
         if exp.plain {
-            return Assignment::new(Some(exp), exp.pick(unit), Reason::Assigned);
+            return match kept {
+                Some(v) => Assignment::new(Some(exp), Some(v), Reason::Sticky),
+                None => Assignment::new(Some(exp), exp.pick(unit), Reason::Assigned),
+            };
         }
         if !exp.overrides.is_empty() {
             if let Some(v) = exp.overrides.get(unit) {
@@ -194,6 +227,9 @@ impl Engine {
             if !inside {
                 return Assignment::new(Some(exp), None, Reason::OtherLayerMember);
             }
+        }
+        if let Some(v) = kept {
+            return Assignment::new(Some(exp), Some(v), Reason::Sticky);
         }
         if !exp.in_traffic(unit) {
             return Assignment::new(Some(exp), None, Reason::NotInTraffic);

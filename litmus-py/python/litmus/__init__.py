@@ -45,10 +45,15 @@ def load_engine(
     on_exposure: Optional[Callable[[dict[str, Any]], Any]] = None,
     exposure_dedupe_size: int = 100_000,
     strict: bool = False,
+    sticky_store: Optional[Any] = None,
 ) -> Engine:
-    """An :class:`Engine` from a JSON config file (same as ``Engine.from_file``)."""
+    """An :class:`Engine` from a JSON config file."""
     with open(path, "rb") as f:
         data = f.read()
     return Engine(
-        data, on_exposure=on_exposure, exposure_dedupe_size=exposure_dedupe_size, strict=strict
+        data,
+        on_exposure=on_exposure,
+        exposure_dedupe_size=exposure_dedupe_size,
+        strict=strict,
+        sticky_store=sticky_store,
     )

@@ -1,15 +1,43 @@
 """Type stubs of the native module (``litmus-py/src``)."""
 
 import datetime
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union, final
+
+from typing_extensions import Self
 
 __version__: str
 ERROR_CODES: list[str]
+__all__ = [
+    "__version__",
+    "ERROR_CODES",
+    "Engine",
+    "Assignment",
+    "Arm",
+    "Random",
+    "Policy",
+    "Bandit",
+    "_panic_for_tests",
+    "seed",
+    "unit_hash",
+    "bucket",
+    "pick_variant",
+    "in_traffic",
+    "moments_from_f64_bytes",
+    "ttest_ind_from_stats",
+    "ttest_ind_moments",
+    "proportions_ztest",
+    "proportion_confint",
+    "chisquare",
+    "chi2_contingency",
+    "multipletests",
+    "distribution",
+]
 
 _Config = Union[str, bytes, dict[str, Any]]
 _Attributes = Optional[dict[str, Any]]
 _Now = Union[None, Literal[False], datetime.datetime, float, int, str]
 
+@final
 class Assignment:
     """The result of one assignment."""
 
@@ -30,20 +58,22 @@ class Assignment:
     @property
     def factors(self) -> dict[str, str]: ...
     def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+@final
 class Engine:
     """The assignment engine."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         config: _Config,
         *,
         on_exposure: Optional[Callable[[dict[str, Any]], Any]] = None,
         exposure_dedupe_size: int = 100_000,
         strict: bool = False,
-    ) -> None: ...
+        sticky_store: Optional[Any] = None,
+    ) -> Self: ...
     def update(self, config: _Config) -> None: ...
     def assign(
         self,
@@ -96,10 +126,11 @@ def chi2_contingency(
 def multipletests(pvals: list[float], alpha: float, method: str) -> tuple[list[bool], list[float]]: ...
 def distribution(name: str, args: list[float]) -> float: ...
 
+@final
 class Arm:
     """The reward history of one arm."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     @staticmethod
     def from_counts(successes: int, pulls: int) -> Arm: ...
     @staticmethod
@@ -117,13 +148,15 @@ class Arm:
     def m2(self) -> float: ...
     def to_dict(self) -> dict[str, Any]: ...
 
+@final
 class Random:
     """The portable seeded generator (xoshiro256++)."""
 
-    def __init__(self, seed: int) -> None: ...
+    def __new__(cls, seed: int) -> Self: ...
     def next_u64(self) -> int: ...
     def random(self) -> float: ...
 
+@final
 class Policy:
     """A bandit policy."""
 
@@ -168,10 +201,11 @@ class Policy:
     def weights(self, arms: list[Arm], draws: int = 10_000, seed: int = 0) -> list[float]: ...
     def weights_monte_carlo(self, arms: list[Arm], draws: int = 10_000, seed: int = 0) -> list[float]: ...
 
+@final
 class Bandit:
     """Arms by key under one policy, thread-safe."""
 
-    def __init__(self, policy: Policy, keys: list[str], seed: int = 0) -> None: ...
+    def __new__(cls, policy: Policy, keys: list[str], seed: int = 0) -> Self: ...
     def choose(self) -> str: ...
     def update(self, key: str, reward: float) -> None: ...
     def weights(self, draws: int = 10_000, seed: int = 0) -> dict[str, float]: ...

@@ -14,7 +14,7 @@ numbers may be lists, tuples, ``array.array`` or numpy arrays (no numpy dependen
 from __future__ import annotations
 
 import array
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import _litmus
 
@@ -64,16 +64,11 @@ class TtestResult:
         return f"TtestResult(statistic={self.statistic!r}, pvalue={self.pvalue!r}, df={self.df!r})"
 
 
-class Power_divergenceResult(Tuple[float, float]):
+class Power_divergenceResult(NamedTuple):
     """A goodness-of-fit test: ``(statistic, pvalue)``."""
 
-    @property
-    def statistic(self) -> float:
-        return self[0]
-
-    @property
-    def pvalue(self) -> float:
-        return self[1]
+    statistic: float
+    pvalue: float
 
 
 class Chi2ContingencyResult:
@@ -176,7 +171,7 @@ def chisquare(f_obs: Sequence[float], f_exp: Optional[Sequence[float]] = None) -
     when omitted; only their proportions matter, as for sample-ratio checks)."""
     observed = [float(x) for x in f_obs]
     expected = [1.0] * len(observed) if f_exp is None else [float(x) for x in f_exp]
-    return Power_divergenceResult(_litmus.chisquare(observed, expected))
+    return Power_divergenceResult(*_litmus.chisquare(observed, expected))
 
 
 def chi2_contingency(observed: Sequence[Sequence[float]], correction: bool = True) -> Chi2ContingencyResult:
