@@ -13,22 +13,53 @@ use pyo3::types::{PyDict, PyList};
 use crate::convert::{attributes, config_text, from_json, timestamp};
 use crate::errors::{argument, core_error, guard};
 
-/// When to evaluate time windows: the wall clock, a given instant, or no known time.
-fn instant(now: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Timestamp>> {
-    match now {
-        None => Ok(Some(wall_clock())),
-        Some(v) if v.is_none() => Ok(Some(wall_clock())),
-        Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => {
-            if v.is_truthy()? {
-                Err(argument(
-                    v.py(),
-                    "now=True is not a time (False means: no time known)",
-                ))
-            } else {
-                Ok(None)
+/// When to evaluate time windows.
+#[derive(Clone, Copy)]
+enum When {
+    /// The wall clock, read only when an experiment has a time window (or an exposure is
+    /// logged).
+    WallClock,
+    /// A given instant, or no known time (`None`).
+    At(Option<Timestamp>),
+}
+
+impl When {
+    fn parse(now: Option<&Bound<'_, PyAny>>) -> PyResult<When> {
+        match now {
+            None => Ok(When::WallClock),
+            Some(v) if v.is_none() => Ok(When::WallClock),
+            Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => {
+                if v.is_truthy()? {
+                    Err(argument(
+                        v.py(),
+                        "now=True is not a time (False means: no time known)",
+                    ))
+                } else {
+                    Ok(When::At(None))
+                }
             }
+            Some(v) => Ok(When::At(Some(timestamp(v)?))),
         }
-        Some(v) => timestamp(v).map(Some),
+    }
+
+    /// The instant to assign `experiment` at: a windowless experiment does not depend on
+    /// the time, so the clock is not read for it.
+    fn for_experiment(self, core: &CoreEngine, experiment: &str) -> Option<Timestamp> {
+        match self {
+            When::At(t) => t,
+            When::WallClock => core
+                .experiment(experiment)
+                .filter(|e| e.start_time().is_some() || e.end_time().is_some())
+                .map(|_| wall_clock()),
+        }
+    }
+
+    /// The instant for every experiment at once.
+    fn for_all(self) -> Option<Timestamp> {
+        match self {
+            When::At(t) => t,
+            When::WallClock => Some(wall_clock()),
+        }
     }
 }
 
@@ -174,7 +205,8 @@ impl Engine {
             event.set_item("unit_id", &a.unit_id)?;
             event.set_item("variant", &a.variant)?;
             event.set_item("reason", a.reason)?;
-            event.set_item("timestamp", a.at.map(|t| t.unix_millis() as f64 / 1000.0))?;
+            let at = a.at.or_else(|| a.wall_clock.then(wall_clock));
+            event.set_item("timestamp", at.map(|t| t.unix_millis() as f64 / 1000.0))?;
             event.set_item("config_version", a.engine.version())?;
             Ok(event)
         })();
@@ -193,6 +225,7 @@ impl Engine {
         unit: &str,
         a: &litmus_core::Assignment<'_>,
         at: Option<Timestamp>,
+        when: When,
     ) -> Assignment {
         Assignment {
             experiment: a
@@ -204,6 +237,7 @@ impl Engine {
             reason: a.reason().code(),
             miss: a.miss().map(|m| m.code()),
             at,
+            wall_clock: matches!(when, When::WallClock),
             engine: Arc::clone(core),
         }
     }
@@ -277,16 +311,17 @@ impl Engine {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Assignment> {
         guard(py, || {
-            let at = instant(now)?;
+            let when = When::parse(now)?;
             let attrs = self::attributes(attributes)?;
             let remembered = self.remembered(py, experiment, unit_id)?;
             let core = self.snapshot();
+            let at = when.for_experiment(&core, experiment);
             let kept = remembered.as_deref();
             let a = match &attrs {
                 Some(map) => core.assign_sticky_at(experiment, unit_id, map, at, kept),
                 None => core.assign_sticky_at(experiment, unit_id, &NoAttributes, at, kept),
             };
-            let out = self.build(&core, experiment, unit_id, &a, at);
+            let out = self.build(&core, experiment, unit_id, &a, at, when);
             self.remember(py, &out)?;
             self.expose(py, &out);
             Ok(out)
@@ -303,17 +338,18 @@ impl Engine {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Assignment>> {
         guard(py, || {
-            let at = instant(now)?;
+            let when = When::parse(now)?;
+            let at = when.for_all();
             let attrs = self::attributes(attributes)?;
             let core = self.snapshot();
             let mut list: Vec<Assignment> = match &attrs {
                 Some(map) => core
                     .assign_all_at(unit_id, map, at)
-                    .map(|a| self.build(&core, "", unit_id, &a, at))
+                    .map(|a| self.build(&core, "", unit_id, &a, at, when))
                     .collect(),
                 None => core
                     .assign_all_at(unit_id, &NoAttributes, at)
-                    .map(|a| self.build(&core, "", unit_id, &a, at))
+                    .map(|a| self.build(&core, "", unit_id, &a, at, when))
                     .collect(),
             };
             if self.sticky_store.is_some() {
@@ -335,7 +371,7 @@ impl Engine {
                                 Some(&kept),
                             ),
                         };
-                        *slot = self.build(&core, &slot.experiment.clone(), unit_id, &a, at);
+                        *slot = self.build(&core, &slot.experiment.clone(), unit_id, &a, at, when);
                     }
                     self.remember(py, slot)?;
                 }
@@ -405,6 +441,8 @@ pub(crate) struct Assignment {
     #[pyo3(get)]
     miss: Option<&'static str>,
     at: Option<Timestamp>,
+    /// Whether `at` came from (or, when None, would have been) the wall clock.
+    wall_clock: bool,
     engine: Arc<CoreEngine>,
 }
 
