@@ -34,6 +34,7 @@ pub mod power;
 pub mod proportions;
 pub mod sequential;
 pub(crate) mod special;
+pub mod srm;
 pub mod summary;
 pub mod ttest;
 pub mod variance_reduction;
@@ -52,6 +53,7 @@ pub use proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };
 pub use sequential::{Sequential, SequentialState, msprt, msprt_means, msprt_proportions};
+pub use srm::{SRM_THRESHOLD, SrmCheck, srm_check};
 pub use summary::{CoMoments, Moments, Proportion};
 pub use ttest::{Alternative, TTest, ZTest, ttest_ind, ttest_ind_from_stats};
 pub use variance_reduction::{Cuped, Ratio, RatioComparison, cuped, ratio_metric, ratio_ztest};
