@@ -45,5 +45,21 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::chi2_contingency, m)?)?;
     m.add_function(wrap_pyfunction!(stats::multipletests, m)?)?;
     m.add_function(wrap_pyfunction!(stats::distribution, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::comoments_from_f64_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::srm_check, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::f_oneway, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::factorial_anova, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::mean_confint, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::diff_means_confint, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::relative_lift_confint, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::newcombe_confint, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::planning, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::msprt_means, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::msprt_proportions, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::cuped, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::ratio_ztest, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::beta_compare, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::beta_prob_best, m)?)?;
+    m.add_function(wrap_pyfunction!(stats::normal_compare, m)?)?;
     Ok(())
 }

@@ -239,3 +239,380 @@ pub(crate) fn distribution(py: Python<'_>, name: &str, args: Vec<f64>) -> PyResu
         Ok(value)
     })
 }
+
+/// (count, mean_x, mean_y, m2_x, m2_y, c_xy): a CoMoments summary as a tuple.
+type CoTuple = (u64, f64, f64, f64, f64, f64);
+
+fn comoments(py: Python<'_>, t: CoTuple) -> PyResult<stats::CoMoments> {
+    core(
+        py,
+        stats::CoMoments::from_parts(t.0, t.1, t.2, t.3, t.4, t.5),
+    )
+}
+
+fn f64s(py: Python<'_>, data: &Bound<'_, PyBytes>) -> PyResult<Vec<f64>> {
+    let bytes = data.as_bytes();
+    if bytes.len() % 8 != 0 {
+        return Err(crate::errors::argument(
+            py,
+            "the data is not a whole number of f64 values",
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|raw| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(raw);
+            f64::from_ne_bytes(word)
+        })
+        .collect())
+}
+
+/// The joint summary of paired samples (packed native f64): (count, mean_x, mean_y, m2_x,
+/// m2_y, c_xy).
+#[pyfunction]
+pub(crate) fn comoments_from_f64_bytes(
+    py: Python<'_>,
+    x: &Bound<'_, PyBytes>,
+    y: &Bound<'_, PyBytes>,
+) -> PyResult<CoTuple> {
+    guard(py, || {
+        let (x, y) = (f64s(py, x)?, f64s(py, y)?);
+        let c = core(py, py.detach(|| stats::CoMoments::from_slices(&x, &y)))?;
+        let (mx, my) = (c.x(), c.y());
+        Ok((
+            c.count(),
+            mx.mean(),
+            my.mean(),
+            mx.m2(),
+            my.m2(),
+            c.co_moment(),
+        ))
+    })
+}
+
+/// Sample-ratio check: (statistic, pvalue, mismatch, observed shares, expected shares).
+#[pyfunction]
+#[allow(clippy::type_complexity)] // a tuple Python unpacks
+pub(crate) fn srm_check(
+    py: Python<'_>,
+    observed: Vec<f64>,
+    weights: Vec<f64>,
+    threshold: f64,
+) -> PyResult<(f64, f64, bool, Vec<f64>, Vec<f64>)> {
+    guard(py, || {
+        let r = core(py, stats::srm_check(&observed, &weights, threshold))?;
+        Ok((
+            r.statistic(),
+            r.pvalue(),
+            r.mismatch(),
+            r.observed_shares().to_vec(),
+            r.expected_shares().to_vec(),
+        ))
+    })
+}
+
+/// One-way ANOVA of group summaries: (statistic, pvalue, df_between, df_within).
+#[pyfunction]
+pub(crate) fn f_oneway(
+    py: Python<'_>,
+    groups: Vec<(u64, f64, f64)>,
+) -> PyResult<(f64, f64, f64, f64)> {
+    guard(py, || {
+        let g: Vec<Moments> = groups
+            .into_iter()
+            .map(|t| moments(py, t))
+            .collect::<PyResult<_>>()?;
+        let a = core(py, stats::f_oneway(&g))?;
+        Ok((a.statistic(), a.pvalue(), a.df_between(), a.df_within()))
+    })
+}
+
+/// One term of a factorial ANOVA: (factors, sum_sq, df, statistic, pvalue).
+type Term = (Vec<usize>, f64, f64, f64, f64);
+
+/// Factorial ANOVA (Type II) of cell summaries in row-major order:
+/// (residual sum of squares, residual df, terms).
+#[pyfunction]
+pub(crate) fn factorial_anova(
+    py: Python<'_>,
+    levels: Vec<usize>,
+    cells: Vec<(u64, f64, f64)>,
+) -> PyResult<(f64, f64, Vec<Term>)> {
+    guard(py, || {
+        let c: Vec<Moments> = cells
+            .into_iter()
+            .map(|t| moments(py, t))
+            .collect::<PyResult<_>>()?;
+        let a = core(py, stats::factorial_anova(&levels, &c))?;
+        let terms = a
+            .main_effects()
+            .iter()
+            .chain(a.interactions())
+            .map(|t| {
+                (
+                    t.factors().to_vec(),
+                    t.sum_sq(),
+                    t.df(),
+                    t.statistic(),
+                    t.pvalue(),
+                )
+            })
+            .collect();
+        Ok((a.residual_sum_sq(), a.residual_df(), terms))
+    })
+}
+
+/// Interval of a mean: (estimate, lower, upper).
+#[pyfunction]
+pub(crate) fn mean_confint(
+    py: Python<'_>,
+    m: (u64, f64, f64),
+    alpha: f64,
+) -> PyResult<(f64, f64, f64)> {
+    guard(py, || {
+        let i = core(py, stats::mean_confint(&moments(py, m)?, alpha))?;
+        Ok((i.estimate(), i.lower(), i.upper()))
+    })
+}
+
+/// Interval of mean(a) - mean(b): (estimate, lower, upper).
+#[pyfunction]
+pub(crate) fn diff_means_confint(
+    py: Python<'_>,
+    a: (u64, f64, f64),
+    b: (u64, f64, f64),
+    alpha: f64,
+    equal_var: bool,
+) -> PyResult<(f64, f64, f64)> {
+    guard(py, || {
+        let i = core(
+            py,
+            stats::diff_means_confint(&moments(py, a)?, &moments(py, b)?, alpha, equal_var),
+        )?;
+        Ok((i.estimate(), i.lower(), i.upper()))
+    })
+}
+
+/// Interval of the relative lift mean(t)/mean(c) - 1 (delta method): (estimate, lower, upper).
+#[pyfunction]
+pub(crate) fn relative_lift_confint(
+    py: Python<'_>,
+    t: (u64, f64, f64),
+    c: (u64, f64, f64),
+    alpha: f64,
+) -> PyResult<(f64, f64, f64)> {
+    guard(py, || {
+        let i = core(
+            py,
+            stats::relative_lift_confint(&moments(py, t)?, &moments(py, c)?, alpha),
+        )?;
+        Ok((i.estimate(), i.lower(), i.upper()))
+    })
+}
+
+/// Newcombe's interval of p1 - p2: (estimate, lower, upper).
+#[pyfunction]
+pub(crate) fn newcombe_confint(
+    py: Python<'_>,
+    count1: u64,
+    nobs1: u64,
+    count2: u64,
+    nobs2: u64,
+    alpha: f64,
+) -> PyResult<(f64, f64, f64)> {
+    guard(py, || {
+        let a = core(py, Proportion::new(count1, nobs1))?;
+        let b = core(py, Proportion::new(count2, nobs2))?;
+        let i = core(py, stats::newcombe_diff_confint(&a, &b, alpha))?;
+        Ok((i.estimate(), i.lower(), i.upper()))
+    })
+}
+
+/// Power, sample size, minimum detectable effect (two-sample z approximation, statsmodels'
+/// NormalIndPower) and Cohen's h, by `what`.
+#[pyfunction]
+pub(crate) fn planning(
+    py: Python<'_>,
+    what: &str,
+    a: f64,
+    b: f64,
+    ratio: f64,
+    alpha: f64,
+    alternative: &str,
+) -> PyResult<f64> {
+    use litmus_core::stats::power;
+    guard(py, || {
+        let alt = core(py, Alternative::parse(alternative))?;
+        core(
+            py,
+            match what {
+                "power" => power::power(a, b, ratio, alpha, alt),
+                "sample_size" => power::sample_size(a, b, ratio, alpha, alt),
+                "mde" => power::minimum_detectable_effect(a, b, ratio, alpha, alt),
+                "effect_size" => power::proportion_effect_size(a, b),
+                other => {
+                    return Err(crate::errors::argument(
+                        py,
+                        format!("no planning function {other:?}"),
+                    ));
+                }
+            },
+        )
+    })
+}
+
+/// Always-valid mSPRT of two means: (likelihood ratio, pvalue, lower, upper).
+#[pyfunction]
+pub(crate) fn msprt_means(
+    py: Python<'_>,
+    t: (u64, f64, f64),
+    c: (u64, f64, f64),
+    tau2: f64,
+    alpha: f64,
+) -> PyResult<(f64, f64, f64, f64)> {
+    guard(py, || {
+        let s = core(
+            py,
+            stats::msprt_means(&moments(py, t)?, &moments(py, c)?, tau2, alpha),
+        )?;
+        Ok((
+            s.likelihood_ratio(),
+            s.pvalue(),
+            s.interval().lower(),
+            s.interval().upper(),
+        ))
+    })
+}
+
+/// Always-valid mSPRT of two proportions: (likelihood ratio, pvalue, lower, upper).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn msprt_proportions(
+    py: Python<'_>,
+    count_t: u64,
+    nobs_t: u64,
+    count_c: u64,
+    nobs_c: u64,
+    tau2: f64,
+    alpha: f64,
+) -> PyResult<(f64, f64, f64, f64)> {
+    guard(py, || {
+        let t = core(py, Proportion::new(count_t, nobs_t))?;
+        let c = core(py, Proportion::new(count_c, nobs_c))?;
+        let s = core(py, stats::msprt_proportions(&t, &c, tau2, alpha))?;
+        Ok((
+            s.likelihood_ratio(),
+            s.pvalue(),
+            s.interval().lower(),
+            s.interval().upper(),
+        ))
+    })
+}
+
+/// CUPED: (theta, statistic, pvalue, df, lower, upper, variance reduction).
+#[pyfunction]
+pub(crate) fn cuped(
+    py: Python<'_>,
+    t: CoTuple,
+    c: CoTuple,
+    alpha: f64,
+    alternative: &str,
+) -> PyResult<(f64, f64, f64, f64, f64, f64, f64)> {
+    guard(py, || {
+        let alt = core(py, Alternative::parse(alternative))?;
+        let r = core(
+            py,
+            stats::cuped(&comoments(py, t)?, &comoments(py, c)?, alpha, alt),
+        )?;
+        Ok((
+            r.theta(),
+            r.test().statistic(),
+            r.test().pvalue(),
+            r.test().df(),
+            r.interval().lower(),
+            r.interval().upper(),
+            r.variance_reduction(),
+        ))
+    })
+}
+
+/// A ratio metric's z-test (delta method): (ratio_t, ratio_c, var_t, var_c, statistic,
+/// pvalue, diff_lower, diff_upper, rel_lower, rel_upper).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+pub(crate) fn ratio_ztest(
+    py: Python<'_>,
+    t: CoTuple,
+    c: CoTuple,
+    alpha: f64,
+    alternative: &str,
+) -> PyResult<(f64, f64, f64, f64, f64, f64, f64, f64, f64, f64)> {
+    guard(py, || {
+        let alt = core(py, Alternative::parse(alternative))?;
+        let r = core(
+            py,
+            stats::ratio_ztest(&comoments(py, t)?, &comoments(py, c)?, alpha, alt),
+        )?;
+        Ok((
+            r.treatment().ratio(),
+            r.control().ratio(),
+            r.treatment().variance(),
+            r.control().variance(),
+            r.statistic(),
+            r.pvalue(),
+            r.difference().lower(),
+            r.difference().upper(),
+            r.relative().lower(),
+            r.relative().upper(),
+        ))
+    })
+}
+
+/// Beta-Binomial comparisons of posteriors Beta(a1, b1) and Beta(a2, b2):
+/// (P(rate 2 > rate 1), expected loss of choosing 2).
+#[pyfunction]
+pub(crate) fn beta_compare(
+    py: Python<'_>,
+    a1: f64,
+    b1: f64,
+    a2: f64,
+    b2: f64,
+) -> PyResult<(f64, f64)> {
+    guard(py, || {
+        let a = core(py, stats::BetaPosterior::new(a1, b1))?;
+        let b = core(py, stats::BetaPosterior::new(a2, b2))?;
+        Ok((stats::prob_beats(&a, &b), stats::expected_loss(&a, &b)))
+    })
+}
+
+/// P(each Beta posterior's rate is the highest).
+#[pyfunction]
+pub(crate) fn beta_prob_best(py: Python<'_>, posteriors: Vec<(f64, f64)>) -> PyResult<Vec<f64>> {
+    guard(py, || {
+        let p: Vec<stats::BetaPosterior> = posteriors
+            .into_iter()
+            .map(|(a, b)| core(py, stats::BetaPosterior::new(a, b)))
+            .collect::<PyResult<_>>()?;
+        core(py, stats::prob_best(&p))
+    })
+}
+
+/// Normal posteriors N(mean1, var1) and N(mean2, var2): (P(2 > 1), expected loss of 2).
+#[pyfunction]
+pub(crate) fn normal_compare(
+    py: Python<'_>,
+    mean1: f64,
+    var1: f64,
+    mean2: f64,
+    var2: f64,
+) -> PyResult<(f64, f64)> {
+    guard(py, || {
+        let a = core(py, stats::NormalPosterior::new(mean1, var1))?;
+        let b = core(py, stats::NormalPosterior::new(mean2, var2))?;
+        Ok((
+            stats::normal_prob_beats(&a, &b),
+            stats::normal_expected_loss(&a, &b),
+        ))
+    })
+}

@@ -97,3 +97,112 @@ def test_multipletests() -> None:
         assert reject == c["reject"], c
         assert all(close(g, w, 1e-15) for g, w in zip(corrected, c["pvals_corrected"])), c
         assert bonf == c["alpha"] / len(c["pvals"])
+
+
+def summary(g: dict) -> stats.Summary:
+    return stats.Summary(g["count"], g["mean"], g["m2"])
+
+
+def test_anova() -> None:
+    for c in load("stats/anova.json")["cases"]:
+        r = stats.f_oneway(*[summary(g) for g in c["groups"]])
+        assert close(r.statistic, c["statistic"]) and close(r.pvalue, c["pvalue"]), c
+        assert r.df_within == c["df_within"]
+
+
+def test_factorial() -> None:
+    for c in load("stats/factorial.json")["cases"]:
+        r = stats.factorial_anova(c["levels"], [summary(g) for g in c["cells"]])
+        assert close(r.residual_sum_sq, c["residual_sum_sq"]), c
+        by_factors = {tuple(t.factors): t for t in r.terms}
+        for want in c["terms"]:
+            got = by_factors[tuple(want["factors"])]
+            assert close(got.sum_sq, want["sum_sq"]) and close(got.statistic, want["statistic"]), c
+            assert close(got.pvalue, want["pvalue"]) and got.df == want["df"], c
+
+
+def test_other_intervals() -> None:
+    cases = load("stats/intervals.json")["cases"]
+    for c in cases["newcombe"]:
+        i = stats.newcombe_confint(c["count1"], c["nobs1"], c["count2"], c["nobs2"], c["alpha"])
+        assert close(i.lower, c["lower"]) and close(i.upper, c["upper"]), c
+    for c in cases["mean"]:
+        s = stats.Summary(c["nobs"], c["mean"], c["std"] ** 2 * (c["nobs"] - 1))
+        i = stats.mean_confint(s, c["alpha"])
+        assert abs(i.lower - c["lower"]) <= 1e-9 * abs(c["lower"]) + 1e-12, c
+        assert abs(i.upper - c["upper"]) <= 1e-9 * abs(c["upper"]) + 1e-12, c
+    for c in cases["diff_means"]:
+        a = stats.Summary(c["nobs1"], c["mean1"], c["std1"] ** 2 * (c["nobs1"] - 1))
+        b = stats.Summary(c["nobs2"], c["mean2"], c["std2"] ** 2 * (c["nobs2"] - 1))
+        i = stats.diff_means_confint(a, b, c["alpha"], c["equal_var"])
+        assert abs(i.lower - c["lower"]) <= 1e-9 * abs(c["lower"]) + 1e-12, c
+    for c in cases["relative_lift"]:
+        a = stats.Summary(c["nobs1"], c["mean1"], c["std1"] ** 2 * (c["nobs1"] - 1))
+        b = stats.Summary(c["nobs2"], c["mean2"], c["std2"] ** 2 * (c["nobs2"] - 1))
+        i = stats.relative_lift_confint(a, b, c["alpha"])
+        assert abs(i.estimate - c["estimate"]) <= 1e-9 * abs(c["estimate"]) + 1e-12, c
+        assert abs(i.lower - c["lower"]) <= 1e-9 * abs(c["lower"]) + 1e-12, c
+
+
+def test_power() -> None:
+    cases = load("stats/power.json")["cases"]
+    for c in cases["power"]:
+        assert close(stats.power(c["effect_size"], c["nobs1"], c["alpha"], c["ratio"], c["alternative"]), c["power"]), c
+    for c in cases["sample_size"]:
+        assert close(stats.sample_size(c["effect_size"], c["power"], c["alpha"], c["ratio"], c["alternative"]), c["nobs1"]), c
+    for c in cases["mde"]:
+        got = stats.minimum_detectable_effect(c["nobs1"], c["power"], c["alpha"], c["ratio"], c["alternative"])
+        assert close(got, c["effect_size"]), c
+    for c in cases["effect_size"]:
+        assert close(stats.proportion_effectsize(c["prop1"], c["prop2"]), c["h"], 1e-15), c
+
+
+def co(v: dict) -> stats.CoSummary:
+    return stats.CoSummary(v["count"], v["mean_x"], v["mean_y"], v["m2_x"], v["m2_y"], v["c_xy"])
+
+
+def test_variance_reduction() -> None:
+    cases = load("stats/variance_reduction.json")["cases"]
+    for c in cases["cuped"]:
+        r = stats.cuped(co(c["treatment"]), co(c["control"]), c["alpha"])
+        for got, key in [(r.theta, "theta"), (r.statistic, "statistic"), (r.pvalue, "pvalue"),
+                         (r.df, "df"), (r.lower, "lower"), (r.upper, "upper")]:
+            assert close(got, c[key]), (key, c)
+        assert close(r.variance_reduction, c["variance_reduction"], 1e-12), c
+    for c in cases["ratio"]:
+        r = stats.ratio_ztest(co(c["treatment"]), co(c["control"]), c["alpha"])
+        pairs = [(r.ratio_treatment, "ratio_t"), (r.ratio_control, "ratio_c"), (r.variance_treatment, "var_t"),
+                 (r.variance_control, "var_c"), (r.statistic, "statistic"), (r.pvalue, "pvalue"),
+                 (r.diff_lower, "diff_lower"), (r.diff_upper, "diff_upper"),
+                 (r.relative_lower, "rel_lower"), (r.relative_upper, "rel_upper")]
+        for got, key in pairs:
+            assert close(got, c[key]), (key, c)
+
+
+def test_bayes() -> None:
+    cases = load("stats/bayes.json")["cases"]
+    for c in cases["beta"]:
+        args = (c["a1"], c["b1"], c["a2"], c["b2"])
+        assert close(stats.beta_prob_beats(*args), c["prob_beats"], 1e-12), c
+        assert close(stats.beta_expected_loss(*args), c["expected_loss"], 1e-14), c
+    for c in cases["beta_best"]:
+        got = stats.beta_prob_best([tuple(p) for p in c["arms"]])
+        assert all(close(g, w, 1e-12) for g, w in zip(got, c["prob_best"])), c
+    for c in cases["normal"]:
+        args = (c["mean1"], c["var1"], c["mean2"], c["var2"])
+        assert close(stats.normal_prob_beats(*args), c["prob_beats"]), c
+        assert close(stats.normal_expected_loss(*args), c["expected_loss"]), c
+
+
+def test_srm_and_sequential_contracts() -> None:
+    ok = stats.srm_check([50_110, 49_890])
+    assert not ok.mismatch and ok.expected_shares == [0.5, 0.5]
+    bad = stats.srm_check([51_000, 49_000], [1, 1])
+    assert bad.mismatch and bad.pvalue < 1e-9
+    # mSPRT: the interval holds the estimate; with no difference the p-value is 1.
+    t = stats.Summary(10_000, 10.1, 4.0 * 9_999)
+    c = stats.Summary(10_000, 10.0, 4.0 * 9_999)
+    s = stats.msprt(t, c, tau2=0.01)
+    assert s.lower < 0.1 < s.upper and 0 < s.pvalue <= 1
+    same = stats.msprt_proportions(500, 10_000, 500, 10_000, tau2=0.001)
+    assert same.pvalue == 1.0

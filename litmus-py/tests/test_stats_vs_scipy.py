@@ -123,3 +123,25 @@ def test_errors_carry_codes() -> None:
     with pytest.raises(litmus.InvalidArgumentError):
         stats.proportion_confint(5, 10, 2.0)
     assert math.isnan(stats.norm_sf(float("nan")))
+
+
+def test_anova_pairs_and_power_on_fresh_data() -> None:
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        groups = [rng.normal(rng.uniform(-1, 1), rng.uniform(0.5, 3), size=rng.integers(5, 400)) for _ in range(rng.integers(2, 6))]
+        ours = stats.f_oneway(*groups)
+        ref = scipy.stats.f_oneway(*groups)
+        assert rel(ours.statistic, ref.statistic) < 1e-9
+        assert rel(ours.pvalue, ref.pvalue) < 1e-7 or ours.pvalue < 1e-250
+        x = rng.normal(size=200)
+        y = 0.5 * x + rng.normal(size=200)
+        pair = stats.describe_pairs(x, y)
+        assert pair.nobs == 200
+        assert rel(pair.c_xy / 199, float(np.cov(x, y)[0, 1])) < 1e-9
+        d, n = rng.uniform(0.01, 1.0), rng.uniform(10, 10_000)
+        assert rel(stats.power(d, n), NormalIndPower().power(d, n, 0.05)) < 1e-9
+        p1, p2 = rng.uniform(0.01, 0.99, size=2)
+        assert abs(stats.proportion_effectsize(p1, p2) - proportion_effectsize(p1, p2)) < 1e-12

@@ -31,6 +31,36 @@ __all__ = [
     "proportions_ztest",
     "proportion_confint",
     "multipletests",
+    "SrmResult",
+    "srm_check",
+    "F_onewayResult",
+    "f_oneway",
+    "Term",
+    "FactorialResult",
+    "factorial_anova",
+    "Interval",
+    "mean_confint",
+    "diff_means_confint",
+    "relative_lift_confint",
+    "newcombe_confint",
+    "power",
+    "sample_size",
+    "minimum_detectable_effect",
+    "proportion_effectsize",
+    "SequentialResult",
+    "msprt",
+    "msprt_proportions",
+    "CoSummary",
+    "describe_pairs",
+    "CupedResult",
+    "cuped",
+    "RatioResult",
+    "ratio_ztest",
+    "beta_prob_beats",
+    "beta_expected_loss",
+    "beta_prob_best",
+    "normal_prob_beats",
+    "normal_expected_loss",
     "norm_sf",
     "norm_cdf",
     "norm_pdf",
@@ -296,3 +326,249 @@ def f_sf(f: float, d1: float, d2: float) -> float:
 def beta_cdf(x: float, a: float, b: float) -> float:
     """scipy.stats.beta.cdf."""
     return _dist("beta_cdf", x, a, b)
+
+
+# --- Sample-ratio mismatch -------------------------------------------------------------------
+
+
+class SrmResult(NamedTuple):
+    """A sample-ratio check."""
+
+    statistic: float
+    pvalue: float
+    mismatch: bool
+    observed_shares: List[float]
+    expected_shares: List[float]
+
+
+def srm_check(
+    observed: Sequence[float], weights: Optional[Sequence[float]] = None, threshold: float = 0.001
+) -> SrmResult:
+    """Do the units per variant match the configured weights (equal when omitted)? A
+    chi-squared goodness of fit; ``mismatch`` when p < ``threshold``."""
+    obs = [float(x) for x in observed]
+    w = [1.0] * len(obs) if weights is None else [float(x) for x in weights]
+    return SrmResult(*_litmus.srm_check(obs, w, float(threshold)))
+
+
+# --- ANOVA -----------------------------------------------------------------------------------
+
+
+def _summary(x: Any) -> Summary:
+    return x if isinstance(x, Summary) else describe(x)
+
+
+class F_onewayResult:
+    """One-way ANOVA: unpacks to ``(statistic, pvalue)`` like scipy's; also the dfs."""
+
+    __slots__ = ("statistic", "pvalue", "df_between", "df_within")
+
+    def __init__(self, statistic: float, pvalue: float, df_between: float, df_within: float) -> None:
+        self.statistic = statistic
+        self.pvalue = pvalue
+        self.df_between = df_between
+        self.df_within = df_within
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.statistic, self.pvalue))
+
+
+def f_oneway(*samples: Any) -> F_onewayResult:
+    """scipy.stats.f_oneway, from samples or :class:`Summary` objects."""
+    return F_onewayResult(*_litmus.f_oneway([_summary(x)._tuple() for x in samples]))
+
+
+class Term(NamedTuple):
+    """One term of a factorial ANOVA: the factor indices it involves and its F test."""
+
+    factors: List[int]
+    sum_sq: float
+    df: float
+    statistic: float
+    pvalue: float
+
+
+class FactorialResult(NamedTuple):
+    """A factorial ANOVA (Type II sums of squares): main effects, then interactions."""
+
+    terms: List[Term]
+    residual_sum_sq: float
+    residual_df: float
+
+
+def factorial_anova(levels: Sequence[int], cells: Sequence[Any]) -> FactorialResult:
+    """Main effects and interactions of a full factorial from its cells (samples or
+    :class:`Summary` objects, row-major over ``levels``), as statsmodels'
+    ``anova_lm(ols("y ~ C(a)*C(b)"), typ=2)``."""
+    rss, rdf, terms = _litmus.factorial_anova([int(n) for n in levels], [_summary(c)._tuple() for c in cells])
+    return FactorialResult([Term(*t) for t in terms], rss, rdf)
+
+
+# --- Intervals -------------------------------------------------------------------------------
+
+
+class Interval(NamedTuple):
+    """A point estimate with its confidence interval."""
+
+    estimate: float
+    lower: float
+    upper: float
+
+
+def mean_confint(sample: Any, alpha: float = 0.05) -> Interval:
+    """t interval of a mean."""
+    return Interval(*_litmus.mean_confint(_summary(sample)._tuple(), float(alpha)))
+
+
+def diff_means_confint(a: Any, b: Any, alpha: float = 0.05, equal_var: bool = False) -> Interval:
+    """Interval of mean(a) - mean(b) (Welch by default)."""
+    return Interval(*_litmus.diff_means_confint(_summary(a)._tuple(), _summary(b)._tuple(), float(alpha), bool(equal_var)))
+
+
+def relative_lift_confint(treatment: Any, control: Any, alpha: float = 0.05) -> Interval:
+    """Interval of mean(treatment) / mean(control) - 1 (delta method)."""
+    return Interval(*_litmus.relative_lift_confint(_summary(treatment)._tuple(), _summary(control)._tuple(), float(alpha)))
+
+
+def newcombe_confint(count1: int, nobs1: int, count2: int, nobs2: int, alpha: float = 0.05) -> Interval:
+    """Newcombe's hybrid score interval of p1 - p2."""
+    return Interval(*_litmus.newcombe_confint(int(count1), int(nobs1), int(count2), int(nobs2), float(alpha)))
+
+
+# --- Planning --------------------------------------------------------------------------------
+
+
+def power(effect_size: float, nobs1: float, alpha: float = 0.05, ratio: float = 1.0, alternative: str = "two-sided") -> float:
+    """Power of a two-sample z test (statsmodels' NormalIndPower().power)."""
+    return _litmus.planning("power", float(effect_size), float(nobs1), float(ratio), float(alpha), alternative)
+
+
+def sample_size(effect_size: float, power: float = 0.8, alpha: float = 0.05, ratio: float = 1.0, alternative: str = "two-sided") -> float:
+    """Units in group 1 for the target power (NormalIndPower().solve_power for nobs1)."""
+    return _litmus.planning("sample_size", float(effect_size), float(power), float(ratio), float(alpha), alternative)
+
+
+def minimum_detectable_effect(nobs1: float, power: float = 0.8, alpha: float = 0.05, ratio: float = 1.0, alternative: str = "two-sided") -> float:
+    """The standardized effect detectable with the target power."""
+    return _litmus.planning("mde", float(nobs1), float(power), float(ratio), float(alpha), alternative)
+
+
+def proportion_effectsize(prop1: float, prop2: float) -> float:
+    """Cohen's h (statsmodels' proportion_effectsize)."""
+    return _litmus.planning("effect_size", float(prop1), float(prop2), 1.0, 0.05, "two-sided")
+
+
+# --- Sequential ------------------------------------------------------------------------------
+
+
+class SequentialResult(NamedTuple):
+    """An always-valid (mSPRT) test: valid at every look, however often you peek."""
+
+    likelihood_ratio: float
+    pvalue: float
+    lower: float
+    upper: float
+
+
+def msprt(treatment: Any, control: Any, tau2: float, alpha: float = 0.05) -> SequentialResult:
+    """mSPRT of two means with a N(0, tau2) mixing prior on the difference."""
+    return SequentialResult(*_litmus.msprt_means(_summary(treatment)._tuple(), _summary(control)._tuple(), float(tau2), float(alpha)))
+
+
+def msprt_proportions(count_t: int, nobs_t: int, count_c: int, nobs_c: int, tau2: float, alpha: float = 0.05) -> SequentialResult:
+    """mSPRT of two proportions."""
+    return SequentialResult(*_litmus.msprt_proportions(int(count_t), int(nobs_t), int(count_c), int(nobs_c), float(tau2), float(alpha)))
+
+
+# --- CUPED and ratio metrics -----------------------------------------------------------------
+
+
+class CoSummary(NamedTuple):
+    """Joint sufficient statistics of paired values (x: the metric or numerator, y: the
+    pre-period covariate or denominator)."""
+
+    nobs: int
+    mean_x: float
+    mean_y: float
+    m2_x: float
+    m2_y: float
+    c_xy: float
+
+
+def describe_pairs(x: Any, y: Any) -> CoSummary:
+    """The joint summary of two equally long samples."""
+    return CoSummary(*_litmus.comoments_from_f64_bytes(_f64_bytes(x), _f64_bytes(y)))
+
+
+def _co(v: Any) -> Tuple[int, float, float, float, float, float]:
+    if isinstance(v, CoSummary):
+        return tuple(v)  # type: ignore[return-value]
+    x, y = v
+    return tuple(describe_pairs(x, y))  # type: ignore[return-value]
+
+
+class CupedResult(NamedTuple):
+    """A CUPED-adjusted comparison of means."""
+
+    theta: float
+    statistic: float
+    pvalue: float
+    df: float
+    lower: float
+    upper: float
+    variance_reduction: float
+
+
+def cuped(treatment: Any, control: Any, alpha: float = 0.05, alternative: str = "two-sided") -> CupedResult:
+    """CUPED (Deng et al. 2013): each group a :class:`CoSummary` or a pair (metric,
+    pre-period covariate) of samples."""
+    return CupedResult(*_litmus.cuped(_co(treatment), _co(control), float(alpha), alternative))
+
+
+class RatioResult(NamedTuple):
+    """A ratio metric (sum x / sum y per group) compared by the delta method."""
+
+    ratio_treatment: float
+    ratio_control: float
+    variance_treatment: float
+    variance_control: float
+    statistic: float
+    pvalue: float
+    diff_lower: float
+    diff_upper: float
+    relative_lower: float
+    relative_upper: float
+
+
+def ratio_ztest(treatment: Any, control: Any, alpha: float = 0.05, alternative: str = "two-sided") -> RatioResult:
+    """z test of a ratio metric; each group a :class:`CoSummary` or a pair (numerator,
+    denominator) of samples."""
+    return RatioResult(*_litmus.ratio_ztest(_co(treatment), _co(control), float(alpha), alternative))
+
+
+# --- Bayesian --------------------------------------------------------------------------------
+
+
+def beta_prob_beats(a1: float, b1: float, a2: float, b2: float) -> float:
+    """P(rate 2 > rate 1) for Beta(a1, b1) and Beta(a2, b2) posteriors."""
+    return _litmus.beta_compare(float(a1), float(b1), float(a2), float(b2))[0]
+
+
+def beta_expected_loss(a1: float, b1: float, a2: float, b2: float) -> float:
+    """E[max(rate 1 - rate 2, 0)]: what choosing 2 risks."""
+    return _litmus.beta_compare(float(a1), float(b1), float(a2), float(b2))[1]
+
+
+def beta_prob_best(posteriors: Sequence[Tuple[float, float]]) -> List[float]:
+    """P(each Beta(a, b) posterior's rate is the highest)."""
+    return _litmus.beta_prob_best([(float(a), float(b)) for a, b in posteriors])
+
+
+def normal_prob_beats(mean1: float, var1: float, mean2: float, var2: float) -> float:
+    """P(mean 2 > mean 1) for Normal posteriors."""
+    return _litmus.normal_compare(float(mean1), float(var1), float(mean2), float(var2))[0]
+
+
+def normal_expected_loss(mean1: float, var1: float, mean2: float, var2: float) -> float:
+    """E[max(mean 1 - mean 2, 0)] for Normal posteriors."""
+    return _litmus.normal_compare(float(mean1), float(var1), float(mean2), float(var2))[1]
