@@ -71,30 +71,58 @@ fn wall_clock() -> Timestamp {
     Timestamp::from_unix_millis(millis)
 }
 
-/// Exposures already reported, as 64-bit hashes of (experiment, unit), in two generations:
-/// when the current one is full it becomes the previous one, so memory stays under
-/// `capacity` hashes however many units pass (a unit seen again after two generations is
-/// reported again).
+/// A hasher for keys that are already uniform 64-bit hashes: it passes them through.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type HashSet64 = HashSet<u64, std::hash::BuildHasherDefault<PassThrough>>;
+
+/// Exposures already reported, as 64-bit xxh3 hashes of (experiment, unit) under a
+/// per-engine random seed, in two generations: when the current one is full it becomes the
+/// previous one, so memory stays under `capacity` hashes however many units pass (a unit
+/// seen again after two generations is reported again).
 struct SeenExposures {
-    hasher: std::collections::hash_map::RandomState,
-    current: HashSet<u64>,
-    previous: HashSet<u64>,
+    seed: u64,
+    current: HashSet64,
+    previous: HashSet64,
     generation: usize,
 }
 
 impl SeenExposures {
     fn new(capacity: usize) -> Self {
         SeenExposures {
-            hasher: std::collections::hash_map::RandomState::new(),
-            current: HashSet::new(),
-            previous: HashSet::new(),
+            seed: std::collections::hash_map::RandomState::new().hash_one(0u8),
+            current: HashSet64::default(),
+            previous: HashSet64::default(),
             generation: (capacity / 2).max(1),
         }
     }
 
     /// Whether this exposure is new (and remember it).
     fn first_time(&mut self, experiment: &str, unit: &str) -> bool {
-        let h = self.hasher.hash_one((experiment, unit));
+        // The unit's length seeds the experiment's hash, so ("ab", "c") and ("a", "bc") differ.
+        let h = xxhash_rust::xxh3::xxh3_64_with_seed(unit.as_bytes(), self.seed)
+            ^ xxhash_rust::xxh3::xxh3_64_with_seed(
+                experiment.as_bytes(),
+                self.seed.wrapping_add(unit.len() as u64 + 1),
+            )
+            .rotate_left(17);
         if self.current.contains(&h) || self.previous.contains(&h) {
             return false;
         }
@@ -251,10 +279,11 @@ impl Engine {
     #[new]
     ///
     /// `on_exposure(event)` is called once per (experiment, unit) that enters an experiment
-    /// (deduplicated over the last `exposure_dedupe_size` pairs). `sticky_store` (an object
+    /// (deduplicated over the last `exposure_dedupe_size` pairs: about 16 bytes each, so
+    /// about 4 MB at the default). `sticky_store` (an object
     /// with `get(key)` and `set(key, value)`, or a dict) keeps each unit's first variant
     /// against later changes of weights and traffic.
-    #[pyo3(signature = (config, *, on_exposure=None, exposure_dedupe_size=100_000, strict=false, sticky_store=None))]
+    #[pyo3(signature = (config, *, on_exposure=None, exposure_dedupe_size=250_000, strict=false, sticky_store=None))]
     fn new(
         py: Python<'_>,
         config: &Bound<'_, PyAny>,

@@ -43,7 +43,7 @@ def load_engine(
     path: Union[str, "os.PathLike[str]"],
     *,
     on_exposure: Optional[Callable[[dict[str, Any]], Any]] = None,
-    exposure_dedupe_size: int = 100_000,
+    exposure_dedupe_size: int = 250_000,
     strict: bool = False,
     sticky_store: Optional[Any] = None,
 ) -> Engine:

@@ -86,7 +86,7 @@ class Engine:
         config: _Config,
         *,
         on_exposure: Optional[Callable[[dict[str, Any]], Any]] = None,
-        exposure_dedupe_size: int = 100_000,
+        exposure_dedupe_size: int = 250_000,
         strict: bool = False,
         sticky_store: Optional[Any] = None,
     ) -> Self: ...
