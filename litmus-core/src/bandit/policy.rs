@@ -202,7 +202,25 @@ impl Policy {
         }
         let total: u64 = arms.iter().map(Arm::pulls).fold(0u64, u64::saturating_add);
         Ok(match self.rule {
-            Rule::ThompsonBeta { .. } | Rule::ThompsonNormal { .. } => {
+            Rule::ThompsonBeta { .. } => {
+                // The samplers' constants (a square root and a division per gamma) for a
+                // batch of arms first, where they pipeline, then the draws, in arm order.
+                const BATCH: usize = 16;
+                let mut leader = Leader::EMPTY;
+                for (c, chunk) in arms.chunks(BATCH).enumerate() {
+                    let mut samplers = [Beta::new(1.0, 1.0); BATCH];
+                    for (slot, arm) in samplers.iter_mut().zip(chunk) {
+                        let (a, b) = self.beta_shapes(arm);
+                        *slot = Beta::new(a, b);
+                    }
+                    for (j, sampler) in samplers.iter().take(chunk.len()).enumerate() {
+                        let value = sampler.sample(rng);
+                        leader.offer(c * BATCH + j, value, rng);
+                    }
+                }
+                leader.index
+            }
+            Rule::ThompsonNormal { .. } => {
                 let mut leader = Leader::EMPTY;
                 for (i, arm) in arms.iter().enumerate() {
                     let value = self.sampler(arm).draw(rng);
