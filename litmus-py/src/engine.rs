@@ -316,6 +316,31 @@ impl Engine {
         })
     }
 
+    /// An engine from a JSON config file (the keyword arguments are the constructor's).
+    #[staticmethod]
+    #[pyo3(signature = (path, *, on_exposure=None, exposure_dedupe_size=250_000, strict=false, sticky_store=None))]
+    fn from_file(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        on_exposure: Option<Py<PyAny>>,
+        exposure_dedupe_size: usize,
+        strict: bool,
+        sticky_store: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let bytes = py.detach(|| std::fs::read(&path)).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display()))
+        })?;
+        let config = pyo3::types::PyBytes::new(py, &bytes);
+        Self::new(
+            py,
+            &config,
+            on_exposure,
+            exposure_dedupe_size,
+            strict,
+            sticky_store,
+        )
+    }
+
     /// Replaces the config atomically: assignments running in other threads finish on the
     /// old config, later ones use the new one. A config that cannot be loaded raises and
     /// leaves the current one in place.

@@ -68,6 +68,7 @@ def test_minimal_document_in_every_form(tmp_path) -> None:
         litmus.Engine(text.encode()),
         litmus.Engine(MINIMAL),
         litmus.load_engine(path),
+        litmus.Engine.from_file(str(path), strict=True),
     ]
     answers = {e.assign("checkout-button", "user-42").variant for e in engines}
     assert len(answers) == 1 and answers <= {"control", "treatment"}
@@ -77,6 +78,15 @@ def test_minimal_document_in_every_form(tmp_path) -> None:
     assert "Assignment(" in repr(a)
     seen = {engines[0].assign("checkout-button", f"u{i}").variant for i in range(100)}
     assert seen == {"control", "treatment"}
+
+
+def test_from_file_errors(tmp_path) -> None:
+    with pytest.raises(OSError):
+        litmus.Engine.from_file(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{nope")
+    with pytest.raises(litmus.ConfigError):
+        litmus.Engine.from_file(bad)
 
 
 def test_payloads_factors_targeting_and_problems() -> None:

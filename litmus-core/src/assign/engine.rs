@@ -121,15 +121,7 @@ impl Engine {
         attributes: &A,
         now: Option<Timestamp>,
     ) -> Assignment<'_> {
-        let slot = self
-            .index
-            .get(experiment)
-            .and_then(|i| self.slots.get(i as usize));
-        match slot {
-            None => Assignment::new(None, None, Reason::UnknownExperiment),
-            Some(Err(_)) => Assignment::new(None, None, Reason::InvalidConfig),
-            Some(Ok(exp)) => self.evaluate(exp, unit, attributes, now, None),
-        }
+        self.assign_sticky_at(experiment, unit, attributes, now, None)
     }
 
     /// As [`Engine::assign_at`], for a unit whose first variant the caller remembers in a
@@ -139,6 +131,7 @@ impl Engine {
     /// [`Reason::Sticky`], even if the weights or the traffic changed since. Overrides still
     /// win. Otherwise the answer is [`Engine::assign_at`]'s; store its variant when its
     /// reason is [`Reason::Assigned`].
+    #[inline]
     pub fn assign_sticky_at<A: AttributeSource + ?Sized>(
         &self,
         experiment: &str,

@@ -47,11 +47,9 @@ def load_engine(
     strict: bool = False,
     sticky_store: Optional[Any] = None,
 ) -> Engine:
-    """An :class:`Engine` from a JSON config file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    return Engine(
-        data,
+    """An :class:`Engine` from a JSON config file (as ``Engine.from_file``)."""
+    return Engine.from_file(
+        path,
         on_exposure=on_exposure,
         exposure_dedupe_size=exposure_dedupe_size,
         strict=strict,

@@ -1,6 +1,7 @@
 """Type stubs of the native module (``litmus-py/src``)."""
 
 import datetime
+import os
 from typing import Any, Callable, Literal, Optional, Union, final
 
 from typing_extensions import Self
@@ -90,6 +91,15 @@ class Engine:
         strict: bool = False,
         sticky_store: Optional[Any] = None,
     ) -> Self: ...
+    @staticmethod
+    def from_file(
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        on_exposure: Optional[Callable[[dict[str, Any]], Any]] = None,
+        exposure_dedupe_size: int = 250_000,
+        strict: bool = False,
+        sticky_store: Optional[Any] = None,
+    ) -> Engine: ...
     def update(self, config: _Config) -> None: ...
     def assign(
         self,
