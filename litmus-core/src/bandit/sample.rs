@@ -42,7 +42,7 @@ fn ziggurat() -> &'static Ziggurat {
 
 /// A standard normal draw by the ziggurat method (256 layers; about 99% of draws take the
 /// fast path: one 64-bit word, one multiply, one compare).
-#[inline]
+#[inline(always)]
 #[allow(clippy::indexing_slicing)] // i < 256 and i + 1 <= 256 by construction
 pub fn standard_normal<R: RandomSource + ?Sized>(rng: &mut R) -> f64 {
     let z = ziggurat();
@@ -115,6 +115,16 @@ impl Gamma {
     /// The sampler for `Gamma(shape, 1)`.
     #[inline]
     pub fn new(shape: f64) -> Self {
+        // The common case (a posterior with at least one prior or observed success) first.
+        if (1.0..f64::INFINITY).contains(&shape) {
+            return Self::marsaglia_tsang_for(shape, shape, None);
+        }
+        Self::new_other(shape)
+    }
+
+    /// Shapes below 1 (boosted) and invalid ones (NaN draws).
+    #[cold]
+    fn new_other(shape: f64) -> Self {
         if !crate::stats::positive_finite(shape) {
             return Gamma {
                 shape,
@@ -123,11 +133,11 @@ impl Gamma {
                 boost: Some(f64::NAN),
             };
         }
-        let (base, boost) = if shape < 1.0 {
-            (shape + 1.0, Some(1.0 / shape))
-        } else {
-            (shape, None)
-        };
+        Self::marsaglia_tsang_for(shape, shape + 1.0, Some(1.0 / shape))
+    }
+
+    #[inline(always)]
+    fn marsaglia_tsang_for(shape: f64, base: f64, boost: Option<f64>) -> Self {
         let d = base - 1.0 / 3.0;
         Gamma {
             shape,
@@ -143,7 +153,7 @@ impl Gamma {
     }
 
     /// One draw.
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: RandomSource + ?Sized>(&self, rng: &mut R) -> f64 {
         match self.boost {
             None => self.marsaglia_tsang(rng),
@@ -155,7 +165,7 @@ impl Gamma {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn marsaglia_tsang<R: RandomSource + ?Sized>(&self, rng: &mut R) -> f64 {
         let (d, c) = (self.d, self.c);
         loop {
