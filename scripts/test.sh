@@ -55,12 +55,17 @@ PY_PASSED=$(( PY_PASSED + WHEEL_PASSED ))
 
 if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   step "wasm32: litmus-core builds with the Rust 1.85 wasm toolchain"
-  bash scripts/wasm/setup.sh
+  bash scripts/wasm/setup.sh --bindgen
   bash scripts/wasm/check-core.sh
   step "wasm32: seeded draws under Node equal the native ones (fixtures/determinism/v1.json)"
   command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
   bash scripts/wasm/determinism.sh
   WASM_CHECKS=1
+  step "npm package: build (wasm-bindgen, wasm-opt, npm pack), install the tarball, node --test (ESM and CommonJS)"
+  bash scripts/wasm/build-package.sh
+  bash scripts/wasm/test-package.sh 2>&1 | tee "$LOG"
+  NODE_PASSED=$(awk '/^ℹ pass/ {print $3}' "$LOG" | tail -1)
+  WASM_CHECKS=$(( WASM_CHECKS + ${NODE_PASSED:-0} ))
 fi
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"

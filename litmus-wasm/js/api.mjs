@@ -1,0 +1,229 @@
+// The JavaScript API of litmus-experiments over the wasm-bindgen exports of litmus-wasm.
+// Written once as ESM; scripts/wasm/build-package.sh derives api.cjs from it for require().
+// This layer only converts values and caches strings: every decision is the Rust core's.
+
+const MISSES = [null, "false", "attribute_missing", "type_mismatch"];
+
+/** An error thrown by Litmus: `code` is stable (docs/errors.md), `path` names a config field. */
+export class LitmusError extends Error {
+  constructor(message, code, path) {
+    super(message);
+    this.name = "LitmusError";
+    this.code = code;
+    this.path = path ?? null;
+  }
+}
+
+function toError(e) {
+  if (typeof e === "string") {
+    try {
+      const d = JSON.parse(e);
+      return new LitmusError(d.message, d.code, d.path);
+    } catch {
+      return new LitmusError(e, "internal");
+    }
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    return new LitmusError(`internal error in litmus (please report it): ${e.message}`, "internal");
+  }
+  return e;
+}
+
+function call(f) {
+  try {
+    return f();
+  } catch (e) {
+    throw toError(e);
+  }
+}
+
+function configText(config) {
+  if (typeof config === "string") return config;
+  if (config instanceof Uint8Array) return new TextDecoder().decode(config);
+  if (config !== null && typeof config === "object") return JSON.stringify(config);
+  throw new LitmusError("config must be a JSON string, bytes or an object", "invalid_argument");
+}
+
+function nowMs(now) {
+  if (now === undefined || now === null) return Date.now();
+  if (now === false) return NaN; // no time known
+  if (now instanceof Date) return now.getTime();
+  if (typeof now === "number" && Number.isFinite(now)) return now;
+  if (typeof now === "string") {
+    const t = Date.parse(now);
+    if (Number.isFinite(t)) return t;
+  }
+  throw new LitmusError(`now must be a Date, milliseconds, an ISO string or false, not ${String(now)}`, "invalid_argument");
+}
+
+function stickyKey(experiment, unitId) {
+  return `${experiment.length}:${experiment}:${unitId}`;
+}
+
+/** Builds the public API over a wasm-bindgen module `b`. */
+export function makeApi(b) {
+  const REASONS = JSON.parse(b.reasonCodes());
+
+  class Engine {
+    #core;
+    #variants = new Map();
+    #onExposure;
+    #seen = new Set();
+    #previous = new Set();
+    #generation;
+    #sticky;
+    #strict;
+
+    /**
+     * @param config JSON text, bytes or an object.
+     * @param options `{ onExposure, exposureDedupeSize = 250000, strict = false, stickyStore }`.
+     */
+    constructor(config, options = {}) {
+      const { onExposure, exposureDedupeSize = 250_000, strict = false, stickyStore } = options;
+      if (onExposure !== undefined && typeof onExposure !== "function") {
+        throw new LitmusError("onExposure must be a function", "invalid_argument");
+      }
+      if (stickyStore !== undefined && (typeof stickyStore.get !== "function" || typeof stickyStore.set !== "function")) {
+        throw new LitmusError("stickyStore needs get(key) and set(key, value)", "invalid_argument");
+      }
+      this.#strict = strict;
+      this.#core = call(() => new b.EngineCore(configText(config), strict));
+      this.#onExposure = onExposure;
+      this.#generation = Math.max(1, Math.floor(exposureDedupeSize / 2));
+      this.#sticky = stickyStore;
+    }
+
+    /** Replaces the config; a config that cannot load throws and changes nothing. */
+    update(config) {
+      const fresh = call(() => new b.EngineCore(configText(config), this.#strict));
+      const old = this.#core;
+      this.#core = fresh;
+      this.#variants = new Map();
+      old.free();
+    }
+
+    #variantsOf(experiment) {
+      let list = this.#variants.get(experiment);
+      if (list === undefined) {
+        list = JSON.parse(this.#core.variants(experiment));
+        this.#variants.set(experiment, list);
+      }
+      return list;
+    }
+
+    #result(experiment, unitId, packed) {
+      const reason = REASONS[packed & 15];
+      const inExperiment = (packed & 16) !== 0;
+      const miss = MISSES[(packed >>> 5) & 3];
+      const index = packed >>> 7;
+      const v = index === 0 ? null : this.#variantsOf(experiment)[index - 1];
+      return {
+        experiment,
+        unitId,
+        variant: v ? v.key : null,
+        inExperiment,
+        reason,
+        miss,
+        payload: v && v.payload !== undefined ? v.payload : null,
+        factors: v ? v.factors : {},
+      };
+    }
+
+    #expose(a) {
+      if (!this.#onExposure || !a.inExperiment) return;
+      const key = stickyKey(a.experiment, a.unitId);
+      if (this.#seen.has(key) || this.#previous.has(key)) return;
+      if (this.#seen.size >= this.#generation) {
+        this.#previous = this.#seen;
+        this.#seen = new Set();
+      }
+      this.#seen.add(key);
+      try {
+        this.#onExposure({
+          experiment: a.experiment,
+          unitId: a.unitId,
+          variant: a.variant,
+          reason: a.reason,
+          timestamp: Date.now(),
+          configVersion: this.version,
+        });
+      } catch (e) {
+        // A failing logger must not break assignment.
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+
+    /**
+     * Assigns `unitId` to `experiment`: `{ variant, inExperiment, reason, miss, payload, factors }`.
+     * `options.now`: a Date, milliseconds, an ISO string, or false for "no time known";
+     * the current time by default.
+     */
+    assign(experiment, unitId, attributes, options) {
+      if (typeof experiment !== "string" || typeof unitId !== "string") {
+        throw new LitmusError("experiment and unitId must be strings", "invalid_argument");
+      }
+      const now = nowMs(options?.now);
+      let packed;
+      const remembered = this.#sticky ? this.#sticky.get(stickyKey(experiment, unitId)) ?? undefined : undefined;
+      if (attributes === undefined && remembered === undefined) {
+        packed = call(() => this.#core.assignPlain(experiment, unitId, now));
+      } else {
+        const attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
+        packed = call(() => this.#core.assign(experiment, unitId, attrs, now, remembered === undefined ? undefined : String(remembered)));
+      }
+      const a = this.#result(experiment, unitId, packed);
+      if (this.#sticky && a.reason === "assigned") this.#sticky.set(stickyKey(experiment, unitId), a.variant);
+      this.#expose(a);
+      return a;
+    }
+
+    /** Assigns `unitId` to every running experiment, in config order. */
+    assignAll(unitId, attributes, options) {
+      const now = nowMs(options?.now);
+      const attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
+      const list = JSON.parse(call(() => this.#core.assignAll(unitId, attrs, now)));
+      return list.map(([experiment]) => this.assign(experiment, unitId, attributes, options));
+    }
+
+    /** The problems found in the config, as LitmusError objects. */
+    get problems() {
+      return JSON.parse(this.#core.problems()).map((p) => new LitmusError(p.message, p.code, p.path));
+    }
+
+    /** The config's version, if any. */
+    get version() {
+      return this.#core.version() ?? null;
+    }
+
+    /** Every experiment key in the config. */
+    experimentKeys() {
+      return JSON.parse(this.#core.experimentKeys());
+    }
+  }
+
+  const hashing = {
+    seed: (salt, purpose) => call(() => b.seedHex(salt, purpose)),
+    unitHash: (salt, purpose, unitId) => call(() => b.unitHashHex(salt, purpose, unitId)),
+    bucket: (salt, purpose, unitId) => call(() => b.bucket(salt, purpose, unitId)),
+    pickVariant: (bucket, weights) => call(() => b.pickVariant(bucket, Float64Array.from(weights))),
+    inTraffic: (bucket, traffic) => b.inTraffic(bucket, traffic),
+  };
+
+  /** A sticky store in the browser's localStorage (or any Storage). */
+  class LocalStorageStickyStore {
+    constructor(storage = globalThis.localStorage, prefix = "litmus:sticky:") {
+      this.storage = storage;
+      this.prefix = prefix;
+    }
+    get(key) {
+      return this.storage.getItem(this.prefix + key) ?? undefined;
+    }
+    set(key, value) {
+      this.storage.setItem(this.prefix + key, value);
+    }
+  }
+
+  return { Engine, LitmusError, hashing, LocalStorageStickyStore, version: b.version() };
+}

@@ -1,0 +1,23 @@
+// The installed package through require() (CommonJS) gives the same answers.
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const { readFileSync } = require("node:fs");
+const { join } = require("node:path");
+const { Engine, hashing, LitmusError } = require("litmus-experiments");
+
+const FIXTURES = process.env.LITMUS_FIXTURES;
+const load = (p) => JSON.parse(readFileSync(join(FIXTURES, p), "utf8"));
+
+test("require(): bucketing vectors and the targeting cases", () => {
+  for (const v of load("bucketing/v1.json").vectors) {
+    assert.equal(hashing.unitHash(v.salt, v.purpose, v.unit), v.hash);
+  }
+  const doc = load("conformance/targeting.json");
+  const engine = new Engine(JSON.stringify(doc.config));
+  for (const c of doc.cases) {
+    const a = engine.assign(c.experiment, c.unit, c.attributes, { now: c.now ?? false });
+    assert.equal(a.reason, c.expected.reason, c.name);
+    assert.equal(a.variant, c.expected.variant, c.name);
+  }
+  assert.throws(() => new Engine(42), (e) => e instanceof LitmusError && e.code === "invalid_argument");
+});
