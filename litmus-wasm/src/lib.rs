@@ -83,7 +83,9 @@ impl EngineCore {
         } else {
             Engine::from_json(config)
         };
-        inner.map(|inner| EngineCore { inner }).map_err(|e| error(&e))
+        inner
+            .map(|inner| EngineCore { inner })
+            .map_err(|e| error(&e))
     }
 
     /// Assigns a unit (attributes as JSON text, or undefined; `now_ms` NaN for no time) and
