@@ -28,6 +28,20 @@ pub enum Purpose<'a> {
     Holdout,
 }
 
+impl<'a> Purpose<'a> {
+    /// The purpose named as in the golden vectors and the bindings: `traffic`, `variant`,
+    /// `layer`, `holdout` or `factor:NAME`.
+    pub fn parse(name: &'a str) -> Option<Self> {
+        Some(match name {
+            "traffic" => Purpose::Traffic,
+            "variant" => Purpose::Variant,
+            "layer" => Purpose::Layer,
+            "holdout" => Purpose::Holdout,
+            other => Purpose::Factor(other.strip_prefix("factor:")?),
+        })
+    }
+}
+
 /// A 64-bit XXH3 seed derived from a salt and a purpose, computed once per config load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Seed(u64);
@@ -130,6 +144,19 @@ pub fn pick(bucket: u32, bounds: &[u64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn purposes_parse_by_name() {
+        assert_eq!(Purpose::parse("traffic"), Some(Purpose::Traffic));
+        assert_eq!(Purpose::parse("variant"), Some(Purpose::Variant));
+        assert_eq!(Purpose::parse("layer"), Some(Purpose::Layer));
+        assert_eq!(Purpose::parse("holdout"), Some(Purpose::Holdout));
+        assert_eq!(
+            Purpose::parse("factor:color"),
+            Some(Purpose::Factor("color"))
+        );
+        assert_eq!(Purpose::parse("colour"), None);
+    }
 
     #[test]
     fn seed_encoding_is_injective_on_the_boundary() {

@@ -7,22 +7,11 @@ use pyo3::prelude::*;
 use crate::errors::argument;
 
 fn purpose<'a>(py: Python<'_>, name: &'a str) -> PyResult<Purpose<'a>> {
-    Ok(match name {
-        "traffic" => Purpose::Traffic,
-        "variant" => Purpose::Variant,
-        "layer" => Purpose::Layer,
-        "holdout" => Purpose::Holdout,
-        other => match other.strip_prefix("factor:") {
-            Some(factor) => Purpose::Factor(factor),
-            None => {
-                return Err(argument(
-                    py,
-                    format!(
-                        "purpose {other:?}: expected traffic, variant, layer, holdout or factor:NAME"
-                    ),
-                ));
-            }
-        },
+    Purpose::parse(name).ok_or_else(|| {
+        argument(
+            py,
+            format!("purpose {name:?}: expected traffic, variant, layer, holdout or factor:NAME"),
+        )
     })
 }
 

@@ -211,17 +211,8 @@ pub fn version() -> String {
 }
 
 fn purpose(name: &str) -> Result<litmus_core::hash::Purpose<'_>, JsValue> {
-    use litmus_core::hash::Purpose;
-    Ok(match name {
-        "traffic" => Purpose::Traffic,
-        "variant" => Purpose::Variant,
-        "layer" => Purpose::Layer,
-        "holdout" => Purpose::Holdout,
-        other => match other.strip_prefix("factor:") {
-            Some(f) => Purpose::Factor(f),
-            None => return Err(argument(&format!("unknown purpose {other:?}"))),
-        },
-    })
+    litmus_core::hash::Purpose::parse(name)
+        .ok_or_else(|| argument(&format!("unknown purpose {name:?}")))
 }
 
 /// The seed of (salt, purpose) as 16 hex digits.
