@@ -66,6 +66,9 @@ if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   bash scripts/wasm/test-package.sh 2>&1 | tee "$LOG"
   NODE_PASSED=$(awk '/^ℹ pass/ {print $3}' "$LOG" | tail -1)
   WASM_CHECKS=$(( WASM_CHECKS + ${NODE_PASSED:-0} ))
+  step "npm package in headless Chromium: examples/browser/index.html (screenshot target/npm/browser.png)"
+  bash scripts/wasm/browser-test.sh
+  WASM_CHECKS=$(( WASM_CHECKS + 1 ))
 fi
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"
