@@ -225,5 +225,131 @@ export function makeApi(b) {
     }
   }
 
-  return { Engine, LitmusError, hashing, LocalStorageStickyStore, version: b.version() };
+  // ---- Bandits (the core's policies; see docs/bandits.md) ----------------------------------
+
+  /** The portable seeded generator (xoshiro256++): same seed, same numbers in every language. */
+  class Random {
+    constructor(seed = 0) {
+      this.inner = call(() => new b.Random(BigInt(seed)));
+    }
+    /** The next 64-bit word, as a BigInt. */
+    nextU64() {
+      return this.inner.nextU64();
+    }
+    /** A uniform number in [0, 1). */
+    random() {
+      return this.inner.random();
+    }
+  }
+
+  /** An arm's reward history, updated by the core. */
+  class Arm {
+    constructor(inner = new b.Arm()) {
+      this.inner = inner;
+    }
+    static fromCounts(successes, pulls) {
+      return new Arm(call(() => b.Arm.fromCounts(successes, pulls)));
+    }
+    static fromJSON({ pulls, mean, m2 }) {
+      return new Arm(call(() => b.Arm.fromSummary(pulls, mean, m2)));
+    }
+    update(reward) {
+      call(() => this.inner.update(reward));
+    }
+    get pulls() {
+      return this.inner.pulls;
+    }
+    get mean() {
+      return this.inner.mean;
+    }
+    get m2() {
+      return this.inner.m2;
+    }
+    toJSON() {
+      return { pulls: this.pulls, mean: this.mean, m2: this.m2 };
+    }
+  }
+
+  const triples = (arms) => {
+    const out = new Float64Array(arms.length * 3);
+    arms.forEach((a, i) => {
+      out[3 * i] = a.pulls;
+      out[3 * i + 1] = a.mean;
+      out[3 * i + 2] = a.m2;
+    });
+    return out;
+  };
+
+  /** A bandit policy. Options: `{ burnIn = 0, floor = 0, optimistic }`. */
+  class Policy {
+    #p;
+    constructor(rule, params, options = {}) {
+      const { burnIn = 0, floor = 0, optimistic } = options;
+      this.#p = call(() => new b.Policy(rule, Float64Array.from(params), burnIn, floor, optimistic));
+    }
+    static thompsonBeta(priorAlpha = 1, priorBeta = 1, options) {
+      return new Policy("thompson_beta", [priorAlpha, priorBeta], options);
+    }
+    static thompsonNormal(priorMean = 0, priorKappa = 1, priorAlpha = 1, priorBeta = 1, options) {
+      return new Policy("thompson_normal", [priorMean, priorKappa, priorAlpha, priorBeta], options);
+    }
+    static ucb1(exploration = 2, options) {
+      return new Policy("ucb1", [exploration], options);
+    }
+    static klUcb(c = 0, options) {
+      return new Policy("kl_ucb", [c], options);
+    }
+    static epsilonGreedy(epsilon = 0.1, decay = null, options) {
+      return new Policy("epsilon_greedy", [epsilon, decay ?? NaN], options);
+    }
+    /** The index of the arm to play, drawing from `rng` (a Random). */
+    choose(arms, rng) {
+      return call(() => this.#p.choose(triples(arms), rng.inner));
+    }
+    /** The probability the policy picks each arm (exact by quadrature where possible). */
+    weights(arms, draws = 10_000, seed = 0) {
+      return Array.from(call(() => this.#p.weights(triples(arms), draws, BigInt(seed))));
+    }
+    /** As `weights`, always by Monte Carlo. */
+    weightsMonteCarlo(arms, draws = 10_000, seed = 0) {
+      return Array.from(call(() => this.#p.weightsMonteCarlo(triples(arms), draws, BigInt(seed))));
+    }
+  }
+
+  /** Arms by key under one policy, with its own seeded generator. */
+  class Bandit {
+    #policy;
+    #arms;
+    #rng;
+    constructor(policy, keys, seed = 0) {
+      if (!Array.isArray(keys) || keys.length === 0 || new Set(keys).size !== keys.length) {
+        throw new LitmusError("keys must be distinct and not empty", "invalid_argument");
+      }
+      this.#policy = policy;
+      this.#arms = new Map(keys.map((k) => [k, new Arm()]));
+      this.#rng = new Random(seed);
+    }
+    get keys() {
+      return [...this.#arms.keys()];
+    }
+    choose() {
+      return this.keys[this.#policy.choose([...this.#arms.values()], this.#rng)];
+    }
+    update(key, reward) {
+      const arm = this.#arms.get(key);
+      if (!arm) throw new LitmusError(`no arm ${JSON.stringify(key)}`, "invalid_argument");
+      arm.update(reward);
+    }
+    weights(draws = 10_000, seed = 0) {
+      const w = this.#policy.weights([...this.#arms.values()], draws, seed);
+      return Object.fromEntries(this.keys.map((k, i) => [k, w[i]]));
+    }
+    arms() {
+      return Object.fromEntries(this.#arms);
+    }
+  }
+
+  const bandit = { Random, Arm, Policy, Bandit };
+
+  return { Engine, LitmusError, hashing, bandit, LocalStorageStickyStore, version: b.version() };
 }

@@ -71,3 +71,43 @@ export declare class LocalStorageStickyStore implements StickyStore {
 }
 
 export declare const version: string;
+
+export declare namespace bandit {
+  class Random {
+    constructor(seed?: number | bigint | string);
+    nextU64(): bigint;
+    random(): number;
+  }
+  class Arm {
+    static fromCounts(successes: number, pulls: number): Arm;
+    static fromJSON(state: { pulls: number; mean: number; m2: number }): Arm;
+    update(reward: number): void;
+    readonly pulls: number;
+    readonly mean: number;
+    readonly m2: number;
+    toJSON(): { pulls: number; mean: number; m2: number };
+  }
+  interface PolicyOptions {
+    burnIn?: number;
+    floor?: number;
+    optimistic?: number;
+  }
+  class Policy {
+    static thompsonBeta(priorAlpha?: number, priorBeta?: number, options?: PolicyOptions): Policy;
+    static thompsonNormal(priorMean?: number, priorKappa?: number, priorAlpha?: number, priorBeta?: number, options?: PolicyOptions): Policy;
+    static ucb1(exploration?: number, options?: PolicyOptions): Policy;
+    static klUcb(c?: number, options?: PolicyOptions): Policy;
+    static epsilonGreedy(epsilon?: number, decay?: number | null, options?: PolicyOptions): Policy;
+    choose(arms: Arm[], rng: Random): number;
+    weights(arms: Arm[], draws?: number, seed?: number | bigint | string): number[];
+    weightsMonteCarlo(arms: Arm[], draws?: number, seed?: number | bigint | string): number[];
+  }
+  class Bandit {
+    constructor(policy: Policy, keys: string[], seed?: number | bigint | string);
+    readonly keys: string[];
+    choose(): string;
+    update(key: string, reward: number): void;
+    weights(draws?: number, seed?: number | bigint | string): Record<string, number>;
+    arms(): Record<string, Arm>;
+  }
+}
