@@ -351,5 +351,127 @@ export function makeApi(b) {
 
   const bandit = { Random, Arm, Policy, Bandit };
 
-  return { Engine, LitmusError, hashing, bandit, LocalStorageStickyStore, version: b.version() };
+  // ---- Statistics (scipy/statsmodels names in camelCase, as litmus.stats in Python) -------
+
+  const f64 = (xs) => (xs instanceof Float64Array ? xs : Float64Array.from(xs));
+  const summary = (x) => {
+    if (x && typeof x === "object" && "count" in x && "mean" in x && "m2" in x) return Float64Array.of(x.count, x.mean, x.m2);
+    return call(() => b.statsDescribe(f64(x)));
+  };
+  const joint = (x) => {
+    if (Array.isArray(x) && x.length === 2 && typeof x[0] !== "number") return call(() => b.statsDescribePairs(f64(x[0]), f64(x[1])));
+    return Float64Array.of(x.nobs, x.meanX, x.meanY, x.m2X, x.m2Y, x.cXY);
+  };
+  const interval = (v) => ({ estimate: v[0], lower: v[1], upper: v[2] });
+  const dist = (name) => (...args) => call(() => b.statsDistribution(name, Float64Array.from(args)));
+
+  const stats = {
+    describe(values) {
+      const [count, mean, m2] = summary(values);
+      return { count, mean, m2 };
+    },
+    describePairs(x, y) {
+      const [nobs, meanX, meanY, m2X, m2Y, cXY] = call(() => b.statsDescribePairs(f64(x), f64(y)));
+      return { nobs, meanX, meanY, m2X, m2Y, cXY };
+    },
+    ttestIndFromStats(mean1, std1, nobs1, mean2, std2, nobs2, equalVar = true, alternative = "two-sided") {
+      const [statistic, pvalue, df] = call(() => b.statsTtestIndFromStats(mean1, std1, nobs1, mean2, std2, nobs2, equalVar, alternative));
+      return { statistic, pvalue, df };
+    },
+    ttestInd(a, b2, equalVar = true, alternative = "two-sided") {
+      const [statistic, pvalue, df] = call(() => b.statsTtestIndMoments(summary(a), summary(b2), equalVar, alternative));
+      return { statistic, pvalue, df };
+    },
+    proportionsZtest(count, nobs, alternative = "two-sided") {
+      if (count.length !== 2 || nobs.length !== 2) throw new LitmusError("count and nobs need two groups each", "invalid_argument");
+      return Array.from(call(() => b.statsProportionsZtest(count[0], nobs[0], count[1], nobs[1], alternative, true)));
+    },
+    proportionConfint(count, nobs, alpha = 0.05, method = "normal") {
+      return Array.from(call(() => b.statsProportionConfint(count, nobs, alpha, method)));
+    },
+    chisquare(fObs, fExp) {
+      const weights = fExp ?? fObs.map(() => 1);
+      const [statistic, pvalue] = call(() => b.statsChisquare(f64(fObs), f64(weights)));
+      return { statistic, pvalue };
+    },
+    chi2Contingency(observed, correction = true) {
+      const rows = observed.length;
+      const width = rows ? observed[0].length : 0;
+      if (!rows || observed.some((r) => r.length !== width)) throw new LitmusError("observed must be a non-empty rectangular table", "invalid_argument");
+      const out = call(() => b.statsChi2Contingency(Float64Array.from(observed.flat()), rows, correction));
+      const expected = Array.from(out.subarray(3));
+      return {
+        statistic: out[0],
+        pvalue: out[1],
+        dof: out[2],
+        expectedFreq: Array.from({ length: rows }, (_, i) => expected.slice(i * width, (i + 1) * width)),
+      };
+    },
+    multipletests(pvals, alpha = 0.05, method = "holm") {
+      const n = pvals.length;
+      const out = call(() => b.statsMultipletests(f64(pvals), alpha, method));
+      return [Array.from(out.subarray(0, n), (x) => x === 1), Array.from(out.subarray(n)), 1 - (1 - alpha) ** (1 / Math.max(n, 1)), alpha / Math.max(n, 1)];
+    },
+    srmCheck(observed, weights, threshold = 0.001) {
+      const w = weights ?? observed.map(() => 1);
+      const n = observed.length;
+      const out = call(() => b.statsSrmCheck(f64(observed), f64(w), threshold));
+      return { statistic: out[0], pvalue: out[1], mismatch: out[2] === 1, observedShares: Array.from(out.subarray(3, 3 + n)), expectedShares: Array.from(out.subarray(3 + n)) };
+    },
+    fOneway(...samples) {
+      const flat = new Float64Array(samples.length * 3);
+      samples.forEach((x, i) => flat.set(summary(x), 3 * i));
+      const [statistic, pvalue, dfBetween, dfWithin] = call(() => b.statsFOneway(flat));
+      return { statistic, pvalue, dfBetween, dfWithin };
+    },
+    factorialAnova(levels, cells) {
+      const flat = new Float64Array(cells.length * 3);
+      cells.forEach((x, i) => flat.set(summary(x), 3 * i));
+      return JSON.parse(call(() => b.statsFactorialAnova(Uint32Array.from(levels), flat)));
+    },
+    meanConfint: (x, alpha = 0.05) => interval(call(() => b.statsMeanConfint(summary(x), alpha))),
+    diffMeansConfint: (a, b2, alpha = 0.05, equalVar = false) => interval(call(() => b.statsDiffMeansConfint(summary(a), summary(b2), alpha, equalVar))),
+    relativeLiftConfint: (t, c, alpha = 0.05) => interval(call(() => b.statsRelativeLiftConfint(summary(t), summary(c), alpha))),
+    newcombeConfint: (c1, n1, c2, n2, alpha = 0.05) => interval(call(() => b.statsNewcombeConfint(c1, n1, c2, n2, alpha))),
+    power: (effectSize, nobs1, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("power", effectSize, nobs1, ratio, alpha, alternative)),
+    sampleSize: (effectSize, power = 0.8, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("sample_size", effectSize, power, ratio, alpha, alternative)),
+    minimumDetectableEffect: (nobs1, power = 0.8, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("mde", nobs1, power, ratio, alpha, alternative)),
+    proportionEffectsize: (prop1, prop2) => call(() => b.statsPlanning("effect_size", prop1, prop2, 1, 0.05, "two-sided")),
+    msprt(t, c, tau2, alpha = 0.05) {
+      const [likelihoodRatio, pvalue, lower, upper] = call(() => b.statsMsprtMeans(summary(t), summary(c), tau2, alpha));
+      return { likelihoodRatio, pvalue, lower, upper };
+    },
+    msprtProportions(countT, nobsT, countC, nobsC, tau2, alpha = 0.05) {
+      const [likelihoodRatio, pvalue, lower, upper] = call(() => b.statsMsprtProportions(countT, nobsT, countC, nobsC, tau2, alpha));
+      return { likelihoodRatio, pvalue, lower, upper };
+    },
+    cuped(t, c, alpha = 0.05, alternative = "two-sided") {
+      const [theta, statistic, pvalue, df, lower, upper, varianceReduction] = call(() => b.statsCuped(joint(t), joint(c), alpha, alternative));
+      return { theta, statistic, pvalue, df, lower, upper, varianceReduction };
+    },
+    ratioZtest(t, c, alpha = 0.05, alternative = "two-sided") {
+      const v = call(() => b.statsRatioZtest(joint(t), joint(c), alpha, alternative));
+      return { ratioTreatment: v[0], ratioControl: v[1], varianceTreatment: v[2], varianceControl: v[3], statistic: v[4], pvalue: v[5], diffLower: v[6], diffUpper: v[7], relativeLower: v[8], relativeUpper: v[9] };
+    },
+    betaProbBeats: (a1, b1, a2, b2) => call(() => b.statsBetaCompare(a1, b1, a2, b2))[0],
+    betaExpectedLoss: (a1, b1, a2, b2) => call(() => b.statsBetaCompare(a1, b1, a2, b2))[1],
+    betaProbBest: (posteriors) => Array.from(call(() => b.statsBetaProbBest(Float64Array.from(posteriors.flat())))),
+    normalProbBeats: (m1, v1, m2, v2) => call(() => b.statsNormalCompare(m1, v1, m2, v2))[0],
+    normalExpectedLoss: (m1, v1, m2, v2) => call(() => b.statsNormalCompare(m1, v1, m2, v2))[1],
+    normSf: dist("normal_sf"),
+    normCdf: dist("normal_cdf"),
+    normPdf: dist("normal_pdf"),
+    normPpf: dist("normal_ppf"),
+    normIsf: dist("normal_isf"),
+    tSf: dist("t_sf"),
+    tCdf: dist("t_cdf"),
+    tPdf: dist("t_pdf"),
+    tIsf: dist("t_isf"),
+    chi2Sf: dist("chi2_sf"),
+    chi2Cdf: dist("chi2_cdf"),
+    fSf: dist("f_sf"),
+    betaCdf: dist("beta_cdf"),
+  };
+
+  return { Engine, LitmusError, hashing, bandit, stats, LocalStorageStickyStore, version: b.version() };
 }

@@ -4,5 +4,5 @@ import { makeApi } from "./api.mjs";
 
 await init({ module_or_path: new URL("./web/litmus_wasm_bg.wasm", import.meta.url) });
 const api = makeApi(bindings);
-export const { Engine, LitmusError, hashing, bandit, LocalStorageStickyStore, version } = api;
+export const { Engine, LitmusError, hashing, bandit, stats, LocalStorageStickyStore, version } = api;
 export default api;

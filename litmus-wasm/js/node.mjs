@@ -4,5 +4,5 @@ import { makeApi } from "./api.mjs";
 
 const require = createRequire(import.meta.url);
 const api = makeApi(require("./node/litmus_wasm.js"));
-export const { Engine, LitmusError, hashing, bandit, LocalStorageStickyStore, version } = api;
+export const { Engine, LitmusError, hashing, bandit, stats, LocalStorageStickyStore, version } = api;
 export default api;

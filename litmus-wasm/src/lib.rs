@@ -6,6 +6,8 @@
 //! with `name` and `code`). Every decision is the core's; an assignment crosses the boundary
 //! as one packed `u32` (see [`pack`]).
 
+pub mod stats;
+
 use litmus_core::{Assignment, Engine, Reason, Timestamp};
 use wasm_bindgen::prelude::*;
 
