@@ -68,8 +68,11 @@ export function makeApi(b) {
     #core;
     #variants = new Map();
     #onExposure;
-    #seen = new Set();
-    #previous = new Set();
+    // Exposures reported, as experiment -> Set of unit ids, in two generations (the current
+    // one holds at most `generation` pairs); keyed without building a string per call.
+    #seen = new Map();
+    #previous = new Map();
+    #seenCount = 0;
     #generation;
     #sticky;
     #strict;
@@ -131,13 +134,20 @@ export function makeApi(b) {
 
     #expose(a) {
       if (!this.#onExposure || !a.inExperiment) return;
-      const key = stickyKey(a.experiment, a.unitId);
-      if (this.#seen.has(key) || this.#previous.has(key)) return;
-      if (this.#seen.size >= this.#generation) {
+      const { experiment, unitId } = a;
+      if (this.#seen.get(experiment)?.has(unitId) || this.#previous.get(experiment)?.has(unitId)) return;
+      if (this.#seenCount >= this.#generation) {
         this.#previous = this.#seen;
-        this.#seen = new Set();
+        this.#seen = new Map();
+        this.#seenCount = 0;
       }
-      this.#seen.add(key);
+      let units = this.#seen.get(experiment);
+      if (units === undefined) {
+        units = new Set();
+        this.#seen.set(experiment, units);
+      }
+      units.add(unitId);
+      this.#seenCount++;
       try {
         this.#onExposure({
           experiment: a.experiment,
