@@ -525,15 +525,8 @@ pub(crate) fn cuped(
             py,
             stats::cuped(&comoments(py, t)?, &comoments(py, c)?, alpha, alt),
         )?;
-        Ok((
-            r.theta(),
-            r.test().statistic(),
-            r.test().pvalue(),
-            r.test().df(),
-            r.interval().lower(),
-            r.interval().upper(),
-            r.variance_reduction(),
-        ))
+        let [theta, statistic, pvalue, df, lower, upper, reduction] = r.values();
+        Ok((theta, statistic, pvalue, df, lower, upper, reduction))
     })
 }
 
@@ -554,18 +547,8 @@ pub(crate) fn ratio_ztest(
             py,
             stats::ratio_ztest(&comoments(py, t)?, &comoments(py, c)?, alpha, alt),
         )?;
-        Ok((
-            r.treatment().ratio(),
-            r.control().ratio(),
-            r.treatment().variance(),
-            r.control().variance(),
-            r.statistic(),
-            r.pvalue(),
-            r.difference().lower(),
-            r.difference().upper(),
-            r.relative().lower(),
-            r.relative().upper(),
-        ))
+        let [rt, rc, vt, vc, statistic, pvalue, dl, du, rl, ru] = r.values();
+        Ok((rt, rc, vt, vc, statistic, pvalue, dl, du, rl, ru))
     })
 }
 

@@ -351,15 +351,7 @@ pub fn cuped(t: &[f64], c: &[f64], alpha: f64, alt: &str) -> Result<Vec<f64>, Js
         alpha,
         alternative(alt)?,
     ))?;
-    Ok(vec![
-        r.theta(),
-        r.test().statistic(),
-        r.test().pvalue(),
-        r.test().df(),
-        r.interval().lower(),
-        r.interval().upper(),
-        r.variance_reduction(),
-    ])
+    Ok(r.values().to_vec())
 }
 
 /// Ratio metric z-test: (ratio_t, ratio_c, var_t, var_c, statistic, pvalue, diff_lower,
@@ -372,18 +364,7 @@ pub fn ratio_ztest(t: &[f64], c: &[f64], alpha: f64, alt: &str) -> Result<Vec<f6
         alpha,
         alternative(alt)?,
     ))?;
-    Ok(vec![
-        r.treatment().ratio(),
-        r.control().ratio(),
-        r.treatment().variance(),
-        r.control().variance(),
-        r.statistic(),
-        r.pvalue(),
-        r.difference().lower(),
-        r.difference().upper(),
-        r.relative().lower(),
-        r.relative().upper(),
-    ])
+    Ok(r.values().to_vec())
 }
 
 /// Beta posteriors: (P(2 > 1), expected loss of choosing 2).

@@ -26,6 +26,20 @@ pub struct Cuped {
 }
 
 impl Cuped {
+    /// Every figure in one array, for bindings: θ, statistic, p-value, df, interval lower
+    /// and upper, variance reduction.
+    pub fn values(&self) -> [f64; 7] {
+        [
+            self.theta(),
+            self.test().statistic(),
+            self.test().pvalue(),
+            self.test().df(),
+            self.interval().lower(),
+            self.interval().upper(),
+            self.variance_reduction(),
+        ]
+    }
+
     /// The adjustment coefficient θ.
     pub fn theta(&self) -> f64 {
         self.theta
@@ -146,6 +160,23 @@ pub struct RatioComparison {
 }
 
 impl RatioComparison {
+    /// Every figure in one array, for bindings: the treatment's and control's ratios and
+    /// variances, statistic, p-value, the difference's interval, the relative interval.
+    pub fn values(&self) -> [f64; 10] {
+        [
+            self.treatment().ratio(),
+            self.control().ratio(),
+            self.treatment().variance(),
+            self.control().variance(),
+            self.statistic(),
+            self.pvalue(),
+            self.difference().lower(),
+            self.difference().upper(),
+            self.relative().lower(),
+            self.relative().upper(),
+        ]
+    }
+
     /// The treatment's ratio.
     pub fn treatment(&self) -> &Ratio {
         &self.treatment
