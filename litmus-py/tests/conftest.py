@@ -6,9 +6,18 @@ import json
 import pathlib
 import sysconfig
 
+import os
+
 import pytest
+from hypothesis import settings
 
 import litmus
+
+# CI runs a fixed set of examples (derandomized), so a red run always reproduces; run with
+# HYPOTHESIS_PROFILE=explore locally to search new inputs.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
