@@ -1,0 +1,20 @@
+// Compiled with tsc --strict against the installed package (scripts/wasm/test-package.sh):
+// the index.d.ts types cover the public API and catch misuse.
+import { Engine, LitmusError, hashing, bandit, stats, LocalStorageStickyStore, version, type Assignment } from "litmus-experiments";
+
+const engine = new Engine({ schema_version: 1, experiments: [] }, { onExposure: (e) => console.log(e.unitId), strict: false });
+const a: Assignment = engine.assign("exp", "user-1", { country: "DE" }, { now: new Date() });
+const v: string | null = a.variant;
+const all: Assignment[] = engine.assignAll("user-1");
+const problems: LitmusError[] = engine.problems;
+const b: number = hashing.bucket("salt", "variant", "u");
+const policy = bandit.Policy.thompsonBeta(1, 1, { floor: 0.05 });
+const arms = [bandit.Arm.fromCounts(10, 100), bandit.Arm.fromCounts(12, 100)];
+const w: number[] = policy.weights(arms, 10_000, 7);
+const choice: number = policy.choose(arms, new bandit.Random(7n));
+const t = stats.ttestIndFromStats(10, 2, 100, 10.5, 2, 100, false);
+const p: number = t.pvalue;
+const [z, pz] = stats.proportionsZtest([130, 100], [1000, 1000]);
+const srm = stats.srmCheck([100, 102]);
+const store = new LocalStorageStickyStore();
+console.log(v, all, problems, b, w, choice, p, z, pz, srm.mismatch, store, version);
