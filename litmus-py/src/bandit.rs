@@ -9,11 +9,7 @@ use litmus_core::stats::Moments;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::errors::{argument, core_error, guard};
-
-fn core<T>(py: Python<'_>, r: Result<T, litmus_core::Error>) -> PyResult<T> {
-    r.map_err(|e| core_error(py, &e))
-}
+use crate::errors::{argument, check, guard};
 
 /// The reward history of one arm: pulls, mean and M2 (mergeable, serializable).
 #[pyclass(module = "litmus._litmus", name = "Arm")]
@@ -35,7 +31,7 @@ impl Arm {
     fn from_counts(py: Python<'_>, successes: u64, pulls: u64) -> PyResult<Self> {
         guard(py, || {
             Ok(Arm {
-                inner: core(py, CoreArm::from_counts(successes, pulls))?,
+                inner: check(py, CoreArm::from_counts(successes, pulls))?,
             })
         })
     }
@@ -49,7 +45,7 @@ impl Arm {
                     .get_item(k)?
                     .ok_or_else(|| argument(py, format!("missing {k:?}")))
             };
-            let m = core(
+            let m = check(
                 py,
                 Moments::from_parts(
                     get("pulls")?.extract()?,
@@ -65,12 +61,12 @@ impl Arm {
 
     /// Records one reward (NaN and infinities raise `InvalidArgumentError`).
     fn update(&mut self, py: Python<'_>, reward: f64) -> PyResult<()> {
-        guard(py, || core(py, self.inner.update(reward)))
+        guard(py, || check(py, self.inner.update(reward)))
     }
 
     /// Records a batch of rewards (all or nothing).
     fn update_batch(&mut self, py: Python<'_>, rewards: Vec<f64>) -> PyResult<()> {
-        guard(py, || core(py, self.inner.update_batch(&rewards)))
+        guard(py, || check(py, self.inner.update_batch(&rewards)))
     }
 
     /// Adds another arm's history (from another process or server).
@@ -175,7 +171,7 @@ impl Policy {
     fn make(py: Python<'_>, rule: Rule, opts: Options) -> PyResult<Self> {
         guard(py, || {
             Ok(Policy {
-                inner: core(py, CorePolicy::new(rule, opts))?,
+                inner: check(py, CorePolicy::new(rule, opts))?,
             })
         })
     }
@@ -285,7 +281,7 @@ impl Policy {
         rng: &mut Random,
     ) -> PyResult<usize> {
         guard(py, || {
-            core(py, self.inner.choose(&arms_of(&arms), &mut rng.inner))
+            check(py, self.inner.choose(&arms_of(&arms), &mut rng.inner))
         })
     }
 
@@ -301,7 +297,7 @@ impl Policy {
     ) -> PyResult<Vec<f64>> {
         let arms = arms_of(&arms);
         guard(py, || {
-            core(py, py.detach(|| self.inner.weights(&arms, draws, seed)))
+            check(py, py.detach(|| self.inner.weights(&arms, draws, seed)))
         })
     }
 
@@ -316,7 +312,7 @@ impl Policy {
     ) -> PyResult<Vec<f64>> {
         let arms = arms_of(&arms);
         guard(py, || {
-            core(
+            check(
                 py,
                 py.detach(|| self.inner.weights_monte_carlo(&arms, draws, seed)),
             )
@@ -378,7 +374,7 @@ impl Bandit {
         guard(py, || {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             let (arms, rng) = &mut *state;
-            let i = core(py, self.policy.choose(arms, rng))?;
+            let i = check(py, self.policy.choose(arms, rng))?;
             Ok(self.keys.get(i).cloned().unwrap_or_default())
         })
     }
@@ -389,7 +385,7 @@ impl Bandit {
             let i = self.index(py, key)?;
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             match state.0.get_mut(i) {
-                Some(arm) => core(py, arm.update(reward)),
+                Some(arm) => check(py, arm.update(reward)),
                 None => Err(argument(py, format!("no arm {key:?}"))),
             }
         })
@@ -410,7 +406,7 @@ impl Bandit {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0
                 .clone();
-            let w = core(py, py.detach(|| self.policy.weights(&arms, draws, seed)))?;
+            let w = check(py, py.detach(|| self.policy.weights(&arms, draws, seed)))?;
             let d = PyDict::new(py);
             for (k, v) in self.keys.iter().zip(w) {
                 d.set_item(k, v)?;

@@ -35,6 +35,11 @@ pub(crate) fn core_error(py: Python<'_>, error: &litmus_core::Error) -> PyErr {
     )
 }
 
+/// A core result as a Python result.
+pub(crate) fn check<T>(py: Python<'_>, result: Result<T, litmus_core::Error>) -> PyResult<T> {
+    result.map_err(|e| core_error(py, &e))
+}
+
 /// An `invalid_argument` exception raised by the binding itself (a Python value of the
 /// wrong shape).
 pub(crate) fn argument(py: Python<'_>, message: impl AsRef<str>) -> PyErr {

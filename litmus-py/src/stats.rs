@@ -8,14 +8,10 @@ use litmus_core::stats::{
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::errors::{core_error, guard};
+use crate::errors::{check, guard};
 
 /// Values per chunk when summarising raw bytes (as `Moments::from_slice` chunks).
 const CHUNK: usize = 2048;
-
-fn core<T>(py: Python<'_>, r: Result<T, litmus_core::Error>) -> PyResult<T> {
-    r.map_err(|e| core_error(py, &e))
-}
 
 /// Summary (count, mean, M2) of native-endian f64 values packed in `data` (what
 /// `array.array('d').tobytes()` or numpy's `tobytes()` give), without the GIL.
@@ -25,35 +21,48 @@ pub(crate) fn moments_from_f64_bytes(
     data: &Bound<'_, PyBytes>,
 ) -> PyResult<(u64, f64, f64)> {
     guard(py, || {
-        let bytes = data.as_bytes();
-        if bytes.len() % 8 != 0 {
-            return Err(crate::errors::argument(
-                py,
-                "the data is not a whole number of f64 values",
-            ));
-        }
+        let bytes = packed(py, data)?;
         let result = py.detach(|| {
             let mut total = Moments::new();
             let mut buffer = [0.0f64; CHUNK];
             for chunk in bytes.chunks(8 * CHUNK) {
                 let n = chunk.len() / 8;
-                for (slot, raw) in buffer.iter_mut().zip(chunk.chunks_exact(8)) {
-                    let mut word = [0u8; 8];
-                    word.copy_from_slice(raw);
-                    *slot = f64::from_ne_bytes(word);
+                for (slot, value) in buffer.iter_mut().zip(values(chunk)) {
+                    *slot = value;
                 }
                 let part = Moments::from_slice(buffer.get(..n).unwrap_or_default())?;
                 total.merge(&part);
             }
             Ok::<_, litmus_core::Error>(total)
         });
-        let m = core(py, result)?;
+        let m = check(py, result)?;
         Ok((m.count(), m.mean(), m.m2()))
     })
 }
 
+/// The bytes of packed native-endian f64 values (a whole number of them).
+fn packed<'a>(py: Python<'_>, data: &'a Bound<'_, PyBytes>) -> PyResult<&'a [u8]> {
+    let bytes = data.as_bytes();
+    if bytes.len() % 8 != 0 {
+        return Err(crate::errors::argument(
+            py,
+            "the data is not a whole number of f64 values",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The f64 values packed in `bytes`.
+fn values(bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
+    bytes.chunks_exact(8).map(|raw| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(raw);
+        f64::from_ne_bytes(word)
+    })
+}
+
 fn moments(py: Python<'_>, (count, mean, m2): (u64, f64, f64)) -> PyResult<Moments> {
-    core(py, Moments::from_parts(count, mean, m2))
+    check(py, Moments::from_parts(count, mean, m2))
 }
 
 /// Welch's or Student's t-test from summary statistics: (statistic, pvalue, df).
@@ -71,8 +80,8 @@ pub(crate) fn ttest_ind_from_stats(
     alternative: &str,
 ) -> PyResult<(f64, f64, f64)> {
     guard(py, || {
-        let alt = core(py, Alternative::parse(alternative))?;
-        let t = core(
+        let alt = check(py, Alternative::parse(alternative))?;
+        let t = check(
             py,
             stats::ttest_ind_from_stats(mean1, std1, nobs1, mean2, std2, nobs2, equal_var, alt),
         )?;
@@ -90,8 +99,8 @@ pub(crate) fn ttest_ind_moments(
     alternative: &str,
 ) -> PyResult<(f64, f64, f64)> {
     guard(py, || {
-        let alt = core(py, Alternative::parse(alternative))?;
-        let t = core(
+        let alt = check(py, Alternative::parse(alternative))?;
+        let t = check(
             py,
             stats::ttest_ind(&moments(py, a)?, &moments(py, b)?, equal_var, alt),
         )?;
@@ -111,15 +120,15 @@ pub(crate) fn proportions_ztest(
     pooled: bool,
 ) -> PyResult<(f64, f64)> {
     guard(py, || {
-        let alt = core(py, Alternative::parse(alternative))?;
-        let a = core(py, Proportion::new(count1, nobs1))?;
-        let b = core(py, Proportion::new(count2, nobs2))?;
+        let alt = check(py, Alternative::parse(alternative))?;
+        let a = check(py, Proportion::new(count1, nobs1))?;
+        let b = check(py, Proportion::new(count2, nobs2))?;
         let variance = if pooled {
             ZVariance::Pooled
         } else {
             ZVariance::Unpooled
         };
-        let z = core(py, stats::proportions_ztest(&a, &b, variance, alt))?;
+        let z = check(py, stats::proportions_ztest(&a, &b, variance, alt))?;
         Ok((z.statistic(), z.pvalue()))
     })
 }
@@ -134,9 +143,9 @@ pub(crate) fn proportion_confint(
     method: &str,
 ) -> PyResult<(f64, f64)> {
     guard(py, || {
-        let p = core(py, Proportion::new(count, nobs))?;
-        let m = core(py, ProportionMethod::parse(method))?;
-        let i = core(py, stats::proportion_confint(&p, alpha, m))?;
+        let p = check(py, Proportion::new(count, nobs))?;
+        let m = check(py, ProportionMethod::parse(method))?;
+        let i = check(py, stats::proportion_confint(&p, alpha, m))?;
         Ok((i.lower(), i.upper()))
     })
 }
@@ -149,7 +158,7 @@ pub(crate) fn chisquare(
     weights: Vec<f64>,
 ) -> PyResult<(f64, f64)> {
     guard(py, || {
-        let r = core(py, stats::chisquare(&observed, &weights))?;
+        let r = check(py, stats::chisquare(&observed, &weights))?;
         Ok((r.statistic(), r.pvalue()))
     })
 }
@@ -164,7 +173,7 @@ pub(crate) fn chi2_contingency(
     correction: bool,
 ) -> PyResult<(f64, f64, u64, Vec<f64>)> {
     guard(py, || {
-        let r = core(py, stats::chi2_contingency(&observed, rows, correction))?;
+        let r = check(py, stats::chi2_contingency(&observed, rows, correction))?;
         Ok((r.statistic(), r.pvalue(), r.dof(), r.expected().to_vec()))
     })
 }
@@ -178,8 +187,8 @@ pub(crate) fn multipletests(
     method: &str,
 ) -> PyResult<(Vec<bool>, Vec<f64>)> {
     guard(py, || {
-        let m = core(py, Correction::parse(method))?;
-        let r = core(py, stats::multipletests(&pvals, alpha, m))?;
+        let m = check(py, Correction::parse(method))?;
+        let r = check(py, stats::multipletests(&pvals, alpha, m))?;
         Ok((r.reject().to_vec(), r.pvalues().to_vec()))
     })
 }
@@ -244,28 +253,14 @@ pub(crate) fn distribution(py: Python<'_>, name: &str, args: Vec<f64>) -> PyResu
 type CoTuple = (u64, f64, f64, f64, f64, f64);
 
 fn comoments(py: Python<'_>, t: CoTuple) -> PyResult<stats::CoMoments> {
-    core(
+    check(
         py,
         stats::CoMoments::from_parts(t.0, t.1, t.2, t.3, t.4, t.5),
     )
 }
 
 fn f64s(py: Python<'_>, data: &Bound<'_, PyBytes>) -> PyResult<Vec<f64>> {
-    let bytes = data.as_bytes();
-    if bytes.len() % 8 != 0 {
-        return Err(crate::errors::argument(
-            py,
-            "the data is not a whole number of f64 values",
-        ));
-    }
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|raw| {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(raw);
-            f64::from_ne_bytes(word)
-        })
-        .collect())
+    Ok(values(packed(py, data)?).collect())
 }
 
 /// The joint summary of paired samples (packed native f64): (count, mean_x, mean_y, m2_x,
@@ -278,7 +273,7 @@ pub(crate) fn comoments_from_f64_bytes(
 ) -> PyResult<CoTuple> {
     guard(py, || {
         let (x, y) = (f64s(py, x)?, f64s(py, y)?);
-        let c = core(py, py.detach(|| stats::CoMoments::from_slices(&x, &y)))?;
+        let c = check(py, py.detach(|| stats::CoMoments::from_slices(&x, &y)))?;
         let (mx, my) = (c.x(), c.y());
         Ok((
             c.count(),
@@ -301,7 +296,7 @@ pub(crate) fn srm_check(
     threshold: f64,
 ) -> PyResult<(f64, f64, bool, Vec<f64>, Vec<f64>)> {
     guard(py, || {
-        let r = core(py, stats::srm_check(&observed, &weights, threshold))?;
+        let r = check(py, stats::srm_check(&observed, &weights, threshold))?;
         Ok((
             r.statistic(),
             r.pvalue(),
@@ -323,7 +318,7 @@ pub(crate) fn f_oneway(
             .into_iter()
             .map(|t| moments(py, t))
             .collect::<PyResult<_>>()?;
-        let a = core(py, stats::f_oneway(&g))?;
+        let a = check(py, stats::f_oneway(&g))?;
         Ok((a.statistic(), a.pvalue(), a.df_between(), a.df_within()))
     })
 }
@@ -344,7 +339,7 @@ pub(crate) fn factorial_anova(
             .into_iter()
             .map(|t| moments(py, t))
             .collect::<PyResult<_>>()?;
-        let a = core(py, stats::factorial_anova(&levels, &c))?;
+        let a = check(py, stats::factorial_anova(&levels, &c))?;
         let terms = a
             .main_effects()
             .iter()
@@ -371,7 +366,7 @@ pub(crate) fn mean_confint(
     alpha: f64,
 ) -> PyResult<(f64, f64, f64)> {
     guard(py, || {
-        let i = core(py, stats::mean_confint(&moments(py, m)?, alpha))?;
+        let i = check(py, stats::mean_confint(&moments(py, m)?, alpha))?;
         Ok((i.estimate(), i.lower(), i.upper()))
     })
 }
@@ -386,7 +381,7 @@ pub(crate) fn diff_means_confint(
     equal_var: bool,
 ) -> PyResult<(f64, f64, f64)> {
     guard(py, || {
-        let i = core(
+        let i = check(
             py,
             stats::diff_means_confint(&moments(py, a)?, &moments(py, b)?, alpha, equal_var),
         )?;
@@ -403,7 +398,7 @@ pub(crate) fn relative_lift_confint(
     alpha: f64,
 ) -> PyResult<(f64, f64, f64)> {
     guard(py, || {
-        let i = core(
+        let i = check(
             py,
             stats::relative_lift_confint(&moments(py, t)?, &moments(py, c)?, alpha),
         )?;
@@ -422,9 +417,9 @@ pub(crate) fn newcombe_confint(
     alpha: f64,
 ) -> PyResult<(f64, f64, f64)> {
     guard(py, || {
-        let a = core(py, Proportion::new(count1, nobs1))?;
-        let b = core(py, Proportion::new(count2, nobs2))?;
-        let i = core(py, stats::newcombe_diff_confint(&a, &b, alpha))?;
+        let a = check(py, Proportion::new(count1, nobs1))?;
+        let b = check(py, Proportion::new(count2, nobs2))?;
+        let i = check(py, stats::newcombe_diff_confint(&a, &b, alpha))?;
         Ok((i.estimate(), i.lower(), i.upper()))
     })
 }
@@ -443,8 +438,8 @@ pub(crate) fn planning(
 ) -> PyResult<f64> {
     use litmus_core::stats::power;
     guard(py, || {
-        let alt = core(py, Alternative::parse(alternative))?;
-        core(
+        let alt = check(py, Alternative::parse(alternative))?;
+        check(
             py,
             match what {
                 "power" => power::power(a, b, ratio, alpha, alt),
@@ -472,7 +467,7 @@ pub(crate) fn msprt_means(
     alpha: f64,
 ) -> PyResult<(f64, f64, f64, f64)> {
     guard(py, || {
-        let s = core(
+        let s = check(
             py,
             stats::msprt_means(&moments(py, t)?, &moments(py, c)?, tau2, alpha),
         )?;
@@ -498,9 +493,9 @@ pub(crate) fn msprt_proportions(
     alpha: f64,
 ) -> PyResult<(f64, f64, f64, f64)> {
     guard(py, || {
-        let t = core(py, Proportion::new(count_t, nobs_t))?;
-        let c = core(py, Proportion::new(count_c, nobs_c))?;
-        let s = core(py, stats::msprt_proportions(&t, &c, tau2, alpha))?;
+        let t = check(py, Proportion::new(count_t, nobs_t))?;
+        let c = check(py, Proportion::new(count_c, nobs_c))?;
+        let s = check(py, stats::msprt_proportions(&t, &c, tau2, alpha))?;
         Ok((
             s.likelihood_ratio(),
             s.pvalue(),
@@ -520,8 +515,8 @@ pub(crate) fn cuped(
     alternative: &str,
 ) -> PyResult<(f64, f64, f64, f64, f64, f64, f64)> {
     guard(py, || {
-        let alt = core(py, Alternative::parse(alternative))?;
-        let r = core(
+        let alt = check(py, Alternative::parse(alternative))?;
+        let r = check(
             py,
             stats::cuped(&comoments(py, t)?, &comoments(py, c)?, alpha, alt),
         )?;
@@ -542,8 +537,8 @@ pub(crate) fn ratio_ztest(
     alternative: &str,
 ) -> PyResult<(f64, f64, f64, f64, f64, f64, f64, f64, f64, f64)> {
     guard(py, || {
-        let alt = core(py, Alternative::parse(alternative))?;
-        let r = core(
+        let alt = check(py, Alternative::parse(alternative))?;
+        let r = check(
             py,
             stats::ratio_ztest(&comoments(py, t)?, &comoments(py, c)?, alpha, alt),
         )?;
@@ -563,8 +558,8 @@ pub(crate) fn beta_compare(
     b2: f64,
 ) -> PyResult<(f64, f64)> {
     guard(py, || {
-        let a = core(py, stats::BetaPosterior::new(a1, b1))?;
-        let b = core(py, stats::BetaPosterior::new(a2, b2))?;
+        let a = check(py, stats::BetaPosterior::new(a1, b1))?;
+        let b = check(py, stats::BetaPosterior::new(a2, b2))?;
         Ok((stats::prob_beats(&a, &b), stats::expected_loss(&a, &b)))
     })
 }
@@ -575,9 +570,9 @@ pub(crate) fn beta_prob_best(py: Python<'_>, posteriors: Vec<(f64, f64)>) -> PyR
     guard(py, || {
         let p: Vec<stats::BetaPosterior> = posteriors
             .into_iter()
-            .map(|(a, b)| core(py, stats::BetaPosterior::new(a, b)))
+            .map(|(a, b)| check(py, stats::BetaPosterior::new(a, b)))
             .collect::<PyResult<_>>()?;
-        core(py, stats::prob_best(&p))
+        check(py, stats::prob_best(&p))
     })
 }
 
@@ -591,8 +586,8 @@ pub(crate) fn normal_compare(
     var2: f64,
 ) -> PyResult<(f64, f64)> {
     guard(py, || {
-        let a = core(py, stats::NormalPosterior::new(mean1, var1))?;
-        let b = core(py, stats::NormalPosterior::new(mean2, var2))?;
+        let a = check(py, stats::NormalPosterior::new(mean1, var1))?;
+        let b = check(py, stats::NormalPosterior::new(mean2, var2))?;
         Ok((
             stats::normal_prob_beats(&a, &b),
             stats::normal_expected_loss(&a, &b),

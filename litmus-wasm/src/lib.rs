@@ -303,12 +303,7 @@ impl WasmArm {
     /// An arm of 0/1 rewards: `successes` out of `pulls`.
     #[wasm_bindgen(js_name = fromCounts)]
     pub fn from_counts(successes: f64, pulls: f64) -> Result<WasmArm, JsValue> {
-        let count = |x: f64| {
-            (x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9.007_199_254_740_992e15)
-                .then_some(x as u64)
-                .ok_or_else(|| argument(&format!("{x} is not a count")))
-        };
-        CoreArm::from_counts(count(successes)?, count(pulls)?)
+        CoreArm::from_counts(stats::count(successes)?, stats::count(pulls)?)
             .map(|inner| WasmArm { inner })
             .map_err(|e| error(&e))
     }
@@ -316,10 +311,7 @@ impl WasmArm {
     /// An arm from its summary (as `toJSON()` gives it).
     #[wasm_bindgen(js_name = fromSummary)]
     pub fn from_summary(pulls: f64, mean: f64, m2: f64) -> Result<WasmArm, JsValue> {
-        if !(pulls.is_finite() && pulls >= 0.0 && pulls.fract() == 0.0) {
-            return Err(argument(&format!("{pulls} is not a count")));
-        }
-        litmus_core::stats::Moments::from_parts(pulls as u64, mean, m2)
+        litmus_core::stats::Moments::from_parts(stats::count(pulls)?, mean, m2)
             .map(|m| WasmArm {
                 inner: CoreArm::from_moments(m),
             })

@@ -14,7 +14,8 @@ fn core<T>(r: Result<T, litmus_core::Error>) -> Result<T, JsValue> {
     r.map_err(|e| error(&e))
 }
 
-fn count(x: f64) -> Result<u64, JsValue> {
+/// A JavaScript number that must be a count (a whole number, 0 to 2^53).
+pub(crate) fn count(x: f64) -> Result<u64, JsValue> {
     if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 9.007_199_254_740_992e15 {
         Ok(x as u64)
     } else {
