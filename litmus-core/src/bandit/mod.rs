@@ -14,6 +14,7 @@ pub mod policy;
 pub mod publish;
 pub mod sample;
 pub mod simulate;
+mod ziggurat;
 
 pub use arm::Arm;
 pub use policy::{Options, Policy, Rule};

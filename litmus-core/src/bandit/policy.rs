@@ -186,6 +186,9 @@ impl Policy {
 
     /// The arms still in burn-in (fewest pulls first), if any.
     fn burning_in(&self, arms: &[Arm]) -> Option<u64> {
+        if self.options.burn_in == 0 {
+            return None;
+        }
         let least = arms.iter().map(Arm::pulls).min()?;
         (least < self.options.burn_in).then_some(least)
     }
@@ -200,38 +203,20 @@ impl Policy {
         if let Some(least) = self.burning_in(arms) {
             return Ok(pick_among(arms.iter().map(|a| a.pulls() == least), rng));
         }
-        let total: u64 = arms.iter().map(Arm::pulls).fold(0u64, u64::saturating_add);
+        let total = || arms.iter().map(Arm::pulls).fold(0u64, u64::saturating_add);
         Ok(match self.rule {
-            Rule::ThompsonBeta { .. } => {
-                // The samplers' constants (a square root and a division per gamma) for a
-                // batch of arms first, where they pipeline, then the draws, in arm order.
-                const BATCH: usize = 16;
-                let mut leader = Leader::EMPTY;
-                for (c, chunk) in arms.chunks(BATCH).enumerate() {
-                    let mut samplers = [Beta::new(1.0, 1.0); BATCH];
-                    for (slot, arm) in samplers.iter_mut().zip(chunk) {
-                        let (a, b) = self.beta_shapes(arm);
-                        *slot = Beta::new(a, b);
-                    }
-                    for (j, sampler) in samplers.iter().take(chunk.len()).enumerate() {
-                        let value = sampler.sample(rng);
-                        leader.offer(c * BATCH + j, value, rng);
-                    }
-                }
-                leader.index
-            }
+            Rule::ThompsonBeta { .. } => argmax_of_draws(arms, rng, |arm, rng| {
+                let (a, b) = self.beta_shapes(arm);
+                Beta::new(a, b).sample(rng)
+            }),
             Rule::ThompsonNormal { .. } => {
-                let mut leader = Leader::EMPTY;
-                for (i, arm) in arms.iter().enumerate() {
-                    let value = self.sampler(arm).draw(rng);
-                    leader.offer(i, value, rng);
-                }
-                leader.index
+                argmax_of_draws(arms, rng, |arm, rng| self.sampler(arm).draw(rng))
             }
             Rule::Ucb1 { .. } | Rule::KlUcb { .. } => {
                 if arms.iter().any(|a| a.pulls() == 0) {
                     pick_among(arms.iter().map(|a| a.pulls() == 0), rng)
                 } else {
+                    let total = total();
                     let mut leader = Leader::EMPTY;
                     for (i, arm) in arms.iter().enumerate() {
                         leader.offer(i, self.upper_bound(arm, total), rng);
@@ -240,7 +225,7 @@ impl Policy {
                 }
             }
             Rule::EpsilonGreedy { .. } => {
-                let eps = self.epsilon_now(arms.len(), total);
+                let eps = self.epsilon_now(arms.len(), total());
                 if rng.next_f64() < eps {
                     rng.below(arms.len() as u64) as usize
                 } else {
@@ -340,6 +325,7 @@ impl Policy {
         let samplers: Vec<Sampler> = arms.iter().map(|a| self.sampler(a)).collect();
         let mut wins = vec![0u64; arms.len()];
         let mut leaders = [Leader::EMPTY; CHUNK];
+        let mut values = [0.0; CHUNK];
         let mut left = draws;
         while left > 0 {
             let n = left.min(CHUNK);
@@ -347,9 +333,13 @@ impl Policy {
             let chunk = leaders.get_mut(..n).unwrap_or_default();
             chunk.fill(Leader::EMPTY);
             for (i, sampler) in samplers.iter().enumerate() {
-                for leader in chunk.iter_mut() {
-                    let value = sampler.draw(&mut rng);
-                    leader.offer(i, value, &mut rng);
+                // All of the arm's draws for the chunk before the comparisons (see
+                // `argmax_of_draws`).
+                for value in values.iter_mut().take(n) {
+                    *value = sampler.draw(&mut rng);
+                }
+                for (leader, value) in chunk.iter_mut().zip(&values) {
+                    leader.offer(i, *value, &mut rng);
                 }
             }
             for leader in chunk.iter() {
@@ -567,8 +557,6 @@ impl Leader {
 
     #[inline]
     fn offer<R: RandomSource + ?Sized>(&mut self, index: usize, value: f64, rng: &mut R) {
-        // Branch-free on the common path: which arm leads is random, so a branch on it would
-        // mispredict often.
         let ahead = value > self.value;
         self.index = if ahead { index } else { self.index };
         self.ties = if ahead { 1 } else { self.ties };
@@ -580,6 +568,30 @@ impl Leader {
             }
         }
     }
+}
+
+/// The arm with the highest draw, one draw per arm in arm order (ties broken at random). The
+/// draws of a batch of arms are made before any comparison: which arm leads is random, and a
+/// mispredicted comparison would otherwise discard the next arm's draw in flight (a quarter
+/// of a Thompson choice's time).
+#[inline(always)]
+fn argmax_of_draws<R: RandomSource + ?Sized>(
+    arms: &[Arm],
+    rng: &mut R,
+    mut draw: impl FnMut(&Arm, &mut R) -> f64,
+) -> usize {
+    const BATCH: usize = 16;
+    let mut leader = Leader::EMPTY;
+    let mut values = [0.0; BATCH];
+    for (c, chunk) in arms.chunks(BATCH).enumerate() {
+        for (value, arm) in values.iter_mut().zip(chunk) {
+            *value = draw(arm, rng);
+        }
+        for (j, value) in values.iter().take(chunk.len()).enumerate() {
+            leader.offer(c * BATCH + j, *value, rng);
+        }
+    }
+    leader.index
 }
 
 /// A uniformly random index among the flagged ones (index 0 when none is flagged).

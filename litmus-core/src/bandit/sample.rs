@@ -3,41 +3,10 @@
 
 use crate::rng::RandomSource;
 
-/// Layers of the ziggurat.
-const LAYERS: usize = 256;
-/// Where the base layer's tail starts.
-const ZIG_R: f64 = 3.654_152_885_361_009;
-/// The area of each layer.
-const ZIG_V: f64 = 4.928_673_233_99e-3;
-
-/// The ziggurat's layer edges x[0..=256] and densities f(x) (Marsaglia and Tsang 2000), built
-/// once with libm arithmetic so every platform gets the same table.
-struct Ziggurat {
-    x: [f64; LAYERS + 1],
-    f: [f64; LAYERS + 1],
-}
+use super::ziggurat::{F, R as ZIG_R, X};
 
 fn density(x: f64) -> f64 {
     libm::exp(-0.5 * x * x)
-}
-
-#[allow(clippy::indexing_slicing)] // fixed-size tables indexed below LAYERS + 1
-fn ziggurat() -> &'static Ziggurat {
-    static TABLE: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut x = [0.0; LAYERS + 1];
-        let mut f = [0.0; LAYERS + 1];
-        x[0] = ZIG_V / density(ZIG_R);
-        x[1] = ZIG_R;
-        for i in 1..LAYERS - 1 {
-            x[i + 1] = (-2.0 * libm::log(ZIG_V / x[i] + density(x[i]))).sqrt();
-        }
-        x[LAYERS] = 0.0;
-        for (fi, xi) in f.iter_mut().zip(&x) {
-            *fi = density(*xi);
-        }
-        Ziggurat { x, f }
-    })
 }
 
 /// A standard normal draw by the ziggurat method (256 layers; about 99% of draws take the
@@ -45,23 +14,22 @@ fn ziggurat() -> &'static Ziggurat {
 #[inline(always)]
 #[allow(clippy::indexing_slicing)] // i < 256 and i + 1 <= 256 by construction
 pub fn standard_normal<R: RandomSource + ?Sized>(rng: &mut R) -> f64 {
-    let z = ziggurat();
     let bits = rng.next_u64();
-    let (i, u, x) = layer_point(z, bits);
-    if x.abs() < z.x[i + 1] {
+    let (i, u, x) = layer_point(bits);
+    if x.abs() < X[i + 1] {
         return x;
     }
-    normal_edge(z, rng, i, u, x)
+    normal_edge(rng, i, u, x)
 }
 
 /// The layer, the uniform in (-1, 1) and the candidate x of one 64-bit word: the layer from
 /// the low 8 bits, the uniform from the 53 high bits.
 #[inline]
 #[allow(clippy::indexing_slicing)] // i < 256 by the mask
-fn layer_point(z: &Ziggurat, bits: u64) -> (usize, f64, f64) {
+fn layer_point(bits: u64) -> (usize, f64, f64) {
     let i = (bits & 0xff) as usize;
     let u = 2.0 * ((bits >> 11) as i64 as f64 * (1.0 / (1u64 << 53) as f64)) - 1.0;
-    (i, u, u * z.x[i])
+    (i, u, u * X[i])
 }
 
 /// The ziggurat's rare paths: the wedge of layer `i` and the tail beyond R; on rejection the
@@ -69,13 +37,7 @@ fn layer_point(z: &Ziggurat, bits: u64) -> (usize, f64, f64) {
 #[cold]
 #[inline(never)]
 #[allow(clippy::indexing_slicing)] // i < 256 and i + 1 <= 256 by construction
-fn normal_edge<R: RandomSource + ?Sized>(
-    z: &Ziggurat,
-    rng: &mut R,
-    mut i: usize,
-    mut u: f64,
-    mut x: f64,
-) -> f64 {
+fn normal_edge<R: RandomSource + ?Sized>(rng: &mut R, mut i: usize, mut u: f64, mut x: f64) -> f64 {
     loop {
         if i == 0 {
             // The tail beyond R (Marsaglia 1964).
@@ -87,11 +49,11 @@ fn normal_edge<R: RandomSource + ?Sized>(
                 }
             }
         }
-        if z.f[i + 1] + (z.f[i] - z.f[i + 1]) * rng.next_f64() < density(x) {
+        if F[i + 1] + (F[i] - F[i + 1]) * rng.next_f64() < density(x) {
             return x;
         }
-        (i, u, x) = layer_point(z, rng.next_u64());
-        if x.abs() < z.x[i + 1] {
+        (i, u, x) = layer_point(rng.next_u64());
+        if x.abs() < X[i + 1] {
             return x;
         }
     }
@@ -155,13 +117,22 @@ impl Gamma {
     /// One draw.
     #[inline(always)]
     pub fn sample<R: RandomSource + ?Sized>(&self, rng: &mut R) -> f64 {
+        if self.boost.is_none() {
+            return self.marsaglia_tsang(rng);
+        }
+        self.sample_other(rng)
+    }
+
+    /// Draws for shapes below 1 (boosted) and invalid shapes (NaN).
+    #[cold]
+    #[inline(never)]
+    fn sample_other<R: RandomSource + ?Sized>(&self, rng: &mut R) -> f64 {
         match self.boost {
-            None => self.marsaglia_tsang(rng),
-            Some(exponent) if exponent.is_nan() => f64::NAN,
-            Some(exponent) => {
+            Some(exponent) if !exponent.is_nan() => {
                 let u = rng.next_open_f64();
                 self.marsaglia_tsang(rng) * libm::pow(u, exponent)
             }
+            _ => f64::NAN,
         }
     }
 
@@ -190,7 +161,7 @@ impl Gamma {
     /// ln(1 + w) >= w - w²/2 + w³/3 - w⁴ / (4 min(1, v)) (the Taylor remainder bounded on
     /// both sides of 0; 1 / min(1, v) <= 2 for v >= 1/2), which settles almost every draw the
     /// first squeeze leaves.
-    #[inline(never)]
+    #[inline(always)]
     fn accepts(d: f64, x2: f64, u: f64, v: f64) -> bool {
         let remainder = if v >= 1.0 {
             0.25
