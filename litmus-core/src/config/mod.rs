@@ -9,6 +9,7 @@
 //!   fields and every problem are errors.
 
 pub(crate) mod compile;
+pub(crate) mod decode;
 pub mod limits;
 pub(crate) mod parse;
 #[cfg(feature = "schema")]
@@ -31,10 +32,7 @@ pub fn validate_strict(text: &str) -> Result<wire::WireConfig, Error> {
     })?;
     let compiled = compile::compile(parse::parse_value(value.clone())?);
     strict_result(&compiled)?;
-    serde_json::from_value(value).map_err(|e| Error::InvalidJson {
-        path: crate::error::FieldPath::root(),
-        message: e.to_string(),
-    })
+    <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())
 }
 
 /// Every problem of a compiled document, unknown fields first, as one error.

@@ -3,8 +3,7 @@
 //! Each experiment, layer and holdout is decoded on its own, so one malformed object is
 //! reported (by key and field) without hiding the others.
 
-use serde::de::DeserializeOwned;
-
+use super::decode::Decode;
 use super::wire::{UnknownFields, WireExperiment, WireHoldout, WireLayer};
 use crate::error::{Error, FieldPath};
 
@@ -85,7 +84,7 @@ pub(crate) fn parse_value(value: serde_json::Value) -> Result<ParsedDocument, Er
     Ok(doc)
 }
 
-fn decode_list<T: DeserializeOwned>(
+fn decode_list<T: Decode>(
     object: &mut serde_json::Map<String, serde_json::Value>,
     root: &FieldPath,
     name: &str,
@@ -113,7 +112,7 @@ fn decode_list<T: DeserializeOwned>(
                 Some(k) if !k.is_empty() => path.item(k),
                 _ => path.item(index),
             };
-            let value = decode(&raw, &item_path);
+            let value = T::decode(&raw, &item_path);
             Decoded {
                 path: item_path,
                 key,
@@ -122,39 +121,6 @@ fn decode_list<T: DeserializeOwned>(
             }
         })
         .collect())
-}
-
-/// Decodes one object, turning serde's error into one with the exact field path.
-fn decode<T: DeserializeOwned>(raw: &serde_json::Value, path: &FieldPath) -> Result<T, Error> {
-    serde_path_to_error::deserialize(raw).map_err(|e| {
-        let mut field = path.clone();
-        for segment in e.path().iter() {
-            field = match segment {
-                serde_path_to_error::Segment::Seq { index } => field.item(index),
-                serde_path_to_error::Segment::Map { key } => field.field(key),
-                serde_path_to_error::Segment::Enum { variant } => field.field(variant),
-                serde_path_to_error::Segment::Unknown => field,
-            };
-        }
-        let message = e.inner().to_string();
-        match missing_field_name(&message) {
-            Some(name) => Error::MissingField {
-                path: field.field(name),
-            },
-            None => Error::InvalidJson {
-                path: field,
-                message,
-            },
-        }
-    })
-}
-
-/// serde reports an absent field as "missing field `name`".
-fn missing_field_name(message: &str) -> Option<&str> {
-    message
-        .strip_prefix("missing field `")?
-        .split_once('`')
-        .map(|(name, _)| name)
 }
 
 /// Paths of the unknown fields in one wire object's `unknown` map.

@@ -1,5 +1,8 @@
 //! Wire types: the config JSON exactly as written (`docs/spec/config-v1.md`).
 //!
+//! They serialize with serde's derive and read through `super::decode` (also behind their
+//! `serde::Deserialize`), which reports every error with its exact path.
+//!
 //! They hold what the document says, with defaults filled in and nothing checked beyond JSON
 //! types. The compiler turns them into validated domain types. Every struct keeps the
 //! fields it does not know in `unknown`, so strict (admin) parsing can reject them by name
@@ -13,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub type UnknownFields = BTreeMap<String, serde_json::Value>;
 
 /// A whole config document (schema version 1).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireConfig {
@@ -91,7 +94,7 @@ impl Kind {
 }
 
 /// One experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireExperiment {
@@ -141,7 +144,7 @@ pub struct WireExperiment {
 }
 
 /// One variant of an A/B(/n) or bandit experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireVariant {
@@ -160,7 +163,7 @@ pub struct WireVariant {
 }
 
 /// One factor of a multivariate experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireFactor {
@@ -175,7 +178,7 @@ pub struct WireFactor {
 }
 
 /// A layer of mutually exclusive experiments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireLayer {
@@ -191,7 +194,7 @@ pub struct WireLayer {
 }
 
 /// An experiment's membership in a layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireLayerSlot {
@@ -207,7 +210,7 @@ pub struct WireLayerSlot {
 }
 
 /// A holdout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
 pub struct WireHoldout {
@@ -233,12 +236,15 @@ pub struct WireHoldout {
     pub unknown: UnknownFields,
 }
 
-fn default_hash_version() -> u64 {
+/// The default `hash_version` (the decoder's and the schema's).
+pub(super) fn default_hash_version() -> u64 {
     1
 }
-fn default_traffic() -> f64 {
+/// The default `traffic`.
+pub(super) fn default_traffic() -> f64 {
     1.0
 }
-fn default_weight() -> f64 {
+/// The default variant `weight`.
+pub(super) fn default_weight() -> f64 {
     1.0
 }
