@@ -1,4 +1,5 @@
-// Types of the litmus-experiments package (browsers, Node ESM and CommonJS).
+// Types of the litmus-experiments package (browsers, Node ESM and CommonJS): the engine.
+// Statistics and bandits: "litmus-experiments/analysis" (analysis.d.ts).
 
 /** Thrown by Litmus: `code` is stable (docs/errors.md); `path` names a config field. */
 export declare class LitmusError extends Error {
@@ -72,85 +73,12 @@ export declare class LocalStorageStickyStore implements StickyStore {
 
 export declare const version: string;
 
-export declare namespace bandit {
-  class Random {
-    constructor(seed?: number | bigint | string);
-    nextU64(): bigint;
-    random(): number;
-  }
-  class Arm {
-    static fromCounts(successes: number, pulls: number): Arm;
-    static fromJSON(state: { pulls: number; mean: number; m2: number }): Arm;
-    update(reward: number): void;
-    readonly pulls: number;
-    readonly mean: number;
-    readonly m2: number;
-    toJSON(): { pulls: number; mean: number; m2: number };
-  }
-  interface PolicyOptions {
-    burnIn?: number;
-    floor?: number;
-    optimistic?: number;
-  }
-  class Policy {
-    static thompsonBeta(priorAlpha?: number, priorBeta?: number, options?: PolicyOptions): Policy;
-    static thompsonNormal(priorMean?: number, priorKappa?: number, priorAlpha?: number, priorBeta?: number, options?: PolicyOptions): Policy;
-    static ucb1(exploration?: number, options?: PolicyOptions): Policy;
-    static klUcb(c?: number, options?: PolicyOptions): Policy;
-    static epsilonGreedy(epsilon?: number, decay?: number | null, options?: PolicyOptions): Policy;
-    choose(arms: Arm[], rng: Random): number;
-    weights(arms: Arm[], draws?: number, seed?: number | bigint | string): number[];
-    weightsMonteCarlo(arms: Arm[], draws?: number, seed?: number | bigint | string): number[];
-  }
-  class Bandit {
-    constructor(policy: Policy, keys: string[], seed?: number | bigint | string);
-    readonly keys: string[];
-    choose(): string;
-    update(key: string, reward: number): void;
-    weights(draws?: number, seed?: number | bigint | string): Record<string, number>;
-    arms(): Record<string, Arm>;
-  }
-}
-
-export interface Summary { count: number; mean: number; m2: number }
-export interface JointSummary { nobs: number; meanX: number; meanY: number; m2X: number; m2Y: number; cXY: number }
-export type Sample = number[] | Float64Array | Summary;
-export type Alternative = "two-sided" | "less" | "greater" | "smaller" | "larger";
-export interface TTest { statistic: number; pvalue: number; df: number }
-export interface Interval { estimate: number; lower: number; upper: number }
-export interface Sequential { likelihoodRatio: number; pvalue: number; lower: number; upper: number }
-
-export declare const stats: {
-  describe(values: number[] | Float64Array): Summary;
-  describePairs(x: number[] | Float64Array, y: number[] | Float64Array): JointSummary;
-  ttestIndFromStats(mean1: number, std1: number, nobs1: number, mean2: number, std2: number, nobs2: number, equalVar?: boolean, alternative?: Alternative): TTest;
-  ttestInd(a: Sample, b: Sample, equalVar?: boolean, alternative?: Alternative): TTest;
-  proportionsZtest(count: [number, number], nobs: [number, number], alternative?: Alternative): [number, number];
-  proportionConfint(count: number, nobs: number, alpha?: number, method?: "normal" | "wilson" | "agresti_coull"): [number, number];
-  chisquare(fObs: number[], fExp?: number[]): { statistic: number; pvalue: number };
-  chi2Contingency(observed: number[][], correction?: boolean): { statistic: number; pvalue: number; dof: number; expectedFreq: number[][] };
-  multipletests(pvals: number[], alpha?: number, method?: "bonferroni" | "holm" | "fdr_bh"): [boolean[], number[], number, number];
-  srmCheck(observed: number[], weights?: number[], threshold?: number): { statistic: number; pvalue: number; mismatch: boolean; observedShares: number[]; expectedShares: number[] };
-  fOneway(...samples: Sample[]): { statistic: number; pvalue: number; dfBetween: number; dfWithin: number };
-  factorialAnova(levels: number[], cells: Sample[]): { residualSumSq: number; residualDf: number; terms: { factors: number[]; sumSq: number; df: number; statistic: number; pvalue: number }[] };
-  meanConfint(x: Sample, alpha?: number): Interval;
-  diffMeansConfint(a: Sample, b: Sample, alpha?: number, equalVar?: boolean): Interval;
-  relativeLiftConfint(treatment: Sample, control: Sample, alpha?: number): Interval;
-  newcombeConfint(count1: number, nobs1: number, count2: number, nobs2: number, alpha?: number): Interval;
-  power(effectSize: number, nobs1: number, alpha?: number, ratio?: number, alternative?: Alternative): number;
-  sampleSize(effectSize: number, power?: number, alpha?: number, ratio?: number, alternative?: Alternative): number;
-  minimumDetectableEffect(nobs1: number, power?: number, alpha?: number, ratio?: number, alternative?: Alternative): number;
-  proportionEffectsize(prop1: number, prop2: number): number;
-  msprt(treatment: Sample, control: Sample, tau2: number, alpha?: number): Sequential;
-  msprtProportions(countT: number, nobsT: number, countC: number, nobsC: number, tau2: number, alpha?: number): Sequential;
-  cuped(treatment: JointSummary | [number[], number[]], control: JointSummary | [number[], number[]], alpha?: number, alternative?: Alternative): { theta: number; statistic: number; pvalue: number; df: number; lower: number; upper: number; varianceReduction: number };
-  ratioZtest(treatment: JointSummary | [number[], number[]], control: JointSummary | [number[], number[]], alpha?: number, alternative?: Alternative): { ratioTreatment: number; ratioControl: number; varianceTreatment: number; varianceControl: number; statistic: number; pvalue: number; diffLower: number; diffUpper: number; relativeLower: number; relativeUpper: number };
-  betaProbBeats(a1: number, b1: number, a2: number, b2: number): number;
-  betaExpectedLoss(a1: number, b1: number, a2: number, b2: number): number;
-  betaProbBest(posteriors: [number, number][]): number[];
-  normalProbBeats(mean1: number, var1: number, mean2: number, var2: number): number;
-  normalExpectedLoss(mean1: number, var1: number, mean2: number, var2: number): number;
-  normSf(z: number): number; normCdf(z: number): number; normPdf(z: number): number; normPpf(p: number): number; normIsf(q: number): number;
-  tSf(t: number, df: number): number; tCdf(t: number, df: number): number; tPdf(t: number, df: number): number; tIsf(q: number, df: number): number;
-  chi2Sf(x: number, k: number): number; chi2Cdf(x: number, k: number): number; fSf(f: number, d1: number, d2: number): number; betaCdf(x: number, a: number, b: number): number;
+/** Default export: the same API as one object. */
+declare const api: {
+  Engine: typeof Engine;
+  LitmusError: typeof LitmusError;
+  hashing: typeof hashing;
+  LocalStorageStickyStore: typeof LocalStorageStickyStore;
+  version: string;
 };
+export default api;

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bandit, LitmusError } from "litmus-experiments";
+import { bandit, LitmusError } from "litmus-experiments/analysis";
 
 const { Random, Arm, Policy, Bandit } = bandit;
 const fixture = JSON.parse(readFileSync(join(process.env.LITMUS_FIXTURES, "determinism/v1.json"), "utf8"));

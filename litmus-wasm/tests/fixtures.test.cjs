@@ -21,3 +21,12 @@ test("require(): bucketing vectors and the targeting cases", () => {
   }
   assert.throws(() => new Engine(42), (e) => e instanceof LitmusError && e.code === "invalid_argument");
 });
+
+test("require(): the analysis entry point and one error class for both modules", () => {
+  const { stats, bandit, LitmusError: AnalysisError } = require("litmus-experiments/analysis");
+  assert.equal(AnalysisError, LitmusError);
+  const t = stats.ttestIndFromStats(10, 2, 100, 10.5, 2, 100, false);
+  assert.ok(t.pvalue > 0 && t.pvalue < 1);
+  assert.equal(bandit.Policy.thompsonBeta().weights([bandit.Arm.fromCounts(5, 10), bandit.Arm.fromCounts(5, 10)]).length, 2);
+  assert.throws(() => stats.proportionConfint(11, 10), (e) => e instanceof LitmusError);
+});

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { stats, LitmusError } from "litmus-experiments";
+import { stats, LitmusError } from "litmus-experiments/analysis";
 
 const load = (f) => JSON.parse(readFileSync(join(process.env.LITMUS_FIXTURES, "stats", f), "utf8")).cases;
 function close(got, want, abs = 0) {

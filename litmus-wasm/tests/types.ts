@@ -1,6 +1,9 @@
 // Compiled with tsc --strict against the installed package (scripts/wasm/test-package.sh):
 // the index.d.ts types cover the public API and catch misuse.
-import { Engine, LitmusError, hashing, bandit, stats, LocalStorageStickyStore, version, type Assignment } from "litmus-experiments";
+import litmus, { Engine, LitmusError, hashing, LocalStorageStickyStore, version, type Assignment } from "litmus-experiments";
+import analysis, { bandit, stats, LitmusError as AnalysisError } from "litmus-experiments/analysis";
+import { LitmusWebProvider } from "litmus-experiments/openfeature";
+import { OpenFeature } from "@openfeature/web-sdk";
 
 const engine = new Engine({ schema_version: 1, experiments: [] }, { onExposure: (e) => console.log(e.unitId), strict: false });
 const a: Assignment = engine.assign("exp", "user-1", { country: "DE" }, { now: new Date() });
@@ -17,4 +20,8 @@ const p: number = t.pvalue;
 const [z, pz] = stats.proportionsZtest([130, 100], [1000, 1000]);
 const srm = stats.srmCheck([100, 102]);
 const store = new LocalStorageStickyStore();
-console.log(v, all, problems, b, w, choice, p, z, pz, srm.mismatch, store, version);
+const sameError: typeof LitmusError = AnalysisError;
+console.log(v, all, problems, b, w, choice, p, z, pz, srm.mismatch, store, version, litmus.version, analysis.stats === stats, sameError);
+OpenFeature.setProvider(new LitmusWebProvider(engine));
+const flag: string = OpenFeature.getClient().getStringValue("exp", "control");
+console.log(flag);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # browser-test.sh — examples/browser/index.html in Debian's headless Chromium, against the
-# packed npm package (build-package.sh): the page assigns a unit and prints what it got; the
-# test requires the variant and bucket Node computes with the same package, and saves a
-# screenshot to target/npm/browser.png.
+# packed npm package (build-package.sh): the page assigns a unit, loads the analysis module and
+# runs a z-test, and prints what it got; the test requires the variant, bucket and p-value Node
+# computes with the same package, and saves a screenshot to target/npm/browser.png. A second
+# page (litmus-wasm/tests/browser-recovery.html) checks recovery after a trap.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -18,7 +19,7 @@ PROFILE=$(mktemp -d)
 PROJ=$(mktemp -d)
 mkdir -p "$SITE/litmus-experiments"
 tar -xzf "$TGZ" -C "$SITE/litmus-experiments" --strip-components=1
-cp "$REPO_ROOT/examples/browser/index.html" "$SITE/"
+cp "$REPO_ROOT/examples/browser/index.html" "$REPO_ROOT/litmus-wasm/tests/browser-recovery.html" "$SITE/"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$SITE" >/dev/null 2>&1 &
 SRV=$!
@@ -30,9 +31,11 @@ UNIT=user-$RANDOM
 (cd "$PROJ" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$TGZ" >/dev/null)
 EXPECTED=$(cd "$PROJ" && UNIT=$UNIT node --input-type=module -e '
 import { Engine, hashing } from "litmus-experiments";
+import { stats } from "litmus-experiments/analysis";
 const e = new Engine({ schema_version: 1, experiments: [{ key: "checkout-button", salt: "cb-2026", status: "running",
   variants: [{ key: "control" }, { key: "treatment" }] }] });
-console.log(`variant ${e.assign("checkout-button", process.env.UNIT).variant} bucket ${hashing.bucket("cb-2026", "variant", process.env.UNIT)}`);
+const p = stats.proportionsZtest([145, 120], [1000, 1000])[1];
+console.log(`variant ${e.assign("checkout-button", process.env.UNIT).variant} bucket ${hashing.bucket("cb-2026", "variant", process.env.UNIT)} pvalue ${p}`);
 ')
 FLAGS=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
        --disable-component-update --disable-sync --user-data-dir="$PROFILE" --virtual-time-budget=5000)
@@ -42,9 +45,16 @@ mkdir -p "$REPO_ROOT/target/npm"
 timeout 60 chromium "${FLAGS[@]}" --window-size=900,420 --screenshot="$REPO_ROOT/target/npm/browser.png" "$URL" >/dev/null 2>&1 || true
 OUT=$(echo "$DOM" | sed -n '/<pre id="out">/,/<\/pre>/p' | sed 's/<[^>]*>//g')
 echo "$OUT"
-GOT="variant $(echo "$OUT" | awk '/^variant/ {print $2}') bucket $(echo "$OUT" | awk '/^bucket/ {print $2}')"
+GOT="variant $(echo "$OUT" | awk '/^variant/ {print $2}') bucket $(echo "$OUT" | awk '/^bucket/ {print $2}') pvalue $(echo "$OUT" | awk '/^pvalue/ {print $2}')"
 fail=0
 echo "$OUT" | grep -q 'RESULT PASS' || { echo "browser: the page did not report PASS" >&2; fail=1; }
 [ "$GOT" = "$EXPECTED" ] || { echo "browser: page shows '$GOT', Node computes '$EXPECTED'" >&2; fail=1; }
 [ -s "$REPO_ROOT/target/npm/browser.png" ] || { echo "browser: no screenshot" >&2; fail=1; }
-if [ "$fail" = 0 ]; then echo "browser: 1 passed, 0 failed (screenshot target/npm/browser.png)"; else echo "browser: 0 passed, 1 failed"; exit 1; fi
+RECOVERY=$(timeout 60 chromium "${FLAGS[@]}" --dump-dom "http://127.0.0.1:$PORT/browser-recovery.html" 2>/dev/null \
+  | sed -n 's/.*<pre id="out">\(RECOVERY[^<]*\)<.*/\1/p')
+echo "$RECOVERY"
+rfail=0
+[ "$RECOVERY" = "RECOVERY PASS" ] || { echo "browser: recovery after a trap failed: '$RECOVERY'" >&2; rfail=1; }
+passed=$(( 2 - fail - rfail ))
+echo "browser: $passed passed, $(( fail + rfail )) failed (screenshot target/npm/browser.png)"
+[ $(( fail + rfail )) = 0 ] || exit 1

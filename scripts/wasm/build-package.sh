@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-package.sh — the litmus-experiments npm package from litmus-wasm:
-#   cargo build (Rust 1.85 wasm root, profile wasm-release) -> wasm-bindgen (web + nodejs)
-#   -> wasm-opt -Oz -> the JS layer (litmus-wasm/js) -> package.json -> npm pack.
+#   cargo build (Rust 1.85 wasm root, profile wasm-release) of the engine and analysis modules
+#   -> wasm-bindgen (web + nodejs) -> wasm-opt -Oz -> the JS layer (litmus-wasm/js)
+#   -> package.json -> npm pack.
 # Output: target/npm/litmus-experiments/ and target/npm/litmus-experiments-VERSION.tgz.
 # Needs scripts/wasm/setup.sh --bindgen first (the root and wasm-bindgen-cli).
 set -euo pipefail
@@ -15,25 +16,32 @@ LOCKED=$(locked_wasm_bindgen)
 HAVE=$("$WBG" --version | awk '{print $2}')
 [ "$LOCKED" = "$HAVE" ] || die "Cargo.lock has wasm-bindgen $LOCKED but $WBG is $HAVE"
 
-log "cargo build -p litmus-wasm --target wasm32-unknown-unknown --profile wasm-release"
-"$HERE/chroot.sh" -d "$REPO_ROOT" cargo build --locked -p litmus-wasm \
-  --target wasm32-unknown-unknown --profile wasm-release --target-dir target/wasm
-RAW=$REPO_ROOT/target/wasm/wasm32-unknown-unknown/wasm-release/litmus_wasm.wasm
-
 OUT=$REPO_ROOT/target/npm/litmus-experiments
 rm -rf "$OUT" && mkdir -p "$OUT"
-for t in web nodejs; do
-  dir=$OUT/${t%js}
-  "$WBG" --target "$t" --out-dir "$dir" "$RAW"
-  "$HERE/chroot.sh" -d "$REPO_ROOT" wasm-opt -Oz "$dir/litmus_wasm_bg.wasm" -o "$dir/litmus_wasm_bg.wasm"
+# Two modules from one crate: the engine (what an application that assigns downloads) and the
+# analysis module (statistics and bandits), each built with its feature only.
+for module in engine analysis; do
+  log "cargo build -p litmus-wasm --features $module --target wasm32-unknown-unknown --profile wasm-release"
+  "$HERE/chroot.sh" -d "$REPO_ROOT" cargo build --locked -p litmus-wasm --no-default-features \
+    --features "$module" --target wasm32-unknown-unknown --profile wasm-release --target-dir target/wasm
+  RAW=$REPO_ROOT/target/wasm/litmus_$module.wasm
+  cp "$REPO_ROOT/target/wasm/wasm32-unknown-unknown/wasm-release/litmus_wasm.wasm" "$RAW"
+  for t in web nodejs; do
+    dir=$OUT/${t%js}
+    # The reset function lets the JavaScript layer start a fresh instance after a trap.
+    "$WBG" --target "$t" --experimental-reset-state-function --out-dir "$dir" "$RAW"
+    "$HERE/chroot.sh" -d "$REPO_ROOT" wasm-opt -Oz --converge \
+      "$dir/litmus_${module}_bg.wasm" -o "$dir/litmus_${module}_bg.wasm"
+  done
 done
 # The nodejs build is CommonJS inside a "type": "module" package.
 printf '{ "type": "commonjs" }\n' >"$OUT/node/package.json"
 JS=$REPO_ROOT/litmus-wasm/js
-cp "$JS"/api.mjs "$JS"/browser.mjs "$JS"/node.mjs "$JS"/node.cjs "$JS"/index.d.ts "$OUT/"
-# api.cjs: the same module for require().
-sed -e 's/^export class /class /' -e 's/^export function /function /' "$JS/api.mjs" >"$OUT/api.cjs"
-printf '\nmodule.exports = { makeApi, LitmusError };\n' >>"$OUT/api.cjs"
+cp "$JS"/*.mjs "$JS"/*.cjs "$JS"/*.d.ts "$OUT/"
+# CommonJS copies of the shared modules, for require().
+for m in common api analysis openfeature; do
+  node "$HERE/esm-to-cjs.mjs" "$JS/$m.mjs" "$OUT/$m.cjs"
+done
 VERSION=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' "$REPO_ROOT/Cargo.toml")
 cat >"$OUT/package.json" <<JSON
 {
@@ -51,13 +59,28 @@ cat >"$OUT/package.json" <<JSON
       "node": { "import": "./node.mjs", "require": "./node.cjs" },
       "default": "./browser.mjs"
     },
+    "./analysis": {
+      "types": "./analysis.d.ts",
+      "node": { "import": "./analysis-node.mjs", "require": "./analysis-node.cjs" },
+      "default": "./analysis-browser.mjs"
+    },
+    "./openfeature": {
+      "types": "./openfeature.d.ts",
+      "import": "./openfeature.mjs",
+      "require": "./openfeature.cjs"
+    },
     "./package.json": "./package.json"
   },
+  "peerDependencies": { "@openfeature/web-sdk": "^1.0.0" },
+  "peerDependenciesMeta": { "@openfeature/web-sdk": { "optional": true } },
   "files": ["*.mjs", "*.cjs", "*.d.ts", "web/", "node/"],
   "sideEffects": false
 }
 JSON
 (cd "$REPO_ROOT/target/npm" && rm -f litmus-experiments-*.tgz && npm pack --silent ./litmus-experiments >/dev/null)
 TGZ=$(ls "$REPO_ROOT"/target/npm/litmus-experiments-*.tgz)
-W=$OUT/web/litmus_wasm_bg.wasm
-log "package: $TGZ ($(stat -c %s "$TGZ") bytes); wasm $(stat -c %s "$W") bytes, gzip -9 $(gzip -9c "$W" | wc -c) bytes"
+for module in engine analysis; do
+  W=$OUT/web/litmus_${module}_bg.wasm
+  log "$module module: $(stat -c %s "$W") bytes, gzip -9 $(gzip -9c "$W" | wc -c) bytes"
+done
+log "package: $TGZ ($(stat -c %s "$TGZ") bytes)"

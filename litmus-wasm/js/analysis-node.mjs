@@ -1,0 +1,8 @@
+// Node, ESM, "litmus-experiments/analysis": statistics and bandits (loaded synchronously).
+import { createRequire } from "node:module";
+import { makeAnalysis } from "./analysis.mjs";
+
+const require = createRequire(import.meta.url);
+const api = makeAnalysis(require("./node/litmus_analysis.js"));
+export const { stats, bandit, LitmusError, version } = api;
+export default api;

@@ -1,0 +1,52 @@
+// Shared by the package's entry points: the error type, and calls into a WebAssembly module
+// that start a fresh instance after a trap.
+
+/** An error thrown by Litmus: `code` is stable (docs/errors.md), `path` names a config field. */
+export class LitmusError extends Error {
+  constructor(message, code, path) {
+    super(message);
+    this.name = "LitmusError";
+    this.code = code;
+    this.path = path ?? null;
+  }
+}
+
+export function toError(e) {
+  if (typeof e === "string") {
+    try {
+      const d = JSON.parse(e);
+      return new LitmusError(d.message, d.code, d.path);
+    } catch {
+      return new LitmusError(e, "internal");
+    }
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    return new LitmusError(`internal error in litmus (please report it; the WebAssembly instance was restarted): ${e.message}`, "internal");
+  }
+  return e;
+}
+
+/**
+ * Calls into the wasm-bindgen module `b`. A trap (a panic in Rust, which the core never
+ * raises on any input, or an exhausted memory) leaves the instance unusable: the guard starts
+ * a fresh one and bumps `epoch`, so objects made in the old instance can rebuild themselves,
+ * and throws a LitmusError with code "internal".
+ */
+export function guard(b) {
+  const g = {
+    epoch: 0,
+    call(f) {
+      try {
+        return f();
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) {
+          b.__wbg_reset_state();
+          g.epoch++;
+        }
+        throw toError(e);
+      }
+    },
+  };
+  return g;
+}
+

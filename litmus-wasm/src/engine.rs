@@ -1,0 +1,226 @@
+//! The engine module's exports: a loaded config (`EngineCore`) and the hashing functions.
+
+use litmus_core::{Assignment, Engine, Reason, Timestamp};
+use wasm_bindgen::prelude::*;
+
+use crate::{argument, error};
+
+/// Packs an assignment into a `u32`: bits 0-3 the reason's index in [`Reason::ALL`], bit 4
+/// whether the unit is in the experiment, bits 5-6 the targeting miss (0 none, 1 `false`,
+/// 2 `attribute_missing`, 3 `type_mismatch`), bits 7 and up the variant's index + 1 (0: no
+/// variant).
+pub fn pack(a: &Assignment<'_>) -> u32 {
+    let reason = Reason::ALL
+        .iter()
+        .position(|r| *r == a.reason())
+        .unwrap_or(0) as u32;
+    let miss = match a.miss().map(|m| m.code()) {
+        None => 0,
+        Some("false") => 1,
+        Some("attribute_missing") => 2,
+        Some(_) => 3,
+    };
+    let variant = a.variant().map_or(0, |v| v.index() as u32 + 1);
+    reason | (u32::from(a.in_experiment()) << 4) | (miss << 5) | (variant << 7)
+}
+
+/// The instant for time windows: milliseconds since the epoch, or NaN for "no time known".
+fn instant(now_ms: f64) -> Option<Timestamp> {
+    now_ms
+        .is_finite()
+        .then(|| Timestamp::from_unix_millis(now_ms.floor() as i64))
+}
+
+fn attributes(json: Option<String>) -> Result<serde_json::Value, JsValue> {
+    match json {
+        None => Ok(serde_json::Value::Null),
+        Some(text) => {
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| argument(&format!("attributes are not JSON: {e}")))?;
+            if value.is_object() || value.is_null() {
+                Ok(value)
+            } else {
+                Err(argument("attributes must be an object"))
+            }
+        }
+    }
+}
+
+/// A loaded config: the core engine.
+#[wasm_bindgen]
+pub struct EngineCore {
+    inner: Engine,
+}
+
+#[wasm_bindgen]
+impl EngineCore {
+    /// Loads a config document (JSON text). Invalid experiments are listed by `problems()`;
+    /// with `strict`, any problem or unknown field is an error instead.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str, strict: bool) -> Result<EngineCore, JsValue> {
+        let inner = if strict {
+            Engine::from_json_strict(config)
+        } else {
+            Engine::from_json(config)
+        };
+        inner
+            .map(|inner| EngineCore { inner })
+            .map_err(|e| error(&e))
+    }
+
+    /// Assigns a unit (attributes as JSON text, or undefined; `now_ms` NaN for no time) and
+    /// returns the packed assignment (see `pack`). `remembered`: the variant a sticky store
+    /// holds for the unit, if any.
+    pub fn assign(
+        &self,
+        experiment: &str,
+        unit: &str,
+        attributes_json: Option<String>,
+        now_ms: f64,
+        remembered: Option<String>,
+    ) -> Result<u32, JsValue> {
+        let attrs = attributes(attributes_json)?;
+        let a = self.inner.assign_sticky_at(
+            experiment,
+            unit,
+            &attrs,
+            instant(now_ms),
+            remembered.as_deref(),
+        );
+        Ok(pack(&a))
+    }
+
+    /// Assigns a unit without attributes or a sticky variant (the fast path).
+    #[wasm_bindgen(js_name = assignPlain)]
+    pub fn assign_plain(&self, experiment: &str, unit: &str, now_ms: f64) -> u32 {
+        pack(&self.inner.assign_at(
+            experiment,
+            unit,
+            &litmus_core::NoAttributes,
+            instant(now_ms),
+        ))
+    }
+
+    /// Assigns a unit to every running experiment: JSON `[[experiment, packed], ...]`.
+    #[wasm_bindgen(js_name = assignAll)]
+    pub fn assign_all(
+        &self,
+        unit: &str,
+        attributes_json: Option<String>,
+        now_ms: f64,
+    ) -> Result<String, JsValue> {
+        let attrs = attributes(attributes_json)?;
+        let list: Vec<(String, u32)> = self
+            .inner
+            .assign_all_at(unit, &attrs, instant(now_ms))
+            .map(|a| {
+                let key = a.experiment().map_or("", |e| e.key()).to_owned();
+                (key, pack(&a))
+            })
+            .collect();
+        Ok(serde_json::to_string(&list).unwrap_or_else(|_| "[]".to_owned()))
+    }
+
+    /// The variants of an experiment as JSON `[{key, payload, factors}]` (empty when the
+    /// experiment is unknown or invalid), for the JavaScript layer's cache.
+    pub fn variants(&self, experiment: &str) -> String {
+        let list: Vec<serde_json::Value> = self
+            .inner
+            .experiment(experiment)
+            .map(|e| {
+                e.variants()
+                    .iter()
+                    .map(|v| {
+                        // Inserted one by one: collecting would sort the pairs, and a sort
+                        // is several kilobytes of WebAssembly per element type.
+                        let mut factors = serde_json::Map::new();
+                        for (f, l) in v.factors() {
+                            factors.insert(f.to_owned(), serde_json::Value::from(l));
+                        }
+                        serde_json::json!({
+                            "key": v.key(),
+                            "payload": v.payload(),
+                            "factors": factors,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        serde_json::Value::Array(list).to_string()
+    }
+
+    /// The problems found in the config: JSON `[{code, message, path}]`.
+    pub fn problems(&self) -> String {
+        let list: Vec<serde_json::Value> = self
+            .inner
+            .problems()
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "code": e.code(),
+                    "message": e.to_string(),
+                    "path": e.path().map(|p| p.as_str()),
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list).to_string()
+    }
+
+    /// The config's `version`, if any.
+    pub fn version(&self) -> Option<String> {
+        self.inner.version().map(str::to_owned)
+    }
+
+    /// Every experiment key in the config, as JSON.
+    #[wasm_bindgen(js_name = experimentKeys)]
+    pub fn experiment_keys(&self) -> String {
+        let keys: Vec<&str> = self.inner.experiments().map(|(k, _)| k).collect();
+        serde_json::to_string(&keys).unwrap_or_else(|_| "[]".to_owned())
+    }
+}
+
+/// The reason codes in packing order (`Reason::ALL`), as JSON.
+#[wasm_bindgen(js_name = reasonCodes)]
+pub fn reason_codes() -> String {
+    let codes: Vec<&str> = Reason::ALL.iter().map(|r| r.code()).collect();
+    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn purpose(name: &str) -> Result<litmus_core::hash::Purpose<'_>, JsValue> {
+    litmus_core::hash::Purpose::parse(name)
+        .ok_or_else(|| argument(&format!("unknown purpose {name:?}")))
+}
+
+/// The seed of (salt, purpose) as 16 hex digits.
+#[wasm_bindgen(js_name = seedHex)]
+pub fn seed_hex(salt: &str, purpose_name: &str) -> Result<String, JsValue> {
+    let seed = litmus_core::hash::Seed::new(salt, purpose(purpose_name)?);
+    Ok(format!("{:016x}", seed.value()))
+}
+
+/// A unit's hash under (salt, purpose) as 16 hex digits.
+#[wasm_bindgen(js_name = unitHashHex)]
+pub fn unit_hash_hex(salt: &str, purpose_name: &str, unit: &str) -> Result<String, JsValue> {
+    let seed = litmus_core::hash::Seed::new(salt, purpose(purpose_name)?);
+    Ok(format!("{:016x}", seed.hash(unit)))
+}
+
+/// A unit's bucket in [0, 2^32) under (salt, purpose).
+#[wasm_bindgen]
+pub fn bucket(salt: &str, purpose_name: &str, unit: &str) -> Result<u32, JsValue> {
+    Ok(litmus_core::hash::Seed::new(salt, purpose(purpose_name)?).bucket(unit))
+}
+
+/// The index of the variant owning `bucket` for these weights.
+#[wasm_bindgen(js_name = pickVariant)]
+pub fn pick_variant(bucket: u32, weights: Vec<f64>) -> Result<u32, JsValue> {
+    let bounds = litmus_core::hash::cumulative_bounds(&weights)
+        .ok_or_else(|| argument("weights must be finite, >= 0, with a positive total"))?;
+    Ok(litmus_core::hash::pick(bucket, &bounds) as u32)
+}
+
+/// Whether `bucket` is inside the first `traffic` share of the buckets.
+#[wasm_bindgen(js_name = inTraffic)]
+pub fn in_traffic(bucket: u32, traffic: f64) -> bool {
+    u64::from(bucket) < litmus_core::hash::bound(traffic)
+}

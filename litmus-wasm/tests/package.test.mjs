@@ -1,0 +1,72 @@
+// The installed package itself: the size budget of its WebAssembly modules, and recovery after
+// a trap (a panic in Rust aborts the instance; the JavaScript layer starts a fresh one).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import litmus, { Engine, LitmusError } from "litmus-experiments";
+import analysis, { stats, bandit } from "litmus-experiments/analysis";
+
+const require = createRequire(import.meta.url);
+const root = dirname(require.resolve("litmus-experiments/package.json"));
+const BUDGET = 150 * 1024;
+
+test("each WebAssembly module is at most 150 KB gzipped (web and node builds)", () => {
+  for (const dir of ["web", "node"]) {
+    for (const module of ["engine", "analysis"]) {
+      const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));
+      const gz = gzipSync(bytes, { level: 9 }).length;
+      console.log(`${dir}/litmus_${module}_bg.wasm: ${bytes.length} bytes, ${gz} gzipped`);
+      assert.ok(gz <= BUDGET, `${dir}/${module}: ${gz} > ${BUDGET}`);
+    }
+  }
+});
+
+const CONFIG = {
+  schema_version: 1,
+  experiments: [
+    {
+      key: "checkout-button",
+      status: "running",
+      variants: [{ key: "control" }, { key: "treatment", payload: { color: "green" } }],
+    },
+  ],
+};
+
+test("after a trap the engine keeps working, with the same answers", () => {
+  const engine = new Engine(CONFIG);
+  const before = Array.from({ length: 200 }, (_, i) => engine.assign("checkout-button", `u${i}`).variant);
+  // Many traps in a row: each must leave a working instance (a trap skips the epilogues
+  // that restore the stack pointer, so reusing the old instance would eventually fail).
+  for (let round = 0; round < 50; round++) {
+    assert.throws(
+      () => litmus.__testTrap(),
+      (e) => e instanceof LitmusError && e.code === "internal" && e.name === "LitmusError",
+    );
+    assert.equal(engine.assign("checkout-button", `u${round}`).variant, before[round]);
+  }
+  const after = Array.from({ length: 200 }, (_, i) => engine.assign("checkout-button", `u${i}`).variant);
+  assert.deepEqual(after, before);
+  assert.equal(engine.assign("checkout-button", "u1").payload?.color ?? null, before[1] === "treatment" ? "green" : null);
+  // Engines made after the trap, and updates, work as usual.
+  const fresh = new Engine(CONFIG);
+  assert.equal(fresh.assign("checkout-button", "u7").variant, before[7]);
+  engine.update({ ...CONFIG, version: "v2" });
+  assert.equal(engine.version, "v2");
+  assert.equal(engine.assign("checkout-button", "u7").variant, before[7]);
+});
+
+test("after a trap in the analysis module, statistics and policies keep working", () => {
+  const t = stats.ttestIndFromStats(10, 2, 100, 10.5, 2, 100, false);
+  const policy = bandit.Policy.thompsonBeta();
+  const arms = () => [bandit.Arm.fromCounts(10, 100), bandit.Arm.fromCounts(12, 100)];
+  const w = policy.weights(arms(), 10_000, 7);
+  const oldArm = bandit.Arm.fromCounts(1, 2);
+  assert.throws(() => analysis.__testTrap(), (e) => e instanceof LitmusError && e.code === "internal");
+  assert.deepEqual(stats.ttestIndFromStats(10, 2, 100, 10.5, 2, 100, false), t);
+  assert.deepEqual(policy.weights(arms(), 10_000, 7), w);
+  // State that lived in the old instance is reported lost, never silently wrong.
+  assert.throws(() => oldArm.update(1), (e) => e instanceof LitmusError && e.code === "internal");
+});
