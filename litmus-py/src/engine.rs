@@ -1,12 +1,11 @@
 //! `litmus.Engine` and `litmus.Assignment`: config in, assignments out, with optional
 //! exposure logging. Every decision is the core engine's.
 
-use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use litmus_core::{Engine as CoreEngine, NoAttributes, Timestamp};
+use litmus_core::{Engine as CoreEngine, ExposureMemory, NoAttributes, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -71,73 +70,6 @@ fn wall_clock() -> Timestamp {
     Timestamp::from_unix_millis(millis)
 }
 
-/// A hasher for keys that are already uniform 64-bit hashes: it passes them through.
-#[derive(Default)]
-struct PassThrough(u64);
-
-impl std::hash::Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type HashSet64 = HashSet<u64, std::hash::BuildHasherDefault<PassThrough>>;
-
-/// Exposures already reported, as 64-bit xxh3 hashes of (experiment, unit) under a
-/// per-engine random seed, in two generations: when the current one is full it becomes the
-/// previous one, so memory stays under `capacity` hashes however many units pass (a unit
-/// seen again after two generations is reported again).
-struct SeenExposures {
-    seed: u64,
-    current: HashSet64,
-    previous: HashSet64,
-    generation: usize,
-}
-
-impl SeenExposures {
-    fn new(capacity: usize) -> Self {
-        SeenExposures {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0u8),
-            current: HashSet64::default(),
-            previous: HashSet64::default(),
-            generation: (capacity / 2).max(1),
-        }
-    }
-
-    /// Whether this exposure is new (and remember it).
-    fn first_time(&mut self, experiment: &str, unit: &str) -> bool {
-        // The unit's length seeds the experiment's hash, so ("ab", "c") and ("a", "bc") differ.
-        let h = xxhash_rust::xxh3::xxh3_64_with_seed(unit.as_bytes(), self.seed)
-            ^ xxhash_rust::xxh3::xxh3_64_with_seed(
-                experiment.as_bytes(),
-                self.seed.wrapping_add(unit.len() as u64 + 1),
-            )
-            .rotate_left(17);
-        if self.current.contains(&h) || self.previous.contains(&h) {
-            return false;
-        }
-        if self.current.len() >= self.generation {
-            self.previous = std::mem::take(&mut self.current);
-        }
-        self.current.insert(h);
-        true
-    }
-
-    fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
-    }
-}
-
 /// The assignment engine: load a config, then assign units to experiments.
 ///
 /// Thread-safe: any number of threads may assign while another calls `update`.
@@ -146,7 +78,7 @@ pub(crate) struct Engine {
     core: RwLock<Arc<CoreEngine>>,
     on_exposure: Option<Py<PyAny>>,
     sticky_store: Option<Py<PyAny>>,
-    seen: Mutex<SeenExposures>,
+    seen: Mutex<ExposureMemory>,
     strict: bool,
 }
 
@@ -310,7 +242,10 @@ impl Engine {
                 core: RwLock::new(Arc::new(load(py, config, strict)?)),
                 on_exposure,
                 sticky_store,
-                seen: Mutex::new(SeenExposures::new(exposure_dedupe_size)),
+                seen: Mutex::new(ExposureMemory::new(
+                    exposure_dedupe_size,
+                    std::collections::hash_map::RandomState::new().hash_one(0u8),
+                )),
                 strict,
             })
         })

@@ -5,6 +5,16 @@
 import { LitmusError, guard } from "./common.mjs";
 
 const MISSES = [null, "false", "attribute_missing", "type_mismatch"];
+// Bit 31 of a packed assignment: an exposure to report (in the experiment, not reported
+// while remembered by the core's exposure memory).
+const REPORT = 0x80000000;
+
+/** A random seed for the exposure memory's hashes. */
+function randomSeed() {
+  const c = globalThis.crypto;
+  if (c && typeof c.getRandomValues === "function") return c.getRandomValues(new Uint32Array(1))[0] * 2 ** 21 + Math.floor(Math.random() * 2 ** 21);
+  return Math.floor(Math.random() * 2 ** 53);
+}
 
 function configText(config) {
   if (typeof config === "string") return config;
@@ -37,18 +47,18 @@ export function makeApi(b) {
 
   class Engine {
     #core;
+    // Whether each experiment has a time window (the clock is read only for those).
+    #windowed = new Map();
     // The config text and the instance generation the core was built in: after a trap the
     // guard starts a fresh instance and the engine rebuilds its core from the text.
     #text;
     #epoch;
+    // The config's version, read once per core.
+    #version;
     #variants = new Map();
     #onExposure;
-    // Exposures reported, as experiment -> Set of unit ids, in two generations (the current
-    // one holds at most `generation` pairs); keyed without building a string per call.
-    #seen = new Map();
-    #previous = new Map();
-    #seenCount = 0;
-    #generation;
+    // The most pairs the exposure memory holds (0: no callback, no memory).
+    #dedupe;
     #sticky;
     #strict;
 
@@ -67,29 +77,47 @@ export function makeApi(b) {
       this.#strict = strict;
       this.#text = configText(config);
       this.#epoch = g.epoch;
-      this.#core = call(() => new b.EngineCore(this.#text, strict));
+      if (!(exposureDedupeSize >= 2)) throw new LitmusError("exposureDedupeSize must be at least 2", "invalid_argument");
       this.#onExposure = onExposure;
-      this.#generation = Math.max(1, Math.floor(exposureDedupeSize / 2));
+      this.#dedupe = onExposure ? Math.min(Math.floor(exposureDedupeSize), 0xffffffff) : 0;
+      this.#core = this.#build();
+      this.#version = this.#core.version() ?? null;
       this.#sticky = stickyStore;
     }
 
     /** Replaces the config; a config that cannot load throws and changes nothing. */
     update(config) {
       const text = configText(config);
-      const fresh = call(() => new b.EngineCore(text, this.#strict));
-      const old = this.#core;
-      const oldEpoch = this.#epoch;
-      this.#core = fresh;
+      const core = this.#live();
+      call(() => core.update(text, this.#strict));
       this.#text = text;
-      this.#epoch = g.epoch;
+      this.#version = core.version() ?? null;
       this.#variants = new Map();
-      if (oldEpoch === g.epoch) old.free();
+      this.#windowed = new Map();
+    }
+
+    /** A core for the config text, remembering exposures when there is a callback. */
+    #build() {
+      const core = call(() => new b.EngineCore(this.#text, this.#strict));
+      if (this.#dedupe > 0) core.trackExposures(this.#dedupe, randomSeed());
+      return core;
+    }
+
+    /** The instant to assign `experiment` at: as given, else now if it has a time window. */
+    #instant(experiment, options) {
+      if (options !== undefined && options !== null && options.now !== undefined) return nowMs(options.now);
+      let windowed = this.#windowed.get(experiment);
+      if (windowed === undefined) {
+        windowed = this.#live().windowed(experiment);
+        this.#windowed.set(experiment, windowed);
+      }
+      return windowed ? Date.now() : NaN;
     }
 
     /** The core, rebuilt first if a trap restarted the instance since it was made. */
     #live() {
       if (this.#epoch !== g.epoch) {
-        this.#core = call(() => new b.EngineCore(this.#text, this.#strict));
+        this.#core = this.#build();
         this.#epoch = g.epoch;
       }
       return this.#core;
@@ -108,7 +136,7 @@ export function makeApi(b) {
       const reason = REASONS[packed & 15];
       const inExperiment = (packed & 16) !== 0;
       const miss = MISSES[(packed >>> 5) & 3];
-      const index = packed >>> 7;
+      const index = (packed >>> 7) & 0xffffff;
       const v = index === 0 ? null : this.#variantsOf(experiment)[index - 1];
       return {
         experiment,
@@ -122,22 +150,7 @@ export function makeApi(b) {
       };
     }
 
-    #expose(a) {
-      if (!this.#onExposure || !a.inExperiment) return;
-      const { experiment, unitId } = a;
-      if (this.#seen.get(experiment)?.has(unitId) || this.#previous.get(experiment)?.has(unitId)) return;
-      if (this.#seenCount >= this.#generation) {
-        this.#previous = this.#seen;
-        this.#seen = new Map();
-        this.#seenCount = 0;
-      }
-      let units = this.#seen.get(experiment);
-      if (units === undefined) {
-        units = new Set();
-        this.#seen.set(experiment, units);
-      }
-      units.add(unitId);
-      this.#seenCount++;
+    #report(a) {
       try {
         this.#onExposure({
           experiment: a.experiment,
@@ -164,7 +177,7 @@ export function makeApi(b) {
       if (typeof experiment !== "string" || typeof unitId !== "string") {
         throw new LitmusError("experiment and unitId must be strings", "invalid_argument");
       }
-      const now = nowMs(options?.now);
+      const now = this.#instant(experiment, options);
       let packed;
       const remembered = this.#sticky ? this.#sticky.get(stickyKey(experiment, unitId)) ?? undefined : undefined;
       if (attributes === undefined && remembered === undefined) {
@@ -177,7 +190,7 @@ export function makeApi(b) {
       }
       const a = this.#result(experiment, unitId, packed);
       if (this.#sticky && a.reason === "assigned") this.#sticky.set(stickyKey(experiment, unitId), a.variant);
-      this.#expose(a);
+      if (packed >= REPORT) this.#report(a);
       return a;
     }
 
@@ -197,7 +210,7 @@ export function makeApi(b) {
 
     /** The config's version, if any. */
     get version() {
-      return this.#live().version() ?? null;
+      return this.#version;
     }
 
     /** Every experiment key in the config. */

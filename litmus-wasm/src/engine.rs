@@ -1,14 +1,14 @@
 //! The engine module's exports: a loaded config (`EngineCore`) and the hashing functions.
 
-use litmus_core::{Assignment, Engine, Reason, Timestamp};
+use litmus_core::{Assignment, Engine, ExposureMemory, Reason, Timestamp};
 use wasm_bindgen::prelude::*;
 
 use crate::{argument, error};
 
 /// Packs an assignment into a `u32`: bits 0-3 the reason's index in [`Reason::ALL`], bit 4
 /// whether the unit is in the experiment, bits 5-6 the targeting miss (0 none, 1 `false`,
-/// 2 `attribute_missing`, 3 `type_mismatch`), bits 7 and up the variant's index + 1 (0: no
-/// variant).
+/// 2 `attribute_missing`, 3 `type_mismatch`), bits 7-30 the variant's index + 1 (0: no
+/// variant). Bit 31 ([`REPORT`]) is set by `EngineCore` for an exposure to report.
 pub fn pack(a: &Assignment<'_>) -> u32 {
     let reason = Reason::ALL
         .iter()
@@ -23,6 +23,10 @@ pub fn pack(a: &Assignment<'_>) -> u32 {
     let variant = a.variant().map_or(0, |v| v.index() as u32 + 1);
     reason | (u32::from(a.in_experiment()) << 4) | (miss << 5) | (variant << 7)
 }
+
+/// The bit of a packed assignment that says "report this exposure": the unit is in the
+/// experiment and the engine's exposure memory had not seen the pair.
+pub const REPORT: u32 = 1 << 31;
 
 /// The instant for time windows: milliseconds since the epoch, or NaN for "no time known".
 fn instant(now_ms: f64) -> Option<Timestamp> {
@@ -46,10 +50,36 @@ fn attributes(json: Option<String>) -> Result<serde_json::Value, JsValue> {
     }
 }
 
-/// A loaded config: the core engine.
+/// A loaded config (the core engine), with the memory of exposures already reported when
+/// the JavaScript engine has an exposure callback. The memory survives `update`.
 #[wasm_bindgen]
 pub struct EngineCore {
     inner: Engine,
+    exposures: Option<ExposureMemory>,
+}
+
+fn load(config: &str, strict: bool) -> Result<Engine, JsValue> {
+    let engine = if strict {
+        Engine::from_json_strict(config)
+    } else {
+        Engine::from_json(config)
+    };
+    engine.map_err(|e| error(&e))
+}
+
+/// Packs `a` and sets [`REPORT`] when `exposures` is kept and has not seen the pair.
+fn pack_reporting(
+    a: &Assignment<'_>,
+    exposures: &mut Option<ExposureMemory>,
+    experiment: &str,
+    unit: &str,
+) -> u32 {
+    let packed = pack(a);
+    let report = a.in_experiment()
+        && exposures
+            .as_mut()
+            .is_some_and(|memory| memory.first_time(experiment, unit));
+    if report { packed | REPORT } else { packed }
 }
 
 #[wasm_bindgen]
@@ -58,21 +88,30 @@ impl EngineCore {
     /// with `strict`, any problem or unknown field is an error instead.
     #[wasm_bindgen(constructor)]
     pub fn new(config: &str, strict: bool) -> Result<EngineCore, JsValue> {
-        let inner = if strict {
-            Engine::from_json_strict(config)
-        } else {
-            Engine::from_json(config)
-        };
-        inner
-            .map(|inner| EngineCore { inner })
-            .map_err(|e| error(&e))
+        Ok(EngineCore {
+            inner: load(config, strict)?,
+            exposures: None,
+        })
+    }
+
+    /// Replaces the config; on error nothing changes. The exposure memory is kept.
+    pub fn update(&mut self, config: &str, strict: bool) -> Result<(), JsValue> {
+        self.inner = load(config, strict)?;
+        Ok(())
+    }
+
+    /// Starts remembering reported exposures: at most `capacity` pairs, hashed under `seed`
+    /// (a random number from the JavaScript layer). Assignments then carry [`REPORT`].
+    #[wasm_bindgen(js_name = trackExposures)]
+    pub fn track_exposures(&mut self, capacity: u32, seed: f64) {
+        self.exposures = Some(ExposureMemory::new(capacity as usize, seed.to_bits()));
     }
 
     /// Assigns a unit (attributes as JSON text, or undefined; `now_ms` NaN for no time) and
     /// returns the packed assignment (see `pack`). `remembered`: the variant a sticky store
     /// holds for the unit, if any.
     pub fn assign(
-        &self,
+        &mut self,
         experiment: &str,
         unit: &str,
         attributes_json: Option<String>,
@@ -87,18 +126,27 @@ impl EngineCore {
             instant(now_ms),
             remembered.as_deref(),
         );
-        Ok(pack(&a))
+        Ok(pack_reporting(&a, &mut self.exposures, experiment, unit))
     }
 
     /// Assigns a unit without attributes or a sticky variant (the fast path).
     #[wasm_bindgen(js_name = assignPlain)]
-    pub fn assign_plain(&self, experiment: &str, unit: &str, now_ms: f64) -> u32 {
-        pack(&self.inner.assign_at(
+    pub fn assign_plain(&mut self, experiment: &str, unit: &str, now_ms: f64) -> u32 {
+        let a = self.inner.assign_at(
             experiment,
             unit,
             &litmus_core::NoAttributes,
             instant(now_ms),
-        ))
+        );
+        pack_reporting(&a, &mut self.exposures, experiment, unit)
+    }
+
+    /// Whether the experiment has a time window (a start or an end): only then does its
+    /// assignment depend on the instant, so the JavaScript layer reads the clock for it.
+    pub fn windowed(&self, experiment: &str) -> bool {
+        self.inner
+            .experiment(experiment)
+            .is_some_and(|e| e.start_time().is_some() || e.end_time().is_some())
     }
 
     /// Assigns a unit to every running experiment: JSON `[[experiment, packed], ...]`.

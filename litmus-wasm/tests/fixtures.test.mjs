@@ -67,3 +67,22 @@ test("exposures are deduplicated", () => {
   assert.equal(events.length, 1);
   assert.equal(events[0].experiment, key);
 });
+
+test("exposure memory is two generations of exposureDedupeSize / 2 pairs", () => {
+  const config = { schema_version: 1, experiments: ["a", "b"].map((key) => ({ key, status: "running", variants: [{ key: "v" }] })) };
+  const events = [];
+  const engine = new Engine(config, { onExposure: (e) => events.push(`${e.experiment}:${e.unitId}`), exposureDedupeSize: 4 });
+  const seq = (pairs) => {
+    events.length = 0;
+    for (const p of pairs) engine.assign(...p.split(":"));
+    return [...events];
+  };
+  // Generation 0 holds a:u1, a:u2; a:u1 again is remembered.
+  assert.deepEqual(seq(["a:u1", "a:u2", "a:u1"]), ["a:u1", "a:u2"]);
+  // a:u3 starts generation 1; a:u1 is still remembered (previous generation).
+  assert.deepEqual(seq(["a:u3", "a:u1", "b:u1", "a:u3"]), ["a:u3", "b:u1"]);
+  // a:u4 starts generation 2: generation 0 (a:u1, a:u2) is forgotten, so a:u1 is exposed again.
+  assert.deepEqual(seq(["a:u4", "a:u1", "a:u3"]), ["a:u4", "a:u1"]);
+  // b was last touched in generation 1; by generation 4 its units are forgotten too.
+  assert.deepEqual(seq(["a:u5", "a:u6", "a:u7", "b:u1"]), ["a:u5", "a:u6", "a:u7", "b:u1"]);
+});
