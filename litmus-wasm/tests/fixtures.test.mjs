@@ -1,52 +1,59 @@
-// The installed package (ESM import) against the shared fixtures: every bucketing vector and
-// every conformance case, as litmus-core and the Python wheel run them.
+// The installed package against the shared fixtures: every bucketing vector and every
+// conformance case, as litmus-core and the Python wheel run them, through both the ESM entry
+// point (import) and the CommonJS one (require).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { createRequire } from "node:module";
+import * as esm from "litmus-experiments";
 import { Engine, LitmusError, hashing, version } from "litmus-experiments";
+
+const cjs = createRequire(import.meta.url)("litmus-experiments");
 
 const FIXTURES = process.env.LITMUS_FIXTURES;
 const load = (p) => JSON.parse(readFileSync(join(FIXTURES, p), "utf8"));
 const stickyKey = (e, u) => `${e.length}:${e}:${u}`;
 
-test("every bucketing vector", () => {
-  const { vectors } = load("bucketing/v1.json");
-  assert.ok(vectors.length >= 300);
-  for (const v of vectors) {
-    assert.equal(hashing.seed(v.salt, v.purpose), v.seed);
-    assert.equal(hashing.unitHash(v.salt, v.purpose, v.unit), v.hash);
-    const b = hashing.bucket(v.salt, v.purpose, v.unit);
-    assert.equal(b, v.bucket);
-    assert.equal(hashing.pickVariant(b, v.weights), v.variant);
-    assert.equal(hashing.inTraffic(b, v.traffic), v.in_traffic);
-  }
-});
-
-test("every conformance case", () => {
-  const files = readdirSync(join(FIXTURES, "conformance")).filter((f) => f.endsWith(".json"));
-  assert.ok(files.length >= 10);
-  let n = 0;
-  for (const f of files) {
-    const doc = load(`conformance/${f}`);
-    const engine = new Engine(doc.config);
-    const problems = engine.problems.map((p) => [p.code, p.path ?? ""]);
-    assert.deepEqual(problems, (doc.problems ?? []).map((p) => [p.code, p.path ?? ""]), f);
-    for (const c of doc.cases) {
-      let e = engine;
-      if (c.remembered !== undefined) {
-        const store = new Map([[stickyKey(c.experiment, c.unit), c.remembered]]);
-        e = new Engine(doc.config, { stickyStore: store });
-      }
-      const a = e.assign(c.experiment, c.unit, c.attributes, { now: c.now ?? false });
-      const want = c.expected;
-      assert.deepEqual([a.variant, a.inExperiment, a.reason], [want.variant, want.in_experiment, want.reason], `${f}: ${c.name}`);
-      if (want.miss !== undefined) assert.equal(a.miss, want.miss, `${f}: ${c.name}`);
-      n++;
+for (const [kind, { Engine, hashing }] of [["ESM", esm], ["CJS", cjs]]) {
+  test(`${kind}: every bucketing vector`, () => {
+    const { vectors } = load("bucketing/v1.json");
+    assert.ok(vectors.length >= 300);
+    for (const v of vectors) {
+      assert.equal(hashing.seed(v.salt, v.purpose), v.seed);
+      assert.equal(hashing.unitHash(v.salt, v.purpose, v.unit), v.hash);
+      const b = hashing.bucket(v.salt, v.purpose, v.unit);
+      assert.equal(b, v.bucket);
+      assert.equal(hashing.pickVariant(b, v.weights), v.variant);
+      assert.equal(hashing.inTraffic(b, v.traffic), v.in_traffic);
     }
-  }
-  assert.ok(n > 2000);
-});
+  });
+
+  test(`${kind}: every conformance case`, () => {
+    const files = readdirSync(join(FIXTURES, "conformance")).filter((f) => f.endsWith(".json"));
+    assert.ok(files.length >= 10);
+    let n = 0;
+    for (const f of files) {
+      const doc = load(`conformance/${f}`);
+      const engine = new Engine(doc.config);
+      const problems = engine.problems.map((p) => [p.code, p.path ?? ""]);
+      assert.deepEqual(problems, (doc.problems ?? []).map((p) => [p.code, p.path ?? ""]), f);
+      for (const c of doc.cases) {
+        let e = engine;
+        if (c.remembered !== undefined) {
+          const store = new Map([[stickyKey(c.experiment, c.unit), c.remembered]]);
+          e = new Engine(doc.config, { stickyStore: store });
+        }
+        const a = e.assign(c.experiment, c.unit, c.attributes, { now: c.now ?? false });
+        const want = c.expected;
+        assert.deepEqual([a.variant, a.inExperiment, a.reason], [want.variant, want.in_experiment, want.reason], `${f}: ${c.name}`);
+        if (want.miss !== undefined) assert.equal(a.miss, want.miss, `${f}: ${c.name}`);
+        n++;
+      }
+    }
+    assert.ok(n > 2000);
+  });
+}
 
 test("errors carry name and code, and the engine keeps working", () => {
   assert.throws(() => new Engine("{nope"), (e) => e instanceof LitmusError && e.name === "LitmusError" && e.code === "invalid_json");
