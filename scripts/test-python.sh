@@ -29,7 +29,10 @@ then
   "$PY" -m pip install -q -r "$REQ"
 fi
 rm -rf target/wheels
-"$VENV/bin/maturin" build --release --locked -m litmus-py/Cargo.toml --out target/wheels
+# zig links against glibc 2.17 symbols, so the wheel is manylinux2014: it installs on any Linux
+# of the last ten years, not only on this machine's glibc.
+PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --locked -m litmus-py/Cargo.toml \
+  --zig --compatibility manylinux2014 --out target/wheels
 "$PY" -m pip install -q --force-reinstall --no-deps target/wheels/litmus_experiments-*.whl
 # Run from a directory without the source package, with the tests' own directory on the path.
 set +e

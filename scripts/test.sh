@@ -53,6 +53,11 @@ bash scripts/test-python.sh 2>&1 | tee "$LOG"
 WHEEL_PASSED=$(grep -Eo '[0-9]+ passed' "$LOG" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 PY_PASSED=$(( PY_PASSED + WHEEL_PASSED ))
 
+step "Python 3.9: the cp39-abi3 wheel (manylinux2014) on CPython 3.9, in a Debian bullseye root"
+bash scripts/test-python39.sh 2>&1 | tee "$LOG"
+PY39_PASSED=$(grep -Eo '[0-9]+ passed' "$LOG" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+PY_PASSED=$(( PY_PASSED + PY39_PASSED ))
+
 if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   step "wasm32: litmus-core builds with the Rust 1.85 wasm toolchain"
   bash scripts/wasm/setup.sh --bindgen
@@ -67,8 +72,9 @@ if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   NODE_PASSED=$(awk '/^ℹ pass/ {print $3}' "$LOG" | tail -1)
   WASM_CHECKS=$(( WASM_CHECKS + ${NODE_PASSED:-0} ))
   step "npm package in headless Chromium: examples/browser/index.html (screenshot target/npm/browser.png)"
-  bash scripts/wasm/browser-test.sh
-  WASM_CHECKS=$(( WASM_CHECKS + 1 ))
+  bash scripts/wasm/browser-test.sh 2>&1 | tee "$LOG"
+  BROWSER_PASSED=$(awk '/^browser:/ {print $2}' "$LOG" | tail -1)
+  WASM_CHECKS=$(( WASM_CHECKS + ${BROWSER_PASSED:-0} ))
 fi
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"
