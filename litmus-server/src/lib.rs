@@ -1,0 +1,62 @@
+//! The Litmus server: experiment configs validated by `litmus-core`, stored (embedded SQLite by
+//! default), versioned, and delivered to SDKs with ETags. [`app`] builds the router, so tests
+//! call it without a socket; `main.rs` only wires flags, logging and shutdown.
+
+pub mod error;
+pub mod routes;
+pub mod state;
+pub mod store;
+
+use std::sync::Arc;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::state::AppState;
+use crate::store::Store;
+
+/// The largest request body accepted (an experiment is a few kilobytes).
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// How long a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The router over `state`.
+pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz::<S>))
+        .route("/sdk/config", get(routes::sdk::config::<S>))
+        .route("/admin/experiments", get(routes::admin::list::<S>))
+        .route(
+            "/admin/experiments/{key}",
+            get(routes::admin::get::<S>).put(routes::admin::put::<S>),
+        )
+        .route("/admin/audit", get(routes::admin::audit::<S>))
+        .route("/assign", post(routes::assign::assign::<S>))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// A handler that panicked answers 500 with the `internal` code; the server keeps serving.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error::ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error (please report it)",
+    )
+    .into_response()
+}

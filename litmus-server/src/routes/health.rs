@@ -1,0 +1,24 @@
+//! `/healthz` (the process answers) and `/readyz` (and so does its store).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::Store;
+
+/// Liveness: always 200 while the process serves requests.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness: 200 when the store answers, else 503 `store_unavailable`.
+pub async fn readyz<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+) -> Result<Json<Value>, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(json!({"status": "ready"})))
+}

@@ -1,0 +1,6 @@
+//! The HTTP routes: health, SDK delivery, assignment and the admin API.
+
+pub mod admin;
+pub mod assign;
+pub mod health;
+pub mod sdk;

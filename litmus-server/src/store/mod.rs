@@ -1,0 +1,103 @@
+//! Where configs live: experiments, the versioned snapshot SDKs download, and the audit log.
+//! A trait with an embedded backend (SQLite, the default) and, next, PostgreSQL + TimescaleDB;
+//! the same tests run against each.
+
+pub mod sqlite;
+
+use std::future::Future;
+
+use litmus_core::config::wire::WireExperiment;
+use serde::Serialize;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The snapshot moved past the version a change was based on (optimistic concurrency).
+    #[error("the config changed concurrently")]
+    Conflict,
+    /// The backend failed (I/O, SQL, a corrupt row).
+    #[error("store backend: {0}")]
+    Backend(String),
+}
+
+/// A published config version: what `GET /sdk/config` serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Increases by one with every change; 0 before the first.
+    pub version: u64,
+    /// A strong ETag for this version's body.
+    pub etag: String,
+    /// The config document (JSON text), with `version` set to `v{version}`.
+    pub body: String,
+}
+
+/// One row of the audit log: who changed what, when, from what to what.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Position in the log (increasing).
+    pub id: u64,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// Who (the key's name).
+    pub actor: String,
+    /// What kind of change, e.g. `experiment.put`.
+    pub action: String,
+    /// The experiment (or layer, holdout) key.
+    pub key: String,
+    /// The object before (absent when created).
+    pub before: Option<serde_json::Value>,
+    /// The object after (absent when deleted).
+    pub after: Option<serde_json::Value>,
+    /// The snapshot version the change produced.
+    pub version: u64,
+}
+
+/// A change to apply atomically: the experiment row, one audit entry and the new snapshot.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The snapshot version the change was computed from; the store refuses it
+    /// ([`StoreError::Conflict`]) if the current version differs.
+    pub base_version: u64,
+    /// Who made it.
+    pub actor: String,
+    /// The audit action.
+    pub action: String,
+    /// The experiment as stored after the change.
+    pub experiment: WireExperiment,
+    /// The full config document of the new version, validated by core.
+    pub document: serde_json::Value,
+    /// When, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+}
+
+/// A config store. Methods are async; an embedded backend runs its blocking calls off the
+/// async threads.
+pub trait Store: Send + Sync + 'static {
+    /// The current snapshot.
+    fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
+    /// The current snapshot's version (cheaper than [`Store::snapshot`]).
+    fn version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Every experiment, by key.
+    fn experiments(&self) -> impl Future<Output = Result<Vec<WireExperiment>, StoreError>> + Send;
+    /// One experiment.
+    fn experiment(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<WireExperiment>, StoreError>> + Send;
+    /// Applies a change: writes the experiment, appends to the audit log and publishes the
+    /// next snapshot version, all or nothing. Returns the new snapshot.
+    fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
+    /// The newest audit entries, newest first.
+    fn audit(&self, limit: u32)
+    -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Whether the store answers (for `/readyz`).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The strong ETag of a snapshot body: its version and a hash of its bytes.
+pub fn etag(version: u64, body: &str) -> String {
+    format!(
+        "\"v{version}-{:016x}\"",
+        xxhash_rust::xxh3::xxh3_64(body.as_bytes())
+    )
+}

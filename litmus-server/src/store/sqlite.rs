@@ -1,0 +1,266 @@
+//! The embedded store: one SQLite file (bundled SQLite, nothing to install), so the server
+//! runs on a fresh machine with no services. Calls run on tokio's blocking threads; one
+//! connection behind a mutex serializes writes, which SQLite does anyway.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use litmus_core::config::wire::WireExperiment;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{AuditEntry, Change, Snapshot, Store, StoreError, etag};
+
+/// Versioned migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: experiments, published snapshots, the audit log.
+    "CREATE TABLE experiments (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );
+     CREATE TABLE snapshots (
+         version INTEGER PRIMARY KEY,
+         body TEXT NOT NULL,
+         etag TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     );
+     CREATE TABLE audit (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         at_ms INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         key TEXT NOT NULL,
+         before TEXT,
+         after TEXT,
+         version INTEGER NOT NULL
+     );",
+];
+
+/// The empty config served before the first change (version 0).
+const EMPTY: &str = r#"{"schema_version":1,"version":"v0","experiments":[]}"#;
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(backend)?;
+        }
+        Self::init(Connection::open(path).map_err(backend)?)
+    }
+
+    /// A private in-memory database (tests).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        let done: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(backend)?;
+        for (i, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(done).unwrap_or(0))
+        {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute_batch(sql).map_err(backend)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+        }
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard: MutexGuard<'_, Connection> = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT version, etag, body FROM snapshots ORDER BY version DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(backend)?;
+    Ok(match row {
+        Some((version, etag, body)) => Snapshot {
+            version: version as u64,
+            etag,
+            body,
+        },
+        None => Snapshot {
+            version: 0,
+            etag: etag(0, EMPTY),
+            body: EMPTY.to_owned(),
+        },
+    })
+}
+
+fn decode(body: &str) -> Result<WireExperiment, StoreError> {
+    serde_json::from_str(body).map_err(backend)
+}
+
+impl Store for SqliteStore {
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.with(|c| current(c)).await
+    }
+
+    async fn version(&self) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT COALESCE(MAX(version), 0) FROM snapshots", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn experiments(&self) -> Result<Vec<WireExperiment>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare("SELECT body FROM experiments ORDER BY key")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(backend)?;
+            rows.map(|body| decode(&body.map_err(backend)?)).collect()
+        })
+        .await
+    }
+
+    async fn experiment(&self, key: &str) -> Result<Option<WireExperiment>, StoreError> {
+        let key = key.to_owned();
+        self.with(move |c| {
+            let body: Option<String> = c
+                .query_row("SELECT body FROM experiments WHERE key = ?1", [&key], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            body.map(|b| decode(&b)).transpose()
+        })
+        .await
+    }
+
+    async fn apply(&self, change: Change) -> Result<Snapshot, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let now = current(&tx)?;
+            if now.version != change.base_version {
+                return Err(StoreError::Conflict);
+            }
+            let version = now.version + 1;
+            let key = change.experiment.key.clone();
+            let before: Option<String> = tx
+                .query_row("SELECT body FROM experiments WHERE key = ?1", [&key], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            let after = serde_json::to_string(&change.experiment).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO experiments (key, body, updated_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+                params![key, after, change.at_ms],
+            )
+            .map_err(backend)?;
+            let mut document = change.document;
+            if let Some(obj) = document.as_object_mut() {
+                obj.insert("version".into(), format!("v{version}").into());
+            }
+            let body = serde_json::to_string(&document).map_err(backend)?;
+            let tag = etag(version, &body);
+            tx.execute(
+                "INSERT INTO snapshots (version, body, etag, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![version as i64, body, tag, change.at_ms],
+            )
+            .map_err(backend)?;
+            tx.execute(
+                "INSERT INTO audit (at_ms, actor, action, key, before, after, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    change.at_ms,
+                    change.actor,
+                    change.action,
+                    key,
+                    before,
+                    after,
+                    version as i64
+                ],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(Snapshot {
+                version,
+                etag: tag,
+                body,
+            })
+        })
+        .await
+    }
+
+    async fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT id, at_ms, actor, action, key, before, after, version
+                     FROM audit ORDER BY id DESC LIMIT ?1",
+                )
+                .map_err(backend)?;
+            let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+            let rows = stmt
+                .query_map([limit], |r| {
+                    Ok(AuditEntry {
+                        id: r.get::<_, i64>(0)? as u64,
+                        at_ms: r.get(1)?,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        key: r.get(4)?,
+                        before: json(r.get(5)?),
+                        after: json(r.get(6)?),
+                        version: r.get::<_, i64>(7)? as u64,
+                    })
+                })
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
+    }
+}
