@@ -35,7 +35,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "an admin key is required: Authorization: Bearer <key>",
+            "a valid key is required: Authorization: Bearer <key>",
         )
     }
 

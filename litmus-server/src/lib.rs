@@ -2,7 +2,10 @@
 //! default), versioned, and delivered to SDKs with ETags. [`app`] builds the router, so tests
 //! call it without a socket; `main.rs` only wires flags, logging and shutdown.
 
+pub mod auth;
 pub mod error;
+pub mod keys;
+pub mod metrics;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -28,19 +31,40 @@ pub const BODY_LIMIT: usize = 1 << 20;
 /// How long a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Milliseconds since the Unix epoch (the server may read the clock; core never does).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The router over `state`.
 pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .route("/sdk/config", get(routes::sdk::config::<S>))
+        .route("/sdk/stream", get(routes::sdk::stream::<S>))
         .route("/admin/experiments", get(routes::admin::list::<S>))
         .route(
             "/admin/experiments/{key}",
             get(routes::admin::get::<S>).put(routes::admin::put::<S>),
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))
+        .route(
+            "/admin/keys",
+            get(routes::keys::list::<S>).post(routes::keys::create::<S>),
+        )
+        .route(
+            "/admin/keys/{id}",
+            axum::routing::delete(routes::keys::revoke::<S>),
+        )
         .route("/assign", post(routes::assign::assign::<S>))
+        .route("/metrics", get(metrics::metrics::<S>))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::track::<S>,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

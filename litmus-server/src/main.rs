@@ -30,7 +30,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let store = SqliteStore::open(&data.join("litmus.sqlite3"))?;
-    let app = litmus_server::app(AppState::new(store, admin_key));
+    let state = AppState::new(store, admin_key);
+    litmus_server::state::watch_versions(&state, std::time::Duration::from_millis(500));
+    let app = litmus_server::app(state);
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     tracing::info!(address = %listener.local_addr()?, data = %data.display(), "litmus-server listening");
     axum::serve(listener, app)

@@ -99,11 +99,11 @@ async fn suite<S: Store>(store: S) {
     );
 
     // The empty config, then 304 for its ETag.
-    let first = send(&app, "GET", "/sdk/config", None, None).await;
+    let first = send(&app, "GET", "/sdk/config", Some(KEY), None).await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body["version"], "v0");
     let etag0 = first.etag.clone().unwrap();
-    let again = send_with(&app, "GET", "/sdk/config", None, None, Some(&etag0)).await;
+    let again = send_with(&app, "GET", "/sdk/config", Some(KEY), None, Some(&etag0)).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 
     // Keys.
@@ -131,7 +131,7 @@ async fn suite<S: Store>(store: S) {
             .status,
         StatusCode::NOT_FOUND
     );
-    let snap = send_with(&app, "GET", "/sdk/config", None, None, Some(&etag0)).await;
+    let snap = send_with(&app, "GET", "/sdk/config", Some(KEY), None, Some(&etag0)).await;
     assert_eq!(snap.status, StatusCode::OK);
     assert_eq!(snap.body["version"], "v1");
     assert_ne!(snap.etag.as_deref(), Some(etag0.as_str()));
@@ -224,7 +224,7 @@ async fn suite<S: Store>(store: S) {
     assert_eq!(entries[0]["version"], 5);
 
     // Assignment by the server: the same answer as the core on the published snapshot.
-    let snapshot = send(&app, "GET", "/sdk/config", None, None).await.body;
+    let snapshot = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body;
     let reference = litmus_core::Engine::from_value(snapshot).unwrap();
     for i in 0..50 {
         let unit = format!("user-{i}");
@@ -232,7 +232,7 @@ async fn suite<S: Store>(store: S) {
             &app,
             "POST",
             "/assign",
-            None,
+            Some(KEY),
             Some(json!({"unit_id": unit, "experiment": "e-live"})),
         )
         .await;
@@ -245,7 +245,7 @@ async fn suite<S: Store>(store: S) {
         &app,
         "POST",
         "/assign",
-        None,
+        Some(KEY),
         Some(json!({"unit_id": "u1", "attributes": {"country": "DE"}})),
     )
     .await;
@@ -260,7 +260,14 @@ async fn suite<S: Store>(store: S) {
         vec!["e-live"],
         "stopped experiments are not assigned"
     );
-    let bad = send(&app, "POST", "/assign", None, Some(json!({"unit": "u1"}))).await;
+    let bad = send(
+        &app,
+        "POST",
+        "/assign",
+        Some(KEY),
+        Some(json!({"unit": "u1"})),
+    )
+    .await;
     assert_eq!(
         (bad.status, error_code(&bad)),
         (StatusCode::BAD_REQUEST, "bad_request")
@@ -269,7 +276,7 @@ async fn suite<S: Store>(store: S) {
         &app,
         "POST",
         "/assign",
-        None,
+        Some(KEY),
         Some(json!({"unit_id": "u1", "experiment": "nope"})),
     )
     .await;
@@ -318,7 +325,7 @@ async fn suite<S: Store>(store: S) {
         2 + versions.len(),
         "every accepted write is stored once"
     );
-    let last = send(&app, "GET", "/sdk/config", None, None).await;
+    let last = send(&app, "GET", "/sdk/config", Some(KEY), None).await;
     assert_eq!(last.body["experiments"].as_array().unwrap().len(), stored);
 }
 
@@ -339,7 +346,286 @@ async fn sqlite_file_survives_a_restart() {
     assert!(snapshot.version >= 6);
     assert!(store.experiment("checkout").await.unwrap().is_some());
     let app: Router = litmus_server::app(AppState::new(store, KEY));
-    let r = send_with(&app, "GET", "/sdk/config", None, None, Some(&snapshot.etag)).await;
+    let r = send_with(
+        &app,
+        "GET",
+        "/sdk/config",
+        Some(KEY),
+        None,
+        Some(&snapshot.etag),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The next SSE event (comments skipped) within `within`, as its raw text.
+async fn next_event(body: &mut Body, within: std::time::Duration) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if event.lines().all(|l| l.starts_with(':') || l.is_empty()) {
+                continue;
+            }
+            return event;
+        }
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+}
+
+async fn open_stream(app: &Router) -> Body {
+    let uri = format!("/sdk/stream?sdk_key={KEY}");
+    let req = Request::get(uri).body(Body::empty()).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "text/event-stream");
+    res.into_body()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_pushes_each_new_version() {
+    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+    let mut body = open_stream(&app).await;
+    let second = std::time::Duration::from_secs(2);
+    let first = next_event(&mut body, second).await;
+    assert!(
+        first.contains("event: config") && first.contains("id: 0"),
+        "{first}"
+    );
+    assert_eq!(
+        put_experiment(&app, "a", experiment("a", "running"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let next = next_event(&mut body, second).await;
+    assert!(
+        next.contains("id: 1") && next.contains("\"key\":\"a\""),
+        "{next}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_sharing_a_store_see_each_others_changes_within_a_second() {
+    let dir = std::env::temp_dir().join(format!("litmus-server-two-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("litmus.sqlite3");
+    let writer = AppState::new(SqliteStore::open(&path).unwrap(), KEY);
+    let reader = AppState::new(SqliteStore::open(&path).unwrap(), KEY);
+    litmus_server::state::watch_versions(&reader, std::time::Duration::from_millis(500));
+    let (write_app, read_app) = (litmus_server::app(writer), litmus_server::app(reader));
+    let mut body = open_stream(&read_app).await;
+    let first = next_event(&mut body, std::time::Duration::from_secs(2)).await;
+    assert!(first.contains("id: 0"), "{first}");
+    let t0 = std::time::Instant::now();
+    assert_eq!(
+        put_experiment(&write_app, "x", experiment("x", "running"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let next = next_event(&mut body, std::time::Duration::from_millis(1_500)).await;
+    assert!(next.contains("id: 1"), "{next}");
+    assert!(
+        t0.elapsed() <= std::time::Duration::from_secs(1),
+        "{:?}",
+        t0.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_route() {
+    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+    for _ in 0..3 {
+        send(&app, "GET", "/sdk/config", Some(KEY), None).await;
+    }
+    put_experiment(&app, "m", experiment("m", "draft")).await;
+    put_experiment(&app, "n", experiment("n", "draft")).await;
+    send(&app, "GET", "/admin/experiments", Some("wrong"), None).await;
+    let req = Request::get("/metrics").body(Body::empty()).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    for line in [
+        r#"litmus_http_requests_total{method="GET",route="/sdk/config",status="200"} 3"#,
+        r#"litmus_http_requests_total{method="PUT",route="/admin/experiments/{key}",status="200"} 2"#,
+        r#"litmus_http_requests_total{method="GET",route="/admin/experiments",status="401"} 1"#,
+        "litmus_config_version 2",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_have_scopes_are_stored_hashed_and_can_be_revoked() {
+    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+    let made = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "web app"})),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    let sdk = made.body["key"].as_str().unwrap().to_owned();
+    assert!(sdk.starts_with("lit_"));
+    assert_eq!(made.body["scopes"], json!(["sdk:read", "assign"]));
+    // An SDK key reads the config and assigns, by header or (for EventSource) by query.
+    assert_eq!(
+        send(&app, "GET", "/sdk/config", Some(&sdk), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let by_query = format!("/sdk/config?sdk_key={sdk}");
+    assert_eq!(
+        send(&app, "GET", &by_query, None, None).await.status,
+        StatusCode::OK
+    );
+    let a = send(
+        &app,
+        "POST",
+        "/assign",
+        Some(&sdk),
+        Some(json!({"unit_id": "u"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    // ... and nothing else.
+    let r = send(&app, "GET", "/admin/experiments", Some(&sdk), None).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    assert_eq!(
+        send(&app, "GET", "/sdk/config", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A wrong secret with a real id, and a malformed key, are both 401.
+    let (id, _) = sdk.trim_start_matches("lit_").split_once('_').unwrap();
+    let forged = format!("lit_{id}_{}", "0".repeat(48));
+    assert_eq!(
+        send(&app, "GET", "/sdk/config", Some(&forged), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(&app, "GET", "/sdk/config", Some("lit_x"), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // An admin key with chosen scopes; listing shows no secret or hash.
+    let admin = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "ops", "scopes": ["admin:read", "admin:write"]})),
+    )
+    .await;
+    let admin_key = admin.body["key"].as_str().unwrap().to_owned();
+    assert_eq!(
+        put_experiment_with(&app, &admin_key, "k", experiment("k", "draft"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(&admin_key),
+        Some(json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "keys:write is needed to make keys"
+    );
+    let list = send(&app, "GET", "/admin/keys", Some(KEY), None).await;
+    let text = list.body.to_string();
+    assert!(
+        !text.contains(&sdk[sdk.len() - 20..]) && !text.contains("hash"),
+        "{text}"
+    );
+    assert_eq!(list.body["keys"].as_array().unwrap().len(), 2);
+    let bad = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "x", "scopes": ["root"]})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // Revoked: refused at once; audited with the actor's name.
+    let gone = send(
+        &app,
+        "DELETE",
+        &format!("/admin/keys/{id}"),
+        Some(KEY),
+        None,
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(&app, "GET", "/sdk/config", Some(&sdk), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        send(
+            &app,
+            "DELETE",
+            &format!("/admin/keys/{id}"),
+            Some(KEY),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let audit = send(&app, "GET", "/admin/audit", Some(KEY), None).await;
+    let actions: Vec<(&str, &str)> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("key.revoke", "bootstrap"),
+            ("experiment.create", "ops"),
+            ("key.create", "bootstrap"),
+            ("key.create", "bootstrap")
+        ]
+    );
+}
+
+async fn put_experiment_with(app: &Router, key: &str, name: &str, body: Value) -> Reply {
+    send(
+        app,
+        "PUT",
+        &format!("/admin/experiments/{name}"),
+        Some(key),
+        Some(body),
+    )
+    .await
 }

@@ -7,44 +7,27 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use litmus_core::config::wire::WireExperiment;
 use litmus_core::{Status, config};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::authorize;
 use crate::error::ApiError;
+use crate::keys::Scope;
 use crate::state::AppState;
 use crate::store::{AuditEntry, Change, Store, StoreError};
 
 /// How often a change is recomputed when another change lands first.
 const RETRIES: usize = 3;
 
-/// Checks `Authorization: Bearer <admin key>` in constant time; returns the actor's name.
-pub fn authorize<S>(state: &AppState<S>, headers: &HeaderMap) -> Result<String, ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(ApiError::unauthorized)?;
-    if constant_time_eq(given.as_bytes(), state.admin_key.as_bytes()) {
-        Ok("admin".to_owned())
-    } else {
-        Err(ApiError::unauthorized())
-    }
-}
-
-/// Equality whose time depends only on the lengths, not on where the bytes differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// `GET /admin/experiments`: every experiment, by key.
 pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, None, Scope::AdminRead).await?;
     let experiments = state.store.experiments().await?;
     Ok(Json(json!({ "experiments": experiments })))
 }
@@ -55,7 +38,7 @@ pub async fn get<S: Store>(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Result<Json<WireExperiment>, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, None, Scope::AdminRead).await?;
     state
         .store
         .experiment(&key)
@@ -73,7 +56,9 @@ pub async fn put<S: Store>(
     Path(key): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = authorize(&state, &headers)?;
+    let actor = authorize(&state, &headers, None, Scope::AdminWrite)
+        .await?
+        .name;
     let mut value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     let object = value
@@ -129,11 +114,12 @@ pub async fn put<S: Store>(
             .into(),
             experiment: stored.clone(),
             document,
-            at_ms: now_ms(),
+            at_ms: crate::now_ms(),
         };
         match state.store.apply(change).await {
             Ok(snapshot) => {
                 tracing::info!(%key, version = snapshot.version, %actor, "experiment saved");
+                state.announce(snapshot.version);
                 return Ok(Json(
                     json!({"experiment": stored, "version": snapshot.version}),
                 ));
@@ -197,14 +183,8 @@ pub async fn audit<S: Store>(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, None, Scope::AdminRead).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let entries: Vec<AuditEntry> = state.store.audit(limit).await?;
     Ok(Json(json!({ "entries": entries })))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

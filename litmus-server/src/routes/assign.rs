@@ -5,12 +5,16 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use litmus_core::{Assignment, Engine, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::authorize;
 use crate::error::ApiError;
+use crate::keys::Scope;
+use crate::routes::sdk::SdkQuery;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -43,8 +47,11 @@ fn describe(experiment: &str, a: &Assignment<'_>) -> Value {
 /// `{"assignments": [...]}` for every running experiment.
 pub async fn assign<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::Assign).await?;
     let req: AssignRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
     let engine = state.engine().await?;
@@ -63,10 +70,7 @@ pub async fn assign<S: Store>(
 }
 
 fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_unix_millis(ms)
+    Timestamp::from_unix_millis(crate::now_ms())
 }
 
 /// Compiles a snapshot body (the server validated it when it was written).

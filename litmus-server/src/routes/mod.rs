@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod assign;
 pub mod health;
+pub mod keys;
 pub mod sdk;

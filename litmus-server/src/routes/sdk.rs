@@ -1,22 +1,41 @@
 //! What SDKs read: the versioned config snapshot, with an ETag so a poll that finds nothing
-//! new costs a 304 and no body.
+//! new costs a 304 and no body, or a stream of snapshots as they are published (SSE).
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use std::time::Duration;
 
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+
+use serde::Deserialize;
+
+use crate::auth::authorize;
 use crate::error::ApiError;
+use crate::keys::Scope;
 use crate::state::AppState;
 use crate::store::Store;
+
+/// The SDK routes' query: the key, for clients that cannot send an Authorization header
+/// (a browser's `EventSource`).
+#[derive(Debug, Default, Deserialize)]
+pub struct SdkQuery {
+    /// An SDK key.
+    pub sdk_key: Option<String>,
+}
 
 /// `GET /sdk/config`: the current snapshot (200 with `ETag`), or 304 when the client's
 /// `If-None-Match` names it. Readable from any origin (browsers poll it).
 pub async fn config<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
+    Query(q): Query<SdkQuery>,
 ) -> Result<Response, ApiError> {
+    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::SdkRead).await?;
     let snapshot = state.store.snapshot().await?;
     let etag = HeaderValue::from_str(&snapshot.etag)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
@@ -52,4 +71,45 @@ pub async fn config<S: Store>(
         snapshot.body,
     )
         .into_response())
+}
+
+/// `GET /sdk/stream`: Server-Sent Events, one `config` event per published version (the
+/// event id is the version, the data the snapshot), starting with the current one unless the
+/// client's `Last-Event-ID` already names it; a comment every 15 s keeps proxies from closing
+/// the connection.
+pub async fn stream<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<SdkQuery>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::SdkRead).await?;
+    let seen: Option<u64> = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let changes = state.subscribe();
+    let events = futures_util::stream::unfold(
+        (state, changes, seen),
+        |(state, mut changes, mut seen)| async move {
+            loop {
+                match state.store.snapshot().await {
+                    Ok(s) if seen != Some(s.version) => {
+                        seen = Some(s.version);
+                        let event = Event::default()
+                            .event("config")
+                            .id(s.version.to_string())
+                            .data(s.body);
+                        return Some((Ok(event), (state, changes, seen)));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "stream: cannot read the snapshot"),
+                }
+                // Wait for the next announced version; the sender lives as long as the state.
+                if changes.changed().await.is_err() {
+                    return None;
+                }
+            }
+        },
+    );
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -9,6 +9,8 @@ use std::future::Future;
 use litmus_core::config::wire::WireExperiment;
 use serde::Serialize;
 
+use crate::keys::KeyRecord;
+
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -90,6 +92,23 @@ pub trait Store: Send + Sync + 'static {
     /// The newest audit entries, newest first.
     fn audit(&self, limit: u32)
     -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Stores a new key and records it in the audit log (as `key.create` by `actor`).
+    fn create_key(
+        &self,
+        key: KeyRecord,
+        actor: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every key, newest first.
+    fn keys(&self) -> impl Future<Output = Result<Vec<KeyRecord>, StoreError>> + Send;
+    /// One key by its id.
+    fn key(&self, id: &str) -> impl Future<Output = Result<Option<KeyRecord>, StoreError>> + Send;
+    /// Revokes a key (audited as `key.revoke`); false when there is no such live key.
+    fn revoke_key(
+        &self,
+        id: &str,
+        actor: String,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Whether the store answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

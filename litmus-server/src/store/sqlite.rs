@@ -9,6 +9,7 @@ use litmus_core::config::wire::WireExperiment;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{AuditEntry, Change, Snapshot, Store, StoreError, etag};
+use crate::keys::{KeyRecord, Scope};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -33,6 +34,15 @@ const MIGRATIONS: &[&str] = &[
          before TEXT,
          after TEXT,
          version INTEGER NOT NULL
+     );",
+    // 2: API keys (hashes only).
+    "CREATE TABLE keys (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         scopes TEXT NOT NULL,
+         hash TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         revoked_ms INTEGER
      );",
 ];
 
@@ -127,6 +137,40 @@ fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
     })
 }
 
+const KEY_COLUMNS: &str = "SELECT id, name, scopes, hash, created_ms, revoked_ms FROM keys";
+
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let scopes: String = r.get(2)?;
+    Ok(KeyRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        scopes: scopes.split(',').filter_map(Scope::parse).collect(),
+        hash: r.get(3)?,
+        created_ms: r.get(4)?,
+        revoked_ms: r.get(5)?,
+    })
+}
+
+/// Appends an audit entry at the current config version.
+fn audit_row(
+    tx: &rusqlite::Transaction<'_>,
+    at_ms: i64,
+    actor: &str,
+    action: &str,
+    key: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), StoreError> {
+    let version = current(tx)?.version as i64;
+    tx.execute(
+        "INSERT INTO audit (at_ms, actor, action, key, before, after, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![at_ms, actor, action, key, before, after, version],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
 fn decode(body: &str) -> Result<WireExperiment, StoreError> {
     serde_json::from_str(body).map_err(backend)
 }
@@ -207,20 +251,15 @@ impl Store for SqliteStore {
                 params![version as i64, body, tag, change.at_ms],
             )
             .map_err(backend)?;
-            tx.execute(
-                "INSERT INTO audit (at_ms, actor, action, key, before, after, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    change.at_ms,
-                    change.actor,
-                    change.action,
-                    key,
-                    before,
-                    after,
-                    version as i64
-                ],
-            )
-            .map_err(backend)?;
+            audit_row(
+                &tx,
+                change.at_ms,
+                &change.actor,
+                &change.action,
+                &key,
+                before.as_deref(),
+                Some(&after),
+            )?;
             tx.commit().map_err(backend)?;
             Ok(Snapshot {
                 version,
@@ -255,6 +294,70 @@ impl Store for SqliteStore {
                 })
                 .map_err(backend)?;
             rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn create_key(&self, key: KeyRecord, actor: String) -> Result<(), StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+            tx.execute(
+                "INSERT INTO keys (id, name, scopes, hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key.id, key.name, scopes.join(","), key.hash, key.created_ms],
+            )
+            .map_err(backend)?;
+            let after = serde_json::to_string(&key).map_err(backend)?;
+            audit_row(
+                &tx,
+                key.created_ms,
+                &actor,
+                "key.create",
+                &key.id,
+                None,
+                Some(&after),
+            )?;
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare(&format!("{KEY_COLUMNS} ORDER BY created_ms DESC, id"))
+                .map_err(backend)?;
+            let rows = stmt.query_map([], key_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            c.query_row(&format!("{KEY_COLUMNS} WHERE id = ?1"), [&id], key_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn revoke_key(&self, id: &str, actor: String, at_ms: i64) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let n = tx
+                .execute(
+                    "UPDATE keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+                    params![id, at_ms],
+                )
+                .map_err(backend)?;
+            if n > 0 {
+                audit_row(&tx, at_ms, &actor, "key.revoke", &id, None, None)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(n > 0)
         })
         .await
     }

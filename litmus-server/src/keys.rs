@@ -1,0 +1,155 @@
+//! API keys: admin keys with scopes and public SDK keys, stored as SHA-256 hashes and checked
+//! in constant time. A key reads `lit_<id>_<secret>`: the id finds the stored record, the
+//! secret is compared by hash. The bootstrap admin key (`LITMUS_ADMIN_KEY`) holds every scope,
+//! so the first real keys can be made.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// Read experiments and the audit log.
+    #[serde(rename = "admin:read")]
+    AdminRead,
+    /// Change experiments.
+    #[serde(rename = "admin:write")]
+    AdminWrite,
+    /// Make and revoke keys.
+    #[serde(rename = "keys:write")]
+    KeysWrite,
+    /// Read the config snapshot (`/sdk/config`, `/sdk/stream`).
+    #[serde(rename = "sdk:read")]
+    SdkRead,
+    /// Ask the server for assignments (`/assign`).
+    #[serde(rename = "assign")]
+    Assign,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 5] = [
+        Scope::AdminRead,
+        Scope::AdminWrite,
+        Scope::KeysWrite,
+        Scope::SdkRead,
+        Scope::Assign,
+    ];
+
+    /// The scopes of a public SDK key.
+    pub const SDK: [Scope; 2] = [Scope::SdkRead, Scope::Assign];
+
+    /// The scope's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::AdminRead => "admin:read",
+            Scope::AdminWrite => "admin:write",
+            Scope::KeysWrite => "keys:write",
+            Scope::SdkRead => "sdk:read",
+            Scope::Assign => "assign",
+        }
+    }
+
+    /// The scope of a spelling.
+    pub fn parse(s: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// A stored key (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRecord {
+    /// The public id (part of the key).
+    pub id: String,
+    /// A name for people ("checkout web app").
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// SHA-256 of the secret, hex.
+    #[serde(skip)]
+    pub hash: String,
+    /// When it was made, in milliseconds since the Unix epoch.
+    pub created_ms: i64,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<i64>,
+}
+
+/// Who made a request: the key's name and scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The key's name (recorded as the actor in the audit log).
+    pub name: String,
+    /// What the key may do.
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    /// The bootstrap admin key's principal: every scope.
+    pub fn bootstrap() -> Self {
+        Principal {
+            name: "bootstrap".into(),
+            scopes: Scope::ALL.to_vec(),
+        }
+    }
+
+    /// Whether it may do `scope`.
+    pub fn may(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// SHA-256 of `secret`, hex.
+pub fn hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Equality whose time depends only on the lengths, not on where the bytes differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Splits `lit_<id>_<secret>` into the id and the secret.
+pub fn split(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix("lit_")?;
+    let (id, secret) = rest.split_once('_')?;
+    (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
+}
+
+/// `n` random bytes from the OS, as hex.
+pub fn random_hex(n: usize) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(bytes.iter().fold(String::with_capacity(2 * n), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_split_hash_and_compare() {
+        assert_eq!(split("lit_ab12_secret"), Some(("ab12", "secret")));
+        assert_eq!(split("lit__x"), None);
+        assert_eq!(split("nope"), None);
+        // SHA-256("abc"), from FIPS 180-2.
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq(b"same", b"same"));
+        assert!(!constant_time_eq(b"same", b"sane"));
+        assert!(!constant_time_eq(b"short", b"longer"));
+        assert_eq!(Scope::parse("admin:write"), Some(Scope::AdminWrite));
+        assert_eq!(random_hex(8).map(|s| s.len()).unwrap_or(0), 16);
+    }
+}

@@ -1,0 +1,112 @@
+//! Request counters for `/metrics` (Prometheus text format): requests and their total
+//! duration by method, route and status, plus the config version this instance serves.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+use crate::store::Store;
+
+/// A series: method, route pattern, status.
+type Series = (String, String, u16);
+
+/// Counts per series: requests and seconds spent.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<Series, (u64, f64)>>,
+}
+
+impl Metrics {
+    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let mut map = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = map
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
+        entry.0 += 1;
+        entry.1 += seconds;
+    }
+
+    /// The counters in Prometheus' text format, with the served config version.
+    pub fn render(&self, config_version: u64) -> String {
+        let map = self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP litmus_http_requests_total HTTP requests answered."
+        );
+        let _ = writeln!(out, "# TYPE litmus_http_requests_total counter");
+        for ((method, route, status), (n, _)) in map.iter() {
+            let _ = writeln!(
+                out,
+                "litmus_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP litmus_http_request_duration_seconds_sum Seconds spent answering requests."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE litmus_http_request_duration_seconds_sum counter"
+        );
+        for ((method, route, status), (_, s)) in map.iter() {
+            let _ = writeln!(
+                out,
+                "litmus_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {s:.6}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP litmus_config_version The config version served."
+        );
+        let _ = writeln!(out, "# TYPE litmus_config_version gauge");
+        let _ = writeln!(out, "litmus_config_version {config_version}");
+        out
+    }
+}
+
+/// Middleware: times each request and counts it under its route pattern (never the raw
+/// path, so experiment keys do not multiply the series).
+pub async fn track<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let start = Instant::now();
+    let response = next.run(request).await;
+    state.metrics.record(
+        &method,
+        &route,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
+    let version = state.store.version().await.unwrap_or(0);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(version),
+    )
+        .into_response()
+}
