@@ -20,6 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::state::AppState;
@@ -39,12 +40,17 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 /// The router over `state`.
-pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
+pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
+    // What SDKs call, from any origin (browsers included); the admin API sends no CORS
+    // headers, so other origins' pages cannot call it.
+    let sdk = Router::new()
+        .route("/sdk/config", get(routes::sdk::config::<S>))
+        .route("/sdk/stream", get(routes::sdk::stream::<S>))
+        .route("/assign", post(routes::assign::assign::<S>))
+        .layer(sdk_cors());
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
-        .route("/sdk/config", get(routes::sdk::config::<S>))
-        .route("/sdk/stream", get(routes::sdk::stream::<S>))
         .route("/admin/experiments", get(routes::admin::list::<S>))
         .route(
             "/admin/experiments/{key}",
@@ -59,8 +65,9 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             "/admin/keys/{id}",
             axum::routing::delete(routes::keys::revoke::<S>),
         )
-        .route("/assign", post(routes::assign::assign::<S>))
         .route("/metrics", get(metrics::metrics::<S>))
+        .route("/openapi.json", get(routes::health::openapi))
+        .merge(sdk)
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             metrics::track::<S>,
@@ -72,6 +79,22 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
+}
+
+/// CORS for the SDK routes: any origin, the headers SDKs send, and the ETag readable.
+fn sdk_cors() -> CorsLayer {
+    use axum::http::{Method, header};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            axum::http::HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::ETAG])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// A handler that panicked answers 500 with the `internal` code; the server keeps serving.

@@ -629,3 +629,94 @@ async fn put_experiment_with(app: &Router, key: &str, name: &str, body: Value) -
     )
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_is_open_for_sdk_routes_only() {
+    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+    let preflight = |uri: &str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri(uri)
+            .header(header::ORIGIN, "https://shop.example")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let sdk = app.clone().oneshot(preflight("/sdk/config")).await.unwrap();
+    assert_eq!(sdk.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let admin = app
+        .clone()
+        .oneshot(preflight("/admin/experiments"))
+        .await
+        .unwrap();
+    assert!(
+        admin
+            .headers()
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+    let get = Request::get("/sdk/config")
+        .header(header::ORIGIN, "https://shop.example")
+        .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = app.clone().oneshot(get).await.unwrap();
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS], "etag");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_route_and_each_exists() {
+    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+    let doc = send(&app, "GET", "/openapi.json", None, None).await.body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, _) in item
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(m, _)| *m != "parameters")
+        {
+            let uri = path.replace("{key}", "x").replace("{id}", "x");
+            let req = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
+                .body(Body::from("{}"))
+                .unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            let status = res.status();
+            // An unrouted request is axum's bare 404 or a 405; a route of ours answers
+            // anything else, or a 404 with our JSON error. (Bodies are read only for 404s:
+            // the stream's never ends.)
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            if status == StatusCode::NOT_FOUND {
+                let body = res.into_body().collect().await.unwrap().to_bytes();
+                assert!(!body.is_empty(), "{method} {path} is not routed");
+            }
+            operations += 1;
+        }
+    }
+    // Every route the router serves is documented (keep in step with litmus_server::app).
+    let routed = [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/sdk/config",
+        "/sdk/stream",
+        "/assign",
+        "/admin/experiments",
+        "/admin/experiments/{key}",
+        "/admin/audit",
+        "/admin/keys",
+        "/admin/keys/{id}",
+    ];
+    for r in routed {
+        assert!(paths.contains_key(r), "{r} is not in openapi.json");
+    }
+    assert_eq!(operations, 14);
+}

@@ -1,9 +1,12 @@
-//! `/healthz` (the process answers) and `/readyz` (and so does its store).
+//! `/healthz` (the process answers), `/readyz` (and so does its store), and the API's
+//! OpenAPI document.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -21,4 +24,12 @@ pub async fn readyz<S: Store>(
 ) -> Result<Json<Value>, ApiError> {
     state.store.ping().await?;
     Ok(Json(json!({"status": "ready"})))
+}
+
+/// The OpenAPI 3.1 document of this API (`litmus-server/openapi.json`).
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }

@@ -29,7 +29,7 @@ pub struct SdkQuery {
 }
 
 /// `GET /sdk/config`: the current snapshot (200 with `ETag`), or 304 when the client's
-/// `If-None-Match` names it. Readable from any origin (browsers poll it).
+/// `If-None-Match` names it.
 pub async fn config<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
@@ -39,14 +39,6 @@ pub async fn config<S: Store>(
     let snapshot = state.store.snapshot().await?;
     let etag = HeaderValue::from_str(&snapshot.etag)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let cors = (
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    let expose = (
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("etag"),
-    );
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
@@ -55,11 +47,7 @@ pub async fn config<S: Store>(
         .flat_map(|v| v.split(','))
         .any(|t| t.trim() == snapshot.etag || t.trim() == "*");
     if matches {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag), cors, expose, cache],
-        )
-            .into_response());
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response());
     }
     let json = (
         header::CONTENT_TYPE,
@@ -67,7 +55,7 @@ pub async fn config<S: Store>(
     );
     Ok((
         StatusCode::OK,
-        [(header::ETAG, etag), cors, expose, cache, json],
+        [(header::ETAG, etag), cache, json],
         snapshot.body,
     )
         .into_response())
