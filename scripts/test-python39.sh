@@ -18,22 +18,12 @@ case $ROOT in /|/bin|/boot|/dev|/etc|/home|/lib|/lib64|/opt|/proc|/root|/run|/sb
   die "refusing PY39_ROOT=$ROOT" ;;
 esac
 
-# Runs a command in the root, with the repository bind-mounted at its own path, in a private
-# mount namespace (the mounts vanish when the command exits).
+# Runs a command in the root, in the repository (bind-mounted at its own path), with the venv
+# first on PATH (common.sh's root_run: private mounts, env -i).
 in_root() {
-  unshare --mount --propagation private -- /bin/bash -c '
-    set -e; R=$1 D=$2; shift 2
-    mkdir -p "$R$D"; mount --bind "$D" "$R$D"
-    mountpoint -q "$R/proc" || mount -t proc proc "$R/proc"
-    mount --rbind /dev "$R/dev"
-    cp -L /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
-    B=/etc/ssl/certs/ca-certificates.crt
-    if [ -f "$B" ] && [ -f "$R$B" ]; then mount --bind -o ro "$(readlink -f "$B")" "$R$B"; fi
-    exec chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-      PIP_CERT=$B PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
-      PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$D" "$@"
-  ' in_root "$ROOT" "$REPO_ROOT" "$@"
+  root_run "$ROOT" -b "$REPO_ROOT" DEBIAN_FRONTEND=noninteractive \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin -- "$@"
 }
 
 mkdir -p "$(dirname "$ROOT")"

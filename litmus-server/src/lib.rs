@@ -51,9 +51,9 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
-        .route("/admin/experiments", get(routes::admin::list::<S>))
+        .route("/admin/{collection}", get(routes::admin::list::<S>))
         .route(
-            "/admin/experiments/{key}",
+            "/admin/{collection}/{key}",
             get(routes::admin::get::<S>).put(routes::admin::put::<S>),
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))

@@ -344,7 +344,15 @@ async fn sqlite_file_survives_a_restart() {
     let store = SqliteStore::open(&path).unwrap();
     let snapshot = store.snapshot().await.unwrap();
     assert!(snapshot.version >= 6);
-    assert!(store.experiment("checkout").await.unwrap().is_some());
+    assert!(
+        store
+            .objects()
+            .await
+            .unwrap()
+            .experiments
+            .iter()
+            .any(|e| e.key == "checkout")
+    );
     let app: Router = litmus_server::app(AppState::new(store, KEY));
     let r = send_with(
         &app,
@@ -459,8 +467,8 @@ async fn metrics_count_requests_by_route() {
         String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     for line in [
         r#"litmus_http_requests_total{method="GET",route="/sdk/config",status="200"} 3"#,
-        r#"litmus_http_requests_total{method="PUT",route="/admin/experiments/{key}",status="200"} 2"#,
-        r#"litmus_http_requests_total{method="GET",route="/admin/experiments",status="401"} 1"#,
+        r#"litmus_http_requests_total{method="PUT",route="/admin/{collection}/{key}",status="200"} 2"#,
+        r#"litmus_http_requests_total{method="GET",route="/admin/{collection}",status="401"} 1"#,
         "litmus_config_version 2",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
@@ -680,7 +688,10 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
             .iter()
             .filter(|(m, _)| *m != "parameters")
         {
-            let uri = path.replace("{key}", "x").replace("{id}", "x");
+            let uri = path
+                .replace("{collection}", "layers")
+                .replace("{key}", "x")
+                .replace("{id}", "x");
             let req = Request::builder()
                 .method(method.to_uppercase().as_str())
                 .uri(&uri)
@@ -709,8 +720,8 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         "/sdk/config",
         "/sdk/stream",
         "/assign",
-        "/admin/experiments",
-        "/admin/experiments/{key}",
+        "/admin/{collection}",
+        "/admin/{collection}/{key}",
         "/admin/audit",
         "/admin/keys",
         "/admin/keys/{id}",
@@ -719,4 +730,72 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
     assert_eq!(operations, 14);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn layers_and_holdouts_are_managed_like_experiments() {
+    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+    let put = |path: &'static str, body: Value| {
+        let app = app.clone();
+        async move { send(&app, "PUT", path, Some(KEY), Some(body)).await }
+    };
+    assert_eq!(
+        put("/admin/layers/checkout", json!({})).await.status,
+        StatusCode::OK
+    );
+    let mut member = experiment("member", "running");
+    member["layer"] = json!({"key": "checkout", "range": [0.0, 0.5]});
+    assert_eq!(
+        put("/admin/experiments/member", member).await.status,
+        StatusCode::OK
+    );
+    let mut stray = experiment("stray", "draft");
+    stray["layer"] = json!({"key": "nope", "range": [0.0, 0.5]});
+    let r = put("/admin/experiments/stray", stray).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference")
+    );
+    let h = put(
+        "/admin/holdouts/global",
+        json!({"share": 0.05, "all": true}),
+    )
+    .await;
+    assert_eq!(h.status, StatusCode::OK, "{:?}", h.body);
+    assert_eq!(h.body["holdout"]["share"], 0.05);
+    // A started experiment depends on them: salts and the share stay.
+    let r = put("/admin/layers/checkout", json!({"salt": "new"})).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+    let r = put("/admin/holdouts/global", json!({"share": 0.1, "all": true})).await;
+    assert_eq!(error_code(&r), "invalid_transition");
+    // Unknown collections and fields.
+    assert_eq!(
+        put("/admin/widgets/x", json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = put("/admin/layers/other", json!({"colour": 1})).await;
+    assert_eq!(r.body["error"]["path"], "layers[other].colour");
+    // Lists, single reads, the snapshot and the engine see them.
+    let layers = send(&app, "GET", "/admin/layers", Some(KEY), None).await;
+    assert_eq!(layers.body["layers"][0]["key"], "checkout");
+    let one = send(&app, "GET", "/admin/holdouts/global", Some(KEY), None).await;
+    assert_eq!(one.body["all"], true);
+    let snap = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body;
+    let engine = litmus_core::Engine::from_value(snap).unwrap();
+    assert_eq!(engine.layer_keys().collect::<Vec<_>>(), vec!["checkout"]);
+    assert_eq!(engine.holdout_keys().collect::<Vec<_>>(), vec!["global"]);
+    let audit = send(&app, "GET", "/admin/audit", Some(KEY), None).await;
+    let actions: Vec<&str> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["holdout.create", "experiment.create", "layer.create"]
+    );
 }

@@ -28,20 +28,5 @@ case $DIR/ in "$WASM_ROOT"/*) die "DIR is inside the root $WASM_ROOT" ;; esac
   || die "the wasm root $WASM_ROOT is missing or incomplete: run scripts/wasm/setup.sh first"
 [ "$(id -u)" = 0 ] || die "chroot.sh must run as root (mount, chroot)"
 
-# shellcheck disable=SC2016  # expanded by the inner shell
-exec unshare --mount --propagation private -- /bin/bash -c '
-set -e
-R=$1 D=$2; shift 2
-mkdir -p "$R$D"
-mount --bind "$D" "$R$D"
-mountpoint -q "$R/proc" || mount -t proc proc "$R/proc"
-mount --rbind /dev "$R/dev"
-cp -L /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
-B=/etc/ssl/certs/ca-certificates.crt
-if [ -f "$B" ] && [ -f "$R$B" ]; then mount --bind -o ro "$(readlink -f "$B")" "$R$B"; fi
-exec chroot "$R" /usr/bin/env -i \
-  HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-  PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}" \
-  /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$D" "$@"
-' wasm-chroot "$WASM_ROOT" "$DIR" "$@"
+root_run "$WASM_ROOT" -b "$DIR" CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}" \
+  PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin -- "$@"

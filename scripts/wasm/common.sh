@@ -72,3 +72,31 @@ locked_wasm_bindgen() {
   awk '/^name = "wasm-bindgen"$/ { getline; if (match($0, /"[^"]*"/)) print substr($0, RSTART + 1, RLENGTH - 2); exit }' \
     "$REPO_ROOT/Cargo.lock"
 }
+
+# root_run ROOT [-b DIR] [VAR=VALUE...] -- CMD...: run CMD in the Debian root ROOT, in a private
+# mount namespace (the mounts vanish when CMD exits): /proc, /dev, the host's resolv.conf and,
+# laid over the root's, the host's CA bundle (registry TLS may go through a proxy whose CA only
+# the host has). With -b, DIR is bind-mounted at its own path and CMD runs there. Nothing of
+# the host's environment is passed in but HOME, LANG, TERM, PATH and the VAR=VALUE given.
+root_run() {
+  local root=$1 dir=""; shift
+  if [ "${1:-}" = -b ]; then dir=$2; shift 2; fi
+  local vars=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do vars+=("$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  unshare --mount --propagation private -- /bin/bash -c '
+    set -e
+    R=$1 D=$2 N=$3; shift 3
+    if [ -n "$D" ]; then mkdir -p "$R$D"; mount --bind "$D" "$R$D"; fi
+    mountpoint -q "$R/proc" || mount -t proc proc "$R/proc"
+    mount --rbind /dev "$R/dev"
+    cp -L /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
+    B=/etc/ssl/certs/ca-certificates.crt
+    if [ -f "$B" ] && [ -f "$R$B" ]; then mount --bind -o ro "$(readlink -f "$B")" "$R$B"; fi
+    VARS=("${@:1:$N}"); shift "$N"
+    exec chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${VARS[@]}" \
+      /bin/sh -c "cd \"\${0:-/}\" && exec \"\$@\"" "$D" "$@"
+  ' root_run "$root" "$dir" "${#vars[@]}" "${vars[@]}" "$@"
+}

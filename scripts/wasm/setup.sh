@@ -45,22 +45,8 @@ mkdir -p "$(dirname "$WASM_ROOT")"
 exec 9>"$WASM_ROOT.lock"
 flock -w 900 9 || die "another setup.sh holds $WASM_ROOT.lock"
 
-# Run a command in the root: private mount namespace with /proc, /dev, the host's DNS config
-# and the host's CA bundle (registry TLS can go through a proxy whose CA only the host bundle
-# has), then chroot + env -i so no host variable leaks in.
-in_root() {
-  # shellcheck disable=SC2016  # expanded by the inner shell
-  unshare --mount --propagation private -- /bin/bash -c '
-    set -e; R=$1; shift
-    mountpoint -q "$R/proc" || mount -t proc proc "$R/proc"
-    mount --rbind /dev "$R/dev"
-    cp -L /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null || true
-    B=/etc/ssl/certs/ca-certificates.crt
-    if [ -f "$B" ] && [ -f "$R$B" ]; then mount --bind -o ro "$(readlink -f "$B")" "$R$B"; fi
-    exec chroot "$R" /usr/bin/env -i HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-  ' in_root "$WASM_ROOT" "$@"
-}
+# Run a command in the root (common.sh's root_run: private mounts, env -i).
+in_root() { root_run "$WASM_ROOT" DEBIAN_FRONTEND=noninteractive -- "$@"; }
 
 # ---- 1. wasm-bindgen-cli (optional; CPU-bound, so it runs in the background while the
 #         network/disk-bound debootstrap and apt steps run) --------------------------------------

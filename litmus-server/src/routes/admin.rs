@@ -1,6 +1,7 @@
-//! The admin API for experiments: every change is validated by core against the whole config
-//! it would produce (unknown fields rejected, with the field named), checked against the
-//! lifecycle rules, stored with an audit entry and published as the next snapshot version.
+//! The admin API for experiments, layers and holdouts: every change is validated by core
+//! against the whole config it would produce (unknown fields rejected, with the field named),
+//! checked against the lifecycle rules, stored with an audit entry and published as the next
+//! snapshot version.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use litmus_core::config::wire::WireExperiment;
+use litmus_core::config::wire::{WireConfig, WireExperiment};
 use litmus_core::{Status, config};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,53 +18,103 @@ use crate::auth::authorize;
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::state::AppState;
-use crate::store::{AuditEntry, Change, Store, StoreError};
+use crate::store::{AuditEntry, Change, Kind, Object, Store, StoreError};
 
 /// How often a change is recomputed when another change lands first.
 const RETRIES: usize = 3;
 
-/// `GET /admin/experiments`: every experiment, by key.
+/// The kind of a collection in the path (`experiments`, `layers`, `holdouts`).
+fn kind_of(collection: &str) -> Result<Kind, ApiError> {
+    [Kind::Experiment, Kind::Layer, Kind::Holdout]
+        .into_iter()
+        .find(|k| k.table() == collection)
+        .ok_or_else(|| ApiError::not_found(format!("no collection {collection:?}")))
+}
+
+/// The objects of one kind in a document, as JSON.
+fn of_kind(doc: &WireConfig, kind: Kind) -> Vec<Value> {
+    let all = match kind {
+        Kind::Experiment => serde_json::to_value(&doc.experiments),
+        Kind::Layer => serde_json::to_value(&doc.layers),
+        Kind::Holdout => serde_json::to_value(&doc.holdouts),
+    };
+    match all {
+        Ok(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// The object of `kind` with `key` in a document.
+fn find(doc: &WireConfig, kind: Kind, key: &str) -> Option<Object> {
+    match kind {
+        Kind::Experiment => doc
+            .experiments
+            .iter()
+            .find(|e| e.key == key)
+            .cloned()
+            .map(Object::Experiment),
+        Kind::Layer => doc
+            .layers
+            .iter()
+            .find(|l| l.key == key)
+            .cloned()
+            .map(Object::Layer),
+        Kind::Holdout => doc
+            .holdouts
+            .iter()
+            .find(|h| h.key == key)
+            .cloned()
+            .map(Object::Holdout),
+    }
+}
+
+/// `GET /admin/{collection}`: every experiment, layer or holdout, by key.
 pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
+    Path(collection): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, None, Scope::AdminRead).await?;
-    let experiments = state.store.experiments().await?;
-    Ok(Json(json!({ "experiments": experiments })))
+    let kind = kind_of(&collection)?;
+    let doc = state.store.objects().await?;
+    Ok(Json(json!({ kind.table(): of_kind(&doc, kind) })))
 }
 
-/// `GET /admin/experiments/{key}`.
+/// `GET /admin/{collection}/{key}`.
 pub async fn get<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
-    Path(key): Path<String>,
-) -> Result<Json<WireExperiment>, ApiError> {
+    Path((collection, key)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, None, Scope::AdminRead).await?;
-    state
-        .store
-        .experiment(&key)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no experiment {key:?}")))
+    let kind = kind_of(&collection)?;
+    let doc = state.store.objects().await?;
+    let object = find(&doc, kind, &key)
+        .ok_or_else(|| ApiError::not_found(format!("no {} {key:?}", kind.as_str())))?;
+    Ok(Json(
+        serde_json::from_str(&object.to_json()?).unwrap_or_default(),
+    ))
 }
 
-/// `PUT /admin/experiments/{key}`: creates or replaces the experiment. 200 with the stored
-/// experiment (defaults filled in) and the new config version; 422 with core's code and field
-/// path for an invalid experiment; 409 `invalid_transition` for a change the lifecycle forbids.
+/// `PUT /admin/{collection}/{key}`: creates or replaces an experiment, layer or holdout. 200
+/// with the stored object (defaults filled in) and the new config version; 422 with core's
+/// code and field path when the config it would produce is invalid; 409
+/// `invalid_transition` for a change the lifecycle forbids.
 pub async fn put<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
-    Path(key): Path<String>,
+    Path((collection, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let actor = authorize(&state, &headers, None, Scope::AdminWrite)
         .await?
         .name;
+    let kind = kind_of(&collection)?;
     let mut value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     let object = value
         .as_object_mut()
-        .ok_or_else(|| ApiError::bad_request("an experiment is a JSON object"))?;
+        .ok_or_else(|| ApiError::bad_request(format!("a {} is a JSON object", kind.as_str())))?;
     match object.get("key") {
         None => {
             object.insert("key".into(), Value::String(key.clone()));
@@ -79,49 +130,53 @@ pub async fn put<S: Store>(
     }
     for _ in 0..RETRIES {
         let base = state.store.snapshot().await?;
-        let mut experiments = state.store.experiments().await?;
-        let before = experiments.iter().position(|e| e.key == key);
-        let previous = before.map(|i| experiments.remove(i));
-        let mut list: Vec<Value> = experiments
-            .iter()
-            .map(|e| serde_json::to_value(e).unwrap_or(Value::Null))
-            .collect();
-        list.push(value.clone());
-        let document = json!({"schema_version": config::SCHEMA_VERSION, "experiments": list});
+        let current = state.store.objects().await?;
+        let previous = find(&current, kind, &key);
+        // The document this change would publish: the others as stored, this one as written.
+        let mut lists = [Kind::Experiment, Kind::Layer, Kind::Holdout].map(|k| {
+            let mut items = of_kind(&current, k);
+            if k == kind {
+                items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key.as_str()));
+                items.push(value.clone());
+            }
+            items
+        });
+        let [experiments, layers, holdouts] = std::mem::take(&mut lists);
+        let document = json!({
+            "schema_version": config::SCHEMA_VERSION,
+            "experiments": experiments, "layers": layers, "holdouts": holdouts,
+        });
         // Core validates what the admin wrote (unknown fields are errors); SDKs get the
         // validated form, with defaults filled in.
         let validated = config::validate_strict(&document.to_string())?;
-        let stored = validated
-            .experiments
-            .iter()
-            .find(|e| e.key == key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(format!("no experiment {key:?}")))?;
+        let stored = find(&validated, kind, &key)
+            .ok_or_else(|| ApiError::not_found(format!("no {} {key:?}", kind.as_str())))?;
+        if let Some(previous) = &previous {
+            check_change(previous, &stored, &validated)?;
+        }
         let document = serde_json::to_value(&validated).map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })?;
-        if let Some(previous) = &previous {
-            check_transition(previous, &stored)?;
-        }
+        let action = if previous.is_some() {
+            "update"
+        } else {
+            "create"
+        };
         let change = Change {
             base_version: base.version,
             actor: actor.clone(),
-            action: if previous.is_some() {
-                "experiment.update"
-            } else {
-                "experiment.create"
-            }
-            .into(),
-            experiment: stored.clone(),
+            action: format!("{}.{action}", kind.as_str()),
+            object: stored.clone(),
             document,
             at_ms: crate::now_ms(),
         };
         match state.store.apply(change).await {
             Ok(snapshot) => {
-                tracing::info!(%key, version = snapshot.version, %actor, "experiment saved");
+                tracing::info!(%key, kind = kind.as_str(), version = snapshot.version, %actor, "saved");
                 state.announce(snapshot.version);
+                let object: Value = serde_json::from_str(&stored.to_json()?).unwrap_or_default();
                 return Ok(Json(
-                    json!({"experiment": stored, "version": snapshot.version}),
+                    json!({ kind.as_str(): object, "version": snapshot.version }),
                 ));
             }
             Err(StoreError::Conflict) => continue,
@@ -129,6 +184,53 @@ pub async fn put<S: Store>(
         }
     }
     Err(StoreError::Conflict.into())
+}
+
+/// Whether an experiment has started (its assignments are in use).
+fn started(e: &WireExperiment) -> bool {
+    matches!(e.status, Status::Running | Status::Paused)
+}
+
+/// The rules for replacing a stored object: an experiment's lifecycle; a layer's salt, and a
+/// holdout's salt and share, stay fixed while a started experiment depends on them (changing
+/// them would move its units).
+fn check_change(before: &Object, after: &Object, doc: &WireConfig) -> Result<(), ApiError> {
+    let invalid =
+        |message: String| ApiError::new(StatusCode::CONFLICT, "invalid_transition", message);
+    match (before, after) {
+        (Object::Experiment(b), Object::Experiment(a)) => check_transition(b, a),
+        (Object::Layer(b), Object::Layer(a)) => {
+            let in_use = doc
+                .experiments
+                .iter()
+                .any(|e| started(e) && e.layer.as_ref().is_some_and(|slot| slot.key == b.key));
+            if in_use && b.salt != a.salt {
+                return Err(invalid(format!(
+                    "layer {:?} has started experiments: its salt is fixed",
+                    b.key
+                )));
+            }
+            Ok(())
+        }
+        (Object::Holdout(b), Object::Holdout(a)) => {
+            let in_scope = |e: &WireExperiment| {
+                b.all
+                    || b.experiments.contains(&e.key)
+                    || e.layer
+                        .as_ref()
+                        .is_some_and(|slot| b.layers.contains(&slot.key))
+            };
+            let in_use = doc.experiments.iter().any(|e| started(e) && in_scope(e));
+            if in_use && (b.salt != a.salt || b.share != a.share) {
+                return Err(invalid(format!(
+                    "holdout {:?} covers started experiments: its salt and share are fixed",
+                    b.key
+                )));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The lifecycle rules between a stored experiment and its replacement.

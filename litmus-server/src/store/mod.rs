@@ -6,7 +6,7 @@ pub mod sqlite;
 
 use std::future::Future;
 
-use litmus_core::config::wire::WireExperiment;
+use litmus_core::config::wire::{WireConfig, WireExperiment, WireHoldout, WireLayer};
 use serde::Serialize;
 
 use crate::keys::KeyRecord;
@@ -54,7 +54,79 @@ pub struct AuditEntry {
     pub version: u64,
 }
 
-/// A change to apply atomically: the experiment row, one audit entry and the new snapshot.
+/// What kind of config object: each has its own table and admin routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An experiment.
+    Experiment,
+    /// A layer of mutually exclusive experiments.
+    Layer,
+    /// A holdout.
+    Holdout,
+}
+
+impl Kind {
+    /// The name used in routes' messages and audit actions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Experiment => "experiment",
+            Kind::Layer => "layer",
+            Kind::Holdout => "holdout",
+        }
+    }
+
+    /// The store table.
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::Experiment => "experiments",
+            Kind::Layer => "layers",
+            Kind::Holdout => "holdouts",
+        }
+    }
+}
+
+/// One config object, as stored (validated by core, defaults filled in).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    /// An experiment.
+    Experiment(WireExperiment),
+    /// A layer.
+    Layer(WireLayer),
+    /// A holdout.
+    Holdout(WireHoldout),
+}
+
+impl Object {
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Experiment(_) => Kind::Experiment,
+            Object::Layer(_) => Kind::Layer,
+            Object::Holdout(_) => Kind::Holdout,
+        }
+    }
+
+    /// Its key.
+    pub fn key(&self) -> &str {
+        match self {
+            Object::Experiment(e) => &e.key,
+            Object::Layer(l) => &l.key,
+            Object::Holdout(h) => &h.key,
+        }
+    }
+
+    /// Its JSON.
+    pub fn to_json(&self) -> Result<String, StoreError> {
+        let text = match self {
+            Object::Experiment(e) => serde_json::to_string(e),
+            Object::Layer(l) => serde_json::to_string(l),
+            Object::Holdout(h) => serde_json::to_string(h),
+        };
+        text.map_err(|e| StoreError::Backend(e.to_string()))
+    }
+}
+
+/// A change to apply atomically: the object's row, one audit entry and the new snapshot.
 #[derive(Debug, Clone)]
 pub struct Change {
     /// The snapshot version the change was computed from; the store refuses it
@@ -64,8 +136,8 @@ pub struct Change {
     pub actor: String,
     /// The audit action.
     pub action: String,
-    /// The experiment as stored after the change.
-    pub experiment: WireExperiment,
+    /// The object as stored after the change.
+    pub object: Object,
     /// The full config document of the new version, validated by core.
     pub document: serde_json::Value,
     /// When, in milliseconds since the Unix epoch.
@@ -79,14 +151,9 @@ pub trait Store: Send + Sync + 'static {
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
     /// The current snapshot's version (cheaper than [`Store::snapshot`]).
     fn version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Every experiment, by key.
-    fn experiments(&self) -> impl Future<Output = Result<Vec<WireExperiment>, StoreError>> + Send;
-    /// One experiment.
-    fn experiment(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<WireExperiment>, StoreError>> + Send;
-    /// Applies a change: writes the experiment, appends to the audit log and publishes the
+    /// Every stored object (experiments, layers, holdouts, each by key) as one document.
+    fn objects(&self) -> impl Future<Output = Result<WireConfig, StoreError>> + Send;
+    /// Applies a change: writes the object, appends to the audit log and publishes the
     /// next snapshot version, all or nothing. Returns the new snapshot.
     fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
     /// The newest audit entries, newest first.

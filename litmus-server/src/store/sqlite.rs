@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use litmus_core::config::wire::WireExperiment;
+use litmus_core::config::wire::WireConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{AuditEntry, Change, Snapshot, Store, StoreError, etag};
+use super::{AuditEntry, Change, Kind, Snapshot, Store, StoreError, etag};
 use crate::keys::{KeyRecord, Scope};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -43,6 +43,17 @@ const MIGRATIONS: &[&str] = &[
          hash TEXT NOT NULL,
          created_ms INTEGER NOT NULL,
          revoked_ms INTEGER
+     );",
+    // 3: layers and holdouts, stored like experiments.
+    "CREATE TABLE layers (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );
+     CREATE TABLE holdouts (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
      );",
 ];
 
@@ -137,6 +148,14 @@ fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
     })
 }
 
+/// Stored JSON bodies to wire objects.
+fn parse_all<T: serde::de::DeserializeOwned>(bodies: Vec<String>) -> Result<Vec<T>, StoreError> {
+    bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).map_err(backend))
+        .collect()
+}
+
 const KEY_COLUMNS: &str = "SELECT id, name, scopes, hash, created_ms, revoked_ms FROM keys";
 
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -171,10 +190,6 @@ fn audit_row(
     Ok(())
 }
 
-fn decode(body: &str) -> Result<WireExperiment, StoreError> {
-    serde_json::from_str(body).map_err(backend)
-}
-
 impl Store for SqliteStore {
     async fn snapshot(&self) -> Result<Snapshot, StoreError> {
         self.with(|c| current(c)).await
@@ -191,29 +206,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn experiments(&self) -> Result<Vec<WireExperiment>, StoreError> {
+    async fn objects(&self) -> Result<WireConfig, StoreError> {
         self.with(|c| {
-            let mut stmt = c
-                .prepare("SELECT body FROM experiments ORDER BY key")
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| r.get::<_, String>(0))
-                .map_err(backend)?;
-            rows.map(|body| decode(&body.map_err(backend)?)).collect()
-        })
-        .await
-    }
-
-    async fn experiment(&self, key: &str) -> Result<Option<WireExperiment>, StoreError> {
-        let key = key.to_owned();
-        self.with(move |c| {
-            let body: Option<String> = c
-                .query_row("SELECT body FROM experiments WHERE key = ?1", [&key], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(backend)?;
-            body.map(|b| decode(&b)).transpose()
+            let bodies = |kind: Kind| -> Result<Vec<String>, StoreError> {
+                let sql = format!("SELECT body FROM {} ORDER BY key", kind.table());
+                let mut stmt = c.prepare(&sql).map_err(backend)?;
+                let rows = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(backend)?;
+                rows.map(|r| r.map_err(backend)).collect()
+            };
+            Ok(WireConfig {
+                schema_version: litmus_core::config::SCHEMA_VERSION,
+                experiments: parse_all(bodies(Kind::Experiment)?)?,
+                layers: parse_all(bodies(Kind::Layer)?)?,
+                holdouts: parse_all(bodies(Kind::Holdout)?)?,
+                ..WireConfig::default()
+            })
         })
         .await
     }
@@ -226,17 +235,22 @@ impl Store for SqliteStore {
                 return Err(StoreError::Conflict);
             }
             let version = now.version + 1;
-            let key = change.experiment.key.clone();
+            let (kind, key) = (change.object.kind(), change.object.key().to_owned());
             let before: Option<String> = tx
-                .query_row("SELECT body FROM experiments WHERE key = ?1", [&key], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    &format!("SELECT body FROM {} WHERE key = ?1", kind.table()),
+                    [&key],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(backend)?;
-            let after = serde_json::to_string(&change.experiment).map_err(backend)?;
+            let after = change.object.to_json()?;
             tx.execute(
-                "INSERT INTO experiments (key, body, updated_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+                &format!(
+                    "INSERT INTO {} (key, body, updated_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+                    kind.table()
+                ),
                 params![key, after, change.at_ms],
             )
             .map_err(backend)?;
