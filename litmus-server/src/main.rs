@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin_key = match std::env::var("LITMUS_ADMIN_KEY") {
         Ok(k) if !k.is_empty() => k,
         _ => {
-            let k = random_key()?;
+            let k = litmus_server::keys::random_hex(24)?;
             tracing::warn!(admin_key = %k, "LITMUS_ADMIN_KEY is not set: using this key until restart");
             k
         }
@@ -40,14 +40,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// 24 random bytes from the OS, as hex.
-fn random_key() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 24];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

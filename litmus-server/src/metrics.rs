@@ -43,37 +43,32 @@ impl Metrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP litmus_http_requests_total HTTP requests answered."
+        let family = |out: &mut String, name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        let series = |out: &mut String, name: &str, value: &dyn Fn(&(u64, f64)) -> String| {
+            for ((method, route, status), v) in map.iter() {
+                let _ = writeln!(
+                    out,
+                    "{name}{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
+                    value(v)
+                );
+            }
+        };
+        let requests = "litmus_http_requests_total";
+        family(&mut out, requests, "counter", "HTTP requests answered.");
+        series(&mut out, requests, &|(n, _)| n.to_string());
+        let seconds = "litmus_http_request_duration_seconds_sum";
+        family(
+            &mut out,
+            seconds,
+            "counter",
+            "Seconds spent answering requests.",
         );
-        let _ = writeln!(out, "# TYPE litmus_http_requests_total counter");
-        for ((method, route, status), (n, _)) in map.iter() {
-            let _ = writeln!(
-                out,
-                "litmus_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP litmus_http_request_duration_seconds_sum Seconds spent answering requests."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE litmus_http_request_duration_seconds_sum counter"
-        );
-        for ((method, route, status), (_, s)) in map.iter() {
-            let _ = writeln!(
-                out,
-                "litmus_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {s:.6}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP litmus_config_version The config version served."
-        );
-        let _ = writeln!(out, "# TYPE litmus_config_version gauge");
-        let _ = writeln!(out, "litmus_config_version {config_version}");
+        series(&mut out, seconds, &|(_, s)| format!("{s:.6}"));
+        let version = "litmus_config_version";
+        family(&mut out, version, "gauge", "The config version served.");
+        let _ = writeln!(out, "{version} {config_version}");
         out
     }
 }

@@ -52,18 +52,21 @@ impl<S: Store> AppState<S> {
         self.changes.subscribe()
     }
 
-    /// The engine of the current config version: compiled once per version, whichever
-    /// server instance wrote it.
+    /// The engine of the newest config version this instance knows of (its own writes, and
+    /// other instances' through [`watch_versions`]): compiled once per version, with no store
+    /// query on the way when it is already compiled.
     pub async fn engine(&self) -> Result<Arc<Engine>, ApiError> {
-        let version = self.store.version().await?;
+        let known = *self.changes.borrow();
         if let Some((v, engine)) = self.compiled.read().await.as_ref() {
-            if *v == version {
+            if *v >= known {
                 return Ok(Arc::clone(engine));
             }
         }
         let snapshot = self.store.snapshot().await?;
-        let engine = Arc::new(crate::routes::assign::compile(&snapshot.body)?);
+        // The snapshot was validated strictly when it was written.
+        let engine = Arc::new(Engine::from_json(&snapshot.body)?);
         *self.compiled.write().await = Some((snapshot.version, Arc::clone(&engine)));
+        self.announce(snapshot.version);
         Ok(engine)
     }
 }

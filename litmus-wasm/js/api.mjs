@@ -9,11 +9,12 @@ const MISSES = [null, "false", "attribute_missing", "type_mismatch"];
 // while remembered by the core's exposure memory).
 const REPORT = 0x80000000;
 
-/** A random seed for the exposure memory's hashes. */
+/** A random seed for the exposure memory's hashes (53 bits; any number will do). */
 function randomSeed() {
   const c = globalThis.crypto;
-  if (c && typeof c.getRandomValues === "function") return c.getRandomValues(new Uint32Array(1))[0] * 2 ** 21 + Math.floor(Math.random() * 2 ** 21);
-  return Math.floor(Math.random() * 2 ** 53);
+  if (typeof c?.getRandomValues !== "function") return Math.floor(Math.random() * 2 ** 53);
+  const [high, low] = c.getRandomValues(new Uint32Array(2));
+  return high * 2 ** 21 + (low >>> 11);
 }
 
 function configText(config) {

@@ -85,15 +85,13 @@ pub async fn get<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
     Path((collection, key)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Object>, ApiError> {
     authorize(&state, &headers, None, Scope::AdminRead).await?;
     let kind = kind_of(&collection)?;
     let doc = state.store.objects().await?;
-    let object = find(&doc, kind, &key)
-        .ok_or_else(|| ApiError::not_found(format!("no {} {key:?}", kind.as_str())))?;
-    Ok(Json(
-        serde_json::from_str(&object.to_json()?).unwrap_or_default(),
-    ))
+    find(&doc, kind, &key)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no {} {key:?}", kind.as_str())))
 }
 
 /// `PUT /admin/{collection}/{key}`: creates or replaces an experiment, layer or holdout. 200
@@ -129,19 +127,21 @@ pub async fn put<S: Store>(
         }
     }
     for _ in 0..RETRIES {
-        let base = state.store.snapshot().await?;
+        // The version first: if a change lands before the objects are read, applying this
+        // one fails as a conflict and it is recomputed.
+        let base = state.store.version().await?;
         let current = state.store.objects().await?;
         let previous = find(&current, kind, &key);
         // The document this change would publish: the others as stored, this one as written.
-        let mut lists = [Kind::Experiment, Kind::Layer, Kind::Holdout].map(|k| {
-            let mut items = of_kind(&current, k);
-            if k == kind {
-                items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key.as_str()));
-                items.push(value.clone());
-            }
-            items
-        });
-        let [experiments, layers, holdouts] = std::mem::take(&mut lists);
+        let [experiments, layers, holdouts] =
+            [Kind::Experiment, Kind::Layer, Kind::Holdout].map(|k| {
+                let mut items = of_kind(&current, k);
+                if k == kind {
+                    items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key.as_str()));
+                    items.push(value.clone());
+                }
+                items
+            });
         let document = json!({
             "schema_version": config::SCHEMA_VERSION,
             "experiments": experiments, "layers": layers, "holdouts": holdouts,
@@ -163,7 +163,7 @@ pub async fn put<S: Store>(
             "create"
         };
         let change = Change {
-            base_version: base.version,
+            base_version: base,
             actor: actor.clone(),
             action: format!("{}.{action}", kind.as_str()),
             object: stored.clone(),
@@ -174,9 +174,8 @@ pub async fn put<S: Store>(
             Ok(snapshot) => {
                 tracing::info!(%key, kind = kind.as_str(), version = snapshot.version, %actor, "saved");
                 state.announce(snapshot.version);
-                let object: Value = serde_json::from_str(&stored.to_json()?).unwrap_or_default();
                 return Ok(Json(
-                    json!({ kind.as_str(): object, "version": snapshot.version }),
+                    json!({ kind.as_str(): stored, "version": snapshot.version }),
                 ));
             }
             Err(StoreError::Conflict) => continue,

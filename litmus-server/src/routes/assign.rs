@@ -7,7 +7,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use litmus_core::{Assignment, Engine, Timestamp};
+use litmus_core::{Assignment, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -71,9 +71,4 @@ pub async fn assign<S: Store>(
 
 fn now() -> Timestamp {
     Timestamp::from_unix_millis(crate::now_ms())
-}
-
-/// Compiles a snapshot body (the server validated it when it was written).
-pub(crate) fn compile(body: &str) -> Result<Engine, ApiError> {
-    Ok(Engine::from_json(body)?)
 }

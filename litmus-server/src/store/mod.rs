@@ -85,8 +85,10 @@ impl Kind {
     }
 }
 
-/// One config object, as stored (validated by core, defaults filled in).
-#[derive(Debug, Clone, PartialEq)]
+/// One config object, as stored (validated by core, defaults filled in). It serializes as
+/// the object itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum Object {
     /// An experiment.
     Experiment(WireExperiment),
@@ -113,16 +115,6 @@ impl Object {
             Object::Layer(l) => &l.key,
             Object::Holdout(h) => &h.key,
         }
-    }
-
-    /// Its JSON.
-    pub fn to_json(&self) -> Result<String, StoreError> {
-        let text = match self {
-            Object::Experiment(e) => serde_json::to_string(e),
-            Object::Layer(l) => serde_json::to_string(l),
-            Object::Holdout(h) => serde_json::to_string(h),
-        };
-        text.map_err(|e| StoreError::Backend(e.to_string()))
     }
 }
 

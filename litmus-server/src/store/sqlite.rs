@@ -244,7 +244,7 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(backend)?;
-            let after = change.object.to_json()?;
+            let after = serde_json::to_string(&change.object).map_err(backend)?;
             tx.execute(
                 &format!(
                     "INSERT INTO {} (key, body, updated_ms) VALUES (?1, ?2, ?3)
