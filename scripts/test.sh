@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # THE test command of Litmus: installs what is missing, then runs every check.
 #
-#   scripts/test.sh            everything: fmt, clippy, Rust tests, Python spec tests, the Python
-#                              wheel's tests, wasm32 build
+#   scripts/test.sh            everything: fmt, clippy, Rust tests (the server's against real
+#                              PostgreSQL + TimescaleDB and Redis, installed and started by
+#                              scripts/db), Python spec tests, the Python wheel's tests, wasm32 build
 #                              and the wasm32-vs-native determinism check under Node
 #   LITMUS_SKIP_WASM=1 ...     skip the wasm32 build of litmus-core (needs a ~1 GB Debian root)
 #
@@ -31,9 +32,21 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features --locked --quiet
 
-step "cargo test (unit, integration, property, conformance, doc tests)"
+step "services: PostgreSQL 15 + TimescaleDB and Redis 7 on loopback (scripts/db; stopped at the end)"
+bash scripts/db/setup.sh
+# Stop at the end only what this run started.
+STARTED_DB=1
+if pg_isready -q -h 127.0.0.1 -p "${LITMUS_PG_PORT:-55432}" 2>/dev/null; then STARTED_DB=0; fi
+eval "$(bash scripts/db/start.sh)"
+export DATABASE_URL REDIS_URL LITMUS_REQUIRE_SERVICES=1
 LOG=$(mktemp)
-trap 'rm -f "$LOG"' EXIT
+cleanup() {
+  rm -f "$LOG"
+  if [ "$STARTED_DB" = 1 ]; then bash scripts/db/stop.sh || true; fi
+}
+trap cleanup EXIT
+
+step "cargo test (unit, integration, property, conformance, doc tests; the server on SQLite, PostgreSQL and PostgreSQL + Redis)"
 cargo test --workspace --all-features --locked 2>&1 | tee "$LOG"
 RUST_PASSED=$(awk '/^test result:/ {sub(/;/, "", $4); n += $4} END {print n + 0}' "$LOG")
 RUST_FAILED=$(awk '/^test result:/ {sub(/;/, "", $6); n += $6} END {print n + 0}' "$LOG")

@@ -3,10 +3,12 @@
 //! call it without a socket; `main.rs` only wires flags, logging and shutdown.
 
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod keys;
 pub mod metrics;
 pub mod routes;
+pub mod settings;
 pub mod state;
 pub mod store;
 
@@ -54,7 +56,9 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route("/admin/{collection}", get(routes::admin::list::<S>))
         .route(
             "/admin/{collection}/{key}",
-            get(routes::admin::get::<S>).put(routes::admin::put::<S>),
+            get(routes::admin::get::<S>)
+                .put(routes::admin::put::<S>)
+                .delete(routes::admin::delete::<S>),
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))
         .route(

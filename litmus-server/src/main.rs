@@ -1,40 +1,82 @@
-//! `litmus-server`: reads its settings from the environment, opens the store, serves until
-//! Ctrl-C or SIGTERM, then finishes the requests in flight.
-//!
-//! - `LITMUS_LISTEN` (default `127.0.0.1:8080`): the address to listen on;
-//! - `LITMUS_DATA` (default `./litmus-data`): the embedded store's directory;
-//! - `LITMUS_ADMIN_KEY`: the admin API key (a random one is made and logged when unset);
-//! - `RUST_LOG` (default `info`): the log filter.
+//! `litmus-server`: reads its settings (flags over environment, see `--help`), opens the store
+//! (embedded SQLite by default, PostgreSQL when `DATABASE_URL` is set) and the cache
+//! (in-process, or Redis when `REDIS_URL` is set), serves until Ctrl-C or SIGTERM, then
+//! finishes the requests in flight.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
-use litmus_server::state::AppState;
+use litmus_server::cache::Cache;
+use litmus_server::cache::memory::MemoryCache;
+use litmus_server::cache::redis::RedisCache;
+use litmus_server::settings::Settings;
+use litmus_server::state::{AppState, STICKY_CAPACITY};
+use litmus_server::store::Store;
+use litmus_server::store::postgres::PostgresStore;
 use litmus_server::store::sqlite::SqliteStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        use std::io::Write;
+        writeln!(std::io::stdout(), "{}", litmus_server::settings::USAGE)?;
+        return Ok(());
+    }
+    let settings = Settings::read(args, |v| std::env::var(v).ok())?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let listen = std::env::var("LITMUS_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let data = PathBuf::from(std::env::var("LITMUS_DATA").unwrap_or_else(|_| "litmus-data".into()));
-    let admin_key = match std::env::var("LITMUS_ADMIN_KEY") {
-        Ok(k) if !k.is_empty() => k,
-        _ => {
+    let cache: Arc<dyn Cache> = match &settings.redis_url {
+        Some(url) => {
+            let redis = RedisCache::connect(
+                url,
+                &settings.redis_prefix,
+                settings.sticky_ttl,
+                STICKY_CAPACITY,
+            )
+            .await?;
+            tracing::info!(prefix = %settings.redis_prefix, "cache: redis");
+            Arc::new(redis)
+        }
+        None => Arc::new(MemoryCache::new(STICKY_CAPACITY)),
+    };
+    match &settings.database_url {
+        Some(url) => {
+            let store = PostgresStore::connect(url, settings.pg_pool).await?;
+            tracing::info!(pool = settings.pg_pool, "store: postgresql");
+            serve(store, cache, settings).await
+        }
+        None => {
+            let path = settings.data.join("litmus.sqlite3");
+            let store = SqliteStore::open(&path)?;
+            tracing::info!(path = %path.display(), "store: embedded sqlite");
+            serve(store, cache, settings).await
+        }
+    }
+}
+
+/// Serves the API over `store` and `cache` until a shutdown signal.
+async fn serve<S: Store>(
+    store: S,
+    cache: Arc<dyn Cache>,
+    settings: Settings,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let admin_key = match settings.admin_key {
+        Some(k) => k,
+        None => {
             let k = litmus_server::keys::random_hex(24)?;
             tracing::warn!(admin_key = %k, "LITMUS_ADMIN_KEY is not set: using this key until restart");
             k
         }
     };
-    let store = SqliteStore::open(&data.join("litmus.sqlite3"))?;
-    let state = AppState::new(store, admin_key);
-    litmus_server::state::watch_versions(&state, std::time::Duration::from_millis(500));
+    let state = AppState::with_cache(store, admin_key, cache);
+    litmus_server::state::watch_versions(&state, settings.version_poll);
     let app = litmus_server::app(state);
-    let listener = tokio::net::TcpListener::bind(&listen).await?;
-    tracing::info!(address = %listener.local_addr()?, data = %data.display(), "litmus-server listening");
+    let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "litmus-server listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -5,35 +5,65 @@ use std::sync::Arc;
 use litmus_core::Engine;
 use tokio::sync::{RwLock, watch};
 
+use crate::cache::Cache;
+use crate::cache::memory::MemoryCache;
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::{Snapshot, Store};
 
-/// The server's shared state: the store, the admin key, and the engine compiled from the
-/// current config version.
+/// How many sticky assignments the default in-process cache keeps.
+pub const STICKY_CAPACITY: usize = 1_000_000;
+
+/// The server's shared state: the store, the cache, the admin key, and the newest snapshot
+/// with its compiled engine.
 pub struct AppState<S> {
     /// The config store.
     pub store: S,
+    /// The cache and notification channel shared with other instances.
+    pub cache: Arc<dyn Cache>,
     /// The admin API key (compared in constant time).
     pub admin_key: String,
-    /// The config version last compiled, and its engine.
-    compiled: RwLock<Option<(u64, Arc<Engine>)>>,
+    /// The newest snapshot read, and its engine.
+    current: RwLock<Option<Current>>,
     /// Request counters for `/metrics`.
     pub metrics: crate::metrics::Metrics,
-    /// The newest config version this instance knows of: set by its own writes and by
-    /// [`watch_versions`], read by every `/sdk/stream`.
+    /// The newest config version this instance knows of: set by its own writes, by other
+    /// instances' notifications and by [`watch_versions`]; read by every `/sdk/stream`.
     changes: watch::Sender<u64>,
 }
 
+/// A snapshot and the engine compiled from it.
+struct Current {
+    snapshot: Arc<Snapshot>,
+    engine: Arc<Engine>,
+}
+
 impl<S: Store> AppState<S> {
-    /// State over `store`, accepting `admin_key` on the admin API.
+    /// State over `store` with the in-process cache, accepting `admin_key` on the admin API.
     pub fn new(store: S, admin_key: impl Into<String>) -> Arc<Self> {
-        Arc::new(AppState {
+        Self::with_cache(
             store,
+            admin_key,
+            Arc::new(MemoryCache::new(STICKY_CAPACITY)),
+        )
+    }
+
+    /// State over `store` and `cache`; listens to the versions other instances publish.
+    pub fn with_cache(store: S, admin_key: impl Into<String>, cache: Arc<dyn Cache>) -> Arc<Self> {
+        let state = Arc::new(AppState {
+            store,
+            cache,
             admin_key: admin_key.into(),
-            compiled: RwLock::new(None),
+            current: RwLock::new(None),
             metrics: crate::metrics::Metrics::default(),
             changes: watch::Sender::new(0),
-        })
+        });
+        let weak = Arc::downgrade(&state);
+        state.cache.listen(Arc::new(move |version| {
+            if let Some(state) = weak.upgrade() {
+                state.announce(version);
+            }
+        }));
+        state
     }
 
     /// Announces that `version` is current (newer versions only).
@@ -52,28 +82,87 @@ impl<S: Store> AppState<S> {
         self.changes.subscribe()
     }
 
-    /// The engine of the newest config version this instance knows of (its own writes, and
-    /// other instances' through [`watch_versions`]): compiled once per version, with no store
-    /// query on the way when it is already compiled.
-    pub async fn engine(&self) -> Result<Arc<Engine>, ApiError> {
+    /// After this instance published `snapshot`: caches it, announces it here and tells the
+    /// other instances. A cache failure is logged, not returned: the change is stored, and the
+    /// other instances find it when they re-read the stored version.
+    pub async fn published(&self, snapshot: Snapshot) {
+        if let Err(e) = self.cache.put_snapshot(&snapshot).await {
+            tracing::warn!(error = %e, "cannot cache the new snapshot");
+        }
+        if let Err(e) = self.cache.publish(snapshot.version).await {
+            tracing::warn!(error = %e, "cannot notify the other instances");
+        }
+        self.announce(snapshot.version);
+    }
+
+    /// The newest snapshot this instance knows of, and its engine: from memory when it is
+    /// current, else from the cache, else from the store (then cached), compiled once per
+    /// version.
+    async fn current(&self) -> Result<(Arc<Snapshot>, Arc<Engine>), ApiError> {
         let known = *self.changes.borrow();
-        if let Some((v, engine)) = self.compiled.read().await.as_ref() {
-            if *v >= known {
-                return Ok(Arc::clone(engine));
+        let started = match self.current.read().await.as_ref() {
+            Some(c) if c.snapshot.version >= known => {
+                return Ok((Arc::clone(&c.snapshot), Arc::clone(&c.engine)));
+            }
+            Some(_) => true,
+            None => false,
+        };
+        // Versions are immutable, so the cache's copy of the version announced is that
+        // version. Before the first read nothing was announced yet: the store says which.
+        let cached = if started {
+            self.cache.snapshot(known).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read the cached snapshot");
+                None
+            })
+        } else {
+            None
+        };
+        let snapshot = match cached {
+            Some(s) => s,
+            None => {
+                let s = self.store.snapshot().await?;
+                if s.version >= known {
+                    if let Err(e) = self.cache.put_snapshot(&s).await {
+                        tracing::warn!(error = %e, "cannot cache the snapshot");
+                    }
+                }
+                s
+            }
+        };
+        let mut slot = self.current.write().await;
+        if let Some(c) = slot.as_ref() {
+            if c.snapshot.version >= snapshot.version {
+                return Ok((Arc::clone(&c.snapshot), Arc::clone(&c.engine)));
             }
         }
-        let snapshot = self.store.snapshot().await?;
         // The snapshot was validated strictly when it was written.
         let engine = Arc::new(Engine::from_json(&snapshot.body)?);
-        *self.compiled.write().await = Some((snapshot.version, Arc::clone(&engine)));
+        let snapshot = Arc::new(snapshot);
+        *slot = Some(Current {
+            snapshot: Arc::clone(&snapshot),
+            engine: Arc::clone(&engine),
+        });
+        drop(slot);
         self.announce(snapshot.version);
-        Ok(engine)
+        Ok((snapshot, engine))
+    }
+
+    /// The newest snapshot this instance knows of (see [`AppState::engine`]).
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ApiError> {
+        Ok(self.current().await?.0)
+    }
+
+    /// The engine of the newest config version this instance knows of (its own writes, and
+    /// other instances' through notifications and [`watch_versions`]): compiled once per
+    /// version, with no store query on the way when it is already compiled.
+    pub async fn engine(&self) -> Result<Arc<Engine>, ApiError> {
+        Ok(self.current().await?.1)
     }
 }
 
 /// Re-reads the stored version every `period` and announces a new one: how an instance learns
-/// of changes written by another instance sharing the store (and the fallback behind an
-/// at-most-once pub/sub). Runs until the state is dropped.
+/// of changes written by another instance sharing the store when no notification reached it
+/// (pub/sub is at-most-once, and absent without Redis). Runs until the state is dropped.
 pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {

@@ -1,15 +1,19 @@
-//! The HTTP API through the router, without a socket. The suite is generic over the store, so
-//! every backend runs the same checks (the embedded SQLite store here; PostgreSQL joins it).
+//! The HTTP API through the router, without a socket. Each test is generic over the backend and
+//! runs on all of them (see `common`): the embedded store, PostgreSQL, and PostgreSQL with Redis.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
+    clippy::panic,
     missing_docs
 )]
+
+mod common;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::*;
 use http_body_util::BodyExt;
 use litmus_server::state::AppState;
 use litmus_server::store::Store;
@@ -17,76 +21,20 @@ use litmus_server::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const KEY: &str = "test-admin-key";
+on_every_backend!(
+    the_api_end_to_end,
+    the_stream_pushes_each_new_version,
+    two_instances_see_each_others_changes_within_a_second,
+    a_new_instance_finds_the_stored_config,
+    metrics_count_requests_by_route,
+    keys_have_scopes_are_stored_hashed_and_can_be_revoked,
+    layers_and_holdouts_are_managed_like_experiments,
+    objects_are_deleted_by_the_lifecycle_rules,
+    assignments_are_sticky_when_weights_change,
+);
 
-struct Reply {
-    status: StatusCode,
-    etag: Option<String>,
-    body: Value,
-}
-
-async fn send(
-    app: &Router,
-    method: &str,
-    uri: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> Reply {
-    send_with(app, method, uri, key, body, None).await
-}
-
-async fn send_with(
-    app: &Router,
-    method: &str,
-    uri: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-    if_none_match: Option<&str>,
-) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(k) = key {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
-    }
-    if let Some(t) = if_none_match {
-        req = req.header(header::IF_NONE_MATCH, t);
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .unwrap();
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let etag = res
-        .headers()
-        .get(header::ETAG)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
-    };
-    Reply { status, etag, body }
-}
-
-async fn put_experiment(app: &Router, key: &str, body: Value) -> Reply {
-    let uri = format!("/admin/experiments/{key}");
-    send(app, "PUT", &uri, Some(KEY), Some(body)).await
-}
-
-fn experiment(key: &str, status: &str) -> Value {
-    json!({
-        "key": key, "salt": format!("{key}-salt"), "status": status,
-        "variants": [{"key": "control"}, {"key": "treatment", "payload": {"color": "green"}}]
-    })
-}
-
-fn error_code(r: &Reply) -> &str {
-    r.body["error"]["code"].as_str().unwrap_or("")
-}
-
-async fn suite<S: Store>(store: S) {
-    let app = litmus_server::app(AppState::new(store, KEY));
+async fn the_api_end_to_end<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
 
     // Health.
     assert_eq!(
@@ -329,23 +277,16 @@ async fn suite<S: Store>(store: S) {
     assert_eq!(last.body["experiments"].as_array().unwrap().len(), stored);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_in_memory() {
-    suite(SqliteStore::in_memory().unwrap()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_file_survives_a_restart() {
-    let dir = std::env::temp_dir().join(format!("litmus-server-test-{}", std::process::id()));
-    let path = dir.join("litmus.sqlite3");
-    let _ = std::fs::remove_dir_all(&dir);
-    suite(SqliteStore::open(&path).unwrap()).await;
-    // Reopened: the same snapshot and experiments, migrations not re-run.
-    let store = SqliteStore::open(&path).unwrap();
-    let snapshot = store.snapshot().await.unwrap();
+/// A new instance (a restart, or another server) finds the stored config: the same snapshot
+/// and ETag, the objects, and migrations not re-run.
+async fn a_new_instance_finds_the_stored_config<S: Store>(env: &Env<S>) {
+    the_api_end_to_end(env).await;
+    let state = env.instance().await;
+    let snapshot = state.store.snapshot().await.unwrap();
     assert!(snapshot.version >= 6);
     assert!(
-        store
+        state
+            .store
             .objects()
             .await
             .unwrap()
@@ -353,7 +294,7 @@ async fn sqlite_file_survives_a_restart() {
             .iter()
             .any(|e| e.key == "checkout")
     );
-    let app: Router = litmus_server::app(AppState::new(store, KEY));
+    let app: Router = litmus_server::app(state);
     let r = send_with(
         &app,
         "GET",
@@ -364,7 +305,6 @@ async fn sqlite_file_survives_a_restart() {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The next SSE event (comments skipped) within `within`, as its raw text.
@@ -399,9 +339,8 @@ async fn open_stream(app: &Router) -> Body {
     res.into_body()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_stream_pushes_each_new_version() {
-    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+async fn the_stream_pushes_each_new_version<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
     let mut body = open_stream(&app).await;
     let second = std::time::Duration::from_secs(2);
     let first = next_event(&mut body, second).await;
@@ -422,14 +361,17 @@ async fn the_stream_pushes_each_new_version() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_sharing_a_store_see_each_others_changes_within_a_second() {
-    let dir = std::env::temp_dir().join(format!("litmus-server-two-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let path = dir.join("litmus.sqlite3");
-    let writer = AppState::new(SqliteStore::open(&path).unwrap(), KEY);
-    let reader = AppState::new(SqliteStore::open(&path).unwrap(), KEY);
-    litmus_server::state::watch_versions(&reader, std::time::Duration::from_millis(500));
+/// Two instances sharing a store (and a cache): a change written through one reaches the
+/// other's stream within a second, through Redis pub/sub when there is Redis (no timer then),
+/// else through the timer that re-reads the stored version.
+async fn two_instances_see_each_others_changes_within_a_second<S: Store>(env: &Env<S>) {
+    let writer = env.instance().await;
+    let reader = env.instance().await;
+    if env.has_redis() {
+        env.wait_for_subscribers(2).await;
+    } else {
+        litmus_server::state::watch_versions(&reader, std::time::Duration::from_millis(500));
+    }
     let (write_app, read_app) = (litmus_server::app(writer), litmus_server::app(reader));
     let mut body = open_stream(&read_app).await;
     let first = next_event(&mut body, std::time::Duration::from_secs(2)).await;
@@ -448,12 +390,10 @@ async fn two_instances_sharing_a_store_see_each_others_changes_within_a_second()
         "{:?}",
         t0.elapsed()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_count_requests_by_route() {
-    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+async fn metrics_count_requests_by_route<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
     for _ in 0..3 {
         send(&app, "GET", "/sdk/config", Some(KEY), None).await;
     }
@@ -475,9 +415,8 @@ async fn metrics_count_requests_by_route() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_have_scopes_are_stored_hashed_and_can_be_revoked() {
-    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+async fn keys_have_scopes_are_stored_hashed_and_can_be_revoked<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
     let made = send(
         &app,
         "POST",
@@ -732,9 +671,8 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
     assert_eq!(operations, 14);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn layers_and_holdouts_are_managed_like_experiments() {
-    let app = litmus_server::app(AppState::new(SqliteStore::in_memory().unwrap(), KEY));
+async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
     let put = |path: &'static str, body: Value| {
         let app = app.clone();
         async move { send(&app, "PUT", path, Some(KEY), Some(body)).await }
@@ -798,4 +736,210 @@ async fn layers_and_holdouts_are_managed_like_experiments() {
         actions,
         vec!["holdout.create", "experiment.create", "layer.create"]
     );
+}
+
+async fn delete(app: &Router, uri: &str, key: &str) -> Reply {
+    send(app, "DELETE", uri, Some(key), None).await
+}
+
+async fn objects_are_deleted_by_the_lifecycle_rules<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
+    assert_eq!(
+        put_experiment(&app, "draft", experiment("draft", "draft"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put_experiment(&app, "live", experiment("live", "running"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Only admin:write may delete.
+    let made = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "sdk"})),
+    )
+    .await;
+    let sdk = made.body["key"].as_str().unwrap().to_owned();
+    let refused = delete(&app, "/admin/experiments/draft", &sdk).await;
+    assert_eq!(
+        (refused.status, error_code(&refused)),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    assert_eq!(
+        send(&app, "DELETE", "/admin/experiments/draft", None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A draft goes; the next snapshot lacks it; the audit log keeps what it was.
+    let gone = delete(&app, "/admin/experiments/draft", KEY).await;
+    assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
+    assert_eq!(gone.body["deleted"]["key"], "draft");
+    assert_eq!(gone.body["version"], 3);
+    let snap = send(&app, "GET", "/sdk/config", Some(KEY), None).await;
+    assert_eq!(snap.body["version"], "v3");
+    let keys: Vec<&str> = snap.body["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["live"]);
+    let audit = send(&app, "GET", "/admin/audit?limit=1", Some(KEY), None).await;
+    let entry = &audit.body["entries"][0];
+    assert_eq!(entry["action"], "experiment.delete");
+    assert_eq!(entry["before"]["key"], "draft");
+    assert!(entry["after"].is_null());
+    assert_eq!(entry["version"], 3);
+    let again = delete(&app, "/admin/experiments/draft", KEY).await;
+    assert_eq!(
+        (again.status, error_code(&again)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    assert_eq!(
+        delete(&app, "/admin/nothing/draft", KEY).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A running experiment is stopped first.
+    let live = delete(&app, "/admin/experiments/live", KEY).await;
+    assert_eq!(
+        (live.status, error_code(&live)),
+        (StatusCode::CONFLICT, "invalid_transition"),
+        "{:?}",
+        live.body
+    );
+    assert_eq!(
+        put_experiment(&app, "live", experiment("live", "stopped"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        delete(&app, "/admin/experiments/live", KEY).await.status,
+        StatusCode::OK
+    );
+
+    // A layer an experiment refers to stays (core names the reference); unused, it goes.
+    let put = |uri: &'static str, body: Value| {
+        let app = app.clone();
+        async move { send(&app, "PUT", uri, Some(KEY), Some(body)).await }
+    };
+    assert_eq!(
+        put("/admin/layers/l", json!({})).await.status,
+        StatusCode::OK
+    );
+    let mut member = experiment("member", "draft");
+    member["layer"] = json!({"key": "l", "range": [0.0, 0.5]});
+    assert_eq!(
+        put_experiment(&app, "member", member).await.status,
+        StatusCode::OK
+    );
+    let used = delete(&app, "/admin/layers/l", KEY).await;
+    assert_eq!(
+        used.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        used.body
+    );
+    assert!(used.body.to_string().contains("member"), "{:?}", used.body);
+    assert_eq!(
+        delete(&app, "/admin/experiments/member", KEY).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        delete(&app, "/admin/layers/l", KEY).await.status,
+        StatusCode::OK
+    );
+
+    // A holdout covering a started experiment stays.
+    assert_eq!(
+        put("/admin/holdouts/h", json!({"share": 0.05, "all": true}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put_experiment(&app, "covered", experiment("covered", "running"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let covering = delete(&app, "/admin/holdouts/h", KEY).await;
+    assert_eq!(covering.status, StatusCode::CONFLICT, "{:?}", covering.body);
+}
+
+async fn assign(app: &Router, unit: &str) -> Value {
+    let body = json!({"unit_id": unit, "experiment": "arm"});
+    let r = send(app, "POST", "/assign", Some(KEY), Some(body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body
+}
+
+/// Units keep their first variant when the weights change (a bandit moving traffic), on this
+/// instance and, when they share Redis, on every instance; units new since get the new weights.
+async fn assignments_are_sticky_when_weights_change<S: Store>(env: &Env<S>) {
+    let app = env.app().await;
+    let weighted = |w: [f64; 2]| {
+        json!({
+            "key": "arm", "salt": "arm-salt", "status": "running",
+            "variants": [{"key": "a", "weight": w[0]}, {"key": "b", "weight": w[1]}]
+        })
+    };
+    assert_eq!(
+        put_experiment(&app, "arm", weighted([1.0, 0.0]))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let units: Vec<String> = (0..40).map(|i| format!("user-{i}")).collect();
+    for u in &units {
+        let a = assign(&app, u).await;
+        assert_eq!(
+            (a["variant"].as_str(), a["reason"].as_str()),
+            (Some("a"), Some("assigned"))
+        );
+    }
+    assert_eq!(
+        put_experiment(&app, "arm", weighted([0.0, 1.0]))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    for u in &units {
+        let a = assign(&app, u).await;
+        assert_eq!(
+            (a["variant"].as_str(), a["reason"].as_str()),
+            (Some("a"), Some("sticky")),
+            "{u}"
+        );
+    }
+    let newcomer = assign(&app, "user-new").await;
+    assert_eq!(newcomer["variant"], "b");
+    // Every running experiment at once: the same answers.
+    let all = send(
+        &app,
+        "POST",
+        "/assign",
+        Some(KEY),
+        Some(json!({"unit_id": "user-1"})),
+    )
+    .await;
+    assert_eq!(all.body["assignments"][0]["variant"], "a");
+    assert_eq!(all.body["assignments"][0]["reason"], "sticky");
+    if env.has_redis() {
+        // Another instance sharing Redis keeps them too.
+        let other = env.app().await;
+        for u in &units {
+            assert_eq!(assign(&other, u).await["variant"], "a", "{u}");
+        }
+        assert_eq!(assign(&other, "user-new").await["reason"], "sticky");
+    }
 }

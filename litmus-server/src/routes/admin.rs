@@ -9,7 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use litmus_core::config::wire::{WireConfig, WireExperiment};
+use litmus_core::config::wire::{WireConfig, WireExperiment, WireHoldout};
 use litmus_core::{Status, config};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use crate::auth::authorize;
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::state::AppState;
-use crate::store::{AuditEntry, Change, Kind, Object, Store, StoreError};
+use crate::store::{AuditEntry, Change, Edit, Kind, Object, Store, StoreError};
 
 /// How often a change is recomputed when another change lands first.
 const RETRIES: usize = 3;
@@ -126,19 +126,55 @@ pub async fn put<S: Store>(
             ));
         }
     }
+    let (stored, version) = change(&state, &actor, kind, &key, Some(value)).await?;
+    Ok(Json(json!({ kind.as_str(): stored, "version": version })))
+}
+
+/// `DELETE /admin/{collection}/{key}`: removes an experiment (a draft or stopped one: a
+/// running or paused experiment is stopped first), a layer or a holdout (when no experiment
+/// refers to it, and a holdout only when it covers no started experiment). 200 with the new
+/// config version and the deleted object; 404 when there is none; 409 `invalid_transition`.
+pub async fn delete<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    Path((collection, key)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = authorize(&state, &headers, None, Scope::AdminWrite)
+        .await?
+        .name;
+    let kind = kind_of(&collection)?;
+    let (deleted, version) = change(&state, &actor, kind, &key, None).await?;
+    Ok(Json(json!({ "deleted": deleted, "version": version })))
+}
+
+/// Puts `value` as the object of `kind` with `key` (or deletes that object when `value` is
+/// `None`): computes the config document that would result, has core validate it, checks the
+/// lifecycle rules, stores it with an audit entry and publishes it. Answers the object as
+/// stored (or as it was, when deleted) and the new version. Recomputed when another change
+/// lands first.
+async fn change<S: Store>(
+    state: &AppState<S>,
+    actor: &str,
+    kind: Kind,
+    key: &str,
+    value: Option<Value>,
+) -> Result<(Object, u64), ApiError> {
     for _ in 0..RETRIES {
         // The version first: if a change lands before the objects are read, applying this
         // one fails as a conflict and it is recomputed.
         let base = state.store.version().await?;
         let current = state.store.objects().await?;
-        let previous = find(&current, kind, &key);
+        let previous = find(&current, kind, key);
+        if value.is_none() && previous.is_none() {
+            return Err(ApiError::not_found(format!("no {} {key:?}", kind.as_str())));
+        }
         // The document this change would publish: the others as stored, this one as written.
         let [experiments, layers, holdouts] =
             [Kind::Experiment, Kind::Layer, Kind::Holdout].map(|k| {
                 let mut items = of_kind(&current, k);
                 if k == kind {
-                    items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key.as_str()));
-                    items.push(value.clone());
+                    items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
+                    items.extend(value.clone());
                 }
                 items
             });
@@ -149,40 +185,90 @@ pub async fn put<S: Store>(
         // Core validates what the admin wrote (unknown fields are errors); SDKs get the
         // validated form, with defaults filled in.
         let validated = config::validate_strict(&document.to_string())?;
-        let stored = find(&validated, kind, &key)
-            .ok_or_else(|| ApiError::not_found(format!("no {} {key:?}", kind.as_str())))?;
-        if let Some(previous) = &previous {
-            check_change(previous, &stored, &validated)?;
-        }
+        let (edit, verb, object) = match (&previous, &value) {
+            (_, Some(_)) => {
+                let stored = find(&validated, kind, key)
+                    .ok_or_else(|| ApiError::not_found(format!("no {} {key:?}", kind.as_str())))?;
+                if let Some(previous) = &previous {
+                    check_change(previous, &stored, &validated)?;
+                }
+                let verb = if previous.is_some() {
+                    "update"
+                } else {
+                    "create"
+                };
+                (Edit::Put(Box::new(stored.clone())), verb, stored)
+            }
+            (Some(previous), None) => {
+                check_delete(previous, &current)?;
+                let edit = Edit::Delete {
+                    kind,
+                    key: key.to_owned(),
+                };
+                (edit, "delete", previous.clone())
+            }
+            (None, None) => {
+                return Err(ApiError::not_found(format!("no {} {key:?}", kind.as_str())));
+            }
+        };
         let document = serde_json::to_value(&validated).map_err(|e| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
         })?;
-        let action = if previous.is_some() {
-            "update"
-        } else {
-            "create"
-        };
         let change = Change {
             base_version: base,
-            actor: actor.clone(),
-            action: format!("{}.{action}", kind.as_str()),
-            object: stored.clone(),
+            actor: actor.to_owned(),
+            action: format!("{}.{verb}", kind.as_str()),
+            edit,
             document,
             at_ms: crate::now_ms(),
         };
         match state.store.apply(change).await {
             Ok(snapshot) => {
-                tracing::info!(%key, kind = kind.as_str(), version = snapshot.version, %actor, "saved");
-                state.announce(snapshot.version);
-                return Ok(Json(
-                    json!({ kind.as_str(): stored, "version": snapshot.version }),
-                ));
+                let version = snapshot.version;
+                tracing::info!(%key, kind = kind.as_str(), version, %actor, action = verb, "saved");
+                state.published(snapshot).await;
+                return Ok((object, version));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(StoreError::Conflict.into())
+}
+
+/// The rules for deleting a stored object: a started experiment must be stopped first (its
+/// units would lose their variant mid-test); a holdout that covers started experiments stays
+/// (deleting it would move its units into them). References (an experiment's layer or
+/// holdout) are checked by core's validation of the resulting config.
+fn check_delete(before: &Object, doc: &WireConfig) -> Result<(), ApiError> {
+    let invalid =
+        |message: String| ApiError::new(StatusCode::CONFLICT, "invalid_transition", message);
+    match before {
+        Object::Experiment(e) if started(e) => Err(invalid(format!(
+            "experiment {:?} is {}: stop it before deleting it",
+            e.key,
+            e.status.as_str()
+        ))),
+        Object::Holdout(h) => {
+            if doc.experiments.iter().any(|e| started(e) && covers(h, e)) {
+                return Err(invalid(format!(
+                    "holdout {:?} covers started experiments: it cannot be deleted",
+                    h.key
+                )));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a holdout applies to an experiment.
+fn covers(h: &WireHoldout, e: &WireExperiment) -> bool {
+    h.all
+        || h.experiments.contains(&e.key)
+        || e.layer
+            .as_ref()
+            .is_some_and(|slot| h.layers.contains(&slot.key))
 }
 
 /// Whether an experiment has started (its assignments are in use).
@@ -212,14 +298,7 @@ fn check_change(before: &Object, after: &Object, doc: &WireConfig) -> Result<(),
             Ok(())
         }
         (Object::Holdout(b), Object::Holdout(a)) => {
-            let in_scope = |e: &WireExperiment| {
-                b.all
-                    || b.experiments.contains(&e.key)
-                    || e.layer
-                        .as_ref()
-                        .is_some_and(|slot| b.layers.contains(&slot.key))
-            };
-            let in_use = doc.experiments.iter().any(|e| started(e) && in_scope(e));
+            let in_use = doc.experiments.iter().any(|e| started(e) && covers(b, e));
             if in_use && (b.salt != a.salt || b.share != a.share) {
                 return Err(invalid(format!(
                     "holdout {:?} covers started experiments: its salt and share are fixed",

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -18,12 +19,37 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Readiness: 200 when the store answers, else 503 `store_unavailable`.
+/// The readiness query: `?cache=optional` reports a cache failure without failing (for
+/// deployments that would rather serve from in-process state than drain every instance when
+/// Redis is down).
+#[derive(Debug, Default, Deserialize)]
+pub struct ReadyQuery {
+    cache: Option<String>,
+}
+
+/// Readiness: 200 when the store and the cache answer; else 503 with the code
+/// `store_unavailable` or `cache_unavailable`.
 pub async fn readyz<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    Query(q): Query<ReadyQuery>,
 ) -> Result<Json<Value>, ApiError> {
     state.store.ping().await?;
-    Ok(Json(json!({"status": "ready"})))
+    let cache = match state.cache.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) if q.cache.as_deref() == Some("optional") => format!("degraded: {e}"),
+        Err(e) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cache_unavailable",
+                format!("the {} cache does not answer: {e}", state.cache.name()),
+            ));
+        }
+    };
+    Ok(Json(json!({
+        "status": "ready",
+        "store": "ok",
+        "cache": { "kind": state.cache.name(), "status": cache },
+    })))
 }
 
 /// The OpenAPI 3.1 document of this API (`litmus-server/openapi.json`).

@@ -36,7 +36,7 @@ pub async fn config<S: Store>(
     Query(q): Query<SdkQuery>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, q.sdk_key.as_deref(), Scope::SdkRead).await?;
-    let snapshot = state.store.snapshot().await?;
+    let snapshot = state.snapshot().await?;
     let etag = HeaderValue::from_str(&snapshot.etag)
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -56,7 +56,7 @@ pub async fn config<S: Store>(
     Ok((
         StatusCode::OK,
         [(header::ETAG, etag), cache, json],
-        snapshot.body,
+        snapshot.body.clone(),
     )
         .into_response())
 }
@@ -80,13 +80,13 @@ pub async fn stream<S: Store>(
         (state, changes, seen),
         |(state, mut changes, mut seen)| async move {
             loop {
-                match state.store.snapshot().await {
+                match state.snapshot().await {
                     Ok(s) if seen != Some(s.version) => {
                         seen = Some(s.version);
                         let event = Event::default()
                             .event("config")
                             .id(s.version.to_string())
-                            .data(s.body);
+                            .data(s.body.as_str());
                         return Some((Ok(event), (state, changes, seen)));
                     }
                     Ok(_) => {}

@@ -1,7 +1,8 @@
 //! Where configs live: experiments, the versioned snapshot SDKs download, and the audit log.
-//! A trait with an embedded backend (SQLite, the default) and, next, PostgreSQL + TimescaleDB;
-//! the same tests run against each.
+//! A trait with two backends, the embedded default (SQLite) and PostgreSQL + TimescaleDB
+//! (when `DATABASE_URL` is set); the same tests run against each.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -118,6 +119,38 @@ impl Object {
     }
 }
 
+/// What a change does to one object.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    /// Creates or replaces the object (as stored: validated, defaults filled in).
+    Put(Box<Object>),
+    /// Deletes the object of this kind with this key.
+    Delete {
+        /// Its kind.
+        kind: Kind,
+        /// Its key.
+        key: String,
+    },
+}
+
+impl Edit {
+    /// The kind of the object edited.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Edit::Put(o) => o.kind(),
+            Edit::Delete { kind, .. } => *kind,
+        }
+    }
+
+    /// The key of the object edited.
+    pub fn key(&self) -> &str {
+        match self {
+            Edit::Put(o) => o.key(),
+            Edit::Delete { key, .. } => key,
+        }
+    }
+}
+
 /// A change to apply atomically: the object's row, one audit entry and the new snapshot.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -128,8 +161,8 @@ pub struct Change {
     pub actor: String,
     /// The audit action.
     pub action: String,
-    /// The object as stored after the change.
-    pub object: Object,
+    /// What happens to the object.
+    pub edit: Edit,
     /// The full config document of the new version, validated by core.
     pub document: serde_json::Value,
     /// When, in milliseconds since the Unix epoch.
@@ -145,7 +178,7 @@ pub trait Store: Send + Sync + 'static {
     fn version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Every stored object (experiments, layers, holdouts, each by key) as one document.
     fn objects(&self) -> impl Future<Output = Result<WireConfig, StoreError>> + Send;
-    /// Applies a change: writes the object, appends to the audit log and publishes the
+    /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes the
     /// next snapshot version, all or nothing. Returns the new snapshot.
     fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
     /// The newest audit entries, newest first.
@@ -170,6 +203,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Whether the store answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The config document a snapshot publishes: `document` with `version` set to `v{version}`,
+/// as JSON text, and its ETag.
+pub fn publish(
+    mut document: serde_json::Value,
+    version: u64,
+) -> Result<(String, String), StoreError> {
+    if let Some(obj) = document.as_object_mut() {
+        obj.insert("version".into(), format!("v{version}").into());
+    }
+    let body = serde_json::to_string(&document).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let tag = etag(version, &body);
+    Ok((body, tag))
+}
+
+/// The empty config served before the first change (version 0).
+pub const EMPTY: &str = r#"{"schema_version":1,"version":"v0","experiments":[]}"#;
+
+/// The snapshot before the first change.
+pub fn empty_snapshot() -> Snapshot {
+    Snapshot {
+        version: 0,
+        etag: etag(0, EMPTY),
+        body: EMPTY.to_owned(),
+    }
 }
 
 /// The strong ETag of a snapshot body: its version and a hash of its bytes.

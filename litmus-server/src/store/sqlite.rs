@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use litmus_core::config::wire::WireConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{AuditEntry, Change, Kind, Snapshot, Store, StoreError, etag};
+use super::{AuditEntry, Change, Edit, Kind, Snapshot, Store, StoreError, empty_snapshot, publish};
 use crate::keys::{KeyRecord, Scope};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -56,9 +56,6 @@ const MIGRATIONS: &[&str] = &[
          updated_ms INTEGER NOT NULL
      );",
 ];
-
-/// The empty config served before the first change (version 0).
-const EMPTY: &str = r#"{"schema_version":1,"version":"v0","experiments":[]}"#;
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -140,11 +137,7 @@ fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
             etag,
             body,
         },
-        None => Snapshot {
-            version: 0,
-            etag: etag(0, EMPTY),
-            body: EMPTY.to_owned(),
-        },
+        None => empty_snapshot(),
     })
 }
 
@@ -235,7 +228,7 @@ impl Store for SqliteStore {
                 return Err(StoreError::Conflict);
             }
             let version = now.version + 1;
-            let (kind, key) = (change.object.kind(), change.object.key().to_owned());
+            let (kind, key) = (change.edit.kind(), change.edit.key().to_owned());
             let before: Option<String> = tx
                 .query_row(
                     &format!("SELECT body FROM {} WHERE key = ?1", kind.table()),
@@ -244,22 +237,27 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(backend)?;
-            let after = serde_json::to_string(&change.object).map_err(backend)?;
-            tx.execute(
-                &format!(
-                    "INSERT INTO {} (key, body, updated_ms) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
-                    kind.table()
-                ),
-                params![key, after, change.at_ms],
-            )
-            .map_err(backend)?;
-            let mut document = change.document;
-            if let Some(obj) = document.as_object_mut() {
-                obj.insert("version".into(), format!("v{version}").into());
-            }
-            let body = serde_json::to_string(&document).map_err(backend)?;
-            let tag = etag(version, &body);
+            let after = match &change.edit {
+                Edit::Put(object) => {
+                    let after = serde_json::to_string(object).map_err(backend)?;
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO {} (key, body, updated_ms) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+                            kind.table()
+                        ),
+                        params![key, after, change.at_ms],
+                    )
+                    .map_err(backend)?;
+                    Some(after)
+                }
+                Edit::Delete { .. } => {
+                    tx.execute(&format!("DELETE FROM {} WHERE key = ?1", kind.table()), [&key])
+                        .map_err(backend)?;
+                    None
+                }
+            };
+            let (body, tag) = publish(change.document, version)?;
             tx.execute(
                 "INSERT INTO snapshots (version, body, etag, created_ms) VALUES (?1, ?2, ?3, ?4)",
                 params![version as i64, body, tag, change.at_ms],
@@ -272,7 +270,7 @@ impl Store for SqliteStore {
                 &change.action,
                 &key,
                 before.as_deref(),
-                Some(&after),
+                after.as_deref(),
             )?;
             tx.commit().map_err(backend)?;
             Ok(Snapshot {

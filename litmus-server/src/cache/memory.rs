@@ -1,0 +1,159 @@
+//! The in-process cache: sticky assignments in a bounded map; nothing to share snapshots or
+//! notifications with (a single instance announces its own changes).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{Announce, Cache, CacheFuture};
+use crate::store::Snapshot;
+
+/// Sticky assignments kept in memory, at most `capacity` of them. Two generations: entries go
+/// into the young one; when it holds half the capacity, it becomes the old one and the old one
+/// is dropped; a hit in the old generation moves the entry back to the young one. So the units
+/// seen recently are kept, memory stays bounded, and no per-entry bookkeeping is needed.
+pub struct MemoryCache {
+    sticky: Mutex<Generations>,
+}
+
+struct Generations {
+    young: HashMap<String, String>,
+    old: HashMap<String, String>,
+    half: usize,
+}
+
+impl Generations {
+    fn get(&mut self, key: &str) -> Option<String> {
+        if let Some(v) = self.young.get(key) {
+            return Some(v.clone());
+        }
+        let (key, value) = self.old.remove_entry(key)?;
+        self.insert(key, value.clone());
+        Some(value)
+    }
+
+    fn insert(&mut self, key: String, value: String) {
+        if self.young.len() >= self.half {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, value);
+    }
+}
+
+impl MemoryCache {
+    /// A cache remembering at most `capacity` sticky assignments (at least 2).
+    pub fn new(capacity: usize) -> Self {
+        MemoryCache {
+            sticky: Mutex::new(Generations {
+                young: HashMap::new(),
+                old: HashMap::new(),
+                half: (capacity / 2).max(1),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Generations> {
+        self.sticky
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The variants remembered for `keys` (synchronous: used by the Redis cache's fallback).
+    pub fn get_all(&self, keys: &[String]) -> Vec<Option<String>> {
+        let mut g = self.lock();
+        keys.iter().map(|k| g.get(k)).collect()
+    }
+
+    /// Set-if-absent for each entry; the variant already there, per entry.
+    pub fn put_all(&self, entries: &[(String, String)]) -> Vec<Option<String>> {
+        let mut g = self.lock();
+        entries
+            .iter()
+            .map(|(k, v)| {
+                let existing = g.get(k);
+                if existing.is_none() {
+                    g.insert(k.clone(), v.clone());
+                }
+                existing
+            })
+            .collect()
+    }
+
+    /// How many sticky assignments are held.
+    pub fn len(&self) -> usize {
+        let g = self.lock();
+        g.young.len() + g.old.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Cache for MemoryCache {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    fn snapshot(&self, _version: u64) -> CacheFuture<'_, Option<Snapshot>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn put_snapshot<'a>(&'a self, _snapshot: &'a Snapshot) -> CacheFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn remembered<'a>(&'a self, keys: &'a [String]) -> CacheFuture<'a, Vec<Option<String>>> {
+        let found = self.get_all(keys);
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn remember<'a>(
+        &'a self,
+        entries: &'a [(String, String)],
+    ) -> CacheFuture<'a, Vec<Option<String>>> {
+        let found = self.put_all(entries);
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn publish(&self, _version: u64) -> CacheFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn listen(&self, _announce: Announce) {}
+
+    fn ping(&self) -> CacheFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn set_if_absent_keeps_the_first_variant() {
+        let c = MemoryCache::new(100);
+        let e = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(c.put_all(&[e("a", "x")]), vec![None]);
+        assert_eq!(c.put_all(&[e("a", "y")]), vec![Some("x".into())]);
+        assert_eq!(
+            c.get_all(&["a".into(), "b".into()]),
+            vec![Some("x".into()), None]
+        );
+    }
+
+    #[test]
+    fn memory_is_bounded_and_recent_units_are_kept() {
+        let c = MemoryCache::new(1_000);
+        for i in 0..100_000 {
+            c.put_all(&[(format!("u{i}"), "v".into())]);
+            // A unit seen all along stays.
+            assert_eq!(c.get_all(&["u0".into()]), vec![Some("v".into())]);
+        }
+        assert!(c.len() <= 1_000, "{}", c.len());
+        assert_eq!(c.get_all(&["u99999".into()]), vec![Some("v".into())]);
+        assert_eq!(c.get_all(&["u50000".into()]), vec![None]);
+    }
+}

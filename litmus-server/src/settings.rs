@@ -1,0 +1,176 @@
+//! The server's settings: each from a command-line flag, else its environment variable, else
+//! its default.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Every setting of `litmus-server`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// `--listen` / `LITMUS_LISTEN`: the address to listen on (`127.0.0.1:8080`).
+    pub listen: String,
+    /// `--data` / `LITMUS_DATA`: the embedded store's directory (`./litmus-data`).
+    pub data: PathBuf,
+    /// `--database-url` / `DATABASE_URL`: PostgreSQL instead of the embedded store.
+    pub database_url: Option<String>,
+    /// `--pg-pool` / `LITMUS_PG_POOL`: the most connections to PostgreSQL (16).
+    pub pg_pool: usize,
+    /// `--redis-url` / `REDIS_URL`: Redis as the shared cache instead of in-process state.
+    pub redis_url: Option<String>,
+    /// `--redis-prefix` / `LITMUS_REDIS_PREFIX`: the prefix of Redis keys and channels
+    /// (`litmus:`), so deployments can share a Redis.
+    pub redis_prefix: String,
+    /// `--sticky-ttl-days` / `LITMUS_STICKY_TTL_DAYS`: how long an unused sticky assignment
+    /// is kept in Redis (90).
+    pub sticky_ttl: Duration,
+    /// `--admin-key` / `LITMUS_ADMIN_KEY`: the bootstrap admin key (random, and logged, when
+    /// unset).
+    pub admin_key: Option<String>,
+    /// `--version-poll-ms` / `LITMUS_VERSION_POLL_MS`: how often the stored config version
+    /// is re-read (500).
+    pub version_poll: Duration,
+}
+
+/// The flags, their variables, and what they set.
+pub const USAGE: &str = "usage: litmus-server [--flag value]...
+  --listen ADDR            LITMUS_LISTEN            address to listen on (127.0.0.1:8080)
+  --data DIR               LITMUS_DATA              embedded store directory (./litmus-data)
+  --database-url URL       DATABASE_URL             PostgreSQL + TimescaleDB instead of the embedded store
+  --pg-pool N              LITMUS_PG_POOL           PostgreSQL connections (16)
+  --redis-url URL          REDIS_URL                Redis cache and pub/sub instead of in-process state
+  --redis-prefix P         LITMUS_REDIS_PREFIX      prefix of Redis keys and channels (litmus:)
+  --sticky-ttl-days N      LITMUS_STICKY_TTL_DAYS   days an unused sticky assignment is kept (90)
+  --admin-key KEY          LITMUS_ADMIN_KEY         bootstrap admin key (random and logged when unset)
+  --version-poll-ms N      LITMUS_VERSION_POLL_MS   how often the stored config version is re-read (500)
+  RUST_LOG (info) sets the log filter.";
+
+/// A setting that cannot be read.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SettingsError {
+    /// A flag that does not exist, or a flag without its value.
+    #[error("{0}\n{USAGE}")]
+    Usage(String),
+    /// A value that cannot be read.
+    #[error("{name}: {value:?} is not {expected}")]
+    Invalid {
+        /// The flag or variable.
+        name: String,
+        /// What was given.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+impl Settings {
+    /// Reads `args` (without the program name) over `env` (a variable lookup).
+    pub fn read(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, SettingsError> {
+        const FLAGS: [(&str, &str); 9] = [
+            ("--listen", "LITMUS_LISTEN"),
+            ("--data", "LITMUS_DATA"),
+            ("--database-url", "DATABASE_URL"),
+            ("--pg-pool", "LITMUS_PG_POOL"),
+            ("--redis-url", "REDIS_URL"),
+            ("--redis-prefix", "LITMUS_REDIS_PREFIX"),
+            ("--sticky-ttl-days", "LITMUS_STICKY_TTL_DAYS"),
+            ("--admin-key", "LITMUS_ADMIN_KEY"),
+            ("--version-poll-ms", "LITMUS_VERSION_POLL_MS"),
+        ];
+        let mut given: Vec<(&str, String)> = Vec::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+                None => (arg.clone(), None),
+            };
+            let Some(&(_, var)) = FLAGS.iter().find(|(f, _)| *f == flag) else {
+                return Err(SettingsError::Usage(format!("unknown argument {arg:?}")));
+            };
+            let value = match inline.or_else(|| args.next()) {
+                Some(v) => v,
+                None => return Err(SettingsError::Usage(format!("{flag} needs a value"))),
+            };
+            given.push((var, value));
+        }
+        let get = |var: &str| -> Option<String> {
+            given
+                .iter()
+                .rev()
+                .find(|(v, _)| *v == var)
+                .map(|(_, value)| value.clone())
+                .or_else(|| env(var))
+                .filter(|v| !v.is_empty())
+        };
+        let number = |var: &str, default: u64| -> Result<u64, SettingsError> {
+            match get(var) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| SettingsError::Invalid {
+                    name: var.to_owned(),
+                    value: v,
+                    expected: "a whole number",
+                }),
+            }
+        };
+        Ok(Settings {
+            listen: get("LITMUS_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            data: PathBuf::from(get("LITMUS_DATA").unwrap_or_else(|| "litmus-data".into())),
+            database_url: get("DATABASE_URL"),
+            pg_pool: usize::try_from(number("LITMUS_PG_POOL", 16)?).unwrap_or(16),
+            redis_url: get("REDIS_URL"),
+            redis_prefix: get("LITMUS_REDIS_PREFIX").unwrap_or_else(|| "litmus:".into()),
+            sticky_ttl: Duration::from_secs(number("LITMUS_STICKY_TTL_DAYS", 90)? * 86_400),
+            admin_key: get("LITMUS_ADMIN_KEY"),
+            version_poll: Duration::from_millis(number("LITMUS_VERSION_POLL_MS", 500)?.max(10)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_which_wins_over_defaults() {
+        let env = |v: &str| match v {
+            "LITMUS_LISTEN" => Some("0.0.0.0:1".to_owned()),
+            "REDIS_URL" => Some("redis://env".to_owned()),
+            _ => None,
+        };
+        let s = Settings::read(args(&["--redis-url", "redis://flag", "--pg-pool=4"]), env).unwrap();
+        assert_eq!(s.listen, "0.0.0.0:1");
+        assert_eq!(s.redis_url.as_deref(), Some("redis://flag"));
+        assert_eq!(s.pg_pool, 4);
+        assert_eq!(s.database_url, None);
+        assert_eq!(s.data, PathBuf::from("litmus-data"));
+        assert_eq!(s.sticky_ttl, Duration::from_secs(90 * 86_400));
+    }
+
+    #[test]
+    fn bad_flags_and_values_are_named() {
+        let none = |_: &str| None;
+        assert!(matches!(
+            Settings::read(args(&["--nope"]), none),
+            Err(SettingsError::Usage(m)) if m.contains("--nope")
+        ));
+        assert!(matches!(
+            Settings::read(args(&["--listen"]), none),
+            Err(SettingsError::Usage(m)) if m.contains("needs a value")
+        ));
+        assert_eq!(
+            Settings::read(args(&["--pg-pool", "many"]), none),
+            Err(SettingsError::Invalid {
+                name: "LITMUS_PG_POOL".into(),
+                value: "many".into(),
+                expected: "a whole number"
+            })
+        );
+    }
+}
