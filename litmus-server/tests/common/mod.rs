@@ -33,6 +33,8 @@ pub struct Env<S: Store> {
     make: Make<S>,
     /// Redis's URL and this test's key prefix, when the cache is Redis.
     redis: Option<(String, String)>,
+    /// The PostgreSQL database's URL, when the store is PostgreSQL.
+    database: Option<String>,
     cleanup: Option<Box<dyn FnOnce() + Send>>,
 }
 
@@ -45,6 +47,13 @@ impl<S: Store> Env<S> {
     /// The router of a new instance.
     pub async fn app(&self) -> axum::Router {
         litmus_server::app(self.instance().await)
+    }
+
+    /// The PostgreSQL database's URL, Redis's URL and the key prefix of a PostgreSQL + Redis
+    /// backend (to start server processes on them).
+    pub fn urls(&self) -> Option<(String, String, String)> {
+        let (redis, prefix) = self.redis.clone()?;
+        Some((self.database.clone()?, redis, prefix))
     }
 
     /// Whether the instances share a cache that carries notifications (Redis).
@@ -114,6 +123,7 @@ pub fn sqlite() -> Env<SqliteStore> {
     Env {
         name: "sqlite",
         redis: None,
+        database: None,
         make: Box::new(move || {
             let path = path.clone();
             Box::pin(async move { AppState::new(SqliteStore::open(&path).unwrap(), KEY) })
@@ -165,6 +175,7 @@ pub async fn postgres(redis: bool) -> Option<Env<PostgresStore>> {
     Some(Env {
         name: if redis { "postgres+redis" } else { "postgres" },
         redis: make_redis.clone().map(|url| (url, make_prefix.clone())),
+        database: Some(make_url.clone()),
         make: Box::new(move || {
             let (url, prefix, redis) = (make_url.clone(), make_prefix.clone(), make_redis.clone());
             Box::pin(async move {

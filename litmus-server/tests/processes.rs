@@ -1,0 +1,222 @@
+//! Real server processes (the `litmus-server` binary) over sockets: two instances sharing
+//! PostgreSQL and Redis receive each other's config changes within a second, and the embedded
+//! default starts with no services and stops cleanly on SIGTERM.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const KEY: &str = common::KEY;
+
+/// A server process, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the binary with `env` and waits until `/readyz` answers 200.
+async fn start(env: &[(&str, String)]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_litmus-server"));
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env("LITMUS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("LITMUS_ADMIN_KEY", KEY)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = Server {
+        child: cmd.spawn().unwrap(),
+        port,
+    };
+    for _ in 0..200 {
+        if let Ok((200, _)) = request(port, "GET", "/readyz", None).await {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the server on port {port} did not become ready");
+}
+
+/// One HTTP/1.1 request on a new connection: the status and the body.
+async fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
+    let body = body.unwrap_or("");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).await?;
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    Ok((status, body))
+}
+
+/// Opens `/sdk/stream` and answers a reader positioned after the response head.
+async fn open_stream(port: u16) -> BufReader<TcpStream> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let head =
+        format!("GET /sdk/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        r.read_line(&mut line).await.unwrap();
+        if line == "\r\n" {
+            return r;
+        }
+    }
+}
+
+/// Reads the stream until an `id:` line, within `within`; answers the id.
+async fn next_id(r: &mut BufReader<TcpStream>, within: Duration) -> u64 {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        tokio::time::timeout_at(deadline, r.read_line(&mut line))
+            .await
+            .expect("an event in time")
+            .unwrap();
+        if let Some(id) = line.trim().strip_prefix("id: ") {
+            return id.parse().unwrap();
+        }
+    }
+}
+
+fn experiment(key: &str) -> String {
+    serde_json::json!({
+        "key": key, "salt": key, "status": "running",
+        "variants": [{"key": "a"}, {"key": "b"}]
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_sharing_postgres_and_redis_see_each_others_changes_within_a_second() {
+    let Some(env) = common::postgres(true).await else {
+        return;
+    };
+    let (database, redis, prefix) = env.urls().unwrap();
+    // A long timer: the changes must come through Redis pub/sub.
+    let settings = [
+        ("DATABASE_URL", database),
+        ("REDIS_URL", redis),
+        ("LITMUS_REDIS_PREFIX", prefix),
+        ("LITMUS_VERSION_POLL_MS", "60000".to_owned()),
+    ];
+    let a = start(&settings).await;
+    let b = start(&settings).await;
+    env.wait_for_subscribers(2).await;
+    let mut from_a = open_stream(a.port).await;
+    let mut from_b = open_stream(b.port).await;
+    assert_eq!(next_id(&mut from_a, Duration::from_secs(2)).await, 0);
+    assert_eq!(next_id(&mut from_b, Duration::from_secs(2)).await, 0);
+    let mut worst = Duration::ZERO;
+    for (i, (writer, watcher)) in [(&a, &mut from_b), (&b, &mut from_a)]
+        .into_iter()
+        .enumerate()
+    {
+        let key = format!("e{i}");
+        let t0 = Instant::now();
+        let (status, body) = request(
+            writer.port,
+            "PUT",
+            &format!("/admin/experiments/{key}"),
+            Some(&experiment(&key)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{body}");
+        // The watcher may first see the version its own instance wrote before.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while next_id(watcher, deadline.saturating_duration_since(Instant::now())).await != i as u64 + 1 {}
+        worst = worst.max(t0.elapsed());
+    }
+    eprintln!("config change seen by the other process after at most {worst:?}");
+    assert!(worst < Duration::from_secs(1), "{worst:?}");
+    // Both serve the same snapshot.
+    let (_, config_a) = request(a.port, "GET", "/sdk/config", None).await.unwrap();
+    let (_, config_b) = request(b.port, "GET", "/sdk/config", None).await.unwrap();
+    assert_eq!(config_a, config_b);
+    assert!(config_a.contains("\"v2\""), "{config_a}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("litmus-process-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut server = start(&[("LITMUS_DATA", dir.display().to_string())]).await;
+    let (status, body) = request(
+        server.port,
+        "PUT",
+        "/admin/experiments/x",
+        Some(&experiment("x")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(dir.join("litmus.sqlite3").exists());
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let code = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running 5 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(code.success(), "{code:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
