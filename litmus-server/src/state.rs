@@ -22,6 +22,8 @@ pub struct AppState<S> {
     pub cache: Arc<dyn Cache>,
     /// The admin API key (compared in constant time).
     pub admin_key: String,
+    /// API keys looked up recently.
+    pub keys: crate::auth::KeyCache,
     /// The newest snapshot read, and its engine.
     current: RwLock<Option<Current>>,
     /// Request counters for `/metrics`.
@@ -53,6 +55,7 @@ impl<S: Store> AppState<S> {
             store,
             cache,
             admin_key: admin_key.into(),
+            keys: crate::auth::KeyCache::default(),
             current: RwLock::new(None),
             metrics: crate::metrics::Metrics::default(),
             changes: watch::Sender::new(0),

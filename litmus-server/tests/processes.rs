@@ -174,7 +174,9 @@ async fn two_processes_sharing_postgres_and_redis_see_each_others_changes_within
         assert_eq!(status, 200, "{body}");
         // The watcher may first see the version its own instance wrote before.
         let deadline = Instant::now() + Duration::from_secs(2);
-        while next_id(watcher, deadline.saturating_duration_since(Instant::now())).await != i as u64 + 1 {}
+        while next_id(watcher, deadline.saturating_duration_since(Instant::now())).await
+            != i as u64 + 1
+        {}
         worst = worst.max(t0.elapsed());
     }
     eprintln!("config change seen by the other process after at most {worst:?}");

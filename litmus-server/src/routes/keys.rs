@@ -58,6 +58,7 @@ pub async fn create<S: Store>(
         revoked_ms: None,
     };
     state.store.create_key(record.clone(), actor).await?;
+    state.keys.forget(&record.id);
     let mut out = serde_json::to_value(&record).unwrap_or_default();
     if let Some(o) = out.as_object_mut() {
         o.insert("key".into(), Value::String(format!("lit_{id}_{secret}")));
@@ -83,7 +84,9 @@ pub async fn revoke<S: Store>(
     let actor = authorize(&state, &headers, None, Scope::KeysWrite)
         .await?
         .name;
-    if state.store.revoke_key(&id, actor, crate::now_ms()).await? {
+    let revoked = state.store.revoke_key(&id, actor, crate::now_ms()).await?;
+    state.keys.forget(&id);
+    if revoked {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no live key {id:?}")))
