@@ -37,7 +37,7 @@ impl Metrics {
     }
 
     /// The counters in Prometheus' text format, with the served config version.
-    pub fn render(&self, config_version: u64) -> String {
+    pub fn render(&self, config_version: u64, cache_fallbacks: u64) -> String {
         let map = self
             .requests
             .lock()
@@ -69,6 +69,14 @@ impl Metrics {
         let version = "litmus_config_version";
         family(&mut out, version, "gauge", "The config version served.");
         let _ = writeln!(out, "{version} {config_version}");
+        let fallbacks = "litmus_cache_fallbacks_total";
+        family(
+            &mut out,
+            fallbacks,
+            "counter",
+            "Cache operations answered from in-process state because the shared cache failed.",
+        );
+        let _ = writeln!(out, "{fallbacks} {cache_fallbacks}");
         out
     }
 }
@@ -101,7 +109,7 @@ pub async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Respons
     let version = state.store.version().await.unwrap_or(0);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(version),
+        state.metrics.render(version, state.cache.fallbacks()),
     )
         .into_response()
 }

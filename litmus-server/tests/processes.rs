@@ -222,3 +222,131 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
     assert!(code.success(), "{code:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A private Redis on a free port, killed when dropped.
+struct PrivateRedis {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `redis-server` (the one scripts/db installs) on a free port, without persistence.
+async fn private_redis() -> Option<PrivateRedis> {
+    let exists = Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !exists {
+        assert!(
+            std::env::var("LITMUS_REQUIRE_SERVICES").as_deref() != Ok("1"),
+            "redis-server is not installed (run scripts/db/setup.sh)"
+        );
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed and waited for when dropped, whatever happens next.
+    let redis = PrivateRedis { child, port };
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Some(redis);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("redis-server did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_dies_assignments_go_on_from_in_process_state() {
+    let Some(mut redis) = private_redis().await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("litmus-redis-down-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let server = start(&[
+        ("LITMUS_DATA", dir.display().to_string()),
+        ("REDIS_URL", format!("redis://127.0.0.1:{}", redis.port)),
+    ])
+    .await;
+    let assign = |unit: &'static str| async move {
+        let body = format!(r#"{{"unit_id": "{unit}", "experiment": "x"}}"#);
+        let (status, body) = request(server.port, "POST", "/assign", Some(&body))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let (status, _) = request(
+        server.port,
+        "PUT",
+        "/admin/experiments/x",
+        Some(&experiment("x")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let before = assign("u1").await;
+    assert_eq!(before["reason"], "assigned");
+
+    // Redis dies: assignments go on (sticky from the in-process map), readiness says so.
+    let _ = redis.child.kill();
+    let _ = redis.child.wait();
+    let first = assign("u2").await;
+    assert_eq!(first["reason"], "assigned");
+    let again = assign("u2").await;
+    assert_eq!(
+        (&again["variant"], &again["reason"]),
+        (&first["variant"], &serde_json::json!("sticky"))
+    );
+    let (status, body) = request(server.port, "GET", "/readyz", None).await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("cache_unavailable"), "{body}");
+    let (status, body) = request(server.port, "GET", "/readyz?cache=optional", None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("degraded"), "{body}");
+    let (_, metrics) = request(server.port, "GET", "/metrics", None).await.unwrap();
+    let fallbacks: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("litmus_cache_fallbacks_total "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(fallbacks >= 2, "{metrics}");
+    // Config changes go on too (the cache is not the source of truth).
+    let (status, _) = request(
+        server.port,
+        "PUT",
+        "/admin/experiments/y",
+        Some(&experiment("y")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    let (_, config) = request(server.port, "GET", "/sdk/config", None)
+        .await
+        .unwrap();
+    assert!(config.contains("\"v2\""), "{config}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

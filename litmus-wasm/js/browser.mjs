@@ -3,8 +3,11 @@
 // application that only assigns never downloads.
 import init, * as bindings from "./web/litmus_engine.js";
 import { makeApi } from "./api.mjs";
+import { makeConfigClient } from "./client.mjs";
 
 await init({ module_or_path: new URL("./web/litmus_engine_bg.wasm", import.meta.url) });
 const api = makeApi(bindings);
-export const { Engine, LitmusError, hashing, LocalStorageStickyStore, version } = api;
+// The config client (no cache file in browsers).
+api.ConfigClient = makeConfigClient(api.Engine);
+export const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, version } = api;
 export default api;

@@ -1,4 +1,8 @@
-// Node, CommonJS: the engine module.
+// Node, CommonJS: the engine module, and the config client with its cache file.
 "use strict";
 const { makeApi } = require("./api.cjs");
-module.exports = makeApi(require("./node/litmus_engine.js"));
+const { makeConfigClient } = require("./client.cjs");
+const { fileCache } = require("./client-node.cjs");
+const api = makeApi(require("./node/litmus_engine.js"));
+api.ConfigClient = makeConfigClient(api.Engine, fileCache);
+module.exports = api;

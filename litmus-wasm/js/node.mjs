@@ -1,8 +1,12 @@
 // Node, ESM: the engine module's nodejs build (loaded synchronously), wrapped by the API.
 import { createRequire } from "node:module";
 import { makeApi } from "./api.mjs";
+import { makeConfigClient } from "./client.mjs";
+import { fileCache } from "./client-node.mjs";
 
 const require = createRequire(import.meta.url);
 const api = makeApi(require("./node/litmus_engine.js"));
-export const { Engine, LitmusError, hashing, LocalStorageStickyStore, version } = api;
+// The config client, with its cache file (options.cachePath).
+api.ConfigClient = makeConfigClient(api.Engine, fileCache);
+export const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, version } = api;
 export default api;

@@ -30,3 +30,20 @@ test("require(): the analysis entry point and one error class for both modules",
   assert.equal(bandit.Policy.thompsonBeta().weights([bandit.Arm.fromCounts(5, 10), bandit.Arm.fromCounts(5, 10)]).length, 2);
   assert.throws(() => stats.proportionConfint(11, 10), (e) => e instanceof LitmusError);
 });
+
+test("require(): ConfigClient, with the bootstrap served at once and the cache file wired", async () => {
+  const { ConfigClient } = require("litmus-experiments");
+  assert.equal(require("litmus-experiments").ConfigClient, ConfigClient);
+  // A fetch that answers only by failing when aborted (the client is closed first).
+  const fetch = (url, init) => new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(init.signal.reason)));
+  const client = new ConfigClient({
+    baseUrl: "http://127.0.0.1:1", sdkKey: "k", fetch, cachePath: join(require("node:os").tmpdir(), "litmus-unused.json"),
+    bootstrap: { schema_version: 1, version: "v0", experiments: [{ key: "e", status: "running", variants: [{ key: "only" }] }] },
+  });
+  assert.throws(() => client.engine, (e) => e instanceof LitmusError && e.code === "not_ready");
+  const ready = client.start();
+  assert.equal(client.engine.assign("e", "u").variant, "only");
+  assert.equal(client.version, "v0");
+  client.close();
+  assert.equal(await ready, true);
+});

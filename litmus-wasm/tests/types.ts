@@ -1,6 +1,6 @@
 // Compiled with tsc --strict against the installed package (scripts/wasm/test-package.sh):
 // the index.d.ts types cover the public API and catch misuse.
-import litmus, { Engine, LitmusError, hashing, LocalStorageStickyStore, version, type Assignment } from "litmus-experiments";
+import litmus, { ConfigClient, Engine, LitmusError, hashing, LocalStorageStickyStore, version, type Assignment, type ConfigUpdate } from "litmus-experiments";
 import analysis, { bandit, stats, LitmusError as AnalysisError } from "litmus-experiments/analysis";
 import { LitmusWebProvider } from "litmus-experiments/openfeature";
 import { OpenFeature } from "@openfeature/web-sdk";
@@ -25,3 +25,25 @@ console.log(v, all, problems, b, w, choice, p, z, pz, srm.mismatch, store, versi
 OpenFeature.setProvider(new LitmusWebProvider(engine));
 const flag: string = OpenFeature.getClient().getStringValue("exp", "control");
 console.log(flag);
+const client = new ConfigClient({
+  baseUrl: "http://127.0.0.1:8080",
+  sdkKey: "key",
+  mode: "poll",
+  pollInterval: 10_000,
+  bootstrap: { schema_version: 1, experiments: [] },
+  engineOptions: { strict: false },
+  onUpdate: (u: ConfigUpdate) => console.log(u.version, u.previousVersion, u.source, u.engine.version),
+  onError: (e: LitmusError) => console.log(e.code),
+  cachePath: "/tmp/litmus-config.json",
+});
+client.ready().then((ok: boolean) => {
+  const stale: boolean = client.stale;
+  const err: LitmusError | null = client.lastError;
+  const ver: string | null = client.version;
+  console.log(ok, stale, err, ver, client.source, client.engine.assign("exp", "user-1").variant);
+  client.close();
+});
+// @ts-expect-error mode is "stream" or "poll"
+new ConfigClient({ baseUrl: "x", sdkKey: "k", mode: "push" });
+const SameClient: typeof ConfigClient = litmus.ConfigClient;
+console.log(SameClient);

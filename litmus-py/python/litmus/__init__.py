@@ -14,26 +14,38 @@ True
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ._litmus import ERROR_CODES, Assignment, Engine, __version__
 from .errors import (
+    AuthError,
     ConfigError,
     DegenerateDataError,
     InternalError,
     InvalidArgumentError,
     LitmusError,
+    NotReadyError,
+    ServerError,
+    UnavailableError,
 )
+
+if TYPE_CHECKING:
+    from .client import ConfigClient
 
 __all__ = [
     "Engine",
     "Assignment",
     "load_engine",
+    "ConfigClient",
     "LitmusError",
     "ConfigError",
     "InvalidArgumentError",
     "DegenerateDataError",
     "InternalError",
+    "NotReadyError",
+    "ServerError",
+    "AuthError",
+    "UnavailableError",
     "ERROR_CODES",
     "__version__",
 ]
@@ -55,3 +67,14 @@ def load_engine(
         strict=strict,
         sticky_store=sticky_store,
     )
+
+
+if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
+
+    def __getattr__(name: str) -> Any:
+        """``litmus.ConfigClient``, imported on first use (``http.client`` is slow to import)."""
+        if name == "ConfigClient":
+            from .client import ConfigClient
+
+            return ConfigClient
+        raise AttributeError(f"module 'litmus' has no attribute {name!r}")

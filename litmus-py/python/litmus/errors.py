@@ -12,6 +12,10 @@ __all__ = [
     "InvalidArgumentError",
     "DegenerateDataError",
     "InternalError",
+    "NotReadyError",
+    "ServerError",
+    "AuthError",
+    "UnavailableError",
     "error_class",
 ]
 
@@ -48,6 +52,46 @@ class DegenerateDataError(LitmusError, ValueError):
 
 class InternalError(LitmusError, RuntimeError):
     """A bug in Litmus (a Rust panic caught at the binding edge). Please report it."""
+
+
+class NotReadyError(LitmusError, RuntimeError):
+    """A :class:`~litmus.ConfigClient` has no config yet: the server was not reached and there
+    was no usable bootstrap or cache file (code ``not_ready``)."""
+
+    def __init__(self, message: str, code: str = "not_ready", path: Optional[str] = None) -> None:
+        super().__init__(message, code, path)
+
+
+class ServerError(LitmusError):
+    """The Litmus server answered with an error. ``code`` is the one in its error body
+    (``store_unavailable``, ...), else ``http_error``, or ``bad_response`` for an answer that
+    is not what the protocol promises.
+
+    Attributes:
+        status: the HTTP status (0 when the answer itself was malformed).
+    """
+
+    status: int
+
+    def __init__(
+        self, message: str, code: str = "http_error", path: Optional[str] = None, status: int = 0
+    ) -> None:
+        super().__init__(message, code, path)
+        self.status = status
+
+
+class AuthError(ServerError):
+    """The server refused the SDK key: 401 (code ``unauthorized``) or 403 (``forbidden``).
+    Retrying will not help until the key or its scopes change."""
+
+
+class UnavailableError(LitmusError, ConnectionError):
+    """The server could not be reached: refused or reset connection, timeout, DNS or TLS
+    failure, a stream that went silent (code ``unavailable``). The underlying ``OSError`` is the
+    ``__cause__``."""
+
+    def __init__(self, message: str, code: str = "unavailable", path: Optional[str] = None) -> None:
+        super().__init__(message, code, path)
 
 
 _CONFIG_CODES = frozenset(

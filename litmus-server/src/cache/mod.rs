@@ -49,6 +49,10 @@ pub trait Cache: Send + Sync + 'static {
     fn listen(&self, announce: Announce);
     /// Whether the cache answers (for `/readyz`).
     fn ping(&self) -> CacheFuture<'_, ()>;
+    /// How many operations were answered from in-process state because the cache failed.
+    fn fallbacks(&self) -> u64 {
+        0
+    }
 }
 
 /// The sticky key of a unit in an experiment.

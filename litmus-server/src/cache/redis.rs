@@ -32,7 +32,7 @@ pub struct RedisCache {
     sticky_ttl_seconds: u64,
     fallback: MemoryCache,
     /// Operations answered by the fallback because Redis failed (for `/metrics`).
-    pub fallbacks: AtomicU64,
+    fallbacks: AtomicU64,
 }
 
 fn backend(e: impl std::fmt::Display) -> CacheError {
@@ -206,6 +206,10 @@ impl Cache for RedisCache {
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
         });
+    }
+
+    fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
     }
 
     fn ping(&self) -> CacheFuture<'_, ()> {
