@@ -7,13 +7,18 @@ use std::sync::Mutex;
 use super::{Announce, Cache, CacheFuture};
 use crate::store::Snapshot;
 
-/// Sticky assignments kept in memory, at most `capacity` of them. Two generations: entries go
-/// into the young one; when it holds half the capacity, it becomes the old one and the old one
-/// is dropped; a hit in the old generation moves the entry back to the young one. So the units
-/// seen recently are kept, memory stays bounded, and no per-entry bookkeeping is needed.
+/// Sticky assignments kept in memory, at most `capacity` of them, in shards (by a hash of the
+/// key) that each have their own lock, so requests rarely wait for each other and a shard's
+/// map grows in small steps. In a shard, two generations: entries go into the young one; when
+/// it holds half the shard's capacity, it becomes the old one and the old one is dropped; a hit
+/// in the old generation moves the entry back to the young one. So the units seen recently are
+/// kept, memory stays bounded, and no per-entry bookkeeping is needed.
 pub struct MemoryCache {
-    sticky: Mutex<Generations>,
+    shards: Box<[Mutex<Generations>]>,
 }
+
+/// How many shards a cache has.
+const SHARDS: usize = 16;
 
 struct Generations {
     young: HashMap<String, String>,
@@ -36,7 +41,7 @@ impl Generations {
             let dropped = std::mem::replace(&mut self.old, std::mem::take(&mut self.young));
             // Freeing half a million entries takes tens of milliseconds: not on a request's
             // time, nor while the lock is held.
-            if dropped.len() > 10_000 {
+            if dropped.len() > 1_000 {
                 std::thread::spawn(move || drop(dropped));
             }
         }
@@ -45,35 +50,42 @@ impl Generations {
 }
 
 impl MemoryCache {
-    /// A cache remembering at most `capacity` sticky assignments (at least 2).
+    /// A cache remembering at most `capacity` sticky assignments (at least one per shard).
     pub fn new(capacity: usize) -> Self {
+        let half = (capacity / SHARDS / 2).max(1);
         MemoryCache {
-            sticky: Mutex::new(Generations {
-                young: HashMap::new(),
-                old: HashMap::new(),
-                half: (capacity / 2).max(1),
-            }),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Generations {
+                        young: HashMap::new(),
+                        old: HashMap::new(),
+                        half,
+                    })
+                })
+                .collect(),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Generations> {
-        self.sticky
+    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Generations> {
+        let i = (xxhash_rust::xxh3::xxh3_64(key.as_bytes()) % SHARDS as u64) as usize;
+        // `i` is below the number of shards.
+        #[allow(clippy::indexing_slicing)]
+        self.shards[i]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The variants remembered for `keys` (synchronous: used by the Redis cache's fallback).
     pub fn get_all(&self, keys: &[String]) -> Vec<Option<String>> {
-        let mut g = self.lock();
-        keys.iter().map(|k| g.get(k)).collect()
+        keys.iter().map(|k| self.shard(k).get(k)).collect()
     }
 
     /// Set-if-absent for each entry; the variant already there, per entry.
     pub fn put_all(&self, entries: &[(String, String)]) -> Vec<Option<String>> {
-        let mut g = self.lock();
         entries
             .iter()
             .map(|(k, v)| {
+                let mut g = self.shard(k);
                 let existing = g.get(k);
                 if existing.is_none() {
                     g.insert(k.clone(), v.clone());
@@ -85,8 +97,13 @@ impl MemoryCache {
 
     /// How many sticky assignments are held.
     pub fn len(&self) -> usize {
-        let g = self.lock();
-        g.young.len() + g.old.len()
+        self.shards
+            .iter()
+            .map(|s| {
+                let g = s.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                g.young.len() + g.old.len()
+            })
+            .sum()
     }
 
     /// Whether none is held.
@@ -151,14 +168,14 @@ mod tests {
 
     #[test]
     fn memory_is_bounded_and_recent_units_are_kept() {
-        let c = MemoryCache::new(1_000);
-        for i in 0..100_000 {
+        let c = MemoryCache::new(16_000);
+        for i in 0..400_000 {
             c.put_all(&[(format!("u{i}"), "v".into())]);
             // A unit seen all along stays.
             assert_eq!(c.get_all(&["u0".into()]), vec![Some("v".into())]);
         }
-        assert!(c.len() <= 1_000, "{}", c.len());
-        assert_eq!(c.get_all(&["u99999".into()]), vec![Some("v".into())]);
-        assert_eq!(c.get_all(&["u50000".into()]), vec![None]);
+        assert!(c.len() <= 16_000, "{}", c.len());
+        assert_eq!(c.get_all(&["u399999".into()]), vec![Some("v".into())]);
+        assert_eq!(c.get_all(&["u200000".into()]), vec![None]);
     }
 }
