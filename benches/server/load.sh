@@ -103,6 +103,7 @@ for BACKEND in $BACKENDS; do
       pg_isready -q -h 127.0.0.1 -p "${LITMUS_PG_PORT:-55432}" 2>/dev/null || STARTED_DB=1
       eval "$(bash scripts/db/start.sh 2>/dev/null)"
       SU="postgres://postgres@127.0.0.1:${LITMUS_PG_PORT:-55432}"
+      export PGOPTIONS="-c client_min_messages=warning"
       psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS litmus_load WITH (FORCE)" -c "CREATE DATABASE litmus_load" >/dev/null
       start_server DATABASE_URL="${DATABASE_URL%/*}/litmus_load" REDIS_URL="$REDIS_URL" LITMUS_REDIS_PREFIX="litmus-load-$$:" ;;
     *) echo "unknown backend $BACKEND" >&2; exit 2 ;;
