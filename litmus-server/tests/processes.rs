@@ -19,13 +19,13 @@ use tokio::net::TcpStream;
 
 const KEY: &str = common::KEY;
 
-/// A server process, killed when dropped.
-struct Server {
+/// A process listening on `port` (a server, a Redis), killed and waited for when dropped.
+struct Process {
     child: Child,
     port: u16,
 }
 
-impl Drop for Server {
+impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -41,7 +41,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts the binary with `env` and waits until `/readyz` answers 200.
-async fn start(env: &[(&str, String)]) -> Server {
+async fn start(env: &[(&str, String)]) -> Process {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_litmus-server"));
     cmd.env_remove("DATABASE_URL")
@@ -54,7 +54,7 @@ async fn start(env: &[(&str, String)]) -> Server {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let server = Server {
+    let server = Process {
         child: cmd.spawn().unwrap(),
         port,
     };
@@ -128,6 +128,15 @@ async fn next_id(r: &mut BufReader<TcpStream>, within: Duration) -> u64 {
     }
 }
 
+/// Creates a running experiment `key` through the admin API; answers the status.
+async fn put_experiment(port: u16, key: &str) -> u16 {
+    let path = format!("/admin/experiments/{key}");
+    request(port, "PUT", &path, Some(&experiment(key)))
+        .await
+        .unwrap()
+        .0
+}
+
 fn experiment(key: &str) -> String {
     serde_json::json!({
         "key": key, "salt": key, "status": "running",
@@ -163,15 +172,7 @@ async fn two_processes_sharing_postgres_and_redis_see_each_others_changes_within
     {
         let key = format!("e{i}");
         let t0 = Instant::now();
-        let (status, body) = request(
-            writer.port,
-            "PUT",
-            &format!("/admin/experiments/{key}"),
-            Some(&experiment(&key)),
-        )
-        .await
-        .unwrap();
-        assert_eq!(status, 200, "{body}");
+        assert_eq!(put_experiment(writer.port, &key).await, 200);
         // The watcher may first see the version its own instance wrote before.
         let deadline = Instant::now() + Duration::from_secs(2);
         while next_id(watcher, deadline.saturating_duration_since(Instant::now())).await
@@ -193,15 +194,7 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
     let dir = std::env::temp_dir().join(format!("litmus-process-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let mut server = start(&[("LITMUS_DATA", dir.display().to_string())]).await;
-    let (status, body) = request(
-        server.port,
-        "PUT",
-        "/admin/experiments/x",
-        Some(&experiment("x")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(put_experiment(server.port, "x").await, 200);
     assert!(dir.join("litmus.sqlite3").exists());
     let pid = server.child.id().to_string();
     assert!(
@@ -223,21 +216,8 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A private Redis on a free port, killed when dropped.
-struct PrivateRedis {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `redis-server` (the one scripts/db installs) on a free port, without persistence.
-async fn private_redis() -> Option<PrivateRedis> {
+async fn private_redis() -> Option<Process> {
     let exists = Command::new("redis-server")
         .arg("--version")
         .output()
@@ -264,7 +244,7 @@ async fn private_redis() -> Option<PrivateRedis> {
         .spawn()
         .unwrap();
     // Killed and waited for when dropped, whatever happens next.
-    let redis = PrivateRedis { child, port };
+    let redis = Process { child, port };
     for _ in 0..200 {
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return Some(redis);
@@ -294,15 +274,7 @@ async fn when_redis_dies_assignments_go_on_from_in_process_state() {
         assert_eq!(status, 200, "{body}");
         serde_json::from_str::<serde_json::Value>(&body).unwrap()
     };
-    let (status, _) = request(
-        server.port,
-        "PUT",
-        "/admin/experiments/x",
-        Some(&experiment("x")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200);
+    assert_eq!(put_experiment(server.port, "x").await, 200);
     let before = assign("u1").await;
     assert_eq!(before["reason"], "assigned");
 
@@ -334,15 +306,7 @@ async fn when_redis_dies_assignments_go_on_from_in_process_state() {
         .unwrap();
     assert!(fallbacks >= 2, "{metrics}");
     // Config changes go on too (the cache is not the source of truth).
-    let (status, _) = request(
-        server.port,
-        "PUT",
-        "/admin/experiments/y",
-        Some(&experiment("y")),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 200);
+    assert_eq!(put_experiment(server.port, "y").await, 200);
     let (_, config) = request(server.port, "GET", "/sdk/config", None)
         .await
         .unwrap();

@@ -169,6 +169,15 @@ fn key_row(r: &Row) -> KeyRecord {
     }
 }
 
+/// The current config version.
+async fn head_version(c: &impl GenericClient) -> Result<u64, StoreError> {
+    let row = c
+        .query_one("SELECT version FROM config_head", &[])
+        .await
+        .map_err(backend)?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
 /// Appends an audit entry at the config version `version`.
 #[allow(clippy::too_many_arguments)]
 async fn audit_row(
@@ -220,12 +229,7 @@ impl Store for PostgresStore {
     }
 
     async fn version(&self) -> Result<u64, StoreError> {
-        let c = self.client().await?;
-        let row = c
-            .query_one("SELECT version FROM config_head", &[])
-            .await
-            .map_err(backend)?;
-        Ok(row.get::<_, i64>(0) as u64)
+        head_version(&self.client().await?).await
     }
 
     async fn objects(&self) -> Result<WireConfig, StoreError> {
@@ -359,11 +363,7 @@ impl Store for PostgresStore {
         )
         .await
         .map_err(backend)?;
-        let version = tx
-            .query_one("SELECT version FROM config_head", &[])
-            .await
-            .map_err(backend)?
-            .get::<_, i64>(0) as u64;
+        let version = head_version(&tx).await?;
         let after = serde_json::to_value(&key).map_err(backend)?;
         audit_row(
             &tx,
@@ -408,11 +408,7 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         if n > 0 {
-            let version = tx
-                .query_one("SELECT version FROM config_head", &[])
-                .await
-                .map_err(backend)?
-                .get::<_, i64>(0) as u64;
+            let version = head_version(&tx).await?;
             audit_row(&tx, at_ms, &actor, "key.revoke", id, None, None, version).await?;
         }
         tx.commit().await.map_err(backend)?;
