@@ -34,6 +34,7 @@ pub mod attributes;
 pub mod bandit;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod exposure;
 pub mod hash;
 pub mod rng;

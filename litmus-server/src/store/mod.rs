@@ -7,7 +7,10 @@ pub mod sqlite;
 
 use std::future::Future;
 
+use std::collections::BTreeMap;
+
 use litmus_core::config::wire::{WireConfig, WireExperiment, WireHoldout, WireLayer};
+use litmus_core::events::{Event, MetricRollup};
 use serde::Serialize;
 
 use crate::keys::KeyRecord;
@@ -203,6 +206,47 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Whether the store answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a batch of events durably (committed before it returns), each `message_id`
+    /// once, and updates the rollups by core's rules (`litmus_core::events::rollup`) for the
+    /// new ones.
+    fn ingest(
+        &self,
+        batch: EventBatch,
+    ) -> impl Future<Output = Result<Ingested, StoreError>> + Send;
+    /// Every rollup, as core's reference holds them (for results and tests).
+    fn rollups(&self) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
+    /// The stored events, by batch in the order they were stored (for recomputation).
+    fn stored_events(&self) -> impl Future<Output = Result<Vec<Vec<Event>>, StoreError>> + Send;
+}
+
+/// A batch of validated events to store.
+#[derive(Debug, Clone)]
+pub struct EventBatch {
+    /// The events, in batch order.
+    pub events: Vec<Event>,
+    /// When the server received it, in milliseconds since the Unix epoch.
+    pub received_ms: i64,
+    /// The attribution window (see `litmus_core::events::rollup`).
+    pub window_ms: i64,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Ingested {
+    /// Events stored for the first time.
+    pub stored: usize,
+    /// Events whose `message_id` was already stored (retries), not stored again.
+    pub duplicates: usize,
+}
+
+/// The rollup tables: units first exposed per (experiment, variant, minute), and the metric
+/// rollups per (experiment, variant, metric, minute).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RollupTables {
+    /// (experiment, variant, minute) to units first exposed.
+    pub exposures: BTreeMap<(String, String, i64), u64>,
+    /// (experiment, variant, metric, minute) to its rollup.
+    pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
 }
 
 /// The config document a snapshot publishes: `document` with `version` set to `v{version}`,

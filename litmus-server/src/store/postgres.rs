@@ -9,7 +9,15 @@ use litmus_core::config::wire::WireConfig;
 use serde_json::Value;
 use tokio_postgres::{NoTls, Row};
 
-use super::{AuditEntry, Change, Edit, Kind, Snapshot, Store, StoreError, empty_snapshot, publish};
+use litmus_core::Timestamp;
+use litmus_core::events::{Event, EventKind, MetricRollup};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
+
+use super::{
+    AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
+    StoreError, empty_snapshot, publish,
+};
 use crate::keys::{KeyRecord, Scope};
 
 /// Versioned migrations, applied in order; `litmus_migrations` records which ran.
@@ -53,7 +61,154 @@ const MIGRATIONS: &[&str] = &[
          created_ms bigint NOT NULL,
          revoked_ms bigint
      );",
+    // 2: events (a hypertable by time; each message_id once, through event_ids), first
+    // exposures, per-unit totals and the rollups (ordinary tables Litmus maintains: the
+    // Apache edition of TimescaleDB has no continuous aggregates).
+    "CREATE EXTENSION IF NOT EXISTS timescaledb;
+     CREATE TABLE events (
+         time timestamptz NOT NULL,
+         batch bigint NOT NULL,
+         seq integer NOT NULL,
+         message_id text NOT NULL,
+         received_at timestamptz NOT NULL,
+         kind smallint NOT NULL,
+         unit_id text NOT NULL,
+         experiment text,
+         variant text,
+         metric text,
+         value double precision,
+         properties jsonb
+     );
+     SELECT create_hypertable('events', 'time', chunk_time_interval => interval '1 day');
+     CREATE INDEX events_batch ON events (batch, seq);
+     CREATE TABLE event_ids (message_id text PRIMARY KEY, received_at timestamptz NOT NULL);
+     CREATE INDEX event_ids_received ON event_ids (received_at);
+     CREATE SEQUENCE event_batches;
+     CREATE TABLE exposures (
+         experiment text NOT NULL,
+         unit_id text NOT NULL,
+         variant text NOT NULL,
+         first_ms bigint NOT NULL,
+         PRIMARY KEY (experiment, unit_id)
+     );
+     CREATE INDEX exposures_unit ON exposures (unit_id);
+     CREATE TABLE unit_totals (
+         experiment text NOT NULL,
+         metric text NOT NULL,
+         unit_id text NOT NULL,
+         events bigint NOT NULL,
+         total double precision NOT NULL,
+         PRIMARY KEY (experiment, metric, unit_id)
+     );
+     CREATE TABLE rollup_exposures (
+         experiment text NOT NULL,
+         variant text NOT NULL,
+         minute_ms bigint NOT NULL,
+         units bigint NOT NULL,
+         PRIMARY KEY (experiment, variant, minute_ms)
+     );
+     CREATE TABLE rollup_metrics (
+         experiment text NOT NULL,
+         variant text NOT NULL,
+         metric text NOT NULL,
+         minute_ms bigint NOT NULL,
+         events bigint NOT NULL,
+         units bigint NOT NULL,
+         sum double precision NOT NULL,
+         sum_squares double precision NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, minute_ms)
+     );",
 ];
+
+/// The start of the minute of `$ms` (floor division, as core's `rollup::minute`).
+macro_rules! minute_sql {
+    ($ms:literal) => {
+        concat!("(", $ms, " - ((", $ms, " % 60000) + 60000) % 60000)")
+    };
+}
+
+/// Per-connection staging tables, emptied at each commit.
+const STAGING: &str = "
+    CREATE TEMP TABLE IF NOT EXISTS staging (
+        seq integer, message_id text, time_ms bigint, kind smallint, unit_id text,
+        experiment text, variant text, metric text, value double precision, properties jsonb
+    ) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS fresh (
+        seq integer, time_ms bigint, kind smallint, unit_id text, experiment text,
+        variant text, metric text, value double precision
+    ) ON COMMIT DELETE ROWS;";
+
+/// The new events of the staged batch: each message_id once (its first in the batch), never
+/// one stored before; copied to `fresh` for the rollups.
+const STORE_NEW: &str = "
+    WITH firsts AS (
+        SELECT DISTINCT ON (message_id) * FROM staging ORDER BY message_id, seq
+    ), new_ids AS (
+        INSERT INTO event_ids (message_id, received_at)
+        SELECT message_id, to_timestamp($2::bigint / 1000.0) FROM firsts
+        ON CONFLICT DO NOTHING RETURNING message_id
+    ), stored AS (
+        INSERT INTO events (time, batch, seq, message_id, received_at, kind, unit_id,
+                            experiment, variant, metric, value, properties)
+        SELECT to_timestamp(f.time_ms / 1000.0), $1, f.seq, f.message_id,
+               to_timestamp($2::bigint / 1000.0), f.kind, f.unit_id, f.experiment, f.variant,
+               f.metric, f.value, f.properties
+        FROM firsts f JOIN new_ids USING (message_id)
+        RETURNING seq, kind, unit_id, experiment, variant, metric, value
+    )
+    INSERT INTO fresh (seq, time_ms, kind, unit_id, experiment, variant, metric, value)
+    SELECT s.seq, f.time_ms, s.kind, s.unit_id, s.experiment, s.variant, s.metric, s.value
+    FROM stored s JOIN staging f USING (seq)";
+
+/// Rule 1 and the exposure rollups: a unit's first exposure (in batch order) wins.
+const EXPOSURES: &str = concat!(
+    "WITH new_exposures AS (
+        INSERT INTO exposures (experiment, unit_id, variant, first_ms)
+        SELECT DISTINCT ON (experiment, unit_id) experiment, unit_id, variant, time_ms
+        FROM fresh WHERE kind = 0 ORDER BY experiment, unit_id, seq
+        ON CONFLICT DO NOTHING RETURNING experiment, variant, first_ms
+    )
+    INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
+    SELECT experiment, variant, ",
+    minute_sql!("first_ms"),
+    ", count(*) FROM new_exposures GROUP BY 1, 2, 3
+    ON CONFLICT (experiment, variant, minute_ms)
+        DO UPDATE SET units = rollup_exposures.units + excluded.units"
+);
+
+/// Rules 2 and 4 for the metric events, in batch order within each unit's total.
+const METRICS: &str = concat!(
+    "WITH t AS (
+        SELECT f.seq, f.unit_id, f.metric, f.value, f.time_ms, e.experiment, e.variant
+        FROM fresh f JOIN exposures e ON e.unit_id = f.unit_id
+        WHERE f.kind = 1 AND e.first_ms <= f.time_ms AND f.time_ms - e.first_ms <= $1
+    ), running AS (
+        SELECT t.*, COALESCE(u.events, 0) AS c0, COALESCE(u.total, 0) AS s0,
+               COALESCE(sum(t.value) OVER before_this, 0) AS earlier,
+               row_number() OVER per_unit AS k
+        FROM t LEFT JOIN unit_totals u
+            ON u.experiment = t.experiment AND u.metric = t.metric AND u.unit_id = t.unit_id
+        WINDOW per_unit AS (PARTITION BY t.experiment, t.metric, t.unit_id ORDER BY t.seq),
+               before_this AS (per_unit ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+    ), totals AS (
+        INSERT INTO unit_totals (experiment, metric, unit_id, events, total)
+        SELECT experiment, metric, unit_id, max(c0) + count(*), max(s0) + sum(value)
+        FROM running GROUP BY 1, 2, 3
+        ON CONFLICT (experiment, metric, unit_id)
+            DO UPDATE SET events = excluded.events, total = excluded.total
+    )
+    INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum, sum_squares)
+    SELECT experiment, variant, metric, ",
+    minute_sql!("time_ms"),
+    ", count(*), count(*) FILTER (WHERE c0 = 0 AND k = 1), sum(value),
+           sum(value * (2 * (s0 + earlier) + value))
+    FROM running GROUP BY 1, 2, 3, 4
+    ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
+        events = rollup_metrics.events + excluded.events,
+        units = rollup_metrics.units + excluded.units,
+        sum = rollup_metrics.sum + excluded.sum,
+        sum_squares = rollup_metrics.sum_squares + excluded.sum_squares"
+);
 
 /// The advisory lock key that serializes migrations between instances.
 const MIGRATION_LOCK: i64 = 0x6c69_746d_7573;
@@ -419,5 +574,183 @@ impl Store for PostgresStore {
         let c = self.client().await?;
         c.query_one("SELECT 1", &[]).await.map_err(backend)?;
         Ok(())
+    }
+
+    async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.batch_execute(STAGING).await.map_err(backend)?;
+        let sink = tx
+            .copy_in(
+                "COPY staging (seq, message_id, time_ms, kind, unit_id, experiment, variant,
+                               metric, value, properties) FROM STDIN BINARY",
+            )
+            .await
+            .map_err(backend)?;
+        let types = [
+            Type::INT4,
+            Type::TEXT,
+            Type::INT8,
+            Type::INT2,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::FLOAT8,
+            Type::JSONB,
+        ];
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        futures_util::pin_mut!(writer);
+        for (seq, e) in batch.events.iter().enumerate() {
+            let seq = i32::try_from(seq).map_err(backend)?;
+            let t = e.time.unix_millis();
+            let none = None::<&str>;
+            match &e.kind {
+                EventKind::Exposure {
+                    experiment,
+                    variant,
+                } => writer
+                    .as_mut()
+                    .write(&[
+                        &seq,
+                        &e.message_id,
+                        &t,
+                        &0i16,
+                        &e.unit_id,
+                        &Some(experiment.as_str()),
+                        &Some(variant.as_str()),
+                        &none,
+                        &None::<f64>,
+                        &None::<Value>,
+                    ])
+                    .await
+                    .map_err(backend)?,
+                EventKind::Track {
+                    event,
+                    value,
+                    properties,
+                } => {
+                    let props = properties.as_ref().map(|p| Value::Object(p.clone()));
+                    writer
+                        .as_mut()
+                        .write(&[
+                            &seq,
+                            &e.message_id,
+                            &t,
+                            &1i16,
+                            &e.unit_id,
+                            &none,
+                            &none,
+                            &Some(event.as_str()),
+                            &Some(*value),
+                            &props,
+                        ])
+                        .await
+                        .map_err(backend)?
+                }
+            }
+        }
+        writer.finish().await.map_err(backend)?;
+        let number: i64 = tx
+            .query_one("SELECT nextval('event_batches')", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        let stored = tx
+            .execute(STORE_NEW, &[&number, &batch.received_ms])
+            .await
+            .map_err(backend)?;
+        if stored > 0 {
+            tx.execute(EXPOSURES, &[]).await.map_err(backend)?;
+            tx.execute(METRICS, &[&batch.window_ms])
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        let stored = usize::try_from(stored).map_err(backend)?;
+        Ok(Ingested {
+            stored,
+            duplicates: batch.events.len().saturating_sub(stored),
+        })
+    }
+
+    async fn rollups(&self) -> Result<RollupTables, StoreError> {
+        let c = self.client().await?;
+        let mut tables = RollupTables::default();
+        for r in c
+            .query(
+                "SELECT experiment, variant, minute_ms, units FROM rollup_exposures",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables
+                .exposures
+                .insert((r.get(0), r.get(1), r.get(2)), r.get::<_, i64>(3) as u64);
+        }
+        for r in c
+            .query(
+                "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares
+                 FROM rollup_metrics",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.metrics.insert(
+                (r.get(0), r.get(1), r.get(2), r.get(3)),
+                MetricRollup {
+                    events: r.get::<_, i64>(4) as u64,
+                    units: r.get::<_, i64>(5) as u64,
+                    sum: r.get(6),
+                    sum_squares: r.get(7),
+                },
+            );
+        }
+        Ok(tables)
+    }
+
+    async fn stored_events(&self) -> Result<Vec<Vec<Event>>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT batch, message_id, (extract(epoch FROM time) * 1000)::bigint, kind, unit_id,
+                        experiment, variant, metric, value, properties
+                 FROM events ORDER BY batch, seq",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
+        for r in rows {
+            let kind: i16 = r.get(3);
+            let event = Event {
+                message_id: r.get(1),
+                unit_id: r.get(4),
+                time: Timestamp::from_unix_millis(r.get(2)),
+                kind: if kind == 0 {
+                    EventKind::Exposure {
+                        experiment: r.get::<_, Option<String>>(5).unwrap_or_default(),
+                        variant: r.get::<_, Option<String>>(6).unwrap_or_default(),
+                    }
+                } else {
+                    EventKind::Track {
+                        event: r.get::<_, Option<String>>(7).unwrap_or_default(),
+                        value: r.get::<_, Option<f64>>(8).unwrap_or(1.0),
+                        properties: match r.get::<_, Option<Value>>(9) {
+                            Some(Value::Object(p)) => Some(p),
+                            _ => None,
+                        },
+                    }
+                },
+            };
+            let batch: i64 = r.get(0);
+            match batches.last_mut() {
+                Some((b, events)) if *b == batch => events.push(event),
+                _ => batches.push((batch, vec![event])),
+            }
+        }
+        Ok(batches.into_iter().map(|(_, e)| e).collect())
     }
 }

@@ -8,7 +8,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use litmus_core::config::wire::WireConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{AuditEntry, Change, Edit, Kind, Snapshot, Store, StoreError, empty_snapshot, publish};
+use litmus_core::Timestamp;
+use litmus_core::events::rollup::{attributed, minute, square_delta};
+use litmus_core::events::{Event, EventKind};
+
+use super::{
+    AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
+    StoreError, empty_snapshot, publish,
+};
 use crate::keys::{KeyRecord, Scope};
 
 /// Versioned migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -55,6 +62,56 @@ const MIGRATIONS: &[&str] = &[
          body TEXT NOT NULL,
          updated_ms INTEGER NOT NULL
      );",
+    // 4: events (each message_id once), first exposures, per-unit totals and the rollups.
+    "CREATE TABLE events (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         batch INTEGER NOT NULL,
+         message_id TEXT NOT NULL UNIQUE,
+         time_ms INTEGER NOT NULL,
+         received_ms INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         experiment TEXT,
+         variant TEXT,
+         metric TEXT,
+         value REAL,
+         properties TEXT
+     );
+     CREATE INDEX events_time ON events (time_ms);
+     CREATE TABLE exposures (
+         experiment TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         first_ms INTEGER NOT NULL,
+         PRIMARY KEY (experiment, unit_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX exposures_unit ON exposures (unit_id);
+     CREATE TABLE unit_totals (
+         experiment TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         events INTEGER NOT NULL,
+         total REAL NOT NULL,
+         PRIMARY KEY (experiment, metric, unit_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE rollup_exposures (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         minute_ms INTEGER NOT NULL,
+         units INTEGER NOT NULL,
+         PRIMARY KEY (experiment, variant, minute_ms)
+     ) WITHOUT ROWID;
+     CREATE TABLE rollup_metrics (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         minute_ms INTEGER NOT NULL,
+         events INTEGER NOT NULL,
+         units INTEGER NOT NULL,
+         sum REAL NOT NULL,
+         sum_squares REAL NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, minute_ms)
+     ) WITHOUT ROWID;",
 ];
 
 /// The SQLite store.
@@ -85,6 +142,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(backend)?;
+        // A commit is on disk when it returns: events are acknowledged only after it.
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(backend)?;
         let done: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -160,6 +220,142 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         hash: r.get(3)?,
         created_ms: r.get(4)?,
         revoked_ms: r.get(5)?,
+    })
+}
+
+/// Stores a batch in the open transaction: each new event once, then core's rules
+/// (`litmus_core::events::rollup`): exposures first, then metric events, in batch order.
+fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Result<Ingested> {
+    let number: i64 = tx.query_row("SELECT COALESCE(MAX(batch), 0) + 1 FROM events", [], |r| {
+        r.get(0)
+    })?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO events
+             (batch, message_id, time_ms, received_ms, kind, unit_id, experiment, variant, metric,
+              value, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let mut fresh: Vec<&Event> = Vec::with_capacity(batch.events.len());
+    for e in &batch.events {
+        let t = e.time.unix_millis();
+        let n = match &e.kind {
+            EventKind::Exposure {
+                experiment,
+                variant,
+            } => insert.execute(params![
+                number,
+                e.message_id,
+                t,
+                batch.received_ms,
+                "exposure",
+                e.unit_id,
+                experiment,
+                variant,
+                None::<String>,
+                None::<f64>,
+                None::<String>
+            ])?,
+            EventKind::Track {
+                event,
+                value,
+                properties,
+            } => {
+                let props = properties
+                    .as_ref()
+                    .map(|p| serde_json::Value::Object(p.clone()).to_string());
+                insert.execute(params![
+                    number,
+                    e.message_id,
+                    t,
+                    batch.received_ms,
+                    "track",
+                    e.unit_id,
+                    None::<String>,
+                    None::<String>,
+                    event,
+                    value,
+                    props
+                ])?
+            }
+        };
+        if n == 1 {
+            fresh.push(e);
+        }
+    }
+    let mut first = tx.prepare_cached(
+        "INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, first_ms)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut exposed = tx.prepare_cached(
+        "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units) VALUES (?1, ?2, ?3, 1)
+         ON CONFLICT DO UPDATE SET units = units + 1",
+    )?;
+    for e in &fresh {
+        if let EventKind::Exposure {
+            experiment,
+            variant,
+        } = &e.kind
+        {
+            let t = e.time.unix_millis();
+            if first.execute(params![experiment, e.unit_id, variant, t])? == 1 {
+                exposed.execute(params![experiment, variant, minute(t)])?;
+            }
+        }
+    }
+    let mut of_unit = tx
+        .prepare_cached("SELECT experiment, variant, first_ms FROM exposures WHERE unit_id = ?1")?;
+    let mut total = tx.prepare_cached(
+        "SELECT events, total FROM unit_totals WHERE experiment = ?1 AND metric = ?2 AND unit_id = ?3",
+    )?;
+    let mut set_total = tx.prepare_cached(
+        "INSERT INTO unit_totals (experiment, metric, unit_id, events, total) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO UPDATE SET events = excluded.events, total = excluded.total",
+    )?;
+    let mut metric = tx.prepare_cached(
+        "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum, sum_squares)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)
+         ON CONFLICT DO UPDATE SET events = events + 1, units = units + excluded.units,
+             sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares",
+    )?;
+    for e in &fresh {
+        let EventKind::Track { event, value, .. } = &e.kind else {
+            continue;
+        };
+        let t = e.time.unix_millis();
+        let exposures: Vec<(String, String, i64)> = of_unit
+            .query_map([&e.unit_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (experiment, variant, first_ms) in exposures {
+            if !attributed(first_ms, t, batch.window_ms) {
+                continue;
+            }
+            let (count, before): (i64, f64) = total
+                .query_row(params![experiment, event, e.unit_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?
+                .unwrap_or((0, 0.0));
+            metric.execute(params![
+                experiment,
+                variant,
+                event,
+                minute(t),
+                i64::from(count == 0),
+                value,
+                square_delta(before, *value)
+            ])?;
+            set_total.execute(params![
+                experiment,
+                event,
+                e.unit_id,
+                count + 1,
+                before + value
+            ])?;
+        }
+    }
+    Ok(Ingested {
+        stored: fresh.len(),
+        duplicates: batch.events.len() - fresh.len(),
     })
 }
 
@@ -377,5 +573,104 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.with(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
             .await
+    }
+
+    async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let report = ingest(&tx, &batch).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(report)
+        })
+        .await
+    }
+
+    async fn rollups(&self) -> Result<RollupTables, StoreError> {
+        self.with(|c| {
+            let mut tables = RollupTables::default();
+            let mut stmt = c
+                .prepare("SELECT experiment, variant, minute_ms, units FROM rollup_exposures")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get::<_, i64>(3)?))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (key, units) = row.map_err(backend)?;
+                tables.exposures.insert(key, units as u64);
+            }
+            let mut stmt = c
+                .prepare(
+                    "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares
+                     FROM rollup_metrics",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+                        litmus_core::events::MetricRollup {
+                            events: r.get::<_, i64>(4)? as u64,
+                            units: r.get::<_, i64>(5)? as u64,
+                            sum: r.get(6)?,
+                            sum_squares: r.get(7)?,
+                        },
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (key, m) = row.map_err(backend)?;
+                tables.metrics.insert(key, m);
+            }
+            Ok(tables)
+        })
+        .await
+    }
+
+    async fn stored_events(&self) -> Result<Vec<Vec<Event>>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT batch, message_id, time_ms, kind, unit_id, experiment, variant, metric,
+                            value, properties
+                     FROM events ORDER BY seq",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let kind: String = r.get(3)?;
+                    let properties: Option<String> = r.get(9)?;
+                    let event = Event {
+                        message_id: r.get(1)?,
+                        unit_id: r.get(4)?,
+                        time: Timestamp::from_unix_millis(r.get(2)?),
+                        kind: if kind == "exposure" {
+                            EventKind::Exposure {
+                                experiment: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                                variant: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                            }
+                        } else {
+                            EventKind::Track {
+                                event: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                                value: r.get::<_, Option<f64>>(8)?.unwrap_or(1.0),
+                                properties: properties.and_then(|p| serde_json::from_str(&p).ok()),
+                            }
+                        },
+                    };
+                    Ok((r.get::<_, i64>(0)?, event))
+                })
+                .map_err(backend)?;
+            let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
+            for row in rows {
+                let (batch, event) = row.map_err(backend)?;
+                match batches.last_mut() {
+                    Some((b, events)) if *b == batch => events.push(event),
+                    _ => batches.push((batch, vec![event])),
+                }
+            }
+            Ok(batches.into_iter().map(|(_, e)| e).collect())
+        })
+        .await
     }
 }

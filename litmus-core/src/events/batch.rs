@@ -1,0 +1,294 @@
+//! A request body to events.
+//!
+//! Three shapes are read: `{"sent_at": ..., "events": [...]}` (what the SDKs send), a bare JSON
+//! array of events, and NDJSON (one event per line). Each event is checked on its own: an
+//! invalid one is rejected with its index and an error (code and path), and the others are
+//! kept. Only a body that is not JSON at all, or that holds more than [`MAX_BATCH_EVENTS`]
+//! events, fails as a whole.
+//!
+//! Clock skew: a client's clock may be off. When the batch says when it was sent (`sent_at`),
+//! each event's time becomes `received - (sent_at - timestamp)`: how long before sending it
+//! happened, counted back from when the server received it. Without `sent_at` the client's
+//! timestamp is kept; without a timestamp the event happened when it was received.
+
+use serde_json::Value;
+
+use crate::Timestamp;
+use crate::error::{Error, FieldPath};
+
+use super::event::Event;
+use super::{MAX_BATCH_EVENTS, MAX_EVENT_BYTES};
+
+/// An event refused, by its position in the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// Its index in the batch (the line, from 0, for NDJSON).
+    pub index: usize,
+    /// Why (its code is stable: `missing_field`, `invalid_value`, `unknown_field`,
+    /// `invalid_json`, `limit_exceeded`).
+    pub error: Error,
+}
+
+/// A batch read: the valid events (in order, with their index) and the refused ones.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch {
+    /// The valid events with their index in the batch.
+    pub events: Vec<(usize, Event)>,
+    /// The refused events.
+    pub rejected: Vec<Rejection>,
+}
+
+/// A batch that cannot be read at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BatchError {
+    /// The body is neither JSON nor NDJSON, or its envelope is malformed.
+    #[error("{0}")]
+    Invalid(Error),
+    /// More than [`MAX_BATCH_EVENTS`] events.
+    #[error("{count} events in one batch (at most {MAX_BATCH_EVENTS})")]
+    TooManyEvents {
+        /// How many there were.
+        count: usize,
+    },
+}
+
+/// Reads a batch received at `received`. `sent_at` is the batch's send time when it comes
+/// from outside the body (a header, for arrays and NDJSON); the envelope's own `sent_at` wins.
+pub fn parse_batch(
+    body: &[u8],
+    received: Timestamp,
+    sent_at: Option<&str>,
+) -> Result<Batch, BatchError> {
+    let root = FieldPath::root();
+    let (items, sent_at, ndjson): (Vec<Result<Value, Error>>, Option<Timestamp>, bool) =
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(items)) => (
+                items.into_iter().map(Ok).collect(),
+                parse_sent_at(sent_at)?,
+                false,
+            ),
+            Ok(Value::Object(mut obj)) if obj.contains_key("events") => {
+                if let Some(unknown) = obj.keys().find(|k| *k != "events" && *k != "sent_at") {
+                    return Err(BatchError::Invalid(Error::UnknownField {
+                        path: root.field(unknown),
+                    }));
+                }
+                let sent = match obj.remove("sent_at") {
+                    None | Some(Value::Null) => parse_sent_at(sent_at)?,
+                    Some(Value::String(s)) => parse_sent_at(Some(&s))?,
+                    Some(Value::Number(n)) => n.as_i64().map(Timestamp::from_unix_millis),
+                    Some(_) => {
+                        return Err(BatchError::Invalid(Error::InvalidJson {
+                            path: root.field("sent_at"),
+                            message: "expected an RFC 3339 string".into(),
+                        }));
+                    }
+                };
+                match obj.remove("events") {
+                    Some(Value::Array(items)) => (items.into_iter().map(Ok).collect(), sent, false),
+                    _ => {
+                        return Err(BatchError::Invalid(Error::InvalidJson {
+                            path: root.field("events"),
+                            message: "expected an array of events".into(),
+                        }));
+                    }
+                }
+            }
+            // One object, or several lines: NDJSON.
+            _ => (ndjson_lines(body)?, parse_sent_at(sent_at)?, true),
+        };
+    if items.len() > MAX_BATCH_EVENTS {
+        return Err(BatchError::TooManyEvents { count: items.len() });
+    }
+    let mut batch = Batch::default();
+    let list = if ndjson {
+        root.clone()
+    } else {
+        root.field("events")
+    };
+    for (index, item) in items.into_iter().enumerate() {
+        let at = list.item(index);
+        let decoded = item.and_then(|value| {
+            let size = serde_json::to_string(&value).map_or(usize::MAX, |s| s.len());
+            if size > MAX_EVENT_BYTES {
+                return Err(Error::LimitExceeded {
+                    path: at.clone(),
+                    message: format!("the event has {size} bytes (at most {MAX_EVENT_BYTES})"),
+                });
+            }
+            Event::decode(&value, &at)
+        });
+        match decoded {
+            Ok((mut event, client_time)) => {
+                event.time = corrected(client_time, sent_at, received);
+                batch.events.push((index, event));
+            }
+            Err(error) => batch.rejected.push(Rejection { index, error }),
+        }
+    }
+    Ok(batch)
+}
+
+/// The server-clock time of an event stamped `client` by a client whose batch says it was
+/// sent at `sent_at`, received at `received` (see the module's documentation).
+pub fn corrected(
+    client: Option<Timestamp>,
+    sent_at: Option<Timestamp>,
+    received: Timestamp,
+) -> Timestamp {
+    match (client, sent_at) {
+        (Some(t), Some(sent)) => Timestamp::from_unix_millis(
+            received
+                .unix_millis()
+                .saturating_sub(sent.unix_millis().saturating_sub(t.unix_millis())),
+        ),
+        (Some(t), None) => t,
+        (None, _) => received,
+    }
+}
+
+fn parse_sent_at(text: Option<&str>) -> Result<Option<Timestamp>, BatchError> {
+    match text {
+        None => Ok(None),
+        Some(s) => Timestamp::parse_rfc3339(s).map(Some).ok_or_else(|| {
+            BatchError::Invalid(Error::invalid(
+                FieldPath::root().field("sent_at"),
+                format!("{s:?} is not an RFC 3339 date-time"),
+            ))
+        }),
+    }
+}
+
+/// NDJSON: one JSON value per non-empty line; a line that is not JSON is rejected alone. A
+/// body none of whose lines is JSON is not a batch at all.
+fn ndjson_lines(body: &[u8]) -> Result<Vec<Result<Value, Error>>, BatchError> {
+    let lines: Vec<Result<Value, Error>> = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::from_slice(line).map_err(|e| Error::InvalidJson {
+                path: FieldPath::root().item(i),
+                message: e.to_string(),
+            })
+        })
+        .collect();
+    if lines.is_empty() || lines.iter().all(Result::is_err) {
+        return Err(BatchError::Invalid(Error::InvalidJson {
+            path: FieldPath::root(),
+            message: "the body is neither a JSON batch nor NDJSON".into(),
+        }));
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::events::EventKind;
+
+    const RECEIVED: i64 = 1_800_000_000_000;
+
+    fn parse(body: &str, sent_at: Option<&str>) -> Batch {
+        parse_batch(
+            body.as_bytes(),
+            Timestamp::from_unix_millis(RECEIVED),
+            sent_at,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_three_shapes_read_alike() {
+        let e1 = r#"{"type":"exposure","message_id":"m1","unit_id":"u","experiment":"x","variant":"a","timestamp":1799999999000}"#;
+        let e2 = r#"{"type":"track","message_id":"m2","unit_id":"u","event":"buy","value":2.5}"#;
+        let shapes = [
+            format!(r#"{{"events":[{e1},{e2}]}}"#),
+            format!("[{e1},{e2}]"),
+            format!("{e1}\n{e2}\n"),
+        ];
+        for body in shapes {
+            let b = parse(&body, None);
+            assert!(b.rejected.is_empty(), "{body}: {:?}", b.rejected);
+            assert_eq!(b.events.len(), 2);
+            assert_eq!(b.events[0].1.time.unix_millis(), 1_799_999_999_000);
+            assert_eq!(
+                b.events[1].1.time.unix_millis(),
+                RECEIVED,
+                "no timestamp: received"
+            );
+            assert!(matches!(b.events[1].1.kind, EventKind::Track { value, .. } if value == 2.5));
+        }
+    }
+
+    #[test]
+    fn clock_skew_is_corrected_from_sent_at() {
+        // The client's clock is an hour fast: it stamped the event 5 s before sending.
+        let body = r#"{"sent_at":"2027-01-15T09:00:05Z","events":[{"type":"track","message_id":"m","unit_id":"u","event":"e","timestamp":"2027-01-15T09:00:00Z"}]}"#;
+        let b = parse(body, None);
+        assert_eq!(b.events[0].1.time.unix_millis(), RECEIVED - 5_000);
+        // The header form, for arrays.
+        let arr = r#"[{"type":"track","message_id":"m","unit_id":"u","event":"e","timestamp":"2027-01-15T09:00:00Z"}]"#;
+        let b = parse(arr, Some("2027-01-15T09:00:02Z"));
+        assert_eq!(b.events[0].1.time.unix_millis(), RECEIVED - 2_000);
+    }
+
+    #[test]
+    fn invalid_events_are_rejected_one_by_one_with_their_index() {
+        let body = r#"{"events":[
+            {"type":"track","message_id":"ok","unit_id":"u","event":"e"},
+            {"type":"track","unit_id":"u","event":"e"},
+            {"type":"track","message_id":"m","unit_id":"u","event":"e","vlaue":1},
+            {"type":"click","message_id":"m","unit_id":"u"},
+            {"type":"track","message_id":"m","unit_id":"u","event":"e","value":"1"},
+            {"type":"exposure","message_id":"m","unit_id":"","experiment":"x","variant":"a"},
+            {"type":"track","message_id":"m","unit_id":"u","event":"e","timestamp":"yesterday"},
+            7
+        ]}"#;
+        let b = parse(body, None);
+        assert_eq!(b.events.len(), 1);
+        let got: Vec<(usize, &str, String)> = b
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.error.code(), r.error.path().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "missing_field", "events[1].message_id".into()),
+                (2, "unknown_field", "events[2].vlaue".into()),
+                (3, "invalid_value", "events[3].type".into()),
+                (4, "invalid_json", "events[4].value".into()),
+                (5, "invalid_value", "events[5].unit_id".into()),
+                (6, "invalid_value", "events[6].timestamp".into()),
+                (7, "invalid_json", "events[7]".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn limits() {
+        let big = "x".repeat(crate::events::MAX_EVENT_BYTES);
+        let body = format!(
+            r#"[{{"type":"track","message_id":"m","unit_id":"u","event":"e","properties":{{"p":"{big}"}}}}]"#
+        );
+        let b = parse(&body, None);
+        assert_eq!(b.rejected[0].error.code(), "limit_exceeded");
+        let one = r#"{"type":"track","message_id":"m","unit_id":"u","event":"e"}"#;
+        let many = format!("[{}]", vec![one; MAX_BATCH_EVENTS + 1].join(","));
+        assert_eq!(
+            parse_batch(many.as_bytes(), Timestamp::from_unix_millis(0), None),
+            Err(BatchError::TooManyEvents {
+                count: MAX_BATCH_EVENTS + 1
+            })
+        );
+        assert!(matches!(
+            parse_batch(b"not json", Timestamp::from_unix_millis(0), None),
+            Err(BatchError::Invalid(_))
+        ));
+        let mixed = format!("{one}\nnot json\n{one}");
+        let b = parse(&mixed, None);
+        assert_eq!((b.events.len(), b.rejected[0].index), (2, 1));
+    }
+}

@@ -1,0 +1,231 @@
+//! Exposure-to-metric attribution and per-minute rollups: the rules every store implements
+//! (SQL in PostgreSQL, the same steps in SQLite) and the pure reference tests recompute them
+//! with. `docs/events.md` states them for people.
+//!
+//! 1. A unit's variant in an experiment is that of its first exposure the server stores; its
+//!    first exposure time is that exposure's. Later exposures change nothing.
+//! 2. A metric event at time `t` counts for experiment `E` when the unit's first exposure to
+//!    `E` is at or before `t`, and `t` is at most the attribution window after it.
+//! 3. Within a batch, exposures are applied before metric events, each kind in batch order.
+//! 4. Rollups per minute (of the exposure's or the metric event's time):
+//!    - exposures: units first exposed, per (experiment, variant, minute);
+//!    - metrics: per (experiment, variant, metric, minute), the events counted, the units
+//!      counted for the first time, the sum of values, and the change of the sum of squared
+//!      per-unit totals. Summed over minutes up to `T`, these are the sufficient statistics
+//!      of the per-unit metric at `T`: with `n` units exposed, the mean per exposed unit is
+//!      `sum / n` and its variance `(sum_squares - sum^2 / n) / (n - 1)`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::event::{Event, EventKind};
+
+/// The attribution window the server uses unless configured: 30 days.
+pub const DEFAULT_WINDOW_MS: i64 = 30 * 24 * 3_600 * 1_000;
+
+/// Whether a metric event at `event_ms` counts for a unit first exposed at `first_ms`.
+pub fn attributed(first_ms: i64, event_ms: i64, window_ms: i64) -> bool {
+    first_ms <= event_ms && event_ms.saturating_sub(first_ms) <= window_ms
+}
+
+/// How the sum of squared per-unit totals changes when a unit's total goes from `before` to
+/// `before + x`.
+pub fn square_delta(before: f64, x: f64) -> f64 {
+    x * (2.0 * before + x)
+}
+
+/// The start of the minute holding `ms`.
+pub fn minute(ms: i64) -> i64 {
+    ms.div_euclid(60_000) * 60_000
+}
+
+/// The metric rollup of one (experiment, variant, metric, minute).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MetricRollup {
+    /// Events counted.
+    pub events: u64,
+    /// Units counted for the first time.
+    pub units: u64,
+    /// The sum of the values.
+    pub sum: f64,
+    /// The change of the sum of squared per-unit totals.
+    pub sum_squares: f64,
+}
+
+/// The reference: applies batches in order and holds every rollup.
+#[derive(Debug, Clone, Default)]
+pub struct Rollups {
+    window_ms: i64,
+    /// (experiment, unit) to (variant, first exposure).
+    first: HashMap<(String, String), (String, i64)>,
+    /// unit to the experiments it was exposed to.
+    by_unit: HashMap<String, Vec<String>>,
+    /// (experiment, metric, unit) to (events, total).
+    totals: HashMap<(String, String, String), (u64, f64)>,
+    /// (experiment, variant, minute) to units first exposed.
+    pub exposures: BTreeMap<(String, String, i64), u64>,
+    /// (experiment, variant, metric, minute) to its rollup.
+    pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
+}
+
+impl Rollups {
+    /// Empty, attributing metric events within `window_ms` of a unit's first exposure.
+    pub fn new(window_ms: i64) -> Self {
+        Rollups {
+            window_ms,
+            ..Rollups::default()
+        }
+    }
+
+    /// Applies one batch of new (not duplicate) events, in batch order.
+    pub fn apply(&mut self, batch: &[Event]) {
+        for e in batch {
+            if let EventKind::Exposure {
+                experiment,
+                variant,
+            } = &e.kind
+            {
+                let key = (experiment.clone(), e.unit_id.clone());
+                if self.first.contains_key(&key) {
+                    continue;
+                }
+                let t = e.time.unix_millis();
+                self.first.insert(key, (variant.clone(), t));
+                self.by_unit
+                    .entry(e.unit_id.clone())
+                    .or_default()
+                    .push(experiment.clone());
+                *self
+                    .exposures
+                    .entry((experiment.clone(), variant.clone(), minute(t)))
+                    .or_default() += 1;
+            }
+        }
+        for e in batch {
+            let EventKind::Track { event, value, .. } = &e.kind else {
+                continue;
+            };
+            let t = e.time.unix_millis();
+            let Some(experiments) = self.by_unit.get(&e.unit_id) else {
+                continue;
+            };
+            for experiment in experiments {
+                let Some((variant, first)) =
+                    self.first.get(&(experiment.clone(), e.unit_id.clone()))
+                else {
+                    continue;
+                };
+                if !attributed(*first, t, self.window_ms) {
+                    continue;
+                }
+                let total = self
+                    .totals
+                    .entry((experiment.clone(), event.clone(), e.unit_id.clone()))
+                    .or_default();
+                let r = self
+                    .metrics
+                    .entry((
+                        experiment.clone(),
+                        variant.clone(),
+                        event.clone(),
+                        minute(t),
+                    ))
+                    .or_default();
+                r.events += 1;
+                r.units += u64::from(total.0 == 0);
+                r.sum += value;
+                r.sum_squares += square_delta(total.1, *value);
+                total.0 += 1;
+                total.1 += value;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::Timestamp;
+
+    fn exposure(unit: &str, variant: &str, t: i64) -> Event {
+        Event {
+            message_id: format!("x-{unit}-{t}"),
+            unit_id: unit.into(),
+            time: Timestamp::from_unix_millis(t),
+            kind: EventKind::Exposure {
+                experiment: "e".into(),
+                variant: variant.into(),
+            },
+        }
+    }
+
+    fn track(unit: &str, value: f64, t: i64) -> Event {
+        Event {
+            message_id: format!("t-{unit}-{t}"),
+            unit_id: unit.into(),
+            time: Timestamp::from_unix_millis(t),
+            kind: EventKind::Track {
+                event: "buy".into(),
+                value,
+                properties: None,
+            },
+        }
+    }
+
+    #[test]
+    fn metrics_count_from_the_first_exposure_within_the_window() {
+        let mut r = Rollups::new(600_000);
+        // u1: a purchase before exposure (not counted), two after; u2 in b, late (out of window).
+        r.apply(&[track("u1", 5.0, 1_000), exposure("u1", "a", 60_000)]);
+        r.apply(&[
+            exposure("u1", "b", 61_000), // a later exposure changes nothing
+            exposure("u2", "b", 60_000),
+            track("u1", 2.0, 120_000),
+            track("u1", 3.0, 121_000),
+            track("u2", 9.0, 60_000 + 600_001),
+        ]);
+        assert_eq!(r.exposures[&("e".into(), "a".into(), 60_000)], 1);
+        assert_eq!(r.exposures[&("e".into(), "b".into(), 60_000)], 1);
+        let m = r.metrics[&("e".into(), "a".into(), "buy".into(), 120_000)];
+        assert_eq!((m.events, m.units, m.sum), (2, 1, 5.0));
+        // Per-unit total 5: its square 25.
+        assert_eq!(m.sum_squares, 25.0);
+        assert_eq!(
+            r.metrics.len(),
+            1,
+            "the late purchase is outside the window"
+        );
+        // Within a batch, an exposure comes before metric events.
+        let mut s = Rollups::new(600_000);
+        s.apply(&[track("u", 1.0, 5_000), exposure("u", "a", 5_000)]);
+        assert_eq!(s.metrics.len(), 1);
+    }
+
+    #[test]
+    fn summed_rollups_are_the_per_unit_sufficient_statistics() {
+        let mut r = Rollups::new(i64::MAX);
+        let mut batch = Vec::new();
+        let totals = [3.0, 0.0, 7.5, 1.0];
+        for i in 0..totals.len() {
+            batch.push(exposure(&format!("u{i}"), "a", 0));
+        }
+        r.apply(&batch);
+        // Each unit's total in two events, in two minutes.
+        for (i, total) in totals.iter().enumerate() {
+            if *total > 0.0 {
+                let u = format!("u{i}");
+                r.apply(&[
+                    track(&u, total / 2.0, 10_000),
+                    track(&u, total / 2.0, 70_000),
+                ]);
+            }
+        }
+        let (mut sum, mut squares) = (0.0, 0.0);
+        for m in r.metrics.values() {
+            sum += m.sum;
+            squares += m.sum_squares;
+        }
+        assert_eq!(sum, totals.iter().sum::<f64>());
+        assert!((squares - totals.iter().map(|t| t * t).sum::<f64>()).abs() < 1e-9);
+    }
+}
