@@ -26,20 +26,24 @@ pub enum Scope {
     /// Ask the server for assignments (`/assign`).
     #[serde(rename = "assign")]
     Assign,
+    /// Send events (`/events`).
+    #[serde(rename = "events:write")]
+    EventsWrite,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::AdminRead,
         Scope::AdminWrite,
         Scope::KeysWrite,
         Scope::SdkRead,
         Scope::Assign,
+        Scope::EventsWrite,
     ];
 
     /// The scopes of a public SDK key.
-    pub const SDK: [Scope; 2] = [Scope::SdkRead, Scope::Assign];
+    pub const SDK: [Scope; 3] = [Scope::SdkRead, Scope::Assign, Scope::EventsWrite];
 
     /// The scope's spelling.
     pub fn as_str(self) -> &'static str {
@@ -49,6 +53,7 @@ impl Scope {
             Scope::KeysWrite => "keys:write",
             Scope::SdkRead => "sdk:read",
             Scope::Assign => "assign",
+            Scope::EventsWrite => "events:write",
         }
     }
 

@@ -49,6 +49,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route("/sdk/config", get(routes::sdk::config::<S>))
         .route("/sdk/stream", get(routes::sdk::stream::<S>))
         .route("/assign", post(routes::assign::assign::<S>))
+        .route("/events", post(routes::events::ingest::<S>))
         .layer(sdk_cors());
     Router::new()
         .route("/healthz", get(routes::health::healthz))
@@ -95,9 +96,11 @@ fn sdk_cors() -> CorsLayer {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_NONE_MATCH,
+            header::CONTENT_ENCODING,
+            axum::http::HeaderName::from_static("litmus-sent-at"),
             axum::http::HeaderName::from_static("last-event-id"),
         ])
-        .expose_headers([header::ETAG])
+        .expose_headers([header::ETAG, header::RETRY_AFTER])
         .max_age(Duration::from_secs(3600))
 }
 

@@ -9,7 +9,7 @@ use litmus_server::cache::Cache;
 use litmus_server::cache::memory::MemoryCache;
 use litmus_server::cache::redis::RedisCache;
 use litmus_server::settings::Settings;
-use litmus_server::state::{AppState, STICKY_CAPACITY};
+use litmus_server::state::{AppState, STICKY_CAPACITY, Tuning};
 use litmus_server::store::Store;
 use litmus_server::store::postgres::PostgresStore;
 use litmus_server::store::sqlite::SqliteStore;
@@ -72,7 +72,12 @@ async fn serve<S: Store>(
             k
         }
     };
-    let state = AppState::with_cache(store, admin_key, cache);
+    let tuning = Tuning {
+        attribution_window_ms: i64::try_from(settings.attribution_window.as_millis())
+            .unwrap_or(i64::MAX),
+        ingest_permits: settings.ingest_permits,
+    };
+    let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::state::watch_versions(&state, settings.version_poll);
     let app = litmus_server::app(state);
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;

@@ -21,9 +21,21 @@ type Series = (String, String, u16);
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<Series, (u64, f64)>>,
+    events: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
+    /// Counts `n` events by outcome (`accepted`, `duplicate`, `rejected`, `failed`,
+    /// `throttled`).
+    pub fn count_events(&self, outcome: &'static str, n: u64) {
+        *self
+            .events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(outcome)
+            .or_default() += n;
+    }
+
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self
             .requests
@@ -77,6 +89,20 @@ impl Metrics {
             "Cache operations answered from in-process state because the shared cache failed.",
         );
         let _ = writeln!(out, "{fallbacks} {cache_fallbacks}");
+        let events = "litmus_events_total";
+        family(
+            &mut out,
+            events,
+            "counter",
+            "Events received, by outcome (batches, for throttled).",
+        );
+        let counts = self
+            .events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (outcome, n) in counts.iter() {
+            let _ = writeln!(out, "{events}{{outcome=\"{outcome}\"}} {n}");
+        }
         out
     }
 }

@@ -29,6 +29,11 @@ pub struct Settings {
     /// `--version-poll-ms` / `LITMUS_VERSION_POLL_MS`: how often the stored config version
     /// is re-read (500).
     pub version_poll: Duration,
+    /// `--attribution-days` / `LITMUS_ATTRIBUTION_DAYS`: how long after a unit's first
+    /// exposure its metric events count (30).
+    pub attribution_window: Duration,
+    /// `--ingest-permits` / `LITMUS_INGEST_PERMITS`: event batches stored at once (16).
+    pub ingest_permits: usize,
 }
 
 /// The flags, their variables, and what they set.
@@ -42,6 +47,8 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --sticky-ttl-days N      LITMUS_STICKY_TTL_DAYS   days an unused sticky assignment is kept (90)
   --admin-key KEY          LITMUS_ADMIN_KEY         bootstrap admin key (random and logged when unset)
   --version-poll-ms N      LITMUS_VERSION_POLL_MS   how often the stored config version is re-read (500)
+  --attribution-days N     LITMUS_ATTRIBUTION_DAYS  days after a unit's first exposure its metric events count (30)
+  --ingest-permits N       LITMUS_INGEST_PERMITS    event batches stored at once; more wait, then get 429 (16)
   RUST_LOG (info) sets the log filter.";
 
 /// A setting that cannot be read.
@@ -68,7 +75,9 @@ impl Settings {
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, SettingsError> {
-        const FLAGS: [(&str, &str); 9] = [
+        const FLAGS: [(&str, &str); 11] = [
+            ("--attribution-days", "LITMUS_ATTRIBUTION_DAYS"),
+            ("--ingest-permits", "LITMUS_INGEST_PERMITS"),
             ("--listen", "LITMUS_LISTEN"),
             ("--data", "LITMUS_DATA"),
             ("--database-url", "DATABASE_URL"),
@@ -124,6 +133,11 @@ impl Settings {
             sticky_ttl: Duration::from_secs(number("LITMUS_STICKY_TTL_DAYS", 90)? * 86_400),
             admin_key: get("LITMUS_ADMIN_KEY"),
             version_poll: Duration::from_millis(number("LITMUS_VERSION_POLL_MS", 500)?.max(10)),
+            attribution_window: Duration::from_secs(
+                number("LITMUS_ATTRIBUTION_DAYS", 30)? * 86_400,
+            ),
+            ingest_permits: usize::try_from(number("LITMUS_INGEST_PERMITS", 16)?.max(1))
+                .unwrap_or(16),
         })
     }
 }

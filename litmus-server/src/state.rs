@@ -13,6 +13,25 @@ use crate::store::{Snapshot, Store};
 /// How many sticky assignments the default in-process cache keeps.
 pub const STICKY_CAPACITY: usize = 1_000_000;
 
+/// Settings of the event path.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// How long after a unit's first exposure its metric events count
+    /// (`litmus_core::events::rollup`).
+    pub attribution_window_ms: i64,
+    /// How many event batches are read and stored at once; more wait (then get 429).
+    pub ingest_permits: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            attribution_window_ms: litmus_core::events::rollup::DEFAULT_WINDOW_MS,
+            ingest_permits: 16,
+        }
+    }
+}
+
 /// The server's shared state: the store, the cache, the admin key, and the newest snapshot
 /// with its compiled engine.
 pub struct AppState<S> {
@@ -24,6 +43,10 @@ pub struct AppState<S> {
     pub admin_key: String,
     /// API keys looked up recently.
     pub keys: crate::auth::KeyCache,
+    /// Settings of the event path.
+    pub tuning: Tuning,
+    /// One permit per event batch being read and stored.
+    pub ingest_slots: tokio::sync::Semaphore,
     /// The newest snapshot read, and its engine.
     current: RwLock<Option<Current>>,
     /// Request counters for `/metrics`.
@@ -51,11 +74,23 @@ impl<S: Store> AppState<S> {
 
     /// State over `store` and `cache`; listens to the versions other instances publish.
     pub fn with_cache(store: S, admin_key: impl Into<String>, cache: Arc<dyn Cache>) -> Arc<Self> {
+        Self::build(store, admin_key, cache, Tuning::default())
+    }
+
+    /// State over `store` and `cache` with these settings.
+    pub fn build(
+        store: S,
+        admin_key: impl Into<String>,
+        cache: Arc<dyn Cache>,
+        tuning: Tuning,
+    ) -> Arc<Self> {
         let state = Arc::new(AppState {
             store,
             cache,
             admin_key: admin_key.into(),
             keys: crate::auth::KeyCache::default(),
+            tuning,
+            ingest_slots: tokio::sync::Semaphore::new(tuning.ingest_permits.max(1)),
             current: RwLock::new(None),
             metrics: crate::metrics::Metrics::default(),
             changes: watch::Sender::new(0),

@@ -32,6 +32,7 @@ on_every_backend!(
     objects_are_deleted_by_the_lifecycle_rules,
     assignments_are_sticky_when_weights_change,
     stored_rollups_equal_a_recomputation,
+    events_are_ingested_with_limits_and_retries,
 );
 
 async fn the_api_end_to_end<S: Store>(env: &Env<S>) {
@@ -429,7 +430,10 @@ async fn keys_have_scopes_are_stored_hashed_and_can_be_revoked<S: Store>(env: &E
     assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
     let sdk = made.body["key"].as_str().unwrap().to_owned();
     assert!(sdk.starts_with("lit_"));
-    assert_eq!(made.body["scopes"], json!(["sdk:read", "assign"]));
+    assert_eq!(
+        made.body["scopes"],
+        json!(["sdk:read", "assign", "events:write"])
+    );
     // An SDK key reads the config and assigns, by header or (for EventSource) by query.
     assert_eq!(
         send(&app, "GET", "/sdk/config", Some(&sdk), None)
@@ -611,7 +615,10 @@ async fn cors_is_open_for_sdk_routes_only() {
         .unwrap();
     let res = app.clone().oneshot(get).await.unwrap();
     assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
-    assert_eq!(res.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS], "etag");
+    assert_eq!(
+        res.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS],
+        "etag,retry-after"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -660,6 +667,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         "/sdk/config",
         "/sdk/stream",
         "/assign",
+        "/events",
         "/admin/{collection}",
         "/admin/{collection}/{key}",
         "/admin/audit",
@@ -669,7 +677,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 15);
+    assert_eq!(operations, 16);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {
@@ -1070,4 +1078,190 @@ async fn stored_rollups_equal_a_recomputation<S: Store>(env: &Env<S>) {
         again.apply(batch);
     }
     assert_same_rollups(&tables, &again.exposures, &again.metrics);
+}
+
+async fn post_events(app: &Router, key: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::post("/events").header(header::AUTHORIZATION, format!("Bearer {key}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let retry = res
+        .headers()
+        .get(header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        etag: retry,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn track_event(id: &str, unit: &str, value: f64) -> Value {
+    json!({"type": "track", "message_id": id, "unit_id": unit, "event": "buy", "value": value,
+           "timestamp": "2027-01-15T09:00:00Z"})
+}
+
+/// `POST /events`: auth, partial rejection, retries stored once, gzip, limits after
+/// decompression, clock skew, attribution into the rollups, and 429 when saturated.
+async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
+    let state = env.instance().await;
+    let app = litmus_server::app(std::sync::Arc::clone(&state));
+    let json_type = [("content-type", "application/json")];
+    // Keys: an SDK key may send events; a key without the scope may not.
+    let sdk = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "web"})),
+    )
+    .await;
+    let sdk = sdk.body["key"].as_str().unwrap().to_owned();
+    let reader = send(
+        &app,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "reader", "scopes": ["sdk:read"]})),
+    )
+    .await;
+    let reader = reader.body["key"].as_str().unwrap().to_owned();
+    let body = json!({"sent_at": "2027-01-15T09:00:05Z", "events": [
+        {"type": "exposure", "message_id": "x1", "unit_id": "u1", "experiment": "e",
+         "variant": "b", "timestamp": "2027-01-15T08:59:00Z"},
+        track_event("t1", "u1", 10.0),
+        {"type": "track", "message_id": "t2", "unit_id": "u1"},
+        track_event("t3", "u1", 5.0),
+    ]});
+    let denied = post_events(&app, &reader, body.to_string().into_bytes(), &json_type).await;
+    assert_eq!(
+        (denied.status, error_code(&denied)),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let nobody = post_events(&app, "nope", body.to_string().into_bytes(), &json_type).await;
+    assert_eq!(nobody.status, StatusCode::UNAUTHORIZED);
+
+    // Partial rejection: the valid events are kept, the invalid one named.
+    let r = post_events(&app, &sdk, body.to_string().into_bytes(), &json_type).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        (r.body["accepted"].as_u64(), r.body["duplicates"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(r.body["rejected"][0]["index"], 2);
+    assert_eq!(r.body["rejected"][0]["code"], "missing_field");
+    assert_eq!(r.body["rejected"][0]["path"], "events[2].event");
+    // The retry of the same batch (gzip this time) stores nothing new.
+    let again = post_events(
+        &app,
+        &sdk,
+        gzip(body.to_string().as_bytes()),
+        &[
+            ("content-type", "application/json"),
+            ("content-encoding", "gzip"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (
+            again.body["accepted"].as_u64(),
+            again.body["duplicates"].as_u64()
+        ),
+        (Some(0), Some(3))
+    );
+
+    // Clock skew: sent 5 s after the event on the client's clock, so 5 s before receipt.
+    let stored = state.store.stored_events().await.unwrap();
+    let t1 = stored
+        .iter()
+        .flatten()
+        .find(|e| e.message_id == "t1")
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let skew = now - t1.time.unix_millis();
+    assert!((4_000..60_000).contains(&skew), "{skew} ms");
+    // Attribution: the exposure came 65 s before the purchases (corrected the same way).
+    let rollups = state.store.rollups().await.unwrap();
+    let total: f64 = rollups.metrics.values().map(|m| m.sum).sum();
+    assert_eq!(total, 15.0);
+    assert_eq!(rollups.metrics.values().map(|m| m.units).sum::<u64>(), 1);
+
+    // NDJSON with the send time in a header.
+    let ndjson = format!(
+        "{}\n{}\n",
+        track_event("n1", "u9", 1.0),
+        track_event("n2", "u9", 1.0)
+    );
+    let nd = post_events(
+        &app,
+        &sdk,
+        ndjson.into_bytes(),
+        &[
+            ("content-type", "application/x-ndjson"),
+            ("litmus-sent-at", "2027-01-15T09:00:00Z"),
+        ],
+    )
+    .await;
+    assert_eq!(nd.body["accepted"], 2, "{:?}", nd.body);
+
+    // Limits: 2,501 events; 1 MB after decompression (a small gzip of a large body); not JSON;
+    // an unknown encoding.
+    let many: Vec<Value> = (0..2_501)
+        .map(|i| track_event(&format!("m{i}"), "u", 1.0))
+        .collect();
+    let r = post_events(&app, &sdk, serde_json::to_vec(&many).unwrap(), &json_type).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_many_events")
+    );
+    let bomb = gzip(&vec![b' '; 2 * 1024 * 1024]);
+    assert!(bomb.len() < 10_000);
+    let r = post_events(&app, &sdk, bomb, &[("content-encoding", "gzip")]).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+    );
+    let r = post_events(&app, &sdk, b"hello".to_vec(), &json_type).await;
+    assert_eq!(
+        (r.status, error_code(&r)),
+        (StatusCode::BAD_REQUEST, "invalid_json")
+    );
+    let r = post_events(&app, &sdk, b"[]".to_vec(), &[("content-encoding", "br")]).await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Saturated: every permit held, a batch waits its turn and then is told to retry.
+    let held = state.ingest_slots.acquire_many(16).await.unwrap();
+    let busy = post_events(&app, &sdk, b"[]".to_vec(), &json_type).await;
+    assert_eq!(
+        (busy.status, error_code(&busy)),
+        (StatusCode::TOO_MANY_REQUESTS, "busy")
+    );
+    assert_eq!(busy.etag.as_deref(), Some("1"), "Retry-After");
+    drop(held);
+    let metrics = send(&app, "GET", "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    for line in [
+        r#"litmus_events_total{outcome="accepted"} 5"#,
+        r#"litmus_events_total{outcome="duplicate"} 3"#,
+        r#"litmus_events_total{outcome="throttled"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+    }
 }

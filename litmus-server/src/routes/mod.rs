@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assign;
+pub mod events;
 pub mod health;
 pub mod keys;
 pub mod sdk;

@@ -1,0 +1,172 @@
+//! `POST /events`: batches of exposure and metric events from SDKs, read and validated by core
+//! (`litmus_core::events`), stored durably (committed before the answer) and each
+//! `message_id` once, so a client may retry any batch it has no answer for.
+//!
+//! - Shapes: `{"sent_at", "events": [...]}`, a JSON array, or NDJSON; `Content-Encoding:
+//!   gzip` accepted. For arrays and NDJSON a `Litmus-Sent-At` header gives the send time.
+//! - Limits, measured after decompression: 1 MB per request and 2,500 events per batch (413
+//!   `payload_too_large` / `too_many_events`), 32 KB per event (that event is rejected).
+//! - Answers: 200 `{"accepted", "duplicates", "rejected": [{"index", "code", "path",
+//!   "message"}]}`: the valid events are kept even when others are refused. 429 with
+//!   `Retry-After` when more batches are being stored than the store takes at once; 503 with
+//!   `Retry-After` when the store fails. Nothing is acknowledged before it is committed, and
+//!   memory stays bounded: at most [`crate::state::Tuning::ingest_permits`] batches are held.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use litmus_core::Timestamp;
+use litmus_core::events::{BatchError, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, parse_batch};
+use serde_json::{Value, json};
+
+use crate::auth::authorize;
+use crate::error::ApiError;
+use crate::keys::Scope;
+use crate::routes::sdk::SdkQuery;
+use crate::state::AppState;
+use crate::store::{EventBatch, Store};
+
+/// How long a batch may wait for its turn to be stored before the client is told to retry.
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+
+/// The request body, decompressed when it is gzip, at most [`MAX_BATCH_BYTES`].
+fn decompressed(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the batch is over {MAX_BATCH_BYTES} bytes (measured after decompression)"),
+        )
+    };
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("identity") => {
+            if body.len() > MAX_BATCH_BYTES {
+                return Err(too_large());
+            }
+            Ok(body)
+        }
+        Some("gzip") => {
+            let mut out = Vec::new();
+            // One byte more than allowed: enough to know it is too large, never more.
+            let limit = MAX_BATCH_BYTES as u64 + 1;
+            flate2::read::GzDecoder::new(&body[..])
+                .take(limit)
+                .read_to_end(&mut out)
+                .map_err(|e| ApiError::bad_request(format!("the gzip body cannot be read: {e}")))?;
+            if out.len() > MAX_BATCH_BYTES {
+                return Err(too_large());
+            }
+            Ok(Bytes::from(out))
+        }
+        Some(other) => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            format!("Content-Encoding {other:?} is not supported (gzip or none)"),
+        )),
+    }
+}
+
+/// An answer telling the client to retry after `seconds`.
+fn retry_later(status: StatusCode, code: &'static str, message: String, seconds: u32) -> Response {
+    let mut response = ApiError::new(status, code, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+/// `POST /events`.
+pub async fn ingest<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    Query(q): Query<SdkQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::EventsWrite).await?;
+    // A permit per batch being read and stored: memory and store load stay bounded.
+    let Ok(Ok(_permit)) = tokio::time::timeout(QUEUE_WAIT, state.ingest_slots.acquire()).await
+    else {
+        state.metrics.count_events("throttled", 1);
+        return Ok(retry_later(
+            StatusCode::TOO_MANY_REQUESTS,
+            "busy",
+            "too many batches are being stored: retry later".into(),
+            1,
+        ));
+    };
+    let body = decompressed(&headers, body)?;
+    let received_ms = crate::now_ms();
+    let sent_at = headers.get("litmus-sent-at").and_then(|v| v.to_str().ok());
+    let batch = parse_batch(&body, Timestamp::from_unix_millis(received_ms), sent_at).map_err(
+        |e| match e {
+            BatchError::TooManyEvents { count } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_many_events",
+                format!("{count} events in one batch (at most {MAX_BATCH_EVENTS})"),
+            ),
+            BatchError::Invalid(e) => ApiError::from(e).with_status(StatusCode::BAD_REQUEST),
+        },
+    )?;
+    let rejected: Vec<Value> = batch
+        .rejected
+        .iter()
+        .map(|r| {
+            json!({
+                "index": r.index,
+                "code": r.error.code(),
+                "path": r.error.path().map(|p| p.to_string()),
+                "message": r.error.to_string(),
+            })
+        })
+        .collect();
+    let events: Vec<_> = batch.events.into_iter().map(|(_, e)| e).collect();
+    let offered = events.len();
+    let report = if events.is_empty() {
+        crate::store::Ingested::default()
+    } else {
+        match state
+            .store
+            .ingest(EventBatch {
+                events,
+                received_ms,
+                window_ms: state.tuning.attribution_window_ms,
+            })
+            .await
+        {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::warn!(error = %e, events = offered, "events not stored");
+                state.metrics.count_events("failed", offered as u64);
+                return Ok(retry_later(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the events could not be stored: retry later".into(),
+                    2,
+                ));
+            }
+        }
+    };
+    state.metrics.count_events("accepted", report.stored as u64);
+    state
+        .metrics
+        .count_events("duplicate", report.duplicates as u64);
+    state
+        .metrics
+        .count_events("rejected", rejected.len() as u64);
+    Ok(Json(json!({
+        "accepted": report.stored,
+        "duplicates": report.duplicates,
+        "rejected": rejected,
+    }))
+    .into_response())
+}
