@@ -3,8 +3,8 @@
 # project venv (.venv, made by python-env.sh), build litmus-server (debug) for the ConfigClient
 # tests that run against the real server (LITMUS_SERVER_BIN), and run litmus-py/tests against
 # the INSTALLED package, then mypy --strict on the Python examples and the pure-Python config
-# client, and mypy.stubtest on the installed package. Prints pytest's summary; exits non-zero on
-# any failure, and when pytest collected no test (its exit code 5).
+# client and event tracker, and mypy.stubtest on the installed package. Prints pytest's summary;
+# exits non-zero on any failure, and when pytest collected no test (its exit code 5).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -46,8 +46,10 @@ set -e
 [ "$rc" = 0 ] || { echo "python tests failed (pytest exit $rc; 5 means no test ran)" >&2; exit 1; }
 # The stubs: a typed example passes mypy --strict, and stubtest finds no mismatch between the
 # stubs and the installed module (run outside the source tree).
-"$PY" -m mypy --strict --no-incremental examples/python/quickstart.py examples/python/config_client.py
+"$PY" -m mypy --strict --no-incremental examples/python/quickstart.py examples/python/config_client.py \
+  examples/python/track_events.py
 "$PY" -m mypy --strict --no-incremental --follow-imports=silent \
-  litmus-py/python/litmus/client.py litmus-py/python/litmus/_sse.py litmus-py/python/litmus/errors.py
+  litmus-py/python/litmus/client.py litmus-py/python/litmus/_sse.py litmus-py/python/litmus/errors.py \
+  litmus-py/python/litmus/tracker.py litmus-py/python/litmus/_events.py
 (cd "$(mktemp -d)" && "$PY" -m mypy.stubtest litmus)
 "$PY" examples/python/quickstart.py >/dev/null

@@ -38,7 +38,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # start_server ENV...: starts the server with ENV and waits for /readyz.
 start_server() {
   PORT=$(free_port)
-  env LITMUS_LISTEN=127.0.0.1:$PORT LITMUS_ADMIN_KEY=$KEY RUST_LOG=warn "$@" "$BIN" >"$WORK/server.log" 2>&1 &
+  env -u DATABASE_URL -u REDIS_URL LITMUS_LISTEN=127.0.0.1:$PORT LITMUS_ADMIN_KEY=$KEY RUST_LOG=warn "$@" "$BIN" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0

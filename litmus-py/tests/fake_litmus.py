@@ -1,12 +1,16 @@
-"""An in-process stand-in for litmus-server's SDK routes (``/sdk/config`` with ETags,
-``/sdk/stream`` as Server-Sent Events), with knobs to misbehave, for test_client.py."""
+"""In-process stand-ins for litmus-server's SDK routes, with knobs to misbehave:
+``FakeServer`` (``/sdk/config`` with ETags, ``/sdk/stream`` as Server-Sent Events) for
+test_client.py, and ``EventSink`` (``POST /events``) for test_tracker.py."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional, Union
 
@@ -205,3 +209,207 @@ class FakeServer:
                 h.wfile.flush()
         except OSError:
             pass  # the client went away
+
+
+# -- POST /events ------------------------------------------------------------------------------
+
+_RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_FIELDS = {
+    "exposure": ({"type", "message_id", "timestamp", "unit_id", "experiment", "variant"}, set()),
+    "track": ({"type", "message_id", "timestamp", "unit_id", "event"}, {"value", "properties"}),
+}
+
+
+def contract_problems(event: Any) -> list[str]:
+    """What breaks the ``POST /events`` contract in one event (empty: nothing)."""
+    if not isinstance(event, dict) or event.get("type") not in _FIELDS:
+        return [f"not an exposure or track event: {event!r}"]
+    required, optional = _FIELDS[event["type"]]
+    problems = [f"missing {k}" for k in sorted(required - event.keys())]
+    problems += [f"unknown field {k}" for k in sorted(event.keys() - required - optional)]
+    for k in required - {"timestamp"}:
+        if not (isinstance(event.get(k), str) and event[k]):
+            problems.append(f"{k} is not a non-empty string")
+    if not re.fullmatch(r"[0-9a-f]{32}", str(event.get("message_id"))):
+        problems.append("message_id is not a uuid4 hex")
+    if not _RFC3339_MS.fullmatch(str(event.get("timestamp"))):
+        problems.append(f"timestamp {event.get('timestamp')!r} is not RFC 3339 UTC with ms")
+    if "value" in event and (isinstance(event["value"], bool) or not isinstance(event["value"], (int, float))):
+        problems.append("value is not a number")
+    if "properties" in event and not isinstance(event["properties"], dict):
+        problems.append("properties is not an object")
+    return problems
+
+
+class Post:
+    """One ``POST /events`` as received: headers, the raw and decoded body, and the answer."""
+
+    def __init__(self, headers: dict[str, str], raw: bytes, at: float) -> None:
+        self.headers = headers
+        self.raw = raw
+        self.at = at  # time.monotonic() when it arrived
+        self.gzip = headers.get("Content-Encoding") == "gzip"
+        self.body: Optional[dict[str, Any]] = None
+        self.status = 0
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return list(self.body["events"]) if self.body else []
+
+    @property
+    def ids(self) -> list[str]:
+        return [e["message_id"] for e in self.events]
+
+    def __repr__(self) -> str:
+        return f"Post({self.status}, {len(self.events)} events, gzip={self.gzip})"
+
+
+class EventSink:
+    """A stand-in for the server's ``POST /events`` that keeps every event it takes (each
+    ``message_id`` once) and can be told how to answer.
+
+    ``script`` holds answers for the next requests, in order: a status (with a JSON error
+    body), ``(status, headers)``, ``"drop"`` (close the connection without an answer),
+    ``"close-after"`` (answer 200, then close the idle kept-alive connection) or ``"hang"``
+    (hold the request until ``release()`` or ``stop()``). When it is empty, the request is
+    read: 413 when it has more than ``max_events`` events or an event with
+    ``properties.huge``, else 200 with events whose name is in ``refuse`` rejected."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.posts: list[Post] = []
+        self.stored: dict[str, dict[str, Any]] = {}  # message_id -> event, in arrival order
+        self.duplicates = 0
+        self.problems: list[str] = []  # breaches of the contract, for the tests to assert on
+        self.script: list[Union[int, str, tuple[int, dict[str, str]]]] = []
+        self.max_events: Optional[int] = None
+        self.refuse: set[str] = set()
+        self.released = False
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no delayed-ACK wait
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                server._handle(self)
+
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    # -- control ---------------------------------------------------------------------------
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(predicate, timeout), f"timed out; posts: {self.posts}"
+
+    def release(self) -> None:
+        with self.cond:
+            self.released = True
+            self.cond.notify_all()
+
+    def stop(self) -> None:
+        self.release()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def stored_events(self, **match: Any) -> list[dict[str, Any]]:
+        with self.cond:
+            return [e for e in self.stored.values() if all(e.get(k) == v for k, v in match.items())]
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        post = Post({k: v for k, v in h.headers.items()}, raw, time.monotonic())
+        unreadable = None
+        try:
+            text = gzip.decompress(raw) if post.gzip else raw
+            post.body = json.loads(text)
+            self._check(post, len(text))
+        except (OSError, ValueError) as e:
+            unreadable = str(e)
+            with self.cond:
+                self.problems.append(f"unreadable body: {e}")
+        with self.cond:
+            self.posts.append(post)
+            action = self.script.pop(0) if self.script else None
+            self.cond.notify_all()
+        if action == "drop":
+            h.close_connection = True
+            return
+        if action == "hang":
+            with self.cond:
+                self.cond.wait_for(lambda: self.released, 30)
+            h.close_connection = True
+            return
+        if isinstance(action, (int, tuple)):
+            status, headers = action if isinstance(action, tuple) else (action, {})
+            post.status = status
+            return self._answer(h, status, {"error": {"code": f"fake_{status}", "message": "scripted"}}, headers)
+        if h.path != "/events" or h.headers.get("Authorization") != f"Bearer {KEY}":
+            post.status = 401 if h.path == "/events" else 404
+            return self._answer(h, post.status, {"error": {"code": "unauthorized", "message": "no"}})
+        if unreadable is not None:
+            post.status = 400
+            return self._answer(h, 400, {"error": {"code": "invalid_json", "message": unreadable}})
+        events = post.events
+        if (self.max_events is not None and len(events) > self.max_events) or any(
+            (e.get("properties") or {}).get("huge") for e in events
+        ):
+            post.status = 413
+            return self._answer(h, 413, {"error": {"code": "payload_too_large", "message": "split it"}})
+        rejected = []
+        accepted = duplicates = 0
+        with self.cond:
+            for i, e in enumerate(events):
+                if e.get("event") in self.refuse:
+                    rejected.append(
+                        {"index": i, "code": "invalid_value", "path": f"events[{i}].event", "message": f"refused {e['event']}"}
+                    )
+                elif e["message_id"] in self.stored:
+                    duplicates += 1
+                    self.duplicates += 1
+                else:
+                    accepted += 1
+                    self.stored[e["message_id"]] = e
+            post.status = 200
+            self.cond.notify_all()
+        self._answer(h, 200, {"accepted": accepted, "duplicates": duplicates, "rejected": rejected})
+        if action == "close-after":
+            h.close_connection = True
+
+    def _check(self, post: Post, size: int) -> None:
+        problems = []
+        if post.headers.get("Content-Type") != "application/json":
+            problems.append(f"Content-Type {post.headers.get('Content-Type')!r}")
+        body = post.body
+        if not isinstance(body, dict) or set(body) != {"sent_at", "events"} or not isinstance(body["events"], list):
+            problems.append(f"not an envelope: {body!r:.200}")
+        else:
+            if not _RFC3339_MS.fullmatch(str(body["sent_at"])):
+                problems.append(f"sent_at {body['sent_at']!r}")
+            if len(body["events"]) > 2500 or size > 1024 * 1024:
+                problems.append(f"{len(body['events'])} events, {size} bytes")
+            for e in body["events"]:
+                problems += contract_problems(e)
+        with self.cond:
+            self.problems += problems
+
+    def _answer(
+        self, h: BaseHTTPRequestHandler, status: int, doc: dict[str, Any], headers: Optional[dict[str, str]] = None
+    ) -> None:
+        body = json.dumps(doc).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(body)
+        h.wfile.flush()

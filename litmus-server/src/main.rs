@@ -79,6 +79,7 @@ async fn serve<S: Store>(
     };
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::state::watch_versions(&state, settings.version_poll);
+    litmus_server::state::apply_rollups(&state, std::time::Duration::from_millis(250));
     let app = litmus_server::app(state);
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "litmus-server listening");

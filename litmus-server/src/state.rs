@@ -47,6 +47,8 @@ pub struct AppState<S> {
     pub tuning: Tuning,
     /// One permit per event batch being read and stored.
     pub ingest_slots: tokio::sync::Semaphore,
+    /// Woken when a batch is stored, for [`apply_rollups`].
+    pub rollups_due: tokio::sync::Notify,
     /// The newest snapshot read, and its engine.
     current: RwLock<Option<Current>>,
     /// Request counters for `/metrics`.
@@ -91,6 +93,7 @@ impl<S: Store> AppState<S> {
             keys: crate::auth::KeyCache::default(),
             tuning,
             ingest_slots: tokio::sync::Semaphore::new(tuning.ingest_permits.max(1)),
+            rollups_due: tokio::sync::Notify::new(),
             current: RwLock::new(None),
             metrics: crate::metrics::Metrics::default(),
             changes: watch::Sender::new(0),
@@ -212,6 +215,32 @@ pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dur
             match state.store.version().await {
                 Ok(v) => state.announce(v),
                 Err(e) => tracing::warn!(error = %e, "cannot read the config version"),
+            }
+        }
+    });
+}
+
+/// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
+/// (and every `period`, for batches stored by other instances), a few at a time, until the
+/// queue is empty. Runs until the state is dropped.
+pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
+    /// Batches applied per transaction.
+    const PER_ROUND: usize = 16;
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        loop {
+            let Some(state) = weak.upgrade() else { break };
+            let window = state.tuning.attribution_window_ms;
+            match state.store.apply_rollups(window, PER_ROUND).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {
+                    let _ = tokio::time::timeout(period, state.rollups_due.notified()).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot apply the rollups; retrying");
+                    drop(state);
+                    tokio::time::sleep(period).await;
+                }
             }
         }
     });

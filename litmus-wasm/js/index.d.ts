@@ -1,5 +1,5 @@
-// Types of the litmus-experiments package (browsers, Node ESM and CommonJS): the engine and
-// the config client.
+// Types of the litmus-experiments package (browsers, Node ESM and CommonJS): the engine, the
+// config client and the event tracker.
 // Statistics and bandits: "litmus-experiments/analysis" (analysis.d.ts).
 
 /** Thrown by Litmus: `code` is stable (docs/errors.md); `path` names a config field. */
@@ -142,6 +142,91 @@ export declare class ConfigClient {
   close(): void;
 }
 
+/** A Date, milliseconds since the epoch, or a date string (e.g. RFC 3339). */
+export type Timestamp = Date | number | string;
+
+export interface EventTrackerOptions {
+  /** The server's base URL (the tracker posts to `{baseUrl}/events`). */
+  baseUrl: string;
+  /** An SDK key, sent as `Authorization: Bearer`. */
+  sdkKey: string;
+  /** Milliseconds an event may wait before its batch is sent; default 1000. */
+  flushInterval?: number;
+  /** Events per request, at most 2500; a batch is sent as soon as this many are queued; default 500. */
+  maxBatch?: number;
+  /** Events held (queued or in flight); beyond it new events are dropped and counted; default 10000. */
+  maxQueue?: number;
+  /** Milliseconds a request may take to answer; default 5000. */
+  timeout?: number;
+  /** The first retry delay in milliseconds (doubled per failure, full jitter); default 1000. */
+  retryDelay?: number;
+  /** The longest retry delay, and the wait after 401/403; default 30000. */
+  maxRetryDelay?: number;
+  /** Called for each error (drops for a full queue at most once per second). */
+  onError?: (error: EventTrackerError) => void;
+  /** The fetch to use; default globalThis.fetch. */
+  fetch?: typeof fetch;
+}
+
+/** An event the server rejected (in a 200 answer). */
+export interface RejectedEvent {
+  /** Its index in the request. */
+  index: number;
+  /** The server's code, message and (when it names a field) path for it. */
+  code: string;
+  message: string;
+  path: string | null;
+  /** The event as it was sent. */
+  event: Record<string, unknown>;
+}
+
+/** What the event tracker reports through `onError`. */
+export interface EventTrackerError extends LitmusError {
+  /** How many events this error made the tracker give up (0: they stay queued and are retried). */
+  dropped: number;
+  /** With code "events_rejected": the events the server rejected. */
+  rejected?: RejectedEvent[];
+}
+
+export interface TrackOptions {
+  /** A number to aggregate (revenue, duration, ...). */
+  value?: number | null;
+  /** Any JSON object. */
+  properties?: Record<string, unknown> | null;
+  /** When it happened; now by default. */
+  timestamp?: Timestamp;
+}
+
+/**
+ * Sends exposures and custom events to a Litmus server (`POST /events`) in batches: retries
+ * keep each event's message_id, the queue is bounded, and in browsers the queue leaves with a
+ * keep-alive request when the page is hidden.
+ */
+export declare class EventTracker {
+  constructor(options: EventTrackerOptions);
+  /**
+   * Queues a custom event: its message_id, or null when it was dropped (full queue, closed).
+   * Throws a LitmusError: `invalid_argument`, or `event_too_large` over 32 KB of JSON.
+   */
+  track(unitId: string, event: string, options?: TrackOptions): string | null;
+  /** Queues an exposure: its message_id, or null when it was dropped. */
+  exposure(unitId: string, experiment: string, variant: string, options?: { timestamp?: Timestamp }): string | null;
+  /** Pass as the Engine's `onExposure` option: each exposure is queued (never throws). */
+  readonly onExposure: (event: ExposureEvent) => void;
+  /** Events queued or in flight. */
+  readonly queued: number;
+  /** Events given up: full queue, refused by the server, or undeliverable at close. */
+  readonly dropped: number;
+  /** Events the server acknowledged. */
+  readonly sent: number;
+  /** The latest error, or null; cleared when a request is answered without one. */
+  readonly lastError: EventTrackerError | null;
+  /** Sends everything queued now and waits for the answers (not through a back-off); never rejects. */
+  flush(): Promise<void>;
+  /** Stops timers and page listeners after one last attempt for everything queued; never rejects. */
+  close(): Promise<void>;
+}
+
 export declare const version: string;
 
 /** Default export: the same API as one object. */
@@ -151,6 +236,7 @@ declare const api: {
   hashing: typeof hashing;
   LocalStorageStickyStore: typeof LocalStorageStickyStore;
   ConfigClient: typeof ConfigClient;
+  EventTracker: typeof EventTracker;
   version: string;
 };
 export default api;

@@ -1,8 +1,9 @@
-// Node, CommonJS: the engine module, and the config client with its cache file.
+// Node, CommonJS: the engine module, the config client with its cache file, and the event tracker.
 "use strict";
 const { makeApi } = require("./api.cjs");
 const { makeConfigClient } = require("./client.cjs");
 const { fileCache } = require("./client-node.cjs");
 const api = makeApi(require("./node/litmus_engine.js"));
 api.ConfigClient = makeConfigClient(api.Engine, fileCache);
+api.EventTracker = require("./tracker.cjs").EventTracker;
 module.exports = api;

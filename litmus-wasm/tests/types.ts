@@ -1,6 +1,6 @@
 // Compiled with tsc --strict against the installed package (scripts/wasm/test-package.sh):
 // the index.d.ts types cover the public API and catch misuse.
-import litmus, { ConfigClient, Engine, LitmusError, hashing, LocalStorageStickyStore, version, type Assignment, type ConfigUpdate } from "litmus-experiments";
+import litmus, { ConfigClient, Engine, EventTracker, LitmusError, hashing, LocalStorageStickyStore, version, type Assignment, type ConfigUpdate, type EventTrackerError } from "litmus-experiments";
 import analysis, { bandit, stats, LitmusError as AnalysisError } from "litmus-experiments/analysis";
 import { LitmusWebProvider } from "litmus-experiments/openfeature";
 import { OpenFeature } from "@openfeature/web-sdk";
@@ -47,3 +47,28 @@ client.ready().then((ok: boolean) => {
 new ConfigClient({ baseUrl: "x", sdkKey: "k", mode: "push" });
 const SameClient: typeof ConfigClient = litmus.ConfigClient;
 console.log(SameClient);
+const tracker = new EventTracker({
+  baseUrl: "http://127.0.0.1:8080",
+  sdkKey: "key",
+  flushInterval: 500,
+  maxBatch: 100,
+  maxQueue: 5_000,
+  timeout: 2_000,
+  retryDelay: 500,
+  maxRetryDelay: 10_000,
+  onError: (e: EventTrackerError) => console.log(e.code, e.dropped, e.rejected?.[0]?.event, e instanceof LitmusError),
+});
+const tracked: string | null = tracker.track("user-1", "purchase", { value: 9.99, properties: { sku: "A1" }, timestamp: new Date() });
+tracker.track("user-1", "signup");
+tracker.exposure("user-1", "exp", "control", { timestamp: Date.now() });
+const withTracker = new Engine({ schema_version: 1, experiments: [] }, { onExposure: tracker.onExposure });
+const counts: number[] = [tracker.queued, tracker.dropped, tracker.sent];
+const trackerError: EventTrackerError | null = tracker.lastError;
+console.log(tracked, withTracker, counts, trackerError);
+tracker.flush().then(() => tracker.close()).then((nothing: void) => console.log(nothing));
+// @ts-expect-error value is a number
+tracker.track("user-1", "purchase", { value: "9.99" });
+// @ts-expect-error the variant is required
+tracker.exposure("user-1", "exp");
+const SameTracker: typeof EventTracker = litmus.EventTracker;
+console.log(SameTracker);

@@ -3,7 +3,8 @@
 # packed npm package (build-package.sh): the page assigns a unit, loads the analysis module and
 # runs a z-test, and prints what it got; the test requires the variant, bucket and p-value Node
 # computes with the same package, and saves a screenshot to target/npm/browser.png. A second
-# page (litmus-wasm/tests/browser-recovery.html) checks recovery after a trap.
+# page (litmus-wasm/tests/browser-recovery.html) checks recovery after a trap, a third
+# (browser-tracker.html) the event tracker's gzip and keep-alive sends.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -19,7 +20,8 @@ PROFILE=$(mktemp -d)
 PROJ=$(mktemp -d)
 mkdir -p "$SITE/litmus-experiments"
 tar -xzf "$TGZ" -C "$SITE/litmus-experiments" --strip-components=1
-cp "$REPO_ROOT/examples/browser/index.html" "$REPO_ROOT/litmus-wasm/tests/browser-recovery.html" "$SITE/"
+cp "$REPO_ROOT/examples/browser/index.html" "$REPO_ROOT/litmus-wasm/tests/browser-recovery.html" \
+  "$REPO_ROOT/litmus-wasm/tests/browser-tracker.html" "$SITE/"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$SITE" >/dev/null 2>&1 &
 SRV=$!
@@ -55,6 +57,11 @@ RECOVERY=$(timeout 60 chromium "${FLAGS[@]}" --dump-dom "http://127.0.0.1:$PORT/
 echo "$RECOVERY"
 rfail=0
 [ "$RECOVERY" = "RECOVERY PASS" ] || { echo "browser: recovery after a trap failed: '$RECOVERY'" >&2; rfail=1; }
-passed=$(( 2 - fail - rfail ))
-echo "browser: $passed passed, $(( fail + rfail )) failed (screenshot target/npm/browser.png)"
-[ $(( fail + rfail )) = 0 ] || exit 1
+TRACKER=$(timeout 60 chromium "${FLAGS[@]}" --dump-dom "http://127.0.0.1:$PORT/browser-tracker.html" 2>/dev/null \
+  | sed -n 's/.*<pre id="out">\(TRACKER[^<]*\)<.*/\1/p')
+echo "$TRACKER"
+tfail=0
+[ "$TRACKER" = "TRACKER PASS" ] || { echo "browser: the event tracker failed: '$TRACKER'" >&2; tfail=1; }
+failed=$(( fail + rfail + tfail ))
+echo "browser: $(( 3 - failed )) passed, $failed failed (screenshot target/npm/browser.png)"
+[ "$failed" = 0 ] || exit 1

@@ -39,7 +39,7 @@ printf '{ "type": "commonjs" }\n' >"$OUT/node/package.json"
 JS=$REPO_ROOT/litmus-wasm/js
 cp "$JS"/*.mjs "$JS"/*.cjs "$JS"/*.d.ts "$OUT/"
 # CommonJS copies of the shared modules, for require().
-for m in common api analysis openfeature sse client client-node; do
+for m in common api analysis openfeature sse client client-node tracker-wire tracker; do
   node "$HERE/esm-to-cjs.mjs" "$JS/$m.mjs" "$OUT/$m.cjs"
 done
 VERSION=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' "$REPO_ROOT/Cargo.toml")

@@ -21,6 +21,7 @@ from .errors import (
     AuthError,
     ConfigError,
     DegenerateDataError,
+    EventsRejectedError,
     InternalError,
     InvalidArgumentError,
     LitmusError,
@@ -31,12 +32,14 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .client import ConfigClient
+    from .tracker import EventTracker
 
 __all__ = [
     "Engine",
     "Assignment",
     "load_engine",
     "ConfigClient",
+    "EventTracker",
     "LitmusError",
     "ConfigError",
     "InvalidArgumentError",
@@ -46,6 +49,7 @@ __all__ = [
     "ServerError",
     "AuthError",
     "UnavailableError",
+    "EventsRejectedError",
     "ERROR_CODES",
     "__version__",
 ]
@@ -72,9 +76,14 @@ def load_engine(
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
 
     def __getattr__(name: str) -> Any:
-        """``litmus.ConfigClient``, imported on first use (``http.client`` is slow to import)."""
+        """``litmus.ConfigClient`` and ``litmus.EventTracker``, imported on first use
+        (``http.client`` is slow to import)."""
         if name == "ConfigClient":
             from .client import ConfigClient
 
             return ConfigClient
+        if name == "EventTracker":
+            from .tracker import EventTracker
+
+            return EventTracker
         raise AttributeError(f"module 'litmus' has no attribute {name!r}")

@@ -4,7 +4,7 @@ Python caller would expect, so ``except ValueError`` keeps working."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 __all__ = [
     "LitmusError",
@@ -16,6 +16,7 @@ __all__ = [
     "ServerError",
     "AuthError",
     "UnavailableError",
+    "EventsRejectedError",
     "error_class",
 ]
 
@@ -92,6 +93,31 @@ class UnavailableError(LitmusError, ConnectionError):
 
     def __init__(self, message: str, code: str = "unavailable", path: Optional[str] = None) -> None:
         super().__init__(message, code, path)
+
+
+class EventsRejectedError(ServerError):
+    """The server stored a batch from an :class:`~litmus.EventTracker` but refused some of its
+    events (code ``events_rejected``, status 200). The refused events are dropped: sending
+    them again would not change the answer.
+
+    Attributes:
+        rejected: one dict per refused event, with the server's ``code``, ``message`` and
+            ``path`` (when it names the field at fault) and the ``event`` as it was sent (its
+            ``message_id``, ``type``, ...).
+    """
+
+    rejected: list[dict[str, Any]]
+
+    def __init__(
+        self,
+        message: str,
+        code: str = "events_rejected",
+        path: Optional[str] = None,
+        status: int = 200,
+        rejected: Optional[list[dict[str, Any]]] = None,
+    ) -> None:
+        super().__init__(message, code, path, status)
+        self.rejected = rejected if rejected is not None else []
 
 
 _CONFIG_CODES = frozenset(

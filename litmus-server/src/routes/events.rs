@@ -139,11 +139,15 @@ pub async fn ingest<S: Store>(
             .ingest(EventBatch {
                 events,
                 received_ms,
-                window_ms: state.tuning.attribution_window_ms,
             })
             .await
         {
-            Ok(report) => report,
+            Ok(report) => {
+                if report.stored > 0 {
+                    state.rollups_due.notify_one();
+                }
+                report
+            }
             Err(e) => {
                 tracing::warn!(error = %e, events = offered, "events not stored");
                 state.metrics.count_events("failed", offered as u64);

@@ -207,15 +207,25 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the store answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Stores a batch of events durably (committed before it returns), each `message_id`
-    /// once, and updates the rollups by core's rules (`litmus_core::events::rollup`) for the
-    /// new ones.
+    /// once, and queues it for the rollups. Only the raw events are written here, so the
+    /// acknowledgement costs little; [`Store::apply_rollups`] maintains the rollups.
     fn ingest(
         &self,
         batch: EventBatch,
     ) -> impl Future<Output = Result<Ingested, StoreError>> + Send;
+    /// Applies core's rules (`litmus_core::events::rollup`) for up to `max_batches` queued
+    /// batches, oldest first, each in one transaction with its removal from the queue, so a
+    /// batch counts exactly once; only one instance applies at a time. Answers how many
+    /// batches were applied (0: the queue is empty).
+    fn apply_rollups(
+        &self,
+        window_ms: i64,
+        max_batches: usize,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// Every rollup, as core's reference holds them (for results and tests).
     fn rollups(&self) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
-    /// The stored events, by batch in the order they were stored (for recomputation).
+    /// The stored events whose rollups were applied, by batch in the order they were applied
+    /// (for recomputation).
     fn stored_events(&self) -> impl Future<Output = Result<Vec<Vec<Event>>, StoreError>> + Send;
 }
 
@@ -226,8 +236,12 @@ pub struct EventBatch {
     pub events: Vec<Event>,
     /// When the server received it, in milliseconds since the Unix epoch.
     pub received_ms: i64,
-    /// The attribution window (see `litmus_core::events::rollup`).
-    pub window_ms: i64,
+}
+
+/// The 128-bit key an event is stored once by: a hash of its `message_id` (16 bytes, so the
+/// index that deduplicates is small; a collision needs about 2^64 ids).
+pub fn event_key(message_id: &str) -> [u8; 16] {
+    xxhash_rust::xxh3::xxh3_128(message_id.as_bytes()).to_le_bytes()
 }
 
 /// What storing a batch did.

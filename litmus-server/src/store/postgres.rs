@@ -16,7 +16,7 @@ use tokio_postgres::types::Type;
 
 use super::{
     AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
-    StoreError, empty_snapshot, publish,
+    StoreError, empty_snapshot, event_key, publish,
 };
 use crate::keys::{KeyRecord, Scope};
 
@@ -79,11 +79,21 @@ const MIGRATIONS: &[&str] = &[
          value double precision,
          properties jsonb
      );
-     SELECT create_hypertable('events', 'time', chunk_time_interval => interval '1 day');
+     -- One index: the rollup worker reads a batch by it. No time index: results come from
+     -- the rollups, and retention drops whole chunks.
+     SELECT create_hypertable('events', 'time', chunk_time_interval => interval '1 day',
+                              create_default_indexes => false);
      CREATE INDEX events_batch ON events (batch, seq);
-     CREATE TABLE event_ids (message_id text PRIMARY KEY, received_at timestamptz NOT NULL);
-     CREATE INDEX event_ids_received ON event_ids (received_at);
+     -- Each event once: by a 128-bit hash of its message_id.
+     CREATE TABLE event_ids (id bytea PRIMARY KEY, received_at timestamptz NOT NULL);
      CREATE SEQUENCE event_batches;
+     -- Batches stored but not yet in the rollups, with their time range (chunk exclusion).
+     CREATE TABLE pending_batches (batch bigint PRIMARY KEY, min_ms bigint NOT NULL, max_ms bigint NOT NULL);
+     -- Batches in the rollups, in the order they were applied.
+     CREATE TABLE applied_batches (
+         position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         batch bigint NOT NULL UNIQUE
+     );
      CREATE TABLE exposures (
          experiment text NOT NULL,
          unit_id text NOT NULL,
@@ -127,38 +137,24 @@ macro_rules! minute_sql {
     };
 }
 
-/// Per-connection staging tables, emptied at each commit.
-const STAGING: &str = "
-    CREATE TEMP TABLE IF NOT EXISTS staging (
-        seq integer, message_id text, time_ms bigint, kind smallint, unit_id text,
-        experiment text, variant text, metric text, value double precision, properties jsonb
-    ) ON COMMIT DELETE ROWS;
+/// The per-connection table of the batch whose rollups are being applied.
+const FRESH: &str = "
     CREATE TEMP TABLE IF NOT EXISTS fresh (
         seq integer, time_ms bigint, kind smallint, unit_id text, experiment text,
         variant text, metric text, value double precision
-    ) ON COMMIT DELETE ROWS;";
+    ) ON COMMIT DELETE ROWS";
 
-/// The new events of the staged batch: each message_id once (its first in the batch), never
-/// one stored before; copied to `fresh` for the rollups.
-const STORE_NEW: &str = "
-    WITH firsts AS (
-        SELECT DISTINCT ON (message_id) * FROM staging ORDER BY message_id, seq
-    ), new_ids AS (
-        INSERT INTO event_ids (message_id, received_at)
-        SELECT message_id, to_timestamp($2::bigint / 1000.0) FROM firsts
-        ON CONFLICT DO NOTHING RETURNING message_id
-    ), stored AS (
-        INSERT INTO events (time, batch, seq, message_id, received_at, kind, unit_id,
-                            experiment, variant, metric, value, properties)
-        SELECT to_timestamp(f.time_ms / 1000.0), $1, f.seq, f.message_id,
-               to_timestamp($2::bigint / 1000.0), f.kind, f.unit_id, f.experiment, f.variant,
-               f.metric, f.value, f.properties
-        FROM firsts f JOIN new_ids USING (message_id)
-        RETURNING seq, kind, unit_id, experiment, variant, metric, value
-    )
+/// Loads batch `$1` (its events between `$2` and `$3` ms) into `fresh`.
+const LOAD_FRESH: &str = "
     INSERT INTO fresh (seq, time_ms, kind, unit_id, experiment, variant, metric, value)
-    SELECT s.seq, f.time_ms, s.kind, s.unit_id, s.experiment, s.variant, s.metric, s.value
-    FROM stored s JOIN staging f USING (seq)";
+    SELECT seq, (extract(epoch FROM time) * 1000)::bigint, kind, unit_id, experiment, variant,
+           metric, value
+    FROM events
+    WHERE batch = $1 AND time >= to_timestamp($2::bigint / 1000.0)
+      AND time <= to_timestamp($3::bigint / 1000.0)";
+
+/// The advisory lock held by the one instance applying rollups.
+const ROLLUP_LOCK: i64 = 0x6c69_746d_7573_0001;
 
 /// Rule 1 and the exposure rollups: a unit's first exposure (in batch order) wins.
 const EXPOSURES: &str = concat!(
@@ -288,6 +284,16 @@ impl PostgresStore {
             .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
+    }
+}
+
+/// The instant `ms` milliseconds after the Unix epoch (before it when negative).
+fn system_time(ms: i64) -> std::time::SystemTime {
+    let d = std::time::Duration::from_millis(ms.unsigned_abs());
+    if ms >= 0 {
+        std::time::UNIX_EPOCH + d
+    } else {
+        std::time::UNIX_EPOCH - d
     }
 }
 
@@ -577,20 +583,56 @@ impl Store for PostgresStore {
     }
 
     async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        // Each message_id once within the batch (its first), then once ever: event_ids answers
+        // which keys are new, and only those events are copied.
+        let mut seen = std::collections::HashSet::with_capacity(batch.events.len());
+        let firsts: Vec<(usize, [u8; 16], &Event)> = batch
+            .events
+            .iter()
+            .enumerate()
+            .map(|(seq, e)| (seq, event_key(&e.message_id), e))
+            .filter(|(_, id, _)| seen.insert(*id))
+            .collect();
+        let keys: Vec<&[u8]> = firsts.iter().map(|(_, id, _)| &id[..]).collect();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        tx.batch_execute(STAGING).await.map_err(backend)?;
+        let new: std::collections::HashSet<Vec<u8>> = tx
+            .query(
+                "INSERT INTO event_ids (id, received_at)
+                 SELECT unnest($1::bytea[]), to_timestamp($2::bigint / 1000.0)
+                 ON CONFLICT DO NOTHING RETURNING id",
+                &[&keys, &batch.received_ms],
+            )
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(|r| r.get::<_, Vec<u8>>(0))
+            .collect();
+        if new.is_empty() {
+            tx.commit().await.map_err(backend)?;
+            return Ok(Ingested {
+                stored: 0,
+                duplicates: batch.events.len(),
+            });
+        }
+        let number: i64 = tx
+            .query_one("SELECT nextval('event_batches')", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
         let sink = tx
             .copy_in(
-                "COPY staging (seq, message_id, time_ms, kind, unit_id, experiment, variant,
-                               metric, value, properties) FROM STDIN BINARY",
+                "COPY events (time, batch, seq, message_id, received_at, kind, unit_id,
+                              experiment, variant, metric, value, properties) FROM STDIN BINARY",
             )
             .await
             .map_err(backend)?;
         let types = [
+            Type::TIMESTAMPTZ,
+            Type::INT8,
             Type::INT4,
             Type::TEXT,
-            Type::INT8,
+            Type::TIMESTAMPTZ,
             Type::INT2,
             Type::TEXT,
             Type::TEXT,
@@ -601,10 +643,14 @@ impl Store for PostgresStore {
         ];
         let writer = BinaryCopyInWriter::new(sink, &types);
         futures_util::pin_mut!(writer);
-        for (seq, e) in batch.events.iter().enumerate() {
-            let seq = i32::try_from(seq).map_err(backend)?;
+        let received = system_time(batch.received_ms);
+        let (mut min_ms, mut max_ms) = (i64::MAX, i64::MIN);
+        let none = None::<&str>;
+        for (seq, _, e) in firsts.iter().filter(|(_, id, _)| new.contains(&id[..])) {
+            let seq = i32::try_from(*seq).map_err(backend)?;
             let t = e.time.unix_millis();
-            let none = None::<&str>;
+            (min_ms, max_ms) = (min_ms.min(t), max_ms.max(t));
+            let time = system_time(t);
             match &e.kind {
                 EventKind::Exposure {
                     experiment,
@@ -612,9 +658,11 @@ impl Store for PostgresStore {
                 } => writer
                     .as_mut()
                     .write(&[
+                        &time,
+                        &number,
                         &seq,
                         &e.message_id,
-                        &t,
+                        &received,
                         &0i16,
                         &e.unit_id,
                         &Some(experiment.as_str()),
@@ -634,9 +682,11 @@ impl Store for PostgresStore {
                     writer
                         .as_mut()
                         .write(&[
+                            &time,
+                            &number,
                             &seq,
                             &e.message_id,
-                            &t,
+                            &received,
                             &1i16,
                             &e.unit_id,
                             &none,
@@ -650,28 +700,63 @@ impl Store for PostgresStore {
                 }
             }
         }
-        writer.finish().await.map_err(backend)?;
-        let number: i64 = tx
-            .query_one("SELECT nextval('event_batches')", &[])
-            .await
-            .map_err(backend)?
-            .get(0);
-        let stored = tx
-            .execute(STORE_NEW, &[&number, &batch.received_ms])
-            .await
-            .map_err(backend)?;
-        if stored > 0 {
-            tx.execute(EXPOSURES, &[]).await.map_err(backend)?;
-            tx.execute(METRICS, &[&batch.window_ms])
-                .await
-                .map_err(backend)?;
-        }
+        let stored = writer.finish().await.map_err(backend)?;
+        tx.execute(
+            "INSERT INTO pending_batches (batch, min_ms, max_ms) VALUES ($1, $2, $3)",
+            &[&number, &min_ms, &max_ms],
+        )
+        .await
+        .map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         let stored = usize::try_from(stored).map_err(backend)?;
         Ok(Ingested {
             stored,
             duplicates: batch.events.len().saturating_sub(stored),
         })
+    }
+
+    async fn apply_rollups(&self, window_ms: i64, max_batches: usize) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let mine: bool = tx
+            .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&ROLLUP_LOCK])
+            .await
+            .map_err(backend)?
+            .get(0);
+        if !mine {
+            return Ok(0);
+        }
+        let limit = i64::try_from(max_batches).unwrap_or(i64::MAX);
+        let pending = tx
+            .query(
+                "SELECT batch, min_ms, max_ms FROM pending_batches ORDER BY batch LIMIT $1",
+                &[&limit],
+            )
+            .await
+            .map_err(backend)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        tx.batch_execute(FRESH).await.map_err(backend)?;
+        for row in &pending {
+            let (batch, min_ms, max_ms): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+            tx.execute("DELETE FROM fresh", &[])
+                .await
+                .map_err(backend)?;
+            tx.execute(LOAD_FRESH, &[&batch, &min_ms, &max_ms])
+                .await
+                .map_err(backend)?;
+            tx.execute(EXPOSURES, &[]).await.map_err(backend)?;
+            tx.execute(METRICS, &[&window_ms]).await.map_err(backend)?;
+            tx.execute("INSERT INTO applied_batches (batch) VALUES ($1)", &[&batch])
+                .await
+                .map_err(backend)?;
+            tx.execute("DELETE FROM pending_batches WHERE batch = $1", &[&batch])
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(pending.len())
     }
 
     async fn rollups(&self) -> Result<RollupTables, StoreError> {
@@ -717,7 +802,7 @@ impl Store for PostgresStore {
             .query(
                 "SELECT batch, message_id, (extract(epoch FROM time) * 1000)::bigint, kind, unit_id,
                         experiment, variant, metric, value, properties
-                 FROM events ORDER BY batch, seq",
+                 FROM events JOIN applied_batches USING (batch) ORDER BY position, seq",
                 &[],
             )
             .await

@@ -14,7 +14,7 @@ use litmus_core::events::{Event, EventKind};
 
 use super::{
     AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
-    StoreError, empty_snapshot, publish,
+    StoreError, empty_snapshot, event_key, publish,
 };
 use crate::keys::{KeyRecord, Scope};
 
@@ -66,7 +66,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE events (
          seq INTEGER PRIMARY KEY AUTOINCREMENT,
          batch INTEGER NOT NULL,
-         message_id TEXT NOT NULL UNIQUE,
+         id BLOB NOT NULL UNIQUE,
+         message_id TEXT NOT NULL,
          time_ms INTEGER NOT NULL,
          received_ms INTEGER NOT NULL,
          kind TEXT NOT NULL,
@@ -77,7 +78,12 @@ const MIGRATIONS: &[&str] = &[
          value REAL,
          properties TEXT
      );
-     CREATE INDEX events_time ON events (time_ms);
+     CREATE INDEX events_batch ON events (batch);
+     CREATE TABLE pending_batches (batch INTEGER PRIMARY KEY);
+     CREATE TABLE applied_batches (
+         position INTEGER PRIMARY KEY AUTOINCREMENT,
+         batch INTEGER NOT NULL UNIQUE
+     );
      CREATE TABLE exposures (
          experiment TEXT NOT NULL,
          unit_id TEXT NOT NULL,
@@ -223,27 +229,29 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     })
 }
 
-/// Stores a batch in the open transaction: each new event once, then core's rules
-/// (`litmus_core::events::rollup`): exposures first, then metric events, in batch order.
-fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Result<Ingested> {
+/// Stores a batch in the open transaction: each new event once, and the batch queued for
+/// the rollups.
+fn store_batch(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Result<Ingested> {
     let number: i64 = tx.query_row("SELECT COALESCE(MAX(batch), 0) + 1 FROM events", [], |r| {
         r.get(0)
     })?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO events
-             (batch, message_id, time_ms, received_ms, kind, unit_id, experiment, variant, metric,
-              value, properties)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             (batch, id, message_id, time_ms, received_ms, kind, unit_id, experiment, variant,
+              metric, value, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    let mut fresh: Vec<&Event> = Vec::with_capacity(batch.events.len());
+    let mut stored = 0;
     for e in &batch.events {
         let t = e.time.unix_millis();
-        let n = match &e.kind {
+        let id = event_key(&e.message_id);
+        stored += match &e.kind {
             EventKind::Exposure {
                 experiment,
                 variant,
             } => insert.execute(params![
                 number,
+                &id[..],
                 e.message_id,
                 t,
                 batch.received_ms,
@@ -265,6 +273,7 @@ fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Resul
                     .map(|p| serde_json::Value::Object(p.clone()).to_string());
                 insert.execute(params![
                     number,
+                    &id[..],
                     e.message_id,
                     t,
                     batch.received_ms,
@@ -278,10 +287,30 @@ fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Resul
                 ])?
             }
         };
-        if n == 1 {
-            fresh.push(e);
-        }
     }
+    if stored > 0 {
+        tx.execute("INSERT INTO pending_batches (batch) VALUES (?1)", [number])?;
+    }
+    Ok(Ingested {
+        stored,
+        duplicates: batch.events.len() - stored,
+    })
+}
+
+/// The events of a stored batch, in batch order.
+fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = tx.prepare_cached(&format!("{EVENT_COLUMNS} WHERE batch = ?1 ORDER BY seq"))?;
+    let rows = stmt.query_map([batch], |r| Ok(event_row(r)?.1))?;
+    rows.collect()
+}
+
+/// Applies core's rules (`litmus_core::events::rollup`) for one batch's events: exposures
+/// first, then metric events, in batch order.
+fn apply_batch(
+    tx: &rusqlite::Transaction<'_>,
+    fresh: &[Event],
+    window_ms: i64,
+) -> rusqlite::Result<()> {
     let mut first = tx.prepare_cached(
         "INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, first_ms)
          VALUES (?1, ?2, ?3, ?4)",
@@ -290,7 +319,7 @@ fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Resul
         "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units) VALUES (?1, ?2, ?3, 1)
          ON CONFLICT DO UPDATE SET units = units + 1",
     )?;
-    for e in &fresh {
+    for e in fresh {
         if let EventKind::Exposure {
             experiment,
             variant,
@@ -317,7 +346,7 @@ fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Resul
          ON CONFLICT DO UPDATE SET events = events + 1, units = units + excluded.units,
              sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares",
     )?;
-    for e in &fresh {
+    for e in fresh {
         let EventKind::Track { event, value, .. } = &e.kind else {
             continue;
         };
@@ -326,7 +355,7 @@ fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Resul
             .query_map([&e.unit_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (experiment, variant, first_ms) in exposures {
-            if !attributed(first_ms, t, batch.window_ms) {
+            if !attributed(first_ms, t, window_ms) {
                 continue;
             }
             let (count, before): (i64, f64) = total
@@ -353,10 +382,36 @@ fn ingest(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::Resul
             ])?;
         }
     }
-    Ok(Ingested {
-        stored: fresh.len(),
-        duplicates: batch.events.len() - fresh.len(),
-    })
+    Ok(())
+}
+
+/// The columns `event_row` reads.
+const EVENT_COLUMNS: &str =
+    "SELECT batch, message_id, time_ms, kind, unit_id, experiment, variant, metric,
+        value, properties FROM events";
+
+/// A stored event and its batch.
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
+    let kind: String = r.get(3)?;
+    let properties: Option<String> = r.get(9)?;
+    let event = Event {
+        message_id: r.get(1)?,
+        unit_id: r.get(4)?,
+        time: Timestamp::from_unix_millis(r.get(2)?),
+        kind: if kind == "exposure" {
+            EventKind::Exposure {
+                experiment: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                variant: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            }
+        } else {
+            EventKind::Track {
+                event: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                value: r.get::<_, Option<f64>>(8)?.unwrap_or(1.0),
+                properties: properties.and_then(|p| serde_json::from_str(&p).ok()),
+            }
+        },
+    };
+    Ok((r.get(0)?, event))
 }
 
 /// Appends an audit entry at the current config version.
@@ -578,7 +633,7 @@ impl Store for SqliteStore {
     async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
-            let report = ingest(&tx, &batch).map_err(backend)?;
+            let report = store_batch(&tx, &batch).map_err(backend)?;
             tx.commit().map_err(backend)?;
             Ok(report)
         })
@@ -628,39 +683,42 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn apply_rollups(&self, window_ms: i64, max_batches: usize) -> Result<usize, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let pending: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached("SELECT batch FROM pending_batches ORDER BY batch LIMIT ?1")
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map([i64::try_from(max_batches).unwrap_or(i64::MAX)], |r| {
+                        r.get(0)
+                    })
+                    .map_err(backend)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(backend)?
+            };
+            for &batch in &pending {
+                let events = batch_events(&tx, batch).map_err(backend)?;
+                apply_batch(&tx, &events, window_ms).map_err(backend)?;
+                tx.execute("INSERT INTO applied_batches (batch) VALUES (?1)", [batch])
+                    .map_err(backend)?;
+                tx.execute("DELETE FROM pending_batches WHERE batch = ?1", [batch])
+                    .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(pending.len())
+        })
+        .await
+    }
+
     async fn stored_events(&self) -> Result<Vec<Vec<Event>>, StoreError> {
         self.with(|c| {
             let mut stmt = c
-                .prepare(
-                    "SELECT batch, message_id, time_ms, kind, unit_id, experiment, variant, metric,
-                            value, properties
-                     FROM events ORDER BY seq",
-                )
+                .prepare(&format!(
+                    "{EVENT_COLUMNS} JOIN applied_batches USING (batch) ORDER BY position, seq"
+                ))
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    let kind: String = r.get(3)?;
-                    let properties: Option<String> = r.get(9)?;
-                    let event = Event {
-                        message_id: r.get(1)?,
-                        unit_id: r.get(4)?,
-                        time: Timestamp::from_unix_millis(r.get(2)?),
-                        kind: if kind == "exposure" {
-                            EventKind::Exposure {
-                                experiment: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                                variant: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                            }
-                        } else {
-                            EventKind::Track {
-                                event: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                                value: r.get::<_, Option<f64>>(8)?.unwrap_or(1.0),
-                                properties: properties.and_then(|p| serde_json::from_str(&p).ok()),
-                            }
-                        },
-                    };
-                    Ok((r.get::<_, i64>(0)?, event))
-                })
-                .map_err(backend)?;
+            let rows = stmt.query_map([], event_row).map_err(backend)?;
             let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
             for row in rows {
                 let (batch, event) = row.map_err(backend)?;

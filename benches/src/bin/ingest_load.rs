@@ -1,0 +1,265 @@
+//! Sustained event ingestion through `POST /events`, against a raw COPY of the same rows.
+//!
+//! `ingest-load <server URL> <SDK key> [--seconds S] [--connections C] [--batch N]
+//! [--copy <postgres URL>]`: C connections send batches of N new events (10% exposures, 90%
+//! metric events, 50,000 units) for S seconds, each waiting for its answer (the server
+//! answers after the commit), and the accepted events per second are printed. With `--copy`,
+//! the same number of rows is then loaded by a binary COPY into a hypertable of the same
+//! shape, and the ratio printed. Run by `benches/server/ingest.sh`.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+struct Args {
+    url: String,
+    key: String,
+    seconds: u64,
+    connections: usize,
+    batch: usize,
+    copy: Option<String>,
+}
+
+fn args() -> Args {
+    let mut it = std::env::args().skip(1);
+    let mut a = Args {
+        url: it.next().expect("the server URL"),
+        key: it.next().expect("the SDK key"),
+        seconds: 10,
+        connections: 4,
+        batch: 500,
+        copy: None,
+    };
+    while let Some(flag) = it.next() {
+        let value = it.next().expect("a value after each flag");
+        match flag.as_str() {
+            "--seconds" => a.seconds = value.parse().unwrap(),
+            "--connections" => a.connections = value.parse().unwrap(),
+            "--batch" => a.batch = value.parse().unwrap(),
+            "--copy" => a.copy = Some(value),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+/// Event `i` of connection `c`: deterministic, with a unique message id.
+fn event(c: usize, i: u64) -> String {
+    let unit = (i.wrapping_mul(2_654_435_761) ^ c as u64) % 50_000;
+    if i % 10 == 0 {
+        format!(
+            r#"{{"type":"exposure","message_id":"c{c}-{i}","unit_id":"u{unit}","experiment":"exp-{}","variant":"{}"}}"#,
+            i % 4,
+            ["control", "treatment"][(unit % 2) as usize]
+        )
+    } else {
+        format!(
+            r#"{{"type":"track","message_id":"c{c}-{i}","unit_id":"u{unit}","event":"{}","value":{}}}"#,
+            ["purchase", "click", "view"][(i % 3) as usize],
+            i % 97
+        )
+    }
+}
+
+/// Sends one request on a kept-alive connection; answers the status and body.
+async fn post(
+    conn: &mut BufReader<TcpStream>,
+    host: &str,
+    key: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let head = format!(
+        "POST /events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.get_mut().write_all(head.as_bytes()).await?;
+    conn.get_mut().write_all(body.as_bytes()).await?;
+    let mut line = String::new();
+    conn.read_line(&mut line).await?;
+    let status = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut length = 0;
+    loop {
+        line.clear();
+        conn.read_line(&mut line).await?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body).await?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    // The raw COPY first, on an idle database: the reference.
+    let copy = match &a.copy {
+        Some(url) => Some(raw_copy(url, 1_000_000).await),
+        None => None,
+    };
+    let host = a
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..a.connections {
+        let (host, key, accepted, refused, batch) = (
+            host.clone(),
+            a.key.clone(),
+            Arc::clone(&accepted),
+            Arc::clone(&refused),
+            a.batch,
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut conn = BufReader::new(TcpStream::connect(&host).await.unwrap());
+            let mut i = 0u64;
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let events: Vec<String> = (0..batch as u64).map(|k| event(c, i + k)).collect();
+                let body = format!(r#"{{"events":[{}]}}"#, events.join(","));
+                let t0 = Instant::now();
+                let (status, reply) = post(&mut conn, &host, &key, &body).await.unwrap();
+                latencies.push(t0.elapsed());
+                if status == 200 {
+                    let n: u64 = reply
+                        .split("\"accepted\":")
+                        .nth(1)
+                        .and_then(|r| r.split(|ch: char| !ch.is_ascii_digit()).next())
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or(0);
+                    accepted.fetch_add(n, Ordering::Relaxed);
+                    i += batch as u64;
+                } else {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    let n = accepted.load(Ordering::Relaxed);
+    let rate = n as f64 / elapsed;
+    println!(
+        "HTTP /events: {n} events in {elapsed:.1} s = {rate:.0} events/s ({} connections, batches of {}, {} refused; batch latency p50 {:.1} ms, p99 {:.1} ms)",
+        a.connections,
+        a.batch,
+        refused.load(Ordering::Relaxed),
+        pct(0.5),
+        pct(0.99)
+    );
+    if let Some(copy) = copy {
+        println!(
+            "raw binary COPY of 1,000,000 rows of the same shape into a hypertable (before the load): {copy:.0} rows/s; HTTP ingestion is {:.2} of it",
+            rate / copy
+        );
+    }
+}
+
+/// Loads `rows` rows of the events' shape by one binary COPY; answers rows per second.
+async fn raw_copy(url: &str, rows: u64) -> f64 {
+    use futures_util::pin_mut;
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::Type;
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(
+            "DROP TABLE IF EXISTS copy_bench;
+             CREATE TABLE copy_bench (time timestamptz NOT NULL, batch bigint, seq integer,
+                 message_id text, received_at timestamptz, kind smallint, unit_id text,
+                 experiment text, variant text, metric text, value double precision,
+                 properties jsonb);
+             SELECT create_hypertable('copy_bench', 'time', chunk_time_interval => interval '1 day');",
+        )
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let sink = client
+        .copy_in("COPY copy_bench (time, batch, seq, message_id, received_at, kind, unit_id, experiment, variant, metric, value) FROM STDIN BINARY")
+        .await
+        .unwrap();
+    let types = [
+        Type::TIMESTAMPTZ,
+        Type::INT8,
+        Type::INT4,
+        Type::TEXT,
+        Type::TIMESTAMPTZ,
+        Type::INT2,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::TEXT,
+        Type::FLOAT8,
+    ];
+    let writer = BinaryCopyInWriter::new(sink, &types);
+    pin_mut!(writer);
+    let now = std::time::SystemTime::now();
+    for i in 0..rows {
+        let id = format!("c0-{i}");
+        let unit = format!("u{}", i % 50_000);
+        let exposure = i % 10 == 0;
+        let (experiment, variant, metric) = if exposure {
+            (Some("exp-1"), Some("control"), None)
+        } else {
+            (None, None, Some("purchase"))
+        };
+        let value = (!exposure).then_some((i % 97) as f64);
+        writer
+            .as_mut()
+            .write(&[
+                &now,
+                &1i64,
+                &((i % 500) as i32),
+                &id,
+                &now,
+                &i16::from(!exposure),
+                &unit,
+                &experiment,
+                &variant,
+                &metric,
+                &value,
+            ])
+            .await
+            .unwrap();
+    }
+    writer.finish().await.unwrap();
+    let rate = rows as f64 / start.elapsed().as_secs_f64();
+    client.batch_execute("DROP TABLE copy_bench").await.unwrap();
+    rate
+}
