@@ -80,6 +80,13 @@ async fn serve<S: Store>(
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::state::watch_versions(&state, settings.version_poll);
     litmus_server::state::apply_rollups(&state, std::time::Duration::from_millis(250));
+    if let Some(retention) = settings.retention {
+        litmus_server::state::retain_events(
+            &state,
+            retention,
+            std::time::Duration::from_secs(3_600),
+        );
+    }
     let app = litmus_server::app(state);
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "litmus-server listening");

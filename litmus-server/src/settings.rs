@@ -34,6 +34,9 @@ pub struct Settings {
     pub attribution_window: Duration,
     /// `--ingest-permits` / `LITMUS_INGEST_PERMITS`: event batches stored at once (16).
     pub ingest_permits: usize,
+    /// `--retention-days` / `LITMUS_RETENTION_DAYS`: how long raw events are kept (90; 0
+    /// keeps them forever). The rollups are kept whatever this is.
+    pub retention: Option<Duration>,
 }
 
 /// The flags, their variables, and what they set.
@@ -49,6 +52,7 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --version-poll-ms N      LITMUS_VERSION_POLL_MS   how often the stored config version is re-read (500)
   --attribution-days N     LITMUS_ATTRIBUTION_DAYS  days after a unit's first exposure its metric events count (30)
   --ingest-permits N       LITMUS_INGEST_PERMITS    event batches stored at once; more wait, then get 429 (16)
+  --retention-days N       LITMUS_RETENTION_DAYS    days raw events are kept, 0 for ever; rollups stay (90)
   RUST_LOG (info) sets the log filter.";
 
 /// A setting that cannot be read.
@@ -75,7 +79,8 @@ impl Settings {
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, SettingsError> {
-        const FLAGS: [(&str, &str); 11] = [
+        const FLAGS: [(&str, &str); 12] = [
+            ("--retention-days", "LITMUS_RETENTION_DAYS"),
             ("--attribution-days", "LITMUS_ATTRIBUTION_DAYS"),
             ("--ingest-permits", "LITMUS_INGEST_PERMITS"),
             ("--listen", "LITMUS_LISTEN"),
@@ -138,6 +143,10 @@ impl Settings {
             ),
             ingest_permits: usize::try_from(number("LITMUS_INGEST_PERMITS", 16)?.max(1))
                 .unwrap_or(16),
+            retention: match number("LITMUS_RETENTION_DAYS", 90)? {
+                0 => None,
+                days => Some(Duration::from_secs(days * 86_400)),
+            },
         })
     }
 }

@@ -245,3 +245,28 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
         }
     });
 }
+
+/// Drops raw events older than `retention` every `period` (the rollups stay). Runs until the
+/// state is dropped.
+pub fn retain_events<S: Store>(
+    state: &Arc<AppState<S>>,
+    retention: std::time::Duration,
+    period: std::time::Duration,
+) {
+    let weak = Arc::downgrade(state);
+    let keep_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            let cutoff = crate::now_ms().saturating_sub(keep_ms);
+            match state.store.retain(cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(dropped = n, cutoff_ms = cutoff, "old events dropped"),
+                Err(e) => tracing::warn!(error = %e, "cannot drop old events"),
+            }
+        }
+    });
+}

@@ -33,6 +33,7 @@ on_every_backend!(
     assignments_are_sticky_when_weights_change,
     stored_rollups_equal_a_recomputation,
     events_are_ingested_with_limits_and_retries,
+    retention_drops_old_raw_events_and_keeps_rollups,
 );
 
 async fn the_api_end_to_end<S: Store>(env: &Env<S>) {
@@ -1270,4 +1271,71 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
     ] {
         assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
     }
+}
+
+/// Retention drops raw events older than the cutoff (whole days on TimescaleDB) and keeps the
+/// rollups; a dropped event's id may be stored again afterwards (the deduplication window is
+/// the retention).
+async fn retention_drops_old_raw_events_and_keeps_rollups<S: Store>(env: &Env<S>) {
+    use litmus_core::Timestamp;
+    use litmus_core::events::{Event, EventKind};
+    use litmus_server::store::EventBatch;
+    let state = env.instance().await;
+    let day = 86_400_000_i64;
+    let now = 1_800_000_000_000_i64;
+    let event = |id: &str, kind: EventKind, t: i64| Event {
+        message_id: id.into(),
+        unit_id: "u".into(),
+        time: Timestamp::from_unix_millis(t),
+        kind,
+    };
+    let exposure = || EventKind::Exposure {
+        experiment: "e".into(),
+        variant: "a".into(),
+    };
+    let buy = || EventKind::Track {
+        event: "buy".into(),
+        value: 2.0,
+        properties: None,
+    };
+    for (received, events) in [
+        (
+            now - 100 * day,
+            vec![
+                event("old-x", exposure(), now - 100 * day),
+                event("old-b", buy(), now - 100 * day + 1),
+            ],
+        ),
+        (now, vec![event("new-b", buy(), now)]),
+    ] {
+        state
+            .store
+            .ingest(EventBatch {
+                events,
+                received_ms: received,
+            })
+            .await
+            .unwrap();
+    }
+    let window = 200 * day;
+    while state.store.apply_rollups(window, 16).await.unwrap() > 0 {}
+    let before = state.store.rollups().await.unwrap();
+    let dropped = state.store.retain(now - 90 * day).await.unwrap();
+    assert!(dropped > 0);
+    let left: Vec<String> = state
+        .store
+        .stored_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .map(|e| e.message_id)
+        .collect();
+    assert_eq!(left, ["new-b"]);
+    assert_eq!(
+        state.store.rollups().await.unwrap(),
+        before,
+        "the rollups stay"
+    );
+    assert_eq!(before.metrics.values().map(|m| m.sum).sum::<f64>(), 4.0);
 }

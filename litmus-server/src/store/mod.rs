@@ -222,6 +222,10 @@ pub trait Store: Send + Sync + 'static {
         window_ms: i64,
         max_batches: usize,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Drops the raw events older than `cutoff_ms` (event time) and the deduplication keys
+    /// received before it; the rollups stay. Answers how many events (SQLite) or chunks of
+    /// them (TimescaleDB's `drop_chunks`, which drops whole days) were dropped.
+    fn retain(&self, cutoff_ms: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Every rollup, as core's reference holds them (for results and tests).
     fn rollups(&self) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
     /// The stored events whose rollups were applied, by batch in the order they were applied

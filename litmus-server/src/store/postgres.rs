@@ -759,6 +759,25 @@ impl Store for PostgresStore {
         Ok(pending.len())
     }
 
+    async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let chunks = c
+            .query(
+                "SELECT drop_chunks('events', older_than => to_timestamp($1::bigint / 1000.0))",
+                &[&cutoff_ms],
+            )
+            .await
+            .map_err(backend)?
+            .len();
+        c.execute(
+            "DELETE FROM event_ids WHERE received_at < to_timestamp($1::bigint / 1000.0)",
+            &[&cutoff_ms],
+        )
+        .await
+        .map_err(backend)?;
+        Ok(chunks as u64)
+    }
+
     async fn rollups(&self) -> Result<RollupTables, StoreError> {
         let c = self.client().await?;
         let mut tables = RollupTables::default();

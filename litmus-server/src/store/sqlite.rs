@@ -640,6 +640,16 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            // The deduplication keys are the events' own: they go with them.
+            c.execute("DELETE FROM events WHERE time_ms < ?1", [cutoff_ms])
+                .map(|n| n as u64)
+                .map_err(backend)
+        })
+        .await
+    }
+
     async fn rollups(&self) -> Result<RollupTables, StoreError> {
         self.with(|c| {
             let mut tables = RollupTables::default();
