@@ -3,7 +3,7 @@
 # commit), into TimescaleDB (PostgreSQL) and into the embedded store, with a raw binary COPY of
 # the same rows measured in the same run for PostgreSQL.
 #
-#   bash benches/server/ingest.sh                      both stores, 20 s each
+#   bash benches/server/ingest.sh                      both stores, 20 s each, 16 connections x 2,500 events
 #   SECONDS_EACH=60 CONNECTIONS=8 BATCH=1000 bash benches/server/ingest.sh
 #   STORES=sqlite bash benches/server/ingest.sh
 #
@@ -14,8 +14,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 SECONDS_EACH=${SECONDS_EACH:-20}
-CONNECTIONS=${CONNECTIONS:-4}
-BATCH=${BATCH:-500}
+CONNECTIONS=${CONNECTIONS:-16}
+BATCH=${BATCH:-2500}
 STORES=${STORES:-"postgres sqlite"}
 KEY=ingest-admin-key
 WORK=$(mktemp -d)

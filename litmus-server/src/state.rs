@@ -222,17 +222,25 @@ pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dur
 
 /// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
 /// (and every `period`, for batches stored by other instances), a few at a time, until the
-/// queue is empty. Runs until the state is dropped.
+/// queue is empty. While batches are being ingested, it pauses `period` between rounds, so the
+/// acknowledgements keep the CPU and the store first and the rollups catch up when the load
+/// eases. Runs until the state is dropped.
 pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
     /// Batches applied per transaction.
-    const PER_ROUND: usize = 16;
+    const PER_ROUND: usize = 4;
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         loop {
             let Some(state) = weak.upgrade() else { break };
             let window = state.tuning.attribution_window_ms;
             match state.store.apply_rollups(window, PER_ROUND).await {
-                Ok(n) if n > 0 => continue,
+                Ok(n) if n > 0 => {
+                    let busy = state.ingest_slots.available_permits() < state.tuning.ingest_permits;
+                    if busy {
+                        drop(state);
+                        tokio::time::sleep(period).await;
+                    }
+                }
                 Ok(_) => {
                     let _ = tokio::time::timeout(period, state.rollups_due.notified()).await;
                 }

@@ -60,63 +60,42 @@ pub fn parse_batch(
     sent_at: Option<&str>,
 ) -> Result<Batch, BatchError> {
     let root = FieldPath::root();
-    let (items, sent_at, ndjson): (Vec<Result<Value, Error>>, Option<Timestamp>, bool) =
-        match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Array(items)) => (
-                items.into_iter().map(Ok).collect(),
-                parse_sent_at(sent_at)?,
-                false,
-            ),
-            Ok(Value::Object(mut obj)) if obj.contains_key("events") => {
-                if let Some(unknown) = obj.keys().find(|k| *k != "events" && *k != "sent_at") {
-                    return Err(BatchError::Invalid(Error::UnknownField {
-                        path: root.field(unknown),
-                    }));
-                }
-                let sent = match obj.remove("sent_at") {
-                    None | Some(Value::Null) => parse_sent_at(sent_at)?,
-                    Some(Value::String(s)) => parse_sent_at(Some(&s))?,
-                    Some(Value::Number(n)) => n.as_i64().map(Timestamp::from_unix_millis),
-                    Some(_) => {
-                        return Err(BatchError::Invalid(Error::InvalidJson {
-                            path: root.field("sent_at"),
-                            message: "expected an RFC 3339 string".into(),
-                        }));
-                    }
-                };
-                match obj.remove("events") {
-                    Some(Value::Array(items)) => (items.into_iter().map(Ok).collect(), sent, false),
-                    _ => {
-                        return Err(BatchError::Invalid(Error::InvalidJson {
-                            path: root.field("events"),
-                            message: "expected an array of events".into(),
-                        }));
-                    }
-                }
-            }
-            // One object, or several lines: NDJSON.
-            _ => (ndjson_lines(body)?, parse_sent_at(sent_at)?, true),
-        };
+    let (items, sent_at, ndjson) = envelope(body, sent_at)?;
     if items.len() > MAX_BATCH_EVENTS {
         return Err(BatchError::TooManyEvents { count: items.len() });
     }
     let mut batch = Batch::default();
+    batch.events.reserve(items.len());
     let list = if ndjson {
         root.clone()
     } else {
         root.field("events")
     };
     for (index, item) in items.into_iter().enumerate() {
-        let at = list.item(index);
-        let decoded = item.and_then(|value| {
-            let size = serde_json::to_string(&value).map_or(usize::MAX, |s| s.len());
-            if size > MAX_EVENT_BYTES {
+        let decoded = item.and_then(|raw| {
+            if raw.len() > MAX_EVENT_BYTES {
                 return Err(Error::LimitExceeded {
-                    path: at.clone(),
-                    message: format!("the event has {size} bytes (at most {MAX_EVENT_BYTES})"),
+                    path: list.item(index),
+                    message: format!(
+                        "the event has {} bytes (at most {MAX_EVENT_BYTES})",
+                        raw.len()
+                    ),
                 });
             }
-            Event::decode(&value, &at)
+            // The typed reading is the fast path; anything it refuses is read again as a JSON
+            // value, which names the field and the problem.
+            match Event::decode_fast(raw) {
+                Some(ok) => Ok(ok),
+                None => {
+                    let at = list.item(index);
+                    let value: Value =
+                        serde_json::from_str(raw).map_err(|e| Error::InvalidJson {
+                            path: at.clone(),
+                            message: e.to_string(),
+                        })?;
+                    Event::decode(&value, &at)
+                }
+            }
         });
         match decoded {
             Ok((mut event, client_time)) => {
@@ -127,6 +106,64 @@ pub fn parse_batch(
         }
     }
     Ok(batch)
+}
+
+/// The body's events as raw JSON texts (an unreadable NDJSON line as its error), the batch's
+/// send time, and whether it was NDJSON.
+type Items<'a> = (Vec<Result<&'a str, Error>>, Option<Timestamp>, bool);
+
+/// The batch envelope, read without reading the events themselves.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    #[serde(default)]
+    sent_at: Option<Value>,
+    #[serde(borrow)]
+    events: Vec<&'a serde_json::value::RawValue>,
+}
+
+fn envelope<'a>(body: &'a [u8], header: Option<&str>) -> Result<Items<'a>, BatchError> {
+    let root = FieldPath::root();
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        if let Ok(items) = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body) {
+            let items = items.into_iter().map(|r| Ok(r.get())).collect();
+            return Ok((items, parse_sent_at(header)?, false));
+        }
+    }
+    if first == Some(&b'{') {
+        if let Ok(env) = serde_json::from_slice::<Envelope<'a>>(body) {
+            let sent = match env.sent_at {
+                None | Some(Value::Null) => parse_sent_at(header)?,
+                Some(Value::String(s)) => parse_sent_at(Some(&s))?,
+                Some(Value::Number(n)) => n.as_i64().map(Timestamp::from_unix_millis),
+                Some(_) => {
+                    return Err(BatchError::Invalid(Error::InvalidJson {
+                        path: root.field("sent_at"),
+                        message: "expected an RFC 3339 string".into(),
+                    }));
+                }
+            };
+            let items = env.events.into_iter().map(|r| Ok(r.get())).collect();
+            return Ok((items, sent, false));
+        }
+        // An object that is not a well-formed envelope: say what is wrong with it, unless it
+        // is one event (NDJSON of one line, or several).
+        if let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(body) {
+            if obj.contains_key("events") {
+                if let Some(unknown) = obj.keys().find(|k| *k != "events" && *k != "sent_at") {
+                    return Err(BatchError::Invalid(Error::UnknownField {
+                        path: root.field(unknown),
+                    }));
+                }
+                return Err(BatchError::Invalid(Error::InvalidJson {
+                    path: root.field("events"),
+                    message: "expected an array of events".into(),
+                }));
+            }
+        }
+    }
+    Ok((ndjson_lines(body)?, parse_sent_at(header)?, true))
 }
 
 /// The server-clock time of an event stamped `client` by a client whose batch says it was
@@ -159,21 +196,25 @@ fn parse_sent_at(text: Option<&str>) -> Result<Option<Timestamp>, BatchError> {
     }
 }
 
-/// NDJSON: one JSON value per non-empty line; a line that is not JSON is rejected alone. A
-/// body none of whose lines is JSON is not a batch at all.
-fn ndjson_lines(body: &[u8]) -> Result<Vec<Result<Value, Error>>, BatchError> {
-    let lines: Vec<Result<Value, Error>> = body
+/// NDJSON: one JSON value per non-empty line, each checked later on its own; a line that is
+/// not UTF-8 is rejected alone. A body none of whose lines is JSON is not a batch at all.
+fn ndjson_lines(body: &[u8]) -> Result<Vec<Result<&str, Error>>, BatchError> {
+    let lines: Vec<Result<&str, Error>> = body
         .split(|&b| b == b'\n')
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .enumerate()
         .map(|(i, line)| {
-            serde_json::from_slice(line).map_err(|e| Error::InvalidJson {
+            std::str::from_utf8(line).map_err(|e| Error::InvalidJson {
                 path: FieldPath::root().item(i),
                 message: e.to_string(),
             })
         })
         .collect();
-    if lines.is_empty() || lines.iter().all(Result::is_err) {
+    let readable = lines.iter().any(|l| {
+        l.as_ref()
+            .is_ok_and(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
+    });
+    if !readable {
         return Err(BatchError::Invalid(Error::InvalidJson {
             path: FieldPath::root(),
             message: "the body is neither a JSON batch nor NDJSON".into(),

@@ -97,7 +97,89 @@ fn timestamp(
 /// The longest key, unit id, event name or variant accepted.
 const MAX_NAME_CHARS: usize = 256;
 
+/// Every field an event may have, read in one typed pass (the fast path of [`Event::decode_fast`]).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    #[serde(rename = "type")]
+    kind: String,
+    message_id: String,
+    unit_id: String,
+    #[serde(default)]
+    timestamp: Option<Value>,
+    #[serde(default)]
+    experiment: Option<String>,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default)]
+    properties: Option<Map<String, Value>>,
+}
+
+/// A name that passes [`text`]'s checks.
+fn fine(s: &str, max: usize) -> bool {
+    !s.is_empty() && (s.len() <= max || s.chars().count() <= max)
+}
+
 impl Event {
+    /// Reads an event from its JSON text in one typed pass, when it is valid; `None` for
+    /// anything else, which [`Event::decode`] then reads field by field to name the problem.
+    pub(crate) fn decode_fast(raw: &str) -> Option<(Event, Option<Timestamp>)> {
+        let f: Fields = serde_json::from_str(raw).ok()?;
+        if !fine(&f.message_id, MAX_MESSAGE_ID_CHARS) || !fine(&f.unit_id, MAX_NAME_CHARS) {
+            return None;
+        }
+        let client_time = match &f.timestamp {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(Timestamp::parse_rfc3339(s)?),
+            Some(Value::Number(n)) => Some(Timestamp::from_unix_millis(n.as_i64()?)),
+            Some(_) => return None,
+        };
+        let kind = match f.kind.as_str() {
+            "exposure" => {
+                if f.event.is_some() || f.value.is_some() || f.properties.is_some() {
+                    return None;
+                }
+                let (experiment, variant) = (f.experiment?, f.variant?);
+                if !fine(&experiment, MAX_NAME_CHARS) || !fine(&variant, MAX_NAME_CHARS) {
+                    return None;
+                }
+                EventKind::Exposure {
+                    experiment,
+                    variant,
+                }
+            }
+            "track" => {
+                if f.experiment.is_some() || f.variant.is_some() {
+                    return None;
+                }
+                let event = f.event?;
+                let value = f.value.unwrap_or(1.0);
+                if !fine(&event, MAX_NAME_CHARS) || !value.is_finite() {
+                    return None;
+                }
+                EventKind::Track {
+                    event,
+                    value,
+                    properties: f.properties,
+                }
+            }
+            _ => return None,
+        };
+        Some((
+            Event {
+                message_id: f.message_id,
+                unit_id: f.unit_id,
+                time: Timestamp::from_unix_millis(0),
+                kind,
+            },
+            client_time,
+        ))
+    }
+
     /// Decodes the event at `at` (e.g. `events[3]`) from its JSON value. Its client
     /// `timestamp` (absent: `fallback`) is answered apart, for the batch to correct.
     pub(crate) fn decode(

@@ -401,9 +401,8 @@ fn apply_batch(
             }
         }
     }
-    let mut of_unit = tx.prepare_cached(
-        "SELECT experiment, variant, first_ms FROM exposures WHERE unit_id = ?1",
-    )?;
+    let mut of_unit = tx
+        .prepare_cached("SELECT experiment, variant, first_ms FROM exposures WHERE unit_id = ?1")?;
     let mut total = tx.prepare_cached(
         "SELECT events, total FROM unit_totals WHERE experiment = ?1 AND metric = ?2 AND unit_id = ?3",
     )?;
@@ -443,7 +442,12 @@ fn apply_batch(
                 }
             };
             let r = rollups
-                .entry((experiment.clone(), variant.clone(), event.as_str(), minute(t)))
+                .entry((
+                    experiment.clone(),
+                    variant.clone(),
+                    event.as_str(),
+                    minute(t),
+                ))
                 .or_default();
             r.events += 1;
             r.units += u64::from(unit.0 == 0);
