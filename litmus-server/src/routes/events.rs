@@ -10,7 +10,8 @@
 //!   "message"}]}`: the valid events are kept even when others are refused. 429 with
 //!   `Retry-After` when more batches are being stored than the store takes at once; 503 with
 //!   `Retry-After` when the store fails. Nothing is acknowledged before it is committed, and
-//!   memory stays bounded: at most [`crate::state::Tuning::ingest_permits`] batches are held.
+//!   memory stays bounded: a body is read only once its batch holds one of the
+//!   [`crate::state::Tuning::ingest_permits`] permits, so at most that many are held.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -90,7 +91,7 @@ pub async fn ingest<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, q.sdk_key.as_deref(), Scope::EventsWrite).await?;
     // A permit per batch being read and stored: memory and store load stay bounded.
@@ -104,6 +105,20 @@ pub async fn ingest<S: Store>(
             1,
         ));
     };
+    // The body is read only once the batch has its permit, so at most `ingest_permits`
+    // bodies are in memory however many clients send at once.
+    let body = axum::body::to_bytes(body, crate::BODY_LIMIT)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "the request body cannot be read within {} bytes: {e}",
+                    crate::BODY_LIMIT
+                ),
+            )
+        })?;
     let body = decompressed(&headers, body)?;
     let received_ms = crate::now_ms();
     let sent_at = headers.get("litmus-sent-at").and_then(|v| v.to_str().ok());
