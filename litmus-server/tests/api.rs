@@ -992,6 +992,7 @@ fn event_batches() -> Vec<Vec<litmus_core::events::Event>> {
                 message_id: format!("m{id}"),
                 unit_id: unit,
                 time,
+                client_time: Some(time),
                 kind,
             });
         }
@@ -1287,6 +1288,7 @@ async fn retention_drops_old_raw_events_and_keeps_rollups<S: Store>(env: &Env<S>
         message_id: id.into(),
         unit_id: "u".into(),
         time: Timestamp::from_unix_millis(t),
+        client_time: Some(Timestamp::from_unix_millis(t)),
         kind,
     };
     let exposure = || EventKind::Exposure {

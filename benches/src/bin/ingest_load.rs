@@ -1,8 +1,9 @@
 //! Sustained event ingestion through `POST /events`, against a raw COPY of the same rows.
 //!
 //! `ingest-load <server URL> <SDK key> [--seconds S] [--connections C] [--batch N]
-//! [--copy <postgres URL>]`: C connections send batches of N new events (10% exposures, 90%
-//! metric events, 50,000 units) for S seconds, each waiting for its answer (the server
+//! [--copy <postgres URL>]`: C connections send batches of N new events stamped with the
+//! current time, as the trackers send them (10% exposures, 90% metric events, 50,000 units,
+//! 4 experiments, 3 metrics) for S seconds, each waiting for its answer (the server
 //! answers after the commit), and the accepted events per second are printed. With `--copy`,
 //! the same number of rows is then loaded by a binary COPY into a hypertable of the same
 //! shape, and the ratio printed. Run by `benches/server/ingest.sh`.
@@ -53,18 +54,18 @@ fn args() -> Args {
     a
 }
 
-/// Event `i` of connection `c`: deterministic, with a unique message id.
-fn event(c: usize, i: u64) -> String {
+/// Event `i` of connection `c` at `now_ms` (as SDKs stamp them): a unique message id.
+fn event(c: usize, i: u64, now_ms: u128) -> String {
     let unit = (i.wrapping_mul(2_654_435_761) ^ c as u64) % 50_000;
     if i % 10 == 0 {
         format!(
-            r#"{{"type":"exposure","message_id":"c{c}-{i}","unit_id":"u{unit}","experiment":"exp-{}","variant":"{}"}}"#,
+            r#"{{"type":"exposure","message_id":"c{c}-{i}","timestamp":{now_ms},"unit_id":"u{unit}","experiment":"exp-{}","variant":"{}"}}"#,
             i % 4,
             ["control", "treatment"][(unit % 2) as usize]
         )
     } else {
         format!(
-            r#"{{"type":"track","message_id":"c{c}-{i}","unit_id":"u{unit}","event":"{}","value":{}}}"#,
+            r#"{{"type":"track","message_id":"c{c}-{i}","timestamp":{now_ms},"unit_id":"u{unit}","event":"{}","value":{}}}"#,
             ["purchase", "click", "view"][(i % 3) as usize],
             i % 97
         )
@@ -138,7 +139,11 @@ async fn main() {
             let mut i = 0u64;
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
-                let events: Vec<String> = (0..batch as u64).map(|k| event(c, i + k)).collect();
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis());
+                let events: Vec<String> =
+                    (0..batch as u64).map(|k| event(c, i + k, now_ms)).collect();
                 let body = format!(r#"{{"events":[{}]}}"#, events.join(","));
                 let t0 = Instant::now();
                 let (status, reply) = post(&mut conn, &host, &key, &body).await.unwrap();

@@ -37,6 +37,9 @@ pub struct Event {
     pub unit_id: String,
     /// When it happened, on the server's clock (see [`super::batch`]).
     pub time: Timestamp,
+    /// When it happened on the client's clock, as sent (`None`: no timestamp). With the
+    /// `message_id`, what a store recognizes a retried event by.
+    pub client_time: Option<Timestamp>,
     /// What happened.
     pub kind: EventKind,
 }
@@ -174,6 +177,7 @@ impl Event {
                 message_id: f.message_id,
                 unit_id: f.unit_id,
                 time: Timestamp::from_unix_millis(0),
+                client_time,
                 kind,
             },
             client_time,
@@ -266,6 +270,7 @@ impl Event {
                 message_id,
                 unit_id,
                 time: Timestamp::from_unix_millis(0),
+                client_time,
                 kind,
             },
             client_time,

@@ -152,6 +152,7 @@ mod tests {
             message_id: format!("x-{unit}-{t}"),
             unit_id: unit.into(),
             time: Timestamp::from_unix_millis(t),
+            client_time: None,
             kind: EventKind::Exposure {
                 experiment: "e".into(),
                 variant: variant.into(),
@@ -164,6 +165,7 @@ mod tests {
             message_id: format!("t-{unit}-{t}"),
             unit_id: unit.into(),
             time: Timestamp::from_unix_millis(t),
+            client_time: None,
             kind: EventKind::Track {
                 event: "buy".into(),
                 value,

@@ -590,7 +590,7 @@ impl Store for PostgresStore {
             .events
             .iter()
             .enumerate()
-            .map(|(seq, e)| (seq, event_key(&e.message_id), e))
+            .map(|(seq, e)| (seq, event_key(e), e))
             .filter(|(_, id, _)| seen.insert(*id))
             .collect();
         let keys: Vec<&[u8]> = firsts.iter().map(|(_, id, _)| &id[..]).collect();
@@ -833,6 +833,7 @@ impl Store for PostgresStore {
                 message_id: r.get(1),
                 unit_id: r.get(4),
                 time: Timestamp::from_unix_millis(r.get(2)),
+                client_time: None,
                 kind: if kind == 0 {
                     EventKind::Exposure {
                         experiment: r.get::<_, Option<String>>(5).unwrap_or_default(),

@@ -314,7 +314,7 @@ fn store_batch(tx: &rusqlite::Transaction<'_>, batch: &EventBatch) -> rusqlite::
     let mut stored = 0;
     for e in &batch.events {
         let t = e.time.unix_millis();
-        let id = event_key(&e.message_id);
+        let id = event_key(e);
         stored += match &e.kind {
             EventKind::Exposure {
                 experiment,
@@ -498,6 +498,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
         message_id: r.get(1)?,
         unit_id: r.get(4)?,
         time: Timestamp::from_unix_millis(r.get(2)?),
+        client_time: None,
         kind: if kind == "exposure" {
             EventKind::Exposure {
                 experiment: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
