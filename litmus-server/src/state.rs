@@ -222,7 +222,8 @@ pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dur
 
 /// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
 /// (and every `period`, for batches stored by other instances), a few at a time, until the
-/// queue is empty. While batches are being ingested, it pauses `period` between rounds, so the
+/// queue is empty. While batches are being ingested, it works at most a quarter of the time
+/// (pausing three times as long as each round took, and at least `period`), so the
 /// acknowledgements keep the CPU and the store first and the rollups catch up when the load
 /// eases. Runs until the state is dropped.
 pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
@@ -233,12 +234,15 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
         loop {
             let Some(state) = weak.upgrade() else { break };
             let window = state.tuning.attribution_window_ms;
+            let started = std::time::Instant::now();
             match state.store.apply_rollups(window, PER_ROUND).await {
                 Ok(n) if n > 0 => {
                     let busy = state.ingest_slots.available_permits() < state.tuning.ingest_permits;
                     if busy {
+                        // At most a quarter of the time while batches are coming in.
+                        let pause = period.max(started.elapsed() * 3);
                         drop(state);
-                        tokio::time::sleep(period).await;
+                        tokio::time::sleep(pause).await;
                     }
                 }
                 Ok(_) => {
