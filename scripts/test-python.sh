@@ -50,6 +50,6 @@ set -e
   examples/python/track_events.py
 "$PY" -m mypy --strict --no-incremental --follow-imports=silent \
   litmus-py/python/litmus/client.py litmus-py/python/litmus/_sse.py litmus-py/python/litmus/errors.py \
-  litmus-py/python/litmus/tracker.py litmus-py/python/litmus/_events.py
+  litmus-py/python/litmus/tracker.py litmus-py/python/litmus/_events.py litmus-py/python/litmus/_reporting.py
 (cd "$(mktemp -d)" && "$PY" -m mypy.stubtest litmus)
 "$PY" examples/python/quickstart.py >/dev/null

@@ -2,6 +2,7 @@
 // when LITMUS_SERVER_BIN names a litmus-server binary, against the real server. Intervals are
 // tens of milliseconds and every wait polls for its condition, so the file runs in seconds.
 import { test } from "node:test";
+import { ADMIN, SERVER, startServer } from "./real-server.mjs";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -458,42 +459,6 @@ test("close() aborts requests and timers: the process exits", { timeout: 20_000 
 
 // ---- the real server (scripts/wasm/test-package.sh builds it and sets LITMUS_SERVER_BIN)
 
-const SERVER = process.env.LITMUS_SERVER_BIN;
-const ADMIN = "admin-key-for-tests";
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-async function startServer(t) {
-  const data = await mkdtemp(join(tmpdir(), "litmus-server-"));
-  const port = await freePort();
-  const proc = spawn(SERVER, [], {
-    // The embedded store, whatever DATABASE_URL / REDIS_URL the caller has.
-    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", LITMUS_LISTEN: `127.0.0.1:${port}`, LITMUS_DATA: data, LITMUS_ADMIN_KEY: ADMIN, RUST_LOG: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  proc.stderr.on("data", (d) => (log += d));
-  const exited = new Promise((resolve) => proc.on("exit", resolve));
-  t.after(async () => {
-    proc.kill("SIGKILL");
-    await exited;
-    await rm(data, { recursive: true, force: true });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 20_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`litmus-server exited: ${log}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return url;
-    if (Date.now() > end) throw new Error(`litmus-server did not start: ${log}`);
-    await sleep(20);
-  }
-}
 
 async function putExperiment(url, key, body) {
   const res = await fetch(`${url}/admin/experiments/${key}`, {

@@ -4,12 +4,11 @@
 // Intervals are tens of milliseconds and waits poll for their condition, so the file runs in
 // a few seconds (two tests wait out a real one-second Retry-After and report interval).
 import { test } from "node:test";
+import { ADMIN, SERVER, startServer } from "./real-server.mjs";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
@@ -582,42 +581,6 @@ test("invalid arguments throw invalid_argument; an event over 32 KB of JSON thro
 
 // ---- the real server (scripts/wasm/test-package.sh builds it and sets LITMUS_SERVER_BIN)
 
-const SERVER = process.env.LITMUS_SERVER_BIN;
-const ADMIN = "admin-key-for-tests";
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const { port } = s.address();
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-async function startServer(t) {
-  const data = await mkdtemp(join(tmpdir(), "litmus-server-"));
-  const port = await freePort();
-  const proc = spawn(SERVER, [], {
-    // The embedded store, whatever DATABASE_URL / REDIS_URL the caller has.
-    env: { ...process.env, DATABASE_URL: "", REDIS_URL: "", LITMUS_LISTEN: `127.0.0.1:${port}`, LITMUS_DATA: data, LITMUS_ADMIN_KEY: ADMIN, RUST_LOG: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  proc.stderr.on("data", (d) => (log += d));
-  const exited = new Promise((resolve) => proc.on("exit", resolve));
-  t.after(async () => {
-    proc.kill("SIGKILL");
-    await exited;
-    await rm(data, { recursive: true, force: true });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 20_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`litmus-server exited: ${log}`);
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return url;
-    if (Date.now() > end) throw new Error(`litmus-server did not start: ${log}`);
-    await sleep(20);
-  }
-}
 
 const skip = SERVER ? false : "LITMUS_SERVER_BIN is not set";
 

@@ -17,6 +17,7 @@ PROJ=$(mktemp -d)
 trap 'rm -rf "$PROJ"' EXIT
 (cd "$PROJ" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$TGZ" typescript@5.9.3 @openfeature/web-sdk@1.10.0 @openfeature/core@1.12.0 >/dev/null)
 cp "$REPO_ROOT"/litmus-wasm/tests/*.test.mjs "$REPO_ROOT"/litmus-wasm/tests/*.test.cjs \
+  "$REPO_ROOT"/litmus-wasm/tests/real-server.mjs \
   "$REPO_ROOT"/litmus-wasm/tests/types.ts "$REPO_ROOT"/litmus-wasm/tests/tsconfig.json "$PROJ/"
 cd "$PROJ"
 # The TypeScript types: a strict compile of a program using the whole API.

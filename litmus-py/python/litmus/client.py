@@ -47,6 +47,7 @@ import urllib.parse
 import weakref
 from typing import Any, Callable, Literal, NamedTuple, Optional, Union
 
+from ._reporting import Kind, report
 from ._litmus import Engine, __version__
 from ._sse import SSEParser
 from .errors import (
@@ -167,7 +168,7 @@ class ConfigClient:
         self._retry_base = min(_BACKOFF_BASE, self._max_backoff)
         self._failures = 0
         self._first_delay = 0.0
-        self._logged: Optional[tuple[type, Optional[object]]] = None
+        self._logged: Optional[Kind] = None
         self._started = False
         self._forked = False
         self._lock = threading.Lock()
@@ -547,14 +548,7 @@ class ConfigClient:
             return
         self._last_error = error
         # One warning per kind of trouble until the server answers again; repeats are debug.
-        kind = (type(error), getattr(error, "code", None))
-        _log.log(logging.DEBUG if kind == self._logged else logging.WARNING, "litmus ConfigClient: %s", error)
-        self._logged = kind
-        if self._on_error is not None:
-            try:
-                self._on_error(error)
-            except Exception:
-                _log.exception("litmus ConfigClient: on_error raised")
+        self._logged = report(_log, "ConfigClient", error, self._logged, self._on_error)
 
     # -- fork ------------------------------------------------------------------------------
 

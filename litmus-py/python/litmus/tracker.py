@@ -48,6 +48,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
 
 from . import _events
+from ._reporting import Kind, report
 from ._litmus import __version__
 from .errors import AuthError, EventsRejectedError, InvalidArgumentError, LitmusError, ServerError, UnavailableError
 
@@ -158,7 +159,7 @@ class EventTracker:
         self._thread: Optional[threading.Thread] = None
         self._conn: Optional[http.client.HTTPConnection] = None
         self._last_error: Optional[Exception] = None
-        self._logged: Optional[tuple[type, Optional[object]]] = None
+        self._logged: Optional[Kind] = None
         self._reset()
         _TRACKERS.add(self)
 
@@ -567,14 +568,7 @@ class EventTracker:
     def _report(self, error: Exception) -> None:
         self._last_error = error
         # One warning per kind of trouble until a batch goes through; repeats are debug.
-        kind = (type(error), getattr(error, "code", None))
-        _log.log(logging.DEBUG if kind == self._logged else logging.WARNING, "litmus EventTracker: %s", error)
-        self._logged = kind
-        if self._on_error is not None:
-            try:
-                self._on_error(error)
-            except Exception:
-                _log.exception("litmus EventTracker: on_error raised")
+        self._logged = report(_log, "EventTracker", error, self._logged, self._on_error)
 
     # -- fork ------------------------------------------------------------------------------
 
