@@ -11,14 +11,13 @@
     missing_docs
 )]
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 const KEY: &str = "fault-admin-key";
@@ -186,32 +185,11 @@ impl Drop for Server {
 }
 
 /// One request on a new connection: the status and the body (status 0 when the connection
-/// failed or was cut: no answer).
+/// failed or was cut, or no answer came within 15 s: no answer).
 async fn post(port: u16, path: &str, body: &str) -> (u16, String) {
-    let attempt = async {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).await?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).await?;
-        Ok::<_, std::io::Error>(text)
-    };
+    let attempt = common::raw_request(port, "POST", path, KEY, body);
     match tokio::time::timeout(Duration::from_secs(15), attempt).await {
-        Ok(Ok(text)) => {
-            let status = text
-                .split(' ')
-                .nth(1)
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            let body = text
-                .split_once("\r\n\r\n")
-                .map_or("", |(_, b)| b)
-                .to_owned();
-            (status, body)
-        }
+        Ok(Ok(answer)) => answer,
         _ => (0, String::new()),
     }
 }

@@ -14,7 +14,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const KEY: &str = common::KEY;
@@ -67,32 +67,14 @@ async fn start(env: &[(&str, String)]) -> Process {
     panic!("the server on port {port} did not become ready");
 }
 
-/// One HTTP/1.1 request on a new connection: the status and the body.
+/// One HTTP/1.1 request on a new connection with the test key: the status and the body.
 async fn request(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-    let body = body.unwrap_or("");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).await?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).await?;
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    Ok((status, body))
+    common::raw_request(port, method, path, KEY, body.unwrap_or("")).await
 }
 
 /// Opens `/sdk/stream` and answers a reader positioned after the response head.

@@ -645,60 +645,56 @@ impl Store for PostgresStore {
         futures_util::pin_mut!(writer);
         let received = system_time(batch.received_ms);
         let (mut min_ms, mut max_ms) = (i64::MAX, i64::MIN);
-        let none = None::<&str>;
         for (seq, _, e) in firsts.iter().filter(|(_, id, _)| new.contains(&id[..])) {
             let seq = i32::try_from(*seq).map_err(backend)?;
             let t = e.time.unix_millis();
             (min_ms, max_ms) = (min_ms.min(t), max_ms.max(t));
             let time = system_time(t);
-            match &e.kind {
+            // The columns that differ by kind: kind, experiment, variant, metric, value,
+            // properties.
+            let (kind, experiment, variant, metric, value, props) = match &e.kind {
                 EventKind::Exposure {
                     experiment,
                     variant,
-                } => writer
-                    .as_mut()
-                    .write(&[
-                        &time,
-                        &number,
-                        &seq,
-                        &e.message_id,
-                        &received,
-                        &0i16,
-                        &e.unit_id,
-                        &Some(experiment.as_str()),
-                        &Some(variant.as_str()),
-                        &none,
-                        &None::<f64>,
-                        &None::<Value>,
-                    ])
-                    .await
-                    .map_err(backend)?,
+                } => (
+                    0i16,
+                    Some(experiment.as_str()),
+                    Some(variant.as_str()),
+                    None,
+                    None,
+                    None,
+                ),
                 EventKind::Track {
                     event,
                     value,
                     properties,
-                } => {
-                    let props = properties.as_ref().map(|p| Value::Object(p.clone()));
-                    writer
-                        .as_mut()
-                        .write(&[
-                            &time,
-                            &number,
-                            &seq,
-                            &e.message_id,
-                            &received,
-                            &1i16,
-                            &e.unit_id,
-                            &none,
-                            &none,
-                            &Some(event.as_str()),
-                            &Some(*value),
-                            &props,
-                        ])
-                        .await
-                        .map_err(backend)?
-                }
-            }
+                } => (
+                    1i16,
+                    None,
+                    None,
+                    Some(event.as_str()),
+                    Some(*value),
+                    properties.as_ref().map(|p| Value::Object(p.clone())),
+                ),
+            };
+            writer
+                .as_mut()
+                .write(&[
+                    &time,
+                    &number,
+                    &seq,
+                    &e.message_id,
+                    &received,
+                    &kind,
+                    &e.unit_id,
+                    &experiment,
+                    &variant,
+                    &metric,
+                    &value,
+                    &props,
+                ])
+                .await
+                .map_err(backend)?;
         }
         let stored = writer.finish().await.map_err(backend)?;
         tx.execute(

@@ -231,6 +231,36 @@ async fn delete_keys(url: &str, prefix: &str) {
     }
 }
 
+/// One HTTP/1.1 request to `127.0.0.1:port` on a new connection, with `key` as the Bearer
+/// key: the status and the body (for tests that run the server as a process).
+pub async fn raw_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).await?;
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    Ok((status, body))
+}
+
 /// Runs the generic test `$name` on every backend: `$name::sqlite`, `$name::postgres` and
 /// `$name::postgres_redis`.
 #[macro_export]
