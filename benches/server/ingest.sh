@@ -18,40 +18,16 @@ CONNECTIONS=${CONNECTIONS:-16}
 BATCH=${BATCH:-2500}
 STORES=${STORES:-"postgres sqlite"}
 KEY=ingest-admin-key
-WORK=$(mktemp -d)
-SERVER_PID=""
-STARTED_DB=0
-export PGOPTIONS="-c client_min_messages=warning"
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [ "$STARTED_DB" = 1 ] && bash scripts/db/stop.sh >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+SERVER_BIN=$ROOT/target/release/litmus-server
+. benches/server/common.sh
 
 cargo build --release --locked -p litmus-server -p litmus-benches --bin litmus-server --bin ingest-load 2>&1 | tail -1
 BIN=$ROOT/target/release
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-start_server() {
-  env -u DATABASE_URL -u REDIS_URL LITMUS_LISTEN=127.0.0.1:$PORT LITMUS_ADMIN_KEY=$KEY RUST_LOG=warn "$@" "$BIN/litmus-server" >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  cat "$WORK/server.log" >&2; exit 1
-}
 
 for STORE in $STORES; do
   case $STORE in
     postgres)
-      bash scripts/db/setup.sh >/dev/null 2>&1
-      pg_isready -q -h 127.0.0.1 -p "${LITMUS_PG_PORT:-55432}" 2>/dev/null || STARTED_DB=1
-      eval "$(bash scripts/db/start.sh 2>/dev/null)"
-      SU="postgres://postgres@127.0.0.1:${LITMUS_PG_PORT:-55432}"
-      psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS litmus_ingest WITH (FORCE)" -c "CREATE DATABASE litmus_ingest" >/dev/null
-      DB="${DATABASE_URL%/*}/litmus_ingest"
+      fresh_db litmus_ingest
       start_server DATABASE_URL="$DB"
       COPY=(--copy "$DB") ;;
     sqlite)
@@ -70,6 +46,6 @@ for STORE in $STORES; do
   t0=$(date +%s.%N); left=$(pending)
   while [ "$(pending)" != 0 ]; do sleep 0.2; done
   echo "rollups: $left batches behind when the load stopped, caught up $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s later"
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
-  [ "$STORE" = postgres ] && psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS litmus_ingest WITH (FORCE)" >/dev/null
+  stop_server
+  [ "$STORE" = postgres ] && drop_db litmus_ingest
 done

@@ -19,35 +19,11 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 BACKENDS=${BACKENDS:-"sqlite postgres+redis"}
 KEY=load-admin-key
-WORK=$(mktemp -d)
-SERVER_PID=""
-STARTED_DB=0
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  [ "$STARTED_DB" = 1 ] && bash scripts/db/stop.sh >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+SERVER_BIN=$ROOT/target/release/litmus-server
+. benches/server/common.sh
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 cargo build --release --locked -p litmus-server 2>&1 | tail -1
-BIN=$ROOT/target/release/litmus-server
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start_server ENV...: starts the server with ENV and waits for /readyz.
-start_server() {
-  PORT=$(free_port)
-  env -u DATABASE_URL -u REDIS_URL LITMUS_LISTEN=127.0.0.1:$PORT LITMUS_ADMIN_KEY=$KEY RUST_LOG=warn "$@" "$BIN" >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  cat "$WORK/server.log" >&2; echo "the server did not start" >&2; exit 1
-}
-
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 
 # The experiments of examples/config.json, and an SDK key.
 seed() {
@@ -99,13 +75,8 @@ for BACKEND in $BACKENDS; do
     sqlite)
       start_server LITMUS_DATA="$WORK/data" ;;
     postgres+redis)
-      bash scripts/db/setup.sh >/dev/null 2>&1
-      pg_isready -q -h 127.0.0.1 -p "${LITMUS_PG_PORT:-55432}" 2>/dev/null || STARTED_DB=1
-      eval "$(bash scripts/db/start.sh 2>/dev/null)"
-      SU="postgres://postgres@127.0.0.1:${LITMUS_PG_PORT:-55432}"
-      export PGOPTIONS="-c client_min_messages=warning"
-      psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS litmus_load WITH (FORCE)" -c "CREATE DATABASE litmus_load" >/dev/null
-      start_server DATABASE_URL="${DATABASE_URL%/*}/litmus_load" REDIS_URL="$REDIS_URL" LITMUS_REDIS_PREFIX="litmus-load-$$:" ;;
+      fresh_db litmus_load
+      start_server DATABASE_URL="$DB" REDIS_URL="$REDIS_URL" LITMUS_REDIS_PREFIX="litmus-load-$$:" ;;
     *) echo "unknown backend $BACKEND" >&2; exit 2 ;;
   esac
   SDK_KEY=$(seed)
@@ -117,5 +88,5 @@ for BACKEND in $BACKENDS; do
   run "GET /sdk/config (304, If-None-Match)" -H "Authorization: Bearer $SDK_KEY" -H "If-None-Match: $ETAG" "$URL/sdk/config"
   run "POST /assign (all experiments, sticky)" -s "$WORK/assign.lua" "$URL"
   stop_server
-  [ "$BACKEND" = "postgres+redis" ] && psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS litmus_load WITH (FORCE)" >/dev/null
+  [ "$BACKEND" = "postgres+redis" ] && drop_db litmus_load
 done

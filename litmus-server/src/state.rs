@@ -205,6 +205,22 @@ impl<S: Store> AppState<S> {
 /// of changes written by another instance sharing the store when no notification reached it
 /// (pub/sub is at-most-once, and absent without Redis). Runs until the state is dropped.
 pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
+    every(state, period, |state| async move {
+        match state.store.version().await {
+            Ok(v) => state.announce(v),
+            Err(e) => tracing::warn!(error = %e, "cannot read the config version"),
+        }
+    });
+}
+
+/// Runs `job` every `period` (the first time at once) until the state is dropped; a round
+/// that overruns delays the next.
+fn every<S, F, Fut>(state: &Arc<AppState<S>>, period: std::time::Duration, job: F)
+where
+    S: Store,
+    F: Fn(Arc<AppState<S>>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
@@ -212,10 +228,7 @@ pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dur
         loop {
             tick.tick().await;
             let Some(state) = weak.upgrade() else { break };
-            match state.store.version().await {
-                Ok(v) => state.announce(v),
-                Err(e) => tracing::warn!(error = %e, "cannot read the config version"),
-            }
+            job(state).await;
         }
     });
 }
@@ -265,20 +278,13 @@ pub fn retain_events<S: Store>(
     retention: std::time::Duration,
     period: std::time::Duration,
 ) {
-    let weak = Arc::downgrade(state);
     let keep_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = weak.upgrade() else { break };
-            let cutoff = crate::now_ms().saturating_sub(keep_ms);
-            match state.store.retain(cutoff).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(dropped = n, cutoff_ms = cutoff, "old events dropped"),
-                Err(e) => tracing::warn!(error = %e, "cannot drop old events"),
-            }
+    every(state, period, move |state| async move {
+        let cutoff = crate::now_ms().saturating_sub(keep_ms);
+        match state.store.retain(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(dropped = n, cutoff_ms = cutoff, "old events dropped"),
+            Err(e) => tracing::warn!(error = %e, "cannot drop old events"),
         }
     });
 }

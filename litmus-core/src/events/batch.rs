@@ -71,7 +71,12 @@ pub fn parse_batch(
     } else {
         root.field("events")
     };
+    // Items that are not JSON at all (not UTF-8, or a syntax error).
+    let mut not_json = 0;
     for (index, item) in items.into_iter().enumerate() {
+        if item.is_err() {
+            not_json += 1;
+        }
         let decoded = item.and_then(|raw| {
             if raw.len() > MAX_EVENT_BYTES {
                 return Err(Error::LimitExceeded {
@@ -88,11 +93,13 @@ pub fn parse_batch(
                 Some(ok) => Ok(ok),
                 None => {
                     let at = list.item(index);
-                    let value: Value =
-                        serde_json::from_str(raw).map_err(|e| Error::InvalidJson {
+                    let value: Value = serde_json::from_str(raw).map_err(|e| {
+                        not_json += 1;
+                        Error::InvalidJson {
                             path: at.clone(),
                             message: e.to_string(),
-                        })?;
+                        }
+                    })?;
                     Event::decode(&value, &at)
                 }
             }
@@ -104,6 +111,13 @@ pub fn parse_batch(
             }
             Err(error) => batch.rejected.push(Rejection { index, error }),
         }
+    }
+    // A body none of whose lines is JSON is not NDJSON at all.
+    if ndjson && batch.events.is_empty() && not_json == batch.rejected.len() {
+        return Err(BatchError::Invalid(Error::InvalidJson {
+            path: FieldPath::root(),
+            message: "the body is neither a JSON batch nor NDJSON".into(),
+        }));
     }
     Ok(batch)
 }
@@ -136,7 +150,7 @@ fn envelope<'a>(body: &'a [u8], header: Option<&str>) -> Result<Items<'a>, Batch
             let sent = match env.sent_at {
                 None | Some(Value::Null) => parse_sent_at(header)?,
                 Some(Value::String(s)) => parse_sent_at(Some(&s))?,
-                Some(Value::Number(n)) => n.as_i64().map(Timestamp::from_unix_millis),
+                Some(Value::Number(n)) => n.as_i64().and_then(super::event::millis),
                 Some(_) => {
                     return Err(BatchError::Invalid(Error::InvalidJson {
                         path: root.field("sent_at"),
@@ -163,7 +177,7 @@ fn envelope<'a>(body: &'a [u8], header: Option<&str>) -> Result<Items<'a>, Batch
             }
         }
     }
-    Ok((ndjson_lines(body)?, parse_sent_at(header)?, true))
+    Ok((ndjson_lines(body), parse_sent_at(header)?, true))
 }
 
 /// The server-clock time of an event stamped `client` by a client whose batch says it was
@@ -174,11 +188,13 @@ pub fn corrected(
     received: Timestamp,
 ) -> Timestamp {
     match (client, sent_at) {
-        (Some(t), Some(sent)) => Timestamp::from_unix_millis(
-            received
+        (Some(t), Some(sent)) => {
+            let ms = received
                 .unix_millis()
-                .saturating_sub(sent.unix_millis().saturating_sub(t.unix_millis())),
-        ),
+                .saturating_sub(sent.unix_millis().saturating_sub(t.unix_millis()));
+            // Within the years events may carry, however far off the client's clock is.
+            Timestamp::from_unix_millis(ms.clamp(super::event::MIN_MS, super::event::MAX_MS))
+        }
         (Some(t), None) => t,
         (None, _) => received,
     }
@@ -196,11 +212,10 @@ fn parse_sent_at(text: Option<&str>) -> Result<Option<Timestamp>, BatchError> {
     }
 }
 
-/// NDJSON: one JSON value per non-empty line, each checked later on its own; a line that is
-/// not UTF-8 is rejected alone. A body none of whose lines is JSON is not a batch at all.
-fn ndjson_lines(body: &[u8]) -> Result<Vec<Result<&str, Error>>, BatchError> {
-    let lines: Vec<Result<&str, Error>> = body
-        .split(|&b| b == b'\n')
+/// NDJSON: one event per non-empty line, each read later on its own; a line that is not
+/// UTF-8 is rejected alone.
+fn ndjson_lines(body: &[u8]) -> Vec<Result<&str, Error>> {
+    body.split(|&b| b == b'\n')
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .enumerate()
         .map(|(i, line)| {
@@ -209,18 +224,7 @@ fn ndjson_lines(body: &[u8]) -> Result<Vec<Result<&str, Error>>, BatchError> {
                 message: e.to_string(),
             })
         })
-        .collect();
-    let readable = lines.iter().any(|l| {
-        l.as_ref()
-            .is_ok_and(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok())
-    });
-    if !readable {
-        return Err(BatchError::Invalid(Error::InvalidJson {
-            path: FieldPath::root(),
-            message: "the body is neither a JSON batch nor NDJSON".into(),
-        }));
-    }
-    Ok(lines)
+        .collect()
 }
 
 #[cfg(test)]
@@ -306,6 +310,25 @@ mod tests {
                 (7, "invalid_json", "events[7]".into()),
             ]
         );
+    }
+
+    #[test]
+    fn times_beyond_year_9999_are_refused_and_skew_stays_in_range() {
+        let body = r#"[{"type":"track","message_id":"m","unit_id":"u","event":"e","timestamp":-9223372036854775808},
+                       {"type":"track","message_id":"n","unit_id":"u","event":"e","timestamp":"9999-12-31T23:59:59Z"}]"#;
+        let b = parse(body, Some("0000-01-01T00:00:00Z"));
+        assert_eq!(
+            (b.rejected[0].index, b.rejected[0].error.code()),
+            (0, "invalid_value")
+        );
+        // Sent "in year 0", stamped in 9999: the correction would leave the years; it stops
+        // at their end.
+        assert_eq!(
+            b.events[0].1.time.unix_millis(),
+            crate::events::event::MAX_MS
+        );
+        assert_eq!(crate::events::rollup::minute(i64::MIN), i64::MIN);
+        assert_eq!(crate::events::rollup::minute(-1), -60_000);
     }
 
     #[test]

@@ -72,6 +72,19 @@ fn text(obj: &Map<String, Value>, at: &FieldPath, key: &str, max: usize) -> Resu
     }
 }
 
+/// The earliest and latest instants an event may carry: years 0000 to 9999, as RFC 3339
+/// strings can say. Beyond them a store could not keep the time (and rounding it to a minute
+/// could overflow).
+pub(crate) const MIN_MS: i64 = -62_167_219_200_000;
+pub(crate) const MAX_MS: i64 = 253_402_300_799_999;
+
+/// An instant given in milliseconds, when it is within years 0000 to 9999.
+pub(crate) fn millis(ms: i64) -> Option<Timestamp> {
+    (MIN_MS..=MAX_MS)
+        .contains(&ms)
+        .then(|| Timestamp::from_unix_millis(ms))
+}
+
 /// Reads an event's time: an RFC 3339 string or milliseconds since the epoch.
 fn timestamp(
     obj: &Map<String, Value>,
@@ -84,12 +97,12 @@ fn timestamp(
         Some(Value::String(s)) => Timestamp::parse_rfc3339(s)
             .map(Some)
             .ok_or_else(|| Error::invalid(path, format!("{s:?} is not an RFC 3339 date-time"))),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(|ms| Some(Timestamp::from_unix_millis(ms)))
-            .ok_or_else(|| {
-                Error::invalid(path, "milliseconds since the epoch must be a whole number")
-            }),
+        Some(Value::Number(n)) => n.as_i64().and_then(millis).map(Some).ok_or_else(|| {
+            Error::invalid(
+                path,
+                "milliseconds since the epoch must be a whole number in years 0000 to 9999",
+            )
+        }),
         Some(_) => Err(Error::InvalidJson {
             path,
             message: "expected an RFC 3339 string or milliseconds".into(),
@@ -138,7 +151,7 @@ impl Event {
         let client_time = match &f.timestamp {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(Timestamp::parse_rfc3339(s)?),
-            Some(Value::Number(n)) => Some(Timestamp::from_unix_millis(n.as_i64()?)),
+            Some(Value::Number(n)) => Some(millis(n.as_i64()?)?),
             Some(_) => return None,
         };
         let kind = match f.kind.as_str() {

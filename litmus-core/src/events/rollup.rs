@@ -33,9 +33,9 @@ pub fn square_delta(before: f64, x: f64) -> f64 {
     x * (2.0 * before + x)
 }
 
-/// The start of the minute holding `ms`.
+/// The start of the minute holding `ms` (for any `ms`: the first minute of time stays put).
 pub fn minute(ms: i64) -> i64 {
-    ms.div_euclid(60_000) * 60_000
+    ms.saturating_sub(ms.rem_euclid(60_000))
 }
 
 /// The metric rollup of one (experiment, variant, metric, minute).

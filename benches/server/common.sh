@@ -1,0 +1,42 @@
+# Shared by the server benchmarks (load.sh, ingest.sh): a work folder, the release server
+# started on a free port and stopped at exit, and PostgreSQL + Redis from scripts/db (stopped
+# at exit when started here). Sourced after `cd` to the repository; needs KEY and SERVER_BIN.
+# shellcheck shell=bash
+WORK=$(mktemp -d)
+SERVER_PID=""
+STARTED_DB=0
+export PGOPTIONS="-c client_min_messages=warning"
+SU="postgres://postgres@127.0.0.1:${LITMUS_PG_PORT:-55432}"
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  [ "$STARTED_DB" = 1 ] && bash scripts/db/stop.sh >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_server ENV...: the server on a free port ($PORT) with ENV (and nothing of the caller's
+# DATABASE_URL / REDIS_URL), once /readyz answers.
+start_server() {
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  env -u DATABASE_URL -u REDIS_URL LITMUS_LISTEN=127.0.0.1:$PORT LITMUS_ADMIN_KEY=$KEY RUST_LOG=warn "$@" "$SERVER_BIN" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$WORK/server.log" >&2; echo "the server did not start" >&2; exit 1
+}
+
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+
+# fresh_db NAME: PostgreSQL and Redis running (DATABASE_URL, REDIS_URL exported) and an empty
+# database NAME, whose URL is set in DB. Not in a subshell: it sets the caller's variables.
+fresh_db() {
+  bash scripts/db/setup.sh >/dev/null 2>&1
+  pg_isready -q -h 127.0.0.1 -p "${LITMUS_PG_PORT:-55432}" 2>/dev/null || STARTED_DB=1
+  eval "$(bash scripts/db/start.sh 2>/dev/null)"
+  psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
+  DB="${DATABASE_URL%/*}/$1"
+}
+
+drop_db() { psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null; }
