@@ -45,7 +45,7 @@ for STORE in $STORES; do
   }
   t0=$(date +%s.%N); left=$(pending)
   while [ "$(pending)" != 0 ]; do sleep 0.2; done
-  echo "rollups: $left batches behind when the load stopped, caught up $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s later"
+  awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$left" -v size="$BATCH" 'BEGIN{s=b-a; printf "rollups: %d batches behind when the load stopped, caught up %.1f s later (%.0f events/s applied)\n", n, s, (s > 0 ? n*size/s : 0)}'
   stop_server
   [ "$STORE" = postgres ] && drop_db litmus_ingest
 done

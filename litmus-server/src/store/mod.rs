@@ -2,7 +2,9 @@
 //! A trait with two backends, the embedded default (SQLite) and PostgreSQL + TimescaleDB
 //! (when `DATABASE_URL` is set); the same tests run against each.
 
+mod copy_binary;
 pub mod postgres;
+mod rollup_rows;
 pub mod sqlite;
 
 use std::future::Future;

@@ -53,7 +53,12 @@ impl<S: Store> Env<S> {
     /// backend (to start server processes on them).
     pub fn urls(&self) -> Option<(String, String, String)> {
         let (redis, prefix) = self.redis.clone()?;
-        Some((self.database.clone()?, redis, prefix))
+        Some((self.database()?.to_owned(), redis, prefix))
+    }
+
+    /// The PostgreSQL database's URL, when the store is PostgreSQL.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
     }
 
     /// Whether the instances share a cache that carries notifications (Redis).
