@@ -37,6 +37,7 @@ pub mod error;
 pub mod events;
 pub mod exposure;
 pub mod hash;
+pub mod results;
 pub mod rng;
 pub mod stats;
 pub mod time;

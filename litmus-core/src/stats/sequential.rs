@@ -136,9 +136,14 @@ impl SequentialState {
 
     /// Folds one look into the state.
     pub fn observe(&mut self, look: &Sequential) {
-        self.pvalue = self.pvalue.min(look.pvalue);
-        self.lower = self.lower.max(look.interval.lower());
-        self.upper = self.upper.min(look.interval.upper());
+        self.observe_parts(look.pvalue, look.interval.lower(), look.interval.upper());
+    }
+
+    /// Folds one look given by its p-value and interval ends (NaNs are ignored).
+    pub fn observe_parts(&mut self, pvalue: f64, lower: f64, upper: f64) {
+        self.pvalue = self.pvalue.min(pvalue);
+        self.lower = self.lower.max(lower);
+        self.upper = self.upper.min(upper);
         self.looks += 1;
     }
 

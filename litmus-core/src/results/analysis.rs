@@ -1,0 +1,448 @@
+//! The results of an experiment from its totals: per metric and variant, the value with its
+//! interval; against the control, the difference and relative lift with intervals, the
+//! fixed-horizon and always-valid p-values, the Bayesian probability of being better and the
+//! expected loss; decisions adjusted across the decision metrics; guardrails; the SRM check.
+
+use serde::Serialize;
+
+use super::spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
+use super::totals::VariantTotals;
+use crate::error::Error;
+use crate::events::MetricRollup;
+use crate::stats::bayes::{
+    BetaPosterior, NormalPosterior, expected_loss, normal_expected_loss, normal_prob_beats,
+    prob_beats,
+};
+use crate::stats::interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
+use crate::stats::proportions::{
+    ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
+};
+use crate::stats::sequential::{msprt_means, msprt_proportions};
+use crate::stats::summary::{Moments, Proportion};
+use crate::stats::ttest::{Alternative, ttest_ind};
+use crate::stats::{multipletests, srm_check};
+
+/// An estimate with its interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    /// The point estimate.
+    pub estimate: f64,
+    /// The interval's lower end.
+    pub lower: f64,
+    /// The interval's upper end.
+    pub upper: f64,
+}
+
+impl From<&Interval> for Estimate {
+    fn from(i: &Interval) -> Self {
+        Estimate {
+            estimate: i.estimate(),
+            lower: i.lower(),
+            upper: i.upper(),
+        }
+    }
+}
+
+/// What the data say about a variant against the control, in the metric's good direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Significantly better (after the correction, for decision metrics).
+    Better,
+    /// Significantly worse.
+    Worse,
+    /// Not significant.
+    Inconclusive,
+}
+
+/// Why a figure could not be computed (too little data, no variance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The error's stable code (`degenerate_data`).
+    pub code: &'static str,
+    /// What is missing.
+    pub message: String,
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        Problem {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A variant compared with the control on one metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Variant minus control, with its (fixed-horizon) interval at `1 - alpha`.
+    pub difference: Estimate,
+    /// (variant - control) / control by the delta method, when the control's value is not 0.
+    pub relative: Option<Estimate>,
+    /// The fixed-horizon two-sided p-value (Welch's t-test, or the pooled z-test for rates).
+    pub pvalue: f64,
+    /// The always-valid (mSPRT) p-value at this look.
+    pub sequential_pvalue: f64,
+    /// The always-valid interval of the difference at this look.
+    pub sequential_difference: Estimate,
+    /// The p-value of the decision basis, adjusted across the decision metrics and variants
+    /// (for a guardrail: its own p-value, unadjusted).
+    pub adjusted_pvalue: f64,
+    /// P(the variant is better than the control), in the metric's good direction: Beta(1, 1)
+    /// priors for rates, flat priors (Normal posteriors) for means.
+    pub probability_better: f64,
+    /// The expected loss of shipping the variant: E[max(control - variant, 0)] in the good
+    /// direction, in the metric's units.
+    pub expected_loss: f64,
+    /// Better, worse or inconclusive, from the adjusted p-value and the difference's sign.
+    pub verdict: Verdict,
+}
+
+/// One variant on one metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VariantMetric {
+    /// The variant's key.
+    pub variant: String,
+    /// Units exposed.
+    pub units: u64,
+    /// Attributed events.
+    pub events: u64,
+    /// Units with at least one attributed event.
+    pub converted: u64,
+    /// The sum of the attributed values.
+    pub sum: f64,
+    /// The conversion rate or the mean per unit (`None` without units).
+    pub value: Option<f64>,
+    /// The value's interval at `1 - alpha` (Wilson for rates, Student's t for means).
+    pub interval: Option<Estimate>,
+    /// Against the control (`None` for the control, or with `problem` set).
+    pub comparison: Option<Comparison>,
+    /// Why the comparison could not be made.
+    pub problem: Option<Problem>,
+}
+
+/// One metric across the variants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricResult {
+    /// The event name.
+    pub key: String,
+    /// Conversion or mean.
+    pub kind: MetricKind,
+    /// Which direction is good.
+    pub goal: Goal,
+    /// Whether it is a guardrail.
+    pub guardrail: bool,
+    /// For a guardrail: whether some variant is significantly worse.
+    pub guardrail_violated: bool,
+    /// The control first.
+    pub variants: Vec<VariantMetric>,
+}
+
+/// The sample ratio mismatch check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Srm {
+    /// The chi-squared p-value of the units per variant against the weights.
+    pub pvalue: f64,
+    /// The chi-squared statistic.
+    pub statistic: f64,
+    /// Whether the p-value is under the threshold.
+    pub mismatch: bool,
+    /// The threshold used.
+    pub threshold: f64,
+    /// The observed share of each variant.
+    pub observed_shares: Vec<f64>,
+    /// The configured share of each variant.
+    pub expected_shares: Vec<f64>,
+}
+
+/// The results of one experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExperimentResults {
+    /// The control variant's key.
+    pub control: String,
+    /// Units exposed per variant, in order.
+    pub units: Vec<(String, u64)>,
+    /// The SRM check (`None` without exposed units or with a single variant).
+    pub srm: Option<Srm>,
+    /// Why the SRM check could not run, when it could not.
+    pub srm_problem: Option<Problem>,
+    /// The significance level.
+    pub alpha: f64,
+    /// Which p-values decide.
+    pub basis: DecisionBasis,
+    /// The metrics, in the order asked.
+    pub metrics: Vec<MetricResult>,
+}
+
+/// Everything computed for one variant against the control before the correction.
+struct Raw {
+    comparison: Comparison,
+    decision_pvalue: f64,
+}
+
+/// Analyzes `variants` (the control first) on `metrics` with `options`.
+///
+/// Fails only on invalid options or without a variant; figures that the data cannot support
+/// (a variant without units, a metric without variance) are reported per variant as a
+/// [`Problem`], and the rest is still computed.
+pub fn analyze(
+    variants: &[VariantTotals],
+    metrics: &[MetricSpec],
+    options: &Options,
+) -> Result<ExperimentResults, Error> {
+    options.validate()?;
+    let control = variants
+        .first()
+        .ok_or_else(|| Error::argument("variants", "an experiment needs at least one variant"))?;
+    let (srm, srm_problem) = match srm(variants, options) {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(Problem::from(e))),
+    };
+    let mut results: Vec<MetricResult> = Vec::with_capacity(metrics.len());
+    // (metric index, variant index, decision p-value) of the decision family.
+    let mut family: Vec<(usize, usize, f64)> = Vec::new();
+    for (m, spec) in metrics.iter().enumerate() {
+        let mut rows = Vec::with_capacity(variants.len());
+        for (v, totals) in variants.iter().enumerate() {
+            let data = totals.metrics.get(&spec.key).copied().unwrap_or_default();
+            let mut row = describe(totals, &data, spec, options.alpha);
+            if v > 0 {
+                let control_data = control.metrics.get(&spec.key).copied().unwrap_or_default();
+                match compare(control, &control_data, totals, &data, spec, options) {
+                    Ok(raw) => {
+                        if !spec.guardrail {
+                            family.push((m, v, raw.decision_pvalue));
+                        }
+                        row.comparison = Some(raw.comparison);
+                    }
+                    Err(e) => row.problem = Some(Problem::from(e)),
+                }
+            }
+            rows.push(row);
+        }
+        results.push(MetricResult {
+            key: spec.key.clone(),
+            kind: spec.kind,
+            goal: spec.goal,
+            guardrail: spec.guardrail,
+            guardrail_violated: false,
+            variants: rows,
+        });
+    }
+    if !family.is_empty() {
+        let pvalues: Vec<f64> = family.iter().map(|(_, _, p)| *p).collect();
+        let adjusted = multipletests(&pvalues, options.alpha, options.correction)?;
+        for ((m, v, _), (&p, &reject)) in family
+            .iter()
+            .zip(adjusted.pvalues().iter().zip(adjusted.reject()))
+        {
+            if let Some(c) = results
+                .get_mut(*m)
+                .and_then(|r| r.variants.get_mut(*v))
+                .and_then(|row| row.comparison.as_mut())
+            {
+                c.adjusted_pvalue = p;
+                c.verdict = verdict(reject, c.difference.estimate, metrics.get(*m));
+            }
+        }
+    }
+    for result in results.iter_mut().filter(|r| r.guardrail) {
+        result.guardrail_violated = result
+            .variants
+            .iter()
+            .filter_map(|row| row.comparison.as_ref())
+            .any(|c| c.verdict == Verdict::Worse);
+    }
+    Ok(ExperimentResults {
+        control: control.key.clone(),
+        units: variants.iter().map(|v| (v.key.clone(), v.units)).collect(),
+        srm,
+        srm_problem,
+        alpha: options.alpha,
+        basis: options.basis,
+        metrics: results,
+    })
+}
+
+/// The SRM check over the exposed units (`None` with one variant or no units).
+fn srm(variants: &[VariantTotals], options: &Options) -> Result<Option<Srm>, Error> {
+    let total: u64 = variants.iter().map(|v| v.units).sum();
+    if variants.len() < 2 || total == 0 {
+        return Ok(None);
+    }
+    let observed: Vec<f64> = variants.iter().map(|v| v.units as f64).collect();
+    let weights: Vec<f64> = variants.iter().map(|v| v.weight).collect();
+    let check = srm_check(&observed, &weights, options.srm_threshold)?;
+    Ok(Some(Srm {
+        pvalue: check.pvalue(),
+        statistic: check.statistic(),
+        mismatch: check.mismatch(),
+        threshold: options.srm_threshold,
+        observed_shares: check.observed_shares().to_vec(),
+        expected_shares: check.expected_shares().to_vec(),
+    }))
+}
+
+/// The conversions of a variant: units with an event, over the units exposed (capped: a unit
+/// is only counted after its exposure).
+fn proportion(totals: &VariantTotals, data: &MetricRollup) -> Proportion {
+    Proportion::new(data.units.min(totals.units), totals.units).unwrap_or_default()
+}
+
+/// The moments of the per-unit totals over the exposed units (zeros included).
+fn moments(totals: &VariantTotals, data: &MetricRollup) -> Result<Moments, Error> {
+    let n = totals.units;
+    if n == 0 {
+        return Ok(Moments::new());
+    }
+    let mean = data.sum / n as f64;
+    // Σx² - (Σx)²/n, never negative (cancellation can make it slightly so).
+    let m2 = (data.sum_squares - data.sum * mean).max(0.0);
+    Moments::from_parts(n, mean, m2)
+}
+
+/// The variant's own figures.
+fn describe(
+    totals: &VariantTotals,
+    data: &MetricRollup,
+    spec: &MetricSpec,
+    alpha: f64,
+) -> VariantMetric {
+    let (value, interval) = match spec.kind {
+        MetricKind::Conversion => {
+            let p = proportion(totals, data);
+            (
+                p.rate(),
+                proportion_confint(&p, alpha, ProportionMethod::Wilson).ok(),
+            )
+        }
+        MetricKind::Mean => match moments(totals, data) {
+            Ok(m) if m.count() > 0 => (Some(m.mean()), mean_confint(&m, alpha).ok()),
+            _ => (None, None),
+        },
+    };
+    VariantMetric {
+        variant: totals.key.clone(),
+        units: totals.units,
+        events: data.events,
+        converted: data.units.min(totals.units),
+        sum: data.sum,
+        value,
+        interval: interval.as_ref().map(Estimate::from),
+        comparison: None,
+        problem: None,
+    }
+}
+
+/// The variant against the control, before the correction.
+fn compare(
+    control: &VariantTotals,
+    control_data: &MetricRollup,
+    variant: &VariantTotals,
+    data: &MetricRollup,
+    spec: &MetricSpec,
+    options: &Options,
+) -> Result<Raw, Error> {
+    let alpha = options.alpha;
+    let increase = spec.goal == Goal::Increase;
+    let (difference, relative, pvalue, sequential, probability_up, loss_up, loss_down) =
+        match spec.kind {
+            MetricKind::Conversion => {
+                let (c, t) = (proportion(control, control_data), proportion(variant, data));
+                let test = proportions_ztest(&t, &c, ZVariance::Pooled, Alternative::TwoSided)?;
+                let difference = newcombe_diff_confint(&t, &c, alpha)?;
+                let relative = relative_lift_confint(&t.moments(), &c.moments(), alpha).ok();
+                // Scaled by the pooled rate, so a control without conversions still has one.
+                let pooled = (c.successes() + t.successes()) as f64
+                    / (c.trials() + t.trials()).max(1) as f64;
+                let sequential = msprt_proportions(&t, &c, tau2(pooled, options)?, alpha)?;
+                let (bc, bt) = (
+                    BetaPosterior::from_data(&c, 1.0, 1.0)?,
+                    BetaPosterior::from_data(&t, 1.0, 1.0)?,
+                );
+                (
+                    difference,
+                    relative,
+                    test.pvalue(),
+                    sequential,
+                    prob_beats(&bc, &bt),
+                    expected_loss(&bc, &bt),
+                    expected_loss(&bt, &bc),
+                )
+            }
+            MetricKind::Mean => {
+                let (c, t) = (moments(control, control_data)?, moments(variant, data)?);
+                let test = ttest_ind(&t, &c, false, Alternative::TwoSided)?;
+                let difference = diff_means_confint(&t, &c, alpha, false)?;
+                let relative = relative_lift_confint(&t, &c, alpha).ok();
+                let scale = if c.mean() != 0.0 {
+                    c.mean().abs()
+                } else {
+                    c.std_dev().unwrap_or(0.0)
+                };
+                let sequential = msprt_means(&t, &c, tau2(scale, options)?, alpha)?;
+                let (nc, nt) = (
+                    NormalPosterior::from_data(&c)?,
+                    NormalPosterior::from_data(&t)?,
+                );
+                (
+                    difference,
+                    relative,
+                    test.pvalue(),
+                    sequential,
+                    normal_prob_beats(&nc, &nt),
+                    normal_expected_loss(&nc, &nt),
+                    normal_expected_loss(&nt, &nc),
+                )
+            }
+        };
+    let decision_pvalue = match options.basis {
+        DecisionBasis::Sequential => sequential.pvalue(),
+        DecisionBasis::FixedHorizon => pvalue,
+    };
+    let comparison = Comparison {
+        difference: Estimate::from(&difference),
+        relative: relative.as_ref().map(Estimate::from),
+        pvalue,
+        sequential_pvalue: sequential.pvalue(),
+        sequential_difference: Estimate::from(sequential.interval()),
+        adjusted_pvalue: decision_pvalue,
+        probability_better: if increase {
+            probability_up
+        } else {
+            1.0 - probability_up
+        },
+        expected_loss: if increase { loss_up } else { loss_down },
+        verdict: verdict(decision_pvalue <= alpha, difference.estimate(), Some(spec)),
+    };
+    Ok(Raw {
+        comparison,
+        decision_pvalue,
+    })
+}
+
+/// The mSPRT's mixing variance: `τ² = (sequential_lift × scale)²`.
+fn tau2(scale: f64, options: &Options) -> Result<f64, Error> {
+    let tau = options.sequential_lift * scale;
+    if tau.is_finite() && tau > 0.0 {
+        Ok(tau * tau)
+    } else {
+        Err(Error::degenerate(
+            "the control has no value to scale the always-valid test by",
+        ))
+    }
+}
+
+/// The verdict of a (possibly adjusted) rejection and the difference's sign.
+fn verdict(significant: bool, difference: f64, spec: Option<&MetricSpec>) -> Verdict {
+    let increase = spec.is_none_or(|s| s.goal == Goal::Increase);
+    match (significant, difference > 0.0, difference < 0.0) {
+        (false, _, _) => Verdict::Inconclusive,
+        (true, true, _) if increase => Verdict::Better,
+        (true, true, _) => Verdict::Worse,
+        (true, _, true) if increase => Verdict::Worse,
+        (true, _, true) => Verdict::Better,
+        _ => Verdict::Inconclusive,
+    }
+}

@@ -1,0 +1,35 @@
+//! Experiment results from the rollups: everything the results API and the dashboard show is
+//! computed here, from sufficient statistics, by the [`crate::stats`] functions.
+//!
+//! - [`spec`]: the metrics of an experiment ([`MetricSpec`]: conversion or mean, the good
+//!   direction, guardrail or not) and the [`Options`] (alpha, correction, decision basis).
+//! - [`totals`]: a [`Timeline`] of an experiment's rollup rows, added up per variant into
+//!   [`VariantTotals`] (in all, or up to a time).
+//! - [`analysis`]: [`analyze`] gives, per metric and variant, the value with its interval and,
+//!   against the control, the difference and relative lift with intervals, the fixed-horizon
+//!   and always-valid p-values, the probability of being better, the expected loss, a verdict
+//!   adjusted across the decision metrics, guardrail violations, and the SRM check.
+//! - [`series`]: [`cumulative`] results over time, with the always-valid interval intersected
+//!   across the looks.
+//!
+//! Per unit, a metric is the unit's total of the event's values from its first exposure on
+//! (see `docs/events.md`); units exposed without an event count as 0 (means) or as not
+//! converted (rates). The rollups hold, per variant, the units exposed, the units with an
+//! event, the sum of the totals and the sum of their squares, which is all a mean's and a
+//! rate's tests need.
+
+pub mod analysis;
+pub mod series;
+pub mod spec;
+pub mod totals;
+
+pub use analysis::{
+    Comparison, Estimate, ExperimentResults, MetricResult, Problem, Srm, VariantMetric, Verdict,
+    analyze,
+};
+pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, cumulative};
+pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
+pub use totals::{Timeline, VariantTotals};
+
+#[cfg(test)]
+mod tests;

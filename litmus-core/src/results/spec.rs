@@ -1,0 +1,110 @@
+//! What to analyze: the metrics of an experiment and the analysis options.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::stats::Correction;
+use crate::stats::srm::SRM_THRESHOLD;
+
+/// How a metric is summarized per unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// The share of exposed units with at least one event (a conversion rate).
+    Conversion,
+    /// The mean per exposed unit of its total value (units without events count as 0).
+    Mean,
+}
+
+/// Which direction of change is good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    /// Higher is better (purchases, revenue).
+    #[default]
+    Increase,
+    /// Lower is better (errors, latency, churn).
+    Decrease,
+}
+
+/// One metric of an experiment: an event name and how to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricSpec {
+    /// The tracked event's name (`purchase`).
+    pub key: String,
+    /// Conversion or mean.
+    pub kind: MetricKind,
+    /// Which direction is good.
+    #[serde(default)]
+    pub goal: Goal,
+    /// A guardrail: watched for harm, not counted among the decision metrics.
+    #[serde(default)]
+    pub guardrail: bool,
+}
+
+/// Which p-values decide: the always-valid ones (safe to look at any time) or the
+/// fixed-horizon ones (valid only at a sample size fixed in advance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionBasis {
+    /// The mSPRT p-values (the default: dashboards are looked at continuously).
+    #[default]
+    Sequential,
+    /// The t-test and z-test p-values.
+    FixedHorizon,
+}
+
+/// How the results are computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    /// The significance level (two-sided), in (0, 1). Default 0.05.
+    pub alpha: f64,
+    /// The correction across the decision metrics and treatment variants. Default Holm.
+    pub correction: Correction,
+    /// Which p-values decide. Default sequential.
+    pub basis: DecisionBasis,
+    /// The relative effect the always-valid test is tuned for: its mixing distribution over
+    /// the difference is `N(0, τ²)` with `τ = sequential_lift × |control value|` (or × the
+    /// control's standard deviation when its value is 0). Default 0.05.
+    pub sequential_lift: f64,
+    /// The SRM p-value threshold. Default [`SRM_THRESHOLD`] (0.001).
+    pub srm_threshold: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            alpha: 0.05,
+            correction: Correction::Holm,
+            basis: DecisionBasis::Sequential,
+            sequential_lift: 0.05,
+            srm_threshold: SRM_THRESHOLD,
+        }
+    }
+}
+
+impl Options {
+    /// Checks every option's domain.
+    pub fn validate(&self) -> Result<(), Error> {
+        let open_unit = |x: f64| x > 0.0 && x < 1.0;
+        if !open_unit(self.alpha) {
+            return Err(Error::argument(
+                "alpha",
+                format!("{} must be in (0, 1)", self.alpha),
+            ));
+        }
+        if !open_unit(self.srm_threshold) {
+            return Err(Error::argument(
+                "srm_threshold",
+                format!("{} must be in (0, 1)", self.srm_threshold),
+            ));
+        }
+        if !(self.sequential_lift.is_finite() && self.sequential_lift > 0.0) {
+            return Err(Error::argument(
+                "sequential_lift",
+                format!("{} must be finite and > 0", self.sequential_lift),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,286 @@
+//! The results against the statistics computed directly from per-unit data.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::float_cmp)]
+
+use super::*;
+use crate::Timestamp;
+use crate::events::{Event, EventKind, Rollups};
+use crate::rng::{RandomSource, Xoshiro256PlusPlus};
+use crate::stats::proportions::{ZVariance, proportions_ztest};
+use crate::stats::summary::{Moments, Proportion};
+use crate::stats::ttest::{Alternative, ttest_ind};
+use crate::stats::{diff_means_confint, msprt_means, msprt_proportions};
+
+const T0: i64 = 1_800_000_000_000;
+
+fn exposure(unit: &str, variant: &str, ms: i64) -> Event {
+    Event {
+        message_id: format!("x-{unit}"),
+        unit_id: unit.into(),
+        time: Timestamp::from_unix_millis(ms),
+        client_time: None,
+        kind: EventKind::Exposure {
+            experiment: "exp".into(),
+            variant: variant.into(),
+        },
+    }
+}
+
+fn track(unit: &str, i: usize, name: &str, value: f64, ms: i64) -> Event {
+    Event {
+        message_id: format!("t-{unit}-{i}"),
+        unit_id: unit.into(),
+        time: Timestamp::from_unix_millis(ms),
+        client_time: None,
+        kind: EventKind::Track {
+            event: name.into(),
+            value,
+            properties: None,
+        },
+    }
+}
+
+/// Units per variant with their per-unit `buy` totals (zeros included) and whether they
+/// converted; the events go through core's reference rollups into a timeline.
+struct Simulated {
+    timeline: Timeline,
+    totals: Vec<Vec<f64>>,
+}
+
+fn simulate(units: &[usize], rates: &[f64], seed: u64) -> Simulated {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let variants = ["control", "treatment", "third"];
+    let mut rollups = Rollups::new(7 * 86_400_000);
+    let mut totals = vec![Vec::new(); units.len()];
+    for (v, &n) in units.iter().enumerate() {
+        for u in 0..n {
+            let unit = format!("{v}-{u}");
+            let start = T0 + (u as i64) * 1_000;
+            let mut batch = vec![exposure(&unit, variants[v], start)];
+            let mut total = 0.0;
+            if rng.next_f64() < rates[v] {
+                // One to three purchases of 1..=50.
+                for i in 0..=rng.below(3) as usize {
+                    let value = 1.0 + rng.below(50) as f64;
+                    total += value;
+                    batch.push(track(&unit, i, "buy", value, start + 10 + i as i64));
+                }
+            }
+            totals[v].push(total);
+            rollups.apply(&batch);
+        }
+    }
+    let mut timeline = Timeline::new(
+        variants[..units.len()]
+            .iter()
+            .map(|v| ((*v).to_owned(), 1.0))
+            .collect(),
+    );
+    for ((exp, variant, minute), n) in &rollups.exposures {
+        assert_eq!(exp, "exp");
+        timeline.add_exposures(variant, *minute, *n);
+    }
+    for ((_, variant, metric, minute), r) in &rollups.metrics {
+        timeline.add_metric(variant, metric, *minute, r);
+    }
+    Simulated { timeline, totals }
+}
+
+fn specs() -> Vec<MetricSpec> {
+    vec![
+        MetricSpec {
+            key: "buy".into(),
+            kind: MetricKind::Conversion,
+            goal: Goal::Increase,
+            guardrail: false,
+        },
+        MetricSpec {
+            key: "buy".into(),
+            kind: MetricKind::Mean,
+            goal: Goal::Increase,
+            guardrail: false,
+        },
+    ]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn figures_equal_the_statistics_of_the_raw_per_unit_data() {
+    let sim = simulate(&[3_000, 3_000], &[0.10, 0.13], 7);
+    let options = Options::default();
+    let results = analyze(&sim.timeline.totals(None), &specs(), &options).unwrap();
+    assert_eq!(results.control, "control");
+    assert_eq!(
+        results.units,
+        vec![("control".into(), 3_000), ("treatment".into(), 3_000)]
+    );
+
+    let moments: Vec<Moments> = sim
+        .totals
+        .iter()
+        .map(|t| Moments::from_slice(t).unwrap())
+        .collect();
+    let props: Vec<Proportion> = sim
+        .totals
+        .iter()
+        .map(|t| {
+            Proportion::new(
+                t.iter().filter(|x| **x > 0.0).count() as u64,
+                t.len() as u64,
+            )
+            .unwrap()
+        })
+        .collect();
+
+    // Conversion.
+    let conv = &results.metrics[0];
+    assert_eq!(conv.variants[1].converted, props[1].successes());
+    assert!(close(
+        conv.variants[1].value.unwrap(),
+        props[1].rate().unwrap()
+    ));
+    let c = conv.variants[1].comparison.as_ref().unwrap();
+    let z = proportions_ztest(
+        &props[1],
+        &props[0],
+        ZVariance::Pooled,
+        Alternative::TwoSided,
+    )
+    .unwrap();
+    assert!(close(c.pvalue, z.pvalue()));
+    let pooled = (props[0].successes() + props[1].successes()) as f64 / 6_000.0;
+    let seq = msprt_proportions(&props[1], &props[0], (0.05 * pooled).powi(2), 0.05).unwrap();
+    assert!(close(c.sequential_pvalue, seq.pvalue()));
+    assert!(close(c.sequential_difference.lower, seq.interval().lower()));
+
+    // Mean: the rollups' sums of squares give the same moments as the raw totals.
+    let mean = &results.metrics[1];
+    assert!(close(mean.variants[0].value.unwrap(), moments[0].mean()));
+    let c = mean.variants[1].comparison.as_ref().unwrap();
+    let t = ttest_ind(&moments[1], &moments[0], false, Alternative::TwoSided).unwrap();
+    assert!((c.pvalue - t.pvalue()).abs() < 1e-9);
+    let d = diff_means_confint(&moments[1], &moments[0], 0.05, false).unwrap();
+    assert!((c.difference.lower - d.lower()).abs() < 1e-9);
+    assert!((c.difference.upper - d.upper()).abs() < 1e-9);
+    let tau = 0.05 * moments[0].mean();
+    let seq = msprt_means(&moments[1], &moments[0], tau * tau, 0.05).unwrap();
+    assert!((c.sequential_pvalue - seq.pvalue()).abs() < 1e-9);
+
+    // A 30% lift on 3,000 units a side: better, and likely so.
+    for m in &results.metrics {
+        let c = m.variants[1].comparison.as_ref().unwrap();
+        assert!(c.probability_better > 0.95, "{c:?}");
+        assert!(c.adjusted_pvalue >= c.sequential_pvalue);
+    }
+    let srm = results.srm.as_ref().unwrap();
+    assert!(!srm.mismatch && srm.pvalue > 0.99);
+}
+
+#[test]
+fn a_broken_split_is_a_sample_ratio_mismatch() {
+    let sim = simulate(&[2_200, 1_800], &[0.1, 0.1], 3);
+    let results = analyze(&sim.timeline.totals(None), &specs(), &Options::default()).unwrap();
+    let srm = results.srm.unwrap();
+    assert!(srm.mismatch && srm.pvalue < 1e-6, "{srm:?}");
+    assert!((srm.observed_shares[0] - 0.55).abs() < 1e-12);
+}
+
+#[test]
+fn a_harmed_guardrail_is_flagged_and_left_out_of_the_correction() {
+    // Treatment converts less: as a guardrail with goal "increase", it is violated.
+    let sim = simulate(&[4_000, 4_000], &[0.20, 0.14], 11);
+    let mut metrics = specs();
+    metrics[0].guardrail = true;
+    let results = analyze(&sim.timeline.totals(None), &metrics, &Options::default()).unwrap();
+    let guard = &results.metrics[0];
+    assert!(guard.guardrail_violated);
+    let c = guard.variants[1].comparison.as_ref().unwrap();
+    assert_eq!(c.verdict, Verdict::Worse);
+    assert_eq!(c.adjusted_pvalue, c.sequential_pvalue);
+    // With goal "decrease" the same data are an improvement.
+    metrics[0].goal = Goal::Decrease;
+    let results = analyze(&sim.timeline.totals(None), &metrics, &Options::default()).unwrap();
+    assert!(!results.metrics[0].guardrail_violated);
+    let c = results.metrics[0].variants[1].comparison.as_ref().unwrap();
+    assert_eq!(c.verdict, Verdict::Better);
+    assert!(c.probability_better > 0.99);
+}
+
+#[test]
+fn decisions_are_adjusted_across_metrics_and_variants() {
+    let sim = simulate(&[1_000, 1_000, 1_000], &[0.1, 0.1, 0.1], 5);
+    let options = Options {
+        basis: DecisionBasis::FixedHorizon,
+        ..Options::default()
+    };
+    let results = analyze(&sim.timeline.totals(None), &specs(), &options).unwrap();
+    let comparisons: Vec<&Comparison> = results
+        .metrics
+        .iter()
+        .flat_map(|m| m.variants.iter().filter_map(|v| v.comparison.as_ref()))
+        .collect();
+    assert_eq!(comparisons.len(), 4);
+    let smallest = comparisons.iter().map(|c| c.pvalue).fold(1.0, f64::min);
+    // Holm: the smallest p-value is multiplied by the family's size.
+    let adjusted_smallest = comparisons
+        .iter()
+        .find(|c| c.pvalue == smallest)
+        .unwrap()
+        .adjusted_pvalue;
+    assert!(close(adjusted_smallest, (smallest * 4.0).min(1.0)));
+}
+
+#[test]
+fn missing_data_is_a_problem_per_variant_not_a_failure() {
+    let mut timeline = Timeline::new(vec![("control".into(), 1.0), ("treatment".into(), 1.0)]);
+    timeline.add_exposures("control", T0, 10);
+    let results = analyze(&timeline.totals(None), &specs(), &Options::default()).unwrap();
+    for m in &results.metrics {
+        let row = &m.variants[1];
+        assert!(row.comparison.is_none());
+        assert_eq!(row.problem.as_ref().unwrap().code, "degenerate_data");
+        assert_eq!(row.value, None);
+    }
+    assert!(analyze(&[], &specs(), &Options::default()).is_err());
+    let bad = Options {
+        alpha: 1.5,
+        ..Options::default()
+    };
+    assert_eq!(
+        analyze(&timeline.totals(None), &specs(), &bad)
+            .unwrap_err()
+            .code(),
+        "invalid_argument"
+    );
+    // No rows at all: nothing to plot.
+    assert!(
+        cumulative(&Timeline::default(), &specs(), &Options::default(), 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_cumulative_always_valid_interval_only_narrows() {
+    let sim = simulate(&[5_000, 5_000], &[0.10, 0.12], 13);
+    let series = cumulative(&sim.timeline, &specs(), &Options::default(), 40).unwrap();
+    assert!(series.len() >= 30 && series.len() <= 41, "{}", series.len());
+    let last = series.last().unwrap();
+    assert_eq!(last.units, vec![5_000, 5_000]);
+    assert!(series.windows(2).all(|w| w[0].time_ms < w[1].time_ms));
+    // Looks before the burn-in are not folded in; after it, both metrics have a point.
+    let first = series.iter().position(|p| !p.lifts.is_empty()).unwrap();
+    assert!(series[first].units.iter().all(|u| *u >= BURN_IN_UNITS));
+    assert!(series[first..].iter().all(|p| p.lifts.len() == 2));
+    // Per (metric kind) stream: each successive point's interval sits inside the previous.
+    for kind in 0..2 {
+        let stream: Vec<&LiftPoint> = series.iter().filter_map(|p| p.lifts.get(kind)).collect();
+        for w in stream.windows(2) {
+            assert!(w[1].sequential.lower >= w[0].sequential.lower);
+            assert!(w[1].sequential.upper <= w[0].sequential.upper);
+            assert!(w[1].sequential_pvalue <= w[0].sequential_pvalue);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! An experiment's rollup rows, added up per variant: in total, or up to a time (for the
+//! cumulative series).
+
+use std::collections::BTreeMap;
+
+use crate::events::MetricRollup;
+
+/// One variant's counts up to some time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantTotals {
+    /// The variant's key.
+    pub key: String,
+    /// Its configured weight (for the SRM check).
+    pub weight: f64,
+    /// Units exposed.
+    pub units: u64,
+    /// Per metric: events, units with an event, the sum of values and the sum of squared
+    /// per-unit totals.
+    pub metrics: BTreeMap<String, MetricRollup>,
+}
+
+/// Adds `b` into `a`.
+pub(crate) fn add(a: &mut MetricRollup, b: &MetricRollup) {
+    a.events = a.events.saturating_add(b.events);
+    a.units = a.units.saturating_add(b.units);
+    a.sum += b.sum;
+    a.sum_squares += b.sum_squares;
+}
+
+/// An experiment's rollups by time: the rows of `rollup_exposures` and `rollup_metrics` (per
+/// minute, or coarser buckets) of its variants, the control first.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    variants: Vec<(String, f64)>,
+    /// Time to units exposed per variant (in `variants` order).
+    exposures: BTreeMap<i64, Vec<u64>>,
+    /// (time, metric) to the rollup per variant.
+    metrics: BTreeMap<(i64, String), Vec<MetricRollup>>,
+    /// Units exposed to variants that are no longer configured.
+    unknown_units: u64,
+}
+
+impl Timeline {
+    /// An empty timeline for `variants` (key and weight), the control first.
+    pub fn new(variants: Vec<(String, f64)>) -> Self {
+        Timeline {
+            variants,
+            ..Timeline::default()
+        }
+    }
+
+    fn index(&self, variant: &str) -> Option<usize> {
+        self.variants.iter().position(|(k, _)| k == variant)
+    }
+
+    /// Adds `units` first exposed to `variant` in the bucket starting at `time_ms`. Rows of
+    /// variants not configured are only counted ([`Timeline::unknown_units`]).
+    pub fn add_exposures(&mut self, variant: &str, time_ms: i64, units: u64) {
+        let Some(i) = self.index(variant) else {
+            self.unknown_units = self.unknown_units.saturating_add(units);
+            return;
+        };
+        let n = self.variants.len();
+        let row = self.exposures.entry(time_ms).or_insert_with(|| vec![0; n]);
+        if let Some(slot) = row.get_mut(i) {
+            *slot = slot.saturating_add(units);
+        }
+    }
+
+    /// Adds the rollup of `metric` for `variant` in the bucket starting at `time_ms`.
+    pub fn add_metric(&mut self, variant: &str, metric: &str, time_ms: i64, rollup: &MetricRollup) {
+        let Some(i) = self.index(variant) else {
+            return;
+        };
+        let n = self.variants.len();
+        let row = self
+            .metrics
+            .entry((time_ms, metric.to_owned()))
+            .or_insert_with(|| vec![MetricRollup::default(); n]);
+        if let Some(slot) = row.get_mut(i) {
+            add(slot, rollup);
+        }
+    }
+
+    /// Units exposed to variants that are not configured (removed since).
+    pub fn unknown_units(&self) -> u64 {
+        self.unknown_units
+    }
+
+    /// The first and last bucket times, when there is any row.
+    pub fn span(&self) -> Option<(i64, i64)> {
+        let first = self.exposures.keys().next().copied();
+        let last = self.exposures.keys().next_back().copied();
+        let metric_first = self.metrics.keys().next().map(|(t, _)| *t);
+        let metric_last = self.metrics.keys().next_back().map(|(t, _)| *t);
+        let lo = [first, metric_first].into_iter().flatten().min()?;
+        let hi = [last, metric_last].into_iter().flatten().max()?;
+        Some((lo, hi))
+    }
+
+    /// Each variant's totals over the buckets starting at or before `until_ms` (all of them
+    /// when `None`).
+    pub fn totals(&self, until_ms: Option<i64>) -> Vec<VariantTotals> {
+        let mut out: Vec<VariantTotals> = self
+            .variants
+            .iter()
+            .map(|(key, weight)| VariantTotals {
+                key: key.clone(),
+                weight: *weight,
+                units: 0,
+                metrics: BTreeMap::new(),
+            })
+            .collect();
+        let until = until_ms.unwrap_or(i64::MAX);
+        for row in self.exposures.range(..=until).map(|(_, row)| row) {
+            for (v, units) in out.iter_mut().zip(row) {
+                v.units = v.units.saturating_add(*units);
+            }
+        }
+        for ((time, metric), row) in &self.metrics {
+            if *time > until {
+                continue;
+            }
+            for (v, rollup) in out.iter_mut().zip(row) {
+                add(v.metrics.entry(metric.clone()).or_default(), rollup);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_up_to_a_time() {
+        let mut t = Timeline::new(vec![("control".into(), 1.0), ("treatment".into(), 1.0)]);
+        t.add_exposures("control", 0, 10);
+        t.add_exposures("treatment", 60_000, 12);
+        t.add_exposures("gone", 60_000, 3);
+        let r = MetricRollup {
+            events: 2,
+            units: 1,
+            sum: 3.0,
+            sum_squares: 9.0,
+        };
+        t.add_metric("treatment", "buy", 60_000, &r);
+        t.add_metric("treatment", "buy", 120_000, &r);
+        let all = t.totals(None);
+        assert_eq!((all[0].units, all[1].units), (10, 12));
+        assert_eq!(all[1].metrics["buy"].events, 4);
+        assert_eq!(all[1].metrics["buy"].sum_squares, 18.0);
+        let early = t.totals(Some(59_999));
+        assert_eq!((early[0].units, early[1].units), (10, 0));
+        assert!(early[1].metrics.is_empty());
+        assert_eq!(t.unknown_units(), 3);
+        assert_eq!(t.span(), Some((0, 120_000)));
+    }
+}
