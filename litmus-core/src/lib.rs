@@ -12,6 +12,8 @@
 //! - [`Engine`]: the compiled config. [`Engine::assign`] looks the experiment up, applies
 //!   overrides, status and time window, targeting, holdouts, layers and traffic, and picks a
 //!   variant. It returns an [`Assignment`] with a [`Reason`]; outcomes are values, not errors.
+//! - [`results`]: experiment results from the rollups (lifts, intervals, always-valid and
+//!   Bayesian figures, guardrails, SRM) and their cumulative series.
 //! - [`Error`]: one error enum with a stable [`Error::code`] per variant.
 //!
 //! The crate is pure: no I/O, no clock (time is an argument), no global random numbers. It
