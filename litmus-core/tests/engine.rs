@@ -446,3 +446,62 @@ fn engine_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Engine>();
 }
+
+#[test]
+fn experiments_declare_their_metrics() {
+    let with = |metrics: serde_json::Value| {
+        json!({"schema_version": 1, "experiments": [{
+            "key": "e", "status": "running", "variants": [{"key": "a"}, {"key": "b"}],
+            "metrics": metrics
+        }]})
+        .to_string()
+    };
+    let ok = with(json!([
+        {"key": "purchase", "kind": "conversion"},
+        {"key": "purchase", "kind": "mean"},
+        {"key": "error", "kind": "conversion", "goal": "decrease", "guardrail": true}
+    ]));
+    let config = litmus_core::config::validate_strict(&ok).expect("valid metrics");
+    let metrics = &config.experiments[0].metrics;
+    assert_eq!(metrics.len(), 3);
+    let guard = metrics[2].spec();
+    assert!(guard.guardrail && guard.goal == litmus_core::results::Goal::Decrease);
+    // Round trip: serialized as given (defaults left out).
+    let back = serde_json::to_value(&config.experiments[0].metrics).expect("serializable");
+    assert_eq!(
+        back[0],
+        json!({"key": "purchase", "kind": "conversion", "goal": "increase"})
+    );
+    assert_eq!(back[2]["guardrail"], true);
+
+    let cases = [
+        (
+            json!([{"key": "p", "kind": "mean"}, {"key": "p", "kind": "mean"}]),
+            "duplicate_key",
+            "experiments[e].metrics[1].key",
+        ),
+        (
+            json!([{"key": "", "kind": "mean"}]),
+            "invalid_value",
+            "experiments[e].metrics[0].key",
+        ),
+        (
+            json!([{"key": "p", "kind": "mean", "window": 3}]),
+            "unknown_field",
+            "experiments[e].metrics[0].window",
+        ),
+    ];
+    for (metrics, code, path) in cases {
+        let err =
+            litmus_core::config::validate_strict(&with(metrics.clone())).expect_err("invalid");
+        let err = match err {
+            Error::Multiple { errors } => errors.into_iter().next().expect("one error"),
+            e => e,
+        };
+        assert_eq!(
+            (err.code(), err.path().map(|p| p.as_str().to_owned())),
+            (code, Some(path.to_owned())),
+            "{metrics}"
+        );
+    }
+}

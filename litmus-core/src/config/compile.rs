@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::limits::*;
 use super::parse::{Decoded, ParsedDocument, unknown_paths};
-use super::wire::{Kind, WireExperiment, WireFactor, WireHoldout, WireLayer, WireVariant};
+use super::wire::{
+    Kind, WireExperiment, WireFactor, WireHoldout, WireLayer, WireMetric, WireVariant,
+};
 use crate::assign::experiment::{Arms, Experiment, Factor, LayerSlot, Variant};
 use crate::assign::key_index::KeyIndex;
 use crate::assign::targeting;
@@ -158,7 +160,42 @@ fn experiment_unknowns(w: &WireExperiment, path: &FieldPath) -> Vec<FieldPath> {
     if let Some(slot) = &w.layer {
         paths.extend(unknown_paths(&slot.unknown, &path.field("layer")));
     }
+    for (i, m) in w.metrics.iter().enumerate() {
+        paths.extend(unknown_paths(&m.unknown, &path.field("metrics").item(i)));
+    }
     paths
+}
+
+/// The most metrics an experiment declares.
+const MAX_METRICS: usize = 100;
+/// The longest metric (event) name, as events accept.
+const MAX_METRIC_CHARS: usize = 256;
+
+/// Metrics: non-empty event names of at most 256 characters, each (name, kind) once.
+fn check_metrics(metrics: &[WireMetric], path: &FieldPath) -> Result<(), Error> {
+    if metrics.len() > MAX_METRICS {
+        return Err(Error::LimitExceeded {
+            path: path.clone(),
+            message: format!("more than {MAX_METRICS} metrics"),
+        });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, m) in metrics.iter().enumerate() {
+        let at = path.item(i);
+        if m.key.is_empty() || m.key.chars().count() > MAX_METRIC_CHARS {
+            return Err(Error::invalid(
+                at.field("key"),
+                format!("a metric is an event name of 1 to {MAX_METRIC_CHARS} characters"),
+            ));
+        }
+        if !seen.insert((m.key.as_str(), m.kind)) {
+            return Err(Error::DuplicateKey {
+                path: at.field("key"),
+                key: m.key.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Keys: 1 to 128 characters of ASCII letters, digits and `_ - . : /`.
@@ -264,6 +301,7 @@ fn compile_experiment(
         .map(|t| targeting::compile(t, &path.field("targeting")))
         .transpose()?;
     let overrides = compile_overrides(&w.overrides, &variants, &path.field("overrides"))?;
+    check_metrics(&w.metrics, &path.field("metrics"))?;
     let layer = match &w.layer {
         None => None,
         Some(slot) => {

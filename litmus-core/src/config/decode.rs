@@ -13,8 +13,10 @@ use serde_json::{Map, Value};
 
 use super::wire::{
     Kind, Status, UnknownFields, WireConfig, WireExperiment, WireFactor, WireHoldout, WireLayer,
-    WireLayerSlot, WireVariant, default_hash_version, default_traffic, default_weight,
+    WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic,
+    default_weight,
 };
+use crate::results::{Goal, MetricKind};
 use crate::error::{Error, FieldPath};
 
 /// A wire type read from a JSON value.
@@ -182,6 +184,7 @@ impl Decode for WireExperiment {
         let (mut start_time, mut end_time, mut traffic) = (None, None, None);
         let (mut variants, mut factors, mut targeting, mut layer, mut overrides) =
             (None, None, None, None, None);
+        let mut metrics = None;
         let unknown = fields(value, path, |name, v, at| {
             match name {
                 "key" => key = Some(string(v, at)?),
@@ -218,6 +221,7 @@ impl Decode for WireExperiment {
                 "targeting" => targeting = optional(v, at, |v, _| Ok(v.clone()))?,
                 "layer" => layer = optional(v, at, WireLayerSlot::decode)?,
                 "overrides" => overrides = Some(string_map(v, at)?),
+                "metrics" => metrics = Some(list(v, at, WireMetric::decode)?),
                 _ => return Ok(false),
             }
             Ok(true)
@@ -236,6 +240,42 @@ impl Decode for WireExperiment {
             targeting,
             layer,
             overrides: overrides.unwrap_or_default(),
+            metrics: metrics.unwrap_or_default(),
+            unknown,
+        })
+    }
+}
+
+impl Decode for WireMetric {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let (mut key, mut kind, mut goal, mut guardrail) = (None, None, None, None);
+        let unknown = fields(value, path, |name, v, at| {
+            match name {
+                "key" => key = Some(string(v, at)?),
+                "kind" => {
+                    kind = Some(one_of(
+                        v,
+                        at,
+                        &[("conversion", MetricKind::Conversion), ("mean", MetricKind::Mean)],
+                    )?);
+                }
+                "goal" => {
+                    goal = Some(one_of(
+                        v,
+                        at,
+                        &[("increase", Goal::Increase), ("decrease", Goal::Decrease)],
+                    )?);
+                }
+                "guardrail" => guardrail = Some(boolean(v, at)?),
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(WireMetric {
+            key: required(key, path, "key")?,
+            kind: required(kind, path, "kind")?,
+            goal: goal.unwrap_or_default(),
+            guardrail: guardrail.unwrap_or(false),
             unknown,
         })
     }
@@ -381,7 +421,8 @@ deserialize_through_value!(
     WireFactor,
     WireLayer,
     WireLayerSlot,
-    WireHoldout
+    WireHoldout,
+    WireMetric
 );
 
 #[cfg(test)]
@@ -448,6 +489,21 @@ mod tests {
                 r#"{"key":"k","factors":[{"key":"f"}]}"#,
                 "missing_field",
                 "e.factors[0].levels",
+            ),
+            (
+                r#"{"key":"k","metrics":[{"key":"buy"}]}"#,
+                "missing_field",
+                "e.metrics[0].kind",
+            ),
+            (
+                r#"{"key":"k","metrics":[{"key":"buy","kind":"median"}]}"#,
+                "invalid_json",
+                "e.metrics[0].kind",
+            ),
+            (
+                r#"{"key":"k","metrics":[{"key":"buy","kind":"mean","guardrail":1}]}"#,
+                "invalid_json",
+                "e.metrics[0].guardrail",
             ),
             // Key order decides which of two problems is reported, as with serde.
             (r#"{"traffic":"x","key":5}"#, "invalid_json", "e.key"),

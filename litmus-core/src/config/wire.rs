@@ -8,6 +8,7 @@
 //! fields it does not know in `unknown`, so strict (admin) parsing can reject them by name
 //! while SDK snapshots ignore them.
 
+use crate::results::{Goal, MetricKind, MetricSpec};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -137,10 +138,48 @@ pub struct WireExperiment {
     /// Forced variants by unit id (for QA); such units are not counted in the experiment.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub overrides: BTreeMap<String, String>,
+    /// The metrics its results show (tracked event names and how to read them); absent means
+    /// every event tracked for its units, as a conversion and as a mean.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<WireMetric>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]
     pub unknown: UnknownFields,
+}
+
+/// One metric of an experiment's results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireMetric {
+    /// The tracked event's name.
+    pub key: String,
+    /// `conversion` (the share of units with the event) or `mean` (the mean per unit of its
+    /// total value).
+    pub kind: MetricKind,
+    /// `increase` (default) or `decrease`: which direction is good.
+    #[serde(default)]
+    pub goal: Goal,
+    /// A guardrail: watched for harm, not counted among the decision metrics.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub guardrail: bool,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+impl WireMetric {
+    /// The analysis's view of this metric.
+    pub fn spec(&self) -> MetricSpec {
+        MetricSpec {
+            key: self.key.clone(),
+            kind: self.kind,
+            goal: self.goal,
+            guardrail: self.guardrail,
+        }
+    }
 }
 
 /// One variant of an A/B(/n) or bandit experiment.

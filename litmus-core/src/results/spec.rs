@@ -7,7 +7,8 @@ use crate::stats::Correction;
 use crate::stats::srm::SRM_THRESHOLD;
 
 /// How a metric is summarized per unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// The share of exposed units with at least one event (a conversion rate).
@@ -18,6 +19,7 @@ pub enum MetricKind {
 
 /// Which direction of change is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Goal {
     /// Higher is better (purchases, revenue).
