@@ -4,6 +4,7 @@ use super::key_index::KeyIndex;
 use super::targeting::Condition;
 use crate::config::wire::{Kind, Status};
 use crate::hash::{self, Seed};
+use crate::results::MetricSpec;
 use crate::time::Timestamp;
 
 /// One variant of a compiled experiment. In a multivariate experiment each combination of
@@ -99,6 +100,8 @@ pub struct Experiment {
     pub(crate) overrides: KeyIndex,
     pub(crate) layer: Option<LayerSlot>,
     pub(crate) holdouts: Box<[usize]>,
+    /// The metrics its results show (not used by assignment).
+    pub(crate) metrics: Box<[MetricSpec]>,
     /// Running, always live, and nothing but the variant pick applies (no override, targeting,
     /// holdout, layer, or traffic below 1): `assign` takes a one-branch path. Set by
     /// [`Experiment::finish`] once holdouts are attached.
@@ -130,6 +133,12 @@ impl Experiment {
     /// order of the factors).
     pub fn variants(&self) -> &[Variant] {
         &self.variants
+    }
+
+    /// The metrics declared for its results (empty: every tracked event, see
+    /// [`crate::results::plan`]).
+    pub fn metrics(&self) -> &[MetricSpec] {
+        &self.metrics
     }
 
     /// The variant with the given key.

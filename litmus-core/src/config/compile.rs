@@ -347,6 +347,7 @@ fn compile_experiment(
         overrides,
         layer,
         holdouts: Box::new([]),
+        metrics: w.metrics.iter().map(WireMetric::spec).collect(),
         plain: false,
     })
 }

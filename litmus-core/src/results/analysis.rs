@@ -163,7 +163,8 @@ pub struct ExperimentResults {
     pub control: String,
     /// Units exposed per variant, in order.
     pub units: Vec<(String, u64)>,
-    /// The SRM check (`None` without exposed units or with a single variant).
+    /// The SRM check (`None` when not asked for, without exposed units or with a single
+    /// variant).
     pub srm: Option<Srm>,
     /// Why the SRM check could not run, when it could not.
     pub srm_problem: Option<Problem>,
@@ -268,7 +269,7 @@ pub fn analyze(
 /// The SRM check over the exposed units (`None` with one variant or no units).
 fn srm(variants: &[VariantTotals], options: &Options) -> Result<Option<Srm>, Error> {
     let total: u64 = variants.iter().map(|v| v.units).sum();
-    if variants.len() < 2 || total == 0 {
+    if !options.check_srm || variants.len() < 2 || total == 0 {
         return Ok(None);
     }
     let observed: Vec<f64> = variants.iter().map(|v| v.units as f64).collect();

@@ -3,6 +3,7 @@
 //!
 //! - [`spec`]: the metrics of an experiment ([`MetricSpec`]: conversion or mean, the good
 //!   direction, guardrail or not) and the [`Options`] (alpha, correction, decision basis).
+//! - [`plan`]: the variants and metrics of a compiled experiment ([`Plan`]).
 //! - [`totals`]: a [`Timeline`] of an experiment's rollup rows, added up per variant into
 //!   [`VariantTotals`] (in all, or up to a time).
 //! - [`analysis`]: [`analyze`] gives, per metric and variant, the value with its interval and,
@@ -19,6 +20,7 @@
 //! rate's tests need.
 
 pub mod analysis;
+pub mod plan;
 pub mod series;
 pub mod spec;
 pub mod totals;
@@ -27,6 +29,7 @@ pub use analysis::{
     Comparison, Estimate, ExperimentResults, MetricResult, Problem, Srm, VariantMetric, Verdict,
     analyze,
 };
+pub use plan::{Plan, plan};
 pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, cumulative};
 pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
 pub use totals::{Timeline, VariantTotals};

@@ -71,6 +71,8 @@ pub struct Options {
     pub sequential_lift: f64,
     /// The SRM p-value threshold. Default [`SRM_THRESHOLD`] (0.001).
     pub srm_threshold: f64,
+    /// Whether to check the split at all (not for bandits; see [`super::Plan`]). Default true.
+    pub check_srm: bool,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
             basis: DecisionBasis::Sequential,
             sequential_lift: 0.05,
             srm_threshold: SRM_THRESHOLD,
+            check_srm: true,
         }
     }
 }

@@ -284,3 +284,35 @@ fn the_cumulative_always_valid_interval_only_narrows() {
         }
     }
 }
+
+#[test]
+fn the_plan_follows_the_config() {
+    let engine = crate::Engine::from_json(
+        r#"{"schema_version":1,"experiments":[
+        {"key":"ab","status":"running","variants":[{"key":"c","weight":1},{"key":"t","weight":3}]},
+        {"key":"b","kind":"bandit","status":"running","variants":[{"key":"x"},{"key":"y"}],
+         "metrics":[{"key":"click","kind":"conversion"}]}]}"#,
+    )
+    .unwrap();
+    let ab = plan(engine.experiment("ab").unwrap(), ["view", "buy", "view"]);
+    assert_eq!(ab.variants, vec![("c".into(), 1.0), ("t".into(), 3.0)]);
+    assert!(ab.check_srm);
+    let keys: Vec<(&str, MetricKind)> = ab
+        .metrics
+        .iter()
+        .map(|m| (m.key.as_str(), m.kind))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("buy", MetricKind::Conversion),
+            ("buy", MetricKind::Mean),
+            ("view", MetricKind::Conversion),
+            ("view", MetricKind::Mean)
+        ]
+    );
+    let bandit = plan(engine.experiment("b").unwrap(), ["buy"]);
+    assert!(!bandit.check_srm);
+    assert_eq!(bandit.metrics.len(), 1);
+    assert_eq!(bandit.metrics[0].key, "click");
+}
