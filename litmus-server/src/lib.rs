@@ -7,6 +7,7 @@ pub mod cache;
 pub mod error;
 pub mod keys;
 pub mod metrics;
+pub mod results;
 pub mod routes;
 pub mod settings;
 pub mod state;
@@ -62,6 +63,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
                 .delete(routes::admin::delete::<S>),
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))
+        .route("/results/{experiment}", get(routes::results::results::<S>))
         .route(
             "/admin/keys",
             get(routes::keys::list::<S>).post(routes::keys::create::<S>),

@@ -34,6 +34,7 @@ on_every_backend!(
     stored_rollups_equal_a_recomputation,
     events_are_ingested_with_limits_and_retries,
     retention_drops_old_raw_events_and_keeps_rollups,
+    results_equal_the_statistics_of_the_raw_events,
 );
 
 async fn the_api_end_to_end<S: Store>(env: &Env<S>) {
@@ -639,7 +640,8 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
             let uri = path
                 .replace("{collection}", "layers")
                 .replace("{key}", "x")
-                .replace("{id}", "x");
+                .replace("{id}", "x")
+                .replace("{experiment}", "x");
             let req = Request::builder()
                 .method(method.to_uppercase().as_str())
                 .uri(&uri)
@@ -674,11 +676,12 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         "/admin/audit",
         "/admin/keys",
         "/admin/keys/{id}",
+        "/results/{experiment}",
     ];
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 16);
+    assert_eq!(operations, 17);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {
@@ -1387,4 +1390,148 @@ async fn retention_drops_old_raw_events_and_keeps_rollups<S: Store>(env: &Env<S>
         "the rollups stay"
     );
     assert_eq!(before.metrics.values().map(|m| m.sum).sum::<f64>(), 4.0);
+}
+
+/// `GET /results/{experiment}`: the figures equal the statistics module's on the per-unit
+/// totals computed directly from the raw events posted (units without events count as 0).
+async fn results_equal_the_statistics_of_the_raw_events<S: Store>(env: &Env<S>) {
+    use litmus_core::stats::{
+        Alternative, Moments, Proportion, ZVariance, diff_means_confint, proportions_ztest,
+        ttest_ind,
+    };
+    let state = env.instance().await;
+    let app = litmus_server::app(std::sync::Arc::clone(&state));
+    let mut exp = experiment("checkout", "running");
+    exp["metrics"] = json!([
+        {"key": "purchase", "kind": "conversion"},
+        {"key": "purchase", "kind": "mean"},
+        {"key": "error", "kind": "conversion", "goal": "decrease", "guardrail": true}
+    ]);
+    assert_eq!(
+        put_experiment(&app, "checkout", exp).await.status,
+        StatusCode::OK
+    );
+    let before = send(&app, "GET", "/results/checkout", Some(KEY), None).await;
+    assert_eq!(before.status, StatusCode::OK, "{:?}", before.body);
+    assert_eq!(before.body["results"]["units"][0][1], 0);
+
+    // 800 units, alternating variants; purchases and errors drawn by a fixed LCG.
+    let variants = ["control", "treatment"];
+    let mut seed: u64 = 42;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let mut purchases = [Vec::new(), Vec::new()];
+    let mut errors = [0u64, 0];
+    let mut events = Vec::new();
+    for u in 0..800u64 {
+        let v = (u % 2) as usize;
+        let unit = format!("u{u}");
+        events.push(
+            json!({"type": "exposure", "message_id": format!("x{u}"), "unit_id": unit,
+            "experiment": "checkout", "variant": variants[v], "timestamp": "2027-01-15T09:00:00Z"}),
+        );
+        let mut total = 0.0;
+        // Treatment buys more often.
+        let buys = if next(100) < [20, 30][v] {
+            1 + next(3)
+        } else {
+            0
+        };
+        for i in 0..buys {
+            let value = (1 + next(40)) as f64;
+            total += value;
+            events.push(json!({"type": "track", "message_id": format!("p{u}-{i}"),
+                "unit_id": unit, "event": "purchase", "value": value,
+                "timestamp": format!("2027-01-15T09:{:02}:00Z", 1 + (u % 50))}));
+        }
+        purchases[v].push(total);
+        if next(100) < 5 {
+            errors[v] += 1;
+            events.push(
+                json!({"type": "track", "message_id": format!("e{u}"), "unit_id": unit,
+                "event": "error", "timestamp": "2027-01-15T09:30:00Z"}),
+            );
+        }
+        // An event before the unit's exposure window opens is not attributed.
+        events.push(
+            json!({"type": "track", "message_id": format!("early{u}"), "unit_id": unit,
+            "event": "purchase", "value": 1000.0, "timestamp": "2027-01-15T08:00:00Z"}),
+        );
+    }
+    let json_type = [("content-type", "application/json")];
+    for chunk in events.chunks(1_000) {
+        let body = json!({"events": chunk}).to_string().into_bytes();
+        let r = post_events(&app, KEY, body, &json_type).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    let window = state.tuning.attribution_window_ms;
+    while state.store.apply_rollups(window, 8).await.unwrap() > 0 {}
+
+    let r = send(&app, "GET", "/results/checkout?points=20", Some(KEY), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let res = &r.body["results"];
+    assert_eq!(res["control"], "control");
+    assert_eq!(res["units"], json!([["control", 400], ["treatment", 400]]));
+    assert_eq!(res["srm"]["mismatch"], false);
+    let close = |a: &Value, b: f64| (a.as_f64().unwrap() - b).abs() <= 1e-9 * b.abs().max(1.0);
+
+    let moments: Vec<Moments> = purchases
+        .iter()
+        .map(|p| Moments::from_slice(p).unwrap())
+        .collect();
+    let converted: Vec<Proportion> = purchases
+        .iter()
+        .map(|p| Proportion::new(p.iter().filter(|x| **x > 0.0).count() as u64, 400).unwrap())
+        .collect();
+    let metrics = res["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), 3);
+    // purchase as a conversion.
+    let conv = &metrics[0];
+    assert_eq!(
+        (conv["key"].as_str(), conv["kind"].as_str()),
+        (Some("purchase"), Some("conversion"))
+    );
+    assert_eq!(conv["variants"][1]["converted"], converted[1].successes());
+    let z = proportions_ztest(
+        &converted[1],
+        &converted[0],
+        ZVariance::Pooled,
+        Alternative::TwoSided,
+    )
+    .unwrap();
+    let c = &conv["variants"][1]["comparison"];
+    assert!(close(&c["pvalue"], z.pvalue()), "{c}");
+    // purchase as a mean.
+    let mean = &metrics[1];
+    assert!(close(&mean["variants"][0]["value"], moments[0].mean()));
+    assert!(close(&mean["variants"][1]["value"], moments[1].mean()));
+    let t = ttest_ind(&moments[1], &moments[0], false, Alternative::TwoSided).unwrap();
+    let d = diff_means_confint(&moments[1], &moments[0], 0.05, false).unwrap();
+    let c = &mean["variants"][1]["comparison"];
+    assert!(close(&c["pvalue"], t.pvalue()), "{c}");
+    assert!(close(&c["difference"]["lower"], d.lower()));
+    assert!(close(&c["difference"]["upper"], d.upper()));
+    assert!(c["probability_better"].as_f64().unwrap() > 0.5);
+    // The guardrail.
+    let guard = &metrics[2];
+    assert_eq!(guard["guardrail"], true);
+    assert_eq!(guard["variants"][0]["converted"], errors[0]);
+    assert_eq!(guard["variants"][1]["converted"], errors[1]);
+    // The series ends at the totals.
+    let series = r.body["series"].as_array().unwrap();
+    assert!(!series.is_empty() && series.len() <= 21);
+    assert_eq!(series.last().unwrap()["units"], json!([400, 400]));
+
+    // Unknown and unauthorized.
+    let missing = send(&app, "GET", "/results/nope", Some(KEY), None).await;
+    assert_eq!(
+        (missing.status, error_code(&missing)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let anonymous = send(&app, "GET", "/results/checkout", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }

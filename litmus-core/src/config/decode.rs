@@ -13,11 +13,10 @@ use serde_json::{Map, Value};
 
 use super::wire::{
     Kind, Status, UnknownFields, WireConfig, WireExperiment, WireFactor, WireHoldout, WireLayer,
-    WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic,
-    default_weight,
+    WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic, default_weight,
 };
-use crate::results::{Goal, MetricKind};
 use crate::error::{Error, FieldPath};
+use crate::results::{Goal, MetricKind};
 
 /// A wire type read from a JSON value.
 pub(crate) trait Decode: Sized {
@@ -256,7 +255,10 @@ impl Decode for WireMetric {
                     kind = Some(one_of(
                         v,
                         at,
-                        &[("conversion", MetricKind::Conversion), ("mean", MetricKind::Mean)],
+                        &[
+                            ("conversion", MetricKind::Conversion),
+                            ("mean", MetricKind::Mean),
+                        ],
                     )?);
                 }
                 "goal" => {

@@ -30,7 +30,7 @@ pub use analysis::{
     analyze,
 };
 pub use plan::{Plan, plan};
-pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, cumulative};
+pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
 pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
 pub use totals::{Timeline, VariantTotals};
 

@@ -15,6 +15,27 @@ use crate::stats::sequential::SequentialState;
 /// only after a few hundred units (earlier looks could narrow the interval spuriously).
 pub const BURN_IN_UNITS: u64 = 200;
 
+/// Bucket sizes for the series, in ms: 1, 5, 15 and 30 minutes, 1, 3, 6 and 12 hours, 1 day.
+const BUCKETS_MS: [i64; 9] = [
+    60_000, 300_000, 900_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/// The smallest bucket (a whole number of minutes, from 1 minute to 1 day, then whole days)
+/// that splits `span_ms` into at most `points` buckets: the rollups are read at that size.
+pub fn bucket_ms(span_ms: i64, points: usize) -> i64 {
+    let points = points.clamp(1, 500) as i64;
+    let need = (span_ms.max(0) / points).saturating_add(1);
+    BUCKETS_MS
+        .iter()
+        .copied()
+        .find(|b| *b >= need)
+        .unwrap_or_else(|| {
+            need.div_euclid(86_400_000)
+                .saturating_add(1)
+                .saturating_mul(86_400_000)
+        })
+}
+
 /// One treatment on one metric at one time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LiftPoint {
@@ -58,7 +79,7 @@ pub fn cumulative(
         return Ok(Vec::new());
     };
     let points = points.clamp(1, 500) as i64;
-    let step = ((last - first) / points).max(1);
+    let step = (last.saturating_sub(first) / points).max(1);
     let mut times: Vec<i64> = (1..=points)
         .map(|i| first.saturating_add(step.saturating_mul(i)))
         .collect();

@@ -316,3 +316,14 @@ fn the_plan_follows_the_config() {
     assert_eq!(bandit.metrics.len(), 1);
     assert_eq!(bandit.metrics[0].key, "click");
 }
+
+#[test]
+fn buckets_are_round_sizes_that_fit_the_points() {
+    assert_eq!(bucket_ms(0, 60), 60_000);
+    assert_eq!(bucket_ms(3_600_000, 60), 300_000);
+    assert_eq!(bucket_ms(3_540_000, 60), 60_000);
+    assert_eq!(bucket_ms(7 * 86_400_000, 60), 10_800_000);
+    assert_eq!(bucket_ms(365 * 86_400_000, 60), 7 * 86_400_000);
+    assert!(bucket_ms(i64::MAX, 1) > 0);
+    assert_eq!(bucket_ms(-5, 0), 60_000);
+}

@@ -5,4 +5,5 @@ pub mod assign;
 pub mod events;
 pub mod health;
 pub mod keys;
+pub mod results;
 pub mod sdk;

@@ -228,8 +228,20 @@ pub trait Store: Send + Sync + 'static {
     /// received before it; the rollups stay. Answers how many events (SQLite) or chunks of
     /// them (TimescaleDB's `drop_chunks`, which drops whole days) were dropped.
     fn retain(&self, cutoff_ms: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Every rollup, as core's reference holds them (for results and tests).
+    /// Every rollup, as core's reference holds them (for tests).
     fn rollups(&self) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
+    /// The first and last minute with units first exposed to `experiment`, if any.
+    fn rollup_span(
+        &self,
+        experiment: &str,
+    ) -> impl Future<Output = Result<Option<(i64, i64)>, StoreError>> + Send;
+    /// The rollups of one experiment added up into buckets of `bucket_ms` (a multiple of a
+    /// minute), keyed by each bucket's start (for its results).
+    fn experiment_rollups(
+        &self,
+        experiment: &str,
+        bucket_ms: i64,
+    ) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
     /// The stored events whose rollups were applied, by batch in the order they were applied
     /// (for recomputation).
     fn stored_events(&self) -> impl Future<Output = Result<Vec<Vec<Event>>, StoreError>> + Send;
@@ -277,6 +289,12 @@ pub struct RollupTables {
     pub exposures: BTreeMap<(String, String, i64), u64>,
     /// (experiment, variant, metric, minute) to its rollup.
     pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
+}
+
+/// SQL for the start of the `bucket` (a parameter, in ms) holding `minute_ms` (floor division,
+/// as core's `rollup::minute`), with the placeholder syntax of the store.
+pub(crate) fn bucket_sql(bucket: &str) -> String {
+    format!("(minute_ms - (((minute_ms % {bucket}) + {bucket}) % {bucket}))")
 }
 
 /// The config document a snapshot publishes: `document` with `version` set to `v{version}`,

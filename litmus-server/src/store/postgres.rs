@@ -836,6 +836,69 @@ impl Store for PostgresStore {
         Ok(chunks as u64)
     }
 
+    async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one(
+                "SELECT min(minute_ms), max(minute_ms) FROM rollup_exposures WHERE experiment = $1",
+                &[&experiment],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row
+            .get::<_, Option<i64>>(0)
+            .zip(row.get::<_, Option<i64>>(1)))
+    }
+
+    async fn experiment_rollups(
+        &self,
+        experiment: &str,
+        bucket_ms: i64,
+    ) -> Result<RollupTables, StoreError> {
+        let c = self.client().await?;
+        let bucket = super::bucket_sql("$2");
+        let mut tables = RollupTables::default();
+        for r in c
+            .query(
+                &format!(
+                    "SELECT variant, {bucket}, sum(units)::bigint FROM rollup_exposures
+                     WHERE experiment = $1 GROUP BY 1, 2"
+                ),
+                &[&experiment, &bucket_ms],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.exposures.insert(
+                (experiment.to_owned(), r.get(0), r.get(1)),
+                r.get::<_, i64>(2) as u64,
+            );
+        }
+        for r in c
+            .query(
+                &format!(
+                    "SELECT variant, metric, {bucket}, sum(events)::bigint, sum(units)::bigint,
+                            sum(sum), sum(sum_squares)
+                     FROM rollup_metrics WHERE experiment = $1 GROUP BY 1, 2, 3"
+                ),
+                &[&experiment, &bucket_ms],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.metrics.insert(
+                (experiment.to_owned(), r.get(0), r.get(1), r.get(2)),
+                MetricRollup {
+                    events: r.get::<_, i64>(3) as u64,
+                    units: r.get::<_, i64>(4) as u64,
+                    sum: r.get(5),
+                    sum_squares: r.get(6),
+                },
+            );
+        }
+        Ok(tables)
+    }
+
     async fn rollups(&self) -> Result<RollupTables, StoreError> {
         let c = self.client().await?;
         let mut tables = RollupTables::default();

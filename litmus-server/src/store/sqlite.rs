@@ -759,6 +759,84 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let experiment = experiment.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT min(minute_ms), max(minute_ms) FROM rollup_exposures WHERE experiment = ?1",
+                [experiment],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn experiment_rollups(
+        &self,
+        experiment: &str,
+        bucket_ms: i64,
+    ) -> Result<RollupTables, StoreError> {
+        let experiment = experiment.to_owned();
+        let bucket = super::bucket_sql("?2");
+        self.with(move |c| {
+            let mut tables = RollupTables::default();
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT variant, {bucket}, sum(units) FROM rollup_exposures
+                     WHERE experiment = ?1 GROUP BY 1, 2"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, bucket_ms], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (variant, time, units) = row.map_err(backend)?;
+                tables
+                    .exposures
+                    .insert((experiment.clone(), variant, time), units as u64);
+            }
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT variant, metric, {bucket}, sum(events), sum(units), sum(sum),
+                            sum(sum_squares)
+                     FROM rollup_metrics WHERE experiment = ?1 GROUP BY 1, 2, 3"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, bucket_ms], |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ),
+                        litmus_core::events::MetricRollup {
+                            events: r.get::<_, i64>(3)? as u64,
+                            units: r.get::<_, i64>(4)? as u64,
+                            sum: r.get(5)?,
+                            sum_squares: r.get(6)?,
+                        },
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let ((variant, metric, time), m) = row.map_err(backend)?;
+                tables
+                    .metrics
+                    .insert((experiment.clone(), variant, metric, time), m);
+            }
+            Ok(tables)
+        })
+        .await
+    }
+
     async fn rollups(&self) -> Result<RollupTables, StoreError> {
         self.with(|c| {
             let mut tables = RollupTables::default();
