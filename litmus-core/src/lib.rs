@@ -9,6 +9,8 @@
 //!   and compiled on its own into validated types, so one bad experiment is reported (naming
 //!   its key and field) without stopping the others. Admin input is validated strictly.
 //! - [`hash`]: bucketing spec v1 (`docs/spec/bucketing-v1.md`), the only code that hashes.
+//! - [`insights`]: pure functions over rollup data for the dashboard: anomaly detection in
+//!   per-minute metric series (robust z-score and EWMA), each alarm with its baseline and band.
 //! - [`Engine`]: the compiled config. [`Engine::assign`] looks the experiment up, applies
 //!   overrides, status and time window, targeting, holdouts, layers and traffic, and picks a
 //!   variant. It returns an [`Assignment`] with a [`Reason`]; outcomes are values, not errors.
@@ -39,6 +41,7 @@ pub mod error;
 pub mod events;
 pub mod exposure;
 pub mod hash;
+pub mod insights;
 pub mod results;
 pub mod rng;
 pub mod stats;
