@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod error;
 pub mod keys;
+pub mod live;
 pub mod metrics;
 pub mod results;
 pub mod routes;
@@ -64,6 +65,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))
         .route("/results/{experiment}", get(routes::results::results::<S>))
+        .route("/live", get(routes::live::live::<S>))
         .route(
             "/admin/keys",
             get(routes::keys::list::<S>).post(routes::keys::create::<S>),

@@ -80,6 +80,11 @@ async fn serve<S: Store>(
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::state::watch_versions(&state, settings.version_poll);
     litmus_server::state::apply_rollups(&state, std::time::Duration::from_millis(250));
+    litmus_server::live::run(
+        &state,
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_millis(100),
+    );
     if let Some(retention) = settings.retention {
         litmus_server::state::retain_events(
             &state,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use litmus_core::Engine;
 use tokio::sync::{RwLock, watch};
 
-use crate::cache::Cache;
 use crate::cache::memory::MemoryCache;
+use crate::cache::{Cache, Notice};
 use crate::error::ApiError;
 use crate::store::{Snapshot, Store};
 
@@ -56,6 +56,8 @@ pub struct AppState<S> {
     /// The newest config version this instance knows of: set by its own writes, by other
     /// instances' notifications and by [`watch_versions`]; read by every `/sdk/stream`.
     changes: watch::Sender<u64>,
+    /// The live results subscriptions of this instance.
+    pub live: crate::live::LiveHub,
 }
 
 /// A snapshot and the engine compiled from it.
@@ -97,11 +99,18 @@ impl<S: Store> AppState<S> {
             current: RwLock::new(None),
             metrics: crate::metrics::Metrics::default(),
             changes: watch::Sender::new(0),
+            live: crate::live::LiveHub::default(),
         });
         let weak = Arc::downgrade(&state);
-        state.cache.listen(Arc::new(move |version| {
+        state.cache.listen(Arc::new(move |notice| {
             if let Some(state) = weak.upgrade() {
-                state.announce(version);
+                match notice {
+                    Notice::Config(version) => state.announce(version),
+                    Notice::Rollups {
+                        version,
+                        experiments,
+                    } => state.live.changed(version, experiments),
+                }
             }
         }));
         state
@@ -130,10 +139,29 @@ impl<S: Store> AppState<S> {
         if let Err(e) = self.cache.put_snapshot(&snapshot).await {
             tracing::warn!(error = %e, "cannot cache the new snapshot");
         }
-        if let Err(e) = self.cache.publish(snapshot.version).await {
+        if let Err(e) = self.cache.publish(&Notice::Config(snapshot.version)).await {
             tracing::warn!(error = %e, "cannot notify the other instances");
         }
         self.announce(snapshot.version);
+    }
+
+    /// After this instance applied rollups: tells its live hub and the other instances which
+    /// experiments changed (a cache failure is logged; the others notice the new version when
+    /// they re-read it).
+    pub async fn rollups_applied(&self, applied: &crate::store::Applied) {
+        if applied.batches == 0 {
+            return;
+        }
+        let experiments: Vec<String> = applied.experiments.iter().cloned().collect();
+        self.live
+            .changed(applied.version, experiments.iter().cloned());
+        let notice = Notice::Rollups {
+            version: applied.version,
+            experiments,
+        };
+        if let Err(e) = self.cache.publish(&notice).await {
+            tracing::warn!(error = %e, "cannot tell the other instances of new rollups");
+        }
     }
 
     /// The newest snapshot this instance knows of, and its engine: from memory when it is
@@ -249,7 +277,8 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
             let window = state.tuning.attribution_window_ms;
             let started = std::time::Instant::now();
             match state.store.apply_rollups(window, PER_ROUND).await {
-                Ok(n) if n > 0 => {
+                Ok(applied) if applied.batches > 0 => {
+                    state.rollups_applied(&applied).await;
                     let busy = state.ingest_slots.available_permits() < state.tuning.ingest_permits;
                     if busy {
                         // At most a quarter of the time while batches are coming in.

@@ -677,11 +677,12 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         "/admin/keys",
         "/admin/keys/{id}",
         "/results/{experiment}",
+        "/live",
     ];
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 17);
+    assert_eq!(operations, 18);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {
@@ -1083,7 +1084,14 @@ async fn postgres_batches_queued_without_rollup_rows_are_read_from_the_events() 
         .await
         .unwrap();
     assert!(legacy >= 6, "{legacy} batches queued");
-    while state.store.apply_rollups(WINDOW_MS, 2).await.unwrap() > 0 {}
+    while state
+        .store
+        .apply_rollups(WINDOW_MS, 2)
+        .await
+        .unwrap()
+        .batches
+        > 0
+    {}
     let reference = reference_rollups(&batches);
     let tables = state.store.rollups().await.unwrap();
     assert_same_rollups(&tables, &reference.exposures, &reference.metrics);
@@ -1115,13 +1123,13 @@ async fn stored_rollups_equal_a_recomputation<S: Store>(env: &Env<S>) {
         assert_eq!(report.stored, fresh);
         // The rollups of every other batch are applied later, two at once.
         if report.stored % 2 == 0 {
-            while state.store.apply_rollups(window, 2).await.unwrap() > 0 {}
+            while state.store.apply_rollups(window, 2).await.unwrap().batches > 0 {}
         }
         stored += report.stored;
         duplicates += report.duplicates;
     }
     assert_eq!((stored, duplicates), (480, 50));
-    while state.store.apply_rollups(window, 2).await.unwrap() > 0 {}
+    while state.store.apply_rollups(window, 2).await.unwrap().batches > 0 {}
     let tables = state.store.rollups().await.unwrap();
     assert!(tables.metrics.len() > 20 && tables.exposures.len() > 20);
     let reference = reference_rollups(&batches);
@@ -1242,7 +1250,7 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
 
     // Clock skew: sent 5 s after the event on the client's clock, so 5 s before receipt.
     let window = state.tuning.attribution_window_ms;
-    while state.store.apply_rollups(window, 16).await.unwrap() > 0 {}
+    while state.store.apply_rollups(window, 16).await.unwrap().batches > 0 {}
     let stored = state.store.stored_events().await.unwrap();
     let t1 = stored
         .iter()
@@ -1370,7 +1378,7 @@ async fn retention_drops_old_raw_events_and_keeps_rollups<S: Store>(env: &Env<S>
             .unwrap();
     }
     let window = 200 * day;
-    while state.store.apply_rollups(window, 16).await.unwrap() > 0 {}
+    while state.store.apply_rollups(window, 16).await.unwrap().batches > 0 {}
     let before = state.store.rollups().await.unwrap();
     let dropped = state.store.retain(now - 90 * day).await.unwrap();
     assert!(dropped > 0);
@@ -1469,7 +1477,7 @@ async fn results_equal_the_statistics_of_the_raw_events<S: Store>(env: &Env<S>) 
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     }
     let window = state.tuning.attribution_window_ms;
-    while state.store.apply_rollups(window, 8).await.unwrap() > 0 {}
+    while state.store.apply_rollups(window, 8).await.unwrap().batches > 0 {}
 
     let r = send(&app, "GET", "/results/checkout?points=20", Some(KEY), None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);

@@ -136,7 +136,7 @@ impl Experiment {
     }
 
     /// The metrics declared for its results (empty: every tracked event, see
-    /// [`crate::results::plan`]).
+    /// [`crate::results::plan()`]).
     pub fn metrics(&self) -> &[MetricSpec] {
         &self.metrics
     }

@@ -3,7 +3,7 @@
 //!
 //! - [`spec`]: the metrics of an experiment ([`MetricSpec`]: conversion or mean, the good
 //!   direction, guardrail or not) and the [`Options`] (alpha, correction, decision basis).
-//! - [`plan`]: the variants and metrics of a compiled experiment ([`Plan`]).
+//! - [`plan`](mod@plan): the variants and metrics of a compiled experiment ([`Plan`]).
 //! - [`totals`]: a [`Timeline`] of an experiment's rollup rows, added up per variant into
 //!   [`VariantTotals`] (in all, or up to a time).
 //! - [`analysis`]: [`analyze`] gives, per metric and variant, the value with its interval and,

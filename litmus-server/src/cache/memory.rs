@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::{Announce, Cache, CacheFuture};
+use super::{Announce, Cache, CacheFuture, Notice};
 use crate::store::Snapshot;
 
 /// Sticky assignments kept in memory, at most `capacity` of them, in shards (by a hash of the
@@ -138,7 +138,7 @@ impl Cache for MemoryCache {
         Box::pin(async move { Ok(found) })
     }
 
-    fn publish(&self, _version: u64) -> CacheFuture<'_, ()> {
+    fn publish<'a>(&'a self, _notice: &'a Notice) -> CacheFuture<'a, ()> {
         Box::pin(async { Ok(()) })
     }
 

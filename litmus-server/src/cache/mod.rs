@@ -24,8 +24,48 @@ pub enum CacheError {
 /// A boxed future of a cache operation.
 pub type CacheFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CacheError>> + Send + 'a>>;
 
-/// Called with each config version another instance announces.
-pub type Announce = Arc<dyn Fn(u64) + Send + Sync>;
+/// What an instance tells the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// This config version is published.
+    Config(u64),
+    /// The rollups reached `version`, changing these experiments' results.
+    Rollups {
+        /// The rollups' version.
+        version: u64,
+        /// The experiments whose rollups changed.
+        experiments: Vec<String>,
+    },
+}
+
+impl Notice {
+    /// The message text: a config version as a bare number (as before rollup notices
+    /// existed), rollups as `r` and a JSON array `[version, [experiments...]]`.
+    pub fn encode(&self) -> String {
+        match self {
+            Notice::Config(version) => version.to_string(),
+            Notice::Rollups {
+                version,
+                experiments,
+            } => format!("r{}", serde_json::json!([version, experiments])),
+        }
+    }
+
+    /// Reads a message text; `None` when it is not a notice.
+    pub fn decode(text: &str) -> Option<Notice> {
+        if let Some(json) = text.strip_prefix('r') {
+            let (version, experiments): (u64, Vec<String>) = serde_json::from_str(json).ok()?;
+            return Some(Notice::Rollups {
+                version,
+                experiments,
+            });
+        }
+        text.parse().ok().map(Notice::Config)
+    }
+}
+
+/// Called with each notice another instance sends.
+pub type Announce = Arc<dyn Fn(Notice) + Send + Sync>;
 
 /// A shared cache and notification channel.
 pub trait Cache: Send + Sync + 'static {
@@ -43,9 +83,9 @@ pub trait Cache: Send + Sync + 'static {
         &'a self,
         entries: &'a [(String, String)],
     ) -> CacheFuture<'a, Vec<Option<String>>>;
-    /// Tells the other instances that `version` is published.
-    fn publish(&self, version: u64) -> CacheFuture<'_, ()>;
-    /// Calls `announce` with every version other instances publish, until the process ends.
+    /// Tells the other instances `notice`.
+    fn publish<'a>(&'a self, notice: &'a Notice) -> CacheFuture<'a, ()>;
+    /// Calls `announce` with every notice other instances send, until the process ends.
     fn listen(&self, announce: Announce);
     /// Whether the cache answers (for `/readyz`).
     fn ping(&self) -> CacheFuture<'_, ()>;
@@ -60,4 +100,29 @@ pub fn sticky_key(experiment: &str, unit: &str) -> String {
     // The experiment key has no control characters (core validates it), so the separator
     // keeps `("a", "b:c")` and `("a:b", "c")` apart.
     format!("{experiment}\u{1f}{unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Notice;
+
+    #[test]
+    fn notices_round_trip() {
+        for notice in [
+            Notice::Config(42),
+            Notice::Rollups {
+                version: 7,
+                experiments: vec!["a".into(), "r\"x".into()],
+            },
+            Notice::Rollups {
+                version: 0,
+                experiments: vec![],
+            },
+        ] {
+            assert_eq!(Notice::decode(&notice.encode()), Some(notice));
+        }
+        assert_eq!(Notice::decode("12"), Some(Notice::Config(12)));
+        assert_eq!(Notice::decode("r[1"), None);
+        assert_eq!(Notice::decode("x"), None);
+    }
 }

@@ -7,7 +7,6 @@
 //! sticky assignments fall back to the in-process map, snapshots to the store, and
 //! notifications to the timer that re-reads the stored version.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::memory::MemoryCache;
-use super::{Announce, Cache, CacheError, CacheFuture};
+use super::{Announce, Cache, CacheError, CacheFuture, Notice};
 use crate::store::Snapshot;
 
 /// How long a cached snapshot lives (each version is immutable; old ones expire).
@@ -180,12 +179,12 @@ impl Cache for RedisCache {
         })
     }
 
-    fn publish(&self, version: u64) -> CacheFuture<'_, ()> {
+    fn publish<'a>(&'a self, notice: &'a Notice) -> CacheFuture<'a, ()> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             redis::cmd("PUBLISH")
                 .arg(self.channel())
-                .arg(version)
+                .arg(notice.encode())
                 .query_async::<i64>(&mut conn)
                 .await
                 .map(drop)
@@ -228,16 +227,21 @@ impl Cache for RedisCache {
 async fn subscribe(
     client: &redis::Client,
     channel: &str,
-    announce: &Arc<dyn Fn(u64) + Send + Sync>,
+    announce: &Announce,
 ) -> Result<(), redis::RedisError> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     tracing::info!(%channel, "redis: subscribed to config changes");
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {
-        match msg.get_payload::<String>().map(|p| p.parse::<u64>()) {
-            Ok(Ok(version)) => announce(version),
-            _ => tracing::warn!("redis: an unreadable config notification"),
+        match msg
+            .get_payload::<String>()
+            .ok()
+            .as_deref()
+            .and_then(Notice::decode)
+        {
+            Some(notice) => announce(notice),
+            None => tracing::warn!("redis: an unreadable notification"),
         }
     }
     Ok(())

@@ -5,5 +5,6 @@ pub mod assign;
 pub mod events;
 pub mod health;
 pub mod keys;
+pub mod live;
 pub mod results;
 pub mod sdk;

@@ -9,7 +9,7 @@ pub mod sqlite;
 
 use std::future::Future;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use litmus_core::config::wire::{WireConfig, WireExperiment, WireHoldout, WireLayer};
 use litmus_core::events::{Event, MetricRollup};
@@ -217,13 +217,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Ingested, StoreError>> + Send;
     /// Applies core's rules (`litmus_core::events::rollup`) for up to `max_batches` queued
     /// batches, oldest first, each in one transaction with its removal from the queue, so a
-    /// batch counts exactly once; only one instance applies at a time. Answers how many
-    /// batches were applied (0: the queue is empty).
+    /// batch counts exactly once; only one instance applies at a time. Answers what was
+    /// applied (no batch: the queue is empty, or another instance is applying).
     fn apply_rollups(
         &self,
         window_ms: i64,
         max_batches: usize,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+    /// The rollups' version: one more after each transaction that applied batches.
+    fn rollup_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Drops the raw events older than `cutoff_ms` (event time) and the deduplication keys
     /// received before it; the rollups stay. Answers how many events (SQLite) or chunks of
     /// them (TimescaleDB's `drop_chunks`, which drops whole days) were dropped.
@@ -270,6 +272,17 @@ pub fn event_key(e: &Event) -> [u8; 16] {
     key[..8].copy_from_slice(&time.to_be_bytes());
     key[8..].copy_from_slice(&hash.to_be_bytes());
     key
+}
+
+/// What applying queued batches did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Batches applied (0: none was queued, or another instance holds the lock).
+    pub batches: usize,
+    /// The experiments whose rollups changed.
+    pub experiments: BTreeSet<String>,
+    /// The rollups' version after (0 when nothing was applied).
+    pub version: u64,
 }
 
 /// What storing a batch did.

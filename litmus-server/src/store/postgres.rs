@@ -18,7 +18,7 @@ use tokio_postgres::types::Type;
 use super::copy_binary::{CopyBuffer, copy_payload};
 use super::rollup_rows::RollupRows;
 use super::{
-    AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
+    Applied, AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
     StoreError, empty_snapshot, event_key, publish,
 };
 use crate::keys::{KeyRecord, Scope};
@@ -139,6 +139,9 @@ const MIGRATIONS: &[&str] = &[
     // 4: event keys as uuid (16 bytes, compared by memcmp): a quarter less index per event
     // than bytea, and no varlena header to strip on every comparison.
     "ALTER TABLE event_ids ALTER COLUMN id TYPE uuid USING encode(id, 'hex')::uuid;",
+    // 5: the rollups' version, one more for each transaction that applies batches.
+    "CREATE TABLE rollup_head (version bigint NOT NULL);
+     INSERT INTO rollup_head (version) VALUES (0);",
 ];
 
 /// The start of the minute of `$ms` (floor division, as core's `rollup::minute`).
@@ -181,7 +184,8 @@ const EXPOSURES: &str = concat!(
     minute_sql!("first_ms"),
     ", count(*) FROM new_exposures GROUP BY 1, 2, 3
     ON CONFLICT (experiment, variant, minute_ms)
-        DO UPDATE SET units = rollup_exposures.units + excluded.units"
+        DO UPDATE SET units = rollup_exposures.units + excluded.units
+    RETURNING experiment"
 );
 
 /// Rules 2 and 4 for the metric events, in batch order within each unit's total.
@@ -215,7 +219,8 @@ const METRICS: &str = concat!(
         events = rollup_metrics.events + excluded.events,
         units = rollup_metrics.units + excluded.units,
         sum = rollup_metrics.sum + excluded.sum,
-        sum_squares = rollup_metrics.sum_squares + excluded.sum_squares"
+        sum_squares = rollup_metrics.sum_squares + excluded.sum_squares
+    RETURNING experiment"
 );
 
 /// Inserts `keys` into `event_ids` by one binary COPY: fails with a unique violation, storing
@@ -764,7 +769,21 @@ impl Store for PostgresStore {
         })
     }
 
-    async fn apply_rollups(&self, window_ms: i64, max_batches: usize) -> Result<usize, StoreError> {
+    async fn rollup_version(&self) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let v: i64 = c
+            .query_one("SELECT version FROM rollup_head", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        Ok(v as u64)
+    }
+
+    async fn apply_rollups(
+        &self,
+        window_ms: i64,
+        max_batches: usize,
+    ) -> Result<Applied, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
         let mine: bool = tx
@@ -773,7 +792,7 @@ impl Store for PostgresStore {
             .map_err(backend)?
             .get(0);
         if !mine {
-            return Ok(0);
+            return Ok(Applied::default());
         }
         let limit = i64::try_from(max_batches).unwrap_or(i64::MAX);
         let pending = tx
@@ -784,8 +803,9 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         if pending.is_empty() {
-            return Ok(0);
+            return Ok(Applied::default());
         }
+        let mut experiments = std::collections::BTreeSet::new();
         tx.batch_execute(FRESH).await.map_err(backend)?;
         for row in &pending {
             let (batch, min_ms, max_ms): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
@@ -804,8 +824,14 @@ impl Store for PostgresStore {
                         .map_err(backend)?;
                 }
             }
-            tx.execute(EXPOSURES, &[]).await.map_err(backend)?;
-            tx.execute(METRICS, &[&window_ms]).await.map_err(backend)?;
+            let exposures = tx.query(EXPOSURES, &[]).await.map_err(backend)?;
+            let metrics = tx.query(METRICS, &[&window_ms]).await.map_err(backend)?;
+            for row in exposures.iter().chain(&metrics) {
+                let experiment: &str = row.get(0);
+                if !experiments.contains(experiment) {
+                    experiments.insert(experiment.to_owned());
+                }
+            }
             tx.execute("INSERT INTO applied_batches (batch) VALUES ($1)", &[&batch])
                 .await
                 .map_err(backend)?;
@@ -813,8 +839,20 @@ impl Store for PostgresStore {
                 .await
                 .map_err(backend)?;
         }
+        let version: i64 = tx
+            .query_one(
+                "UPDATE rollup_head SET version = version + 1 RETURNING version",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
         tx.commit().await.map_err(backend)?;
-        Ok(pending.len())
+        Ok(Applied {
+            batches: pending.len(),
+            experiments,
+            version: version as u64,
+        })
     }
 
     async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {

@@ -2,8 +2,8 @@
 //! runs on a fresh machine with no services. Calls run on tokio's blocking threads; one
 //! connection behind a mutex serializes writes, which SQLite does anyway.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -15,7 +15,7 @@ use litmus_core::events::rollup::{attributed, minute, square_delta};
 use litmus_core::events::{Event, EventKind, MetricRollup};
 
 use super::{
-    AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
+    Applied, AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
     StoreError, empty_snapshot, event_key, publish,
 };
 use crate::keys::{KeyRecord, Scope};
@@ -120,6 +120,9 @@ const MIGRATIONS: &[&str] = &[
          sum_squares REAL NOT NULL,
          PRIMARY KEY (experiment, variant, metric, minute_ms)
      ) WITHOUT ROWID;",
+    // 5: the rollups' version, one more for each transaction that applies batches.
+    "CREATE TABLE rollup_head (version INTEGER NOT NULL);
+     INSERT INTO rollup_head (version) VALUES (0);",
 ];
 
 /// The SQLite store.
@@ -380,6 +383,7 @@ fn apply_batch(
     tx: &rusqlite::Transaction<'_>,
     fresh: &[Event],
     window_ms: i64,
+    touched: &mut BTreeSet<String>,
 ) -> rusqlite::Result<()> {
     let mut first = tx.prepare_cached(
         "INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, first_ms)
@@ -398,6 +402,9 @@ fn apply_batch(
             let t = e.time.unix_millis();
             if first.execute(params![experiment, e.unit_id, variant, t])? == 1 {
                 exposed.execute(params![experiment, variant, minute(t)])?;
+                if !touched.contains(experiment) {
+                    touched.insert(experiment.clone());
+                }
             }
         }
     }
@@ -471,6 +478,9 @@ fn apply_batch(
              sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares",
     )?;
     for ((experiment, variant, metric, minute_ms), r) in &rollups {
+        if !touched.contains(experiment) {
+            touched.insert(experiment.clone());
+        }
         add.execute(params![
             experiment,
             variant,
@@ -880,7 +890,22 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn apply_rollups(&self, window_ms: i64, max_batches: usize) -> Result<usize, StoreError> {
+    async fn rollup_version(&self) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT version FROM rollup_head", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn apply_rollups(
+        &self,
+        window_ms: i64,
+        max_batches: usize,
+    ) -> Result<Applied, StoreError> {
         self.with(move |c| {
             let tx = c.transaction().map_err(backend)?;
             let pending: Vec<i64> = {
@@ -894,16 +919,31 @@ impl Store for SqliteStore {
                     .map_err(backend)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(backend)?
             };
+            if pending.is_empty() {
+                return Ok(Applied::default());
+            }
+            let mut experiments = BTreeSet::new();
             for &batch in &pending {
                 let events = batch_events(&tx, batch).map_err(backend)?;
-                apply_batch(&tx, &events, window_ms).map_err(backend)?;
+                apply_batch(&tx, &events, window_ms, &mut experiments).map_err(backend)?;
                 tx.execute("INSERT INTO applied_batches (batch) VALUES (?1)", [batch])
                     .map_err(backend)?;
                 tx.execute("DELETE FROM pending_batches WHERE batch = ?1", [batch])
                     .map_err(backend)?;
             }
+            let version: i64 = tx
+                .query_row(
+                    "UPDATE rollup_head SET version = version + 1 RETURNING version",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
             tx.commit().map_err(backend)?;
-            Ok(pending.len())
+            Ok(Applied {
+                batches: pending.len(),
+                experiments,
+                version: version as u64,
+            })
         })
         .await
     }

@@ -1,0 +1,152 @@
+//! `GET /live`: subscribed results arrive over a real WebSocket when events are posted to
+//! another instance, on every backend (through Redis notices, or the stored version the
+//! instances re-read).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use litmus_server::store::Store;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+on_every_backend!(subscribed_results_follow_events_posted_to_another_instance);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next JSON message of `kind`, within `wait`.
+async fn next_of(socket: &mut Socket, kind: &str, wait: Duration) -> Value {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msg = tokio::time::timeout(left, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} message within {wait:?}"))
+            .expect("open")
+            .expect("a message");
+        if let Message::Text(text) = msg {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] == kind {
+                return value;
+            }
+        }
+    }
+}
+
+async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(env: &Env<S>) {
+    // Instance A takes events and applies rollups; instance B serves the WebSocket.
+    let a = env.instance().await;
+    let b = env.instance().await;
+    litmus_server::state::apply_rollups(&a, Duration::from_millis(50));
+    litmus_server::live::run(&b, Duration::from_millis(300), Duration::from_millis(20));
+    let app_a = litmus_server::app(Arc::clone(&a));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, litmus_server::app(Arc::clone(&b)))
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        put_experiment(&app_a, "live-exp", experiment("live-exp", "running"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Without a key: refused before the upgrade.
+    let refused = tokio_tungstenite::connect_async(format!("ws://{addr}/live")).await;
+    assert!(refused.is_err());
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/live?key={KEY}"))
+        .await
+        .unwrap();
+    let hello = next_of(&mut socket, "hello", Duration::from_secs(5)).await;
+    assert!(hello["version"].is_u64());
+    socket
+        .send(Message::text(
+            json!({"type": "subscribe", "experiments": ["live-exp"]}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let first = next_of(&mut socket, "results", Duration::from_secs(5)).await;
+    assert_eq!(first["experiment"], "live-exp");
+    assert_eq!(first["data"]["results"]["units"][0][1], 0);
+
+    // Events posted to A reach B's subscriber.
+    let events: Vec<Value> = (0..40)
+        .map(|i| {
+            let variant = ["control", "treatment"][i % 2];
+            json!({"type": "exposure", "message_id": format!("x{i}"), "unit_id": format!("u{i}"),
+                   "experiment": "live-exp", "variant": variant,
+                   "timestamp": "2027-01-15T09:00:00Z"})
+        })
+        .collect();
+    let posted = Instant::now();
+    let r = send(
+        &app_a,
+        "POST",
+        "/events",
+        Some(KEY),
+        Some(json!({"events": events})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let mut latest = first;
+    // A message's version is one its data reflect at least (the data may be newer).
+    while latest["data"]["results"]["units"] != json!([["control", 20], ["treatment", 20]])
+        || latest["version"].as_u64() < Some(1)
+    {
+        latest = next_of(&mut socket, "results", Duration::from_secs(5)).await;
+    }
+    // Through Redis this takes milliseconds; without it, at most the 300 ms version poll.
+    assert!(
+        posted.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        posted.elapsed()
+    );
+
+    // Bad messages are answered, and the connection stays.
+    socket
+        .send(Message::text("{\"type\": \"dance\"}"))
+        .await
+        .unwrap();
+    let error = next_of(&mut socket, "error", Duration::from_secs(5)).await;
+    assert_eq!(error["code"], "bad_request");
+    // An unknown experiment is an error for that experiment.
+    socket
+        .send(Message::text(
+            json!({"type": "subscribe", "experiments": ["nope"]}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let error = next_of(&mut socket, "error", Duration::from_secs(5)).await;
+    assert_eq!(
+        (error["experiment"].as_str(), error["code"].as_str()),
+        (Some("nope"), Some("not_found"))
+    );
+    // A resync sends the current results again.
+    socket
+        .send(Message::text(
+            json!({"type": "resync", "experiments": ["live-exp"]}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let again = next_of(&mut socket, "results", Duration::from_secs(5)).await;
+    assert_eq!(
+        again["data"]["results"]["units"],
+        latest["data"]["results"]["units"]
+    );
+    socket.close(None).await.unwrap();
+}
