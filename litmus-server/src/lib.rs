@@ -54,6 +54,8 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route("/events", post(routes::events::ingest::<S>))
         .layer(sdk_cors());
     Router::new()
+        .route("/", get(routes::dashboard::root))
+        .route("/dashboard/", get(routes::dashboard::index))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .route("/admin/{collection}", get(routes::admin::list::<S>))

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assign;
+pub mod dashboard;
 pub mod events;
 pub mod health;
 pub mod keys;
