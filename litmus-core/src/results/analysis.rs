@@ -354,10 +354,9 @@ fn compare(
                 let test = proportions_ztest(&t, &c, ZVariance::Pooled, Alternative::TwoSided)?;
                 let difference = newcombe_diff_confint(&t, &c, alpha)?;
                 let relative = relative_lift_confint(&t.moments(), &c.moments(), alpha).ok();
-                // Scaled by the pooled rate, so a control without conversions still has one.
-                let pooled = (c.successes() + t.successes()) as f64
-                    / (c.trials() + t.trials()).max(1) as f64;
-                let sequential = msprt_proportions(&t, &c, tau2(pooled, options)?, alpha)?;
+                let (pt, pc) = (t.rate().unwrap_or(0.0), c.rate().unwrap_or(0.0));
+                let unit_variance = pt * (1.0 - pt) + pc * (1.0 - pc);
+                let sequential = msprt_proportions(&t, &c, tau2(unit_variance, options)?, alpha)?;
                 let (bc, bt) = (
                     BetaPosterior::from_data(&c, 1.0, 1.0)?,
                     BetaPosterior::from_data(&t, 1.0, 1.0)?,
@@ -377,12 +376,8 @@ fn compare(
                 let test = ttest_ind(&t, &c, false, Alternative::TwoSided)?;
                 let difference = diff_means_confint(&t, &c, alpha, false)?;
                 let relative = relative_lift_confint(&t, &c, alpha).ok();
-                let scale = if c.mean() != 0.0 {
-                    c.mean().abs()
-                } else {
-                    c.std_dev().unwrap_or(0.0)
-                };
-                let sequential = msprt_means(&t, &c, tau2(scale, options)?, alpha)?;
+                let unit_variance = t.variance().unwrap_or(0.0) + c.variance().unwrap_or(0.0);
+                let sequential = msprt_means(&t, &c, tau2(unit_variance, options)?, alpha)?;
                 let (nc, nt) = (
                     NormalPosterior::from_data(&c)?,
                     NormalPosterior::from_data(&t)?,
@@ -423,14 +418,20 @@ fn compare(
     })
 }
 
-/// The mSPRT's mixing variance: `τ² = (sequential_lift × scale)²`.
-fn tau2(scale: f64, options: &Options) -> Result<f64, Error> {
-    let tau = options.sequential_lift * scale;
-    if tau.is_finite() && tau > 0.0 {
-        Ok(tau * tau)
+/// The mSPRT's mixing variance for per-unit variances summing to `unit_variance`:
+/// `τ² = ρ² × unit_variance` with `ρ² = (-2 ln α + ln(1 - 2 ln α)) / n*`, `n*` the
+/// [`Options::sequential_tuning`]: the mixture that makes the always-valid interval narrowest
+/// when each group has `n*` units (Howard, Ramdas, McAuliffe, Sekhon 2021, eq. 14; GrowthBook's
+/// choice).
+pub fn tau2(unit_variance: f64, options: &Options) -> Result<f64, Error> {
+    let log_alpha = -2.0 * libm::log(options.alpha);
+    let rho2 = (log_alpha + libm::log(1.0 + log_alpha)) / options.sequential_tuning;
+    let tau2 = rho2 * unit_variance;
+    if tau2.is_finite() && tau2 > 0.0 {
+        Ok(tau2)
     } else {
         Err(Error::degenerate(
-            "the control has no value to scale the always-valid test by",
+            "the metric has no variance to scale the always-valid test by",
         ))
     }
 }

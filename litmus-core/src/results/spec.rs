@@ -17,6 +17,16 @@ pub enum MetricKind {
     Mean,
 }
 
+impl MetricKind {
+    /// Its name in the config: `conversion` or `mean`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Conversion => "conversion",
+            MetricKind::Mean => "mean",
+        }
+    }
+}
+
 /// Which direction of change is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -27,6 +37,16 @@ pub enum Goal {
     Increase,
     /// Lower is better (errors, latency, churn).
     Decrease,
+}
+
+impl Goal {
+    /// Its name in the config: `increase` or `decrease`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Goal::Increase => "increase",
+            Goal::Decrease => "decrease",
+        }
+    }
 }
 
 /// One metric of an experiment: an event name and how to read it.
@@ -65,10 +85,10 @@ pub struct Options {
     pub correction: Correction,
     /// Which p-values decide. Default sequential.
     pub basis: DecisionBasis,
-    /// The relative effect the always-valid test is tuned for: its mixing distribution over
-    /// the difference is `N(0, τ²)` with `τ = sequential_lift × |control value|` (or × the
-    /// control's standard deviation when its value is 0). Default 0.05.
-    pub sequential_lift: f64,
+    /// The units per group at which the always-valid interval is narrowest (the mSPRT's
+    /// mixing variance is set for it; see [`super::analysis::tau2`]). Smaller values favour
+    /// large effects seen early, larger ones small effects in long experiments. Default 5000.
+    pub sequential_tuning: f64,
     /// The SRM p-value threshold. Default [`SRM_THRESHOLD`] (0.001).
     pub srm_threshold: f64,
     /// Whether to check the split at all (not for bandits; see [`super::Plan`]). Default true.
@@ -81,7 +101,7 @@ impl Default for Options {
             alpha: 0.05,
             correction: Correction::Holm,
             basis: DecisionBasis::Sequential,
-            sequential_lift: 0.05,
+            sequential_tuning: 5_000.0,
             srm_threshold: SRM_THRESHOLD,
             check_srm: true,
         }
@@ -104,10 +124,10 @@ impl Options {
                 format!("{} must be in (0, 1)", self.srm_threshold),
             ));
         }
-        if !(self.sequential_lift.is_finite() && self.sequential_lift > 0.0) {
+        if !(self.sequential_tuning.is_finite() && self.sequential_tuning >= 1.0) {
             return Err(Error::argument(
-                "sequential_lift",
-                format!("{} must be finite and > 0", self.sequential_lift),
+                "sequential_tuning",
+                format!("{} must be finite and >= 1", self.sequential_tuning),
             ));
         }
         Ok(())

@@ -150,8 +150,10 @@ fn figures_equal_the_statistics_of_the_raw_per_unit_data() {
     )
     .unwrap();
     assert!(close(c.pvalue, z.pvalue()));
-    let pooled = (props[0].successes() + props[1].successes()) as f64 / 6_000.0;
-    let seq = msprt_proportions(&props[1], &props[0], (0.05 * pooled).powi(2), 0.05).unwrap();
+    let rho2 = (-2.0 * 0.05f64.ln() + (1.0 - 2.0 * 0.05f64.ln()).ln()) / 5_000.0;
+    let (p0, p1) = (props[0].rate().unwrap(), props[1].rate().unwrap());
+    let tau2 = rho2 * (p0 * (1.0 - p0) + p1 * (1.0 - p1));
+    let seq = msprt_proportions(&props[1], &props[0], tau2, 0.05).unwrap();
     assert!(close(c.sequential_pvalue, seq.pvalue()));
     assert!(close(c.sequential_difference.lower, seq.interval().lower()));
 
@@ -164,8 +166,8 @@ fn figures_equal_the_statistics_of_the_raw_per_unit_data() {
     let d = diff_means_confint(&moments[1], &moments[0], 0.05, false).unwrap();
     assert!((c.difference.lower - d.lower()).abs() < 1e-9);
     assert!((c.difference.upper - d.upper()).abs() < 1e-9);
-    let tau = 0.05 * moments[0].mean();
-    let seq = msprt_means(&moments[1], &moments[0], tau * tau, 0.05).unwrap();
+    let tau2 = rho2 * (moments[0].variance().unwrap() + moments[1].variance().unwrap());
+    let seq = msprt_means(&moments[1], &moments[0], tau2, 0.05).unwrap();
     assert!((c.sequential_pvalue - seq.pvalue()).abs() < 1e-9);
 
     // A 30% lift on 3,000 units a side: better, and likely so.

@@ -98,6 +98,42 @@ impl Timeline {
         Some((lo, hi))
     }
 
+    /// Per variant, the units first exposed in each bucket of `bucket_ms`, from the first
+    /// bucket with data to the last bucket starting before `end_ms` (0 where there is none;
+    /// without `end_ms`, to the last bucket with data), at most the last
+    /// [`MAX_DENSE_BUCKETS`]: the start of the first bucket, and a series per variant.
+    pub fn exposure_counts(&self, bucket_ms: i64, end_ms: Option<i64>) -> (i64, Vec<Vec<f64>>) {
+        let rows = self
+            .exposures
+            .iter()
+            .map(|(t, row)| (*t, row.iter().map(|u| *u as f64)));
+        dense(rows, self.variants.len(), bucket_ms, end_ms)
+    }
+
+    /// Per variant, the events of `metric` in each bucket of `bucket_ms`, as
+    /// [`Timeline::exposure_counts`].
+    pub fn metric_counts(
+        &self,
+        metric: &str,
+        bucket_ms: i64,
+        end_ms: Option<i64>,
+    ) -> (i64, Vec<Vec<f64>>) {
+        let rows = self
+            .metrics
+            .iter()
+            .filter(|((_, m), _)| m == metric)
+            .map(|((t, _), row)| (*t, row.iter().map(|r| r.events as f64)));
+        dense(rows, self.variants.len(), bucket_ms, end_ms)
+    }
+
+    /// The metric names with rows.
+    pub fn metric_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.metrics.keys().map(|(_, m)| m.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// Each variant's totals over the buckets starting at or before `until_ms` (all of them
     /// when `None`).
     pub fn totals(&self, until_ms: Option<i64>) -> Vec<VariantTotals> {
@@ -129,6 +165,53 @@ impl Timeline {
     }
 }
 
+/// The most buckets a dense series holds (the newest are kept).
+pub const MAX_DENSE_BUCKETS: i64 = 10_000;
+
+/// Rows `(bucket start, values per variant)` in time order as dense series over consecutive
+/// buckets of `bucket_ms`.
+fn dense<I: Iterator<Item = f64>>(
+    rows: impl Iterator<Item = (i64, I)> + Clone,
+    variants: usize,
+    bucket_ms: i64,
+    end_ms: Option<i64>,
+) -> (i64, Vec<Vec<f64>>) {
+    let bucket = bucket_ms.max(1);
+    let end = end_ms.unwrap_or(i64::MAX);
+    let rows = rows.filter(move |(t, _)| *t < end);
+    let (Some(first), Some(mut last)) = (
+        rows.clone().map(|(t, _)| t).min(),
+        rows.clone().map(|(t, _)| t).max(),
+    ) else {
+        return (0, vec![Vec::new(); variants]);
+    };
+    if let Some(end) = end_ms {
+        // Up to the last bucket that starts before the end: trailing empty buckets count.
+        let steps = end.saturating_sub(1).saturating_sub(first) / bucket;
+        last = last.max(first.saturating_add(steps.saturating_mul(bucket)));
+    }
+    let span = last.saturating_sub(first) / bucket;
+    let start = if span >= MAX_DENSE_BUCKETS {
+        last.saturating_sub((MAX_DENSE_BUCKETS - 1).saturating_mul(bucket))
+    } else {
+        first
+    };
+    let len = (last.saturating_sub(start) / bucket + 1).clamp(1, MAX_DENSE_BUCKETS) as usize;
+    let mut out = vec![vec![0.0; len]; variants];
+    for (t, values) in rows {
+        if t < start {
+            continue;
+        }
+        let i = (t.saturating_sub(start) / bucket) as usize;
+        for (series, v) in out.iter_mut().zip(values) {
+            if let Some(slot) = series.get_mut(i) {
+                *slot += v;
+            }
+        }
+    }
+    (start, out)
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {
@@ -156,6 +239,23 @@ mod tests {
         assert_eq!((early[0].units, early[1].units), (10, 0));
         assert!(early[1].metrics.is_empty());
         assert_eq!(t.unknown_units(), 3);
+        let (start, counts) = t.exposure_counts(60_000, None);
+        assert_eq!((start, counts), (0, vec![vec![10.0, 0.0], vec![0.0, 12.0]]));
+        let (start, buys) = t.metric_counts("buy", 60_000, None);
+        assert_eq!(
+            (start, buys),
+            (60_000, vec![vec![0.0, 0.0], vec![2.0, 2.0]])
+        );
+        assert_eq!(
+            t.metric_counts("none", 60_000, None).1,
+            vec![Vec::<f64>::new(); 2]
+        );
+        // Up to an end: later buckets left out, empty ones before it counted.
+        let (_, buys) = t.metric_counts("buy", 60_000, Some(120_000));
+        assert_eq!(buys, vec![vec![0.0], vec![2.0]]);
+        let (_, buys) = t.metric_counts("buy", 60_000, Some(240_001));
+        assert_eq!(buys[1], vec![2.0, 2.0, 0.0, 0.0]);
+        assert_eq!(t.metric_names(), vec!["buy"]);
         assert_eq!(t.span(), Some((0, 120_000)));
     }
 }
