@@ -6,7 +6,7 @@
 //!   and EWMA detectors), each alarm with the baseline and the band it was judged against.
 //! - [`checks`]: a sample ratio mismatch and harmed guardrails, from the results.
 //! - [`recent`]: anomalies in an experiment's recent per-minute exposures and metric events.
-//! - [`recommend`]: ship, stop or keep running, with the expected time to a decision.
+//! - [`recommend`](mod@recommend): ship, stop or keep running, with the expected time to a decision.
 //! - [`finding`]: the [`Insight`] they all produce (kind, severity, title, reason, numbers).
 
 pub mod anomaly;

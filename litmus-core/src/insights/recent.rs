@@ -44,7 +44,7 @@ pub fn anomalies(
         let (start, counts) = recent.metric_counts(metric, MINUTE_MS, Some(complete_ms));
         judge(&format!("{metric} events"), Some(metric), start, counts);
     }
-    found.sort_by(|a, b| b.time_ms.cmp(&a.time_ms));
+    found.sort_by_key(|i| std::cmp::Reverse(i.time_ms));
     found.truncate(limit);
     found
 }
