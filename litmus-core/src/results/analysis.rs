@@ -292,7 +292,7 @@ fn proportion(totals: &VariantTotals, data: &MetricRollup) -> Proportion {
 }
 
 /// The moments of the per-unit totals over the exposed units (zeros included).
-fn moments(totals: &VariantTotals, data: &MetricRollup) -> Result<Moments, Error> {
+pub(crate) fn moments(totals: &VariantTotals, data: &MetricRollup) -> Result<Moments, Error> {
     let n = totals.units;
     if n == 0 {
         return Ok(Moments::new());

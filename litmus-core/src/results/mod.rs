@@ -10,6 +10,8 @@
 //!   against the control, the difference and relative lift with intervals, the fixed-horizon
 //!   and always-valid p-values, the probability of being better, the expected loss, a verdict
 //!   adjusted across the decision metrics, guardrail violations, and the SRM check.
+//! - [`bandit`]: the arms of a bandit experiment from its totals, the probability each is
+//!   best, and the next weights to publish.
 //! - [`series`]: [`cumulative`] results over time, with the always-valid interval intersected
 //!   across the looks.
 //!
@@ -20,6 +22,7 @@
 //! rate's tests need.
 
 pub mod analysis;
+pub mod bandit;
 pub mod plan;
 pub mod series;
 pub mod spec;
@@ -29,6 +32,7 @@ pub use analysis::{
     Comparison, Estimate, ExperimentResults, MetricResult, Problem, Srm, VariantMetric, Verdict,
     analyze,
 };
+pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
 pub use plan::{Plan, plan};
 pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
 pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};

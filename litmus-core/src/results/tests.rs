@@ -329,3 +329,58 @@ fn buckets_are_round_sizes_that_fit_the_points() {
     assert!(bucket_ms(i64::MAX, 1) > 0);
     assert_eq!(bucket_ms(-5, 0), 60_000);
 }
+
+fn conversion_totals(units: [u64; 2], converted: [u64; 2]) -> Vec<VariantTotals> {
+    let mut timeline = Timeline::new(vec![("a".into(), 1.0), ("b".into(), 1.0)]);
+    for (i, v) in ["a", "b"].iter().enumerate() {
+        timeline.add_exposures(v, T0, units[i]);
+        let c = converted[i] as f64;
+        let r = crate::events::MetricRollup {
+            events: converted[i],
+            units: converted[i],
+            sum: c,
+            sum_squares: c,
+        };
+        timeline.add_metric(v, "buy", T0, &r);
+    }
+    timeline.totals(None)
+}
+
+#[test]
+fn bandit_weights_follow_the_probability_of_being_best() {
+    let buy = specs()[0].clone();
+    let t = conversion_totals([1_000, 1_000], [100, 200]);
+    let best = probability_best(&t, &buy).unwrap();
+    assert!(
+        best[1] > 0.999 && (best[0] + best[1] - 1.0).abs() < 1e-9,
+        "{best:?}"
+    );
+    let options = BanditOptions::default();
+    let next = next_weights(&t, &buy, &[1.0, 1.0], &options)
+        .unwrap()
+        .unwrap();
+    assert!(
+        (next[0] - 0.01).abs() < 1e-6 && (next[1] - 0.99).abs() < 1e-6,
+        "{next:?}"
+    );
+    // Already published: nothing to change.
+    assert_eq!(next_weights(&t, &buy, &next, &options).unwrap(), None);
+    // Lower is better: the other arm wins.
+    let fewer = MetricSpec {
+        goal: Goal::Decrease,
+        ..buy.clone()
+    };
+    assert!(probability_best(&t, &fewer).unwrap()[0] > 0.999);
+    // During the burn-in the weights stay equal.
+    let early = conversion_totals([50, 50], [5, 20]);
+    assert_eq!(
+        next_weights(&early, &buy, &[1.0, 1.0], &options).unwrap(),
+        None
+    );
+    // Means work the same way.
+    let mean = MetricSpec {
+        kind: MetricKind::Mean,
+        ..buy
+    };
+    assert!(probability_best(&t, &mean).unwrap()[1] > 0.99);
+}

@@ -1,0 +1,154 @@
+//! Bandits closed over the rollups: each variant of a `bandit` experiment is an arm whose
+//! reward is the unit's value of the experiment's first metric (converted or not, or its
+//! total), so the arms come from the same totals as the results. Thompson sampling (a Beta(1, 1)
+//! prior for conversions, a weak Normal-Gamma prior for means) gives the probability that each
+//! arm is best, which becomes the variants' next weights (with a floor, after a burn-in).
+//! With the goal `decrease`, lower rewards are better.
+
+use serde::Serialize;
+
+use super::analysis::moments;
+use super::spec::{Goal, MetricKind, MetricSpec};
+use super::totals::{Timeline, VariantTotals};
+use crate::bandit::{Arm, Options as PolicyOptions, Policy, Rule};
+use crate::error::Error;
+use crate::stats::Moments;
+
+/// How a bandit experiment is reweighed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BanditOptions {
+    /// The least weight each variant keeps (so every arm keeps learning). Default 0.01.
+    pub floor: f64,
+    /// Units every variant needs before the weights move from equal. Default 100.
+    pub burn_in: u64,
+    /// New weights are published only when one moves by at least this much (absolute).
+    /// Default 0.01.
+    pub min_change: f64,
+}
+
+impl Default for BanditOptions {
+    fn default() -> Self {
+        BanditOptions {
+            floor: 0.01,
+            burn_in: 100,
+            min_change: 0.01,
+        }
+    }
+}
+
+/// The arms of `totals` on `metric` (rewards negated for the goal `decrease`).
+pub fn arms(totals: &[VariantTotals], metric: &MetricSpec) -> Result<Vec<Arm>, Error> {
+    totals
+        .iter()
+        .map(|v| {
+            let data = v.metrics.get(&metric.key).copied().unwrap_or_default();
+            match metric.kind {
+                MetricKind::Conversion => {
+                    let converted = data.units.min(v.units);
+                    let good = match metric.goal {
+                        Goal::Increase => converted,
+                        Goal::Decrease => v.units - converted,
+                    };
+                    Arm::from_counts(good, v.units)
+                }
+                MetricKind::Mean => {
+                    let m = moments(v, &data)?;
+                    let m = match metric.goal {
+                        Goal::Increase => m,
+                        Goal::Decrease if m.count() > 0 => {
+                            Moments::from_parts(m.count(), -m.mean(), m.m2())?
+                        }
+                        Goal::Decrease => m,
+                    };
+                    Ok(Arm::from_moments(m))
+                }
+            }
+        })
+        .collect()
+}
+
+/// Thompson sampling for the metric's kind, with these options.
+fn policy(metric: &MetricSpec, floor: f64, burn_in: u64) -> Result<Policy, Error> {
+    let rule = match metric.kind {
+        MetricKind::Conversion => Rule::ThompsonBeta {
+            prior_alpha: 1.0,
+            prior_beta: 1.0,
+        },
+        MetricKind::Mean => Rule::ThompsonNormal {
+            prior_mean: 0.0,
+            prior_kappa: 1e-3,
+            prior_alpha: 1.0,
+            prior_beta: 1.0,
+        },
+    };
+    Policy::new(
+        rule,
+        PolicyOptions {
+            burn_in,
+            floor,
+            optimistic: None,
+        },
+    )
+}
+
+/// Draws when the posteriors are too far apart for quadrature (fixed seed: the weights do not
+/// jitter between computations).
+const DRAWS: usize = 200_000;
+
+/// The probability that each variant is the best on `metric`, given `totals`.
+pub fn probability_best(totals: &[VariantTotals], metric: &MetricSpec) -> Result<Vec<f64>, Error> {
+    policy(metric, 0.0, 0)?.weights(&arms(totals, metric)?, DRAWS, 0)
+}
+
+/// The weights to publish now, or `None` when none moves by `min_change` from `current` (the
+/// weights in the config, normalised here).
+pub fn next_weights(
+    totals: &[VariantTotals],
+    metric: &MetricSpec,
+    current: &[f64],
+    options: &BanditOptions,
+) -> Result<Option<Vec<f64>>, Error> {
+    let next = policy(metric, options.floor, options.burn_in)?.weights(
+        &arms(totals, metric)?,
+        DRAWS,
+        0,
+    )?;
+    let total: f64 = current.iter().sum();
+    let moved = current.len() != next.len()
+        || total <= 0.0
+        || current
+            .iter()
+            .zip(&next)
+            .any(|(c, n)| (c / total - n).abs() >= options.min_change);
+    Ok(moved.then_some(next))
+}
+
+/// The probability of being best at one time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestPoint {
+    /// The end of the buckets included.
+    pub time_ms: i64,
+    /// Per variant, in order.
+    pub values: Vec<f64>,
+}
+
+/// The probability that each variant is best on `metric` at each of `times` (cumulative data
+/// up to it); times where it cannot be computed are left out.
+pub fn probability_best_series(
+    timeline: &Timeline,
+    metric: &MetricSpec,
+    times: &[i64],
+) -> Vec<BestPoint> {
+    times
+        .iter()
+        .filter_map(|t| {
+            let totals = timeline.totals(Some(*t));
+            probability_best(&totals, metric)
+                .ok()
+                .map(|values| BestPoint {
+                    time_ms: *t,
+                    values,
+                })
+        })
+        .collect()
+}
