@@ -3,7 +3,9 @@
 //! call it without a socket; `main.rs` only wires flags, logging and shutdown.
 
 pub mod auth;
+pub mod bandits;
 pub mod cache;
+pub mod demo;
 pub mod error;
 pub mod keys;
 pub mod live;

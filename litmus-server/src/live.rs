@@ -266,7 +266,8 @@ impl LiveHub {
 }
 
 /// Keeps the subscribed experiments' results current: recomputes each changed experiment once
-/// for all its subscribers (at most every `min_interval`), and re-reads the stored rollup
+/// for all its subscribers (a change after a quiet spell at once, then at most one round per
+/// `min_interval`, changes in between computed together), and re-reads the stored rollup
 /// version every `poll` to notice lost notifications. Runs until the state is dropped.
 pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Duration) {
     let weak = Arc::downgrade(state);
@@ -276,8 +277,11 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
             None => return,
         };
         let mut next_poll = tokio::time::Instant::now() + poll;
+        let mut last_round = tokio::time::Instant::now() - min_interval;
         loop {
-            let Some(state) = weak.upgrade() else { break };
+            let Some(mut state) = weak.upgrade() else {
+                break;
+            };
             let woken = tokio::select! {
                 () = state.live.wake.notified() => true,
                 changed = config.changed() => {
@@ -298,10 +302,20 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                     Err(e) => tracing::warn!(error = %e, "live: cannot read the rollup version"),
                 }
             }
+            // At most one round per `min_interval`: changes that arrive sooner wait for the
+            // rest of it and are computed together.
+            let since = last_round.elapsed();
+            if since < min_interval {
+                drop(state);
+                tokio::time::sleep(min_interval - since).await;
+                let Some(again) = weak.upgrade() else { break };
+                state = again;
+            }
             let dirty = state.live.take_dirty();
             if dirty.is_empty() {
                 continue;
             }
+            last_round = tokio::time::Instant::now();
             // The version read before the rollups: the results reflect at least it.
             if let Ok(stored) = state.store.rollup_version().await {
                 state.live.saw_version(stored);
@@ -337,8 +351,6 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                     }
                 }
             }
-            drop(state);
-            tokio::time::sleep(min_interval).await;
         }
     });
 }

@@ -85,6 +85,24 @@ async fn serve<S: Store>(
         std::time::Duration::from_secs(1),
         std::time::Duration::from_millis(100),
     );
+    // The demo reweighs its bandit every 10 s, so the dashboard shows it learning.
+    let bandit_interval = if settings.demo {
+        settings
+            .bandit_interval
+            .min(std::time::Duration::from_secs(10))
+    } else {
+        settings.bandit_interval
+    };
+    litmus_server::bandits::run(&state, bandit_interval);
+    if settings.demo {
+        litmus_server::demo::start(&state, std::time::Duration::from_millis(250))
+            .await
+            .map_err(|e| format!("demo: {}", e.message()))?;
+        tracing::info!(
+            "demo: simulating traffic; open http://{}/dashboard/",
+            settings.listen
+        );
+    }
     if let Some(retention) = settings.retention {
         litmus_server::state::retain_events(
             &state,

@@ -4,15 +4,29 @@
 
 use axum::http::StatusCode;
 use litmus_core::Engine;
+use litmus_core::insights;
 use litmus_core::results::{self, Options, Timeline};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{RollupTables, Store};
 
 /// Points in the series by default.
 pub const DEFAULT_POINTS: usize = 60;
+
+/// A minute, in ms.
+const MINUTE_MS: i64 = 60_000;
+/// Events may arrive this late (tracker batching, retries, the rollup worker): minutes
+/// younger than this are still filling and are not judged for anomalies.
+const LATE_MS: i64 = 2 * MINUTE_MS;
+/// The per-minute history read for the anomaly detectors (they need 30 minutes before the
+/// first minute they judge, and use a 60-minute window).
+const HISTORY_MS: i64 = 180 * MINUTE_MS;
+/// Anomalies are reported for this many recent minutes.
+const REPORT_MINUTES: i64 = 60;
+/// At most this many anomalies are listed.
+const MAX_ANOMALIES: usize = 10;
 
 /// The results of experiment `key` with a series of up to `points` points, as JSON.
 pub async fn experiment_results<S: Store>(
@@ -33,8 +47,12 @@ pub async fn experiment_results<S: Store>(
         None => return Err(ApiError::not_found(format!("no experiment {key:?}"))),
     };
     let span = state.store.rollup_span(key).await?;
-    let bucket = results::bucket_ms(span.map_or(0, |(a, b)| b.saturating_sub(a)), points);
-    let rows = state.store.experiment_rollups(key, bucket).await?;
+    let span_ms = span.map_or(0, |(a, b)| b.saturating_sub(a).saturating_add(MINUTE_MS));
+    let bucket = results::bucket_ms(span_ms, points);
+    let rows = state
+        .store
+        .experiment_rollups(key, bucket, i64::MIN)
+        .await?;
     let tracked: Vec<&str> = rows
         .metrics
         .keys()
@@ -45,17 +63,38 @@ pub async fn experiment_results<S: Store>(
         check_srm: plan.check_srm,
         ..Options::default()
     };
-    let mut timeline = Timeline::new(plan.variants.clone());
-    for ((_, variant, time), units) in &rows.exposures {
-        timeline.add_exposures(variant, *time, *units);
-    }
-    for ((_, variant, metric, time), rollup) in &rows.metrics {
-        timeline.add_metric(variant, metric, *time, rollup);
-    }
-    let analysis = results::analyze(&timeline.totals(None), &plan.metrics, &options)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?;
-    let series = results::cumulative(&timeline, &plan.metrics, &options, points)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()))?;
+    let timeline = timeline(&plan, &rows);
+    let totals = timeline.totals(None);
+    let analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
+    let series =
+        results::cumulative(&timeline, &plan.metrics, &options, points).map_err(internal)?;
+    // Insights: the checks on the results, anomalies in the recent complete minutes, and the
+    // recommendation.
+    let now = crate::now_ms();
+    let complete = now.saturating_sub(LATE_MS) / MINUTE_MS * MINUTE_MS;
+    let recent_rows = state
+        .store
+        .experiment_rollups(key, MINUTE_MS, complete.saturating_sub(HISTORY_MS))
+        .await?;
+    let recent = self::timeline(&plan, &recent_rows);
+    let variants: Vec<String> = plan.variants.iter().map(|(k, _)| k.clone()).collect();
+    let recommendation = insights::recommend(&analysis, &totals, span_ms);
+    let mut found: Vec<insights::Insight> = insights::checks::srm(&analysis).into_iter().collect();
+    found.extend(insights::checks::guardrails(&analysis));
+    found.extend(insights::recent::anomalies(
+        &recent,
+        &variants,
+        complete,
+        REPORT_MINUTES,
+        MAX_ANOMALIES,
+    ));
+    found.push(recommendation.insight());
+    let bandit = if experiment.kind() == litmus_core::Kind::Bandit {
+        let times: Vec<i64> = series.iter().map(|p| p.time_ms).collect();
+        Some(bandit_history(state, key, &plan, &timeline, &times).await?)
+    } else {
+        None
+    };
     Ok(json!({
         "experiment": key,
         "kind": experiment.kind().as_str(),
@@ -65,5 +104,78 @@ pub async fn experiment_results<S: Store>(
         "unknown_variant_units": timeline.unknown_units(),
         "results": analysis,
         "series": series,
+        "insights": found,
+        "recommendation": recommendation,
+        "bandit": bandit,
     }))
+}
+
+/// Audit entries read for a bandit's weight history.
+const WEIGHT_HISTORY: u32 = 1_000;
+
+/// A bandit's weights over time (from the audit log: every change of the experiment, the
+/// bandit loop's included) and the probability each variant is best at the series' times.
+async fn bandit_history<S: Store>(
+    state: &AppState<S>,
+    key: &str,
+    plan: &results::Plan,
+    timeline: &Timeline,
+    times: &[i64],
+) -> Result<Value, ApiError> {
+    let metric = plan.metrics.first();
+    let best: Vec<Value> = metric
+        .map(|m| results::bandit::probability_best_series(timeline, m, times))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let values: serde_json::Map<String, Value> = plan
+                .variants
+                .iter()
+                .zip(p.values)
+                .map(|((v, _), x)| (v.clone(), json!(x)))
+                .collect();
+            json!({"time_ms": p.time_ms, "values": values})
+        })
+        .collect();
+    let mut entries = state.store.audit(WEIGHT_HISTORY).await?;
+    entries.retain(|e| e.key == key && e.action.starts_with("experiment."));
+    entries.sort_by_key(|e| e.id);
+    let weights: Vec<Value> = entries
+        .iter()
+        .filter_map(|e| {
+            let variants = e.after.as_ref()?.get("variants")?.as_array()?;
+            let weights: serde_json::Map<String, Value> = variants
+                .iter()
+                .filter_map(|v| {
+                    Some((v.get("key")?.as_str()?.to_owned(), v.get("weight")?.clone()))
+                })
+                .collect();
+            Some(
+                json!({"time_ms": e.at_ms, "actor": e.actor, "version": e.version,
+                        "weights": weights}),
+            )
+        })
+        .collect();
+    Ok(json!({
+        "metric": metric.map(|m| json!({"key": m.key, "kind": m.kind, "goal": m.goal})),
+        "weights": weights,
+        "probability_best": best,
+    }))
+}
+
+/// An internal error from core (its inputs are checked, so it means a bug).
+fn internal(e: litmus_core::Error) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string())
+}
+
+/// The rows of an experiment's rollups in a timeline of its plan's variants.
+fn timeline(plan: &results::Plan, rows: &RollupTables) -> Timeline {
+    let mut timeline = Timeline::new(plan.variants.clone());
+    for ((_, variant, time), units) in &rows.exposures {
+        timeline.add_exposures(variant, *time, *units);
+    }
+    for ((_, variant, metric, time), rollup) in &rows.metrics {
+        timeline.add_metric(variant, metric, *time, rollup);
+    }
+    timeline
 }

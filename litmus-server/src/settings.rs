@@ -37,6 +37,12 @@ pub struct Settings {
     /// `--retention-days` / `LITMUS_RETENTION_DAYS`: how long raw events are kept (90; 0
     /// keeps them forever). The rollups are kept whatever this is.
     pub retention: Option<Duration>,
+    /// `--bandit-interval-s` / `LITMUS_BANDIT_INTERVAL_S`: how often running bandits are
+    /// reweighed from their rollups (60).
+    pub bandit_interval: Duration,
+    /// `--demo` / `LITMUS_DEMO=1`: create a sample A/B experiment and a bandit and simulate
+    /// their traffic, so the dashboard is live at once.
+    pub demo: bool,
 }
 
 /// The flags, their variables, and what they set.
@@ -53,6 +59,8 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --attribution-days N     LITMUS_ATTRIBUTION_DAYS  days after a unit's first exposure its metric events count (30)
   --ingest-permits N       LITMUS_INGEST_PERMITS    event batches stored at once; more wait, then get 429 (16)
   --retention-days N       LITMUS_RETENTION_DAYS    days raw events are kept, 0 for ever; rollups stay (90)
+  --bandit-interval-s N    LITMUS_BANDIT_INTERVAL_S seconds between reweighings of running bandits (60)
+  --demo                   LITMUS_DEMO=1            sample experiments and simulated traffic, for a first look
   RUST_LOG (info) sets the log filter.";
 
 /// A setting that cannot be read.
@@ -79,7 +87,7 @@ impl Settings {
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, SettingsError> {
-        const FLAGS: [(&str, &str); 12] = [
+        const FLAGS: [(&str, &str); 13] = [
             ("--retention-days", "LITMUS_RETENTION_DAYS"),
             ("--attribution-days", "LITMUS_ATTRIBUTION_DAYS"),
             ("--ingest-permits", "LITMUS_INGEST_PERMITS"),
@@ -92,10 +100,15 @@ impl Settings {
             ("--sticky-ttl-days", "LITMUS_STICKY_TTL_DAYS"),
             ("--admin-key", "LITMUS_ADMIN_KEY"),
             ("--version-poll-ms", "LITMUS_VERSION_POLL_MS"),
+            ("--bandit-interval-s", "LITMUS_BANDIT_INTERVAL_S"),
         ];
         let mut given: Vec<(&str, String)> = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
+            if arg == "--demo" {
+                given.push(("LITMUS_DEMO", "1".to_owned()));
+                continue;
+            }
             let (flag, inline) = match arg.split_once('=') {
                 Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
                 None => (arg.clone(), None),
@@ -146,6 +159,18 @@ impl Settings {
             retention: match number("LITMUS_RETENTION_DAYS", 90)? {
                 0 => None,
                 days => Some(Duration::from_secs(days * 86_400)),
+            },
+            bandit_interval: Duration::from_secs(number("LITMUS_BANDIT_INTERVAL_S", 60)?.max(1)),
+            demo: match get("LITMUS_DEMO").as_deref() {
+                None | Some("0" | "false") => false,
+                Some("1" | "true") => true,
+                Some(other) => {
+                    return Err(SettingsError::Invalid {
+                        name: "LITMUS_DEMO".into(),
+                        value: other.into(),
+                        expected: "1 or 0",
+                    });
+                }
             },
         })
     }

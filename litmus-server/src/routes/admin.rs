@@ -152,7 +152,7 @@ pub async fn delete<S: Store>(
 /// lifecycle rules, stores it with an audit entry and publishes it. Answers the object as
 /// stored (or as it was, when deleted) and the new version. Recomputed when another change
 /// lands first.
-async fn change<S: Store>(
+pub(crate) async fn change<S: Store>(
     state: &AppState<S>,
     actor: &str,
     kind: Kind,

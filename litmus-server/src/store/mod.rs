@@ -237,12 +237,13 @@ pub trait Store: Send + Sync + 'static {
         &self,
         experiment: &str,
     ) -> impl Future<Output = Result<Option<(i64, i64)>, StoreError>> + Send;
-    /// The rollups of one experiment added up into buckets of `bucket_ms` (a multiple of a
-    /// minute), keyed by each bucket's start (for its results).
+    /// The rollups of one experiment from minute `since_ms` on, added up into buckets of
+    /// `bucket_ms` (a multiple of a minute), keyed by each bucket's start (for its results).
     fn experiment_rollups(
         &self,
         experiment: &str,
         bucket_ms: i64,
+        since_ms: i64,
     ) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
     /// The stored events whose rollups were applied, by batch in the order they were applied
     /// (for recomputation).

@@ -892,6 +892,7 @@ impl Store for PostgresStore {
         &self,
         experiment: &str,
         bucket_ms: i64,
+        since_ms: i64,
     ) -> Result<RollupTables, StoreError> {
         let c = self.client().await?;
         let bucket = super::bucket_sql("$2");
@@ -900,9 +901,9 @@ impl Store for PostgresStore {
             .query(
                 &format!(
                     "SELECT variant, {bucket}, sum(units)::bigint FROM rollup_exposures
-                     WHERE experiment = $1 GROUP BY 1, 2"
+                     WHERE experiment = $1 AND minute_ms >= $3 GROUP BY 1, 2"
                 ),
-                &[&experiment, &bucket_ms],
+                &[&experiment, &bucket_ms, &since_ms],
             )
             .await
             .map_err(backend)?
@@ -917,9 +918,10 @@ impl Store for PostgresStore {
                 &format!(
                     "SELECT variant, metric, {bucket}, sum(events)::bigint, sum(units)::bigint,
                             sum(sum), sum(sum_squares)
-                     FROM rollup_metrics WHERE experiment = $1 GROUP BY 1, 2, 3"
+                     FROM rollup_metrics WHERE experiment = $1 AND minute_ms >= $3
+                     GROUP BY 1, 2, 3"
                 ),
-                &[&experiment, &bucket_ms],
+                &[&experiment, &bucket_ms, &since_ms],
             )
             .await
             .map_err(backend)?

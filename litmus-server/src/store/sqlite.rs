@@ -786,6 +786,7 @@ impl Store for SqliteStore {
         &self,
         experiment: &str,
         bucket_ms: i64,
+        since_ms: i64,
     ) -> Result<RollupTables, StoreError> {
         let experiment = experiment.to_owned();
         let bucket = super::bucket_sql("?2");
@@ -794,11 +795,11 @@ impl Store for SqliteStore {
             let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT variant, {bucket}, sum(units) FROM rollup_exposures
-                     WHERE experiment = ?1 GROUP BY 1, 2"
+                     WHERE experiment = ?1 AND minute_ms >= ?3 GROUP BY 1, 2"
                 ))
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(rusqlite::params![experiment, bucket_ms], |r| {
+                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, i64>(1)?,
@@ -816,11 +817,12 @@ impl Store for SqliteStore {
                 .prepare_cached(&format!(
                     "SELECT variant, metric, {bucket}, sum(events), sum(units), sum(sum),
                             sum(sum_squares)
-                     FROM rollup_metrics WHERE experiment = ?1 GROUP BY 1, 2, 3"
+                     FROM rollup_metrics WHERE experiment = ?1 AND minute_ms >= ?3
+                     GROUP BY 1, 2, 3"
                 ))
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(rusqlite::params![experiment, bucket_ms], |r| {
+                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
                     Ok((
                         (
                             r.get::<_, String>(0)?,

@@ -1,0 +1,162 @@
+//! Demo mode (`litmus-server --demo`): a sample A/B experiment and a bandit, and simulated
+//! traffic for both, so a new user sees a live dashboard at once.
+//!
+//! - `demo-checkout` (A/B): `control` and `treatment`; `purchase` as a conversion and as a
+//!   mean (revenue per user), and `error` as a guardrail. The treatment converts 12% against
+//!   10%, with the same basket and error rate.
+//! - `demo-headline` (bandit): three headlines clicked 4%, 5% and 7% of the time; the bandit
+//!   loop moves traffic to the best one.
+//!
+//! Each simulated user is assigned by the same engine SDKs use (so the bandit's published
+//! weights steer the traffic), then sends its exposures and events through the same storage
+//! path as `POST /events`. Demo objects are created by the actor `demo` when missing and left
+//! alone when they exist, so a restart continues the same experiments.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use litmus_core::Timestamp;
+use litmus_core::events::{Event, EventKind};
+use litmus_core::rng::{RandomSource, Xoshiro256PlusPlus};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::{EventBatch, Kind, Store};
+
+/// The demo's A/B experiment.
+pub const CHECKOUT: &str = "demo-checkout";
+/// The demo's bandit.
+pub const HEADLINE: &str = "demo-headline";
+/// The actor of the demo's config changes.
+const ACTOR: &str = "demo";
+/// Users simulated per tick.
+const USERS_PER_TICK: u64 = 12;
+
+/// Creates the demo experiments when missing and starts simulating traffic every `tick`.
+pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result<(), ApiError> {
+    let objects = state.store.objects().await?;
+    let existing: Vec<&str> = objects.experiments.iter().map(|e| e.key.as_str()).collect();
+    let experiments = [
+        json!({
+            "key": CHECKOUT, "status": "running",
+            "variants": [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1,
+                          "payload": {"button": "Buy now"}}],
+            "metrics": [
+                {"key": "purchase", "kind": "conversion"},
+                {"key": "purchase", "kind": "mean"},
+                {"key": "error", "kind": "conversion", "goal": "decrease", "guardrail": true}
+            ]
+        }),
+        json!({
+            "key": HEADLINE, "kind": "bandit", "status": "running",
+            "variants": [{"key": "calm", "weight": 1}, {"key": "bold", "weight": 1},
+                         {"key": "playful", "weight": 1}],
+            "metrics": [{"key": "click", "kind": "conversion"}]
+        }),
+    ];
+    for experiment in experiments {
+        let key = experiment
+            .get("key")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if !existing.contains(&key.as_str()) {
+            crate::routes::admin::change(state, ACTOR, Kind::Experiment, &key, Some(experiment))
+                .await?;
+            tracing::info!(experiment = %key, "demo: created");
+        }
+    }
+    let weak = Arc::downgrade(state);
+    let seed = u64::try_from(crate::now_ms()).unwrap_or(0);
+    tokio::spawn(async move {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut next_user = seed.wrapping_mul(1_000);
+        loop {
+            tokio::time::sleep(tick).await;
+            let Some(state) = weak.upgrade() else { break };
+            match simulate(&state, &mut rng, &mut next_user).await {
+                Ok(()) => state.rollups_due.notify_one(),
+                Err(e) => {
+                    tracing::warn!(code = e.code(), error = e.message(), "demo: a tick failed")
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// One tick: new users are assigned and act.
+async fn simulate<S: Store>(
+    state: &AppState<S>,
+    rng: &mut Xoshiro256PlusPlus,
+    next_user: &mut u64,
+) -> Result<(), ApiError> {
+    let engine = state.engine().await?;
+    let now = crate::now_ms();
+    let mut events = Vec::new();
+    let mut n = 0u64;
+    let mut event = |unit: &str, kind: EventKind, offset_ms: i64| {
+        n += 1;
+        events.push(Event {
+            message_id: format!("demo-{now}-{n}"),
+            unit_id: unit.to_owned(),
+            time: Timestamp::from_unix_millis(now + offset_ms),
+            client_time: None,
+            kind,
+        });
+    };
+    for _ in 0..USERS_PER_TICK {
+        *next_user += 1;
+        let unit = format!("demo-user-{next_user}");
+        let none = litmus_core::NoAttributes;
+        if let Some(variant) = engine.assign(CHECKOUT, &unit, &none).variant_key() {
+            event(&unit, exposure(CHECKOUT, variant), 0);
+            let rate = if variant == "treatment" { 0.12 } else { 0.10 };
+            if rng.next_f64() < rate {
+                // Baskets of 20 to 120.
+                let value = 20.0 + (rng.next_f64() * 100.0).round();
+                event(&unit, track("purchase", value), 5);
+            }
+            if rng.next_f64() < 0.01 {
+                event(&unit, track("error", 1.0), 7);
+            }
+        }
+        if let Some(variant) = engine.assign(HEADLINE, &unit, &none).variant_key() {
+            event(&unit, exposure(HEADLINE, variant), 1);
+            let rate = match variant {
+                "calm" => 0.04,
+                "bold" => 0.05,
+                _ => 0.07,
+            };
+            if rng.next_f64() < rate {
+                event(&unit, track("click", 1.0), 9);
+            }
+        }
+    }
+    if !events.is_empty() {
+        state
+            .store
+            .ingest(EventBatch {
+                events,
+                received_ms: now,
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+fn exposure(experiment: &str, variant: &str) -> EventKind {
+    EventKind::Exposure {
+        experiment: experiment.to_owned(),
+        variant: variant.to_owned(),
+    }
+}
+
+fn track(name: &str, value: f64) -> EventKind {
+    EventKind::Track {
+        event: name.to_owned(),
+        value,
+        properties: None,
+    }
+}

@@ -1,0 +1,165 @@
+//! Closed-loop bandits and the demo, on every backend: weights recomputed from the rollups
+//! are published as a new config version and logged; the demo creates its experiments and
+//! its traffic reaches the results.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::*;
+use litmus_server::store::Store;
+use serde_json::{Value, json};
+
+on_every_backend!(
+    bandit_weights_follow_the_rewards_and_are_published,
+    the_demo_creates_its_experiments_and_traffic
+);
+
+async fn bandit_weights_follow_the_rewards_and_are_published<S: Store>(env: &Env<S>) {
+    let state = env.instance().await;
+    let app = litmus_server::app(Arc::clone(&state));
+    let bandit = json!({"key": "headline", "kind": "bandit", "status": "running",
+        "variants": [{"key": "a"}, {"key": "b"}],
+        "metrics": [{"key": "click", "kind": "conversion"}]});
+    assert_eq!(
+        put_experiment(&app, "headline", bandit).await.status,
+        StatusCode::OK
+    );
+    // Nothing to learn from yet: equal weights stay.
+    assert!(
+        litmus_server::bandits::reweigh_all(&state)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // 300 units per arm; a is clicked 5% of the time, b 20%.
+    let mut events = Vec::new();
+    for i in 0..600 {
+        let (variant, clicks) = if i % 2 == 0 {
+            ("a", i % 40 == 0)
+        } else {
+            ("b", i % 10 == 1)
+        };
+        events.push(json!({"type": "exposure", "message_id": format!("x{i}"),
+            "unit_id": format!("u{i}"), "experiment": "headline", "variant": variant,
+            "timestamp": "2027-01-15T09:00:00Z"}));
+        if clicks {
+            events.push(json!({"type": "track", "message_id": format!("c{i}"),
+                "unit_id": format!("u{i}"), "event": "click",
+                "timestamp": "2027-01-15T09:01:00Z"}));
+        }
+    }
+    let r = send(
+        &app,
+        "POST",
+        "/events",
+        Some(KEY),
+        Some(json!({"events": events})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let window = state.tuning.attribution_window_ms;
+    while state.store.apply_rollups(window, 8).await.unwrap().batches > 0 {}
+    let before = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body["version"].clone();
+
+    assert_eq!(
+        litmus_server::bandits::reweigh_all(&state).await.unwrap(),
+        vec!["headline".to_owned()]
+    );
+    let stored = send(&app, "GET", "/admin/experiments/headline", Some(KEY), None).await;
+    let weights: Vec<f64> = stored.body["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["weight"].as_f64().unwrap())
+        .collect();
+    assert!(
+        (weights[0] - 0.01).abs() < 1e-3 && (weights[1] - 0.99).abs() < 1e-3,
+        "{weights:?}"
+    );
+    // A new config version for SDKs, and the change in the audit log by the bandit.
+    let after = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body;
+    assert_ne!(after["version"], before);
+    let audit = send(&app, "GET", "/admin/audit", Some(KEY), None)
+        .await
+        .body;
+    let newest = &audit["entries"][0];
+    assert_eq!(
+        (newest["actor"].as_str(), newest["key"].as_str()),
+        (Some("bandit"), Some("headline"))
+    );
+    // Already published: the next round changes nothing.
+    assert!(
+        litmus_server::bandits::reweigh_all(&state)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The results carry the weights' history and the probability of being best.
+    let r = send(&app, "GET", "/results/headline", Some(KEY), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let history = r.body["bandit"]["weights"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["actor"], "bandit");
+    assert!(history[1]["weights"]["b"].as_f64().unwrap() > 0.98);
+    let best = r.body["bandit"]["probability_best"].as_array().unwrap();
+    assert!(best.last().unwrap()["values"]["b"].as_f64().unwrap() > 0.99);
+    // Bandits are not checked for a sample ratio mismatch (their split moves on purpose).
+    assert_eq!(r.body["results"]["srm"], Value::Null);
+}
+
+async fn the_demo_creates_its_experiments_and_traffic<S: Store>(env: &Env<S>) {
+    let state = env.instance().await;
+    litmus_server::state::apply_rollups(&state, Duration::from_millis(50));
+    litmus_server::demo::start(&state, Duration::from_millis(20))
+        .await
+        .unwrap();
+    let app = litmus_server::app(Arc::clone(&state));
+    let list = send(&app, "GET", "/admin/experiments", Some(KEY), None)
+        .await
+        .body;
+    let keys: Vec<&str> = list["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, vec!["demo-checkout", "demo-headline"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = send(&app, "GET", "/results/demo-checkout", Some(KEY), None)
+            .await
+            .body;
+        let units: u64 = r["results"]["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u[1].as_u64().unwrap())
+            .sum();
+        if units >= 100 {
+            assert_eq!(r["results"]["metrics"].as_array().unwrap().len(), 3);
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no demo traffic: {r}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A second start (a restart) leaves the experiments as they are.
+    litmus_server::demo::start(&state, Duration::from_secs(3_600))
+        .await
+        .unwrap();
+    let audit = send(&app, "GET", "/admin/audit", Some(KEY), None)
+        .await
+        .body;
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 2);
+}
