@@ -384,3 +384,64 @@ fn bandit_weights_follow_the_probability_of_being_best() {
     };
     assert!(probability_best(&t, &mean).unwrap()[1] > 0.99);
 }
+
+/// Continuous monitoring of A/A tests: the always-valid p-value stays under alpha at any of
+/// 40 looks in at most about alpha of the experiments, while peeking at the fixed-horizon
+/// p-value does not.
+#[test]
+fn always_valid_p_values_keep_their_level_under_continuous_monitoring() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2026);
+    let options = Options::default();
+    let (experiments, looks, per_look) = (300, 40, 100u64);
+    let (mut sequential_hits, mut peeking_hits) = (0, 0);
+    for _ in 0..experiments {
+        let mut converted = [0u64; 2];
+        let (mut sequential, mut peeking) = (false, false);
+        for look in 1..=looks {
+            for c in &mut converted {
+                *c += (0..per_look).filter(|_| rng.next_f64() < 0.1).count() as u64;
+            }
+            // What `analyze` computes for a conversion (checked equal above), without the
+            // Bayesian quadrature that would make this test slow.
+            let units = look * per_look;
+            let (c, t) = (
+                Proportion::new(converted[0], units).unwrap(),
+                Proportion::new(converted[1], units).unwrap(),
+            );
+            let (pc, pt) = (c.rate().unwrap(), t.rate().unwrap());
+            let tau2 = super::analysis::tau2(pc * (1.0 - pc) + pt * (1.0 - pt), &options).unwrap();
+            sequential |= msprt_proportions(&t, &c, tau2, 0.05).unwrap().pvalue() <= 0.05;
+            let z = proportions_ztest(&t, &c, ZVariance::Pooled, Alternative::TwoSided).unwrap();
+            peeking |= z.pvalue() <= 0.05;
+        }
+        sequential_hits += usize::from(sequential);
+        peeking_hits += usize::from(peeking);
+    }
+    let rate = |hits: usize| hits as f64 / experiments as f64;
+    // 5% plus three standard errors of the estimate.
+    assert!(
+        rate(sequential_hits) <= 0.05 + 3.0 * (0.05f64 * 0.95 / 300.0).sqrt(),
+        "{sequential_hits}"
+    );
+    assert!(rate(peeking_hits) > 0.12, "{peeking_hits}");
+}
+
+/// The SRM check on balanced random splits alarms at about its threshold.
+#[test]
+fn the_srm_check_rarely_alarms_on_fair_splits() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let options = Options {
+        srm_threshold: 0.01,
+        ..Options::default()
+    };
+    let runs = 2_000;
+    let mut alarms = 0;
+    for _ in 0..runs {
+        let a = (0..1_000).filter(|_| rng.next_f64() < 0.5).count() as u64;
+        let totals = conversion_totals([a, 1_000 - a], [0, 0]);
+        let r = analyze(&totals, &[], &options).unwrap();
+        alarms += usize::from(r.srm.unwrap().mismatch);
+    }
+    // Expected 20 (1%); the binomial's standard deviation is 4.4.
+    assert!((5..=35).contains(&alarms), "{alarms}");
+}
