@@ -90,6 +90,11 @@ if [ "${LITMUS_SKIP_WASM:-0}" != 1 ]; then
   WASM_CHECKS=$(( WASM_CHECKS + ${BROWSER_PASSED:-0} ))
 fi
 
+step "dashboard in headless Chromium: a real server, the form, live results over the WebSocket, SRM (screenshots target/dashboard/*.png)"
+cargo build -p litmus-server --locked --quiet
+bash scripts/dashboard/browser-test.sh 2>&1 | tee "$LOG"
+DASHBOARD_PASSED=$(awk '/^dashboard:/ {print $2}' "$LOG" | tail -1)
+
 step "all checks passed in $(( $(date +%s) - T0 ))s"
-echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed"
-echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} )) passed, $RUST_FAILED failed"
+echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed; dashboard (Chromium): ${DASHBOARD_PASSED:-0} passed"
+echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} + ${DASHBOARD_PASSED:-0} )) passed, $RUST_FAILED failed"

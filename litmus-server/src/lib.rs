@@ -58,6 +58,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
     Router::new()
         .route("/", get(routes::dashboard::root))
         .route("/dashboard/", get(routes::dashboard::index))
+        .route("/dashboard/{file}", get(routes::dashboard::asset))
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz::<S>))
         .route("/admin/{collection}", get(routes::admin::list::<S>))
@@ -69,6 +70,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))
         .route("/results/{experiment}", get(routes::results::results::<S>))
+        .route(
+            "/results/{experiment}/replay",
+            get(routes::results::replay::<S>),
+        )
         .route("/live", get(routes::live::live::<S>))
         .route(
             "/admin/keys",

@@ -78,7 +78,7 @@ pub async fn experiment_results<S: Store>(
         .await?;
     let recent = self::timeline(&plan, &recent_rows);
     let variants: Vec<String> = plan.variants.iter().map(|(k, _)| k.clone()).collect();
-    let recommendation = insights::recommend(&analysis, &totals, span_ms);
+    let recommendation = insights::recommend(&analysis, &totals, span_ms, &options);
     let mut found: Vec<insights::Insight> = insights::checks::srm(&analysis).into_iter().collect();
     found.extend(insights::checks::guardrails(&analysis));
     found.extend(insights::recent::anomalies(
@@ -112,6 +112,98 @@ pub async fn experiment_results<S: Store>(
 
 /// Audit entries read for a bandit's weight history.
 const WEIGHT_HISTORY: u32 = 1_000;
+
+/// The most units a replay reads (the first exposed).
+const REPLAY_UNITS: usize = 1_000_000;
+
+/// The weights of `key`'s variants (in `variants` order) over time, from the audit log.
+async fn weights_over_time<S: Store>(
+    state: &AppState<S>,
+    key: &str,
+    variants: &[(String, f64)],
+) -> Result<Vec<(i64, Vec<f64>)>, ApiError> {
+    let mut entries = state.store.audit(WEIGHT_HISTORY).await?;
+    entries.retain(|e| e.key == key && e.action.starts_with("experiment."));
+    entries.sort_by_key(|e| e.id);
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            let listed = e.after.as_ref()?.get("variants")?.as_array()?;
+            let weight = |key: &str| {
+                listed
+                    .iter()
+                    .find(|v| v.get("key").and_then(Value::as_str) == Some(key))
+                    .and_then(|v| v.get("weight").and_then(Value::as_f64))
+                    .unwrap_or(0.0)
+            };
+            Some((e.at_ms, variants.iter().map(|(k, _)| weight(k)).collect()))
+        })
+        .collect())
+}
+
+/// Replays `policies` on the logged units of experiment `key` (its first metric, or
+/// `metric`), as JSON: each policy's mean reward per decision with its interval and how many
+/// decisions were accepted (`litmus_core::bandit::replay`).
+pub async fn replay<S: Store>(
+    state: &AppState<S>,
+    engine: &Engine,
+    key: &str,
+    policies: &[&str],
+    seed: u64,
+) -> Result<Value, ApiError> {
+    let experiment = engine
+        .experiment(key)
+        .ok_or_else(|| ApiError::not_found(format!("no valid experiment {key:?}")))?;
+    let plan = results::plan(experiment, std::iter::empty());
+    let metric = experiment.metrics().first().cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "no_metric",
+            format!("experiment {key:?} declares no metric to replay policies on"),
+        )
+    })?;
+    let units = state
+        .store
+        .experiment_units(key, &metric.key, REPLAY_UNITS)
+        .await?;
+    let records: Vec<results::bandit::UnitRecord> = units
+        .iter()
+        .filter_map(|u| {
+            Some(results::bandit::UnitRecord {
+                variant: plan.variants.iter().position(|(k, _)| *k == u.variant)?,
+                first_ms: u.first_ms,
+                events: u.events,
+                total: u.total,
+            })
+        })
+        .collect();
+    let weights = weights_over_time(state, key, &plan.variants).await?;
+    let log = results::bandit::replay_log(&records, &weights, &metric);
+    let logged_value = if log.is_empty() {
+        None
+    } else {
+        Some(log.iter().map(|p| p.reward).sum::<f64>() / log.len() as f64)
+    };
+    let mut out = Vec::with_capacity(policies.len());
+    for name in policies {
+        let policy = results::bandit::named_policy(name, &metric)?;
+        out.push(
+            match litmus_core::bandit::replay(&policy, &log, plan.variants.len(), seed, 0.05) {
+                Ok(estimate) => json!({"policy": name, "estimate": estimate}),
+                Err(e) => {
+                    json!({"policy": name, "error": {"code": e.code(), "message": e.to_string()}})
+                }
+            },
+        );
+    }
+    Ok(json!({
+        "experiment": key,
+        "metric": {"key": metric.key, "kind": metric.kind, "goal": metric.goal},
+        "logged": log.len(),
+        "logged_value": logged_value,
+        "policies": out,
+    }))
+}
 
 /// A bandit's weights over time (from the audit log: every change of the experiment, the
 /// bandit loop's included) and the probability each variant is best at the series' times.

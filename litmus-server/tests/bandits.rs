@@ -117,6 +117,39 @@ async fn bandit_weights_follow_the_rewards_and_are_published<S: Store>(env: &Env
     assert!(best.last().unwrap()["values"]["b"].as_f64().unwrap() > 0.99);
     // Bandits are not checked for a sample ratio mismatch (their split moves on purpose).
     assert_eq!(r.body["results"]["srm"], Value::Null);
+
+    // Policies replayed offline on the logged units.
+    let r = send(
+        &app,
+        "GET",
+        "/results/headline/replay?policies=thompson,uniform",
+        Some(KEY),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["logged"], 600);
+    assert!((r.body["logged_value"].as_f64().unwrap() - 0.125).abs() < 1e-9);
+    let policies = r.body["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 2);
+    for p in policies {
+        let e = &p["estimate"];
+        assert!(e["accepted"].as_u64().unwrap() > 0, "{p}");
+        let value = e["value"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&value), "{p}");
+    }
+    let bad = send(
+        &app,
+        "GET",
+        "/results/headline/replay?policies=greedy",
+        Some(KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (bad.status, error_code(&bad)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_argument")
+    );
 }
 
 async fn the_demo_creates_its_experiments_and_traffic<S: Store>(env: &Env<S>) {

@@ -8,16 +8,18 @@
 //! 4. A variant better on some decision metric and worse on none: ship the one most likely to
 //!    be better on the first (primary) decision metric.
 //! 5. Every treatment worse on the primary metric: stop.
-//! 6. Otherwise keep running. The expected time to a decision is the fixed-horizon sample
-//!    size (80% power, two-sided at alpha) for the effect observed so far on the primary metric
-//!    by the leading treatment, less the units already in, at the rate units arrived so far.
-//!    The always-valid test needs somewhat more units than that, so it is a lower bound. With
-//!    no effect observed, the reason gives the smallest lift 30 more days could detect.
+//! 6. Otherwise keep running. The expected time to a decision: if the effect observed so far
+//!    on the primary metric by the leading treatment holds, the units per variant at which
+//!    the always-valid p-value reaches alpha (with the fixed-horizon basis: the sample size
+//!    for 80% power), less the units already in, at the rate units arrived so far. With no
+//!    effect observed, the reason gives the smallest lift 30 more days could detect.
 
 use serde::Serialize;
 
 use super::finding::{Insight, InsightKind, Severity, percent};
-use crate::results::{BURN_IN_UNITS, ExperimentResults, MetricKind, VariantTotals, Verdict};
+use crate::results::{
+    BURN_IN_UNITS, DecisionBasis, ExperimentResults, MetricKind, Options, VariantTotals, Verdict,
+};
 use crate::stats::power::{minimum_detectable_effect, proportion_effect_size, sample_size};
 use crate::stats::ttest::Alternative;
 
@@ -90,11 +92,12 @@ impl Recommendation {
 }
 
 /// The recommendation for `results`, computed from `totals` (the same variants, control
-/// first), after `span_ms` of data.
+/// first, analyzed with `options`), after `span_ms` of data.
 pub fn recommend(
     results: &ExperimentResults,
     totals: &[VariantTotals],
     span_ms: i64,
+    options: &Options,
 ) -> Recommendation {
     let fewest = totals.iter().map(|v| v.units).min().unwrap_or(0);
     if totals.len() < 2 || fewest < BURN_IN_UNITS {
@@ -221,7 +224,41 @@ pub fn recommend(
             ),
         );
     }
-    keep_running(results, totals, primary.key.as_str(), primary.kind, span_ms)
+    keep_running(
+        results,
+        totals,
+        primary.key.as_str(),
+        primary.kind,
+        span_ms,
+        options,
+    )
+}
+
+/// The units per group at which the always-valid p-value of a difference `theta`, with
+/// per-unit variances summing to `unit_variance`, falls to alpha (`None` when it cannot).
+fn sequential_units(theta: f64, unit_variance: f64, options: &Options) -> Option<f64> {
+    let tau2 = crate::results::analysis::tau2(unit_variance, options).ok()?;
+    if !(theta.is_finite() && theta != 0.0) {
+        return None;
+    }
+    let crosses = |n: f64| {
+        let v = unit_variance / n;
+        let ln_lr = 0.5 * libm::log(v / (v + tau2)) + tau2 * theta * theta / (2.0 * v * (v + tau2));
+        ln_lr >= -libm::log(options.alpha)
+    };
+    // Double until it crosses, then bisect.
+    let (mut lo, mut hi) = (1.0f64, 2.0f64);
+    while !crosses(hi) {
+        (lo, hi) = (hi, hi * 2.0);
+        if hi > 1e15 {
+            return None;
+        }
+    }
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if crosses(mid) { hi = mid } else { lo = mid }
+    }
+    Some(hi.ceil())
 }
 
 /// Rule 6: the expected time to a decision on the primary metric.
@@ -231,6 +268,7 @@ fn keep_running(
     primary: &str,
     kind: MetricKind,
     span_ms: i64,
+    options: &Options,
 ) -> Recommendation {
     let alpha = results.alpha;
     let control = totals.first();
@@ -279,7 +317,16 @@ fn keep_running(
     } else {
         format!("{:+.4}", t_value - c_value)
     };
-    let needed = sample_size(effect.abs(), POWER, 1.0, alpha, Alternative::TwoSided).ok();
+    // Units per variant for a decision if the observed effect holds: where the always-valid
+    // p-value crosses alpha (the default basis), or the fixed-horizon sample size at 80% power.
+    let fixed = sample_size(effect.abs(), POWER, 1.0, alpha, Alternative::TwoSided).ok();
+    let (needed, test) = match results.basis {
+        DecisionBasis::Sequential => (
+            sequential_units(t_value - c_value, c_sd * c_sd + t_sd * t_sd, options),
+            "the always-valid test would call an effect of that size",
+        ),
+        DecisionBasis::FixedHorizon => (fixed, "enough to detect that effect with 80% power"),
+    };
     match needed {
         Some(needed) if effect.abs() > 1e-9 => {
             let more = (needed - n).max(0.0);
@@ -302,8 +349,7 @@ fn keep_running(
                 r.reason = format!(
                     "{} is {observed} on {primary} so far, not yet significant. At {rate:.0} \
                      units a day per variant, about {expected:.1} more days reach {needed:.0} \
-                     units per variant, enough to detect that effect with 80% power (the \
-                     always-valid test may need somewhat more).",
+                     units per variant, where {test}, if it holds.",
                     leader.key
                 );
             }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::events::MetricRollup;
-use crate::results::{Goal, MetricKind, MetricSpec, Options, Timeline, VariantTotals, analyze};
+use crate::results::{
+    DecisionBasis, Goal, MetricKind, MetricSpec, Options, Timeline, VariantTotals, analyze,
+};
 use crate::stats::Alternative;
 use crate::stats::power::{proportion_effect_size, sample_size};
 
@@ -70,7 +72,10 @@ fn run(t: &[VariantTotals], span_ms: i64) -> (Vec<Insight>, Recommendation) {
     let results = analyze(t, &specs(), &Options::default()).unwrap();
     let mut insights: Vec<Insight> = checks::srm(&results).into_iter().collect();
     insights.extend(checks::guardrails(&results));
-    (insights, recommend(&results, t, span_ms))
+    (
+        insights,
+        recommend(&results, t, span_ms, &Options::default()),
+    )
 }
 
 #[test]
@@ -148,12 +153,41 @@ fn keep_running_estimates_the_days_to_a_decision() {
         (r.action, r.variant.as_deref()),
         (Action::KeepRunning, Some("treatment"))
     );
-    let h = proportion_effect_size(0.108, 0.1).unwrap();
-    let needed = sample_size(h, 0.8, 1.0, 0.05, Alternative::TwoSided).unwrap();
-    let expected = (needed - 2_000.0) / 1_000.0;
-    let days = r.expected_days.unwrap();
-    assert!((days - expected).abs() < 1e-6, "{days} vs {expected}");
     assert!(r.reason.contains("8.0%"), "{}", r.reason);
+    // The always-valid test (the default basis) reaches alpha at the predicted units if the
+    // effect holds, and not a hundred units before.
+    let needed = 2_000.0 + r.expected_days.unwrap() * 1_000.0;
+    let p_at = |n: f64| {
+        let n = n.round() as u64;
+        let (c, tr) = (
+            crate::stats::Proportion::new(n / 10, n).unwrap(),
+            crate::stats::Proportion::new(n * 108 / 1_000, n).unwrap(),
+        );
+        let variance = 0.1 * 0.9 + 0.108 * 0.892;
+        let tau2 = crate::results::analysis::tau2(variance, &Options::default()).unwrap();
+        crate::stats::msprt_proportions(&tr, &c, tau2, 0.05)
+            .unwrap()
+            .pvalue()
+    };
+    assert!(
+        p_at(needed + 5.0) <= 0.05 && p_at(needed - 100.0) > 0.05,
+        "{needed}"
+    );
+    // With fixed-horizon decisions: the sample size for 80% power.
+    let options = Options {
+        basis: DecisionBasis::FixedHorizon,
+        ..Options::default()
+    };
+    let results = analyze(&t, &specs(), &options).unwrap();
+    let r = recommend(&results, &t, 2 * DAY, &options);
+    let h = proportion_effect_size(0.108, 0.1).unwrap();
+    let fixed = sample_size(h, 0.8, 1.0, 0.05, Alternative::TwoSided).unwrap();
+    let days = r.expected_days.unwrap();
+    assert!((days - (fixed - 2_000.0) / 1_000.0).abs() < 1e-6, "{days}");
+    assert!(
+        needed > fixed,
+        "the always-valid test needs more: {needed} vs {fixed}"
+    );
 }
 
 #[test]

@@ -192,6 +192,25 @@ pub fn analyze(
     metrics: &[MetricSpec],
     options: &Options,
 ) -> Result<ExperimentResults, Error> {
+    analyze_with(variants, metrics, options, Posteriors::Computed)
+}
+
+/// Whether the Bayesian figures (quadratures, the costly part) are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Posteriors {
+    /// Computed.
+    Computed,
+    /// Left as NaN (for the series, which does not show them).
+    Skipped,
+}
+
+/// [`analyze`], with or without the Bayesian figures.
+pub(crate) fn analyze_with(
+    variants: &[VariantTotals],
+    metrics: &[MetricSpec],
+    options: &Options,
+    posteriors: Posteriors,
+) -> Result<ExperimentResults, Error> {
     options.validate()?;
     let control = variants
         .first()
@@ -210,7 +229,15 @@ pub fn analyze(
             let mut row = describe(totals, &data, spec, options.alpha);
             if v > 0 {
                 let control_data = control.metrics.get(&spec.key).copied().unwrap_or_default();
-                match compare(control, &control_data, totals, &data, spec, options) {
+                match compare(
+                    control,
+                    &control_data,
+                    totals,
+                    &data,
+                    spec,
+                    options,
+                    posteriors,
+                ) {
                     Ok(raw) => {
                         if !spec.guardrail {
                             family.push((m, v, raw.decision_pvalue));
@@ -344,7 +371,9 @@ fn compare(
     data: &MetricRollup,
     spec: &MetricSpec,
     options: &Options,
+    posteriors: Posteriors,
 ) -> Result<Raw, Error> {
+    let bayes = posteriors == Posteriors::Computed;
     let alpha = options.alpha;
     let increase = spec.goal == Goal::Increase;
     let (difference, relative, pvalue, sequential, probability_up, loss_up, loss_down) =
@@ -357,18 +386,27 @@ fn compare(
                 let (pt, pc) = (t.rate().unwrap_or(0.0), c.rate().unwrap_or(0.0));
                 let unit_variance = pt * (1.0 - pt) + pc * (1.0 - pc);
                 let sequential = msprt_proportions(&t, &c, tau2(unit_variance, options)?, alpha)?;
-                let (bc, bt) = (
-                    BetaPosterior::from_data(&c, 1.0, 1.0)?,
-                    BetaPosterior::from_data(&t, 1.0, 1.0)?,
-                );
+                let (up, loss_up, loss_down) = if bayes {
+                    let (bc, bt) = (
+                        BetaPosterior::from_data(&c, 1.0, 1.0)?,
+                        BetaPosterior::from_data(&t, 1.0, 1.0)?,
+                    );
+                    (
+                        prob_beats(&bc, &bt),
+                        expected_loss(&bc, &bt),
+                        expected_loss(&bt, &bc),
+                    )
+                } else {
+                    (f64::NAN, f64::NAN, f64::NAN)
+                };
                 (
                     difference,
                     relative,
                     test.pvalue(),
                     sequential,
-                    prob_beats(&bc, &bt),
-                    expected_loss(&bc, &bt),
-                    expected_loss(&bt, &bc),
+                    up,
+                    loss_up,
+                    loss_down,
                 )
             }
             MetricKind::Mean => {
@@ -378,18 +416,27 @@ fn compare(
                 let relative = relative_lift_confint(&t, &c, alpha).ok();
                 let unit_variance = t.variance().unwrap_or(0.0) + c.variance().unwrap_or(0.0);
                 let sequential = msprt_means(&t, &c, tau2(unit_variance, options)?, alpha)?;
-                let (nc, nt) = (
-                    NormalPosterior::from_data(&c)?,
-                    NormalPosterior::from_data(&t)?,
-                );
+                let (up, loss_up, loss_down) = if bayes {
+                    let (nc, nt) = (
+                        NormalPosterior::from_data(&c)?,
+                        NormalPosterior::from_data(&t)?,
+                    );
+                    (
+                        normal_prob_beats(&nc, &nt),
+                        normal_expected_loss(&nc, &nt),
+                        normal_expected_loss(&nt, &nc),
+                    )
+                } else {
+                    (f64::NAN, f64::NAN, f64::NAN)
+                };
                 (
                     difference,
                     relative,
                     test.pvalue(),
                     sequential,
-                    normal_prob_beats(&nc, &nt),
-                    normal_expected_loss(&nc, &nt),
-                    normal_expected_loss(&nt, &nc),
+                    up,
+                    loss_up,
+                    loss_down,
                 )
             }
         };

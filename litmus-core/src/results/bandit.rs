@@ -152,3 +152,80 @@ pub fn probability_best_series(
         })
         .collect()
 }
+
+/// One unit of the log to replay: its variant (index), first exposure, and attributed events
+/// and total of the metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitRecord {
+    /// The variant's index in the plan.
+    pub variant: usize,
+    /// When it was first exposed.
+    pub first_ms: i64,
+    /// Its attributed events of the metric.
+    pub events: u64,
+    /// Their total value.
+    pub total: f64,
+}
+
+/// The log of `units` for replaying policies on `metric`: each unit's reward (converted or
+/// not, or its total; negated for the goal `decrease`, so higher is always better) and its
+/// propensity, the share its variant had in the newest of `weights` (time and weights per
+/// variant, in time order) at or before its exposure (the first weights before any). Units
+/// whose variant had no weight then are left out.
+pub fn replay_log(
+    units: &[UnitRecord],
+    weights: &[(i64, Vec<f64>)],
+    metric: &MetricSpec,
+) -> Vec<crate::bandit::LoggedPull> {
+    units
+        .iter()
+        .filter_map(|u| {
+            let at = weights
+                .iter()
+                .rev()
+                .find(|(t, _)| *t <= u.first_ms)
+                .or_else(|| weights.first())?;
+            let total: f64 = at.1.iter().sum();
+            let propensity = at.1.get(u.variant).copied().unwrap_or(0.0) / total;
+            if !(propensity > 0.0 && propensity <= 1.0) {
+                return None;
+            }
+            let reward = match metric.kind {
+                MetricKind::Conversion => f64::from(u8::from(u.events > 0)),
+                MetricKind::Mean => u.total,
+            };
+            Some(crate::bandit::LoggedPull {
+                arm: u.variant,
+                propensity,
+                reward: match metric.goal {
+                    Goal::Increase => reward,
+                    Goal::Decrease => -reward,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Policies by name, for replays: `thompson` (Beta for conversions, Normal for means),
+/// `ucb1`, `epsilon_greedy` (ε = 0.1) and `uniform`.
+pub fn named_policy(name: &str, metric: &MetricSpec) -> Result<Policy, Error> {
+    let rule = match name {
+        "thompson" => return policy(metric, 0.0, 0),
+        "ucb1" => Rule::Ucb1 { exploration: 2.0 },
+        "epsilon_greedy" => Rule::EpsilonGreedy {
+            epsilon: 0.1,
+            decay: None,
+        },
+        "uniform" => Rule::EpsilonGreedy {
+            epsilon: 1.0,
+            decay: None,
+        },
+        other => {
+            return Err(Error::argument(
+                "policy",
+                format!("{other:?} is not thompson, ucb1, epsilon_greedy or uniform"),
+            ));
+        }
+    };
+    Policy::new(rule, PolicyOptions::default())
+}

@@ -4,7 +4,8 @@
 
 use serde::Serialize;
 
-use super::analysis::{Estimate, analyze};
+use super::analysis::{Estimate, Posteriors, analyze_with};
+use super::spec::MetricKind;
 use super::spec::{MetricSpec, Options};
 use super::totals::Timeline;
 use crate::error::Error;
@@ -41,6 +42,8 @@ pub fn bucket_ms(span_ms: i64, points: usize) -> i64 {
 pub struct LiftPoint {
     /// The metric's key.
     pub metric: String,
+    /// How the metric is read (an event may be both a conversion and a mean).
+    pub kind: MetricKind,
     /// The treatment's key.
     pub variant: String,
     /// Variant minus control.
@@ -86,12 +89,12 @@ pub fn cumulative(
     times.retain(|t| *t < last);
     times.push(last);
     times.dedup();
-    let mut states: std::collections::BTreeMap<(String, String), SequentialState> =
+    let mut states: std::collections::BTreeMap<(String, MetricKind, String), SequentialState> =
         std::collections::BTreeMap::new();
     let mut out = Vec::with_capacity(times.len());
     for time in times {
         let totals = timeline.totals(Some(time));
-        let results = analyze(&totals, metrics, options)?;
+        let results = analyze_with(&totals, metrics, options, Posteriors::Skipped)?;
         let mut lifts = Vec::new();
         for metric in &results.metrics {
             let control_value = metric.variants.first().and_then(|c| c.value);
@@ -104,7 +107,7 @@ pub fn cumulative(
                     continue;
                 }
                 let state = states
-                    .entry((metric.key.clone(), row.variant.clone()))
+                    .entry((metric.key.clone(), metric.kind, row.variant.clone()))
                     .or_default();
                 state.observe_parts(
                     c.sequential_pvalue,
@@ -124,6 +127,7 @@ pub fn cumulative(
                 });
                 lifts.push(LiftPoint {
                     metric: metric.key.clone(),
+                    kind: metric.kind,
                     variant: row.variant.clone(),
                     difference: c.difference.estimate,
                     relative: c.relative.map(|r| r.estimate),

@@ -276,9 +276,20 @@ fn the_cumulative_always_valid_interval_only_narrows() {
     let first = series.iter().position(|p| !p.lifts.is_empty()).unwrap();
     assert!(series[first].units.iter().all(|u| *u >= BURN_IN_UNITS));
     assert!(series[first..].iter().all(|p| p.lifts.len() == 2));
-    // Per (metric kind) stream: each successive point's interval sits inside the previous.
-    for kind in 0..2 {
+    // Per (metric kind) stream: each successive point's interval sits inside the previous,
+    // and holds the difference (an event read as a conversion and as a mean has two streams,
+    // never intersected with each other).
+    for (kind, expected) in [MetricKind::Conversion, MetricKind::Mean]
+        .into_iter()
+        .enumerate()
+    {
         let stream: Vec<&LiftPoint> = series.iter().filter_map(|p| p.lifts.get(kind)).collect();
+        assert!(stream.iter().all(|l| l.kind == expected));
+        let last = stream.last().unwrap();
+        assert!(
+            last.sequential.lower <= last.difference && last.difference <= last.sequential.upper,
+            "{last:?}"
+        );
         for w in stream.windows(2) {
             assert!(w[1].sequential.lower >= w[0].sequential.lower);
             assert!(w[1].sequential.upper <= w[0].sequential.upper);
@@ -444,4 +455,44 @@ fn the_srm_check_rarely_alarms_on_fair_splits() {
     }
     // Expected 20 (1%); the binomial's standard deviation is 4.4.
     assert!((5..=35).contains(&alarms), "{alarms}");
+}
+
+#[test]
+fn replay_logs_carry_the_propensity_of_the_weights_then() {
+    use crate::results::bandit::{UnitRecord, named_policy, replay_log};
+    let buy = specs()[0].clone();
+    let weights = vec![(0, vec![1.0, 1.0]), (100, vec![1.0, 3.0])];
+    let unit = |variant, first_ms, events| UnitRecord {
+        variant,
+        first_ms,
+        events,
+        total: events as f64 * 2.0,
+    };
+    let log = replay_log(
+        &[unit(0, 50, 1), unit(1, 150, 0), unit(1, -5, 2)],
+        &weights,
+        &buy,
+    );
+    let p: Vec<(usize, f64, f64)> = log
+        .iter()
+        .map(|l| (l.arm, l.propensity, l.reward))
+        .collect();
+    assert_eq!(p, vec![(0, 0.5, 1.0), (1, 0.75, 0.0), (1, 0.5, 1.0)]);
+    let fewer = MetricSpec {
+        kind: MetricKind::Mean,
+        goal: Goal::Decrease,
+        ..buy.clone()
+    };
+    assert_eq!(
+        replay_log(&[unit(0, 50, 2)], &weights, &fewer)[0].reward,
+        -4.0
+    );
+    assert!(replay_log(&[unit(0, 50, 1)], &[], &buy).is_empty());
+    for name in ["thompson", "ucb1", "epsilon_greedy", "uniform"] {
+        assert!(named_policy(name, &buy).is_ok());
+    }
+    assert_eq!(
+        named_policy("greedy", &buy).unwrap_err().code(),
+        "invalid_argument"
+    );
 }

@@ -37,3 +37,39 @@ pub async fn results<S: Store>(
         experiment_results(&state, &engine, &key, points).await?,
     ))
 }
+
+/// The replay query string.
+#[derive(Debug, Deserialize)]
+pub struct ReplayQuery {
+    /// Comma-separated policy names (default `thompson,ucb1,epsilon_greedy,uniform`).
+    policies: Option<String>,
+    /// The random seed (default 1).
+    seed: Option<u64>,
+}
+
+/// `GET /results/{experiment}/replay?policies=thompson,uniform&seed=1`: policies replayed
+/// offline on the experiment's logged units; needs `admin:read`.
+pub async fn replay<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Query(query): Query<ReplayQuery>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, None, Scope::AdminRead).await?;
+    let engine = state.engine().await?;
+    let names = query
+        .policies
+        .unwrap_or_else(|| "thompson,ucb1,epsilon_greedy,uniform".to_owned());
+    let policies: Vec<&str> = names
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if policies.is_empty() || policies.len() > 10 {
+        return Err(ApiError::bad_request("name 1 to 10 policies"));
+    }
+    let seed = query.seed.unwrap_or(1);
+    Ok(Json(
+        crate::results::replay(&state, &engine, &key, &policies, seed).await?,
+    ))
+}

@@ -232,6 +232,15 @@ pub trait Store: Send + Sync + 'static {
     fn retain(&self, cutoff_ms: i64) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Every rollup, as core's reference holds them (for tests).
     fn rollups(&self) -> impl Future<Output = Result<RollupTables, StoreError>> + Send;
+    /// The units exposed to `experiment` in order of first exposure (the first `limit`):
+    /// each one's variant, first exposure and attributed events and total of `metric` (for
+    /// replaying bandit policies).
+    fn experiment_units(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<UnitOutcome>, StoreError>> + Send;
     /// The first and last minute with units first exposed to `experiment`, if any.
     fn rollup_span(
         &self,
@@ -273,6 +282,19 @@ pub fn event_key(e: &Event) -> [u8; 16] {
     key[..8].copy_from_slice(&time.to_be_bytes());
     key[8..].copy_from_slice(&hash.to_be_bytes());
     key
+}
+
+/// One unit of an experiment and its outcome on a metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitOutcome {
+    /// The variant it was first exposed to.
+    pub variant: String,
+    /// When, in ms since the Unix epoch.
+    pub first_ms: i64,
+    /// Its attributed events of the metric.
+    pub events: u64,
+    /// Their total value.
+    pub total: f64,
 }
 
 /// What applying queued batches did.

@@ -19,7 +19,7 @@ use super::copy_binary::{CopyBuffer, copy_payload};
 use super::rollup_rows::RollupRows;
 use super::{
     Applied, AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
-    StoreError, empty_snapshot, event_key, publish,
+    StoreError, UnitOutcome, empty_snapshot, event_key, publish,
 };
 use crate::keys::{KeyRecord, Scope};
 
@@ -872,6 +872,35 @@ impl Store for PostgresStore {
         .await
         .map_err(backend)?;
         Ok(chunks as u64)
+    }
+
+    async fn experiment_units(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> Result<Vec<UnitOutcome>, StoreError> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT e.variant, e.first_ms, coalesce(u.events, 0), coalesce(u.total, 0.0)
+                 FROM exposures e LEFT JOIN unit_totals u
+                   ON u.experiment = e.experiment AND u.metric = $2 AND u.unit_id = e.unit_id
+                 WHERE e.experiment = $1 ORDER BY e.first_ms, e.unit_id LIMIT $3",
+                &[&experiment, &metric, &limit],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| UnitOutcome {
+                variant: r.get(0),
+                first_ms: r.get(1),
+                events: r.get::<_, i64>(2) as u64,
+                total: r.get(3),
+            })
+            .collect())
     }
 
     async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {

@@ -16,7 +16,7 @@ use litmus_core::events::{Event, EventKind, MetricRollup};
 
 use super::{
     Applied, AuditEntry, Change, Edit, EventBatch, Ingested, Kind, RollupTables, Snapshot, Store,
-    StoreError, empty_snapshot, event_key, publish,
+    StoreError, UnitOutcome, empty_snapshot, event_key, publish,
 };
 use crate::keys::{KeyRecord, Scope};
 
@@ -765,6 +765,38 @@ impl Store for SqliteStore {
             c.execute("DELETE FROM events WHERE time_ms < ?1", [cutoff_ms])
                 .map(|n| n as u64)
                 .map_err(backend)
+        })
+        .await
+    }
+
+    async fn experiment_units(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> Result<Vec<UnitOutcome>, StoreError> {
+        let (experiment, metric) = (experiment.to_owned(), metric.to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT e.variant, e.first_ms, coalesce(u.events, 0), coalesce(u.total, 0.0)
+                     FROM exposures e LEFT JOIN unit_totals u
+                       ON u.experiment = e.experiment AND u.metric = ?2 AND u.unit_id = e.unit_id
+                     WHERE e.experiment = ?1 ORDER BY e.first_ms, e.unit_id LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, metric, limit], |r| {
+                    Ok(UnitOutcome {
+                        variant: r.get(0)?,
+                        first_ms: r.get(1)?,
+                        events: r.get::<_, i64>(2)? as u64,
+                        total: r.get(3)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(backend)
         })
         .await
     }

@@ -1,0 +1,86 @@
+// The admin key (kept for this tab in sessionStorage) and the calls to the server's API.
+
+const STORAGE = 'litmus.adminKey';
+
+export const auth = {
+  get key() {
+    try {
+      return sessionStorage.getItem(STORAGE) || '';
+    } catch {
+      return '';
+    }
+  },
+  set(key) {
+    sessionStorage.setItem(STORAGE, key);
+  },
+  clear() {
+    sessionStorage.removeItem(STORAGE);
+  },
+};
+
+/** An error answered by the server: {status, code, message, path, problems}. */
+export class ApiError extends Error {
+  constructor(status, body, fallback) {
+    const e = (body && body.error) || {};
+    super(e.message || fallback || `request failed (${status})`);
+    this.status = status;
+    this.code = e.code || (status === 0 ? 'network' : 'http_' + status);
+    this.path = e.path || null;
+    this.problems = Array.isArray(e.problems) ? e.problems : [];
+  }
+
+  /** A sentence for people: 401 and 403 say what to do. */
+  get explanation() {
+    if (this.status === 401) return 'The admin key was not accepted (401). Sign in again with a valid key.';
+    if (this.status === 403) return `This key is not allowed to do that (403): ${this.message}`;
+    if (this.status === 0) return `The server cannot be reached: ${this.message}`;
+    return this.message;
+  }
+}
+
+/**
+ * Calls the API with the key; answers the JSON body, or throws an ApiError. A 401 also
+ * dispatches `litmus:unauthorized` on window (the app then asks for the key again).
+ */
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch (e) {
+    throw new ApiError(0, null, e && e.message ? e.message : 'network error');
+  }
+  let data = null;
+  const text = await res.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const err = new ApiError(res.status, data, text.slice(0, 200));
+    if (res.status === 401) window.dispatchEvent(new CustomEvent('litmus:unauthorized', { detail: err }));
+    throw err;
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+
+export const experiments = {
+  list: () => api('GET', '/admin/experiments').then((d) => d.experiments || []),
+  get: (key) => api('GET', `/admin/experiments/${enc(key)}`),
+  put: (key, body) => api('PUT', `/admin/experiments/${enc(key)}`, body),
+  remove: (key) => api('DELETE', `/admin/experiments/${enc(key)}`),
+  results: (key, points = 60) => api('GET', `/results/${enc(key)}?points=${points}`),
+  audit: (limit = 200) => api('GET', `/admin/audit?limit=${limit}`).then((d) => d.entries || []),
+};
