@@ -4,6 +4,8 @@
 
 use litmus_core::Engine;
 
+pub mod http;
+
 /// Number of distinct pre-generated unit ids, cycled through by every benchmark.
 pub const N_USERS: usize = 1 << 17;
 

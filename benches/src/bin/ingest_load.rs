@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
 struct Args {
@@ -72,42 +72,6 @@ fn event(c: usize, i: u64, now_ms: u128) -> String {
     }
 }
 
-/// Sends one request on a kept-alive connection; answers the status and body.
-async fn post(
-    conn: &mut BufReader<TcpStream>,
-    host: &str,
-    key: &str,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let head = format!(
-        "POST /events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    conn.get_mut().write_all(head.as_bytes()).await?;
-    conn.get_mut().write_all(body.as_bytes()).await?;
-    let mut line = String::new();
-    conn.read_line(&mut line).await?;
-    let status = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut length = 0;
-    loop {
-        line.clear();
-        conn.read_line(&mut line).await?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await?;
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -157,7 +121,10 @@ async fn main() {
                     (0..batch as u64).map(|k| event(c, i + k, now_ms)).collect();
                 let body = format!(r#"{{"events":[{}]}}"#, events.join(","));
                 let t0 = Instant::now();
-                let (status, reply) = post(&mut conn, &host, &key, &body).await.unwrap();
+                let (status, reply) =
+                    litmus_benches::http::request(&mut conn, "POST", &host, "/events", &key, &body)
+                        .await
+                        .unwrap();
                 latencies.push(t0.elapsed());
                 if status == 200 {
                     let n: u64 = reply

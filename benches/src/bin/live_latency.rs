@@ -19,47 +19,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Sends one HTTP/1.1 request on a kept-alive connection; answers the status and body.
-async fn request(
-    conn: &mut BufReader<TcpStream>,
-    method: &str,
-    host: &str,
-    path: &str,
-    key: &str,
-    body: &str,
-) -> std::io::Result<(u16, String)> {
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    conn.get_mut().write_all(head.as_bytes()).await?;
-    conn.get_mut().write_all(body.as_bytes()).await?;
-    let mut line = String::new();
-    conn.read_line(&mut line).await?;
-    let status = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut length = 0;
-    loop {
-        line.clear();
-        conn.read_line(&mut line).await?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await?;
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
 
 /// Units counted in a results message (0 for other messages).
 fn units(message: &Value) -> u64 {
@@ -96,7 +58,7 @@ async fn main() {
     let mut http = BufReader::new(stream);
     let body = json!({"key": experiment, "status": "running",
                       "variants": [{"key": "control"}, {"key": "treatment"}]});
-    let (status, reply) = request(
+    let (status, reply) = litmus_benches::http::request(
         &mut http,
         "PUT",
         &a,
@@ -124,9 +86,16 @@ async fn main() {
             "variant": if i % 2 == 0 { "control" } else { "treatment" }}]});
         tokio::time::sleep(gap).await;
         let sent = Instant::now();
-        let (status, reply) = request(&mut http, "POST", &a, "/events", &key, &event.to_string())
-            .await
-            .expect("POST /events");
+        let (status, reply) = litmus_benches::http::request(
+            &mut http,
+            "POST",
+            &a,
+            "/events",
+            &key,
+            &event.to_string(),
+        )
+        .await
+        .expect("POST /events");
         assert_eq!(status, 200, "{reply}");
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
