@@ -263,6 +263,23 @@ impl LiveHub {
             self.resyncs.load(Ordering::Relaxed),
         )
     }
+
+    /// Its metrics in Prometheus' text format.
+    pub fn render(&self) -> String {
+        let (dropped, resyncs) = self.counters();
+        let followed = self.lock().topics.len();
+        format!(
+            "# HELP litmus_live_dropped_total WebSocket clients closed for being too slow.\n\
+             # TYPE litmus_live_dropped_total counter\n\
+             litmus_live_dropped_total {dropped}\n\
+             # HELP litmus_live_resyncs_total Recomputations of every subscription after a lost notice.\n\
+             # TYPE litmus_live_resyncs_total counter\n\
+             litmus_live_resyncs_total {resyncs}\n\
+             # HELP litmus_live_experiments Experiments with live subscribers.\n\
+             # TYPE litmus_live_experiments gauge\n\
+             litmus_live_experiments {followed}\n"
+        )
+    }
 }
 
 /// Keeps the subscribed experiments' results current: recomputes each changed experiment once
@@ -410,5 +427,8 @@ mod tests {
         hub.stored_version(6);
         assert_eq!(hub.take_dirty().len(), 2);
         assert_eq!((hub.version(), hub.counters().1), (6, 2));
+        let text = hub.render();
+        assert!(text.contains("litmus_live_resyncs_total 2\n"), "{text}");
+        assert!(text.contains("litmus_live_experiments 2\n"), "{text}");
     }
 }

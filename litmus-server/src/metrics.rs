@@ -133,9 +133,7 @@ pub async fn track<S: Store>(
 /// `GET /metrics`.
 pub async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
     let version = state.store.version().await.unwrap_or(0);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(version, state.cache.fallbacks()),
-    )
-        .into_response()
+    let mut body = state.metrics.render(version, state.cache.fallbacks());
+    body.push_str(&state.live.render());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

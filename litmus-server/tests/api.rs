@@ -414,6 +414,8 @@ async fn metrics_count_requests_by_route<S: Store>(env: &Env<S>) {
         r#"litmus_http_requests_total{method="PUT",route="/admin/{collection}/{key}",status="200"} 2"#,
         r#"litmus_http_requests_total{method="GET",route="/admin/{collection}",status="401"} 1"#,
         "litmus_config_version 2",
+        "litmus_live_dropped_total 0",
+        "litmus_live_experiments 0",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
     }
