@@ -110,7 +110,7 @@ pub async fn experiment_results<S: Store>(
     }))
 }
 
-/// Audit entries read for a bandit's weight history.
+/// Audit entries read for a bandit's weight history (its newest changes).
 const WEIGHT_HISTORY: u32 = 1_000;
 
 /// The most units a replay reads (the first exposed).
@@ -122,8 +122,11 @@ async fn weights_over_time<S: Store>(
     key: &str,
     variants: &[(String, f64)],
 ) -> Result<Vec<(i64, Vec<f64>)>, ApiError> {
-    let mut entries = state.store.audit(WEIGHT_HISTORY).await?;
-    entries.retain(|e| e.key == key && e.action.starts_with("experiment."));
+    let mut entries = state
+        .store
+        .audit(WEIGHT_HISTORY, Some(key.to_owned()))
+        .await?;
+    entries.retain(|e| e.action.starts_with("experiment."));
     entries.sort_by_key(|e| e.id);
     Ok(entries
         .iter()
@@ -229,8 +232,11 @@ async fn bandit_history<S: Store>(
             json!({"time_ms": p.time_ms, "values": values})
         })
         .collect();
-    let mut entries = state.store.audit(WEIGHT_HISTORY).await?;
-    entries.retain(|e| e.key == key && e.action.starts_with("experiment."));
+    let mut entries = state
+        .store
+        .audit(WEIGHT_HISTORY, Some(key.to_owned()))
+        .await?;
+    entries.retain(|e| e.action.starts_with("experiment."));
     entries.sort_by_key(|e| e.id);
     let weights: Vec<Value> = entries
         .iter()

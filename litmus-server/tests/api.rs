@@ -174,6 +174,12 @@ async fn the_api_end_to_end<S: Store>(env: &Env<S>) {
     assert_eq!(entries[4]["action"], "experiment.create");
     assert!(entries[4]["before"].is_null());
     assert_eq!(entries[0]["version"], 5);
+    // One object's history.
+    let of_checkout: Vec<&Value> = entries.iter().filter(|e| e["key"] == "checkout").collect();
+    let only = send(&app, "GET", "/admin/audit?key=checkout", Some(KEY), None).await;
+    let only = only.body["entries"].as_array().unwrap();
+    assert!(only.len() >= 3 && only.len() < entries.len());
+    assert_eq!(only.iter().collect::<Vec<_>>(), of_checkout);
 
     // Assignment by the server: the same answer as the core on the published snapshot.
     let snapshot = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body;

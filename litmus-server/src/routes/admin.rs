@@ -354,10 +354,14 @@ fn check_transition(before: &WireExperiment, after: &WireExperiment) -> Result<(
 /// The audit query: `?limit=N` (1 to 1000, default 100).
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
+    /// How many entries (1 to 1,000; default 100).
     limit: Option<u32>,
+    /// Only the changes of this object.
+    key: Option<String>,
 }
 
-/// `GET /admin/audit`: the newest changes first, with who, when, before and after.
+/// `GET /admin/audit?limit=N&key=K`: the newest changes first (of object `K` only, when
+/// given), with who, when, before and after.
 pub async fn audit<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
@@ -365,6 +369,6 @@ pub async fn audit<S: Store>(
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, None, Scope::AdminRead).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let entries: Vec<AuditEntry> = state.store.audit(limit).await?;
+    let entries: Vec<AuditEntry> = state.store.audit(limit, q.key).await?;
     Ok(Json(json!({ "entries": entries })))
 }

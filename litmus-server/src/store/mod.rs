@@ -186,9 +186,12 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes the
     /// next snapshot version, all or nothing. Returns the new snapshot.
     fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
-    /// The newest audit entries, newest first.
-    fn audit(&self, limit: u32)
-    -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// The newest audit entries (of the object `key` only, when given), newest first.
+    fn audit(
+        &self,
+        limit: u32,
+        key: Option<String>,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
     /// Stores a new key and records it in the audit log (as `key.create` by `actor`).
     fn create_key(
         &self,

@@ -142,6 +142,8 @@ const MIGRATIONS: &[&str] = &[
     // 5: the rollups' version, one more for each transaction that applies batches.
     "CREATE TABLE rollup_head (version bigint NOT NULL);
      INSERT INTO rollup_head (version) VALUES (0);",
+    // 6: an object's history (a bandit's weights) without reading the whole log.
+    "CREATE INDEX audit_key ON audit (key, id);",
 ];
 
 /// The start of the minute of `$ms` (floor division, as core's `rollup::minute`).
@@ -527,13 +529,13 @@ impl Store for PostgresStore {
         })
     }
 
-    async fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit(&self, limit: u32, key: Option<String>) -> Result<Vec<AuditEntry>, StoreError> {
         let c = self.client().await?;
         let rows = c
             .query(
                 "SELECT id, at_ms, actor, action, key, before, after, version
-                 FROM audit ORDER BY id DESC LIMIT $1",
-                &[&i64::from(limit)],
+                 FROM audit WHERE $2::text IS NULL OR key = $2 ORDER BY id DESC LIMIT $1",
+                &[&i64::from(limit), &key],
             )
             .await
             .map_err(backend)?;

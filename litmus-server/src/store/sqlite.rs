@@ -123,6 +123,8 @@ const MIGRATIONS: &[&str] = &[
     // 5: the rollups' version, one more for each transaction that applies batches.
     "CREATE TABLE rollup_head (version INTEGER NOT NULL);
      INSERT INTO rollup_head (version) VALUES (0);",
+    // 6: an object's history (a bandit's weights) without reading the whole log.
+    "CREATE INDEX audit_key ON audit (key, id);",
 ];
 
 /// The SQLite store.
@@ -644,17 +646,17 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit(&self, limit: u32, key: Option<String>) -> Result<Vec<AuditEntry>, StoreError> {
         self.with(move |c| {
             let mut stmt = c
-                .prepare(
+                .prepare_cached(
                     "SELECT id, at_ms, actor, action, key, before, after, version
-                     FROM audit ORDER BY id DESC LIMIT ?1",
+                     FROM audit WHERE ?2 IS NULL OR key = ?2 ORDER BY id DESC LIMIT ?1",
                 )
                 .map_err(backend)?;
             let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
             let rows = stmt
-                .query_map([limit], |r| {
+                .query_map(rusqlite::params![limit, key], |r| {
                     Ok(AuditEntry {
                         id: r.get::<_, i64>(0)? as u64,
                         at_ms: r.get(1)?,
