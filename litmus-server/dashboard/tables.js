@@ -96,7 +96,11 @@ function row(metric, r, i, bars, domain, results) {
   const label = `${r.variant} vs control: ${bars.relative ? 'relative' : 'absolute'} lift ${bars.relative ? fmtRel(b.est) : f.metricDiff(kind, b.est)}, interval ${bars.relative ? f.range(c.relative, fmtRel) : f.range(c.difference, (v) => f.metricDiff(kind, v))}`;
   return h('tr', { 'data-variant': r.variant, class: `verdict-${c.verdict}` }, ...first,
     cell('abs', [h('span', { class: 'strong' }, f.metricDiff(kind, c.difference.estimate)),
-      h('span', { class: 'sub' }, f.range(c.difference, (v) => (kind === 'conversion' ? f.num(v * 100, true) : f.num(v, true))))], { class: 'num' }),
+      h('span', { class: 'sub' }, f.range(c.difference, (v) => (kind === 'conversion' ? f.num(v * 100, true) : f.num(v, true)))),
+      ...(c.cuped ? [h('span', {
+        class: 'sub cuped',
+        title: `CUPED (pre-exposure activity as covariate): p ${f.pvalue(c.cuped.pvalue)}, variance reduced by ${f.pct(c.cuped.variance_reduction, 0)}`,
+      }, `CUPED ${f.range(c.cuped.difference, (v) => f.num(v, true))}`)] : [])], { class: 'num' }),
     cell('rel', c.relative
       ? [h('span', { class: `strong lift ${direction(metric, c.relative.estimate)}` }, fmtRel(c.relative.estimate)),
         h('span', { class: 'sub' }, f.range(c.relative, fmtRel))]

@@ -1047,6 +1047,17 @@ fn assert_same_rollups(
             g.sum_squares,
             want.sum_squares
         );
+        // The CUPED sums.
+        for (got, expected) in [
+            (g.covariate_sum, want.covariate_sum),
+            (g.covariate_squares, want.covariate_squares),
+            (g.cross, want.cross),
+        ] {
+            assert!(
+                (got - expected).abs() < 1e-6 * expected.abs().max(1.0),
+                "{k:?}: {got} vs {expected}"
+            );
+        }
     }
 }
 
@@ -1142,6 +1153,16 @@ async fn stored_rollups_equal_a_recomputation<S: Store>(env: &Env<S>) {
     let tables = state.store.rollups().await.unwrap();
     assert!(tables.metrics.len() > 20 && tables.exposures.len() > 20);
     let reference = reference_rollups(&batches);
+    // Some units were active before their exposure: the covariates are exercised.
+    assert!(
+        reference
+            .metrics
+            .values()
+            .filter(|m| m.covariate_sum > 0.0)
+            .count()
+            > 5
+    );
+    assert!(reference.metrics.values().any(|m| m.cross > 0.0));
     assert_same_rollups(&tables, &reference.exposures, &reference.metrics);
     // From the raw events as stored.
     let raw = state.store.stored_events().await.unwrap();

@@ -14,6 +14,12 @@
 //!      per-unit totals. Summed over minutes up to `T`, these are the sufficient statistics
 //!      of the per-unit metric at `T`: with `n` units exposed, the mean per exposed unit is
 //!      `sum / n` and its variance `(sum_squares - sum^2 / n) / (n - 1)`.
+//! 5. Covariates (CUPED): when a unit is first exposed to `E`, its total of each metric over
+//!    the events applied before (earlier batches: a batch's metric events join the unit's
+//!    history after its exposures) is its covariate `x` for that metric in `E`. The minute of
+//!    the exposure gets `x` and `x²` in `covariate_sum` and `covariate_squares`; each
+//!    attributed value `v` adds `x v` to `cross`. Summed, with `y` the per-unit total:
+//!    `Σx`, `Σx²` and `Σxy` over the exposed units (units without history have `x = 0`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -49,6 +55,14 @@ pub struct MetricRollup {
     pub sum: f64,
     /// The change of the sum of squared per-unit totals.
     pub sum_squares: f64,
+    /// The sum of the units' covariates (CUPED): for the units first exposed in this minute,
+    /// each one's total of the metric over the events applied before its exposure.
+    pub covariate_sum: f64,
+    /// The sum of the squares of those covariates.
+    pub covariate_squares: f64,
+    /// The change of the sum of covariate × per-unit total: each attributed value times its
+    /// unit's covariate.
+    pub cross: f64,
 }
 
 /// The reference: applies batches in order and holds every rollup.
@@ -61,6 +75,10 @@ pub struct Rollups {
     by_unit: HashMap<String, Vec<String>>,
     /// (experiment, metric, unit) to (events, total).
     totals: HashMap<(String, String, String), (u64, f64)>,
+    /// unit to its total of each metric over every event applied (the covariates' source).
+    history: HashMap<String, HashMap<String, f64>>,
+    /// (experiment, metric, unit) to the unit's covariate, taken at its first exposure.
+    covariates: HashMap<(String, String, String), f64>,
     /// (experiment, variant, minute) to units first exposed.
     pub exposures: BTreeMap<(String, String, i64), u64>,
     /// (experiment, variant, metric, minute) to its rollup.
@@ -90,6 +108,25 @@ impl Rollups {
                 }
                 let t = e.time.unix_millis();
                 self.first.insert(key, (variant.clone(), t));
+                // Rule 5: the unit's totals of each metric so far are its covariates here.
+                for (metric, x) in self.history.get(&e.unit_id).into_iter().flatten() {
+                    if *x == 0.0 {
+                        continue;
+                    }
+                    self.covariates
+                        .insert((experiment.clone(), metric.clone(), e.unit_id.clone()), *x);
+                    let r = self
+                        .metrics
+                        .entry((
+                            experiment.clone(),
+                            variant.clone(),
+                            metric.clone(),
+                            minute(t),
+                        ))
+                        .or_default();
+                    r.covariate_sum += x;
+                    r.covariate_squares += x * x;
+                }
                 self.by_unit
                     .entry(e.unit_id.clone())
                     .or_default()
@@ -134,8 +171,26 @@ impl Rollups {
                 r.units += u64::from(total.0 == 0);
                 r.sum += value;
                 r.sum_squares += square_delta(total.1, *value);
+                r.cross += value
+                    * self
+                        .covariates
+                        .get(&(experiment.clone(), event.clone(), e.unit_id.clone()))
+                        .copied()
+                        .unwrap_or(0.0);
                 total.0 += 1;
                 total.1 += value;
+            }
+        }
+        // The batch's metric events join the units' histories after its exposures took
+        // their covariates.
+        for e in batch {
+            if let EventKind::Track { event, value, .. } = &e.kind {
+                *self
+                    .history
+                    .entry(e.unit_id.clone())
+                    .or_default()
+                    .entry(event.clone())
+                    .or_default() += value;
             }
         }
     }
@@ -229,5 +284,69 @@ mod tests {
         }
         assert_eq!(sum, totals.iter().sum::<f64>());
         assert!((squares - totals.iter().map(|t| t * t).sum::<f64>()).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod covariate_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::float_cmp)]
+    use super::*;
+    use crate::Timestamp;
+
+    fn event(id: &str, unit: &str, t: i64, kind: EventKind) -> Event {
+        Event {
+            message_id: id.into(),
+            unit_id: unit.into(),
+            time: Timestamp::from_unix_millis(t),
+            client_time: None,
+            kind,
+        }
+    }
+
+    fn buy(id: &str, unit: &str, value: f64, t: i64) -> Event {
+        let kind = EventKind::Track {
+            event: "buy".into(),
+            value,
+            properties: None,
+        };
+        event(id, unit, t, kind)
+    }
+
+    fn exposure(unit: &str, t: i64) -> Event {
+        let kind = EventKind::Exposure {
+            experiment: "e".into(),
+            variant: "a".into(),
+        };
+        event(&format!("x-{unit}"), unit, t, kind)
+    }
+
+    #[test]
+    fn covariates_are_the_totals_before_the_exposure() {
+        let mut r = Rollups::new(i64::MAX);
+        // u1 bought 3 + 4 before its exposure, u2 nothing; in the exposure's batch, u3's
+        // purchase is not yet history.
+        r.apply(&[buy("p1", "u1", 3.0, 0), buy("p2", "u1", 4.0, 1)]);
+        r.apply(&[
+            exposure("u1", 60_000),
+            exposure("u2", 60_000),
+            buy("p3", "u3", 9.0, 2),
+        ]);
+        r.apply(&[exposure("u3", 60_000)]);
+        // After: u1 buys 2 and 1, u2 buys 5.
+        r.apply(&[
+            buy("p4", "u1", 2.0, 130_000),
+            buy("p5", "u2", 5.0, 130_000),
+            buy("p6", "u1", 1.0, 190_000),
+        ]);
+        let all: Vec<&MetricRollup> = r.metrics.values().collect();
+        let sum = |f: fn(&MetricRollup) -> f64| all.iter().map(|m| f(m)).sum::<f64>();
+        // x = (7, 0, 9), y = (3, 5, 0).
+        assert_eq!(sum(|m| m.covariate_sum), 16.0);
+        assert_eq!(sum(|m| m.covariate_squares), 49.0 + 81.0);
+        assert_eq!(sum(|m| m.cross), 7.0 * 3.0);
+        assert_eq!(sum(|m| m.sum), 8.0);
+        // The covariates sit at the exposures' minute.
+        let at_exposure = r.metrics[&("e".into(), "a".into(), "buy".into(), 60_000)];
+        assert_eq!((at_exposure.events, at_exposure.covariate_sum), (0, 16.0));
     }
 }

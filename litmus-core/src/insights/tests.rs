@@ -29,6 +29,7 @@ fn totals(units: [u64; 2], converted: [u64; 2], errors: [u64; 2]) -> Vec<Variant
                     units: converted[i],
                     sum: c,
                     sum_squares: c,
+                    ..Default::default()
                 },
             );
             let e = errors[i] as f64;
@@ -39,6 +40,7 @@ fn totals(units: [u64; 2], converted: [u64; 2], errors: [u64; 2]) -> Vec<Variant
                     units: errors[i],
                     sum: e,
                     sum_squares: e,
+                    ..Default::default()
                 },
             );
             VariantTotals {

@@ -18,8 +18,9 @@ use crate::stats::proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };
 use crate::stats::sequential::{msprt_means, msprt_proportions};
-use crate::stats::summary::{Moments, Proportion};
+use crate::stats::summary::{CoMoments, Moments, Proportion};
 use crate::stats::ttest::{Alternative, ttest_ind};
+use crate::stats::variance_reduction::cuped;
 use crate::stats::{multipletests, srm_check};
 
 /// An estimate with its interval.
@@ -41,6 +42,20 @@ impl From<&Interval> for Estimate {
             upper: i.upper(),
         }
     }
+}
+
+/// The CUPED-adjusted comparison of a mean (Deng et al. 2013), with each unit's total of the
+/// metric before its exposure as the covariate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CupedFigures {
+    /// The adjusted difference with its interval at `1 - alpha`.
+    pub difference: Estimate,
+    /// Welch's p-value of the adjusted difference.
+    pub pvalue: f64,
+    /// The share of the difference's variance removed (0 to 1).
+    pub variance_reduction: f64,
+    /// The adjustment coefficient θ.
+    pub theta: f64,
 }
 
 /// What the data say about a variant against the control, in the metric's good direction.
@@ -97,6 +112,9 @@ pub struct Comparison {
     pub expected_loss: f64,
     /// Better, worse or inconclusive, from the adjusted p-value and the difference's sign.
     pub verdict: Verdict,
+    /// For means whose units had activity before their exposure: the CUPED-adjusted figures
+    /// (`None` otherwise).
+    pub cuped: Option<CupedFigures>,
 }
 
 /// One variant on one metric.
@@ -376,6 +394,10 @@ fn compare(
     let bayes = posteriors == Posteriors::Computed;
     let alpha = options.alpha;
     let increase = spec.goal == Goal::Increase;
+    let cuped = match spec.kind {
+        MetricKind::Mean => cuped_figures(control, control_data, variant, data, alpha),
+        MetricKind::Conversion => None,
+    };
     let (difference, relative, pvalue, sequential, probability_up, loss_up, loss_down) =
         match spec.kind {
             MetricKind::Conversion => {
@@ -458,10 +480,47 @@ fn compare(
         },
         expected_loss: if increase { loss_up } else { loss_down },
         verdict: verdict(decision_pvalue <= alpha, difference.estimate(), Some(spec)),
+        cuped,
     };
     Ok(Raw {
         comparison,
         decision_pvalue,
+    })
+}
+
+/// The co-moments of (covariate, per-unit total) over a variant's exposed units.
+fn co_moments(totals: &VariantTotals, data: &MetricRollup) -> Option<CoMoments> {
+    let n = totals.units as f64;
+    if totals.units < 2 {
+        return None;
+    }
+    let (mx, my) = (data.covariate_sum / n, data.sum / n);
+    let m2x = (data.covariate_squares - data.covariate_sum * mx).max(0.0);
+    let m2y = (data.sum_squares - data.sum * my).max(0.0);
+    // Rounding may push the co-moment a hair past Cauchy-Schwarz.
+    let bound = (m2x * m2y).sqrt();
+    let cxy = (data.cross - data.covariate_sum * my).clamp(-bound, bound);
+    CoMoments::from_parts(totals.units, mx, my, m2x, m2y, cxy).ok()
+}
+
+/// The CUPED figures, when the covariate varies.
+fn cuped_figures(
+    control: &VariantTotals,
+    control_data: &MetricRollup,
+    variant: &VariantTotals,
+    data: &MetricRollup,
+    alpha: f64,
+) -> Option<CupedFigures> {
+    let (c, t) = (
+        co_moments(control, control_data)?,
+        co_moments(variant, data)?,
+    );
+    let adjusted = cuped(&t, &c, alpha, Alternative::TwoSided).ok()?;
+    Some(CupedFigures {
+        difference: Estimate::from(adjusted.interval()),
+        pvalue: adjusted.test().pvalue(),
+        variance_reduction: adjusted.variance_reduction(),
+        theta: adjusted.theta(),
     })
 }
 

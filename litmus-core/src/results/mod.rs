@@ -29,8 +29,8 @@ pub mod spec;
 pub mod totals;
 
 pub use analysis::{
-    Comparison, Estimate, ExperimentResults, MetricResult, Problem, Srm, VariantMetric, Verdict,
-    analyze,
+    Comparison, CupedFigures, Estimate, ExperimentResults, MetricResult, Problem, Srm,
+    VariantMetric, Verdict, analyze,
 };
 pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
 pub use plan::{Plan, plan};

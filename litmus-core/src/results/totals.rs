@@ -25,6 +25,9 @@ pub(crate) fn add(a: &mut MetricRollup, b: &MetricRollup) {
     a.units = a.units.saturating_add(b.units);
     a.sum += b.sum;
     a.sum_squares += b.sum_squares;
+    a.covariate_sum += b.covariate_sum;
+    a.covariate_squares += b.covariate_squares;
+    a.cross += b.cross;
 }
 
 /// An experiment's rollups by time: the rows of `rollup_exposures` and `rollup_metrics` (per
@@ -228,6 +231,7 @@ mod tests {
             units: 1,
             sum: 3.0,
             sum_squares: 9.0,
+            ..Default::default()
         };
         t.add_metric("treatment", "buy", 60_000, &r);
         t.add_metric("treatment", "buy", 120_000, &r);

@@ -144,6 +144,24 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO rollup_head (version) VALUES (0);",
     // 6: an object's history (a bandit's weights) without reading the whole log.
     "CREATE INDEX audit_key ON audit (key, id);",
+    // 7: CUPED covariates: each unit's totals per metric over every event applied, the
+    // covariate each unit took at its first exposure, and their sums in the rollups.
+    "CREATE TABLE unit_history (
+         unit_id text NOT NULL,
+         metric text NOT NULL,
+         total double precision NOT NULL,
+         PRIMARY KEY (unit_id, metric)
+     );
+     CREATE TABLE covariates (
+         experiment text NOT NULL,
+         metric text NOT NULL,
+         unit_id text NOT NULL,
+         x double precision NOT NULL,
+         PRIMARY KEY (experiment, metric, unit_id)
+     );
+     ALTER TABLE rollup_metrics ADD COLUMN covariate_sum double precision NOT NULL DEFAULT 0,
+         ADD COLUMN covariate_squares double precision NOT NULL DEFAULT 0,
+         ADD COLUMN cross_sum double precision NOT NULL DEFAULT 0;",
 ];
 
 /// The start of the minute of `$ms` (floor division, as core's `rollup::minute`).
@@ -173,13 +191,30 @@ const LOAD_FRESH: &str = "
 /// The advisory lock held by the one instance applying rollups.
 const ROLLUP_LOCK: i64 = 0x6c69_746d_7573_0001;
 
-/// Rule 1 and the exposure rollups: a unit's first exposure (in batch order) wins.
+/// Rules 1 and 5 and the exposure rollups: a unit's first exposure (in batch order) wins, and
+/// takes the unit's history (earlier batches) as its covariates.
 const EXPOSURES: &str = concat!(
     "WITH new_exposures AS (
         INSERT INTO exposures (experiment, unit_id, variant, first_ms)
         SELECT DISTINCT ON (experiment, unit_id) experiment, unit_id, variant, time_ms
         FROM fresh WHERE kind = 0 ORDER BY experiment, unit_id, seq
-        ON CONFLICT DO NOTHING RETURNING experiment, variant, first_ms
+        ON CONFLICT DO NOTHING RETURNING experiment, unit_id, variant, first_ms
+    ), covs AS (
+        INSERT INTO covariates (experiment, metric, unit_id, x)
+        SELECT n.experiment, h.metric, n.unit_id, h.total
+        FROM new_exposures n JOIN unit_history h ON h.unit_id = n.unit_id
+        WHERE h.total <> 0
+        ON CONFLICT DO NOTHING RETURNING experiment, metric, unit_id, x
+    ), cov_rollups AS (
+        INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
+                                    sum_squares, covariate_sum, covariate_squares, cross_sum)
+        SELECT n.experiment, n.variant, c.metric, ",
+    minute_sql!("n.first_ms"),
+    ", 0, 0, 0, 0, sum(c.x), sum(c.x * c.x), 0
+        FROM covs c JOIN new_exposures n USING (experiment, unit_id) GROUP BY 1, 2, 3, 4
+        ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
+            covariate_sum = rollup_metrics.covariate_sum + excluded.covariate_sum,
+            covariate_squares = rollup_metrics.covariate_squares + excluded.covariate_squares
     )
     INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
     SELECT experiment, variant, ",
@@ -190,11 +225,21 @@ const EXPOSURES: &str = concat!(
     RETURNING experiment"
 );
 
+/// Rule 5: the batch's metric events join the units' histories, after its exposures took
+/// their covariates.
+const HISTORY: &str = "
+    INSERT INTO unit_history (unit_id, metric, total)
+    SELECT unit_id, metric, sum(value) FROM fresh WHERE kind = 1 GROUP BY 1, 2
+    ON CONFLICT (unit_id, metric) DO UPDATE SET total = unit_history.total + excluded.total";
+
 /// Rules 2 and 4 for the metric events, in batch order within each unit's total.
 const METRICS: &str = concat!(
     "WITH t AS (
-        SELECT f.seq, f.unit_id, f.metric, f.value, f.time_ms, e.experiment, e.variant
+        SELECT f.seq, f.unit_id, f.metric, f.value, f.time_ms, e.experiment, e.variant,
+               COALESCE(cv.x, 0) AS x
         FROM fresh f JOIN exposures e ON e.unit_id = f.unit_id
+        LEFT JOIN covariates cv
+            ON cv.experiment = e.experiment AND cv.metric = f.metric AND cv.unit_id = f.unit_id
         WHERE f.kind = 1 AND e.first_ms <= f.time_ms AND f.time_ms - e.first_ms <= $1
     ), running AS (
         SELECT t.*, COALESCE(u.events, 0) AS c0, COALESCE(u.total, 0) AS s0,
@@ -211,17 +256,19 @@ const METRICS: &str = concat!(
         ON CONFLICT (experiment, metric, unit_id)
             DO UPDATE SET events = excluded.events, total = excluded.total
     )
-    INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum, sum_squares)
+    INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
+                                sum_squares, cross_sum)
     SELECT experiment, variant, metric, ",
     minute_sql!("time_ms"),
     ", count(*), count(*) FILTER (WHERE c0 = 0 AND k = 1), sum(value),
-           sum(value * (2 * (s0 + earlier) + value))
+           sum(value * (2 * (s0 + earlier) + value)), sum(value * x)
     FROM running GROUP BY 1, 2, 3, 4
     ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
         events = rollup_metrics.events + excluded.events,
         units = rollup_metrics.units + excluded.units,
         sum = rollup_metrics.sum + excluded.sum,
-        sum_squares = rollup_metrics.sum_squares + excluded.sum_squares
+        sum_squares = rollup_metrics.sum_squares + excluded.sum_squares,
+        cross_sum = rollup_metrics.cross_sum + excluded.cross_sum
     RETURNING experiment"
 );
 
@@ -828,6 +875,7 @@ impl Store for PostgresStore {
             }
             let exposures = tx.query(EXPOSURES, &[]).await.map_err(backend)?;
             let metrics = tx.query(METRICS, &[&window_ms]).await.map_err(backend)?;
+            tx.execute(HISTORY, &[]).await.map_err(backend)?;
             for row in exposures.iter().chain(&metrics) {
                 let experiment: &str = row.get(0);
                 if !experiments.contains(experiment) {
@@ -948,7 +996,8 @@ impl Store for PostgresStore {
             .query(
                 &format!(
                     "SELECT variant, metric, {bucket}, sum(events)::bigint, sum(units)::bigint,
-                            sum(sum), sum(sum_squares)
+                            sum(sum), sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                            sum(cross_sum)
                      FROM rollup_metrics WHERE experiment = $1 AND minute_ms >= $3
                      GROUP BY 1, 2, 3"
                 ),
@@ -964,6 +1013,9 @@ impl Store for PostgresStore {
                     units: r.get::<_, i64>(4) as u64,
                     sum: r.get(5),
                     sum_squares: r.get(6),
+                    covariate_sum: r.get(7),
+                    covariate_squares: r.get(8),
+                    cross: r.get(9),
                 },
             );
         }
@@ -987,7 +1039,8 @@ impl Store for PostgresStore {
         }
         for r in c
             .query(
-                "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares
+                "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares,
+                        covariate_sum, covariate_squares, cross_sum
                  FROM rollup_metrics",
                 &[],
             )
@@ -1001,6 +1054,9 @@ impl Store for PostgresStore {
                     units: r.get::<_, i64>(5) as u64,
                     sum: r.get(6),
                     sum_squares: r.get(7),
+                    covariate_sum: r.get(8),
+                    covariate_squares: r.get(9),
+                    cross: r.get(10),
                 },
             );
         }

@@ -125,6 +125,24 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO rollup_head (version) VALUES (0);",
     // 6: an object's history (a bandit's weights) without reading the whole log.
     "CREATE INDEX audit_key ON audit (key, id);",
+    // 7: CUPED covariates: each unit's totals per metric over every event applied, the
+    // covariate each unit took at its first exposure, and their sums in the rollups.
+    "CREATE TABLE unit_history (
+         unit_id TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         total REAL NOT NULL,
+         PRIMARY KEY (unit_id, metric)
+     ) WITHOUT ROWID;
+     CREATE TABLE covariates (
+         experiment TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         x REAL NOT NULL,
+         PRIMARY KEY (experiment, metric, unit_id)
+     ) WITHOUT ROWID;
+     ALTER TABLE rollup_metrics ADD COLUMN covariate_sum REAL NOT NULL DEFAULT 0;
+     ALTER TABLE rollup_metrics ADD COLUMN covariate_squares REAL NOT NULL DEFAULT 0;
+     ALTER TABLE rollup_metrics ADD COLUMN cross_sum REAL NOT NULL DEFAULT 0;",
 ];
 
 /// The SQLite store.
@@ -395,6 +413,16 @@ fn apply_batch(
         "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units) VALUES (?1, ?2, ?3, 1)
          ON CONFLICT DO UPDATE SET units = units + 1",
     )?;
+    let mut history = tx.prepare_cached(
+        "SELECT metric, total FROM unit_history WHERE unit_id = ?1 AND total != 0",
+    )?;
+    let mut keep_covariate = tx.prepare_cached(
+        "INSERT OR IGNORE INTO covariates (experiment, metric, unit_id, x) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    // The batch's changes are gathered in memory (each unit's exposures read once, each
+    // per-unit total read once and written once, each rollup row written once), in the order
+    // the rules apply them.
+    let mut rollups: HashMap<(String, String, String, i64), MetricRollup> = HashMap::new();
     for e in fresh {
         if let EventKind::Exposure {
             experiment,
@@ -407,6 +435,18 @@ fn apply_batch(
                 if !touched.contains(experiment) {
                     touched.insert(experiment.clone());
                 }
+                // Rule 5: the unit's totals so far are its covariates in this experiment.
+                let past: Vec<(String, f64)> = history
+                    .query_map([&e.unit_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (metric, x) in past {
+                    keep_covariate.execute(params![experiment, metric, e.unit_id, x])?;
+                    let r = rollups
+                        .entry((experiment.clone(), variant.clone(), metric, minute(t)))
+                        .or_default();
+                    r.covariate_sum += x;
+                    r.covariate_squares += x * x;
+                }
             }
         }
     }
@@ -415,12 +455,11 @@ fn apply_batch(
     let mut total = tx.prepare_cached(
         "SELECT events, total FROM unit_totals WHERE experiment = ?1 AND metric = ?2 AND unit_id = ?3",
     )?;
-    // The batch's changes are gathered in memory (each unit's exposures read once, each
-    // per-unit total read once and written once, each rollup row written once), in the order
-    // the rules apply them.
+    let mut covariate = tx.prepare_cached(
+        "SELECT x FROM covariates WHERE experiment = ?1 AND metric = ?2 AND unit_id = ?3",
+    )?;
     let mut exposures_of: HashMap<&str, Vec<(String, String, i64)>> = HashMap::new();
-    let mut totals: HashMap<(String, &str, &str), (i64, f64)> = HashMap::new();
-    let mut rollups: HashMap<(String, String, &str, i64), MetricRollup> = HashMap::new();
+    let mut totals: HashMap<(String, &str, &str), (i64, f64, f64)> = HashMap::new();
     for e in fresh {
         let EventKind::Track { event, value, .. } = &e.kind else {
             continue;
@@ -443,18 +482,22 @@ fn apply_batch(
                 Entry::Occupied(o) => o.into_mut(),
                 Entry::Vacant(v) => {
                     let (exp, metric, unit) = v.key();
-                    let found = total
+                    let (events, sum) = total
                         .query_row(params![exp, metric, unit], |r| Ok((r.get(0)?, r.get(1)?)))
                         .optional()?
                         .unwrap_or((0, 0.0));
-                    v.insert(found)
+                    let x = covariate
+                        .query_row(params![exp, metric, unit], |r| r.get(0))
+                        .optional()?
+                        .unwrap_or(0.0);
+                    v.insert((events, sum, x))
                 }
             };
             let r = rollups
                 .entry((
                     experiment.clone(),
                     variant.clone(),
-                    event.as_str(),
+                    event.clone(),
                     minute(t),
                 ))
                 .or_default();
@@ -462,22 +505,44 @@ fn apply_batch(
             r.units += u64::from(unit.0 == 0);
             r.sum += value;
             r.sum_squares += square_delta(unit.1, *value);
+            r.cross += value * unit.2;
             unit.0 += 1;
             unit.1 += value;
         }
+    }
+    // The batch's metric events join the units' histories after its exposures took their
+    // covariates (rule 5).
+    let mut grown: HashMap<(&str, &str), f64> = HashMap::new();
+    for e in fresh {
+        if let EventKind::Track { event, value, .. } = &e.kind {
+            *grown
+                .entry((e.unit_id.as_str(), event.as_str()))
+                .or_default() += value;
+        }
+    }
+    let mut grow = tx.prepare_cached(
+        "INSERT INTO unit_history (unit_id, metric, total) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO UPDATE SET total = total + excluded.total",
+    )?;
+    for ((unit, metric), value) in &grown {
+        grow.execute(params![unit, metric, value])?;
     }
     let mut set_total = tx.prepare_cached(
         "INSERT INTO unit_totals (experiment, metric, unit_id, events, total) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT DO UPDATE SET events = excluded.events, total = excluded.total",
     )?;
-    for ((experiment, metric, unit), (count, sum)) in &totals {
+    for ((experiment, metric, unit), (count, sum, _)) in &totals {
         set_total.execute(params![experiment, metric, unit, count, sum])?;
     }
     let mut add = tx.prepare_cached(
-        "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum, sum_squares)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
+                                     sum_squares, covariate_sum, covariate_squares, cross_sum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT DO UPDATE SET events = events + excluded.events, units = units + excluded.units,
-             sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares",
+             sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares,
+             covariate_sum = covariate_sum + excluded.covariate_sum,
+             covariate_squares = covariate_squares + excluded.covariate_squares,
+             cross_sum = cross_sum + excluded.cross_sum",
     )?;
     for ((experiment, variant, metric, minute_ms), r) in &rollups {
         if !touched.contains(experiment) {
@@ -491,7 +556,10 @@ fn apply_batch(
             r.events as i64,
             r.units as i64,
             r.sum,
-            r.sum_squares
+            r.sum_squares,
+            r.covariate_sum,
+            r.covariate_squares,
+            r.cross
         ])?;
     }
     Ok(())
@@ -850,7 +918,8 @@ impl Store for SqliteStore {
             let mut stmt = c
                 .prepare_cached(&format!(
                     "SELECT variant, metric, {bucket}, sum(events), sum(units), sum(sum),
-                            sum(sum_squares)
+                            sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                            sum(cross_sum)
                      FROM rollup_metrics WHERE experiment = ?1 AND minute_ms >= ?3
                      GROUP BY 1, 2, 3"
                 ))
@@ -868,6 +937,9 @@ impl Store for SqliteStore {
                             units: r.get::<_, i64>(4)? as u64,
                             sum: r.get(5)?,
                             sum_squares: r.get(6)?,
+                            covariate_sum: r.get(7)?,
+                            covariate_squares: r.get(8)?,
+                            cross: r.get(9)?,
                         },
                     ))
                 })
@@ -900,7 +972,8 @@ impl Store for SqliteStore {
             }
             let mut stmt = c
                 .prepare(
-                    "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares
+                    "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares,
+                            covariate_sum, covariate_squares, cross_sum
                      FROM rollup_metrics",
                 )
                 .map_err(backend)?;
@@ -913,6 +986,9 @@ impl Store for SqliteStore {
                             units: r.get::<_, i64>(5)? as u64,
                             sum: r.get(6)?,
                             sum_squares: r.get(7)?,
+                            covariate_sum: r.get(8)?,
+                            covariate_squares: r.get(9)?,
+                            cross: r.get(10)?,
                         },
                     ))
                 })
