@@ -391,7 +391,6 @@ fn compare(
     options: &Options,
     posteriors: Posteriors,
 ) -> Result<Raw, Error> {
-    let bayes = posteriors == Posteriors::Computed;
     let alpha = options.alpha;
     let increase = spec.goal == Goal::Increase;
     let cuped = match spec.kind {
@@ -408,27 +407,20 @@ fn compare(
                 let (pt, pc) = (t.rate().unwrap_or(0.0), c.rate().unwrap_or(0.0));
                 let unit_variance = pt * (1.0 - pt) + pc * (1.0 - pc);
                 let sequential = msprt_proportions(&t, &c, tau2(unit_variance, options)?, alpha)?;
-                let (up, loss_up, loss_down) = if bayes {
+                let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
                     let (bc, bt) = (
                         BetaPosterior::from_data(&c, 1.0, 1.0)?,
                         BetaPosterior::from_data(&t, 1.0, 1.0)?,
                     );
-                    (
+                    Ok((
                         prob_beats(&bc, &bt),
                         expected_loss(&bc, &bt),
                         expected_loss(&bt, &bc),
-                    )
-                } else {
-                    (f64::NAN, f64::NAN, f64::NAN)
-                };
+                    ))
+                })?;
+                let pvalue = test.pvalue();
                 (
-                    difference,
-                    relative,
-                    test.pvalue(),
-                    sequential,
-                    up,
-                    loss_up,
-                    loss_down,
+                    difference, relative, pvalue, sequential, up, loss_up, loss_down,
                 )
             }
             MetricKind::Mean => {
@@ -438,27 +430,20 @@ fn compare(
                 let relative = relative_lift_confint(&t, &c, alpha).ok();
                 let unit_variance = t.variance().unwrap_or(0.0) + c.variance().unwrap_or(0.0);
                 let sequential = msprt_means(&t, &c, tau2(unit_variance, options)?, alpha)?;
-                let (up, loss_up, loss_down) = if bayes {
+                let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
                     let (nc, nt) = (
                         NormalPosterior::from_data(&c)?,
                         NormalPosterior::from_data(&t)?,
                     );
-                    (
+                    Ok((
                         normal_prob_beats(&nc, &nt),
                         normal_expected_loss(&nc, &nt),
                         normal_expected_loss(&nt, &nc),
-                    )
-                } else {
-                    (f64::NAN, f64::NAN, f64::NAN)
-                };
+                    ))
+                })?;
+                let pvalue = test.pvalue();
                 (
-                    difference,
-                    relative,
-                    test.pvalue(),
-                    sequential,
-                    up,
-                    loss_up,
-                    loss_down,
+                    difference, relative, pvalue, sequential, up, loss_up, loss_down,
                 )
             }
         };
@@ -486,6 +471,18 @@ fn compare(
         comparison,
         decision_pvalue,
     })
+}
+
+/// P(the variant beats the control) and the expected losses of shipping it and of keeping
+/// the control, from `compute`, when the posteriors are wanted (NaN otherwise).
+fn bayes_figures(
+    posteriors: Posteriors,
+    compute: impl FnOnce() -> Result<(f64, f64, f64), Error>,
+) -> Result<(f64, f64, f64), Error> {
+    match posteriors {
+        Posteriors::Computed => compute(),
+        Posteriors::Skipped => Ok((f64::NAN, f64::NAN, f64::NAN)),
+    }
 }
 
 /// The co-moments of (covariate, per-unit total) over a variant's exposed units.
