@@ -116,12 +116,22 @@ const WEIGHT_HISTORY: u32 = 1_000;
 /// The most units a replay reads (the first exposed).
 const REPLAY_UNITS: usize = 1_000_000;
 
-/// The weights of `key`'s variants (in `variants` order) over time, from the audit log.
-async fn weights_over_time<S: Store>(
+/// One change of an experiment's weights, from the audit log.
+struct WeightChange {
+    at_ms: i64,
+    actor: String,
+    version: u64,
+    /// Per variant of the plan, in order (0 for a variant the change did not list).
+    weights: Vec<f64>,
+}
+
+/// The changes of `key`'s weights (for `variants`, in order), oldest first, from the audit
+/// log: every change of the experiment, the bandit loop's included.
+async fn weight_changes<S: Store>(
     state: &AppState<S>,
     key: &str,
     variants: &[(String, f64)],
-) -> Result<Vec<(i64, Vec<f64>)>, ApiError> {
+) -> Result<Vec<WeightChange>, ApiError> {
     let mut entries = state
         .store
         .audit(WEIGHT_HISTORY, Some(key.to_owned()))
@@ -129,7 +139,7 @@ async fn weights_over_time<S: Store>(
     entries.retain(|e| e.action.starts_with("experiment."));
     entries.sort_by_key(|e| e.id);
     Ok(entries
-        .iter()
+        .into_iter()
         .filter_map(|e| {
             let listed = e.after.as_ref()?.get("variants")?.as_array()?;
             let weight = |key: &str| {
@@ -139,7 +149,13 @@ async fn weights_over_time<S: Store>(
                     .and_then(|v| v.get("weight").and_then(Value::as_f64))
                     .unwrap_or(0.0)
             };
-            Some((e.at_ms, variants.iter().map(|(k, _)| weight(k)).collect()))
+            let weights = variants.iter().map(|(k, _)| weight(k)).collect();
+            Some(WeightChange {
+                at_ms: e.at_ms,
+                actor: e.actor,
+                version: e.version,
+                weights,
+            })
         })
         .collect())
 }
@@ -180,7 +196,11 @@ pub async fn replay<S: Store>(
             })
         })
         .collect();
-    let weights = weights_over_time(state, key, &plan.variants).await?;
+    let weights: Vec<(i64, Vec<f64>)> = weight_changes(state, key, &plan.variants)
+        .await?
+        .into_iter()
+        .map(|c| (c.at_ms, c.weights))
+        .collect();
     let log = results::bandit::replay_log(&records, &weights, &metric);
     let logged_value = if log.is_empty() {
         None
@@ -217,41 +237,26 @@ async fn bandit_history<S: Store>(
     timeline: &Timeline,
     times: &[i64],
 ) -> Result<Value, ApiError> {
+    let by_variant = |values: Vec<f64>| -> serde_json::Map<String, Value> {
+        plan.variants
+            .iter()
+            .zip(values)
+            .map(|((v, _), x)| (v.clone(), json!(x)))
+            .collect()
+    };
     let metric = plan.metrics.first();
     let best: Vec<Value> = metric
         .map(|m| results::bandit::probability_best_series(timeline, m, times))
         .unwrap_or_default()
         .into_iter()
-        .map(|p| {
-            let values: serde_json::Map<String, Value> = plan
-                .variants
-                .iter()
-                .zip(p.values)
-                .map(|((v, _), x)| (v.clone(), json!(x)))
-                .collect();
-            json!({"time_ms": p.time_ms, "values": values})
-        })
+        .map(|p| json!({"time_ms": p.time_ms, "values": by_variant(p.values)}))
         .collect();
-    let mut entries = state
-        .store
-        .audit(WEIGHT_HISTORY, Some(key.to_owned()))
-        .await?;
-    entries.retain(|e| e.action.starts_with("experiment."));
-    entries.sort_by_key(|e| e.id);
-    let weights: Vec<Value> = entries
-        .iter()
-        .filter_map(|e| {
-            let variants = e.after.as_ref()?.get("variants")?.as_array()?;
-            let weights: serde_json::Map<String, Value> = variants
-                .iter()
-                .filter_map(|v| {
-                    Some((v.get("key")?.as_str()?.to_owned(), v.get("weight")?.clone()))
-                })
-                .collect();
-            Some(
-                json!({"time_ms": e.at_ms, "actor": e.actor, "version": e.version,
-                        "weights": weights}),
-            )
+    let weights: Vec<Value> = weight_changes(state, key, &plan.variants)
+        .await?
+        .into_iter()
+        .map(|c| {
+            json!({"time_ms": c.at_ms, "actor": c.actor, "version": c.version,
+                   "weights": by_variant(c.weights)})
         })
         .collect();
     Ok(json!({

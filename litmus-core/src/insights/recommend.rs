@@ -298,11 +298,8 @@ fn keep_running(
                 let p = (m.units.min(v.units) as f64) / units;
                 (p, (p * (1.0 - p)).sqrt())
             }
-            MetricKind::Mean => {
-                let mean = m.sum / units;
-                let var = ((m.sum_squares - m.sum * mean) / (units - 1.0).max(1.0)).max(0.0);
-                (mean, var.sqrt())
-            }
+            MetricKind::Mean => crate::results::analysis::moments(v, &m)
+                .map_or((0.0, 0.0), |m| (m.mean(), m.std_dev().unwrap_or(0.0))),
         }
     };
     let ((c_value, c_sd), (t_value, t_sd)) = (stats(control), stats(leader));
