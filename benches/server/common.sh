@@ -1,4 +1,4 @@
-# Shared by the server benchmarks (load.sh, ingest.sh): a work folder, the release server
+# Shared by the server benchmarks (load.sh, ingest.sh, soak.sh): a work folder, the release server
 # started on a free port and stopped at exit, and PostgreSQL + Redis from scripts/db (stopped
 # at exit when started here). Sourced after `cd` to the repository; needs KEY and SERVER_BIN.
 # shellcheck shell=bash
@@ -40,3 +40,21 @@ fresh_db() {
 }
 
 drop_db() { psql "$SU/postgres" -qAtX -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null; }
+
+# seed: the experiments of examples/config.json put through the admin API; prints a new SDK key.
+seed() {
+  python3 - "$PORT" "$KEY" <<'PY'
+import json, sys, urllib.request
+port, key = sys.argv[1], sys.argv[2]
+def call(method, path, body=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+config = json.load(open("examples/config.json"))
+for kind in ("layers", "holdouts", "experiments"):
+    for obj in config.get(kind, []):
+        call("PUT", f"/admin/{kind}/{obj['key']}", obj)
+print(call("POST", "/admin/keys", {"name": "load"})["key"])
+PY
+}

@@ -14,8 +14,21 @@ pub async fn request(
     key: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
+    request_with(conn, method, host, path, key, body, "").await
+}
+
+/// As [`request`], with `extra` header lines (each ending in `\r\n`).
+pub async fn request_with(
+    conn: &mut BufReader<TcpStream>,
+    method: &str,
+    host: &str,
+    path: &str,
+    key: &str,
+    body: &str,
+    extra: &str,
+) -> std::io::Result<(u16, String)> {
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n",
         body.len()
     );
     conn.get_mut().write_all(head.as_bytes()).await?;

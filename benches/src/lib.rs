@@ -5,6 +5,7 @@
 use litmus_core::Engine;
 
 pub mod http;
+pub mod traffic;
 
 /// Number of distinct pre-generated unit ids, cycled through by every benchmark.
 pub const N_USERS: usize = 1 << 17;

@@ -175,7 +175,7 @@ impl Drop for Cluster {
 }
 
 /// The server process, killed when dropped.
-struct Server(Child, u16);
+struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -194,110 +194,151 @@ async fn post(port: u16, path: &str, body: &str) -> (u16, String) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_killed_during_ingestion_loses_and_duplicates_nothing_acknowledged() {
-    let Some(cluster) = Cluster::start() else {
-        return;
-    };
-    let port = free_port();
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_litmus-server"))
-            .env_remove("REDIS_URL")
-            .env("DATABASE_URL", cluster.url())
-            .env("LITMUS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("LITMUS_ADMIN_KEY", KEY)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-        port,
-    );
+/// Starts the server binary on `port` over the PostgreSQL at `database` (no Redis), with
+/// `env`; waits until it takes event batches.
+async fn spawn_server(database: &str, port: u16, env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_litmus-server"));
+    cmd.env_remove("REDIS_URL")
+        .env("DATABASE_URL", database)
+        .env("LITMUS_LISTEN", format!("127.0.0.1:{port}"))
+        .env("LITMUS_ADMIN_KEY", KEY)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = Server(cmd.spawn().unwrap());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while post(server.1, "/events", "[]").await.0 != 200 {
+    while post(port, "/events", "[]").await.0 != 200 {
         assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    server
+}
 
-    // Four senders, each sending its batches in turn and retrying a batch until it is
-    // acknowledged, as the SDK trackers do. Every 2xx is recorded with the ids it covered.
-    const PER_BATCH: usize = 50;
-    let acknowledged: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let answers: Arc<Mutex<(u32, u32, u32)>> = Arc::default(); // (2xx, 503/429, no answer)
-    let stop_at = Arc::new(Mutex::new(None::<Instant>));
-    let mut senders = Vec::new();
-    for s in 0..4 {
-        let (acknowledged, answers, stop_at) = (
-            Arc::clone(&acknowledged),
-            Arc::clone(&answers),
-            Arc::clone(&stop_at),
-        );
-        senders.push(tokio::spawn(async move {
-            let mut batch = 0;
-            loop {
-                if stop_at.lock().unwrap().is_some_and(|t| Instant::now() > t) {
-                    break;
-                }
-                let ids: Vec<String> = (0..PER_BATCH).map(|k| format!("s{s}-b{batch}-e{k}")).collect();
-                let events: Vec<String> = ids
-                    .iter()
-                    .enumerate()
-                    .map(|(k, id)| {
-                        format!(
-                            r#"{{"type":"track","message_id":"{id}","unit_id":"u{k}","event":"buy","value":1}}"#
-                        )
-                    })
-                    .collect();
-                let body = format!("[{}]", events.join(","));
-                loop {
-                    let (status, reply) = post(port, "/events", &body).await;
-                    match status {
-                        200 => {
-                            let v: serde_json::Value = serde_json::from_str(&reply).unwrap();
-                            let covered = v["accepted"].as_u64().unwrap() + v["duplicates"].as_u64().unwrap();
-                            assert_eq!(covered, PER_BATCH as u64, "{reply}");
-                            acknowledged.lock().unwrap().extend(ids.iter().cloned());
-                            answers.lock().unwrap().0 += 1;
-                            break;
+/// Events per batch the senders send: an exposure of the batch's own unit to experiment `x`,
+/// then metric events of that unit.
+const PER_BATCH: usize = 50;
+
+/// What the senders were answered.
+#[derive(Debug, Default, Clone, Copy)]
+struct Answers {
+    /// Batches answered 200.
+    ok: u32,
+    /// Answered 503 or 429 (with Retry-After), and retried.
+    refused: u32,
+    /// No answer (refused connection, cut, or 15 s without one), and retried.
+    unanswered: u32,
+}
+
+/// Senders posting batches of new events to `port`, each retrying a batch until it is
+/// acknowledged (as the SDK trackers do), and recording every acknowledged event id.
+struct Senders {
+    acknowledged: Arc<Mutex<HashSet<String>>>,
+    answers: Arc<Mutex<Answers>>,
+    stop_at: Arc<Mutex<Option<Instant>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Senders {
+    fn start(port: u16, senders: usize) -> Senders {
+        let me = Senders {
+            acknowledged: Arc::default(),
+            answers: Arc::default(),
+            stop_at: Arc::default(),
+            tasks: Vec::new(),
+        };
+        let tasks = (0..senders)
+            .map(|s| {
+                let (acknowledged, answers, stop_at) = (
+                    Arc::clone(&me.acknowledged),
+                    Arc::clone(&me.answers),
+                    Arc::clone(&me.stop_at),
+                );
+                tokio::spawn(async move {
+                    let mut batch = 0;
+                    while !stop_at.lock().unwrap().is_some_and(|t| Instant::now() > t) {
+                        let (ids, body) = Senders::batch(s, batch);
+                        loop {
+                            let (status, reply) = post(port, "/events", &body).await;
+                            match status {
+                                200 => {
+                                    let v: serde_json::Value =
+                                        serde_json::from_str(&reply).unwrap();
+                                    let covered = v["accepted"].as_u64().unwrap()
+                                        + v["duplicates"].as_u64().unwrap();
+                                    assert_eq!(covered, PER_BATCH as u64, "{reply}");
+                                    acknowledged.lock().unwrap().extend(ids.iter().cloned());
+                                    answers.lock().unwrap().ok += 1;
+                                    break;
+                                }
+                                503 | 429 => answers.lock().unwrap().refused += 1,
+                                0 => answers.lock().unwrap().unanswered += 1,
+                                other => panic!("unexpected status {other}: {reply}"),
+                            }
+                            tokio::time::sleep(Duration::from_millis(50)).await;
                         }
-                        503 | 429 => answers.lock().unwrap().1 += 1,
-                        0 => answers.lock().unwrap().2 += 1,
-                        other => panic!("unexpected status {other}: {reply}"),
+                        batch += 1;
                     }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                batch += 1;
-            }
-        }));
+                })
+            })
+            .collect();
+        Senders { tasks, ..me }
     }
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let before_crash = acknowledged.lock().unwrap().len();
-    cluster.crash();
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
-    let during_outage = answers.lock().unwrap().1;
-    cluster.run();
-    *stop_at.lock().unwrap() = Some(Instant::now() + Duration::from_millis(2_000));
-    for s in senders {
-        s.await.unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    let (ok, refused, unanswered) = *answers.lock().unwrap();
-    eprintln!(
-        "fault test: {} events acknowledged ({before_crash} before the crash), {ok} batches 2xx, \
-         {refused} answered 503/429 (retried), {unanswered} without an answer (retried)",
-        acknowledged.len()
-    );
-    assert!(
-        before_crash > 0,
-        "batches were acknowledged before the crash"
-    );
-    assert!(during_outage > 0, "the outage was answered 503, not 2xx");
-    assert!(
-        acknowledged.len() > before_crash,
-        "ingestion resumed after the restart"
-    );
 
-    // What the database holds: every acknowledged event, once.
-    let (client, conn) = tokio_postgres::connect(&cluster.url(), tokio_postgres::NoTls)
+    /// Batch `batch` of sender `s`: its event ids and its body.
+    fn batch(s: usize, batch: usize) -> (Vec<String>, String) {
+        let ids: Vec<String> = (0..PER_BATCH)
+            .map(|k| format!("s{s}-b{batch}-e{k}"))
+            .collect();
+        let unit = format!("s{s}-b{batch}");
+        // Now: older events would fall to the raw-event retention.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let events: Vec<String> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| {
+                if k == 0 {
+                    format!(
+                        r#"{{"type":"exposure","message_id":"{id}","timestamp":{now},"unit_id":"{unit}","experiment":"x","variant":"a"}}"#
+                    )
+                } else {
+                    format!(
+                        r#"{{"type":"track","message_id":"{id}","timestamp":{},"unit_id":"{unit}","event":"buy","value":1}}"#,
+                        now + 1
+                    )
+                }
+            })
+            .collect();
+        (ids, format!("[{}]", events.join(",")))
+    }
+
+    fn acknowledged(&self) -> usize {
+        self.acknowledged.lock().unwrap().len()
+    }
+
+    fn answers(&self) -> Answers {
+        *self.answers.lock().unwrap()
+    }
+
+    /// Lets the senders go on for `more`, then waits for them (each finishes its batch).
+    async fn finish(self, more: Duration) -> (HashSet<String>, Answers) {
+        *self.stop_at.lock().unwrap() = Some(Instant::now() + more);
+        for t in self.tasks {
+            t.await.unwrap();
+        }
+        let acknowledged = self.acknowledged.lock().unwrap().clone();
+        (acknowledged, *self.answers.lock().unwrap())
+    }
+}
+
+/// Asserts that the database at `url` holds every acknowledged event exactly once and nothing
+/// else (the senders retried every batch whose answer they lost until it was acknowledged).
+async fn assert_stored_once(url: &str, acknowledged: &HashSet<String>) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(conn);
@@ -311,10 +352,254 @@ async fn postgres_killed_during_ingestion_loses_and_duplicates_nothing_acknowled
         assert_eq!(n, 1, "{id} stored {n} times");
         stored.insert(id);
     }
-    let lost: Vec<_> = acknowledged.difference(&stored).collect();
-    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
-    // Anything stored but never acknowledged belongs to a batch whose answer was cut; the
-    // senders retried those until acknowledged, so there is none.
+    let lost: Vec<_> = acknowledged.difference(&stored).take(10).collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged but lost, among them: {lost:?}"
+    );
     assert_eq!(stored.len(), acknowledged.len());
+}
+
+/// Waits until the rollups hold every stored batch (no batch pending), then asserts they count
+/// each stored event once: one exposed unit and `PER_BATCH - 1` metric events per batch.
+async fn assert_rolled_up_once(url: &str, acknowledged: usize) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pending: i64 = client
+            .query_one("SELECT count(*) FROM pending_batches", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{pending} batches never rolled up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let batches = (acknowledged / PER_BATCH) as i64;
+    let units: i64 = client
+        .query_one(
+            "SELECT coalesce(sum(units), 0)::bigint FROM rollup_exposures WHERE experiment = 'x'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let events: i64 = client
+        .query_one(
+            "SELECT coalesce(sum(events), 0)::bigint FROM rollup_metrics
+             WHERE experiment = 'x' AND metric = 'buy'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((units, events), (batches, batches * (PER_BATCH as i64 - 1)));
+}
+
+/// `url` with its port replaced by `port` (the URL ends in `:<port>/<database>`).
+fn with_port(url: &str, port: u16) -> String {
+    let (head, db) = url.rsplit_once('/').unwrap();
+    let (host, _) = head.rsplit_once(':').unwrap();
+    format!("{host}:{port}/{db}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_killed_during_ingestion_loses_and_duplicates_nothing_acknowledged() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let port = free_port();
+    let server = spawn_server(&cluster.url(), port, &[]).await;
+    let senders = Senders::start(port, 4);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let before_crash = senders.acknowledged();
+    cluster.crash();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let during_outage = senders.answers().refused;
+    cluster.run();
+    let (acknowledged, answers) = senders.finish(Duration::from_millis(2_000)).await;
+    eprintln!(
+        "fault test: {} events acknowledged ({before_crash} before the crash), {} batches 2xx, \
+         {} answered 503/429 (retried), {} without an answer (retried)",
+        acknowledged.len(),
+        answers.ok,
+        answers.refused,
+        answers.unanswered
+    );
+    assert!(
+        before_crash > 0,
+        "batches were acknowledged before the crash"
+    );
+    assert!(during_outage > 0, "the outage was answered 503, not 2xx");
+    assert!(
+        acknowledged.len() > before_crash,
+        "ingestion resumed after the restart"
+    );
+    assert_stored_once(&cluster.url(), &acknowledged).await;
+    drop(server);
+}
+
+/// Creates the running experiment `x` the senders' exposures name.
+async fn put_experiment_x(port: u16) {
+    let body = r#"{"key":"x","status":"running","variants":[{"key":"a"},{"key":"b"}]}"#;
+    let (status, reply) = common::raw_request(port, "PUT", "/admin/experiments/x", KEY, body)
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{reply}");
+}
+
+/// Fault: the server itself killed with `kill -9` while senders post batches, then started
+/// again on the same database and port. The server answers 200 only after the commit, so the
+/// senders' spool (each retries its batch until acknowledged, as the SDK trackers do) is what
+/// carries the unanswered batches over the crash: every acknowledged event is stored once, and
+/// the rollups the restarted server completes count each of them once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_killed_during_ingestion_loses_and_duplicates_nothing_acknowledged() {
+    let Some(env) = common::postgres(false).await else {
+        return;
+    };
+    let url = env.database().unwrap().to_owned();
+    let port = free_port();
+    let mut server = spawn_server(&url, port, &[]).await;
+    put_experiment_x(port).await;
+    let senders = Senders::start(port, 4);
+    let mut crashes = 0;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let before = senders.acknowledged();
+        let _ = server.0.kill(); // SIGKILL
+        let _ = server.0.wait();
+        crashes += 1;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        server = spawn_server(&url, port, &[]).await;
+        assert!(
+            before > 0,
+            "batches were acknowledged before crash {crashes}"
+        );
+    }
+    let (acknowledged, answers) = senders.finish(Duration::from_millis(1_500)).await;
+    eprintln!(
+        "server kill -9 x{crashes}: {} events acknowledged, {} batches 2xx, {} refused, {} \
+         without an answer (retried)",
+        acknowledged.len(),
+        answers.ok,
+        answers.refused,
+        answers.unanswered
+    );
+    assert!(answers.unanswered > 0, "the crashes cut connections");
+    assert_stored_once(&url, &acknowledged).await;
+    assert_rolled_up_once(&url, acknowledged.len()).await;
+    drop(server);
+}
+
+/// A TCP proxy to `upstream` that holds every chunk for `delay` milliseconds (changeable while
+/// it runs) before passing it on, both ways: a slow network between the server and PostgreSQL.
+async fn delay_proxy(upstream: u16, delay: Arc<std::sync::atomic::AtomicU64>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    async fn pump(
+        mut from: tokio::net::tcp::OwnedReadHalf,
+        mut to: tokio::net::tcp::OwnedWriteHalf,
+        delay: Arc<std::sync::atomic::AtomicU64>,
+    ) {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buf).await {
+            let ms = delay.load(std::sync::atomic::Ordering::Relaxed);
+            if ms > 0 {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if to.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown().await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let delay = Arc::clone(&delay);
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await
+                else {
+                    return;
+                };
+                let (cr, cw) = client.into_split();
+                let (sr, sw) = server.into_split();
+                tokio::join!(pump(cr, sw, Arc::clone(&delay)), pump(sr, cw, delay));
+            });
+        }
+    });
+    port
+}
+
+/// Fault: a slow network between the server and PostgreSQL (every packet held 150 ms, both
+/// ways) under more senders than the server stores batches at once. The server pushes back —
+/// batches that cannot get a turn within 2 s are answered 429 with Retry-After — instead of
+/// queueing without bound or failing: no other error, no request left unanswered, assignments
+/// (served from memory) answered 200 throughout. When the network is fast again, every
+/// acknowledged event is stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_network_to_postgres_brings_backpressure_not_collapse() {
+    let Some(env) = common::postgres(false).await else {
+        return;
+    };
+    let url = env.database().unwrap().to_owned();
+    let pg_port: u16 = url
+        .rsplit_once('/')
+        .and_then(|(head, _)| head.rsplit_once(':'))
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap();
+    let delay = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let proxy = delay_proxy(pg_port, Arc::clone(&delay)).await;
+    let port = free_port();
+    let server = spawn_server(
+        &with_port(&url, proxy),
+        port,
+        &[("LITMUS_INGEST_PERMITS", "2")],
+    )
+    .await;
+    put_experiment_x(port).await;
+    let senders = Senders::start(port, 8);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    delay.store(150, std::sync::atomic::Ordering::Relaxed);
+    let slow_from = senders.answers();
+    // While the network is slow, assignments keep being answered.
+    let mut assignments = 0;
+    let slow_until = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < slow_until {
+        let body = format!(r#"{{"unit_id": "u{assignments}", "experiment": "x"}}"#);
+        let (status, reply) = post(port, "/assign", &body).await;
+        assert_eq!(status, 200, "{reply}");
+        assignments += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let slow = senders.answers();
+    delay.store(0, std::sync::atomic::Ordering::Relaxed);
+    let (acknowledged, answers) = senders.finish(Duration::from_millis(1_500)).await;
+    eprintln!(
+        "slow network: while slow, {} batches acknowledged and {} pushed back (429/503); {} \
+         assignments answered 200; in all {} events acknowledged, {} batches unanswered",
+        slow.ok - slow_from.ok,
+        slow.refused - slow_from.refused,
+        assignments,
+        acknowledged.len(),
+        answers.unanswered
+    );
+    assert!(
+        slow.refused > slow_from.refused,
+        "no backpressure while slow"
+    );
+    assert!(slow.ok > slow_from.ok, "nothing was stored while slow");
+    assert_eq!(answers.unanswered, 0, "requests were left unanswered");
+    assert!(answers.ok > slow.ok, "ingestion did not recover");
+    assert_stored_once(&url, &acknowledged).await;
     drop(server);
 }

@@ -198,7 +198,8 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Starts `redis-server` (the one scripts/db installs) on a free port, without persistence.
+/// Starts `redis-server` (the one scripts/db installs) on a free port, without persistence;
+/// `None` when it is not installed (and services are not required).
 async fn private_redis() -> Option<Process> {
     let exists = Command::new("redis-server")
         .arg("--version")
@@ -211,7 +212,11 @@ async fn private_redis() -> Option<Process> {
         );
         return None;
     }
-    let port = free_port();
+    Some(redis_on(free_port()).await)
+}
+
+/// Starts `redis-server` on `port` without persistence, once it accepts connections.
+async fn redis_on(port: u16) -> Process {
     let child = Command::new("redis-server")
         .args([
             "--port",
@@ -229,7 +234,7 @@ async fn private_redis() -> Option<Process> {
     let redis = Process { child, port };
     for _ in 0..200 {
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Some(redis);
+            return redis;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -295,4 +300,96 @@ async fn when_redis_dies_assignments_go_on_from_in_process_state() {
     assert!(config.contains("\"v2\""), "{config}");
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Fault: Redis killed (`kill -9`) and started again while two instances sharing PostgreSQL
+/// serve assignments and an SDK stream. Every assignment is answered 200 throughout, each unit
+/// keeps its variant, and once Redis is back a config change on one instance reaches the
+/// other's stream through pub/sub again (the version poll is set to a minute, so nothing else
+/// could carry it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_resume() {
+    let Some(env) = common::postgres(false).await else {
+        return;
+    };
+    let Some(redis) = private_redis().await else {
+        return;
+    };
+    let redis_port = redis.port;
+    let redis_url = format!("redis://127.0.0.1:{redis_port}");
+    let prefix = format!("litmus-fault-{}:", std::process::id());
+    let settings = [
+        ("DATABASE_URL", env.database().unwrap().to_owned()),
+        ("REDIS_URL", redis_url.clone()),
+        ("LITMUS_REDIS_PREFIX", prefix.clone()),
+        ("LITMUS_VERSION_POLL_MS", "60000".to_owned()),
+    ];
+    let a = start(&settings).await;
+    let b = start(&settings).await;
+    common::wait_for_subscribers(&redis_url, &prefix, 2).await;
+    assert_eq!(put_experiment(a.port, "x").await, 200);
+    let mut from_b = open_stream(b.port).await;
+    while next_id(&mut from_b, Duration::from_secs(5)).await != 1 {}
+
+    // Assignment traffic on both instances until told to stop: (answers 200, other answers),
+    // and the variant each unit got.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut traffic = Vec::new();
+    for port in [a.port, b.port] {
+        let stop = std::sync::Arc::clone(&stop);
+        traffic.push(tokio::spawn(async move {
+            let mut seen = std::collections::HashMap::<String, String>::new();
+            let (mut ok, mut failed) = (0u32, Vec::new());
+            let mut i = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let unit = format!("u{}", i % 200);
+                let body = format!(r#"{{"unit_id": "{unit}", "experiment": "x"}}"#);
+                match request(port, "POST", "/assign", Some(&body)).await {
+                    Ok((200, reply)) => {
+                        let v: serde_json::Value = serde_json::from_str(&reply).unwrap();
+                        let variant = v["variant"].as_str().unwrap().to_owned();
+                        let first = seen.entry(unit.clone()).or_insert_with(|| variant.clone());
+                        assert_eq!(*first, variant, "{unit} changed variant: {reply}");
+                        ok += 1;
+                    }
+                    other => failed.push(format!("{other:?}")),
+                }
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            (ok, failed, seen)
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(redis); // kill -9 and wait
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // While Redis is down, a change made on A is not announced to B (it will learn it by its
+    // poll); assignments go on.
+    assert_eq!(put_experiment(a.port, "during-outage").await, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let redis = redis_on(redis_port).await;
+    // Both instances subscribe again (their retry backs off to at most 5 s).
+    common::wait_for_subscribers(&redis_url, &prefix, 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut served = 0;
+    for t in traffic {
+        let (ok, failed, seen) = t.await.unwrap();
+        assert!(failed.is_empty(), "assignments failed: {failed:?}");
+        assert_eq!(seen.len(), 200);
+        served += ok;
+    }
+    // Live updates resume: the next change on A reaches B's stream through pub/sub.
+    assert_eq!(put_experiment(a.port, "after-restart").await, 200);
+    while next_id(&mut from_b, Duration::from_secs(5)).await != 3 {}
+    let (_, config) = request(b.port, "GET", "/sdk/config", None).await.unwrap();
+    assert!(
+        config.contains("after-restart") && config.contains("during-outage"),
+        "{config}"
+    );
+    eprintln!(
+        "redis fault: {served} assignments answered 200 across the kill and restart, none failed"
+    );
+    drop(redis);
 }

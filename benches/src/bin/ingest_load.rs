@@ -54,24 +54,6 @@ fn args() -> Args {
     a
 }
 
-/// Event `i` of connection `c` at `now_ms` (as SDKs stamp them): a unique message id.
-fn event(c: usize, i: u64, now_ms: u128) -> String {
-    let unit = (i.wrapping_mul(2_654_435_761) ^ c as u64) % 50_000;
-    if i % 10 == 0 {
-        format!(
-            r#"{{"type":"exposure","message_id":"c{c}-{i}","timestamp":{now_ms},"unit_id":"u{unit}","experiment":"exp-{}","variant":"{}"}}"#,
-            i % 4,
-            ["control", "treatment"][(unit % 2) as usize]
-        )
-    } else {
-        format!(
-            r#"{{"type":"track","message_id":"c{c}-{i}","timestamp":{now_ms},"unit_id":"u{unit}","event":"{}","value":{}}}"#,
-            ["purchase", "click", "view"][(i % 3) as usize],
-            i % 97
-        )
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -114,12 +96,8 @@ async fn main() {
             let mut i = 0u64;
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
-                let now_ms = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis());
-                let events: Vec<String> =
-                    (0..batch as u64).map(|k| event(c, i + k, now_ms)).collect();
-                let body = format!(r#"{{"events":[{}]}}"#, events.join(","));
+                let body =
+                    litmus_benches::traffic::batch(c, i, batch, litmus_benches::traffic::now_ms());
                 let t0 = Instant::now();
                 let (status, reply) =
                     litmus_benches::http::request(&mut conn, "POST", &host, "/events", &key, &body)

@@ -33,6 +33,10 @@ pub struct AssignRequest {
     experiment: Option<String>,
 }
 
+/// The longest unit id accepted, in characters: as on `/events` (`litmus_core::events`), so
+/// every unit assigned here can be counted, and the sticky cache's keys stay small.
+pub const MAX_UNIT_ID_CHARS: usize = 256;
+
 fn describe(experiment: &str, a: &Assignment<'_>) -> Value {
     json!({
         "experiment": experiment,
@@ -60,6 +64,11 @@ pub async fn assign<S: Store>(
     authorize(&state, &headers, q.sdk_key.as_deref(), Scope::Assign).await?;
     let req: AssignRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
+    if req.unit_id.len() > MAX_UNIT_ID_CHARS && req.unit_id.chars().count() > MAX_UNIT_ID_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "unit_id is longer than {MAX_UNIT_ID_CHARS} characters"
+        )));
+    }
     let engine = state.engine().await?;
     let attrs = Value::Object(req.attributes.unwrap_or_default());
     let keys: Vec<&str> = match &req.experiment {

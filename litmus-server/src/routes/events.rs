@@ -37,7 +37,7 @@ use crate::store::{EventBatch, Store};
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
 
 /// The request body, decompressed when it is gzip, at most [`MAX_BATCH_BYTES`].
-fn decompressed(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
+pub fn decompressed(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -66,25 +66,31 @@ impl<S: Store> Env<S> {
         self.redis.is_some()
     }
 
-    /// Waits (up to 5 s) until `n` instances listen to this test's Redis channel.
+    /// Waits (up to 10 s) until `n` instances listen to this test's Redis channel.
     pub async fn wait_for_subscribers(&self, n: i64) {
         let (url, prefix) = self.redis.clone().unwrap();
-        let client = redis::Client::open(url.as_str()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        for _ in 0..500 {
-            let (_, count): (String, i64) = redis::cmd("PUBSUB")
-                .arg("NUMSUB")
-                .arg(format!("{prefix}config"))
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            if count >= n {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("{n} instances did not subscribe");
+        wait_for_subscribers(&url, &prefix, n).await;
     }
+}
+
+/// Waits (up to 10 s) until `n` instances listen to the config channel of `prefix` on the
+/// Redis at `url`.
+pub async fn wait_for_subscribers(url: &str, prefix: &str, n: i64) {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    for _ in 0..1_000 {
+        let (_, count): (String, i64) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(format!("{prefix}config"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if count >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{n} instances did not subscribe");
 }
 
 impl<S: Store> Drop for Env<S> {

@@ -1,0 +1,49 @@
+//! What SDKs send the server, for the load generators: events as the trackers stamp them, and
+//! assignment requests.
+
+/// Event `i` of client `c` at `now_ms`, with a unique message id: 10% exposures, 90% metric
+/// events, over 50,000 units, 4 experiments (`exp-0`..`exp-3`) and 3 metrics.
+pub fn event(c: usize, i: u64, now_ms: u128) -> String {
+    let unit = (i.wrapping_mul(2_654_435_761) ^ c as u64) % 50_000;
+    if i % 10 == 0 {
+        format!(
+            r#"{{"type":"exposure","message_id":"c{c}-{i}","timestamp":{now_ms},"unit_id":"u{unit}","experiment":"exp-{}","variant":"{}"}}"#,
+            i % 4,
+            if unit % 2 == 0 {
+                "control"
+            } else {
+                "treatment"
+            }
+        )
+    } else {
+        format!(
+            r#"{{"type":"track","message_id":"c{c}-{i}","timestamp":{now_ms},"unit_id":"u{unit}","event":"{}","value":{}}}"#,
+            match i % 3 {
+                0 => "purchase",
+                1 => "click",
+                _ => "view",
+            },
+            i % 97
+        )
+    }
+}
+
+/// A batch of `n` events of client `c` from event `first`, in the SDKs' envelope.
+pub fn batch(c: usize, first: u64, n: usize, now_ms: u128) -> String {
+    let events: Vec<String> = (first..first + n as u64)
+        .map(|i| event(c, i, now_ms))
+        .collect();
+    format!(r#"{{"events":[{}]}}"#, events.join(","))
+}
+
+/// An `/assign` request for unit `unit` (every running experiment, with attributes).
+pub fn assign(unit: u64) -> String {
+    format!(r#"{{"unit_id":"user-{unit}","attributes":{{"country":"US","plan":"pro"}}}}"#)
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
