@@ -1603,14 +1603,13 @@ fn injections() -> Vec<String> {
         "x' OR '1'='1".into(),
         "\"; DROP TABLE keys; --".into(),
         "Robert'); DELETE FROM audit; --".into(),
-        "a\0b".into(),
         "?1 $1 :name @x %_ \\' \\\"".into(),
         "ünïcödé 🚀 \u{202e}rtl \u{feff}".into(),
         "1; UPDATE keys SET revoked_ms = NULL".into(),
     ]
 }
 
-/// Rule 4b. Inputs made to break SQL (quotes, `; DROP TABLE`, comments, NUL, placeholders,
+/// Rule 4b. Inputs made to break SQL (quotes, `; DROP TABLE`, comments, placeholders,
 /// unicode) are kept as data wherever free text is taken: key names (and so audit actors),
 /// event unit ids, message ids, event names and properties, exposures' experiment keys,
 /// assignment requests; as experiment keys in paths they are refused by core's key format
@@ -1827,6 +1826,95 @@ async fn injection_inputs_are_kept_as_data() {
         send(app, "GET", "/readyz", None, None).await.status,
         StatusCode::OK
     );
+}
+
+/// Rule 4b, and one store's limit: U+0000 (NUL), which PostgreSQL cannot keep in `text` or
+/// `jsonb`, is refused where it would be stored, alike on SQLite and PostgreSQL: an event
+/// holding it anywhere is rejected on its own (its batch is stored, so a client never retries a
+/// poisoned batch forever), a config holding it is 422 with the path, a key name holding it 400.
+/// Before, PostgreSQL answered these 503, and SDKs retried the batch without end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_is_refused_where_it_would_be_stored_on_every_store() {
+    let sqlite = common::sqlite();
+    let postgres = common::postgres(false).await;
+    let mut apps = vec![("sqlite", sqlite.app().await)];
+    if let Some(env) = &postgres {
+        apps.push(("postgres", env.app().await));
+    }
+    for (store, app) in &apps {
+        let batch = json!({"events": [
+            {"type": "track", "message_id": "ok-1", "unit_id": "u1", "event": "buy"},
+            {"type": "track", "message_id": "nul-unit", "unit_id": "u\u{0}1", "event": "buy"},
+            {"type": "track", "message_id": "nul-prop", "unit_id": "u1", "event": "buy",
+             "properties": {"a": ["x", {"b": "\u{0}"}]}},
+            {"type": "track", "message_id": "nul-key", "unit_id": "u1", "event": "buy",
+             "properties": {"a\u{0}": 1}},
+            {"type": "exposure", "message_id": "nul-variant", "unit_id": "u1",
+             "experiment": "e", "variant": "\u{0}"},
+            {"type": "track", "message_id": "ok-2", "unit_id": "u1", "event": "buy"}
+        ]});
+        let r = send(app, "POST", "/events", Some(KEY), Some(batch)).await;
+        assert_eq!(r.status, StatusCode::OK, "{store}: {:?}", r.body);
+        assert_eq!(r.body["accepted"], 2, "{store}: {:?}", r.body);
+        let rejected: Vec<(u64, String)> = r.body["rejected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["index"].as_u64().unwrap(),
+                    x["path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (1, "events[1].unit_id".to_owned()),
+                (2, "events[2].properties.a[1].b".to_owned()),
+                (3, "events[3].properties.a\u{0}".to_owned()),
+                (4, "events[4].variant".to_owned()),
+            ],
+            "{store}: {:?}",
+            r.body
+        );
+        for (field, body) in [
+            (
+                "salt",
+                json!({"salt": "a\u{0}b", "variants": [{"key": "a"}]}),
+            ),
+            (
+                "variants[0].payload.x",
+                json!({"variants": [{"key": "a", "payload": {"x": "\u{0}"}}]}),
+            ),
+        ] {
+            let r = send(app, "PUT", "/admin/experiments/nul", Some(KEY), Some(body)).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{store}: {:?}",
+                r.body
+            );
+            assert!(
+                r.body["error"].to_string().contains(field),
+                "{store}, {field}: {:?}",
+                r.body
+            );
+        }
+        let r = send(
+            app,
+            "POST",
+            "/admin/keys",
+            Some(KEY),
+            Some(json!({"name": "a\u{0}b"})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{store}: {:?}", r.body);
+        assert_eq!(
+            send(app, "GET", "/readyz", None, None).await.status,
+            StatusCode::OK
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1316,6 +1316,10 @@ def main() -> None:
     parser.add_argument("libfuzzer", nargs="*", help="more libFuzzer flags (after --)")
     args = parser.parse_args()
 
+    if args.native and os.environ.get("LITMUS_FUZZ_CHILD") != "native":
+        env = native_env()
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
     if args.random is not None:
         start = time.monotonic()
         i = 0
@@ -1332,10 +1336,6 @@ def main() -> None:
                     print(f"fuzz: FINDING (RandomSource({seed})): {e}", file=sys.stderr, flush=True)
         report(time.monotonic() - start)
         sys.exit(1 if seen else 0)
-
-    if args.native and os.environ.get("LITMUS_FUZZ_CHILD") != "native":
-        env = native_env()
-        os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
     import atheris  # noqa: PLC0415
 

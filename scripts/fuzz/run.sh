@@ -62,7 +62,11 @@ for t in "${TARGETS[@]}"; do
   if [ "$rc" != 0 ]; then
     status=1
     tail -60 "$log"
-    echo "fuzz $t FAILED: the input is in fuzz/artifacts/$t/"
+    if [ -n "$(ls -A "fuzz/artifacts/$t")" ]; then
+      echo "fuzz $t FAILED: the input is in fuzz/artifacts/$t/"
+    else
+      echo "fuzz $t FAILED: libFuzzer did not run (see its output above)"
+    fi
   fi
   rm -f "$log"
 done

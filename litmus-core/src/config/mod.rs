@@ -30,9 +30,42 @@ pub fn validate_strict(text: &str) -> Result<wire::WireConfig, Error> {
         path: crate::error::FieldPath::root(),
         message: e.to_string(),
     })?;
+    if let Some(path) = nul_at(&value, &crate::error::FieldPath::root()) {
+        return Err(nul_error(path));
+    }
     let compiled = compile::compile(parse::parse_value(value.clone())?);
     strict_result(&compiled)?;
     <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())
+}
+
+/// The path of the first string (or object key) in `value` that holds U+0000, if any. Admin
+/// input and events may not hold it: PostgreSQL cannot store it in `text` or `jsonb`, so a
+/// document or event with it would be accepted by one store and refused by the other.
+pub(crate) fn nul_at(
+    value: &serde_json::Value,
+    at: &crate::error::FieldPath,
+) -> Option<crate::error::FieldPath> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0').then(|| at.clone()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &at.item(i))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(at.field(k))
+            } else {
+                nul_at(v, &at.field(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The error for a U+0000 at `path`.
+pub(crate) fn nul_error(path: crate::error::FieldPath) -> Error {
+    Error::invalid(path, "must not contain U+0000 (NUL)")
 }
 
 /// Every problem of a compiled document, unknown fields first, as one error.

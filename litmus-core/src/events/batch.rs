@@ -244,6 +244,25 @@ mod tests {
         .unwrap()
     }
 
+    /// U+0000 anywhere in an event rejects that event (PostgreSQL cannot store it), on the
+    /// fast and the slow path; an escaped backslash before `u0000` is not a NUL.
+    #[test]
+    fn events_holding_nul_are_rejected_with_the_path() {
+        let body = r#"[{"type":"track","message_id":"a","unit_id":"u\u0000","event":"buy"},
+            {"type":"track","message_id":"b","unit_id":"u","event":"buy","properties":{"p":{"q":"\u0000"}}},
+            {"type":"track","message_id":"c","unit_id":"u\\u0000","event":"buy"}]"#;
+        let b = parse(body, None);
+        let paths: Vec<&str> = b
+            .rejected
+            .iter()
+            .filter_map(|r| r.error.path().map(FieldPath::as_str))
+            .collect();
+        assert_eq!(paths, ["events[0].unit_id", "events[1].properties.p.q"]);
+        assert!(b.rejected.iter().all(|r| r.error.code() == "invalid_value"));
+        assert_eq!(b.events.len(), 1);
+        assert_eq!(b.events[0].1.unit_id, "u\\u0000");
+    }
+
     #[test]
     fn the_three_shapes_read_alike() {
         let e1 = r#"{"type":"exposure","message_id":"m1","unit_id":"u","experiment":"x","variant":"a","timestamp":1799999999000}"#;

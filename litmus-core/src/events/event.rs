@@ -60,6 +60,7 @@ fn text(obj: &Map<String, Value>, at: &FieldPath, key: &str, max: usize) -> Resu
     match obj.get(key) {
         None | Some(Value::Null) => Err(Error::MissingField { path }),
         Some(Value::String(s)) if s.is_empty() => Err(Error::invalid(path, "must not be empty")),
+        Some(Value::String(s)) if s.contains('\0') => Err(crate::config::nul_error(path)),
         Some(Value::String(s)) if s.chars().count() > max => Err(Error::invalid(
             path,
             format!("is longer than {max} characters"),
@@ -144,6 +145,10 @@ impl Event {
     /// Reads an event from its JSON text in one typed pass, when it is valid; `None` for
     /// anything else, which [`Event::decode`] then reads field by field to name the problem.
     pub(crate) fn decode_fast(raw: &str) -> Option<(Event, Option<Timestamp>)> {
+        // JSON can only carry U+0000 escaped: such an event is read slowly, and refused.
+        if raw.contains("\\u0000") {
+            return None;
+        }
         let f: Fields = serde_json::from_str(raw).ok()?;
         if !fine(&f.message_id, MAX_MESSAGE_ID_CHARS) || !fine(&f.unit_id, MAX_NAME_CHARS) {
             return None;
@@ -264,7 +269,12 @@ impl Event {
             };
             let properties = match obj.get("properties") {
                 None | Some(Value::Null) => None,
-                Some(Value::Object(p)) => Some(p.clone()),
+                Some(v @ Value::Object(p)) => {
+                    match crate::config::nul_at(v, &at.field("properties")) {
+                        Some(path) => return Err(crate::config::nul_error(path)),
+                        None => Some(p.clone()),
+                    }
+                }
                 Some(_) => {
                     return Err(Error::InvalidJson {
                         path: at.field("properties"),

@@ -287,6 +287,12 @@ fn beta_inc_expansion(a: f64, b: f64, x: f64, y: f64) -> Option<f64> {
 /// `(I_x(a,b), 1 - I_x(a,b))` by the continued fraction, for x <= (a+1)/(a+b+2).
 fn beta_inc_cf(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     let front = libm::exp(beta_ln_power_terms(a, b, x, y) - libm::log(a));
+    if front == 0.0 {
+        // The fraction's value is finite below the mean-like point, so the answer is 0:
+        // skip its iterations (up to two million for huge parameters far from the mean, where
+        // it converges slowly, if at all; a quadrature of such CDFs took minutes).
+        return (0.0, 1.0);
+    }
     let max_iter = 1_000 + (20.0 * a.max(b).sqrt()).min(2.0e6) as usize;
     let qab = a + b;
     let qap = a + 1.0;

@@ -36,8 +36,11 @@ pub async fn create<S: Store>(
         .name;
     let req: NewKey = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid key request: {e}")))?;
-    if req.name.trim().is_empty() || req.name.len() > 200 {
-        return Err(ApiError::bad_request("name must be 1 to 200 characters"));
+    if req.name.trim().is_empty() || req.name.len() > 200 || req.name.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_request(
+            "name must be 1 to 200 characters, none of them a control character",
+        ));
     }
     let scopes = req.scopes.unwrap_or_else(|| Scope::SDK.to_vec());
     if scopes.is_empty() {
