@@ -6,6 +6,8 @@
 #                              scripts/db), Python spec tests, the Python wheel's tests, wasm32 build
 #                              and the wasm32-vs-native determinism check under Node
 #   LITMUS_SKIP_WASM=1 ...     skip the wasm32 build of litmus-core (needs a ~1 GB Debian root)
+#   LITMUS_FUZZ_SECONDS=N      seconds per fuzz target (30)
+#   LITMUS_SOAK_MINUTES=N      minutes of the soak (2)
 #
 # Steps print a header each; the run stops at the first failing step and exits non-zero.
 set -euo pipefail
@@ -95,6 +97,14 @@ cargo build -p litmus-server --locked --quiet
 bash scripts/dashboard/browser-test.sh 2>&1 | tee "$LOG"
 DASHBOARD_PASSED=$(awk '/^dashboard:/ {print $2}' "$LOG" | tail -1)
 
+step "fuzz: every target ${LITMUS_FUZZ_SECONDS:-30} s (cargo-fuzz on nightly when installed, else the stable replay; scripts/fuzz/run.sh)"
+bash scripts/fuzz/run.sh --seconds "${LITMUS_FUZZ_SECONDS:-30}" 2>&1 | tee "$LOG"
+FUZZ_PASSED=$(awk '/ exit 0$/ {n++} /^test result:/ {sub(/;/, "", $4); n += $4} END {print n + 0}' "$LOG")
+
+step "soak: the SDK traffic mix at half of the peak for 2 minutes on PostgreSQL + Redis, no error, flat memory (benches/server/soak.sh)"
+PROFILE=debug bash benches/server/soak.sh --minutes "${LITMUS_SOAK_MINUTES:-2}" 2>&1 | tee "$LOG"
+SOAK_PASSED=$(grep -c '^soak: PASSED' "$LOG" || true)
+
 step "all checks passed in $(( $(date +%s) - T0 ))s"
-echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed; dashboard (Chromium): ${DASHBOARD_PASSED:-0} passed"
-echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} + ${DASHBOARD_PASSED:-0} )) passed, $RUST_FAILED failed"
+echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed; dashboard (Chromium): ${DASHBOARD_PASSED:-0} passed; fuzz targets: $FUZZ_PASSED passed; soak: $SOAK_PASSED passed"
+echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} + ${DASHBOARD_PASSED:-0} + FUZZ_PASSED + SOAK_PASSED )) passed, $RUST_FAILED failed"

@@ -32,7 +32,10 @@ pub fn config(data: &[u8]) {
     let _ = litmus_core::config::validate_strict(text);
     let strict_ok = Engine::from_json_strict(text).is_ok();
     let Ok(engine) = Engine::from_json(text) else {
-        assert!(!strict_ok, "strict parsing accepted what lenient parsing refused");
+        assert!(
+            !strict_ok,
+            "strict parsing accepted what lenient parsing refused"
+        );
         return;
     };
     let attributes = Attributes::new()
@@ -45,7 +48,11 @@ pub fn config(data: &[u8]) {
         for unit in ["", "u1", "user-42", "\u{0}\u{ffff}"] {
             let a = engine.assign_at(key, unit, &attributes, at);
             let b = engine.assign_at(key, unit, &attributes, at);
-            assert_eq!(a.variant_key(), b.variant_key(), "assignment is not deterministic");
+            assert_eq!(
+                a.variant_key(),
+                b.variant_key(),
+                "assignment is not deterministic"
+            );
             assert_eq!(a.reason(), b.reason());
         }
     }
@@ -70,7 +77,9 @@ impl Scalar {
         match self {
             Scalar::Null => Value::Null,
             Scalar::Bool(b) => json!(b),
-            Scalar::Number(x) => serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number),
+            Scalar::Number(x) => {
+                serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
+            }
             Scalar::Small(i) => json!(i),
             Scalar::Text(s) => json!(s),
             Scalar::Version(a, b, c, v) => {
@@ -101,9 +110,28 @@ impl Operand {
 
 /// The operators of config spec v1, and one that does not exist.
 const OPS: [&str; 22] = [
-    "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "starts_with",
-    "ends_with", "regex", "exists", "version_eq", "version_ne", "version_gt", "version_gte",
-    "version_lt", "version_lte", "nope", "EQ", "",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "not_in",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "regex",
+    "exists",
+    "version_eq",
+    "version_ne",
+    "version_gt",
+    "version_gte",
+    "version_lt",
+    "version_lte",
+    "nope",
+    "EQ",
+    "",
 ];
 
 /// Attribute names: a few shared ones, so conditions meet attributes.
@@ -111,7 +139,11 @@ const NAMES: [&str; 4] = ["country", "age", "version", "tags"];
 
 #[derive(Debug, Arbitrary)]
 enum Condition {
-    Leaf { attribute: u8, op: u8, value: Option<Operand> },
+    Leaf {
+        attribute: u8,
+        op: u8,
+        value: Option<Operand>,
+    },
     All(Vec<Condition>),
     Any(Vec<Condition>),
     Not(Box<Condition>),
@@ -120,7 +152,11 @@ enum Condition {
 impl Condition {
     fn json(&self) -> Value {
         match self {
-            Condition::Leaf { attribute, op, value } => {
+            Condition::Leaf {
+                attribute,
+                op,
+                value,
+            } => {
                 let mut leaf = json!({
                     "attribute": NAMES[usize::from(*attribute) % NAMES.len()],
                     "op": OPS[usize::from(*op) % OPS.len()],
@@ -237,7 +273,11 @@ pub fn events(data: &[u8]) {
         let n = seen.len();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen.len(), n, "an event is both kept and rejected, or kept twice");
+        assert_eq!(
+            seen.len(),
+            n,
+            "an event is both kept and rejected, or kept twice"
+        );
         assert!(n <= litmus_core::events::MAX_BATCH_EVENTS);
     }
 }
@@ -281,11 +321,19 @@ enum Call {
 }
 
 fn alternative(i: u8) -> Alternative {
-    [Alternative::TwoSided, Alternative::Less, Alternative::Greater][usize::from(i % 3)]
+    [
+        Alternative::TwoSided,
+        Alternative::Less,
+        Alternative::Greater,
+    ][usize::from(i % 3)]
 }
 
 fn correction(i: u8) -> Correction {
-    [Correction::Bonferroni, Correction::Holm, Correction::BenjaminiHochberg][usize::from(i % 3)]
+    [
+        Correction::Bonferroni,
+        Correction::Holm,
+        Correction::BenjaminiHochberg,
+    ][usize::from(i % 3)]
 }
 
 fn co_moments(pairs: &[(f64, f64)]) -> Option<CoMoments> {
@@ -340,11 +388,19 @@ pub fn stats(data: &[u8]) {
             let (Ok(a), Ok(b)) = (Proportion::new(s1, n1), Proportion::new(s2, n2)) else {
                 return;
             };
-            let variance = if pooled { ZVariance::Pooled } else { ZVariance::Unpooled };
+            let variance = if pooled {
+                ZVariance::Pooled
+            } else {
+                ZVariance::Unpooled
+            };
             if let Ok(z) = stats::proportions_ztest(&a, &b, variance, alternative(alt)) {
                 probability("proportions_ztest", z.pvalue());
             }
-            for method in [ProportionMethod::Normal, ProportionMethod::Wilson, ProportionMethod::AgrestiCoull] {
+            for method in [
+                ProportionMethod::Normal,
+                ProportionMethod::Wilson,
+                ProportionMethod::AgrestiCoull,
+            ] {
                 let _ = stats::proportion_confint(&a, alpha, method);
             }
             let _ = stats::newcombe_diff_confint(&a, &b, alpha);
@@ -506,9 +562,17 @@ pub fn bandit(data: &[u8]) {
         return;
     };
     let rule = match input.rule {
-        RuleInput::ThompsonBeta(prior_alpha, prior_beta) => Rule::ThompsonBeta { prior_alpha, prior_beta },
+        RuleInput::ThompsonBeta(prior_alpha, prior_beta) => Rule::ThompsonBeta {
+            prior_alpha,
+            prior_beta,
+        },
         RuleInput::ThompsonNormal(prior_mean, prior_kappa, prior_alpha, prior_beta) => {
-            Rule::ThompsonNormal { prior_mean, prior_kappa, prior_alpha, prior_beta }
+            Rule::ThompsonNormal {
+                prior_mean,
+                prior_kappa,
+                prior_alpha,
+                prior_beta,
+            }
         }
         RuleInput::Ucb1(exploration) => Rule::Ucb1 { exploration },
         RuleInput::KlUcb(c) => Rule::KlUcb { c },
@@ -541,7 +605,13 @@ pub fn bandit(data: &[u8]) {
     if let Ok(weights) = policy.weights(&arms, draws, input.seed) {
         assert_eq!(weights.len(), arms.len());
         let total: f64 = weights.iter().sum();
-        assert!(weights.iter().all(|w| (0.0..=1.0 + 1e-9).contains(w)), "{weights:?}");
-        assert!(weights.is_empty() || (total - 1.0).abs() < 1e-6, "weights sum to {total}");
+        assert!(
+            weights.iter().all(|w| (0.0..=1.0 + 1e-9).contains(w)),
+            "{weights:?}"
+        );
+        assert!(
+            weights.is_empty() || (total - 1.0).abs() < 1e-6,
+            "weights sum to {total}"
+        );
     }
 }

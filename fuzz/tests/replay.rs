@@ -23,7 +23,11 @@ impl Bytes {
     fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
         let mut out = seed.to_vec();
         for _ in 0..=self.next() % 8 {
-            let at = if out.is_empty() { 0 } else { (self.next() as usize) % out.len() };
+            let at = if out.is_empty() {
+                0
+            } else {
+                (self.next() as usize) % out.len()
+            };
             match self.next() % 4 {
                 0 if !out.is_empty() => out[at] ^= 1 << (self.next() % 8),
                 1 => out.insert(at, self.next() as u8),
@@ -41,9 +45,14 @@ impl Bytes {
 }
 
 fn replay(target: &str, body: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
     let mut corpus: Vec<Vec<u8>> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| std::fs::read(e.ok()?.path()).ok()).collect())
+        .map(|d| {
+            d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                .collect()
+        })
         .unwrap_or_default();
     for input in &corpus {
         body(input);
@@ -68,7 +77,10 @@ fn replay(target: &str, body: fn(&[u8])) {
         body(&input);
         runs += 1;
     }
-    eprintln!("{target}: {} corpus inputs, {runs} random inputs", corpus.len());
+    eprintln!(
+        "{target}: {} corpus inputs, {runs} random inputs",
+        corpus.len()
+    );
 }
 
 #[test]
