@@ -108,31 +108,17 @@ impl Operand {
     }
 }
 
-/// The operators of config spec v1, and one that does not exist.
-const OPS: [&str; 22] = [
-    "eq",
-    "ne",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "regex",
-    "exists",
-    "version_eq",
-    "version_ne",
-    "version_gt",
-    "version_gte",
-    "version_lt",
-    "version_lte",
-    "nope",
-    "EQ",
-    "",
-];
+/// Operator names that do not exist, besides core's own (`config::OPERATORS`).
+const NOT_OPERATORS: [&str; 3] = ["nope", "EQ", ""];
+
+/// Operator `i`, among core's and a few that do not exist.
+fn operator(i: u8) -> &'static str {
+    let ops = litmus_core::config::OPERATORS;
+    let i = usize::from(i) % (ops.len() + NOT_OPERATORS.len());
+    ops.get(i)
+        .copied()
+        .unwrap_or_else(|| NOT_OPERATORS[i - ops.len()])
+}
 
 /// Attribute names: a few shared ones, so conditions meet attributes.
 const NAMES: [&str; 4] = ["country", "age", "version", "tags"];
@@ -159,7 +145,7 @@ impl Condition {
             } => {
                 let mut leaf = json!({
                     "attribute": NAMES[usize::from(*attribute) % NAMES.len()],
-                    "op": OPS[usize::from(*op) % OPS.len()],
+                    "op": operator(*op),
                 });
                 if let (Some(v), Some(obj)) = (value, leaf.as_object_mut()) {
                     obj.insert("value".into(), v.json());

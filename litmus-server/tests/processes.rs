@@ -334,9 +334,13 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
     // Assignment traffic on both instances until told to stop: (answers 200, other answers),
     // and the variant each unit got.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
     let mut traffic = Vec::new();
     for port in [a.port, b.port] {
-        let stop = std::sync::Arc::clone(&stop);
+        let (stop, answered) = (
+            std::sync::Arc::clone(&stop),
+            std::sync::Arc::clone(&answered),
+        );
         traffic.push(tokio::spawn(async move {
             let mut seen = std::collections::HashMap::<String, String>::new();
             let (mut ok, mut failed) = (0u32, Vec::new());
@@ -351,6 +355,7 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
                         let first = seen.entry(unit.clone()).or_insert_with(|| variant.clone());
                         assert_eq!(*first, variant, "{unit} changed variant: {reply}");
                         ok += 1;
+                        answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     other => failed.push(format!("{other:?}")),
                 }
@@ -363,11 +368,17 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     drop(redis); // kill -9 and wait
+    let at_kill = answered.load(std::sync::atomic::Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     // While Redis is down, a change made on A is not announced to B (it will learn it by its
     // poll); assignments go on.
     assert_eq!(put_experiment(a.port, "during-outage").await, 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let during_outage = answered.load(std::sync::atomic::Ordering::Relaxed) - at_kill;
+    assert!(
+        during_outage > 0,
+        "no assignment was answered while Redis was down"
+    );
     let redis = redis_on(redis_port).await;
     // Both instances subscribe again (their retry backs off to at most 5 s).
     common::wait_for_subscribers(&redis_url, &prefix, 2).await;
@@ -377,7 +388,7 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
     for t in traffic {
         let (ok, failed, seen) = t.await.unwrap();
         assert!(failed.is_empty(), "assignments failed: {failed:?}");
-        assert_eq!(seen.len(), 200);
+        assert!(!seen.is_empty());
         served += ok;
     }
     // Live updates resume: the next change on A reaches B's stream through pub/sub.
@@ -389,7 +400,8 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
         "{config}"
     );
     eprintln!(
-        "redis fault: {served} assignments answered 200 across the kill and restart, none failed"
+        "redis fault: {served} assignments answered 200 across the kill and restart \
+         ({during_outage} while Redis was down), none failed"
     );
     drop(redis);
 }

@@ -251,15 +251,47 @@ pub async fn raw_request(
     key: &str,
     body: &str,
 ) -> std::io::Result<(u16, String)> {
+    raw_request_as(
+        port,
+        method,
+        path,
+        Some(&format!("Bearer {key}")),
+        body,
+        None,
+    )
+    .await
+}
+
+/// As [`raw_request`], with `auth` as the whole `Authorization` header (or none), reading the
+/// answer for at most `read_for` when given (a stream never ends).
+pub async fn raw_request_as(
+    port: u16,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: &str,
+    read_for: Option<Duration>,
+) -> std::io::Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(head.as_bytes()).await?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).await?;
+    let mut bytes = Vec::new();
+    match read_for {
+        Some(limit) => {
+            let _ = tokio::time::timeout(limit, s.read_to_end(&mut bytes)).await;
+        }
+        None => {
+            s.read_to_end(&mut bytes).await?;
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
     let status = text
         .split(' ')
         .nth(1)
