@@ -220,7 +220,10 @@ async fn main() {
                     which += 1;
                 }
                 if conn.is_none() {
-                    conn = TcpStream::connect(&host).await.ok().map(BufReader::new);
+                    conn = TcpStream::connect(&host).await.ok().map(|s| {
+                        let _ = s.set_nodelay(true);
+                        BufReader::new(s)
+                    });
                 }
                 let outcome = match conn.as_mut() {
                     None => Err("connect failed".to_owned()),
