@@ -601,3 +601,132 @@ pub fn bandit(data: &[u8]) {
         );
     }
 }
+
+#[derive(Debug, Arbitrary)]
+struct RollupInput {
+    metric: u8,
+    events: u32,
+    units: u32,
+    sum: f64,
+    sum_squares: f64,
+    covariate_sum: f64,
+    covariate_squares: f64,
+    cross: f64,
+}
+
+#[derive(Debug, Arbitrary)]
+struct VariantInput {
+    weight: f64,
+    units: u32,
+    rollups: Vec<RollupInput>,
+}
+
+#[derive(Debug, Arbitrary)]
+struct ResultsInput {
+    variants: Vec<VariantInput>,
+    metrics: Vec<(u8, bool, bool, bool)>,
+    alpha: f64,
+    correction: u8,
+    fixed_horizon: bool,
+    sequential_tuning: f64,
+    srm_threshold: f64,
+    check_srm: bool,
+    series: Vec<f64>,
+    window: u8,
+    threshold: f64,
+    lambda: f64,
+}
+
+/// Experiment results from arbitrary rollups (counts and sums that may contradict each other,
+/// NaN, infinities), metric lists and options; and the anomaly detectors over arbitrary
+/// series. Errors are fine, panics and hangs are not; every p-value returned is in [0, 1].
+pub fn results(data: &[u8]) {
+    use litmus_core::events::MetricRollup;
+    use litmus_core::insights::anomaly::{EwmaOptions, RobustZOptions, ewma, robust_z};
+    use litmus_core::results::{self, DecisionBasis, Goal, MetricKind, MetricSpec, VariantTotals};
+    let Ok(input) = ResultsInput::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    const METRICS: [&str; 3] = ["buy", "click", "revenue"];
+    let variants: Vec<VariantTotals> = input
+        .variants
+        .iter()
+        .take(16)
+        .enumerate()
+        .map(|(i, v)| VariantTotals {
+            key: format!("v{i}"),
+            weight: v.weight,
+            units: u64::from(v.units),
+            metrics: v
+                .rollups
+                .iter()
+                .map(|r| {
+                    let rollup = MetricRollup {
+                        events: u64::from(r.events),
+                        units: u64::from(r.units),
+                        sum: r.sum,
+                        sum_squares: r.sum_squares,
+                        covariate_sum: r.covariate_sum,
+                        covariate_squares: r.covariate_squares,
+                        cross: r.cross,
+                    };
+                    (METRICS[usize::from(r.metric) % 3].to_owned(), rollup)
+                })
+                .collect(),
+        })
+        .collect();
+    let metrics: Vec<MetricSpec> = input
+        .metrics
+        .iter()
+        .take(8)
+        .map(|(m, mean, decrease, guardrail)| MetricSpec {
+            key: METRICS[usize::from(*m) % 3].to_owned(),
+            kind: if *mean {
+                MetricKind::Mean
+            } else {
+                MetricKind::Conversion
+            },
+            goal: if *decrease {
+                Goal::Decrease
+            } else {
+                Goal::Increase
+            },
+            guardrail: *guardrail,
+        })
+        .collect();
+    let options = results::Options {
+        alpha: input.alpha,
+        correction: correction(input.correction),
+        basis: if input.fixed_horizon {
+            DecisionBasis::FixedHorizon
+        } else {
+            DecisionBasis::Sequential
+        },
+        sequential_tuning: input.sequential_tuning,
+        srm_threshold: input.srm_threshold,
+        check_srm: input.check_srm,
+    };
+    if let Ok(r) = results::analyze(&variants, &metrics, &options) {
+        let text = serde_json::to_value(&r)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        assert!(!text.is_empty(), "results do not serialize");
+    }
+    let series: Vec<f64> = input.series.iter().copied().take(2_000).collect();
+    let _ = robust_z(
+        &series,
+        RobustZOptions {
+            window: usize::from(input.window),
+            threshold: input.threshold,
+            ..RobustZOptions::default()
+        },
+    );
+    let _ = ewma(
+        &series,
+        EwmaOptions {
+            lambda: input.lambda,
+            threshold: input.threshold,
+            ..EwmaOptions::default()
+        },
+    );
+}

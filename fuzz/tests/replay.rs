@@ -107,3 +107,8 @@ fn stats() {
 fn bandit() {
     replay("bandit", litmus_fuzz::bandit);
 }
+
+#[test]
+fn results() {
+    replay("results", litmus_fuzz::results);
+}
