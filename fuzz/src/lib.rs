@@ -192,20 +192,42 @@ pub fn targeting(data: &[u8]) {
         .iter()
         .map(|(n, v)| (NAMES[usize::from(*n) % NAMES.len()].to_owned(), v.json()))
         .collect();
-    let Some(attributes) = Attributes::from_json(&Value::Object(attrs)) else {
+    let Some(attributes) = Attributes::from_json(&Value::Object(attrs.clone())) else {
         return;
     };
     let in_ = |key: &str| {
         let a = engine.assign(key, &input.unit, &attributes);
         (a.in_experiment(), a.reason())
     };
-    let (c, reason) = in_("c");
-    if reason == litmus_core::Reason::InvalidConfig {
-        return; // the condition did not compile: all four are invalid alike
+    let case = || {
+        format!(
+            "condition {}, unit {:?}, attributes {attrs:?}",
+            input.condition.json(),
+            input.unit
+        )
+    };
+    // A wrapper adds a level, so it may be over the depth limit where the condition is not:
+    // such an experiment is invalid (and says so), and is compared with nothing.
+    let compiled = |key: &str| {
+        let (inside, reason) = in_(key);
+        (reason != litmus_core::Reason::InvalidConfig).then_some(inside)
+    };
+    let Some(c) = compiled("c") else {
+        return;
+    };
+    if let Some(not) = compiled("not") {
+        assert_ne!(c, not, "a condition and its negation agree: {}", case());
     }
-    assert_ne!(c, in_("not").0, "a condition and its negation agree");
-    assert_eq!(c, in_("all").0, "all of one condition differs from it");
-    assert_eq!(c, in_("any").0, "any of one condition differs from it");
+    for wrapper in ["all", "any"] {
+        if let Some(w) = compiled(wrapper) {
+            assert_eq!(
+                c,
+                w,
+                "{wrapper} of one condition differs from it: {}",
+                case()
+            );
+        }
+    }
 }
 
 /// Event batches as the server receives them: plain, gzip (the fuzzer's bytes as a gzip
