@@ -349,6 +349,11 @@ fn co_moments(pairs: &[(f64, f64)]) -> Option<CoMoments> {
     CoMoments::from_slices(&x, &y).ok()
 }
 
+/// The call [`stats`] makes of `data`, for reading a crash.
+pub fn describe_stats(data: &[u8]) -> String {
+    format!("{:?}", Call::arbitrary(&mut Unstructured::new(data)))
+}
+
 /// The statistics entry points with arbitrary numbers: errors are fine, panics are not, and
 /// every p-value and probability returned lies in [0, 1].
 pub fn stats(data: &[u8]) {

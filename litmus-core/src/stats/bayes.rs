@@ -20,15 +20,20 @@ pub struct BetaPosterior {
     beta: f64,
 }
 
+/// The largest Beta parameter: 10^15 pseudo-observations, more units than any experiment has.
+/// Beyond about 10^20 the incomplete beta function's continued fraction needs millions of
+/// steps per evaluation, so a quadrature over it took minutes (found by fuzzing).
+pub const MAX_BETA_PARAMETER: f64 = 1e15;
+
 impl BetaPosterior {
-    /// Beta(alpha, beta), both finite and >= 1 (a uniform or more informative prior keeps the
-    /// density bounded, which the quadrature relies on).
+    /// Beta(alpha, beta), both finite, >= 1 (a uniform or more informative prior keeps the
+    /// density bounded, which the quadrature relies on) and at most [`MAX_BETA_PARAMETER`].
     pub fn new(alpha: f64, beta: f64) -> Result<Self, Error> {
         for (name, v) in [("alpha", alpha), ("beta", beta)] {
-            if !v.is_finite() || v < 1.0 {
+            if !v.is_finite() || !(1.0..=MAX_BETA_PARAMETER).contains(&v) {
                 return Err(Error::argument(
                     name,
-                    format!("{v} must be finite and >= 1"),
+                    format!("{v} must be finite, >= 1 and <= {MAX_BETA_PARAMETER:e}"),
                 ));
             }
         }
@@ -277,5 +282,8 @@ mod tests {
             "{numeric:?} vs {closed}"
         );
         assert!(BetaPosterior::new(0.5, 1.0).is_err());
+        // Beyond 10^15 pseudo-observations (a fuzzed prior of 2e72 made a quadrature take 20 s).
+        assert!(BetaPosterior::new(2.0, 2.3e72).is_err());
+        assert!(BetaPosterior::new(MAX_BETA_PARAMETER, MAX_BETA_PARAMETER).is_ok());
     }
 }
