@@ -3,7 +3,8 @@
 # after another. The targets (fuzz/src/lib.rs): config (parsing and compilation, then every
 # experiment assigned), targeting (condition trees against attributes of every type), events
 # (the server's gzip decoding with its limit, then core's batch reader: JSON, array, NDJSON),
-# stats (every statistics entry point), bandit (policies, choices and weights).
+# stats (every statistics entry point), bandit (policies, choices and weights), results
+# (experiment results from arbitrary rollups, and the anomaly detectors).
 #
 #   bash scripts/fuzz/run.sh                     every target, 600 s each
 #   bash scripts/fuzz/run.sh --seconds 30 events the events target for 30 s
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     *) TARGETS+=("$1"); shift ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(config targeting events stats bandit)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(config targeting events stats bandit results)
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "fuzz: no nightly toolchain here; replaying the corpora with random mutations on stable" \
