@@ -12,6 +12,33 @@ export function makeAnalysis(b) {
 
   // ---- Bandits (the core's policies; see docs/bandits.md) ----------------------------------
 
+  // wasm-bindgen's release glue passes a string argument by its length and characters
+  // without checking its type, and a u64 or u32 one modulo 2^64 or 2^32: a number or an
+  // object where a string goes was read as a bogus allocation and trapped the instance, and a
+  // seed of -1 silently became 2^64 - 1 (found by scripts/fuzz/js_bindings.mjs). Checked here.
+  const str = (name, value) => {
+    if (typeof value !== "string") throw new LitmusError(`${name} must be a string, not ${typeof value}`, "invalid_argument");
+    return value;
+  };
+  /** A seed: an integer from 0 to 2^64 - 1, as a number, a BigInt or a string of digits. */
+  const seedOf = (seed) => {
+    let s = null;
+    if (typeof seed === "bigint") s = seed;
+    else if (typeof seed === "number" && Number.isInteger(seed)) s = BigInt(seed);
+    else if (typeof seed === "string" && /^\s*(0x[0-9a-f]+|[0-9]+)\s*$/i.test(seed)) s = BigInt(seed.trim());
+    if (s === null || s < 0n || s >= 2n ** 64n) {
+      throw new LitmusError(`seed must be an integer from 0 to 2^64 - 1, not ${typeof seed === "object" ? typeof seed : String(seed)}`, "invalid_argument");
+    }
+    return s;
+  };
+  /** Monte Carlo draws: a whole number from 1 to 2^32 - 1 (the core allows at most 10^7). */
+  const drawsOf = (draws) => {
+    if (!Number.isInteger(draws) || draws < 1 || draws > 0xffffffff) {
+      throw new LitmusError(`draws must be a whole number from 1 to 2^32 - 1, not ${typeof draws === "number" ? draws : typeof draws}`, "invalid_argument");
+    }
+    return draws;
+  };
+
   /** An object made in an instance a trap has since replaced cannot be used any more. */
   const lost = (what) =>
     new LitmusError(`this ${what} was lost when an internal error restarted the WebAssembly instance; create it again`, "internal");
@@ -21,7 +48,7 @@ export function makeAnalysis(b) {
     #inner;
     #epoch = g.epoch;
     constructor(seed = 0) {
-      this.#inner = call(() => new b.Random(BigInt(seed)));
+      this.#inner = call(() => new b.Random(seedOf(seed)));
     }
     /** The wasm object, for the policies. */
     get inner() {
@@ -122,17 +149,18 @@ export function makeAnalysis(b) {
     /** The index of the arm to play, drawing from `rng` (a Random). */
     choose(arms, rng) {
       const p = this.#live();
+      if (!(rng instanceof Random)) throw new LitmusError("rng must be a bandit.Random", "invalid_argument");
       return call(() => p.choose(triples(arms), rng.inner));
     }
     /** The probability the policy picks each arm (exact by quadrature where possible). */
     weights(arms, draws = 10_000, seed = 0) {
       const p = this.#live();
-      return Array.from(call(() => p.weights(triples(arms), draws, BigInt(seed))));
+      return Array.from(call(() => p.weights(triples(arms), drawsOf(draws), seedOf(seed))));
     }
     /** As `weights`, always by Monte Carlo. */
     weightsMonteCarlo(arms, draws = 10_000, seed = 0) {
       const p = this.#live();
-      return Array.from(call(() => p.weightsMonteCarlo(triples(arms), draws, BigInt(seed))));
+      return Array.from(call(() => p.weightsMonteCarlo(triples(arms), drawsOf(draws), seedOf(seed))));
     }
   }
 
@@ -195,19 +223,19 @@ export function makeAnalysis(b) {
       return { nobs, meanX, meanY, m2X, m2Y, cXY };
     },
     ttestIndFromStats(mean1, std1, nobs1, mean2, std2, nobs2, equalVar = true, alternative = "two-sided") {
-      const [statistic, pvalue, df] = call(() => b.statsTtestIndFromStats(mean1, std1, nobs1, mean2, std2, nobs2, equalVar, alternative));
+      const [statistic, pvalue, df] = call(() => b.statsTtestIndFromStats(mean1, std1, nobs1, mean2, std2, nobs2, equalVar, str("alternative", alternative)));
       return { statistic, pvalue, df };
     },
     ttestInd(a, b2, equalVar = true, alternative = "two-sided") {
-      const [statistic, pvalue, df] = call(() => b.statsTtestIndMoments(summary(a), summary(b2), equalVar, alternative));
+      const [statistic, pvalue, df] = call(() => b.statsTtestIndMoments(summary(a), summary(b2), equalVar, str("alternative", alternative)));
       return { statistic, pvalue, df };
     },
     proportionsZtest(count, nobs, alternative = "two-sided") {
       if (count.length !== 2 || nobs.length !== 2) throw new LitmusError("count and nobs need two groups each", "invalid_argument");
-      return Array.from(call(() => b.statsProportionsZtest(count[0], nobs[0], count[1], nobs[1], alternative, true)));
+      return Array.from(call(() => b.statsProportionsZtest(count[0], nobs[0], count[1], nobs[1], str("alternative", alternative), true)));
     },
     proportionConfint(count, nobs, alpha = 0.05, method = "normal") {
-      return Array.from(call(() => b.statsProportionConfint(count, nobs, alpha, method)));
+      return Array.from(call(() => b.statsProportionConfint(count, nobs, alpha, str("method", method))));
     },
     chisquare(fObs, fExp) {
       const weights = fExp ?? fObs.map(() => 1);
@@ -229,7 +257,7 @@ export function makeAnalysis(b) {
     },
     multipletests(pvals, alpha = 0.05, method = "holm") {
       const n = pvals.length;
-      const out = call(() => b.statsMultipletests(f64(pvals), alpha, method));
+      const out = call(() => b.statsMultipletests(f64(pvals), alpha, str("method", method)));
       return [Array.from(out.subarray(0, n), (x) => x === 1), Array.from(out.subarray(n)), 1 - (1 - alpha) ** (1 / Math.max(n, 1)), alpha / Math.max(n, 1)];
     },
     srmCheck(observed, weights, threshold = 0.001) {
@@ -253,9 +281,9 @@ export function makeAnalysis(b) {
     diffMeansConfint: (a, b2, alpha = 0.05, equalVar = false) => interval(call(() => b.statsDiffMeansConfint(summary(a), summary(b2), alpha, equalVar))),
     relativeLiftConfint: (t, c, alpha = 0.05) => interval(call(() => b.statsRelativeLiftConfint(summary(t), summary(c), alpha))),
     newcombeConfint: (c1, n1, c2, n2, alpha = 0.05) => interval(call(() => b.statsNewcombeConfint(c1, n1, c2, n2, alpha))),
-    power: (effectSize, nobs1, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("power", effectSize, nobs1, ratio, alpha, alternative)),
-    sampleSize: (effectSize, power = 0.8, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("sample_size", effectSize, power, ratio, alpha, alternative)),
-    minimumDetectableEffect: (nobs1, power = 0.8, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("mde", nobs1, power, ratio, alpha, alternative)),
+    power: (effectSize, nobs1, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("power", effectSize, nobs1, ratio, alpha, str("alternative", alternative))),
+    sampleSize: (effectSize, power = 0.8, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("sample_size", effectSize, power, ratio, alpha, str("alternative", alternative))),
+    minimumDetectableEffect: (nobs1, power = 0.8, alpha = 0.05, ratio = 1, alternative = "two-sided") => call(() => b.statsPlanning("mde", nobs1, power, ratio, alpha, str("alternative", alternative))),
     proportionEffectsize: (prop1, prop2) => call(() => b.statsPlanning("effect_size", prop1, prop2, 1, 0.05, "two-sided")),
     msprt(t, c, tau2, alpha = 0.05) {
       const [likelihoodRatio, pvalue, lower, upper] = call(() => b.statsMsprtMeans(summary(t), summary(c), tau2, alpha));
@@ -266,11 +294,11 @@ export function makeAnalysis(b) {
       return { likelihoodRatio, pvalue, lower, upper };
     },
     cuped(t, c, alpha = 0.05, alternative = "two-sided") {
-      const [theta, statistic, pvalue, df, lower, upper, varianceReduction] = call(() => b.statsCuped(joint(t), joint(c), alpha, alternative));
+      const [theta, statistic, pvalue, df, lower, upper, varianceReduction] = call(() => b.statsCuped(joint(t), joint(c), alpha, str("alternative", alternative)));
       return { theta, statistic, pvalue, df, lower, upper, varianceReduction };
     },
     ratioZtest(t, c, alpha = 0.05, alternative = "two-sided") {
-      const v = call(() => b.statsRatioZtest(joint(t), joint(c), alpha, alternative));
+      const v = call(() => b.statsRatioZtest(joint(t), joint(c), alpha, str("alternative", alternative)));
       return { ratioTreatment: v[0], ratioControl: v[1], varianceTreatment: v[2], varianceControl: v[3], statistic: v[4], pvalue: v[5], diffLower: v[6], diffUpper: v[7], relativeLower: v[8], relativeUpper: v[9] };
     },
     betaProbBeats: (a1, b1, a2, b2) => call(() => b.statsBetaCompare(a1, b1, a2, b2))[0],

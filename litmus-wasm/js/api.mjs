@@ -5,6 +5,11 @@
 import { LitmusError, guard } from "./common.mjs";
 
 const MISSES = [null, "false", "attribute_missing", "type_mismatch"];
+// Whether an experiment has a time window is cached per experiment key: at most as many keys
+// as a config may hold experiments, and never a key longer than a config allows (it names no
+// experiment), so assigning under arbitrary experiment keys cannot grow the cache without bound.
+const MAX_CACHED_EXPERIMENTS = 10_000;
+const MAX_KEY_LENGTH = 128;
 // Bit 31 of a packed assignment: an exposure to report (in the experiment, not reported
 // while remembered by the core's exposure memory).
 const REPORT = 0x80000000;
@@ -34,6 +39,24 @@ function nowMs(now) {
     if (Number.isFinite(t)) return t;
   }
   throw new LitmusError(`now must be a Date, milliseconds, an ISO string or false, not ${String(now)}`, "invalid_argument");
+}
+
+/**
+ * `value`, which must be a string. wasm-bindgen's release glue passes a string argument by
+ * its length and characters without checking its type: a number or an object there was read
+ * as a bogus allocation and trapped the instance (found by scripts/fuzz/js_bindings.mjs).
+ */
+function str(name, value) {
+  if (typeof value !== "string") throw new LitmusError(`${name} must be a string, not ${typeof value}`, "invalid_argument");
+  return value;
+}
+
+/** A bucket: an integer in [0, 2^32) (the glue would wrap anything else modulo 2^32). */
+function bucketOf(value) {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new LitmusError(`bucket must be an integer from 0 to 2^32 - 1, not ${typeof value === "number" ? value : typeof value}`, "invalid_argument");
+  }
+  return value;
 }
 
 function stickyKey(experiment, unitId) {
@@ -110,7 +133,10 @@ export function makeApi(b) {
       let windowed = this.#windowed.get(experiment);
       if (windowed === undefined) {
         windowed = this.#live().windowed(experiment);
-        this.#windowed.set(experiment, windowed);
+        if (experiment.length <= MAX_KEY_LENGTH) {
+          if (this.#windowed.size >= MAX_CACHED_EXPERIMENTS) this.#windowed.clear();
+          this.#windowed.set(experiment, windowed);
+        }
       }
       return windowed ? Date.now() : NaN;
     }
@@ -197,6 +223,7 @@ export function makeApi(b) {
 
     /** Assigns `unitId` to every running experiment, in config order. */
     assignAll(unitId, attributes, options) {
+      str("unitId", unitId);
       const now = nowMs(options?.now);
       const attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
       const core = this.#live();
@@ -221,11 +248,11 @@ export function makeApi(b) {
   }
 
   const hashing = {
-    seed: (salt, purpose) => call(() => b.seedHex(salt, purpose)),
-    unitHash: (salt, purpose, unitId) => call(() => b.unitHashHex(salt, purpose, unitId)),
-    bucket: (salt, purpose, unitId) => call(() => b.bucket(salt, purpose, unitId)),
-    pickVariant: (bucket, weights) => call(() => b.pickVariant(bucket, Float64Array.from(weights))),
-    inTraffic: (bucket, traffic) => b.inTraffic(bucket, traffic),
+    seed: (salt, purpose) => call(() => b.seedHex(str("salt", salt), str("purpose", purpose))),
+    unitHash: (salt, purpose, unitId) => call(() => b.unitHashHex(str("salt", salt), str("purpose", purpose), str("unitId", unitId))),
+    bucket: (salt, purpose, unitId) => call(() => b.bucket(str("salt", salt), str("purpose", purpose), str("unitId", unitId))),
+    pickVariant: (bucket, weights) => call(() => b.pickVariant(bucketOf(bucket), Float64Array.from(weights))),
+    inTraffic: (bucket, traffic) => b.inTraffic(bucketOf(bucket), traffic),
   };
 
   /** A sticky store in the browser's localStorage (or any Storage). */

@@ -258,14 +258,6 @@ class LyingSequence(collections.abc.Sequence):
         return 1.0
 
 
-class HugeLen:
-    def __len__(self) -> int:
-        return 2**62
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-
 class BadMapping(collections.abc.Mapping):
     """A Mapping whose item lookups raise."""
 
@@ -364,7 +356,8 @@ def value(src: Any, depth: int = 0) -> Any:
     if k == 23:
         return LyingSequence(src.int_in(0, 10), src.int_in(0, 10))
     if k == 24:
-        return pick(src, [HugeLen(), BadMapping(), BadTime(), PathLike(UserError("fspath")), object(), len, print])
+        # (No object with a lying __len__: list() of it raises MemoryError in CPython itself.)
+        return pick(src, [BadMapping(), BadTime(), PathLike(UserError("fspath")), object(), len, print])
     if k == 25:
         np = _np()
         if np is None:
@@ -379,9 +372,14 @@ def value(src: Any, depth: int = 0) -> Any:
         if kind == 2:
             return np.array([integer(src) % 1000 for _ in range(n)], dtype=np.int64)
         if kind == 3:
-            return np.array(data, dtype=np.float32)
+            with np.errstate(all="ignore"):  # overflow to inf is the point
+                return np.array(data, dtype=np.float32)
         if kind == 4:
-            return np.array([value(src, depth + 1) for _ in range(n)], dtype=object)
+            items = [value(src, depth + 1) for _ in range(n)]
+            try:
+                return np.array(items, dtype=object)
+            except Exception:  # noqa: BLE001 - numpy probing a hostile object
+                return items
         if kind == 5:
             return np.array(data + data, dtype=np.float64).reshape(2, -1) if n else np.zeros((0, 0))
         if kind == 6:
@@ -392,7 +390,7 @@ def value(src: Any, depth: int = 0) -> Any:
     if k == 27:
         return memoryview(src.bytes(64))
     if k == 28:
-        return pick(src, [decimal.Decimal("NaN"), decimal.Decimal("1e999999"), decimal.Decimal("-0"), fractions.Fraction(1, 3), 1j, complex(NAN, 1)])
+        return pick(src, [decimal.Decimal("NaN"), decimal.Decimal("1e400"), decimal.Decimal("-0"), fractions.Fraction(1, 3), 1j, complex(NAN, 1)])
     if k == 29:
         return instant(src)
     if k == 30:
@@ -568,6 +566,8 @@ def mutate(src: Any, doc: Any, rounds: int) -> Any:
         spots: list = []
 
         def walk(node: Any, depth: int) -> None:
+            if depth > 12 or len(spots) > 500 or any(node is x for x in spots):
+                return
             if isinstance(node, dict):
                 spots.append(node)
                 for v in node.values():
@@ -596,7 +596,10 @@ def mutate(src: Any, doc: Any, rounds: int) -> Any:
             elif node and op == 3:
                 node.pop(src.int_in(0, len(node) - 1))
             else:
-                node.append(json.loads(json.dumps(node[0])) if node and src.bool() else json_value(src))
+                try:
+                    node.append(json.loads(json.dumps(node[0])) if node and src.bool() else json_value(src))
+                except (TypeError, ValueError, RecursionError):  # not JSON: no copy
+                    node.append(json_value(src))
     return doc
 
 
@@ -664,10 +667,19 @@ def setup() -> None:
     except ImportError:
         openfeature = None
     ALLOWED = (litmus.LitmusError, TypeError, ValueError, OverflowError, UserError)
-    logging.getLogger("litmus").setLevel(logging.CRITICAL + 1)
-    import warnings  # noqa: PLC0415
+    # A background thread of the tracker or config client that dies logs an error ("... thread
+    # stopped"): a finding, reported by the next input.
+    class Died(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "stopped" in record.getMessage():
+                STATE.setdefault("died", []).append(f"{record.name}: {record.getMessage()}: {record.exc_info and record.exc_info[1]!r}")
 
-    warnings.simplefilter("ignore")
+    log = logging.getLogger("litmus")
+    STATE["restore"] = (log.level, log.propagate, sys.unraisablehook)
+    log.setLevel(logging.ERROR)
+    log.propagate = False
+    STATE["handler"] = Died(logging.ERROR)
+    log.addHandler(STATE["handler"])
     CONFIGS[:] = _fixture_configs()
     STATE["tmp"] = tempfile.mkdtemp(prefix="litmus-fuzz-")
     STATE["sentinel"] = litmus.Engine(SENTINEL_CONFIG)
@@ -683,6 +695,23 @@ def setup() -> None:
 
     sys.unraisablehook = unraisable
     check_coverage_of_exports()
+
+
+def teardown() -> None:
+    """Undoes setup()'s process-wide changes (the pytest sweep runs among other tests)."""
+    global litmus
+    if litmus is None:
+        return
+    STATE["tracker"].close(0)
+    level, propagate, hook = STATE["restore"]
+    log = logging.getLogger("litmus")
+    log.removeHandler(STATE["handler"])
+    log.setLevel(level)
+    log.propagate = propagate
+    sys.unraisablehook = hook
+    shutil.rmtree(STATE["tmp"], ignore_errors=True)
+    STATE.clear()
+    litmus = None
 
 
 def call(fn: Callable, *args: Any, allow: tuple = (), **kwargs: Any) -> Any:
@@ -1174,8 +1203,12 @@ def drv_tracker(src: Any) -> None:
         if src.bool():
             t = call(litmus.EventTracker, arg(src, lambda: pick(src, ["http://127.0.0.1:9", "https://x", "ftp://x", "http://", "http://[::1", "http://h:99999", text(src)])), arg(src, lambda: pick(src, ["k", "", "a\nb", text(src)])), **kwargs)
             if t is not None:
+                # An event the thread tries (and fails) to send, unless close() may wait forever.
+                wait = arg(src, lambda: pick(src, [0, 0.0, 0.01, -1, NAN, INF, 1e12]))
+                if isinstance(wait, (int, float)) and wait < 1:
+                    call(t.track, "u", "e")
                 call(lambda: (t.queued, t.sent, t.dropped, t.last_error, repr(t)))
-                call(t.close, arg(src, lambda: pick(src, [0, 0.0, -1, NAN])))
+                call(t.close, wait)
         else:
             ckw = {}
             for name in ("mode", "poll_interval", "timeout", "max_backoff", "idle_timeout", "bootstrap", "cache_path"):
@@ -1185,6 +1218,8 @@ def drv_tracker(src: Any) -> None:
             if c is not None:
                 call(lambda: (c.version, c.stale, c.last_error, repr(c)))
                 call(lambda: c.engine)
+                if c._base_url == "http://127.0.0.1:9" and chance(src, 4):  # refused at once
+                    call(c.start)
                 call(c.wait_ready, 0)
                 call(c.close)
     else:  # the SSE parser
@@ -1254,6 +1289,9 @@ def one_input(src: Any) -> None:
         raise Finding(f"the sentinel engine changed its answers: {got} != {STATE['sentinel_answer']}")
     if stats.norm_sf(1.96) != STATE["sentinel_p"]:
         raise Finding("norm_sf(1.96) changed")
+    if STATE.get("died"):
+        died = STATE.pop("died")
+        raise Finding(f"a background thread died: {died[0]}")
 
 
 # ---- running ---------------------------------------------------------------------------------
@@ -1315,6 +1353,9 @@ def main() -> None:
     parser.add_argument("--random", type=int, metavar="SEED", help="no atheris: a seeded random sweep of --seconds")
     parser.add_argument("libfuzzer", nargs="*", help="more libFuzzer flags (after --)")
     args = parser.parse_args()
+    import warnings  # noqa: PLC0415
+
+    warnings.simplefilter("ignore")  # numpy's overflow warnings on the odd input
 
     if args.native and os.environ.get("LITMUS_FUZZ_CHILD") != "native":
         env = native_env()
@@ -1375,6 +1416,7 @@ def main() -> None:
         "-timeout=60",
         "-rss_limit_mb=4096",
         "-max_len=4096",
+        "-len_control=0",  # the provider consumes long inputs from the start
         "-print_final_stats=1",
         f"-artifact_prefix={artifacts}/",
         *args.libfuzzer,

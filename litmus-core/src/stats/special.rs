@@ -287,11 +287,15 @@ fn beta_inc_expansion(a: f64, b: f64, x: f64, y: f64) -> Option<f64> {
 /// `(I_x(a,b), 1 - I_x(a,b))` by the continued fraction, for x <= (a+1)/(a+b+2).
 fn beta_inc_cf(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
     let front = libm::exp(beta_ln_power_terms(a, b, x, y) - libm::log(a));
+    // The answer is front times the fraction, whose value is finite below the mean-like
+    // point: when the front is 0 (or NaN, parameters near f64::MAX) so is the answer (or NaN),
+    // whatever the fraction. Skip its iterations then: up to two million for huge parameters,
+    // where it converges slowly if at all, and a quadrature of such CDFs took minutes.
     if front == 0.0 {
-        // The fraction's value is finite below the mean-like point, so the answer is 0:
-        // skip its iterations (up to two million for huge parameters far from the mean, where
-        // it converges slowly, if at all; a quadrature of such CDFs took minutes).
         return (0.0, 1.0);
+    }
+    if front.is_nan() {
+        return (f64::NAN, f64::NAN);
     }
     let max_iter = 1_000 + (20.0 * a.max(b).sqrt()).min(2.0e6) as usize;
     let qab = a + b;
@@ -351,7 +355,15 @@ fn beta_ln_power_terms(a: f64, b: f64, x: f64, y: f64) -> f64 {
             -(y.mul_add(sum, -b))
         };
         let corr = stirling_correction(a) + stirling_correction(b) - stirling_correction(sum);
-        a * libm::log1p(d / a) + b * libm::log1p(-d / b) + 0.5 * libm::log(a * b / sum)
+        // a b / (a + b), without the overflow of a b for parameters past ~1e154 (which made
+        // the front infinite and the continued fraction run its two million iterations).
+        let ab = a * b;
+        let product_over_sum = if ab.is_finite() {
+            ab / sum
+        } else {
+            a / sum * b
+        };
+        a * libm::log1p(d / a) + b * libm::log1p(-d / b) + 0.5 * libm::log(product_over_sum)
             - LN_SQRT_2PI
             - corr
     } else {

@@ -113,7 +113,8 @@ def _text(name: str, value: object) -> str:
 def _encode(event: dict[str, Any]) -> bytes:
     try:
         data = _JSON.encode(event).encode("utf-8")
-    except (TypeError, ValueError) as e:  # UnicodeEncodeError (a lone surrogate) is a ValueError
+    # UnicodeEncodeError (a lone surrogate) is a ValueError; RecursionError: nested too deep.
+    except (TypeError, ValueError, RecursionError) as e:
         raise InvalidArgumentError(f"the event cannot be sent as JSON: {e}", "invalid_argument") from e
     if len(data) > MAX_EVENT_BYTES:
         raise InvalidArgumentError(

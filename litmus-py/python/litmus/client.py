@@ -47,6 +47,7 @@ import urllib.parse
 import weakref
 from typing import Any, Callable, Literal, NamedTuple, Optional, Union
 
+from ._events import _short
 from ._reporting import Kind, report
 from ._litmus import Engine, __version__
 from ._sse import SSEParser
@@ -67,6 +68,9 @@ _PathLike = Union[str, "os.PathLike[str]"]
 _VERSION = re.compile(r"v(\d+)")
 _BACKOFF_BASE = 1.0  # seconds: the first reconnection waits up to this (or the server's retry)
 _READ_SIZE = 65536
+# The longest duration taken (about 31 years): sockets, locks and events overflow past ~9.2e9 s,
+# which would stop the refresh thread.
+_MAX_SECONDS = 1e9
 _MAX_ERROR_BODY = 65536
 
 
@@ -124,21 +128,31 @@ class ConfigClient:
         max_backoff: float = 30.0,
         idle_timeout: float = 45.0,
     ) -> None:
+        if not isinstance(base_url, str):  # urlsplit would raise AttributeError
+            raise InvalidArgumentError(f"base_url must be a URL string, not {type(base_url).__name__}", "invalid_argument")
+        if not base_url.isascii():  # http.client would fail on every request
+            raise InvalidArgumentError(
+                f"base_url must be ASCII (an IDNA host, a percent-encoded path), not {base_url!r}", "invalid_argument"
+            )
         url = urllib.parse.urlsplit(base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise InvalidArgumentError(f"base_url must be an http(s) URL, not {base_url!r}", "invalid_argument")
-        if not sdk_key or any(c in sdk_key for c in "\r\n\0"):
-            raise InvalidArgumentError("sdk_key must be a non-empty single-line string", "invalid_argument")
+        # A header value: http.client encodes it as Latin-1.
+        if not isinstance(sdk_key, str) or not sdk_key or not sdk_key.isascii() or any(c in sdk_key for c in "\r\n\0"):
+            raise InvalidArgumentError("sdk_key must be a non-empty single-line ASCII string", "invalid_argument")
         if mode not in ("stream", "poll"):
-            raise InvalidArgumentError(f"mode must be 'stream' or 'poll', not {mode!r}", "invalid_argument")
+            raise InvalidArgumentError(f"mode must be 'stream' or 'poll', not {_short(mode)}", "invalid_argument")
         for name, value in (
             ("poll_interval", poll_interval),
             ("timeout", timeout),
             ("max_backoff", max_backoff),
             ("idle_timeout", idle_timeout),
         ):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise InvalidArgumentError(f"{name} must be a positive number of seconds, not {value!r}", "invalid_argument")
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= _MAX_SECONDS):
+                raise InvalidArgumentError(
+                    f"{name} must be a positive number of seconds (at most {_MAX_SECONDS:.0e}), not {_short(value)}",
+                    "invalid_argument",
+                )
         self._base_url = base_url
         self._https = url.scheme == "https"
         self._host = url.hostname

@@ -44,13 +44,21 @@ _REASONS = {
 _Object = Union[Sequence[FlagValueType], Mapping[str, FlagValueType]]
 
 
-def _attribute(value: Any) -> Any:
+# The engine refuses attributes nested deeper than this (litmus-py/src/convert.rs): deeper
+# values are passed on unconverted, so a deep or cyclic one is refused (INVALID_CONTEXT)
+# instead of exhausting the recursion limit.
+_MAX_DEPTH = 128
+
+
+def _attribute(value: Any, depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH:
+        return value
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(k): _attribute(v) for k, v in value.items()}
+        return {str(k): _attribute(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_attribute(v) for v in value]
+        return [_attribute(v, depth + 1) for v in value]
     return value
 
 

@@ -48,6 +48,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
 
 from . import _events
+from ._events import _short
 from ._reporting import Kind, report
 from ._litmus import __version__
 from .errors import AuthError, EventsRejectedError, InvalidArgumentError, LitmusError, ServerError, UnavailableError
@@ -60,6 +61,9 @@ _BACKOFF_BASE = 1.0  # seconds: the first retry waits up to this
 _REPORT_EVERY = 1.0  # seconds between two reports of a full queue
 _MAX_RETRY_AFTER = 3600.0  # a longer Retry-After is read as an hour
 _MAX_REPLY = 1 << 20
+# The longest duration taken (about 31 years): sockets, locks and conditions overflow past
+# ~9.2e9 s, which would stop the sending thread.
+_MAX_SECONDS = 1e9
 _STOP = -1.0  # from _due(): the thread ends
 _RETRYABLE = frozenset({408, 429})
 # Errors of a kept-alive connection that the server closed meanwhile: resent at once, once.
@@ -110,14 +114,19 @@ class EventTracker:
         on_error: Optional[Callable[[Exception], object]] = None,
         gzip_min_bytes: int = 1024,
     ) -> None:
+        if not isinstance(base_url, str):  # urlsplit would raise AttributeError
+            raise _invalid(f"base_url must be a URL string, not {type(base_url).__name__}")
+        if not base_url.isascii():  # http.client would fail in the sending thread
+            raise _invalid(f"base_url must be ASCII (an IDNA host, a percent-encoded path), not {base_url!r}")
         url = urllib.parse.urlsplit(base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise _invalid(f"base_url must be an http(s) URL, not {base_url!r}")
-        if not isinstance(sdk_key, str) or not sdk_key or any(c in sdk_key for c in "\r\n\0"):
-            raise _invalid("sdk_key must be a non-empty single-line string")
+        # A header value: http.client encodes it as Latin-1 in the sending thread.
+        if not isinstance(sdk_key, str) or not sdk_key or not sdk_key.isascii() or any(c in sdk_key for c in "\r\n\0"):
+            raise _invalid("sdk_key must be a non-empty single-line ASCII string")
         for name, seconds in (("flush_interval", flush_interval), ("timeout", timeout), ("max_backoff", max_backoff)):
-            if not (_is_number(seconds) and math.isfinite(seconds) and seconds > 0):
-                raise _invalid(f"{name} must be a positive number of seconds, not {seconds!r}")
+            if not (_is_number(seconds) and math.isfinite(seconds) and 0 < seconds <= _MAX_SECONDS):
+                raise _invalid(f"{name} must be a positive number of seconds (at most {_MAX_SECONDS:.0e}), not {_short(seconds)}")
         for name, count, low, high in (
             ("max_batch", max_batch, 1, _events.MAX_BATCH_EVENTS),
             ("max_queue", max_queue, 1, None),
@@ -125,7 +134,7 @@ class EventTracker:
         ):
             if not (isinstance(count, int) and not isinstance(count, bool) and low <= count <= (high or count)):
                 limit = f"from {low} to {high:,}" if high else f"at least {low}"
-                raise _invalid(f"{name} must be an integer {limit}, not {count!r}")
+                raise _invalid(f"{name} must be an integer {limit}, not {_short(count)}")
         try:
             port = url.port
         except ValueError as e:
@@ -246,7 +255,9 @@ class EventTracker:
         Events still unsent then are dropped and reported (code ``closed``), as are events
         tracked afterwards. Registered with ``atexit``; idempotent."""
         if not (_is_number(timeout) and timeout >= 0):
-            raise _invalid(f"timeout must be a number of seconds, not {timeout!r}")
+            raise _invalid(f"timeout must be a number of seconds, not {_short(timeout)}")
+        if timeout > _MAX_SECONDS:
+            timeout = math.inf  # no limit (a join that long would overflow)
         with self._cond:
             if not self._closing:
                 self._closing = True
