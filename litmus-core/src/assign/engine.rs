@@ -7,7 +7,7 @@ use super::experiment::{Experiment, Variant};
 use super::key_index::KeyIndex;
 use crate::attributes::AttributeSource;
 use crate::config::compile::{self, Compiled, Holdout, Layer};
-use crate::config::parse;
+use crate::config::{parse, strict_result};
 use crate::error::Error;
 use crate::time::Timestamp;
 
@@ -52,8 +52,9 @@ impl Engine {
     /// Loads admin input strictly: any unknown field or invalid object is an error (all of
     /// them, as [`Error::Multiple`] when there are several).
     pub fn from_json_strict(text: &str) -> Result<Engine, Error> {
-        crate::config::validate_strict(text)?;
-        let compiled = compile::compile(parse::parse_document(text)?);
+        let value = crate::config::strict_value(text)?;
+        let compiled = compile::compile(parse::parse_value(value)?);
+        strict_result(&compiled)?;
         Ok(Self::build(compiled))
     }
 

@@ -26,16 +26,22 @@ use crate::error::Error;
 /// Validates admin input strictly: the document must be valid as a whole, with no unknown
 /// field. Returns the wire form (defaults filled in), ready to store.
 pub fn validate_strict(text: &str) -> Result<wire::WireConfig, Error> {
+    let value = strict_value(text)?;
+    let compiled = compile::compile(parse::parse_value(value.clone())?);
+    strict_result(&compiled)?;
+    <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())
+}
+
+/// Admin input as JSON: it must parse, and hold no U+0000 (see [`nul_at`]).
+pub(crate) fn strict_value(text: &str) -> Result<serde_json::Value, Error> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
         path: crate::error::FieldPath::root(),
         message: e.to_string(),
     })?;
-    if let Some(path) = nul_at(&value, &crate::error::FieldPath::root()) {
-        return Err(nul_error(path));
+    match nul_at(&value, &crate::error::FieldPath::root()) {
+        Some(path) => Err(nul_error(path)),
+        None => Ok(value),
     }
-    let compiled = compile::compile(parse::parse_value(value.clone())?);
-    strict_result(&compiled)?;
-    <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())
 }
 
 /// The path of the first string (or object key) in `value` that holds U+0000, if any. Admin
