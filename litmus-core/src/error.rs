@@ -146,6 +146,18 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// An event is larger, as JSON, than the server takes.
+    #[error(
+        "the {kind} event is {bytes} bytes of JSON; the server takes at most {limit} (shorten its properties)"
+    )]
+    EventTooLarge {
+        /// The event's type (`exposure`, `track`).
+        kind: String,
+        /// Its size in bytes.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The data cannot support the computation (zero variance in both groups, fewer than two
     /// observations, an empty row of a table, ...).
     #[error("degenerate data: {message}")]
@@ -178,6 +190,7 @@ impl Error {
             Error::OverlappingRanges { .. } => "overlapping_ranges",
             Error::LimitExceeded { .. } => "limit_exceeded",
             Error::InvalidArgument { .. } => "invalid_argument",
+            Error::EventTooLarge { .. } => "event_too_large",
             Error::DegenerateData { .. } => "degenerate_data",
             Error::Multiple { .. } => "multiple",
         }
@@ -198,6 +211,7 @@ impl Error {
             | Error::LimitExceeded { path, .. } => Some(path),
             Error::UnsupportedSchemaVersion { .. }
             | Error::InvalidArgument { .. }
+            | Error::EventTooLarge { .. }
             | Error::DegenerateData { .. }
             | Error::Multiple { .. } => None,
         }
@@ -217,6 +231,7 @@ impl Error {
         "overlapping_ranges",
         "limit_exceeded",
         "invalid_argument",
+        "event_too_large",
         "degenerate_data",
         "multiple",
     ];

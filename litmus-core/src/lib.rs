@@ -44,6 +44,7 @@ pub mod hash;
 pub mod insights;
 pub mod results;
 pub mod rng;
+pub mod sdk;
 pub mod stats;
 pub mod time;
 

@@ -85,6 +85,31 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The earliest instant RFC 3339 can write here: 0000-01-01T00:00:00.000Z.
+    pub const MIN_RFC3339: Timestamp = Timestamp(-62_167_219_200_000);
+    /// The latest: 9999-12-31T23:59:59.999Z.
+    pub const MAX_RFC3339: Timestamp = Timestamp(253_402_300_799_999);
+
+    /// RFC 3339 in UTC with milliseconds, `2026-11-27T10:00:00.123Z` (the format every SDK
+    /// sends), or None outside years 0000 to 9999.
+    pub fn to_rfc3339(self) -> Option<String> {
+        if self < Self::MIN_RFC3339 || self > Self::MAX_RFC3339 {
+            return None;
+        }
+        let days = self.0.div_euclid(86_400_000);
+        let in_day = self.0.rem_euclid(86_400_000);
+        let (year, month, day) = civil_from_days(days);
+        let (s, ms) = (in_day / 1000, in_day % 1000);
+        Some(format!(
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        ))
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}ms", self.0)
@@ -122,12 +147,43 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of days since 1970-01-01 (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ms(text: &str) -> Option<i64> {
         Timestamp::parse_rfc3339(text).map(Timestamp::unix_millis)
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for text in [
+            "1970-01-01T00:00:00.000Z",
+            "2026-11-27T10:00:00.123Z",
+            "2000-02-29T23:59:59.999Z",
+            "0000-01-01T00:00:00.000Z",
+            "9999-12-31T23:59:59.999Z",
+            "1969-12-31T23:59:59.999Z",
+        ] {
+            let t = Timestamp::parse_rfc3339(text);
+            assert_eq!(t.and_then(Timestamp::to_rfc3339).as_deref(), Some(text));
+        }
+        assert_eq!(Timestamp(Timestamp::MAX_RFC3339.0 + 1).to_rfc3339(), None);
+        assert_eq!(Timestamp(Timestamp::MIN_RFC3339.0 - 1).to_rfc3339(), None);
     }
 
     #[test]
