@@ -94,20 +94,16 @@ fn load(py: Python<'_>, config: &Bound<'_, PyAny>, strict: bool) -> PyResult<Cor
     .map_err(|e| core_error(py, &e))
 }
 
-/// The sticky store's key for (experiment, unit): length-prefixed, so no two pairs share it.
-fn sticky_key(experiment: &str, unit: &str) -> String {
-    format!("{}:{experiment}:{unit}", experiment.len())
-}
-
 impl Engine {
     /// The variant the sticky store remembers for (experiment, unit), if any.
     fn remembered(&self, py: Python<'_>, experiment: &str, unit: &str) -> PyResult<Option<String>> {
         let Some(store) = &self.sticky_store else {
             return Ok(None);
         };
-        let value = store
-            .bind(py)
-            .call_method1("get", (sticky_key(experiment, unit),))?;
+        let value = store.bind(py).call_method1(
+            "get",
+            (litmus_core::sdk::sticky::sticky_key(experiment, unit),),
+        )?;
         if value.is_none() {
             return Ok(None);
         }
@@ -124,11 +120,11 @@ impl Engine {
         let (Some(store), Some(variant)) = (&self.sticky_store, &a.variant) else {
             return Ok(());
         };
-        if a.reason != "assigned" {
+        if !litmus_core::sdk::sticky::should_remember_code(a.reason) {
             return Ok(());
         }
         let store = store.bind(py);
-        let key = sticky_key(&a.experiment, &a.unit_id);
+        let key = litmus_core::sdk::sticky::sticky_key(&a.experiment, &a.unit_id);
         if store.hasattr("set")? {
             store.call_method1("set", (key, variant))?;
         } else {

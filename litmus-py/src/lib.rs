@@ -6,6 +6,7 @@ mod convert;
 mod engine;
 mod errors;
 mod hashing;
+mod sdk;
 mod stats;
 
 use pyo3::prelude::*;
@@ -31,6 +32,7 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bandit::Policy>()?;
     m.add_class::<bandit::Bandit>()?;
     m.add_function(wrap_pyfunction!(panic_for_tests, m)?)?;
+    sdk::register(m)?;
     m.add_function(wrap_pyfunction!(hashing::seed, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::unit_hash, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::bucket, m)?)?;

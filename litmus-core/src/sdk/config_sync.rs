@@ -360,6 +360,20 @@ impl ConfigSync {
         }
     }
 
+    /// The shell lost the action it owed an answer to (a forked child has none of its
+    /// parent's threads or connections): start over from a fetch, then go on as after any
+    /// fetch (stream mode reconnects at once). Does nothing before start or after close.
+    pub fn resume(&mut self, now_ms: f64) {
+        if matches!(self.phase, Phase::Idle | Phase::Closed) {
+            return;
+        }
+        self.actions.clear();
+        match self.options.mode {
+            SyncMode::Poll => self.fetch(Purpose::Poll),
+            SyncMode::Stream => self.fetch(Purpose::WhileDown(now_ms)),
+        }
+    }
+
     /// Stops for good: no more actions.
     pub fn close(&mut self) {
         self.phase = Phase::Closed;

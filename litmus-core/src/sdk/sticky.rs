@@ -24,6 +24,12 @@ pub fn should_remember_reason(reason: Reason) -> bool {
     reason == Reason::Assigned
 }
 
+/// Whether to remember an assignment given its reason's code (for shells that hold the code
+/// only, such as the bindings' assignment objects).
+pub fn should_remember_code(reason_code: &str) -> bool {
+    reason_code == Reason::Assigned.code()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,15 +355,17 @@ impl Tracker {
         if let Some(action) = self.actions.pop_front() {
             return action;
         }
-        if self.done {
-            return TrackerAction::Done;
-        }
         if !self.unreported.is_empty() && now_ms >= self.reported_at + REPORT_EVERY_MS {
             self.reported_at = now_ms;
             self.report_drops();
             if let Some(action) = self.actions.pop_front() {
                 return action;
             }
+        }
+        if self.done {
+            // Events tracked after the end are still reported, at most once a second, to a
+            // shell that asks.
+            return TrackerAction::Done;
         }
         let report_at = (!self.unreported.is_empty()).then_some(self.reported_at + REPORT_EVERY_MS);
         if let Some(deadline) = self.closing_deadline {

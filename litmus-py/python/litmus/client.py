@@ -5,23 +5,26 @@ background thread, serving the last good config whatever happens to the network.
                              bootstrap="config.json", cache_path="/var/cache/litmus.json") as client:
         client.engine.assign("checkout-button", "user-42").variant
 
-- ``start()`` fetches ``GET /sdk/config`` once (waiting at most ``timeout``). When that fails,
-  the newer (by version) of the ``cache_path`` file and the ``bootstrap`` file is served
-  (the cache on a tie), marked ``stale``, so the app can assign at once; the background
-  thread keeps trying.
-- ``mode="stream"`` follows ``GET /sdk/stream`` (Server-Sent Events) and reconnects with
-  exponential backoff and full jitter, sending ``Last-Event-ID``; while the stream is down it
-  polls ``/sdk/config`` so changes still arrive. ``mode="poll"`` polls every ``poll_interval``
-  seconds (plus up to 10% jitter). Polls send ``If-None-Match``, so an unchanged config costs
-  a 304 and no body.
+Every decision (when to fetch, stream, poll or wait, which config to serve, what to report) is
+made by litmus-core's config-sync state machine, the same one the npm package runs
+(``docs/sdk-protocol.md``); this module does the HTTP, the files, the thread and the callbacks.
+
+- ``start()`` loads the ``bootstrap`` file at once (so the engine works from the start), then
+  fetches ``GET /sdk/config`` (waiting at most ``timeout``). When that gives no good config
+  and ``cache_path`` holds one at least as new as the bootstrap (by version), the cache is
+  served; what came from a file is marked ``stale``. The background thread keeps trying.
+- ``mode="stream"`` follows ``GET /sdk/stream`` (Server-Sent Events), sending
+  ``Last-Event-ID``; a stream the server ends is reopened after a backoff (full jitter, up to
+  ``max_backoff``); one that fails is followed by a fetch at once and every ``poll_interval``
+  until it reopens. ``mode="poll"`` polls every ``poll_interval`` seconds (times 0.9 to 1.1),
+  sooner after an error. Fetches send ``If-None-Match``, so an unchanged config costs a 304.
 - A config that the engine refuses never replaces the good one: the error goes to
-  ``on_error`` and ``last_error``. A 401 or 403 backs off to ``max_backoff`` at once.
+  ``on_error`` and ``last_error``, and that config is not tried again. A 401 or 403 waits
+  ``max_backoff`` (in poll mode, at least ``poll_interval``).
 - The first config builds the engine (``engine_factory(text)``); each later one replaces its
-  config with ``engine.update(text)``, atomically (assignments in flight finish on the old
-  config), so ``client.engine`` stays the same object and its exposure deduplication and sticky
-  store carry across versions.
-- Every good config from the server is written to ``cache_path`` atomically (a temporary
-  file, then ``os.replace``).
+  config with ``engine.update(text)``, atomically, so ``client.engine`` stays the same object
+  and its exposure deduplication and sticky store carry across versions.
+- Every good config from the server is written to ``cache_path`` atomically.
 - Fork safe: in a forked child (gunicorn ``--preload``) the refresh thread restarts on the
   first use of ``engine``.
 
@@ -31,58 +34,42 @@ the ``litmus.client`` logger and otherwise ignored.
 
 from __future__ import annotations
 
-import codecs
 import http.client
-import json
 import logging
 import math
 import os
-import random
-import re
 import socket
 import tempfile
 import threading
 import time
 import urllib.parse
 import weakref
-from typing import Any, Callable, Literal, NamedTuple, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 from ._events import _short
-from ._reporting import Kind, report
-from ._litmus import Engine, __version__
-from ._sse import SSEParser
-from .errors import (
-    AuthError,
-    InvalidArgumentError,
-    LitmusError,
-    NotReadyError,
-    ServerError,
-    UnavailableError,
-)
+from ._litmus import ConfigSync, Engine, __version__
+from ._reporting import log_report
+from .errors import AuthError, InvalidArgumentError, LitmusError, NotReadyError, ServerError, UnavailableError, _make
 
 __all__ = ["ConfigClient"]
 
 _log = logging.getLogger("litmus.client")
 
 _PathLike = Union[str, "os.PathLike[str]"]
-_VERSION = re.compile(r"v(\d+)")
-_BACKOFF_BASE = 1.0  # seconds: the first reconnection waits up to this (or the server's retry)
 _READ_SIZE = 65536
-# The longest duration taken (about 31 years): sockets, locks and events overflow past ~9.2e9 s,
-# which would stop the refresh thread.
+# The longest duration taken (about 31 years): sockets, locks and events overflow past ~9.2e9 s.
 _MAX_SECONDS = 1e9
 _MAX_ERROR_BODY = 65536
-
-
-class _Current(NamedTuple):
-    engine: Engine
-    version: Optional[str]
-    text: str
-    source: str  # "server", "cache" or "bootstrap"
+# The actions that do I/O other than reading the stream: an open stream is closed before them.
+_IO = frozenset({"fetch", "open_stream", "wait", "read_cache"})
 
 
 class _Closed(Exception):
     """Raised inside the refresh thread when ``close()`` interrupted it."""
+
+
+def _now_ms() -> float:
+    return time.monotonic() * 1000.0
 
 
 class ConfigClient:
@@ -93,11 +80,11 @@ class ConfigClient:
         sdk_key: an SDK key, sent as ``Authorization: Bearer``.
         mode: ``"stream"`` (Server-Sent Events, the default) or ``"poll"``.
         poll_interval: seconds between polls in poll mode, and while the stream is down.
-        bootstrap: a config JSON file served when the server cannot be reached at start.
+        bootstrap: a config JSON file served at once, until the server's config arrives.
         cache_path: where every good config from the server is written; read at start when the
-            server cannot be reached, and served if newer than ``bootstrap``.
+            server gives no good config, and served if at least as new as ``bootstrap``.
         timeout: seconds to connect and to wait for an answer (``start()`` waits at most this).
-        on_update: called with the new engine after each change (including one loaded from the
+        on_update: called with the engine after each change (including one loaded from the
             cache or bootstrap file).
         on_error: called with each error: a :class:`~litmus.UnavailableError`,
             :class:`~litmus.ServerError` (:class:`~litmus.AuthError` for 401/403), the
@@ -128,18 +115,8 @@ class ConfigClient:
         max_backoff: float = 30.0,
         idle_timeout: float = 45.0,
     ) -> None:
-        if not isinstance(base_url, str):  # urlsplit would raise AttributeError
-            raise InvalidArgumentError(f"base_url must be a URL string, not {type(base_url).__name__}", "invalid_argument")
-        if not base_url.isascii():  # http.client would fail on every request
-            raise InvalidArgumentError(
-                f"base_url must be ASCII (an IDNA host, a percent-encoded path), not {base_url!r}", "invalid_argument"
-            )
-        url = urllib.parse.urlsplit(base_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise InvalidArgumentError(f"base_url must be an http(s) URL, not {base_url!r}", "invalid_argument")
-        # A header value: http.client encodes it as Latin-1.
-        if not isinstance(sdk_key, str) or not sdk_key or not sdk_key.isascii() or any(c in sdk_key for c in "\r\n\0"):
-            raise InvalidArgumentError("sdk_key must be a non-empty single-line ASCII string", "invalid_argument")
+        url = _check_url(base_url)
+        _check_key(sdk_key)
         if mode not in ("stream", "poll"):
             raise InvalidArgumentError(f"mode must be 'stream' or 'poll', not {_short(mode)}", "invalid_argument")
         for name, value in (
@@ -148,56 +125,53 @@ class ConfigClient:
             ("max_backoff", max_backoff),
             ("idle_timeout", idle_timeout),
         ):
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= _MAX_SECONDS):
-                raise InvalidArgumentError(
-                    f"{name} must be a positive number of seconds (at most {_MAX_SECONDS:.0e}), not {_short(value)}",
-                    "invalid_argument",
-                )
+            _check_seconds(name, value)
         self._base_url = base_url
         self._https = url.scheme == "https"
         self._host = url.hostname
-        try:
-            self._port = url.port
-        except ValueError as e:
-            raise InvalidArgumentError(f"base_url has a bad port: {base_url!r}", "invalid_argument") from e
+        self._port = url.port
         self._prefix = url.path.rstrip("/")
         self._sdk_key = sdk_key
         self._mode = mode
-        self._poll_interval = float(poll_interval)
         self._bootstrap = bootstrap
         self._cache_path = cache_path
         self._timeout = float(timeout)
+        self._idle_timeout = float(idle_timeout)
         self._on_update = on_update
         self._on_error = on_error
         self._engine_factory = engine_factory
-        self._max_backoff = float(max_backoff)
-        self._idle_timeout = float(idle_timeout)
+        self._sync = ConfigSync(
+            base_url,
+            mode,
+            poll_interval_ms=float(poll_interval) * 1000.0,
+            idle_timeout_ms=float(idle_timeout) * 1000.0,
+            retry_delay_ms=min(1.0, float(max_backoff)) * 1000.0,
+            max_retry_delay_ms=float(max_backoff) * 1000.0,
+            has_cache=cache_path is not None,
+            seed=int.from_bytes(os.urandom(8), "little"),
+        )
 
-        self._current: Optional[_Current] = None
+        self._engine: Optional[Engine] = None
+        self._refusal: Optional[Exception] = None  # what the engine raised for the last refused config
         self._last_error: Optional[Exception] = None
-        self._failing = False  # the last attempt to reach the server failed
-        self._rejected = False  # the server's latest config was refused
-        self._etag: Optional[str] = None
-        self._last_event_id: Optional[str] = None
-        self._retry_base = min(_BACKOFF_BASE, self._max_backoff)
-        self._failures = 0
-        self._first_delay = 0.0
-        self._logged: Optional[Kind] = None
+        self._logged = False  # a warning was logged since the server last answered well
         self._started = False
         self._forked = False
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._ready = threading.Event()
+        self._settled = threading.Event()
         self._conn: Optional[http.client.HTTPConnection] = None
+        self._stream: Optional[http.client.HTTPResponse] = None
         self._thread: Optional[threading.Thread] = None
         _CLIENTS.add(self)
 
     # -- public API ------------------------------------------------------------------------
 
     def start(self) -> ConfigClient:
-        """Fetches the config once (waiting at most ``timeout``), falls back to the cache or
-        bootstrap file when that fails, then starts the background refresh thread. Calling it
-        again does nothing. Returns the client.
+        """Loads the bootstrap file, fetches the config once (waiting at most ``timeout``),
+        falls back to the cache file when that gives no good config, then starts the
+        background refresh thread. Calling it again does nothing. Returns the client.
 
         Raises:
             LitmusError: the client was closed (code ``closed``).
@@ -208,13 +182,17 @@ class ConfigClient:
             if self._started:
                 return self
             self._started = True
-        error = self._poll_once()
-        if self._current is None:
-            self._load_fallback()
-        if isinstance(error, AuthError):
-            self._first_delay = self._auth_delay()
-        elif self._mode == "poll":
-            self._first_delay = self._jittered_interval()
+        bootstrap = None
+        if self._bootstrap is not None:
+            try:
+                bootstrap = _read_text(self._bootstrap)
+            except OSError as e:
+                self._report_exception(e)
+        self._sync.start(bootstrap)
+        try:
+            self._drive(until_settled=True)
+        except _Closed:
+            return self
         self._spawn()
         return self
 
@@ -246,30 +224,28 @@ class ConfigClient:
             NotReadyError: no config was ever obtained (server unreachable or refusing, and no
                 usable cache or bootstrap file).
         """
-        current = self._current
+        engine = self._engine
         if self._forked:
             self._restart_after_fork()
-        if current is None:
+        if engine is None:
             if not self._started:
                 detail = " (start() was not called)"
             else:
                 detail = f": {self._last_error}" if self._last_error is not None else ""
             raise NotReadyError(f"no config from {self._base_url} yet{detail}")
-        return current.engine
+        return engine
 
     @property
     def version(self) -> Optional[str]:
         """The current config's ``version`` (``"v3"``), or None without a config."""
-        current = self._current
-        return current.version if current is not None else None
+        return self._sync.version
 
     @property
     def stale(self) -> bool:
         """True when the engine may not be the server's current config: it came from the
         cache or bootstrap file, the last attempt to reach the server failed, the server's
         latest config was refused, or there is no engine at all."""
-        current = self._current
-        return current is None or current.source != "server" or self._failing or self._rejected
+        return bool(self._sync.stale)
 
     @property
     def last_error(self) -> Optional[Exception]:
@@ -291,59 +267,64 @@ class ConfigClient:
             f"stale={self.stale}>"
         )
 
-    # -- the refresh thread ----------------------------------------------------------------
+    # -- the driver: carries out the machine's actions -------------------------------------
 
     def _spawn(self) -> None:
         self._thread = threading.Thread(target=self._run, name="litmus-config-client", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        delay = self._first_delay
         try:
-            while not self._closed.wait(delay):
-                delay = self._poll_cycle() if self._mode == "poll" else self._stream_cycle()
+            self._drive(until_settled=False)
+        except _Closed:
+            pass
         except Exception:  # pragma: no cover - a bug; never let the thread die silently
             _log.exception("litmus ConfigClient: the refresh thread stopped")
 
-    def _poll_cycle(self) -> float:
-        error = self._poll_once()
-        return self._auth_delay() if isinstance(error, AuthError) else self._jittered_interval()
-
-    def _stream_cycle(self) -> float:
-        try:
-            self._stream_once()
-            error: Optional[Exception] = None
-        except _Closed:
-            return 0.0
-        except Exception as e:
-            error = e
-            self._contact_failed(e, report_only=not isinstance(e, AuthError))
-        self._failures += 1
-        if isinstance(error, AuthError):
-            return self._auth_delay()
-        growth = 2.0 ** min(self._failures - 1, 32)  # capped: days of failures must not overflow
-        delay = random.uniform(0.0, min(self._max_backoff, self._retry_base * growth))
-        if error is None:
-            return delay  # the server ended the stream: reconnect
-        return self._poll_while_down(delay)
-
-    def _poll_while_down(self, delay: float) -> float:
-        """The stream is down for ``delay`` seconds: polls now and every ``poll_interval``
-        meanwhile; returns what is left of the delay."""
-        end = time.monotonic() + delay
+    def _drive(self, *, until_settled: bool) -> None:
+        """Carries out the machine's actions until it has none (closed) or, in ``start()``,
+        until the first attempt is settled."""
+        sync = self._sync
         while True:
-            if isinstance(self._poll_once(), AuthError):
-                return self._auth_delay()
-            step = self._jittered_interval()
-            left = end - time.monotonic()
-            if left <= step or self._closed.wait(step):
-                return max(0.0, left)
-
-    def _jittered_interval(self) -> float:
-        return self._poll_interval * (1.0 + random.uniform(0.0, 0.1))
-
-    def _auth_delay(self) -> float:
-        return max(self._max_backoff, self._poll_interval) if self._mode == "poll" else self._max_backoff
+            if self._closed.is_set():
+                sync.close()
+                raise _Closed
+            action = sync.poll_action()
+            if action is None:
+                return
+            kind = action["type"]
+            if kind in _IO and self._stream is not None:
+                with self._lock:
+                    conn = self._conn
+                self._end_stream(conn)
+            if kind == "fetch":
+                self._fetch(action["if_none_match"])
+            elif kind == "open_stream":
+                self._open_stream(action["last_event_id"])
+            elif kind == "read_stream":
+                self._read_stream()
+            elif kind == "wait":
+                if self._closed.wait(min(action["ms"] / 1000.0, _MAX_SECONDS)):
+                    continue
+                sync.timer_fired(_now_ms())
+            elif kind == "load":
+                self._load(action["text"])
+            elif kind == "read_cache":
+                sync.cache_read(self._read_cache(), _now_ms())
+            elif kind == "write_cache":
+                self._write_cache(action["text"])
+            elif kind == "updated":
+                self._updated(action)
+            elif kind == "report":
+                self._report(action["report"])
+            elif kind == "recovered":
+                self._recovered()
+            elif kind == "ready":
+                if action["has_engine"]:
+                    self._ready.set()
+                self._settled.set()
+                if until_settled:
+                    return
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -356,12 +337,9 @@ class ConfigClient:
 
     def _open(self, path: str, headers: dict[str, str]) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
         """Sends ``GET path``; the connection stays registered for ``close()`` to abort until
-        :meth:`_release`."""
-        conn: http.client.HTTPConnection
-        if self._https:
-            conn = http.client.HTTPSConnection(self._host or "", self._port, timeout=self._timeout)
-        else:
-            conn = http.client.HTTPConnection(self._host or "", self._port, timeout=self._timeout)
+        :meth:`_release`. Raises ``_Closed``, or ``OSError``/``HTTPException``."""
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host or "", self._port, timeout=self._timeout)
         with self._lock:
             self._conn = conn
         try:
@@ -374,8 +352,6 @@ class ConfigClient:
             self._release(conn)
             if self._closed.is_set():
                 raise _Closed from e
-            if isinstance(e, (OSError, http.client.HTTPException)):
-                raise UnavailableError(f"GET {self._base_url}{path}: {e or type(e).__name__}") from e
             raise
 
     def _release(self, conn: http.client.HTTPConnection) -> None:
@@ -384,185 +360,155 @@ class ConfigClient:
                 self._conn = None
         conn.close()
 
-    def _http_error(self, status: int, body: bytes, path: str) -> ServerError:
-        code, message = "http_error", f"GET {self._base_url}{path}: HTTP {status}"
-        try:
-            error = json.loads(body)["error"]
-            code = str(error["code"])
-            message = f"{message} {code}: {error['message']}"
-        except Exception:
-            pass
-        cls = AuthError if status in (401, 403) else ServerError
-        return cls(message, code, None, status)
-
-    def _fetch(self) -> None:
-        """``GET /sdk/config`` with ``If-None-Match``; applies a new config. Raises on failure."""
-        path = "/sdk/config"
+    def _fetch(self, etag: Optional[str]) -> None:
+        """``GET /sdk/config``: its answer goes to the machine."""
         headers = self._headers("application/json")
-        if self._etag is not None:
-            headers["If-None-Match"] = self._etag
-        conn, resp = self._open(path, headers)
+        if etag is not None:
+            headers["If-None-Match"] = etag
         try:
-            body = resp.read() if resp.status in (200, 304) else resp.read(_MAX_ERROR_BODY)
+            conn, resp = self._open("/sdk/config", headers)
+            try:
+                body = resp.read() if resp.status in (200, 304) else resp.read(_MAX_ERROR_BODY)
+            finally:
+                self._release(conn)
         except (OSError, http.client.HTTPException) as e:
             if self._closed.is_set():
                 raise _Closed from e
-            raise UnavailableError(f"GET {self._base_url}{path}: {e or type(e).__name__}") from e
-        finally:
-            self._release(conn)
-        if resp.status == 304 and self._etag is not None:
-            self._contact_ok()
+            self._sync.unreachable(_describe(e), _now_ms())
             return
-        if resp.status != 200:
-            raise self._http_error(resp.status, body, path)
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ServerError(f"GET {self._base_url}{path}: the body is not UTF-8", "bad_response", None, 200) from e
-        self._contact_ok()
-        self._apply(text, etag=resp.getheader("ETag"), event_id=None)
+        self._sync.fetched(resp.status, resp.getheader("ETag"), body, _now_ms())
 
-    def _poll_once(self) -> Optional[Exception]:
-        """One fetch; returns its error (already reported), if any."""
-        try:
-            self._fetch()
-        except _Closed:
-            return None
-        except Exception as e:
-            self._contact_failed(e)
-            return e
-        return None
-
-    def _stream_once(self) -> None:
-        """Follows ``GET /sdk/stream`` until it ends (returns) or fails (raises)."""
-        path = "/sdk/stream"
+    def _open_stream(self, last_event_id: Optional[str]) -> None:
+        """``GET /sdk/stream``: its answer goes to the machine; a good one stays open."""
         headers = self._headers("text/event-stream")
         headers["Cache-Control"] = "no-cache"
-        if self._last_event_id:
-            headers["Last-Event-ID"] = self._last_event_id
-        conn, resp = self._open(path, headers)
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
         try:
-            if resp.status != 200:
-                raise self._http_error(resp.status, resp.read(_MAX_ERROR_BODY), path)
-            kind = (resp.getheader("Content-Type") or "").split(";")[0].strip().lower()
-            if kind != "text/event-stream":
-                raise ServerError(f"GET {self._base_url}{path}: Content-Type {kind!r}", "bad_response", None, 200)
-            self._contact_ok()
-            if conn.sock is not None:
-                conn.sock.settimeout(self._idle_timeout)
-            parser = SSEParser()
-            decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            while True:
-                chunk = resp.read1(_READ_SIZE)
-                if not chunk:
-                    return
-                comments = parser.comments
-                for event in parser.feed(decoder.decode(chunk)):
-                    if event.type == "config":
-                        self._apply(event.data, etag=None, event_id=event.id or None)
-                    self._failures = 0
-                if parser.comments != comments:
-                    self._failures = 0
-                if parser.retry_ms is not None:
-                    # At least 10 ms, so "retry: 0" cannot make reconnection spin.
-                    self._retry_base = min(max(parser.retry_ms / 1000.0, 0.01), self._max_backoff)
+            conn, resp = self._open("/sdk/stream", headers)
         except (OSError, http.client.HTTPException) as e:
             if self._closed.is_set():
                 raise _Closed from e
-            if isinstance(e, socket.timeout):
-                raise UnavailableError(f"GET {self._base_url}{path}: nothing for {self._idle_timeout:g} s") from e
-            raise UnavailableError(f"GET {self._base_url}{path}: {e or type(e).__name__}") from e
-        finally:
+            self._sync.unreachable(_describe(e), _now_ms())
+            return
+        body = b""
+        try:
+            if resp.status != 200:
+                body = resp.read(_MAX_ERROR_BODY)
+        except (OSError, http.client.HTTPException):
+            pass
+        if resp.status == 200:
+            # Kept until the machine asks for anything but the stream (it may refuse it).
+            if conn.sock is not None:
+                conn.sock.settimeout(self._idle_timeout)
+            self._stream = resp
+        else:
             self._release(conn)
+        self._sync.stream_opened(resp.status, resp.getheader("Content-Type"), body, _now_ms())
 
-    # -- state -----------------------------------------------------------------------------
-
-    def _apply(self, text: str, *, etag: Optional[str], event_id: Optional[str]) -> None:
-        """Installs a config from the server unless it is the current one or does not compile."""
-        current = self._current
-        if current is not None and current.text == text:
-            self._accepted(etag, event_id or _event_id(current.version))
-            if current.source != "server":
-                self._install(current._replace(source="server"), notify=False)
+    def _read_stream(self) -> None:
+        """Reads the next chunk of the open stream for the machine."""
+        resp = self._stream
+        with self._lock:
+            conn = self._conn
+        if resp is None:  # pragma: no cover - the machine reads only an open stream
+            self._sync.stream_failed("no open stream", False, _now_ms())
             return
         try:
+            chunk = resp.read1(_READ_SIZE)
+        except (OSError, http.client.HTTPException) as e:
+            self._end_stream(conn)
+            if self._closed.is_set():
+                raise _Closed from e
+            self._sync.stream_failed(_describe(e), isinstance(e, socket.timeout), _now_ms())
+            return
+        if not chunk:
+            self._end_stream(conn)
+            if self._closed.is_set():
+                raise _Closed
+            self._sync.stream_ended(_now_ms())
+            return
+        self._sync.stream_data(chunk, _now_ms())
+
+    def _end_stream(self, conn: Optional[http.client.HTTPConnection]) -> None:
+        self._stream = None
+        if conn is not None:
+            self._release(conn)
+
+    # -- files and the engine --------------------------------------------------------------
+
+    def _load(self, text: str) -> None:
+        """Builds the engine from ``text``, or updates it in place; tells the machine."""
+        try:
             # One engine for the client's life: update() swaps its config atomically and keeps
-            # its exposure memory and sticky store (a new engine would report every exposure
-            # again after each version).
-            if current is not None:
-                current.engine.update(text)
-                engine = current.engine
+            # its exposure memory and sticky store.
+            if self._engine is not None:
+                self._engine.update(text)
+                engine = self._engine
             else:
                 engine = self._engine_factory(text)
         except Exception as e:
-            # Remember its ETag and id all the same, so it is not downloaded again.
-            self._etag, self._last_event_id = etag, event_id or _event_id(_version_of(text))
-            self._rejected = True
-            self._report(e)
+            self._refusal = e
+            self._sync.refused(str(getattr(e, "code", "internal")), str(e), _now_ms())
             return
-        self._accepted(etag, event_id or _event_id(engine.version))
-        self._install(_Current(engine, engine.version, text, "server"), notify=True)
+        self._engine = engine
+        self._sync.loaded(engine.version, _now_ms())
 
-    def _accepted(self, etag: Optional[str], event_id: Optional[str]) -> None:
-        self._etag, self._last_event_id = etag, event_id
-        if self._rejected:
-            self._rejected = False
-            self._last_error = None
+    def _read_cache(self) -> Optional[str]:
+        path = self._cache_path
+        if path is None or not os.path.exists(path):
+            return None
+        try:
+            return _read_text(path)
+        except OSError as e:
+            self._report_exception(e)
+            return None
 
-    def _install(self, current: _Current, *, notify: bool) -> None:
-        self._current = current  # the one reference readers see
+    def _write_cache(self, text: str) -> None:
+        if self._cache_path is None:
+            return
+        try:
+            _write_atomically(self._cache_path, text)
+        except OSError as e:
+            self._report_exception(e)
+
+    def _updated(self, action: dict[str, Any]) -> None:
+        _log.info("litmus ConfigClient: config %s from %s", action["version"], action["source"])
         self._ready.set()
-        _log.info("litmus ConfigClient: config %s from %s", current.version, current.source)
-        if current.source == "server" and self._cache_path is not None:
+        if self._on_update is not None and self._engine is not None:
             try:
-                _write_atomically(self._cache_path, current.text)
-            except OSError as e:
-                self._report(e)
-        if notify and self._on_update is not None:
-            try:
-                self._on_update(current.engine)
+                self._on_update(self._engine)
             except Exception:
                 _log.exception("litmus ConfigClient: on_update raised")
 
-    def _load_fallback(self) -> None:
-        """Serves the newer (by version) of the cache file and the bootstrap file; the cache
-        on a tie (it came from this server)."""
-        candidates = []
-        for source, path in (("cache", self._cache_path), ("bootstrap", self._bootstrap)):
-            if path is None or (source == "cache" and not os.path.exists(path)):
-                continue
-            try:
-                with open(path, encoding="utf-8") as f:
-                    text = f.read()
-                engine = self._engine_factory(text)
-            except Exception as e:
-                self._report(e)
-                continue
-            candidates.append((_version_number(engine.version), source == "cache", text, engine, source))
-        if candidates:
-            _, _, text, engine, source = max(candidates, key=lambda c: (c[0], c[1]))
-            self._install(_Current(engine, engine.version, text, source), notify=True)
+    # -- reports ---------------------------------------------------------------------------
 
-    def _contact_ok(self) -> None:
-        if self._failing:
-            _log.info("litmus ConfigClient: %s answers again", self._base_url)
-        self._failing = False
-        self._logged = None
-        if not self._rejected:
-            self._last_error = None
+    def _report(self, report: dict[str, Any]) -> None:
+        kind, code, message, status = report["kind"], report["code"], report["message"], report["status"]
+        error: Exception
+        if kind == "unavailable":
+            error = UnavailableError(message, code)
+        elif kind == "auth":
+            error = AuthError(message, code, None, status or 0)
+        elif kind == "config_refused":
+            error = self._refusal if self._refusal is not None else _make(message, code, None)
+            self._refusal = None
+        else:
+            error = ServerError(message, code, None, status or 0)
+        self._report_exception(error, first=report["first_of_kind"])
 
-    def _contact_failed(self, error: Exception, *, report_only: bool = False) -> None:
-        # A stream that fails (other than 401/403) is followed by a poll, which decides.
-        if not report_only:
-            self._failing = True
-        self._report(error)
-
-    def _report(self, error: Exception) -> None:
+    def _report_exception(self, error: Exception, *, first: bool = True) -> None:
         if self._closed.is_set():
             return
         self._last_error = error
-        # One warning per kind of trouble until the server answers again; repeats are debug.
-        self._logged = report(_log, "ConfigClient", error, self._logged, self._on_error)
+        self._logged = True
+        log_report(_log, "ConfigClient", error, first, self._on_error)
+
+    def _recovered(self) -> None:
+        if self._logged:
+            _log.info("litmus ConfigClient: %s answers again", self._base_url)
+        self._logged = False
+        self._last_error = None
 
     # -- fork ------------------------------------------------------------------------------
 
@@ -576,9 +522,9 @@ class ConfigClient:
         if ready:
             self._ready.set()
         conn, self._conn = self._conn, None
+        self._stream = None
         if conn is not None and conn.sock is not None:
-            # Close the child's copy of the descriptor now (a plain close() would wait for the
-            # dead thread's response object); the parent's connection is untouched.
+            # Close the child's copy of the descriptor now; the parent's connection is untouched.
             try:
                 os.close(conn.sock.detach())
             except OSError:
@@ -590,8 +536,48 @@ class ConfigClient:
             if not self._forked:
                 return
             self._forked = False
-        self._first_delay = 0.0
+        self._sync.resume(_now_ms())  # the parent's request in flight is not the child's
         self._spawn()
+
+
+def _check_url(base_url: object) -> urllib.parse.SplitResult:
+    """An http(s) URL in ASCII, with a good port."""
+    if not isinstance(base_url, str):  # urlsplit would raise AttributeError
+        raise InvalidArgumentError(f"base_url must be a URL string, not {type(base_url).__name__}", "invalid_argument")
+    if not base_url.isascii():  # http.client would fail on every request
+        raise InvalidArgumentError(
+            f"base_url must be ASCII (an IDNA host, a percent-encoded path), not {base_url!r}", "invalid_argument"
+        )
+    url = urllib.parse.urlsplit(base_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise InvalidArgumentError(f"base_url must be an http(s) URL, not {base_url!r}", "invalid_argument")
+    try:
+        url.port
+    except ValueError as e:
+        raise InvalidArgumentError(f"base_url has a bad port: {base_url!r}", "invalid_argument") from e
+    return url
+
+
+def _check_key(sdk_key: object) -> None:
+    """A header value: http.client encodes it as Latin-1."""
+    if not isinstance(sdk_key, str) or not sdk_key or not sdk_key.isascii() or any(c in sdk_key for c in "\r\n\0"):
+        raise InvalidArgumentError("sdk_key must be a non-empty single-line ASCII string", "invalid_argument")
+
+
+def _check_seconds(name: str, value: object) -> None:
+    """A positive, finite number of seconds, at most ``_MAX_SECONDS``."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and 0 < value <= _MAX_SECONDS):  # type: ignore[operator]
+        raise InvalidArgumentError(
+            f"{name} must be a positive number of seconds (at most {_MAX_SECONDS:.0e}), not {_short(value)}",
+            "invalid_argument",
+        )
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, socket.timeout):
+        return f"timed out ({error})" if str(error) else "timed out"
+    return str(error) or type(error).__name__
 
 
 def _abort(conn: http.client.HTTPConnection) -> None:
@@ -604,26 +590,9 @@ def _abort(conn: http.client.HTTPConnection) -> None:
             pass
 
 
-def _event_id(version: Optional[str]) -> Optional[str]:
-    """The stream's event id of a config version: ``"v3"`` -> ``"3"``."""
-    m = _VERSION.fullmatch(version or "")
-    return m.group(1) if m else None
-
-
-def _version_of(text: str) -> Optional[str]:
-    try:
-        doc: Any = json.loads(text)
-    except ValueError:
-        return None
-    version = doc.get("version") if isinstance(doc, dict) else None
-    return version if isinstance(version, str) else None
-
-
-def _version_number(version: Optional[str]) -> int:
-    """N of a config version ``"vN"`` (-1 when there is none)."""
-    if version and version.startswith("v") and version[1:].isdigit():
-        return int(version[1:])
-    return -1
+def _read_text(path: _PathLike) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def _write_atomically(path: _PathLike, text: str) -> None:

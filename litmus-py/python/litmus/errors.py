@@ -142,7 +142,7 @@ def error_class(code: str) -> type:
     """The exception class that represents errors with this code."""
     if code in _CONFIG_CODES:
         return ConfigError
-    if code == "invalid_argument":
+    if code in ("invalid_argument", "event_too_large"):
         return InvalidArgumentError
     if code == "degenerate_data":
         return DegenerateDataError
