@@ -230,8 +230,8 @@ def contract_problems(event: Any) -> list[str]:
     for k in required - {"timestamp"}:
         if not (isinstance(event.get(k), str) and event[k]):
             problems.append(f"{k} is not a non-empty string")
-    if not re.fullmatch(r"[0-9a-f]{32}", str(event.get("message_id"))):
-        problems.append("message_id is not a uuid4 hex")
+    if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", str(event.get("message_id"))):
+        problems.append("message_id is not a version 4 UUID")
     if not _RFC3339_MS.fullmatch(str(event.get("timestamp"))):
         problems.append(f"timestamp {event.get('timestamp')!r} is not RFC 3339 UTC with ms")
     if "value" in event and (isinstance(event["value"], bool) or not isinstance(event["value"], (int, float))):

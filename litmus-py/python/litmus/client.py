@@ -152,6 +152,7 @@ class ConfigClient:
         )
 
         self._engine: Optional[Engine] = None
+        self._cause: Optional[BaseException] = None  # the OSError behind the next "unavailable"
         self._refusal: Optional[Exception] = None  # what the engine raised for the last refused config
         self._last_error: Optional[Exception] = None
         self._logged = False  # a warning was logged since the server last answered well
@@ -374,6 +375,7 @@ class ConfigClient:
         except (OSError, http.client.HTTPException) as e:
             if self._closed.is_set():
                 raise _Closed from e
+            self._cause = e
             self._sync.unreachable(_describe(e), _now_ms())
             return
         self._sync.fetched(resp.status, resp.getheader("ETag"), body, _now_ms())
@@ -389,6 +391,7 @@ class ConfigClient:
         except (OSError, http.client.HTTPException) as e:
             if self._closed.is_set():
                 raise _Closed from e
+            self._cause = e
             self._sync.unreachable(_describe(e), _now_ms())
             return
         body = b""
@@ -420,6 +423,7 @@ class ConfigClient:
             self._end_stream(conn)
             if self._closed.is_set():
                 raise _Closed from e
+            self._cause = e
             self._sync.stream_failed(_describe(e), isinstance(e, socket.timeout), _now_ms())
             return
         if not chunk:
@@ -488,6 +492,7 @@ class ConfigClient:
         error: Exception
         if kind == "unavailable":
             error = UnavailableError(message, code)
+            error.__cause__, self._cause = self._cause, None
         elif kind == "auth":
             error = AuthError(message, code, None, status or 0)
         elif kind == "config_refused":

@@ -150,6 +150,7 @@ class EventTracker:
         self._thread: Optional[threading.Thread] = None
         self._conn: Optional[http.client.HTTPConnection] = None
         self._last_error: Optional[Exception] = None
+        self._cause: Optional[BaseException] = None  # the OSError behind the next "unavailable"
         self._logged = False
         self._reset()
         _TRACKERS.add(self)
@@ -379,6 +380,7 @@ class EventTracker:
         except _Stopped:
             return  # close() gave up: the machine drops it at its deadline
         except (OSError, http.client.HTTPException) as e:
+            self._cause = e
             with self._cond:
                 self._core.unreachable(request, str(e) or type(e).__name__, _events.now_millis())
             return
@@ -436,6 +438,7 @@ class EventTracker:
         error: Exception
         if kind == "unavailable":
             error = UnavailableError(message, code)
+            error.__cause__, self._cause = self._cause, None
         elif kind == "auth":
             error = AuthError(message, code, None, status)
         elif kind == "events_rejected":
