@@ -39,6 +39,7 @@ LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|^\s*\[[^\]]+\]:
 
 
 def read(relative: str) -> str:
+    """A repository file's text."""
     return (REPO / relative).read_text(encoding="utf-8")
 
 
@@ -63,6 +64,7 @@ def named_paths(text: str) -> set[str]:
 
 
 def covered(module: str, names: set[str]) -> bool:
+    """Whether the map names ``module``, or the folder of a ``mod.rs``/``lib.rs``/``main.rs``."""
     if module in names:
         return True
     folder, _, file = module.rpartition("/")
@@ -80,6 +82,7 @@ def links(text: str) -> list[str]:
 
 
 def is_external(target: str) -> bool:
+    """Whether a link target leaves the repository (a URL scheme or a protocol-relative URL)."""
     return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", target)) or target.startswith("//")
 
 
