@@ -30,6 +30,8 @@ def main() -> None:
 
     srm = stats.chisquare(list(counts.values()))
     print(f"sample ratio: chi2 = {srm.statistic:.3f}, p = {srm.pvalue:.3f}")
+    # The submodules are attributes of the package too (imported on first use).
+    print("sample ratio mismatch:", litmus.stats.srm_check(list(counts.values())).mismatch)
     t = stats.ttest_ind_from_stats(10.6, 3.1, 4_800, 10.2, 3.0, 4_750, equal_var=False)
     print(f"Welch t = {t.statistic:.3f}, p = {t.pvalue:.4f}, df = {t.df:.1f}")
     z, p = stats.proportions_ztest([130, 100], [1_000, 1_000])

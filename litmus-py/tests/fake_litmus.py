@@ -17,6 +17,35 @@ from typing import Any, Callable, Optional, Union
 KEY = "sdk-test-key"
 
 
+# Hang guard of returns(): far above any plausible run time, and far below the hour-long waits
+# (request timeouts, backoffs) the tests arrange for an implementation that would block.
+HANG_GUARD = 120.0
+
+
+def returns(call: Callable[[], Any], what: str, guard: float = HANG_GUARD) -> Any:
+    """Runs ``call`` on a thread and returns its result once it returns. The tests that use it
+    arrange that a wrong implementation would block for an hour or more; ``guard`` only keeps
+    such a failure from hanging the suite (it fails naming ``what``), it is not the assertion:
+    nothing is asserted about how long ``call`` took."""
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as e:  # re-raised on the test's thread
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True, name=f"returns: {what}").start()
+    if not done.wait(guard):
+        raise AssertionError(f"{what} blocked (hang guard: still running after {guard:g} s)")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,7 +17,7 @@ import pytest
 
 import litmus
 from litmus import ConfigClient
-from fake_litmus import KEY, FakeServer, config, free_port
+from fake_litmus import KEY, FakeServer, config, free_port, returns
 
 # Short intervals so every test takes well under a second on a quiet machine; each waits on
 # a condition (with a generous deadline), never for a fixed time.
@@ -341,18 +341,17 @@ def test_callbacks_that_raise_do_not_stop_the_client(server: FakeServer, rec: Re
 
 @pytest.mark.parametrize("mode", MODES)
 def test_close_is_prompt(server: FakeServer, rec: Recorder, mode: str) -> None:
-    c = client(server.url, rec, mode=mode, poll_interval=0.01, timeout=30.0).start()
+    # With an hour-long timeout, a close() that waited for the stream or the request to end
+    # would block for the hour: returning at all shows that it aborts them.
+    c = client(server.url, rec, mode=mode, poll_interval=0.01, timeout=3600.0, idle_timeout=3600.0).start()
     if mode == "stream":
         server.wait_for(lambda: len(server.paths("/sdk/stream")) == 1)  # an open stream
     else:
         server.hang_config = True  # a request in flight
         n = len(server.paths("/sdk/config"))
         server.wait_for(lambda: len(server.paths("/sdk/config")) > n)
-    t0 = time.monotonic()
-    c.close()
-    elapsed = time.monotonic() - t0
+    returns(c.close, f"close() with {'an open stream' if mode == 'stream' else 'a request in flight'}")
     assert c._thread is not None and not c._thread.is_alive()
-    assert elapsed < 2.0, elapsed  # in practice a few milliseconds
     assert rec.errors == [], "closing is not an error"
     assert c.version == "v1", "the engine stays usable"
     c.close()

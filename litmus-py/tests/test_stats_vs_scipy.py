@@ -95,6 +95,18 @@ def test_multipletests(pvals, method) -> None:
     assert all(abs(a - b) < 1e-12 for a, b in zip(corrected, r_corrected))
 
 
+def test_multipletests_defaults_to_holm() -> None:
+    pvals = [0.01, 0.04, 0.03, 0.2]
+    reject, corrected, sidak, bonf = stats.multipletests(pvals)  # alpha 0.05, Holm
+    r_reject, r_corrected, r_sidak, r_bonf = sm_multipletests(pvals, 0.05, "holm")
+    assert reject == list(r_reject)
+    assert all(abs(a - b) < 1e-12 for a, b in zip(corrected, r_corrected))
+    assert abs(sidak - r_sidak) < 1e-15 and abs(bonf - r_bonf) < 1e-15
+    assert (reject, corrected) == stats.multipletests(pvals, 0.05, "holm")[:2]
+    with pytest.raises(litmus.InvalidArgumentError):
+        stats.multipletests(pvals, 0.05, "hs")  # statsmodels' default is not offered
+
+
 def test_contingency_and_goodness_of_fit() -> None:
     rng = np.random.default_rng(7)
     for _ in range(200):

@@ -1,6 +1,8 @@
 // The config client against fake servers (node:http, and fetch stubs for exact chunking) and,
 // when LITMUS_SERVER_BIN names a litmus-server binary, against the real server. Intervals are
 // tens of milliseconds and every wait polls for its condition, so the file runs in seconds.
+// No test asserts that something finished within a time: where promptness is the behaviour,
+// a wrong implementation would block for an hour, and a kill or test timeout is a hang guard.
 import { test } from "node:test";
 import { ADMIN, SERVER, startServer } from "./real-server.mjs";
 import assert from "node:assert/strict";
@@ -356,13 +358,13 @@ test("401 and 403 are surfaced and the client backs off to the longest delay", a
   }
 });
 
-test("timeout: ready() settles when the server does not answer", async (t) => {
+// The server never answers: ready() settling at all shows the timeout at work (the test's own
+// timeout is only a hang guard; nothing is asserted about how long it took).
+test("timeout: ready() settles when the server does not answer", { timeout: 60_000 }, async (t) => {
   const srv = await fakeServer(t, () => {}); // never answers
   const client = new ConfigClient({ baseUrl: srv.url, sdkKey: "k", timeout: 50, bootstrap: config(0) });
   t.after(() => client.close());
-  const started = Date.now();
   assert.equal(await client.ready(), true);
-  assert.ok(Date.now() - started < 1000);
   assert.equal(client.lastError.code, "unavailable");
   assert.match(client.lastError.message, /within 50 ms/);
   assert.equal(client.source, "bootstrap");
@@ -415,7 +417,10 @@ test("invalid options throw invalid_argument", () => {
   bad({ baseUrl: "http://x", sdkKey: "k", cachePath: 7 });
 });
 
-test("close() aborts requests and timers: the process exits", { timeout: 20_000 }, async (t) => {
+// A client left running keeps the process alive for ever (its timers), and the hanging request
+// for an hour: the child exiting by itself shows that close() aborted them all. The kill after
+// a minute is a hang guard, not the assertion.
+test("close() aborts requests and timers: the process exits", { timeout: 90_000 }, async (t) => {
   const state = { body: config(1), etag: '"e1"' };
   const srv = await fakeServer(t, (req, res) => {
     if (req.url.startsWith("/hang")) return; // never answers
@@ -432,7 +437,7 @@ test("close() aborts requests and timers: the process exits", { timeout: 20_000 
       new ConfigClient({ baseUrl: url, sdkKey: "k", mode: "poll", pollInterval: 20 }),
     ];
     for (const c of clients) if (!(await c.ready())) throw new Error("not ready");
-    const hanging = new ConfigClient({ baseUrl: url + "/hang", sdkKey: "k", timeout: 60000 });
+    const hanging = new ConfigClient({ baseUrl: url + "/hang", sdkKey: "k", timeout: 3_600_000 });
     hanging.start();
     await new Promise((r) => setTimeout(r, 100));
     for (const c of [...clients, hanging]) c.close();
@@ -441,19 +446,19 @@ test("close() aborts requests and timers: the process exits", { timeout: 20_000 
   `;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: HERE, env: { ...process.env, URL: srv.url } });
   let out = "";
-  let closedAt = 0;
-  child.stdout.on("data", (d) => {
-    out += d;
-    if (out.includes("closed") && closedAt === 0) closedAt = Date.now();
-  });
+  child.stdout.on("data", (d) => (out += d));
   let err = "";
   child.stderr.on("data", (d) => (err += d));
-  const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  let killed = false;
+  const killer = setTimeout(() => {
+    killed = true;
+    child.kill("SIGKILL");
+  }, 60_000);
   const code = await new Promise((resolve) => child.on("exit", (c) => resolve(c)));
   clearTimeout(killer);
+  assert.ok(!killed, `the process did not exit after close() (killed by the hang guard); stdout: ${out}`);
   assert.equal(code, 0, `child failed: ${err}`);
-  assert.ok(closedAt > 0, out);
-  assert.ok(Date.now() - closedAt < 2000, `the process exited ${Date.now() - closedAt} ms after close()`);
+  assert.ok(out.includes("closed"), out);
   assert.ok(srv.of("/sdk/stream").length >= 1 && srv.of("/hang").length === 1);
 });
 

@@ -70,3 +70,13 @@ test("after a trap in the analysis module, statistics and policies keep working"
   // State that lived in the old instance is reported lost, never silently wrong.
   assert.throws(() => oldArm.update(1), (e) => e instanceof LitmusError && e.code === "internal");
 });
+
+test("the installed manifest: Cargo's version, the four export paths, no source-tree scripts", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const cargo = readFileSync(join(process.env.LITMUS_FIXTURES, "..", "Cargo.toml"), "utf8");
+  const version = /\[workspace\.package\][^[]*?\nversion\s*=\s*"([^"]+)"/.exec(cargo)?.[1];
+  assert.equal(pkg.version, version, "versions come from Cargo (litmus-wasm/package.json follows it)");
+  assert.deepEqual(Object.keys(pkg.exports), [".", "./analysis", "./openfeature", "./package.json"]);
+  assert.deepEqual(pkg.files, ["*.mjs", "*.cjs", "*.d.ts", "web/", "node/"]);
+  assert.equal(pkg.scripts, undefined, "the npm scripts run the repository's scripts: not shipped");
+});

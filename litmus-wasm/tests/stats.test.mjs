@@ -84,6 +84,12 @@ for (const [kind, { stats, LitmusError }] of [["ESM", esm], ["CJS", cjs]]) {
       assert.deepEqual(reject, c.reject);
       corrected.forEach((p, i) => check(p, c.pvals_corrected[i], "corrected", 1e-15));
     }
+    // The defaults: alpha 0.05 and Holm, as in Python (statsmodels' "hs" is not offered).
+    const holm = load("multipletests.json").find((c) => c.method === "holm" && c.alpha === 0.05);
+    assert.ok(holm, "a Holm case at alpha 0.05 in the fixtures");
+    assert.deepEqual(stats.multipletests(holm.pvals), stats.multipletests(holm.pvals, 0.05, "holm"));
+    assert.deepEqual(stats.multipletests(holm.pvals)[0], holm.reject);
+    assert.throws(() => stats.multipletests(holm.pvals, 0.05, "hs"), (e) => e instanceof LitmusError && e.code === "invalid_argument");
   });
 
   test(`${kind}: intervals, planning, CUPED, ratios, Bayesian`, () => {

@@ -3,6 +3,8 @@
 // when LITMUS_SERVER_BIN names a litmus-server binary, against the real server.
 // Intervals are tens of milliseconds and waits poll for their condition, so the file runs in
 // a few seconds (two tests wait out a real one-second Retry-After and report interval).
+// No test asserts that something finished within a time: where promptness is the behaviour,
+// a wrong implementation would block for an hour, and a kill or test timeout is a hang guard.
 import { test } from "node:test";
 import { ADMIN, SERVER, startServer } from "./real-server.mjs";
 import assert from "node:assert/strict";
@@ -137,7 +139,7 @@ test("batches by interval: queued events leave flushInterval after the first", a
   tr.exposure("u3", "exp", "control");
   await waitFor(() => srv.requests.length === 1, "the interval's batch");
   const waited = srv.requests[0].at - started;
-  assert.ok(waited >= 70 && waited < 1000, `sent after ${waited} ms`);
+  assert.ok(waited >= 70, `sent after ${waited} ms, before the interval`);
   assert.equal(srv.requests[0].body.events.length, 3, "one request for the three");
   tr.track("u4", "c");
   await waitFor(() => srv.requests.length === 2, "the next interval");
@@ -359,7 +361,9 @@ test("flush() and close() deliver everything; events after close() are dropped",
   assert.equal(tr.dropped, 1);
 });
 
-test("flush() resolves while events keep coming faster than the server takes them", { timeout: 10_000 }, async (t) => {
+// The producer never stops before flush() resolves: a flush() that waited for an empty queue
+// would never resolve (the test's timeout is a hang guard, not the assertion).
+test("flush() resolves while events keep coming faster than the server takes them", { timeout: 60_000 }, async (t) => {
   const srv = await fakeServer(t, (r, res, s) => setTimeout(() => accept(r, res, s), 10));
   const { tr } = tracker(t, srv, { maxBatch: 10, maxQueue: 100 });
   let n = 0;
@@ -368,11 +372,9 @@ test("flush() resolves while events keep coming faster than the server takes the
   }, 1);
   t.after(() => clearInterval(producer));
   await waitFor(() => tr.dropped > 0, "a saturated queue");
-  const started = Date.now();
   const before = tr.sent;
   await tr.flush();
   clearInterval(producer);
-  assert.ok(Date.now() - started < 3000, `flush() took ${Date.now() - started} ms`);
   assert.ok(tr.sent >= before + 90, "at least what was queued when flush() was called");
 });
 
@@ -391,7 +393,9 @@ test("close() with the server down: one attempt, the rest dropped and reported",
   assert.match(last.message, /8 events not sent at close \(dropped\): cannot reach/);
 });
 
-test("the process exits: after close() (everything delivered) and with no close() at all", { timeout: 20_000 }, async (t) => {
+// A timer left running would keep the child alive for an hour (Retry-After: 3600): the child
+// exiting by itself is the assertion; the kill after a minute is only a hang guard.
+test("the process exits: after close() (everything delivered) and with no close() at all", { timeout: 150_000 }, async (t) => {
   const srv = await fakeServer(t, (r, res, s) => {
     if (r.path === "/busy/events") reply(res, 503, {}, { "Retry-After": "3600" });
     else accept(r, res, s);
@@ -400,18 +404,18 @@ test("the process exits: after close() (everything delivered) and with no close(
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: HERE, env: { ...process.env, URL: srv.url } });
     let out = "";
     let err = "";
-    let doneAt = 0;
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("done") && doneAt === 0) doneAt = Date.now();
-    });
+    child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
-    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    let killed = false;
+    const killer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, 60_000);
     const code = await new Promise((resolve) => child.on("exit", resolve));
     clearTimeout(killer);
+    assert.ok(!killed, `the process did not exit after its work (killed by the hang guard); stdout: ${out}`);
     assert.equal(code, 0, `child failed: ${err}`);
-    assert.ok(doneAt > 0, out);
-    assert.ok(Date.now() - doneAt < 2000, `exited ${Date.now() - doneAt} ms after its work`);
+    assert.ok(out.includes("done"), out);
     return out;
   };
   await run(`
@@ -422,10 +426,11 @@ test("the process exits: after close() (everything delivered) and with no close(
     console.log("done", t.sent);
   `);
   assert.equal(srv.stored.size, 1200);
-  // Never closed: events waiting for a 60 s interval, and a retry an hour away (Retry-After).
+  // Never closed: events waiting for an hour-long interval, and a retry an hour away
+  // (Retry-After).
   await run(`
     import { EventTracker } from "litmus-experiments";
-    const idle = new EventTracker({ baseUrl: process.env.URL, sdkKey: "k", flushInterval: 60000 });
+    const idle = new EventTracker({ baseUrl: process.env.URL, sdkKey: "k", flushInterval: 3600000 });
     idle.track("u1", "view");
     const busy = new EventTracker({ baseUrl: process.env.URL + "/busy", sdkKey: "k" });
     busy.track("u2", "view");

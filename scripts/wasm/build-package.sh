@@ -2,7 +2,7 @@
 # build-package.sh — the litmus-experiments npm package from litmus-wasm:
 #   cargo build (Rust 1.85 wasm root, profile wasm-release) of the engine and analysis modules
 #   -> wasm-bindgen (web + nodejs) -> wasm-opt -Oz -> the JS layer (litmus-wasm/js)
-#   -> package.json -> npm pack.
+#   -> package.json (litmus-wasm/package.json, version checked against Cargo's) -> npm pack.
 # Output: target/npm/litmus-experiments/ and target/npm/litmus-experiments-VERSION.tgz.
 # Needs scripts/wasm/setup.sh --bindgen first (the root and wasm-bindgen-cli).
 set -euo pipefail
@@ -18,6 +18,12 @@ HAVE=$("$WBG" --version | awk '{print $2}')
 
 OUT=$REPO_ROOT/target/npm/litmus-experiments
 rm -rf "$OUT" && mkdir -p "$OUT"
+# package.json first (a version that does not follow Cargo's stops the build before it starts):
+# litmus-wasm/package.json (the exports map, "files", the npm scripts of the source tree), its
+# version checked against Cargo's workspace version (versions come from Cargo only) and the
+# source-only fields dropped (package-json.mjs).
+VERSION=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' "$REPO_ROOT/Cargo.toml")
+node "$HERE/package-json.mjs" "$REPO_ROOT/litmus-wasm/package.json" "$OUT/package.json" "$VERSION"
 # Two modules from one crate: the engine (what an application that assigns downloads) and the
 # analysis module (statistics and bandits), each built with its feature only.
 for module in engine analysis; do
@@ -42,41 +48,6 @@ cp "$JS"/*.mjs "$JS"/*.cjs "$JS"/*.d.ts "$OUT/"
 for m in common api analysis openfeature sse client client-node tracker-wire tracker; do
   node "$HERE/esm-to-cjs.mjs" "$JS/$m.mjs" "$OUT/$m.cjs"
 done
-VERSION=$(awk -F'"' '/^\[workspace.package\]/{p=1} p && /^version/{print $2; exit}' "$REPO_ROOT/Cargo.toml")
-cat >"$OUT/package.json" <<JSON
-{
-  "name": "litmus-experiments",
-  "version": "$VERSION",
-  "description": "Litmus experimentation engine for browsers and Node: deterministic assignment (Rust core, WebAssembly)",
-  "license": "MIT OR Apache-2.0",
-  "type": "module",
-  "types": "./index.d.ts",
-  "main": "./node.cjs",
-  "module": "./browser.mjs",
-  "exports": {
-    ".": {
-      "types": "./index.d.ts",
-      "node": { "import": "./node.mjs", "require": "./node.cjs" },
-      "default": "./browser.mjs"
-    },
-    "./analysis": {
-      "types": "./analysis.d.ts",
-      "node": { "import": "./analysis-node.mjs", "require": "./analysis-node.cjs" },
-      "default": "./analysis-browser.mjs"
-    },
-    "./openfeature": {
-      "types": "./openfeature.d.ts",
-      "import": "./openfeature.mjs",
-      "require": "./openfeature.cjs"
-    },
-    "./package.json": "./package.json"
-  },
-  "peerDependencies": { "@openfeature/web-sdk": "^1.0.0" },
-  "peerDependenciesMeta": { "@openfeature/web-sdk": { "optional": true } },
-  "files": ["*.mjs", "*.cjs", "*.d.ts", "web/", "node/"],
-  "sideEffects": false
-}
-JSON
 (cd "$REPO_ROOT/target/npm" && rm -f litmus-experiments-*.tgz && npm pack --silent ./litmus-experiments >/dev/null)
 TGZ=$(ls "$REPO_ROOT"/target/npm/litmus-experiments-*.tgz)
 for module in engine analysis; do

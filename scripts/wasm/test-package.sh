@@ -7,7 +7,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$HERE/common.sh"
-TGZ=$(ls "$REPO_ROOT"/target/npm/litmus-experiments-*.tgz 2>/dev/null | head -1)
+TGZ=$(ls "$REPO_ROOT"/target/npm/litmus-experiments-*.tgz 2>/dev/null | head -1 || true)
 [ -n "$TGZ" ] || die "no package: run scripts/wasm/build-package.sh"
 log "cargo build -p litmus-server --locked (for the config client's tests)"
 (cd "$REPO_ROOT" && cargo build -p litmus-server --locked)

@@ -1,7 +1,7 @@
 //! Insights read off an experiment's results: a sample ratio mismatch, and guardrails that
 //! got worse.
 
-use super::finding::{Insight, InsightKind, Severity, percent, pvalue};
+use super::finding::{Insight, InsightKind, Severity, metric_name, percent, pvalue};
 use crate::results::{ExperimentResults, Verdict};
 
 /// A critical insight when the split does not follow the weights.
@@ -70,10 +70,9 @@ pub fn guardrails(results: &ExperimentResults) -> Vec<Insight> {
                 Severity::Critical,
                 format!("Guardrail {} is worse in {}", metric.key, row.variant),
                 format!(
-                    "{} ({}) moved {} against the control, the wrong way for a guardrail \
-                     whose goal is to {} ({}).",
-                    metric.key,
-                    metric.kind.as_str(),
+                    "{} moved {} against the control, the wrong way for a guardrail whose \
+                     goal is to {} ({}).",
+                    metric_name(&metric.key, metric.kind),
                     relative,
                     metric.goal.as_str(),
                     pvalue(c.adjusted_pvalue)

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::results::MetricKind;
+
 /// What an insight is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +83,17 @@ impl Insight {
         }
         self
     }
+}
+
+/// A metric named in prose with its kind, as the dashboard labels it: `purchase (conversion
+/// rate)`, `purchase (mean per unit)`. An event may be measured both ways, so the key alone is
+/// ambiguous.
+pub(crate) fn metric_name(key: &str, kind: MetricKind) -> String {
+    let kind = match kind {
+        MetricKind::Conversion => "conversion rate",
+        MetricKind::Mean => "mean per unit",
+    };
+    format!("{key} ({kind})")
 }
 
 /// A percentage with one decimal.

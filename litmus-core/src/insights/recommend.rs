@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use super::finding::{Insight, InsightKind, Severity, percent};
+use super::finding::{Insight, InsightKind, Severity, metric_name, percent};
 use crate::results::{
     BURN_IN_UNITS, DecisionBasis, ExperimentResults, MetricKind, Options, VariantTotals, Verdict,
 };
@@ -132,11 +132,9 @@ pub fn recommend(
                     Action::Stop,
                     Some(&row.variant),
                     format!(
-                        "{} harms the guardrail {} ({}): stop it before more users are \
-                         affected.",
+                        "{} harms the guardrail {}: stop it before more users are affected.",
                         row.variant,
-                        metric.key,
-                        metric.kind.as_str()
+                        metric_name(&metric.key, metric.kind)
                     ),
                 );
             }
@@ -182,7 +180,7 @@ pub fn recommend(
         })
         .max_by(|a, b| primary_probability(a).total_cmp(&primary_probability(b)));
     if let Some(winner) = winner {
-        let better: Vec<&str> = decision
+        let better: Vec<String> = decision
             .iter()
             .filter(|m| {
                 m.variants.iter().any(|r| {
@@ -192,7 +190,7 @@ pub fn recommend(
                             .is_some_and(|c| c.verdict == Verdict::Better)
                 })
             })
-            .map(|m| m.key.as_str())
+            .map(|m| metric_name(&m.key, m.kind))
             .collect();
         return Recommendation::new(
             Action::Ship,
@@ -201,7 +199,7 @@ pub fn recommend(
                 "{winner} is significantly better on {} and worse on no decision metric or \
                  guardrail (probability better on {}: {}).",
                 better.join(", "),
-                primary.key,
+                metric_name(&primary.key, primary.kind),
                 percent(primary_probability(winner))
             ),
         );
@@ -220,7 +218,7 @@ pub fn recommend(
             None,
             format!(
                 "Every treatment is significantly worse than the control on {}.",
-                primary.key
+                metric_name(&primary.key, primary.kind)
             ),
         );
     }
@@ -284,6 +282,7 @@ fn keep_running(
         };
         p(a).total_cmp(&p(b))
     });
+    let name = metric_name(primary, kind);
     let (Some(control), Some(leader)) = (control, leader) else {
         return Recommendation::new(Action::KeepRunning, None, "Keep collecting data.".into());
     };
@@ -335,7 +334,7 @@ fn keep_running(
             let mut r = Recommendation::new(Action::KeepRunning, Some(&leader.key), String::new());
             if expected > FUTILE_DAYS {
                 r.reason = format!(
-                    "{} is {observed} on {primary} so far; confirming an effect that small \
+                    "{} is {observed} on {name} so far; confirming an effect that small \
                      needs about {needed:.0} units per variant, over {FUTILE_DAYS:.0} more days \
                      at {rate:.0} a day. Consider stopping: the difference, if any, is too \
                      small to matter or to measure.",
@@ -344,7 +343,7 @@ fn keep_running(
             } else {
                 r.expected_days = Some(expected);
                 r.reason = format!(
-                    "{} is {observed} on {primary} so far, not yet significant. At {rate:.0} \
+                    "{} is {observed} on {name} so far, not yet significant. At {rate:.0} \
                      units a day per variant, about {expected:.1} more days reach {needed:.0} \
                      units per variant, where {test}, if it holds.",
                     leader.key
@@ -365,7 +364,7 @@ fn keep_running(
                 Action::KeepRunning,
                 None,
                 format!(
-                    "No difference on {primary} so far. In 30 more days at {rate:.0} units a day \
+                    "No difference on {name} so far. In 30 more days at {rate:.0} units a day \
                      per variant, the experiment could detect a lift of about {} with 80% \
                      power.",
                     percent(relative)

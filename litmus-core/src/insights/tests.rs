@@ -140,6 +140,72 @@ fn a_clear_winner_is_shipped() {
 }
 
 #[test]
+fn metrics_sharing_an_event_are_named_with_their_kind() {
+    // `buy` read both ways: the prose must not say "better on buy, buy".
+    let mut both = specs();
+    both.insert(
+        1,
+        MetricSpec {
+            key: "buy".into(),
+            kind: MetricKind::Mean,
+            goal: Goal::Increase,
+            guardrail: false,
+        },
+    );
+    let recommend_for = |t: &[VariantTotals], span_ms: i64| {
+        let results = analyze(t, &both, &Options::default()).unwrap();
+        recommend(&results, t, span_ms, &Options::default())
+    };
+    let r = recommend_for(&totals([10_000, 10_000], [1_000, 1_300], [100, 100]), DAY);
+    assert_eq!(r.action, Action::Ship, "{}", r.reason);
+    assert!(
+        r.reason
+            .contains("better on buy (conversion rate), buy (mean per unit) and worse"),
+        "{}",
+        r.reason
+    );
+    assert!(
+        r.reason
+            .contains("probability better on buy (conversion rate): "),
+        "{}",
+        r.reason
+    );
+    let r = recommend_for(&totals([10_000, 10_000], [1_300, 1_000], [100, 100]), DAY);
+    assert_eq!(r.action, Action::Stop, "{}", r.reason);
+    assert!(
+        r.reason
+            .ends_with("worse than the control on buy (conversion rate)."),
+        "{}",
+        r.reason
+    );
+    let r = recommend_for(&totals([2_000, 2_000], [200, 216], [20, 20]), 2 * DAY);
+    assert_eq!(r.action, Action::KeepRunning, "{}", r.reason);
+    assert!(
+        r.reason.contains("on buy (conversion rate) so far"),
+        "{}",
+        r.reason
+    );
+    // Guardrails too: the insight and the recommendation name the kind.
+    let t = totals([10_000, 10_000], [1_000, 1_300], [100, 200]);
+    let results = analyze(&t, &both, &Options::default()).unwrap();
+    let guardrail = &checks::guardrails(&results)[0];
+    assert!(
+        guardrail
+            .reason
+            .starts_with("error (conversion rate) moved "),
+        "{}",
+        guardrail.reason
+    );
+    let r = recommend(&results, &t, DAY, &Options::default());
+    assert!(
+        r.reason
+            .contains("harms the guardrail error (conversion rate):"),
+        "{}",
+        r.reason
+    );
+}
+
+#[test]
 fn a_clear_loser_is_stopped() {
     let (_, r) = run(&totals([10_000, 10_000], [1_300, 1_000], [100, 100]), DAY);
     assert_eq!(r.action, Action::Stop);

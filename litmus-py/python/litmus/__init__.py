@@ -9,6 +9,13 @@ maps errors, so Python, Rust, the browser and the server give the same answers.
 ...     "variants": [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1}]}]})
 >>> engine.assign("checkout-button", "user-42").variant in ("control", "treatment")
 True
+
+The submodules (``stats``, ``bandit``, ``hashing``, ``openfeature``, ``client``, ``tracker``)
+are imported on first use, so ``import litmus`` stays fast and both ``litmus.stats.ttest_ind``
+and ``from litmus import stats`` work:
+
+>>> litmus.stats.srm_check([5_000, 5_000]).mismatch
+False
 """
 
 from __future__ import annotations
@@ -31,8 +38,17 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from . import bandit as bandit
+    from . import client as client
+    from . import hashing as hashing
+    from . import openfeature as openfeature
+    from . import stats as stats
+    from . import tracker as tracker
     from .client import ConfigClient
     from .tracker import EventTracker
+
+# Public submodules, imported on first attribute access (module __getattr__, as scipy does).
+_SUBMODULES = ("bandit", "client", "hashing", "openfeature", "stats", "tracker")
 
 __all__ = [
     "Engine",
@@ -76,8 +92,12 @@ def load_engine(
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error
 
     def __getattr__(name: str) -> Any:
-        """``litmus.ConfigClient`` and ``litmus.EventTracker``, imported on first use
-        (``http.client`` is slow to import)."""
+        """The submodules (``litmus.stats``, ...), ``litmus.ConfigClient`` and
+        ``litmus.EventTracker``, imported on first use (``http.client`` is slow to import)."""
+        if name in _SUBMODULES:
+            import importlib
+
+            return importlib.import_module(f"{__name__}.{name}")
         if name == "ConfigClient":
             from .client import ConfigClient
 
@@ -87,3 +107,7 @@ if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an 
 
             return EventTracker
         raise AttributeError(f"module 'litmus' has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        """The module's names, with the submodules not imported yet."""
+        return sorted(set(globals()) | set(_SUBMODULES) | {"ConfigClient", "EventTracker"})

@@ -249,10 +249,11 @@ def proportion_confint(
 
 
 def multipletests(
-    pvals: Sequence[float], alpha: float = 0.05, method: str = "hs"
+    pvals: Sequence[float], alpha: float = 0.05, method: str = "holm"
 ) -> Tuple[List[bool], List[float], float, float]:
     """statsmodels' multipletests: ``(reject, pvals_corrected, alphacSidak, alphacBonf)``;
-    methods ``bonferroni``, ``holm`` and ``fdr_bh``."""
+    methods ``bonferroni``, ``holm`` (the default, as in the npm package; statsmodels'
+    default ``hs``, Holm-Sidak, is not offered) and ``fdr_bh``."""
     values = [float(p) for p in pvals]
     reject, corrected = _litmus.multipletests(values, float(alpha), method)
     m = max(len(values), 1)
