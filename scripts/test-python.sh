@@ -49,7 +49,7 @@ set -e
 "$PY" -m mypy --strict --no-incremental examples/python/quickstart.py examples/python/config_client.py \
   examples/python/track_events.py
 "$PY" -m mypy --strict --no-incremental --follow-imports=silent \
-  litmus-py/python/litmus/client.py litmus-py/python/litmus/_sse.py litmus-py/python/litmus/errors.py \
+  litmus-py/python/litmus/client.py litmus-py/python/litmus/errors.py \
   litmus-py/python/litmus/tracker.py litmus-py/python/litmus/_events.py litmus-py/python/litmus/_reporting.py
 (cd "$(mktemp -d)" && "$PY" -m mypy.stubtest litmus)
 "$PY" examples/python/quickstart.py >/dev/null

@@ -186,7 +186,7 @@ def test_wire() -> None:
     for case in doc["events"]:
         if case["kind"] == "exposure":
             args: tuple[Any, ...] = (case["unit_id"], case["experiment"], case["variant"], case["at_ms"], case["message_id"])
-            encode = _litmus.encode_exposure
+            encode: Any = _litmus.encode_exposure
         else:
             args = (case["unit_id"], case["event"], case["value"], case["properties"], case["at_ms"], case["message_id"])
             encode = _litmus.encode_track

@@ -20,8 +20,8 @@ Entry points (checked at start-up against the modules' ``__all__``, so a new exp
 until it is fuzzed): ``litmus`` (Engine, Assignment, load_engine, ConfigClient, EventTracker),
 ``litmus.stats`` (every function and summary type), ``litmus.bandit`` (Arm, Random, Policy,
 Bandit), ``litmus.hashing``, the raw ``litmus._litmus`` functions (called directly, without
-the Python wrappers' coercions), the event wire format (``litmus._events``), the SSE parser
-(``litmus._sse``) and the OpenFeature provider (``litmus.openfeature``).
+the Python wrappers' coercions), the event wire format (``litmus._events`` and core's encoders),
+the SDK protocol machines (SSE decoder, config sync, tracker core) and the OpenFeature provider (``litmus.openfeature``).
 
 Usage (from the repository root, with the project venv):
 
@@ -654,12 +654,11 @@ def setup() -> None:
     import litmus as _litmus  # noqa: PLC0415
     import litmus._events as _events  # noqa: PLC0415
     import litmus._litmus as _native  # noqa: PLC0415
-    import litmus._sse as _sse  # noqa: PLC0415
     import litmus.bandit as _bandit  # noqa: PLC0415
     import litmus.hashing as _hashing  # noqa: PLC0415
     import litmus.stats as _stats  # noqa: PLC0415
 
-    litmus, stats, bandit, hashing, native, events, sse = _litmus, _stats, _bandit, _hashing, _native, _events, _sse
+    litmus, stats, bandit, hashing, native, events = _litmus, _stats, _bandit, _hashing, _native, _events
     try:
         import litmus.openfeature as _of  # noqa: PLC0415
 
@@ -1067,6 +1066,14 @@ def drv_native(src: Any) -> None:
         "beta_compare": lambda: [f(), f(), f(), f()],
         "beta_prob_best": lambda: [arg(src, lambda: [(number(src), number(src)) for _ in range(src.int_in(0, 6))])],
         "normal_compare": lambda: [f(), f(), f(), f()],
+        "decode_error_reply": lambda: [u(), arg(src, lambda: s().encode("utf-8", "surrogatepass"))],
+        "retry_after_ms": lambda: [s(), u()],
+        "is_retryable": lambda: [u()],
+        "format_millis": lambda: [u()],
+        "message_id": lambda: [arg(src, lambda: bytes(src.int_in(0, 20)))],
+        "encode_exposure": lambda: [s(), s(), s(), u(), s()],
+        "encode_track": lambda: [s(), s(), f(), arg(src, lambda: pick(src, [None, "{}", '{"a":1}', "[1]"])), u(), s()],
+        "sticky_key": lambda: [s(), s()],
     }
     args = table[name]()
     if chance(src, 12):  # the wrong number of arguments
@@ -1186,11 +1193,12 @@ def drv_tracker(src: Any) -> None:
         op = src.int_in(0, 4)
         ms = arg(src, lambda: integer(src) if src.bool() else src.int_in(-(10**15), 10**15))
         if op == 0:
-            call(events.encode_track, arg(src, lambda: text(src)), arg(src, lambda: text(src)), arg(src, lambda: number(src)), arg(src, lambda: {text(src): json_value(src)}), ms)
+            props = call(events.properties_json, arg(src, lambda: {text(src): json_value(src)}))
+            call(native.encode_track, arg(src, lambda: text(src)), arg(src, lambda: text(src)), call(events.number, arg(src, lambda: number(src))), props, ms, arg(src, lambda: text(src)))
         elif op == 1:
-            call(events.encode_exposure, arg(src, lambda: text(src)), arg(src, lambda: text(src)), arg(src, lambda: text(src)), ms)
+            call(native.encode_exposure, arg(src, lambda: text(src)), arg(src, lambda: text(src)), arg(src, lambda: text(src)), ms, arg(src, lambda: text(src)))
         elif op == 2:
-            call(events.format_millis, ms)
+            call(native.format_millis, ms)
         elif op == 3:
             call(events.millis_of_seconds, arg(src, lambda: number(src)))
         else:
@@ -1222,12 +1230,69 @@ def drv_tracker(src: Any) -> None:
                     call(c.start)
                 call(c.wait_ready, 0)
                 call(c.close)
-    else:  # the SSE parser
-        parser = sse.SSEParser()
-        for _ in range(src.int_in(1, 6)):
-            # The parser is private and fed decoded text by the config client: str only.
-            chunk = pick(src, ["data: x\n\n", "id: 3\r\n", "retry: 10\r", "\r", "\n", ":keep\n", "event: config\ndata: {}\n\n", "\ufeff", "id: \x00\n", "retry: \u0661\n", text(src)])
-            call(parser.feed, chunk)
+    else:  # the SDK protocol machines, fed arbitrary answers in any order
+        chunks = ["data: x\n\n", "id: 3\r\n", "retry: 10\r", "\r", "\n", ":keep\n", "event: config\ndata: {}\n\n", "\ufeff", "id: \x00\n", "retry: \u0661\n"]
+        which = src.int_in(0, 2)
+        if which == 0:
+            decoder = native.SseDecoder()
+            for _ in range(src.int_in(1, 6)):
+                chunk = arg(src, lambda: pick(src, chunks + [text(src)]).encode("utf-8", "surrogatepass"))
+                call(decoder.feed, chunk)
+        elif which == 1:
+            sync = call(native.ConfigSync, "http://x", arg(src, lambda: pick(src, ["stream", "poll"])), poll_interval_ms=arg(src, lambda: number(src)))
+            if sync is None:
+                return
+            call(sync.start, arg(src, lambda: pick(src, [None, "{}", text(src)])))
+            for _ in range(src.int_in(1, 12)):
+                now = arg(src, lambda: number(src))
+                op = src.int_in(0, 9)
+                status = arg(src, lambda: pick(src, [200, 304, 401, 403, 429, 500, 0, 65535]))
+                body = arg(src, lambda: pick(src, [b"", b"{}", b'{"error":{"code":"x"}}', b"\xff", text(src).encode("utf-8", "surrogatepass")]))
+                if op == 0:
+                    call(sync.fetched, status, arg(src, lambda: pick(src, [None, '"e"'])), body, now)
+                elif op == 1:
+                    call(sync.unreachable, arg(src, lambda: text(src)), now)
+                elif op == 2:
+                    call(sync.stream_opened, status, arg(src, lambda: pick(src, [None, "text/event-stream", text(src)])), body, now)
+                elif op == 3:
+                    call(sync.stream_data, arg(src, lambda: pick(src, chunks).encode()), now)
+                elif op == 4:
+                    call(sync.stream_ended, now)
+                elif op == 5:
+                    call(sync.timer_fired, now)
+                elif op == 6:
+                    call(sync.loaded, arg(src, lambda: pick(src, [None, "v1", text(src)])), now)
+                elif op == 7:
+                    call(sync.refused, arg(src, lambda: text(src)), arg(src, lambda: text(src)), now)
+                elif op == 8:
+                    call(sync.cache_read, arg(src, lambda: pick(src, [None, '{"version":"v9"}', text(src)])), now)
+                else:
+                    call(sync.resume, now)
+                while call(sync.poll_action) is not None:
+                    pass
+        else:
+            core = call(native.TrackerCore, "http://x", max_batch=arg(src, lambda: pick(src, [1, 2, 500, 0, 9999])), max_queue=arg(src, lambda: pick(src, [1, 3, 10, 0])))
+            if core is None:
+                return
+            for _ in range(src.int_in(1, 16)):
+                now = arg(src, lambda: number(src))
+                op = src.int_in(0, 6)
+                if op == 0:
+                    call(core.enqueue, arg(src, lambda: text(src).encode("utf-8", "surrogatepass")), now)
+                elif op == 1:
+                    call(core.flush)
+                elif op == 2:
+                    call(core.close, arg(src, lambda: number(src)), now)
+                elif op == 3:
+                    action = call(core.next_action, now)
+                    if isinstance(action, dict) and action.get("type") == "send":
+                        call(core.answered, action["id"], arg(src, lambda: pick(src, [200, 202, 400, 401, 413, 429, 503, 0])), arg(src, lambda: pick(src, [None, "1", "Sun, 06 Nov 1994 08:49:37 GMT", text(src)])), arg(src, lambda: pick(src, [b"", b"{}", b'{"rejected":[{"index":0}]}', text(src).encode("utf-8", "surrogatepass")])), now)
+                elif op == 4:
+                    call(core.unreachable, arg(src, lambda: integer(src)), arg(src, lambda: text(src)), now)
+                elif op == 5:
+                    call(core.take_for_keepalive, arg(src, lambda: integer(src)), now)
+                else:
+                    call(lambda: (core.queued, core.sent, core.dropped, core.settled, core.enqueued, core.closing))
 
 
 def drv_openfeature(src: Any) -> None:
@@ -1265,6 +1330,8 @@ def check_coverage_of_exports() -> None:
     missing += [f"hashing.{n}" for n in hashing.__all__ if n not in COVERED["litmus.hashing"]]
     STATS_FUNCTIONS[:] = [n for n in stats.__all__]
     native_classes = {"Engine", "Assignment", "Arm", "Random", "Policy", "Bandit", "__version__", "ERROR_CODES", "_panic_for_tests"}
+    # The SDK protocol machines (drv_tracker_client) and their constants.
+    native_classes |= {"ConfigSync", "TrackerCore", "SseDecoder", "MAX_EVENT_BYTES", "MAX_BODY_BYTES", "MAX_BATCH_EVENTS", "ENVELOPE_BYTES"}
     NATIVE_FUNCTIONS[:] = [n for n in native.__all__ if n not in native_classes]
     known_native = set(drv_native.__code__.co_consts) | {c for const in drv_native.__code__.co_consts if isinstance(const, tuple) for c in const}
     missing += [f"_litmus.{n}" for n in NATIVE_FUNCTIONS if n not in known_native]

@@ -17,13 +17,14 @@
 //!   failures put the batch back in front, unchanged (the same message ids: the server stores
 //!   each once), and back off: full jitter from `retry_delay` doubling to `max_retry_delay`,
 //!   and at least the server's `Retry-After` (seconds or an HTTP date). 413 splits the batch
-//!   in halves, the first half first; a single event answered 413 is dropped
-//!   (`event_too_large`). 401 and 403 drop the batch and wait the longer of `max_retry_delay`
-//!   and `Retry-After` before the next request. Any other answer drops the batch. Every drop
-//!   is counted and reported.
-//! - **Close**: everything queued becomes due at once, whatever the backoff; retries go on
-//!   with their backoff while the next attempt would start before the deadline; what is left
-//!   then is dropped and reported (`closed`).
+//!   in two halves sent in order (the first is the larger when the count is odd); a single
+//!   event answered 413 is dropped (the server's code, else `event_too_large`). 401 and 403
+//!   drop the batch and wait the longer of `max_retry_delay` and `Retry-After` before the
+//!   next request. Any other answer drops the batch. Every drop is counted and reported.
+//! - **Close**: everything queued becomes due at once, whatever the backoff after failures
+//!   (but not before a 401/403 pause ends: the key will not have changed); retries go on with
+//!   their backoff while the next attempt would start before the deadline; what is left then
+//!   is dropped and reported (`closed`).
 //!
 //! Every `now_ms` is the wall clock in milliseconds since the Unix epoch: a body's `sent_at`
 //! is written from it (the server corrects clock skew with it), and a `Retry-After` date is
@@ -165,7 +166,10 @@ pub struct Tracker {
     due_seq: u64,
     /// When the oldest queued event's wait ends.
     tick_at: Option<f64>,
+    /// No request before this (a backoff after a failure; close cuts it short).
     not_before: f64,
+    /// No request before this either (the pause after 401 or 403; close keeps it).
+    paused_until: f64,
     sent: u64,
     dropped: u64,
     unreported: BTreeMap<&'static str, u64>,
@@ -195,6 +199,7 @@ impl Tracker {
             due_seq: 0,
             tick_at: None,
             not_before: f64::NEG_INFINITY,
+            paused_until: f64::NEG_INFINITY,
             sent: 0,
             dropped: 0,
             unreported: BTreeMap::new(),
@@ -370,7 +375,8 @@ impl Tracker {
         let report_at = (!self.unreported.is_empty()).then_some(self.reported_at + REPORT_EVERY_MS);
         if let Some(deadline) = self.closing_deadline {
             let nothing_left = self.queued() == 0;
-            if nothing_left || now_ms >= deadline || self.not_before >= deadline {
+            let next_at = self.not_before.max(self.paused_until);
+            if nothing_left || now_ms >= deadline || next_at >= deadline {
                 return self.finish();
             }
         }
@@ -398,8 +404,9 @@ impl Tracker {
         if !self.in_flight.is_empty() {
             return None; // one request at a time; its answer decides
         }
+        let not_before = self.not_before.max(self.paused_until);
         if !self.pending.is_empty() {
-            return Some(now_ms.max(self.not_before));
+            return Some(now_ms.max(not_before));
         }
         let first = self.queue.front()?;
         let at = if self.queue.len() >= self.options.max_batch || first.seq < self.due_seq {
@@ -407,7 +414,7 @@ impl Tracker {
         } else {
             self.tick_at.unwrap_or(now_ms)
         };
-        Some(at.max(self.not_before))
+        Some(at.max(not_before))
     }
 
     fn send_due(&mut self, now_ms: f64) -> Option<TrackerAction> {
@@ -515,9 +522,17 @@ impl Tracker {
         self.dropped += n;
         let (kind, code, message) = if status == 413 {
             let bytes = batch.first().map_or(0, |q| q.data.len());
-            let message =
-                format!("{what}: HTTP 413 for a single event of {bytes} bytes; dropped it");
-            (ReportKind::Server, "event_too_large".to_owned(), message)
+            let message = format!(
+                "{}; dropped 1 event of {bytes} bytes (too large for the server)",
+                reply.describe(&what)
+            );
+            // The server's code, else one that says what happened.
+            let code = if reply.code == "http_error" {
+                "event_too_large".to_owned()
+            } else {
+                reply.code.clone()
+            };
+            (ReportKind::Server, code, message)
         } else {
             let kind = if is_auth(status) {
                 ReportKind::Auth
@@ -532,7 +547,7 @@ impl Tracker {
             )
         };
         if is_auth(status) {
-            self.not_before = now_ms + self.options.max_retry_delay_ms.max(wait_ms);
+            self.paused_until = now_ms + self.options.max_retry_delay_ms.max(wait_ms);
         }
         self.backoff.reset();
         self.push_report(kind, code, message, Some(status), n);
@@ -680,21 +695,17 @@ impl Tracker {
         let max_queue = self.options.max_queue;
         for (code, n) in std::mem::take(&mut self.unreported) {
             let s = if n == 1 { "" } else { "s" };
-            let (kind, why) = if code == "closed" {
-                (ReportKind::Closed, "the tracker is closed".to_owned())
+            let (kind, message) = if code == "closed" {
+                let message =
+                    format!("the EventTracker is closed: dropped {n} event{s} tracked after close");
+                (ReportKind::Closed, message)
             } else {
-                (
-                    ReportKind::QueueFull,
-                    format!("the queue holds max_queue ({max_queue}) events"),
-                )
+                let message = format!(
+                    "the event queue is full ({max_queue} events): dropped {n} new event{s}"
+                );
+                (ReportKind::QueueFull, message)
             };
-            self.push_report(
-                kind,
-                code.to_owned(),
-                format!("{n} event{s} dropped: {why}"),
-                None,
-                n,
-            );
+            self.push_report(kind, code.to_owned(), message, None, n);
         }
     }
 

@@ -295,8 +295,8 @@ ENVELOPE_BYTES: int
 
 @final
 class ConfigSync:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         base_url: str,
         mode: str = "stream",
         *,
@@ -306,7 +306,7 @@ class ConfigSync:
         max_retry_delay_ms: float = 30000.0,
         has_cache: bool = False,
         seed: int = 0,
-    ) -> None: ...
+    ) -> Self: ...
     def poll_action(self) -> Optional[dict[str, Any]]: ...
     def start(self, bootstrap: Optional[str] = None) -> None: ...
     def close(self) -> None: ...
@@ -336,8 +336,8 @@ class ConfigSync:
 
 @final
 class TrackerCore:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         base_url: str,
         *,
         flush_interval_ms: float = 1000.0,
@@ -347,7 +347,7 @@ class TrackerCore:
         max_retry_delay_ms: float = 30000.0,
         gzip_min_bytes: int = 1024,
         seed: int = 0,
-    ) -> None: ...
+    ) -> Self: ...
     def enqueue(self, data: bytes, now_ms: float) -> bool: ...
     def track(
         self,
@@ -383,7 +383,7 @@ class TrackerCore:
 
 @final
 class SseDecoder:
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def feed(self, chunk: bytes) -> list[tuple[str, str, str]]: ...
     @property
     def last_event_id(self) -> str: ...

@@ -305,8 +305,8 @@ class EventTracker:
                 core = self._core
                 queued = add(core, _events.now_millis()) is not None
                 n = core.queued
-                if queued and (n == 1 or n % self._max_batch == 0):
-                    self._cond.notify_all()
+                if not queued or n == 1 or n % self._max_batch == 0:
+                    self._cond.notify_all()  # a drop is reported by the thread
                 running = self._thread is not None
                 ended = core.closing
         except UnicodeEncodeError as e:  # a lone surrogate in a str argument
