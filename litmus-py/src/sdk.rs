@@ -15,12 +15,9 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::convert::from_json;
 use crate::errors::{argument, check, guard};
 
-/// An action, serialized by core as JSON, as a dict.
-fn action_dict<'py>(
-    py: Python<'py>,
-    action: Result<serde_json::Value, serde_json::Error>,
-) -> PyResult<Bound<'py, PyAny>> {
-    from_json(py, &action.map_err(|e| argument(py, e.to_string()))?)
+/// An action, as core writes it in JSON, as a dict.
+fn action_dict<'py>(py: Python<'py>, action: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    from_json(py, action)
 }
 
 /// The config client's state machine (`litmus_core::sdk::config_sync`); times in
@@ -65,7 +62,7 @@ impl ConfigSync {
         guard(py, || {
             self.inner
                 .poll_action()
-                .map(|a| action_dict(py, serde_json::to_value(a)))
+                .map(|a| action_dict(py, &a.to_json()))
                 .transpose()
         })
     }
@@ -187,7 +184,7 @@ fn tracker_action<'py>(py: Python<'py>, action: TrackerAction) -> PyResult<Bound
             dict.set_item("gzip", gzip)?;
             Ok(dict.into_any())
         }
-        other => action_dict(py, serde_json::to_value(other)),
+        other => action_dict(py, &other.to_json()),
     }
 }
 

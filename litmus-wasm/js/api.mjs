@@ -59,10 +59,6 @@ function bucketOf(value) {
   return value;
 }
 
-function stickyKey(experiment, unitId) {
-  return `${experiment.length}:${experiment}:${unitId}`;
-}
-
 /** Builds the public API over a wasm-bindgen module `b`. */
 export function makeApi(b) {
   const REASONS = JSON.parse(b.reasonCodes());
@@ -206,7 +202,7 @@ export function makeApi(b) {
       }
       const now = this.#instant(experiment, options);
       let packed;
-      const remembered = this.#sticky ? this.#sticky.get(stickyKey(experiment, unitId)) ?? undefined : undefined;
+      const remembered = this.#sticky ? this.#sticky.get(b.stickyKey(experiment, unitId)) ?? undefined : undefined;
       if (attributes === undefined && remembered === undefined) {
         const core = this.#live();
         packed = call(() => core.assignPlain(experiment, unitId, now));
@@ -216,7 +212,7 @@ export function makeApi(b) {
         packed = call(() => core.assign(experiment, unitId, attrs, now, remembered === undefined ? undefined : String(remembered)));
       }
       const a = this.#result(experiment, unitId, packed);
-      if (this.#sticky && a.reason === "assigned") this.#sticky.set(stickyKey(experiment, unitId), a.variant);
+      if (this.#sticky && b.shouldRemember(a.reason)) this.#sticky.set(b.stickyKey(experiment, unitId), a.variant);
       if (packed >= REPORT) this.#report(a);
       return a;
     }
@@ -269,5 +265,9 @@ export function makeApi(b) {
     }
   }
 
-  return { Engine, LitmusError, hashing, LocalStorageStickyStore, version: b.version(), __testTrap: () => g.call(() => b.__testTrap()) };
+  const api = { Engine, LitmusError, hashing, LocalStorageStickyStore, version: b.version(), __testTrap: () => g.call(() => b.__testTrap()) };
+  // For the config client and event tracker: the module's SDK protocol machines, called
+  // through the trap guard (not part of the public API).
+  Object.defineProperty(api, "sdk", { value: { b, call, epoch: () => g.epoch }, enumerable: false });
+  return api;
 }

@@ -1,17 +1,16 @@
-// The config client: keeps an Engine in step with a Litmus server (GET /sdk/config with an
-// ETag, and GET /sdk/stream, Server-Sent Events read over fetch). Stale-while-revalidate: the
-// last good config is always served; a config that does not load never replaces it. Written
-// once as ESM for browsers and Node; the entry points bind it to their Engine (and, in Node, a
-// file cache from client-node.mjs, so the browser build never sees node:fs).
-
-import { LitmusError } from "./common.mjs";
-import { SseParser } from "./sse.mjs";
+// The config client: an I/O shell over litmus-core's config-sync state machine (`ConfigSync`
+// in the engine's WebAssembly module). When to fetch, stream, poll or wait, which config to
+// serve and what to report are core's decisions, the same as the Python package's
+// (docs/sdk-protocol.md); this file does fetch, the stream reader, timers, the cache file and
+// callbacks.
+import { LitmusError, asLitmusError, notify, reportError } from "./common.mjs";
 
 const MODES = ["stream", "poll"];
+const LONGEST_TIMER = 2 ** 31 - 1;
 
 function positive(name, value) {
-  if (typeof value !== "number" || !(value > 0)) {
-    throw new LitmusError(`${name} must be a positive number of milliseconds, not ${String(value)}`, "invalid_argument");
+  if (typeof value !== "number" || !(value > 0) || value > 1e12) {
+    throw new LitmusError(`${name} must be a positive number of milliseconds (at most 1e12), not ${String(value)}`, "invalid_argument");
   }
   return value;
 }
@@ -21,100 +20,56 @@ function optionalFunction(name, value) {
   return value;
 }
 
-/** Calls a user callback; a throwing one never stops the client (rethrown in a microtask). */
-function notify(callback, value) {
-  if (callback === undefined) return;
-  try {
-    callback(value);
-  } catch (e) {
-    queueMicrotask(() => {
-      throw e;
-    });
-  }
+const now = () => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
+
+/** The text of a bootstrap config: a string, bytes or an object. */
+function bootstrapText(bootstrap) {
+  if (typeof bootstrap === "string") return bootstrap;
+  if (bootstrap instanceof Uint8Array) return new TextDecoder().decode(bootstrap);
+  return JSON.stringify(bootstrap);
+}
+
+/** A random seed for the jitter. */
+function seed() {
+  const c = globalThis.crypto;
+  if (typeof c?.getRandomValues === "function") return c.getRandomValues(new Uint32Array(1))[0] * 2 ** 21;
+  return Math.floor(Math.random() * 2 ** 53);
 }
 
 /**
- * The error of a non-2xx answer: 401 `unauthorized`, 403 `forbidden`, else the code of the
- * server's `{"error": {"code", "message"}}` body, or `http_error` without one (the codes of
- * litmus.ConfigClient in Python).
+ * Builds the ConfigClient class over `Engine` and the engine module's bindings `sdk`
+ * ({ b, call, epoch }); `fileCache` ({ read, write }) enables cachePath.
  */
-async function httpError(res, url) {
-  let body = null;
-  try {
-    body = JSON.parse(await res.text())?.error ?? null;
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  const detail = typeof body?.message === "string" ? `: ${body.message}` : "";
-  if (res.status === 401) return new LitmusError(`${url} answered 401 (check the SDK key)${detail}`, "unauthorized");
-  if (res.status === 403) return new LitmusError(`${url} answered 403 (the key may not read the config)${detail}`, "forbidden");
-  const code = typeof body?.code === "string" && body.code !== "" ? body.code : "http_error";
-  return new LitmusError(`${url} answered ${res.status}${detail}`, code);
-}
-
-/** The number N of a config's `"version": "vN"` (-1 when it has none or is not JSON). */
-function versionNumber(text) {
-  try {
-    const m = /^v([0-9]+)$/.exec(JSON.parse(text)?.version ?? "");
-    return m ? Number(m[1]) : -1;
-  } catch {
-    return -1;
-  }
-}
-
-const isAuth = (e) => e.code === "unauthorized" || e.code === "forbidden";
-
-/** A LitmusError for anything thrown where none was expected (code "internal"). */
-const asLitmusError = (e) => (e instanceof LitmusError ? e : new LitmusError(String(e?.message ?? e), "internal"));
-
-/** Builds the ConfigClient class over `Engine`; `fileCache` ({ read, write }) enables cachePath. */
-export function makeConfigClient(Engine, fileCache) {
+export function makeConfigClient(Engine, sdk, fileCache) {
   /**
    * Keeps an Engine in step with a Litmus server: see docs/javascript.md ("Config client").
    */
   class ConfigClient {
     #base;
     #key;
-    #mode;
-    #pollInterval;
     #timeout;
-    #idleTimeout;
-    #retryDelay;
-    #maxRetryDelay;
+    #args;
     #bootstrap;
     #engineOptions;
     #onUpdate;
     #onError;
     #fetch;
     #cachePath;
+    #sync;
+    #epoch;
 
     #engine = null;
-    // The text of the config the engine serves, and where it came from.
     #text = null;
-    #source = null;
-    // The text of the latest config received that did not load (null: none), so that it is
-    // neither compiled nor reported again.
-    #rejected = null;
-    #etag = null;
-    // The stream's last event id (the server's version number of the latest config seen).
-    #eventId = null;
-    // How many configs were applied: an answer to a request sent before the latest change is
-    // not applied (it may be older).
-    #applied = 0;
-    #stale = true;
     #lastError = null;
+    #refusal = null;
+    #cause = null;
     #started = false;
     #closed = false;
     #ready;
     #resolveReady;
-    #timers = new Set();
     #controllers = new Set();
-    // Failed attempts in a row (the exponent of the backoff), and the server's `retry`.
-    #failures = 0;
-    #serverRetry = null;
-    #streamUp = false;
-    #fallback = null;
-    #cached = null;
+    #wake = null;
+    #stream = null;
 
     /**
      * @param options `{ baseUrl, sdkKey, mode = "stream", pollInterval = 30000, timeout = 5000,
@@ -127,27 +82,31 @@ export function makeConfigClient(Engine, fileCache) {
       if (typeof o.sdkKey !== "string" || o.sdkKey === "") throw new LitmusError("sdkKey must be a non-empty string", "invalid_argument");
       this.#base = o.baseUrl.replace(/\/+$/, "");
       this.#key = o.sdkKey;
-      this.#mode = o.mode ?? "stream";
-      if (!MODES.includes(this.#mode)) throw new LitmusError(`mode must be "stream" or "poll", not ${String(o.mode)}`, "invalid_argument");
-      this.#pollInterval = positive("pollInterval", o.pollInterval ?? 30_000);
+      const mode = o.mode ?? "stream";
+      if (!MODES.includes(mode)) throw new LitmusError(`mode must be "stream" or "poll", not ${String(o.mode)}`, "invalid_argument");
       this.#timeout = positive("timeout", o.timeout ?? 5_000);
-      this.#idleTimeout = positive("streamIdleTimeout", o.streamIdleTimeout ?? 45_000);
-      this.#retryDelay = positive("retryDelay", o.retryDelay ?? 1_000);
-      this.#maxRetryDelay = positive("maxRetryDelay", o.maxRetryDelay ?? 30_000);
       this.#bootstrap = o.bootstrap;
       this.#engineOptions = o.engineOptions ?? {};
       this.#onUpdate = optionalFunction("onUpdate", o.onUpdate);
       this.#onError = optionalFunction("onError", o.onError);
       const fetch = optionalFunction("fetch", o.fetch ?? globalThis.fetch);
       if (fetch === undefined) throw new LitmusError("no fetch: pass options.fetch", "invalid_argument");
-      // Called as a plain function: a browser's fetch throws "Illegal invocation" when called
-      // as a method of another object.
       this.#fetch = (url, init) => fetch(url, init);
       if (o.cachePath !== undefined) {
         if (fileCache === undefined) throw new LitmusError("cachePath needs the Node entry point (there is no file system here)", "invalid_argument");
         if (typeof o.cachePath !== "string" || o.cachePath === "") throw new LitmusError("cachePath must be a file path", "invalid_argument");
         this.#cachePath = o.cachePath;
       }
+      this.#args = [
+        this.#base,
+        mode,
+        positive("pollInterval", o.pollInterval ?? 30_000),
+        positive("streamIdleTimeout", o.streamIdleTimeout ?? 45_000),
+        positive("retryDelay", o.retryDelay ?? 1_000),
+        positive("maxRetryDelay", o.maxRetryDelay ?? 30_000),
+        this.#cachePath !== undefined,
+      ];
+      this.#sync = this.#build();
       this.#ready = new Promise((resolve) => {
         this.#resolveReady = resolve;
       });
@@ -160,19 +119,16 @@ export function makeConfigClient(Engine, fileCache) {
     start() {
       if (this.#started || this.#closed) return this.#ready;
       this.#started = true;
+      let text;
       if (this.#bootstrap !== undefined) {
-        let text;
         try {
-          text = typeof this.#bootstrap === "string" ? this.#bootstrap
-            : this.#bootstrap instanceof Uint8Array ? new TextDecoder().decode(this.#bootstrap)
-              : JSON.stringify(this.#bootstrap);
+          text = bootstrapText(this.#bootstrap);
         } catch (e) {
-          text = null;
           this.#report(new LitmusError(`bootstrap is not a config: ${e.message}`, "invalid_argument"));
         }
-        if (text !== null) this.#receive(text, "bootstrap");
       }
-      this.#begin().catch((e) => this.#report(asLitmusError(e)));
+      sdk.call(() => this.#sync.start(text));
+      this.#drive().catch((e) => this.#report(asLitmusError(e)));
       return this.#ready;
     }
 
@@ -201,7 +157,7 @@ export function makeConfigClient(Engine, fileCache) {
 
     /** Where the served config came from: "server", "bootstrap", "cache", or null. */
     get source() {
-      return this.#source;
+      return this.#machine().source ?? null;
     }
 
     /**
@@ -210,7 +166,7 @@ export function makeConfigClient(Engine, fileCache) {
      * one that did not load.
      */
     get stale() {
-      return this.#stale;
+      return this.#machine().stale;
     }
 
     /** The latest error (a LitmusError), or null; cleared when the client is in step again. */
@@ -222,324 +178,244 @@ export function makeConfigClient(Engine, fileCache) {
     close() {
       if (this.#closed) return;
       this.#closed = true;
-      for (const t of this.#timers) clearTimeout(t);
-      this.#timers.clear();
+      sdk.call(() => this.#machine().close());
       for (const c of this.#controllers) c.abort();
       this.#controllers.clear();
+      this.#wake?.();
       this.#resolveReady(this.#engine !== null);
     }
 
-    // ---- the first request, then polling or streaming
+    // -- the driver: carries out the machine's actions -------------------------------------
 
-    async #begin() {
-      const first = await this.#poll();
-      if (this.#closed) return;
-      // Unreachable: the cache file serves when it is newer than the bootstrap (or there is none).
-      if (first !== "ok" && this.#cachePath !== undefined && (this.#engine === null || this.#source === "bootstrap")) await this.#readCache();
-      this.#resolveReady(this.#engine !== null);
-      if (this.#closed) return;
-      if (this.#mode === "poll") this.#afterPoll(first);
-      else if (first === "ok") this.#connect();
-      else this.#streamDown(first === "auth");
+    #build() {
+      this.#epoch = sdk.epoch();
+      return sdk.call(() => new sdk.b.ConfigSync(...this.#args, seed()));
     }
 
-    #afterPoll(result) {
-      if (result === "ok") {
-        this.#failures = 0;
-        this.#later(this.#jittered(), () => this.#pollLoop());
-      } else if (result === "auth") {
-        this.#later(Math.max(this.#pollInterval, this.#maxRetryDelay), () => this.#pollLoop());
-      } else {
-        this.#later(Math.min(this.#jittered(), this.#backoff()), () => this.#pollLoop());
+    /** The machine; after a trap restarted the WebAssembly instance, a fresh one that starts
+     * from the config served. */
+    #machine() {
+      if (this.#epoch !== sdk.epoch()) {
+        this.#sync = this.#build();
+        if (this.#closed) this.#sync.close();
+        else if (this.#started) this.#sync.start(this.#text ?? undefined);
+      }
+      return this.#sync;
+    }
+
+    async #drive() {
+      for (;;) {
+        if (this.#closed) return;
+        const sync = this.#machine();
+        const json = sdk.call(() => sync.pollAction());
+        if (json === undefined) return;
+        const a = JSON.parse(json);
+        if (a.type !== "read_stream" && a.type !== "load" && a.type !== "updated" && a.type !== "report" && a.type !== "recovered") {
+          this.#endStream();
+        }
+        switch (a.type) {
+          case "fetch":
+            await this.#fetchConfig(sync, a.if_none_match);
+            break;
+          case "open_stream":
+            await this.#openStream(sync, a.last_event_id, a.idle_timeout_ms);
+            break;
+          case "read_stream":
+            await this.#readStream(sync);
+            break;
+          case "wait":
+            await this.#sleep(a.ms);
+            if (!this.#closed) sdk.call(() => sync.timerFired(now()));
+            break;
+          case "load":
+            this.#load(sync, a.text);
+            break;
+          case "read_cache": {
+            const text = await this.#readCache();
+            if (!this.#closed) sdk.call(() => sync.cacheRead(text, now()));
+            break;
+          }
+          case "write_cache":
+            this.#writeCache(a.text);
+            break;
+          case "updated":
+            notify(this.#onUpdate, { engine: this.#engine, version: a.version, previousVersion: a.previous_version, source: a.source });
+            break;
+          case "report": {
+            const refused = a.report.kind === "config_refused" && this.#refusal !== null;
+            const error = refused ? this.#refusal : reportError(a.report);
+            if (a.report.kind === "unavailable" && this.#cause !== null) error.cause = this.#cause;
+            this.#refusal = null;
+            this.#cause = null;
+            this.#report(error);
+            break;
+          }
+          case "recovered":
+            this.#lastError = null;
+            break;
+          case "ready":
+            this.#resolveReady(a.has_engine);
+            break;
+          default:
+            break;
+        }
       }
     }
 
-    async #pollLoop() {
-      const result = await this.#poll();
-      if (!this.#closed) this.#afterPoll(result);
-    }
-
-    /** One GET /sdk/config with If-None-Match: "ok", "auth" (401/403) or "error". */
-    async #poll() {
-      const url = `${this.#base}/sdk/config`;
-      const applied = this.#applied;
-      const headers = { Authorization: `Bearer ${this.#key}` };
-      if (this.#etag !== null) headers["If-None-Match"] = this.#etag;
-      let answer;
-      try {
-        answer = await this.#request(url, headers, async (res) => {
-          if (res.status === 200) return { status: 200, text: await res.text(), etag: res.headers.get("ETag") };
-          if (res.status === 304) return { status: 304 };
-          throw await httpError(res, url);
-        });
-      } catch (e) {
-        if (this.#closed) return "error";
-        this.#fail(e);
-        return isAuth(e) ? "auth" : "error";
-      }
-      if (this.#closed) return "ok";
-      if (answer.status === 304) {
-        if (this.#rejected === null && this.#source === "server") this.#fresh();
-        return "ok";
-      }
-      // Not older than what arrived (from the stream) while this request was out.
-      if (applied !== this.#applied) return "ok";
-      this.#etag = answer.etag;
-      this.#receive(answer.text, "server");
-      return "ok";
-    }
-
-    #connect() {
-      if (this.#closed) return;
-      this.#stream().catch((e) => {
-        // Not expected (every failure is handled in #stream); keep the client alive anyway.
-        this.#report(asLitmusError(e));
-        this.#streamDown(false);
+    #sleep(ms) {
+      return new Promise((resolve) => {
+        const t = setTimeout(() => {
+          this.#wake = null;
+          resolve();
+        }, Math.min(Math.max(0, ms), LONGEST_TIMER));
+        this.#wake = () => {
+          clearTimeout(t);
+          this.#wake = null;
+          resolve();
+        };
       });
     }
 
-    /** One connection to GET /sdk/stream, read until it ends, then a reconnection. */
-    async #stream() {
-      const url = `${this.#base}/sdk/stream`;
-      const headers = { Authorization: `Bearer ${this.#key}`, Accept: "text/event-stream" };
-      if (this.#eventId !== null && this.#eventId !== "") headers["Last-Event-ID"] = this.#eventId;
-      let opened;
-      try {
-        opened = await this.#request(url, headers, async (res, controller) => {
-          if (!res.ok) throw await httpError(res, url);
-          const type = res.headers.get("Content-Type") ?? "";
-          if (!type.startsWith("text/event-stream") || res.body === null) {
-            await res.body?.cancel();
-            throw new LitmusError(`${url} did not answer with an event stream (Content-Type: ${type})`, "bad_response");
-          }
-          return { res, controller };
-        }, true);
-      } catch (e) {
-        if (this.#closed) return;
-        this.#fail(e);
-        this.#streamDown(isAuth(e));
-        return;
-      }
-      const { res, controller } = opened;
-      this.#streamUp = true;
-      this.#stopFallback();
-      // Connected knowing the latest version: the server would send a newer one at once.
-      if (this.#eventId !== null && this.#rejected === null && this.#source === "server") this.#fresh();
-      const parser = new SseParser(
-        (event) => {
-          if (event.type !== "config") return;
-          this.#eventId = event.id;
-          this.#receive(event.data, "server", true);
-        },
-        (ms) => {
-          this.#serverRetry = ms;
-        },
-      );
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let idle = false;
-      let idleTimer = null;
-      const touch = () => {
-        this.#forget(idleTimer);
-        idleTimer = this.#later(this.#idleTimeout, () => {
-          idle = true;
-          controller.abort();
-        });
-      };
-      touch();
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          touch();
-          this.#failures = 0;
-          parser.feed(decoder.decode(value, { stream: true }));
-        }
-      } catch {
-        // Dropped (or aborted: idle, or closed): reconnect below unless closed.
-      } finally {
-        this.#forget(idleTimer);
-        this.#controllers.delete(controller);
-      }
-      if (this.#closed) return;
-      if (idle) this.#fail(new LitmusError(`no data on ${url} for ${this.#idleTimeout} ms`, "unavailable"));
-      this.#stale = true;
-      this.#streamDown(false);
-    }
-
-    /** The stream is down: reconnect after a backoff (the longest after 401/403) and poll meanwhile. */
-    #streamDown(auth) {
-      this.#streamUp = false;
-      if (this.#closed) return;
-      const delay = auth ? this.#maxRetryDelay : this.#backoff();
-      this.#later(delay, () => this.#connect());
-      if (!auth) this.#startFallback();
-    }
-
-    #startFallback() {
-      if (this.#fallback !== null) return;
-      // A token per fallback loop, so that a poll still out when the loop stops cannot
-      // start a second loop.
-      const loop = { timer: null };
-      this.#fallback = loop;
-      const tick = async () => {
-        const result = await this.#poll();
-        if (this.#fallback !== loop) return;
-        if (this.#closed || result === "auth") {
-          this.#fallback = null;
-          return;
-        }
-        loop.timer = this.#later(this.#jittered(), tick);
-      };
-      loop.timer = this.#later(this.#jittered(), tick);
-    }
-
-    #stopFallback() {
-      if (this.#fallback === null) return;
-      this.#forget(this.#fallback.timer);
-      this.#fallback = null;
-    }
-
-    // ---- configs
-
-    /**
-     * Loads a config text unless it is the one served or one that already failed.
-     * `streamed`: it came with a stream event, whose id is already recorded.
-     */
-    #receive(text, source, streamed = false) {
-      if (text === this.#text) {
-        if (source === "server") {
-          this.#source = "server";
-          this.#rejected = null;
-          this.#fresh();
-          this.#writeCache(text);
-        }
-        return;
-      }
-      if (text === this.#rejected) return;
-      const previousVersion = this.version;
+    /** Builds the engine from `text` or updates it in place; tells the machine. */
+    #load(sync, text) {
       try {
         if (this.#engine === null) this.#engine = new Engine(text, this.#engineOptions);
         else this.#engine.update(text);
       } catch (e) {
-        this.#rejected = text;
-        this.#stale = true;
-        this.#report(asLitmusError(e));
+        this.#refusal = asLitmusError(e);
+        sdk.call(() => sync.refused(this.#refusal.code ?? "internal", this.#refusal.message, now()));
         return;
       }
-      this.#rejected = null;
       this.#text = text;
-      this.#source = source;
-      this.#applied++;
-      const version = this.version;
-      if (source === "server") {
-        // The stream's id of a polled config, for the next connection: the server's "v<N>"
-        // is event id N, so the stream does not send this config again.
-        const n = streamed ? null : /^v([0-9]+)$/.exec(version ?? "");
-        if (n) this.#eventId = n[1];
-        this.#fresh();
-        this.#writeCache(text);
+      sdk.call(() => sync.loaded(this.#engine.version ?? undefined, now()));
+    }
+
+    /** fetch(url) with a timeout on the answer; `read(res, controller)` runs within it. */
+    async #request(path, headers, read, keep = false) {
+      const controller = new AbortController();
+      this.#controllers.add(controller);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, this.#timeout);
+      let kept = false;
+      try {
+        const res = await this.#fetch(`${this.#base}${path}`, { headers, signal: controller.signal });
+        const result = await read(res, controller);
+        kept = keep && res.status === 200;
+        return result;
+      } catch (e) {
+        this.#cause = e;
+        if (timedOut) return { error: `no answer within ${this.#timeout} ms` };
+        const detail = e?.cause?.code ?? e?.cause?.message;
+        return { error: `${e?.message ?? e}${detail ? ` (${detail})` : ""}` };
+      } finally {
+        clearTimeout(timer);
+        if (!kept) this.#controllers.delete(controller);
       }
-      notify(this.#onUpdate, { engine: this.#engine, version, previousVersion, source });
+    }
+
+    async #fetchConfig(sync, etag) {
+      const headers = { Authorization: `Bearer ${this.#key}`, Accept: "application/json" };
+      if (etag !== null && etag !== undefined) headers["If-None-Match"] = etag;
+      const answer = await this.#request("/sdk/config", headers, async (res) => ({
+        status: res.status,
+        etag: res.headers.get("ETag") ?? undefined,
+        body: new Uint8Array(await res.arrayBuffer()),
+      }));
+      if (this.#closed) return;
+      sdk.call(() => {
+        if (answer.error !== undefined) sync.unreachable(answer.error, now());
+        else sync.fetched(answer.status, answer.etag, answer.body, now());
+      });
+    }
+
+    async #openStream(sync, lastEventId, idleTimeout) {
+      const headers = { Authorization: `Bearer ${this.#key}`, Accept: "text/event-stream", "Cache-Control": "no-cache" };
+      if (lastEventId !== null && lastEventId !== undefined) headers["Last-Event-ID"] = lastEventId;
+      const answer = await this.#request("/sdk/stream", headers, async (res, controller) => {
+        const type = res.headers.get("Content-Type") ?? undefined;
+        if (res.status !== 200 || res.body === null) {
+          return { status: res.status, type, body: new Uint8Array(await res.arrayBuffer()) };
+        }
+        return { status: 200, type, reader: res.body.getReader(), controller };
+      }, true);
+      if (this.#closed) {
+        answer.controller?.abort();
+        return;
+      }
+      if (answer.reader !== undefined) {
+        this.#stream = { reader: answer.reader, controller: answer.controller, idleTimeout };
+      }
+      sdk.call(() => {
+        if (answer.error !== undefined) sync.unreachable(answer.error, now());
+        else sync.streamOpened(answer.status, answer.type, answer.body ?? new Uint8Array(0), now());
+      });
+    }
+
+    /** Reads the next chunk of the open stream for the machine (failing it after the idle timeout). */
+    async #readStream(sync) {
+      const stream = this.#stream;
+      if (stream === null) {
+        sdk.call(() => sync.streamFailed("no open stream", false, now()));
+        return;
+      }
+      let idle = false;
+      const timer = setTimeout(() => {
+        idle = true;
+        stream.controller.abort();
+      }, Math.min(stream.idleTimeout, LONGEST_TIMER));
+      let result;
+      try {
+        result = await stream.reader.read();
+      } catch (e) {
+        result = { error: e };
+      } finally {
+        clearTimeout(timer);
+      }
+      if (this.#closed) return;
+      sdk.call(() => {
+        if (result.error !== undefined || idle) {
+          this.#endStream();
+          sync.streamFailed(String(result.error?.message ?? result.error ?? "aborted"), idle, now());
+        } else if (result.done) {
+          this.#endStream();
+          sync.streamEnded(now());
+        } else {
+          sync.streamData(result.value, now());
+        }
+      });
+    }
+
+    #endStream() {
+      const stream = this.#stream;
+      if (stream === null) return;
+      this.#stream = null;
+      stream.controller.abort();
+      this.#controllers.delete(stream.controller);
     }
 
     async #readCache() {
-      let text;
       try {
-        text = await fileCache.read(this.#cachePath);
+        return await fileCache.read(this.#cachePath);
       } catch (e) {
         if (e?.code !== "ENOENT") this.#report(new LitmusError(`cannot read the cache ${this.#cachePath}: ${e?.message ?? e}`, "cache_error"));
-        return;
+        return undefined;
       }
-      if (this.#closed) return;
-      if (this.#engine !== null && (this.#source !== "bootstrap" || versionNumber(text) < versionNumber(this.#text))) return;
-      this.#cached = text;
-      this.#receive(text, "cache");
     }
 
     #writeCache(text) {
-      if (this.#cachePath === undefined || text === this.#cached) return;
-      this.#cached = text;
+      if (this.#cachePath === undefined) return;
       fileCache.write(this.#cachePath, text).catch((e) => {
         this.#report(new LitmusError(`cannot write the cache ${this.#cachePath}: ${e?.message ?? e}`, "cache_error"));
       });
     }
 
-    // ---- state, errors, timers and requests
-
-    #fresh() {
-      this.#stale = false;
-      this.#lastError = null;
-    }
-
-    #fail(error) {
-      this.#stale = true;
-      this.#report(error);
-    }
-
     #report(error) {
+      if (this.#closed) return;
       this.#lastError = error;
       notify(this.#onError, error);
-    }
-
-    /** The poll interval with ±10 % jitter. */
-    #jittered() {
-      return this.#pollInterval * (0.9 + 0.2 * Math.random());
-    }
-
-    /** Exponential backoff with full jitter, capped at maxRetryDelay; counts the failure. */
-    #backoff() {
-      const base = this.#serverRetry ?? this.#retryDelay;
-      const ceiling = Math.min(this.#maxRetryDelay, base * 2 ** Math.min(this.#failures, 30));
-      this.#failures++;
-      return Math.random() * ceiling;
-    }
-
-    #later(ms, f) {
-      if (this.#closed) return null;
-      const t = setTimeout(() => {
-        this.#timers.delete(t);
-        f();
-      }, ms);
-      this.#timers.add(t);
-      return t;
-    }
-
-    #forget(t) {
-      if (t === null) return;
-      clearTimeout(t);
-      this.#timers.delete(t);
-    }
-
-    /**
-     * fetch(url) with a timeout on the answer; `handle(res, controller)` runs within it.
-     * `keep`: the controller stays registered (a stream being read) for close() to abort.
-     */
-    async #request(url, headers, handle, keep = false) {
-      const controller = new AbortController();
-      this.#controllers.add(controller);
-      let timedOut = false;
-      const timer = this.#later(this.#timeout, () => {
-        timedOut = true;
-        controller.abort();
-      });
-      let done = false;
-      try {
-        const res = await this.#fetch(url, { headers, signal: controller.signal });
-        const result = await handle(res, controller);
-        done = keep;
-        return result;
-      } catch (e) {
-        if (e instanceof LitmusError) throw e;
-        if (timedOut) throw new LitmusError(`no answer from ${url} within ${this.#timeout} ms`, "unavailable");
-        const cause = e?.cause?.code ?? e?.cause?.message;
-        const err = new LitmusError(`cannot reach ${url}: ${e?.message ?? e}${cause ? ` (${cause})` : ""}`, "unavailable");
-        err.cause = e;
-        throw err;
-      } finally {
-        this.#forget(timer);
-        if (!done) this.#controllers.delete(controller);
-      }
     }
   }
 

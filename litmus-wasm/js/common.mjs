@@ -50,3 +50,30 @@ export function guard(b) {
   return g;
 }
 
+
+/** Calls a user callback; a throwing one never stops the client or tracker (rethrown in a microtask). */
+export function notify(callback, value) {
+  if (callback === undefined) return;
+  try {
+    callback(value);
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
+  }
+}
+
+/** A LitmusError for anything thrown where none was expected (code "internal"). */
+export const asLitmusError = (e) => (e instanceof LitmusError ? e : new LitmusError(String(e?.message ?? e), "internal"));
+
+/** The error of a machine's report (`{ kind, code, message, status, dropped, rejected }`). */
+export function reportError(report) {
+  const error = new LitmusError(report.message, report.code);
+  if (report.status !== null && report.status !== undefined) error.status = report.status;
+  error.dropped = report.dropped ?? 0;
+  if (report.kind === "events_rejected") {
+    error.rejected = report.rejected.map((r) => ({ index: r.index, code: r.code, path: r.path, message: r.message, event: JSON.parse(r.event) }));
+  }
+  return error;
+}
+

@@ -8,7 +8,8 @@
 //!
 //! The package ships two WebAssembly modules, built from this crate with different features,
 //! so an application that only assigns never downloads the statistics:
-//! - `engine` (`litmus_engine.wasm`): the engine and the hashing functions;
+//! - `engine` (`litmus_engine.wasm`): the engine, the hashing functions and the SDK protocol
+//!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding);
 //! - `analysis` (`litmus_analysis.wasm`): statistics and bandits.
 //!
 //! Native builds (tests, docs) enable both.
@@ -17,6 +18,8 @@
 pub mod bandit;
 #[cfg(feature = "engine")]
 pub mod engine;
+#[cfg(feature = "engine")]
+pub mod sdk;
 #[cfg(feature = "analysis")]
 pub mod stats;
 

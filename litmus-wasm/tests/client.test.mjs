@@ -232,7 +232,7 @@ test("stream down: polls with the ETag meanwhile, and backs off", async (t) => {
   await client.ready();
   Object.assign(state, { body: config(2), etag: '"e2"' });
   await waitFor(() => client.version === "v2", "v2 through polling");
-  assert.ok(errors.length >= 1 && errors.every((e) => e.code === "maintenance" && /503: try later/.test(e.message)), String(errors));
+  assert.ok(errors.length >= 1 && errors.every((e) => e.code === "maintenance" && /HTTP 503 maintenance: try later/.test(e.message)), String(errors));
   assert.ok(srv.of("/sdk/config").some((r) => r.headers["if-none-match"] === '"e1"'));
   // Retries go on, at most 100 ms apart (the cap) but not in a tight loop.
   const before = srv.of("/sdk/stream").length;

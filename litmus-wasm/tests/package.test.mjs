@@ -11,15 +11,18 @@ import analysis, { stats, bandit } from "litmus-experiments/analysis";
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve("litmus-experiments/package.json"));
-const BUDGET = 150 * 1024;
+// The engine module also carries the SDK protocol machines (config sync and the tracker
+// policy, about 31 KB gzipped since they moved from JavaScript into core: issue 17), which the
+// config client and event tracker of every page use; the analysis module is optional.
+const BUDGET = { engine: 185 * 1024, analysis: 150 * 1024 };
 
-test("each WebAssembly module is at most 150 KB gzipped (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 185 KB, analysis 150 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));
       const gz = gzipSync(bytes, { level: 9 }).length;
       console.log(`${dir}/litmus_${module}_bg.wasm: ${bytes.length} bytes, ${gz} gzipped`);
-      assert.ok(gz <= BUDGET, `${dir}/${module}: ${gz} > ${BUDGET}`);
+      assert.ok(gz <= BUDGET[module], `${dir}/${module}: ${gz} > ${BUDGET[module]}`);
     }
   }
 });

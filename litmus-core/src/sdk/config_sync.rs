@@ -21,12 +21,15 @@
 //!   `max_retry_delay`.
 //! - **Stream mode** follows the Server-Sent Events stream, sending `Last-Event-ID`. When the
 //!   server ends the stream, it reconnects after a backoff. When the stream fails (network,
-//!   error answer, silence for `idle_timeout`), it fetches at once, keeps fetching every
+//!   error answer, silence for `idle_timeout`; only silence and error answers are reported: a
+//!   stream cut off is routine), it fetches at once, keeps fetching every
 //!   `poll_interval` while the stream is down, and reconnects after a backoff (full jitter,
 //!   base `retry_delay` or the server's `retry:` of at least 10 ms, doubling per failure up to
 //!   `max_retry_delay`; any event or keep-alive resets it). After 401 or 403 it waits
 //!   `max_retry_delay` and does not poll meanwhile.
-//! - **Configs**: a config text equal to the one served is not loaded again; one the engine
+//! - **Configs**: versions only grow: a config older than the server's one served (from an
+//!   instance that is behind) is not served. A config text equal to the one served is not
+//!   loaded again; one the engine
 //!   refused is not tried again (its ETag and event id are kept, so it is not downloaded
 //!   again either), and the good one stays. A good config from the server is written to the
 //!   cache file.
@@ -77,8 +80,7 @@ impl SyncMode {
 }
 
 /// Where a served config came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigSource {
     /// The server.
     Server,
@@ -163,16 +165,15 @@ pub fn check_duration(name: &'static str, ms: f64) -> Result<(), Error> {
     } else {
         Err(Error::argument(
             name,
-            format!("must be a positive duration of at most {MAX_DURATION_MS:e} ms, not {ms}"),
+            format!("must be a positive duration of at most 1e12 ms, not {ms}"),
         ))
     }
 }
 
 /// What the shell must do next.
-/// As JSON (serde), an action is an object with its `type` in snake_case and its fields:
-/// the shape the shared fixtures expect.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// As JSON ([`SyncAction::to_json`]), an action is an object with its `type` in snake_case
+/// and its fields: the shape the shared fixtures expect.
+#[derive(Debug, Clone, PartialEq)]
 pub enum SyncAction {
     /// `GET /sdk/config`, with `If-None-Match` when given; answer with
     /// [`ConfigSync::fetched`] or [`ConfigSync::unreachable`].
@@ -232,6 +233,40 @@ pub enum SyncAction {
         /// Whether a config is served.
         has_engine: bool,
     },
+}
+
+impl SyncAction {
+    /// The action as JSON: `{"type": "fetch", "if_none_match": ...}` and so on, the shape of
+    /// the shared fixtures and of what the bindings hand their shells.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            SyncAction::Fetch { if_none_match } => {
+                json!({"type": "fetch", "if_none_match": if_none_match})
+            }
+            SyncAction::OpenStream {
+                last_event_id,
+                idle_timeout_ms,
+            } => json!({"type": "open_stream", "last_event_id": last_event_id,
+                "idle_timeout_ms": idle_timeout_ms}),
+            SyncAction::ReadStream => json!({"type": "read_stream"}),
+            SyncAction::Wait { ms } => json!({"type": "wait", "ms": ms}),
+            SyncAction::Load { text, source } => {
+                json!({"type": "load", "text": text, "source": source.as_str()})
+            }
+            SyncAction::ReadCache => json!({"type": "read_cache"}),
+            SyncAction::WriteCache { text } => json!({"type": "write_cache", "text": text}),
+            SyncAction::Updated {
+                version,
+                previous_version,
+                source,
+            } => json!({"type": "updated", "version": version,
+                "previous_version": previous_version, "source": source.as_str()}),
+            SyncAction::Report { report } => json!({"type": "report", "report": report.to_json()}),
+            SyncAction::Recovered => json!({"type": "recovered"}),
+            SyncAction::Ready { has_engine } => json!({"type": "ready", "has_engine": has_engine}),
+        }
+    }
 }
 
 /// A served config.
@@ -533,21 +568,22 @@ impl ConfigSync {
     }
 
     /// Reading the stream failed: `idle` when nothing came for the idle timeout, else the
-    /// network failed (`message` says how).
-    pub fn stream_failed(&mut self, message: &str, idle: bool, now_ms: f64) {
+    /// network failed (the message, for the shell's own logs, is not reported: a stream cut
+    /// off is routine).
+    pub fn stream_failed(&mut self, _message: &str, idle: bool, now_ms: f64) {
         if !matches!(self.phase, Phase::Streaming) {
             return;
         }
-        let what = self.what("/sdk/stream");
-        let text = if idle {
-            format!(
-                "{what}: nothing for {} s",
-                self.options.idle_timeout_ms / 1000.0
-            )
-        } else {
-            format!("{what}: {message}")
-        };
-        self.report(ReportKind::Unavailable, "unavailable", text, None);
+        if idle {
+            // Silence is a fault (a proxy buffering the stream, a dead connection); a stream
+            // cut off is routine (a deploy, a proxy's timeout): the fetch that follows decides.
+            let text = format!(
+                "{}: nothing for {} ms",
+                self.what("/sdk/stream"),
+                self.options.idle_timeout_ms
+            );
+            self.report(ReportKind::Unavailable, "unavailable", text, None);
+        }
         self.stream_down(true, now_ms);
     }
 
@@ -703,6 +739,21 @@ impl ConfigSync {
         now_ms: f64,
     ) {
         let same = self.served.as_ref().is_some_and(|s| s.text == text);
+        // Versions only grow: an older config than the server's one served comes from a
+        // server instance that is behind, and is not served.
+        let older = !same
+            && self.served.as_ref().is_some_and(|s| {
+                let incoming = version_number(version_of(&text).as_deref());
+                s.source == ConfigSource::Server
+                    && incoming >= 0
+                    && incoming < version_number(s.version.as_deref())
+            });
+        if older {
+            self.etag = etag;
+            self.contact_ok();
+            self.phase = Phase::Idle;
+            return self.after_load(then, now_ms);
+        }
         if same || self.rejected.as_deref() == Some(text.as_str()) {
             let version = if same {
                 self.version().map(str::to_owned)
@@ -875,14 +926,11 @@ impl ConfigSync {
 
 /// The `version` of a config text (`"v3"`), if it is JSON with one.
 pub fn version_of(text: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Versioned {
-        version: Option<serde_json::Value>,
+    let mut doc = serde_json::from_str::<serde_json::Value>(text).ok()?;
+    match doc.get_mut("version").map(serde_json::Value::take) {
+        Some(serde_json::Value::String(version)) => Some(version),
+        _ => None,
     }
-    serde_json::from_str::<Versioned>(text)
-        .ok()
-        .and_then(|v| v.version)
-        .and_then(|v| v.as_str().map(str::to_owned))
 }
 
 /// N of a version `"vN"`, or -1 when there is none.

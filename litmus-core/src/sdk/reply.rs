@@ -29,8 +29,10 @@ impl ErrorReply {
     /// error JSON leaves the code to the status).
     pub fn decode(status: u16, body: &[u8]) -> Self {
         let body = body.get(..MAX_ERROR_BODY_BYTES).unwrap_or(body);
-        let error = serde_json::from_slice::<serde_json::Value>(body)
+        // As text: the one JSON reader instantiation the engine already has (smaller wasm).
+        let error = std::str::from_utf8(body)
             .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
             .and_then(|mut v| v.get_mut("error").map(serde_json::Value::take));
         let code = error
             .as_ref()

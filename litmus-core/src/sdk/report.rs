@@ -2,8 +2,7 @@
 //! their error classes), a stable code and a message.
 
 /// The kind of a reported problem; each binding maps it to one error class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportKind {
     /// The server could not be reached, a request timed out, or a stream went silent
     /// (code `unavailable`).
@@ -42,7 +41,7 @@ impl ReportKind {
 }
 
 /// One problem to report to the user's error callback (and as the last error).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// Its kind.
     pub kind: ReportKind,
@@ -62,7 +61,7 @@ pub struct Report {
 }
 
 /// An event the server rejected in an accepted batch.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
     /// Its index in the batch.
     pub index: usize,
@@ -74,6 +73,30 @@ pub struct Rejected {
     pub path: Option<String>,
     /// The event's JSON as it was sent.
     pub event: String,
+}
+
+impl Report {
+    /// The report as JSON: `kind`, `code`, `message`, `status`, `dropped`, `rejected` (each
+    /// with `index`, `code`, `message`, `path`, `event`) and `first_of_kind`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let rejected: Vec<serde_json::Value> = self
+            .rejected
+            .iter()
+            .map(|r| {
+                serde_json::json!({"index": r.index, "code": r.code, "message": r.message,
+                    "path": r.path, "event": r.event})
+            })
+            .collect();
+        serde_json::json!({
+            "kind": self.kind.as_str(),
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+            "dropped": self.dropped,
+            "rejected": rejected,
+            "first_of_kind": self.first_of_kind,
+        })
+    }
 }
 
 /// Remembers which kind of trouble was last reported, so that each kind is a warning once

@@ -30,7 +30,7 @@
 //! is written from it (the server corrects clock skew with it), and a `Retry-After` date is
 //! read against it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::error::Error;
 use crate::events::MAX_BATCH_EVENTS;
@@ -107,10 +107,9 @@ impl TrackerOptions {
 }
 
 /// What the shell must do next.
-/// As JSON (serde), an action is an object with its `type` in snake_case and its fields
-/// (the body as text): the shape the shared fixtures expect.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// As JSON ([`TrackerAction::to_json`]), an action is an object with its `type` in snake_case
+/// and its fields (the body as text): the shape the shared fixtures expect.
+#[derive(Debug, Clone, PartialEq)]
 pub enum TrackerAction {
     /// `POST /events` with this body (gzipped when `gzip`); answer with
     /// [`Tracker::answered`] or [`Tracker::unreachable`], naming `id`.
@@ -118,7 +117,6 @@ pub enum TrackerAction {
         /// The request's id.
         id: u64,
         /// The JSON body.
-        #[serde(serialize_with = "as_text")]
         body: Vec<u8>,
         /// Events in it.
         events: usize,
@@ -143,6 +141,29 @@ pub enum TrackerAction {
     Done,
 }
 
+impl TrackerAction {
+    /// The action as JSON: `{"type": "send", "id", "body" (text), "events", "gzip"}`,
+    /// `{"type": "wait", "ms"}` and so on, the shape of the shared fixtures.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            TrackerAction::Send {
+                id,
+                body,
+                events,
+                gzip,
+            } => json!({"type": "send", "id": id, "body": String::from_utf8_lossy(body),
+                "events": events, "gzip": gzip}),
+            TrackerAction::Report { report } => {
+                json!({"type": "report", "report": report.to_json()})
+            }
+            TrackerAction::Recovered => json!({"type": "recovered"}),
+            TrackerAction::Wait { ms } => json!({"type": "wait", "ms": ms}),
+            TrackerAction::Done => json!({"type": "done"}),
+        }
+    }
+}
+
 /// One queued event.
 #[derive(Debug, Clone)]
 struct Queued {
@@ -159,7 +180,8 @@ pub struct Tracker {
     queue: VecDeque<Queued>,
     /// Batches to send before the queue, in order: retries and the halves of a 413.
     pending: VecDeque<Vec<Queued>>,
-    in_flight: BTreeMap<u64, Vec<Queued>>,
+    /// Requests in flight, by id (rarely more than two: one, and a keep-alive).
+    in_flight: Vec<(u64, Vec<Queued>)>,
     next_id: u64,
     next_seq: u64,
     /// Every event before this seq is due now (a flush, a close or a tick).
@@ -172,7 +194,8 @@ pub struct Tracker {
     paused_until: f64,
     sent: u64,
     dropped: u64,
-    unreported: BTreeMap<&'static str, u64>,
+    /// Drops not reported yet: on a full queue, and after close.
+    unreported: Unreported,
     reported_at: f64,
     closing_deadline: Option<f64>,
     done: bool,
@@ -193,7 +216,7 @@ impl Tracker {
             options,
             queue: VecDeque::new(),
             pending: VecDeque::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: Vec::new(),
             next_id: 1,
             next_seq: 0,
             due_seq: 0,
@@ -202,7 +225,7 @@ impl Tracker {
             paused_until: f64::NEG_INFINITY,
             sent: 0,
             dropped: 0,
-            unreported: BTreeMap::new(),
+            unreported: Unreported::default(),
             reported_at: f64::NEG_INFINITY,
             closing_deadline: None,
             done: false,
@@ -218,7 +241,7 @@ impl Tracker {
         let batched: usize = self
             .pending
             .iter()
-            .chain(self.in_flight.values())
+            .chain(self.in_flight.iter().map(|(_, b)| b))
             .map(Vec::len)
             .sum();
         (self.queue.len() + batched) as u64
@@ -242,7 +265,10 @@ impl Tracker {
 
     /// Every event queued before this count is sent or dropped.
     pub fn settled(&self) -> u64 {
-        let batched = self.pending.iter().chain(self.in_flight.values());
+        let batched = self
+            .pending
+            .iter()
+            .chain(self.in_flight.iter().map(|(_, b)| b));
         batched
             .filter_map(|b| b.first())
             .chain(self.queue.front())
@@ -271,7 +297,7 @@ impl Tracker {
         };
         if let Some(code) = reason {
             self.dropped += 1;
-            *self.unreported.entry(code).or_default() += 1;
+            self.unreported.count(code);
             return false;
         }
         self.queue.push_back(Queued {
@@ -456,6 +482,11 @@ impl Tracker {
         batch
     }
 
+    fn take_in_flight(&mut self, id: u64) -> Option<Vec<Queued>> {
+        let at = self.in_flight.iter().position(|(i, _)| *i == id)?;
+        Some(self.in_flight.swap_remove(at).1)
+    }
+
     fn send(&mut self, batch: Vec<Queued>, gzip: bool, now_ms: f64) -> Option<TrackerAction> {
         let body = wire::batch_body(
             batch.iter().map(|q| q.data.as_slice()),
@@ -464,7 +495,7 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         let events = batch.len();
-        self.in_flight.insert(id, batch);
+        self.in_flight.push((id, batch));
         Some(TrackerAction::Send {
             id,
             body,
@@ -484,7 +515,7 @@ impl Tracker {
         body: &[u8],
         now_ms: f64,
     ) {
-        let Some(batch) = self.in_flight.remove(&id) else {
+        let Some(batch) = self.take_in_flight(id) else {
             return;
         };
         let wait_ms = retry_after
@@ -555,7 +586,7 @@ impl Tracker {
 
     /// Request `id` got no answer (network failure or timeout); `message` says how.
     pub fn unreachable(&mut self, id: u64, message: &str, now_ms: f64) {
-        let Some(batch) = self.in_flight.remove(&id) else {
+        let Some(batch) = self.take_in_flight(id) else {
             return;
         };
         let text = format!(
@@ -592,8 +623,11 @@ impl Tracker {
 
     fn acknowledged(&mut self, batch: Vec<Queued>, status: u16, body: &[u8], what: &str) {
         self.backoff.reset();
-        let reply: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-        let mut rejected: BTreeMap<usize, (String, String, Option<String>)> = BTreeMap::new();
+        let reply: Option<serde_json::Value> = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| serde_json::from_str(text).ok());
+        // By index, each index once (the first entry for it).
+        let mut rejected: Vec<(usize, String, String, Option<String>)> = Vec::new();
         let items = reply
             .as_ref()
             .and_then(|r| r.get("rejected"))
@@ -605,7 +639,7 @@ impl Tracker {
             let Ok(index) = usize::try_from(index) else {
                 continue;
             };
-            if index >= batch.len() || rejected.contains_key(&index) {
+            if index >= batch.len() || rejected.iter().any(|r| r.0 == index) {
                 continue;
             }
             let text = |name: &str| {
@@ -616,28 +650,35 @@ impl Tracker {
             let code = text("code")
                 .filter(|c| !c.is_empty())
                 .unwrap_or_else(|| "rejected".to_owned());
-            rejected.insert(
+            rejected.push((
                 index,
-                (code, text("message").unwrap_or_default(), text("path")),
-            );
+                code,
+                text("message").unwrap_or_default(),
+                text("path"),
+            ));
         }
+        rejected.sort_unstable_by_key(|r| r.0);
         let n = batch.len() as u64;
         let refused = rejected.len() as u64;
         self.sent += n - refused;
         self.dropped += refused;
         if !rejected.is_empty() {
-            let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-            for (code, _, _) in rejected.values() {
-                *counts.entry(code).or_default() += 1;
+            let mut codes: Vec<&str> = rejected.iter().map(|r| r.1.as_str()).collect();
+            codes.sort_unstable();
+            let mut summary: Vec<String> = Vec::new();
+            let mut rest = codes.as_slice();
+            while let Some(first) = rest.first() {
+                let k = rest.iter().take_while(|c| *c == first).count();
+                summary.push(format!("{first} ({k})"));
+                rest = rest.get(k..).unwrap_or_default();
             }
-            let summary: Vec<String> = counts.iter().map(|(c, k)| format!("{c} ({k})")).collect();
             let message = format!(
                 "{what}: the server rejected {refused} of {n} events: {}",
                 summary.join(", ")
             );
             let details = rejected
                 .into_iter()
-                .map(|(index, (code, message, path))| super::report::Rejected {
+                .map(|(index, code, message, path)| super::report::Rejected {
                     index,
                     code,
                     message,
@@ -693,7 +734,11 @@ impl Tracker {
 
     fn report_drops(&mut self) {
         let max_queue = self.options.max_queue;
-        for (code, n) in std::mem::take(&mut self.unreported) {
+        let Unreported { queue_full, closed } = std::mem::take(&mut self.unreported);
+        for (code, n) in [("queue_full", queue_full), ("closed", closed)] {
+            if n == 0 {
+                continue;
+            }
             let s = if n == 1 { "" } else { "s" };
             let (kind, message) = if code == "closed" {
                 let message =
@@ -722,6 +767,27 @@ impl Tracker {
     }
 }
 
+/// Drops not reported yet, by reason.
+#[derive(Debug, Clone, Default)]
+struct Unreported {
+    queue_full: u64,
+    closed: u64,
+}
+
+impl Unreported {
+    fn count(&mut self, code: &str) {
+        if code == "closed" {
+            self.closed += 1;
+        } else {
+            self.queue_full += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queue_full == 0 && self.closed == 0
+    }
+}
+
 /// Whether an event of `next` bytes fits a body of `size` bytes holding `count` events,
 /// within `max_bytes`.
 fn fits(size: usize, count: usize, next: usize, max_bytes: usize) -> bool {
@@ -732,8 +798,4 @@ fn fits(size: usize, count: usize, next: usize, max_bytes: usize) -> bool {
 fn wall_ms(now_ms: f64) -> i64 {
     // Saturating: NaN is 0, and out-of-range instants make batch_body refuse.
     now_ms as i64
-}
-
-fn as_text<S: serde::Serializer>(body: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&String::from_utf8_lossy(body))
 }
