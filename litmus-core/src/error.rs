@@ -153,6 +153,15 @@ pub enum Error {
         /// Why the statistic is undefined for this data.
         message: String,
     },
+    /// A change that the lifecycle rules forbid between the stored config and the next one
+    /// (`config::lifecycle`): it would move units already assigned.
+    #[error("{path}: {message}")]
+    InvalidTransition {
+        /// The object or field whose change is refused.
+        path: FieldPath,
+        /// Which rule, and what to do instead.
+        message: String,
+    },
     /// Several problems at once (strict validation reports all it finds).
     #[error("{} problems in config; first: {}", errors.len(), errors.first().map(ToString::to_string).unwrap_or_default())]
     Multiple {
@@ -179,6 +188,7 @@ impl Error {
             Error::LimitExceeded { .. } => "limit_exceeded",
             Error::InvalidArgument { .. } => "invalid_argument",
             Error::DegenerateData { .. } => "degenerate_data",
+            Error::InvalidTransition { .. } => "invalid_transition",
             Error::Multiple { .. } => "multiple",
         }
     }
@@ -195,7 +205,8 @@ impl Error {
             | Error::UnknownReference { path, .. }
             | Error::InvalidRegex { path, .. }
             | Error::OverlappingRanges { path, .. }
-            | Error::LimitExceeded { path, .. } => Some(path),
+            | Error::LimitExceeded { path, .. }
+            | Error::InvalidTransition { path, .. } => Some(path),
             Error::UnsupportedSchemaVersion { .. }
             | Error::InvalidArgument { .. }
             | Error::DegenerateData { .. }
@@ -218,6 +229,7 @@ impl Error {
         "limit_exceeded",
         "invalid_argument",
         "degenerate_data",
+        "invalid_transition",
         "multiple",
     ];
 

@@ -2,59 +2,13 @@
 //! `sdk_key` query parameter on SDK routes), resolved to a [`Principal`] with scopes. 401 when
 //! the key is missing, unknown or revoked; 403 when it lacks the scope.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 
 use crate::error::ApiError;
-use crate::keys::{self, KeyRecord, Principal, Scope};
+pub use crate::keys::KEY_CACHE_TTL;
+use crate::keys::{self, Principal, Scope};
 use crate::state::AppState;
 use crate::store::Store;
-
-/// How long a key looked up in the store is trusted before it is looked up again: a key
-/// revoked through another instance stops working within this time (at once on the instance
-/// that revoked it).
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// The most keys (and unknown key ids) remembered; the cache is emptied when it is full.
-const KEY_CACHE_CAPACITY: usize = 100_000;
-
-/// Keys looked up recently, found or not, so a request costs no store query.
-#[derive(Default)]
-pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Option<KeyRecord>, Instant)>>,
-}
-
-impl KeyCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<KeyRecord>, Instant)>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The record (or `Some(None)`: no such key) looked up less than [`KEY_CACHE_TTL`] ago.
-    pub fn get(&self, id: &str) -> Option<Option<KeyRecord>> {
-        let entries = self.lock();
-        let (record, at) = entries.get(id)?;
-        (at.elapsed() < KEY_CACHE_TTL).then(|| record.clone())
-    }
-
-    /// Remembers what the store said about `id`.
-    pub fn put(&self, id: &str, record: Option<KeyRecord>) {
-        let mut entries = self.lock();
-        if entries.len() >= KEY_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(id.to_owned(), (record, Instant::now()));
-    }
-
-    /// Forgets `id` (it was created or revoked here).
-    pub fn forget(&self, id: &str) {
-        self.lock().remove(id);
-    }
-}
 
 /// The key a request presents: the Bearer token, else the `sdk_key` query parameter.
 fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
@@ -74,11 +28,11 @@ pub async fn authorize<S: Store>(
     query_key: Option<&str>,
     scope: Scope,
 ) -> Result<Principal, ApiError> {
-    let key = presented(headers, query_key).ok_or_else(ApiError::unauthorized)?;
+    let key = presented(headers, query_key).ok_or(ApiError::Unauthorized)?;
     let principal = if keys::constant_time_eq(key.as_bytes(), state.admin_key.as_bytes()) {
         Principal::bootstrap()
     } else {
-        let (id, secret) = keys::split(key).ok_or_else(ApiError::unauthorized)?;
+        let (id, secret) = keys::split(key).ok_or(ApiError::Unauthorized)?;
         let record = match state.keys.get(id) {
             Some(known) => known,
             None => {
@@ -88,9 +42,9 @@ pub async fn authorize<S: Store>(
             }
         }
         .filter(|r| r.revoked_ms.is_none())
-        .ok_or_else(ApiError::unauthorized)?;
+        .ok_or(ApiError::Unauthorized)?;
         if !keys::constant_time_eq(keys::hash(secret).as_bytes(), record.hash.as_bytes()) {
-            return Err(ApiError::unauthorized());
+            return Err(ApiError::Unauthorized);
         }
         Principal {
             name: record.name,
@@ -100,10 +54,6 @@ pub async fn authorize<S: Store>(
     if principal.may(scope) {
         Ok(principal)
     } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("this key lacks the scope {}", scope.as_str()),
-        ))
+        Err(ApiError::Forbidden(scope.as_str()))
     }
 }

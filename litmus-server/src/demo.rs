@@ -21,6 +21,7 @@ use litmus_core::rng::{RandomSource, Xoshiro256PlusPlus};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::service;
 use crate::state::AppState;
 use crate::store::{EventBatch, Kind, Store};
 
@@ -62,7 +63,7 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !existing.contains(&key.as_str()) {
-            crate::routes::admin::change(state, ACTOR, Kind::Experiment, &key, Some(experiment))
+            service::changes::change(state, ACTOR, Kind::Experiment, &key, Some(experiment))
                 .await?;
             tracing::info!(experiment = %key, "demo: created");
         }
@@ -75,11 +76,8 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
         loop {
             tokio::time::sleep(tick).await;
             let Some(state) = weak.upgrade() else { break };
-            match simulate(&state, &mut rng, &mut next_user).await {
-                Ok(()) => state.rollups_due.notify_one(),
-                Err(e) => {
-                    tracing::warn!(code = e.code(), error = e.message(), "demo: a tick failed")
-                }
+            if let Err(e) = simulate(&state, &mut rng, &mut next_user).await {
+                tracing::warn!(code = e.code(), error = %e, "demo: a tick failed");
             }
         }
     });
@@ -134,15 +132,14 @@ async fn simulate<S: Store>(
             }
         }
     }
-    if !events.is_empty() {
-        state
-            .store
-            .ingest(EventBatch {
-                events,
-                received_ms: now,
-            })
-            .await?;
-    }
+    service::events::store(
+        state,
+        EventBatch {
+            events,
+            received_ms: now,
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -2,7 +2,6 @@
 //! analysis and series all come from `litmus_core::results`, over the experiment's rollups
 //! read at a bucket size that gives about the number of points asked for.
 
-use axum::http::StatusCode;
 use litmus_core::Engine;
 use litmus_core::insights;
 use litmus_core::results::{self, Options, Timeline};
@@ -38,11 +37,7 @@ pub async fn experiment_results<S: Store>(
     let experiment = match engine.experiment(key) {
         Some(e) => e,
         None if engine.experiments().any(|(k, _)| k == key) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "invalid_config",
-                format!("experiment {key:?} is invalid in the current config; fix it first"),
-            ));
+            return Err(ApiError::InvalidConfig(key.to_owned()));
         }
         None => return Err(ApiError::not_found(format!("no experiment {key:?}"))),
     };
@@ -174,13 +169,11 @@ pub async fn replay<S: Store>(
         .experiment(key)
         .ok_or_else(|| ApiError::not_found(format!("no valid experiment {key:?}")))?;
     let plan = results::plan(experiment, std::iter::empty());
-    let metric = experiment.metrics().first().cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "no_metric",
-            format!("experiment {key:?} declares no metric to replay policies on"),
-        )
-    })?;
+    let metric = experiment
+        .metrics()
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::NoMetric(key.to_owned()))?;
     let units = state
         .store
         .experiment_units(key, &metric.key, REPLAY_UNITS)
@@ -268,7 +261,7 @@ async fn bandit_history<S: Store>(
 
 /// An internal error from core (its inputs are checked, so it means a bug).
 fn internal(e: litmus_core::Error) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string())
+    ApiError::Computation(e)
 }
 
 /// The rows of an experiment's rollups in a timeline of its plan's variants.

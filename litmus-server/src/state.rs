@@ -42,7 +42,7 @@ pub struct AppState<S> {
     /// The admin API key (compared in constant time).
     pub admin_key: String,
     /// API keys looked up recently.
-    pub keys: crate::auth::KeyCache,
+    pub keys: crate::keys::KeyCache,
     /// Settings of the event path.
     pub tuning: Tuning,
     /// One permit per event batch being read and stored.
@@ -92,7 +92,7 @@ impl<S: Store> AppState<S> {
             store,
             cache,
             admin_key: admin_key.into(),
-            keys: crate::auth::KeyCache::default(),
+            keys: crate::keys::KeyCache::default(),
             tuning,
             ingest_slots: tokio::sync::Semaphore::new(tuning.ingest_permits.max(1)),
             rollups_due: tokio::sync::Notify::new(),
@@ -227,93 +227,4 @@ impl<S: Store> AppState<S> {
     pub async fn engine(&self) -> Result<Arc<Engine>, ApiError> {
         Ok(self.current().await?.1)
     }
-}
-
-/// Re-reads the stored version every `period` and announces a new one: how an instance learns
-/// of changes written by another instance sharing the store when no notification reached it
-/// (pub/sub is at-most-once, and absent without Redis). Runs until the state is dropped.
-pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
-    every(state, period, |state| async move {
-        match state.store.version().await {
-            Ok(v) => state.announce(v),
-            Err(e) => tracing::warn!(error = %e, "cannot read the config version"),
-        }
-    });
-}
-
-/// Runs `job` every `period` (the first time at once) until the state is dropped; a round
-/// that overruns delays the next.
-fn every<S, F, Fut>(state: &Arc<AppState<S>>, period: std::time::Duration, job: F)
-where
-    S: Store,
-    F: Fn(Arc<AppState<S>>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let weak = Arc::downgrade(state);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = weak.upgrade() else { break };
-            job(state).await;
-        }
-    });
-}
-
-/// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
-/// (and every `period`, for batches stored by other instances), a few at a time, until the
-/// queue is empty. While batches are being ingested, it works at most a quarter of the time
-/// (pausing three times as long as each round took, and at least `period`), so the
-/// acknowledgements keep the CPU and the store first and the rollups catch up when the load
-/// eases. Runs until the state is dropped.
-pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
-    /// Batches applied per transaction.
-    const PER_ROUND: usize = 4;
-    let weak = Arc::downgrade(state);
-    tokio::spawn(async move {
-        loop {
-            let Some(state) = weak.upgrade() else { break };
-            let window = state.tuning.attribution_window_ms;
-            let started = std::time::Instant::now();
-            match state.store.apply_rollups(window, PER_ROUND).await {
-                Ok(applied) if applied.batches > 0 => {
-                    state.rollups_applied(&applied).await;
-                    let busy = state.ingest_slots.available_permits() < state.tuning.ingest_permits;
-                    if busy {
-                        // At most a quarter of the time while batches are coming in.
-                        let pause = period.max(started.elapsed() * 3);
-                        drop(state);
-                        tokio::time::sleep(pause).await;
-                    }
-                }
-                Ok(_) => {
-                    let _ = tokio::time::timeout(period, state.rollups_due.notified()).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot apply the rollups; retrying");
-                    drop(state);
-                    tokio::time::sleep(period).await;
-                }
-            }
-        }
-    });
-}
-
-/// Drops raw events older than `retention` every `period` (the rollups stay). Runs until the
-/// state is dropped.
-pub fn retain_events<S: Store>(
-    state: &Arc<AppState<S>>,
-    retention: std::time::Duration,
-    period: std::time::Duration,
-) {
-    let keep_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    every(state, period, move |state| async move {
-        let cutoff = crate::now_ms().saturating_sub(keep_ms);
-        match state.store.retain(cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(dropped = n, cutoff_ms = cutoff, "old events dropped"),
-            Err(e) => tracing::warn!(error = %e, "cannot drop old events"),
-        }
-    });
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use litmus_core::{Assignment, Engine, Reason, Status, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -123,11 +123,7 @@ async fn sticky<'e, S: Store>(
 }
 
 fn cache_error(e: crate::cache::CacheError) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "cache_unavailable",
-        e.to_string(),
-    )
+    ApiError::CacheUnavailable(e.to_string())
 }
 
 fn now() -> Timestamp {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -38,11 +38,10 @@ pub async fn readyz<S: Store>(
         Ok(()) => "ok".to_owned(),
         Err(e) if q.cache.as_deref() == Some("optional") => format!("degraded: {e}"),
         Err(e) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cache_unavailable",
-                format!("the {} cache does not answer: {e}", state.cache.name()),
-            ));
+            return Err(ApiError::CacheUnavailable(format!(
+                "the {} cache does not answer: {e}",
+                state.cache.name()
+            )));
         }
     };
     Ok(Json(json!({

@@ -37,8 +37,7 @@ pub async fn config<S: Store>(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, q.sdk_key.as_deref(), Scope::SdkRead).await?;
     let snapshot = state.snapshot().await?;
-    let etag = HeaderValue::from_str(&snapshot.etag)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let etag = HeaderValue::from_str(&snapshot.etag).map_err(ApiError::internal)?;
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
