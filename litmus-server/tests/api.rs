@@ -16,8 +16,8 @@ use axum::http::{Request, StatusCode, header};
 use common::*;
 use http_body_util::BodyExt;
 use litmus_server::state::AppState;
-use litmus_server::store::Store;
 use litmus_server::store::sqlite::SqliteStore;
+use litmus_server::store::{EventStore, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

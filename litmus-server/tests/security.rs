@@ -1510,8 +1510,12 @@ fn store_sql_interpolates_only_fixed_identifiers() {
             }
         }
     }
-    assert!(files.iter().any(|f| f.ends_with("store/sqlite.rs")));
-    assert!(files.iter().any(|f| f.ends_with("store/postgres.rs")));
+    assert!(files.iter().any(|f| f.ends_with("store/sqlite/config.rs")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("store/postgres/config.rs"))
+    );
     assert!(
         sql_formats >= 10,
         "the scan found only {sql_formats} format! calls"

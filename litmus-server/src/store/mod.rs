@@ -1,11 +1,16 @@
-//! Where configs live: experiments, the versioned snapshot SDKs download, and the audit log.
-//! A trait with two backends, the embedded default (SQLite) and PostgreSQL + TimescaleDB
-//! (when `DATABASE_URL` is set); the same tests run against each.
+//! Where configs live: experiments, the versioned snapshot SDKs download, the audit log, API
+//! keys, events and rollups. One trait per concern ([`ConfigStore`], [`KeyStore`],
+//! [`AuditStore`], [`EventStore`]; [`Store`] is all four), with two backends, the embedded
+//! default (SQLite) and PostgreSQL + TimescaleDB (when `DATABASE_URL` is set); the same tests
+//! run against each. The transactions that write the config, keys and audit log are written
+//! once (`txn`) over each backend's primitives.
 
 mod copy_binary;
 pub mod postgres;
 mod rollup_rows;
+pub(crate) mod sql;
 pub mod sqlite;
+pub(crate) mod txn;
 
 use std::future::Future;
 
@@ -174,24 +179,24 @@ pub struct Change {
     pub at_ms: i64,
 }
 
-/// A config store. Methods are async; an embedded backend runs its blocking calls off the
-/// async threads.
-pub trait Store: Send + Sync + 'static {
+/// The config: objects, the versioned snapshots SDKs download, and changes to them. Methods
+/// are async; an embedded backend runs its blocking calls off the async threads.
+pub trait ConfigStore: Send + Sync + 'static {
     /// The current snapshot.
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
-    /// The current snapshot's version (cheaper than [`Store::snapshot`]).
+    /// The current snapshot's version (cheaper than [`ConfigStore::snapshot`]).
     fn version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Every stored object (experiments, layers, holdouts, each by key) as one document.
     fn objects(&self) -> impl Future<Output = Result<WireConfig, StoreError>> + Send;
-    /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes the
-    /// next snapshot version, all or nothing. Returns the new snapshot.
+    /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes
+    /// the next snapshot version, all or nothing (`txn::apply`). Returns the new snapshot.
     fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
-    /// The newest audit entries (of the object `key` only, when given), newest first.
-    fn audit(
-        &self,
-        limit: u32,
-        key: Option<String>,
-    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Whether the store answers (for `/readyz`).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// API keys (hashes only); creating and revoking one is audited.
+pub trait KeyStore: Send + Sync + 'static {
     /// Stores a new key and records it in the audit log (as `key.create` by `actor`).
     fn create_key(
         &self,
@@ -209,11 +214,23 @@ pub trait Store: Send + Sync + 'static {
         actor: String,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Whether the store answers (for `/readyz`).
-    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The audit log (append-only; written by [`ConfigStore::apply`] and the [`KeyStore`]).
+pub trait AuditStore: Send + Sync + 'static {
+    /// The newest audit entries (of the object `key` only, when given), newest first.
+    fn audit(
+        &self,
+        limit: u32,
+        key: Option<String>,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+}
+
+/// Events and the rollups maintained from them.
+pub trait EventStore: Send + Sync + 'static {
     /// Stores a batch of events durably (committed before it returns), each `message_id`
     /// once, and queues it for the rollups. Only the raw events are written here, so the
-    /// acknowledgement costs little; [`Store::apply_rollups`] maintains the rollups.
+    /// acknowledgement costs little; [`EventStore::apply_rollups`] maintains the rollups.
     fn ingest(
         &self,
         batch: EventBatch,
@@ -261,6 +278,12 @@ pub trait Store: Send + Sync + 'static {
     /// (for recomputation).
     fn stored_events(&self) -> impl Future<Output = Result<Vec<Vec<Event>>, StoreError>> + Send;
 }
+
+/// A whole store: every concern. Code that needs one concern takes that trait; the state,
+/// which hands each part to its users, takes this one.
+pub trait Store: ConfigStore + KeyStore + AuditStore + EventStore {}
+
+impl<T: ConfigStore + KeyStore + AuditStore + EventStore> Store for T {}
 
 /// A batch of validated events to store.
 #[derive(Debug, Clone)]
