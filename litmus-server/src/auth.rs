@@ -7,8 +7,60 @@ use axum::http::{HeaderMap, header};
 use crate::error::ApiError;
 pub use crate::keys::KEY_CACHE_TTL;
 use crate::keys::{self, Principal, Scope};
-use crate::state::AppState;
-use crate::store::Store;
+use std::sync::Arc;
+
+use crate::keys::KeyCache;
+use crate::store::KeyStore;
+
+/// Who may call: the admin key and the API keys in the store (looked up through a cache). A
+/// part of the state (`crate::state`), cheap to clone.
+pub struct Access<S> {
+    store: Arc<S>,
+    admin_key: Arc<str>,
+    keys: KeyCache,
+}
+
+impl<S> Clone for Access<S> {
+    fn clone(&self) -> Self {
+        Access {
+            store: Arc::clone(&self.store),
+            admin_key: Arc::clone(&self.admin_key),
+            keys: self.keys.clone(),
+        }
+    }
+}
+
+impl<S: KeyStore> Access<S> {
+    /// Access by `admin_key` (the bootstrap key, compared in constant time) and the keys in
+    /// `store`, remembered in `keys`.
+    pub fn new(store: Arc<S>, admin_key: String, keys: KeyCache) -> Self {
+        Access {
+            store,
+            admin_key: admin_key.into(),
+            keys,
+        }
+    }
+
+    /// The key store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Forgets what the cache knows of the key `id` (it was created or revoked here).
+    pub fn forget(&self, id: &str) {
+        self.keys.forget(id);
+    }
+
+    /// The caller, who must hold `scope`.
+    pub async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        query_key: Option<&str>,
+        scope: Scope,
+    ) -> Result<Principal, ApiError> {
+        authorize(self, headers, query_key, scope).await
+    }
+}
 
 /// The key a request presents: the Bearer token, else the `sdk_key` query parameter.
 fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
@@ -22,8 +74,8 @@ fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a s
 }
 
 /// The caller, who must hold `scope`.
-pub async fn authorize<S: Store>(
-    state: &AppState<S>,
+pub async fn authorize<S: KeyStore>(
+    state: &Access<S>,
     headers: &HeaderMap,
     query_key: Option<&str>,
     scope: Scope,

@@ -63,8 +63,14 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !existing.contains(&key.as_str()) {
-            service::changes::change(state, ACTOR, Kind::Experiment, &key, Some(experiment))
-                .await?;
+            service::changes::change(
+                &state.snapshots,
+                ACTOR,
+                Kind::Experiment,
+                &key,
+                Some(experiment),
+            )
+            .await?;
             tracing::info!(experiment = %key, "demo: created");
         }
     }
@@ -90,7 +96,7 @@ async fn simulate<S: Store>(
     rng: &mut Xoshiro256PlusPlus,
     next_user: &mut u64,
 ) -> Result<(), ApiError> {
-    let engine = state.engine().await?;
+    let engine = state.snapshots.engine().await?;
     let now = crate::now_ms();
     let mut events = Vec::new();
     let mut n = 0u64;
@@ -133,7 +139,7 @@ async fn simulate<S: Store>(
         }
     }
     service::events::store(
-        state,
+        &state.ingest,
         EventBatch {
             events,
             received_ms: now,

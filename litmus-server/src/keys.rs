@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -171,13 +171,16 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 const KEY_CACHE_CAPACITY: usize = 100_000;
 
 /// Keys looked up recently, found or not, so a request costs no store query.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Option<KeyRecord>, Instant)>>,
+    entries: Arc<Mutex<Lookups>>,
 }
 
+/// Key ids to what the store said (the record, or none) and when.
+type Lookups = HashMap<String, (Option<KeyRecord>, Instant)>;
+
 impl KeyCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<KeyRecord>, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lookups> {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

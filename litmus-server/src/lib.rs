@@ -14,6 +14,7 @@ pub mod results;
 pub mod routes;
 pub mod service;
 pub mod settings;
+pub mod snapshots;
 pub mod state;
 pub mod store;
 
@@ -88,8 +89,8 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route("/openapi.json", get(routes::health::openapi))
         .merge(sdk)
         .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            routes::metrics::track::<S>,
+            state.metrics.clone(),
+            routes::metrics::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

@@ -84,16 +84,16 @@ struct Hub {
     version: u64,
 }
 
-/// The live subscriptions of one instance.
-#[derive(Default)]
+/// The live subscriptions of one instance (a part of the state, cheap to clone: it is shared).
+#[derive(Default, Clone)]
 pub struct LiveHub {
-    hub: Mutex<Hub>,
-    pub(crate) wake: Notify,
-    next_connection: AtomicU64,
+    hub: Arc<Mutex<Hub>>,
+    pub(crate) wake: Arc<Notify>,
+    next_connection: Arc<AtomicU64>,
     /// Connections dropped for being too slow.
-    dropped: AtomicU64,
+    dropped: Arc<AtomicU64>,
     /// Resyncs after a lost notice.
-    resyncs: AtomicU64,
+    resyncs: Arc<AtomicU64>,
 }
 
 impl LiveHub {

@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A series: method, route pattern, status.
 type Series = (String, String, u16);
 
 /// Counts per series: requests and seconds spent.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<Series, (u64, f64)>>,
-    events: Mutex<BTreeMap<&'static str, u64>>,
+    requests: Arc<Mutex<BTreeMap<Series, (u64, f64)>>>,
+    events: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
 
 impl Metrics {

@@ -1273,7 +1273,7 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
     );
 
     // Clock skew: sent 5 s after the event on the client's clock, so 5 s before receipt.
-    let window = state.tuning.attribution_window_ms;
+    let window = state.ingest.tuning.attribution_window_ms;
     while state.store.apply_rollups(window, 16).await.unwrap().batches > 0 {}
     let stored = state.store.stored_events().await.unwrap();
     let t1 = stored
@@ -1337,7 +1337,7 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     // Saturated: every permit held, a batch waits its turn and then is told to retry.
-    let held = state.ingest_slots.acquire_many(16).await.unwrap();
+    let held = state.ingest.slots.acquire_many(16).await.unwrap();
     let busy = post_events(&app, &sdk, b"[]".to_vec(), &json_type).await;
     assert_eq!(
         (busy.status, error_code(&busy)),
@@ -1500,7 +1500,7 @@ async fn results_equal_the_statistics_of_the_raw_events<S: Store>(env: &Env<S>) 
         let r = post_events(&app, KEY, body, &json_type).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     }
-    let window = state.tuning.attribution_window_ms;
+    let window = state.ingest.tuning.attribution_window_ms;
     while state.store.apply_rollups(window, 8).await.unwrap().batches > 0 {}
 
     let r = send(&app, "GET", "/results/checkout?points=20", Some(KEY), None).await;

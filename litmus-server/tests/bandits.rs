@@ -68,7 +68,7 @@ async fn bandit_weights_follow_the_rewards_and_are_published<S: Store>(env: &Env
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let window = state.tuning.attribution_window_ms;
+    let window = state.ingest.tuning.attribution_window_ms;
     while state.store.apply_rollups(window, 8).await.unwrap().batches > 0 {}
     let before = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body["version"].clone();
 

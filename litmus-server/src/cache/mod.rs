@@ -67,6 +67,10 @@ impl Notice {
 /// Called with each notice another instance sends.
 pub type Announce = Arc<dyn Fn(Notice) + Send + Sync>;
 
+/// The cache as a part of the state (`crate::state`), for the handlers that use it.
+#[derive(Clone)]
+pub struct SharedCache(pub Arc<dyn Cache>);
+
 /// A shared cache and notification channel.
 pub trait Cache: Send + Sync + 'static {
     /// Its name, for logs and `/readyz`: `memory` or `redis`.

@@ -48,7 +48,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, period: Duration) {
 
 /// Reweighs every running bandit experiment once; answers the keys whose weights changed.
 pub async fn reweigh_all<S: Store>(state: &AppState<S>) -> Result<Vec<String>, ApiError> {
-    let engine = state.engine().await?;
+    let engine = state.snapshots.engine().await?;
     let bandits: Vec<String> = engine
         .experiments()
         .filter_map(|(key, e)| e.ok().map(|e| (key, e)))
@@ -69,7 +69,7 @@ pub async fn reweigh_all<S: Store>(state: &AppState<S>) -> Result<Vec<String>, A
 
 /// Reweighs one bandit experiment from its rollups; true when new weights were published.
 pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, ApiError> {
-    let engine = state.engine().await?;
+    let engine = state.snapshots.engine().await?;
     let Some(experiment) = engine.experiment(key) else {
         return Ok(false);
     };
@@ -116,9 +116,15 @@ pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, A
         return Ok(false);
     };
     let value = serde_json::to_value(&updated).map_err(ApiError::internal)?;
-    let version = service::changes::change(state, ACTOR, ObjectKind::Experiment, key, Some(value))
-        .await?
-        .version;
+    let version = service::changes::change(
+        &state.snapshots,
+        ACTOR,
+        ObjectKind::Experiment,
+        key,
+        Some(value),
+    )
+    .await?
+    .version;
     tracing::info!(experiment = %key, ?current, weights = ?next, version, "bandits: new weights");
     Ok(true)
 }

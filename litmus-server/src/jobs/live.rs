@@ -18,7 +18,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         let mut config = match weak.upgrade() {
-            Some(state) => state.subscribe(),
+            Some(state) => state.snapshots.subscribe(),
             None => return,
         };
         let mut next_poll = tokio::time::Instant::now() + poll;
@@ -66,24 +66,28 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                 state.live.saw_version(stored);
             }
             let version = state.live.version();
-            match state.engine().await {
+            match state.snapshots.engine().await {
                 Ok(engine) => {
                     for experiment in dirty {
-                        let (message, keep) =
-                            match experiment_results(&state, &engine, &experiment, DEFAULT_POINTS)
-                                .await
-                            {
-                                Ok(data) => (
-                                    json!({"type": "results", "experiment": experiment,
+                        let (message, keep) = match experiment_results(
+                            state.store.as_ref(),
+                            &engine,
+                            &experiment,
+                            DEFAULT_POINTS,
+                        )
+                        .await
+                        {
+                            Ok(data) => (
+                                json!({"type": "results", "experiment": experiment,
                                            "version": version, "data": data}),
-                                    true,
-                                ),
-                                Err(e) => (
-                                    json!({"type": "error", "experiment": experiment,
+                                true,
+                            ),
+                            Err(e) => (
+                                json!({"type": "error", "experiment": experiment,
                                            "code": e.code(), "message": e.to_string()}),
-                                    false,
-                                ),
-                            };
+                                false,
+                            ),
+                        };
                         state
                             .live
                             .publish(&experiment, Arc::from(message.to_string()), keep);

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::cache::Notice;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{Applied, Store};
 
 /// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
 /// (and every `period`, for batches stored by other instances), a few at a time, until the
@@ -18,12 +19,13 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
     tokio::spawn(async move {
         loop {
             let Some(state) = weak.upgrade() else { break };
-            let window = state.tuning.attribution_window_ms;
+            let window = state.ingest.tuning.attribution_window_ms;
             let started = std::time::Instant::now();
             match state.store.apply_rollups(window, PER_ROUND).await {
                 Ok(applied) if applied.batches > 0 => {
-                    state.rollups_applied(&applied).await;
-                    let busy = state.ingest_slots.available_permits() < state.tuning.ingest_permits;
+                    applied_here(&state, &applied).await;
+                    let busy =
+                        state.ingest.slots.available_permits() < state.ingest.tuning.ingest_permits;
                     if busy {
                         // At most a quarter of the time while batches are coming in.
                         let pause = period.max(started.elapsed() * 3);
@@ -32,7 +34,7 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
                     }
                 }
                 Ok(_) => {
-                    let _ = tokio::time::timeout(period, state.rollups_due.notified()).await;
+                    let _ = tokio::time::timeout(period, state.ingest.rollups_due.notified()).await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot apply the rollups; retrying");
@@ -42,4 +44,24 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
             }
         }
     });
+}
+
+/// After this instance applied rollups: tells its live hub and the other instances which
+/// experiments changed (a cache failure is logged; the others notice the new version when
+/// they re-read it).
+async fn applied_here<S: Store>(state: &AppState<S>, applied: &Applied) {
+    if applied.batches == 0 {
+        return;
+    }
+    let experiments: Vec<String> = applied.experiments.iter().cloned().collect();
+    state
+        .live
+        .changed(applied.version, experiments.iter().cloned());
+    let notice = Notice::Rollups {
+        version: applied.version,
+        experiments,
+    };
+    if let Err(e) = state.cache.publish(&notice).await {
+        tracing::warn!(error = %e, "cannot tell the other instances of new rollups");
+    }
 }

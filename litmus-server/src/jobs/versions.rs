@@ -11,7 +11,7 @@ use crate::store::Store;
 pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
     super::every(state, period, |state| async move {
         match state.store.version().await {
-            Ok(v) => state.announce(v),
+            Ok(v) => state.snapshots.announce(v),
             Err(e) => tracing::warn!(error = %e, "cannot read the config version"),
         }
     });

@@ -4,8 +4,6 @@
 //! and the lifecycle rules, stored with an audit entry and published as the next snapshot
 //! version.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -13,33 +11,35 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::service::changes;
-use crate::state::AppState;
+use crate::snapshots::Snapshots;
 use crate::store::{Object, Store};
 
 /// `GET /admin/{collection}`: every experiment, layer or holdout, by key.
 pub async fn list<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path(collection): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, None, Scope::AdminRead).await?;
+    access.authorize(&headers, None, Scope::AdminRead).await?;
     let kind = changes::kind_of(&collection)?;
-    Ok(Json(changes::list(&state.store, kind).await?))
+    Ok(Json(changes::list(snapshots.store(), kind).await?))
 }
 
 /// `GET /admin/{collection}/{key}`.
 pub async fn get<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path((collection, key)): Path<(String, String)>,
 ) -> Result<Json<Object>, ApiError> {
-    authorize(&state, &headers, None, Scope::AdminRead).await?;
+    access.authorize(&headers, None, Scope::AdminRead).await?;
     let kind = changes::kind_of(&collection)?;
-    Ok(Json(changes::get(&state.store, kind, &key).await?))
+    Ok(Json(changes::get(snapshots.store(), kind, &key).await?))
 }
 
 /// `PUT /admin/{collection}/{key}`: creates or replaces an experiment, layer or holdout. 200
@@ -47,18 +47,20 @@ pub async fn get<S: Store>(
 /// code and field path when the config it would produce is invalid; 409
 /// `invalid_transition` for a change the lifecycle forbids.
 pub async fn put<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path((collection, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = authorize(&state, &headers, None, Scope::AdminWrite)
+    let actor = access
+        .authorize(&headers, None, Scope::AdminWrite)
         .await?
         .name;
     let kind = changes::kind_of(&collection)?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
-    let changed = changes::put(&state, &actor, kind, &key, value).await?;
+    let changed = changes::put(&snapshots, &actor, kind, &key, value).await?;
     Ok(Json(
         json!({ kind.as_str(): changed.object, "version": changed.version }),
     ))
@@ -69,15 +71,17 @@ pub async fn put<S: Store>(
 /// refers to it, and a holdout only when it covers no started experiment). 200 with the new
 /// config version and the deleted object; 404 when there is none; 409 `invalid_transition`.
 pub async fn delete<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path((collection, key)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = authorize(&state, &headers, None, Scope::AdminWrite)
+    let actor = access
+        .authorize(&headers, None, Scope::AdminWrite)
         .await?
         .name;
     let kind = changes::kind_of(&collection)?;
-    let changed = changes::delete(&state, &actor, kind, &key).await?;
+    let changed = changes::delete(&snapshots, &actor, kind, &key).await?;
     Ok(Json(
         json!({ "deleted": changed.object, "version": changed.version }),
     ))
@@ -95,11 +99,12 @@ pub struct AuditQuery {
 /// `GET /admin/audit?limit=N&key=K`: the newest changes first (of object `K` only, when
 /// given), with who, when, before and after.
 pub async fn audit<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, None, Scope::AdminRead).await?;
-    let entries = changes::audit(&state.store, q.limit, q.key).await?;
+    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let entries = changes::audit(snapshots.store(), q.limit, q.key).await?;
     Ok(Json(json!({ "entries": entries })))
 }

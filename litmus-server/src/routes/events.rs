@@ -14,7 +14,6 @@
 //!   [`crate::state::Tuning::ingest_permits`] permits, so at most that many are held.
 
 use std::io::Read;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -26,12 +25,13 @@ use litmus_core::Timestamp;
 use litmus_core::events::{MAX_BATCH_BYTES, parse_batch};
 use serde_json::{Value, json};
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
+use crate::metrics::Metrics;
 use crate::routes::sdk::SdkQuery;
 use crate::service;
-use crate::state::AppState;
+use crate::state::Ingest;
 use crate::store::{EventBatch, Store};
 
 /// How long a batch may wait for its turn to be stored before the client is told to retry.
@@ -74,16 +74,19 @@ pub fn decompressed(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError>
 
 /// `POST /events`.
 pub async fn ingest<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(ingest): State<Ingest<S>>,
+    State(metrics): State<Metrics>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::EventsWrite).await?;
+    access
+        .authorize(&headers, q.sdk_key.as_deref(), Scope::EventsWrite)
+        .await?;
     // A permit per batch being read and stored: memory and store load stay bounded.
-    let Ok(Ok(_permit)) = tokio::time::timeout(QUEUE_WAIT, state.ingest_slots.acquire()).await
-    else {
-        state.metrics.count_events("throttled", 1);
+    let Ok(Ok(_permit)) = tokio::time::timeout(QUEUE_WAIT, ingest.slots.acquire()).await else {
+        metrics.count_events("throttled", 1);
         return Err(ApiError::Busy);
     };
     // The body is read only once the batch has its permit, so at most `ingest_permits`
@@ -115,7 +118,7 @@ pub async fn ingest<S: Store>(
     let events: Vec<_> = batch.events.into_iter().map(|(_, e)| e).collect();
     let offered = events.len();
     let stored = service::events::store(
-        &state,
+        &ingest,
         EventBatch {
             events,
             received_ms,
@@ -126,20 +129,16 @@ pub async fn ingest<S: Store>(
         Ok(report) => report,
         Err(e) => {
             tracing::warn!(error = %e, events = offered, "events not stored");
-            state.metrics.count_events("failed", offered as u64);
+            metrics.count_events("failed", offered as u64);
             return Err(ApiError::StoreUnavailable {
                 message: "the events could not be stored: retry later".into(),
                 retry_after: Some(2),
             });
         }
     };
-    state.metrics.count_events("accepted", report.stored as u64);
-    state
-        .metrics
-        .count_events("duplicate", report.duplicates as u64);
-    state
-        .metrics
-        .count_events("rejected", rejected.len() as u64);
+    metrics.count_events("accepted", report.stored as u64);
+    metrics.count_events("duplicate", report.duplicates as u64);
+    metrics.count_events("rejected", rejected.len() as u64);
     Ok(Json(json!({
         "accepted": report.stored,
         "duplicates": report.duplicates,

@@ -1,54 +1,53 @@
 //! Key management: make a key (its secret is shown once), list keys, revoke one.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::service::{self, keys::NewKey};
-use crate::state::AppState;
 use crate::store::Store;
 
 /// `POST /admin/keys`: 201 with `{id, name, scopes, key}`; `key` is the only time the secret
 /// is shown (the store keeps its hash).
 pub async fn create<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let actor = authorize(&state, &headers, None, Scope::KeysWrite)
+    let actor = access
+        .authorize(&headers, None, Scope::KeysWrite)
         .await?
         .name;
     let request: NewKey = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid key request: {e}")))?;
-    let created = service::keys::create(&state, actor, request).await?;
+    let created = service::keys::create(&access, actor, request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// `GET /admin/keys`: every key, without secrets or hashes.
 pub async fn list<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, None, Scope::KeysWrite).await?;
-    Ok(Json(json!({ "keys": service::keys::list(&state).await? })))
+    access.authorize(&headers, None, Scope::KeysWrite).await?;
+    Ok(Json(json!({ "keys": service::keys::list(&access).await? })))
 }
 
 /// `DELETE /admin/keys/{id}`: revokes the key at once; 404 when there is no live key.
 pub async fn revoke<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = authorize(&state, &headers, None, Scope::KeysWrite)
+    let actor = access
+        .authorize(&headers, None, Scope::KeysWrite)
         .await?
         .name;
-    service::keys::revoke(&state, actor, &id).await?;
+    service::keys::revoke(&access, actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

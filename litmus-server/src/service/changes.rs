@@ -8,8 +8,8 @@ use litmus_core::config::{self, wire::WireConfig};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::state::AppState;
-use crate::store::{AuditEntry, Change, Edit, Kind, Object, Store, StoreError};
+use crate::snapshots::Snapshots;
+use crate::store::{AuditEntry, AuditStore, Change, ConfigStore, Edit, Kind, Object, StoreError};
 
 /// How often a change is recomputed when another change lands first.
 const RETRIES: usize = 3;
@@ -32,21 +32,21 @@ pub fn kind_of(collection: &str) -> Result<Kind, ApiError> {
 }
 
 /// Every stored object of `kind`, as JSON.
-pub async fn list<S: Store>(store: &S, kind: Kind) -> Result<Value, ApiError> {
+pub async fn list<S: ConfigStore>(store: &S, kind: Kind) -> Result<Value, ApiError> {
     let doc = store.objects().await?;
     Ok(json!({ kind.table(): of_kind(&doc, kind) }))
 }
 
 /// The stored object of `kind` with `key`.
-pub async fn get<S: Store>(store: &S, kind: Kind, key: &str) -> Result<Object, ApiError> {
+pub async fn get<S: ConfigStore>(store: &S, kind: Kind, key: &str) -> Result<Object, ApiError> {
     let doc = store.objects().await?;
     find(&doc, kind, key).ok_or_else(|| missing(kind, key))
 }
 
 /// Creates or replaces the object of `kind` with `key` by `value`, a JSON object whose `key`,
 /// when present, must be the path's.
-pub async fn put<S: Store>(
-    state: &AppState<S>,
+pub async fn put<S: ConfigStore>(
+    state: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -71,8 +71,8 @@ pub async fn put<S: Store>(
 }
 
 /// Deletes the object of `kind` with `key` (when the lifecycle rules allow it).
-pub async fn delete<S: Store>(
-    state: &AppState<S>,
+pub async fn delete<S: ConfigStore>(
+    state: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -82,7 +82,7 @@ pub async fn delete<S: Store>(
 
 /// The newest `limit` audit entries (1 to 1,000; default 100), of the object `key` only when
 /// given, newest first.
-pub async fn audit<S: Store>(
+pub async fn audit<S: AuditStore>(
     store: &S,
     limit: Option<u32>,
     key: Option<String>,
@@ -95,8 +95,8 @@ pub async fn audit<S: Store>(
 /// `None`): computes the config document that would result, has core validate it against the
 /// stored one, stores it with an audit entry and publishes it. Recomputed when another change
 /// lands first.
-pub async fn change<S: Store>(
-    state: &AppState<S>,
+pub async fn change<S: ConfigStore>(
+    state: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -105,8 +105,8 @@ pub async fn change<S: Store>(
     for _ in 0..RETRIES {
         // The version first: if a change lands before the objects are read, applying this
         // one fails as a conflict and it is recomputed.
-        let base = state.store.version().await?;
-        let current = state.store.objects().await?;
+        let base = state.store().version().await?;
+        let current = state.store().objects().await?;
         let previous = find(&current, kind, key);
         if value.is_none() && previous.is_none() {
             return Err(missing(kind, key));
@@ -155,7 +155,7 @@ pub async fn change<S: Store>(
             document: serde_json::to_value(&validated).map_err(ApiError::internal)?,
             at_ms: crate::now_ms(),
         };
-        match state.store.apply(change).await {
+        match state.store().apply(change).await {
             Ok(snapshot) => {
                 let version = snapshot.version;
                 tracing::info!(%key, kind = kind.as_str(), version, %actor, action = verb, "saved");

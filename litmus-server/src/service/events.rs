@@ -1,12 +1,12 @@
 //! Storing events: a batch of validated events is stored durably (each `message_id` once) and
 //! the rollup job (`crate::jobs::rollups`) is woken, for `POST /events` and the demo alike.
 
-use crate::state::AppState;
-use crate::store::{EventBatch, Ingested, Store, StoreError};
+use crate::state::Ingest;
+use crate::store::{EventBatch, EventStore, Ingested, StoreError};
 
 /// Stores `batch` and wakes the rollup job when it stored anything new.
-pub async fn store<S: Store>(
-    state: &AppState<S>,
+pub async fn store<S: EventStore>(
+    state: &Ingest<S>,
     batch: EventBatch,
 ) -> Result<Ingested, StoreError> {
     if batch.events.is_empty() {

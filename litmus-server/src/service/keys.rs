@@ -6,10 +6,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::{self, KeyRecord, Scope};
-use crate::state::AppState;
-use crate::store::Store;
+use crate::store::KeyStore;
 
 /// A key request: a name and scopes (an SDK key's by default).
 #[derive(Debug, Deserialize)]
@@ -21,8 +21,8 @@ pub struct NewKey {
 }
 
 /// Makes a key for `actor`: answers the stored record with `key`, the secret, shown this once.
-pub async fn create<S: Store>(
-    state: &AppState<S>,
+pub async fn create<S: KeyStore>(
+    state: &Access<S>,
     actor: String,
     request: NewKey,
 ) -> Result<Value, ApiError> {
@@ -46,8 +46,8 @@ pub async fn create<S: Store>(
         created_ms: crate::now_ms(),
         revoked_ms: None,
     };
-    state.store.create_key(record.clone(), actor).await?;
-    state.keys.forget(&record.id);
+    state.store().create_key(record.clone(), actor).await?;
+    state.forget(&record.id);
     let mut out = serde_json::to_value(&record).map_err(ApiError::internal)?;
     if let Some(o) = out.as_object_mut() {
         o.insert("key".into(), Value::String(format!("lit_{id}_{secret}")));
@@ -56,18 +56,18 @@ pub async fn create<S: Store>(
 }
 
 /// Every key, newest first, without secrets or hashes.
-pub async fn list<S: Store>(state: &AppState<S>) -> Result<Vec<KeyRecord>, ApiError> {
-    Ok(state.store.keys().await?)
+pub async fn list<S: KeyStore>(state: &Access<S>) -> Result<Vec<KeyRecord>, ApiError> {
+    Ok(state.store().keys().await?)
 }
 
 /// Revokes the key `id` at once; 404 when there is no live key with that id.
-pub async fn revoke<S: Store>(
-    state: &AppState<S>,
+pub async fn revoke<S: KeyStore>(
+    state: &Access<S>,
     actor: String,
     id: &str,
 ) -> Result<(), ApiError> {
-    let revoked = state.store.revoke_key(id, actor, crate::now_ms()).await?;
-    state.keys.forget(id);
+    let revoked = state.store().revoke_key(id, actor, crate::now_ms()).await?;
+    state.forget(id);
     if revoked {
         Ok(())
     } else {
