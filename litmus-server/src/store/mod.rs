@@ -353,6 +353,70 @@ pub struct RollupTables {
     pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
 }
 
+/// A stored event's columns as both backends read them back: written once, here, how they
+/// become an [`Event`] again.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredEvent {
+    /// The batch it was stored in.
+    pub(crate) batch: i64,
+    /// Its `message_id`.
+    pub(crate) message_id: String,
+    /// Its unit.
+    pub(crate) unit_id: String,
+    /// Its time, in ms since the Unix epoch.
+    pub(crate) time_ms: i64,
+    /// An exposure (else a metric event).
+    pub(crate) exposure: bool,
+    /// An exposure's experiment.
+    pub(crate) experiment: Option<String>,
+    /// An exposure's variant.
+    pub(crate) variant: Option<String>,
+    /// A metric event's name.
+    pub(crate) metric: Option<String>,
+    /// A metric event's value (1 when absent).
+    pub(crate) value: Option<f64>,
+    /// A metric event's properties.
+    pub(crate) properties: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl StoredEvent {
+    /// The event as it was validated, with its batch.
+    pub(crate) fn into_event(self) -> (i64, Event) {
+        let kind = if self.exposure {
+            litmus_core::events::EventKind::Exposure {
+                experiment: self.experiment.unwrap_or_default(),
+                variant: self.variant.unwrap_or_default(),
+            }
+        } else {
+            litmus_core::events::EventKind::Track {
+                event: self.metric.unwrap_or_default(),
+                value: self.value.unwrap_or(1.0),
+                properties: self.properties,
+            }
+        };
+        let event = Event {
+            message_id: self.message_id,
+            unit_id: self.unit_id,
+            time: litmus_core::Timestamp::from_unix_millis(self.time_ms),
+            client_time: None,
+            kind,
+        };
+        (self.batch, event)
+    }
+}
+
+/// Events in batch order, each with its batch, grouped into their batches.
+pub(crate) fn by_batch(events: impl IntoIterator<Item = (i64, Event)>) -> Vec<Vec<Event>> {
+    let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
+    for (batch, event) in events {
+        match batches.last_mut() {
+            Some((b, events)) if *b == batch => events.push(event),
+            _ => batches.push((batch, vec![event])),
+        }
+    }
+    batches.into_iter().map(|(_, e)| e).collect()
+}
+
 /// SQL for the start of the `bucket` (a parameter, in ms) holding `minute_ms` (floor division,
 /// as core's `rollup::minute`), with the placeholder syntax of the store.
 pub(crate) fn bucket_sql(bucket: &str) -> String {

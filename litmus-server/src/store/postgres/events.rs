@@ -1,13 +1,13 @@
 //! The PostgreSQL event store: ingestion (`super::ingest`), the rollups (`super::rollups`),
 //! retention by TimescaleDB chunks, and reads of events and rollups.
 
-use litmus_core::Timestamp;
-use litmus_core::events::{Event, EventKind, MetricRollup};
+use litmus_core::events::{Event, MetricRollup};
 use serde_json::Value;
 
 use super::{PostgresStore, backend};
 use crate::store::{
-    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, UnitOutcome,
+    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent, UnitOutcome,
+    by_batch,
 };
 
 impl EventStore for PostgresStore {
@@ -202,36 +202,23 @@ impl EventStore for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
-        for r in rows {
-            let kind: i16 = r.get(3);
-            let event = Event {
+        Ok(by_batch(rows.iter().map(|r| {
+            let stored = StoredEvent {
+                batch: r.get(0),
                 message_id: r.get(1),
+                time_ms: r.get(2),
+                exposure: r.get::<_, i16>(3) == 0,
                 unit_id: r.get(4),
-                time: Timestamp::from_unix_millis(r.get(2)),
-                client_time: None,
-                kind: if kind == 0 {
-                    EventKind::Exposure {
-                        experiment: r.get::<_, Option<String>>(5).unwrap_or_default(),
-                        variant: r.get::<_, Option<String>>(6).unwrap_or_default(),
-                    }
-                } else {
-                    EventKind::Track {
-                        event: r.get::<_, Option<String>>(7).unwrap_or_default(),
-                        value: r.get::<_, Option<f64>>(8).unwrap_or(1.0),
-                        properties: match r.get::<_, Option<Value>>(9) {
-                            Some(Value::Object(p)) => Some(p),
-                            _ => None,
-                        },
-                    }
+                experiment: r.get(5),
+                variant: r.get(6),
+                metric: r.get(7),
+                value: r.get(8),
+                properties: match r.get::<_, Option<Value>>(9) {
+                    Some(Value::Object(p)) => Some(p),
+                    _ => None,
                 },
             };
-            let batch: i64 = r.get(0);
-            match batches.last_mut() {
-                Some((b, events)) if *b == batch => events.push(event),
-                _ => batches.push((batch, vec![event])),
-            }
-        }
-        Ok(batches.into_iter().map(|(_, e)| e).collect())
+            stored.into_event()
+        })))
     }
 }

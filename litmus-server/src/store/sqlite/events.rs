@@ -3,13 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use litmus_core::Timestamp;
 use litmus_core::events::{Event, EventKind};
 use rusqlite::params;
 
 use super::{SqliteStore, backend, lock};
 use crate::store::{
-    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, UnitOutcome, event_key,
+    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent, UnitOutcome,
+    by_batch, event_key,
 };
 
 /// Stores a batch in the open transaction: each new event once, and the batch queued for
@@ -99,25 +99,19 @@ const EVENT_COLUMNS: &str =
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
     let kind: String = r.get(3)?;
     let properties: Option<String> = r.get(9)?;
-    let event = Event {
+    let stored = StoredEvent {
+        batch: r.get(0)?,
         message_id: r.get(1)?,
+        time_ms: r.get(2)?,
+        exposure: kind == "exposure",
         unit_id: r.get(4)?,
-        time: Timestamp::from_unix_millis(r.get(2)?),
-        client_time: None,
-        kind: if kind == "exposure" {
-            EventKind::Exposure {
-                experiment: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                variant: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-            }
-        } else {
-            EventKind::Track {
-                event: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                value: r.get::<_, Option<f64>>(8)?.unwrap_or(1.0),
-                properties: properties.and_then(|p| serde_json::from_str(&p).ok()),
-            }
-        },
+        experiment: r.get(5)?,
+        variant: r.get(6)?,
+        metric: r.get(7)?,
+        value: r.get(8)?,
+        properties: properties.and_then(|p| serde_json::from_str(&p).ok()),
     };
-    Ok((r.get(0)?, event))
+    Ok(stored.into_event())
 }
 
 impl EventStore for SqliteStore {
@@ -379,15 +373,10 @@ impl EventStore for SqliteStore {
                 ))
                 .map_err(backend)?;
             let rows = stmt.query_map([], event_row).map_err(backend)?;
-            let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
-            for row in rows {
-                let (batch, event) = row.map_err(backend)?;
-                match batches.last_mut() {
-                    Some((b, events)) if *b == batch => events.push(event),
-                    _ => batches.push((batch, vec![event])),
-                }
-            }
-            Ok(batches.into_iter().map(|(_, e)| e).collect())
+            let events = rows
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            Ok(by_batch(events))
         })
         .await
     }
