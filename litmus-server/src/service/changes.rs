@@ -46,7 +46,7 @@ pub async fn get<S: ConfigStore>(store: &S, kind: Kind, key: &str) -> Result<Obj
 /// Creates or replaces the object of `kind` with `key` by `value`, a JSON object whose `key`,
 /// when present, must be the path's.
 pub async fn put<S: ConfigStore>(
-    state: &Snapshots<S>,
+    snapshots: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -67,17 +67,17 @@ pub async fn put<S: ConfigStore>(
             }));
         }
     }
-    change(state, actor, kind, key, Some(value)).await
+    change(snapshots, actor, kind, key, Some(value)).await
 }
 
 /// Deletes the object of `kind` with `key` (when the lifecycle rules allow it).
 pub async fn delete<S: ConfigStore>(
-    state: &Snapshots<S>,
+    snapshots: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
 ) -> Result<Changed, ApiError> {
-    change(state, actor, kind, key, None).await
+    change(snapshots, actor, kind, key, None).await
 }
 
 /// The newest `limit` audit entries (1 to 1,000; default 100), of the object `key` only when
@@ -96,7 +96,7 @@ pub async fn audit<S: AuditStore>(
 /// stored one, stores it with an audit entry and publishes it. Recomputed when another change
 /// lands first.
 pub async fn change<S: ConfigStore>(
-    state: &Snapshots<S>,
+    snapshots: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -105,8 +105,8 @@ pub async fn change<S: ConfigStore>(
     for _ in 0..RETRIES {
         // The version first: if a change lands before the objects are read, applying this
         // one fails as a conflict and it is recomputed.
-        let base = state.store().version().await?;
-        let current = state.store().objects().await?;
+        let base = snapshots.store().version().await?;
+        let current = snapshots.store().objects().await?;
         let previous = find(&current, kind, key);
         if value.is_none() && previous.is_none() {
             return Err(missing(kind, key));
@@ -155,11 +155,11 @@ pub async fn change<S: ConfigStore>(
             document: serde_json::to_value(&validated).map_err(ApiError::internal)?,
             at_ms: crate::now_ms(),
         };
-        match state.store().apply(change).await {
+        match snapshots.store().apply(change).await {
             Ok(snapshot) => {
                 let version = snapshot.version;
                 tracing::info!(%key, kind = kind.as_str(), version, %actor, action = verb, "saved");
-                state.published(snapshot).await;
+                snapshots.published(snapshot).await;
                 return Ok(Changed { object, version });
             }
             Err(StoreError::Conflict) => continue,

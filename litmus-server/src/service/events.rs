@@ -6,15 +6,15 @@ use crate::store::{EventBatch, EventStore, Ingested, StoreError};
 
 /// Stores `batch` and wakes the rollup job when it stored anything new.
 pub async fn store<S: EventStore>(
-    state: &Ingest<S>,
+    ingest: &Ingest<S>,
     batch: EventBatch,
 ) -> Result<Ingested, StoreError> {
     if batch.events.is_empty() {
         return Ok(Ingested::default());
     }
-    let report = state.store.ingest(batch).await?;
+    let report = ingest.store.ingest(batch).await?;
     if report.stored > 0 {
-        state.rollups_due.notify_one();
+        ingest.rollups_due.notify_one();
     }
     Ok(report)
 }

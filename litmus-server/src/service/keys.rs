@@ -22,7 +22,7 @@ pub struct NewKey {
 
 /// Makes a key for `actor`: answers the stored record with `key`, the secret, shown this once.
 pub async fn create<S: KeyStore>(
-    state: &Access<S>,
+    access: &Access<S>,
     actor: String,
     request: NewKey,
 ) -> Result<Value, ApiError> {
@@ -46,8 +46,8 @@ pub async fn create<S: KeyStore>(
         created_ms: crate::now_ms(),
         revoked_ms: None,
     };
-    state.store().create_key(record.clone(), actor).await?;
-    state.forget(&record.id);
+    access.store().create_key(record.clone(), actor).await?;
+    access.forget(&record.id);
     let mut out = serde_json::to_value(&record).map_err(ApiError::internal)?;
     if let Some(o) = out.as_object_mut() {
         o.insert("key".into(), Value::String(format!("lit_{id}_{secret}")));
@@ -56,18 +56,21 @@ pub async fn create<S: KeyStore>(
 }
 
 /// Every key, newest first, without secrets or hashes.
-pub async fn list<S: KeyStore>(state: &Access<S>) -> Result<Vec<KeyRecord>, ApiError> {
-    Ok(state.store().keys().await?)
+pub async fn list<S: KeyStore>(access: &Access<S>) -> Result<Vec<KeyRecord>, ApiError> {
+    Ok(access.store().keys().await?)
 }
 
 /// Revokes the key `id` at once; 404 when there is no live key with that id.
 pub async fn revoke<S: KeyStore>(
-    state: &Access<S>,
+    access: &Access<S>,
     actor: String,
     id: &str,
 ) -> Result<(), ApiError> {
-    let revoked = state.store().revoke_key(id, actor, crate::now_ms()).await?;
-    state.forget(id);
+    let revoked = access
+        .store()
+        .revoke_key(id, actor, crate::now_ms())
+        .await?;
+    access.forget(id);
     if revoked {
         Ok(())
     } else {
