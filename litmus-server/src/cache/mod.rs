@@ -2,7 +2,7 @@
 //! read from the store once, not by every instance), sticky assignments (so a unit keeps its
 //! variant when weights change, as bandits' do), and change notifications between instances.
 //! In-process by default; Redis when `REDIS_URL` is set. Redis pub/sub is at-most-once, so
-//! instances also re-read the stored version on a timer ([`crate::state::watch_versions`]).
+//! instances also re-read the stored version on a timer ([`crate::jobs::versions::watch_versions`]).
 
 pub mod memory;
 pub mod redis;
