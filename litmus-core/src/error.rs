@@ -165,6 +165,15 @@ pub enum Error {
         /// Why the statistic is undefined for this data.
         message: String,
     },
+    /// A change that the lifecycle rules forbid between the stored config and the next one
+    /// (`config::lifecycle`): it would move units already assigned.
+    #[error("{path}: {message}")]
+    InvalidTransition {
+        /// The object or field whose change is refused.
+        path: FieldPath,
+        /// Which rule, and what to do instead.
+        message: String,
+    },
     /// Several problems at once (strict validation reports all it finds).
     #[error("{} problems in config; first: {}", errors.len(), errors.first().map(ToString::to_string).unwrap_or_default())]
     Multiple {
@@ -192,6 +201,7 @@ impl Error {
             Error::InvalidArgument { .. } => "invalid_argument",
             Error::EventTooLarge { .. } => "event_too_large",
             Error::DegenerateData { .. } => "degenerate_data",
+            Error::InvalidTransition { .. } => "invalid_transition",
             Error::Multiple { .. } => "multiple",
         }
     }
@@ -208,7 +218,8 @@ impl Error {
             | Error::UnknownReference { path, .. }
             | Error::InvalidRegex { path, .. }
             | Error::OverlappingRanges { path, .. }
-            | Error::LimitExceeded { path, .. } => Some(path),
+            | Error::LimitExceeded { path, .. }
+            | Error::InvalidTransition { path, .. } => Some(path),
             Error::UnsupportedSchemaVersion { .. }
             | Error::InvalidArgument { .. }
             | Error::EventTooLarge { .. }
@@ -233,6 +244,7 @@ impl Error {
         "invalid_argument",
         "event_too_large",
         "degenerate_data",
+        "invalid_transition",
         "multiple",
     ];
 

@@ -24,6 +24,12 @@ fn errors_md_lists_every_code_and_reason() {
             "docs/errors.md misses error code {code}"
         );
     }
+    for code in litmus_core::events::BatchError::CODES {
+        assert!(
+            text.contains(&format!("| `{code}` |")),
+            "docs/errors.md misses the event batch code {code}"
+        );
+    }
     for reason in litmus_core::Reason::ALL {
         assert!(
             text.contains(&format!("`{}`", reason.code())),

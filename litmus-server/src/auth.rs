@@ -2,57 +2,63 @@
 //! `sdk_key` query parameter on SDK routes), resolved to a [`Principal`] with scopes. 401 when
 //! the key is missing, unknown or revoked; 403 when it lacks the scope.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 
 use crate::error::ApiError;
-use crate::keys::{self, KeyRecord, Principal, Scope};
-use crate::state::AppState;
-use crate::store::Store;
+pub use crate::keys::KEY_CACHE_TTL;
+use crate::keys::{self, Principal, Scope};
+use std::sync::Arc;
 
-/// How long a key looked up in the store is trusted before it is looked up again: a key
-/// revoked through another instance stops working within this time (at once on the instance
-/// that revoked it).
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+use crate::keys::KeyCache;
+use crate::store::KeyStore;
 
-/// The most keys (and unknown key ids) remembered; the cache is emptied when it is full.
-const KEY_CACHE_CAPACITY: usize = 100_000;
-
-/// Keys looked up recently, found or not, so a request costs no store query.
-#[derive(Default)]
-pub struct KeyCache {
-    entries: Mutex<HashMap<String, (Option<KeyRecord>, Instant)>>,
+/// Who may call: the admin key and the API keys in the store (looked up through a cache). A
+/// part of the state (`crate::state`), cheap to clone.
+pub struct Access<S> {
+    store: Arc<S>,
+    admin_key: Arc<str>,
+    keys: KeyCache,
 }
 
-impl KeyCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<KeyRecord>, Instant)>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The record (or `Some(None)`: no such key) looked up less than [`KEY_CACHE_TTL`] ago.
-    pub fn get(&self, id: &str) -> Option<Option<KeyRecord>> {
-        let entries = self.lock();
-        let (record, at) = entries.get(id)?;
-        (at.elapsed() < KEY_CACHE_TTL).then(|| record.clone())
-    }
-
-    /// Remembers what the store said about `id`.
-    pub fn put(&self, id: &str, record: Option<KeyRecord>) {
-        let mut entries = self.lock();
-        if entries.len() >= KEY_CACHE_CAPACITY {
-            entries.clear();
+impl<S> Clone for Access<S> {
+    fn clone(&self) -> Self {
+        Access {
+            store: Arc::clone(&self.store),
+            admin_key: Arc::clone(&self.admin_key),
+            keys: self.keys.clone(),
         }
-        entries.insert(id.to_owned(), (record, Instant::now()));
+    }
+}
+
+impl<S: KeyStore> Access<S> {
+    /// Access by `admin_key` (the bootstrap key, compared in constant time) and the keys in
+    /// `store`, remembered in `keys`.
+    pub fn new(store: Arc<S>, admin_key: String, keys: KeyCache) -> Self {
+        Access {
+            store,
+            admin_key: admin_key.into(),
+            keys,
+        }
     }
 
-    /// Forgets `id` (it was created or revoked here).
+    /// The key store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Forgets what the cache knows of the key `id` (it was created or revoked here).
     pub fn forget(&self, id: &str) {
-        self.lock().remove(id);
+        self.keys.forget(id);
+    }
+
+    /// The caller, who must hold `scope`.
+    pub async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        query_key: Option<&str>,
+        scope: Scope,
+    ) -> Result<Principal, ApiError> {
+        authorize(self, headers, query_key, scope).await
     }
 }
 
@@ -68,17 +74,17 @@ fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a s
 }
 
 /// The caller, who must hold `scope`.
-pub async fn authorize<S: Store>(
-    state: &AppState<S>,
+pub async fn authorize<S: KeyStore>(
+    state: &Access<S>,
     headers: &HeaderMap,
     query_key: Option<&str>,
     scope: Scope,
 ) -> Result<Principal, ApiError> {
-    let key = presented(headers, query_key).ok_or_else(ApiError::unauthorized)?;
+    let key = presented(headers, query_key).ok_or(ApiError::Unauthorized)?;
     let principal = if keys::constant_time_eq(key.as_bytes(), state.admin_key.as_bytes()) {
         Principal::bootstrap()
     } else {
-        let (id, secret) = keys::split(key).ok_or_else(ApiError::unauthorized)?;
+        let (id, secret) = keys::split(key).ok_or(ApiError::Unauthorized)?;
         let record = match state.keys.get(id) {
             Some(known) => known,
             None => {
@@ -88,9 +94,9 @@ pub async fn authorize<S: Store>(
             }
         }
         .filter(|r| r.revoked_ms.is_none())
-        .ok_or_else(ApiError::unauthorized)?;
+        .ok_or(ApiError::Unauthorized)?;
         if !keys::constant_time_eq(keys::hash(secret).as_bytes(), record.hash.as_bytes()) {
-            return Err(ApiError::unauthorized());
+            return Err(ApiError::Unauthorized);
         }
         Principal {
             name: record.name,
@@ -100,10 +106,6 @@ pub async fn authorize<S: Store>(
     if principal.may(scope) {
         Ok(principal)
     } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("this key lacks the scope {}", scope.as_str()),
-        ))
+        Err(ApiError::Forbidden(scope.as_str()))
     }
 }

@@ -21,6 +21,7 @@ use litmus_core::rng::{RandomSource, Xoshiro256PlusPlus};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::service;
 use crate::state::AppState;
 use crate::store::{EventBatch, Kind, Store};
 
@@ -62,8 +63,14 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !existing.contains(&key.as_str()) {
-            crate::routes::admin::change(state, ACTOR, Kind::Experiment, &key, Some(experiment))
-                .await?;
+            service::changes::change(
+                &state.snapshots,
+                ACTOR,
+                Kind::Experiment,
+                &key,
+                Some(experiment),
+            )
+            .await?;
             tracing::info!(experiment = %key, "demo: created");
         }
     }
@@ -75,11 +82,8 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
         loop {
             tokio::time::sleep(tick).await;
             let Some(state) = weak.upgrade() else { break };
-            match simulate(&state, &mut rng, &mut next_user).await {
-                Ok(()) => state.rollups_due.notify_one(),
-                Err(e) => {
-                    tracing::warn!(code = e.code(), error = e.message(), "demo: a tick failed")
-                }
+            if let Err(e) = simulate(&state, &mut rng, &mut next_user).await {
+                tracing::warn!(code = e.code(), error = %e, "demo: a tick failed");
             }
         }
     });
@@ -92,7 +96,7 @@ async fn simulate<S: Store>(
     rng: &mut Xoshiro256PlusPlus,
     next_user: &mut u64,
 ) -> Result<(), ApiError> {
-    let engine = state.engine().await?;
+    let engine = state.snapshots.engine().await?;
     let now = crate::now_ms();
     let mut events = Vec::new();
     let mut n = 0u64;
@@ -134,15 +138,14 @@ async fn simulate<S: Store>(
             }
         }
     }
-    if !events.is_empty() {
-        state
-            .store
-            .ingest(EventBatch {
-                events,
-                received_ms: now,
-            })
-            .await?;
-    }
+    service::events::store(
+        &state.ingest,
+        EventBatch {
+            events,
+            received_ms: now,
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -3,7 +3,10 @@
 //! secret is compared by hash. The bootstrap admin key (`LITMUS_ADMIN_KEY`) holds every scope,
 //! so the first real keys can be made.
 
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -156,5 +159,51 @@ mod tests {
         assert!(!constant_time_eq(b"short", b"longer"));
         assert_eq!(Scope::parse("admin:write"), Some(Scope::AdminWrite));
         assert_eq!(random_hex(8).map(|s| s.len()).unwrap_or(0), 16);
+    }
+}
+
+/// How long a key looked up in the store is trusted before it is looked up again: a key
+/// revoked through another instance stops working within this time (at once on the instance
+/// that revoked it).
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// The most keys (and unknown key ids) remembered; the cache is emptied when it is full.
+const KEY_CACHE_CAPACITY: usize = 100_000;
+
+/// Keys looked up recently, found or not, so a request costs no store query.
+#[derive(Default, Clone)]
+pub struct KeyCache {
+    entries: Arc<Mutex<Lookups>>,
+}
+
+/// Key ids to what the store said (the record, or none) and when.
+type Lookups = HashMap<String, (Option<KeyRecord>, Instant)>;
+
+impl KeyCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lookups> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The record (or `Some(None)`: no such key) looked up less than [`KEY_CACHE_TTL`] ago.
+    pub fn get(&self, id: &str) -> Option<Option<KeyRecord>> {
+        let entries = self.lock();
+        let (record, at) = entries.get(id)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| record.clone())
+    }
+
+    /// Remembers what the store said about `id`.
+    pub fn put(&self, id: &str, record: Option<KeyRecord>) {
+        let mut entries = self.lock();
+        if entries.len() >= KEY_CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id.to_owned(), (record, Instant::now()));
+    }
+
+    /// Forgets `id` (it was created or revoked here).
+    pub fn forget(&self, id: &str) {
+        self.lock().remove(id);
     }
 }

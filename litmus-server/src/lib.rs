@@ -3,16 +3,18 @@
 //! call it without a socket; `main.rs` only wires flags, logging and shutdown.
 
 pub mod auth;
-pub mod bandits;
 pub mod cache;
 pub mod demo;
 pub mod error;
+pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod metrics;
 pub mod results;
 pub mod routes;
+pub mod service;
 pub mod settings;
+pub mod snapshots;
 pub mod state;
 pub mod store;
 
@@ -83,12 +85,12 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
             "/admin/keys/{id}",
             axum::routing::delete(routes::keys::revoke::<S>),
         )
-        .route("/metrics", get(metrics::metrics::<S>))
+        .route("/metrics", get(routes::metrics::metrics::<S>))
         .route("/openapi.json", get(routes::health::openapi))
         .merge(sdk)
         .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
-            metrics::track::<S>,
+            state.metrics.clone(),
+            routes::metrics::track,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -120,10 +122,5 @@ fn sdk_cors() -> CorsLayer {
 /// A handler that panicked answers 500 with the `internal` code; the server keeps serving.
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    error::ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error (please report it)",
-    )
-    .into_response()
+    error::ApiError::internal("internal error (please report it)").into_response()
 }

@@ -15,14 +15,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::{Notify, mpsc};
-
-use crate::results::{DEFAULT_POINTS, experiment_results};
-use crate::state::AppState;
-use crate::store::Store;
 
 /// Messages a connection may have queued before it counts as too slow.
 pub const QUEUE: usize = 16;
@@ -90,16 +84,16 @@ struct Hub {
     version: u64,
 }
 
-/// The live subscriptions of one instance.
-#[derive(Default)]
+/// The live subscriptions of one instance (a part of the state, cheap to clone: it is shared).
+#[derive(Default, Clone)]
 pub struct LiveHub {
-    hub: Mutex<Hub>,
-    wake: Notify,
-    next_connection: AtomicU64,
+    hub: Arc<Mutex<Hub>>,
+    pub(crate) wake: Arc<Notify>,
+    next_connection: Arc<AtomicU64>,
     /// Connections dropped for being too slow.
-    dropped: AtomicU64,
+    dropped: Arc<AtomicU64>,
     /// Resyncs after a lost notice.
-    resyncs: AtomicU64,
+    resyncs: Arc<AtomicU64>,
 }
 
 impl LiveHub {
@@ -159,7 +153,7 @@ impl LiveHub {
 
     /// The stored version was read just before computing results: the newest seen from now
     /// on, without a recomputation (the computation under way reads newer rollups anyway).
-    fn saw_version(&self, version: u64) {
+    pub(crate) fn saw_version(&self, version: u64) {
         let mut hub = self.lock();
         hub.version = hub.version.max(version);
     }
@@ -222,14 +216,14 @@ impl LiveHub {
     }
 
     /// The experiments to recompute now.
-    fn take_dirty(&self) -> Vec<String> {
+    pub(crate) fn take_dirty(&self) -> Vec<String> {
         std::mem::take(&mut self.lock().dirty).into_iter().collect()
     }
 
     /// Sends `message` to the subscribers of `experiment` (and keeps it as the newest when
     /// `keep`). A subscriber whose queue is full is disconnected from every experiment: its
     /// queue closes, and its connection ends.
-    fn publish(&self, experiment: &str, message: Arc<str>, keep: bool) {
+    pub(crate) fn publish(&self, experiment: &str, message: Arc<str>, keep: bool) {
         let mut slow = Vec::new();
         let mut hub = self.lock();
         let Some(topic) = hub.topics.get_mut(experiment) else {
@@ -282,96 +276,6 @@ impl LiveHub {
     }
 }
 
-/// Keeps the subscribed experiments' results current: recomputes each changed experiment once
-/// for all its subscribers (a change after a quiet spell at once, then at most one round per
-/// `min_interval`, changes in between computed together), and re-reads the stored rollup
-/// version every `poll` to notice lost notifications. Runs until the state is dropped.
-pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Duration) {
-    let weak = Arc::downgrade(state);
-    tokio::spawn(async move {
-        let mut config = match weak.upgrade() {
-            Some(state) => state.subscribe(),
-            None => return,
-        };
-        let mut next_poll = tokio::time::Instant::now() + poll;
-        let mut last_round = tokio::time::Instant::now() - min_interval;
-        loop {
-            let Some(mut state) = weak.upgrade() else {
-                break;
-            };
-            let woken = tokio::select! {
-                () = state.live.wake.notified() => true,
-                changed = config.changed() => {
-                    if changed.is_ok() {
-                        state.live.recompute_all();
-                    }
-                    true
-                }
-                () = tokio::time::sleep_until(next_poll) => false,
-            };
-            if !woken {
-                next_poll = tokio::time::Instant::now() + poll;
-                if !state.live.has_subscribers() {
-                    continue;
-                }
-                match state.store.rollup_version().await {
-                    Ok(v) => state.live.stored_version(v),
-                    Err(e) => tracing::warn!(error = %e, "live: cannot read the rollup version"),
-                }
-            }
-            // At most one round per `min_interval`: changes that arrive sooner wait for the
-            // rest of it and are computed together.
-            let since = last_round.elapsed();
-            if since < min_interval {
-                drop(state);
-                tokio::time::sleep(min_interval - since).await;
-                let Some(again) = weak.upgrade() else { break };
-                state = again;
-            }
-            let dirty = state.live.take_dirty();
-            if dirty.is_empty() {
-                continue;
-            }
-            last_round = tokio::time::Instant::now();
-            // The version read before the rollups: the results reflect at least it.
-            if let Ok(stored) = state.store.rollup_version().await {
-                state.live.saw_version(stored);
-            }
-            let version = state.live.version();
-            match state.engine().await {
-                Ok(engine) => {
-                    for experiment in dirty {
-                        let (message, keep) =
-                            match experiment_results(&state, &engine, &experiment, DEFAULT_POINTS)
-                                .await
-                            {
-                                Ok(data) => (
-                                    json!({"type": "results", "experiment": experiment,
-                                           "version": version, "data": data}),
-                                    true,
-                                ),
-                                Err(e) => (
-                                    json!({"type": "error", "experiment": experiment,
-                                           "code": e.code(), "message": e.message()}),
-                                    false,
-                                ),
-                            };
-                        state
-                            .live
-                            .publish(&experiment, Arc::from(message.to_string()), keep);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e.message(), "live: no config; retrying");
-                    for experiment in dirty {
-                        state.live.refresh(&experiment);
-                    }
-                }
-            }
-        }
-    });
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -390,9 +294,7 @@ mod tests {
             assert_eq!(&*read.recv().await.unwrap(), format!("m{i}"));
         }
         // The slow one is kicked once its queue is full, and unsubscribed.
-        tokio::time::timeout(Duration::from_secs(1), slow.kicked())
-            .await
-            .unwrap();
+        slow.kicked().await;
         assert_eq!(hub.counters().0, 1);
         assert_eq!(hub.lock().topics["e"].subscribers.len(), 1);
         // A new subscriber gets the newest message at once.

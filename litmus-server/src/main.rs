@@ -78,9 +78,9 @@ async fn serve<S: Store>(
         ingest_permits: settings.ingest_permits,
     };
     let state = AppState::build(store, admin_key, cache, tuning);
-    litmus_server::state::watch_versions(&state, settings.version_poll);
-    litmus_server::state::apply_rollups(&state, std::time::Duration::from_millis(250));
-    litmus_server::live::run(
+    litmus_server::jobs::versions::watch_versions(&state, settings.version_poll);
+    litmus_server::jobs::rollups::apply_rollups(&state, std::time::Duration::from_millis(250));
+    litmus_server::jobs::live::run(
         &state,
         std::time::Duration::from_secs(1),
         std::time::Duration::from_millis(100),
@@ -93,18 +93,18 @@ async fn serve<S: Store>(
     } else {
         settings.bandit_interval
     };
-    litmus_server::bandits::run(&state, bandit_interval);
+    litmus_server::jobs::bandits::run(&state, bandit_interval);
     if settings.demo {
         litmus_server::demo::start(&state, std::time::Duration::from_millis(250))
             .await
-            .map_err(|e| format!("demo: {}", e.message()))?;
+            .map_err(|e| format!("demo: {e}"))?;
         tracing::info!(
             "demo: simulating traffic; open http://{}/dashboard/",
             settings.listen
         );
     }
     if let Some(retention) = settings.retention {
-        litmus_server::state::retain_events(
+        litmus_server::jobs::retention::retain_events(
             &state,
             retention,
             std::time::Duration::from_secs(3_600),

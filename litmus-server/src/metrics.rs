@@ -4,24 +4,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::state::AppState;
-use crate::store::Store;
 
 /// A series: method, route pattern, status.
 type Series = (String, String, u16);
 
 /// Counts per series: requests and seconds spent.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<Series, (u64, f64)>>,
-    events: Mutex<BTreeMap<&'static str, u64>>,
+    requests: Arc<Mutex<BTreeMap<Series, (u64, f64)>>>,
+    events: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
 
 impl Metrics {
@@ -36,7 +27,8 @@ impl Metrics {
             .or_default() += n;
     }
 
-    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Counts one request answered with `status` after `seconds`.
+    pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut map = self
             .requests
             .lock()
@@ -105,35 +97,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// Middleware: times each request and counts it under its route pattern (never the raw
-/// path, so experiment keys do not multiply the series).
-pub async fn track<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let start = Instant::now();
-    let response = next.run(request).await;
-    state.metrics.record(
-        &method,
-        &route,
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    response
-}
-
-/// `GET /metrics`.
-pub async fn metrics<S: Store>(State(state): State<Arc<AppState<S>>>) -> Response {
-    let version = state.store.version().await.unwrap_or(0);
-    let mut body = state.metrics.render(version, state.cache.fallbacks());
-    body.push_str(&state.live.render());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -2,14 +2,13 @@
 //! analysis and series all come from `litmus_core::results`, over the experiment's rollups
 //! read at a bucket size that gives about the number of points asked for.
 
-use axum::http::StatusCode;
 use litmus_core::Engine;
 use litmus_core::insights;
 use litmus_core::results::{self, Options, Timeline};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::snapshots::Snapshots;
 use crate::store::{RollupTables, Store};
 
 /// Points in the series by default.
@@ -30,7 +29,7 @@ const MAX_ANOMALIES: usize = 10;
 
 /// The results of experiment `key` with a series of up to `points` points, as JSON.
 pub async fn experiment_results<S: Store>(
-    state: &AppState<S>,
+    store: &S,
     engine: &Engine,
     key: &str,
     points: usize,
@@ -38,21 +37,14 @@ pub async fn experiment_results<S: Store>(
     let experiment = match engine.experiment(key) {
         Some(e) => e,
         None if engine.experiments().any(|(k, _)| k == key) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "invalid_config",
-                format!("experiment {key:?} is invalid in the current config; fix it first"),
-            ));
+            return Err(ApiError::InvalidConfig(key.to_owned()));
         }
         None => return Err(ApiError::not_found(format!("no experiment {key:?}"))),
     };
-    let span = state.store.rollup_span(key).await?;
+    let span = store.rollup_span(key).await?;
     let span_ms = span.map_or(0, |(a, b)| b.saturating_sub(a).saturating_add(MINUTE_MS));
     let bucket = results::bucket_ms(span_ms, points);
-    let rows = state
-        .store
-        .experiment_rollups(key, bucket, i64::MIN)
-        .await?;
+    let rows = store.experiment_rollups(key, bucket, i64::MIN).await?;
     let tracked: Vec<&str> = rows
         .metrics
         .keys()
@@ -72,8 +64,7 @@ pub async fn experiment_results<S: Store>(
     // recommendation.
     let now = crate::now_ms();
     let complete = now.saturating_sub(LATE_MS) / MINUTE_MS * MINUTE_MS;
-    let recent_rows = state
-        .store
+    let recent_rows = store
         .experiment_rollups(key, MINUTE_MS, complete.saturating_sub(HISTORY_MS))
         .await?;
     let recent = self::timeline(&plan, &recent_rows);
@@ -91,7 +82,7 @@ pub async fn experiment_results<S: Store>(
     found.push(recommendation.insight());
     let bandit = if experiment.kind() == litmus_core::Kind::Bandit {
         let times: Vec<i64> = series.iter().map(|p| p.time_ms).collect();
-        Some(bandit_history(state, key, &plan, &timeline, &times).await?)
+        Some(bandit_history(store, key, &plan, &timeline, &times).await?)
     } else {
         None
     };
@@ -128,14 +119,11 @@ struct WeightChange {
 /// The changes of `key`'s weights (for `variants`, in order), oldest first, from the audit
 /// log: every change of the experiment, the bandit loop's included.
 async fn weight_changes<S: Store>(
-    state: &AppState<S>,
+    store: &S,
     key: &str,
     variants: &[(String, f64)],
 ) -> Result<Vec<WeightChange>, ApiError> {
-    let mut entries = state
-        .store
-        .audit(WEIGHT_HISTORY, Some(key.to_owned()))
-        .await?;
+    let mut entries = store.audit(WEIGHT_HISTORY, Some(key.to_owned())).await?;
     entries.retain(|e| e.action.starts_with("experiment."));
     entries.sort_by_key(|e| e.id);
     Ok(entries
@@ -164,7 +152,7 @@ async fn weight_changes<S: Store>(
 /// `metric`), as JSON: each policy's mean reward per decision with its interval and how many
 /// decisions were accepted (`litmus_core::bandit::replay`).
 pub async fn replay<S: Store>(
-    state: &AppState<S>,
+    store: &S,
     engine: &Engine,
     key: &str,
     policies: &[&str],
@@ -174,15 +162,12 @@ pub async fn replay<S: Store>(
         .experiment(key)
         .ok_or_else(|| ApiError::not_found(format!("no valid experiment {key:?}")))?;
     let plan = results::plan(experiment, std::iter::empty());
-    let metric = experiment.metrics().first().cloned().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            "no_metric",
-            format!("experiment {key:?} declares no metric to replay policies on"),
-        )
-    })?;
-    let units = state
-        .store
+    let metric = experiment
+        .metrics()
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::NoMetric(key.to_owned()))?;
+    let units = store
         .experiment_units(key, &metric.key, REPLAY_UNITS)
         .await?;
     let records: Vec<results::bandit::UnitRecord> = units
@@ -196,7 +181,7 @@ pub async fn replay<S: Store>(
             })
         })
         .collect();
-    let weights: Vec<(i64, Vec<f64>)> = weight_changes(state, key, &plan.variants)
+    let weights: Vec<(i64, Vec<f64>)> = weight_changes(store, key, &plan.variants)
         .await?
         .into_iter()
         .map(|c| (c.at_ms, c.weights))
@@ -231,7 +216,7 @@ pub async fn replay<S: Store>(
 /// A bandit's weights over time (from the audit log: every change of the experiment, the
 /// bandit loop's included) and the probability each variant is best at the series' times.
 async fn bandit_history<S: Store>(
-    state: &AppState<S>,
+    store: &S,
     key: &str,
     plan: &results::Plan,
     timeline: &Timeline,
@@ -251,7 +236,7 @@ async fn bandit_history<S: Store>(
         .into_iter()
         .map(|p| json!({"time_ms": p.time_ms, "values": by_variant(p.values)}))
         .collect();
-    let weights: Vec<Value> = weight_changes(state, key, &plan.variants)
+    let weights: Vec<Value> = weight_changes(store, key, &plan.variants)
         .await?
         .into_iter()
         .map(|c| {
@@ -268,7 +253,7 @@ async fn bandit_history<S: Store>(
 
 /// An internal error from core (its inputs are checked, so it means a bug).
 fn internal(e: litmus_core::Error) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string())
+    ApiError::Computation(e)
 }
 
 /// The rows of an experiment's rollups in a timeline of its plan's variants.
@@ -281,4 +266,26 @@ fn timeline(plan: &results::Plan, rows: &RollupTables) -> Timeline {
         timeline.add_metric(variant, metric, *time, rollup);
     }
     timeline
+}
+
+/// The results of `key` in the config this instance serves now (see [`experiment_results`]).
+pub async fn current<S: Store>(
+    snapshots: &Snapshots<S>,
+    key: &str,
+    points: usize,
+) -> Result<Value, ApiError> {
+    let engine = snapshots.engine().await?;
+    experiment_results(snapshots.store(), &engine, key, points).await
+}
+
+/// Bandit policies replayed on `key`'s logged units, in the config this instance serves now
+/// (see [`replay`]).
+pub async fn replay_current<S: Store>(
+    snapshots: &Snapshots<S>,
+    key: &str,
+    policies: &[&str],
+    seed: u64,
+) -> Result<Value, ApiError> {
+    let engine = snapshots.engine().await?;
+    replay(snapshots.store(), &engine, key, policies, seed).await
 }

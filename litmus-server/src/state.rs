@@ -1,14 +1,21 @@
-//! What every request handler shares.
+//! What the handlers and jobs share, in parts. Each part is cheap to clone (it is shared) and
+//! is extracted on its own (`axum::extract::FromRef`), so a handler takes only the parts it
+//! uses: [`Access`] (who may call), [`Snapshots`] (the config served, and the store), [`Ingest`]
+//! (the event path), [`SharedCache`], [`Metrics`] and [`LiveHub`]. No part knows a handler.
 
 use std::sync::Arc;
 
-use litmus_core::Engine;
-use tokio::sync::{RwLock, watch};
+use axum::extract::FromRef;
+use tokio::sync::{Notify, Semaphore};
 
+use crate::auth::Access;
 use crate::cache::memory::MemoryCache;
-use crate::cache::{Cache, Notice};
-use crate::error::ApiError;
-use crate::store::{Snapshot, Store};
+use crate::cache::{Cache, Notice, SharedCache};
+use crate::keys::KeyCache;
+use crate::live::LiveHub;
+use crate::metrics::Metrics;
+use crate::snapshots::Snapshots;
+use crate::store::Store;
 
 /// How many sticky assignments the default in-process cache keeps.
 pub const STICKY_CAPACITY: usize = 1_000_000;
@@ -32,38 +39,46 @@ impl Default for Tuning {
     }
 }
 
-/// The server's shared state: the store, the cache, the admin key, and the newest snapshot
-/// with its compiled engine.
-pub struct AppState<S> {
-    /// The config store.
-    pub store: S,
-    /// The cache and notification channel shared with other instances.
-    pub cache: Arc<dyn Cache>,
-    /// The admin API key (compared in constant time).
-    pub admin_key: String,
-    /// API keys looked up recently.
-    pub keys: crate::auth::KeyCache,
+/// The event path: the store, its settings, the permits of batches being stored, and the
+/// signal that wakes the rollup job.
+pub struct Ingest<S> {
+    /// The store.
+    pub store: Arc<S>,
     /// Settings of the event path.
     pub tuning: Tuning,
     /// One permit per event batch being read and stored.
-    pub ingest_slots: tokio::sync::Semaphore,
-    /// Woken when a batch is stored, for [`apply_rollups`].
-    pub rollups_due: tokio::sync::Notify,
-    /// The newest snapshot read, and its engine.
-    current: RwLock<Option<Current>>,
-    /// Request counters for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
-    /// The newest config version this instance knows of: set by its own writes, by other
-    /// instances' notifications and by [`watch_versions`]; read by every `/sdk/stream`.
-    changes: watch::Sender<u64>,
-    /// The live results subscriptions of this instance.
-    pub live: crate::live::LiveHub,
+    pub slots: Arc<Semaphore>,
+    /// Woken when a batch is stored, for `crate::jobs::rollups`.
+    pub rollups_due: Arc<Notify>,
 }
 
-/// A snapshot and the engine compiled from it.
-struct Current {
-    snapshot: Arc<Snapshot>,
-    engine: Arc<Engine>,
+impl<S> Clone for Ingest<S> {
+    fn clone(&self) -> Self {
+        Ingest {
+            store: Arc::clone(&self.store),
+            tuning: self.tuning,
+            slots: Arc::clone(&self.slots),
+            rollups_due: Arc::clone(&self.rollups_due),
+        }
+    }
+}
+
+/// The server's shared state: every part, for the router and the jobs.
+pub struct AppState<S> {
+    /// The store (every concern).
+    pub store: Arc<S>,
+    /// The cache and notification channel shared with other instances.
+    pub cache: Arc<dyn Cache>,
+    /// Who may call: the admin key and API keys.
+    pub access: Access<S>,
+    /// The config this instance serves.
+    pub snapshots: Snapshots<S>,
+    /// The event path.
+    pub ingest: Ingest<S>,
+    /// Request counters for `/metrics`.
+    pub metrics: Metrics,
+    /// The live results subscriptions of this instance.
+    pub live: LiveHub,
 }
 
 impl<S: Store> AppState<S> {
@@ -88,24 +103,28 @@ impl<S: Store> AppState<S> {
         cache: Arc<dyn Cache>,
         tuning: Tuning,
     ) -> Arc<Self> {
+        let store = Arc::new(store);
+        let admin_key: String = admin_key.into();
         let state = Arc::new(AppState {
+            access: Access::new(Arc::clone(&store), admin_key, KeyCache::default()),
+            snapshots: Snapshots::new(Arc::clone(&store), Arc::clone(&cache)),
+            ingest: Ingest {
+                store: Arc::clone(&store),
+                tuning,
+                slots: Arc::new(Semaphore::new(tuning.ingest_permits.max(1))),
+                rollups_due: Arc::new(Notify::new()),
+            },
             store,
             cache,
-            admin_key: admin_key.into(),
-            keys: crate::auth::KeyCache::default(),
-            tuning,
-            ingest_slots: tokio::sync::Semaphore::new(tuning.ingest_permits.max(1)),
-            rollups_due: tokio::sync::Notify::new(),
-            current: RwLock::new(None),
-            metrics: crate::metrics::Metrics::default(),
-            changes: watch::Sender::new(0),
-            live: crate::live::LiveHub::default(),
+            metrics: Metrics::default(),
+            live: LiveHub::default(),
         });
+        // A weak reference: the cache must not keep the state alive.
         let weak = Arc::downgrade(&state);
         state.cache.listen(Arc::new(move |notice| {
             if let Some(state) = weak.upgrade() {
                 match notice {
-                    Notice::Config(version) => state.announce(version),
+                    Notice::Config(version) => state.snapshots.announce(version),
                     Notice::Rollups {
                         version,
                         experiments,
@@ -115,205 +134,29 @@ impl<S: Store> AppState<S> {
         }));
         state
     }
-
-    /// Announces that `version` is current (newer versions only).
-    pub fn announce(&self, version: u64) {
-        self.changes.send_if_modified(|known| {
-            let newer = version > *known;
-            if newer {
-                *known = version;
-            }
-            newer
-        });
-    }
-
-    /// A receiver of config versions, for a stream.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
-    }
-
-    /// After this instance published `snapshot`: caches it, announces it here and tells the
-    /// other instances. A cache failure is logged, not returned: the change is stored, and the
-    /// other instances find it when they re-read the stored version.
-    pub async fn published(&self, snapshot: Snapshot) {
-        if let Err(e) = self.cache.put_snapshot(&snapshot).await {
-            tracing::warn!(error = %e, "cannot cache the new snapshot");
-        }
-        if let Err(e) = self.cache.publish(&Notice::Config(snapshot.version)).await {
-            tracing::warn!(error = %e, "cannot notify the other instances");
-        }
-        self.announce(snapshot.version);
-    }
-
-    /// After this instance applied rollups: tells its live hub and the other instances which
-    /// experiments changed (a cache failure is logged; the others notice the new version when
-    /// they re-read it).
-    pub async fn rollups_applied(&self, applied: &crate::store::Applied) {
-        if applied.batches == 0 {
-            return;
-        }
-        let experiments: Vec<String> = applied.experiments.iter().cloned().collect();
-        self.live
-            .changed(applied.version, experiments.iter().cloned());
-        let notice = Notice::Rollups {
-            version: applied.version,
-            experiments,
-        };
-        if let Err(e) = self.cache.publish(&notice).await {
-            tracing::warn!(error = %e, "cannot tell the other instances of new rollups");
-        }
-    }
-
-    /// The newest snapshot this instance knows of, and its engine: from memory when it is
-    /// current, else from the cache, else from the store (then cached), compiled once per
-    /// version.
-    async fn current(&self) -> Result<(Arc<Snapshot>, Arc<Engine>), ApiError> {
-        let known = *self.changes.borrow();
-        let started = match self.current.read().await.as_ref() {
-            Some(c) if c.snapshot.version >= known => {
-                return Ok((Arc::clone(&c.snapshot), Arc::clone(&c.engine)));
-            }
-            Some(_) => true,
-            None => false,
-        };
-        // Versions are immutable, so the cache's copy of the version announced is that
-        // version. Before the first read nothing was announced yet: the store says which.
-        let cached = if started {
-            self.cache.snapshot(known).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "cannot read the cached snapshot");
-                None
-            })
-        } else {
-            None
-        };
-        let snapshot = match cached {
-            Some(s) => s,
-            None => {
-                let s = self.store.snapshot().await?;
-                if s.version >= known {
-                    if let Err(e) = self.cache.put_snapshot(&s).await {
-                        tracing::warn!(error = %e, "cannot cache the snapshot");
-                    }
-                }
-                s
-            }
-        };
-        let mut slot = self.current.write().await;
-        if let Some(c) = slot.as_ref() {
-            if c.snapshot.version >= snapshot.version {
-                return Ok((Arc::clone(&c.snapshot), Arc::clone(&c.engine)));
-            }
-        }
-        // The snapshot was validated strictly when it was written.
-        let engine = Arc::new(Engine::from_json(&snapshot.body)?);
-        let snapshot = Arc::new(snapshot);
-        *slot = Some(Current {
-            snapshot: Arc::clone(&snapshot),
-            engine: Arc::clone(&engine),
-        });
-        drop(slot);
-        self.announce(snapshot.version);
-        Ok((snapshot, engine))
-    }
-
-    /// The newest snapshot this instance knows of (see [`AppState::engine`]).
-    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ApiError> {
-        Ok(self.current().await?.0)
-    }
-
-    /// The engine of the newest config version this instance knows of (its own writes, and
-    /// other instances' through notifications and [`watch_versions`]): compiled once per
-    /// version, with no store query on the way when it is already compiled.
-    pub async fn engine(&self) -> Result<Arc<Engine>, ApiError> {
-        Ok(self.current().await?.1)
-    }
 }
 
-/// Re-reads the stored version every `period` and announces a new one: how an instance learns
-/// of changes written by another instance sharing the store when no notification reached it
-/// (pub/sub is at-most-once, and absent without Redis). Runs until the state is dropped.
-pub fn watch_versions<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
-    every(state, period, |state| async move {
-        match state.store.version().await {
-            Ok(v) => state.announce(v),
-            Err(e) => tracing::warn!(error = %e, "cannot read the config version"),
-        }
-    });
-}
-
-/// Runs `job` every `period` (the first time at once) until the state is dropped; a round
-/// that overruns delays the next.
-fn every<S, F, Fut>(state: &Arc<AppState<S>>, period: std::time::Duration, job: F)
-where
-    S: Store,
-    F: Fn(Arc<AppState<S>>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let weak = Arc::downgrade(state);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = weak.upgrade() else { break };
-            job(state).await;
-        }
-    });
-}
-
-/// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
-/// (and every `period`, for batches stored by other instances), a few at a time, until the
-/// queue is empty. While batches are being ingested, it works at most a quarter of the time
-/// (pausing three times as long as each round took, and at least `period`), so the
-/// acknowledgements keep the CPU and the store first and the rollups catch up when the load
-/// eases. Runs until the state is dropped.
-pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
-    /// Batches applied per transaction.
-    const PER_ROUND: usize = 4;
-    let weak = Arc::downgrade(state);
-    tokio::spawn(async move {
-        loop {
-            let Some(state) = weak.upgrade() else { break };
-            let window = state.tuning.attribution_window_ms;
-            let started = std::time::Instant::now();
-            match state.store.apply_rollups(window, PER_ROUND).await {
-                Ok(applied) if applied.batches > 0 => {
-                    state.rollups_applied(&applied).await;
-                    let busy = state.ingest_slots.available_permits() < state.tuning.ingest_permits;
-                    if busy {
-                        // At most a quarter of the time while batches are coming in.
-                        let pause = period.max(started.elapsed() * 3);
-                        drop(state);
-                        tokio::time::sleep(pause).await;
-                    }
-                }
-                Ok(_) => {
-                    let _ = tokio::time::timeout(period, state.rollups_due.notified()).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot apply the rollups; retrying");
-                    drop(state);
-                    tokio::time::sleep(period).await;
-                }
+/// Each part of the state is extracted on its own.
+macro_rules! parts {
+    ($($part:ty => $field:ident),* $(,)?) => {$(
+        impl<S: Store> FromRef<Arc<AppState<S>>> for $part {
+            fn from_ref(state: &Arc<AppState<S>>) -> Self {
+                state.$field.clone()
             }
         }
-    });
+    )*};
 }
 
-/// Drops raw events older than `retention` every `period` (the rollups stay). Runs until the
-/// state is dropped.
-pub fn retain_events<S: Store>(
-    state: &Arc<AppState<S>>,
-    retention: std::time::Duration,
-    period: std::time::Duration,
-) {
-    let keep_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    every(state, period, move |state| async move {
-        let cutoff = crate::now_ms().saturating_sub(keep_ms);
-        match state.store.retain(cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(dropped = n, cutoff_ms = cutoff, "old events dropped"),
-            Err(e) => tracing::warn!(error = %e, "cannot drop old events"),
-        }
-    });
+parts! {
+    Access<S> => access,
+    Snapshots<S> => snapshots,
+    Ingest<S> => ingest,
+    Metrics => metrics,
+    LiveHub => live,
+}
+
+impl<S: Store> FromRef<Arc<AppState<S>>> for SharedCache {
+    fn from_ref(state: &Arc<AppState<S>>) -> Self {
+        SharedCache(Arc::clone(&state.cache))
+    }
 }

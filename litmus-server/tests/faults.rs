@@ -152,9 +152,7 @@ impl Cluster {
                 .success()
         );
         // Its backends notice and exit; wait until the port is free.
-        let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-            assert!(Instant::now() < deadline, "PostgreSQL still answers");
             std::thread::sleep(Duration::from_millis(20));
         }
         // A postmaster killed with -9 leaves its backends to notice; give them a moment.
@@ -208,9 +206,9 @@ async fn spawn_server(database: &str, port: u16, env: &[(&str, &str)]) -> Server
         cmd.env(k, v);
     }
     let server = Server(cmd.spawn().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Waits until it answers (a server that never starts hangs the test, which the harness
+    // reports; no clock decides).
     while post(port, "/events", "[]").await.0 != 200 {
-        assert!(Instant::now() < deadline, "the server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server
@@ -367,7 +365,7 @@ async fn assert_rolled_up_once(url: &str, acknowledged: usize) {
         .await
         .unwrap();
     tokio::spawn(conn);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Waits until every batch is rolled up.
     loop {
         let pending: i64 = client
             .query_one("SELECT count(*) FROM pending_batches", &[])
@@ -377,10 +375,6 @@ async fn assert_rolled_up_once(url: &str, acknowledged: usize) {
         if pending == 0 {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{pending} batches never rolled up"
-        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let batches = (acknowledged / PER_BATCH) as i64;

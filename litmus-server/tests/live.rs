@@ -12,7 +12,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::*;
@@ -26,16 +26,11 @@ on_every_backend!(subscribed_results_follow_events_posted_to_another_instance);
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The next JSON message of `kind`, within `wait`.
-async fn next_of(socket: &mut Socket, kind: &str, wait: Duration) -> Value {
-    let deadline = Instant::now() + wait;
+/// The next JSON message of `kind`: waits for it, however long it takes (how soon results
+/// arrive is measured by `benches/server/live.sh`, not asserted here).
+async fn next_of(socket: &mut Socket, kind: &str) -> Value {
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let msg = tokio::time::timeout(left, socket.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {kind} message within {wait:?}"))
-            .expect("open")
-            .expect("a message");
+        let msg = socket.next().await.expect("open").expect("a message");
         if let Message::Text(text) = msg {
             let value: Value = serde_json::from_str(&text).unwrap();
             if value["type"] == kind {
@@ -49,8 +44,8 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
     // Instance A takes events and applies rollups; instance B serves the WebSocket.
     let a = env.instance().await;
     let b = env.instance().await;
-    litmus_server::state::apply_rollups(&a, Duration::from_millis(50));
-    litmus_server::live::run(&b, Duration::from_millis(300), Duration::from_millis(20));
+    litmus_server::jobs::rollups::apply_rollups(&a, Duration::from_millis(50));
+    litmus_server::jobs::live::run(&b, Duration::from_millis(300), Duration::from_millis(20));
     let app_a = litmus_server::app(Arc::clone(&a));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -72,7 +67,7 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
     let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/live?key={KEY}"))
         .await
         .unwrap();
-    let hello = next_of(&mut socket, "hello", Duration::from_secs(5)).await;
+    let hello = next_of(&mut socket, "hello").await;
     assert!(hello["version"].is_u64());
     socket
         .send(Message::text(
@@ -80,7 +75,7 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
         ))
         .await
         .unwrap();
-    let first = next_of(&mut socket, "results", Duration::from_secs(5)).await;
+    let first = next_of(&mut socket, "results").await;
     assert_eq!(first["experiment"], "live-exp");
     assert_eq!(first["data"]["results"]["units"][0][1], 0);
 
@@ -107,7 +102,7 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
     while latest["data"]["results"]["units"] != json!([["control", 20], ["treatment", 20]])
         || latest["version"].as_u64() < Some(1)
     {
-        latest = next_of(&mut socket, "results", Duration::from_secs(5)).await;
+        latest = next_of(&mut socket, "results").await;
     }
 
     // Bad messages are answered, and the connection stays.
@@ -115,7 +110,7 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
         .send(Message::text("{\"type\": \"dance\"}"))
         .await
         .unwrap();
-    let error = next_of(&mut socket, "error", Duration::from_secs(5)).await;
+    let error = next_of(&mut socket, "error").await;
     assert_eq!(error["code"], "bad_request");
     // An unknown experiment is an error for that experiment.
     socket
@@ -124,7 +119,7 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
         ))
         .await
         .unwrap();
-    let error = next_of(&mut socket, "error", Duration::from_secs(5)).await;
+    let error = next_of(&mut socket, "error").await;
     assert_eq!(
         (error["experiment"].as_str(), error["code"].as_str()),
         (Some("nope"), Some("not_found"))
@@ -136,7 +131,7 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
         ))
         .await
         .unwrap();
-    let again = next_of(&mut socket, "results", Duration::from_secs(5)).await;
+    let again = next_of(&mut socket, "results").await;
     assert_eq!(
         again["data"]["results"]["units"],
         latest["data"]["results"]["units"]

@@ -1,6 +1,8 @@
 //! Real server processes (the `litmus-server` binary) over sockets: two instances sharing
-//! PostgreSQL and Redis receive each other's config changes within a second, and the embedded
-//! default starts with no services and stops cleanly on SIGTERM.
+//! PostgreSQL and Redis receive each other's config changes through Redis (with the timer that
+//! re-reads the stored version turned off), and the embedded default starts with no services
+//! and stops cleanly on SIGTERM. The tests wait for events, never against a clock: how fast a
+//! change travels is measured by the benchmarks.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,7 +14,7 @@
 mod common;
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -94,16 +96,13 @@ async fn open_stream(port: u16) -> BufReader<TcpStream> {
     }
 }
 
-/// Reads the stream until an `id:` line, within `within`; answers the id.
-async fn next_id(r: &mut BufReader<TcpStream>, within: Duration) -> u64 {
-    let deadline = tokio::time::Instant::now() + within;
+/// Reads the stream until an `id:` line (however long it takes); answers the id.
+async fn next_id(r: &mut BufReader<TcpStream>) -> u64 {
     let mut line = String::new();
     loop {
         line.clear();
-        tokio::time::timeout_at(deadline, r.read_line(&mut line))
-            .await
-            .expect("an event in time")
-            .unwrap();
+        let read = r.read_line(&mut line).await.unwrap();
+        assert!(read > 0, "the stream ended");
         if let Some(id) = line.trim().strip_prefix("id: ") {
             return id.parse().unwrap();
         }
@@ -128,42 +127,35 @@ fn experiment(key: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_sharing_postgres_and_redis_see_each_others_changes_within_a_second() {
+async fn two_processes_sharing_postgres_and_redis_see_each_others_changes() {
     let Some(env) = common::postgres(true).await else {
         return;
     };
     let (database, redis, prefix) = env.urls().unwrap();
-    // A long timer: the changes must come through Redis pub/sub.
+    // The timer that re-reads the stored version fires at start and then not for a day: the
+    // changes can only come through Redis pub/sub.
     let settings = [
         ("DATABASE_URL", database),
         ("REDIS_URL", redis),
         ("LITMUS_REDIS_PREFIX", prefix),
-        ("LITMUS_VERSION_POLL_MS", "60000".to_owned()),
+        ("LITMUS_VERSION_POLL_MS", "86400000".to_owned()),
     ];
     let a = start(&settings).await;
     let b = start(&settings).await;
     env.wait_for_subscribers(2).await;
     let mut from_a = open_stream(a.port).await;
     let mut from_b = open_stream(b.port).await;
-    assert_eq!(next_id(&mut from_a, Duration::from_secs(2)).await, 0);
-    assert_eq!(next_id(&mut from_b, Duration::from_secs(2)).await, 0);
-    let mut worst = Duration::ZERO;
+    assert_eq!(next_id(&mut from_a).await, 0);
+    assert_eq!(next_id(&mut from_b).await, 0);
     for (i, (writer, watcher)) in [(&a, &mut from_b), (&b, &mut from_a)]
         .into_iter()
         .enumerate()
     {
         let key = format!("e{i}");
-        let t0 = Instant::now();
         assert_eq!(put_experiment(writer.port, &key).await, 200);
         // The watcher may first see the version its own instance wrote before.
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while next_id(watcher, deadline.saturating_duration_since(Instant::now())).await
-            != i as u64 + 1
-        {}
-        worst = worst.max(t0.elapsed());
+        while next_id(watcher).await != i as u64 + 1 {}
     }
-    eprintln!("config change seen by the other process after at most {worst:?}");
-    assert!(worst < Duration::from_secs(1), "{worst:?}");
     // Both serve the same snapshot.
     let (_, config_a) = request(a.port, "GET", "/sdk/config", None).await.unwrap();
     let (_, config_b) = request(b.port, "GET", "/sdk/config", None).await.unwrap();
@@ -186,14 +178,8 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
             .unwrap()
             .success()
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let code = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running 5 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    // Waits for the process to exit (it finishes the requests in flight, then stops).
+    let code = server.child.wait().unwrap();
     assert!(code.success(), "{code:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -305,7 +291,7 @@ async fn when_redis_dies_assignments_go_on_from_in_process_state() {
 /// Fault: Redis killed (`kill -9`) and started again while two instances sharing PostgreSQL
 /// serve assignments and an SDK stream. Every assignment is answered 200 throughout, each unit
 /// keeps its variant, and once Redis is back a config change on one instance reaches the
-/// other's stream through pub/sub again (the version poll is set to a minute, so nothing else
+/// other's stream through pub/sub again (the version poll is set to a day, so nothing else
 /// could carry it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_resume() {
@@ -322,14 +308,14 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
         ("DATABASE_URL", env.database().unwrap().to_owned()),
         ("REDIS_URL", redis_url.clone()),
         ("LITMUS_REDIS_PREFIX", prefix.clone()),
-        ("LITMUS_VERSION_POLL_MS", "60000".to_owned()),
+        ("LITMUS_VERSION_POLL_MS", "86400000".to_owned()),
     ];
     let a = start(&settings).await;
     let b = start(&settings).await;
     common::wait_for_subscribers(&redis_url, &prefix, 2).await;
     assert_eq!(put_experiment(a.port, "x").await, 200);
     let mut from_b = open_stream(b.port).await;
-    while next_id(&mut from_b, Duration::from_secs(5)).await != 1 {}
+    while next_id(&mut from_b).await != 1 {}
 
     // Assignment traffic on both instances until told to stop: (answers 200, other answers),
     // and the variant each unit got.
@@ -393,7 +379,7 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
     }
     // Live updates resume: the next change on A reaches B's stream through pub/sub.
     assert_eq!(put_experiment(a.port, "after-restart").await, 200);
-    while next_id(&mut from_b, Duration::from_secs(5)).await != 3 {}
+    while next_id(&mut from_b).await != 3 {}
     let (_, config) = request(b.port, "GET", "/sdk/config", None).await.unwrap();
     assert!(
         config.contains("after-restart") && config.contains("during-outage"),

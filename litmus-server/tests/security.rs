@@ -1154,7 +1154,7 @@ async fn a_revoked_key_stops_working_at_once_on_the_revoking_instance() {
         401
     );
     // The instance that had it cached: within the cache's lifetime.
-    tokio::time::sleep(litmus_server::auth::KEY_CACHE_TTL + Duration::from_millis(200)).await;
+    tokio::time::sleep(litmus_server::keys::KEY_CACHE_TTL + Duration::from_millis(200)).await;
     assert_eq!(
         send(&other, "GET", "/sdk/config", Some(&key), None)
             .await
@@ -1510,8 +1510,12 @@ fn store_sql_interpolates_only_fixed_identifiers() {
             }
         }
     }
-    assert!(files.iter().any(|f| f.ends_with("store/sqlite.rs")));
-    assert!(files.iter().any(|f| f.ends_with("store/postgres.rs")));
+    assert!(files.iter().any(|f| f.ends_with("store/sqlite/config.rs")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("store/postgres/config.rs"))
+    );
     assert!(
         sql_formats >= 10,
         "the scan found only {sql_formats} format! calls"
@@ -1619,7 +1623,7 @@ fn injections() -> Vec<String> {
 async fn injection_inputs_are_kept_as_data() {
     let server = Server::start().await;
     let app = &server.app;
-    litmus_server::state::apply_rollups(&server.state, Duration::from_millis(20));
+    litmus_server::jobs::rollups::apply_rollups(&server.state, Duration::from_millis(20));
     assert_eq!(
         put_experiment(app, "sec-live", experiment("sec-live", "running"))
             .await

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::lifecycle::Scope;
 use super::limits::*;
 use super::parse::{Decoded, ParsedDocument, unknown_paths};
 use super::wire::{
@@ -629,48 +630,30 @@ fn compile_holdout(
     }
     let share = fraction(w.share, &path.field("share"))?;
     let salt = salt_of(w.salt.as_deref(), &w.key, path)?;
-    let mut scope = Vec::new();
-    if w.all {
-        scope.extend(0..out.experiments.len());
-    }
+    // The references first: a scope naming nothing is an error.
     for (i, key) in w.experiments.iter().enumerate() {
-        let &p = position
-            .get(key.as_str())
-            .ok_or_else(|| Error::UnknownReference {
+        if !position.contains_key(key.as_str()) {
+            return Err(Error::UnknownReference {
                 path: path.field("experiments").item(i),
                 key: key.clone(),
-            })?;
-        scope.push(p);
+            });
+        }
     }
     for (i, key) in w.layers.iter().enumerate() {
-        let &layer = layers
-            .index
-            .get(key)
-            .ok_or_else(|| Error::UnknownReference {
+        if !layers.index.contains_key(key) {
+            return Err(Error::UnknownReference {
                 path: path.field("layers").item(i),
                 key: key.clone(),
-            })?;
-        scope.extend(
-            out.experiments
-                .iter()
-                .enumerate()
-                .filter_map(|(p, (_, r))| {
-                    r.as_ref()
-                        .ok()
-                        .and_then(|e| e.layer)
-                        .filter(|s| s.layer == layer)
-                        .map(|_| p)
-                }),
-        );
+            });
+        }
     }
+    let scope = covered(&Scope::of(w), out);
     if !w.all && scope.is_empty() {
         return Err(Error::invalid(
             path.clone(),
             "a holdout needs a scope: `all`, `experiments` or `layers`",
         ));
     }
-    scope.sort_unstable();
-    scope.dedup();
     Ok((
         Holdout {
             key: w.key.as_str().into(),
@@ -681,32 +664,33 @@ fn compile_holdout(
     ))
 }
 
-/// The experiments a holdout that failed to compile meant to guard, read from its raw JSON.
-fn raw_scope(raw: &serde_json::Value, out: &Compiled) -> Vec<usize> {
-    let all = raw.get("all").and_then(serde_json::Value::as_bool) == Some(true);
-    let names = |field: &str| -> HashSet<String> {
-        raw.get(field)
-            .and_then(serde_json::Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let experiments = names("experiments");
-    let layer_keys = names("layers");
+/// The positions of the experiments `scope` covers (`lifecycle::Scope`, the one statement of
+/// the rule); an experiment's layer is known once it compiled.
+fn covered(scope: &Scope<'_>, out: &Compiled) -> Vec<usize> {
     out.experiments
         .iter()
         .enumerate()
         .filter(|(_, (key, result))| {
-            all || experiments.contains(&**key)
-                || result.as_ref().ok().and_then(|e| e.layer).is_some_and(|s| {
-                    out.layers
-                        .get(s.layer)
-                        .is_some_and(|l| layer_keys.contains(&*l.key))
-                })
+            let layer = result
+                .as_ref()
+                .ok()
+                .and_then(|e| e.layer)
+                .and_then(|s| out.layers.get(s.layer))
+                .map(|l| &*l.key);
+            scope.covers(key, layer)
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// The experiments a holdout that failed to compile meant to guard, read from its raw JSON.
+fn raw_scope(raw: &serde_json::Value, out: &Compiled) -> Vec<usize> {
+    let all = raw.get("all").and_then(serde_json::Value::as_bool) == Some(true);
+    let names = |field: &str| -> Vec<&str> {
+        raw.get(field)
+            .and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default()
+    };
+    covered(&Scope::new(all, names("experiments"), names("layers")), out)
 }

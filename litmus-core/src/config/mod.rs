@@ -7,9 +7,13 @@
 //!   while the others run;
 //! - **strict** (admin input, [`crate::Engine::from_json_strict`], [`validate_strict`]): unknown
 //!   fields and every problem are errors.
+//!
+//! A change to a stored config is validated strictly and then against the lifecycle rules
+//! ([`validate_change`], [`lifecycle`]), which keep units where they were assigned.
 
 pub(crate) mod compile;
 pub(crate) mod decode;
+pub mod lifecycle;
 pub mod limits;
 pub(crate) mod parse;
 #[cfg(feature = "schema")]
@@ -30,6 +34,16 @@ pub fn validate_strict(text: &str) -> Result<wire::WireConfig, Error> {
     let compiled = compile::compile(parse::parse_value(value.clone())?);
     strict_result(&compiled)?;
     <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())
+}
+
+/// Validates a change to a stored config: `text`, the config the change would produce, is
+/// validated strictly ([`validate_strict`]) and then compared with `previous`, the config as
+/// stored, by the lifecycle rules ([`lifecycle::check`]: what may change once an experiment
+/// has started, and holdout coverage). Returns the wire form to store.
+pub fn validate_change(previous: &wire::WireConfig, text: &str) -> Result<wire::WireConfig, Error> {
+    let next = validate_strict(text)?;
+    lifecycle::check(previous, &next)?;
+    Ok(next)
 }
 
 /// Admin input as JSON: it must parse, and hold no U+0000 (see [`nul_at`]).

@@ -38,7 +38,9 @@ pub struct Batch {
     pub rejected: Vec<Rejection>,
 }
 
-/// A batch that cannot be read at all.
+/// A batch that cannot be read at all. Each variant has a stable code ([`BatchError::code`],
+/// listed in `docs/errors.md`).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BatchError {
     /// The body is neither JSON nor NDJSON, or its envelope is malformed.
@@ -50,6 +52,22 @@ pub enum BatchError {
         /// How many there were.
         count: usize,
     },
+}
+
+impl BatchError {
+    /// Codes of this type's own, for documentation and tests (an [`BatchError::Invalid`]
+    /// carries one of [`Error::CODES`]).
+    pub const CODES: &'static [&'static str] = &["too_many_events"];
+
+    /// The stable snake_case code: the envelope's error's own code for
+    /// [`BatchError::Invalid`] (`invalid_json`, `unknown_field`, `invalid_value`), and
+    /// `too_many_events`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BatchError::Invalid(e) => e.code(),
+            BatchError::TooManyEvents { .. } => "too_many_events",
+        }
+    }
 }
 
 /// Reads a batch received at `received`. `sent_at` is the batch's send time when it comes
@@ -366,10 +384,11 @@ mod tests {
                 count: MAX_BATCH_EVENTS + 1
             })
         );
-        assert!(matches!(
-            parse_batch(b"not json", Timestamp::from_unix_millis(0), None),
-            Err(BatchError::Invalid(_))
-        ));
+        let invalid = parse_batch(b"not json", Timestamp::from_unix_millis(0), None);
+        assert!(matches!(invalid, Err(BatchError::Invalid(_))));
+        assert_eq!(invalid.err().map(|e| e.code()), Some("invalid_json"));
+        let too_many = BatchError::TooManyEvents { count: 1 };
+        assert!(BatchError::CODES.contains(&too_many.code()));
         let mixed = format!("{one}\nnot json\n{one}");
         let b = parse(&mixed, None);
         assert_eq!((b.events.len(), b.rejected[0].index), (2, 1));

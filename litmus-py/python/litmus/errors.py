@@ -120,6 +120,8 @@ class EventsRejectedError(ServerError):
         self.rejected = rejected if rejected is not None else []
 
 
+# Core's codes (litmus_core::Error::CODES, listed in docs/errors.md), each with its class.
+# tests/test_error_codes.py checks this table against the list in docs/errors.md.
 _CONFIG_CODES = frozenset(
     {
         "invalid_json",
@@ -133,6 +135,7 @@ _CONFIG_CODES = frozenset(
         "invalid_regex",
         "overlapping_ranges",
         "limit_exceeded",
+        "invalid_transition",
         "multiple",
     }
 )

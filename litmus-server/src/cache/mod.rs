@@ -2,7 +2,7 @@
 //! read from the store once, not by every instance), sticky assignments (so a unit keeps its
 //! variant when weights change, as bandits' do), and change notifications between instances.
 //! In-process by default; Redis when `REDIS_URL` is set. Redis pub/sub is at-most-once, so
-//! instances also re-read the stored version on a timer ([`crate::state::watch_versions`]).
+//! instances also re-read the stored version on a timer ([`crate::jobs::versions::watch_versions`]).
 
 pub mod memory;
 pub mod redis;
@@ -66,6 +66,10 @@ impl Notice {
 
 /// Called with each notice another instance sends.
 pub type Announce = Arc<dyn Fn(Notice) + Send + Sync>;
+
+/// The cache as a part of the state (`crate::state`), for the handlers that use it.
+#[derive(Clone)]
+pub struct SharedCache(pub Arc<dyn Cache>);
 
 /// A shared cache and notification channel.
 pub trait Cache: Send + Sync + 'static {

@@ -14,23 +14,24 @@
 //!   [`crate::state::Tuning::ingest_permits`] permits, so at most that many are held.
 
 use std::io::Read;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use litmus_core::Timestamp;
-use litmus_core::events::{BatchError, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, parse_batch};
+use litmus_core::events::{MAX_BATCH_BYTES, parse_batch};
 use serde_json::{Value, json};
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
+use crate::metrics::Metrics;
 use crate::routes::sdk::SdkQuery;
-use crate::state::AppState;
+use crate::service;
+use crate::state::Ingest;
 use crate::store::{EventBatch, Store};
 
 /// How long a batch may wait for its turn to be stored before the client is told to retry.
@@ -39,11 +40,9 @@ const QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// The request body, decompressed when it is gzip, at most [`MAX_BATCH_BYTES`].
 pub fn decompressed(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
     let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the batch is over {MAX_BATCH_BYTES} bytes (measured after decompression)"),
-        )
+        ApiError::PayloadTooLarge(format!(
+            "the batch is over {MAX_BATCH_BYTES} bytes (measured after decompression)"
+        ))
     };
     let encoding = headers
         .get(header::CONTENT_ENCODING)
@@ -69,69 +68,41 @@ pub fn decompressed(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError>
             }
             Ok(Bytes::from(out))
         }
-        Some(other) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_encoding",
-            format!("Content-Encoding {other:?} is not supported (gzip or none)"),
-        )),
+        Some(other) => Err(ApiError::UnsupportedEncoding(other.to_owned())),
     }
-}
-
-/// An answer telling the client to retry after `seconds`.
-fn retry_later(status: StatusCode, code: &'static str, message: String, seconds: u32) -> Response {
-    let mut response = ApiError::new(status, code, message).into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    response
 }
 
 /// `POST /events`.
 pub async fn ingest<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(ingest): State<Ingest<S>>,
+    State(metrics): State<Metrics>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::EventsWrite).await?;
+    access
+        .authorize(&headers, q.sdk_key.as_deref(), Scope::EventsWrite)
+        .await?;
     // A permit per batch being read and stored: memory and store load stay bounded.
-    let Ok(Ok(_permit)) = tokio::time::timeout(QUEUE_WAIT, state.ingest_slots.acquire()).await
-    else {
-        state.metrics.count_events("throttled", 1);
-        return Ok(retry_later(
-            StatusCode::TOO_MANY_REQUESTS,
-            "busy",
-            "too many batches are being stored: retry later".into(),
-            1,
-        ));
+    let Ok(Ok(_permit)) = tokio::time::timeout(QUEUE_WAIT, ingest.slots.acquire()).await else {
+        metrics.count_events("throttled", 1);
+        return Err(ApiError::Busy);
     };
     // The body is read only once the batch has its permit, so at most `ingest_permits`
     // bodies are in memory however many clients send at once.
     let body = axum::body::to_bytes(body, crate::BODY_LIMIT)
         .await
         .map_err(|e| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!(
-                    "the request body cannot be read within {} bytes: {e}",
-                    crate::BODY_LIMIT
-                ),
-            )
+            ApiError::PayloadTooLarge(format!(
+                "the request body cannot be read within {} bytes: {e}",
+                crate::BODY_LIMIT
+            ))
         })?;
     let body = decompressed(&headers, body)?;
     let received_ms = crate::now_ms();
     let sent_at = headers.get("litmus-sent-at").and_then(|v| v.to_str().ok());
-    let batch = parse_batch(&body, Timestamp::from_unix_millis(received_ms), sent_at).map_err(
-        |e| match e {
-            BatchError::TooManyEvents { count } => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_many_events",
-                format!("{count} events in one batch (at most {MAX_BATCH_EVENTS})"),
-            ),
-            BatchError::Invalid(e) => ApiError::from(e).with_status(StatusCode::BAD_REQUEST),
-        },
-    )?;
+    let batch = parse_batch(&body, Timestamp::from_unix_millis(received_ms), sent_at)?;
     let rejected: Vec<Value> = batch
         .rejected
         .iter()
@@ -146,42 +117,28 @@ pub async fn ingest<S: Store>(
         .collect();
     let events: Vec<_> = batch.events.into_iter().map(|(_, e)| e).collect();
     let offered = events.len();
-    let report = if events.is_empty() {
-        crate::store::Ingested::default()
-    } else {
-        match state
-            .store
-            .ingest(EventBatch {
-                events,
-                received_ms,
-            })
-            .await
-        {
-            Ok(report) => {
-                if report.stored > 0 {
-                    state.rollups_due.notify_one();
-                }
-                report
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, events = offered, "events not stored");
-                state.metrics.count_events("failed", offered as u64);
-                return Ok(retry_later(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "the events could not be stored: retry later".into(),
-                    2,
-                ));
-            }
+    let stored = service::events::store(
+        &ingest,
+        EventBatch {
+            events,
+            received_ms,
+        },
+    )
+    .await;
+    let report = match stored {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::warn!(error = %e, events = offered, "events not stored");
+            metrics.count_events("failed", offered as u64);
+            return Err(ApiError::StoreUnavailable {
+                message: "the events could not be stored: retry later".into(),
+                retry_after: Some(2),
+            });
         }
     };
-    state.metrics.count_events("accepted", report.stored as u64);
-    state
-        .metrics
-        .count_events("duplicate", report.duplicates as u64);
-    state
-        .metrics
-        .count_events("rejected", rejected.len() as u64);
+    metrics.count_events("accepted", report.stored as u64);
+    metrics.count_events("duplicate", report.duplicates as u64);
+    metrics.count_events("rejected", rejected.len() as u64);
     Ok(Json(json!({
         "accepted": report.stored,
         "duplicates": report.duplicates,

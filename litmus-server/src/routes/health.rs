@@ -1,17 +1,16 @@
 //! `/healthz` (the process answers), `/readyz` (and so does its store), and the API's
 //! OpenAPI document.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::cache::SharedCache;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::snapshots::Snapshots;
 use crate::store::Store;
 
 /// Liveness: always 200 while the process serves requests.
@@ -30,25 +29,25 @@ pub struct ReadyQuery {
 /// Readiness: 200 when the store and the cache answer; else 503 with the code
 /// `store_unavailable` or `cache_unavailable`.
 pub async fn readyz<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(snapshots): State<Snapshots<S>>,
+    State(SharedCache(shared)): State<SharedCache>,
     Query(q): Query<ReadyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    state.store.ping().await?;
-    let cache = match state.cache.ping().await {
+    snapshots.store().ping().await?;
+    let cache = match shared.ping().await {
         Ok(()) => "ok".to_owned(),
         Err(e) if q.cache.as_deref() == Some("optional") => format!("degraded: {e}"),
         Err(e) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cache_unavailable",
-                format!("the {} cache does not answer: {e}", state.cache.name()),
-            ));
+            return Err(ApiError::CacheUnavailable(format!(
+                "the {} cache does not answer: {e}",
+                shared.name()
+            )));
         }
     };
     Ok(Json(json!({
         "status": "ready",
         "store": "ok",
-        "cache": { "kind": state.cache.name(), "status": cache },
+        "cache": { "kind": shared.name(), "status": cache },
     })))
 }
 

@@ -19,7 +19,6 @@
 //! A client that does not read its messages is disconnected (close code 1008, "too slow")
 //! once [`crate::live::QUEUE`] messages wait for it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -29,11 +28,10 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
-use crate::live::Outbox;
-use crate::state::AppState;
+use crate::live::{LiveHub, Outbox};
 use crate::store::Store;
 
 /// How long a message may take to be written before the client counts as gone.
@@ -61,15 +59,18 @@ enum ClientMessage {
 
 /// `GET /live`: upgrades to the live results WebSocket.
 pub async fn live<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(hub): State<LiveHub>,
     headers: HeaderMap,
     Query(q): Query<LiveQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, q.key.as_deref(), Scope::AdminRead).await?;
+    access
+        .authorize(&headers, q.key.as_deref(), Scope::AdminRead)
+        .await?;
     Ok(upgrade
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve(state, socket)))
+        .on_upgrade(move |socket| serve(hub, socket)))
 }
 
 /// Sends `text`, within [`SEND_TIMEOUT`]; false when the client is gone or too slow.
@@ -90,10 +91,10 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
 }
 
 /// Serves one connection until it closes.
-async fn serve<S: Store>(state: Arc<AppState<S>>, mut socket: WebSocket) {
-    let id = state.live.connection();
+async fn serve(hub: LiveHub, mut socket: WebSocket) {
+    let id = hub.connection();
     let (outbox, mut inbox) = Outbox::new();
-    let hello = json!({"type": "hello", "version": state.live.version()}).to_string();
+    let hello = json!({"type": "hello", "version": hub.version()}).to_string();
     let mut subscribed: Vec<String> = Vec::new();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
@@ -107,7 +108,7 @@ async fn serve<S: Store>(state: Arc<AppState<S>>, mut socket: WebSocket) {
                 }
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        let reply = handle(&state, id, &outbox, &mut subscribed, text.as_str());
+                        let reply = handle(&hub, id, &outbox, &mut subscribed, text.as_str());
                         if let Some(reply) = reply {
                             if !send(&mut socket, &reply).await { break }
                         }
@@ -116,19 +117,19 @@ async fn serve<S: Store>(state: Arc<AppState<S>>, mut socket: WebSocket) {
                     Some(Ok(_)) => {}
                 },
                 _ = heartbeat.tick() => {
-                    let beat = json!({"type": "heartbeat", "version": state.live.version()});
+                    let beat = json!({"type": "heartbeat", "version": hub.version()});
                     if !send(&mut socket, &beat.to_string()).await { break }
                 }
             }
         }
     }
-    state.live.disconnect(id);
+    hub.disconnect(id);
 }
 
 /// Applies a client's message; answers an error to send back, if any. The current results
 /// of newly subscribed experiments go through the outbox.
-fn handle<S: Store>(
-    state: &AppState<S>,
+fn handle(
+    hub: &LiveHub,
     id: u64,
     outbox: &Outbox,
     subscribed: &mut Vec<String>,
@@ -153,7 +154,7 @@ fn handle<S: Store>(
                         format!("a connection follows at most {MAX_SUBSCRIPTIONS} experiments"),
                     );
                 }
-                if let Some(last) = state.live.subscribe(id, &experiment, outbox) {
+                if let Some(last) = hub.subscribe(id, &experiment, outbox) {
                     // When the queue is full the client is already too slow; the hub drops
                     // it with its next message.
                     outbox.offer(last);
@@ -164,14 +165,14 @@ fn handle<S: Store>(
         }
         ClientMessage::Unsubscribe { experiments } => {
             for experiment in experiments {
-                state.live.unsubscribe(id, &experiment);
+                hub.unsubscribe(id, &experiment);
                 subscribed.retain(|e| *e != experiment);
             }
             None
         }
         ClientMessage::Resync { experiments } => {
             for experiment in experiments.iter().filter(|e| subscribed.contains(e)) {
-                state.live.refresh(experiment);
+                hub.refresh(experiment);
             }
             None
         }

@@ -7,5 +7,6 @@ pub mod events;
 pub mod health;
 pub mod keys;
 pub mod live;
+pub mod metrics;
 pub mod results;
 pub mod sdk;

@@ -1,19 +1,17 @@
 //! `GET /results/{experiment}`: an experiment's results and their series (see
 //! [`crate::results`]).
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
-use crate::results::{DEFAULT_POINTS, experiment_results};
-use crate::state::AppState;
+use crate::results::{self, DEFAULT_POINTS};
+use crate::snapshots::Snapshots;
 use crate::store::Store;
 
 /// The query string.
@@ -25,17 +23,15 @@ pub struct ResultsQuery {
 
 /// `GET /results/{experiment}?points=N`: needs `admin:read`.
 pub async fn results<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path(key): Path<String>,
     Query(query): Query<ResultsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, None, Scope::AdminRead).await?;
-    let engine = state.engine().await?;
+    access.authorize(&headers, None, Scope::AdminRead).await?;
     let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
-    Ok(Json(
-        experiment_results(&state, &engine, &key, points).await?,
-    ))
+    Ok(Json(results::current(&snapshots, &key, points).await?))
 }
 
 /// The replay query string.
@@ -50,13 +46,13 @@ pub struct ReplayQuery {
 /// `GET /results/{experiment}/replay?policies=thompson,uniform&seed=1`: policies replayed
 /// offline on the experiment's logged units; needs `admin:read`.
 pub async fn replay<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path(key): Path<String>,
     Query(query): Query<ReplayQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, None, Scope::AdminRead).await?;
-    let engine = state.engine().await?;
+    access.authorize(&headers, None, Scope::AdminRead).await?;
     let names = query
         .policies
         .unwrap_or_else(|| "thompson,ucb1,epsilon_greedy,uniform".to_owned());
@@ -70,6 +66,6 @@ pub async fn replay<S: Store>(
     }
     let seed = query.seed.unwrap_or(1);
     Ok(Json(
-        crate::results::replay(&state, &engine, &key, &policies, seed).await?,
+        results::replay_current(&snapshots, &key, &policies, seed).await?,
     ))
 }

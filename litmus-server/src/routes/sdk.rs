@@ -1,8 +1,6 @@
 //! What SDKs read: the versioned config snapshot, with an ETag so a poll that finds nothing
 //! new costs a 304 and no body, or a stream of snapshots as they are published (SSE).
 
-use std::sync::Arc;
-
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -14,10 +12,10 @@ use futures_util::Stream;
 
 use serde::Deserialize;
 
-use crate::auth::authorize;
+use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
-use crate::state::AppState;
+use crate::snapshots::Snapshots;
 use crate::store::Store;
 
 /// The SDK routes' query: the key, for clients that cannot send an Authorization header
@@ -31,14 +29,16 @@ pub struct SdkQuery {
 /// `GET /sdk/config`: the current snapshot (200 with `ETag`), or 304 when the client's
 /// `If-None-Match` names it.
 pub async fn config<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::SdkRead).await?;
-    let snapshot = state.snapshot().await?;
-    let etag = HeaderValue::from_str(&snapshot.etag)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    access
+        .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
+        .await?;
+    let snapshot = snapshots.snapshot().await?;
+    let etag = HeaderValue::from_str(&snapshot.etag).map_err(ApiError::internal)?;
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let matches = headers
         .get_all(header::IF_NONE_MATCH)
@@ -66,28 +66,31 @@ pub async fn config<S: Store>(
 /// client's `Last-Event-ID` already names it; a comment every 15 s keeps proxies from closing
 /// the connection.
 pub async fn stream<S: Store>(
-    State(state): State<Arc<AppState<S>>>,
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    authorize(&state, &headers, q.sdk_key.as_deref(), Scope::SdkRead).await?;
+    access
+        .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
+        .await?;
     let seen: Option<u64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let changes = state.subscribe();
+    let changes = snapshots.subscribe();
     let events = futures_util::stream::unfold(
-        (state, changes, seen),
-        |(state, mut changes, mut seen)| async move {
+        (snapshots, changes, seen),
+        |(snapshots, mut changes, mut seen)| async move {
             loop {
-                match state.snapshot().await {
+                match snapshots.snapshot().await {
                     Ok(s) if seen != Some(s.version) => {
                         seen = Some(s.version);
                         let event = Event::default()
                             .event("config")
                             .id(s.version.to_string())
                             .data(s.body.as_str());
-                        return Some((Ok(event), (state, changes, seen)));
+                        return Some((Ok(event), (snapshots, changes, seen)));
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "stream: cannot read the snapshot"),

@@ -1,11 +1,16 @@
-//! Where configs live: experiments, the versioned snapshot SDKs download, and the audit log.
-//! A trait with two backends, the embedded default (SQLite) and PostgreSQL + TimescaleDB
-//! (when `DATABASE_URL` is set); the same tests run against each.
+//! Where configs live: experiments, the versioned snapshot SDKs download, the audit log, API
+//! keys, events and rollups. One trait per concern ([`ConfigStore`], [`KeyStore`],
+//! [`AuditStore`], [`EventStore`]; [`Store`] is all four), with two backends, the embedded
+//! default (SQLite) and PostgreSQL + TimescaleDB (when `DATABASE_URL` is set); the same tests
+//! run against each. The transactions that write the config, keys and audit log are written
+//! once (`txn`) over each backend's primitives.
 
 mod copy_binary;
 pub mod postgres;
 mod rollup_rows;
+pub(crate) mod sql;
 pub mod sqlite;
+pub(crate) mod txn;
 
 use std::future::Future;
 
@@ -174,24 +179,24 @@ pub struct Change {
     pub at_ms: i64,
 }
 
-/// A config store. Methods are async; an embedded backend runs its blocking calls off the
-/// async threads.
-pub trait Store: Send + Sync + 'static {
+/// The config: objects, the versioned snapshots SDKs download, and changes to them. Methods
+/// are async; an embedded backend runs its blocking calls off the async threads.
+pub trait ConfigStore: Send + Sync + 'static {
     /// The current snapshot.
     fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
-    /// The current snapshot's version (cheaper than [`Store::snapshot`]).
+    /// The current snapshot's version (cheaper than [`ConfigStore::snapshot`]).
     fn version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Every stored object (experiments, layers, holdouts, each by key) as one document.
     fn objects(&self) -> impl Future<Output = Result<WireConfig, StoreError>> + Send;
-    /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes the
-    /// next snapshot version, all or nothing. Returns the new snapshot.
+    /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes
+    /// the next snapshot version, all or nothing (`txn::apply`). Returns the new snapshot.
     fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
-    /// The newest audit entries (of the object `key` only, when given), newest first.
-    fn audit(
-        &self,
-        limit: u32,
-        key: Option<String>,
-    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Whether the store answers (for `/readyz`).
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// API keys (hashes only); creating and revoking one is audited.
+pub trait KeyStore: Send + Sync + 'static {
     /// Stores a new key and records it in the audit log (as `key.create` by `actor`).
     fn create_key(
         &self,
@@ -209,11 +214,23 @@ pub trait Store: Send + Sync + 'static {
         actor: String,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Whether the store answers (for `/readyz`).
-    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The audit log (append-only; written by [`ConfigStore::apply`] and the [`KeyStore`]).
+pub trait AuditStore: Send + Sync + 'static {
+    /// The newest audit entries (of the object `key` only, when given), newest first.
+    fn audit(
+        &self,
+        limit: u32,
+        key: Option<String>,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+}
+
+/// Events and the rollups maintained from them.
+pub trait EventStore: Send + Sync + 'static {
     /// Stores a batch of events durably (committed before it returns), each `message_id`
     /// once, and queues it for the rollups. Only the raw events are written here, so the
-    /// acknowledgement costs little; [`Store::apply_rollups`] maintains the rollups.
+    /// acknowledgement costs little; [`EventStore::apply_rollups`] maintains the rollups.
     fn ingest(
         &self,
         batch: EventBatch,
@@ -261,6 +278,12 @@ pub trait Store: Send + Sync + 'static {
     /// (for recomputation).
     fn stored_events(&self) -> impl Future<Output = Result<Vec<Vec<Event>>, StoreError>> + Send;
 }
+
+/// A whole store: every concern. Code that needs one concern takes that trait; the state,
+/// which hands each part to its users, takes this one.
+pub trait Store: ConfigStore + KeyStore + AuditStore + EventStore {}
+
+impl<T: ConfigStore + KeyStore + AuditStore + EventStore> Store for T {}
 
 /// A batch of validated events to store.
 #[derive(Debug, Clone)]
@@ -328,6 +351,70 @@ pub struct RollupTables {
     pub exposures: BTreeMap<(String, String, i64), u64>,
     /// (experiment, variant, metric, minute) to its rollup.
     pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
+}
+
+/// A stored event's columns as both backends read them back: written once, here, how they
+/// become an [`Event`] again.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredEvent {
+    /// The batch it was stored in.
+    pub(crate) batch: i64,
+    /// Its `message_id`.
+    pub(crate) message_id: String,
+    /// Its unit.
+    pub(crate) unit_id: String,
+    /// Its time, in ms since the Unix epoch.
+    pub(crate) time_ms: i64,
+    /// An exposure (else a metric event).
+    pub(crate) exposure: bool,
+    /// An exposure's experiment.
+    pub(crate) experiment: Option<String>,
+    /// An exposure's variant.
+    pub(crate) variant: Option<String>,
+    /// A metric event's name.
+    pub(crate) metric: Option<String>,
+    /// A metric event's value (1 when absent).
+    pub(crate) value: Option<f64>,
+    /// A metric event's properties.
+    pub(crate) properties: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl StoredEvent {
+    /// The event as it was validated, with its batch.
+    pub(crate) fn into_event(self) -> (i64, Event) {
+        let kind = if self.exposure {
+            litmus_core::events::EventKind::Exposure {
+                experiment: self.experiment.unwrap_or_default(),
+                variant: self.variant.unwrap_or_default(),
+            }
+        } else {
+            litmus_core::events::EventKind::Track {
+                event: self.metric.unwrap_or_default(),
+                value: self.value.unwrap_or(1.0),
+                properties: self.properties,
+            }
+        };
+        let event = Event {
+            message_id: self.message_id,
+            unit_id: self.unit_id,
+            time: litmus_core::Timestamp::from_unix_millis(self.time_ms),
+            client_time: None,
+            kind,
+        };
+        (self.batch, event)
+    }
+}
+
+/// Events in batch order, each with its batch, grouped into their batches.
+pub(crate) fn by_batch(events: impl IntoIterator<Item = (i64, Event)>) -> Vec<Vec<Event>> {
+    let mut batches: Vec<(i64, Vec<Event>)> = Vec::new();
+    for (batch, event) in events {
+        match batches.last_mut() {
+            Some((b, events)) if *b == batch => events.push(event),
+            _ => batches.push((batch, vec![event])),
+        }
+    }
+    batches.into_iter().map(|(_, e)| e).collect()
 }
 
 /// SQL for the start of the `bucket` (a parameter, in ms) holding `minute_ms` (floor division,

@@ -18,6 +18,7 @@ use litmus_core::results::{self, BanditOptions, Timeline};
 use litmus_core::{Kind, Status};
 
 use crate::error::ApiError;
+use crate::service;
 use crate::state::AppState;
 use crate::store::{Kind as ObjectKind, Store};
 
@@ -37,7 +38,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, period: Duration) {
             if let Err(e) = reweigh_all(&state).await {
                 tracing::warn!(
                     code = e.code(),
-                    error = e.message(),
+                    error = %e,
                     "bandits: cannot reweigh"
                 );
             }
@@ -47,7 +48,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, period: Duration) {
 
 /// Reweighs every running bandit experiment once; answers the keys whose weights changed.
 pub async fn reweigh_all<S: Store>(state: &AppState<S>) -> Result<Vec<String>, ApiError> {
-    let engine = state.engine().await?;
+    let engine = state.snapshots.engine().await?;
     let bandits: Vec<String> = engine
         .experiments()
         .filter_map(|(key, e)| e.ok().map(|e| (key, e)))
@@ -59,7 +60,7 @@ pub async fn reweigh_all<S: Store>(state: &AppState<S>) -> Result<Vec<String>, A
         match reweigh(state, &key).await {
             Ok(true) => changed.push(key),
             Ok(false) => {}
-            Err(e) => tracing::warn!(experiment = %key, code = e.code(), error = e.message(),
+            Err(e) => tracing::warn!(experiment = %key, code = e.code(), error = %e,
                                      "bandits: cannot reweigh"),
         }
     }
@@ -68,7 +69,7 @@ pub async fn reweigh_all<S: Store>(state: &AppState<S>) -> Result<Vec<String>, A
 
 /// Reweighs one bandit experiment from its rollups; true when new weights were published.
 pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, ApiError> {
-    let engine = state.engine().await?;
+    let engine = state.snapshots.engine().await?;
     let Some(experiment) = engine.experiment(key) else {
         return Ok(false);
     };
@@ -114,16 +115,16 @@ pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, A
     let Some(updated) = document.experiments.into_iter().next() else {
         return Ok(false);
     };
-    let value = serde_json::to_value(&updated).map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            e.to_string(),
-        )
-    })?;
-    let (_, version) =
-        crate::routes::admin::change(state, ACTOR, ObjectKind::Experiment, key, Some(value))
-            .await?;
+    let value = serde_json::to_value(&updated).map_err(ApiError::internal)?;
+    let version = service::changes::change(
+        &state.snapshots,
+        ACTOR,
+        ObjectKind::Experiment,
+        key,
+        Some(value),
+    )
+    .await?
+    .version;
     tracing::info!(experiment = %key, ?current, weights = ?next, version, "bandits: new weights");
     Ok(true)
 }

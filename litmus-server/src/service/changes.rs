@@ -1,0 +1,212 @@
+//! Changes to the config (experiments, layers, holdouts): one path for the admin API, the
+//! bandit job and the demo alike. A change is validated (core: the config it would produce,
+//! strictly, and the lifecycle rules against the stored one, `litmus_core::config::
+//! validate_change`), stored with its audit entry in one transaction, and published as the
+//! next snapshot version (cached, announced here, told to the other instances).
+
+use litmus_core::config::{self, wire::WireConfig};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::snapshots::Snapshots;
+use crate::store::{AuditEntry, AuditStore, Change, ConfigStore, Edit, Kind, Object, StoreError};
+
+/// How often a change is recomputed when another change lands first.
+const RETRIES: usize = 3;
+
+/// What a change did: the object as stored (or as it was, when deleted) and the new version.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    /// The object as stored, defaults filled in (as it was, for a deletion).
+    pub object: Object,
+    /// The config version the change published.
+    pub version: u64,
+}
+
+/// The kind of a collection in a path (`experiments`, `layers`, `holdouts`).
+pub fn kind_of(collection: &str) -> Result<Kind, ApiError> {
+    [Kind::Experiment, Kind::Layer, Kind::Holdout]
+        .into_iter()
+        .find(|k| k.table() == collection)
+        .ok_or_else(|| ApiError::not_found(format!("no collection {collection:?}")))
+}
+
+/// Every stored object of `kind`, as JSON.
+pub async fn list<S: ConfigStore>(store: &S, kind: Kind) -> Result<Value, ApiError> {
+    let doc = store.objects().await?;
+    Ok(json!({ kind.table(): of_kind(&doc, kind) }))
+}
+
+/// The stored object of `kind` with `key`.
+pub async fn get<S: ConfigStore>(store: &S, kind: Kind, key: &str) -> Result<Object, ApiError> {
+    let doc = store.objects().await?;
+    find(&doc, kind, key).ok_or_else(|| missing(kind, key))
+}
+
+/// Creates or replaces the object of `kind` with `key` by `value`, a JSON object whose `key`,
+/// when present, must be the path's.
+pub async fn put<S: ConfigStore>(
+    snapshots: &Snapshots<S>,
+    actor: &str,
+    kind: Kind,
+    key: &str,
+    mut value: Value,
+) -> Result<Changed, ApiError> {
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad_request(format!("a {} is a JSON object", kind.as_str())))?;
+    match object.get("key") {
+        None => {
+            object.insert("key".into(), Value::String(key.to_owned()));
+        }
+        Some(Value::String(k)) if k == key => {}
+        Some(_) => {
+            return Err(ApiError::Invalid(litmus_core::Error::InvalidValue {
+                path: litmus_core::FieldPath::root().field("key"),
+                message: format!("the body's key must be the path's, {key:?}"),
+            }));
+        }
+    }
+    change(snapshots, actor, kind, key, Some(value)).await
+}
+
+/// Deletes the object of `kind` with `key` (when the lifecycle rules allow it).
+pub async fn delete<S: ConfigStore>(
+    snapshots: &Snapshots<S>,
+    actor: &str,
+    kind: Kind,
+    key: &str,
+) -> Result<Changed, ApiError> {
+    change(snapshots, actor, kind, key, None).await
+}
+
+/// The newest `limit` audit entries (1 to 1,000; default 100), of the object `key` only when
+/// given, newest first.
+pub async fn audit<S: AuditStore>(
+    store: &S,
+    limit: Option<u32>,
+    key: Option<String>,
+) -> Result<Vec<AuditEntry>, ApiError> {
+    let limit = limit.unwrap_or(100).clamp(1, 1000);
+    Ok(store.audit(limit, key).await?)
+}
+
+/// Puts `value` as the object of `kind` with `key` (or deletes that object when `value` is
+/// `None`): computes the config document that would result, has core validate it against the
+/// stored one, stores it with an audit entry and publishes it. Recomputed when another change
+/// lands first.
+pub async fn change<S: ConfigStore>(
+    snapshots: &Snapshots<S>,
+    actor: &str,
+    kind: Kind,
+    key: &str,
+    value: Option<Value>,
+) -> Result<Changed, ApiError> {
+    for _ in 0..RETRIES {
+        // The version first: if a change lands before the objects are read, applying this
+        // one fails as a conflict and it is recomputed.
+        let base = snapshots.store().version().await?;
+        let current = snapshots.store().objects().await?;
+        let previous = find(&current, kind, key);
+        if value.is_none() && previous.is_none() {
+            return Err(missing(kind, key));
+        }
+        // The document this change would publish: the others as stored, this one as written.
+        let [experiments, layers, holdouts] =
+            [Kind::Experiment, Kind::Layer, Kind::Holdout].map(|k| {
+                let mut items = of_kind(&current, k);
+                if k == kind {
+                    items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
+                    items.extend(value.clone());
+                }
+                items
+            });
+        let document = json!({
+            "schema_version": config::SCHEMA_VERSION,
+            "experiments": experiments, "layers": layers, "holdouts": holdouts,
+        });
+        // Core validates what the admin wrote (unknown fields are errors) and the change
+        // against the stored config; SDKs get the validated form, with defaults filled in.
+        let validated = config::validate_change(&current, &document.to_string())?;
+        let (edit, verb, object) = match (previous, value.is_some()) {
+            (previous, true) => {
+                let stored = find(&validated, kind, key).ok_or_else(|| missing(kind, key))?;
+                let verb = if previous.is_some() {
+                    "update"
+                } else {
+                    "create"
+                };
+                (Edit::Put(Box::new(stored.clone())), verb, stored)
+            }
+            (Some(previous), false) => {
+                let edit = Edit::Delete {
+                    kind,
+                    key: key.to_owned(),
+                };
+                (edit, "delete", previous)
+            }
+            (None, false) => return Err(missing(kind, key)),
+        };
+        let change = Change {
+            base_version: base,
+            actor: actor.to_owned(),
+            action: format!("{}.{verb}", kind.as_str()),
+            edit,
+            document: serde_json::to_value(&validated).map_err(ApiError::internal)?,
+            at_ms: crate::now_ms(),
+        };
+        match snapshots.store().apply(change).await {
+            Ok(snapshot) => {
+                let version = snapshot.version;
+                tracing::info!(%key, kind = kind.as_str(), version, %actor, action = verb, "saved");
+                snapshots.published(snapshot).await;
+                return Ok(Changed { object, version });
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
+
+/// 404 for the object of `kind` with `key`.
+fn missing(kind: Kind, key: &str) -> ApiError {
+    ApiError::not_found(format!("no {} {key:?}", kind.as_str()))
+}
+
+/// The objects of one kind in a document, as JSON.
+fn of_kind(doc: &WireConfig, kind: Kind) -> Vec<Value> {
+    let all = match kind {
+        Kind::Experiment => serde_json::to_value(&doc.experiments),
+        Kind::Layer => serde_json::to_value(&doc.layers),
+        Kind::Holdout => serde_json::to_value(&doc.holdouts),
+    };
+    match all {
+        Ok(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// The object of `kind` with `key` in a document.
+fn find(doc: &WireConfig, kind: Kind, key: &str) -> Option<Object> {
+    match kind {
+        Kind::Experiment => doc
+            .experiments
+            .iter()
+            .find(|e| e.key == key)
+            .cloned()
+            .map(Object::Experiment),
+        Kind::Layer => doc
+            .layers
+            .iter()
+            .find(|l| l.key == key)
+            .cloned()
+            .map(Object::Layer),
+        Kind::Holdout => doc
+            .holdouts
+            .iter()
+            .find(|h| h.key == key)
+            .cloned()
+            .map(Object::Holdout),
+    }
+}

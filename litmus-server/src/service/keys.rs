@@ -1,0 +1,79 @@
+//! API keys: a new key's name and scopes are checked, its secret drawn and only its hash
+//! stored (with an audit entry); revoking one is audited too. The instance's key cache forgets
+//! the key at once, so a revoked key stops working here immediately (and on the other
+//! instances within `crate::auth::KEY_CACHE_TTL`).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::auth::Access;
+use crate::error::ApiError;
+use crate::keys::{self, KeyRecord, Scope};
+use crate::store::KeyStore;
+
+/// A key request: a name and scopes (an SDK key's by default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    name: String,
+    #[serde(default)]
+    scopes: Option<Vec<Scope>>,
+}
+
+/// Makes a key for `actor`: answers the stored record with `key`, the secret, shown this once.
+pub async fn create<S: KeyStore>(
+    access: &Access<S>,
+    actor: String,
+    request: NewKey,
+) -> Result<Value, ApiError> {
+    let name = request.name;
+    if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "name must be 1 to 200 characters, none of them a control character",
+        ));
+    }
+    let scopes = request.scopes.unwrap_or_else(|| Scope::SDK.to_vec());
+    if scopes.is_empty() {
+        return Err(ApiError::bad_request("a key needs at least one scope"));
+    }
+    let random = |n| keys::random_hex(n).map_err(ApiError::internal);
+    let (id, secret) = (random(6)?, random(24)?);
+    let record = KeyRecord {
+        id: id.clone(),
+        name,
+        scopes,
+        hash: keys::hash(&secret),
+        created_ms: crate::now_ms(),
+        revoked_ms: None,
+    };
+    access.store().create_key(record.clone(), actor).await?;
+    access.forget(&record.id);
+    let mut out = serde_json::to_value(&record).map_err(ApiError::internal)?;
+    if let Some(o) = out.as_object_mut() {
+        o.insert("key".into(), Value::String(format!("lit_{id}_{secret}")));
+    }
+    Ok(out)
+}
+
+/// Every key, newest first, without secrets or hashes.
+pub async fn list<S: KeyStore>(access: &Access<S>) -> Result<Vec<KeyRecord>, ApiError> {
+    Ok(access.store().keys().await?)
+}
+
+/// Revokes the key `id` at once; 404 when there is no live key with that id.
+pub async fn revoke<S: KeyStore>(
+    access: &Access<S>,
+    actor: String,
+    id: &str,
+) -> Result<(), ApiError> {
+    let revoked = access
+        .store()
+        .revoke_key(id, actor, crate::now_ms())
+        .await?;
+    access.forget(id);
+    if revoked {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no live key {id:?}")))
+    }
+}

@@ -1,0 +1,224 @@
+//! The PostgreSQL event store: ingestion (`super::ingest`), the rollups (`super::rollups`),
+//! retention by TimescaleDB chunks, and reads of events and rollups.
+
+use litmus_core::events::{Event, MetricRollup};
+use serde_json::Value;
+
+use super::{PostgresStore, backend};
+use crate::store::{
+    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent, UnitOutcome,
+    by_batch,
+};
+
+impl EventStore for PostgresStore {
+    async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        super::ingest::ingest(self, batch).await
+    }
+
+    async fn rollup_version(&self) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let v: i64 = c
+            .query_one("SELECT version FROM rollup_head", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        Ok(v as u64)
+    }
+
+    async fn apply_rollups(
+        &self,
+        window_ms: i64,
+        max_batches: usize,
+    ) -> Result<Applied, StoreError> {
+        super::rollups::apply_rollups(self, window_ms, max_batches).await
+    }
+
+    async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let chunks = c
+            .query(
+                "SELECT drop_chunks('events', older_than => to_timestamp($1::bigint / 1000.0))",
+                &[&cutoff_ms],
+            )
+            .await
+            .map_err(backend)?
+            .len();
+        c.execute(
+            "DELETE FROM event_ids WHERE received_at < to_timestamp($1::bigint / 1000.0)",
+            &[&cutoff_ms],
+        )
+        .await
+        .map_err(backend)?;
+        Ok(chunks as u64)
+    }
+
+    async fn experiment_units(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> Result<Vec<UnitOutcome>, StoreError> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT e.variant, e.first_ms, coalesce(u.events, 0), coalesce(u.total, 0.0)
+                 FROM exposures e LEFT JOIN unit_totals u
+                   ON u.experiment = e.experiment AND u.metric = $2 AND u.unit_id = e.unit_id
+                 WHERE e.experiment = $1 ORDER BY e.first_ms, e.unit_id LIMIT $3",
+                &[&experiment, &metric, &limit],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| UnitOutcome {
+                variant: r.get(0),
+                first_ms: r.get(1),
+                events: r.get::<_, i64>(2) as u64,
+                total: r.get(3),
+            })
+            .collect())
+    }
+
+    async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one(
+                "SELECT min(minute_ms), max(minute_ms) FROM rollup_exposures WHERE experiment = $1",
+                &[&experiment],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(row
+            .get::<_, Option<i64>>(0)
+            .zip(row.get::<_, Option<i64>>(1)))
+    }
+
+    async fn experiment_rollups(
+        &self,
+        experiment: &str,
+        bucket_ms: i64,
+        since_ms: i64,
+    ) -> Result<RollupTables, StoreError> {
+        let c = self.client().await?;
+        let bucket = crate::store::bucket_sql("$2");
+        let mut tables = RollupTables::default();
+        for r in c
+            .query(
+                &format!(
+                    "SELECT variant, {bucket}, sum(units)::bigint FROM rollup_exposures
+                     WHERE experiment = $1 AND minute_ms >= $3 GROUP BY 1, 2"
+                ),
+                &[&experiment, &bucket_ms, &since_ms],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.exposures.insert(
+                (experiment.to_owned(), r.get(0), r.get(1)),
+                r.get::<_, i64>(2) as u64,
+            );
+        }
+        for r in c
+            .query(
+                &format!(
+                    "SELECT variant, metric, {bucket}, sum(events)::bigint, sum(units)::bigint,
+                            sum(sum), sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                            sum(cross_sum)
+                     FROM rollup_metrics WHERE experiment = $1 AND minute_ms >= $3
+                     GROUP BY 1, 2, 3"
+                ),
+                &[&experiment, &bucket_ms, &since_ms],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.metrics.insert(
+                (experiment.to_owned(), r.get(0), r.get(1), r.get(2)),
+                MetricRollup {
+                    events: r.get::<_, i64>(3) as u64,
+                    units: r.get::<_, i64>(4) as u64,
+                    sum: r.get(5),
+                    sum_squares: r.get(6),
+                    covariate_sum: r.get(7),
+                    covariate_squares: r.get(8),
+                    cross: r.get(9),
+                },
+            );
+        }
+        Ok(tables)
+    }
+
+    async fn rollups(&self) -> Result<RollupTables, StoreError> {
+        let c = self.client().await?;
+        let mut tables = RollupTables::default();
+        for r in c
+            .query(
+                "SELECT experiment, variant, minute_ms, units FROM rollup_exposures",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables
+                .exposures
+                .insert((r.get(0), r.get(1), r.get(2)), r.get::<_, i64>(3) as u64);
+        }
+        for r in c
+            .query(
+                "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares,
+                        covariate_sum, covariate_squares, cross_sum
+                 FROM rollup_metrics",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.metrics.insert(
+                (r.get(0), r.get(1), r.get(2), r.get(3)),
+                MetricRollup {
+                    events: r.get::<_, i64>(4) as u64,
+                    units: r.get::<_, i64>(5) as u64,
+                    sum: r.get(6),
+                    sum_squares: r.get(7),
+                    covariate_sum: r.get(8),
+                    covariate_squares: r.get(9),
+                    cross: r.get(10),
+                },
+            );
+        }
+        Ok(tables)
+    }
+
+    async fn stored_events(&self) -> Result<Vec<Vec<Event>>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT batch, message_id, (extract(epoch FROM time) * 1000)::bigint, kind, unit_id,
+                        experiment, variant, metric, value, properties
+                 FROM events JOIN applied_batches USING (batch) ORDER BY position, seq",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(by_batch(rows.iter().map(|r| {
+            let stored = StoredEvent {
+                batch: r.get(0),
+                message_id: r.get(1),
+                time_ms: r.get(2),
+                exposure: r.get::<_, i16>(3) == 0,
+                unit_id: r.get(4),
+                experiment: r.get(5),
+                variant: r.get(6),
+                metric: r.get(7),
+                value: r.get(8),
+                properties: match r.get::<_, Option<Value>>(9) {
+                    Some(Value::Object(p)) => Some(p),
+                    _ => None,
+                },
+            };
+            stored.into_event()
+        })))
+    }
+}

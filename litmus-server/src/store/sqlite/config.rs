@@ -1,0 +1,248 @@
+//! The SQLite config store: objects, snapshots, API keys and the audit log. Its transactions
+//! are `crate::store::txn`'s, over the primitives of [`SqliteTx`].
+
+use futures_util::FutureExt;
+use litmus_core::config::wire::WireConfig;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::{SqliteStore, backend};
+use crate::keys::{KeyRecord, Scope};
+use crate::store::sql;
+use crate::store::txn::{self, ConfigTx, Write};
+use crate::store::{
+    AuditEntry, AuditStore, Change, ConfigStore, KeyStore, Kind, Snapshot, StoreError,
+    empty_snapshot,
+};
+
+fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
+    let row = conn
+        .query_row(sql::CURRENT_SNAPSHOT, [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(backend)?;
+    Ok(match row {
+        Some((version, etag, body)) => Snapshot {
+            version: version as u64,
+            etag,
+            body,
+        },
+        None => empty_snapshot(),
+    })
+}
+
+/// Stored JSON bodies to wire objects.
+fn parse_all<T: serde::de::DeserializeOwned>(bodies: Vec<String>) -> Result<Vec<T>, StoreError> {
+    bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).map_err(backend))
+        .collect()
+}
+
+const KEY_COLUMNS: &str = "SELECT id, name, scopes, hash, created_ms, revoked_ms FROM keys";
+
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let scopes: String = r.get(2)?;
+    Ok(KeyRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        scopes: scopes.split(',').filter_map(Scope::parse).collect(),
+        hash: r.get(3)?,
+        created_ms: r.get(4)?,
+        revoked_ms: r.get(5)?,
+    })
+}
+
+/// A transaction's future on SQLite never waits (its calls block on the connection, on a
+/// blocking thread): this runs it to its end.
+fn finish<T>(
+    transaction: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    transaction
+        .now_or_never()
+        .unwrap_or_else(|| Err(StoreError::Backend("an SQLite transaction waited".into())))
+}
+
+/// An open SQLite transaction: the primitives `txn` runs the config's transactions over.
+struct SqliteTx<'c>(rusqlite::Transaction<'c>);
+
+impl ConfigTx for SqliteTx<'_> {
+    async fn lock_version(&mut self) -> Result<u64, StoreError> {
+        // One connection behind a mutex: the transaction is the only writer.
+        Ok(current(&self.0)?.version)
+    }
+
+    async fn version(&mut self) -> Result<u64, StoreError> {
+        Ok(current(&self.0)?.version)
+    }
+
+    async fn object(&mut self, kind: Kind, key: &str) -> Result<Option<Value>, StoreError> {
+        let body: Option<String> = self
+            .0
+            .query_row(&sql::object_sql(kind), [key], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        body.map(|b| serde_json::from_str(&b).map_err(backend))
+            .transpose()
+    }
+
+    async fn write(&mut self, write: Write<'_>) -> Result<u64, StoreError> {
+        let tx = &self.0;
+        let changed = match write {
+            Write::PutObject(row) => tx.execute(
+                &sql::upsert_object_sql(row.kind),
+                params![row.key, row.body.to_string(), row.at_ms],
+            ),
+            Write::DeleteObject { kind, key } => tx.execute(&sql::delete_object_sql(kind), [key]),
+            Write::Snapshot { snapshot: s, at_ms } => tx.execute(
+                sql::INSERT_SNAPSHOT,
+                params![s.version as i64, s.body, s.etag, at_ms],
+            ),
+            Write::Audit(e) => tx.execute(
+                sql::INSERT_AUDIT,
+                params![
+                    e.at_ms,
+                    e.actor,
+                    e.action,
+                    e.key,
+                    e.before.map(Value::to_string),
+                    e.after.map(Value::to_string),
+                    e.version as i64
+                ],
+            ),
+            Write::InsertKey(key) => {
+                let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+                tx.execute(
+                    "INSERT INTO keys (id, name, scopes, hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![key.id, key.name, scopes.join(","), key.hash, key.created_ms],
+                )
+            }
+            Write::RevokeKey { id, at_ms } => tx.execute(
+                "UPDATE keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
+                params![id, at_ms],
+            ),
+        };
+        changed.map(|n| n as u64).map_err(backend)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().map_err(backend)
+    }
+}
+
+/// Opens a transaction on `c`.
+fn begin(c: &mut Connection) -> Result<SqliteTx<'_>, StoreError> {
+    Ok(SqliteTx(c.transaction().map_err(backend)?))
+}
+
+impl ConfigStore for SqliteStore {
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.with(|c| current(c)).await
+    }
+
+    async fn version(&self) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT COALESCE(MAX(version), 0) FROM snapshots", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn objects(&self) -> Result<WireConfig, StoreError> {
+        self.with(|c| {
+            let bodies = |kind: Kind| -> Result<Vec<String>, StoreError> {
+                let mut stmt = c.prepare(&sql::objects_sql(kind)).map_err(backend)?;
+                let rows = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(backend)?;
+                rows.map(|r| r.map_err(backend)).collect()
+            };
+            Ok(WireConfig {
+                schema_version: litmus_core::config::SCHEMA_VERSION,
+                experiments: parse_all(bodies(Kind::Experiment)?)?,
+                layers: parse_all(bodies(Kind::Layer)?)?,
+                holdouts: parse_all(bodies(Kind::Holdout)?)?,
+                ..WireConfig::default()
+            })
+        })
+        .await
+    }
+
+    async fn apply(&self, change: Change) -> Result<Snapshot, StoreError> {
+        self.with(move |c| finish(txn::apply(begin(c)?, change)))
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
+    }
+}
+
+impl KeyStore for SqliteStore {
+    async fn create_key(&self, key: KeyRecord, actor: String) -> Result<(), StoreError> {
+        self.with(move |c| finish(txn::create_key(begin(c)?, key, actor)))
+            .await
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare(&format!("{KEY_COLUMNS} ORDER BY created_ms DESC, id"))
+                .map_err(backend)?;
+            let rows = stmt.query_map([], key_row).map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn key(&self, id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            c.query_row(&format!("{KEY_COLUMNS} WHERE id = ?1"), [&id], key_row)
+                .optional()
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn revoke_key(&self, id: &str, actor: String, at_ms: i64) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| finish(txn::revoke_key(begin(c)?, &id, actor, at_ms)))
+            .await
+    }
+}
+
+impl AuditStore for SqliteStore {
+    async fn audit(&self, limit: u32, key: Option<String>) -> Result<Vec<AuditEntry>, StoreError> {
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, at_ms, actor, action, key, before, after, version
+                     FROM audit WHERE ?2 IS NULL OR key = ?2 ORDER BY id DESC LIMIT ?1",
+                )
+                .map_err(backend)?;
+            let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+            let rows = stmt
+                .query_map(rusqlite::params![limit, key], |r| {
+                    Ok(AuditEntry {
+                        id: r.get::<_, i64>(0)? as u64,
+                        at_ms: r.get(1)?,
+                        actor: r.get(2)?,
+                        action: r.get(3)?,
+                        key: r.get(4)?,
+                        before: json(r.get(5)?),
+                        after: json(r.get(6)?),
+                        version: r.get::<_, i64>(7)? as u64,
+                    })
+                })
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+}

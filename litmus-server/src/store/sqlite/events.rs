@@ -1,0 +1,383 @@
+//! The SQLite event store: raw events (each `message_id` once, committed in groups), the queue
+//! of batches for the rollups, and reads of the rollups.
+
+use std::collections::BTreeSet;
+
+use litmus_core::events::{Event, EventKind};
+use rusqlite::params;
+
+use super::{SqliteStore, backend, lock};
+use crate::store::{
+    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent, UnitOutcome,
+    by_batch, event_key,
+};
+
+/// Stores a batch in the open transaction: each new event once, and the batch queued for
+/// the rollups.
+pub(super) fn store_batch(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &EventBatch,
+) -> rusqlite::Result<Ingested> {
+    let number: i64 = tx.query_row("SELECT COALESCE(MAX(batch), 0) + 1 FROM events", [], |r| {
+        r.get(0)
+    })?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO events
+             (batch, id, message_id, time_ms, received_ms, kind, unit_id, experiment, variant,
+              metric, value, properties)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    let mut stored = 0;
+    for e in &batch.events {
+        let t = e.time.unix_millis();
+        let id = event_key(e);
+        stored += match &e.kind {
+            EventKind::Exposure {
+                experiment,
+                variant,
+            } => insert.execute(params![
+                number,
+                &id[..],
+                e.message_id,
+                t,
+                batch.received_ms,
+                "exposure",
+                e.unit_id,
+                experiment,
+                variant,
+                None::<String>,
+                None::<f64>,
+                None::<String>
+            ])?,
+            EventKind::Track {
+                event,
+                value,
+                properties,
+            } => {
+                let props = properties
+                    .as_ref()
+                    .map(|p| serde_json::Value::Object(p.clone()).to_string());
+                insert.execute(params![
+                    number,
+                    &id[..],
+                    e.message_id,
+                    t,
+                    batch.received_ms,
+                    "track",
+                    e.unit_id,
+                    None::<String>,
+                    None::<String>,
+                    event,
+                    value,
+                    props
+                ])?
+            }
+        };
+    }
+    if stored > 0 {
+        tx.execute("INSERT INTO pending_batches (batch) VALUES (?1)", [number])?;
+    }
+    Ok(Ingested {
+        stored,
+        duplicates: batch.events.len() - stored,
+    })
+}
+
+/// The events of a stored batch, in batch order.
+fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = tx.prepare_cached(&format!("{EVENT_COLUMNS} WHERE batch = ?1 ORDER BY seq"))?;
+    let rows = stmt.query_map([batch], |r| Ok(event_row(r)?.1))?;
+    rows.collect()
+}
+
+/// The columns `event_row` reads.
+const EVENT_COLUMNS: &str =
+    "SELECT batch, message_id, time_ms, kind, unit_id, experiment, variant, metric,
+        value, properties FROM events";
+
+/// A stored event and its batch.
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
+    let kind: String = r.get(3)?;
+    let properties: Option<String> = r.get(9)?;
+    let stored = StoredEvent {
+        batch: r.get(0)?,
+        message_id: r.get(1)?,
+        time_ms: r.get(2)?,
+        exposure: kind == "exposure",
+        unit_id: r.get(4)?,
+        experiment: r.get(5)?,
+        variant: r.get(6)?,
+        metric: r.get(7)?,
+        value: r.get(8)?,
+        properties: properties.and_then(|p| serde_json::from_str(&p).ok()),
+    };
+    Ok(stored.into_event())
+}
+
+impl EventStore for SqliteStore {
+    async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut g = lock(&self.group);
+            g.queue.push((batch, answer));
+            !std::mem::replace(&mut g.writing, true)
+        };
+        if lead {
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || this.commit_groups())
+                .await
+                .map_err(backend)?;
+        }
+        answered
+            .await
+            .map_err(|_| StoreError::Backend("the group commit stopped".into()))?
+    }
+
+    async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        self.with(move |c| {
+            // The deduplication keys are the events' own: they go with them.
+            c.execute("DELETE FROM events WHERE time_ms < ?1", [cutoff_ms])
+                .map(|n| n as u64)
+                .map_err(backend)
+        })
+        .await
+    }
+
+    async fn experiment_units(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> Result<Vec<UnitOutcome>, StoreError> {
+        let (experiment, metric) = (experiment.to_owned(), metric.to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT e.variant, e.first_ms, coalesce(u.events, 0), coalesce(u.total, 0.0)
+                     FROM exposures e LEFT JOIN unit_totals u
+                       ON u.experiment = e.experiment AND u.metric = ?2 AND u.unit_id = e.unit_id
+                     WHERE e.experiment = ?1 ORDER BY e.first_ms, e.unit_id LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, metric, limit], |r| {
+                    Ok(UnitOutcome {
+                        variant: r.get(0)?,
+                        first_ms: r.get(1)?,
+                        events: r.get::<_, i64>(2)? as u64,
+                        total: r.get(3)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(backend)
+        })
+        .await
+    }
+
+    async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        let experiment = experiment.to_owned();
+        self.with(move |c| {
+            c.query_row(
+                "SELECT min(minute_ms), max(minute_ms) FROM rollup_exposures WHERE experiment = ?1",
+                [experiment],
+                |r| Ok(r.get::<_, Option<i64>>(0)?.zip(r.get::<_, Option<i64>>(1)?)),
+            )
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn experiment_rollups(
+        &self,
+        experiment: &str,
+        bucket_ms: i64,
+        since_ms: i64,
+    ) -> Result<RollupTables, StoreError> {
+        let experiment = experiment.to_owned();
+        let bucket = crate::store::bucket_sql("?2");
+        self.with(move |c| {
+            let mut tables = RollupTables::default();
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT variant, {bucket}, sum(units) FROM rollup_exposures
+                     WHERE experiment = ?1 AND minute_ms >= ?3 GROUP BY 1, 2"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (variant, time, units) = row.map_err(backend)?;
+                tables
+                    .exposures
+                    .insert((experiment.clone(), variant, time), units as u64);
+            }
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT variant, metric, {bucket}, sum(events), sum(units), sum(sum),
+                            sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                            sum(cross_sum)
+                     FROM rollup_metrics WHERE experiment = ?1 AND minute_ms >= ?3
+                     GROUP BY 1, 2, 3"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ),
+                        litmus_core::events::MetricRollup {
+                            events: r.get::<_, i64>(3)? as u64,
+                            units: r.get::<_, i64>(4)? as u64,
+                            sum: r.get(5)?,
+                            sum_squares: r.get(6)?,
+                            covariate_sum: r.get(7)?,
+                            covariate_squares: r.get(8)?,
+                            cross: r.get(9)?,
+                        },
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let ((variant, metric, time), m) = row.map_err(backend)?;
+                tables
+                    .metrics
+                    .insert((experiment.clone(), variant, metric, time), m);
+            }
+            Ok(tables)
+        })
+        .await
+    }
+
+    async fn rollups(&self) -> Result<RollupTables, StoreError> {
+        self.with(|c| {
+            let mut tables = RollupTables::default();
+            let mut stmt = c
+                .prepare("SELECT experiment, variant, minute_ms, units FROM rollup_exposures")
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get::<_, i64>(3)?))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (key, units) = row.map_err(backend)?;
+                tables.exposures.insert(key, units as u64);
+            }
+            let mut stmt = c
+                .prepare(
+                    "SELECT experiment, variant, metric, minute_ms, events, units, sum, sum_squares,
+                            covariate_sum, covariate_squares, cross_sum
+                     FROM rollup_metrics",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+                        litmus_core::events::MetricRollup {
+                            events: r.get::<_, i64>(4)? as u64,
+                            units: r.get::<_, i64>(5)? as u64,
+                            sum: r.get(6)?,
+                            sum_squares: r.get(7)?,
+                            covariate_sum: r.get(8)?,
+                            covariate_squares: r.get(9)?,
+                            cross: r.get(10)?,
+                        },
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (key, m) = row.map_err(backend)?;
+                tables.metrics.insert(key, m);
+            }
+            Ok(tables)
+        })
+        .await
+    }
+
+    async fn rollup_version(&self) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT version FROM rollup_head", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| v as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn apply_rollups(
+        &self,
+        window_ms: i64,
+        max_batches: usize,
+    ) -> Result<Applied, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            let pending: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare_cached("SELECT batch FROM pending_batches ORDER BY batch LIMIT ?1")
+                    .map_err(backend)?;
+                let rows = stmt
+                    .query_map([i64::try_from(max_batches).unwrap_or(i64::MAX)], |r| {
+                        r.get(0)
+                    })
+                    .map_err(backend)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(backend)?
+            };
+            if pending.is_empty() {
+                return Ok(Applied::default());
+            }
+            let mut experiments = BTreeSet::new();
+            for &batch in &pending {
+                let events = batch_events(&tx, batch).map_err(backend)?;
+                super::rollups::apply_batch(&tx, &events, window_ms, &mut experiments)
+                    .map_err(backend)?;
+                tx.execute("INSERT INTO applied_batches (batch) VALUES (?1)", [batch])
+                    .map_err(backend)?;
+                tx.execute("DELETE FROM pending_batches WHERE batch = ?1", [batch])
+                    .map_err(backend)?;
+            }
+            let version: i64 = tx
+                .query_row(
+                    "UPDATE rollup_head SET version = version + 1 RETURNING version",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(Applied {
+                batches: pending.len(),
+                experiments,
+                version: version as u64,
+            })
+        })
+        .await
+    }
+
+    async fn stored_events(&self) -> Result<Vec<Vec<Event>>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare(&format!(
+                    "{EVENT_COLUMNS} JOIN applied_batches USING (batch) ORDER BY position, seq"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([], event_row).map_err(backend)?;
+            let events = rows
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            Ok(by_batch(events))
+        })
+        .await
+    }
+}

@@ -1,0 +1,126 @@
+//! The SQLite schema: versioned migrations, applied in order (never renumbered).
+
+/// Versioned migrations, applied in order; `PRAGMA user_version` records how many ran.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: experiments, published snapshots, the audit log.
+    "CREATE TABLE experiments (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );
+     CREATE TABLE snapshots (
+         version INTEGER PRIMARY KEY,
+         body TEXT NOT NULL,
+         etag TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     );
+     CREATE TABLE audit (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         at_ms INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         action TEXT NOT NULL,
+         key TEXT NOT NULL,
+         before TEXT,
+         after TEXT,
+         version INTEGER NOT NULL
+     );",
+    // 2: API keys (hashes only).
+    "CREATE TABLE keys (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         scopes TEXT NOT NULL,
+         hash TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         revoked_ms INTEGER
+     );",
+    // 3: layers and holdouts, stored like experiments.
+    "CREATE TABLE layers (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );
+     CREATE TABLE holdouts (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );",
+    // 4: events (each message_id once), first exposures, per-unit totals and the rollups.
+    "CREATE TABLE events (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         batch INTEGER NOT NULL,
+         id BLOB NOT NULL UNIQUE,
+         message_id TEXT NOT NULL,
+         time_ms INTEGER NOT NULL,
+         received_ms INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         experiment TEXT,
+         variant TEXT,
+         metric TEXT,
+         value REAL,
+         properties TEXT
+     );
+     CREATE INDEX events_batch ON events (batch);
+     CREATE TABLE pending_batches (batch INTEGER PRIMARY KEY);
+     CREATE TABLE applied_batches (
+         position INTEGER PRIMARY KEY AUTOINCREMENT,
+         batch INTEGER NOT NULL UNIQUE
+     );
+     CREATE TABLE exposures (
+         experiment TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         first_ms INTEGER NOT NULL,
+         PRIMARY KEY (experiment, unit_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX exposures_unit ON exposures (unit_id);
+     CREATE TABLE unit_totals (
+         experiment TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         events INTEGER NOT NULL,
+         total REAL NOT NULL,
+         PRIMARY KEY (experiment, metric, unit_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE rollup_exposures (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         minute_ms INTEGER NOT NULL,
+         units INTEGER NOT NULL,
+         PRIMARY KEY (experiment, variant, minute_ms)
+     ) WITHOUT ROWID;
+     CREATE TABLE rollup_metrics (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         minute_ms INTEGER NOT NULL,
+         events INTEGER NOT NULL,
+         units INTEGER NOT NULL,
+         sum REAL NOT NULL,
+         sum_squares REAL NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, minute_ms)
+     ) WITHOUT ROWID;",
+    // 5: the rollups' version, one more for each transaction that applies batches.
+    "CREATE TABLE rollup_head (version INTEGER NOT NULL);
+     INSERT INTO rollup_head (version) VALUES (0);",
+    // 6: an object's history (a bandit's weights) without reading the whole log.
+    "CREATE INDEX audit_key ON audit (key, id);",
+    // 7: CUPED covariates: each unit's totals per metric over every event applied, the
+    // covariate each unit took at its first exposure, and their sums in the rollups.
+    "CREATE TABLE unit_history (
+         unit_id TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         total REAL NOT NULL,
+         PRIMARY KEY (unit_id, metric)
+     ) WITHOUT ROWID;
+     CREATE TABLE covariates (
+         experiment TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         unit_id TEXT NOT NULL,
+         x REAL NOT NULL,
+         PRIMARY KEY (experiment, metric, unit_id)
+     ) WITHOUT ROWID;
+     ALTER TABLE rollup_metrics ADD COLUMN covariate_sum REAL NOT NULL DEFAULT 0;
+     ALTER TABLE rollup_metrics ADD COLUMN covariate_squares REAL NOT NULL DEFAULT 0;
+     ALTER TABLE rollup_metrics ADD COLUMN cross_sum REAL NOT NULL DEFAULT 0;",
+];
