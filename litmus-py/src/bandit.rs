@@ -3,7 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use litmus_core::bandit::{Arm as CoreArm, Options, Policy as CorePolicy, Rule};
+use litmus_core::bandit::{Arm as CoreArm, KeyedBandit, Options, Policy as CorePolicy, Rule};
 use litmus_core::rng::{RandomSource, Xoshiro256PlusPlus};
 use litmus_core::stats::Moments;
 use pyo3::prelude::*;
@@ -328,21 +328,16 @@ impl Policy {
     }
 }
 
-/// Arms by key under one policy, with its own seeded generator; safe to share between
-/// threads.
+/// Arms by key under one policy, with its own seeded generator (core's `KeyedBandit`); safe
+/// to share between threads.
 #[pyclass(module = "litmus._litmus", name = "Bandit", frozen)]
 pub(crate) struct Bandit {
-    policy: CorePolicy,
-    keys: Vec<String>,
-    state: Mutex<(Vec<CoreArm>, Xoshiro256PlusPlus)>,
+    inner: Mutex<KeyedBandit>,
 }
 
 impl Bandit {
-    fn index(&self, py: Python<'_>, key: &str) -> PyResult<usize> {
-        self.keys
-            .iter()
-            .position(|k| k == key)
-            .ok_or_else(|| argument(py, format!("no arm {key:?}")))
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeyedBandit> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -353,42 +348,19 @@ impl Bandit {
     #[new]
     #[pyo3(signature = (policy, keys, seed=0))]
     fn new(py: Python<'_>, policy: &Policy, keys: Vec<String>, seed: u64) -> PyResult<Self> {
-        let mut sorted = keys.clone();
-        sorted.sort();
-        sorted.dedup();
-        if keys.is_empty() || sorted.len() != keys.len() {
-            return Err(argument(py, "keys must be distinct and not empty"));
-        }
         Ok(Bandit {
-            policy: policy.inner,
-            state: Mutex::new((
-                vec![CoreArm::new(); keys.len()],
-                Xoshiro256PlusPlus::seed_from_u64(seed),
-            )),
-            keys,
+            inner: Mutex::new(check(py, KeyedBandit::new(policy.inner, keys, seed))?),
         })
     }
 
     /// The arm to play for one request.
     fn choose(&self, py: Python<'_>) -> PyResult<String> {
-        guard(py, || {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            let (arms, rng) = &mut *state;
-            let i = check(py, self.policy.choose(arms, rng))?;
-            Ok(self.keys.get(i).cloned().unwrap_or_default())
-        })
+        guard(py, || check(py, self.lock().choose().map(str::to_owned)))
     }
 
     /// Records a reward for the arm `key`.
     fn update(&self, py: Python<'_>, key: &str, reward: f64) -> PyResult<()> {
-        guard(py, || {
-            let i = self.index(py, key)?;
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            match state.0.get_mut(i) {
-                Some(arm) => check(py, arm.update(reward)),
-                None => Err(argument(py, format!("no arm {key:?}"))),
-            }
-        })
+        guard(py, || check(py, self.lock().update(key, reward)))
     }
 
     /// The allocation weights by key (see `Policy.weights`).
@@ -400,15 +372,11 @@ impl Bandit {
         seed: u64,
     ) -> PyResult<Bound<'py, PyDict>> {
         guard(py, || {
-            let arms = self
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .0
-                .clone();
-            let w = check(py, py.detach(|| self.policy.weights(&arms, draws, seed)))?;
+            // A copy, so the computation runs without the lock (and without the GIL).
+            let bandit = self.lock().clone();
+            let w = check(py, py.detach(|| bandit.weights(draws, seed)))?;
             let d = PyDict::new(py);
-            for (k, v) in self.keys.iter().zip(w) {
+            for (k, v) in bandit.keys().iter().zip(w) {
                 d.set_item(k, v)?;
             }
             Ok(d)
@@ -417,15 +385,10 @@ impl Bandit {
 
     /// A copy of each arm's state, by key.
     fn arms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let arms = self
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .0
-            .clone();
+        let bandit = self.lock().clone();
         let d = PyDict::new(py);
-        for (k, a) in self.keys.iter().zip(arms) {
-            d.set_item(k, Arm { inner: a })?;
+        for (k, a) in bandit.keys().iter().zip(bandit.arms()) {
+            d.set_item(k, Arm { inner: *a })?;
         }
         Ok(d)
     }
@@ -433,6 +396,6 @@ impl Bandit {
     /// The arm keys, in order.
     #[getter]
     fn keys(&self) -> Vec<String> {
-        self.keys.clone()
+        self.lock().keys().to_vec()
     }
 }

@@ -196,57 +196,7 @@ pub(crate) fn multipletests(
 /// A distribution function by name (`normal_sf`, `t_isf`, ...) at the given arguments.
 #[pyfunction]
 pub(crate) fn distribution(py: Python<'_>, name: &str, args: Vec<f64>) -> PyResult<f64> {
-    guard(py, || {
-        let arg = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
-        let want = |n: usize| -> PyResult<()> {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(crate::errors::argument(
-                    py,
-                    format!("{name} takes {n} arguments, not {}", args.len()),
-                ))
-            }
-        };
-        let value = match name {
-            "normal_sf" | "normal_cdf" | "normal_pdf" | "normal_ppf" | "normal_isf" => {
-                want(1)?;
-                match name {
-                    "normal_sf" => dist::normal_sf(arg(0)),
-                    "normal_cdf" => dist::normal_cdf(arg(0)),
-                    "normal_pdf" => dist::normal_pdf(arg(0)),
-                    "normal_ppf" => dist::normal_ppf(arg(0)),
-                    _ => dist::normal_isf(arg(0)),
-                }
-            }
-            "t_sf" | "t_cdf" | "t_pdf" | "t_isf" | "chi2_sf" | "chi2_cdf" => {
-                want(2)?;
-                match name {
-                    "t_sf" => dist::student_t_sf(arg(0), arg(1)),
-                    "t_cdf" => dist::student_t_cdf(arg(0), arg(1)),
-                    "t_pdf" => dist::student_t_pdf(arg(0), arg(1)),
-                    "t_isf" => dist::student_t_isf(arg(0), arg(1)),
-                    "chi2_sf" => dist::chi2_sf(arg(0), arg(1)),
-                    _ => dist::chi2_cdf(arg(0), arg(1)),
-                }
-            }
-            "f_sf" | "beta_cdf" => {
-                want(3)?;
-                if name == "f_sf" {
-                    dist::f_sf(arg(0), arg(1), arg(2))
-                } else {
-                    dist::beta_cdf(arg(0), arg(1), arg(2))
-                }
-            }
-            other => {
-                return Err(crate::errors::argument(
-                    py,
-                    format!("no distribution function {other:?}"),
-                ));
-            }
-        };
-        Ok(value)
-    })
+    guard(py, || check(py, dist::by_name(name, &args)))
 }
 
 /// (count, mean_x, mean_y, m2_x, m2_y, c_xy): a CoMoments summary as a tuple.

@@ -46,6 +46,18 @@ def test_distributions(name, fn, key) -> None:
     assert not bad, bad[:5]
 
 
+def test_distributions_by_name_check_their_arity() -> None:
+    """The native lookup is core's (dist::by_name), as in the npm package: the wrong number of
+    parameters raises, never NaN."""
+    from litmus import _litmus, InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError, match="t_sf takes 2 arguments, not 1"):
+        _litmus.distribution("t_sf", [1.5])
+    with pytest.raises(InvalidArgumentError, match="no distribution function"):
+        _litmus.distribution("cauchy_sf", [1.0])
+    assert close(_litmus.distribution("normal_sf", [0.0]), 0.5)
+
+
 def test_ttest_ind_from_stats() -> None:
     cases = load("stats/ttest.json")["cases"]
     assert len(cases) > 100

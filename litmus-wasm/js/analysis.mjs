@@ -146,6 +146,10 @@ export function makeAnalysis(b) {
     static epsilonGreedy(epsilon = 0.1, decay = null, options) {
       return new Policy("epsilon_greedy", [epsilon, decay ?? NaN], options);
     }
+    /** The wasm policy, for bandits. */
+    get inner() {
+      return this.#live();
+    }
     /** The index of the arm to play, drawing from `rng` (a Random). */
     choose(arms, rng) {
       const p = this.#live();
@@ -164,36 +168,42 @@ export function makeAnalysis(b) {
     }
   }
 
-  /** Arms by key under one policy, with its own seeded generator. */
+  /** Arms by key under one policy, with its own seeded generator (core's KeyedBandit). */
   class Bandit {
-    #policy;
-    #arms;
-    #rng;
+    #inner;
+    #epoch = g.epoch;
     constructor(policy, keys, seed = 0) {
-      if (!Array.isArray(keys) || keys.length === 0 || new Set(keys).size !== keys.length) {
-        throw new LitmusError("keys must be distinct and not empty", "invalid_argument");
+      if (!(policy instanceof Policy)) throw new LitmusError("policy must be a bandit.Policy", "invalid_argument");
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) {
+        throw new LitmusError("keys must be an array of strings", "invalid_argument");
       }
-      this.#policy = policy;
-      this.#arms = new Map(keys.map((k) => [k, new Arm()]));
-      this.#rng = new Random(seed);
+      this.#inner = call(() => new b.KeyedBandit(policy.inner, keys, seedOf(seed)));
+    }
+    #live() {
+      if (this.#epoch !== g.epoch) throw lost("Bandit");
+      return this.#inner;
     }
     get keys() {
-      return [...this.#arms.keys()];
+      return this.#live().keys();
     }
     choose() {
-      return this.keys[this.#policy.choose([...this.#arms.values()], this.#rng)];
+      const inner = this.#live();
+      return call(() => inner.choose());
     }
     update(key, reward) {
-      const arm = this.#arms.get(key);
-      if (!arm) throw new LitmusError(`no arm ${JSON.stringify(key)}`, "invalid_argument");
-      arm.update(reward);
+      const inner = this.#live();
+      call(() => inner.update(str("key", key), reward));
     }
     weights(draws = 10_000, seed = 0) {
-      const w = this.#policy.weights([...this.#arms.values()], draws, seed);
-      return Object.fromEntries(this.keys.map((k, i) => [k, w[i]]));
+      const inner = this.#live();
+      const w = call(() => inner.weights(drawsOf(draws), seedOf(seed)));
+      return Object.fromEntries(inner.keys().map((k, i) => [k, w[i]]));
     }
+    /** A copy of each arm's state, by key. */
     arms() {
-      return Object.fromEntries(this.#arms);
+      const inner = this.#live();
+      const t = inner.arms();
+      return Object.fromEntries(inner.keys().map((k, i) => [k, Arm.fromJSON({ pulls: t[3 * i], mean: t[3 * i + 1], m2: t[3 * i + 2] })]));
     }
   }
 

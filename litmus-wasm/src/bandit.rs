@@ -1,6 +1,6 @@
 //! The analysis module's bandit exports: the portable generator, arms and policies.
 
-use litmus_core::bandit::{Arm as CoreArm, Options, Policy as CorePolicy, Rule};
+use litmus_core::bandit::{Arm as CoreArm, KeyedBandit, Options, Policy as CorePolicy, Rule};
 use litmus_core::rng::{RandomSource, Xoshiro256PlusPlus};
 use wasm_bindgen::prelude::*;
 
@@ -184,5 +184,60 @@ impl WasmPolicy {
         self.inner
             .weights_monte_carlo(&arms, draws as usize, seed)
             .map_err(|e| error(&e))
+    }
+}
+
+/// Arms by key under one policy, with its own seeded generator (core's `KeyedBandit`).
+#[wasm_bindgen(js_name = KeyedBandit)]
+pub struct WasmKeyedBandit {
+    inner: KeyedBandit,
+}
+
+#[wasm_bindgen(js_class = KeyedBandit)]
+impl WasmKeyedBandit {
+    /// A bandit over the arms `keys` (distinct), choosing with `policy`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        policy: &WasmPolicy,
+        keys: Vec<String>,
+        seed: u64,
+    ) -> Result<WasmKeyedBandit, JsValue> {
+        KeyedBandit::new(policy.inner, keys, seed)
+            .map(|inner| WasmKeyedBandit { inner })
+            .map_err(|e| error(&e))
+    }
+
+    /// The arm keys, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.inner.keys().to_vec()
+    }
+
+    /// The arm to play for one request.
+    pub fn choose(&mut self) -> Result<String, JsValue> {
+        self.inner
+            .choose()
+            .map(str::to_owned)
+            .map_err(|e| error(&e))
+    }
+
+    /// Records a reward for the arm `key`.
+    pub fn update(&mut self, key: &str, reward: f64) -> Result<(), JsValue> {
+        self.inner.update(key, reward).map_err(|e| error(&e))
+    }
+
+    /// The allocation weights, in the order of the keys.
+    pub fn weights(&self, draws: u32, seed: u64) -> Result<Vec<f64>, JsValue> {
+        self.inner
+            .weights(draws as usize, seed)
+            .map_err(|e| error(&e))
+    }
+
+    /// Each arm as a (pulls, mean, m2) triple, in the order of the keys.
+    pub fn arms(&self) -> Vec<f64> {
+        self.inner
+            .arms()
+            .iter()
+            .flat_map(|a| [a.pulls() as f64, a.mean(), a.m2()])
+            .collect()
     }
 }

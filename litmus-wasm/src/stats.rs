@@ -177,23 +177,7 @@ pub fn multipletests(pvals: &[f64], alpha: f64, method: &str) -> Result<Vec<f64>
 /// A distribution function by name at the arguments.
 #[wasm_bindgen(js_name = statsDistribution)]
 pub fn distribution(name: &str, args: &[f64]) -> Result<f64, JsValue> {
-    let a = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
-    Ok(match name {
-        "normal_sf" => dist::normal_sf(a(0)),
-        "normal_cdf" => dist::normal_cdf(a(0)),
-        "normal_pdf" => dist::normal_pdf(a(0)),
-        "normal_ppf" => dist::normal_ppf(a(0)),
-        "normal_isf" => dist::normal_isf(a(0)),
-        "t_sf" => dist::student_t_sf(a(0), a(1)),
-        "t_cdf" => dist::student_t_cdf(a(0), a(1)),
-        "t_pdf" => dist::student_t_pdf(a(0), a(1)),
-        "t_isf" => dist::student_t_isf(a(0), a(1)),
-        "chi2_sf" => dist::chi2_sf(a(0), a(1)),
-        "chi2_cdf" => dist::chi2_cdf(a(0), a(1)),
-        "f_sf" => dist::f_sf(a(0), a(1), a(2)),
-        "beta_cdf" => dist::beta_cdf(a(0), a(1), a(2)),
-        other => return Err(argument(&format!("no distribution function {other:?}"))),
-    })
+    dist::by_name(name, args).map_err(|e| error(&e))
 }
 
 /// Sample-ratio check: (statistic, pvalue, mismatch 0/1, observed shares..., expected shares...).

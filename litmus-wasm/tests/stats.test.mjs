@@ -34,6 +34,9 @@ for (const [kind, { stats, LitmusError }] of [["ESM", esm], ["CJS", cjs]]) {
     for (const c of d.chi2_sf) check(stats.chi2Sf(c.x, c.k), c.sf, "chi2_sf");
     for (const c of d.f_sf) check(stats.fSf(c.f, c.d1, c.d2), c.sf, "f_sf");
     for (const c of d.beta_cdf) check(stats.betaCdf(c.x, c.a, c.b), c.cdf, "beta_cdf");
+    // The wrong number of parameters is an error, as in Python (core's dist::by_name).
+    assert.throws(() => stats.tSf(1.5), (e) => e.code === "invalid_argument" && /t_sf takes 2 arguments, not 1/.test(e.message));
+    assert.throws(() => stats.normSf(1, 2), (e) => e.code === "invalid_argument");
   });
 
   test(`${kind}: tests: t, z, chi-squared, ANOVA, factorial, multiple testing`, () => {

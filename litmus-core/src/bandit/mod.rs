@@ -10,6 +10,7 @@
 
 pub mod arm;
 mod best;
+pub mod keyed;
 pub mod policy;
 pub mod publish;
 pub mod replay;
@@ -18,6 +19,7 @@ pub mod simulate;
 mod ziggurat;
 
 pub use arm::Arm;
+pub use keyed::KeyedBandit;
 pub use policy::{Options, Policy, Rule};
 pub use publish::publish_weights;
 pub use replay::{LoggedPull, ReplayEstimate, replay};

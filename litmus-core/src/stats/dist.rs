@@ -200,6 +200,59 @@ pub fn beta_cdf(x: f64, a: f64, b: f64) -> f64 {
     beta_inc(a, b, x, 1.0 - x).0
 }
 
+/// The distribution functions callable by name: each name with its number of arguments.
+pub const BY_NAME: &[(&str, usize)] = &[
+    ("normal_sf", 1),
+    ("normal_cdf", 1),
+    ("normal_pdf", 1),
+    ("normal_ppf", 1),
+    ("normal_isf", 1),
+    ("t_sf", 2),
+    ("t_cdf", 2),
+    ("t_pdf", 2),
+    ("t_isf", 2),
+    ("chi2_sf", 2),
+    ("chi2_cdf", 2),
+    ("f_sf", 3),
+    ("beta_cdf", 3),
+];
+
+/// A distribution function by name (one of [`BY_NAME`]) at its arguments, as the bindings
+/// offer them (`litmus.stats` in Python, `stats` in the npm package).
+///
+/// # Errors
+/// `invalid_argument` for an unknown name or the wrong number of arguments.
+pub fn by_name(name: &str, args: &[f64]) -> Result<f64, crate::Error> {
+    let Some(&(_, arity)) = BY_NAME.iter().find(|(n, _)| *n == name) else {
+        return Err(crate::Error::argument(
+            "name",
+            format!("no distribution function {name:?}"),
+        ));
+    };
+    if args.len() != arity {
+        return Err(crate::Error::argument(
+            "args",
+            format!("{name} takes {arity} arguments, not {}", args.len()),
+        ));
+    }
+    let a = |i: usize| args.get(i).copied().unwrap_or(f64::NAN);
+    Ok(match name {
+        "normal_sf" => normal_sf(a(0)),
+        "normal_cdf" => normal_cdf(a(0)),
+        "normal_pdf" => normal_pdf(a(0)),
+        "normal_ppf" => normal_ppf(a(0)),
+        "normal_isf" => normal_isf(a(0)),
+        "t_sf" => student_t_sf(a(0), a(1)),
+        "t_cdf" => student_t_cdf(a(0), a(1)),
+        "t_pdf" => student_t_pdf(a(0), a(1)),
+        "t_isf" => student_t_isf(a(0), a(1)),
+        "chi2_sf" => chi2_sf(a(0), a(1)),
+        "chi2_cdf" => chi2_cdf(a(0), a(1)),
+        "f_sf" => f_sf(a(0), a(1), a(2)),
+        _ => beta_cdf(a(0), a(1), a(2)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
