@@ -8,6 +8,7 @@
 )]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use litmus_core::{Attributes, Engine, NoAttributes};
@@ -16,11 +17,23 @@ struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Whether this thread's allocations count: only the measured loop's, so the test
+    /// harness's other threads (output capture, a loaded machine's scheduling) cannot add any.
+    static MEASURED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if MEASURED.try_with(Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 // SAFETY-free wrapper: delegates to the system allocator and counts calls.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -29,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -61,6 +74,7 @@ fn assign_allocates_nothing() {
     let units: Vec<String> = (0..10_000).map(|i| format!("user-{i}")).collect();
     let mut assigned = 0usize;
     let before = ALLOCATIONS.load(Ordering::Relaxed);
+    MEASURED.with(|m| m.set(true));
     for unit in &units {
         for key in ["plain", "targeted", "mv", "layered", "missing"] {
             assigned += usize::from(engine.assign(key, unit, &attrs).in_experiment());
@@ -74,6 +88,7 @@ fn assign_allocates_nothing() {
             .filter(|a| a.in_experiment())
             .count();
     }
+    MEASURED.with(|m| m.set(false));
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert!(assigned > 0);
     assert_eq!(

@@ -187,10 +187,9 @@ def test_stream_reconnects_with_last_event_id(server: FakeServer, rec: Recorder,
         rec.wait_version("v3")
         assert variant(c, "third") == "on-third"
     assert rec.versions == ["v1", "v2", "v3"]
-    if abrupt:
-        assert any(isinstance(e, litmus.UnavailableError) for e in rec.errors)
-    else:
-        assert rec.errors == [], "a stream the server ends is not an error"
+    # Cut off cleanly or not, a stream is routine (a deploy, a proxy): the fetch that follows
+    # a broken one decides, and it went well (docs/sdk-protocol.md).
+    assert rec.errors == [], "a stream cut off is not an error"
 
 
 def test_polls_while_the_stream_is_down(server: FakeServer, rec: Recorder) -> None:
@@ -209,7 +208,7 @@ def test_a_silent_stream_is_reopened(server: FakeServer, rec: Recorder) -> None:
     with client(server.url, rec, idle_timeout=0.1) as c:
         server.wait_for(lambda: len(server.paths("/sdk/stream")) >= 2)
         assert c.version == "v1"
-    assert any("nothing for 0.1 s" in str(e) for e in rec.errors)
+    assert any("nothing for 100 ms" in str(e) for e in rec.errors)
 
 
 # -- bootstrap, cache, bad configs ------------------------------------------------------------

@@ -27,6 +27,7 @@ def test_the_documented_list_is_cores_list() -> None:
 def test_every_core_code_has_its_exception_class() -> None:
     special = {
         "invalid_argument": errors.InvalidArgumentError,
+        "event_too_large": errors.InvalidArgumentError,
         "degenerate_data": errors.DegenerateDataError,
     }
     for code in litmus.ERROR_CODES:

@@ -42,6 +42,7 @@ export declare namespace bandit {
     choose(): string;
     update(key: string, reward: number): void;
     weights(draws?: number, seed?: number | bigint | string): Record<string, number>;
+    /** A copy of each arm's state, by key. */
     arms(): Record<string, Arm>;
   }
 }

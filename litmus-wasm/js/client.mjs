@@ -3,22 +3,10 @@
 // serve and what to report are core's decisions, the same as the Python package's
 // (docs/sdk-protocol.md); this file does fetch, the stream reader, timers, the cache file and
 // callbacks.
-import { LitmusError, asLitmusError, notify, reportError } from "./common.mjs";
+import { LitmusError, asLitmusError, notify, optionalFunction, positive, reportError, seed } from "./common.mjs";
 
 const MODES = ["stream", "poll"];
 const LONGEST_TIMER = 2 ** 31 - 1;
-
-function positive(name, value) {
-  if (typeof value !== "number" || !(value > 0) || value > 1e12) {
-    throw new LitmusError(`${name} must be a positive number of milliseconds (at most 1e12), not ${String(value)}`, "invalid_argument");
-  }
-  return value;
-}
-
-function optionalFunction(name, value) {
-  if (value !== undefined && typeof value !== "function") throw new LitmusError(`${name} must be a function`, "invalid_argument");
-  return value;
-}
 
 const now = () => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
 
@@ -27,13 +15,6 @@ function bootstrapText(bootstrap) {
   if (typeof bootstrap === "string") return bootstrap;
   if (bootstrap instanceof Uint8Array) return new TextDecoder().decode(bootstrap);
   return JSON.stringify(bootstrap);
-}
-
-/** A random seed for the jitter. */
-function seed() {
-  const c = globalThis.crypto;
-  if (typeof c?.getRandomValues === "function") return c.getRandomValues(new Uint32Array(1))[0] * 2 ** 21;
-  return Math.floor(Math.random() * 2 ** 53);
 }
 
 /**

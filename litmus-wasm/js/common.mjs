@@ -77,3 +77,24 @@ export function reportError(report) {
   return error;
 }
 
+
+/** A positive number of milliseconds (at most 1e12), or an `invalid_argument` error. */
+export function positive(name, value) {
+  if (typeof value !== "number" || !(value > 0) || value > 1e12) {
+    throw new LitmusError(`${name} must be a positive number of milliseconds (at most 1e12), not ${String(value)}`, "invalid_argument");
+  }
+  return value;
+}
+
+/** A function or undefined, or an `invalid_argument` error. */
+export function optionalFunction(name, value) {
+  if (value !== undefined && typeof value !== "function") throw new LitmusError(`${name} must be a function`, "invalid_argument");
+  return value;
+}
+
+/** A random seed for the jitter. */
+export function seed() {
+  const c = globalThis.crypto;
+  if (typeof c?.getRandomValues === "function") return c.getRandomValues(new Uint32Array(1))[0] * 2 ** 21;
+  return Math.floor(Math.random() * 2 ** 53);
+}

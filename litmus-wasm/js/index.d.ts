@@ -223,8 +223,11 @@ export declare class EventTracker {
   readonly lastError: EventTrackerError | null;
   /** Sends everything queued now and waits for the answers (not through a back-off); never rejects. */
   flush(): Promise<void>;
-  /** Stops timers and page listeners after one last attempt for everything queued; never rejects. */
-  close(): Promise<void>;
+  /**
+   * Stops: sends everything queued at once (not through a 401/403 pause), retrying until
+   * `timeout` ms (5000) have passed, then drops and reports what is left; never rejects.
+   */
+  close(timeout?: number): Promise<void>;
 }
 
 export declare const version: string;

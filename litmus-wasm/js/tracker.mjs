@@ -2,7 +2,7 @@
 // engine's WebAssembly module). The queue, the batching, every retry and drop decision and the
 // wire format are core's, the same as the Python package's (docs/sdk-protocol.md); this file
 // does fetch, gzip, timers, page listeners and callbacks.
-import { LitmusError, asLitmusError, notify, reportError } from "./common.mjs";
+import { LitmusError, asLitmusError, notify, optionalFunction, positive, reportError, seed } from "./common.mjs";
 
 const LONGEST_TIMER = 2 ** 31 - 1;
 // A keep-alive request (a page being hidden or left) may carry at most 64 KB in browsers.
@@ -12,22 +12,10 @@ const MAX_EVENTS = 2_500;
 const FIRST_MS = -62_167_219_200_000;
 const LAST_MS = 253_402_300_799_999;
 
-function positive(name, value) {
-  if (typeof value !== "number" || !(value > 0) || value > 1e12) {
-    throw new LitmusError(`${name} must be a positive number of milliseconds (at most 1e12), not ${String(value)}`, "invalid_argument");
-  }
-  return value;
-}
-
 function whole(name, value, max) {
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new LitmusError(`${name} must be a whole number from 1 to ${max}, not ${String(value)}`, "invalid_argument");
   }
-  return value;
-}
-
-function optionalFunction(name, value) {
-  if (value !== undefined && typeof value !== "function") throw new LitmusError(`${name} must be a function`, "invalid_argument");
   return value;
 }
 
@@ -64,13 +52,6 @@ const random16 = (() => {
     return pool.subarray(at - 16, at);
   };
 })();
-
-/** A random seed for the jitter. */
-function seed() {
-  const c = globalThis.crypto;
-  if (typeof c?.getRandomValues === "function") return c.getRandomValues(new Uint32Array(1))[0] * 2 ** 21;
-  return Math.floor(Math.random() * 2 ** 53);
-}
 
 /** A timer; one that is not `kept` never keeps a Node process alive. */
 function timer(ms, f, kept = false) {

@@ -600,61 +600,51 @@ impl ConfigSync {
 
     /// The engine took the config of [`SyncAction::Load`]; `version` is its version.
     pub fn loaded(&mut self, version: Option<&str>, now_ms: f64) {
-        let Phase::Loading(pending) = std::mem::replace(&mut self.phase, Phase::Idle) else {
+        let Some(pending) = self.take_pending() else {
             return;
         };
-        let PendingLoad {
-            text,
-            source,
-            etag,
-            event_id,
-            then,
-        } = *pending;
         let previous_version = self.version().map(str::to_owned);
-        if source == ConfigSource::Server {
-            self.etag = etag;
-            self.last_event_id = event_id.or_else(|| event_id_of(version));
+        if pending.source == ConfigSource::Server {
+            self.etag = pending.etag;
+            self.last_event_id = pending.event_id.or_else(|| event_id_of(version));
             self.rejected = None;
             if self.options.has_cache {
-                self.actions
-                    .push_back(SyncAction::WriteCache { text: text.clone() });
+                let text = pending.text.clone();
+                self.actions.push_back(SyncAction::WriteCache { text });
             }
             self.contact_ok();
         }
         self.served = Some(Served {
-            text,
+            text: pending.text,
             version: version.map(str::to_owned),
-            source,
+            source: pending.source,
         });
         self.actions.push_back(SyncAction::Updated {
             version: version.map(str::to_owned),
             previous_version,
-            source,
+            source: pending.source,
         });
-        self.after_load(then, now_ms);
+        self.after_load(pending.then, now_ms);
     }
 
     /// The engine refused the config of [`SyncAction::Load`] with this error.
     pub fn refused(&mut self, code: &str, message: &str, now_ms: f64) {
-        let Phase::Loading(pending) = std::mem::replace(&mut self.phase, Phase::Idle) else {
+        let Some(pending) = self.take_pending() else {
             return;
         };
-        let PendingLoad {
-            text,
-            source,
-            etag,
-            event_id,
-            then,
-        } = *pending;
-        if source == ConfigSource::Server {
+        if pending.source == ConfigSource::Server {
             // Remembered all the same, so it is neither downloaded nor tried again.
-            self.etag = etag;
-            self.last_event_id = event_id.or_else(|| event_id_of(version_of(&text).as_deref()));
-            self.rejected = Some(text);
+            let version = version_of(&pending.text);
+            self.etag = pending.etag;
+            self.last_event_id = pending.event_id.or_else(|| event_id_of(version.as_deref()));
+            self.rejected = Some(pending.text);
         }
-        let message = format!("the {} config was refused: {message}", source.as_str());
+        let message = format!(
+            "the {} config was refused: {message}",
+            pending.source.as_str()
+        );
         self.report(ReportKind::ConfigRefused, code, message, None);
-        self.after_load(then, now_ms);
+        self.after_load(pending.then, now_ms);
     }
 
     /// The answer to [`SyncAction::ReadCache`]: the file's text, or None when there is none
@@ -687,6 +677,17 @@ impl ConfigSync {
     }
 
     // -- steps -----------------------------------------------------------------------------
+
+    /// The load awaited, if one is (the phase is left as it is otherwise).
+    fn take_pending(&mut self) -> Option<PendingLoad> {
+        if !matches!(self.phase, Phase::Loading(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Loading(pending) => Some(*pending),
+            _ => None,
+        }
+    }
 
     fn fetch(&mut self, purpose: Purpose) {
         self.phase = Phase::Fetching(purpose);

@@ -48,8 +48,8 @@ from typing import Any, Callable, Literal, Optional, Union
 
 from ._events import _short
 from ._litmus import ConfigSync, Engine, __version__
-from ._reporting import log_report
-from .errors import AuthError, InvalidArgumentError, LitmusError, NotReadyError, ServerError, UnavailableError, _make
+from ._reporting import Reporter
+from .errors import InvalidArgumentError, LitmusError, NotReadyError
 
 __all__ = ["ConfigClient"]
 
@@ -152,10 +152,8 @@ class ConfigClient:
         )
 
         self._engine: Optional[Engine] = None
-        self._cause: Optional[BaseException] = None  # the OSError behind the next "unavailable"
         self._refusal: Optional[Exception] = None  # what the engine raised for the last refused config
-        self._last_error: Optional[Exception] = None
-        self._logged = False  # a warning was logged since the server last answered well
+        self._reporter = Reporter(_log, "ConfigClient", on_error)
         self._started = False
         self._forked = False
         self._lock = threading.Lock()
@@ -232,7 +230,8 @@ class ConfigClient:
             if not self._started:
                 detail = " (start() was not called)"
             else:
-                detail = f": {self._last_error}" if self._last_error is not None else ""
+                error = self._reporter.last_error
+                detail = f": {error}" if error is not None else ""
             raise NotReadyError(f"no config from {self._base_url} yet{detail}")
         return engine
 
@@ -251,7 +250,7 @@ class ConfigClient:
     @property
     def last_error(self) -> Optional[Exception]:
         """The most recent error, or None once the server answered well again."""
-        return self._last_error
+        return self._reporter.last_error
 
     def __enter__(self) -> ConfigClient:
         """Starts the client (see :meth:`start`)."""
@@ -319,7 +318,7 @@ class ConfigClient:
             elif kind == "report":
                 self._report(action["report"])
             elif kind == "recovered":
-                self._recovered()
+                self._reporter.recovered(f"{self._base_url} answers again")
             elif kind == "ready":
                 if action["has_engine"]:
                     self._ready.set()
@@ -373,12 +372,15 @@ class ConfigClient:
             finally:
                 self._release(conn)
         except (OSError, http.client.HTTPException) as e:
-            if self._closed.is_set():
-                raise _Closed from e
-            self._cause = e
-            self._sync.unreachable(_describe(e), _now_ms())
-            return
+            return self._unreachable(e)
         self._sync.fetched(resp.status, resp.getheader("ETag"), body, _now_ms())
+
+    def _unreachable(self, error: BaseException) -> None:
+        """A request got no answer: the machine hears it (``_Closed`` when close() did it)."""
+        if self._closed.is_set():
+            raise _Closed from error
+        self._reporter.cause = error
+        self._sync.unreachable(_describe(error), _now_ms())
 
     def _open_stream(self, last_event_id: Optional[str]) -> None:
         """``GET /sdk/stream``: its answer goes to the machine; a good one stays open."""
@@ -389,11 +391,7 @@ class ConfigClient:
         try:
             conn, resp = self._open("/sdk/stream", headers)
         except (OSError, http.client.HTTPException) as e:
-            if self._closed.is_set():
-                raise _Closed from e
-            self._cause = e
-            self._sync.unreachable(_describe(e), _now_ms())
-            return
+            return self._unreachable(e)
         body = b""
         try:
             if resp.status != 200:
@@ -423,7 +421,7 @@ class ConfigClient:
             self._end_stream(conn)
             if self._closed.is_set():
                 raise _Closed from e
-            self._cause = e
+            self._reporter.cause = e
             self._sync.stream_failed(_describe(e), isinstance(e, socket.timeout), _now_ms())
             return
         if not chunk:
@@ -488,32 +486,14 @@ class ConfigClient:
     # -- reports ---------------------------------------------------------------------------
 
     def _report(self, report: dict[str, Any]) -> None:
-        kind, code, message, status = report["kind"], report["code"], report["message"], report["status"]
-        error: Exception
-        if kind == "unavailable":
-            error = UnavailableError(message, code)
-            error.__cause__, self._cause = self._cause, None
-        elif kind == "auth":
-            error = AuthError(message, code, None, status or 0)
-        elif kind == "config_refused":
-            error = self._refusal if self._refusal is not None else _make(message, code, None)
-            self._refusal = None
-        else:
-            error = ServerError(message, code, None, status or 0)
-        self._report_exception(error, first=report["first_of_kind"])
+        refusal = self._refusal if report["kind"] == "config_refused" else None
+        self._refusal = None
+        if not self._closed.is_set():
+            self._reporter.report_action(report, refusal)
 
-    def _report_exception(self, error: Exception, *, first: bool = True) -> None:
-        if self._closed.is_set():
-            return
-        self._last_error = error
-        self._logged = True
-        log_report(_log, "ConfigClient", error, first, self._on_error)
-
-    def _recovered(self) -> None:
-        if self._logged:
-            _log.info("litmus ConfigClient: %s answers again", self._base_url)
-        self._logged = False
-        self._last_error = None
+    def _report_exception(self, error: Exception) -> None:
+        if not self._closed.is_set():
+            self._reporter.report(error)
 
     # -- fork ------------------------------------------------------------------------------
 
@@ -528,12 +508,7 @@ class ConfigClient:
             self._ready.set()
         conn, self._conn = self._conn, None
         self._stream = None
-        if conn is not None and conn.sock is not None:
-            # Close the child's copy of the descriptor now; the parent's connection is untouched.
-            try:
-                os.close(conn.sock.detach())
-            except OSError:
-                pass
+        _close_inherited(conn)
         self._forked = self._started and not closed
 
     def _restart_after_fork(self) -> None:
@@ -583,6 +558,17 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, socket.timeout):
         return f"timed out ({error})" if str(error) else "timed out"
     return str(error) or type(error).__name__
+
+
+def _close_inherited(conn: Optional[http.client.HTTPConnection]) -> None:
+    """In a forked child: closes the child's copy of a connection's descriptor, leaving the
+    parent's connection untouched (a plain close() would wait for the parent thread's
+    response object)."""
+    if conn is not None and conn.sock is not None:
+        try:
+            os.close(conn.sock.detach())
+        except OSError:
+            pass
 
 
 def _abort(conn: http.client.HTTPConnection) -> None:

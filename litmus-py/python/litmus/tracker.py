@@ -40,7 +40,6 @@ from __future__ import annotations
 import atexit
 import gzip
 import http.client
-import json
 import logging
 import math
 import os
@@ -54,9 +53,9 @@ from typing import Any, Callable, Mapping, Optional
 from . import _events
 from ._events import _short
 from ._litmus import MAX_BATCH_EVENTS, TrackerCore, __version__
-from ._reporting import log_report
-from .client import _check_key, _check_url
-from .errors import AuthError, EventsRejectedError, InvalidArgumentError, LitmusError, ServerError, UnavailableError
+from ._reporting import Reporter
+from .client import _check_key, _check_url, _close_inherited
+from .errors import InvalidArgumentError, LitmusError
 
 __all__ = ["EventTracker"]
 
@@ -134,7 +133,6 @@ class EventTracker:
             "User-Agent": f"litmus-python/{__version__}",
         }
         self._timeout = float(timeout)
-        self._on_error = on_error
         self._options: dict[str, Any] = {
             "flush_interval_ms": float(flush_interval) * 1000.0,
             "max_batch": max_batch,
@@ -149,9 +147,7 @@ class EventTracker:
         self._stop = False  # close() gave up: the request in flight is abandoned
         self._thread: Optional[threading.Thread] = None
         self._conn: Optional[http.client.HTTPConnection] = None
-        self._last_error: Optional[Exception] = None
-        self._cause: Optional[BaseException] = None  # the OSError behind the next "unavailable"
-        self._logged = False
+        self._reporter = Reporter(_log, "EventTracker", on_error)
         self._reset()
         _TRACKERS.add(self)
 
@@ -214,7 +210,7 @@ class EventTracker:
         except Exception as e:
             with self._lock:
                 self._unencodable += 1
-            self._report(e if isinstance(e, LitmusError) else _invalid(f"not an exposure event: {e}"), True)
+            self._reporter.report(e if isinstance(e, LitmusError) else _invalid(f"not an exposure event: {e}"))
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Sends every event queued so far and waits, at most ``timeout`` seconds (None: no
@@ -282,7 +278,7 @@ class EventTracker:
     @property
     def last_error(self) -> Optional[Exception]:
         """The most recent error, or None once a batch was taken in full after it."""
-        return self._last_error
+        return self._reporter.last_error
 
     def __enter__(self) -> EventTracker:
         """The tracker itself; the ``with`` block ends with :meth:`close`."""
@@ -334,7 +330,7 @@ class EventTracker:
                 action = self._core.next_action(_events.now_millis())
             if action["type"] != "report":
                 return
-            self._report_action(action["report"])
+            self._reporter.report_action(action["report"])
 
     # -- the thread ------------------------------------------------------------------------
 
@@ -346,9 +342,9 @@ class EventTracker:
                 if kind == "send":
                     self._deliver(action)
                 elif kind == "report":
-                    self._report_action(action["report"])
+                    self._reporter.report_action(action["report"])
                 elif kind == "recovered":
-                    self._recovered()
+                    self._reporter.recovered(f"{self._base_url} takes events again")
                 else:  # done
                     break
         except Exception:  # pragma: no cover - a bug; never let the thread die silently
@@ -380,7 +376,7 @@ class EventTracker:
         except _Stopped:
             return  # close() gave up: the machine drops it at its deadline
         except (OSError, http.client.HTTPException) as e:
-            self._cause = e
+            self._reporter.cause = e
             with self._cond:
                 self._core.unreachable(request, str(e) or type(e).__name__, _events.now_millis())
             return
@@ -431,41 +427,6 @@ class EventTracker:
         if conn is not None:
             conn.close()
 
-    # -- errors ----------------------------------------------------------------------------
-
-    def _report_action(self, report: dict[str, Any]) -> None:
-        kind, code, message, status = report["kind"], report["code"], report["message"], report["status"] or 0
-        error: Exception
-        if kind == "unavailable":
-            error = UnavailableError(message, code)
-            error.__cause__, self._cause = self._cause, None
-        elif kind == "auth":
-            error = AuthError(message, code, None, status)
-        elif kind == "events_rejected":
-            rejected = []
-            for item in report["rejected"]:
-                entry = {"code": item["code"], "message": item["message"], "event": json.loads(item["event"])}
-                if item["path"] is not None:
-                    entry["path"] = item["path"]
-                rejected.append(entry)
-            error = EventsRejectedError(message, code, None, status, rejected)
-        elif kind in ("queue_full", "closed"):
-            error = LitmusError(message, code)
-        else:
-            error = ServerError(message, code, None, status)
-        self._report(error, report["first_of_kind"])
-
-    def _report(self, error: Exception, first: bool) -> None:
-        self._last_error = error
-        self._logged = True
-        log_report(_log, "EventTracker", error, first, self._on_error)
-
-    def _recovered(self) -> None:
-        if self._logged:
-            _log.info("litmus EventTracker: %s takes events again", self._base_url)
-        self._logged = False
-        self._last_error = None
-
     # -- fork ------------------------------------------------------------------------------
 
     def _after_fork_in_child(self) -> None:
@@ -475,14 +436,9 @@ class EventTracker:
         self._reset()  # the parent sends its own queue
         self._thread = None
         self._stop = False
-        self._last_error = None
+        self._reporter.last_error = None
         conn, self._conn = self._conn, None
-        if conn is not None and conn.sock is not None:
-            # Close the child's copy of the descriptor only; the parent's connection is untouched.
-            try:
-                os.close(conn.sock.detach())
-            except OSError:
-                pass
+        _close_inherited(conn)
 
 
 def _invalid(message: str) -> InvalidArgumentError:
