@@ -1310,6 +1310,33 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
     )
     .await;
     assert_eq!(nd.body["accepted"], 2, "{:?}", nd.body);
+    // The header in epoch milliseconds, as event timestamps may be (it was refused with 400,
+    // and a client sending it that way lost every batch).
+    let ndjson = format!("{}\n", track_event("n3", "u9", 1.0));
+    let ms = "1800003600000"; // 2027-01-15T09:00:00Z
+    let nd = post_events(
+        &app,
+        &sdk,
+        ndjson.into_bytes(),
+        &[
+            ("content-type", "application/x-ndjson"),
+            ("litmus-sent-at", ms),
+        ],
+    )
+    .await;
+    assert_eq!(nd.body["accepted"], 1, "{:?}", nd.body);
+    let bad = post_events(
+        &app,
+        &sdk,
+        format!("{}\n", track_event("n4", "u9", 1.0)).into_bytes(),
+        &[
+            ("content-type", "application/x-ndjson"),
+            ("litmus-sent-at", "soon"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:?}", bad.body);
+    assert!(bad.body.to_string().contains("sent_at"), "{:?}", bad.body);
 
     // Limits: 2,501 events; 1 MB after decompression (a small gzip of a large body); not JSON;
     // an unknown encoding.
@@ -1348,7 +1375,7 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
     let metrics = send(&app, "GET", "/metrics", None, None).await;
     let text = metrics.body.as_str().unwrap_or_default().to_owned();
     for line in [
-        r#"litmus_events_total{outcome="accepted"} 5"#,
+        r#"litmus_events_total{outcome="accepted"} 6"#,
         r#"litmus_events_total{outcome="duplicate"} 3"#,
         r#"litmus_events_total{outcome="throttled"} 1"#,
     ] {

@@ -218,16 +218,28 @@ pub fn corrected(
     }
 }
 
+/// A send time as text (the `Litmus-Sent-At` header, or the envelope's string): RFC 3339, or
+/// milliseconds since the epoch, as an event's own timestamp may be.
 fn parse_sent_at(text: Option<&str>) -> Result<Option<Timestamp>, BatchError> {
-    match text {
-        None => Ok(None),
-        Some(s) => Timestamp::parse_rfc3339(s).map(Some).ok_or_else(|| {
+    let Some(s) = text else {
+        return Ok(None);
+    };
+    let t = s.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let millis = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| t.parse::<i64>().ok().and_then(super::event::millis))
+        .flatten();
+    millis
+        .or_else(|| Timestamp::parse_rfc3339(t))
+        .map(Some)
+        .ok_or_else(|| {
             BatchError::Invalid(Error::invalid(
                 FieldPath::root().field("sent_at"),
-                format!("{s:?} is not an RFC 3339 date-time"),
+                format!(
+                    "{s:?} is not an RFC 3339 date-time or milliseconds since the epoch (years 0000 to 9999)"
+                ),
             ))
-        }),
-    }
+        })
 }
 
 /// NDJSON: one event per non-empty line, each read later on its own; a line that is not
@@ -314,6 +326,26 @@ mod tests {
         let arr = r#"[{"type":"track","message_id":"m","unit_id":"u","event":"e","timestamp":"2027-01-15T09:00:00Z"}]"#;
         let b = parse(arr, Some("2027-01-15T09:00:02Z"));
         assert_eq!(b.events[0].1.time.unix_millis(), RECEIVED - 2_000);
+        // Milliseconds since the epoch, in the header and in the envelope's string, as an
+        // event's own timestamp may be.
+        let ms = Timestamp::parse_rfc3339("2027-01-15T09:00:02Z").map_or(0, Timestamp::unix_millis);
+        let b = parse(arr, Some(&ms.to_string()));
+        assert_eq!(b.events[0].1.time.unix_millis(), RECEIVED - 2_000);
+        let env = format!(
+            r#"{{"sent_at":"{ms}","events":[{{"type":"track","message_id":"m","unit_id":"u","event":"e","timestamp":"2027-01-15T09:00:00Z"}}]}}"#
+        );
+        assert_eq!(
+            parse(&env, None).events[0].1.time.unix_millis(),
+            RECEIVED - 2_000
+        );
+        for bad in ["yesterday", "1.5e12", "99999999999999999999", "-", ""] {
+            let r = parse_batch(
+                arr.as_bytes(),
+                Timestamp::from_unix_millis(RECEIVED),
+                Some(bad),
+            );
+            assert!(matches!(r, Err(BatchError::Invalid(_))), "{bad:?}");
+        }
     }
 
     #[test]
