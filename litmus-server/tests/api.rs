@@ -1272,9 +1272,59 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
         (Some(0), Some(3))
     );
 
+    // The lag as a figure: the batch is acknowledged but not yet in the rollups (no job runs
+    // here), so /metrics and /readyz show it waiting; once applied, nothing waits.
+    let backlog = |text: &str, name: &str| -> Option<f64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+    };
+    let metrics = send(&app, "GET", "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        backlog(&text, "litmus_rollup_backlog_batches"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        backlog(&text, "litmus_rollup_backlog_events"),
+        Some(3.0),
+        "{text}"
+    );
+    assert!(backlog(&text, "litmus_rollup_backlog_age_seconds").is_some_and(|a| a >= 0.0));
+    let ready = send(&app, "GET", "/readyz", None, None).await;
+    assert_eq!(
+        ready.body["rollups"]["backlog"]["batches"], 1,
+        "{:?}",
+        ready.body
+    );
+    assert_eq!(ready.body["rollups"]["backlog"]["events"], 3);
+    assert!(
+        ready.body["rollups"]["backlog"]["oldest_age_ms"]
+            .as_i64()
+            .is_some_and(|a| a >= 0)
+    );
+
     // Clock skew: sent 5 s after the event on the client's clock, so 5 s before receipt.
     let window = state.ingest.tuning.attribution_window_ms;
     while state.store.apply_rollups(window, 16).await.unwrap().batches > 0 {}
+    let metrics = send(&app, "GET", "/metrics", None, None).await;
+    let text = metrics.body.as_str().unwrap_or_default().to_owned();
+    assert_eq!(
+        backlog(&text, "litmus_rollup_backlog_batches"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        backlog(&text, "litmus_rollup_backlog_age_seconds"),
+        Some(0.0),
+        "{text}"
+    );
+    let ready = send(&app, "GET", "/readyz", None, None).await;
+    assert_eq!(
+        ready.body["rollups"]["backlog"],
+        json!({"batches": 0, "events": 0, "oldest_age_ms": 0})
+    );
     let stored = state.store.stored_events().await.unwrap();
     let t1 = stored
         .iter()

@@ -27,7 +27,9 @@ pub struct ReadyQuery {
 }
 
 /// Readiness: 200 when the store and the cache answer; else 503 with the code
-/// `store_unavailable` or `cache_unavailable`.
+/// `store_unavailable` or `cache_unavailable`. The body also says how far the rollups (and so
+/// the results) are behind ingestion: `rollups.backlog` (batches, events, the oldest's age).
+/// A backlog does not make an instance unready: it still takes events and serves configs.
 pub async fn readyz<S: Store>(
     State(snapshots): State<Snapshots<S>>,
     State(SharedCache(shared)): State<SharedCache>,
@@ -44,10 +46,16 @@ pub async fn readyz<S: Store>(
             )));
         }
     };
+    let backlog = snapshots.store().rollup_backlog().await?;
     Ok(Json(json!({
         "status": "ready",
         "store": "ok",
         "cache": { "kind": shared.name(), "status": cache },
+        "rollups": { "backlog": {
+            "batches": backlog.batches,
+            "events": backlog.events,
+            "oldest_age_ms": backlog.age_ms(crate::now_ms()),
+        }},
     })))
 }
 

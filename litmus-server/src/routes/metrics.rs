@@ -11,7 +11,7 @@ use crate::cache::SharedCache;
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::snapshots::Snapshots;
-use crate::store::Store;
+use crate::store::{Backlog, Store};
 
 /// Middleware: times each request and counts it under its route pattern (never the raw
 /// path, so experiment keys do not multiply the series).
@@ -32,6 +32,24 @@ pub async fn track(State(metrics): State<Metrics>, request: Request, next: Next)
     response
 }
 
+/// The rollup backlog in Prometheus text: how far results are behind ingestion.
+fn render_backlog(backlog: &Backlog, now_ms: i64) -> String {
+    format!(
+        "# HELP litmus_rollup_backlog_batches Event batches stored but not yet in the rollups.\n\
+         # TYPE litmus_rollup_backlog_batches gauge\n\
+         litmus_rollup_backlog_batches {}\n\
+         # HELP litmus_rollup_backlog_events Events stored but not yet in the rollups.\n\
+         # TYPE litmus_rollup_backlog_events gauge\n\
+         litmus_rollup_backlog_events {}\n\
+         # HELP litmus_rollup_backlog_age_seconds How long the oldest batch not yet in the rollups has waited (results lag by this much).\n\
+         # TYPE litmus_rollup_backlog_age_seconds gauge\n\
+         litmus_rollup_backlog_age_seconds {}\n",
+        backlog.batches,
+        backlog.events,
+        backlog.age_ms(now_ms) as f64 / 1000.0
+    )
+}
+
 /// `GET /metrics`.
 pub async fn metrics<S: Store>(
     State(snapshots): State<Snapshots<S>>,
@@ -39,8 +57,12 @@ pub async fn metrics<S: Store>(
     State(SharedCache(cache)): State<SharedCache>,
     State(live): State<LiveHub>,
 ) -> Response {
-    let version = snapshots.store().version().await.unwrap_or(0);
+    let store = snapshots.store();
+    let version = store.version().await.unwrap_or(0);
     let mut body = counters.render(version, cache.fallbacks());
+    if let Ok(backlog) = store.rollup_backlog().await {
+        body.push_str(&render_backlog(&backlog, crate::now_ms()));
+    }
     body.push_str(&live.render());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

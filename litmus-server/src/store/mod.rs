@@ -246,6 +246,8 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
     /// The rollups' version: one more after each transaction that applied batches.
     fn rollup_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// What is stored but not yet in the rollups (results lag by the oldest batch's age).
+    fn rollup_backlog(&self) -> impl Future<Output = Result<Backlog, StoreError>> + Send;
     /// Drops the raw events older than `cutoff_ms` (event time) and the deduplication keys
     /// received before it; the rollups stay. Answers how many events (SQLite) or chunks of
     /// them (TimescaleDB's `drop_chunks`, which drops whole days) were dropped.
@@ -284,6 +286,25 @@ pub trait EventStore: Send + Sync + 'static {
 pub trait Store: ConfigStore + KeyStore + AuditStore + EventStore {}
 
 impl<T: ConfigStore + KeyStore + AuditStore + EventStore> Store for T {}
+
+/// The rollup backlog: batches stored and acknowledged but not yet applied to the rollups.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Backlog {
+    /// Batches waiting.
+    pub batches: u64,
+    /// Events in them.
+    pub events: u64,
+    /// When the oldest waiting batch arrived, in milliseconds since the Unix epoch.
+    pub oldest_received_ms: Option<i64>,
+}
+
+impl Backlog {
+    /// How long the oldest waiting batch has waited at `now_ms` (0 without one).
+    pub fn age_ms(&self, now_ms: i64) -> i64 {
+        self.oldest_received_ms
+            .map_or(0, |t| now_ms.saturating_sub(t).max(0))
+    }
+}
 
 /// A batch of validated events to store.
 #[derive(Debug, Clone)]

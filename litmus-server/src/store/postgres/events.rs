@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{PostgresStore, backend};
 use crate::store::{
-    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent, UnitOutcome,
-    by_batch,
+    Applied, Backlog, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent,
+    UnitOutcome, by_batch, sql,
 };
 
 impl EventStore for PostgresStore {
@@ -23,6 +23,21 @@ impl EventStore for PostgresStore {
             .map_err(backend)?
             .get(0);
         Ok(v as u64)
+    }
+
+    async fn rollup_backlog(&self) -> Result<Backlog, StoreError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one(sql::ROLLUP_BACKLOG, &[])
+            .await
+            .map_err(backend)?;
+        let batches: i64 = row.get(0);
+        let events: i64 = row.get(1);
+        Ok(Backlog {
+            batches: batches.max(0) as u64,
+            events: events.max(0) as u64,
+            oldest_received_ms: row.get(2),
+        })
     }
 
     async fn apply_rollups(

@@ -174,9 +174,18 @@ pub(super) async fn ingest(
             .map_err(backend)?;
     }
     let stored = writer.finish().await.map_err(backend)?;
+    let events = i64::try_from(stored).map_err(backend)?;
     tx.execute(
-        "INSERT INTO pending_batches (batch, min_ms, max_ms, rows) VALUES ($1, $2, $3, $4)",
-        &[&number, &min_ms, &max_ms, &rollup_rows.finish()],
+        "INSERT INTO pending_batches (batch, min_ms, max_ms, rows, events, received_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &number,
+            &min_ms,
+            &max_ms,
+            &rollup_rows.finish(),
+            &events,
+            &batch.received_ms,
+        ],
     )
     .await
     .map_err(backend)?;

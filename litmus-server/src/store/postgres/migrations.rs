@@ -140,4 +140,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ALTER TABLE rollup_metrics ADD COLUMN covariate_sum double precision NOT NULL DEFAULT 0,
          ADD COLUMN covariate_squares double precision NOT NULL DEFAULT 0,
          ADD COLUMN cross_sum double precision NOT NULL DEFAULT 0;",
+    // 8: the rollup backlog as a figure: each pending batch's events and when it arrived
+    // (NULL for batches stored before: they count, without an age).
+    "ALTER TABLE pending_batches ADD COLUMN events bigint, ADD COLUMN received_ms bigint;",
 ];

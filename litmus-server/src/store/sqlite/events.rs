@@ -8,8 +8,8 @@ use rusqlite::params;
 
 use super::{SqliteStore, backend, lock};
 use crate::store::{
-    Applied, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent, UnitOutcome,
-    by_batch, event_key,
+    Applied, Backlog, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent,
+    UnitOutcome, by_batch, event_key, sql,
 };
 
 /// Stores a batch in the open transaction: each new event once, and the batch queued for
@@ -75,7 +75,10 @@ pub(super) fn store_batch(
         };
     }
     if stored > 0 {
-        tx.execute("INSERT INTO pending_batches (batch) VALUES (?1)", [number])?;
+        tx.execute(
+            "INSERT INTO pending_batches (batch, events, received_ms) VALUES (?1, ?2, ?3)",
+            params![number, stored as i64, batch.received_ms],
+        )?;
     }
     Ok(Ingested {
         stored,
@@ -312,6 +315,20 @@ impl EventStore for SqliteStore {
                 r.get::<_, i64>(0)
             })
             .map(|v| v as u64)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn rollup_backlog(&self) -> Result<Backlog, StoreError> {
+        self.with(|c| {
+            c.query_row(sql::ROLLUP_BACKLOG, [], |r| {
+                Ok(Backlog {
+                    batches: r.get::<_, i64>(0)?.max(0) as u64,
+                    events: r.get::<_, i64>(1)?.max(0) as u64,
+                    oldest_received_ms: r.get(2)?,
+                })
+            })
             .map_err(backend)
         })
         .await

@@ -123,4 +123,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ALTER TABLE rollup_metrics ADD COLUMN covariate_sum REAL NOT NULL DEFAULT 0;
      ALTER TABLE rollup_metrics ADD COLUMN covariate_squares REAL NOT NULL DEFAULT 0;
      ALTER TABLE rollup_metrics ADD COLUMN cross_sum REAL NOT NULL DEFAULT 0;",
+    // 8: the rollup backlog as a figure: each pending batch's events and when it arrived
+    // (NULL for batches stored before: they count, without an age).
+    "ALTER TABLE pending_batches ADD COLUMN events INTEGER;
+     ALTER TABLE pending_batches ADD COLUMN received_ms INTEGER;",
 ];
