@@ -46,6 +46,20 @@ function srmBanner(data) {
         h('b', {}, f.pct(srm.observed_shares[i], 1)), ` observed vs ${f.pct(srm.expected_shares[i], 1)} expected`)))));
 }
 
+/** Results behind ingestion by more than this are marked "as of" their time. */
+const LAG_NOTICE_MS = 5000;
+
+/** "Results as of T": shown while events acknowledged more than a few seconds ago are not in the rollups yet. */
+function lagBanner(data) {
+  const lag = data.lag;
+  if (!lag || !(lag.oldest_age_ms > LAG_NOTICE_MS)) return h('div', { id: 'lag-banner', class: 'banner warning', hidden: true, 'data-key': 'lag' });
+  return h('div', { id: 'lag-banner', class: 'banner warning', role: 'status', 'data-key': 'lag' },
+    h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '◔'),
+    h('div', {},
+      h('strong', {}, `Results as of ${f.clock(lag.as_of_ms)}. `),
+      `${f.int(lag.events)} event${lag.events === 1 ? ' is' : 's are'} stored but not counted yet (the rollups are ${f.duration(lag.oldest_age_ms)} behind); the figures below do not include them.`));
+}
+
 const ACTIONS = {
   ship: { cls: 'good', icon: '✔', title: (r) => `Ship ${r.variant || 'the winner'}` },
   stop: { cls: 'bad', icon: '■', title: () => 'Stop the experiment' },
@@ -221,6 +235,7 @@ export function mountResults(main, key, { live, setTitle }) {
     return [head,
       st.error ? h('div', { class: 'banner warning', role: 'alert', 'data-key': 'error' }, st.error) : null,
       srmBanner(data),
+      lagBanner(data),
       recommendationCard(data.recommendation),
       kpis(data, c),
       metrics.length === 0

@@ -79,7 +79,11 @@ async fn serve<S: Store>(
     };
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::jobs::versions::watch_versions(&state, settings.version_poll);
-    litmus_server::jobs::rollups::apply_rollups(&state, std::time::Duration::from_millis(250));
+    if settings.rollups {
+        litmus_server::jobs::rollups::apply_rollups(&state, std::time::Duration::from_millis(250));
+    } else {
+        tracing::info!("rollups off: this instance stores events; another applies them");
+    }
     litmus_server::jobs::live::run(
         &state,
         std::time::Duration::from_secs(1),

@@ -98,6 +98,20 @@ pub async fn experiment_results<S: Store>(
         "insights": found,
         "recommendation": recommendation,
         "bandit": bandit,
+        "lag": lag(store, now).await?,
+    }))
+}
+
+/// How far these results are behind ingestion: the events acknowledged but not yet in the
+/// rollups, and when the oldest of them arrived (`as_of_ms`: the results count everything
+/// received before it; now when nothing waits).
+async fn lag<S: Store>(store: &S, now: i64) -> Result<Value, ApiError> {
+    let backlog = store.rollup_backlog().await?;
+    Ok(json!({
+        "batches": backlog.batches,
+        "events": backlog.events,
+        "oldest_age_ms": backlog.age_ms(now),
+        "as_of_ms": backlog.oldest_received_ms.unwrap_or(now).min(now),
     }))
 }
 

@@ -43,6 +43,10 @@ pub struct Settings {
     /// `--demo` / `LITMUS_DEMO=1`: create a sample A/B experiment and a bandit and simulate
     /// their traffic, so the dashboard is live at once.
     pub demo: bool,
+    /// `--rollups on|off` / `LITMUS_ROLLUPS`: whether this instance applies stored events to
+    /// the rollups (on). `off` makes an ingestion-only instance: it stores events and
+    /// acknowledges them, and another instance on the same store applies them.
+    pub rollups: bool,
 }
 
 /// The flags, their variables, and what they set.
@@ -60,6 +64,7 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --ingest-permits N       LITMUS_INGEST_PERMITS    event batches stored at once; more wait, then get 429 (16)
   --retention-days N       LITMUS_RETENTION_DAYS    days raw events are kept, 0 for ever; rollups stay (90)
   --bandit-interval-s N    LITMUS_BANDIT_INTERVAL_S seconds between reweighings of running bandits (60)
+  --rollups on|off         LITMUS_ROLLUPS           apply stored events to the rollups here (on; off: ingestion only)
   --demo                   LITMUS_DEMO=1            sample experiments and simulated traffic, for a first look
   RUST_LOG (info) sets the log filter.";
 
@@ -87,7 +92,7 @@ impl Settings {
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, SettingsError> {
-        const FLAGS: [(&str, &str); 13] = [
+        const FLAGS: [(&str, &str); 14] = [
             ("--retention-days", "LITMUS_RETENTION_DAYS"),
             ("--attribution-days", "LITMUS_ATTRIBUTION_DAYS"),
             ("--ingest-permits", "LITMUS_INGEST_PERMITS"),
@@ -101,6 +106,7 @@ impl Settings {
             ("--admin-key", "LITMUS_ADMIN_KEY"),
             ("--version-poll-ms", "LITMUS_VERSION_POLL_MS"),
             ("--bandit-interval-s", "LITMUS_BANDIT_INTERVAL_S"),
+            ("--rollups", "LITMUS_ROLLUPS"),
         ];
         let mut given: Vec<(&str, String)> = Vec::new();
         let mut args = args.into_iter();
@@ -161,6 +167,17 @@ impl Settings {
                 days => Some(Duration::from_secs(days * 86_400)),
             },
             bandit_interval: Duration::from_secs(number("LITMUS_BANDIT_INTERVAL_S", 60)?.max(1)),
+            rollups: match get("LITMUS_ROLLUPS").as_deref() {
+                None | Some("on" | "1" | "true") => true,
+                Some("off" | "0" | "false") => false,
+                Some(other) => {
+                    return Err(SettingsError::Invalid {
+                        name: "LITMUS_ROLLUPS".into(),
+                        value: other.into(),
+                        expected: "on or off",
+                    });
+                }
+            },
             demo: match get("LITMUS_DEMO").as_deref() {
                 None | Some("0" | "false") => false,
                 Some("1" | "true") => true,
@@ -199,6 +216,17 @@ mod tests {
         assert_eq!(s.database_url, None);
         assert_eq!(s.data, PathBuf::from("litmus-data"));
         assert_eq!(s.sticky_ttl, Duration::from_secs(90 * 86_400));
+        assert!(s.rollups, "an instance applies the rollups by default");
+        let off = Settings::read(args(&["--rollups", "off"]), |_: &str| None).unwrap();
+        assert!(!off.rollups);
+        assert_eq!(
+            Settings::read(args(&["--rollups=sometimes"]), |_: &str| None),
+            Err(SettingsError::Invalid {
+                name: "LITMUS_ROLLUPS".into(),
+                value: "sometimes".into(),
+                expected: "on or off"
+            })
+        );
     }
 
     #[test]

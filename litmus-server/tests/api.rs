@@ -1577,11 +1577,19 @@ async fn results_equal_the_statistics_of_the_raw_events<S: Store>(env: &Env<S>) 
         let r = post_events(&app, KEY, body, &json_type).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     }
+    // Stored, not yet applied: the results say what they do not count yet.
+    let waiting = send(&app, "GET", "/results/checkout", Some(KEY), None).await;
+    let lag = &waiting.body["lag"];
+    assert_eq!(lag["events"].as_u64(), Some(events.len() as u64), "{lag}");
+    assert!(lag["batches"].as_u64().is_some_and(|b| b > 0));
+    assert!(lag["as_of_ms"].as_i64().is_some() && lag["oldest_age_ms"].as_i64().is_some());
     let window = state.ingest.tuning.attribution_window_ms;
     while state.store.apply_rollups(window, 8).await.unwrap().batches > 0 {}
 
     let r = send(&app, "GET", "/results/checkout?points=20", Some(KEY), None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["lag"]["events"], 0);
+    assert_eq!(r.body["lag"]["oldest_age_ms"], 0);
     let res = &r.body["results"];
     assert_eq!(res["control"], "control");
     assert_eq!(res["units"], json!([["control", 400], ["treatment", 400]]));

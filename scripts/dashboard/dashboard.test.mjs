@@ -114,12 +114,14 @@ async function shot(page, name, options = {}) {
   await page.screenshot({ path: `${OUT}/${name}.png`, ...options });
 }
 
-/** Kills the server (as a crash would) and starts it again on the same port and data. */
-async function restartServer(page) {
+/** Kills the server (as a crash would) and starts it again on the same port and data, with
+ * `settings` added to its environment. */
+async function restartServer(page, settings = {}) {
   serverDown = true;
-  process.kill(Number(process.env.SERVER_PID), 'SIGKILL');
+  // The first server, or the one the last restart started.
+  process.kill(restarted ? restarted.pid : Number(process.env.SERVER_PID), 'SIGKILL');
   await page.waitForSelector('#live[data-state="reconnecting"]', { timeout: 10000 });
-  const env = { ...process.env, LITMUS_ADMIN_KEY: KEY, LITMUS_DEMO: '0', RUST_LOG: 'warn' };
+  const env = { ...process.env, LITMUS_ADMIN_KEY: KEY, LITMUS_DEMO: '0', RUST_LOG: 'warn', ...settings };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   const out = openSync(process.env.SERVER_LOG, 'a');
@@ -403,6 +405,37 @@ try {
     await page.waitForSelector('.page-head .badge[data-status="stopped"]');
     const stored = await (await fetch(`${BASE}/admin/experiments/${srm}`, { headers: admin })).json();
     assert(stored.status === 'stopped', `stored status ${stored.status}`);
+  });
+
+  await check('results behind ingestion say "as of" when (events stored, the rollups not applied: --rollups off)', async () => {
+    await restartServer(page, { LITMUS_ROLLUPS: 'off' });
+    await page.waitForSelector('#live[data-state="connected"]', { timeout: 20000 });
+    serverDown = false;
+    await page.click('nav a[data-nav="experiments"]');
+    await page.click(`#experiments-table tr[data-experiment="${exp}"] a.exp-link`);
+    await page.waitForSelector(`.results-page[data-experiment="${exp}"] .results-table`);
+    assert(await page.isHidden('#lag-banner'), 'a lag banner while nothing waits');
+    const t = Date.now();
+    const waiting = traffic(exp, 900, 940, t - 60e3, t - 1000, { purchases: false });
+    await postEvents(waiting.events);
+    // Nothing applies them on this instance: once they have waited past the notice's 5 s, the
+    // results say how old they are (the reload is what asks for them again).
+    await new Promise((r) => setTimeout(r, 5500));
+    await page.reload();
+    await page.waitForSelector('#lag-banner:not([hidden])', { timeout: 20000 });
+    const text = await page.textContent('#lag-banner');
+    assert(/Results as of \d\d:\d\d:\d\d/.test(text) && new RegExp(`${waiting.events.length} events are stored but not counted yet`).test(text), `banner: ${text}`);
+    await waitCells(page, [['[data-testid="total-units"]', '840']]);
+    await shot(page, 'lag');
+    // Back to an instance that applies them: the banner goes once they are counted.
+    await restartServer(page);
+    await page.waitForSelector('#live[data-state="connected"]', { timeout: 20000 });
+    serverDown = false;
+    await waitCells(page, [['[data-testid="total-units"]', '880']]);
+    await page.reload();
+    await page.waitForSelector(`.results-page[data-experiment="${exp}"] .results-table`);
+    await waitCells(page, [['[data-testid="total-units"]', '880']]);
+    assert(await page.isHidden('#lag-banner'), 'the lag banner stays once the events are counted');
   });
 
   await check('sign out forgets the key', async () => {
