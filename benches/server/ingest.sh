@@ -7,6 +7,10 @@
 #   SECONDS_EACH=60 CONNECTIONS=8 BATCH=1000 bash benches/server/ingest.sh
 #   STORES=sqlite bash benches/server/ingest.sh
 #
+# The results' lag is sampled from /metrics (litmus_rollup_backlog_age_seconds, the age of the
+# oldest batch acknowledged but not yet in the rollups) every 250 ms during the load, and its
+# distribution printed, with the rate the rollups applied events at.
+#
 # PostgreSQL and Redis come from scripts/db (started when needed, stopped at the end if this
 # script started them). The load generator (benches/src/bin/ingest_load.rs) runs on the same
 # 2 cores as the server and PostgreSQL.
@@ -37,15 +41,24 @@ for STORE in $STORES; do
   esac
   SDK=$(curl -fs -H "Authorization: Bearer $KEY" -d '{"name": "load"}' "http://127.0.0.1:$PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   echo "== $STORE"
-  "$BIN/ingest-load" "127.0.0.1:$PORT" "$SDK" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --batch "$BATCH" "${COPY[@]}"
-  # The rollups are applied behind the acknowledgements: how far behind at the end of the load.
-  pending() {
-    if [ "$STORE" = postgres ]; then psql "$DB" -qAtX -c "SELECT count(*) FROM pending_batches"
-    else python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM pending_batches").fetchone()[0])' "$WORK/data/litmus.sqlite3"; fi
+  # The backlog, from the server's own figures: "<age seconds> <events waiting>".
+  backlog() {
+    curl -fs "http://127.0.0.1:$PORT/metrics" | awk '/^litmus_rollup_backlog_age_seconds /{a=$2} /^litmus_rollup_backlog_events /{e=$2} END{print a+0, e+0}'
   }
-  t0=$(date +%s.%N); left=$(pending)
-  while [ "$(pending)" != 0 ]; do sleep 0.2; done
-  awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$left" -v size="$BATCH" 'BEGIN{s=b-a; printf "rollups: %d batches behind when the load stopped, caught up %.1f s later (%.0f events/s applied)\n", n, s, (s > 0 ? n*size/s : 0)}'
+  SAMPLES=$WORK/lag-$STORE.txt
+  : >"$SAMPLES"
+  (while :; do backlog >>"$SAMPLES" || true; sleep 0.25; done) &
+  SAMPLER=$!
+  "$BIN/ingest-load" "127.0.0.1:$PORT" "$SDK" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --batch "$BATCH" "${COPY[@]}"
+  kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+  sort -n "$SAMPLES" | awk '{a[NR]=$1; if ($2>m) m=$2}
+    END{if (NR==0) exit; i50=int(NR*0.5); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
+        printf "lag during the load (%d samples): p50 %.2f s, p99 %.2f s, max %.2f s; at most %d events waiting\n", NR, a[i50], a[i99], a[NR], m}'
+  # The rollups are applied behind the acknowledgements: how far behind at the end of the load.
+  read -r age0 left < <(backlog)
+  t0=$(date +%s.%N)
+  while read -r age waiting < <(backlog) && [ "$waiting" != 0 ]; do sleep 0.2; done
+  awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$left" -v age="$age0" 'BEGIN{s=b-a; printf "rollups: %d events (the oldest %.1f s old) behind when the load stopped, caught up %.1f s later (%.0f events/s applied)\n", n, age, s, (s > 0 ? n/s : 0)}'
   stop_server
-  [ "$STORE" = postgres ] && drop_db litmus_ingest
+  if [ "$STORE" = postgres ]; then drop_db litmus_ingest; fi
 done
