@@ -555,8 +555,9 @@ def _check_seconds(name: str, value: object) -> None:
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, socket.timeout):
-        return f"timed out ({error})" if str(error) else "timed out"
+    """What happened to a request, for the machine's report."""
+    if isinstance(error, socket.timeout) and str(error) in ("", "timed out"):
+        return "no answer in time (timed out)"
     return str(error) or type(error).__name__
 
 
