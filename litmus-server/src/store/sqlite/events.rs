@@ -356,10 +356,14 @@ impl EventStore for SqliteStore {
                 return Ok(Applied::default());
             }
             let mut experiments = BTreeSet::new();
+            let batches = pending
+                .iter()
+                .map(|&batch| batch_events(&tx, batch))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            super::rollups::apply_batches(&tx, &batches, window_ms, &mut experiments)
+                .map_err(backend)?;
             for &batch in &pending {
-                let events = batch_events(&tx, batch).map_err(backend)?;
-                super::rollups::apply_batch(&tx, &events, window_ms, &mut experiments)
-                    .map_err(backend)?;
                 tx.execute("INSERT INTO applied_batches (batch) VALUES (?1)", [batch])
                     .map_err(backend)?;
                 tx.execute("DELETE FROM pending_batches WHERE batch = ?1", [batch])
