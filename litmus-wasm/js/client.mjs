@@ -6,6 +6,8 @@
 import { LitmusError, asLitmusError, notify, optionalFunction, positive, reportError, seed } from "./common.mjs";
 
 const MODES = ["stream", "poll"];
+// The actions that do I/O other than reading the stream: an open stream is closed before them.
+const IO = new Set(["fetch", "open_stream", "wait", "read_cache"]);
 const LONGEST_TIMER = 2 ** 31 - 1;
 
 const now = () => (globalThis.performance?.now ? globalThis.performance.now() : Date.now());
@@ -191,9 +193,7 @@ export function makeConfigClient(Engine, sdk, fileCache) {
         const json = sdk.call(() => sync.pollAction());
         if (json === undefined) return;
         const a = JSON.parse(json);
-        if (a.type !== "read_stream" && a.type !== "load" && a.type !== "updated" && a.type !== "report" && a.type !== "recovered") {
-          this.#endStream();
-        }
+        if (IO.has(a.type)) this.#endStream();
         switch (a.type) {
           case "fetch":
             await this.#fetchConfig(sync, a.if_none_match);

@@ -370,6 +370,32 @@ test("timeout: ready() settles when the server does not answer", { timeout: 60_0
   assert.equal(client.source, "bootstrap");
 });
 
+test("stream mode with cachePath: a config event is cached and the stream stays open", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "litmus-cache-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const cachePath = join(dir, "config.json");
+  const state = { body: config(1), etag: '"e1"' };
+  const streams = [];
+  const srv = await fakeServer(t, (req, res) => {
+    if (req.url.startsWith("/sdk/stream")) {
+      openStream(res);
+      streams.push(res);
+    } else serveConfig(state, req, res);
+  });
+  const client = new ConfigClient({ baseUrl: srv.url, sdkKey: "k", ...FAST, cachePath });
+  t.after(() => client.close());
+  await client.ready();
+  await waitFor(() => streams.length === 1, "the stream");
+  streams[0].write(`event: config\nid: 5\ndata: ${config(5)}\n\n`);
+  await waitFor(() => client.version === "v5", "v5");
+  streams[0].write(`event: config\nid: 6\ndata: ${config(6)}\n\n`);
+  await waitFor(() => client.version === "v6", "v6 from the same stream");
+  assert.equal(srv.of("/sdk/stream").length, 1, "writing the cache did not close the stream");
+  const cached = async () => readFile(cachePath, "utf8").catch(() => null);
+  for (let i = 0; i < 200 && (await cached()) !== config(6); i++) await sleep(5);
+  assert.equal(await cached(), config(6));
+});
+
 test("cachePath: each good config is written atomically and read when the server is down, if newer than the bootstrap", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "litmus-cache-"));
   t.after(() => rm(dir, { recursive: true, force: true }));

@@ -46,11 +46,6 @@ impl KeyedBandit {
         &self.arms
     }
 
-    /// The policy.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
-    }
-
     /// The arm to play for one request (its key).
     ///
     /// # Errors

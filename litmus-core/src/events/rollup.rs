@@ -65,6 +65,24 @@ pub struct MetricRollup {
     pub cross: f64,
 }
 
+impl MetricRollup {
+    /// Counts a unit's covariate `x` (its total of the metric before its first exposure).
+    pub fn add_covariate(&mut self, x: f64) {
+        self.covariate_sum += x;
+        self.covariate_squares += x * x;
+    }
+
+    /// Counts one attributed metric event of `value` for a unit that had `events_before`
+    /// such events, totalling `total_before`, in this experiment, and covariate `covariate`.
+    pub fn add_event(&mut self, value: f64, events_before: u64, total_before: f64, covariate: f64) {
+        self.events += 1;
+        self.units += u64::from(events_before == 0);
+        self.sum += value;
+        self.sum_squares += square_delta(total_before, value);
+        self.cross += value * covariate;
+    }
+}
+
 /// The reference: applies batches in order and holds every rollup.
 #[derive(Debug, Clone, Default)]
 pub struct Rollups {
@@ -124,8 +142,7 @@ impl Rollups {
                             minute(t),
                         ))
                         .or_default();
-                    r.covariate_sum += x;
-                    r.covariate_squares += x * x;
+                    r.add_covariate(*x);
                 }
                 self.by_unit
                     .entry(e.unit_id.clone())
@@ -167,16 +184,12 @@ impl Rollups {
                         minute(t),
                     ))
                     .or_default();
-                r.events += 1;
-                r.units += u64::from(total.0 == 0);
-                r.sum += value;
-                r.sum_squares += square_delta(total.1, *value);
-                r.cross += value
-                    * self
-                        .covariates
-                        .get(&(experiment.clone(), event.clone(), e.unit_id.clone()))
-                        .copied()
-                        .unwrap_or(0.0);
+                let covariate = self
+                    .covariates
+                    .get(&(experiment.clone(), event.clone(), e.unit_id.clone()))
+                    .copied()
+                    .unwrap_or(0.0);
+                r.add_event(*value, total.0, total.1, covariate);
                 total.0 += 1;
                 total.1 += value;
             }

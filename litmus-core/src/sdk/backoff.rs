@@ -57,11 +57,6 @@ impl Backoff {
     pub fn set_base(&mut self, base_ms: f64) {
         self.base_ms = base_ms.max(MIN_BASE_MS).min(self.max_ms);
     }
-
-    /// The longest wait.
-    pub fn max_ms(&self) -> f64 {
-        self.max_ms
-    }
 }
 
 /// `interval_ms` times a factor uniform in `[0.9, 1.1]`.

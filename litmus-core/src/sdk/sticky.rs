@@ -18,12 +18,6 @@ pub fn should_remember(assignment: &Assignment<'_>) -> bool {
     assignment.reason() == Reason::Assigned
 }
 
-/// Whether to remember an assignment given its reason (for shells that hold the reason
-/// only).
-pub fn should_remember_reason(reason: Reason) -> bool {
-    reason == Reason::Assigned
-}
-
 /// Whether to remember an assignment given its reason's code (for shells that hold the code
 /// only, such as the bindings' assignment objects).
 pub fn should_remember_code(reason_code: &str) -> bool {

@@ -376,7 +376,7 @@ impl Tracker {
         if batch.is_empty() {
             return None;
         }
-        self.send(batch, false, now_ms)
+        Some(self.send(batch, false, now_ms))
     }
 
     // -- the loop --------------------------------------------------------------------------
@@ -462,7 +462,7 @@ impl Tracker {
         }
         let gzip =
             wire::body_bytes(batch.iter().map(|q| q.data.len())) > self.options.gzip_min_bytes;
-        self.send(batch, gzip, now_ms)
+        Some(self.send(batch, gzip, now_ms))
     }
 
     fn take(&mut self, max_events: usize, max_bytes: usize) -> Vec<Queued> {
@@ -487,21 +487,23 @@ impl Tracker {
         Some(self.in_flight.swap_remove(at).1)
     }
 
-    fn send(&mut self, batch: Vec<Queued>, gzip: bool, now_ms: f64) -> Option<TrackerAction> {
-        let body = wire::batch_body(
-            batch.iter().map(|q| q.data.as_slice()),
-            Timestamp::from_unix_millis(wall_ms(now_ms)),
-        )?;
+    fn send(&mut self, batch: Vec<Queued>, gzip: bool, now_ms: f64) -> TrackerAction {
+        // A wall clock outside what RFC 3339 writes is clamped to it, so a batch taken from
+        // the queue always leaves (the server corrects skew from `sent_at` anyway).
+        let sent_at = Timestamp::from_unix_millis(wall_ms(now_ms))
+            .clamp(Timestamp::MIN_RFC3339, Timestamp::MAX_RFC3339);
+        let body =
+            wire::batch_body(batch.iter().map(|q| q.data.as_slice()), sent_at).unwrap_or_default();
         let id = self.next_id;
         self.next_id += 1;
         let events = batch.len();
         self.in_flight.push((id, batch));
-        Some(TrackerAction::Send {
+        TrackerAction::Send {
             id,
             body,
             events,
             gzip,
-        })
+        }
     }
 
     // -- answers ---------------------------------------------------------------------------
@@ -796,6 +798,6 @@ fn fits(size: usize, count: usize, next: usize, max_bytes: usize) -> bool {
 
 /// The instant of a `now_ms` (the wall clock, in milliseconds since the epoch).
 fn wall_ms(now_ms: f64) -> i64 {
-    // Saturating: NaN is 0, and out-of-range instants make batch_body refuse.
+    // Saturating: NaN is 0.
     now_ms as i64
 }

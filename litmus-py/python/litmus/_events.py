@@ -87,9 +87,9 @@ def properties_json(properties: Optional[Mapping[str, Any]]) -> Optional[str]:
             f"properties must be a mapping or None, not {type(properties).__name__}", "invalid_argument"
         )
     try:
-        text = _JSON.encode(dict(properties))
-        text.encode("utf-8")  # a lone surrogate cannot be sent
-        return text
+        # A lone surrogate fails where the text enters litmus-core (EventTracker turns that
+        # UnicodeEncodeError into InvalidArgumentError): no second encoding here.
+        return _JSON.encode(dict(properties))
     # UnicodeEncodeError (a lone surrogate) is a ValueError; RecursionError: nested too deep.
     except (TypeError, ValueError, RecursionError) as e:
         raise InvalidArgumentError(f"the event cannot be sent as JSON: {e}", "invalid_argument") from e

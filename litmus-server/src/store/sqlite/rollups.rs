@@ -10,7 +10,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
-use litmus_core::events::rollup::{attributed, minute, square_delta};
+use litmus_core::events::rollup::{attributed, minute};
 use litmus_core::events::{Event, EventKind, MetricRollup};
 use rusqlite::{OptionalExtension, params};
 
@@ -116,8 +116,7 @@ fn exposures(
                 .rollups
                 .entry((experiment.clone(), variant.clone(), metric, minute(t)))
                 .or_default();
-            r.covariate_sum += x;
-            r.covariate_squares += x * x;
+            r.add_covariate(x);
         }
     }
     Ok(())
@@ -181,11 +180,7 @@ fn metric_events(
                     minute(t),
                 ))
                 .or_default();
-            r.events += 1;
-            r.units += u64::from(unit.0 == 0);
-            r.sum += value;
-            r.sum_squares += square_delta(unit.1, *value);
-            r.cross += value * unit.2;
+            r.add_event(*value, unit.0.max(0) as u64, unit.1, unit.2);
             unit.0 += 1;
             unit.1 += value;
         }
