@@ -13,7 +13,8 @@ pub struct Settings {
     pub data: PathBuf,
     /// `--database-url` / `DATABASE_URL`: PostgreSQL instead of the embedded store.
     pub database_url: Option<String>,
-    /// `--pg-pool` / `LITMUS_PG_POOL`: the most connections to PostgreSQL (16).
+    /// `--pg-pool` / `LITMUS_PG_POOL`: the most connections to PostgreSQL (16), besides the
+    /// rollup worker's own.
     pub pg_pool: usize,
     /// `--redis-url` / `REDIS_URL`: Redis as the shared cache instead of in-process state.
     pub redis_url: Option<String>,

@@ -33,6 +33,7 @@ on_every_backend!(
     assignments_are_sticky_when_weights_change,
     stored_rollups_equal_a_recomputation,
     one_round_of_every_batch_equals_the_reference,
+    an_instance_taking_over_the_rollups_replays_them_since_the_checkpoint,
     events_are_ingested_with_limits_and_retries,
     retention_drops_old_raw_events_and_keeps_rollups,
     results_equal_the_statistics_of_the_raw_events,
@@ -1199,6 +1200,76 @@ async fn one_round_of_every_batch_equals_the_reference<S: Store>(env: &Env<S>) {
     );
     let tables = state.store.rollups().await.unwrap();
     let reference = reference_rollups(&batches);
+    assert_same_rollups(&tables, &reference.exposures, &reference.metrics);
+}
+
+/// Unit states are written at checkpoints; an instance whose memory of them is not current
+/// (it starts, or another instance applied batches since its last round) replays the batches
+/// applied since the last checkpoint before applying more. Instances taking turns, one batch
+/// at a time (so the queue is never found empty and no checkpoint is taken), give the
+/// reference's rollups.
+async fn an_instance_taking_over_the_rollups_replays_them_since_the_checkpoint<S: Store>(
+    env: &Env<S>,
+) {
+    use litmus_server::store::EventBatch;
+    let (a, b) = (env.instance().await, env.instance().await);
+    let batches = event_batches();
+    for events in &batches {
+        let batch = EventBatch {
+            events: events.clone(),
+            received_ms: 1_800_000_000_000,
+        };
+        a.store.ingest(batch).await.unwrap();
+    }
+    // Until one finds the queue empty (and takes the checkpoint).
+    let turns = [&a, &a, &b, &a, &b, &b];
+    let mut rounds = 0;
+    for instance in turns.iter().cycle() {
+        if instance
+            .store
+            .apply_rollups(WINDOW_MS, 1)
+            .await
+            .unwrap()
+            .batches
+            == 0
+        {
+            break;
+        }
+        rounds += 1;
+    }
+    assert!(rounds >= 6, "{rounds} rounds");
+    let tables = b.store.rollups().await.unwrap();
+    let reference = reference_rollups(&batches);
+    assert_same_rollups(&tables, &reference.exposures, &reference.metrics);
+    // A third instance starts from the checkpoint alone, and goes on from there exactly.
+    let c = env.instance().await;
+    let again: Vec<Vec<_>> = batches
+        .iter()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| litmus_core::events::Event {
+                    message_id: format!("again-{}", e.message_id),
+                    ..e.clone()
+                })
+                .collect()
+        })
+        .collect();
+    for events in &again {
+        let batch = EventBatch {
+            events: events.clone(),
+            received_ms: 1_800_000_000_000,
+        };
+        c.store.ingest(batch).await.unwrap();
+    }
+    let mut rounds = 0;
+    while c.store.apply_rollups(WINDOW_MS, 2).await.unwrap().batches > 0 {
+        rounds += 1;
+    }
+    assert!(rounds >= 3, "{rounds} rounds");
+    let twice: Vec<_> = batches.iter().chain(again.iter()).cloned().collect();
+    let reference = reference_rollups(&twice);
+    let tables = a.store.rollups().await.unwrap();
     assert_same_rollups(&tables, &reference.exposures, &reference.metrics);
 }
 

@@ -7,10 +7,13 @@
 //!   client clocks corrected from the batch's `sent_at`.
 //! - [`rollup`]: exposure-to-metric attribution and per-minute rollups (see `docs/events.md`),
 //!   as a pure reference that stores implement and tests recompute.
+//! - [`unit_state`]: the same rules over per-unit records, applied a round of batches at a
+//!   time (what the stores run).
 
 pub mod batch;
 pub mod event;
 pub mod rollup;
+pub mod unit_state;
 
 pub use batch::{Batch, BatchError, Rejection, parse_batch};
 pub use event::{Event, EventKind};

@@ -1,6 +1,6 @@
 //! Exposure-to-metric attribution and per-minute rollups: the rules every store implements
-//! (SQL in PostgreSQL, the same steps in SQLite) and the pure reference tests recompute them
-//! with. `docs/events.md` states them for people.
+//! (through `super::unit_state`, over per-unit records) and the pure reference tests recompute
+//! them with. `docs/events.md` states them for people.
 //!
 //! 1. A unit's variant in an experiment is that of its first exposure the server stores; its
 //!    first exposure time is that exposure's. Later exposures change nothing.

@@ -7,31 +7,22 @@ use crate::state::AppState;
 use crate::store::{Applied, Store};
 
 /// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
-/// (and every `period`, for batches stored by other instances), a few at a time, until the
-/// queue is empty. While batches are being ingested, it works at most a quarter of the time
-/// (pausing three times as long as each round took, and at least `period`), so the
-/// acknowledgements keep the CPU and the store first and the rollups catch up when the load
-/// eases. Runs until the state is dropped.
+/// (and every `period`, for batches stored by other instances), a round at a time, back to
+/// back until the queue is empty (the store bounds a round, see `EventStore::apply_rollups`),
+/// so the rollups keep up with a sustained load instead of falling behind it. Runs until the
+/// state is dropped.
 pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
-    /// Batches applied per transaction.
-    const PER_ROUND: usize = 4;
+    /// Batches applied per transaction at most (the store also stops at about
+    /// `ROUND_EVENTS` events).
+    const PER_ROUND: usize = 1_024;
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         loop {
             let Some(state) = weak.upgrade() else { break };
             let window = state.ingest.tuning.attribution_window_ms;
-            let started = std::time::Instant::now();
             match state.store.apply_rollups(window, PER_ROUND).await {
                 Ok(applied) if applied.batches > 0 => {
                     applied_here(&state, &applied).await;
-                    let busy =
-                        state.ingest.slots.available_permits() < state.ingest.tuning.ingest_permits;
-                    if busy {
-                        // At most a quarter of the time while batches are coming in.
-                        let pause = period.max(started.elapsed() * 3);
-                        drop(state);
-                        tokio::time::sleep(pause).await;
-                    }
                 }
                 Ok(_) => {
                     let _ = tokio::time::timeout(period, state.ingest.rollups_due.notified()).await;

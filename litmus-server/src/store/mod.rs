@@ -11,6 +11,7 @@ mod rollup_rows;
 pub(crate) mod sql;
 pub mod sqlite;
 pub(crate) mod txn;
+pub(crate) mod unit_state;
 
 use std::future::Future;
 
@@ -236,9 +237,10 @@ pub trait EventStore: Send + Sync + 'static {
         batch: EventBatch,
     ) -> impl Future<Output = Result<Ingested, StoreError>> + Send;
     /// Applies core's rules (`litmus_core::events::rollup`) for up to `max_batches` queued
-    /// batches, oldest first, each in one transaction with its removal from the queue, so a
-    /// batch counts exactly once; only one instance applies at a time. Answers what was
-    /// applied (no batch: the queue is empty, or another instance is applying).
+    /// batches (and as many events as the store takes in a round), oldest first, in one
+    /// transaction that marks them applied, so a batch counts exactly once; only one instance
+    /// applies at a time. Unit states are written at checkpoints (`unit_state`). Answers what
+    /// was applied (no batch: the queue is empty, or another instance is applying).
     fn apply_rollups(
         &self,
         window_ms: i64,

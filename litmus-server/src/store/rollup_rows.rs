@@ -5,7 +5,10 @@
 //!
 //! Columns, in order: `seq int4, time_ms int8, kind int2, unit_id text, experiment text,
 //! variant text, metric text, value float8` (nulls where a kind has no such field).
+//!
+//! The worker reads the payload back into events with [`decode`].
 
+use litmus_core::Timestamp;
 use litmus_core::events::{Event, EventKind};
 
 use super::copy_binary::CopyBuffer;
@@ -63,6 +66,112 @@ impl RollupRows {
     }
 }
 
+/// A payload that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("a queued batch's rollup rows are corrupt: {0}")]
+pub(super) struct Corrupt(&'static str);
+
+/// A payload being read.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
+        if self.0.len() < n {
+            return Err(Corrupt("it ends early"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn i16(&mut self) -> Result<i16, Corrupt> {
+        self.take(2)?
+            .try_into()
+            .map(i16::from_be_bytes)
+            .map_err(|_| Corrupt("it ends early"))
+    }
+
+    /// The next field's bytes (`None` for a null).
+    fn field(&mut self) -> Result<Option<&'a [u8]>, Corrupt> {
+        let len = self
+            .take(4)?
+            .try_into()
+            .map(i32::from_be_bytes)
+            .map_err(|_| Corrupt("it ends early"))?;
+        match usize::try_from(len) {
+            Ok(n) => self.take(n).map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn text(&mut self) -> Result<String, Corrupt> {
+        let bytes = self.field()?.unwrap_or_default();
+        String::from_utf8(bytes.to_vec()).map_err(|_| Corrupt("a text is not UTF-8"))
+    }
+
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
+        self.field()?
+            .unwrap_or_default()
+            .try_into()
+            .map_err(|_| Corrupt("a number has the wrong size"))
+    }
+}
+
+/// The events of a payload written by [`RollupRows`], in batch order (with what the rollups
+/// need: unit, time, kind, names and value).
+pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
+    let mut r = Fields(payload);
+    if r.take(HEADER_LEN)?.get(..11) != Some(&b"PGCOPY\n\xff\r\n\0"[..]) {
+        return Err(Corrupt("no COPY header"));
+    }
+    let mut events = Vec::new();
+    loop {
+        match r.i16()? {
+            -1 => break,
+            FIELDS => {}
+            _ => return Err(Corrupt("a row has the wrong number of fields")),
+        }
+        let _seq = r.field()?;
+        let time_ms = i64::from_be_bytes(r.fixed()?);
+        let kind = i16::from_be_bytes(r.fixed()?);
+        let unit_id = r.text()?;
+        let experiment = r.text()?;
+        let variant = r.text()?;
+        let metric = r.text()?;
+        let value = r.field()?.map_or(Ok(0.0), |b| {
+            <[u8; 8]>::try_from(b)
+                .map(f64::from_be_bytes)
+                .map_err(|_| Corrupt("a number has the wrong size"))
+        })?;
+        let kind = if kind == 0 {
+            EventKind::Exposure {
+                experiment,
+                variant,
+            }
+        } else {
+            EventKind::Track {
+                event: metric,
+                value,
+                properties: None,
+            }
+        };
+        events.push(Event {
+            message_id: String::new(),
+            unit_id,
+            time: Timestamp::from_unix_millis(time_ms),
+            client_time: None,
+            kind,
+        });
+    }
+    if !r.0.is_empty() {
+        return Err(Corrupt("bytes follow its end"));
+    }
+    Ok(events)
+}
+
+/// The length of the COPY header (signature, flags, extension length).
+const HEADER_LEN: usize = 19;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +203,41 @@ mod tests {
         expected.field(b"buy");
         expected.field(&2.5f64.to_bits().to_be_bytes());
         assert_eq!(rows.finish(), expected.finish());
+    }
+
+    #[test]
+    fn decodes_what_it_encodes_and_refuses_damage() {
+        let events = vec![
+            Event {
+                message_id: String::new(),
+                unit_id: "u1".into(),
+                time: Timestamp::from_unix_millis(-60_001),
+                client_time: None,
+                kind: EventKind::Exposure {
+                    experiment: "e".into(),
+                    variant: "b".into(),
+                },
+            },
+            Event {
+                message_id: String::new(),
+                unit_id: "u2".into(),
+                time: Timestamp::from_unix_millis(5),
+                client_time: None,
+                kind: EventKind::Track {
+                    event: "buy".into(),
+                    value: 2.5,
+                    properties: None,
+                },
+            },
+        ];
+        let mut rows = RollupRows::with_capacity(2);
+        for (i, e) in events.iter().enumerate() {
+            rows.push(i as i32, e.time.unix_millis(), e);
+        }
+        let payload = rows.finish();
+        assert_eq!(decode(&payload).unwrap(), events);
+        for cut in 0..payload.len() {
+            assert!(decode(&payload[..cut]).is_err());
+        }
     }
 }

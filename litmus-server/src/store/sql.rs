@@ -5,8 +5,9 @@
 
 use super::Kind;
 
-/// The rollup backlog: pending batches, their events, the oldest one's arrival.
-pub(crate) const ROLLUP_BACKLOG: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(events), 0) AS BIGINT), MIN(received_ms) FROM pending_batches";
+/// The rollup backlog: pending batches (not yet applied), their events, the oldest one's
+/// arrival.
+pub(crate) const ROLLUP_BACKLOG: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(events), 0) AS BIGINT), MIN(received_ms) FROM pending_batches WHERE applied IS NULL";
 
 /// The newest snapshot.
 pub(crate) const CURRENT_SNAPSHOT: &str =

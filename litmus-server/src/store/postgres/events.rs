@@ -77,23 +77,29 @@ impl EventStore for PostgresStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT e.variant, e.first_ms, coalesce(u.events, 0), coalesce(u.total, 0.0)
-                 FROM exposures e LEFT JOIN unit_totals u
-                   ON u.experiment = e.experiment AND u.metric = $2 AND u.unit_id = e.unit_id
-                 WHERE e.experiment = $1 ORDER BY e.first_ms, e.unit_id LIMIT $3",
-                &[&experiment, &metric, &limit],
+                "SELECT e.variant, e.first_ms, s.state
+                 FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
+                 WHERE e.experiment = $1 ORDER BY e.first_ms, e.unit_id LIMIT $2",
+                &[&experiment, &limit],
             )
             .await
             .map_err(backend)?;
-        Ok(rows
-            .iter()
-            .map(|r| UnitOutcome {
-                variant: r.get(0),
-                first_ms: r.get(1),
-                events: r.get::<_, i64>(2) as u64,
-                total: r.get(3),
+        rows.iter()
+            .map(|r| {
+                let (events, total) = crate::store::unit_state::total_of(
+                    r.get::<_, Option<&[u8]>>(2),
+                    experiment,
+                    metric,
+                )
+                .map_err(backend)?;
+                Ok(UnitOutcome {
+                    variant: r.get(0),
+                    first_ms: r.get(1),
+                    events,
+                    total,
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {

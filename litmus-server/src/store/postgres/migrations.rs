@@ -143,4 +143,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 8: the rollup backlog as a figure: each pending batch's events and when it arrived
     // (NULL for batches stored before: they count, without an age).
     "ALTER TABLE pending_batches ADD COLUMN events bigint, ADD COLUMN received_ms bigint;",
+    // 9: each unit's rollup state in one record (`store::unit_state`), written at checkpoints;
+    // `PostgresStore::migrate` fills it from the tables of migrations 2 and 7 right after this
+    // migration. A batch applied since the last checkpoint stays queued, with its rows and its
+    // position in `applied_batches`, until the next one (a new worker replays them).
+    "CREATE TABLE unit_state (unit_id text PRIMARY KEY, state bytea NOT NULL);
+     ALTER TABLE pending_batches ADD COLUMN applied bigint;
+     CREATE INDEX pending_batches_queue ON pending_batches (batch) WHERE applied IS NULL;",
+    // 10: the per-unit tables migration 9 replaced.
+    "DROP TABLE unit_totals, covariates, unit_history;",
 ];
+
+/// The migration after which the per-unit tables are converted into `unit_state` records.
+pub(super) const UNIT_STATE: usize = 9;

@@ -25,6 +25,11 @@ const MIGRATION_LOCK: i64 = 0x6c69_746d_7573;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// The rollup worker's own connection, so a busy ingestion (which may hold every
+    /// connection of `pool`) never keeps the rollups waiting.
+    rollup_pool: Pool,
+    /// The rollup worker's unit states between rounds.
+    rollup_cache: std::sync::Arc<tokio::sync::Mutex<super::unit_state::RollupCache>>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -33,30 +38,42 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user:pass@host:port/db`) with a pool of at most
-    /// `max_connections`, and applies pending migrations.
+    /// `max_connections` (and one more connection for the rollup worker), and applies pending
+    /// migrations.
     pub async fn connect(url: &str, max_connections: usize) -> Result<Self, StoreError> {
         let config: tokio_postgres::Config = url.parse().map_err(backend)?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(max_connections.max(1))
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .wait_timeout(Some(std::time::Duration::from_secs(5)))
-            .create_timeout(Some(std::time::Duration::from_secs(5)))
-            .build()
-            .map_err(backend)?;
-        let store = PostgresStore { pool };
+        let pool = |size: usize| {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(size)
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(std::time::Duration::from_secs(5)))
+                .create_timeout(Some(std::time::Duration::from_secs(5)))
+                .build()
+                .map_err(backend)
+        };
+        let store = PostgresStore {
+            pool: pool(max_connections.max(1))?,
+            rollup_pool: pool(1)?,
+            rollup_cache: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(backend)
+    }
+
+    /// The rollup worker's connection.
+    async fn rollup_client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.rollup_pool.get().await.map_err(backend)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -87,6 +104,9 @@ impl PostgresStore {
             .skip(usize::try_from(done).unwrap_or(0))
         {
             tx.batch_execute(sql).await.map_err(backend)?;
+            if i + 1 == migrations::UNIT_STATE {
+                rollups::convert_legacy(&tx).await?;
+            }
             let version = i32::try_from(i + 1).map_err(backend)?;
             tx.execute(
                 "INSERT INTO litmus_migrations (version) VALUES ($1)",

@@ -1,126 +1,37 @@
-//! Core's rollup rules (`litmus_core::events::rollup`) in SQL, applied to queued batches on
-//! PostgreSQL: each batch's rows are loaded into a temporary table and folded into the rollups
-//! by three statements, in one transaction with the batch's removal from the queue.
+//! Core's rollup rules applied to a round of queued batches on PostgreSQL, over each unit's
+//! state record (`crate::store::unit_state`): the round's rows are decoded from the queue
+//! (`pending_batches.rows`, written at ingestion), its units read at once (those the worker's
+//! cache does not hold), the batches applied in memory, and the new first exposures and
+//! rollup rows written by set-based statements, in the transaction that takes the batches off
+//! the queue. An advisory lock lets one instance apply at a time.
+
+use std::collections::HashMap;
+
+use litmus_core::Timestamp;
+use litmus_core::events::{Event, EventKind};
 
 use super::{PostgresStore, backend};
-use crate::store::copy_binary::copy_payload;
+use crate::store::rollup_rows;
+use crate::store::unit_state::{RollupCache, RoundRows};
 use crate::store::{Applied, StoreError};
-
-/// The start of the minute of `$ms` (floor division, as core's `rollup::minute`).
-macro_rules! minute_sql {
-    ($ms:literal) => {
-        concat!("(", $ms, " - ((", $ms, " % 60000) + 60000) % 60000)")
-    };
-}
-
-/// The per-connection table of the batch whose rollups are being applied.
-const FRESH: &str = "
-    CREATE TEMP TABLE IF NOT EXISTS fresh (
-        seq integer, time_ms bigint, kind smallint, unit_id text, experiment text,
-        variant text, metric text, value double precision
-    ) ON COMMIT DELETE ROWS";
-
-/// Loads batch `$1` (its events between `$2` and `$3` ms) into `fresh`: for the batches queued
-/// before migration 3, which carry no rows of their own.
-const LOAD_FRESH: &str = "
-    INSERT INTO fresh (seq, time_ms, kind, unit_id, experiment, variant, metric, value)
-    SELECT seq, (extract(epoch FROM time) * 1000)::bigint, kind, unit_id, experiment, variant,
-           metric, value
-    FROM events
-    WHERE batch = $1 AND time >= to_timestamp($2::bigint / 1000.0)
-      AND time <= to_timestamp($3::bigint / 1000.0)";
 
 /// The advisory lock held by the one instance applying rollups.
 const ROLLUP_LOCK: i64 = 0x6c69_746d_7573_0001;
 
-/// Rules 1 and 5 and the exposure rollups: a unit's first exposure (in batch order) wins, and
-/// takes the unit's history (earlier batches) as its covariates.
-const EXPOSURES: &str = concat!(
-    "WITH new_exposures AS (
-        INSERT INTO exposures (experiment, unit_id, variant, first_ms)
-        SELECT DISTINCT ON (experiment, unit_id) experiment, unit_id, variant, time_ms
-        FROM fresh WHERE kind = 0 ORDER BY experiment, unit_id, seq
-        ON CONFLICT DO NOTHING RETURNING experiment, unit_id, variant, first_ms
-    ), covs AS (
-        INSERT INTO covariates (experiment, metric, unit_id, x)
-        SELECT n.experiment, h.metric, n.unit_id, h.total
-        FROM new_exposures n JOIN unit_history h ON h.unit_id = n.unit_id
-        WHERE h.total <> 0
-        ON CONFLICT DO NOTHING RETURNING experiment, metric, unit_id, x
-    ), cov_rollups AS (
-        INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
-                                    sum_squares, covariate_sum, covariate_squares, cross_sum)
-        SELECT n.experiment, n.variant, c.metric, ",
-    minute_sql!("n.first_ms"),
-    ", 0, 0, 0, 0, sum(c.x), sum(c.x * c.x), 0
-        FROM covs c JOIN new_exposures n USING (experiment, unit_id) GROUP BY 1, 2, 3, 4
-        ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
-            covariate_sum = rollup_metrics.covariate_sum + excluded.covariate_sum,
-            covariate_squares = rollup_metrics.covariate_squares + excluded.covariate_squares
-    )
-    INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
-    SELECT experiment, variant, ",
-    minute_sql!("first_ms"),
-    ", count(*) FROM new_exposures GROUP BY 1, 2, 3
-    ON CONFLICT (experiment, variant, minute_ms)
-        DO UPDATE SET units = rollup_exposures.units + excluded.units
-    RETURNING experiment"
-);
+/// The most events a round takes (at least one batch, whatever its size): acknowledgements do
+/// not wait for a round here, and under a heavy load each statement of the worker waits for a
+/// core, so a round that is behind takes a lot at once.
+const ROUND_EVENTS: u64 = 200_000;
 
-/// Rule 5: the batch's metric events join the units' histories, after its exposures took
-/// their covariates.
-const HISTORY: &str = "
-    INSERT INTO unit_history (unit_id, metric, total)
-    SELECT unit_id, metric, sum(value) FROM fresh WHERE kind = 1 GROUP BY 1, 2
-    ON CONFLICT (unit_id, metric) DO UPDATE SET total = unit_history.total + excluded.total";
-
-/// Rules 2 and 4 for the metric events, in batch order within each unit's total.
-const METRICS: &str = concat!(
-    "WITH t AS (
-        SELECT f.seq, f.unit_id, f.metric, f.value, f.time_ms, e.experiment, e.variant,
-               COALESCE(cv.x, 0) AS x
-        FROM fresh f JOIN exposures e ON e.unit_id = f.unit_id
-        LEFT JOIN covariates cv
-            ON cv.experiment = e.experiment AND cv.metric = f.metric AND cv.unit_id = f.unit_id
-        WHERE f.kind = 1 AND e.first_ms <= f.time_ms AND f.time_ms - e.first_ms <= $1
-    ), running AS (
-        SELECT t.*, COALESCE(u.events, 0) AS c0, COALESCE(u.total, 0) AS s0,
-               COALESCE(sum(t.value) OVER before_this, 0) AS earlier,
-               row_number() OVER per_unit AS k
-        FROM t LEFT JOIN unit_totals u
-            ON u.experiment = t.experiment AND u.metric = t.metric AND u.unit_id = t.unit_id
-        WINDOW per_unit AS (PARTITION BY t.experiment, t.metric, t.unit_id ORDER BY t.seq),
-               before_this AS (per_unit ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-    ), totals AS (
-        INSERT INTO unit_totals (experiment, metric, unit_id, events, total)
-        SELECT experiment, metric, unit_id, max(c0) + count(*), max(s0) + sum(value)
-        FROM running GROUP BY 1, 2, 3
-        ON CONFLICT (experiment, metric, unit_id)
-            DO UPDATE SET events = excluded.events, total = excluded.total
-    )
-    INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
-                                sum_squares, cross_sum)
-    SELECT experiment, variant, metric, ",
-    minute_sql!("time_ms"),
-    ", count(*), count(*) FILTER (WHERE c0 = 0 AND k = 1), sum(value),
-           sum(value * (2 * (s0 + earlier) + value)), sum(value * x)
-    FROM running GROUP BY 1, 2, 3, 4
-    ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
-        events = rollup_metrics.events + excluded.events,
-        units = rollup_metrics.units + excluded.units,
-        sum = rollup_metrics.sum + excluded.sum,
-        sum_squares = rollup_metrics.sum_squares + excluded.sum_squares,
-        cross_sum = rollup_metrics.cross_sum + excluded.cross_sum
-    RETURNING experiment"
-);
-
-/// Applies up to `max_batches` queued batches (see `EventStore::apply_rollups`).
+/// Applies up to `max_batches` queued batches, and at most about `ROUND_EVENTS` events, and
+/// takes a checkpoint of the unit records when one is due (see `EventStore::apply_rollups` and
+/// `crate::store::unit_state`).
 pub(super) async fn apply_rollups(
     store: &PostgresStore,
     window_ms: i64,
     max_batches: usize,
 ) -> Result<Applied, StoreError> {
-    let mut client = store.client().await?;
+    let mut client = store.rollup_client().await?;
     let tx = client.transaction().await.map_err(backend)?;
     let mine: bool = tx
         .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&ROLLUP_LOCK])
@@ -130,64 +41,507 @@ pub(super) async fn apply_rollups(
     if !mine {
         return Ok(Applied::default());
     }
+    let mut cache = store.rollup_cache.lock().await;
+    let version: i64 = tx
+        .query_one("SELECT version FROM rollup_head", &[])
+        .await
+        .map_err(backend)?
+        .get(0);
+    if !cache.begin(version as u64) {
+        // Batches applied since the checkpoint are in the rollups but not in the records.
+        let rows = tx
+            .query(
+                "SELECT batch, min_ms, max_ms, rows FROM pending_batches
+                 WHERE applied IS NOT NULL ORDER BY applied",
+                &[],
+            )
+            .await
+            .map_err(backend)?;
+        let batches = events_of(&tx, &rows).await?;
+        load_units(&tx, &mut cache, &batches).await?;
+        cache.replay(&batches, window_ms);
+    }
+    let pending = queue(&tx, max_batches).await?;
+    let checkpoint = cache.checkpoint_due(pending.is_empty());
+    if pending.is_empty() && !checkpoint {
+        tx.commit().await.map_err(backend)?;
+        cache.committed(version as u64, false);
+        return Ok(Applied::default());
+    }
+    let mut applied = Applied {
+        version: version as u64,
+        ..Applied::default()
+    };
+    if !pending.is_empty() {
+        let rows = tx
+            .query(
+                "SELECT batch, min_ms, max_ms, rows FROM pending_batches
+                 WHERE batch = ANY($1) ORDER BY batch",
+                &[&pending],
+            )
+            .await
+            .map_err(backend)?;
+        let batches = events_of(&tx, &rows).await?;
+        load_units(&tx, &mut cache, &batches).await?;
+        let round = cache.round(&batches, window_ms);
+        write(&tx, &round).await?;
+        tx.execute(
+            "WITH a AS (
+                 INSERT INTO applied_batches (batch)
+                 SELECT b FROM unnest($1::bigint[]) WITH ORDINALITY AS t (b, o) ORDER BY o
+                 RETURNING batch, position)
+             UPDATE pending_batches p SET applied = a.position FROM a WHERE p.batch = a.batch",
+            &[&pending],
+        )
+        .await
+        .map_err(backend)?;
+        let v: i64 = tx
+            .query_one(
+                "UPDATE rollup_head SET version = version + 1 RETURNING version",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
+        applied.version = v as u64;
+        applied.batches = pending.len();
+        applied.experiments = round.experiments;
+    }
+    // Re-evaluated: this round may have made the dirty units' limit.
+    let checkpoint = cache.checkpoint_due(pending.is_empty());
+    if checkpoint {
+        let records = cache.dirty_records();
+        let (units, states): (Vec<&str>, Vec<&[u8]>) =
+            records.iter().map(|(u, r)| (*u, r.as_slice())).unzip();
+        tx.execute(
+            "INSERT INTO unit_state (unit_id, state) SELECT * FROM unnest($1::text[], $2::bytea[])
+             ON CONFLICT (unit_id) DO UPDATE SET state = excluded.state",
+            &[&units, &states],
+        )
+        .await
+        .map_err(backend)?;
+        tx.execute("DELETE FROM pending_batches WHERE applied IS NOT NULL", &[])
+            .await
+            .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)?;
+    cache.committed(applied.version, checkpoint);
+    Ok(applied)
+}
+
+/// The oldest batches waiting: up to `max_batches`, while they add up to at most
+/// `ROUND_EVENTS` events (the first one whatever its size).
+async fn queue(
+    tx: &deadpool_postgres::Transaction<'_>,
+    max_batches: usize,
+) -> Result<Vec<i64>, StoreError> {
     let limit = i64::try_from(max_batches).unwrap_or(i64::MAX);
-    let pending = tx
+    let rows = tx
         .query(
-            "SELECT batch, min_ms, max_ms, rows FROM pending_batches ORDER BY batch LIMIT $1",
+            "SELECT batch, events FROM pending_batches WHERE applied IS NULL
+             ORDER BY batch LIMIT $1",
             &[&limit],
         )
         .await
         .map_err(backend)?;
-    if pending.is_empty() {
-        return Ok(Applied::default());
+    let mut taken = Vec::new();
+    let mut events = 0u64;
+    for row in &rows {
+        let n: Option<i64> = row.get(1);
+        events += n.map_or(1, |n| n.max(0) as u64);
+        if !taken.is_empty() && events > ROUND_EVENTS {
+            break;
+        }
+        taken.push(row.get::<_, i64>(0));
     }
-    let mut experiments = std::collections::BTreeSet::new();
-    tx.batch_execute(FRESH).await.map_err(backend)?;
-    for row in &pending {
-        let (batch, min_ms, max_ms): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-        tx.execute("DELETE FROM fresh", &[])
-            .await
-            .map_err(backend)?;
-        match row.get::<_, Option<&[u8]>>(3) {
-            Some(rows) => {
-                copy_payload(&tx, "COPY fresh FROM STDIN BINARY", rows.to_vec())
-                    .await
-                    .map_err(backend)?;
-            }
+    Ok(taken)
+}
+
+/// The events of queued batches (rows of `batch, min_ms, max_ms, rows`), each in batch order:
+/// decoded from the rows written at ingestion, or, for batches queued before migration 3,
+/// read from the events.
+async fn events_of(
+    tx: &deadpool_postgres::Transaction<'_>,
+    rows: &[tokio_postgres::Row],
+) -> Result<Vec<Vec<Event>>, StoreError> {
+    let mut batches = Vec::with_capacity(rows.len());
+    for row in rows {
+        let events = match row.get::<_, Option<&[u8]>>(3) {
+            Some(payload) => rollup_rows::decode(payload).map_err(backend)?,
             None => {
-                tx.execute(LOAD_FRESH, &[&batch, &min_ms, &max_ms])
-                    .await
-                    .map_err(backend)?;
+                let (batch, min_ms, max_ms): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+                stored_batch(tx, batch, min_ms, max_ms).await?
             }
-        }
-        let exposures = tx.query(EXPOSURES, &[]).await.map_err(backend)?;
-        let metrics = tx.query(METRICS, &[&window_ms]).await.map_err(backend)?;
-        tx.execute(HISTORY, &[]).await.map_err(backend)?;
-        for row in exposures.iter().chain(&metrics) {
-            let experiment: &str = row.get(0);
-            if !experiments.contains(experiment) {
-                experiments.insert(experiment.to_owned());
+        };
+        batches.push(events);
+    }
+    Ok(batches)
+}
+
+/// Batch `batch`'s events (between `min_ms` and `max_ms`) read from the hypertable.
+async fn stored_batch(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: i64,
+    min_ms: i64,
+    max_ms: i64,
+) -> Result<Vec<Event>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT (extract(epoch FROM time) * 1000)::bigint, kind, unit_id, experiment,
+                    variant, metric, value
+             FROM events
+             WHERE batch = $1 AND time >= to_timestamp($2::bigint / 1000.0)
+               AND time <= to_timestamp($3::bigint / 1000.0)
+             ORDER BY seq",
+            &[&batch, &min_ms, &max_ms],
+        )
+        .await
+        .map_err(backend)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let kind = if r.get::<_, i16>(1) == 0 {
+                EventKind::Exposure {
+                    experiment: r.get::<_, Option<String>>(3).unwrap_or_default(),
+                    variant: r.get::<_, Option<String>>(4).unwrap_or_default(),
+                }
+            } else {
+                EventKind::Track {
+                    event: r.get::<_, Option<String>>(5).unwrap_or_default(),
+                    value: r.get::<_, Option<f64>>(6).unwrap_or(0.0),
+                    properties: None,
+                }
+            };
+            Event {
+                message_id: String::new(),
+                unit_id: r.get(2),
+                time: Timestamp::from_unix_millis(r.get(0)),
+                client_time: None,
+                kind,
             }
-        }
-        tx.execute("INSERT INTO applied_batches (batch) VALUES ($1)", &[&batch])
-            .await
-            .map_err(backend)?;
-        tx.execute("DELETE FROM pending_batches WHERE batch = $1", &[&batch])
-            .await
+        })
+        .collect())
+}
+
+/// Reads the stored records of the units of `batches` the cache does not hold, at once.
+async fn load_units(
+    tx: &deadpool_postgres::Transaction<'_>,
+    cache: &mut RollupCache,
+    batches: &[Vec<Event>],
+) -> Result<(), StoreError> {
+    let missing = cache.missing(batches);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let rows = tx
+        .query(
+            "SELECT unit_id, state FROM unit_state WHERE unit_id = ANY($1)",
+            &[&missing],
+        )
+        .await
+        .map_err(backend)?;
+    for row in rows {
+        cache
+            .load(row.get(0), row.get::<_, &[u8]>(1))
             .map_err(backend)?;
     }
-    let version: i64 = tx
-        .query_one(
-            "UPDATE rollup_head SET version = version + 1 RETURNING version",
+    Ok(())
+}
+
+/// Writes what the round added: new first exposures and rollup rows, each once.
+async fn write(
+    tx: &deadpool_postgres::Transaction<'_>,
+    round: &RoundRows,
+) -> Result<(), StoreError> {
+    if !round.first_exposures.is_empty() {
+        let mut columns: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+        for (experiment, unit, variant, first_ms) in &round.first_exposures {
+            columns.0.push(experiment);
+            columns.1.push(unit);
+            columns.2.push(variant);
+            columns.3.push(*first_ms);
+        }
+        tx.execute(
+            "INSERT INTO exposures (experiment, unit_id, variant, first_ms)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+             ON CONFLICT DO NOTHING",
+            &[&columns.0, &columns.1, &columns.2, &columns.3],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    if !round.exposures.is_empty() {
+        let mut columns: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<i64>) = Default::default();
+        for ((experiment, variant, minute_ms), units) in &round.exposures {
+            columns.0.push(experiment);
+            columns.1.push(variant);
+            columns.2.push(*minute_ms);
+            columns.3.push(*units as i64);
+        }
+        tx.execute(
+            "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+             ON CONFLICT (experiment, variant, minute_ms)
+                 DO UPDATE SET units = rollup_exposures.units + excluded.units",
+            &[&columns.0, &columns.1, &columns.2, &columns.3],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    if !round.metrics.is_empty() {
+        let mut keys: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+        let mut counts: (Vec<i64>, Vec<i64>) = Default::default();
+        let mut sums: [Vec<f64>; 5] = Default::default();
+        for ((experiment, variant, metric, minute_ms), r) in &round.metrics {
+            keys.0.push(experiment);
+            keys.1.push(variant);
+            keys.2.push(metric);
+            keys.3.push(*minute_ms);
+            counts.0.push(r.events as i64);
+            counts.1.push(r.units as i64);
+            let [sum, squares, covariates, covariate_squares, cross] = &mut sums;
+            sum.push(r.sum);
+            squares.push(r.sum_squares);
+            covariates.push(r.covariate_sum);
+            covariate_squares.push(r.covariate_squares);
+            cross.push(r.cross);
+        }
+        let [sum, squares, covariates, covariate_squares, cross] = &sums;
+        tx.execute(
+            "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units,
+                                         sum, sum_squares, covariate_sum, covariate_squares,
+                                         cross_sum)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[],
+                                  $5::bigint[], $6::bigint[], $7::float8[], $8::float8[],
+                                  $9::float8[], $10::float8[], $11::float8[])
+             ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
+                 events = rollup_metrics.events + excluded.events,
+                 units = rollup_metrics.units + excluded.units,
+                 sum = rollup_metrics.sum + excluded.sum,
+                 sum_squares = rollup_metrics.sum_squares + excluded.sum_squares,
+                 covariate_sum = rollup_metrics.covariate_sum + excluded.covariate_sum,
+                 covariate_squares = rollup_metrics.covariate_squares + excluded.covariate_squares,
+                 cross_sum = rollup_metrics.cross_sum + excluded.cross_sum",
+            &[
+                &keys.0,
+                &keys.1,
+                &keys.2,
+                &keys.3,
+                &counts.0,
+                &counts.1,
+                sum,
+                squares,
+                covariates,
+                covariate_squares,
+                cross,
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// Fills `unit_state` from the per-unit tables of migrations 2 and 7 (run once, by migration
+/// `UNIT_STATE`, before those tables are dropped).
+pub(super) async fn convert_legacy(
+    tx: &deadpool_postgres::Transaction<'_>,
+) -> Result<(), StoreError> {
+    use crate::store::unit_state::{LegacyUnit, from_legacy};
+    let mut units: HashMap<String, LegacyUnit> = HashMap::new();
+    for r in tx
+        .query(
+            "SELECT unit_id, experiment, variant, first_ms FROM exposures",
             &[],
         )
         .await
         .map_err(backend)?
-        .get(0);
-    tx.commit().await.map_err(backend)?;
-    Ok(Applied {
-        batches: pending.len(),
-        experiments,
-        version: version as u64,
-    })
+    {
+        units
+            .entry(r.get(0))
+            .or_default()
+            .exposures
+            .push((r.get(1), r.get(2), r.get(3)));
+    }
+    for r in tx
+        .query(
+            "SELECT unit_id, experiment, metric, events, total FROM unit_totals",
+            &[],
+        )
+        .await
+        .map_err(backend)?
+    {
+        units
+            .entry(r.get(0))
+            .or_default()
+            .totals
+            .push((r.get(1), r.get(2), r.get(3), r.get(4)));
+    }
+    for r in tx
+        .query("SELECT unit_id, experiment, metric, x FROM covariates", &[])
+        .await
+        .map_err(backend)?
+    {
+        units
+            .entry(r.get(0))
+            .or_default()
+            .covariates
+            .push((r.get(1), r.get(2), r.get(3)));
+    }
+    for r in tx
+        .query("SELECT unit_id, metric, total FROM unit_history", &[])
+        .await
+        .map_err(backend)?
+    {
+        units
+            .entry(r.get(0))
+            .or_default()
+            .history
+            .push((r.get(1), r.get(2)));
+    }
+    let records: Vec<(&str, Vec<u8>)> = units
+        .iter()
+        .map(|(u, legacy)| (u.as_str(), from_legacy(legacy)))
+        .collect();
+    for chunk in records.chunks(10_000) {
+        let (ids, states): (Vec<&str>, Vec<&[u8]>) =
+            chunk.iter().map(|(u, r)| (*u, r.as_slice())).unzip();
+        tx.execute(
+            "INSERT INTO unit_state (unit_id, state) SELECT * FROM unnest($1::text[], $2::bytea[])",
+            &[&ids, &states],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::super::{PostgresStore, migrations};
+    use crate::store::{EventBatch, EventStore};
+    use litmus_core::Timestamp;
+    use litmus_core::events::{Event, EventKind};
+
+    /// `DATABASE_URL`, or `None` (skipped) unless `LITMUS_REQUIRE_SERVICES=1`.
+    fn database_url() -> Option<String> {
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(url),
+            _ => {
+                assert!(
+                    std::env::var("LITMUS_REQUIRE_SERVICES").as_deref() != Ok("1"),
+                    "DATABASE_URL is not set (run scripts/db/start.sh)"
+                );
+                None
+            }
+        }
+    }
+
+    fn track(id: &str, unit: &str, value: f64, ms: i64) -> Event {
+        Event {
+            message_id: id.into(),
+            unit_id: unit.into(),
+            time: Timestamp::from_unix_millis(ms),
+            client_time: Some(Timestamp::from_unix_millis(ms)),
+            kind: EventKind::Track {
+                event: "buy".into(),
+                value,
+                properties: None,
+            },
+        }
+    }
+
+    /// A database written before migration 9 keeps every unit's state: the rollups go on
+    /// from the totals, covariates and history it had.
+    #[tokio::test]
+    async fn units_of_a_database_before_migration_9_carry_on() {
+        let Some(url) = database_url() else { return };
+        let db = "litmus_migration_9";
+        let admin: tokio_postgres::Config = url.parse().unwrap();
+        let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        for sql in [
+            "DROP DATABASE IF EXISTS litmus_migration_9 WITH (FORCE)",
+            "CREATE DATABASE litmus_migration_9",
+        ] {
+            client.batch_execute(sql).await.unwrap();
+        }
+        let mut config = admin.clone();
+        config.dbname(db);
+        let (old, conn) = config.connect(tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        old.batch_execute(
+            "SET client_min_messages = warning;
+             CREATE TABLE litmus_migrations (
+                 version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .unwrap();
+        for (i, sql) in migrations::MIGRATIONS[..migrations::UNIT_STATE - 1]
+            .iter()
+            .enumerate()
+        {
+            old.batch_execute(sql).await.unwrap();
+            old.execute(
+                "INSERT INTO litmus_migrations (version) VALUES ($1)",
+                &[&(i as i32 + 1)],
+            )
+            .await
+            .unwrap();
+        }
+        old.batch_execute(
+            "INSERT INTO exposures VALUES ('e', 'u1', 'b', 60000), ('e', 'u2', 'a', 60000);
+             INSERT INTO unit_totals VALUES ('e', 'buy', 'u1', 3, 2.5);
+             INSERT INTO covariates VALUES ('e', 'buy', 'u1', 4.0);
+             INSERT INTO unit_history VALUES ('u1', 'buy', 6.5), ('u3', 'buy', 1.0);",
+        )
+        .await
+        .unwrap();
+        drop(old);
+        let host = match config.get_hosts().first() {
+            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+            _ => "127.0.0.1".to_owned(),
+        };
+        let store_url = format!(
+            "postgres://{}@{host}:{}/{db}",
+            config.get_user().unwrap_or("postgres"),
+            config.get_ports().first().copied().unwrap_or(5432)
+        );
+        let store = PostgresStore::connect(&store_url, 2).await.unwrap();
+        let units = store.experiment_units("e", "buy", 10).await.unwrap();
+        let figures: Vec<_> = units
+            .iter()
+            .map(|u| (u.variant.as_str(), u.events, u.total))
+            .collect();
+        assert!(figures.contains(&("b", 3, 2.5)) && figures.contains(&("a", 0, 0.0)));
+        let events = vec![
+            track("m1", "u1", 1.0, 120_000),
+            track("m2", "u2", 2.0, 120_000),
+        ];
+        store
+            .ingest(EventBatch {
+                events,
+                received_ms: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.apply_rollups(i64::MAX, 10).await.unwrap().batches, 1);
+        let tables = store.rollups().await.unwrap();
+        let key = |v: &str| ("e".to_owned(), v.to_owned(), "buy".to_owned(), 120_000);
+        let b = tables.metrics[&key("b")];
+        // u1 had 3 events totalling 2.5 and covariate 4: no new unit, (3.5² − 2.5²), 4 × 1.
+        assert_eq!((b.events, b.units, b.sum), (1, 0, 1.0));
+        assert_eq!((b.sum_squares, b.cross), (6.0, 4.0));
+        let a = tables.metrics[&key("a")];
+        assert_eq!(
+            (a.events, a.units, a.sum_squares, a.cross),
+            (1, 1, 4.0, 0.0)
+        );
+        drop(store);
+        client
+            .batch_execute("DROP DATABASE IF EXISTS litmus_migration_9 WITH (FORCE)")
+            .await
+            .unwrap();
+    }
 }

@@ -1,8 +1,6 @@
 //! The SQLite event store: raw events (each `message_id` once, committed in groups), the queue
 //! of batches for the rollups, and reads of the rollups.
 
-use std::collections::BTreeSet;
-
 use litmus_core::events::{Event, EventKind};
 use rusqlite::params;
 
@@ -86,13 +84,6 @@ pub(super) fn store_batch(
     })
 }
 
-/// The events of a stored batch, in batch order.
-fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<Vec<Event>> {
-    let mut stmt = tx.prepare_cached(&format!("{EVENT_COLUMNS} WHERE batch = ?1 ORDER BY seq"))?;
-    let rows = stmt.query_map([batch], |r| Ok(event_row(r)?.1))?;
-    rows.collect()
-}
-
 /// The columns `event_row` reads.
 const EVENT_COLUMNS: &str =
     "SELECT batch, message_id, time_ms, kind, unit_id, experiment, variant, metric,
@@ -157,23 +148,28 @@ impl EventStore for SqliteStore {
         self.with(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT e.variant, e.first_ms, coalesce(u.events, 0), coalesce(u.total, 0.0)
-                     FROM exposures e LEFT JOIN unit_totals u
-                       ON u.experiment = e.experiment AND u.metric = ?2 AND u.unit_id = e.unit_id
-                     WHERE e.experiment = ?1 ORDER BY e.first_ms, e.unit_id LIMIT ?3",
+                    "SELECT e.variant, e.first_ms, s.state
+                     FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
+                     WHERE e.experiment = ?1 ORDER BY e.first_ms, e.unit_id LIMIT ?2",
                 )
                 .map_err(backend)?;
-            let rows = stmt
-                .query_map(rusqlite::params![experiment, metric, limit], |r| {
-                    Ok(UnitOutcome {
-                        variant: r.get(0)?,
-                        first_ms: r.get(1)?,
-                        events: r.get::<_, i64>(2)? as u64,
-                        total: r.get(3)?,
-                    })
-                })
+            let mut rows = stmt
+                .query(rusqlite::params![experiment, limit])
                 .map_err(backend)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(backend)
+            let mut units = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let record: Option<Vec<u8>> = r.get(2).map_err(backend)?;
+                let (events, total) =
+                    crate::store::unit_state::total_of(record.as_deref(), &experiment, &metric)
+                        .map_err(backend)?;
+                units.push(UnitOutcome {
+                    variant: r.get(0).map_err(backend)?,
+                    first_ms: r.get(1).map_err(backend)?,
+                    events,
+                    total,
+                });
+            }
+            Ok(units)
         })
         .await
     }
@@ -339,49 +335,10 @@ impl EventStore for SqliteStore {
         window_ms: i64,
         max_batches: usize,
     ) -> Result<Applied, StoreError> {
+        let cache = std::sync::Arc::clone(&self.rollup_cache);
         self.with(move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            let pending: Vec<i64> = {
-                let mut stmt = tx
-                    .prepare_cached("SELECT batch FROM pending_batches ORDER BY batch LIMIT ?1")
-                    .map_err(backend)?;
-                let rows = stmt
-                    .query_map([i64::try_from(max_batches).unwrap_or(i64::MAX)], |r| {
-                        r.get(0)
-                    })
-                    .map_err(backend)?;
-                rows.collect::<rusqlite::Result<_>>().map_err(backend)?
-            };
-            if pending.is_empty() {
-                return Ok(Applied::default());
-            }
-            let mut experiments = BTreeSet::new();
-            let batches = pending
-                .iter()
-                .map(|&batch| batch_events(&tx, batch))
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(backend)?;
-            super::rollups::apply_batches(&tx, &batches, window_ms, &mut experiments)
-                .map_err(backend)?;
-            for &batch in &pending {
-                tx.execute("INSERT INTO applied_batches (batch) VALUES (?1)", [batch])
-                    .map_err(backend)?;
-                tx.execute("DELETE FROM pending_batches WHERE batch = ?1", [batch])
-                    .map_err(backend)?;
-            }
-            let version: i64 = tx
-                .query_row(
-                    "UPDATE rollup_head SET version = version + 1 RETURNING version",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            Ok(Applied {
-                batches: pending.len(),
-                experiments,
-                version: version as u64,
-            })
+            let mut cache = lock(&cache);
+            super::rollups::apply_round(c, &mut cache, window_ms, max_batches)
         })
         .await
     }

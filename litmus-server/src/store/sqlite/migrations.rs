@@ -127,4 +127,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // (NULL for batches stored before: they count, without an age).
     "ALTER TABLE pending_batches ADD COLUMN events INTEGER;
      ALTER TABLE pending_batches ADD COLUMN received_ms INTEGER;",
+    // 9: each unit's rollup state in one record (`store::unit_state`), written at checkpoints;
+    // `SqliteStore::init` fills it from the tables of migrations 4 and 7 right after this
+    // migration. A batch applied since the last checkpoint stays queued, marked with its
+    // position in `applied_batches`, until the next one (a restarted worker replays them).
+    "CREATE TABLE unit_state (unit_id TEXT PRIMARY KEY, state BLOB NOT NULL) WITHOUT ROWID;
+     ALTER TABLE pending_batches ADD COLUMN applied INTEGER;
+     CREATE INDEX pending_batches_queue ON pending_batches (batch) WHERE applied IS NULL;",
+    // 10: the per-unit tables migration 9 replaced.
+    "DROP TABLE unit_totals;
+     DROP TABLE covariates;
+     DROP TABLE unit_history;",
 ];
+
+/// The migration after which the per-unit tables are converted into `unit_state` records.
+pub(super) const UNIT_STATE: usize = 9;

@@ -22,6 +22,8 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     /// Event batches waiting to be committed together (group commit).
     group: Arc<Mutex<Group>>,
+    /// The rollup worker's unit states between rounds.
+    rollup_cache: Arc<Mutex<super::unit_state::RollupCache>>,
 }
 
 /// A batch waiting for the group commit, and where its answer goes.
@@ -80,6 +82,9 @@ impl SqliteStore {
         {
             let tx = conn.transaction().map_err(backend)?;
             tx.execute_batch(sql).map_err(backend)?;
+            if i + 1 == migrations::UNIT_STATE {
+                rollups::convert_legacy(&tx).map_err(backend)?;
+            }
             tx.pragma_update(None, "user_version", i as i64 + 1)
                 .map_err(backend)?;
             tx.commit().map_err(backend)?;
@@ -87,6 +92,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             group: Arc::default(),
+            rollup_cache: Arc::default(),
         })
     }
 

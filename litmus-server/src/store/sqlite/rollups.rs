@@ -1,221 +1,197 @@
-//! Core's rollup rules (`litmus_core::events::rollup`) applied to a round of stored batches on
-//! SQLite.
-//!
-//! Batches are applied in order, each as the rules say (its exposures first, then its metric
-//! events; its metric events join the units' histories after its exposures took their
-//! covariates), so the result is the same as applying them one by one. What the round shares
-//! is the work: each unit's exposures, per-unit totals and covariates are read once per round,
-//! and each rollup row, total and history is written once per round.
+//! Core's rollup rules applied to a round of queued batches on SQLite, over each unit's state
+//! record (`crate::store::unit_state`): the round's units are read once (those the worker's
+//! cache does not hold), the batches applied in memory, and each changed unit, new first
+//! exposure and rollup row written once, in the transaction that takes the batches off the
+//! queue.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap};
-
-use litmus_core::events::rollup::{attributed, minute};
-use litmus_core::events::{Event, EventKind, MetricRollup};
+use litmus_core::Timestamp;
+use litmus_core::events::{Event, EventKind};
 use rusqlite::{OptionalExtension, params};
 
-/// A unit's exposures: (experiment, variant, first exposure ms).
-type Exposures = Vec<(String, String, i64)>;
+use super::backend;
+use crate::store::unit_state::{LegacyUnit, RollupCache, RoundRows, from_legacy};
+use crate::store::{Applied, StoreError};
 
-/// What a round has read and changed, written at its end.
-#[derive(Default)]
-struct Round {
-    /// Each unit's exposures, as read (and extended by the round's new exposures).
-    exposures: HashMap<String, Exposures>,
-    /// New first exposures per (experiment, variant, minute).
-    exposed: HashMap<(String, String, i64), i64>,
-    /// Per (experiment, metric, unit): events, total, covariate.
-    totals: HashMap<(String, String, String), (i64, f64, f64)>,
-    /// The round's additions to each unit's history of totals, per metric.
-    history: HashMap<String, HashMap<String, f64>>,
-    /// The rollup rows' additions.
-    rollups: HashMap<(String, String, String, i64), MetricRollup>,
+/// The most events a round takes (at least one batch, whatever its size): the round holds the
+/// store's one connection, which acknowledgements wait for, so rounds stay short.
+const ROUND_EVENTS: u64 = 20_000;
+
+/// Applies up to `max_batches` queued batches, and at most about `ROUND_EVENTS` events, and
+/// takes a checkpoint of the unit records when one is due (see `EventStore::apply_rollups` and
+/// `crate::store::unit_state`).
+pub(super) fn apply_round(
+    conn: &mut rusqlite::Connection,
+    cache: &mut RollupCache,
+    window_ms: i64,
+    max_batches: usize,
+) -> Result<Applied, StoreError> {
+    let tx = conn.transaction().map_err(backend)?;
+    let version: i64 = tx
+        .query_row("SELECT version FROM rollup_head", [], |r| r.get(0))
+        .map_err(backend)?;
+    if !cache.begin(version as u64) {
+        // Batches applied since the checkpoint are in the rollups but not in the records.
+        let applied = applied_since_checkpoint(&tx).map_err(backend)?;
+        let batches = events_of(&tx, &applied).map_err(backend)?;
+        load_units(&tx, cache, &batches)?;
+        cache.replay(&batches, window_ms);
+    }
+    let pending = queue(&tx, max_batches).map_err(backend)?;
+    let checkpoint = cache.checkpoint_due(pending.is_empty());
+    if pending.is_empty() && !checkpoint {
+        tx.commit().map_err(backend)?;
+        cache.committed(version as u64, false);
+        return Ok(Applied::default());
+    }
+    let mut applied = Applied {
+        version: version as u64,
+        ..Applied::default()
+    };
+    if !pending.is_empty() {
+        let batches = events_of(&tx, &pending).map_err(backend)?;
+        load_units(&tx, cache, &batches)?;
+        let rows = cache.round(&batches, window_ms);
+        write(&tx, &rows).map_err(backend)?;
+        let mut position = tx
+            .prepare_cached("INSERT INTO applied_batches (batch) VALUES (?1) RETURNING position")
+            .map_err(backend)?;
+        let mut mark = tx
+            .prepare_cached("UPDATE pending_batches SET applied = ?2 WHERE batch = ?1")
+            .map_err(backend)?;
+        for &batch in &pending {
+            let at: i64 = position.query_row([batch], |r| r.get(0)).map_err(backend)?;
+            mark.execute([batch, at]).map_err(backend)?;
+        }
+        applied.version = tx
+            .query_row(
+                "UPDATE rollup_head SET version = version + 1 RETURNING version",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(backend)? as u64;
+        applied.batches = pending.len();
+        applied.experiments = rows.experiments;
+    }
+    // Re-evaluated: this round may have made the dirty units' limit.
+    let checkpoint = cache.checkpoint_due(pending.is_empty());
+    if checkpoint {
+        let mut put = tx
+            .prepare_cached(
+                "INSERT INTO unit_state (unit_id, state) VALUES (?1, ?2)
+                 ON CONFLICT DO UPDATE SET state = excluded.state",
+            )
+            .map_err(backend)?;
+        for (unit_id, record) in cache.dirty_records() {
+            put.execute(params![unit_id, record]).map_err(backend)?;
+        }
+        tx.execute("DELETE FROM pending_batches WHERE applied IS NOT NULL", [])
+            .map_err(backend)?;
+    }
+    tx.commit().map_err(backend)?;
+    cache.committed(applied.version, checkpoint);
+    Ok(applied)
 }
 
-/// Applies core's rules for `batches`, in order (see the module's documentation).
-pub(super) fn apply_batches(
+/// Reads the stored records of the units of `batches` the cache does not hold.
+fn load_units(
     tx: &rusqlite::Transaction<'_>,
+    cache: &mut RollupCache,
     batches: &[Vec<Event>],
-    window_ms: i64,
-    touched: &mut BTreeSet<String>,
-) -> rusqlite::Result<()> {
-    let mut round = Round::default();
-    for batch in batches {
-        exposures(tx, batch, &mut round, touched)?;
-        metric_events(tx, batch, window_ms, &mut round)?;
-        // The batch's metric events join the units' histories after its exposures took
-        // their covariates (rule 5).
-        for e in batch {
-            if let EventKind::Track { event, value, .. } = &e.kind {
-                *round
-                    .history
-                    .entry(e.unit_id.clone())
-                    .or_default()
-                    .entry(event.clone())
-                    .or_default() += value;
-            }
+) -> Result<(), StoreError> {
+    let mut read = tx
+        .prepare_cached("SELECT state FROM unit_state WHERE unit_id = ?1")
+        .map_err(backend)?;
+    for unit in cache.missing(batches) {
+        let record: Option<Vec<u8>> = read
+            .query_row([&unit], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        if let Some(record) = record {
+            cache.load(unit, &record).map_err(backend)?;
         }
     }
-    write(tx, round, touched)
+    Ok(())
 }
 
-/// A batch's exposures: first exposures win; a new one counts in its minute and takes the
-/// unit's totals so far as its covariates.
-fn exposures(
-    tx: &rusqlite::Transaction<'_>,
-    batch: &[Event],
-    round: &mut Round,
-    touched: &mut BTreeSet<String>,
-) -> rusqlite::Result<()> {
+/// The oldest batches waiting: up to `max_batches`, while they add up to at most
+/// `ROUND_EVENTS` events (the first one whatever its size).
+fn queue(tx: &rusqlite::Transaction<'_>, max_batches: usize) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT batch, events FROM pending_batches WHERE applied IS NULL ORDER BY batch LIMIT ?1",
+    )?;
+    let mut rows = stmt.query([i64::try_from(max_batches).unwrap_or(i64::MAX)])?;
+    let mut taken = Vec::new();
+    let mut events = 0u64;
+    while let Some(r) = rows.next()? {
+        let (batch, n): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
+        events += n.map_or(1, |n| n.max(0) as u64);
+        if !taken.is_empty() && events > ROUND_EVENTS {
+            break;
+        }
+        taken.push(batch);
+    }
+    Ok(taken)
+}
+
+/// The batches applied since the last checkpoint, in the order they were applied.
+fn applied_since_checkpoint(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT batch FROM pending_batches WHERE applied IS NOT NULL ORDER BY applied",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The events of `batches`, each batch's in batch order.
+fn events_of(tx: &rusqlite::Transaction<'_>, batches: &[i64]) -> rusqlite::Result<Vec<Vec<Event>>> {
+    batches.iter().map(|&b| batch_events(tx, b)).collect()
+}
+
+/// What the rollups need of a stored batch's events, in batch order.
+fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT time_ms, kind, unit_id, experiment, variant, metric, value
+         FROM events WHERE batch = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([batch], |r| {
+        let kind = if r.get_ref(1)?.as_str()? == "exposure" {
+            EventKind::Exposure {
+                experiment: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                variant: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            }
+        } else {
+            EventKind::Track {
+                event: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                value: r.get::<_, Option<f64>>(6)?.unwrap_or(0.0),
+                properties: None,
+            }
+        };
+        Ok(Event {
+            message_id: String::new(),
+            unit_id: r.get(2)?,
+            time: Timestamp::from_unix_millis(r.get(0)?),
+            client_time: None,
+            kind,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Writes what the round changed: each row once.
+fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<()> {
     let mut first = tx.prepare_cached(
         "INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, first_ms)
          VALUES (?1, ?2, ?3, ?4)",
     )?;
-    let mut history = tx.prepare_cached(
-        "SELECT metric, total FROM unit_history WHERE unit_id = ?1 AND total != 0",
-    )?;
-    let mut keep_covariate = tx.prepare_cached(
-        "INSERT OR IGNORE INTO covariates (experiment, metric, unit_id, x) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for e in batch {
-        let EventKind::Exposure {
-            experiment,
-            variant,
-        } = &e.kind
-        else {
-            continue;
-        };
-        let t = e.time.unix_millis();
-        if first.execute(params![experiment, e.unit_id, variant, t])? != 1 {
-            continue;
-        }
-        *round
-            .exposed
-            .entry((experiment.clone(), variant.clone(), minute(t)))
-            .or_default() += 1;
-        if !touched.contains(experiment) {
-            touched.insert(experiment.clone());
-        }
-        if let Some(known) = round.exposures.get_mut(&e.unit_id) {
-            known.push((experiment.clone(), variant.clone(), t));
-        }
-        // Rule 5: the unit's totals so far (stored, and this round's earlier batches) are its
-        // covariates in this experiment.
-        let mut past: HashMap<String, f64> = history
-            .query_map([&e.unit_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (metric, delta) in round.history.get(&e.unit_id).into_iter().flatten() {
-            *past.entry(metric.clone()).or_default() += delta;
-        }
-        for (metric, x) in past {
-            if x == 0.0 {
-                continue;
-            }
-            keep_covariate.execute(params![experiment, metric, e.unit_id, x])?;
-            let r = round
-                .rollups
-                .entry((experiment.clone(), variant.clone(), metric, minute(t)))
-                .or_default();
-            r.add_covariate(x);
-        }
+    for (experiment, unit, variant, first_ms) in &rows.first_exposures {
+        first.execute(params![experiment, unit, variant, first_ms])?;
     }
-    Ok(())
-}
-
-/// A batch's metric events, counted in each experiment the unit was exposed to within the
-/// attribution window.
-fn metric_events(
-    tx: &rusqlite::Transaction<'_>,
-    batch: &[Event],
-    window_ms: i64,
-    round: &mut Round,
-) -> rusqlite::Result<()> {
-    let mut of_unit = tx
-        .prepare_cached("SELECT experiment, variant, first_ms FROM exposures WHERE unit_id = ?1")?;
-    let mut total = tx.prepare_cached(
-        "SELECT events, total FROM unit_totals WHERE experiment = ?1 AND metric = ?2 AND unit_id = ?3",
-    )?;
-    let mut covariate = tx.prepare_cached(
-        "SELECT x FROM covariates WHERE experiment = ?1 AND metric = ?2 AND unit_id = ?3",
-    )?;
-    for e in batch {
-        let EventKind::Track { event, value, .. } = &e.kind else {
-            continue;
-        };
-        let t = e.time.unix_millis();
-        let exposures = match round.exposures.entry(e.unit_id.clone()) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(
-                of_unit
-                    .query_map([&e.unit_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                    .collect::<rusqlite::Result<_>>()?,
-            ),
-        };
-        for (experiment, variant, first_ms) in exposures.iter() {
-            if !attributed(*first_ms, t, window_ms) {
-                continue;
-            }
-            let key = (experiment.clone(), event.clone(), e.unit_id.clone());
-            let unit = match round.totals.entry(key) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => {
-                    let (exp, metric, unit) = v.key();
-                    let (events, sum) = total
-                        .query_row(params![exp, metric, unit], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?
-                        .unwrap_or((0, 0.0));
-                    let x = covariate
-                        .query_row(params![exp, metric, unit], |r| r.get(0))
-                        .optional()?
-                        .unwrap_or(0.0);
-                    v.insert((events, sum, x))
-                }
-            };
-            let r = round
-                .rollups
-                .entry((
-                    experiment.clone(),
-                    variant.clone(),
-                    event.clone(),
-                    minute(t),
-                ))
-                .or_default();
-            r.add_event(*value, unit.0.max(0) as u64, unit.1, unit.2);
-            unit.0 += 1;
-            unit.1 += value;
-        }
-    }
-    Ok(())
-}
-
-/// Writes what the round changed: each row once.
-fn write(
-    tx: &rusqlite::Transaction<'_>,
-    round: Round,
-    touched: &mut BTreeSet<String>,
-) -> rusqlite::Result<()> {
     let mut exposed = tx.prepare_cached(
         "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT DO UPDATE SET units = units + excluded.units",
     )?;
-    for ((experiment, variant, minute_ms), units) in &round.exposed {
-        exposed.execute(params![experiment, variant, minute_ms, units])?;
-    }
-    let mut grow = tx.prepare_cached(
-        "INSERT INTO unit_history (unit_id, metric, total) VALUES (?1, ?2, ?3)
-         ON CONFLICT DO UPDATE SET total = total + excluded.total",
-    )?;
-    for (unit, metrics) in &round.history {
-        for (metric, value) in metrics {
-            grow.execute(params![unit, metric, value])?;
-        }
-    }
-    let mut set_total = tx.prepare_cached(
-        "INSERT INTO unit_totals (experiment, metric, unit_id, events, total) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT DO UPDATE SET events = excluded.events, total = excluded.total",
-    )?;
-    for ((experiment, metric, unit), (count, sum, _)) in &round.totals {
-        set_total.execute(params![experiment, metric, unit, count, sum])?;
+    for ((experiment, variant, minute_ms), units) in &rows.exposures {
+        exposed.execute(params![experiment, variant, minute_ms, *units as i64])?;
     }
     let mut add = tx.prepare_cached(
         "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
@@ -227,10 +203,7 @@ fn write(
              covariate_squares = covariate_squares + excluded.covariate_squares,
              cross_sum = cross_sum + excluded.cross_sum",
     )?;
-    for ((experiment, variant, metric, minute_ms), r) in &round.rollups {
-        if !touched.contains(experiment) {
-            touched.insert(experiment.clone());
-        }
+    for ((experiment, variant, metric, minute_ms), r) in &rows.metrics {
         add.execute(params![
             experiment,
             variant,
@@ -246,4 +219,217 @@ fn write(
         ])?;
     }
     Ok(())
+}
+
+/// Fills `unit_state` from the per-unit tables of migrations 4 and 7 (run once, by migration
+/// `UNIT_STATE`, before those tables are dropped).
+pub(super) fn convert_legacy(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut units: std::collections::BTreeMap<String, LegacyUnit> = Default::default();
+    let mut stmt = tx.prepare("SELECT unit_id, experiment, variant, first_ms FROM exposures")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        units
+            .entry(r.get(0)?)
+            .or_default()
+            .exposures
+            .push((r.get(1)?, r.get(2)?, r.get(3)?));
+    }
+    let mut stmt =
+        tx.prepare("SELECT unit_id, experiment, metric, events, total FROM unit_totals")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        units.entry(r.get(0)?).or_default().totals.push((
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ));
+    }
+    let mut stmt = tx.prepare("SELECT unit_id, experiment, metric, x FROM covariates")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        units
+            .entry(r.get(0)?)
+            .or_default()
+            .covariates
+            .push((r.get(1)?, r.get(2)?, r.get(3)?));
+    }
+    let mut stmt = tx.prepare("SELECT unit_id, metric, total FROM unit_history")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        units
+            .entry(r.get(0)?)
+            .or_default()
+            .history
+            .push((r.get(1)?, r.get(2)?));
+    }
+    let mut insert = tx.prepare("INSERT INTO unit_state (unit_id, state) VALUES (?1, ?2)")?;
+    for (unit_id, unit) in &units {
+        insert.execute(params![unit_id, from_legacy(unit)])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::super::{SqliteStore, migrations};
+    use crate::store::{EventBatch, EventStore};
+    use litmus_core::Timestamp;
+    use litmus_core::events::{Event, EventKind};
+
+    fn track(id: &str, unit: &str, value: f64, ms: i64) -> Event {
+        Event {
+            message_id: id.into(),
+            unit_id: unit.into(),
+            time: Timestamp::from_unix_millis(ms),
+            client_time: None,
+            kind: EventKind::Track {
+                event: "buy".into(),
+                value,
+                properties: None,
+            },
+        }
+    }
+
+    /// A database written before migration 9 keeps every unit's state: the rollups go on
+    /// from the totals, covariates and history it had.
+    #[tokio::test]
+    async fn units_of_a_database_before_migration_9_carry_on() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in &migrations::MIGRATIONS[..migrations::UNIT_STATE - 1] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO exposures VALUES ('e', 'u1', 'b', 60000), ('e', 'u2', 'a', 60000);
+             INSERT INTO unit_totals VALUES ('e', 'buy', 'u1', 3, 2.5);
+             INSERT INTO covariates VALUES ('e', 'buy', 'u1', 4.0);
+             INSERT INTO unit_history VALUES ('u1', 'buy', 6.5), ('u3', 'buy', 1.0);",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.pragma_update(None, "user_version", (migrations::UNIT_STATE - 1) as i64)
+            .unwrap();
+        tx.commit().unwrap();
+        let store = SqliteStore::init(conn).unwrap();
+        let units = store.experiment_units("e", "buy", 10).await.unwrap();
+        let figures: Vec<_> = units
+            .iter()
+            .map(|u| (u.variant.as_str(), u.events, u.total))
+            .collect();
+        assert!(figures.contains(&("b", 3, 2.5)) && figures.contains(&("a", 0, 0.0)));
+        let events = vec![
+            track("m1", "u1", 1.0, 120_000),
+            track("m2", "u2", 2.0, 120_000),
+        ];
+        store
+            .ingest(EventBatch {
+                events,
+                received_ms: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.apply_rollups(i64::MAX, 10).await.unwrap().batches, 1);
+        let tables = store.rollups().await.unwrap();
+        let key = |v: &str| ("e".to_owned(), v.to_owned(), "buy".to_owned(), 120_000);
+        let b = tables.metrics[&key("b")];
+        // u1 had 3 events totalling 2.5 and covariate 4: no new unit, (3.5² − 2.5²), 4 × 1.
+        assert_eq!((b.events, b.units, b.sum), (1, 0, 1.0));
+        assert_eq!((b.sum_squares, b.cross), (6.0, 4.0));
+        let a = tables.metrics[&key("a")];
+        assert_eq!(
+            (a.events, a.units, a.sum_squares, a.cross),
+            (1, 1, 4.0, 0.0)
+        );
+    }
+}
+
+#[cfg(test)]
+mod replay_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::SqliteStore;
+    use crate::store::{EventBatch, EventStore};
+    use litmus_core::Timestamp;
+    use litmus_core::events::{Event, EventKind, Rollups};
+
+    fn event(i: usize, unit: usize, ms: i64) -> Event {
+        let kind = if i % 3 == 0 {
+            EventKind::Exposure {
+                experiment: format!("e{}", i % 2),
+                variant: format!("v{}", unit % 2),
+            }
+        } else {
+            EventKind::Track {
+                event: format!("m{}", i % 2),
+                value: (i % 5) as f64,
+                properties: None,
+            }
+        };
+        Event {
+            message_id: format!("m{i}"),
+            unit_id: format!("u{unit}"),
+            time: Timestamp::from_unix_millis(ms),
+            client_time: None,
+            kind,
+        }
+    }
+
+    /// A worker that starts over (here: the server restarted) between checkpoints replays the
+    /// batches applied since the last one into its unit states, and carries on exactly.
+    #[tokio::test]
+    async fn a_new_worker_replays_the_batches_since_the_checkpoint() {
+        let dir = std::env::temp_dir().join(format!("litmus-replay-{}", std::process::id()));
+        let path = dir.join("litmus.db");
+        let _ = std::fs::remove_dir_all(&dir);
+        let batches: Vec<Vec<Event>> = (0..6)
+            .map(|b| {
+                (0..40)
+                    .map(|i| event(b * 40 + i, (b * 7 + i) % 9, 60_000 * b as i64 + i as i64))
+                    .collect()
+            })
+            .collect();
+        let store = SqliteStore::open(&path).unwrap();
+        for events in &batches {
+            store
+                .ingest(EventBatch {
+                    events: events.clone(),
+                    received_ms: 0,
+                })
+                .await
+                .unwrap();
+        }
+        // Three batches one at a time: the queue is not empty, so no checkpoint.
+        for _ in 0..3 {
+            assert_eq!(store.apply_rollups(i64::MAX, 1).await.unwrap().batches, 1);
+        }
+        let waiting = store.rollup_backlog().await.unwrap();
+        assert_eq!(waiting.batches, 3);
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        while store.apply_rollups(i64::MAX, 2).await.unwrap().batches > 0 {}
+        let mut reference = Rollups::new(i64::MAX);
+        for events in &batches {
+            reference.apply(events);
+        }
+        let tables = store.rollups().await.unwrap();
+        assert_eq!(tables.exposures, reference.exposures);
+        assert_eq!(
+            tables.metrics.keys().collect::<Vec<_>>(),
+            reference.metrics.keys().collect::<Vec<_>>()
+        );
+        for (k, r) in &tables.metrics {
+            let want = reference.metrics[k];
+            assert_eq!((r.events, r.units), (want.events, want.units), "{k:?}");
+            assert!((r.sum_squares - want.sum_squares).abs() < 1e-9, "{k:?}");
+            assert!((r.cross - want.cross).abs() < 1e-9, "{k:?}");
+            assert!((r.covariate_sum - want.covariate_sum).abs() < 1e-9, "{k:?}");
+        }
+        // The queue drained, a checkpoint was taken: nothing is kept for replay.
+        let kept: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM pending_batches", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

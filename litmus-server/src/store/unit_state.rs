@@ -1,0 +1,538 @@
+//! Each unit's rollup state (`litmus_core::events::unit_state`) as one stored record, and the
+//! cache of those states the rollup worker keeps between rounds.
+//!
+//! A round (`RollupCache::round`) reads each of its units once (from the cache, or the store
+//! for the ones it does not hold), applies the batches in memory with core's rules, and the
+//! store writes each new first exposure and each rollup row once, in the transaction that
+//! takes the batches off the queue.
+//!
+//! Unit records are written at checkpoints, not every round: a unit that changed since the
+//! last checkpoint stays in the cache (it is "dirty") until the next one writes it, so a busy
+//! unit is written once per checkpoint instead of once per round. The store records the
+//! position in `applied_batches` its unit records are current at; the batches applied after it
+//! stay readable until the next checkpoint. A worker whose cache cannot be trusted (it
+//! starts, another instance applied batches, or a round of its own failed after changing
+//! states in memory) starts over from the records and replays those batches into its states
+//! (`RollupCache::replay`: the states only, the rollups have them already). A checkpoint is
+//! taken when the worker finds the queue empty, when `DIRTY_UNITS` units wait, or
+//! `CHECKPOINT_EVERY` after the last one.
+//!
+//! The cache is only trusted while nobody else applied rollups: it remembers the rollups'
+//! version its last transaction committed.
+//!
+//! The record (`encode`, `decode`), version 1, little-endian: `u8 1`; a table of the names it
+//! uses (`u32` count, then each as `u32` length and UTF-8 bytes); the exposures (`u32` count;
+//! each: experiment and variant as `u32` indexes into the table, `i64` first ms); the totals
+//! (`u32` count; each: experiment, metric, `u64` events, `f64` total, `f64` covariate); the
+//! history (`u32` count; each: metric, `f64` total).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use litmus_core::events::Event;
+use litmus_core::events::unit_state::{Names, Round, UnitExposure, UnitState, UnitTotal};
+
+/// Units kept in memory between checkpoints, besides the dirty ones: the cache holds between
+/// half of this and this many clean units.
+const CACHED_UNITS: usize = 400_000;
+
+/// Dirty units that make the next round take a checkpoint.
+const DIRTY_UNITS: usize = 200_000;
+
+/// The longest time between checkpoints while units are dirty.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+
+/// Distinct names (experiments, variants, metrics) above which the cache starts over, so
+/// event names sent at random cannot grow it without bound.
+const CACHED_NAMES: usize = 100_000;
+
+/// A record that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("a unit's rollup state is corrupt: {0}")]
+pub(crate) struct Corrupt(&'static str);
+
+/// The rollup worker's memory of unit states (see the module's documentation).
+pub(crate) struct RollupCache {
+    names: Names,
+    /// The units of recent rounds, and every dirty unit.
+    recent: HashMap<String, UnitState>,
+    /// The units of the rounds before the last rotation, all clean (moved to `recent` when a
+    /// round needs them).
+    older: HashMap<String, UnitState>,
+    /// The units changed since the last checkpoint, each once.
+    dirty: Vec<String>,
+    /// The rollups' version the cache is true at (`None`: not known, start over).
+    version: Option<u64>,
+    /// When the last checkpoint was taken (or the cache started).
+    checkpointed_at: Instant,
+}
+
+impl Default for RollupCache {
+    fn default() -> Self {
+        RollupCache {
+            names: Names::default(),
+            recent: HashMap::new(),
+            older: HashMap::new(),
+            dirty: Vec::new(),
+            version: None,
+            checkpointed_at: Instant::now(),
+        }
+    }
+}
+
+/// A round computed over the cache: what the store writes, as text.
+pub(crate) struct RoundRows {
+    /// New first exposures: (experiment, unit, variant, first ms).
+    pub(crate) first_exposures: Vec<(String, String, String, i64)>,
+    /// Units first exposed: (experiment, variant, minute) and how many.
+    pub(crate) exposures: Vec<((String, String, i64), u64)>,
+    /// Metric rollups: (experiment, variant, metric, minute) and what to add.
+    pub(crate) metrics: Vec<(
+        (String, String, String, i64),
+        litmus_core::events::MetricRollup,
+    )>,
+    /// The experiments whose rollups changed.
+    pub(crate) experiments: BTreeSet<String>,
+}
+
+impl RollupCache {
+    /// Starts a transaction on rollups at `version`: answers whether the cache is true at it.
+    /// When it is not, the cache is emptied, and the store must replay the batches applied
+    /// after its checkpoint ([`RollupCache::replay`]) before applying new ones. Either way the
+    /// cache is not trusted again until [`RollupCache::committed`].
+    pub(crate) fn begin(&mut self, version: u64) -> bool {
+        let valid = self.version == Some(version) && self.names.len() <= CACHED_NAMES;
+        if !valid {
+            *self = RollupCache::default();
+        }
+        self.version = None;
+        valid
+    }
+
+    /// The units of `batches` the cache does not hold, each once: their records are to be
+    /// read from the store and given to [`RollupCache::load`] (a unit with none is new).
+    pub(crate) fn missing(&self, batches: &[Vec<Event>]) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        batches
+            .iter()
+            .flatten()
+            .map(|e| e.unit_id.as_str())
+            .filter(|u| !self.recent.contains_key(*u) && !self.older.contains_key(*u))
+            .filter(|u| seen.insert(*u))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Adds a unit's stored record.
+    pub(crate) fn load(&mut self, unit_id: String, record: &[u8]) -> Result<(), Corrupt> {
+        let state = decode(&mut self.names, record)?;
+        self.recent.insert(unit_id, state);
+        Ok(())
+    }
+
+    /// Applies `batches` in order to the states only: batches already in the rollups, applied
+    /// after the records' checkpoint. Their units must have been loaded.
+    pub(crate) fn replay(&mut self, batches: &[Vec<Event>], window_ms: i64) {
+        self.apply(batches, window_ms);
+    }
+
+    /// Applies `batches` in order with core's rules, attributing within `window_ms`; every
+    /// unit with a stored record must have been loaded.
+    pub(crate) fn round(&mut self, batches: &[Vec<Event>], window_ms: i64) -> RoundRows {
+        let round = self.apply(batches, window_ms);
+        let names = &self.names;
+        let text = |id: u32| names.name(id).to_owned();
+        let mut experiments = BTreeSet::new();
+        let exposures = round
+            .exposures
+            .into_iter()
+            .map(|((e, v, m), n)| {
+                experiments.insert(text(e));
+                ((text(e), text(v), m), n)
+            })
+            .collect();
+        let metrics = round
+            .metrics
+            .into_iter()
+            .map(|((e, v, k, m), r)| {
+                experiments.insert(text(e));
+                ((text(e), text(v), text(k), m), r)
+            })
+            .collect();
+        let first_exposures = round
+            .first_exposures
+            .into_iter()
+            .map(|f| {
+                (
+                    text(f.exposure.experiment),
+                    f.unit_id,
+                    text(f.exposure.variant),
+                    f.exposure.first_ms,
+                )
+            })
+            .collect();
+        RoundRows {
+            first_exposures,
+            exposures,
+            metrics,
+            experiments,
+        }
+    }
+
+    /// Applies `batches` to the states, noting the units it dirties.
+    fn apply(&mut self, batches: &[Vec<Event>], window_ms: i64) -> Round {
+        for e in batches.iter().flatten() {
+            if let Some(state) = self.older.remove(&e.unit_id) {
+                self.recent.insert(e.unit_id.clone(), state);
+            }
+        }
+        let mut round = Round::default();
+        for batch in batches {
+            round.apply(&mut self.names, &mut self.recent, batch, window_ms);
+        }
+        self.dirty.append(&mut round.changed);
+        round
+    }
+
+    /// Whether this transaction should take a checkpoint: it found the queue `idle` (empty,
+    /// nothing to apply), or enough units or time have gone by since the last one (and some
+    /// unit is dirty). Not on every round that empties the queue: under a steady load most do.
+    pub(crate) fn checkpoint_due(&self, idle: bool) -> bool {
+        !self.dirty.is_empty()
+            && (idle
+                || self.dirty.len() >= DIRTY_UNITS
+                || self.checkpointed_at.elapsed() >= CHECKPOINT_EVERY)
+    }
+
+    /// The records of the dirty units, for a checkpoint.
+    pub(crate) fn dirty_records(&self) -> Vec<(&str, Vec<u8>)> {
+        self.dirty
+            .iter()
+            .filter_map(|u| Some((u.as_str(), encode(&self.names, self.recent.get(u)?))))
+            .collect()
+    }
+
+    /// The transaction committed, making the rollups `version` (and, when `checkpointed`,
+    /// writing every dirty unit): the cache is true at it. After a checkpoint, when it holds
+    /// too many units, the older half is dropped.
+    pub(crate) fn committed(&mut self, version: u64, checkpointed: bool) {
+        self.version = Some(version);
+        if !checkpointed {
+            return;
+        }
+        for unit in std::mem::take(&mut self.dirty) {
+            if let Some(state) = self.recent.get_mut(&unit) {
+                state.changed = false;
+            }
+        }
+        self.checkpointed_at = Instant::now();
+        if self.recent.len() >= CACHED_UNITS / 2 {
+            self.older = std::mem::take(&mut self.recent);
+        }
+    }
+}
+
+/// Writes a unit's record.
+pub(crate) fn encode(names: &Names, state: &UnitState) -> Vec<u8> {
+    let mut table: Vec<u32> = Vec::new();
+    let mut index = |id: u32| -> u32 {
+        match table.iter().position(|&t| t == id) {
+            Some(i) => i as u32,
+            None => {
+                table.push(id);
+                (table.len() - 1) as u32
+            }
+        }
+    };
+    let mut body = Vec::with_capacity(16 + state.totals.len() * 32 + state.exposures.len() * 16);
+    body.extend((state.exposures.len() as u32).to_le_bytes());
+    for x in &state.exposures {
+        body.extend(index(x.experiment).to_le_bytes());
+        body.extend(index(x.variant).to_le_bytes());
+        body.extend(x.first_ms.to_le_bytes());
+    }
+    body.extend((state.totals.len() as u32).to_le_bytes());
+    for t in &state.totals {
+        body.extend(index(t.experiment).to_le_bytes());
+        body.extend(index(t.metric).to_le_bytes());
+        body.extend(t.events.to_le_bytes());
+        body.extend(t.total.to_le_bytes());
+        body.extend(t.covariate.to_le_bytes());
+    }
+    body.extend((state.history.len() as u32).to_le_bytes());
+    for &(metric, total) in &state.history {
+        body.extend(index(metric).to_le_bytes());
+        body.extend(total.to_le_bytes());
+    }
+    let mut out = Vec::with_capacity(body.len() + 5 + table.len() * 12);
+    out.push(1);
+    out.extend((table.len() as u32).to_le_bytes());
+    for &id in &table {
+        let name = names.name(id).as_bytes();
+        out.extend((name.len() as u32).to_le_bytes());
+        out.extend(name);
+    }
+    out.extend(body);
+    out
+}
+
+/// A record being read.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
+        if self.0.len() < n {
+            return Err(Corrupt("it ends early"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| Corrupt("it ends early"))
+    }
+
+    fn u32(&mut self) -> Result<u32, Corrupt> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, Corrupt> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn i64(&mut self) -> Result<i64, Corrupt> {
+        self.array().map(i64::from_le_bytes)
+    }
+
+    fn f64(&mut self) -> Result<f64, Corrupt> {
+        self.array().map(f64::from_le_bytes)
+    }
+
+    /// A count of items of at least `size` bytes each, checked against what is left.
+    fn count(&mut self, size: usize) -> Result<usize, Corrupt> {
+        let n = self.u32()? as usize;
+        if n.saturating_mul(size) > self.0.len() {
+            return Err(Corrupt("a count exceeds the record"));
+        }
+        Ok(n)
+    }
+
+    /// A name, by its index in `table`.
+    fn name(&mut self, table: &[u32]) -> Result<u32, Corrupt> {
+        let i = self.u32()? as usize;
+        table
+            .get(i)
+            .copied()
+            .ok_or(Corrupt("a name index is out of range"))
+    }
+}
+
+/// Reads a unit's record, interning its names in `names`.
+pub(crate) fn decode(names: &mut Names, record: &[u8]) -> Result<UnitState, Corrupt> {
+    let mut r = Reader(record);
+    if r.take(1)? != [1] {
+        return Err(Corrupt("unknown version"));
+    }
+    let n = r.count(4)?;
+    let mut table = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.u32()? as usize;
+        let text = std::str::from_utf8(r.take(len)?).map_err(|_| Corrupt("a name is not UTF-8"))?;
+        table.push(names.id(text));
+    }
+    let mut state = UnitState::default();
+    for _ in 0..r.count(16)? {
+        state.exposures.push(UnitExposure {
+            experiment: r.name(&table)?,
+            variant: r.name(&table)?,
+            first_ms: r.i64()?,
+        });
+    }
+    for _ in 0..r.count(32)? {
+        state.totals.push(UnitTotal {
+            experiment: r.name(&table)?,
+            metric: r.name(&table)?,
+            events: r.u64()?,
+            total: r.f64()?,
+            covariate: r.f64()?,
+        });
+    }
+    for _ in 0..r.count(12)? {
+        state.history.push((r.name(&table)?, r.f64()?));
+    }
+    if !r.0.is_empty() {
+        return Err(Corrupt("bytes follow its end"));
+    }
+    Ok(state)
+}
+
+/// A unit's attributed events and total of `metric` in `experiment`, from its record (none:
+/// no record, or none attributed).
+pub(crate) fn total_of(
+    record: Option<&[u8]>,
+    experiment: &str,
+    metric: &str,
+) -> Result<(u64, f64), Corrupt> {
+    let Some(record) = record else {
+        return Ok((0, 0.0));
+    };
+    let mut names = Names::default();
+    let state = decode(&mut names, record)?;
+    let (e, m) = (names.id(experiment), names.id(metric));
+    Ok(state
+        .totals
+        .iter()
+        .find(|t| t.experiment == e && t.metric == m)
+        .map_or((0, 0.0), |t| (t.events, t.total)))
+}
+
+/// The rows of the tables before migration 9, one unit's each.
+#[derive(Default)]
+pub(crate) struct LegacyUnit {
+    /// Exposures: (experiment, variant, first ms).
+    pub(crate) exposures: Vec<(String, String, i64)>,
+    /// Totals: (experiment, metric, events, total).
+    pub(crate) totals: Vec<(String, String, i64, f64)>,
+    /// Covariates: (experiment, metric, x).
+    pub(crate) covariates: Vec<(String, String, f64)>,
+    /// History: (metric, total).
+    pub(crate) history: Vec<(String, f64)>,
+}
+
+/// A unit's record from the tables before migration 9 (exposures, unit_totals, covariates,
+/// unit_history).
+pub(crate) fn from_legacy(unit: &LegacyUnit) -> Vec<u8> {
+    let mut names = Names::default();
+    let mut state = UnitState::default();
+    for (experiment, variant, first_ms) in &unit.exposures {
+        state.exposures.push(UnitExposure {
+            experiment: names.id(experiment),
+            variant: names.id(variant),
+            first_ms: *first_ms,
+        });
+    }
+    // Keyed by (experiment, metric), in the order first met.
+    let mut totals: Vec<UnitTotal> = Vec::new();
+    let mut at: HashMap<(u32, u32), usize> = HashMap::new();
+    let mut entry = |names: &mut Names, experiment: &str, metric: &str| {
+        let key = (names.id(experiment), names.id(metric));
+        *at.entry(key).or_insert_with(|| {
+            totals.push(UnitTotal {
+                experiment: key.0,
+                metric: key.1,
+                events: 0,
+                total: 0.0,
+                covariate: 0.0,
+            });
+            totals.len() - 1
+        })
+    };
+    let counted: Vec<(usize, u64, f64)> = unit
+        .totals
+        .iter()
+        .map(|(e, m, events, total)| {
+            let i = entry(&mut names, e, m);
+            (i, u64::try_from(*events).unwrap_or(0), *total)
+        })
+        .collect();
+    let covariates: Vec<(usize, f64)> = unit
+        .covariates
+        .iter()
+        .map(|(e, m, x)| (entry(&mut names, e, m), *x))
+        .collect();
+    for (i, events, total) in counted {
+        if let Some(t) = totals.get_mut(i) {
+            t.events = events;
+            t.total = total;
+        }
+    }
+    for (i, x) in covariates {
+        if let Some(t) = totals.get_mut(i) {
+            t.covariate = x;
+        }
+    }
+    state.totals = totals;
+    for (metric, total) in &unit.history {
+        state.history.push((names.id(metric), *total));
+    }
+    encode(&names, &state)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn state(names: &mut Names) -> UnitState {
+        UnitState {
+            exposures: vec![UnitExposure {
+                experiment: names.id("checkout"),
+                variant: names.id("b"),
+                first_ms: -7,
+            }],
+            totals: vec![UnitTotal {
+                experiment: names.id("checkout"),
+                metric: names.id("buy"),
+                events: 3,
+                total: 2.5,
+                covariate: -1.0,
+            }],
+            history: vec![(names.id("buy"), 4.5), (names.id("view"), 1.0)],
+            changed: false,
+        }
+    }
+
+    #[test]
+    fn a_record_reads_back_as_written() {
+        let mut names = Names::default();
+        let s = state(&mut names);
+        let record = encode(&names, &s);
+        let mut other = Names::default();
+        other.id("unrelated");
+        let back = decode(&mut other, &record).unwrap();
+        assert_eq!(encode(&other, &back), record);
+        assert_eq!(other.name(back.totals[0].metric), "buy");
+        assert_eq!(
+            total_of(Some(&record), "checkout", "buy").unwrap(),
+            (3, 2.5)
+        );
+        assert_eq!(
+            total_of(Some(&record), "checkout", "view").unwrap(),
+            (0, 0.0)
+        );
+        assert_eq!(total_of(None, "checkout", "buy").unwrap(), (0, 0.0));
+    }
+
+    #[test]
+    fn a_damaged_record_is_an_error_not_a_panic() {
+        let mut names = Names::default();
+        let s = state(&mut names);
+        let record = encode(&names, &s);
+        for cut in 0..record.len() {
+            assert!(decode(&mut Names::default(), &record[..cut]).is_err());
+        }
+        let mut longer = record.clone();
+        longer.push(0);
+        assert!(decode(&mut Names::default(), &longer).is_err());
+        let mut huge = record;
+        huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode(&mut Names::default(), &huge).is_err());
+    }
+
+    #[test]
+    fn legacy_rows_become_the_same_record() {
+        let mut names = Names::default();
+        let s = state(&mut names);
+        let legacy = LegacyUnit {
+            exposures: vec![("checkout".into(), "b".into(), -7)],
+            totals: vec![("checkout".into(), "buy".into(), 3, 2.5)],
+            covariates: vec![("checkout".into(), "buy".into(), -1.0)],
+            history: vec![("buy".into(), 4.5), ("view".into(), 1.0)],
+        };
+        let back = decode(&mut names, &from_legacy(&legacy)).unwrap();
+        assert_eq!(back, s);
+    }
+}
