@@ -6,10 +6,12 @@
 #   bash benches/server/ingest.sh                      both stores, 20 s each, 16 connections x 2,500 events
 #   SECONDS_EACH=60 CONNECTIONS=8 BATCH=1000 bash benches/server/ingest.sh
 #   STORES=sqlite bash benches/server/ingest.sh
+#   SECONDS_EACH=600 RATE=150000 bash benches/server/ingest.sh   a steady load (events/s), e.g. half the peak
 #
 # The results' lag is sampled from /metrics (litmus_rollup_backlog_age_seconds, the age of the
 # oldest batch acknowledged but not yet in the rollups) every 250 ms during the load, and its
-# distribution printed, with the rate the rollups applied events at.
+# distribution printed, with the rate the rollups applied events at during the load (the
+# events acknowledged less those still waiting when it stopped) and after it (the drain).
 #
 # PostgreSQL and Redis come from scripts/db (started when needed, stopped at the end if this
 # script started them). The load generator (benches/src/bin/ingest_load.rs) runs on the same
@@ -20,6 +22,7 @@ cd "$ROOT"
 SECONDS_EACH=${SECONDS_EACH:-20}
 CONNECTIONS=${CONNECTIONS:-16}
 BATCH=${BATCH:-2500}
+RATE=${RATE:-}
 STORES=${STORES:-"postgres sqlite"}
 KEY=ingest-admin-key
 SERVER_BIN=$ROOT/target/release/litmus-server
@@ -49,13 +52,16 @@ for STORE in $STORES; do
   : >"$SAMPLES"
   (while :; do backlog >>"$SAMPLES" || true; sleep 0.25; done) &
   SAMPLER=$!
-  "$BIN/ingest-load" "127.0.0.1:$PORT" "$SDK" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --batch "$BATCH" "${COPY[@]}"
+  PACE=()
+  [ -n "$RATE" ] && PACE=(--rate "$RATE")
+  "$BIN/ingest-load" "127.0.0.1:$PORT" "$SDK" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --batch "$BATCH" "${PACE[@]}" "${COPY[@]}" | tee "$WORK/load.txt"
+  read -r age0 left < <(backlog)
   kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
   sort -n "$SAMPLES" | awk '{a[NR]=$1; if ($2>m) m=$2}
     END{if (NR==0) exit; i50=int(NR*0.5); if (i50<1) i50=1; i99=int(NR*0.99); if (i99<1) i99=1;
         printf "lag during the load (%d samples): p50 %.2f s, p99 %.2f s, max %.2f s; at most %d events waiting\n", NR, a[i50], a[i99], a[NR], m}'
   # The rollups are applied behind the acknowledgements: how far behind at the end of the load.
-  read -r age0 left < <(backlog)
+  awk -v left="$left" '/^HTTP \/events:/{n=$3; s=$6; if (s > 0) printf "rollups during the load: %.0f events/s applied (%.2f of the acknowledged rate)\n", (n-left)/s, (n > 0 ? (n-left)/n : 0)}' "$WORK/load.txt"
   t0=$(date +%s.%N)
   while read -r age waiting < <(backlog) && [ "$waiting" != 0 ]; do sleep 0.2; done
   awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$left" -v age="$age0" 'BEGIN{s=b-a; printf "rollups: %d events (the oldest %.1f s old) behind when the load stopped, caught up %.1f s later (%.0f events/s applied)\n", n, age, s, (s > 0 ? n/s : 0)}'

@@ -1,10 +1,12 @@
 //! Sustained event ingestion through `POST /events`, against a raw COPY of the same rows.
 //!
 //! `ingest-load <server URL> <SDK key> [--seconds S] [--connections C] [--batch N]
-//! [--copy <postgres URL>]`: C connections send batches of N new events stamped with the
-//! current time, as the trackers send them (10% exposures, 90% metric events, 50,000 units,
-//! 4 experiments, 3 metrics) for S seconds, each waiting for its answer (the server
-//! answers after the commit), and the accepted events per second are printed. With `--copy`,
+//! [--rate R] [--copy <postgres URL>]`: C connections send batches of N new events stamped
+//! with the current time, as the trackers send them (10% exposures, 90% metric events, 50,000
+//! units, 4 experiments, 3 metrics) for S seconds, each waiting for its answer (the server
+//! answers after the commit), and the accepted events per second are printed. With `--rate`,
+//! the connections together send at most R events per second (a steady load, batches evenly
+//! spaced) instead of as fast as the server answers. With `--copy`,
 //! the same number of rows is then loaded by a binary COPY into a hypertable of the same
 //! shape, and the ratio printed. Run by `benches/server/ingest.sh`.
 #![allow(
@@ -28,6 +30,7 @@ struct Args {
     seconds: u64,
     connections: usize,
     batch: usize,
+    rate: Option<f64>,
     copy: Option<String>,
 }
 
@@ -39,6 +42,7 @@ fn args() -> Args {
         seconds: 10,
         connections: 4,
         batch: 500,
+        rate: None,
         copy: None,
     };
     while let Some(flag) = it.next() {
@@ -47,6 +51,7 @@ fn args() -> Args {
             "--seconds" => a.seconds = value.parse().unwrap(),
             "--connections" => a.connections = value.parse().unwrap(),
             "--batch" => a.batch = value.parse().unwrap(),
+            "--rate" => a.rate = Some(value.parse().unwrap()),
             "--copy" => a.copy = Some(value),
             other => panic!("unknown flag {other}"),
         }
@@ -82,7 +87,12 @@ async fn main() {
     let refused = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
     let start = Instant::now();
+    let a_connections = a.connections as f64;
     let mut tasks = Vec::new();
+    // With a rate, each connection sends a batch every `gap`, starting at staggered times.
+    let gap = a
+        .rate
+        .map(|r| Duration::from_secs_f64(a.batch as f64 * a.connections as f64 / r.max(1.0)));
     for c in 0..a.connections {
         let (host, key, accepted, refused, batch) = (
             host.clone(),
@@ -95,7 +105,13 @@ async fn main() {
             let mut conn = BufReader::new(TcpStream::connect(&host).await.unwrap());
             let mut i = 0u64;
             let mut latencies = Vec::new();
+            let mut next =
+                start + gap.map_or(Duration::ZERO, |g| g.mul_f64(c as f64 / a_connections));
             while Instant::now() < deadline {
+                if let Some(g) = gap {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += g;
+                }
                 let body =
                     litmus_benches::traffic::batch(c, i, batch, litmus_benches::traffic::now_ms());
                 let t0 = Instant::now();
@@ -135,9 +151,11 @@ async fn main() {
     let n = accepted.load(Ordering::Relaxed);
     let rate = n as f64 / elapsed;
     println!(
-        "HTTP /events: {n} events in {elapsed:.1} s = {rate:.0} events/s ({} connections, batches of {}, {} refused; batch latency p50 {:.1} ms, p99 {:.1} ms)",
+        "HTTP /events: {n} events in {elapsed:.1} s = {rate:.0} events/s ({} connections, batches of {}{}, {} refused; batch latency p50 {:.1} ms, p99 {:.1} ms)",
         a.connections,
         a.batch,
+        a.rate
+            .map_or(String::new(), |r| format!(", paced at {r:.0} events/s")),
         refused.load(Ordering::Relaxed),
         pct(0.5),
         pct(0.99)

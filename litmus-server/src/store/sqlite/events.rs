@@ -129,10 +129,16 @@ impl EventStore for SqliteStore {
 
     async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         self.with(move |c| {
-            // The deduplication keys are the events' own: they go with them.
-            c.execute("DELETE FROM events WHERE time_ms < ?1", [cutoff_ms])
-                .map(|n| n as u64)
-                .map_err(backend)
+            // The deduplication keys are the events' own: they go with them. The events of
+            // batches still queued (waiting, or applied since the last checkpoint, which a
+            // restarted worker replays) stay until they leave the queue.
+            c.execute(
+                "DELETE FROM events WHERE time_ms < ?1
+                 AND batch NOT IN (SELECT batch FROM pending_batches)",
+                [cutoff_ms],
+            )
+            .map(|n| n as u64)
+            .map_err(backend)
         })
         .await
     }
@@ -335,12 +341,26 @@ impl EventStore for SqliteStore {
         window_ms: i64,
         max_batches: usize,
     ) -> Result<Applied, StoreError> {
-        let cache = std::sync::Arc::clone(&self.rollup_cache);
-        self.with(move |c| {
+        let (cache, writer) = (
+            std::sync::Arc::clone(&self.rollup_cache),
+            std::sync::Arc::clone(&self.conn),
+        );
+        let reader = self
+            .reader
+            .as_ref()
+            .map_or_else(|| std::sync::Arc::clone(&writer), std::sync::Arc::clone);
+        tokio::task::spawn_blocking(move || {
             let mut cache = lock(&cache);
-            super::rollups::apply_round(c, &mut cache, window_ms, max_batches)
+            let round = super::rollups::prepare_round(
+                &mut lock(&reader),
+                &mut cache,
+                window_ms,
+                max_batches,
+            )?;
+            super::rollups::write_round(&mut lock(&writer), &mut cache, round)
         })
         .await
+        .map_err(backend)?
     }
 
     async fn stored_events(&self) -> Result<Vec<Vec<Event>>, StoreError> {

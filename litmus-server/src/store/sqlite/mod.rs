@@ -20,6 +20,9 @@ use super::{EventBatch, Ingested, StoreError};
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// A second connection to the same file, for the rollup worker's reads (WAL lets them
+    /// run while `conn` writes); `None` for an in-memory database.
+    reader: Option<Arc<Mutex<Connection>>>,
     /// Event batches waiting to be committed together (group commit).
     group: Arc<Mutex<Group>>,
     /// The rollup worker's unit states between rounds.
@@ -50,7 +53,11 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
-        Self::init(Connection::open(path).map_err(backend)?)
+        let mut store = Self::init(Connection::open(path).map_err(backend)?)?;
+        let reader = Connection::open(path).map_err(backend)?;
+        tune(&reader)?;
+        store.reader = Some(Arc::new(Mutex::new(reader)));
+        Ok(store)
     }
 
     /// A private in-memory database (tests).
@@ -61,17 +68,7 @@ impl SqliteStore {
     fn init(mut conn: Connection) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(backend)?;
-        // A commit is on disk when it returns: events are acknowledged only after it.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(backend)?;
-        // 64 MB of page cache and memory-mapped reads: the dedup index and the rollup tables
-        // stay in memory instead of being copied from the OS for every lookup.
-        conn.pragma_update(None, "cache_size", -65_536)
-            .map_err(backend)?;
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
-            .map_err(backend)?;
+        tune(&conn)?;
         let done: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(backend)?;
@@ -91,6 +88,7 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            reader: None,
             group: Arc::default(),
             rollup_cache: Arc::default(),
         })
@@ -111,6 +109,26 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
+}
+
+/// The settings of every connection.
+fn tune(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(backend)?;
+    // A commit is on disk when it returns: events are acknowledged only after it.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(backend)?;
+    // 64 MB of page cache and memory-mapped reads: the dedup index and the rollup tables
+    // stay in memory instead of being copied from the OS for every lookup.
+    conn.pragma_update(None, "cache_size", -65_536)
+        .map_err(backend)?;
+    conn.pragma_update(None, "mmap_size", 1_i64 << 30)
+        .map_err(backend)?;
+    // Another connection's write (the other one of this store, or another store on the same
+    // file) waits its turn instead of failing.
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

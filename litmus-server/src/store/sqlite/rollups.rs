@@ -12,19 +12,30 @@ use super::backend;
 use crate::store::unit_state::{LegacyUnit, RollupCache, RoundRows, from_legacy};
 use crate::store::{Applied, StoreError};
 
-/// The most events a round takes (at least one batch, whatever its size): the round holds the
-/// store's one connection, which acknowledgements wait for, so rounds stay short.
-const ROUND_EVENTS: u64 = 20_000;
+/// The most events a round takes (at least one batch, whatever its size): the round's writes
+/// hold the store's one writing connection, which acknowledgements wait for.
+const ROUND_EVENTS: u64 = 50_000;
 
-/// Applies up to `max_batches` queued batches, and at most about `ROUND_EVENTS` events, and
-/// takes a checkpoint of the unit records when one is due (see `EventStore::apply_rollups` and
-/// `crate::store::unit_state`).
-pub(super) fn apply_round(
+/// A round read and computed, to be written.
+pub(super) struct Prepared {
+    /// The rollups' version it was computed at.
+    version: i64,
+    /// Its batches.
+    pending: Vec<i64>,
+    /// What it adds (none: the queue was empty).
+    rows: Option<RoundRows>,
+}
+
+/// The first half of a round, on a reading connection (the writing one stays free for
+/// acknowledgements): up to `max_batches` queued batches, and at most about `ROUND_EVENTS`
+/// events, read and applied to the cache (after replaying the batches applied since the
+/// checkpoint when the cache cannot be trusted). [`write_round`] writes it.
+pub(super) fn prepare_round(
     conn: &mut rusqlite::Connection,
     cache: &mut RollupCache,
     window_ms: i64,
     max_batches: usize,
-) -> Result<Applied, StoreError> {
+) -> Result<Prepared, StoreError> {
     let tx = conn.transaction().map_err(backend)?;
     let version: i64 = tx
         .query_row("SELECT version FROM rollup_head", [], |r| r.get(0))
@@ -37,20 +48,46 @@ pub(super) fn apply_round(
         cache.replay(&batches, window_ms);
     }
     let pending = queue(&tx, max_batches).map_err(backend)?;
-    let checkpoint = cache.checkpoint_due(pending.is_empty());
-    if pending.is_empty() && !checkpoint {
-        tx.commit().map_err(backend)?;
-        cache.committed(version as u64, false);
+    let rows = if pending.is_empty() {
+        None
+    } else {
+        let batches = events_of(&tx, &pending).map_err(backend)?;
+        load_units(&tx, cache, &batches)?;
+        Some(cache.round(&batches, window_ms))
+    };
+    tx.commit().map_err(backend)?;
+    Ok(Prepared {
+        version,
+        pending,
+        rows,
+    })
+}
+
+/// The second half of a round, on the writing connection: its rollup rows and first
+/// exposures, its batches marked applied, and a checkpoint of the unit records when one is
+/// due, in one transaction (see `EventStore::apply_rollups` and `crate::store::unit_state`).
+/// When the rollups moved on since it was prepared (another store on the same file applied
+/// batches), nothing is written and the cache starts over next time.
+pub(super) fn write_round(
+    conn: &mut rusqlite::Connection,
+    cache: &mut RollupCache,
+    round: Prepared,
+) -> Result<Applied, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(backend)?;
+    let version: i64 = tx
+        .query_row("SELECT version FROM rollup_head", [], |r| r.get(0))
+        .map_err(backend)?;
+    if version != round.version {
         return Ok(Applied::default());
     }
+    let checkpoint = cache.checkpoint_due(round.pending.is_empty());
     let mut applied = Applied {
         version: version as u64,
         ..Applied::default()
     };
-    if !pending.is_empty() {
-        let batches = events_of(&tx, &pending).map_err(backend)?;
-        load_units(&tx, cache, &batches)?;
-        let rows = cache.round(&batches, window_ms);
+    if let Some(rows) = round.rows {
         write(&tx, &rows).map_err(backend)?;
         let mut position = tx
             .prepare_cached("INSERT INTO applied_batches (batch) VALUES (?1) RETURNING position")
@@ -58,7 +95,7 @@ pub(super) fn apply_round(
         let mut mark = tx
             .prepare_cached("UPDATE pending_batches SET applied = ?2 WHERE batch = ?1")
             .map_err(backend)?;
-        for &batch in &pending {
+        for &batch in &round.pending {
             let at: i64 = position.query_row([batch], |r| r.get(0)).map_err(backend)?;
             mark.execute([batch, at]).map_err(backend)?;
         }
@@ -69,11 +106,9 @@ pub(super) fn apply_round(
                 |r| r.get::<_, i64>(0),
             )
             .map_err(backend)? as u64;
-        applied.batches = pending.len();
+        applied.batches = round.pending.len();
         applied.experiments = rows.experiments;
     }
-    // Re-evaluated: this round may have made the dirty units' limit.
-    let checkpoint = cache.checkpoint_due(pending.is_empty());
     if checkpoint {
         let mut put = tx
             .prepare_cached(
