@@ -5,6 +5,7 @@
 //! run against each. The transactions that write the config, keys and audit log are written
 //! once (`txn`) over each backend's primitives.
 
+mod byte_reader;
 mod copy_binary;
 pub mod postgres;
 mod rollup_rows;

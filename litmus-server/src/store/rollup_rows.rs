@@ -11,6 +11,7 @@
 use litmus_core::Timestamp;
 use litmus_core::events::{Event, EventKind};
 
+use super::byte_reader::ByteReader;
 use super::copy_binary::CopyBuffer;
 
 /// Fields per row.
@@ -72,33 +73,22 @@ impl RollupRows {
 pub(super) struct Corrupt(&'static str);
 
 /// A payload being read.
-struct Fields<'a>(&'a [u8]);
+struct Fields<'a>(ByteReader<'a>);
 
 impl<'a> Fields<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
-        if self.0.len() < n {
-            return Err(Corrupt("it ends early"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
+        self.0.take(n).ok_or(Corrupt("it ends early"))
     }
 
     fn i16(&mut self) -> Result<i16, Corrupt> {
-        self.take(2)?
-            .try_into()
-            .map(i16::from_be_bytes)
-            .map_err(|_| Corrupt("it ends early"))
+        let bytes = self.0.array().ok_or(Corrupt("it ends early"))?;
+        Ok(i16::from_be_bytes(bytes))
     }
 
     /// The next field's bytes (`None` for a null).
     fn field(&mut self) -> Result<Option<&'a [u8]>, Corrupt> {
-        let len = self
-            .take(4)?
-            .try_into()
-            .map(i32::from_be_bytes)
-            .map_err(|_| Corrupt("it ends early"))?;
-        match usize::try_from(len) {
+        let len = self.0.array().ok_or(Corrupt("it ends early"))?;
+        match usize::try_from(i32::from_be_bytes(len)) {
             Ok(n) => self.take(n).map(Some),
             Err(_) => Ok(None),
         }
@@ -120,7 +110,7 @@ impl<'a> Fields<'a> {
 /// The events of a payload written by [`RollupRows`], in batch order (with what the rollups
 /// need: unit, time, kind, names and value).
 pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
-    let mut r = Fields(payload);
+    let mut r = Fields(ByteReader::new(payload));
     if r.take(HEADER_LEN)?.get(..11) != Some(&b"PGCOPY\n\xff\r\n\0"[..]) {
         return Err(Corrupt("no COPY header"));
     }
@@ -163,7 +153,7 @@ pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
             kind,
         });
     }
-    if !r.0.is_empty() {
+    if r.0.left() > 0 {
         return Err(Corrupt("bytes follow its end"));
     }
     Ok(events)

@@ -29,6 +29,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use super::byte_reader::ByteReader;
 use litmus_core::events::Event;
 use litmus_core::events::unit_state::{Names, Round, UnitExposure, UnitState, UnitTotal};
 
@@ -277,22 +278,15 @@ pub(crate) fn encode(names: &Names, state: &UnitState) -> Vec<u8> {
 }
 
 /// A record being read.
-struct Reader<'a>(&'a [u8]);
+struct Reader<'a>(ByteReader<'a>);
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Corrupt> {
-        if self.0.len() < n {
-            return Err(Corrupt("it ends early"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
+        self.0.take(n).ok_or(Corrupt("it ends early"))
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], Corrupt> {
-        self.take(N)?
-            .try_into()
-            .map_err(|_| Corrupt("it ends early"))
+        self.0.array().ok_or(Corrupt("it ends early"))
     }
 
     fn u32(&mut self) -> Result<u32, Corrupt> {
@@ -314,7 +308,7 @@ impl<'a> Reader<'a> {
     /// A count of items of at least `size` bytes each, checked against what is left.
     fn count(&mut self, size: usize) -> Result<usize, Corrupt> {
         let n = self.u32()? as usize;
-        if n.saturating_mul(size) > self.0.len() {
+        if n.saturating_mul(size) > self.0.left() {
             return Err(Corrupt("a count exceeds the record"));
         }
         Ok(n)
@@ -332,7 +326,7 @@ impl<'a> Reader<'a> {
 
 /// Reads a unit's record, interning its names in `names`.
 pub(crate) fn decode(names: &mut Names, record: &[u8]) -> Result<UnitState, Corrupt> {
-    let mut r = Reader(record);
+    let mut r = Reader(ByteReader::new(record));
     if r.take(1)? != [1] {
         return Err(Corrupt("unknown version"));
     }
@@ -363,7 +357,7 @@ pub(crate) fn decode(names: &mut Names, record: &[u8]) -> Result<UnitState, Corr
     for _ in 0..r.count(12)? {
         state.history.push((r.name(&table)?, r.f64()?));
     }
-    if !r.0.is_empty() {
+    if r.0.left() > 0 {
         return Err(Corrupt("bytes follow its end"));
     }
     Ok(state)
@@ -387,6 +381,50 @@ pub(crate) fn total_of(
         .iter()
         .find(|t| t.experiment == e && t.metric == m)
         .map_or((0, 0.0), |t| (t.events, t.total)))
+}
+
+/// Every row of the per-unit tables before migration 9 (exposures, unit_totals, covariates,
+/// unit_history) in one shape: unit, table (0 to 3), experiment, name (variant or metric),
+/// an integer (first ms or events) and a number (total or covariate).
+pub(crate) const LEGACY_ROWS: &str = "
+    SELECT unit_id, 0, experiment, variant, first_ms, CAST(0 AS DOUBLE PRECISION) FROM exposures
+    UNION ALL SELECT unit_id, 1, experiment, metric, events, total FROM unit_totals
+    UNION ALL SELECT unit_id, 2, experiment, metric, CAST(0 AS BIGINT), x FROM covariates
+    UNION ALL SELECT unit_id, 3, '', metric, CAST(0 AS BIGINT), total FROM unit_history";
+
+/// The legacy rows ([`LEGACY_ROWS`]) gathered per unit, to become records.
+#[derive(Default)]
+pub(crate) struct Legacy {
+    units: std::collections::BTreeMap<String, LegacyUnit>,
+}
+
+impl Legacy {
+    /// Adds one row of [`LEGACY_ROWS`].
+    pub(crate) fn add(
+        &mut self,
+        unit: String,
+        table: i32,
+        experiment: String,
+        name: String,
+        n: i64,
+        x: f64,
+    ) {
+        let u = self.units.entry(unit).or_default();
+        match table {
+            0 => u.exposures.push((experiment, name, n)),
+            1 => u.totals.push((experiment, name, n, x)),
+            2 => u.covariates.push((experiment, name, x)),
+            _ => u.history.push((name, x)),
+        }
+    }
+
+    /// Each unit and its record.
+    pub(crate) fn records(&self) -> Vec<(&str, Vec<u8>)> {
+        self.units
+            .iter()
+            .map(|(unit, rows)| (unit.as_str(), from_legacy(rows)))
+            .collect()
+    }
 }
 
 /// The rows of the tables before migration 9, one unit's each.
@@ -459,6 +497,72 @@ pub(crate) fn from_legacy(unit: &LegacyUnit) -> Vec<u8> {
         state.history.push((names.id(metric), *total));
     }
     encode(&names, &state)
+}
+
+/// What both stores' migration tests share: rows in the tables before migration 9, and what
+/// the rollups must do with them afterwards.
+#[cfg(test)]
+pub(crate) mod legacy_fixture {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use crate::store::{EventBatch, EventStore};
+    use litmus_core::Timestamp;
+    use litmus_core::events::{Event, EventKind};
+
+    /// Rows of every per-unit table, for units u1 (exposed, with totals, a covariate and
+    /// history), u2 (exposed only) and u3 (history only).
+    pub(crate) const ROWS: &str =
+        "INSERT INTO exposures VALUES ('e', 'u1', 'b', 60000), ('e', 'u2', 'a', 60000);
+         INSERT INTO unit_totals VALUES ('e', 'buy', 'u1', 3, 2.5);
+         INSERT INTO covariates VALUES ('e', 'buy', 'u1', 4.0);
+         INSERT INTO unit_history VALUES ('u1', 'buy', 6.5), ('u3', 'buy', 1.0);";
+
+    fn track(id: &str, unit: &str, value: f64, ms: i64) -> Event {
+        Event {
+            message_id: id.into(),
+            unit_id: unit.into(),
+            time: Timestamp::from_unix_millis(ms),
+            client_time: Some(Timestamp::from_unix_millis(ms)),
+            kind: EventKind::Track {
+                event: "buy".into(),
+                value,
+                properties: None,
+            },
+        }
+    }
+
+    /// After migration 9, `store` (which had [`ROWS`]) keeps every unit's state: the rollups
+    /// go on from the totals, covariates and history it had.
+    pub(crate) async fn units_carry_on(store: &impl EventStore) {
+        let units = store.experiment_units("e", "buy", 10).await.unwrap();
+        let figures: Vec<_> = units
+            .iter()
+            .map(|u| (u.variant.as_str(), u.events, u.total))
+            .collect();
+        assert!(figures.contains(&("b", 3, 2.5)) && figures.contains(&("a", 0, 0.0)));
+        let events = vec![
+            track("m1", "u1", 1.0, 120_000),
+            track("m2", "u2", 2.0, 120_000),
+        ];
+        store
+            .ingest(EventBatch {
+                events,
+                received_ms: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.apply_rollups(i64::MAX, 10).await.unwrap().batches, 1);
+        let tables = store.rollups().await.unwrap();
+        let key = |v: &str| ("e".to_owned(), v.to_owned(), "buy".to_owned(), 120_000);
+        let b = tables.metrics[&key("b")];
+        // u1 had 3 events totalling 2.5 and covariate 4: no new unit, (3.5² − 2.5²), 4 × 1.
+        assert_eq!((b.events, b.units, b.sum), (1, 0, 1.0));
+        assert_eq!((b.sum_squares, b.cross), (6.0, 4.0));
+        let a = tables.metrics[&key("a")];
+        assert_eq!(
+            (a.events, a.units, a.sum_squares, a.cross),
+            (1, 1, 4.0, 0.0)
+        );
+    }
 }
 
 #[cfg(test)]

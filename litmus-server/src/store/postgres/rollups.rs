@@ -5,8 +5,6 @@
 //! rollup rows written by set-based statements, in the transaction that takes the batches off
 //! the queue. An advisory lock lets one instance apply at a time.
 
-use std::collections::HashMap;
-
 use litmus_core::Timestamp;
 use litmus_core::events::{Event, EventKind};
 
@@ -347,62 +345,12 @@ async fn write(
 pub(super) async fn convert_legacy(
     tx: &deadpool_postgres::Transaction<'_>,
 ) -> Result<(), StoreError> {
-    use crate::store::unit_state::{LegacyUnit, from_legacy};
-    let mut units: HashMap<String, LegacyUnit> = HashMap::new();
-    for r in tx
-        .query(
-            "SELECT unit_id, experiment, variant, first_ms FROM exposures",
-            &[],
-        )
-        .await
-        .map_err(backend)?
-    {
-        units
-            .entry(r.get(0))
-            .or_default()
-            .exposures
-            .push((r.get(1), r.get(2), r.get(3)));
+    use crate::store::unit_state::{LEGACY_ROWS, Legacy};
+    let mut legacy = Legacy::default();
+    for r in tx.query(LEGACY_ROWS, &[]).await.map_err(backend)? {
+        legacy.add(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
     }
-    for r in tx
-        .query(
-            "SELECT unit_id, experiment, metric, events, total FROM unit_totals",
-            &[],
-        )
-        .await
-        .map_err(backend)?
-    {
-        units
-            .entry(r.get(0))
-            .or_default()
-            .totals
-            .push((r.get(1), r.get(2), r.get(3), r.get(4)));
-    }
-    for r in tx
-        .query("SELECT unit_id, experiment, metric, x FROM covariates", &[])
-        .await
-        .map_err(backend)?
-    {
-        units
-            .entry(r.get(0))
-            .or_default()
-            .covariates
-            .push((r.get(1), r.get(2), r.get(3)));
-    }
-    for r in tx
-        .query("SELECT unit_id, metric, total FROM unit_history", &[])
-        .await
-        .map_err(backend)?
-    {
-        units
-            .entry(r.get(0))
-            .or_default()
-            .history
-            .push((r.get(1), r.get(2)));
-    }
-    let records: Vec<(&str, Vec<u8>)> = units
-        .iter()
-        .map(|(u, legacy)| (u.as_str(), from_legacy(legacy)))
-        .collect();
+    let records = legacy.records();
     for chunk in records.chunks(10_000) {
         let (ids, states): (Vec<&str>, Vec<&[u8]>) =
             chunk.iter().map(|(u, r)| (*u, r.as_slice())).unzip();
@@ -420,9 +368,7 @@ pub(super) async fn convert_legacy(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::super::{PostgresStore, migrations};
-    use crate::store::{EventBatch, EventStore};
-    use litmus_core::Timestamp;
-    use litmus_core::events::{Event, EventKind};
+    use crate::store::unit_state::legacy_fixture;
 
     /// `DATABASE_URL`, or `None` (skipped) unless `LITMUS_REQUIRE_SERVICES=1`.
     fn database_url() -> Option<String> {
@@ -438,22 +384,7 @@ mod tests {
         }
     }
 
-    fn track(id: &str, unit: &str, value: f64, ms: i64) -> Event {
-        Event {
-            message_id: id.into(),
-            unit_id: unit.into(),
-            time: Timestamp::from_unix_millis(ms),
-            client_time: Some(Timestamp::from_unix_millis(ms)),
-            kind: EventKind::Track {
-                event: "buy".into(),
-                value,
-                properties: None,
-            },
-        }
-    }
-
-    /// A database written before migration 9 keeps every unit's state: the rollups go on
-    /// from the totals, covariates and history it had.
+    /// A database written before migration 9 keeps every unit's state.
     #[tokio::test]
     async fn units_of_a_database_before_migration_9_carry_on() {
         let Some(url) = database_url() else { return };
@@ -490,14 +421,7 @@ mod tests {
             .await
             .unwrap();
         }
-        old.batch_execute(
-            "INSERT INTO exposures VALUES ('e', 'u1', 'b', 60000), ('e', 'u2', 'a', 60000);
-             INSERT INTO unit_totals VALUES ('e', 'buy', 'u1', 3, 2.5);
-             INSERT INTO covariates VALUES ('e', 'buy', 'u1', 4.0);
-             INSERT INTO unit_history VALUES ('u1', 'buy', 6.5), ('u3', 'buy', 1.0);",
-        )
-        .await
-        .unwrap();
+        old.batch_execute(legacy_fixture::ROWS).await.unwrap();
         drop(old);
         let host = match config.get_hosts().first() {
             Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
@@ -509,35 +433,7 @@ mod tests {
             config.get_ports().first().copied().unwrap_or(5432)
         );
         let store = PostgresStore::connect(&store_url, 2).await.unwrap();
-        let units = store.experiment_units("e", "buy", 10).await.unwrap();
-        let figures: Vec<_> = units
-            .iter()
-            .map(|u| (u.variant.as_str(), u.events, u.total))
-            .collect();
-        assert!(figures.contains(&("b", 3, 2.5)) && figures.contains(&("a", 0, 0.0)));
-        let events = vec![
-            track("m1", "u1", 1.0, 120_000),
-            track("m2", "u2", 2.0, 120_000),
-        ];
-        store
-            .ingest(EventBatch {
-                events,
-                received_ms: 0,
-            })
-            .await
-            .unwrap();
-        assert_eq!(store.apply_rollups(i64::MAX, 10).await.unwrap().batches, 1);
-        let tables = store.rollups().await.unwrap();
-        let key = |v: &str| ("e".to_owned(), v.to_owned(), "buy".to_owned(), 120_000);
-        let b = tables.metrics[&key("b")];
-        // u1 had 3 events totalling 2.5 and covariate 4: no new unit, (3.5² − 2.5²), 4 × 1.
-        assert_eq!((b.events, b.units, b.sum), (1, 0, 1.0));
-        assert_eq!((b.sum_squares, b.cross), (6.0, 4.0));
-        let a = tables.metrics[&key("a")];
-        assert_eq!(
-            (a.events, a.units, a.sum_squares, a.cross),
-            (1, 1, 4.0, 0.0)
-        );
+        legacy_fixture::units_carry_on(&store).await;
         drop(store);
         client
             .batch_execute("DROP DATABASE IF EXISTS litmus_migration_9 WITH (FORCE)")

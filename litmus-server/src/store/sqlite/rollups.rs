@@ -9,7 +9,7 @@ use litmus_core::events::{Event, EventKind};
 use rusqlite::{OptionalExtension, params};
 
 use super::backend;
-use crate::store::unit_state::{LegacyUnit, RollupCache, RoundRows, from_legacy};
+use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows};
 use crate::store::{Applied, StoreError};
 
 /// The most events a round takes (at least one batch, whatever its size): the round's writes
@@ -259,123 +259,48 @@ fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<(
 /// Fills `unit_state` from the per-unit tables of migrations 4 and 7 (run once, by migration
 /// `UNIT_STATE`, before those tables are dropped).
 pub(super) fn convert_legacy(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    let mut units: std::collections::BTreeMap<String, LegacyUnit> = Default::default();
-    let mut stmt = tx.prepare("SELECT unit_id, experiment, variant, first_ms FROM exposures")?;
+    let mut legacy = Legacy::default();
+    let mut stmt = tx.prepare(LEGACY_ROWS)?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        units
-            .entry(r.get(0)?)
-            .or_default()
-            .exposures
-            .push((r.get(1)?, r.get(2)?, r.get(3)?));
-    }
-    let mut stmt =
-        tx.prepare("SELECT unit_id, experiment, metric, events, total FROM unit_totals")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        units.entry(r.get(0)?).or_default().totals.push((
+        legacy.add(
+            r.get(0)?,
             r.get(1)?,
             r.get(2)?,
             r.get(3)?,
             r.get(4)?,
-        ));
-    }
-    let mut stmt = tx.prepare("SELECT unit_id, experiment, metric, x FROM covariates")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        units
-            .entry(r.get(0)?)
-            .or_default()
-            .covariates
-            .push((r.get(1)?, r.get(2)?, r.get(3)?));
-    }
-    let mut stmt = tx.prepare("SELECT unit_id, metric, total FROM unit_history")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        units
-            .entry(r.get(0)?)
-            .or_default()
-            .history
-            .push((r.get(1)?, r.get(2)?));
+            r.get(5)?,
+        );
     }
     let mut insert = tx.prepare("INSERT INTO unit_state (unit_id, state) VALUES (?1, ?2)")?;
-    for (unit_id, unit) in &units {
-        insert.execute(params![unit_id, from_legacy(unit)])?;
+    for (unit_id, record) in legacy.records() {
+        insert.execute(params![unit_id, record])?;
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used)]
     use super::super::{SqliteStore, migrations};
-    use crate::store::{EventBatch, EventStore};
-    use litmus_core::Timestamp;
-    use litmus_core::events::{Event, EventKind};
+    use crate::store::unit_state::legacy_fixture;
 
-    fn track(id: &str, unit: &str, value: f64, ms: i64) -> Event {
-        Event {
-            message_id: id.into(),
-            unit_id: unit.into(),
-            time: Timestamp::from_unix_millis(ms),
-            client_time: None,
-            kind: EventKind::Track {
-                event: "buy".into(),
-                value,
-                properties: None,
-            },
-        }
-    }
-
-    /// A database written before migration 9 keeps every unit's state: the rollups go on
-    /// from the totals, covariates and history it had.
+    /// A database written before migration 9 keeps every unit's state.
     #[tokio::test]
     async fn units_of_a_database_before_migration_9_carry_on() {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
-        for sql in &migrations::MIGRATIONS[..migrations::UNIT_STATE - 1] {
+        for sql in migrations::MIGRATIONS
+            .iter()
+            .take(migrations::UNIT_STATE - 1)
+        {
             conn.execute_batch(sql).unwrap();
         }
-        conn.execute_batch(
-            "INSERT INTO exposures VALUES ('e', 'u1', 'b', 60000), ('e', 'u2', 'a', 60000);
-             INSERT INTO unit_totals VALUES ('e', 'buy', 'u1', 3, 2.5);
-             INSERT INTO covariates VALUES ('e', 'buy', 'u1', 4.0);
-             INSERT INTO unit_history VALUES ('u1', 'buy', 6.5), ('u3', 'buy', 1.0);",
-        )
-        .unwrap();
+        conn.execute_batch(legacy_fixture::ROWS).unwrap();
         let tx = conn.transaction().unwrap();
         tx.pragma_update(None, "user_version", (migrations::UNIT_STATE - 1) as i64)
             .unwrap();
         tx.commit().unwrap();
-        let store = SqliteStore::init(conn).unwrap();
-        let units = store.experiment_units("e", "buy", 10).await.unwrap();
-        let figures: Vec<_> = units
-            .iter()
-            .map(|u| (u.variant.as_str(), u.events, u.total))
-            .collect();
-        assert!(figures.contains(&("b", 3, 2.5)) && figures.contains(&("a", 0, 0.0)));
-        let events = vec![
-            track("m1", "u1", 1.0, 120_000),
-            track("m2", "u2", 2.0, 120_000),
-        ];
-        store
-            .ingest(EventBatch {
-                events,
-                received_ms: 0,
-            })
-            .await
-            .unwrap();
-        assert_eq!(store.apply_rollups(i64::MAX, 10).await.unwrap().batches, 1);
-        let tables = store.rollups().await.unwrap();
-        let key = |v: &str| ("e".to_owned(), v.to_owned(), "buy".to_owned(), 120_000);
-        let b = tables.metrics[&key("b")];
-        // u1 had 3 events totalling 2.5 and covariate 4: no new unit, (3.5² − 2.5²), 4 × 1.
-        assert_eq!((b.events, b.units, b.sum), (1, 0, 1.0));
-        assert_eq!((b.sum_squares, b.cross), (6.0, 4.0));
-        let a = tables.metrics[&key("a")];
-        assert_eq!(
-            (a.events, a.units, a.sum_squares, a.cross),
-            (1, 1, 4.0, 0.0)
-        );
+        legacy_fixture::units_carry_on(&SqliteStore::init(conn).unwrap()).await;
     }
 }
 
