@@ -7,6 +7,7 @@
 
 mod byte_reader;
 mod copy_binary;
+pub(crate) mod handoff;
 pub mod postgres;
 mod rollup_rows;
 pub(crate) mod sql;

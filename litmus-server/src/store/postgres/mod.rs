@@ -30,6 +30,8 @@ pub struct PostgresStore {
     rollup_pool: Pool,
     /// The rollup worker's unit states between rounds.
     rollup_cache: std::sync::Arc<tokio::sync::Mutex<super::unit_state::RollupCache>>,
+    /// Committed batches handed to the rollup worker in memory.
+    handoff: super::handoff::Handoff,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -62,6 +64,7 @@ impl PostgresStore {
             pool: pool(max_connections.max(1))?,
             rollup_pool: pool(1)?,
             rollup_cache: Default::default(),
+            handoff: super::handoff::Handoff::default(),
         };
         store.migrate().await?;
         Ok(store)

@@ -40,12 +40,16 @@ pub(super) async fn apply_rollups(
         return Ok(Applied::default());
     }
     let mut cache = store.rollup_cache.lock().await;
+    // Read after the lock is held (a statement's snapshot is taken when it starts): what
+    // another instance committed before releasing it is seen.
     let version: i64 = tx
         .query_one("SELECT version FROM rollup_head", &[])
         .await
         .map_err(backend)?
         .get(0);
     if !cache.begin(version as u64) {
+        // What waits in the hand-off may have been applied by another instance.
+        store.handoff.clear();
         // Batches applied since the checkpoint are in the rollups but not in the records.
         let rows = tx
             .query(
@@ -71,15 +75,31 @@ pub(super) async fn apply_rollups(
         ..Applied::default()
     };
     if !pending.is_empty() {
-        let rows = tx
-            .query(
+        // From the hand-off what is there, the others from the queue.
+        let mut handed: Vec<Option<Vec<Event>>> =
+            pending.iter().map(|&b| store.handoff.take(b)).collect();
+        let unread: Vec<i64> = pending
+            .iter()
+            .zip(&handed)
+            .filter(|(_, h)| h.is_none())
+            .map(|(b, _)| *b)
+            .collect();
+        let rows = if unread.is_empty() {
+            Vec::new()
+        } else {
+            tx.query(
                 "SELECT batch, min_ms, max_ms, rows FROM pending_batches
                  WHERE batch = ANY($1) ORDER BY batch",
-                &[&pending],
+                &[&unread],
             )
             .await
-            .map_err(backend)?;
-        let batches = events_of(&tx, &rows).await?;
+            .map_err(backend)?
+        };
+        let mut read = events_of(&tx, &rows).await?.into_iter();
+        let batches: Vec<Vec<Event>> = handed
+            .iter_mut()
+            .map(|h| h.take().or_else(|| read.next()).unwrap_or_default())
+            .collect();
         load_units(&tx, &mut cache, &batches).await?;
         let round = cache.round(&batches, window_ms);
         write(&tx, &round).await?;

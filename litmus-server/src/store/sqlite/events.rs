@@ -341,9 +341,10 @@ impl EventStore for SqliteStore {
         window_ms: i64,
         max_batches: usize,
     ) -> Result<Applied, StoreError> {
-        let (cache, writer) = (
+        let (cache, writer, handoff) = (
             std::sync::Arc::clone(&self.rollup_cache),
             std::sync::Arc::clone(&self.conn),
+            self.handoff.clone(),
         );
         let reader = self
             .reader
@@ -354,6 +355,7 @@ impl EventStore for SqliteStore {
             let round = super::rollups::prepare_round(
                 &mut lock(&reader),
                 &mut cache,
+                &handoff,
                 window_ms,
                 max_batches,
             )?;

@@ -27,6 +27,8 @@ pub struct SqliteStore {
     group: Arc<Mutex<Group>>,
     /// The rollup worker's unit states between rounds.
     rollup_cache: Arc<Mutex<super::unit_state::RollupCache>>,
+    /// Committed batches handed to the rollup worker in memory.
+    handoff: super::handoff::Handoff,
 }
 
 /// A batch waiting for the group commit, and where its answer goes.
@@ -91,6 +93,7 @@ impl SqliteStore {
             reader: None,
             group: Arc::default(),
             rollup_cache: Arc::default(),
+            handoff: super::handoff::Handoff::default(),
         })
     }
 

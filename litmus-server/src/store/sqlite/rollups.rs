@@ -9,6 +9,7 @@ use litmus_core::events::{Event, EventKind};
 use rusqlite::{OptionalExtension, params};
 
 use super::backend;
+use crate::store::handoff::Handoff;
 use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows};
 use crate::store::{Applied, StoreError};
 
@@ -33,6 +34,7 @@ pub(super) struct Prepared {
 pub(super) fn prepare_round(
     conn: &mut rusqlite::Connection,
     cache: &mut RollupCache,
+    handoff: &Handoff,
     window_ms: i64,
     max_batches: usize,
 ) -> Result<Prepared, StoreError> {
@@ -41,9 +43,11 @@ pub(super) fn prepare_round(
         .query_row("SELECT version FROM rollup_head", [], |r| r.get(0))
         .map_err(backend)?;
     if !cache.begin(version as u64) {
+        // What waits in the hand-off may have been applied by another store on this file.
+        handoff.clear();
         // Batches applied since the checkpoint are in the rollups but not in the records.
         let applied = applied_since_checkpoint(&tx).map_err(backend)?;
-        let batches = events_of(&tx, &applied).map_err(backend)?;
+        let batches = events_of(&tx, &applied, None).map_err(backend)?;
         load_units(&tx, cache, &batches)?;
         cache.replay(&batches, window_ms);
     }
@@ -51,7 +55,7 @@ pub(super) fn prepare_round(
     let rows = if pending.is_empty() {
         None
     } else {
-        let batches = events_of(&tx, &pending).map_err(backend)?;
+        let batches = events_of(&tx, &pending, Some(handoff)).map_err(backend)?;
         load_units(&tx, cache, &batches)?;
         Some(cache.round(&batches, window_ms))
     };
@@ -177,9 +181,20 @@ fn applied_since_checkpoint(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<
     rows.collect()
 }
 
-/// The events of `batches`, each batch's in batch order.
-fn events_of(tx: &rusqlite::Transaction<'_>, batches: &[i64]) -> rusqlite::Result<Vec<Vec<Event>>> {
-    batches.iter().map(|&b| batch_events(tx, b)).collect()
+/// The events of `batches`, each batch's in batch order: from the hand-off when given and
+/// there, else from the store.
+fn events_of(
+    tx: &rusqlite::Transaction<'_>,
+    batches: &[i64],
+    handoff: Option<&Handoff>,
+) -> rusqlite::Result<Vec<Vec<Event>>> {
+    batches
+        .iter()
+        .map(|&b| match handoff.and_then(|h| h.take(b)) {
+            Some(events) => Ok(events),
+            None => batch_events(tx, b),
+        })
+        .collect()
 }
 
 /// What the rollups need of a stored batch's events, in batch order.

@@ -1,0 +1,103 @@
+//! Batches handed from ingestion to the rollup worker in memory: once a batch is committed,
+//! the events it stored (in batch order, without their ids and properties, which the rollups
+//! do not read) wait here under its number, so the worker of this instance applies them
+//! without reading them back from the store. Anything not here (another instance stored it,
+//! the server restarted, the hand-off was full) the worker reads from the store as before:
+//! this is a shortcut, never the record.
+//!
+//! Bounded: at most `HANDOFF_EVENTS` events wait; batches beyond that are not kept. Emptied
+//! when the worker's cache starts over (another instance may have applied what waits here).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use litmus_core::events::{Event, EventKind};
+
+/// The most events waiting (about 100 MB of them).
+const HANDOFF_EVENTS: usize = 500_000;
+
+/// Committed batches waiting for this instance's rollup worker.
+#[derive(Clone, Default)]
+pub(crate) struct Handoff(Arc<Mutex<Waiting>>);
+
+#[derive(Default)]
+struct Waiting {
+    batches: HashMap<i64, Vec<Event>>,
+    events: usize,
+}
+
+impl Handoff {
+    /// Hands over batch `batch`'s stored events, in batch order (dropped when full).
+    pub(crate) fn put(&self, batch: i64, mut events: Vec<Event>) {
+        for e in &mut events {
+            e.message_id = String::new();
+            e.client_time = None;
+            if let EventKind::Track { properties, .. } = &mut e.kind {
+                *properties = None;
+            }
+        }
+        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if w.events + events.len() > HANDOFF_EVENTS {
+            return;
+        }
+        w.events += events.len();
+        w.batches.insert(batch, events);
+    }
+
+    /// The events of batch `batch`, if they were handed over.
+    pub(crate) fn take(&self, batch: i64) -> Option<Vec<Event>> {
+        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let events = w.batches.remove(&batch)?;
+        w.events -= events.len();
+        Some(events)
+    }
+
+    /// Drops everything waiting.
+    pub(crate) fn clear(&self) {
+        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        w.batches.clear();
+        w.events = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use litmus_core::Timestamp;
+
+    fn events(n: usize) -> Vec<Event> {
+        (0..n)
+            .map(|i| Event {
+                message_id: format!("m{i}"),
+                unit_id: format!("u{i}"),
+                time: Timestamp::from_unix_millis(i as i64),
+                client_time: Some(Timestamp::from_unix_millis(0)),
+                kind: EventKind::Track {
+                    event: "buy".into(),
+                    value: 1.0,
+                    properties: Some(serde_json::Map::new()),
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_is_taken_once_lean_and_the_hand_off_is_bounded() {
+        let h = Handoff::default();
+        h.put(1, events(3));
+        let got = h.take(1).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[2].unit_id, "u2");
+        assert!(got[0].message_id.is_empty() && got[0].client_time.is_none());
+        assert!(matches!(&got[0].kind, EventKind::Track { properties: None, .. }));
+        assert!(h.take(1).is_none());
+        h.put(2, events(HANDOFF_EVENTS));
+        h.put(3, events(1));
+        assert!(h.take(3).is_none(), "full: not kept");
+        h.clear();
+        assert!(h.take(2).is_none());
+        h.put(4, events(1));
+        assert!(h.take(4).is_some());
+    }
+}
