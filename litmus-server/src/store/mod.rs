@@ -6,6 +6,7 @@
 //! once (`txn`) over each backend's primitives.
 
 mod copy_binary;
+pub mod group_commit;
 pub mod postgres;
 mod rollup_rows;
 pub(crate) mod sql;
@@ -23,7 +24,7 @@ use serde::Serialize;
 use crate::keys::KeyRecord;
 
 /// A store failure.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The snapshot moved past the version a change was based on (optimistic concurrency).
     #[error("the config changed concurrently")]

@@ -16,15 +16,25 @@ mod rollups;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{NoTls, Row};
 
+use super::group_commit::{GroupCommit, Limits};
 use super::{Snapshot, StoreError, empty_snapshot};
 
 /// The advisory lock key that serializes migrations between instances.
 const MIGRATION_LOCK: i64 = 0x6c69_746d_7573;
 
+/// The group commit of event batches: up to 10,000 events a group, two groups written at once
+/// (one is sent while the other waits for its commit's flush).
+const GROUP_LIMITS: Limits = Limits {
+    max_events: Limits::MAX_EVENTS,
+    writers: 2,
+};
+
 /// The PostgreSQL store.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
+    /// Event batches waiting to be committed together (`ingest`).
+    group: GroupCommit,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -50,7 +60,10 @@ impl PostgresStore {
             .create_timeout(Some(std::time::Duration::from_secs(5)))
             .build()
             .map_err(backend)?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore {
+            pool,
+            group: GroupCommit::new(GROUP_LIMITS),
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use litmus_core::events::{Event, EventKind};
 use rusqlite::params;
 
-use super::{SqliteStore, backend, lock};
+use super::{SqliteStore, backend};
 use crate::store::{
     Applied, Backlog, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent,
     UnitOutcome, by_batch, event_key, sql,
@@ -119,21 +119,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
 
 impl EventStore for SqliteStore {
     async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let lead = {
-            let mut g = lock(&self.group);
-            g.queue.push((batch, answer));
-            !std::mem::replace(&mut g.writing, true)
-        };
-        if lead {
-            let this = self.clone();
-            tokio::task::spawn_blocking(move || this.commit_groups())
-                .await
-                .map_err(backend)?;
-        }
-        answered
-            .await
-            .map_err(|_| StoreError::Backend("the group commit stopped".into()))?
+        self.group.submit(self, batch).await
     }
 
     async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {

@@ -14,28 +14,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+use super::group_commit::{GroupCommit, GroupWrite, Limits};
 use super::{EventBatch, Ingested, StoreError};
 
 /// The SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
-    /// Event batches waiting to be committed together (group commit).
-    group: Arc<Mutex<Group>>,
-}
-
-/// A batch waiting for the group commit, and where its answer goes.
-type Waiting = (
-    EventBatch,
-    tokio::sync::oneshot::Sender<Result<Ingested, StoreError>>,
-);
-
-/// The group commit's queue: batches that arrive while a commit is on its way wait and are
-/// committed together by the next one, with one fsync for all.
-#[derive(Default)]
-struct Group {
-    queue: Vec<Waiting>,
-    writing: bool,
+    /// Event batches waiting to be committed together (one writer: the one connection).
+    group: GroupCommit,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -86,7 +73,10 @@ impl SqliteStore {
         }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
-            group: Arc::default(),
+            group: GroupCommit::new(Limits {
+                max_events: Limits::MAX_EVENTS,
+                writers: 1,
+            }),
         })
     }
 
@@ -107,47 +97,21 @@ impl SqliteStore {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-impl SqliteStore {
-    /// Commits the queued batches, all those waiting at once in one transaction, until the
-    /// queue is empty. Each batch keeps its own number and answer; if the transaction fails,
-    /// every batch in it is answered the error (nothing of them was stored).
-    fn commit_groups(&self) {
-        loop {
-            let work = {
-                let mut g = lock(&self.group);
-                if g.queue.is_empty() {
-                    g.writing = false;
-                    return;
-                }
-                std::mem::take(&mut g.queue)
-            };
-            let mut conn = lock(&self.conn);
-            let stored = (|| {
-                let tx = conn.transaction()?;
-                let reports = work
-                    .iter()
-                    .map(|(batch, _)| events::store_batch(&tx, batch))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                tx.commit()?;
-                Ok::<_, rusqlite::Error>(reports)
-            })();
-            drop(conn);
-            match stored {
-                Ok(reports) => {
-                    for ((_, answer), report) in work.into_iter().zip(reports) {
-                        let _ = answer.send(Ok(report));
-                    }
-                }
-                Err(e) => {
-                    for (_, answer) in work {
-                        let _ = answer.send(Err(backend(&e)));
-                    }
-                }
-            }
-        }
+impl GroupWrite for SqliteStore {
+    /// One transaction for the whole group, on the blocking thread that holds the connection:
+    /// each batch's events in turn (a key stored by an earlier batch of the group is a
+    /// duplicate for the later ones, by the unique index).
+    async fn write_group(&self, batches: Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> {
+        self.with(move |conn| {
+            let tx = conn.transaction().map_err(backend)?;
+            let reports = batches
+                .iter()
+                .map(|batch| events::store_batch(&tx, batch))
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(reports)
+        })
+        .await
     }
 }

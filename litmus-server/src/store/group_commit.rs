@@ -1,0 +1,424 @@
+//! Group commit of event batches, shared by both stores: concurrent `POST /events` requests are
+//! written together, in one transaction with one commit (one fsync) for all, and each is
+//! answered only after that commit, with its own report.
+//!
+//! The queue decides who writes what; each store only writes a group ([`GroupWrite`]).
+//!
+//! - A batch joins the queue. When fewer than [`Limits::writers`] groups are being written, a
+//!   writer task starts; it takes the oldest batches, up to [`Limits::max_events`] events
+//!   (always at least one batch, never part of one), writes them as one group, answers each
+//!   batch, and takes the next group until the queue is empty.
+//! - No timer: a group holds what arrived while the previous one was being written, so the
+//!   groups grow with the load and a lone request is written at once. A batch waits for at most
+//!   the groups ahead of it (each bounded by `max_events`) and its own.
+//! - Group order is arrival order: the store numbers the batches in that order and a
+//!   `message_id` sent twice in one group is stored for the first batch that carries it.
+//! - All or nothing: when a group's transaction fails, every batch in it is answered the
+//!   error and none of it is kept (the clients retry, as they do for any failed request).
+//! - The writer is a task of its own, so a client hanging up never cuts a transaction short.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::oneshot;
+
+use super::{EventBatch, Ingested, StoreError};
+
+/// The bounds of a store's group commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most events one group holds (a batch that alone holds more is a group of its own).
+    pub max_events: usize,
+    /// How many groups may be written at once (1 for a store with one writing connection).
+    pub writers: usize,
+}
+
+impl Limits {
+    /// The default group size: 10,000 events (four of the largest batches, 2,500 events).
+    pub const MAX_EVENTS: usize = 10_000;
+}
+
+/// Writes one group: the part of the group commit each store implements.
+pub trait GroupWrite: Clone + Send + Sync + 'static {
+    /// Stores `batches` in one transaction, all or nothing, as if they were ingested one after
+    /// the other in this order (each its own batch number and rollup queue entry; a
+    /// `message_id` already stored, or carried by an earlier batch of the group, is a
+    /// duplicate). Answers one report per batch, in order.
+    fn write_group(
+        &self,
+        batches: Vec<EventBatch>,
+    ) -> impl Future<Output = Result<Vec<Ingested>, StoreError>> + Send;
+}
+
+/// A batch waiting for its group, and where its answer goes.
+struct Waiting {
+    batch: EventBatch,
+    answer: oneshot::Sender<Result<Ingested, StoreError>>,
+}
+
+/// The queue and how many writers are at work.
+#[derive(Default)]
+struct Queue {
+    waiting: VecDeque<Waiting>,
+    writers: usize,
+}
+
+/// A store's group commit: the queue of batches waiting to be written (cheap to clone: clones
+/// share the queue).
+#[derive(Clone)]
+pub struct GroupCommit {
+    queue: Arc<Mutex<Queue>>,
+    limits: Limits,
+}
+
+fn lock(queue: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
+    queue
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl GroupCommit {
+    /// An empty queue with these bounds.
+    pub fn new(limits: Limits) -> Self {
+        GroupCommit {
+            queue: Arc::default(),
+            limits: Limits {
+                max_events: limits.max_events.max(1),
+                writers: limits.writers.max(1),
+            },
+        }
+    }
+
+    /// Its bounds.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Batches waiting for a writer (not those being written).
+    pub fn waiting(&self) -> usize {
+        lock(&self.queue).waiting.len()
+    }
+
+    /// Stores `batch` with the next group `store` writes; answers after that group's commit.
+    pub async fn submit<W: GroupWrite>(
+        &self,
+        store: &W,
+        batch: EventBatch,
+    ) -> Result<Ingested, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let start = {
+            let mut q = lock(&self.queue);
+            q.waiting.push_back(Waiting { batch, answer });
+            let start = q.writers < self.limits.writers;
+            if start {
+                q.writers += 1;
+            }
+            start
+        };
+        if start {
+            tokio::spawn(self.clone().write(store.clone()));
+        }
+        answered
+            .await
+            .map_err(|_| StoreError::Backend("the group commit stopped".into()))?
+    }
+
+    /// The next group: the oldest batches up to `max_events` events (at least one). When none
+    /// waits, the writer stops (counted out under the same lock a batch is queued under, so a
+    /// batch never waits without a writer).
+    fn next_group(&self) -> Option<Vec<Waiting>> {
+        let mut q = lock(&self.queue);
+        let mut events = 0;
+        let mut group = Vec::new();
+        while let Some(next) = q.waiting.front() {
+            let n = next.batch.events.len();
+            if !group.is_empty() && events + n > self.limits.max_events {
+                break;
+            }
+            events += n;
+            group.extend(q.waiting.pop_front());
+        }
+        if group.is_empty() {
+            q.writers = q.writers.saturating_sub(1);
+            return None;
+        }
+        Some(group)
+    }
+
+    /// A writer: writes groups until the queue is empty.
+    async fn write<W: GroupWrite>(self, store: W) {
+        let mut active = Active {
+            commit: &self,
+            done: false,
+        };
+        while let Some(group) = self.next_group() {
+            let (batches, answers): (Vec<_>, Vec<_>) =
+                group.into_iter().map(|w| (w.batch, w.answer)).unzip();
+            let n = batches.len();
+            match store.write_group(batches).await {
+                Ok(reports) if reports.len() == n => {
+                    for (answer, report) in answers.into_iter().zip(reports) {
+                        let _ = answer.send(Ok(report));
+                    }
+                }
+                Ok(reports) => {
+                    let e = StoreError::Backend(format!(
+                        "a group of {n} batches was answered {} reports",
+                        reports.len()
+                    ));
+                    for answer in answers {
+                        let _ = answer.send(Err(e.clone()));
+                    }
+                }
+                Err(e) => {
+                    for answer in answers {
+                        let _ = answer.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+        active.done = true;
+    }
+}
+
+/// A writer at work: if it stops without emptying the queue (it panicked), it is counted out
+/// and, when it was the last, the batches still waiting are answered an error rather than
+/// left waiting.
+struct Active<'a> {
+    commit: &'a GroupCommit,
+    done: bool,
+}
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut q = lock(&self.commit.queue);
+        q.writers = q.writers.saturating_sub(1);
+        if q.writers == 0 {
+            // Dropping the senders answers "the group commit stopped".
+            q.waiting.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    use litmus_core::Timestamp;
+    use litmus_core::events::{Event, EventKind};
+    use tokio::sync::Semaphore;
+
+    fn event(id: &str) -> Event {
+        Event {
+            message_id: id.to_owned(),
+            unit_id: "u".to_owned(),
+            time: Timestamp::from_unix_millis(0),
+            client_time: None,
+            kind: EventKind::Track {
+                event: "buy".to_owned(),
+                value: 1.0,
+                properties: None,
+            },
+        }
+    }
+
+    fn batch(ids: &[&str]) -> EventBatch {
+        EventBatch {
+            events: ids.iter().map(|id| event(id)).collect(),
+            received_ms: 0,
+        }
+    }
+
+    /// A store in memory: message ids, the groups it was asked to write (batch sizes), a gate
+    /// each group waits at, and a message id that fails its group.
+    #[derive(Clone)]
+    struct Fake {
+        stored: Arc<Mutex<HashSet<String>>>,
+        groups: Arc<Mutex<Vec<Vec<usize>>>>,
+        gate: Arc<Semaphore>,
+        poison: &'static str,
+    }
+
+    impl Fake {
+        fn new(poison: &'static str) -> Self {
+            Fake {
+                stored: Arc::default(),
+                groups: Arc::default(),
+                gate: Arc::new(Semaphore::new(0)),
+                poison,
+            }
+        }
+    }
+
+    impl GroupWrite for Fake {
+        async fn write_group(&self, batches: Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> {
+            self.groups
+                .lock()
+                .unwrap()
+                .push(batches.iter().map(|b| b.events.len()).collect());
+            self.gate.acquire().await.unwrap().forget();
+            if batches
+                .iter()
+                .flat_map(|b| &b.events)
+                .any(|e| e.message_id == self.poison)
+            {
+                return Err(StoreError::Backend("poisoned".into()));
+            }
+            let mut stored = self.stored.lock().unwrap();
+            Ok(batches
+                .iter()
+                .map(|b| {
+                    let new = b
+                        .events
+                        .iter()
+                        .filter(|e| stored.insert(e.message_id.clone()))
+                        .count();
+                    Ingested {
+                        stored: new,
+                        duplicates: b.events.len() - new,
+                    }
+                })
+                .collect())
+        }
+    }
+
+    /// Waits until `check` holds (no clock decides anything).
+    async fn until(check: impl Fn() -> bool) {
+        while !check() {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_arriving_during_a_commit_are_one_group_each_with_its_own_report() {
+        let fake = Fake::new("none");
+        let commit = GroupCommit::new(Limits {
+            max_events: 100,
+            writers: 1,
+        });
+        let first = tokio::spawn({
+            let (c, f) = (commit.clone(), fake.clone());
+            async move { c.submit(&f, batch(&["a"])).await }
+        });
+        until(|| fake.groups.lock().unwrap().len() == 1).await;
+        // The first group is being written: these three wait and go together.
+        let mut rest = Vec::new();
+        for ids in [&["b", "c"][..], &["c", "d"], &["a", "e", "e"]] {
+            let (c, f) = (commit.clone(), fake.clone());
+            rest.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            let queued = rest.len();
+            until(|| commit.waiting() == queued).await;
+        }
+        fake.gate.add_permits(2);
+        assert_eq!(
+            first.await.unwrap().unwrap(),
+            Ingested {
+                stored: 1,
+                duplicates: 0
+            }
+        );
+        let mut reports = Vec::new();
+        for r in rest {
+            reports.push(r.await.unwrap().unwrap());
+        }
+        assert_eq!(*fake.groups.lock().unwrap(), vec![vec![1], vec![2, 2, 3]]);
+        let counts: Vec<_> = reports.iter().map(|r| (r.stored, r.duplicates)).collect();
+        assert_eq!(counts, vec![(2, 0), (1, 1), (1, 2)]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_holds_at_most_max_events_and_never_part_of_a_batch() {
+        let fake = Fake::new("none");
+        let commit = GroupCommit::new(Limits {
+            max_events: 3,
+            writers: 1,
+        });
+        let first = tokio::spawn({
+            let (c, f) = (commit.clone(), fake.clone());
+            async move { c.submit(&f, batch(&["x"])).await }
+        });
+        until(|| fake.groups.lock().unwrap().len() == 1).await;
+        let mut rest = Vec::new();
+        for ids in [&["a", "b"][..], &["c"], &["d", "e", "f", "g"], &["h"]] {
+            let (c, f) = (commit.clone(), fake.clone());
+            rest.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            let queued = rest.len();
+            until(|| commit.waiting() == queued).await;
+        }
+        fake.gate.add_permits(4);
+        first.await.unwrap().unwrap();
+        for r in rest {
+            r.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            *fake.groups.lock().unwrap(),
+            vec![vec![1], vec![2, 1], vec![4], vec![1]]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_group_answers_every_batch_the_error_and_the_next_group_goes_on() {
+        let fake = Fake::new("poison");
+        let commit = GroupCommit::new(Limits {
+            max_events: 100,
+            writers: 1,
+        });
+        let first = tokio::spawn({
+            let (c, f) = (commit.clone(), fake.clone());
+            async move { c.submit(&f, batch(&["a"])).await }
+        });
+        until(|| fake.groups.lock().unwrap().len() == 1).await;
+        let mut failed = Vec::new();
+        for ids in [&["b"][..], &["poison"], &["c"]] {
+            let (c, f) = (commit.clone(), fake.clone());
+            failed.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            let queued = failed.len();
+            until(|| commit.waiting() == queued).await;
+        }
+        fake.gate.add_permits(3);
+        first.await.unwrap().unwrap();
+        for r in failed {
+            let e = r.await.unwrap().unwrap_err();
+            assert_eq!(e.to_string(), "store backend: poisoned");
+        }
+        // Nothing of the failed group was kept, and the queue still works.
+        let again = commit.submit(&fake, batch(&["b", "c"])).await.unwrap();
+        assert_eq!((again.stored, again.duplicates), (2, 0));
+        assert_eq!(fake.groups.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_two_writers_two_groups_are_written_at_once() {
+        let fake = Fake::new("none");
+        let commit = GroupCommit::new(Limits {
+            max_events: 100,
+            writers: 2,
+        });
+        let mut all = Vec::new();
+        for (n, ids) in [&["a"][..], &["b"]].into_iter().enumerate() {
+            let (c, f) = (commit.clone(), fake.clone());
+            all.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            until(|| fake.groups.lock().unwrap().len() == n + 1).await;
+        }
+        // Both writers are busy: the next two wait, then go together.
+        for ids in [&["c"][..], &["d"]] {
+            let (c, f) = (commit.clone(), fake.clone());
+            all.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            let queued = all.len() - 2;
+            until(|| commit.waiting() == queued).await;
+        }
+        fake.gate.add_permits(3);
+        for r in all {
+            r.await.unwrap().unwrap();
+        }
+        let groups = fake.groups.lock().unwrap().clone();
+        assert_eq!(groups.len(), 3, "{groups:?}");
+        assert_eq!(groups[2], vec![1, 1]);
+    }
+}
