@@ -45,7 +45,7 @@ for BACKEND in $BACKENDS; do
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for endpoint in assign config config304 events; do
     "$ROOT/target/release/server-load" "127.0.0.1:$PORT" "$SDK_KEY" --mix "$endpoint=1" \
-      --seconds "$DURATION" --connections "$CONNECTIONS" --pid "$SERVER_PID" | grep -E '^\| +total|^  error' || true
+      --seconds "$DURATION" --connections "$CONNECTIONS" --pid "$SERVER_PID" | grep -E '^\| +total|^  error|^  events: total' || true
   done
   stop_server
   [ "$BACKEND" = "postgres+redis" ] && drop_db litmus_load
