@@ -2,7 +2,8 @@
 //! written together, in one transaction with one commit (one fsync) for all, and each is
 //! answered only after that commit, with its own report.
 //!
-//! The queue decides who writes what; each store only writes a group ([`GroupWrite`]).
+//! The queue decides who writes what; each store only writes a group in one transaction
+//! ([`GroupWrite`]).
 //!
 //! - A batch joins the queue. When fewer than [`Limits::writers`] groups are being written, a
 //!   writer task starts; it takes the oldest batches, up to [`Limits::max_events`] events
@@ -15,7 +16,10 @@
 //!   `message_id` sent twice in one group is stored for the first batch that carries it.
 //! - All or nothing: when a group's transaction fails, every batch in it is answered the
 //!   error and none of it is kept (the clients retry, as they do for any failed request).
-//! - The writer is a task of its own, so a client hanging up never cuts a transaction short.
+//! - The writers are tasks of their own ([`GroupCommit::submit`]; blocking threads with
+//!   [`GroupCommit::submit_blocking`], for SQLite, which then writes group after group without
+//!   waiting for an async worker in between), so a client hanging up never cuts a
+//!   transaction short.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -54,7 +58,7 @@ pub trait GroupWrite: Clone + Send + Sync + 'static {
 /// A batch waiting for its group, and where its answer goes.
 struct Waiting {
     batch: EventBatch,
-    answer: oneshot::Sender<Result<Ingested, StoreError>>,
+    answer: oneshot::Sender<Answer>,
 }
 
 /// The queue and how many writers are at work.
@@ -101,33 +105,70 @@ impl GroupCommit {
     }
 
     /// Stores `batch` with the next group `store` writes; answers after that group's commit.
+    /// The writers are tasks (for a store whose writes are asynchronous).
     pub async fn submit<W: GroupWrite>(
         &self,
         store: &W,
         batch: EventBatch,
     ) -> Result<Ingested, StoreError> {
-        let (answer, answered) = oneshot::channel();
-        let start = {
-            let mut q = lock(&self.queue);
-            q.waiting.push_back(Waiting { batch, answer });
-            let start = q.writers < self.limits.writers;
-            if start {
-                q.writers += 1;
-            }
-            start
-        };
+        let (answered, start) = self.enqueue(batch);
         if start {
-            tokio::spawn(self.clone().write(store.clone()));
+            let (this, store) = (self.clone(), store.clone());
+            tokio::spawn(async move {
+                let active = this.active();
+                while let Some(mut group) = active.commit.next_group() {
+                    let batches = group.batches();
+                    group.answer(store.write_group(batches).await);
+                }
+                active.finish();
+            });
         }
-        answered
-            .await
-            .map_err(|_| StoreError::Backend("the group commit stopped".into()))?
+        wait(answered).await
+    }
+
+    /// As [`GroupCommit::submit`], with writers that are blocking threads calling `write`
+    /// (for a store whose writes block): a writer takes group after group without waiting
+    /// for an async worker in between.
+    pub async fn submit_blocking<F>(
+        &self,
+        batch: EventBatch,
+        write: F,
+    ) -> Result<Ingested, StoreError>
+    where
+        F: Fn(Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> + Send + 'static,
+    {
+        let (answered, start) = self.enqueue(batch);
+        if start {
+            let this = self.clone();
+            tokio::task::spawn_blocking(move || {
+                let active = this.active();
+                while let Some(mut group) = active.commit.next_group() {
+                    let batches = group.batches();
+                    group.answer(write(batches));
+                }
+                active.finish();
+            });
+        }
+        wait(answered).await
+    }
+
+    /// Queues `batch`: where its answer will come, and whether a writer is to be started
+    /// (counted in here, under the lock).
+    fn enqueue(&self, batch: EventBatch) -> (oneshot::Receiver<Answer>, bool) {
+        let (answer, answered) = oneshot::channel();
+        let mut q = lock(&self.queue);
+        q.waiting.push_back(Waiting { batch, answer });
+        let start = q.writers < self.limits.writers;
+        if start {
+            q.writers += 1;
+        }
+        (answered, start)
     }
 
     /// The next group: the oldest batches up to `max_events` events (at least one). When none
     /// waits, the writer stops (counted out under the same lock a batch is queued under, so a
     /// batch never waits without a writer).
-    fn next_group(&self) -> Option<Vec<Waiting>> {
+    fn next_group(&self) -> Option<Group> {
         let mut q = lock(&self.queue);
         let mut events = 0;
         let mut group = Vec::new();
@@ -143,42 +184,77 @@ impl GroupCommit {
             q.writers = q.writers.saturating_sub(1);
             return None;
         }
-        Some(group)
+        let (batches, answers) = group.into_iter().map(|w| (w.batch, w.answer)).unzip();
+        Some(Group {
+            batches,
+            answers,
+            events,
+            started: std::time::Instant::now(),
+        })
     }
 
-    /// A writer: writes groups until the queue is empty.
-    async fn write<W: GroupWrite>(self, store: W) {
-        let mut active = Active {
-            commit: &self,
+    /// A writer at work, counted out if it stops early.
+    fn active(&self) -> Active<'_> {
+        Active {
+            commit: self,
             done: false,
+        }
+    }
+}
+
+/// What a batch is answered.
+type Answer = Result<Ingested, StoreError>;
+
+/// The answer of a queued batch.
+async fn wait(answered: oneshot::Receiver<Answer>) -> Answer {
+    answered
+        .await
+        .map_err(|_| StoreError::Backend("the group commit stopped".into()))?
+}
+
+/// A group taken from the queue: its batches and where their answers go.
+struct Group {
+    batches: Vec<EventBatch>,
+    answers: Vec<oneshot::Sender<Answer>>,
+    events: usize,
+    started: std::time::Instant,
+}
+
+impl Group {
+    /// The batches to write (their answers stay here).
+    fn batches(&mut self) -> Vec<EventBatch> {
+        std::mem::take(&mut self.batches)
+    }
+
+    /// Answers each batch its report, or every batch the error.
+    fn answer(self, written: Result<Vec<Ingested>, StoreError>) {
+        let n = self.answers.len();
+        tracing::debug!(
+            batches = n,
+            events = self.events,
+            micros = self.started.elapsed().as_micros() as u64,
+            ok = written.is_ok(),
+            "group written"
+        );
+        let written = match written {
+            Ok(reports) if reports.len() != n => Err(StoreError::Backend(format!(
+                "a group of {n} batches was answered {} reports",
+                reports.len()
+            ))),
+            other => other,
         };
-        while let Some(group) = self.next_group() {
-            let (batches, answers): (Vec<_>, Vec<_>) =
-                group.into_iter().map(|w| (w.batch, w.answer)).unzip();
-            let n = batches.len();
-            match store.write_group(batches).await {
-                Ok(reports) if reports.len() == n => {
-                    for (answer, report) in answers.into_iter().zip(reports) {
-                        let _ = answer.send(Ok(report));
-                    }
+        match written {
+            Ok(reports) => {
+                for (answer, report) in self.answers.into_iter().zip(reports) {
+                    let _ = answer.send(Ok(report));
                 }
-                Ok(reports) => {
-                    let e = StoreError::Backend(format!(
-                        "a group of {n} batches was answered {} reports",
-                        reports.len()
-                    ));
-                    for answer in answers {
-                        let _ = answer.send(Err(e.clone()));
-                    }
-                }
-                Err(e) => {
-                    for answer in answers {
-                        let _ = answer.send(Err(e.clone()));
-                    }
+            }
+            Err(e) => {
+                for answer in self.answers {
+                    let _ = answer.send(Err(e.clone()));
                 }
             }
         }
-        active.done = true;
     }
 }
 
@@ -188,6 +264,13 @@ impl GroupCommit {
 struct Active<'a> {
     commit: &'a GroupCommit,
     done: bool,
+}
+
+impl Active<'_> {
+    /// The writer stopped because the queue was empty (`next_group` counted it out).
+    fn finish(mut self) {
+        self.done = true;
+    }
 }
 
 impl Drop for Active<'_> {

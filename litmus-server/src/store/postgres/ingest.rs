@@ -39,12 +39,10 @@ async fn copy_keys(
         rows.field(key);
         rows.timestamptz(*received_ms);
     }
-    copy_payload(
-        tx,
-        "COPY event_ids (id, received_at) FROM STDIN BINARY",
-        rows.finish(),
-    )
-    .await
+    let copy = tx
+        .prepare_cached("COPY event_ids (id, received_at) FROM STDIN BINARY")
+        .await?;
+    copy_payload(tx, &copy, rows.finish()).await
 }
 
 /// Stores `batches` in one transaction (see [`GroupWrite::write_group`]).
@@ -97,7 +95,8 @@ async fn write_group(
         let numbers = batch_numbers(&tx, numbered).await?;
         let mut numbers = numbers.into_iter();
         let mut pending = Vec::with_capacity(numbered);
-        let sink = tx.copy_in(COPY_EVENTS).await.map_err(backend)?;
+        let copy = tx.prepare_cached(COPY_EVENTS).await.map_err(backend)?;
+        let sink = tx.copy_in(&copy).await.map_err(backend)?;
         let writer = BinaryCopyInWriter::new(sink, &EVENT_TYPES);
         futures_util::pin_mut!(writer);
         for (batch, events) in batches.iter().zip(&to_store) {
@@ -168,11 +167,12 @@ async fn batch_numbers(
     n: usize,
 ) -> Result<Vec<i64>, StoreError> {
     let n = i32::try_from(n).map_err(backend)?;
+    let next = tx
+        .prepare_cached("SELECT nextval('event_batches') FROM generate_series(1, $1::int)")
+        .await
+        .map_err(backend)?;
     let mut numbers: Vec<i64> = tx
-        .query(
-            "SELECT nextval('event_batches') FROM generate_series(1, $1::int)",
-            &[&n],
-        )
+        .query(&next, &[&n])
         .await
         .map_err(backend)?
         .iter()
@@ -271,13 +271,14 @@ async fn copy_pending(
     tx: &deadpool_postgres::Transaction<'_>,
     pending: &[PendingRow],
 ) -> Result<(), StoreError> {
-    let sink = tx
-        .copy_in(
+    let copy = tx
+        .prepare_cached(
             "COPY pending_batches (batch, min_ms, max_ms, rows, events, received_ms) \
              FROM STDIN BINARY",
         )
         .await
         .map_err(backend)?;
+    let sink = tx.copy_in(&copy).await.map_err(backend)?;
     let types = [
         Type::INT8,
         Type::INT8,

@@ -119,7 +119,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
 
 impl EventStore for SqliteStore {
     async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
-        self.group.submit(self, batch).await
+        self.ingest_grouped(batch).await
     }
 
     async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {

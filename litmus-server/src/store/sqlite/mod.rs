@@ -98,20 +98,36 @@ impl SqliteStore {
 }
 
 impl GroupWrite for SqliteStore {
-    /// One transaction for the whole group, on the blocking thread that holds the connection:
-    /// each batch's events in turn (a key stored by an earlier batch of the group is a
-    /// duplicate for the later ones, by the unique index).
     async fn write_group(&self, batches: Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> {
-        self.with(move |conn| {
-            let tx = conn.transaction().map_err(backend)?;
-            let reports = batches
-                .iter()
-                .map(|batch| events::store_batch(&tx, batch))
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
-            Ok(reports)
-        })
-        .await
+        self.with(move |conn| write_group(conn, &batches)).await
     }
+}
+
+impl SqliteStore {
+    /// Stores `batch` with the next group, written by a blocking thread that holds on to its
+    /// turn: the connection writes group after group while batches wait.
+    async fn ingest_grouped(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        let conn = Arc::clone(&self.conn);
+        self.group
+            .submit_blocking(batch, move |batches| {
+                let mut conn = conn
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                write_group(&mut conn, &batches)
+            })
+            .await
+    }
+}
+
+/// Writes a group in one transaction: each batch's events in turn (a key stored by an earlier
+/// batch of the group is a duplicate for the later ones, by the unique index).
+fn write_group(conn: &mut Connection, batches: &[EventBatch]) -> Result<Vec<Ingested>, StoreError> {
+    let tx = conn.transaction().map_err(backend)?;
+    let reports = batches
+        .iter()
+        .map(|batch| events::store_batch(&tx, batch))
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    tx.commit().map_err(backend)?;
+    Ok(reports)
 }
