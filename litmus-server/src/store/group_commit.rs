@@ -237,10 +237,9 @@ impl Group {
             "group written"
         );
         let written = match written {
-            Ok(reports) if reports.len() != n => Err(StoreError::Backend(format!(
-                "a group of {n} batches was answered {} reports",
-                reports.len()
-            ))),
+            Ok(reports) if reports.len() != n => Err(StoreError::Backend(
+                "the store answered a wrong number of reports for its group".into(),
+            )),
             other => other,
         };
         match written {
