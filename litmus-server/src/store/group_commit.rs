@@ -94,11 +94,6 @@ impl GroupCommit {
         }
     }
 
-    /// Its bounds.
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Batches waiting for a writer (not those being written).
     pub fn waiting(&self) -> usize {
         lock(&self.queue).waiting.len()
