@@ -372,67 +372,95 @@ mod tests {
         }
     }
 
+    type Handle = tokio::task::JoinHandle<Answer>;
+
+    fn queue(max_events: usize, writers: usize) -> GroupCommit {
+        GroupCommit::new(Limits {
+            max_events,
+            writers,
+        })
+    }
+
+    /// Submits each batch in turn, each once the one before is being written (as a group of
+    /// its own, by a writer of its own).
+    async fn written_alone(
+        commit: &GroupCommit,
+        fake: &Fake,
+        batches: &[&'static [&'static str]],
+    ) -> Vec<Handle> {
+        let mut handles = Vec::new();
+        for ids in batches {
+            let writing = fake.groups.lock().unwrap().len();
+            let (c, f, ids) = (commit.clone(), fake.clone(), *ids);
+            handles.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            until(|| fake.groups.lock().unwrap().len() == writing + 1).await;
+        }
+        handles
+    }
+
+    /// Submits each batch in turn, each once the one before waits in the queue.
+    async fn queued(
+        commit: &GroupCommit,
+        fake: &Fake,
+        batches: &[&'static [&'static str]],
+    ) -> Vec<Handle> {
+        let mut handles = Vec::new();
+        for ids in batches {
+            let waiting = commit.waiting();
+            let (c, f, ids) = (commit.clone(), fake.clone(), *ids);
+            handles.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
+            until(|| commit.waiting() == waiting + 1).await;
+        }
+        handles
+    }
+
+    /// The answers of `handles`, in order.
+    async fn answers(handles: Vec<Handle>) -> Vec<Answer> {
+        let mut answers = Vec::new();
+        for h in handles {
+            answers.push(h.await.unwrap());
+        }
+        answers
+    }
+
+    fn counts(answers: &[Answer]) -> Vec<(usize, usize)> {
+        answers
+            .iter()
+            .map(|a| a.as_ref().map(|r| (r.stored, r.duplicates)).unwrap())
+            .collect()
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn batches_arriving_during_a_commit_are_one_group_each_with_its_own_report() {
-        let fake = Fake::new("none");
-        let commit = GroupCommit::new(Limits {
-            max_events: 100,
-            writers: 1,
-        });
-        let first = tokio::spawn({
-            let (c, f) = (commit.clone(), fake.clone());
-            async move { c.submit(&f, batch(&["a"])).await }
-        });
-        until(|| fake.groups.lock().unwrap().len() == 1).await;
+        let (fake, commit) = (Fake::new("none"), queue(100, 1));
+        let first = written_alone(&commit, &fake, &[&["a"]]).await;
         // The first group is being written: these three wait and go together.
-        let mut rest = Vec::new();
-        for ids in [&["b", "c"][..], &["c", "d"], &["a", "e", "e"]] {
-            let (c, f) = (commit.clone(), fake.clone());
-            rest.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            let queued = rest.len();
-            until(|| commit.waiting() == queued).await;
-        }
+        let rest = queued(
+            &commit,
+            &fake,
+            &[&["b", "c"], &["c", "d"], &["a", "e", "e"]],
+        )
+        .await;
         fake.gate.add_permits(2);
-        assert_eq!(
-            first.await.unwrap().unwrap(),
-            Ingested {
-                stored: 1,
-                duplicates: 0
-            }
-        );
-        let mut reports = Vec::new();
-        for r in rest {
-            reports.push(r.await.unwrap().unwrap());
-        }
+        assert_eq!(counts(&answers(first).await), vec![(1, 0)]);
+        assert_eq!(counts(&answers(rest).await), vec![(2, 0), (1, 1), (1, 2)]);
         assert_eq!(*fake.groups.lock().unwrap(), vec![vec![1], vec![2, 2, 3]]);
-        let counts: Vec<_> = reports.iter().map(|r| (r.stored, r.duplicates)).collect();
-        assert_eq!(counts, vec![(2, 0), (1, 1), (1, 2)]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_group_holds_at_most_max_events_and_never_part_of_a_batch() {
-        let fake = Fake::new("none");
-        let commit = GroupCommit::new(Limits {
-            max_events: 3,
-            writers: 1,
-        });
-        let first = tokio::spawn({
-            let (c, f) = (commit.clone(), fake.clone());
-            async move { c.submit(&f, batch(&["x"])).await }
-        });
-        until(|| fake.groups.lock().unwrap().len() == 1).await;
-        let mut rest = Vec::new();
-        for ids in [&["a", "b"][..], &["c"], &["d", "e", "f", "g"], &["h"]] {
-            let (c, f) = (commit.clone(), fake.clone());
-            rest.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            let queued = rest.len();
-            until(|| commit.waiting() == queued).await;
-        }
+        let (fake, commit) = (Fake::new("none"), queue(3, 1));
+        let mut all = written_alone(&commit, &fake, &[&["x"]]).await;
+        all.extend(
+            queued(
+                &commit,
+                &fake,
+                &[&["a", "b"], &["c"], &["d", "e", "f", "g"], &["h"]],
+            )
+            .await,
+        );
         fake.gate.add_permits(4);
-        first.await.unwrap().unwrap();
-        for r in rest {
-            r.await.unwrap().unwrap();
-        }
+        assert_eq!(counts(&answers(all).await).len(), 5);
         assert_eq!(
             *fake.groups.lock().unwrap(),
             vec![vec![1], vec![2, 1], vec![4], vec![1]]
@@ -441,28 +469,13 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_group_answers_every_batch_the_error_and_the_next_group_goes_on() {
-        let fake = Fake::new("poison");
-        let commit = GroupCommit::new(Limits {
-            max_events: 100,
-            writers: 1,
-        });
-        let first = tokio::spawn({
-            let (c, f) = (commit.clone(), fake.clone());
-            async move { c.submit(&f, batch(&["a"])).await }
-        });
-        until(|| fake.groups.lock().unwrap().len() == 1).await;
-        let mut failed = Vec::new();
-        for ids in [&["b"][..], &["poison"], &["c"]] {
-            let (c, f) = (commit.clone(), fake.clone());
-            failed.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            let queued = failed.len();
-            until(|| commit.waiting() == queued).await;
-        }
+        let (fake, commit) = (Fake::new("poison"), queue(100, 1));
+        let first = written_alone(&commit, &fake, &[&["a"]]).await;
+        let failed = queued(&commit, &fake, &[&["b"], &["poison"], &["c"]]).await;
         fake.gate.add_permits(3);
-        first.await.unwrap().unwrap();
-        for r in failed {
-            let e = r.await.unwrap().unwrap_err();
-            assert_eq!(e.to_string(), "store backend: poisoned");
+        assert_eq!(counts(&answers(first).await), vec![(1, 0)]);
+        for answer in answers(failed).await {
+            assert_eq!(answer.unwrap_err().to_string(), "store backend: poisoned");
         }
         // Nothing of the failed group was kept, and the queue still works.
         let again = commit.submit(&fake, batch(&["b", "c"])).await.unwrap();
@@ -472,28 +485,12 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn with_two_writers_two_groups_are_written_at_once() {
-        let fake = Fake::new("none");
-        let commit = GroupCommit::new(Limits {
-            max_events: 100,
-            writers: 2,
-        });
-        let mut all = Vec::new();
-        for (n, ids) in [&["a"][..], &["b"]].into_iter().enumerate() {
-            let (c, f) = (commit.clone(), fake.clone());
-            all.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            until(|| fake.groups.lock().unwrap().len() == n + 1).await;
-        }
+        let (fake, commit) = (Fake::new("none"), queue(100, 2));
+        let mut all = written_alone(&commit, &fake, &[&["a"], &["b"]]).await;
         // Both writers are busy: the next two wait, then go together.
-        for ids in [&["c"][..], &["d"]] {
-            let (c, f) = (commit.clone(), fake.clone());
-            all.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            let queued = all.len() - 2;
-            until(|| commit.waiting() == queued).await;
-        }
+        all.extend(queued(&commit, &fake, &[&["c"], &["d"]]).await);
         fake.gate.add_permits(3);
-        for r in all {
-            r.await.unwrap().unwrap();
-        }
+        assert_eq!(counts(&answers(all).await).len(), 4);
         let groups = fake.groups.lock().unwrap().clone();
         assert_eq!(groups.len(), 3, "{groups:?}");
         assert_eq!(groups[2], vec![1, 1]);
