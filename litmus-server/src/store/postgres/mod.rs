@@ -62,13 +62,7 @@ impl PostgresStore {
             .map_err(backend)?;
         let store = PostgresStore {
             pool,
-            group: GroupCommit::new(Limits {
-                writers: std::env::var("XW")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(GROUP_LIMITS.writers),
-                ..GROUP_LIMITS
-            }),
+            group: GroupCommit::new(GROUP_LIMITS),
         };
         store.migrate().await?;
         Ok(store)
