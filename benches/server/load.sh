@@ -5,7 +5,10 @@
 # client that has it), and POST /events (batches of 20 new events, each answered after its
 # commit), one endpoint at a time, back to back on C connections, on the embedded default
 # (SQLite, in-process cache) and on PostgreSQL + Redis. The generator is
-# benches/src/bin/server_load.rs.
+# benches/src/bin/server_load.rs. For POST /events the events/s (20 per batch) and the p99 of
+# their acknowledgements follow, and events are measured again on EVENT_CONNECTIONS (64)
+# connections: the server commits the batches that arrive together in one group, so more
+# batches at once make larger groups (up to its 64 ingest permits).
 #
 #   bash benches/server/load.sh                      both backends, 10 s per endpoint, 32 connections
 #   DURATION=30 CONNECTIONS=64 bash benches/server/load.sh
@@ -20,6 +23,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
+EVENT_CONNECTIONS=${EVENT_CONNECTIONS:-64}
 BACKENDS=${BACKENDS:-"sqlite postgres+redis"}
 KEY=load-admin-key
 SERVER_BIN=$ROOT/target/release/litmus-server
@@ -45,8 +49,13 @@ for BACKEND in $BACKENDS; do
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for endpoint in assign config config304 events; do
     "$ROOT/target/release/server-load" "127.0.0.1:$PORT" "$SDK_KEY" --mix "$endpoint=1" \
-      --seconds "$DURATION" --connections "$CONNECTIONS" --pid "$SERVER_PID" | grep -E '^\| +total|^  error' || true
+      --seconds "$DURATION" --connections "$CONNECTIONS" --pid "$SERVER_PID" | grep -E '^\| +total|^  error|^  events: total' || true
   done
+  if [ "$EVENT_CONNECTIONS" != "$CONNECTIONS" ]; then
+    echo "events again on $EVENT_CONNECTIONS connections:"
+    "$ROOT/target/release/server-load" "127.0.0.1:$PORT" "$SDK_KEY" --mix "events=1" \
+      --seconds "$DURATION" --connections "$EVENT_CONNECTIONS" --pid "$SERVER_PID" | grep -E '^\| +total|^  error|^  events: total' || true
+  fi
   stop_server
   [ "$BACKEND" = "postgres+redis" ] && drop_db litmus_load
 done

@@ -33,7 +33,7 @@ pub struct Settings {
     /// `--attribution-days` / `LITMUS_ATTRIBUTION_DAYS`: how long after a unit's first
     /// exposure its metric events count (30).
     pub attribution_window: Duration,
-    /// `--ingest-permits` / `LITMUS_INGEST_PERMITS`: event batches stored at once (16).
+    /// `--ingest-permits` / `LITMUS_INGEST_PERMITS`: event batches stored at once (64).
     pub ingest_permits: usize,
     /// `--retention-days` / `LITMUS_RETENTION_DAYS`: how long raw events are kept (90; 0
     /// keeps them forever). The rollups are kept whatever this is.
@@ -62,7 +62,7 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --admin-key KEY          LITMUS_ADMIN_KEY         bootstrap admin key (random and logged when unset)
   --version-poll-ms N      LITMUS_VERSION_POLL_MS   how often the stored config version is re-read (500)
   --attribution-days N     LITMUS_ATTRIBUTION_DAYS  days after a unit's first exposure its metric events count (30)
-  --ingest-permits N       LITMUS_INGEST_PERMITS    event batches stored at once; more wait, then get 429 (16)
+  --ingest-permits N       LITMUS_INGEST_PERMITS    event batches stored at once; more wait, then get 429 (64)
   --retention-days N       LITMUS_RETENTION_DAYS    days raw events are kept, 0 for ever; rollups stay (90)
   --bandit-interval-s N    LITMUS_BANDIT_INTERVAL_S seconds between reweighings of running bandits (60)
   --rollups on|off         LITMUS_ROLLUPS           apply stored events to the rollups here (on; off: ingestion only)
@@ -161,8 +161,8 @@ impl Settings {
             attribution_window: Duration::from_secs(
                 number("LITMUS_ATTRIBUTION_DAYS", 30)? * 86_400,
             ),
-            ingest_permits: usize::try_from(number("LITMUS_INGEST_PERMITS", 16)?.max(1))
-                .unwrap_or(16),
+            ingest_permits: usize::try_from(number("LITMUS_INGEST_PERMITS", 64)?.max(1))
+                .unwrap_or(64),
             retention: match number("LITMUS_RETENTION_DAYS", 90)? {
                 0 => None,
                 days => Some(Duration::from_secs(days * 86_400)),

@@ -26,7 +26,9 @@ pub struct Tuning {
     /// How long after a unit's first exposure its metric events count
     /// (`litmus_core::events::rollup`).
     pub attribution_window_ms: i64,
-    /// How many event batches are read and stored at once; more wait (then get 429).
+    /// How many event batches are read and stored at once; more wait (then get 429). The
+    /// store commits those that arrive together in one group (`crate::store::group_commit`),
+    /// so the more there are, the larger the groups.
     pub ingest_permits: usize,
 }
 
@@ -34,7 +36,7 @@ impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             attribution_window_ms: litmus_core::events::rollup::DEFAULT_WINDOW_MS,
-            ingest_permits: 16,
+            ingest_permits: 64,
         }
     }
 }

@@ -1519,7 +1519,8 @@ async fn events_are_ingested_with_limits_and_retries<S: Store>(env: &Env<S>) {
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     // Saturated: every permit held, a batch waits its turn and then is told to retry.
-    let held = state.ingest.slots.acquire_many(16).await.unwrap();
+    let permits = u32::try_from(state.ingest.tuning.ingest_permits).unwrap();
+    let held = state.ingest.slots.acquire_many(permits).await.unwrap();
     let busy = post_events(&app, &sdk, b"[]".to_vec(), &json_type).await;
     assert_eq!(
         (busy.status, error_code(&busy)),

@@ -2,7 +2,9 @@
 //! `litmus-server` process is acknowledging event batches, then started again. Every
 //! acknowledged event is stored exactly once, and no answer 2xx was given for an event that was
 //! lost. A private PostgreSQL cluster (initdb in a temporary directory, TimescaleDB preloaded)
-//! is used, so the shared one other tests use is never touched.
+//! is used, so the shared one other tests use is never touched. The server itself killed the
+//! same way, on PostgreSQL and on the embedded store (SQLite), loses and duplicates nothing it
+//! acknowledged either.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -195,9 +197,22 @@ async fn post(port: u16, path: &str, body: &str) -> (u16, String) {
 /// Starts the server binary on `port` over the PostgreSQL at `database` (no Redis), with
 /// `env`; waits until it takes event batches.
 async fn spawn_server(database: &str, port: u16, env: &[(&str, &str)]) -> Server {
+    spawn_on(("DATABASE_URL", database), port, env).await
+}
+
+/// Starts the server binary on `port` over the embedded store in `data` (no PostgreSQL, no
+/// Redis); waits until it takes event batches.
+async fn spawn_embedded(data: &Path, port: u16) -> Server {
+    spawn_on(("LITMUS_DATA", data.to_str().unwrap()), port, &[]).await
+}
+
+/// Starts the server binary on `port` with `store` (the variable that chooses its store) and
+/// `env`; waits until it takes event batches.
+async fn spawn_on(store: (&str, &str), port: u16, env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_litmus-server"));
     cmd.env_remove("REDIS_URL")
-        .env("DATABASE_URL", database)
+        .env_remove("DATABASE_URL")
+        .env(store.0, store.1)
         .env("LITMUS_LISTEN", format!("127.0.0.1:{port}"))
         .env("LITMUS_ADMIN_KEY", KEY)
         .env("RUST_LOG", "error")
@@ -344,9 +359,14 @@ async fn assert_stored_once(url: &str, acknowledged: &HashSet<String>) {
         .query("SELECT message_id, count(*) FROM events GROUP BY 1", &[])
         .await
         .unwrap();
+    check_stored_once(rows.iter().map(|r| (r.get(0), r.get(1))), acknowledged);
+}
+
+/// Asserts that the stored events, (message id, times stored), are every acknowledged event
+/// exactly once and nothing else.
+fn check_stored_once(rows: impl Iterator<Item = (String, i64)>, acknowledged: &HashSet<String>) {
     let mut stored = HashSet::new();
-    for r in &rows {
-        let (id, n): (String, i64) = (r.get(0), r.get(1));
+    for (id, n) in rows {
         assert_eq!(n, 1, "{id} stored {n} times");
         stored.insert(id);
     }
@@ -358,6 +378,14 @@ async fn assert_stored_once(url: &str, acknowledged: &HashSet<String>) {
     assert_eq!(stored.len(), acknowledged.len());
 }
 
+/// The queries of the rollup checks, the same on both stores: batches waiting, units exposed
+/// to `x`, and its `buy` events counted.
+const PENDING: &str = "SELECT count(*) FROM pending_batches";
+const UNITS: &str =
+    "SELECT CAST(coalesce(sum(units), 0) AS bigint) FROM rollup_exposures WHERE experiment = 'x'";
+const EVENTS: &str = "SELECT CAST(coalesce(sum(events), 0) AS bigint) FROM rollup_metrics
+                      WHERE experiment = 'x' AND metric = 'buy'";
+
 /// Waits until the rollups hold every stored batch (no batch pending), then asserts they count
 /// each stored event once: one exposed unit and `PER_BATCH - 1` metric events per batch.
 async fn assert_rolled_up_once(url: &str, acknowledged: usize) {
@@ -366,35 +394,24 @@ async fn assert_rolled_up_once(url: &str, acknowledged: usize) {
         .unwrap();
     tokio::spawn(conn);
     // Waits until every batch is rolled up.
-    loop {
-        let pending: i64 = client
-            .query_one("SELECT count(*) FROM pending_batches", &[])
-            .await
-            .unwrap()
-            .get(0);
-        if pending == 0 {
-            break;
-        }
+    while client
+        .query_one(PENDING, &[])
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        > 0
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let units: i64 = client.query_one(UNITS, &[]).await.unwrap().get(0);
+    let events: i64 = client.query_one(EVENTS, &[]).await.unwrap().get(0);
+    check_rolled_up_once(units, events, acknowledged);
+}
+
+/// Asserts that the rollups count `units` exposed and `events` metric events for the
+/// `acknowledged` events: one unit and `PER_BATCH - 1` metric events per batch.
+fn check_rolled_up_once(units: i64, events: i64, acknowledged: usize) {
     let batches = (acknowledged / PER_BATCH) as i64;
-    let units: i64 = client
-        .query_one(
-            "SELECT coalesce(sum(units), 0)::bigint FROM rollup_exposures WHERE experiment = 'x'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    let events: i64 = client
-        .query_one(
-            "SELECT coalesce(sum(events), 0)::bigint FROM rollup_metrics
-             WHERE experiment = 'x' AND metric = 'buy'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
     assert_eq!((units, events), (batches, batches * (PER_BATCH as i64 - 1)));
 }
 
@@ -450,19 +467,14 @@ async fn put_experiment_x(port: u16) {
     assert_eq!(status, 200, "{reply}");
 }
 
-/// Fault: the server itself killed with `kill -9` while senders post batches, then started
-/// again on the same database and port. The server answers 200 only after the commit, so the
-/// senders' spool (each retries its batch until acknowledged, as the SDK trackers do) is what
-/// carries the unanswered batches over the crash: every acknowledged event is stored once, and
-/// the rollups the restarted server completes count each of them once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_killed_during_ingestion_loses_and_duplicates_nothing_acknowledged() {
-    let Some(env) = common::postgres(false).await else {
-        return;
-    };
-    let url = env.database().unwrap().to_owned();
-    let port = free_port();
-    let mut server = spawn_server(&url, port, &[]).await;
+/// Senders post batches to the server on `port` (`server`, started by `start`) while it is
+/// killed with `kill -9` three times and started again by `start`; answers what the senders
+/// had acknowledged, what they were answered, and the server running at the end.
+async fn ingest_through_kills<F: std::future::Future<Output = Server>>(
+    port: u16,
+    mut server: Server,
+    start: impl Fn() -> F,
+) -> (HashSet<String>, Answers, Server) {
     put_experiment_x(port).await;
     let senders = Senders::start(port, 4);
     let mut crashes = 0;
@@ -473,7 +485,7 @@ async fn server_killed_during_ingestion_loses_and_duplicates_nothing_acknowledge
         let _ = server.0.wait();
         crashes += 1;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        server = spawn_server(&url, port, &[]).await;
+        server = start().await;
         assert!(
             before > 0,
             "batches were acknowledged before crash {crashes}"
@@ -489,9 +501,65 @@ async fn server_killed_during_ingestion_loses_and_duplicates_nothing_acknowledge
         answers.unanswered
     );
     assert!(answers.unanswered > 0, "the crashes cut connections");
+    (acknowledged, answers, server)
+}
+
+/// Fault: the server itself killed with `kill -9` while senders post batches, then started
+/// again on the same database and port. The server answers 200 only after the commit, so the
+/// senders' spool (each retries its batch until acknowledged, as the SDK trackers do) is what
+/// carries the unanswered batches over the crash: every acknowledged event is stored once, and
+/// the rollups the restarted server completes count each of them once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_killed_during_ingestion_loses_and_duplicates_nothing_acknowledged() {
+    let Some(env) = common::postgres(false).await else {
+        return;
+    };
+    let url = env.database().unwrap().to_owned();
+    let port = free_port();
+    let server = spawn_server(&url, port, &[]).await;
+    let (acknowledged, _, server) =
+        ingest_through_kills(port, server, || spawn_server(&url, port, &[])).await;
     assert_stored_once(&url, &acknowledged).await;
     assert_rolled_up_once(&url, acknowledged.len()).await;
     drop(server);
+}
+
+/// The same fault on the embedded store: the server on SQLite (`LITMUS_DATA`) killed with
+/// `kill -9` three times while senders post batches, each time started again on the same data.
+/// The group commit answers a batch only after the commit its group was written in, so every
+/// acknowledged event is stored once, nothing twice, and the rollups count each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_server_killed_during_ingestion_loses_and_duplicates_nothing_acknowledged() {
+    let data = std::env::temp_dir().join(format!("litmus-fault-sqlite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let port = free_port();
+    let server = spawn_embedded(&data, port).await;
+    let (acknowledged, _, server) =
+        ingest_through_kills(port, server, || spawn_embedded(&data, port)).await;
+    // Read by a connection of its own while the restarted server runs (WAL: readers do not
+    // wait for its writes).
+    let db = rusqlite::Connection::open(data.join("litmus.sqlite3")).unwrap();
+    db.busy_timeout(Duration::from_secs(30)).unwrap();
+    let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    {
+        let mut stmt = db
+            .prepare("SELECT message_id, count(*) FROM events GROUP BY 1")
+            .unwrap();
+        let rows: Vec<(String, i64)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        check_stored_once(rows.into_iter(), &acknowledged);
+    }
+    // Waits until the restarted server has rolled up every batch.
+    while count(PENDING) > 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check_rolled_up_once(count(UNITS), count(EVENTS), acknowledged.len());
+    drop(server);
+    drop(db);
+    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// A TCP proxy to `upstream` that holds every chunk for `delay` milliseconds (changeable while

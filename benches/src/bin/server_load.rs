@@ -16,7 +16,8 @@
 //!   omission).
 //! - Every `--report-every` seconds (and at the end) a line per endpoint: requests, req/s,
 //!   errors, p50/p99/p999 in ms; with `--pid`, the server's resident memory (VmRSS). An error
-//!   is any answer but 200 (304 for `config304`) or a broken connection. Exits 1 when there
+//!   is any answer but 200 (304 for `config304`) or a broken connection. For `events`, a line
+//!   `  events: <at>: N events/s in batches of B, p99 X ms` follows. Exits 1 when there
 //!   were errors, so a soak fails on its first refusal.
 #![allow(
     clippy::print_stdout,
@@ -118,7 +119,15 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 }
 
 /// Prints one line per endpoint for `tally` over `seconds`; answers (requests, errors).
-fn report(label: &str, tally: &mut Tally, seconds: f64, pid: Option<u32>) -> (u64, u64) {
+/// For `events`, a second line: events per second (requests times `batch`) and the p99 of
+/// their acknowledgements.
+fn report(
+    label: &str,
+    tally: &mut Tally,
+    seconds: f64,
+    pid: Option<u32>,
+    batch: usize,
+) -> (u64, u64) {
     let rss = pid
         .and_then(rss_mib)
         .map_or(String::new(), |m| format!("{m:.1}"));
@@ -138,6 +147,13 @@ fn report(label: &str, tally: &mut Tally, seconds: f64, pid: Option<u32>) -> (u6
             percentile(lat, 0.99),
             percentile(lat, 0.999),
         );
+        if *name == "events" {
+            println!(
+                "  events: {label}: {:.0} events/s in batches of {batch}, p99 {:.2} ms",
+                (n * batch as u64) as f64 / seconds,
+                percentile(lat, 0.99),
+            );
+        }
         requests += n;
         errors += tally.errors[i];
     }
@@ -292,14 +308,20 @@ async fn main() {
             let seconds = last.elapsed().as_secs_f64();
             last = Instant::now();
             let mut t = std::mem::take(&mut *tally.lock().unwrap());
-            report(&label, &mut t, seconds, a.pid);
+            report(&label, &mut t, seconds, a.pid, a.batch);
         }
     }
     for t in tasks {
         t.await.unwrap();
     }
     let mut t = std::mem::take(&mut *total.lock().unwrap());
-    let (requests, errors) = report("total", &mut t, start.elapsed().as_secs_f64(), a.pid);
+    let (requests, errors) = report(
+        "total",
+        &mut t,
+        start.elapsed().as_secs_f64(),
+        a.pid,
+        a.batch,
+    );
     println!(
         "server-load: {requests} requests in {:.1} s, {errors} errors",
         start.elapsed().as_secs_f64()

@@ -51,10 +51,11 @@ impl CopyBuffer {
     }
 }
 
-/// Runs `statement` (a `COPY ... FROM STDIN BINARY`) with `payload` as its data.
-pub(super) async fn copy_payload(
+/// Runs `statement` (a `COPY ... FROM STDIN BINARY`, as text or prepared) with `payload` as
+/// its data.
+pub(super) async fn copy_payload<S: tokio_postgres::ToStatement + ?Sized>(
     tx: &deadpool_postgres::Transaction<'_>,
-    statement: &str,
+    statement: &S,
     payload: Vec<u8>,
 ) -> Result<u64, tokio_postgres::Error> {
     let sink = tx.copy_in::<_, bytes::Bytes>(statement).await?;

@@ -1,7 +1,9 @@
-//! Batches handed from ingestion to the rollup worker in memory: once a batch is committed,
-//! the events it stored (in batch order, without their ids and properties, which the rollups
-//! do not read) wait here under its number, so the worker of this instance applies them
-//! without reading them back from the store. Anything not here (another instance stored it,
+//! Batches handed from ingestion to the rollup worker in memory: the events a batch stores
+//! (in batch order, without their ids and properties, which the rollups do not read) wait
+//! here under its number, so the worker of this instance applies them without reading them
+//! back from the store. They are put here before the batch's transaction commits (so the
+//! worker, which only sees committed batches, never misses them) and taken out again when it
+//! fails. Anything not here (another instance stored it,
 //! the server restarted, the hand-off was full) the worker reads from the store as before:
 //! this is a shortcut, never the record.
 //!
@@ -27,21 +29,19 @@ struct Waiting {
 }
 
 impl Handoff {
-    /// Hands over batch `batch`'s stored events, in batch order (dropped when full).
-    pub(crate) fn put(&self, batch: i64, mut events: Vec<Event>) {
-        for e in &mut events {
-            e.message_id = String::new();
-            e.client_time = None;
-            if let EventKind::Track { properties, .. } = &mut e.kind {
-                *properties = None;
-            }
-        }
+    /// Hands over batch `batch`'s stored events, in batch order (not kept when full).
+    pub(crate) fn put<'a>(&self, batch: i64, stored: impl IntoIterator<Item = &'a Event>) {
+        let events: Vec<Event> = stored.into_iter().map(lean).collect();
         let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if w.events + events.len() > HANDOFF_EVENTS {
             return;
         }
         w.events += events.len();
-        w.batches.insert(batch, events);
+        if let Some(before) = w.batches.insert(batch, events) {
+            // A number taken again after a failed commit (SQLite's numbers come from the
+            // events stored): the new batch replaces what the failed one left.
+            w.events -= before.len();
+        }
     }
 
     /// The events of batch `batch`, if they were handed over.
@@ -52,11 +52,40 @@ impl Handoff {
         Some(events)
     }
 
+    /// Drops batch `batch` (its transaction failed).
+    pub(crate) fn forget(&self, batch: i64) {
+        drop(self.take(batch));
+    }
+
     /// Drops everything waiting.
     pub(crate) fn clear(&self) {
         let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         w.batches.clear();
         w.events = 0;
+    }
+}
+
+/// What the rollups read of `e`.
+fn lean(e: &Event) -> Event {
+    Event {
+        message_id: String::new(),
+        unit_id: e.unit_id.clone(),
+        time: e.time,
+        client_time: None,
+        kind: match &e.kind {
+            EventKind::Exposure {
+                experiment,
+                variant,
+            } => EventKind::Exposure {
+                experiment: experiment.clone(),
+                variant: variant.clone(),
+            },
+            EventKind::Track { event, value, .. } => EventKind::Track {
+                event: event.clone(),
+                value: *value,
+                properties: None,
+            },
+        },
     }
 }
 
@@ -85,19 +114,28 @@ mod tests {
     #[test]
     fn a_batch_is_taken_once_lean_and_the_hand_off_is_bounded() {
         let h = Handoff::default();
-        h.put(1, events(3));
+        h.put(1, &events(3));
         let got = h.take(1).unwrap();
         assert_eq!(got.len(), 3);
         assert_eq!(got[2].unit_id, "u2");
         assert!(got[0].message_id.is_empty() && got[0].client_time.is_none());
-        assert!(matches!(&got[0].kind, EventKind::Track { properties: None, .. }));
+        assert!(matches!(
+            &got[0].kind,
+            EventKind::Track {
+                properties: None,
+                ..
+            }
+        ));
         assert!(h.take(1).is_none());
-        h.put(2, events(HANDOFF_EVENTS));
-        h.put(3, events(1));
+        h.put(2, &events(HANDOFF_EVENTS));
+        h.put(3, &events(1));
         assert!(h.take(3).is_none(), "full: not kept");
         h.clear();
         assert!(h.take(2).is_none());
-        h.put(4, events(1));
-        assert!(h.take(4).is_some());
+        h.put(4, &events(1));
+        h.forget(4);
+        assert!(h.take(4).is_none());
+        h.put(5, &events(1));
+        assert!(h.take(5).is_some());
     }
 }

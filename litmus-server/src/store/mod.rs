@@ -7,6 +7,7 @@
 
 mod byte_reader;
 mod copy_binary;
+pub mod group_commit;
 pub(crate) mod handoff;
 pub mod postgres;
 mod rollup_rows;
@@ -25,8 +26,14 @@ use serde::Serialize;
 
 use crate::keys::KeyRecord;
 
+/// `m`'s guard, also after a panic elsewhere poisoned it (what it guards is written whole or
+/// not at all).
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A store failure.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The snapshot moved past the version a change was based on (optimistic concurrency).
     #[error("the config changed concurrently")]

@@ -16,10 +16,18 @@ mod rollups;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{NoTls, Row};
 
+use super::group_commit::{GroupCommit, Limits};
 use super::{Snapshot, StoreError, empty_snapshot};
 
 /// The advisory lock key that serializes migrations between instances.
 const MIGRATION_LOCK: i64 = 0x6c69_746d_7573;
+
+/// The group commit of event batches: up to 10,000 events a group, two groups written at once
+/// (one is sent while the other waits for its commit's flush).
+const GROUP_LIMITS: Limits = Limits {
+    max_events: Limits::MAX_EVENTS,
+    writers: 2,
+};
 
 /// The PostgreSQL store.
 #[derive(Clone)]
@@ -32,6 +40,8 @@ pub struct PostgresStore {
     rollup_cache: std::sync::Arc<tokio::sync::Mutex<super::unit_state::RollupCache>>,
     /// Committed batches handed to the rollup worker in memory.
     handoff: super::handoff::Handoff,
+    /// Event batches waiting to be committed together (`ingest`).
+    group: GroupCommit,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -65,6 +75,7 @@ impl PostgresStore {
             rollup_pool: pool(1)?,
             rollup_cache: Default::default(),
             handoff: super::handoff::Handoff::default(),
+            group: GroupCommit::new(GROUP_LIMITS),
         };
         store.migrate().await?;
         Ok(store)

@@ -4,18 +4,28 @@
 use litmus_core::events::{Event, EventKind};
 use rusqlite::params;
 
-use super::{SqliteStore, backend, lock};
+use super::{SqliteStore, backend};
 use crate::store::{
     Applied, Backlog, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent,
-    UnitOutcome, by_batch, event_key, sql,
+    UnitOutcome, by_batch, event_key, lock, sql,
 };
+
+/// A batch stored: its report, its number, and which of its events were new.
+pub(super) struct StoredBatch {
+    /// What the client is told.
+    pub(super) report: Ingested,
+    /// The batch's number.
+    pub(super) number: i64,
+    /// For each event of the batch, whether it was stored (not a duplicate).
+    pub(super) kept: Vec<bool>,
+}
 
 /// Stores a batch in the open transaction: each new event once, and the batch queued for
 /// the rollups.
 pub(super) fn store_batch(
     tx: &rusqlite::Transaction<'_>,
     batch: &EventBatch,
-) -> rusqlite::Result<Ingested> {
+) -> rusqlite::Result<StoredBatch> {
     let number: i64 = tx.query_row("SELECT COALESCE(MAX(batch), 0) + 1 FROM events", [], |r| {
         r.get(0)
     })?;
@@ -25,11 +35,11 @@ pub(super) fn store_batch(
               metric, value, properties)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    let mut stored = 0;
+    let mut kept = Vec::with_capacity(batch.events.len());
     for e in &batch.events {
         let t = e.time.unix_millis();
         let id = event_key(e);
-        stored += match &e.kind {
+        let inserted = match &e.kind {
             EventKind::Exposure {
                 experiment,
                 variant,
@@ -71,16 +81,22 @@ pub(super) fn store_batch(
                 ])?
             }
         };
+        kept.push(inserted == 1);
     }
+    let stored = kept.iter().filter(|k| **k).count();
     if stored > 0 {
         tx.execute(
             "INSERT INTO pending_batches (batch, events, received_ms) VALUES (?1, ?2, ?3)",
             params![number, stored as i64, batch.received_ms],
         )?;
     }
-    Ok(Ingested {
-        stored,
-        duplicates: batch.events.len() - stored,
+    Ok(StoredBatch {
+        report: Ingested {
+            stored,
+            duplicates: batch.events.len() - stored,
+        },
+        number,
+        kept,
     })
 }
 
@@ -110,21 +126,7 @@ fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
 
 impl EventStore for SqliteStore {
     async fn ingest(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        let lead = {
-            let mut g = lock(&self.group);
-            g.queue.push((batch, answer));
-            !std::mem::replace(&mut g.writing, true)
-        };
-        if lead {
-            let this = self.clone();
-            tokio::task::spawn_blocking(move || this.commit_groups())
-                .await
-                .map_err(backend)?;
-        }
-        answered
-            .await
-            .map_err(|_| StoreError::Backend("the group commit stopped".into()))?
+        self.ingest_grouped(batch).await
     }
 
     async fn retain(&self, cutoff_ms: i64) -> Result<u64, StoreError> {

@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+use super::group_commit::{GroupCommit, GroupWrite, Limits};
+use super::handoff::Handoff;
+use super::lock;
 use super::{EventBatch, Ingested, StoreError};
 
 /// The SQLite store.
@@ -23,26 +26,12 @@ pub struct SqliteStore {
     /// A second connection to the same file, for the rollup worker's reads (WAL lets them
     /// run while `conn` writes); `None` for an in-memory database.
     reader: Option<Arc<Mutex<Connection>>>,
-    /// Event batches waiting to be committed together (group commit).
-    group: Arc<Mutex<Group>>,
+    /// Event batches waiting to be committed together (one writer: the one connection).
+    group: GroupCommit,
     /// The rollup worker's unit states between rounds.
     rollup_cache: Arc<Mutex<super::unit_state::RollupCache>>,
     /// Committed batches handed to the rollup worker in memory.
     handoff: super::handoff::Handoff,
-}
-
-/// A batch waiting for the group commit, and where its answer goes.
-type Waiting = (
-    EventBatch,
-    tokio::sync::oneshot::Sender<Result<Ingested, StoreError>>,
-);
-
-/// The group commit's queue: batches that arrive while a commit is on its way wait and are
-/// committed together by the next one, with one fsync for all.
-#[derive(Default)]
-struct Group {
-    queue: Vec<Waiting>,
-    writing: bool,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -91,7 +80,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             reader: None,
-            group: Arc::default(),
+            group: GroupCommit::new(Limits {
+                max_events: Limits::MAX_EVENTS,
+                writers: 1,
+            }),
             rollup_cache: Arc::default(),
             handoff: super::handoff::Handoff::default(),
         })
@@ -134,47 +126,55 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+impl GroupWrite for SqliteStore {
+    async fn write_group(&self, batches: Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> {
+        let handoff = self.handoff.clone();
+        self.with(move |conn| write_group(conn, &batches, &handoff))
+            .await
+    }
 }
 
 impl SqliteStore {
-    /// Commits the queued batches, all those waiting at once in one transaction, until the
-    /// queue is empty. Each batch keeps its own number and answer; if the transaction fails,
-    /// every batch in it is answered the error (nothing of them was stored).
-    fn commit_groups(&self) {
-        loop {
-            let work = {
-                let mut g = lock(&self.group);
-                if g.queue.is_empty() {
-                    g.writing = false;
-                    return;
-                }
-                std::mem::take(&mut g.queue)
-            };
-            let mut conn = lock(&self.conn);
-            let stored = (|| {
-                let tx = conn.transaction()?;
-                let reports = work
-                    .iter()
-                    .map(|(batch, _)| events::store_batch(&tx, batch))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                tx.commit()?;
-                Ok::<_, rusqlite::Error>(reports)
-            })();
-            drop(conn);
-            match stored {
-                Ok(reports) => {
-                    for ((_, answer), report) in work.into_iter().zip(reports) {
-                        let _ = answer.send(Ok(report));
-                    }
-                }
-                Err(e) => {
-                    for (_, answer) in work {
-                        let _ = answer.send(Err(backend(&e)));
-                    }
-                }
-            }
+    /// Stores `batch` with the next group, written by a blocking thread that holds on to its
+    /// turn: the connection writes group after group while batches wait.
+    async fn ingest_grouped(&self, batch: EventBatch) -> Result<Ingested, StoreError> {
+        let (conn, handoff) = (Arc::clone(&self.conn), self.handoff.clone());
+        self.group
+            .submit_blocking(batch, move |batches| {
+                write_group(&mut lock(&conn), &batches, &handoff)
+            })
+            .await
+    }
+}
+
+/// Writes a group in one transaction: each batch's events in turn (a key stored by an earlier
+/// batch of the group is a duplicate for the later ones, by the unique index). Each batch's new
+/// events are handed to the rollup worker (`super::handoff`) before the commit, and taken back
+/// if it fails.
+fn write_group(
+    conn: &mut Connection,
+    batches: &[EventBatch],
+    handoff: &Handoff,
+) -> Result<Vec<Ingested>, StoreError> {
+    let tx = conn.transaction().map_err(backend)?;
+    let stored = batches
+        .iter()
+        .map(|batch| events::store_batch(&tx, batch))
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)?;
+    let mut handed = Vec::new();
+    for (batch, s) in batches.iter().zip(&stored) {
+        if s.report.stored > 0 {
+            let kept = batch.events.iter().zip(&s.kept).filter(|(_, k)| **k);
+            handoff.put(s.number, kept.map(|(e, _)| e));
+            handed.push(s.number);
         }
     }
+    if let Err(e) = tx.commit() {
+        for number in handed {
+            handoff.forget(number);
+        }
+        return Err(backend(e));
+    }
+    Ok(stored.into_iter().map(|s| s.report).collect())
 }
