@@ -12,7 +12,7 @@
 //! compares integers; a store turns them back into text when it writes.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use super::event::{Event, EventKind};
 use super::rollup::{MetricRollup, attributed, minute};
@@ -190,11 +190,12 @@ pub struct Round {
 impl Round {
     /// Applies `batch` (new events, in batch order) to `units`, which must hold the stored
     /// state of every unit of the batch that has one (a missing unit starts empty).
-    /// Attributes metric events within `window_ms` of the first exposure.
-    pub fn apply(
+    /// Attributes metric events within `window_ms` of the first exposure. The map's hasher is
+    /// the caller's choice.
+    pub fn apply<S: BuildHasher>(
         &mut self,
         names: &mut Names,
-        units: &mut HashMap<String, UnitState>,
+        units: &mut HashMap<String, UnitState, S>,
         batch: &[Event],
         window_ms: i64,
     ) {
@@ -250,6 +251,8 @@ impl Round {
             self.mark(unit, &e.unit_id);
         }
         // Rules 2 and 4: the metric events, each in every experiment it is attributed to.
+        // Each then joins its unit's history (rule 5: after all of the batch's exposures, the
+        // only readers of the history, were applied above).
         for e in batch {
             let EventKind::Track { event, value, .. } = &e.kind else {
                 continue;
@@ -257,10 +260,9 @@ impl Round {
             let Some(unit) = units.get_mut(&e.unit_id) else {
                 continue;
             };
-            if unit.exposures.is_empty() {
-                continue;
-            }
             let metric = names.id(event);
+            unit.add_history(metric, *value);
+            self.mark(unit, &e.unit_id);
             let t = e.time.unix_millis();
             for i in 0..unit.exposures.len() {
                 let Some(&x) = unit.exposures.get(i) else {
@@ -279,18 +281,6 @@ impl Round {
                     total.total += value;
                 });
             }
-        }
-        // Rule 5: the batch's metric events join the histories after its exposures.
-        for e in batch {
-            let EventKind::Track { event, value, .. } = &e.kind else {
-                continue;
-            };
-            let metric = names.id(event);
-            let Some(unit) = units.get_mut(&e.unit_id) else {
-                continue;
-            };
-            unit.add_history(metric, *value);
-            self.mark(unit, &e.unit_id);
         }
     }
 

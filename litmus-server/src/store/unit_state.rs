@@ -52,14 +52,18 @@ const CACHED_NAMES: usize = 100_000;
 #[error("a unit's rollup state is corrupt: {0}")]
 pub(crate) struct Corrupt(&'static str);
 
+/// Unit states by unit id, hashed by foldhash (fast on short keys, seeded per map, so unit ids
+/// chosen by a client cannot collide on purpose).
+type Units = HashMap<String, UnitState, foldhash::fast::RandomState>;
+
 /// The rollup worker's memory of unit states (see the module's documentation).
 pub(crate) struct RollupCache {
     names: Names,
     /// The units of recent rounds, and every dirty unit.
-    recent: HashMap<String, UnitState>,
+    recent: Units,
     /// The units of the rounds before the last rotation, all clean (moved to `recent` when a
     /// round needs them).
-    older: HashMap<String, UnitState>,
+    older: Units,
     /// The units changed since the last checkpoint, each once.
     dirty: Vec<String>,
     /// The rollups' version the cache is true at (`None`: not known, start over).
@@ -72,8 +76,8 @@ impl Default for RollupCache {
     fn default() -> Self {
         RollupCache {
             names: Names::default(),
-            recent: HashMap::new(),
-            older: HashMap::new(),
+            recent: Units::default(),
+            older: Units::default(),
             dirty: Vec::new(),
             version: None,
             checkpointed_at: Instant::now(),
@@ -113,12 +117,15 @@ impl RollupCache {
     /// The units of `batches` the cache does not hold, each once: their records are to be
     /// read from the store and given to [`RollupCache::load`] (a unit with none is new).
     pub(crate) fn missing(&self, batches: &[Vec<Event>]) -> Vec<String> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = foldhash::HashSet::default();
         batches
             .iter()
             .flatten()
             .map(|e| e.unit_id.as_str())
-            .filter(|u| !self.recent.contains_key(*u) && !self.older.contains_key(*u))
+            .filter(|u| {
+                !self.recent.contains_key(*u)
+                    && (self.older.is_empty() || !self.older.contains_key(*u))
+            })
             .filter(|u| seen.insert(*u))
             .map(str::to_owned)
             .collect()
@@ -182,9 +189,11 @@ impl RollupCache {
 
     /// Applies `batches` to the states, noting the units it dirties.
     fn apply(&mut self, batches: &[Vec<Event>], window_ms: i64) -> Round {
-        for e in batches.iter().flatten() {
-            if let Some(state) = self.older.remove(&e.unit_id) {
-                self.recent.insert(e.unit_id.clone(), state);
+        if !self.older.is_empty() {
+            for e in batches.iter().flatten() {
+                if let Some(state) = self.older.remove(&e.unit_id) {
+                    self.recent.insert(e.unit_id.clone(), state);
+                }
             }
         }
         let mut round = Round::default();
