@@ -255,40 +255,54 @@ async fn a_failed_group_keeps_nothing_and_answers_each_request<S: Store + GroupW
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_group_keeps_nothing_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("litmus-group-commit-{}", std::process::id()));
+/// A store on a fresh SQLite file in `dir` (under the temporary directory) to which `sql` was
+/// applied (a failure to inject), and the file's directory, to remove at the end.
+fn sqlite_with(dir: &str, sql: &str) -> (SqliteStore, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("{dir}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let path = dir.join("litmus.sqlite3");
     let store = SqliteStore::open(&path).unwrap();
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(&format!(
-        "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.message_id = '{POISON}'
-         BEGIN SELECT RAISE(ABORT, 'poisoned'); END;"
-    ))
-    .unwrap();
-    drop(conn);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+    (store, dir)
+}
+
+/// A PostgreSQL database (deleted when the `Env` is dropped) and an instance on it, migrated,
+/// to whose store `sql` was applied (a failure to inject); `None` without PostgreSQL.
+async fn postgres_with(sql: &str) -> Option<(Env<PostgresStore>, Arc<AppState<PostgresStore>>)> {
+    let env = postgres(false).await?;
+    let (client, conn) = tokio_postgres::connect(env.database().unwrap(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    // Migrated by the first instance, then changed.
+    let state = env.instance().await;
+    client.batch_execute(sql).await.unwrap();
+    Some((env, state))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_group_keeps_nothing_on_sqlite() {
+    let (store, dir) = sqlite_with(
+        "litmus-group-commit",
+        &format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.message_id = '{POISON}'
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END;"
+        ),
+    );
     a_failed_group_keeps_nothing_and_answers_each_request(AppState::new(store, KEY)).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_group_keeps_nothing_on_postgres() {
-    let Some(env) = postgres(false).await else {
+    let sql =
+        format!("ALTER TABLE events ADD CONSTRAINT no_poison CHECK (message_id <> '{POISON}')");
+    let Some((_env, state)) = postgres_with(&sql).await else {
         return;
     };
-    let (client, conn) = tokio_postgres::connect(env.database().unwrap(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    // Migrated by the first instance; then the constraint that refuses the poison.
-    let state = env.instance().await;
-    client
-        .batch_execute(&format!(
-            "ALTER TABLE events ADD CONSTRAINT no_poison CHECK (message_id <> '{POISON}')"
-        ))
-        .await
-        .unwrap();
     a_failed_group_keeps_nothing_and_answers_each_request(state).await;
 }
 
@@ -341,47 +355,35 @@ async fn a_group_failing_at_commit_leaves_the_rollups_to_what_was_stored<S: Stor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_failing_at_commit_on_sqlite() {
-    let dir = std::env::temp_dir().join(format!("litmus-group-commit-late-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let path = dir.join("litmus.sqlite3");
-    let store = SqliteStore::open(&path).unwrap();
-    let conn = rusqlite::Connection::open(&path).unwrap();
     // A deferred foreign key: checked, and refused, at the commit.
-    conn.execute_batch(&format!(
-        "CREATE TABLE poison_parent (id TEXT PRIMARY KEY);
-         CREATE TABLE poison_child (
-             parent TEXT REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED);
-         CREATE TRIGGER commit_poison AFTER INSERT ON events
-             WHEN NEW.message_id = '{COMMIT_POISON}'
-         BEGIN INSERT INTO poison_child VALUES ('missing'); END;"
-    ))
-    .unwrap();
-    drop(conn);
+    let (store, dir) = sqlite_with(
+        "litmus-group-commit-late",
+        &format!(
+            "CREATE TABLE poison_parent (id TEXT PRIMARY KEY);
+             CREATE TABLE poison_child (
+                 parent TEXT REFERENCES poison_parent (id) DEFERRABLE INITIALLY DEFERRED);
+             CREATE TRIGGER commit_poison AFTER INSERT ON events
+                 WHEN NEW.message_id = '{COMMIT_POISON}'
+             BEGIN INSERT INTO poison_child VALUES ('missing'); END;"
+        ),
+    );
     a_group_failing_at_commit_leaves_the_rollups_to_what_was_stored(&store).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_failing_at_commit_on_postgres() {
-    let Some(env) = postgres(false).await else {
+    // A deferred constraint trigger: it runs, and refuses, at the commit.
+    let sql = format!(
+        "CREATE FUNCTION commit_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'poisoned at commit'; END $$;
+         CREATE CONSTRAINT TRIGGER commit_poison AFTER INSERT ON events
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+             WHEN (NEW.message_id = '{COMMIT_POISON}') EXECUTE FUNCTION commit_poison();"
+    );
+    let Some((_env, state)) = postgres_with(&sql).await else {
         return;
     };
-    let (client, conn) = tokio_postgres::connect(env.database().unwrap(), tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let state = env.instance().await;
-    // A deferred constraint trigger: it runs, and refuses, at the commit.
-    client
-        .batch_execute(&format!(
-            "CREATE FUNCTION commit_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN RAISE EXCEPTION 'poisoned at commit'; END $$;
-             CREATE CONSTRAINT TRIGGER commit_poison AFTER INSERT ON events
-                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-                 WHEN (NEW.message_id = '{COMMIT_POISON}') EXECUTE FUNCTION commit_poison();"
-        ))
-        .await
-        .unwrap();
     let store: &PostgresStore = &state.store;
     a_group_failing_at_commit_leaves_the_rollups_to_what_was_stored(store).await;
 }

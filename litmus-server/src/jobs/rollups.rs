@@ -7,22 +7,30 @@ use crate::state::AppState;
 use crate::store::{Applied, Store};
 
 /// Keeps the rollups up to date: applies queued event batches as soon as one is stored here
-/// (and every `period`, for batches stored by other instances), a round at a time, back to
-/// back until the queue is empty (the store bounds a round, see `EventStore::apply_rollups`),
-/// so the rollups keep up with a sustained load instead of falling behind it. Runs until the
-/// state is dropped.
+/// (and every `period`, for batches stored by other instances), a round at a time until the
+/// queue is empty (the store bounds a round, see `EventStore::apply_rollups`), so the rollups
+/// keep up with a sustained load instead of falling behind it. Rounds start at most every
+/// `ROUND_GAP`: a worker that keeps up applies what came in meanwhile in one round instead of
+/// many small ones, each with its statements and commit; one that is behind takes longer
+/// rounds than that, back to back. Runs until the state is dropped.
 pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Duration) {
     /// Batches applied per transaction at most (the store also stops at about
     /// `ROUND_EVENTS` events).
     const PER_ROUND: usize = 1_024;
+    /// The shortest time from the start of a round to the start of the next (results trail
+    /// the events by at most about this much more).
+    const ROUND_GAP: std::time::Duration = std::time::Duration::from_millis(100);
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         loop {
             let Some(state) = weak.upgrade() else { break };
             let window = state.ingest.tuning.attribution_window_ms;
+            let started = tokio::time::Instant::now();
             match state.store.apply_rollups(window, PER_ROUND).await {
                 Ok(applied) if applied.batches > 0 => {
                     applied_here(&state, &applied).await;
+                    drop(state);
+                    tokio::time::sleep_until(started + ROUND_GAP).await;
                 }
                 Ok(_) => {
                     let _ = tokio::time::timeout(period, state.ingest.rollups_due.notified()).await;
