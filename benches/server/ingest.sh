@@ -7,6 +7,7 @@
 #   SECONDS_EACH=60 CONNECTIONS=8 BATCH=1000 bash benches/server/ingest.sh
 #   STORES=sqlite bash benches/server/ingest.sh
 #   SECONDS_EACH=600 RATE=150000 bash benches/server/ingest.sh   a steady load (events/s), e.g. half the peak
+#   LITMUS_ROLLUPS=off STORES=postgres bash benches/server/ingest.sh   ingestion alone (no rollups, no drain)
 #
 # The results' lag is sampled from /metrics (litmus_rollup_backlog_age_seconds, the age of the
 # oldest batch acknowledged but not yet in the rollups) every 250 ms during the load, and its
@@ -62,6 +63,12 @@ for STORE in $STORES; do
         printf "lag during the load (%d samples): p50 %.2f s, p99 %.2f s, max %.2f s; at most %d events waiting\n", NR, a[i50], a[i99], a[NR], m}'
   # The rollups are applied behind the acknowledgements: how far behind at the end of the load.
   awk -v left="$left" '/^HTTP \/events:/{n=$3; s=$6; if (s > 0) printf "rollups during the load: %.0f events/s applied (%.2f of the acknowledged rate)\n", (n-left)/s, (n > 0 ? (n-left)/n : 0)}' "$WORK/load.txt"
+  if [ "${LITMUS_ROLLUPS:-on}" = off ]; then
+    # An ingestion-only server: nothing drains.
+    stop_server
+    if [ "$STORE" = postgres ]; then drop_db litmus_ingest; fi
+    continue
+  fi
   t0=$(date +%s.%N)
   while read -r age waiting < <(backlog) && [ "$waiting" != 0 ]; do sleep 0.2; done
   awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$left" -v age="$age0" 'BEGIN{s=b-a; printf "rollups: %d events (the oldest %.1f s old) behind when the load stopped, caught up %.1f s later (%.0f events/s applied)\n", n, age, s, (s > 0 ? n/s : 0)}'

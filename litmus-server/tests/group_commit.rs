@@ -310,9 +310,10 @@ async fn a_failed_group_keeps_nothing_on_postgres() {
 const COMMIT_POISON: &str = "commit-poison";
 
 /// A group that fails at its commit (after its batches were written and handed to the rollup
-/// worker in memory) keeps nothing: the rollups of what follows are those of the events
-/// stored, and a retry of the failed events counts them once. Exposures make the units count,
-/// so a batch counted from what the failed group handed over would change the figures.
+/// worker in memory) keeps nothing: the batch stored next (which takes a failed batch's number
+/// again on SQLite) is counted with its own events, and the rollups equal a recomputation from
+/// the events stored. Exposures make the units count, so rollups made from the failed group's
+/// events would differ. (That the hand-off forgets a failed batch is `store::handoff`'s test.)
 async fn a_group_failing_at_commit_leaves_the_rollups_to_what_was_stored<S: Store + GroupWrite>(
     store: &S,
 ) {

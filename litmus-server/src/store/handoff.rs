@@ -137,5 +137,11 @@ mod tests {
         assert!(h.take(4).is_none());
         h.put(5, &events(1));
         assert!(h.take(5).is_some());
+        // A number taken again replaces what waited under it, and the count follows.
+        h.put(6, &events(3));
+        h.put(6, &events(2));
+        assert_eq!(h.0.lock().unwrap().events, 2);
+        assert_eq!(h.take(6).unwrap().len(), 2);
+        assert_eq!(h.0.lock().unwrap().events, 0);
     }
 }

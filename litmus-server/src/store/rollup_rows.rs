@@ -8,9 +8,9 @@
 //!
 //! The worker reads the payload back into events with [`decode`].
 
-use litmus_core::Timestamp;
 use litmus_core::events::{Event, EventKind};
 
+use super::StoredEvent;
 use super::byte_reader::ByteReader;
 use super::copy_binary::CopyBuffer;
 
@@ -128,30 +128,27 @@ pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
         let experiment = r.text()?;
         let variant = r.text()?;
         let metric = r.text()?;
-        let value = r.field()?.map_or(Ok(0.0), |b| {
-            <[u8; 8]>::try_from(b)
-                .map(f64::from_be_bytes)
-                .map_err(|_| Corrupt("a number has the wrong size"))
-        })?;
-        let kind = if kind == 0 {
-            EventKind::Exposure {
-                experiment,
-                variant,
-            }
-        } else {
-            EventKind::Track {
-                event: metric,
-                value,
-                properties: None,
-            }
-        };
-        events.push(Event {
+        let value = r
+            .field()?
+            .map(|b| {
+                <[u8; 8]>::try_from(b)
+                    .map(f64::from_be_bytes)
+                    .map_err(|_| Corrupt("a number has the wrong size"))
+            })
+            .transpose()?;
+        let stored = StoredEvent {
+            batch: 0,
             message_id: String::new(),
             unit_id,
-            time: Timestamp::from_unix_millis(time_ms),
-            client_time: None,
-            kind,
-        });
+            time_ms,
+            exposure: kind == 0,
+            experiment: Some(experiment),
+            variant: Some(variant),
+            metric: Some(metric),
+            value,
+            properties: None,
+        };
+        events.push(stored.into_event().1);
     }
     if r.0.left() > 0 {
         return Err(Corrupt("bytes follow its end"));

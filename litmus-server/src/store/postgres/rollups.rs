@@ -5,13 +5,12 @@
 //! rollup rows written by set-based statements, in the transaction that takes the batches off
 //! the queue. An advisory lock lets one instance apply at a time.
 
-use litmus_core::Timestamp;
-use litmus_core::events::{Event, EventKind};
+use litmus_core::events::Event;
 
 use super::{PostgresStore, backend};
 use crate::store::rollup_rows;
 use crate::store::unit_state::{RollupCache, RoundRows};
-use crate::store::{Applied, StoreError};
+use crate::store::{Applied, StoreError, StoredEvent};
 
 /// The advisory lock held by the one instance applying rollups.
 const ROLLUP_LOCK: i64 = 0x6c69_746d_7573_0001;
@@ -218,25 +217,19 @@ async fn stored_batch(
     Ok(rows
         .iter()
         .map(|r| {
-            let kind = if r.get::<_, i16>(1) == 0 {
-                EventKind::Exposure {
-                    experiment: r.get::<_, Option<String>>(3).unwrap_or_default(),
-                    variant: r.get::<_, Option<String>>(4).unwrap_or_default(),
-                }
-            } else {
-                EventKind::Track {
-                    event: r.get::<_, Option<String>>(5).unwrap_or_default(),
-                    value: r.get::<_, Option<f64>>(6).unwrap_or(0.0),
-                    properties: None,
-                }
-            };
-            Event {
+            let stored = StoredEvent {
+                batch,
                 message_id: String::new(),
                 unit_id: r.get(2),
-                time: Timestamp::from_unix_millis(r.get(0)),
-                client_time: None,
-                kind,
-            }
+                time_ms: r.get(0),
+                exposure: r.get::<_, i16>(1) == 0,
+                experiment: r.get(3),
+                variant: r.get(4),
+                metric: r.get(5),
+                value: r.get(6),
+                properties: None,
+            };
+            stored.into_event().1
         })
         .collect())
 }

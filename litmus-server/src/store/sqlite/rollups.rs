@@ -4,14 +4,13 @@
 //! exposure and rollup row written once, in the transaction that takes the batches off the
 //! queue.
 
-use litmus_core::Timestamp;
-use litmus_core::events::{Event, EventKind};
+use litmus_core::events::Event;
 use rusqlite::{OptionalExtension, params};
 
 use super::backend;
 use crate::store::handoff::Handoff;
 use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows};
-use crate::store::{Applied, StoreError};
+use crate::store::{Applied, StoreError, StoredEvent};
 
 /// The most events a round takes (at least one batch, whatever its size): the round's writes
 /// hold the store's one writing connection, which acknowledgements wait for.
@@ -204,25 +203,19 @@ fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<
          FROM events WHERE batch = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([batch], |r| {
-        let kind = if r.get_ref(1)?.as_str()? == "exposure" {
-            EventKind::Exposure {
-                experiment: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-                variant: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
-            }
-        } else {
-            EventKind::Track {
-                event: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                value: r.get::<_, Option<f64>>(6)?.unwrap_or(0.0),
-                properties: None,
-            }
-        };
-        Ok(Event {
+        let stored = StoredEvent {
+            batch,
             message_id: String::new(),
             unit_id: r.get(2)?,
-            time: Timestamp::from_unix_millis(r.get(0)?),
-            client_time: None,
-            kind,
-        })
+            time_ms: r.get(0)?,
+            exposure: r.get_ref(1)?.as_str()? == "exposure",
+            experiment: r.get(3)?,
+            variant: r.get(4)?,
+            metric: r.get(5)?,
+            value: r.get(6)?,
+            properties: None,
+        };
+        Ok(stored.into_event().1)
     })?;
     rows.collect()
 }
