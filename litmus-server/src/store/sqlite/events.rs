@@ -20,84 +20,103 @@ pub(super) struct StoredBatch {
     pub(super) kept: Vec<bool>,
 }
 
-/// Stores a batch in the open transaction: each new event once, and the batch queued for
-/// the rollups.
-pub(super) fn store_batch(
+/// Stores a group's batches in the open transaction, in order: each new event once (an event
+/// stored by an earlier batch of the group is a duplicate for the later ones), and each batch
+/// that stored any queued for the rollups under the next batch number.
+pub(super) fn store_group(
     tx: &rusqlite::Transaction<'_>,
-    batch: &EventBatch,
-) -> rusqlite::Result<StoredBatch> {
-    let number: i64 = tx.query_row("SELECT COALESCE(MAX(batch), 0) + 1 FROM events", [], |r| {
-        r.get(0)
-    })?;
+    batches: &[EventBatch],
+) -> rusqlite::Result<Vec<StoredBatch>> {
+    let mut number: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(batch), 0) + 1 FROM events")?
+        .query_row([], |r| r.get(0))?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO events
              (batch, id, message_id, time_ms, received_ms, kind, unit_id, experiment, variant,
               metric, value, properties)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
-    let mut kept = Vec::with_capacity(batch.events.len());
-    for e in &batch.events {
-        let t = e.time.unix_millis();
-        let id = event_key(e);
-        let inserted = match &e.kind {
-            EventKind::Exposure {
-                experiment,
-                variant,
-            } => insert.execute(params![
+    let mut queue = tx.prepare_cached(
+        "INSERT INTO pending_batches (batch, events, received_ms) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut stored_batches = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let kept = batch
+            .events
+            .iter()
+            .map(|e| insert_event(&mut insert, number, batch.received_ms, e))
+            .collect::<rusqlite::Result<Vec<bool>>>()?;
+        let stored = kept.iter().filter(|k| **k).count();
+        stored_batches.push(StoredBatch {
+            report: Ingested {
+                stored,
+                duplicates: batch.events.len() - stored,
+            },
+            number,
+            kept,
+        });
+        if stored > 0 {
+            queue.execute(params![number, stored as i64, batch.received_ms])?;
+            number += 1;
+        }
+    }
+    Ok(stored_batches)
+}
+
+/// Inserts one event of batch `number` unless its key is stored; whether it was new.
+fn insert_event(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    number: i64,
+    received_ms: i64,
+    e: &Event,
+) -> rusqlite::Result<bool> {
+    let t = e.time.unix_millis();
+    let id = event_key(e);
+    let inserted = match &e.kind {
+        EventKind::Exposure {
+            experiment,
+            variant,
+        } => insert.execute(params![
+            number,
+            &id[..],
+            e.message_id,
+            t,
+            received_ms,
+            "exposure",
+            e.unit_id,
+            experiment,
+            variant,
+            None::<String>,
+            None::<f64>,
+            None::<String>
+        ])?,
+        EventKind::Track {
+            event,
+            value,
+            properties,
+        } => {
+            let props = properties
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+            insert.execute(params![
                 number,
                 &id[..],
                 e.message_id,
                 t,
-                batch.received_ms,
-                "exposure",
+                received_ms,
+                "track",
                 e.unit_id,
-                experiment,
-                variant,
                 None::<String>,
-                None::<f64>,
-                None::<String>
-            ])?,
-            EventKind::Track {
+                None::<String>,
                 event,
                 value,
-                properties,
-            } => {
-                let props = properties
-                    .as_ref()
-                    .map(|p| serde_json::Value::Object(p.clone()).to_string());
-                insert.execute(params![
-                    number,
-                    &id[..],
-                    e.message_id,
-                    t,
-                    batch.received_ms,
-                    "track",
-                    e.unit_id,
-                    None::<String>,
-                    None::<String>,
-                    event,
-                    value,
-                    props
-                ])?
-            }
-        };
-        kept.push(inserted == 1);
-    }
-    let stored = kept.iter().filter(|k| **k).count();
-    if stored > 0 {
-        tx.execute(
-            "INSERT INTO pending_batches (batch, events, received_ms) VALUES (?1, ?2, ?3)",
-            params![number, stored as i64, batch.received_ms],
-        )?;
-    }
-    Ok(StoredBatch {
-        report: Ingested {
-            stored,
-            duplicates: batch.events.len() - stored,
-        },
-        number,
-        kept,
-    })
+                props
+            ])?
+        }
+    };
+    Ok(inserted == 1)
 }
 
 /// The columns `event_row` reads.

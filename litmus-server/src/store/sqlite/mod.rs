@@ -4,6 +4,7 @@
 //! this module: [`migrations`], the config, keys and audit log (`config`, whose transactions
 //! are `super::txn`'s over SQLite's primitives), events (`events`) and rollups (`rollups`).
 
+mod checkpointer;
 mod config;
 mod events;
 pub mod migrations;
@@ -32,6 +33,9 @@ pub struct SqliteStore {
     rollup_cache: Arc<Mutex<super::unit_state::RollupCache>>,
     /// Committed batches handed to the rollup worker in memory.
     handoff: super::handoff::Handoff,
+    /// The WAL checkpoints' thread, running while the store is open; `None` for an in-memory
+    /// database.
+    _checkpointer: Option<checkpointer::Checkpointer>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -45,9 +49,11 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(backend)?;
         }
         let mut store = Self::init(Connection::open(path).map_err(backend)?)?;
+        tune_writer(&lock(&store.conn))?;
         let reader = Connection::open(path).map_err(backend)?;
         tune(&reader)?;
         store.reader = Some(Arc::new(Mutex::new(reader)));
+        store._checkpointer = Some(checkpointer::Checkpointer::start(path)?);
         Ok(store)
     }
 
@@ -86,6 +92,7 @@ impl SqliteStore {
             }),
             rollup_cache: Arc::default(),
             handoff: super::handoff::Handoff::default(),
+            _checkpointer: None,
         })
     }
 
@@ -119,9 +126,27 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
         .map_err(backend)?;
     conn.pragma_update(None, "mmap_size", 1_i64 << 30)
         .map_err(backend)?;
+    // The WAL file is cut back to 64 MB after a checkpoint that let it start over.
+    conn.pragma_update(None, "journal_size_limit", 64_i64 << 20)
+        .map_err(backend)?;
     // Another connection's write (the other one of this store, or another store on the same
     // file) waits its turn instead of failing.
     conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// The writing connection's own settings (on top of [`tune`]), for a database in a file.
+fn tune_writer(conn: &Connection) -> Result<(), StoreError> {
+    // Its commits never copy the WAL into the database: `checkpointer` does, on its own
+    // connection.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(backend)?;
+    // A smaller page cache: reads come through the memory map, and SQLite walks the whole
+    // cache at the end of a transaction whose B-tree balancing renumbered pages (it parks a
+    // page at the lock-byte page's number, past the end of the file), so a large cache makes
+    // those commits slow.
+    conn.pragma_update(None, "cache_size", -8_192)
         .map_err(backend)?;
     Ok(())
 }
@@ -157,11 +182,7 @@ fn write_group(
     handoff: &Handoff,
 ) -> Result<Vec<Ingested>, StoreError> {
     let tx = conn.transaction().map_err(backend)?;
-    let stored = batches
-        .iter()
-        .map(|batch| events::store_batch(&tx, batch))
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(backend)?;
+    let stored = events::store_group(&tx, batches).map_err(backend)?;
     let mut handed = Vec::new();
     for (batch, s) in batches.iter().zip(&stored) {
         if s.report.stored > 0 {
