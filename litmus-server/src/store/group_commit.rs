@@ -382,14 +382,7 @@ mod tests {
         fake: &Fake,
         batches: &[&'static [&'static str]],
     ) -> Vec<Handle> {
-        let mut handles = Vec::new();
-        for ids in batches {
-            let writing = fake.groups.lock().unwrap().len();
-            let (c, f, ids) = (commit.clone(), fake.clone(), *ids);
-            handles.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            until(|| fake.groups.lock().unwrap().len() == writing + 1).await;
-        }
-        handles
+        submit_each(commit, fake, batches, || fake.groups.lock().unwrap().len()).await
     }
 
     /// Submits each batch in turn, each once the one before waits in the queue.
@@ -398,12 +391,22 @@ mod tests {
         fake: &Fake,
         batches: &[&'static [&'static str]],
     ) -> Vec<Handle> {
+        submit_each(commit, fake, batches, || commit.waiting()).await
+    }
+
+    /// Submits each batch in turn, each once `count` has grown by one since the one before.
+    async fn submit_each(
+        commit: &GroupCommit,
+        fake: &Fake,
+        batches: &[&'static [&'static str]],
+        count: impl Fn() -> usize,
+    ) -> Vec<Handle> {
         let mut handles = Vec::new();
         for ids in batches {
-            let waiting = commit.waiting();
+            let before = count();
             let (c, f, ids) = (commit.clone(), fake.clone(), *ids);
             handles.push(tokio::spawn(async move { c.submit(&f, batch(ids)).await }));
-            until(|| commit.waiting() == waiting + 1).await;
+            until(|| count() == before + 1).await;
         }
         handles
     }

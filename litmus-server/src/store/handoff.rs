@@ -11,9 +11,11 @@
 //! when the worker's cache starts over (another instance may have applied what waits here).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use litmus_core::events::{Event, EventKind};
+
+use super::lock;
 
 /// The most events waiting (about 100 MB of them).
 const HANDOFF_EVENTS: usize = 500_000;
@@ -32,7 +34,7 @@ impl Handoff {
     /// Hands over batch `batch`'s stored events, in batch order (not kept when full).
     pub(crate) fn put<'a>(&self, batch: i64, stored: impl IntoIterator<Item = &'a Event>) {
         let events: Vec<Event> = stored.into_iter().map(lean).collect();
-        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut w = lock(&self.0);
         if w.events + events.len() > HANDOFF_EVENTS {
             return;
         }
@@ -46,7 +48,7 @@ impl Handoff {
 
     /// The events of batch `batch`, if they were handed over.
     pub(crate) fn take(&self, batch: i64) -> Option<Vec<Event>> {
-        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut w = lock(&self.0);
         let events = w.batches.remove(&batch)?;
         w.events -= events.len();
         Some(events)
@@ -57,9 +59,24 @@ impl Handoff {
         drop(self.take(batch));
     }
 
+    /// The end of the transaction of the batches `handed` over: when `committed` is an error,
+    /// they are dropped. Answers `committed`.
+    pub(crate) fn settle<E>(
+        &self,
+        handed: impl IntoIterator<Item = i64>,
+        committed: Result<(), E>,
+    ) -> Result<(), E> {
+        if committed.is_err() {
+            for batch in handed {
+                self.forget(batch);
+            }
+        }
+        committed
+    }
+
     /// Drops everything waiting.
     pub(crate) fn clear(&self) {
-        let mut w = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut w = lock(&self.0);
         w.batches.clear();
         w.events = 0;
     }

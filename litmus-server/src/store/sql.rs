@@ -9,6 +9,21 @@ use super::Kind;
 /// arrival.
 pub(crate) const ROLLUP_BACKLOG: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(events), 0) AS BIGINT), MIN(received_ms) FROM pending_batches WHERE applied IS NULL";
 
+/// The rollups' version (how many rounds have been applied).
+pub(crate) const ROLLUP_VERSION: &str = "SELECT version FROM rollup_head";
+
+/// Counts a round applied: the rollups' new version.
+pub(crate) const NEXT_ROLLUP_VERSION: &str =
+    "UPDATE rollup_head SET version = version + 1 RETURNING version";
+
+/// The oldest queued batches not applied yet, at most `$1`, with their events.
+pub(crate) const ROLLUP_QUEUE: &str =
+    "SELECT batch, events FROM pending_batches WHERE applied IS NULL ORDER BY batch LIMIT $1";
+
+/// Drops the queue entries of the batches applied before a checkpoint (their units' records
+/// now hold them).
+pub(crate) const DROP_CHECKPOINTED: &str = "DELETE FROM pending_batches WHERE applied IS NOT NULL";
+
 /// The newest snapshot.
 pub(crate) const CURRENT_SNAPSHOT: &str =
     "SELECT version, etag, body FROM snapshots ORDER BY version DESC LIMIT 1";

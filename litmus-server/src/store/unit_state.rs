@@ -242,6 +242,25 @@ impl RollupCache {
     }
 }
 
+/// A round's batches from the oldest queued ones (`sql::ROLLUP_QUEUE`'s rows: batch number
+/// and events, unknown for batches queued before migration 8): in order, while they add up to
+/// at most `max_events` events, and always the first one, whatever its size.
+pub(crate) fn round_batches(
+    queued: impl IntoIterator<Item = (i64, Option<i64>)>,
+    max_events: u64,
+) -> Vec<i64> {
+    let mut taken = Vec::new();
+    let mut events = 0u64;
+    for (batch, n) in queued {
+        events += n.map_or(1, |n| n.max(0) as u64);
+        if !taken.is_empty() && events > max_events {
+            break;
+        }
+        taken.push(batch);
+    }
+    taken
+}
+
 /// Writes a unit's record.
 pub(crate) fn encode(names: &Names, state: &UnitState) -> Vec<u8> {
     let mut table: Vec<u32> = Vec::new();
@@ -596,6 +615,17 @@ mod tests {
             history: vec![(names.id("buy"), 4.5), (names.id("view"), 1.0)],
             changed: false,
         }
+    }
+
+    #[test]
+    fn a_round_takes_batches_up_to_its_events_and_always_the_first() {
+        let queued = [(4, Some(30)), (5, None), (7, Some(60)), (8, Some(1))];
+        // 30 + 1 (unknown counts as one) + 60 + 1 events.
+        assert_eq!(round_batches(queued, 92), vec![4, 5, 7, 8]);
+        assert_eq!(round_batches(queued, 91), vec![4, 5, 7]);
+        assert_eq!(round_batches(queued, 90), vec![4, 5]);
+        assert_eq!(round_batches([(9, Some(500)), (10, Some(1))], 100), vec![9]);
+        assert_eq!(round_batches([], 100), Vec::<i64>::new());
     }
 
     #[test]

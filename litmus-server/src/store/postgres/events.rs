@@ -18,7 +18,7 @@ impl EventStore for PostgresStore {
     async fn rollup_version(&self) -> Result<u64, StoreError> {
         let c = self.client().await?;
         let v: i64 = c
-            .query_one("SELECT version FROM rollup_head", &[])
+            .query_one(sql::ROLLUP_VERSION, &[])
             .await
             .map_err(backend)?
             .get(0);

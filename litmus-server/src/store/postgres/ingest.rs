@@ -136,12 +136,10 @@ async fn write_group(
             .handoff
             .put(*number, events.iter().map(|(_, _, e)| *e));
     }
-    if let Err(e) = tx.commit().await {
-        for (number, _) in handed {
-            store.handoff.forget(number);
-        }
-        return Err(backend(e));
-    }
+    store
+        .handoff
+        .settle(handed.iter().map(|(number, _)| *number), tx.commit().await)
+        .map_err(backend)?;
     Ok(batches
         .iter()
         .zip(&to_store)

@@ -9,8 +9,8 @@ use litmus_core::events::Event;
 
 use super::{PostgresStore, backend};
 use crate::store::rollup_rows;
-use crate::store::unit_state::{RollupCache, RoundRows};
-use crate::store::{Applied, StoreError, StoredEvent};
+use crate::store::unit_state::{RollupCache, RoundRows, round_batches};
+use crate::store::{Applied, StoreError, StoredEvent, sql};
 
 /// The advisory lock held by the one instance applying rollups.
 const ROLLUP_LOCK: i64 = 0x6c69_746d_7573_0001;
@@ -42,7 +42,7 @@ pub(super) async fn apply_rollups(
     // Read after the lock is held (a statement's snapshot is taken when it starts): what
     // another instance committed before releasing it is seen.
     let version: i64 = tx
-        .query_one("SELECT version FROM rollup_head", &[])
+        .query_one(sql::ROLLUP_VERSION, &[])
         .await
         .map_err(backend)?
         .get(0);
@@ -113,10 +113,7 @@ pub(super) async fn apply_rollups(
         .await
         .map_err(backend)?;
         let v: i64 = tx
-            .query_one(
-                "UPDATE rollup_head SET version = version + 1 RETURNING version",
-                &[],
-            )
+            .query_one(sql::NEXT_ROLLUP_VERSION, &[])
             .await
             .map_err(backend)?
             .get(0);
@@ -137,7 +134,7 @@ pub(super) async fn apply_rollups(
         )
         .await
         .map_err(backend)?;
-        tx.execute("DELETE FROM pending_batches WHERE applied IS NOT NULL", &[])
+        tx.execute(sql::DROP_CHECKPOINTED, &[])
             .await
             .map_err(backend)?;
     }
@@ -154,24 +151,13 @@ async fn queue(
 ) -> Result<Vec<i64>, StoreError> {
     let limit = i64::try_from(max_batches).unwrap_or(i64::MAX);
     let rows = tx
-        .query(
-            "SELECT batch, events FROM pending_batches WHERE applied IS NULL
-             ORDER BY batch LIMIT $1",
-            &[&limit],
-        )
+        .query(sql::ROLLUP_QUEUE, &[&limit])
         .await
         .map_err(backend)?;
-    let mut taken = Vec::new();
-    let mut events = 0u64;
-    for row in &rows {
-        let n: Option<i64> = row.get(1);
-        events += n.map_or(1, |n| n.max(0) as u64);
-        if !taken.is_empty() && events > ROUND_EVENTS {
-            break;
-        }
-        taken.push(row.get::<_, i64>(0));
-    }
-    Ok(taken)
+    Ok(round_batches(
+        rows.iter().map(|r| (r.get(0), r.get(1))),
+        ROUND_EVENTS,
+    ))
 }
 
 /// The events of queued batches (rows of `batch, min_ms, max_ms, rows`), each in batch order:

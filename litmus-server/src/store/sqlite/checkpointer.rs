@@ -1,7 +1,6 @@
 //! WAL checkpoints on a connection of their own. SQLite's default runs a checkpoint inside the
-//! commit that pushes the WAL past 1,000 pages, so under a steady load one commit in a few
-//! dozen also copies 4 MB into the database file and syncs it, while every batch of the next
-//! group waits. The writing connection turns that off (`wal_autocheckpoint = 0`), and this
+//! commit that pushes the WAL past 1,000 pages, so that commit also copies the WAL (4 MB or
+//! more) into the database file and syncs it, while every batch of the next group waits. The writing connection turns that off (`wal_autocheckpoint = 0`), and this
 //! thread runs a `PASSIVE` checkpoint (it never blocks the writer or the readers, and copies
 //! what no reader still needs) every [`CHECKPOINT_EVERY`] while the store is open.
 

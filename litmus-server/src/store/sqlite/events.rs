@@ -334,11 +334,9 @@ impl EventStore for SqliteStore {
 
     async fn rollup_version(&self) -> Result<u64, StoreError> {
         self.with(|c| {
-            c.query_row("SELECT version FROM rollup_head", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|v| v as u64)
-            .map_err(backend)
+            c.query_row(sql::ROLLUP_VERSION, [], |r| r.get::<_, i64>(0))
+                .map(|v| v as u64)
+                .map_err(backend)
         })
         .await
     }

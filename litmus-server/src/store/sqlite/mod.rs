@@ -11,7 +11,7 @@ pub mod migrations;
 mod rollups;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
@@ -102,14 +102,9 @@ impl SqliteStore {
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard: MutexGuard<'_, Connection> = conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        tokio::task::spawn_blocking(move || f(&mut lock(&conn)))
+            .await
+            .map_err(backend)?
     }
 }
 
@@ -120,8 +115,9 @@ fn tune(conn: &Connection) -> Result<(), StoreError> {
     // A commit is on disk when it returns: events are acknowledged only after it.
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(backend)?;
-    // 64 MB of page cache and memory-mapped reads: the dedup index and the rollup tables
-    // stay in memory instead of being copied from the OS for every lookup.
+    // Memory-mapped reads and 64 MB of page cache (the writer keeps less, see `tune_writer`):
+    // the dedup index and the rollup tables are read in place instead of being copied from
+    // the OS for every lookup.
     conn.pragma_update(None, "cache_size", -65_536)
         .map_err(backend)?;
     conn.pragma_update(None, "mmap_size", 1_i64 << 30)
@@ -191,11 +187,6 @@ fn write_group(
             handed.push(s.number);
         }
     }
-    if let Err(e) = tx.commit() {
-        for number in handed {
-            handoff.forget(number);
-        }
-        return Err(backend(e));
-    }
+    handoff.settle(handed, tx.commit()).map_err(backend)?;
     Ok(stored.into_iter().map(|s| s.report).collect())
 }

@@ -9,8 +9,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::backend;
 use crate::store::handoff::Handoff;
-use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows};
-use crate::store::{Applied, StoreError, StoredEvent};
+use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows, round_batches};
+use crate::store::{Applied, StoreError, StoredEvent, sql};
 
 /// The most events a round takes (at least one batch, whatever its size): the round's writes
 /// hold the store's one writing connection, which acknowledgements wait for.
@@ -39,7 +39,7 @@ pub(super) fn prepare_round(
 ) -> Result<Prepared, StoreError> {
     let tx = conn.transaction().map_err(backend)?;
     let version: i64 = tx
-        .query_row("SELECT version FROM rollup_head", [], |r| r.get(0))
+        .query_row(sql::ROLLUP_VERSION, [], |r| r.get(0))
         .map_err(backend)?;
     if !cache.begin(version as u64) {
         // What waits in the hand-off may have been applied by another store on this file.
@@ -80,7 +80,7 @@ pub(super) fn write_round(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(backend)?;
     let version: i64 = tx
-        .query_row("SELECT version FROM rollup_head", [], |r| r.get(0))
+        .query_row(sql::ROLLUP_VERSION, [], |r| r.get(0))
         .map_err(backend)?;
     if version != round.version {
         return Ok(Applied::default());
@@ -103,11 +103,7 @@ pub(super) fn write_round(
             mark.execute([batch, at]).map_err(backend)?;
         }
         applied.version = tx
-            .query_row(
-                "UPDATE rollup_head SET version = version + 1 RETURNING version",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
+            .query_row(sql::NEXT_ROLLUP_VERSION, [], |r| r.get::<_, i64>(0))
             .map_err(backend)? as u64;
         applied.batches = round.pending.len();
         applied.experiments = rows.experiments;
@@ -122,8 +118,7 @@ pub(super) fn write_round(
         for (unit_id, record) in cache.dirty_records() {
             put.execute(params![unit_id, record]).map_err(backend)?;
         }
-        tx.execute("DELETE FROM pending_batches WHERE applied IS NOT NULL", [])
-            .map_err(backend)?;
+        tx.execute(sql::DROP_CHECKPOINTED, []).map_err(backend)?;
     }
     tx.commit().map_err(backend)?;
     cache.committed(applied.version, checkpoint);
@@ -154,21 +149,13 @@ fn load_units(
 /// The oldest batches waiting: up to `max_batches`, while they add up to at most
 /// `ROUND_EVENTS` events (the first one whatever its size).
 fn queue(tx: &rusqlite::Transaction<'_>, max_batches: usize) -> rusqlite::Result<Vec<i64>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT batch, events FROM pending_batches WHERE applied IS NULL ORDER BY batch LIMIT ?1",
-    )?;
-    let mut rows = stmt.query([i64::try_from(max_batches).unwrap_or(i64::MAX)])?;
-    let mut taken = Vec::new();
-    let mut events = 0u64;
-    while let Some(r) = rows.next()? {
-        let (batch, n): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
-        events += n.map_or(1, |n| n.max(0) as u64);
-        if !taken.is_empty() && events > ROUND_EVENTS {
-            break;
-        }
-        taken.push(batch);
-    }
-    Ok(taken)
+    let mut stmt = tx.prepare_cached(sql::ROLLUP_QUEUE)?;
+    let queued = stmt
+        .query_map([i64::try_from(max_batches).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(round_batches(queued, ROUND_EVENTS))
 }
 
 /// The batches applied since the last checkpoint, in the order they were applied.
