@@ -681,6 +681,8 @@ pub fn results(data: &[u8]) {
         .take(16)
         .enumerate()
         .map(|(i, v)| VariantTotals {
+            cohort_units: Default::default(),
+            caps: Default::default(),
             key: format!("v{i}"),
             weight: v.weight,
             units: u64::from(v.units),
@@ -719,7 +721,8 @@ pub fn results(data: &[u8]) {
                 Goal::Increase
             },
             guardrail: *guardrail,
-        })
+    source: Default::default(),
+})
         .collect();
     let options = results::Options {
         alpha: input.alpha,

@@ -42,6 +42,7 @@ pub mod events;
 pub mod exposure;
 pub mod hash;
 pub mod insights;
+pub mod metrics;
 pub mod results;
 pub mod rng;
 pub mod sdk;

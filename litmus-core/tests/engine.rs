@@ -464,7 +464,9 @@ fn experiments_declare_their_metrics() {
     let config = litmus_core::config::validate_strict(&ok).expect("valid metrics");
     let metrics = &config.experiments[0].metrics;
     assert_eq!(metrics.len(), 3);
-    let guard = metrics[2].spec();
+    let litmus_core::config::wire::WireMetric::Inline(guard) = &metrics[2] else {
+        panic!("an inline metric");
+    };
     assert!(guard.guardrail && guard.goal == litmus_core::results::Goal::Decrease);
     // Round trip: serialized as given (defaults left out).
     let back = serde_json::to_value(&config.experiments[0].metrics).expect("serializable");
@@ -486,9 +488,9 @@ fn experiments_declare_their_metrics() {
             "experiments[e].metrics[0].key",
         ),
         (
-            json!([{"key": "p", "kind": "mean", "window": 3}]),
+            json!([{"key": "p", "kind": "mean", "weight": 3}]),
             "unknown_field",
-            "experiments[e].metrics[0].window",
+            "experiments[e].metrics[0].weight",
         ),
     ];
     for (metrics, code, path) in cases {

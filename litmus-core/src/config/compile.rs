@@ -14,6 +14,7 @@ use crate::assign::key_index::KeyIndex;
 use crate::assign::targeting;
 use crate::error::{Error, FieldPath};
 use crate::hash::{self, HASH_VERSION, Purpose, Seed};
+use crate::metrics::{Catalogue, Metric};
 use crate::time::Timestamp;
 
 /// A compiled layer.
@@ -61,7 +62,10 @@ pub(crate) fn compile(doc: ParsedDocument) -> Compiled {
         ..Compiled::default()
     };
     let layers = compile_layers(doc.layers, &mut out);
-    compile_experiments(doc.experiments, &layers, &mut out);
+    let items = doc.metrics.into_iter().map(|d| (d.path, d.value)).collect();
+    let (catalogue, problems) = Catalogue::from_decoded(items, &mut out.unknown);
+    out.problems.extend(problems);
+    compile_experiments(doc.experiments, &layers, &catalogue, &mut out);
     check_layer_overlaps(&mut out);
     compile_holdouts(doc.holdouts, &layers, &mut out);
     out
@@ -115,6 +119,7 @@ fn compile_layers(decoded: Vec<Decoded<WireLayer>>, out: &mut Compiled) -> Layer
 fn compile_experiments(
     decoded: Vec<Decoded<WireExperiment>>,
     layers: &LayerTable,
+    catalogue: &Catalogue,
     out: &mut Compiled,
 ) {
     if decoded.len() > MAX_EXPERIMENTS {
@@ -133,7 +138,14 @@ fn compile_experiments(
                     key: w.key,
                 });
             }
-            compile_experiment(w, &d.path, layers)
+            let metrics = resolve_metrics(catalogue, &w.metrics, &d.path.field("metrics"));
+            let mut experiment = compile_experiment(w, &d.path, layers)?;
+            // A metric problem fails strict parsing, but an SDK still assigns the experiment.
+            match metrics {
+                Ok(m) => experiment.metrics = m.iter().map(Metric::spec).collect(),
+                Err(e) => out.problems.push(e),
+            }
+            Ok(experiment)
         });
         if let Err(e) = &result {
             out.problems.push(e.clone());
@@ -162,44 +174,33 @@ fn experiment_unknowns(w: &WireExperiment, path: &FieldPath) -> Vec<FieldPath> {
         paths.extend(unknown_paths(&slot.unknown, &path.field("layer")));
     }
     for (i, m) in w.metrics.iter().enumerate() {
-        paths.extend(unknown_paths(&m.unknown, &path.field("metrics").item(i)));
+        let at = path.field("metrics").item(i);
+        match m {
+            WireMetric::Reference(r) => paths.extend(unknown_paths(&r.unknown, &at)),
+            WireMetric::Inline(d) => paths.extend(d.unknown_paths(&at)),
+        }
     }
     paths
 }
 
 /// The most metrics an experiment declares.
 const MAX_METRICS: usize = 100;
-/// The longest metric (event) name, as events accept.
-const MAX_METRIC_CHARS: usize = 256;
 
-/// Metrics: non-empty event names of at most 256 characters, each (name, kind) once.
-fn check_metrics(metrics: &[WireMetric], path: &FieldPath) -> Result<(), Error> {
+/// An experiment's metrics resolved against the catalogue (at most [`MAX_METRICS`]).
+fn resolve_metrics(
+    catalogue: &Catalogue,
+    metrics: &[WireMetric],
+    path: &FieldPath,
+) -> Result<Vec<Metric>, Error> {
     if metrics.len() > MAX_METRICS {
         return Err(Error::LimitExceeded {
             path: path.clone(),
             message: format!("more than {MAX_METRICS} metrics"),
         });
     }
-    let mut seen = std::collections::BTreeSet::new();
-    for (i, m) in metrics.iter().enumerate() {
-        let at = path.item(i);
-        if m.key.is_empty() || m.key.chars().count() > MAX_METRIC_CHARS {
-            return Err(Error::invalid(
-                at.field("key"),
-                format!("a metric is an event name of 1 to {MAX_METRIC_CHARS} characters"),
-            ));
-        }
-        if !seen.insert((m.key.as_str(), m.kind)) {
-            return Err(Error::DuplicateKey {
-                path: at.field("key"),
-                key: m.key.clone(),
-            });
-        }
-    }
-    Ok(())
+    catalogue.resolve(metrics, path)
 }
 
-/// Keys: 1 to 128 characters of ASCII letters, digits and `_ - . : /`.
 pub(crate) fn check_key(key: &str, path: &FieldPath) -> Result<(), Error> {
     let ok = !key.is_empty()
         && key.len() <= MAX_KEY_LEN
@@ -302,7 +303,6 @@ fn compile_experiment(
         .map(|t| targeting::compile(t, &path.field("targeting")))
         .transpose()?;
     let overrides = compile_overrides(&w.overrides, &variants, &path.field("overrides"))?;
-    check_metrics(&w.metrics, &path.field("metrics"))?;
     let layer = match &w.layer {
         None => None,
         Some(slot) => {
@@ -348,7 +348,7 @@ fn compile_experiment(
         overrides,
         layer,
         holdouts: Box::new([]),
-        metrics: w.metrics.iter().map(WireMetric::spec).collect(),
+        metrics: Box::new([]),
         plain: false,
     })
 }

@@ -16,7 +16,6 @@ use super::wire::{
     WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic, default_weight,
 };
 use crate::error::{Error, FieldPath};
-use crate::results::{Goal, MetricKind};
 
 /// A wire type read from a JSON value.
 pub(crate) trait Decode: Sized {
@@ -36,46 +35,49 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-fn wrong_type(value: &Value, path: &FieldPath, expected: &str) -> Error {
+pub(crate) fn wrong_type(value: &Value, path: &FieldPath, expected: &str) -> Error {
     Error::InvalidJson {
         path: path.clone(),
         message: format!("invalid type: {}, expected {expected}", type_name(value)),
     }
 }
 
-fn object<'a>(value: &'a Value, path: &FieldPath) -> Result<&'a Map<String, Value>, Error> {
+pub(crate) fn object<'a>(
+    value: &'a Value,
+    path: &FieldPath,
+) -> Result<&'a Map<String, Value>, Error> {
     value
         .as_object()
         .ok_or_else(|| wrong_type(value, path, "an object"))
 }
 
-fn string(value: &Value, path: &FieldPath) -> Result<String, Error> {
+pub(crate) fn string(value: &Value, path: &FieldPath) -> Result<String, Error> {
     value
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| wrong_type(value, path, "a string"))
 }
 
-fn number(value: &Value, path: &FieldPath) -> Result<f64, Error> {
+pub(crate) fn number(value: &Value, path: &FieldPath) -> Result<f64, Error> {
     value
         .as_f64()
         .ok_or_else(|| wrong_type(value, path, "a number"))
 }
 
-fn unsigned(value: &Value, path: &FieldPath) -> Result<u64, Error> {
+pub(crate) fn unsigned(value: &Value, path: &FieldPath) -> Result<u64, Error> {
     value
         .as_u64()
         .ok_or_else(|| wrong_type(value, path, "a non-negative integer"))
 }
 
-fn boolean(value: &Value, path: &FieldPath) -> Result<bool, Error> {
+pub(crate) fn boolean(value: &Value, path: &FieldPath) -> Result<bool, Error> {
     value
         .as_bool()
         .ok_or_else(|| wrong_type(value, path, "a boolean"))
 }
 
 /// `null` reads as absent, as serde reads an `Option`.
-fn optional<T>(
+pub(crate) fn optional<T>(
     value: &Value,
     path: &FieldPath,
     read: impl FnOnce(&Value, &FieldPath) -> Result<T, Error>,
@@ -86,7 +88,7 @@ fn optional<T>(
     }
 }
 
-fn list<T>(
+pub(crate) fn list<T>(
     value: &Value,
     path: &FieldPath,
     read: impl Fn(&Value, &FieldPath) -> Result<T, Error>,
@@ -108,7 +110,11 @@ fn string_map(value: &Value, path: &FieldPath) -> Result<BTreeMap<String, String
         .collect()
 }
 
-fn one_of<T: Copy>(value: &Value, path: &FieldPath, variants: &[(&str, T)]) -> Result<T, Error> {
+pub(crate) fn one_of<T: Copy>(
+    value: &Value,
+    path: &FieldPath,
+    variants: &[(&str, T)],
+) -> Result<T, Error> {
     let name = value
         .as_str()
         .ok_or_else(|| wrong_type(value, path, "a string"))?;
@@ -128,7 +134,7 @@ fn one_of<T: Copy>(value: &Value, path: &FieldPath, variants: &[(&str, T)]) -> R
         })
 }
 
-fn required<T>(field: Option<T>, path: &FieldPath, name: &str) -> Result<T, Error> {
+pub(crate) fn required<T>(field: Option<T>, path: &FieldPath, name: &str) -> Result<T, Error> {
     field.ok_or_else(|| Error::MissingField {
         path: path.field(name),
     })
@@ -136,7 +142,7 @@ fn required<T>(field: Option<T>, path: &FieldPath, name: &str) -> Result<T, Erro
 
 /// Walks an object's fields in key order: `read` handles the known ones (returning false for
 /// any other key), the rest go to the unknown map.
-fn fields(
+pub(crate) fn fields(
     value: &Value,
     path: &FieldPath,
     mut read: impl FnMut(&str, &Value, &FieldPath) -> Result<bool, Error>,
@@ -154,6 +160,7 @@ impl Decode for WireConfig {
     fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut schema_version, mut version) = (None, None);
         let (mut experiments, mut layers, mut holdouts) = (None, None, None);
+        let mut metrics = None;
         let unknown = fields(value, path, |key, v, at| {
             match key {
                 "schema_version" => schema_version = Some(unsigned(v, at)?),
@@ -161,6 +168,9 @@ impl Decode for WireConfig {
                 "experiments" => experiments = Some(list(v, at, WireExperiment::decode)?),
                 "layers" => layers = Some(list(v, at, WireLayer::decode)?),
                 "holdouts" => holdouts = Some(list(v, at, WireHoldout::decode)?),
+                "metrics" => {
+                    metrics = Some(list(v, at, crate::metrics::MetricDefinition::decode)?);
+                }
                 _ => return Ok(false),
             }
             Ok(true)
@@ -171,6 +181,7 @@ impl Decode for WireConfig {
             experiments: experiments.unwrap_or_default(),
             layers: layers.unwrap_or_default(),
             holdouts: holdouts.unwrap_or_default(),
+            metrics: metrics.unwrap_or_default(),
             unknown,
         })
     }
@@ -247,39 +258,12 @@ impl Decode for WireExperiment {
 
 impl Decode for WireMetric {
     fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
-        let (mut key, mut kind, mut goal, mut guardrail) = (None, None, None, None);
-        let unknown = fields(value, path, |name, v, at| {
-            match name {
-                "key" => key = Some(string(v, at)?),
-                "kind" => {
-                    kind = Some(one_of(
-                        v,
-                        at,
-                        &[
-                            ("conversion", MetricKind::Conversion),
-                            ("mean", MetricKind::Mean),
-                        ],
-                    )?);
-                }
-                "goal" => {
-                    goal = Some(one_of(
-                        v,
-                        at,
-                        &[("increase", Goal::Increase), ("decrease", Goal::Decrease)],
-                    )?);
-                }
-                "guardrail" => guardrail = Some(boolean(v, at)?),
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        Ok(WireMetric {
-            key: required(key, path, "key")?,
-            kind: required(kind, path, "kind")?,
-            goal: goal.unwrap_or_default(),
-            guardrail: guardrail.unwrap_or(false),
-            unknown,
-        })
+        if object(value, path)?.contains_key("metric") {
+            crate::metrics::MetricReference::decode(value, path).map(WireMetric::Reference)
+        } else {
+            crate::metrics::MetricDefinition::decode_with(value, path)
+                .map(|d| WireMetric::Inline(Box::new(d)))
+        }
     }
 }
 

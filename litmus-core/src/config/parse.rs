@@ -17,6 +17,7 @@ pub(crate) struct ParsedDocument {
     pub(crate) experiments: Vec<Decoded<WireExperiment>>,
     pub(crate) layers: Vec<Decoded<WireLayer>>,
     pub(crate) holdouts: Vec<Decoded<WireHoldout>>,
+    pub(crate) metrics: Vec<Decoded<crate::metrics::MetricDefinition>>,
     /// Unknown top-level fields.
     pub(crate) unknown: Vec<FieldPath>,
 }
@@ -80,6 +81,7 @@ pub(crate) fn parse_value(value: serde_json::Value) -> Result<ParsedDocument, Er
     doc.experiments = decode_list(&mut object, &root, "experiments")?;
     doc.layers = decode_list(&mut object, &root, "layers")?;
     doc.holdouts = decode_list(&mut object, &root, "holdouts")?;
+    doc.metrics = decode_list(&mut object, &root, "metrics")?;
     doc.unknown = object.keys().map(|k| root.field(k)).collect();
     Ok(doc)
 }

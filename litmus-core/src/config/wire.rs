@@ -8,7 +8,7 @@
 //! fields it does not know in `unknown`, so strict (admin) parsing can reject them by name
 //! while SDK snapshots ignore them.
 
-use crate::results::{Goal, MetricKind, MetricSpec};
+use crate::results::MetricKind;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,9 @@ pub struct WireConfig {
     /// Holdouts: shares of units kept out of the experiments in their scope.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holdouts: Vec<WireHoldout>,
+    /// The metric catalogue: definitions experiments refer to by key (`docs/metrics.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<crate::metrics::MetricDefinition>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]
@@ -148,37 +151,31 @@ pub struct WireExperiment {
     pub unknown: UnknownFields,
 }
 
-/// One metric of an experiment's results.
+/// One metric of an experiment's results: a reference to the catalogue
+/// (`{"metric": "revenue_per_order"}`) or a definition written inline
+/// (`{"key": "purchase", "kind": "conversion"}`, the event defaulting to the key).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
-pub struct WireMetric {
-    /// The tracked event's name.
-    pub key: String,
-    /// `conversion` (the share of units with the event) or `mean` (the mean per unit of its
-    /// total value).
-    pub kind: MetricKind,
-    /// `increase` (default) or `decrease`: which direction is good.
-    #[serde(default)]
-    pub goal: Goal,
-    /// A guardrail: watched for harm, not counted among the decision metrics.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub guardrail: bool,
-    /// Fields this schema does not define.
-    #[serde(flatten, skip_serializing)]
-    #[cfg_attr(feature = "schema", schemars(skip))]
-    pub unknown: UnknownFields,
+#[serde(untagged)]
+pub enum WireMetric {
+    /// A catalogue metric, by key.
+    Reference(crate::metrics::MetricReference),
+    /// A definition of its own.
+    Inline(Box<crate::metrics::MetricDefinition>),
 }
 
 impl WireMetric {
-    /// The analysis's view of this metric.
-    pub fn spec(&self) -> MetricSpec {
-        MetricSpec {
-            key: self.key.clone(),
-            kind: self.kind,
-            goal: self.goal,
-            guardrail: self.guardrail,
+    /// The metric's key (the catalogue key a reference names).
+    pub fn key(&self) -> &str {
+        match self {
+            WireMetric::Reference(r) => &r.metric,
+            WireMetric::Inline(d) => &d.key,
         }
+    }
+
+    /// An inline metric of `kind` counting the event `key`.
+    pub fn event(key: &str, kind: MetricKind) -> Self {
+        WireMetric::Inline(Box::new(crate::metrics::MetricDefinition::event(key, kind)))
     }
 }
 

@@ -9,8 +9,12 @@
 //!   as a pure reference that stores implement and tests recompute.
 //! - [`unit_state`]: the same rules over per-unit records, applied a round of batches at a
 //!   time (what the stores run).
+//! - [`derived`]: the rules of the metrics a [`crate::metrics::Program`] derives from events
+//!   (filters, aggregations, windows, caps, retention cohorts, funnels, ratios), applied by
+//!   [`unit_state::Round::apply_with`].
 
 pub mod batch;
+pub mod derived;
 pub mod event;
 pub mod rollup;
 pub mod unit_state;

@@ -72,6 +72,16 @@ impl MetricRollup {
         self.covariate_squares += x * x;
     }
 
+    /// Counts one attributed event that moved a unit's (capped) value from `before` to
+    /// `after`; `first` when it is the unit's first such event, `covariate` the unit's.
+    pub fn add_change(&mut self, before: f64, after: f64, first: bool, covariate: f64) {
+        self.events += 1;
+        self.units += u64::from(first);
+        self.sum += after - before;
+        self.sum_squares += after * after - before * before;
+        self.cross += (after - before) * covariate;
+    }
+
     /// Counts one attributed metric event of `value` for a unit that had `events_before`
     /// such events, totalling `total_before`, in this experiment, and covariate `covariate`.
     pub fn add_event(&mut self, value: f64, events_before: u64, total_before: f64, covariate: f64) {

@@ -14,8 +14,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
+use super::derived::Bound;
 use super::event::{Event, EventKind};
 use super::rollup::{MetricRollup, attributed, minute};
+use crate::metrics::Program;
 
 /// Interned names: each distinct text once, as a small integer.
 #[derive(Debug, Clone, Default)]
@@ -94,7 +96,7 @@ pub struct UnitState {
 
 impl UnitState {
     /// Runs `f` on the running figures of `metric` in `experiment`, added (zero) when missing.
-    fn with_total<R>(
+    pub(crate) fn with_total<R>(
         &mut self,
         experiment: u32,
         metric: u32,
@@ -125,6 +127,28 @@ impl UnitState {
             Some((_, total)) => *total += value,
             None => self.history.push((metric, value)),
         }
+    }
+
+    /// Adds an event of `value` to the unit's history of the derived metric `metric`, which
+    /// aggregates by `aggregation`.
+    pub(crate) fn aggregate_history(
+        &mut self,
+        metric: u32,
+        value: f64,
+        aggregation: crate::metrics::Aggregation,
+    ) {
+        match self.history.iter_mut().find(|(m, _)| *m == metric) {
+            Some((_, total)) => *total = aggregation.add(*total, 1, value),
+            None => self.history.push((metric, aggregation.add(0.0, 0, value))),
+        }
+    }
+
+    /// The unit's current value of `metric` in `experiment` (0 without one).
+    pub(crate) fn total_of(&self, experiment: u32, metric: u32) -> f64 {
+        self.totals
+            .iter()
+            .find(|t| t.experiment == experiment && t.metric == metric)
+            .map_or(0.0, |t| t.total)
     }
 }
 
@@ -199,6 +223,20 @@ impl Round {
         batch: &[Event],
         window_ms: i64,
     ) {
+        let empty = Program::default();
+        let bound = Bound::new(&empty, names);
+        self.apply_with(&bound, names, units, batch, window_ms);
+    }
+
+    /// [`Round::apply`], also keeping the derived metrics of `program` (bound to `names`).
+    pub fn apply_with<S: BuildHasher>(
+        &mut self,
+        program: &Bound<'_>,
+        names: &mut Names,
+        units: &mut HashMap<String, UnitState, S>,
+        batch: &[Event],
+        window_ms: i64,
+    ) {
         for e in batch {
             if !units.contains_key(&e.unit_id) {
                 units.insert(e.unit_id.clone(), UnitState::default());
@@ -230,6 +268,9 @@ impl Round {
             // Rule 5: the unit's totals so far are its covariates here.
             let history = std::mem::take(&mut unit.history);
             for &(metric, x) in &history {
+                let Some(x) = program.covariate(experiment, metric, x) else {
+                    continue;
+                };
                 if x == 0.0 {
                     continue;
                 }
@@ -253,8 +294,15 @@ impl Round {
         // Rules 2 and 4: the metric events, each in every experiment it is attributed to.
         // Each then joins its unit's history (rule 5: after all of the batch's exposures, the
         // only readers of the history, were applied above).
+        let ratios = program.has_ratios();
+        let mut changes = Vec::new();
         for e in batch {
-            let EventKind::Track { event, value, .. } = &e.kind else {
+            let EventKind::Track {
+                event,
+                value,
+                properties,
+            } = &e.kind
+            else {
                 continue;
             };
             let Some(unit) = units.get_mut(&e.unit_id) else {
@@ -277,9 +325,30 @@ impl Round {
                     .or_default();
                 unit.with_total(x.experiment, metric, |total| {
                     rollup.add_event(*value, total.events, total.total, total.covariate);
+                    if ratios {
+                        changes.push((
+                            x.experiment,
+                            x.variant,
+                            metric,
+                            total.total,
+                            total.total + value,
+                        ));
+                    }
                     total.events += 1;
                     total.total += value;
                 });
+            }
+            if !program.is_empty() {
+                program.track(
+                    unit,
+                    metric,
+                    *value,
+                    properties.as_ref(),
+                    t,
+                    window_ms,
+                    &mut self.metrics,
+                    &mut changes,
+                );
             }
         }
     }

@@ -92,6 +92,10 @@ pub(crate) fn metric_name(key: &str, kind: MetricKind) -> String {
     let kind = match kind {
         MetricKind::Conversion => "conversion rate",
         MetricKind::Mean => "mean per unit",
+        MetricKind::Ratio => "ratio",
+        MetricKind::Quantile => "quantile",
+        MetricKind::Retention => "retention",
+        MetricKind::Funnel => "funnel",
     };
     format!("{key} ({kind})")
 }

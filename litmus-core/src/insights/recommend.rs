@@ -289,24 +289,40 @@ fn keep_running(
     let n = control.units.min(leader.units) as f64;
     let days = (span_ms as f64 / DAY_MS).max(1.0 / 24.0);
     let rate = n / days;
+    let shown = results
+        .metrics
+        .iter()
+        .find(|m| m.key == primary && m.kind == kind && !m.guardrail);
+    let rollup = shown.map_or(primary, |m| m.rollup.as_str());
     let stats = |v: &VariantTotals| {
-        let m = v.metrics.get(primary).copied().unwrap_or_default();
-        let units = v.units.max(1) as f64;
+        let m = v.metrics.get(rollup).copied().unwrap_or_default();
+        let n = v.units_for(rollup);
+        let units = n.max(1) as f64;
         match kind {
-            MetricKind::Conversion => {
-                let p = (m.units.min(v.units) as f64) / units;
+            MetricKind::Conversion | MetricKind::Retention | MetricKind::Funnel => {
+                let p = (m.units.min(n) as f64) / units;
                 (p, (p * (1.0 - p)).sqrt())
             }
             MetricKind::Mean => crate::results::analysis::moments(v, &m)
                 .map_or((0.0, 0.0), |m| (m.mean(), m.std_dev().unwrap_or(0.0))),
+            // The per-unit spread implied by the estimate's interval.
+            MetricKind::Ratio | MetricKind::Quantile => shown
+                .and_then(|r| r.variants.iter().find(|row| row.variant == v.key))
+                .and_then(|row| Some((row.value?, row.interval?)))
+                .map_or((0.0, 0.0), |(value, i)| {
+                    let z = crate::stats::dist::normal_ppf(1.0 - results.alpha / 2.0);
+                    (value, (i.upper - i.lower) / (2.0 * z) * units.sqrt())
+                }),
         }
     };
     let ((c_value, c_sd), (t_value, t_sd)) = (stats(control), stats(leader));
     let sd = ((c_sd * c_sd + t_sd * t_sd) / 2.0).sqrt();
     let effect = match kind {
-        MetricKind::Conversion => proportion_effect_size(t_value, c_value).unwrap_or(0.0),
-        MetricKind::Mean if sd > 0.0 => (t_value - c_value) / sd,
-        MetricKind::Mean => 0.0,
+        MetricKind::Conversion | MetricKind::Retention | MetricKind::Funnel => {
+            proportion_effect_size(t_value, c_value).unwrap_or(0.0)
+        }
+        _ if sd > 0.0 => (t_value - c_value) / sd,
+        _ => 0.0,
     };
     let observed = if c_value != 0.0 {
         percent((t_value - c_value) / c_value.abs())
@@ -356,8 +372,14 @@ fn keep_running(
             let mde = minimum_detectable_effect(later, POWER, 1.0, alpha, Alternative::TwoSided)
                 .unwrap_or(f64::NAN);
             let relative = match kind {
-                MetricKind::Mean if c_value != 0.0 => mde * sd / c_value.abs(),
-                MetricKind::Conversion if c_value > 0.0 => mde * c_sd / c_value,
+                MetricKind::Mean | MetricKind::Ratio | MetricKind::Quantile if c_value != 0.0 => {
+                    mde * sd / c_value.abs()
+                }
+                MetricKind::Conversion | MetricKind::Retention | MetricKind::Funnel
+                    if c_value > 0.0 =>
+                {
+                    mde * c_sd / c_value
+                }
                 _ => f64::NAN,
             };
             Recommendation::new(

@@ -44,6 +44,8 @@ fn totals(units: [u64; 2], converted: [u64; 2], errors: [u64; 2]) -> Vec<Variant
                 },
             );
             VariantTotals {
+                cohort_units: Default::default(),
+                caps: Default::default(),
                 key: (*key).to_owned(),
                 weight: 1.0,
                 units: units[i],
@@ -60,12 +62,14 @@ fn specs() -> Vec<MetricSpec> {
             kind: MetricKind::Conversion,
             goal: Goal::Increase,
             guardrail: false,
+            source: Default::default(),
         },
         MetricSpec {
             key: "error".into(),
             kind: MetricKind::Conversion,
             goal: Goal::Decrease,
             guardrail: true,
+            source: Default::default(),
         },
     ]
 }
@@ -150,6 +154,7 @@ fn metrics_sharing_an_event_are_named_with_their_kind() {
             kind: MetricKind::Mean,
             goal: Goal::Increase,
             guardrail: false,
+            source: Default::default(),
         },
     );
     let recommend_for = |t: &[VariantTotals], span_ms: i64| {

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::figures::{self, Figures};
 use super::spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
 use super::totals::VariantTotals;
 use crate::error::Error;
@@ -17,10 +18,10 @@ use crate::stats::interval::{Interval, diff_means_confint, mean_confint, relativ
 use crate::stats::proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };
-use crate::stats::sequential::{msprt_means, msprt_proportions};
-use crate::stats::summary::{CoMoments, Moments, Proportion};
+use crate::stats::sequential::{msprt, msprt_means, msprt_proportions};
+use crate::stats::summary::{CoMoments, Moments};
 use crate::stats::ttest::{Alternative, ttest_ind};
-use crate::stats::variance_reduction::cuped;
+use crate::stats::variance_reduction::{cuped, ratio_ztest};
 use crate::stats::{multipletests, srm_check};
 
 /// An estimate with its interval.
@@ -138,15 +139,37 @@ pub struct VariantMetric {
     pub comparison: Option<Comparison>,
     /// Why the comparison could not be made.
     pub problem: Option<Problem>,
+    /// A funnel step after the first: the share of the previous step's units that reached
+    /// this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub of_previous: Option<f64>,
 }
 
-/// One metric across the variants.
+/// One metric across the variants (a funnel has one per step).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricResult {
-    /// The event name.
+    /// The metric's key (a catalogue key, or the event's name).
     pub key: String,
-    /// Conversion or mean.
+    /// What is computed.
     pub kind: MetricKind,
+    /// A funnel's step (from 0), with its count of steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<FunnelStep>,
+    /// The rollup id its figures were read from (not shown).
+    #[serde(skip)]
+    pub rollup: String,
+    /// The metric's human name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How its figures are shown (`percent`, `currency`, `duration`; absent: a number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// A currency metric's ISO 4217 code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The cap applied to unit values (an absolute cap, or a percentile cap's value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap: Option<f64>,
     /// Which direction is good.
     pub goal: Goal,
     /// Whether it is a guardrail.
@@ -155,6 +178,15 @@ pub struct MetricResult {
     pub guardrail_violated: bool,
     /// The control first.
     pub variants: Vec<VariantMetric>,
+}
+
+/// Which step of a funnel a result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FunnelStep {
+    /// The step, from 0.
+    pub index: usize,
+    /// How many steps the funnel has.
+    pub of: usize,
 }
 
 /// The sample ratio mismatch check.
@@ -240,24 +272,27 @@ pub(crate) fn analyze_with(
     let mut results: Vec<MetricResult> = Vec::with_capacity(metrics.len());
     // (metric index, variant index, decision p-value) of the decision family.
     let mut family: Vec<(usize, usize, f64)> = Vec::new();
-    for (m, spec) in metrics.iter().enumerate() {
+    // Each result's spec and funnel step (a funnel gives one result per step).
+    let mut shown: Vec<(&MetricSpec, Option<FunnelStep>)> = Vec::new();
+    for spec in metrics {
+        match (spec.kind, spec.source.steps) {
+            (MetricKind::Funnel, Some(of)) => {
+                shown.extend((0..of).map(|index| (spec, Some(FunnelStep { index, of }))));
+            }
+            _ => shown.push((spec, None)),
+        }
+    }
+    for (m, &(spec, step)) in shown.iter().enumerate() {
+        let index = step.map(|s| s.index);
+        // A funnel decides on its last step; earlier steps show where units drop off.
+        let decides = !spec.guardrail && step.is_none_or(|s| s.index + 1 == s.of);
         let mut rows = Vec::with_capacity(variants.len());
         for (v, totals) in variants.iter().enumerate() {
-            let data = totals.metrics.get(&spec.key).copied().unwrap_or_default();
-            let mut row = describe(totals, &data, spec, options.alpha);
+            let mut row = describe(totals, spec, index, options.alpha);
             if v > 0 {
-                let control_data = control.metrics.get(&spec.key).copied().unwrap_or_default();
-                match compare(
-                    control,
-                    &control_data,
-                    totals,
-                    &data,
-                    spec,
-                    options,
-                    posteriors,
-                ) {
+                match compare(control, totals, spec, index, options, posteriors) {
                     Ok(raw) => {
-                        if !spec.guardrail {
+                        if decides {
                             family.push((m, v, raw.decision_pvalue));
                         }
                         row.comparison = Some(raw.comparison);
@@ -267,9 +302,16 @@ pub(crate) fn analyze_with(
             }
             rows.push(row);
         }
+        let id = figures::step_rollup(spec, index);
         results.push(MetricResult {
             key: spec.key.clone(),
             kind: spec.kind,
+            step,
+            rollup: id.clone(),
+            name: spec.source.name.clone(),
+            format: spec.source.format.clone(),
+            currency: spec.source.currency.clone(),
+            cap: control.caps.get(&id).copied().or(spec.source.cap),
             goal: spec.goal,
             guardrail: spec.guardrail,
             guardrail_violated: false,
@@ -289,7 +331,7 @@ pub(crate) fn analyze_with(
                 .and_then(|row| row.comparison.as_mut())
             {
                 c.adjusted_pvalue = p;
-                c.verdict = verdict(reject, c.difference.estimate, metrics.get(*m));
+                c.verdict = verdict(reject, c.difference.estimate, shown.get(*m).map(|s| s.0));
             }
         }
     }
@@ -330,77 +372,89 @@ fn srm(variants: &[VariantTotals], options: &Options) -> Result<Option<Srm>, Err
     }))
 }
 
-/// The conversions of a variant: units with an event, over the units exposed (capped: a unit
-/// is only counted after its exposure).
-fn proportion(totals: &VariantTotals, data: &MetricRollup) -> Proportion {
-    Proportion::new(data.units.min(totals.units), totals.units).unwrap_or_default()
-}
-
 /// The moments of the per-unit totals over the exposed units (zeros included).
 pub(crate) fn moments(totals: &VariantTotals, data: &MetricRollup) -> Result<Moments, Error> {
-    let n = totals.units;
-    if n == 0 {
-        return Ok(Moments::new());
-    }
-    let mean = data.sum / n as f64;
-    // Σx² - (Σx)²/n, never negative (cancellation can make it slightly so).
-    let m2 = (data.sum_squares - data.sum * mean).max(0.0);
-    Moments::from_parts(n, mean, m2)
+    figures::moments_of(totals.units, data.sum, data.sum_squares)
 }
 
-/// The variant's own figures.
+/// The variant's own figures on `spec` (at funnel step `step`).
 fn describe(
     totals: &VariantTotals,
-    data: &MetricRollup,
     spec: &MetricSpec,
+    step: Option<usize>,
     alpha: f64,
 ) -> VariantMetric {
-    let (value, interval) = match spec.kind {
-        MetricKind::Conversion => {
-            let p = proportion(totals, data);
-            (
-                p.rate(),
-                proportion_confint(&p, alpha, ProportionMethod::Wilson).ok(),
-            )
-        }
-        MetricKind::Mean => match moments(totals, data) {
-            Ok(m) if m.count() > 0 => (Some(m.mean()), mean_confint(&m, alpha).ok()),
-            _ => (None, None),
+    let id = figures::step_rollup(spec, step);
+    let data = figures::rows(totals, &id);
+    let (value, interval) = match figures::figures(totals, spec, step) {
+        Ok(Figures::Rate(p)) => (
+            p.rate(),
+            proportion_confint(&p, alpha, ProportionMethod::Wilson).ok(),
+        ),
+        Ok(Figures::Mean(m)) if m.count() > 0 => (Some(m.mean()), mean_confint(&m, alpha).ok()),
+        Ok(Figures::Ratio(m)) => match figures::ratio_of(&m) {
+            Ok(r) => {
+                let half = normal_quantile(alpha) * r.variance().sqrt();
+                let interval = Interval::new(r.ratio(), r.ratio() - half, r.ratio() + half).ok();
+                (Some(r.ratio()), interval)
+            }
+            Err(_) => (None, None),
         },
+        _ => (None, None),
     };
+    let n = totals.units_for(&id);
+    let of_previous = step.filter(|k| *k > 0).and_then(|k| {
+        let before = figures::rows(totals, &figures::step_rollup(spec, Some(k - 1)));
+        (before.units > 0).then(|| data.units.min(n) as f64 / before.units.min(n) as f64)
+    });
     VariantMetric {
         variant: totals.key.clone(),
-        units: totals.units,
+        units: n,
         events: data.events,
-        converted: data.units.min(totals.units),
+        converted: data.units.min(n),
         sum: data.sum,
         value,
         interval: interval.as_ref().map(Estimate::from),
         comparison: None,
         problem: None,
+        of_previous,
     }
+}
+
+/// `z` such that a normal interval `± z σ` covers `1 - alpha` (two-sided).
+fn normal_quantile(alpha: f64) -> f64 {
+    crate::stats::dist::normal_ppf(1.0 - alpha / 2.0)
 }
 
 /// The variant against the control, before the correction.
 fn compare(
     control: &VariantTotals,
-    control_data: &MetricRollup,
     variant: &VariantTotals,
-    data: &MetricRollup,
     spec: &MetricSpec,
+    step: Option<usize>,
     options: &Options,
     posteriors: Posteriors,
 ) -> Result<Raw, Error> {
     let alpha = options.alpha;
     let increase = spec.goal == Goal::Increase;
-    let cuped = match spec.kind {
-        MetricKind::Mean => cuped_figures(control, control_data, variant, data, alpha),
-        MetricKind::Conversion => None,
+    let id = figures::step_rollup(spec, step);
+    let (c_fig, t_fig) = (
+        figures::figures(control, spec, step)?,
+        figures::figures(variant, spec, step)?,
+    );
+    let cuped = match (spec.kind, c_fig) {
+        (MetricKind::Mean, _) => cuped_figures(
+            control,
+            &figures::rows(control, &id),
+            variant,
+            &figures::rows(variant, &id),
+            alpha,
+        ),
+        _ => None,
     };
     let (difference, relative, pvalue, sequential, probability_up, loss_up, loss_down) =
-        match spec.kind {
-            MetricKind::Conversion => {
-                let (c, t) = (proportion(control, control_data), proportion(variant, data));
+        match (c_fig, t_fig) {
+            (Figures::Rate(c), Figures::Rate(t)) => {
                 let test = proportions_ztest(&t, &c, ZVariance::Pooled, Alternative::TwoSided)?;
                 let difference = newcombe_diff_confint(&t, &c, alpha)?;
                 let relative = relative_lift_confint(&t.moments(), &c.moments(), alpha).ok();
@@ -423,8 +477,7 @@ fn compare(
                     difference, relative, pvalue, sequential, up, loss_up, loss_down,
                 )
             }
-            MetricKind::Mean => {
-                let (c, t) = (moments(control, control_data)?, moments(variant, data)?);
+            (Figures::Mean(c), Figures::Mean(t)) => {
                 let test = ttest_ind(&t, &c, false, Alternative::TwoSided)?;
                 let difference = diff_means_confint(&t, &c, alpha, false)?;
                 let relative = relative_lift_confint(&t, &c, alpha).ok();
@@ -445,6 +498,44 @@ fn compare(
                 (
                     difference, relative, pvalue, sequential, up, loss_up, loss_down,
                 )
+            }
+            (Figures::Ratio(c), Figures::Ratio(t)) => {
+                let test = ratio_ztest(&t, &c, alpha, Alternative::TwoSided)?;
+                let (rt, rc) = (test.treatment(), test.control());
+                let variance = rt.variance() + rc.variance();
+                // The mixing variance is scaled by the per-unit variance, as for means.
+                let unit_variance =
+                    rt.variance() * t.count() as f64 + rc.variance() * c.count() as f64;
+                let diff = rt.ratio() - rc.ratio();
+                let sequential = msprt(diff, variance, tau2(unit_variance, options)?, alpha)?;
+                let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
+                    let (nc, nt) = (
+                        NormalPosterior::new(rc.ratio(), rc.variance())?,
+                        NormalPosterior::new(rt.ratio(), rt.variance())?,
+                    );
+                    Ok((
+                        normal_prob_beats(&nc, &nt),
+                        normal_expected_loss(&nc, &nt),
+                        normal_expected_loss(&nt, &nc),
+                    ))
+                })?;
+                let difference = *test.difference();
+                let relative = Some(*test.relative());
+                (
+                    difference,
+                    relative,
+                    test.pvalue(),
+                    sequential,
+                    up,
+                    loss_up,
+                    loss_down,
+                )
+            }
+            _ => {
+                return Err(Error::degenerate(format!(
+                    "{:?} has figures of different kinds across variants",
+                    spec.key
+                )));
             }
         };
     let decision_pvalue = match options.basis {

@@ -41,7 +41,7 @@ pub fn arms(totals: &[VariantTotals], metric: &MetricSpec) -> Result<Vec<Arm>, E
     totals
         .iter()
         .map(|v| {
-            let data = v.metrics.get(&metric.key).copied().unwrap_or_default();
+            let data = v.metrics.get(metric.rollup()).copied().unwrap_or_default();
             match metric.kind {
                 MetricKind::Conversion => {
                     let converted = data.units.min(v.units);
@@ -62,9 +62,22 @@ pub fn arms(totals: &[VariantTotals], metric: &MetricSpec) -> Result<Vec<Arm>, E
                     };
                     Ok(Arm::from_moments(m))
                 }
+                _ => Err(not_a_reward(metric)),
             }
         })
         .collect()
+}
+
+/// The error for a bandit metric that is not a per-unit reward.
+fn not_a_reward(metric: &MetricSpec) -> Error {
+    Error::argument(
+        "metrics",
+        format!(
+            "a bandit learns from a conversion or mean metric; {:?} is a {} metric",
+            metric.key,
+            metric.kind.as_str()
+        ),
+    )
 }
 
 /// Thompson sampling for the metric's kind, with these options.
@@ -80,6 +93,7 @@ fn policy(metric: &MetricSpec, floor: f64, burn_in: u64) -> Result<Policy, Error
             prior_alpha: 1.0,
             prior_beta: 1.0,
         },
+        _ => return Err(not_a_reward(metric)),
     };
     Policy::new(
         rule,
@@ -193,6 +207,7 @@ pub fn replay_log(
             let reward = match metric.kind {
                 MetricKind::Conversion => f64::from(u8::from(u.events > 0)),
                 MetricKind::Mean => u.total,
+                _ => return None,
             };
             Some(crate::bandit::LoggedPull {
                 arm: u.variant,

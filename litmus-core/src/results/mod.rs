@@ -23,19 +23,20 @@
 
 pub mod analysis;
 pub mod bandit;
+mod figures;
 pub mod plan;
 pub mod series;
 pub mod spec;
 pub mod totals;
 
 pub use analysis::{
-    Comparison, CupedFigures, Estimate, ExperimentResults, MetricResult, Problem, Srm,
+    Comparison, CupedFigures, Estimate, ExperimentResults, FunnelStep, MetricResult, Problem, Srm,
     VariantMetric, Verdict, analyze,
 };
 pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
 pub use plan::{Plan, plan};
 pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
-pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
+pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options, Source};
 pub use totals::{Timeline, VariantTotals};
 
 #[cfg(test)]

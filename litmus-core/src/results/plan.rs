@@ -33,6 +33,7 @@ pub fn plan<'a>(experiment: &Experiment, tracked: impl IntoIterator<Item = &'a s
                     kind,
                     goal: Goal::Increase,
                     guardrail: false,
+                    source: Default::default(),
                 })
             })
             .collect()

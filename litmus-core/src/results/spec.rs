@@ -7,14 +7,26 @@ use crate::stats::Correction;
 use crate::stats::srm::SRM_THRESHOLD;
 
 /// How a metric is summarized per unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// The share of exposed units with at least one event (a conversion rate).
+    #[default]
     Conversion,
-    /// The mean per exposed unit of its total value (units without events count as 0).
+    /// The mean per exposed unit of its value (units without events count as 0).
     Mean,
+    /// The sum of one metric over the sum of another, per variant (revenue per order).
+    Ratio,
+    /// A quantile of events' or units' values (p90 page-load time).
+    Quantile,
+    /// The share of exposed units with an event in a window some time after their exposure,
+    /// over the units whose window has passed (day-7 retention).
+    Retention,
+    /// Ordered steps, each the share of exposed units that reached it.
+    Funnel,
 }
 
 impl MetricKind {
@@ -23,6 +35,10 @@ impl MetricKind {
         match self {
             MetricKind::Conversion => "conversion",
             MetricKind::Mean => "mean",
+            MetricKind::Ratio => "ratio",
+            MetricKind::Quantile => "quantile",
+            MetricKind::Retention => "retention",
+            MetricKind::Funnel => "funnel",
         }
     }
 }
@@ -49,12 +65,12 @@ impl Goal {
     }
 }
 
-/// One metric of an experiment: an event name and how to read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One metric of an experiment: its key and how to read it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricSpec {
-    /// The tracked event's name (`purchase`).
+    /// The metric's key: a catalogue metric's, or the tracked event's name (`purchase`).
     pub key: String,
-    /// Conversion or mean.
+    /// What is computed.
     pub kind: MetricKind,
     /// Which direction is good.
     #[serde(default)]
@@ -62,6 +78,70 @@ pub struct MetricSpec {
     /// A guardrail: watched for harm, not counted among the decision metrics.
     #[serde(default)]
     pub guardrail: bool,
+    /// Where its figures are kept and how they are read (by default: the rows of the event
+    /// named `key`).
+    #[serde(default, skip_serializing_if = "Source::is_default")]
+    pub source: Source,
+}
+
+impl MetricSpec {
+    /// The rollup id of its rows: [`Source::rollup`], or the key.
+    pub fn rollup(&self) -> &str {
+        if self.source.rollup.is_empty() {
+            &self.key
+        } else {
+            &self.source.rollup
+        }
+    }
+}
+
+/// Where a metric's figures are kept (rollup ids, see `crate::metrics::Metric::rollup`) and
+/// what the analysis needs beyond its kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    /// The rows' id (a ratio's cross products; a funnel's steps are `{id}#{k}`); empty: the key.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub rollup: String,
+    /// A ratio's numerator rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numerator: Option<String>,
+    /// A ratio's denominator rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denominator: Option<String>,
+    /// A funnel's steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// Retention: a cohort counts once this long has passed since its exposure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matures_after_ms: Option<i64>,
+    /// A quantile metric's quantile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantile: Option<f64>,
+    /// Whether a quantile ranks units' values (else events').
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unit_quantile: bool,
+    /// An absolute cap on unit values (applied by the rollups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<f64>,
+    /// A percentile cap on unit values, applied at analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentile_cap: Option<f64>,
+    /// How figures are shown: `number`, `percent`, `currency` or `duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// A currency metric's ISO 4217 code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// A human name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Source {
+    /// Whether it is the default (the event's own rows, nothing more).
+    pub fn is_default(&self) -> bool {
+        *self == Source::default()
+    }
 }
 
 /// Which p-values decide: the always-valid ones (safe to look at any time) or the

@@ -92,12 +92,14 @@ fn specs() -> Vec<MetricSpec> {
             kind: MetricKind::Conversion,
             goal: Goal::Increase,
             guardrail: false,
+            source: Default::default(),
         },
         MetricSpec {
             key: "buy".into(),
             kind: MetricKind::Mean,
             goal: Goal::Increase,
             guardrail: false,
+            source: Default::default(),
         },
     ]
 }

@@ -14,9 +14,33 @@ pub struct VariantTotals {
     pub weight: f64,
     /// Units exposed.
     pub units: u64,
-    /// Per metric: events, units with an event, the sum of values and the sum of squared
-    /// per-unit totals.
+    /// Per metric (by rollup id): events, units with an event, the sum of values and the sum
+    /// of squared per-unit totals.
     pub metrics: BTreeMap<String, MetricRollup>,
+    /// Per cohort metric (retention, by rollup id): the units of the cohorts whose window has
+    /// passed, the ones its rows in [`VariantTotals::metrics`] count.
+    pub cohort_units: BTreeMap<String, u64>,
+    /// Per metric with a percentile cap (by rollup id): the cap applied to its unit values.
+    pub caps: BTreeMap<String, f64>,
+}
+
+impl VariantTotals {
+    /// Totals with no metric yet: `units` exposed to the variant `key` of weight `weight`.
+    pub fn new(key: &str, weight: f64, units: u64) -> Self {
+        VariantTotals {
+            key: key.to_owned(),
+            weight,
+            units,
+            metrics: BTreeMap::new(),
+            cohort_units: BTreeMap::new(),
+            caps: BTreeMap::new(),
+        }
+    }
+
+    /// The units a metric's figures are over: a cohort metric's matured units, else all.
+    pub fn units_for(&self, rollup: &str) -> u64 {
+        self.cohort_units.get(rollup).copied().unwrap_or(self.units)
+    }
 }
 
 /// Adds `b` into `a`.
@@ -41,6 +65,11 @@ pub struct Timeline {
     metrics: BTreeMap<(i64, String), Vec<MetricRollup>>,
     /// Units exposed to variants that are no longer configured.
     unknown_units: u64,
+    /// Cohort metrics (rows keyed by their units' exposure): rollup id to how long after the
+    /// exposure a cohort's window ends.
+    cohorts: BTreeMap<String, i64>,
+    /// The time cohorts are judged at, and the rows' bucket size.
+    clock: Option<(i64, i64)>,
 }
 
 impl Timeline {
@@ -50,6 +79,14 @@ impl Timeline {
             variants,
             ..Timeline::default()
         }
+    }
+
+    /// Reads the rows of `rollup` as cohorts whose window ends `after_ms` after their
+    /// exposure: totals count only the cohorts whose window has ended by `now_ms` (or the
+    /// totals' time, when earlier), each bucket of `bucket_ms` whole.
+    pub fn add_cohort(&mut self, rollup: &str, after_ms: i64, now_ms: i64, bucket_ms: i64) {
+        self.cohorts.insert(rollup.to_owned(), after_ms);
+        self.clock = Some((now_ms, bucket_ms.max(1)));
     }
 
     fn index(&self, variant: &str) -> Option<usize> {
@@ -143,12 +180,7 @@ impl Timeline {
         let mut out: Vec<VariantTotals> = self
             .variants
             .iter()
-            .map(|(key, weight)| VariantTotals {
-                key: key.clone(),
-                weight: *weight,
-                units: 0,
-                metrics: BTreeMap::new(),
-            })
+            .map(|(key, weight)| VariantTotals::new(key, *weight, 0))
             .collect();
         let until = until_ms.unwrap_or(i64::MAX);
         for row in self.exposures.range(..=until).map(|(_, row)| row) {
@@ -156,9 +188,36 @@ impl Timeline {
                 v.units = v.units.saturating_add(*units);
             }
         }
+        // A cohort counts once its window has ended for all of its bucket's units.
+        let matured = |time: i64, after: i64| match self.clock {
+            Some((now, bucket)) => {
+                let at = until_ms.map_or(now, |u| u.saturating_add(bucket).min(now));
+                time.saturating_add(bucket).saturating_add(after) <= at
+            }
+            None => true,
+        };
+        for (id, after) in &self.cohorts {
+            for v in &mut out {
+                v.cohort_units.insert(id.clone(), 0);
+            }
+            for (time, row) in self.exposures.range(..=until) {
+                if !matured(*time, *after) {
+                    continue;
+                }
+                for (v, units) in out.iter_mut().zip(row) {
+                    let n = v.cohort_units.entry(id.clone()).or_default();
+                    *n = n.saturating_add(*units);
+                }
+            }
+        }
         for ((time, metric), row) in &self.metrics {
             if *time > until {
                 continue;
+            }
+            if let Some(after) = self.cohorts.get(metric) {
+                if !matured(*time, *after) {
+                    continue;
+                }
             }
             for (v, rollup) in out.iter_mut().zip(row) {
                 add(v.metrics.entry(metric.clone()).or_default(), rollup);
