@@ -45,29 +45,31 @@ pub async fn experiment_results<S: Store>(
     let span_ms = span.map_or(0, |(a, b)| b.saturating_sub(a).saturating_add(MINUTE_MS));
     let bucket = results::bucket_ms(span_ms, points);
     let rows = store.experiment_rollups(key, bucket, i64::MIN).await?;
+    // Without declared metrics, every event's own rows (not the rows derived for metrics).
     let tracked: Vec<&str> = rows
         .metrics
         .keys()
         .map(|(_, _, metric, _)| metric.as_str())
+        .filter(|m| !m.starts_with(litmus_core::metrics::DERIVED_PREFIX))
         .collect();
     let plan = results::plan(experiment, tracked);
     let options = Options {
         check_srm: plan.check_srm,
         ..Options::default()
     };
-    let timeline = timeline(&plan, &rows);
+    let now = crate::now_ms();
+    let timeline = timeline(&plan, &rows, now, bucket);
     let totals = timeline.totals(None);
     let analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
     let series =
         results::cumulative(&timeline, &plan.metrics, &options, points).map_err(internal)?;
     // Insights: the checks on the results, anomalies in the recent complete minutes, and the
     // recommendation.
-    let now = crate::now_ms();
     let complete = now.saturating_sub(LATE_MS) / MINUTE_MS * MINUTE_MS;
     let recent_rows = store
         .experiment_rollups(key, MINUTE_MS, complete.saturating_sub(HISTORY_MS))
         .await?;
-    let recent = self::timeline(&plan, &recent_rows);
+    let recent = self::timeline(&plan, &recent_rows, now, MINUTE_MS);
     let variants: Vec<String> = plan.variants.iter().map(|(k, _)| k.clone()).collect();
     let recommendation = insights::recommend(&analysis, &totals, span_ms, &options);
     let mut found: Vec<insights::Insight> = insights::checks::srm(&analysis).into_iter().collect();
@@ -182,7 +184,7 @@ pub async fn replay<S: Store>(
         .cloned()
         .ok_or_else(|| ApiError::NoMetric(key.to_owned()))?;
     let units = store
-        .experiment_units(key, &metric.key, REPLAY_UNITS)
+        .experiment_units(key, metric.rollup(), REPLAY_UNITS)
         .await?;
     let records: Vec<results::bandit::UnitRecord> = units
         .iter()
@@ -270,9 +272,15 @@ fn internal(e: litmus_core::Error) -> ApiError {
     ApiError::Computation(e)
 }
 
-/// The rows of an experiment's rollups in a timeline of its plan's variants.
-fn timeline(plan: &results::Plan, rows: &RollupTables) -> Timeline {
+/// The rows of an experiment's rollups (in buckets of `bucket_ms`) in a timeline of its plan's
+/// variants; retention metrics count the cohorts whose window has passed by `now_ms`.
+fn timeline(plan: &results::Plan, rows: &RollupTables, now_ms: i64, bucket_ms: i64) -> Timeline {
     let mut timeline = Timeline::new(plan.variants.clone());
+    for spec in &plan.metrics {
+        if let Some(after) = spec.source.matures_after_ms {
+            timeline.add_cohort(spec.rollup(), after, now_ms, bucket_ms);
+        }
+    }
     for ((_, variant, time), units) in &rows.exposures {
         timeline.add_exposures(variant, *time, *units);
     }

@@ -1523,10 +1523,10 @@ fn store_sql_interpolates_only_fixed_identifiers() {
     assert_eq!(problems, Vec::<String>::new());
     // What `kind.table()` may answer.
     use litmus_server::store::Kind;
-    let tables: Vec<&str> = [Kind::Experiment, Kind::Layer, Kind::Holdout]
+    let tables: Vec<&str> = Kind::ALL
         .map(Kind::table)
         .to_vec();
-    assert_eq!(tables, ["experiments", "layers", "holdouts"]);
+    assert_eq!(tables, ["experiments", "layers", "holdouts", "metrics"]);
 }
 
 /// Rule 4a. The check above catches values spliced into SQL (so it is not vacuous), and lets

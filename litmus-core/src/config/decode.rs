@@ -408,7 +408,9 @@ deserialize_through_value!(
     WireLayer,
     WireLayerSlot,
     WireHoldout,
-    WireMetric
+    WireMetric,
+    crate::metrics::MetricDefinition,
+    crate::metrics::MetricReference
 );
 
 #[cfg(test)]

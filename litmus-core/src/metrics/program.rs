@@ -124,6 +124,28 @@ impl Program {
         p
     }
 
+    /// The program of a config document: its catalogue and each experiment's metrics
+    /// (definitions that do not check are left out: a stored document was checked when it
+    /// was written).
+    pub fn from_config(config: &crate::config::wire::WireConfig) -> Self {
+        let (catalogue, _) = super::Catalogue::compile(&config.metrics);
+        let root = crate::error::FieldPath::root();
+        let resolved: Vec<(&str, Vec<Metric>)> = config
+            .experiments
+            .iter()
+            .map(|e| {
+                let metrics = e
+                    .metrics
+                    .iter()
+                    .filter_map(|m| catalogue.resolve(std::slice::from_ref(m), &root).ok())
+                    .flatten()
+                    .collect();
+                (e.key.as_str(), metrics)
+            })
+            .collect();
+        Program::new(resolved.iter().map(|(k, m)| (*k, m.as_slice())))
+    }
+
     fn add(&mut self, m: &Metric, uses: &mut Uses) {
         match m.rule() {
             Rule::Events { .. } if m.is_plain() => {}

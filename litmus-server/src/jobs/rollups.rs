@@ -22,8 +22,11 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
     const ROUND_GAP: std::time::Duration = std::time::Duration::from_millis(100);
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
+        // The config version whose metric program the store has.
+        let mut programmed: Option<u64> = None;
         loop {
             let Some(state) = weak.upgrade() else { break };
+            refresh_program(&state, &mut programmed).await;
             let window = state.ingest.tuning.attribution_window_ms;
             let started = tokio::time::Instant::now();
             match state.store.apply_rollups(window, PER_ROUND).await {
@@ -43,6 +46,32 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
             }
         }
     });
+}
+
+/// Gives the store the metric program of the config this instance serves, when its version
+/// differs from `programmed` (a config that cannot be read leaves the program as it was; the
+/// next round tries again).
+async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Option<u64>) {
+    let snapshot = match state.snapshots.snapshot().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the config for the metric program");
+            return;
+        }
+    };
+    if *programmed == Some(snapshot.version) {
+        return;
+    }
+    let program = match serde_json::from_str::<litmus_core::config::wire::WireConfig>(&snapshot.body)
+    {
+        Ok(config) => litmus_core::metrics::Program::from_config(&config),
+        Err(e) => {
+            tracing::warn!(error = %e, "the config's metrics cannot be read");
+            litmus_core::metrics::Program::default()
+        }
+    };
+    state.store.set_metric_program(Arc::new(program)).await;
+    *programmed = Some(snapshot.version);
 }
 
 /// After this instance applied rollups: tells its live hub and the other instances which

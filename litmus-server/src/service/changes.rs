@@ -1,4 +1,4 @@
-//! Changes to the config (experiments, layers, holdouts): one path for the admin API, the
+//! Changes to the config (experiments, layers, holdouts, metrics): one path for the admin API, the
 //! bandit job and the demo alike. A change is validated (core: the config it would produce,
 //! strictly, and the lifecycle rules against the stored one, `litmus_core::config::
 //! validate_change`), stored with its audit entry in one transaction, and published as the
@@ -25,7 +25,7 @@ pub struct Changed {
 
 /// The kind of a collection in a path (`experiments`, `layers`, `holdouts`).
 pub fn kind_of(collection: &str) -> Result<Kind, ApiError> {
-    [Kind::Experiment, Kind::Layer, Kind::Holdout]
+    Kind::ALL
         .into_iter()
         .find(|k| k.table() == collection)
         .ok_or_else(|| ApiError::not_found(format!("no collection {collection:?}")))
@@ -112,8 +112,7 @@ pub async fn change<S: ConfigStore>(
             return Err(missing(kind, key));
         }
         // The document this change would publish: the others as stored, this one as written.
-        let [experiments, layers, holdouts] =
-            [Kind::Experiment, Kind::Layer, Kind::Holdout].map(|k| {
+        let [experiments, layers, holdouts, metrics] = Kind::ALL.map(|k| {
                 let mut items = of_kind(&current, k);
                 if k == kind {
                     items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
@@ -124,6 +123,7 @@ pub async fn change<S: ConfigStore>(
         let document = json!({
             "schema_version": config::SCHEMA_VERSION,
             "experiments": experiments, "layers": layers, "holdouts": holdouts,
+            "metrics": metrics,
         });
         // Core validates what the admin wrote (unknown fields are errors) and the change
         // against the stored config; SDKs get the validated form, with defaults filled in.
@@ -180,6 +180,7 @@ fn of_kind(doc: &WireConfig, kind: Kind) -> Vec<Value> {
         Kind::Experiment => serde_json::to_value(&doc.experiments),
         Kind::Layer => serde_json::to_value(&doc.layers),
         Kind::Holdout => serde_json::to_value(&doc.holdouts),
+        Kind::Metric => serde_json::to_value(&doc.metrics),
     };
     match all {
         Ok(Value::Array(items)) => items,
@@ -208,5 +209,11 @@ fn find(doc: &WireConfig, kind: Kind, key: &str) -> Option<Object> {
             .find(|h| h.key == key)
             .cloned()
             .map(Object::Holdout),
+        Kind::Metric => doc
+            .metrics
+            .iter()
+            .find(|m| m.key == key)
+            .cloned()
+            .map(|m| Object::Metric(Box::new(m))),
     }
 }

@@ -21,6 +21,7 @@ use std::future::Future;
 use std::collections::{BTreeMap, BTreeSet};
 
 use litmus_core::config::wire::{WireConfig, WireExperiment, WireHoldout, WireLayer};
+use litmus_core::metrics::MetricDefinition;
 use litmus_core::events::{Event, MetricRollup};
 use serde::Serialize;
 
@@ -84,15 +85,21 @@ pub enum Kind {
     Layer,
     /// A holdout.
     Holdout,
+    /// A metric of the catalogue.
+    Metric,
 }
 
 impl Kind {
+    /// Every kind, in the order a document lists them.
+    pub const ALL: [Kind; 4] = [Kind::Experiment, Kind::Layer, Kind::Holdout, Kind::Metric];
+
     /// The name used in routes' messages and audit actions.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Experiment => "experiment",
             Kind::Layer => "layer",
             Kind::Holdout => "holdout",
+            Kind::Metric => "metric",
         }
     }
 
@@ -102,6 +109,7 @@ impl Kind {
             Kind::Experiment => "experiments",
             Kind::Layer => "layers",
             Kind::Holdout => "holdouts",
+            Kind::Metric => "metrics",
         }
     }
 }
@@ -117,6 +125,8 @@ pub enum Object {
     Layer(WireLayer),
     /// A holdout.
     Holdout(WireHoldout),
+    /// A metric of the catalogue.
+    Metric(Box<MetricDefinition>),
 }
 
 impl Object {
@@ -126,6 +136,7 @@ impl Object {
             Object::Experiment(_) => Kind::Experiment,
             Object::Layer(_) => Kind::Layer,
             Object::Holdout(_) => Kind::Holdout,
+            Object::Metric(_) => Kind::Metric,
         }
     }
 
@@ -135,6 +146,7 @@ impl Object {
             Object::Experiment(e) => &e.key,
             Object::Layer(l) => &l.key,
             Object::Holdout(h) => &h.key,
+            Object::Metric(m) => &m.key,
         }
     }
 }
@@ -255,6 +267,12 @@ pub trait EventStore: Send + Sync + 'static {
         window_ms: i64,
         max_batches: usize,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+    /// Sets the derived metrics (`litmus_core::metrics::Program`) the next rounds of
+    /// [`EventStore::apply_rollups`] keep: the config's catalogue and experiments' metrics.
+    fn set_metric_program(
+        &self,
+        program: std::sync::Arc<litmus_core::metrics::Program>,
+    ) -> impl Future<Output = ()> + Send;
     /// The rollups' version: one more after each transaction that applied batches.
     fn rollup_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// What is stored but not yet in the rollups (results lag by the oldest batch's age).

@@ -27,10 +27,13 @@
 //! history (`u32` count; each: metric, `f64` total).
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::byte_reader::ByteReader;
 use litmus_core::events::Event;
+use litmus_core::events::derived::Bound;
+use litmus_core::metrics::Program;
 use litmus_core::events::unit_state::{Names, Round, UnitExposure, UnitState, UnitTotal};
 
 /// Units kept in memory between checkpoints, besides the dirty ones: the cache holds between
@@ -70,6 +73,8 @@ pub(crate) struct RollupCache {
     version: Option<u64>,
     /// When the last checkpoint was taken (or the cache started).
     checkpointed_at: Instant,
+    /// The derived metrics the rounds keep (kept when the cache starts over).
+    program: Arc<Program>,
 }
 
 impl Default for RollupCache {
@@ -81,6 +86,7 @@ impl Default for RollupCache {
             dirty: Vec::new(),
             version: None,
             checkpointed_at: Instant::now(),
+            program: Arc::default(),
         }
     }
 }
@@ -108,10 +114,17 @@ impl RollupCache {
     pub(crate) fn begin(&mut self, version: u64) -> bool {
         let valid = self.version == Some(version) && self.names.len() <= CACHED_NAMES;
         if !valid {
+            let program = Arc::clone(&self.program);
             *self = RollupCache::default();
+            self.program = program;
         }
         self.version = None;
         valid
+    }
+
+    /// Sets the derived metrics the next rounds keep (`litmus_core::metrics::Program`).
+    pub(crate) fn set_program(&mut self, program: Arc<Program>) {
+        self.program = program;
     }
 
     /// The units of `batches` the cache does not hold, each once: their records are to be
@@ -197,8 +210,10 @@ impl RollupCache {
             }
         }
         let mut round = Round::default();
+        let program = Arc::clone(&self.program);
+        let bound = Bound::new(&program, &mut self.names);
         for batch in batches {
-            round.apply(&mut self.names, &mut self.recent, batch, window_ms);
+            round.apply_with(&bound, &mut self.names, &mut self.recent, batch, window_ms);
         }
         self.dirty.append(&mut round.changed);
         round

@@ -162,6 +162,7 @@ impl ConfigStore for PostgresStore {
             experiments: bodies(&tx, Kind::Experiment).await?,
             layers: bodies(&tx, Kind::Layer).await?,
             holdouts: bodies(&tx, Kind::Holdout).await?,
+            metrics: bodies(&tx, Kind::Metric).await?,
             ..WireConfig::default()
         };
         tx.commit().await.map_err(backend)?;

@@ -40,6 +40,10 @@ impl EventStore for PostgresStore {
         })
     }
 
+    async fn set_metric_program(&self, program: std::sync::Arc<litmus_core::metrics::Program>) {
+        self.rollup_cache.lock().await.set_program(program);
+    }
+
     async fn apply_rollups(
         &self,
         window_ms: i64,

@@ -152,6 +152,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE INDEX pending_batches_queue ON pending_batches (batch) WHERE applied IS NULL;",
     // 10: the per-unit tables migration 9 replaced.
     "DROP TABLE unit_totals, covariates, unit_history;",
+    // 11: the metric catalogue, stored like experiments.
+    "CREATE TABLE metrics (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -166,6 +166,7 @@ impl ConfigStore for SqliteStore {
                 experiments: parse_all(bodies(Kind::Experiment)?)?,
                 layers: parse_all(bodies(Kind::Layer)?)?,
                 holdouts: parse_all(bodies(Kind::Holdout)?)?,
+                metrics: parse_all(bodies(Kind::Metric)?)?,
                 ..WireConfig::default()
             })
         })

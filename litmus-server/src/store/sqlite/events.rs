@@ -355,6 +355,10 @@ impl EventStore for SqliteStore {
         .await
     }
 
+    async fn set_metric_program(&self, program: std::sync::Arc<litmus_core::metrics::Program>) {
+        lock(&self.rollup_cache).set_program(program);
+    }
+
     async fn apply_rollups(
         &self,
         window_ms: i64,

@@ -138,6 +138,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "DROP TABLE unit_totals;
      DROP TABLE covariates;
      DROP TABLE unit_history;",
+    // 11: the metric catalogue, stored like experiments.
+    "CREATE TABLE metrics (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.
