@@ -510,6 +510,40 @@ def factorial() -> list:
     return cases
 
 
+def quantiles() -> dict:
+    """Samples with numpy's method="lower" quantiles and the order-statistic intervals of
+    litmus_core::stats::quantile: 0-based ranks lower = floor(n q - z sqrt(n q (1 - q))), at most
+    the estimate's rank floor(q (n - 1)), upper = ceil(n q + z sqrt(n q (1 - q))), both clamped
+    to [0, n - 1], z = norm.ppf(1 - alpha / 2)."""
+    samples = []
+    for kind in ["lognormal", "normal", "zeros"]:
+        for n in [150, 400, 700]:
+            if kind == "lognormal":
+                x = RNG.lognormal(float(RNG.uniform(-2, 3)), float(RNG.uniform(0.3, 2.0)), size=n)
+            elif kind == "normal":
+                x = RNG.normal(float(RNG.uniform(-5, 5)), float(RNG.uniform(0.5, 20)), size=n)
+            else:
+                x = np.where(RNG.uniform(size=n) < float(RNG.uniform(0.3, 0.8)), 0.0,
+                             RNG.lognormal(2.0, 1.0, size=n))
+            ordered = np.sort(x)
+            qs = [0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0]
+            sample = {"kind": kind, "values": [float(v) for v in x],
+                      "quantiles": [{"q": q, "value": float(np.quantile(x, q, method="lower"))} for q in qs],
+                      "intervals": []}
+            for q in qs[1:-1]:
+                for alpha in [0.05, 0.1, 0.01]:
+                    z = float(stats.norm.ppf(1 - alpha / 2))
+                    half = z * math.sqrt(n * q * (1 - q))
+                    point = math.floor(q * (n - 1))
+                    lo = min(max(math.floor(n * q - half), 0), n - 1, point)
+                    hi = min(max(math.ceil(n * q + half), 0), n - 1)
+                    sample["intervals"].append({"q": q, "alpha": alpha, "z": z, "lower_rank": lo,
+                                                "upper_rank": hi, "lower": float(ordered[lo]),
+                                                "upper": float(ordered[hi])})
+            samples.append(sample)
+    return {"samples": samples}
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -523,6 +557,7 @@ FILES = {
     "variance_reduction.json": variance_reduction,
     "bayes.json": bayes,
     "factorial.json": factorial,
+    "quantiles.json": quantiles,
 }
 
 

@@ -13,6 +13,10 @@
 //! - [`multiple`]: Bonferroni, Holm and Benjamini-Hochberg corrections.
 //! - [`power`]: power, sample size and minimum detectable effect.
 //! - [`variance_reduction`]: CUPED and ratio metrics by the delta method.
+//! - [`sketch`]: a mergeable quantile sketch (DDSketch) with relative accuracy, addressed by
+//!   integer keys that a database can store and sum, with signed counts for rows of changes.
+//! - [`quantile`]: quantiles with distribution-free (order-statistic) intervals, and the
+//!   comparison of a quantile between groups (difference and relative change).
 //! - [`sequential`]: the always-valid mSPRT for continuous monitoring.
 //! - [`bayes`]: Beta-Binomial and Normal posteriors, probability to beat control and to be
 //!   best, expected loss.
@@ -32,7 +36,9 @@ pub mod interval;
 pub mod multiple;
 pub mod power;
 pub mod proportions;
+pub mod quantile;
 pub mod sequential;
+pub mod sketch;
 pub(crate) mod special;
 pub mod srm;
 pub mod summary;
@@ -52,7 +58,11 @@ pub use multiple::{Adjusted, Correction, multipletests};
 pub use proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };
+pub use quantile::{
+    QuantileComparison, QuantileEstimate, exact_quantile, quantile_interval, quantile_ztest,
+};
 pub use sequential::{Sequential, SequentialState, msprt, msprt_means, msprt_proportions};
+pub use sketch::{DEFAULT_RELATIVE_ACCURACY, KEY_OFFSET, QuantileSketch};
 pub use srm::{SRM_THRESHOLD, SrmCheck, srm_check};
 pub use summary::{CoMoments, Moments, Proportion};
 pub use ttest::{Alternative, TTest, ZTest, ttest_ind, ttest_ind_from_stats};
