@@ -683,6 +683,7 @@ pub fn results(data: &[u8]) {
         .map(|(i, v)| VariantTotals {
             cohort_units: Default::default(),
             caps: Default::default(),
+            sketches: Default::default(),
             key: format!("v{i}"),
             weight: v.weight,
             units: u64::from(v.units),

@@ -14,7 +14,9 @@
 
 use super::rollup::{MetricRollup, attributed, minute};
 use super::unit_state::{KeyMap, Names, UnitExposure, UnitState};
-use crate::metrics::program::{Feed, Program, Shape, capped};
+use crate::metrics::QuantileLevel;
+use crate::metrics::program::{Feed, Program, Shape, capped, hour};
+use crate::stats::sketch::{self, DEFAULT_RELATIVE_ACCURACY};
 
 /// A [`Program`] with its names interned.
 #[derive(Debug)]
@@ -32,6 +34,15 @@ pub struct Bound<'a> {
     ratios: Vec<BoundRatio>,
     /// Experiment name id to (derived indexes, ratio indexes) it uses.
     uses: KeyMap<u32, (Vec<usize>, Vec<usize>)>,
+}
+
+/// Where [`Bound::track`] adds what it computes.
+#[derive(Debug)]
+pub struct Outputs<'a> {
+    /// Metric rows per (experiment, variant, metric, minute).
+    pub rows: &'a mut KeyMap<(u32, u32, u32, i64), MetricRollup>,
+    /// Quantile sketch changes per (experiment, variant, metric, hour, bucket key).
+    pub sketches: &'a mut KeyMap<(u32, u32, u32, i64, i32), i64>,
 }
 
 /// A ratio's name id, and its numerator's and denominator's name ids and caps.
@@ -118,8 +129,8 @@ impl<'a> Bound<'a> {
     }
 
     /// Applies one metric event (name id `event`, `value`, `properties`, at `t`) to the
-    /// unit's derived values, adding to `rows`; `changes` holds the event's own changes (from
-    /// its own rows, when ratios are kept) and gets the derived ones.
+    /// unit's derived values, adding to `out`'s rows and sketches; `changes` holds the event's
+    /// own changes (from its own rows, when ratios are kept) and gets the derived ones.
     #[allow(clippy::too_many_arguments)]
     pub fn track(
         &self,
@@ -129,9 +140,10 @@ impl<'a> Bound<'a> {
         properties: Option<&serde_json::Map<String, serde_json::Value>>,
         t: i64,
         window_ms: i64,
-        rows: &mut KeyMap<(u32, u32, u32, i64), MetricRollup>,
+        out: &mut Outputs<'_>,
         changes: &mut Vec<Change>,
     ) {
+        let rows = &mut *out.rows;
         let Some(feeds) = self.feeds.get(&event) else {
             return self.ratio_rows(unit, t, rows, changes);
         };
@@ -168,6 +180,7 @@ impl<'a> Bound<'a> {
                         window,
                         cap,
                         cohort,
+                        quantile,
                         ..
                     } => {
                         let counts = window.map_or_else(
@@ -192,6 +205,26 @@ impl<'a> Bound<'a> {
                                 total.events == 0,
                                 total.covariate,
                             );
+                            let sketch = |value: f64, count: i64| {
+                                let key = sketch::key(value, DEFAULT_RELATIVE_ACCURACY)?;
+                                Some(((x.experiment, x.variant, id, hour(t), key), count))
+                            };
+                            let moves = match quantile {
+                                None => [None, None],
+                                Some(QuantileLevel::Event) => [sketch(v, 1), None],
+                                // The unit's value moves from one bucket to another.
+                                Some(QuantileLevel::Unit) => [
+                                    if total.events == 0 {
+                                        None
+                                    } else {
+                                        sketch(capped(before, cap), -1)
+                                    },
+                                    sketch(capped(after, cap), 1),
+                                ],
+                            };
+                            for (key, count) in moves.into_iter().flatten() {
+                                *out.sketches.entry(key).or_default() += count;
+                            }
                             total.events += 1;
                             total.total = after;
                             changes.push((x.experiment, x.variant, id, before, after));

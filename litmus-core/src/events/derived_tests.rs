@@ -34,7 +34,10 @@ fn catalogue() -> Catalogue {
         {"key": "n", "kind": "mean", "event": "m1", "aggregation": "count"},
         {"key": "m0", "kind": "mean", "event": "m0"},
         {"key": "r", "kind": "ratio", "numerator": "m0", "denominator": "b"},
-        {"key": "s", "kind": "ratio", "numerator": "n", "denominator": "a"}
+        {"key": "s", "kind": "ratio", "numerator": "n", "denominator": "a"},
+        {"key": "q", "kind": "quantile", "event": "m1", "quantile": 0.9},
+        {"key": "qu", "kind": "quantile", "event": "m0", "quantile": 0.5, "level": "unit",
+         "aggregation": "sum", "window": {"hours": 0.05}}
     ]);
     let defs: Vec<crate::metrics::MetricDefinition> =
         serde_json::from_value::<crate::config::wire::WireConfig>(
@@ -51,8 +54,8 @@ fn uses() -> Vec<(&'static str, Vec<Metric>)> {
     let c = catalogue();
     let pick = |keys: &[&str]| keys.iter().map(|k| c.get(k).unwrap().clone()).collect();
     vec![
-        ("e0", pick(&["a", "b", "c", "d", "f", "r"])),
-        ("e1", pick(&["a", "n", "s"])),
+        ("e0", pick(&["a", "b", "c", "d", "f", "r", "q"])),
+        ("e1", pick(&["a", "n", "s", "qu"])),
     ]
 }
 
@@ -63,10 +66,14 @@ fn add(into: &mut MetricRollup, r: &MetricRollup) {
     crate::results::totals::add(into, r);
 }
 
-fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> Sums {
+/// Sketch counts by (experiment, variant, id, bucket key), zeros left out.
+type Sketches = BTreeMap<(String, String, String, i32), i64>;
+
+fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> (Sums, Sketches) {
     let mut names = Names::default();
     let mut units = HashMap::new();
     let mut sums = Sums::new();
+    let mut sketches = Sketches::new();
     for chunk in batches.chunks(per_round.max(1)) {
         let bound = super::Bound::new(program, &mut names);
         let mut round = Round::default();
@@ -84,9 +91,14 @@ fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> Sum
             );
             add(sums.entry(key).or_default(), &r);
         }
+        for ((e, v, k, _, b), n) in round.sketches {
+            let key = (names.name(e).into(), names.name(v).into(), names.name(k).into(), b);
+            *sketches.entry(key).or_default() += n;
+        }
     }
     sums.retain(|(_, _, id), _| id.starts_with(crate::metrics::DERIVED_PREFIX));
-    sums
+    sketches.retain(|_, n| *n != 0);
+    (sums, sketches)
 }
 
 /// Each unit's applied steps, in the order the rules apply them: per batch, its exposures,
@@ -164,7 +176,31 @@ fn cap_of(m: &Metric) -> Option<f64> {
     }
 }
 
-fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> Sums {
+/// The bucket key of a value.
+fn bucket(v: f64) -> i32 {
+    crate::stats::sketch::key(v, crate::stats::sketch::DEFAULT_RELATIVE_ACCURACY).unwrap()
+}
+
+/// The attributed values of a metric's events for a unit, in order.
+fn attributed_values(m: &Metric, steps: &[&Event], unit: &str, exp_at: usize, first: i64) -> Vec<f64> {
+    let Rule::Events { rule, window, .. } = m.rule() else {
+        unreachable!()
+    };
+    let mut out = Vec::new();
+    for e in steps.iter().skip(exp_at) {
+        if let EventKind::Track { event, value, properties } = &e.kind {
+            let t = e.time.unix_millis();
+            let counts = window.map_or_else(|| attributed(first, t, WINDOW), |w| w.holds(first, t));
+            if e.unit_id == unit && *event == rule.event && counts {
+                out.extend(rule.value(*value, properties.as_ref()));
+            }
+        }
+    }
+    out
+}
+
+fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> (Sums, Sketches) {
+    let mut sketches = Sketches::new();
     let steps = in_order(batches);
     // First exposures: (experiment, unit) -> (variant, time, position).
     let mut first: BTreeMap<(String, String), (String, i64, usize)> = BTreeMap::new();
@@ -205,8 +241,25 @@ fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> Sums {
             let key = (exp.clone(), variant.clone(), m.rollup().to_owned());
             let row = sums.entry(key).or_default();
             match m.rule() {
-                Rule::Events { .. } => {
+                Rule::Events { quantile, .. } => {
                     let (value, events, before) = unit_value(m, &steps, unit, *at, *f);
+                    let id = m.rollup().to_owned();
+                    let mut count = |b: i32| {
+                        *sketches
+                            .entry((exp.clone(), variant.clone(), id.clone(), b))
+                            .or_default() += 1;
+                    };
+                    match quantile {
+                        Some((_, crate::metrics::QuantileLevel::Event)) => {
+                            for v in attributed_values(m, &steps, unit, *at, *f) {
+                                count(bucket(v));
+                            }
+                        }
+                        Some((_, crate::metrics::QuantileLevel::Unit)) if events > 0 => {
+                            count(bucket(capped(value, cap_of(m))));
+                        }
+                        _ => {}
+                    }
                     let cap = cap_of(m);
                     let (y, x) = (capped(value, cap), capped(before, cap));
                     row.events += events;
@@ -281,7 +334,7 @@ fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> Sums {
     }
     // Rows no unit contributed to do not exist.
     sums.retain(|_, r| *r != MetricRollup::default());
-    sums
+    (sums, sketches)
 }
 
 fn event(i: usize, unit: u8, t: i64, kind: EventKind) -> Event {
@@ -352,8 +405,9 @@ proptest! {
         let uses = uses();
         let program = Program::new(uses.iter().map(|(k, m)| (*k, m.as_slice())));
         let batches = vec![to_batch(0, &a), to_batch(100, &b), to_batch(200, &c)];
-        let got = by_rounds(&program, &batches, per_round);
-        let want = reference(&uses, &batches);
+        let (got, got_sketches) = by_rounds(&program, &batches, per_round);
+        let (want, want_sketches) = reference(&uses, &batches);
+        prop_assert_eq!(got_sketches, want_sketches);
         let keys = |s: &Sums| s.iter().filter(|(_, r)| {
             r.units > 0 || r.sum != 0.0 || r.cross != 0.0 || r.covariate_sum != 0.0
         }).map(|(k, _)| k.clone()).collect::<Vec<_>>();

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-use super::derived::Bound;
+use super::derived::{Bound, Outputs};
 use super::event::{Event, EventKind};
 use super::rollup::{MetricRollup, attributed, minute};
 use crate::metrics::Program;
@@ -205,6 +205,9 @@ pub struct Round {
     pub exposures: KeyMap<(u32, u32, i64), u64>,
     /// Metric rollups per (experiment, variant, metric, minute).
     pub metrics: KeyMap<(u32, u32, u32, i64), MetricRollup>,
+    /// Quantile sketch changes per (experiment, variant, metric, hour, bucket key): units or
+    /// events added to (or, for a unit whose value moved, taken from) each bucket.
+    pub sketches: KeyMap<(u32, u32, u32, i64, i32), i64>,
     /// The new first exposures, in the order applied.
     pub first_exposures: Vec<FirstExposure>,
     /// The units this round marked changed (see [`UnitState::changed`]), each once, in order.
@@ -339,6 +342,10 @@ impl Round {
                 });
             }
             if !program.is_empty() {
+                let mut out = Outputs {
+                    rows: &mut self.metrics,
+                    sketches: &mut self.sketches,
+                };
                 program.track(
                     unit,
                     metric,
@@ -346,7 +353,7 @@ impl Round {
                     properties.as_ref(),
                     t,
                     window_ms,
-                    &mut self.metrics,
+                    &mut out,
                     &mut changes,
                 );
             }

@@ -46,6 +46,7 @@ fn totals(units: [u64; 2], converted: [u64; 2], errors: [u64; 2]) -> Vec<Variant
             VariantTotals {
                 cohort_units: Default::default(),
                 caps: Default::default(),
+                sketches: Default::default(),
                 key: (*key).to_owned(),
                 weight: 1.0,
                 units: units[i],

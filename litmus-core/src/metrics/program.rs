@@ -29,6 +29,8 @@ pub enum Shape {
         cohort: bool,
         /// Whether the unit's value before its exposure is kept as its covariate (CUPED).
         covariate: bool,
+        /// A quantile metric's sketch rows: of each event's value, or of the units' values.
+        quantile: Option<super::definition::QuantileLevel>,
     },
     /// A funnel: step `k`'s row (`{id}#{k}`) counts the units that reached it.
     Funnel {
@@ -154,7 +156,7 @@ impl Program {
                 aggregation,
                 window,
                 cap,
-                ..
+                quantile,
             } => {
                 let shape = Shape::Total {
                     aggregation: *aggregation,
@@ -162,6 +164,7 @@ impl Program {
                     cap: absolute(*cap),
                     cohort: m.kind() == MetricKind::Retention,
                     covariate: matches!(m.kind(), MetricKind::Mean | MetricKind::Conversion),
+                    quantile: quantile.map(|(_, level)| level),
                 };
                 let index = self.derive(m.rollup(), shape, std::slice::from_ref(rule));
                 uses.derived.push(index);
@@ -270,6 +273,14 @@ impl Program {
         }
     }
 }
+
+/// The start of the hour holding `ms`: quantile sketches are kept per hour.
+pub fn hour(ms: i64) -> i64 {
+    ms.saturating_sub(ms.rem_euclid(HOUR_MS))
+}
+
+/// An hour, in ms.
+pub const HOUR_MS: i64 = 3_600_000;
 
 /// A unit value with an optional cap applied.
 pub fn capped(value: f64, cap: Option<f64>) -> f64 {

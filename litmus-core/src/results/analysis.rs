@@ -22,6 +22,7 @@ use crate::stats::sequential::{msprt, msprt_means, msprt_proportions};
 use crate::stats::summary::{CoMoments, Moments};
 use crate::stats::ttest::{Alternative, ttest_ind};
 use crate::stats::variance_reduction::{cuped, ratio_ztest};
+use crate::stats::quantile::{quantile_interval, quantile_ztest};
 use crate::stats::{multipletests, srm_check};
 
 /// An estimate with its interval.
@@ -392,6 +393,10 @@ fn describe(
             proportion_confint(&p, alpha, ProportionMethod::Wilson).ok(),
         ),
         Ok(Figures::Mean(m)) if m.count() > 0 => (Some(m.mean()), mean_confint(&m, alpha).ok()),
+        Ok(Figures::Quantile(sketch, q)) => match quantile_interval(&sketch, q, alpha) {
+            Ok(e) => (Some(e.estimate()), Some(*e.interval())),
+            Err(_) => (None, None),
+        },
         Ok(Figures::Ratio(m)) => match figures::ratio_of(&m) {
             Ok(r) => {
                 let half = normal_quantile(alpha) * r.variance().sqrt();
@@ -442,7 +447,7 @@ fn compare(
         figures::figures(control, spec, step)?,
         figures::figures(variant, spec, step)?,
     );
-    let cuped = match (spec.kind, c_fig) {
+    let cuped = match (spec.kind, &c_fig) {
         (MetricKind::Mean, _) => cuped_figures(
             control,
             &figures::rows(control, &id),
@@ -524,6 +529,36 @@ fn compare(
                 (
                     difference,
                     relative,
+                    test.pvalue(),
+                    sequential,
+                    up,
+                    loss_up,
+                    loss_down,
+                )
+            }
+            (Figures::Quantile(c, q), Figures::Quantile(t, _)) => {
+                let test = quantile_ztest(&t, &c, q, alpha)?;
+                let (et, ec) = (test.treatment(), test.control());
+                let se = test.std_error();
+                let diff = et.estimate() - ec.estimate();
+                // The mixing variance is scaled by the per-value variance the estimate implies.
+                let unit_variance = et.std_error().powi(2) * et.count() as f64
+                    + ec.std_error().powi(2) * ec.count() as f64;
+                let sequential = msprt(diff, se * se, tau2(unit_variance, options)?, alpha)?;
+                let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
+                    let (nc, nt) = (
+                        NormalPosterior::new(ec.estimate(), ec.std_error().powi(2))?,
+                        NormalPosterior::new(et.estimate(), et.std_error().powi(2))?,
+                    );
+                    Ok((
+                        normal_prob_beats(&nc, &nt),
+                        normal_expected_loss(&nc, &nt),
+                        normal_expected_loss(&nt, &nc),
+                    ))
+                })?;
+                (
+                    *test.difference(),
+                    Some(*test.relative()),
                     test.pvalue(),
                     sequential,
                     up,

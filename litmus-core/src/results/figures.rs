@@ -4,6 +4,8 @@
 //! - Conversion, retention and funnel steps are rates: units with an event over the units the
 //!   metric counts (all exposed units; a retention metric's matured cohorts).
 //! - Means are the moments of the units' (capped) values.
+//! - Quantiles are a sketch of the values ranked (events', or units' with zeros for units
+//!   without events).
 //! - Ratios are the joint moments of the per-unit denominators and numerators (Deng, Knoblich,
 //!   Lu 2018), from the parts' rows and the ratio's cross-product rows.
 
@@ -11,11 +13,12 @@ use super::spec::{MetricKind, MetricSpec};
 use super::totals::VariantTotals;
 use crate::error::Error;
 use crate::events::MetricRollup;
+use crate::stats::sketch::QuantileSketch;
 use crate::stats::summary::{CoMoments, Moments, Proportion};
 use crate::stats::variance_reduction::{Ratio, ratio_metric};
 
 /// A metric's data for one variant.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Figures {
     /// Units with an event over units counted.
     Rate(Proportion),
@@ -23,6 +26,8 @@ pub(crate) enum Figures {
     Mean(Moments),
     /// Per unit: denominator (x) and numerator (y).
     Ratio(CoMoments),
+    /// The sketch of the values a quantile ranks, and the quantile.
+    Quantile(QuantileSketch, f64),
 }
 
 /// The rollup of `id` in `totals` (zero when it has no rows).
@@ -107,9 +112,18 @@ pub(crate) fn figures(
                 data.cross,
             )?))
         }
-        MetricKind::Quantile => Err(Error::degenerate(
-            "quantile metrics are read from their sketches",
-        )),
+        MetricKind::Quantile => {
+            let q = spec.source.quantile.ok_or_else(|| {
+                Error::argument("metrics", format!("quantile {:?} names no quantile", spec.key))
+            })?;
+            let mut sketch = totals.sketches.get(&id).cloned().unwrap_or_default();
+            if spec.source.unit_quantile {
+                // Units without events are worth 0.
+                let n = totals.units_for(&id);
+                sketch.add_zeros(n.saturating_sub(data.units))?;
+            }
+            Ok(Figures::Quantile(sketch, q))
+        }
     }
 }
 

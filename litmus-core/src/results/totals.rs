@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::events::MetricRollup;
+use crate::stats::sketch::QuantileSketch;
 
 /// One variant's counts up to some time.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +23,9 @@ pub struct VariantTotals {
     pub cohort_units: BTreeMap<String, u64>,
     /// Per metric with a percentile cap (by rollup id): the cap applied to its unit values.
     pub caps: BTreeMap<String, f64>,
+    /// Per quantile metric (by rollup id): the sketch of its events' or units' values (units
+    /// without events not included).
+    pub sketches: BTreeMap<String, QuantileSketch>,
 }
 
 impl VariantTotals {
@@ -34,6 +38,7 @@ impl VariantTotals {
             metrics: BTreeMap::new(),
             cohort_units: BTreeMap::new(),
             caps: BTreeMap::new(),
+            sketches: BTreeMap::new(),
         }
     }
 
@@ -70,6 +75,8 @@ pub struct Timeline {
     cohorts: BTreeMap<String, i64>,
     /// The time cohorts are judged at, and the rows' bucket size.
     clock: Option<(i64, i64)>,
+    /// (time, metric) to the quantile sketch per variant.
+    sketches: BTreeMap<(i64, String), Vec<QuantileSketch>>,
 }
 
 impl Timeline {
@@ -119,6 +126,22 @@ impl Timeline {
             .or_insert_with(|| vec![MetricRollup::default(); n]);
         if let Some(slot) = row.get_mut(i) {
             add(slot, rollup);
+        }
+    }
+
+    /// Adds `count` values (negative: taken away) in the sketch bucket `key` of `metric` for
+    /// `variant` in the bucket starting at `time_ms`. A key no sketch has is left out.
+    pub fn add_sketch(&mut self, variant: &str, metric: &str, time_ms: i64, key: i32, count: i64) {
+        let Some(i) = self.index(variant) else {
+            return;
+        };
+        let n = self.variants.len();
+        let row = self
+            .sketches
+            .entry((time_ms, metric.to_owned()))
+            .or_insert_with(|| vec![QuantileSketch::default(); n]);
+        if let Some(slot) = row.get_mut(i) {
+            let _ = slot.add_key(key, count);
         }
     }
 
@@ -221,6 +244,14 @@ impl Timeline {
             }
             for (v, rollup) in out.iter_mut().zip(row) {
                 add(v.metrics.entry(metric.clone()).or_default(), rollup);
+            }
+        }
+        for ((time, metric), row) in &self.sketches {
+            if *time > until {
+                continue;
+            }
+            for (v, sketch) in out.iter_mut().zip(row) {
+                let _ = v.sketches.entry(metric.clone()).or_default().merge(sketch);
             }
         }
         out
