@@ -287,6 +287,9 @@ fn timeline(plan: &results::Plan, rows: &RollupTables, now_ms: i64, bucket_ms: i
     for ((_, variant, metric, time), rollup) in &rows.metrics {
         timeline.add_metric(variant, metric, *time, rollup);
     }
+    for ((_, variant, metric, time, bucket), count) in &rows.sketches {
+        timeline.add_sketch(variant, metric, *time, *bucket, *count);
+    }
     timeline
 }
 

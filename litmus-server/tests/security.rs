@@ -1367,8 +1367,9 @@ fn interpolations(template: &str, args: &[String]) -> Vec<String> {
 /// What a SQL string may interpolate: identifiers fixed when the server is compiled.
 /// - `kind.table()`: `Kind::table` answers one of three literals (checked by the test);
 /// - `KEY_COLUMNS`, `EVENT_COLUMNS`: `const &str` column lists (checked in each file);
-/// - `bucket`: the fragment `store::bucket_sql` makes from a placeholder literal (`?2`, `$2`;
-///   each call is checked), which is also the parameter `bucket_sql` interpolates.
+/// - `bucket`: the fragment `store::bucket_sql` (or `store::hour_bucket`) makes from a
+///   placeholder literal (`?2`, `$2`; each call is checked), which is also the parameter they
+///   interpolate.
 const SQL_IDENTIFIERS: [&str; 4] = ["kind.table()", "KEY_COLUMNS", "EVENT_COLUMNS", "bucket"];
 
 /// The ways `src` (the file `file`) builds SQL from anything but [`SQL_IDENTIFIERS`]: a
@@ -1452,11 +1453,14 @@ fn sql_problems(file: &str, src: &str) -> Vec<String> {
             }
         }
     }
-    for (i, _) in code.match_indices("bucket_sql(") {
+    let calls = ["bucket_sql(", "hour_bucket("]
+        .into_iter()
+        .flat_map(|f| code.match_indices(f).map(move |(i, _)| (i, f)));
+    for (i, f) in calls {
         if code[..i].ends_with("fn ") {
             continue;
         }
-        let arg = string_literal(src, i + "bucket_sql(".len()).map(|(s, _)| s);
+        let arg = string_literal(src, i + f.len()).map(|(s, _)| s);
         let placeholder = arg.as_deref().is_some_and(|a| {
             (a.starts_with('?') || a.starts_with('$'))
                 && a.len() > 1
@@ -1523,9 +1527,7 @@ fn store_sql_interpolates_only_fixed_identifiers() {
     assert_eq!(problems, Vec::<String>::new());
     // What `kind.table()` may answer.
     use litmus_server::store::Kind;
-    let tables: Vec<&str> = Kind::ALL
-        .map(Kind::table)
-        .to_vec();
+    let tables: Vec<&str> = Kind::ALL.map(Kind::table).to_vec();
     assert_eq!(tables, ["experiments", "layers", "holdouts", "metrics"]);
 }
 

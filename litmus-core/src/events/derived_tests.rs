@@ -92,7 +92,12 @@ fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> (Su
             add(sums.entry(key).or_default(), &r);
         }
         for ((e, v, k, _, b), n) in round.sketches {
-            let key = (names.name(e).into(), names.name(v).into(), names.name(k).into(), b);
+            let key = (
+                names.name(e).into(),
+                names.name(v).into(),
+                names.name(k).into(),
+                b,
+            );
             *sketches.entry(key).or_default() += n;
         }
     }
@@ -182,13 +187,24 @@ fn bucket(v: f64) -> i32 {
 }
 
 /// The attributed values of a metric's events for a unit, in order.
-fn attributed_values(m: &Metric, steps: &[&Event], unit: &str, exp_at: usize, first: i64) -> Vec<f64> {
+fn attributed_values(
+    m: &Metric,
+    steps: &[&Event],
+    unit: &str,
+    exp_at: usize,
+    first: i64,
+) -> Vec<f64> {
     let Rule::Events { rule, window, .. } = m.rule() else {
         unreachable!()
     };
     let mut out = Vec::new();
     for e in steps.iter().skip(exp_at) {
-        if let EventKind::Track { event, value, properties } = &e.kind {
+        if let EventKind::Track {
+            event,
+            value,
+            properties,
+        } = &e.kind
+        {
             let t = e.time.unix_millis();
             let counts = window.map_or_else(|| attributed(first, t, WINDOW), |w| w.holds(first, t));
             if e.unit_id == unit && *event == rule.event && counts {

@@ -97,6 +97,8 @@ pub struct Program {
     ratios: Vec<Ratio>,
     feeds: HashMap<String, Vec<Feed>>,
     experiments: HashMap<String, Uses>,
+    /// Event names some feed reads a property of (a filter or a property value).
+    property_events: std::collections::BTreeSet<String>,
 }
 
 fn absolute(cap: Option<Cap>) -> Option<f64> {
@@ -218,6 +220,9 @@ impl Program {
             shape,
         });
         for (step, rule) in rules.iter().enumerate() {
+            if rule.filter.is_some() || rule.property.is_some() {
+                self.property_events.insert(rule.event.clone());
+            }
             self.feeds
                 .entry(rule.event.clone())
                 .or_default()
@@ -228,6 +233,17 @@ impl Program {
                 });
         }
         index
+    }
+
+    /// Whether some metric reads the properties of events named `event` (the rollups can
+    /// leave out the others').
+    pub fn needs_properties(&self, event: &str) -> bool {
+        self.property_events.contains(event)
+    }
+
+    /// Whether this program reads properties of an event `other` does not.
+    pub fn needs_more_properties_than(&self, other: &Program) -> bool {
+        !self.property_events.is_subset(&other.property_events)
     }
 
     /// Whether the program computes nothing beyond the events' own rows.

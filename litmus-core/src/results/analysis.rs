@@ -18,11 +18,11 @@ use crate::stats::interval::{Interval, diff_means_confint, mean_confint, relativ
 use crate::stats::proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
 };
+use crate::stats::quantile::{quantile_interval, quantile_ztest};
 use crate::stats::sequential::{msprt, msprt_means, msprt_proportions};
 use crate::stats::summary::{CoMoments, Moments};
 use crate::stats::ttest::{Alternative, ttest_ind};
 use crate::stats::variance_reduction::{cuped, ratio_ztest};
-use crate::stats::quantile::{quantile_interval, quantile_ztest};
 use crate::stats::{multipletests, srm_check};
 
 /// An estimate with its interval.

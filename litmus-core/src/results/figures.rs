@@ -114,7 +114,10 @@ pub(crate) fn figures(
         }
         MetricKind::Quantile => {
             let q = spec.source.quantile.ok_or_else(|| {
-                Error::argument("metrics", format!("quantile {:?} names no quantile", spec.key))
+                Error::argument(
+                    "metrics",
+                    format!("quantile {:?} names no quantile", spec.key),
+                )
             })?;
             let mut sketch = totals.sketches.get(&id).cloned().unwrap_or_default();
             if spec.source.unit_quantile {

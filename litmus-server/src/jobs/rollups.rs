@@ -51,7 +51,7 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
 /// Gives the store the metric program of the config this instance serves, when its version
 /// differs from `programmed` (a config that cannot be read leaves the program as it was; the
 /// next round tries again).
-async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Option<u64>) {
+pub async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Option<u64>) {
     let snapshot = match state.snapshots.snapshot().await {
         Ok(s) => s,
         Err(e) => {
@@ -62,14 +62,14 @@ async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Option<
     if *programmed == Some(snapshot.version) {
         return;
     }
-    let program = match serde_json::from_str::<litmus_core::config::wire::WireConfig>(&snapshot.body)
-    {
-        Ok(config) => litmus_core::metrics::Program::from_config(&config),
-        Err(e) => {
-            tracing::warn!(error = %e, "the config's metrics cannot be read");
-            litmus_core::metrics::Program::default()
-        }
-    };
+    let program =
+        match serde_json::from_str::<litmus_core::config::wire::WireConfig>(&snapshot.body) {
+            Ok(config) => litmus_core::metrics::Program::from_config(&config),
+            Err(e) => {
+                tracing::warn!(error = %e, "the config's metrics cannot be read");
+                litmus_core::metrics::Program::default()
+            }
+        };
     state.store.set_metric_program(Arc::new(program)).await;
     *programmed = Some(snapshot.version);
 }

@@ -113,13 +113,13 @@ pub async fn change<S: ConfigStore>(
         }
         // The document this change would publish: the others as stored, this one as written.
         let [experiments, layers, holdouts, metrics] = Kind::ALL.map(|k| {
-                let mut items = of_kind(&current, k);
-                if k == kind {
-                    items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
-                    items.extend(value.clone());
-                }
-                items
-            });
+            let mut items = of_kind(&current, k);
+            if k == kind {
+                items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
+                items.extend(value.clone());
+            }
+            items
+        });
         let document = json!({
             "schema_version": config::SCHEMA_VERSION,
             "experiments": experiments, "layers": layers, "holdouts": holdouts,

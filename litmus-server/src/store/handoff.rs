@@ -1,5 +1,6 @@
 //! Batches handed from ingestion to the rollup worker in memory: the events a batch stores
-//! (in batch order, without their ids and properties, which the rollups do not read) wait
+//! (in batch order, without their ids, and without the properties no metric of the current
+//! program reads) wait
 //! here under its number, so the worker of this instance applies them without reading them
 //! back from the store. They are put here before the batch's transaction commits (so the
 //! worker, which only sees committed batches, never misses them) and taken out again when it
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use litmus_core::events::{Event, EventKind};
+use litmus_core::metrics::Program;
 
 use super::lock;
 
@@ -28,13 +30,20 @@ pub(crate) struct Handoff(Arc<Mutex<Waiting>>);
 struct Waiting {
     batches: HashMap<i64, Vec<Event>>,
     events: usize,
+    /// The metric program: which events' properties are kept.
+    program: Arc<Program>,
 }
 
 impl Handoff {
     /// Hands over batch `batch`'s stored events, in batch order (not kept when full).
     pub(crate) fn put<'a>(&self, batch: i64, stored: impl IntoIterator<Item = &'a Event>) {
-        let events: Vec<Event> = stored.into_iter().map(lean).collect();
+        let program = Arc::clone(&lock(&self.0).program);
+        let events: Vec<Event> = stored.into_iter().map(|e| lean(e, &program)).collect();
         let mut w = lock(&self.0);
+        // Kept as the program then said: when it has changed since, not kept at all.
+        if !Arc::ptr_eq(&program, &w.program) {
+            return;
+        }
         if w.events + events.len() > HANDOFF_EVENTS {
             return;
         }
@@ -82,8 +91,22 @@ impl Handoff {
     }
 }
 
-/// What the rollups read of `e`.
-fn lean(e: &Event) -> Event {
+impl Handoff {
+    /// Sets the metric program whose properties are kept. When it reads properties the
+    /// previous one did not, the batches waiting (kept without them) are dropped: the worker
+    /// reads those from the store.
+    pub(crate) fn set_program(&self, program: Arc<Program>) {
+        let mut w = lock(&self.0);
+        if program.needs_more_properties_than(&w.program) {
+            w.batches.clear();
+            w.events = 0;
+        }
+        w.program = program;
+    }
+}
+
+/// What the rollups read of `e`: its properties only when a metric of `program` reads them.
+fn lean(e: &Event, program: &Program) -> Event {
     Event {
         message_id: String::new(),
         unit_id: e.unit_id.clone(),
@@ -97,10 +120,18 @@ fn lean(e: &Event) -> Event {
                 experiment: experiment.clone(),
                 variant: variant.clone(),
             },
-            EventKind::Track { event, value, .. } => EventKind::Track {
+            EventKind::Track {
+                event,
+                value,
+                properties,
+            } => EventKind::Track {
                 event: event.clone(),
                 value: *value,
-                properties: None,
+                properties: if program.needs_properties(event) {
+                    properties.clone()
+                } else {
+                    None
+                },
             },
         },
     }

@@ -21,8 +21,8 @@ use std::future::Future;
 use std::collections::{BTreeMap, BTreeSet};
 
 use litmus_core::config::wire::{WireConfig, WireExperiment, WireHoldout, WireLayer};
-use litmus_core::metrics::MetricDefinition;
 use litmus_core::events::{Event, MetricRollup};
+use litmus_core::metrics::MetricDefinition;
 use serde::Serialize;
 
 use crate::keys::KeyRecord;
@@ -401,6 +401,9 @@ pub struct RollupTables {
     pub exposures: BTreeMap<(String, String, i64), u64>,
     /// (experiment, variant, metric, minute) to its rollup.
     pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
+    /// (experiment, variant, metric, hour, sketch bucket) to the values in it (quantile
+    /// metrics; read in coarser buckets, keyed by each bucket's start).
+    pub sketches: BTreeMap<(String, String, String, i64, i32), i64>,
 }
 
 /// A stored event's columns as both backends read them back: written once, here, how they
@@ -471,6 +474,12 @@ pub(crate) fn by_batch(events: impl IntoIterator<Item = (i64, Event)>) -> Vec<Ve
 /// as core's `rollup::minute`), with the placeholder syntax of the store.
 pub(crate) fn bucket_sql(bucket: &str) -> String {
     format!("(minute_ms - (((minute_ms % {bucket}) + {bucket}) % {bucket}))")
+}
+
+/// SQL for the start of the `bucket` holding `hour_ms` (the sketches' rows; see
+/// [`bucket_sql`]).
+pub(crate) fn hour_bucket(bucket: &str) -> String {
+    format!("(hour_ms - (((hour_ms % {bucket}) + {bucket}) % {bucket}))")
 }
 
 /// The config document a snapshot publishes: `document` with `version` set to `v{version}`,

@@ -4,18 +4,24 @@
 //! (which would need a second index on every event row).
 //!
 //! Columns, in order: `seq int4, time_ms int8, kind int2, unit_id text, experiment text,
-//! variant text, metric text, value float8` (nulls where a kind has no such field).
+//! variant text, metric text, value float8, properties text` (nulls where a kind has no such
+//! field; the properties as JSON). Rows written before the properties were kept have the
+//! first eight.
 //!
 //! The worker reads the payload back into events with [`decode`].
 
 use litmus_core::events::{Event, EventKind};
+use litmus_core::metrics::Program;
 
 use super::StoredEvent;
 use super::byte_reader::ByteReader;
 use super::copy_binary::CopyBuffer;
 
 /// Fields per row.
-const FIELDS: i16 = 8;
+const FIELDS: i16 = 9;
+
+/// Fields per row before the properties were kept.
+const FIELDS_BEFORE_PROPERTIES: i16 = 8;
 
 /// A batch's rollup rows being encoded.
 pub(super) struct RollupRows {
@@ -30,8 +36,9 @@ impl RollupRows {
         }
     }
 
-    /// Adds the row of `event`, the `seq`-th of its batch, at `time_ms`.
-    pub(super) fn push(&mut self, seq: i32, time_ms: i64, event: &Event) {
+    /// Adds the row of `event`, the `seq`-th of its batch, at `time_ms`, with its properties
+    /// serialized as JSON.
+    pub(super) fn push(&mut self, seq: i32, time_ms: i64, event: &Event, properties: Option<&str>) {
         let b = &mut self.buffer;
         b.row(FIELDS);
         b.field(&seq.to_be_bytes());
@@ -58,6 +65,10 @@ impl RollupRows {
                 b.field(name.as_bytes());
                 b.field(&value.to_bits().to_be_bytes());
             }
+        }
+        match properties {
+            Some(p) => b.field(p.as_bytes()),
+            None => b.null(),
         }
     }
 
@@ -108,19 +119,21 @@ impl<'a> Fields<'a> {
 }
 
 /// The events of a payload written by [`RollupRows`], in batch order (with what the rollups
-/// need: unit, time, kind, names and value).
-pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
+/// need: unit, time, kind, names and value, and the properties of the events a metric of
+/// `program` reads them of).
+pub(super) fn decode(payload: &[u8], program: &Program) -> Result<Vec<Event>, Corrupt> {
     let mut r = Fields(ByteReader::new(payload));
     if r.take(HEADER_LEN)?.get(..11) != Some(&b"PGCOPY\n\xff\r\n\0"[..]) {
         return Err(Corrupt("no COPY header"));
     }
     let mut events = Vec::new();
     loop {
-        match r.i16()? {
+        let with_properties = match r.i16()? {
             -1 => break,
-            FIELDS => {}
+            FIELDS => true,
+            FIELDS_BEFORE_PROPERTIES => false,
             _ => return Err(Corrupt("a row has the wrong number of fields")),
-        }
+        };
         let _seq = r.field()?;
         let time_ms = i64::from_be_bytes(r.fixed()?);
         let kind = i16::from_be_bytes(r.fixed()?);
@@ -136,6 +149,13 @@ pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
                     .map_err(|_| Corrupt("a number has the wrong size"))
             })
             .transpose()?;
+        let properties = if with_properties { r.field()? } else { None };
+        let properties = match properties {
+            Some(p) if program.needs_properties(&metric) => {
+                Some(serde_json::from_slice(p).map_err(|_| Corrupt("properties are not JSON"))?)
+            }
+            _ => None,
+        };
         let stored = StoredEvent {
             batch: 0,
             message_id: String::new(),
@@ -146,7 +166,7 @@ pub(super) fn decode(payload: &[u8]) -> Result<Vec<Event>, Corrupt> {
             variant: Some(variant),
             metric: Some(metric),
             value,
-            properties: None,
+            properties,
         };
         events.push(stored.into_event().1);
     }
@@ -178,9 +198,9 @@ mod tests {
             },
         };
         let mut rows = RollupRows::with_capacity(1);
-        rows.push(7, -5, &event);
+        rows.push(7, -5, &event, Some("{}"));
         let mut expected = CopyBuffer::with_capacity(0);
-        expected.row(8);
+        expected.row(9);
         expected.field(&7i32.to_be_bytes());
         expected.field(&(-5i64).to_be_bytes());
         expected.field(&[0, 1]);
@@ -189,6 +209,7 @@ mod tests {
         expected.null();
         expected.field(b"buy");
         expected.field(&2.5f64.to_bits().to_be_bytes());
+        expected.field(b"{}");
         assert_eq!(rows.finish(), expected.finish());
     }
 
@@ -219,12 +240,13 @@ mod tests {
         ];
         let mut rows = RollupRows::with_capacity(2);
         for (i, e) in events.iter().enumerate() {
-            rows.push(i as i32, e.time.unix_millis(), e);
+            rows.push(i as i32, e.time.unix_millis(), e, None);
         }
         let payload = rows.finish();
-        assert_eq!(decode(&payload).unwrap(), events);
+        let program = Program::default();
+        assert_eq!(decode(&payload, &program).unwrap(), events);
         for cut in 0..payload.len() {
-            assert!(decode(&payload[..cut]).is_err());
+            assert!(decode(&payload[..cut], &program).is_err());
         }
     }
 }

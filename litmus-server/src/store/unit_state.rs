@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 use super::byte_reader::ByteReader;
 use litmus_core::events::Event;
 use litmus_core::events::derived::Bound;
-use litmus_core::metrics::Program;
 use litmus_core::events::unit_state::{Names, Round, UnitExposure, UnitState, UnitTotal};
+use litmus_core::metrics::Program;
 
 /// Units kept in memory between checkpoints, besides the dirty ones: the cache holds between
 /// half of this and this many clean units.
@@ -102,9 +102,14 @@ pub(crate) struct RoundRows {
         (String, String, String, i64),
         litmus_core::events::MetricRollup,
     )>,
+    /// Quantile sketch changes: (experiment, variant, metric, hour, bucket) and the count.
+    pub(crate) sketches: Vec<(SketchKey, i64)>,
     /// The experiments whose rollups changed.
     pub(crate) experiments: BTreeSet<String>,
 }
+
+/// A quantile sketch row's key: (experiment, variant, metric, hour, bucket).
+pub(crate) type SketchKey = (String, String, String, i64, i32);
 
 impl RollupCache {
     /// Starts a transaction on rollups at `version`: answers whether the cache is true at it.
@@ -120,6 +125,11 @@ impl RollupCache {
         }
         self.version = None;
         valid
+    }
+
+    /// The derived metrics the rounds keep.
+    pub(crate) fn program(&self) -> Arc<Program> {
+        Arc::clone(&self.program)
     }
 
     /// Sets the derived metrics the next rounds keep (`litmus_core::metrics::Program`).
@@ -180,6 +190,12 @@ impl RollupCache {
                 ((text(e), text(v), text(k), m), r)
             })
             .collect();
+        let sketches = round
+            .sketches
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .map(|((e, v, k, h, b), n)| ((text(e), text(v), text(k), h, b), n))
+            .collect();
         let first_exposures = round
             .first_exposures
             .into_iter()
@@ -196,6 +212,7 @@ impl RollupCache {
             first_exposures,
             exposures,
             metrics,
+            sketches,
             experiments,
         }
     }

@@ -41,6 +41,7 @@ impl EventStore for PostgresStore {
     }
 
     async fn set_metric_program(&self, program: std::sync::Arc<litmus_core::metrics::Program>) {
+        self.handoff.set_program(std::sync::Arc::clone(&program));
         self.rollup_cache.lock().await.set_program(program);
     }
 
@@ -172,6 +173,30 @@ impl EventStore for PostgresStore {
                 },
             );
         }
+        let bucket = crate::store::hour_bucket("$2");
+        for r in c
+            .query(
+                &format!(
+                    "SELECT variant, metric, {bucket}, bucket, sum(count)::bigint
+                     FROM rollup_sketches WHERE experiment = $1 AND hour_ms >= $3
+                     GROUP BY 1, 2, 3, 4"
+                ),
+                &[&experiment, &bucket_ms, &since_ms],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables.sketches.insert(
+                (
+                    experiment.to_owned(),
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                ),
+                r.get(4),
+            );
+        }
         Ok(tables)
     }
 
@@ -212,6 +237,18 @@ impl EventStore for PostgresStore {
                     cross: r.get(10),
                 },
             );
+        }
+        for r in c
+            .query(
+                "SELECT experiment, variant, metric, hour_ms, bucket, count FROM rollup_sketches",
+                &[],
+            )
+            .await
+            .map_err(backend)?
+        {
+            tables
+                .sketches
+                .insert((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)), r.get(5));
         }
         Ok(tables)
     }

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
@@ -115,8 +114,16 @@ async fn write_group(
                 let seq = i32::try_from(*seq).map_err(backend)?;
                 let t = e.time.unix_millis();
                 (min_ms, max_ms) = (min_ms.min(t), max_ms.max(t));
-                rollup_rows.push(seq, t, e);
-                write_event(writer.as_mut(), number, seq, &received, e).await?;
+                // Properties serialized once, for the events and for the rollup rows.
+                let props = match &e.kind {
+                    EventKind::Track {
+                        properties: Some(p),
+                        ..
+                    } => Some(serde_json::to_string(p).map_err(backend)?),
+                    _ => None,
+                };
+                rollup_rows.push(seq, t, e, props.as_deref());
+                write_event(writer.as_mut(), number, seq, &received, e, props.as_deref()).await?;
             }
             handed.push((number, events));
             pending.push(PendingRow {
@@ -220,6 +227,7 @@ async fn write_event(
     seq: i32,
     received: &std::time::SystemTime,
     e: &Event,
+    properties: Option<&str>,
 ) -> Result<(), StoreError> {
     let time = system_time(e.time.unix_millis());
     // The columns that differ by kind: kind, experiment, variant, metric, value, properties.
@@ -235,17 +243,13 @@ async fn write_event(
             None,
             None,
         ),
-        EventKind::Track {
-            event,
-            value,
-            properties,
-        } => (
+        EventKind::Track { event, value, .. } => (
             1i16,
             None,
             None,
             Some(event.as_str()),
             Some(*value),
-            properties.as_ref().map(|p| Value::Object(p.clone())),
+            properties.map(JsonbText),
         ),
     };
     writer
@@ -265,6 +269,29 @@ async fn write_event(
         ])
         .await
         .map_err(backend)
+}
+
+/// JSON text written as a `jsonb` value (its binary form: version 1, then the text), so
+/// properties serialized once need no `Value` of their own.
+#[derive(Debug)]
+struct JsonbText<'a>(&'a str);
+
+impl ToSql for JsonbText<'_> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(&[1]);
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSONB
+    }
+
+    tokio_postgres::types::to_sql_checked!();
 }
 
 /// A batch's entry in the rollup queue.

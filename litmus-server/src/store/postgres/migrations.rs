@@ -152,8 +152,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE INDEX pending_batches_queue ON pending_batches (batch) WHERE applied IS NULL;",
     // 10: the per-unit tables migration 9 replaced.
     "DROP TABLE unit_totals, covariates, unit_history;",
-    // 11: the metric catalogue, stored like experiments.
-    "CREATE TABLE metrics (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);",
+    // 11: the metric catalogue, stored like experiments; quantile metrics' sketches: per
+    // (experiment, variant, metric, hour), the values (events or units) in each bucket.
+    "CREATE TABLE metrics (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);
+     CREATE TABLE rollup_sketches (
+         experiment text NOT NULL,
+         variant text NOT NULL,
+         metric text NOT NULL,
+         hour_ms bigint NOT NULL,
+         bucket integer NOT NULL,
+         count bigint NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, hour_ms, bucket)
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -6,6 +6,7 @@
 //! the queue. An advisory lock lets one instance apply at a time.
 
 use litmus_core::events::Event;
+use litmus_core::metrics::Program;
 
 use super::{PostgresStore, backend};
 use crate::store::rollup_rows;
@@ -58,7 +59,7 @@ pub(super) async fn apply_rollups(
             )
             .await
             .map_err(backend)?;
-        let batches = events_of(&tx, &rows).await?;
+        let batches = events_of(&tx, &rows, &cache.program()).await?;
         load_units(&tx, &mut cache, &batches).await?;
         cache.replay(&batches, window_ms);
     }
@@ -94,7 +95,7 @@ pub(super) async fn apply_rollups(
             .await
             .map_err(backend)?
         };
-        let mut read = events_of(&tx, &rows).await?.into_iter();
+        let mut read = events_of(&tx, &rows, &cache.program()).await?.into_iter();
         let batches: Vec<Vec<Event>> = handed
             .iter_mut()
             .map(|h| h.take().or_else(|| read.next()).unwrap_or_default())
@@ -166,14 +167,15 @@ async fn queue(
 async fn events_of(
     tx: &deadpool_postgres::Transaction<'_>,
     rows: &[tokio_postgres::Row],
+    program: &Program,
 ) -> Result<Vec<Vec<Event>>, StoreError> {
     let mut batches = Vec::with_capacity(rows.len());
     for row in rows {
         let events = match row.get::<_, Option<&[u8]>>(3) {
-            Some(payload) => rollup_rows::decode(payload).map_err(backend)?,
+            Some(payload) => rollup_rows::decode(payload, program).map_err(backend)?,
             None => {
                 let (batch, min_ms, max_ms): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-                stored_batch(tx, batch, min_ms, max_ms).await?
+                stored_batch(tx, batch, min_ms, max_ms, program).await?
             }
         };
         batches.push(events);
@@ -187,11 +189,12 @@ async fn stored_batch(
     batch: i64,
     min_ms: i64,
     max_ms: i64,
+    program: &Program,
 ) -> Result<Vec<Event>, StoreError> {
     let rows = tx
         .query(
             "SELECT (extract(epoch FROM time) * 1000)::bigint, kind, unit_id, experiment,
-                    variant, metric, value
+                    variant, metric, value, properties
              FROM events
              WHERE batch = $1 AND time >= to_timestamp($2::bigint / 1000.0)
                AND time <= to_timestamp($3::bigint / 1000.0)
@@ -203,6 +206,16 @@ async fn stored_batch(
     Ok(rows
         .iter()
         .map(|r| {
+            let metric: Option<String> = r.get(5);
+            let properties = match &metric {
+                Some(name) if program.needs_properties(name) => {
+                    match r.get::<_, Option<serde_json::Value>>(7) {
+                        Some(serde_json::Value::Object(map)) => Some(map),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             let stored = StoredEvent {
                 batch,
                 message_id: String::new(),
@@ -211,9 +224,9 @@ async fn stored_batch(
                 exposure: r.get::<_, i16>(1) == 0,
                 experiment: r.get(3),
                 variant: r.get(4),
-                metric: r.get(5),
+                metric,
                 value: r.get(6),
-                properties: None,
+                properties,
             };
             stored.into_event().1
         })
@@ -332,6 +345,28 @@ async fn write(
                 covariate_squares,
                 cross,
             ],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    if !round.sketches.is_empty() {
+        let mut keys: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+        let (mut buckets, mut counts): (Vec<i32>, Vec<i64>) = Default::default();
+        for ((experiment, variant, metric, hour_ms, bucket), count) in &round.sketches {
+            keys.0.push(experiment);
+            keys.1.push(variant);
+            keys.2.push(metric);
+            keys.3.push(*hour_ms);
+            buckets.push(*bucket);
+            counts.push(*count);
+        }
+        tx.execute(
+            "INSERT INTO rollup_sketches (experiment, variant, metric, hour_ms, bucket, count)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[],
+                                  $5::int[], $6::bigint[])
+             ON CONFLICT (experiment, variant, metric, hour_ms, bucket) DO UPDATE SET
+                 count = rollup_sketches.count + excluded.count",
+            &[&keys.0, &keys.1, &keys.2, &keys.3, &buckets, &counts],
         )
         .await
         .map_err(backend)?;

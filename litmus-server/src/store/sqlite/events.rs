@@ -280,6 +280,25 @@ impl EventStore for SqliteStore {
                     .metrics
                     .insert((experiment.clone(), variant, metric, time), m);
             }
+            let bucket = crate::store::hour_bucket("?2");
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT variant, metric, {bucket}, bucket, sum(count)
+                     FROM rollup_sketches WHERE experiment = ?1 AND hour_ms >= ?3
+                     GROUP BY 1, 2, 3, 4"
+                ))
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
+                    Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), r.get(4)?))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let ((variant, metric, time, bucket), count) = row.map_err(backend)?;
+                tables
+                    .sketches
+                    .insert((experiment.clone(), variant, metric, time, bucket), count);
+            }
             Ok(tables)
         })
         .await
@@ -327,6 +346,24 @@ impl EventStore for SqliteStore {
                 let (key, m) = row.map_err(backend)?;
                 tables.metrics.insert(key, m);
             }
+            let mut stmt = c
+                .prepare(
+                    "SELECT experiment, variant, metric, hour_ms, bucket, count
+                     FROM rollup_sketches",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                        r.get(5)?,
+                    ))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                let (key, count) = row.map_err(backend)?;
+                tables.sketches.insert(key, count);
+            }
             Ok(tables)
         })
         .await
@@ -356,6 +393,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn set_metric_program(&self, program: std::sync::Arc<litmus_core::metrics::Program>) {
+        self.handoff.set_program(std::sync::Arc::clone(&program));
         lock(&self.rollup_cache).set_program(program);
     }
 

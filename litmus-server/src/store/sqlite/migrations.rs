@@ -138,12 +138,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "DROP TABLE unit_totals;
      DROP TABLE covariates;
      DROP TABLE unit_history;",
-    // 11: the metric catalogue, stored like experiments.
+    // 11: the metric catalogue, stored like experiments; quantile metrics' sketches: per
+    // (experiment, variant, metric, hour), the values (events or units) in each bucket.
     "CREATE TABLE metrics (
          key TEXT PRIMARY KEY,
          body TEXT NOT NULL,
          updated_ms INTEGER NOT NULL
-     );",
+     );
+     CREATE TABLE rollup_sketches (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         hour_ms INTEGER NOT NULL,
+         bucket INTEGER NOT NULL,
+         count INTEGER NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, hour_ms, bucket)
+     ) WITHOUT ROWID;",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

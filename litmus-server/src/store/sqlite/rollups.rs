@@ -5,6 +5,7 @@
 //! queue.
 
 use litmus_core::events::Event;
+use litmus_core::metrics::Program;
 use rusqlite::{OptionalExtension, params};
 
 use super::backend;
@@ -46,7 +47,7 @@ pub(super) fn prepare_round(
         handoff.clear();
         // Batches applied since the checkpoint are in the rollups but not in the records.
         let applied = applied_since_checkpoint(&tx).map_err(backend)?;
-        let batches = events_of(&tx, &applied, None).map_err(backend)?;
+        let batches = events_of(&tx, &applied, None, &cache.program()).map_err(backend)?;
         load_units(&tx, cache, &batches)?;
         cache.replay(&batches, window_ms);
     }
@@ -54,7 +55,7 @@ pub(super) fn prepare_round(
     let rows = if pending.is_empty() {
         None
     } else {
-        let batches = events_of(&tx, &pending, Some(handoff)).map_err(backend)?;
+        let batches = events_of(&tx, &pending, Some(handoff), &cache.program()).map_err(backend)?;
         load_units(&tx, cache, &batches)?;
         Some(cache.round(&batches, window_ms))
     };
@@ -173,23 +174,37 @@ fn events_of(
     tx: &rusqlite::Transaction<'_>,
     batches: &[i64],
     handoff: Option<&Handoff>,
+    program: &Program,
 ) -> rusqlite::Result<Vec<Vec<Event>>> {
     batches
         .iter()
         .map(|&b| match handoff.and_then(|h| h.take(b)) {
             Some(events) => Ok(events),
-            None => batch_events(tx, b),
+            None => batch_events(tx, b, program),
         })
         .collect()
 }
 
-/// What the rollups need of a stored batch's events, in batch order.
-fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<Vec<Event>> {
+/// What the rollups need of a stored batch's events, in batch order: the properties of the
+/// events a metric of `program` reads them of.
+fn batch_events(
+    tx: &rusqlite::Transaction<'_>,
+    batch: i64,
+    program: &Program,
+) -> rusqlite::Result<Vec<Event>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT time_ms, kind, unit_id, experiment, variant, metric, value
+        "SELECT time_ms, kind, unit_id, experiment, variant, metric, value, properties
          FROM events WHERE batch = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([batch], |r| {
+        let metric: Option<String> = r.get(5)?;
+        let properties = match &metric {
+            Some(name) if program.needs_properties(name) => r
+                .get_ref(7)?
+                .as_str_or_null()?
+                .and_then(|p| serde_json::from_str(p).ok()),
+            _ => None,
+        };
         let stored = StoredEvent {
             batch,
             message_id: String::new(),
@@ -198,9 +213,9 @@ fn batch_events(tx: &rusqlite::Transaction<'_>, batch: i64) -> rusqlite::Result<
             exposure: r.get_ref(1)?.as_str()? == "exposure",
             experiment: r.get(3)?,
             variant: r.get(4)?,
-            metric: r.get(5)?,
+            metric,
             value: r.get(6)?,
-            properties: None,
+            properties,
         };
         Ok(stored.into_event().1)
     })?;
@@ -247,6 +262,14 @@ fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<(
             r.covariate_squares,
             r.cross
         ])?;
+    }
+    let mut sketch = tx.prepare_cached(
+        "INSERT INTO rollup_sketches (experiment, variant, metric, hour_ms, bucket, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count",
+    )?;
+    for ((experiment, variant, metric, hour_ms, bucket), count) in &rows.sketches {
+        sketch.execute(params![experiment, variant, metric, hour_ms, bucket, count])?;
     }
     Ok(())
 }
