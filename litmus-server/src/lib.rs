@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod jobs;
 pub mod keys;
 pub mod live;
@@ -71,6 +72,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
                 .delete(routes::admin::delete::<S>),
         )
         .route("/admin/audit", get(routes::admin::audit::<S>))
+        .route(
+            "/admin/experiments/{key}/units",
+            get(routes::results::units::<S>),
+        )
         .route("/results/{experiment}", get(routes::results::results::<S>))
         .route(
             "/results/{experiment}/replay",

@@ -58,7 +58,16 @@ pub async fn experiment_results<S: Store>(
         ..Options::default()
     };
     let now = crate::now_ms();
-    let timeline = timeline(&plan, &rows, now, bucket);
+    let mut timeline = timeline(&plan, &rows, now, bucket);
+    // Percentile caps: computed from the units' values, applied to their rows.
+    for spec in &plan.metrics {
+        if let Some(p) = spec.source.percentile_cap {
+            let units = crate::export::unit_values(store, key, spec.rollup()).await?;
+            if let Some(cap) = results::percentile_cap(&units, p).map_err(internal)? {
+                timeline.set_unit_values(spec.rollup(), &units, cap, bucket);
+            }
+        }
+    }
     let totals = timeline.totals(None);
     let analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
     let series =

@@ -56,6 +56,11 @@ impl<S: ConfigStore> Snapshots<S> {
         &self.store
     }
 
+    /// The store, shared (for work that outlives a request's borrow, as a streamed body).
+    pub fn store_arc(&self) -> Arc<S> {
+        Arc::clone(&self.store)
+    }
+
     /// Announces that `version` is current (newer versions only).
     pub fn announce(&self, version: u64) {
         self.changes.send_if_modified(|known| {

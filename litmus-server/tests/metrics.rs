@@ -42,6 +42,8 @@ fn catalogue() -> Vec<Value> {
                "window": {"delay_hours": 24, "hours": 24}}),
         json!({"key": "checkout", "kind": "funnel",
                "steps": [{"event": "cart"}, {"event": "purchase"}]}),
+        json!({"key": "revenue_p90_capped", "kind": "mean", "event": "purchase",
+               "cap": {"percentile": 0.9}}),
     ]
 }
 
@@ -174,7 +176,7 @@ async fn metrics_of_every_kind_equal_a_recomputation_from_the_raw_events<S: Stor
         assert_eq!(r.status, StatusCode::OK, "{key}: {:?}", r.body);
     }
     let listed = send(&app, "GET", "/admin/metrics", Some(KEY), None).await;
-    assert_eq!(listed.body["metrics"].as_array().unwrap().len(), 8);
+    assert_eq!(listed.body["metrics"].as_array().unwrap().len(), 9);
     let mut exp = experiment("shop", "running");
     exp["metrics"] = catalogue()
         .iter()
@@ -308,13 +310,81 @@ async fn metrics_of_every_kind_equal_a_recomputation_from_the_raw_events<S: Stor
             bought as f64 / carts as f64
         ));
     }
-    // Derived rows are not offered as events of their own.
-    let mut plain = experiment("plain", "running");
-    plain["metrics"] = json!([]);
-    assert_eq!(
-        put_experiment(&app, "plain", plain).await.status,
-        StatusCode::OK
+    // Revenue capped at the 90th percentile of the buyers' totals (numpy's "lower"),
+    // pooled across variants.
+    let totals: Vec<f64> = units
+        .iter()
+        .flatten()
+        .filter(|u| !u.purchases.is_empty())
+        .map(|u| u.purchases.iter().map(|p| p.0).sum())
+        .collect();
+    let cap = exact_quantile(&totals, 0.9).unwrap();
+    let capped = per_unit(&|u| u.purchases.iter().map(|p| p.0).sum::<f64>().min(cap));
+    let m: Vec<Moments> = capped
+        .iter()
+        .map(|v| Moments::from_slice(v).unwrap())
+        .collect();
+    let shown = result(res, "revenue_p90_capped", None);
+    assert_eq!(shown["cap"], cap);
+    assert!(
+        close(&shown["variants"][0]["value"], m[0].mean()),
+        "{shown}"
     );
+    assert!(close(&shown["variants"][1]["value"], m[1].mean()));
+    let t = ttest_ind(&m[1], &m[0], false, Alternative::TwoSided).unwrap();
+    assert!(close(
+        &shown["variants"][1]["comparison"]["pvalue"],
+        t.pvalue()
+    ));
+
+    // The CSV: a row per metric (funnel step) and variant.
+    let csv = send_raw(&app, "/results/shop.csv").await;
+    assert!(csv.starts_with("metric,kind,step,variant,"), "{csv}");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 1 + 2 * 10, "9 metrics, the funnel twice");
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("checkout,funnel,1,treatment,300,"))
+    );
+
+    // The per-unit export: a line per unit with each metric's value.
+    let lines = send_raw(&app, "/admin/experiments/shop/units").await;
+    let lines: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 600);
+    let u7 = lines.iter().find(|l| l["unit_id"] == "u7").unwrap();
+    let unit = &units[1][3];
+    assert_eq!(u7["variant"], "treatment");
+    let revenue_u7: f64 = unit.purchases.iter().map(|p| p.0).sum();
+    assert_eq!(u7["metrics"]["revenue"]["value"], revenue_u7);
+    assert_eq!(
+        u7["metrics"]["orders"]["value"],
+        unit.purchases.len() as f64
+    );
+    assert_eq!(
+        u7["metrics"]["revenue_per_order"]["denominator"],
+        unit.purchases.len() as f64
+    );
+    let steps = u64::from(unit.cart) + u64::from(unit.bought_after_cart);
+    assert_eq!(u7["metrics"]["checkout"]["steps_reached"], steps);
+    let anonymous = send(&app, "GET", "/admin/experiments/shop/units", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+/// The body of an admin GET as text.
+async fn send_raw(app: &Router, uri: &str) -> String {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = axum::http::Request::get(uri)
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {KEY}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 async fn bad_metrics_are_refused_and_change_nothing<S: Store>(env: &Env<S>) {

@@ -23,6 +23,7 @@
 
 pub mod analysis;
 pub mod bandit;
+pub mod capping;
 mod figures;
 pub mod plan;
 pub mod series;
@@ -34,6 +35,7 @@ pub use analysis::{
     VariantMetric, Verdict, analyze,
 };
 pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
+pub use capping::{UnitValue, percentile_cap};
 pub use plan::{Plan, plan};
 pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
 pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options, Source};

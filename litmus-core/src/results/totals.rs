@@ -77,6 +77,8 @@ pub struct Timeline {
     clock: Option<(i64, i64)>,
     /// (time, metric) to the quantile sketch per variant.
     sketches: BTreeMap<(i64, String), Vec<QuantileSketch>>,
+    /// Percentile caps applied (see [`Timeline::set_unit_values`]), by rollup id.
+    caps: BTreeMap<String, f64>,
 }
 
 impl Timeline {
@@ -127,6 +129,36 @@ impl Timeline {
         if let Some(slot) = row.get_mut(i) {
             add(slot, rollup);
         }
+    }
+
+    /// Replaces the rows of `rollup` by the units' values capped at `cap` (a percentile cap,
+    /// computed from them by [`super::capping::percentile_cap`]), each unit in the bucket of
+    /// `bucket_ms` holding its first exposure: totals up to a time then count the units
+    /// exposed by then, with their values as the records hold them.
+    pub fn set_unit_values(
+        &mut self,
+        rollup: &str,
+        units: &[super::capping::UnitValue],
+        cap: f64,
+        bucket_ms: i64,
+    ) {
+        self.metrics.retain(|(_, m), _| m != rollup);
+        let bucket = bucket_ms.max(1);
+        for u in units {
+            let (y, x) = (u.total.min(cap), u.covariate.min(cap));
+            let row = MetricRollup {
+                events: u.events,
+                units: u64::from(u.events > 0),
+                sum: y,
+                sum_squares: y * y,
+                covariate_sum: x,
+                covariate_squares: x * x,
+                cross: x * y,
+            };
+            let time = u.first_ms.saturating_sub(u.first_ms.rem_euclid(bucket));
+            self.add_metric(&u.variant, rollup, time, &row);
+        }
+        self.caps.insert(rollup.to_owned(), cap);
     }
 
     /// Adds `count` values (negative: taken away) in the sketch bucket `key` of `metric` for
@@ -245,6 +277,9 @@ impl Timeline {
             for (v, rollup) in out.iter_mut().zip(row) {
                 add(v.metrics.entry(metric.clone()).or_default(), rollup);
             }
+        }
+        for v in &mut out {
+            v.caps.clone_from(&self.caps);
         }
         for ((time, metric), row) in &self.sketches {
             if *time > until {

@@ -2,8 +2,10 @@
 //! [`crate::results`]).
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -21,17 +23,89 @@ pub struct ResultsQuery {
     points: Option<usize>,
 }
 
-/// `GET /results/{experiment}?points=N`: needs `admin:read`.
+/// `GET /results/{experiment}?points=N`: needs `admin:read`. `GET /results/{experiment}.csv`
+/// answers the same results as CSV (`crate::export::results_csv`).
 pub async fn results<S: Store>(
     State(access): State<Access<S>>,
     State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path(key): Path<String>,
     Query(query): Query<ResultsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     access.authorize(&headers, None, Scope::AdminRead).await?;
     let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
-    Ok(Json(results::current(&snapshots, &key, points).await?))
+    if let Some(experiment) = key.strip_suffix(".csv") {
+        let value = results::current(&snapshots, experiment, points).await?;
+        let disposition = format!("attachment; filename=\"{}.csv\"", file_name(experiment));
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            crate::export::results_csv(&value),
+        )
+            .into_response());
+    }
+    Ok(Json(results::current(&snapshots, &key, points).await?).into_response())
+}
+
+/// A key as a file name: characters other than letters, digits, `-`, `_` and `.` become `_`.
+fn file_name(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `GET /admin/experiments/{key}/units`: every unit exposed to the experiment, one JSON line
+/// each (NDJSON, streamed in unit id order) with its variant, first exposure and value of
+/// each of the experiment's metrics (`crate::export::unit_line`); needs `admin:read`.
+pub async fn units<S: Store>(
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let engine = snapshots.engine().await?;
+    let metrics = crate::export::metrics_of(&engine, &key)?;
+    let store = snapshots.store_arc();
+    // Pages are read as the client takes them; a store error ends the stream early (the
+    // client sees a body cut short, not a line of JSON).
+    let stream = futures_util::stream::unfold(Some(None), move |after| {
+        let (store, key, metrics) = (std::sync::Arc::clone(&store), key.clone(), metrics.clone());
+        async move {
+            let after: Option<String> = after?;
+            let page = store
+                .experiment_unit_records(&key, after, crate::export::PAGE_UNITS)
+                .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return Some((Err(std::io::Error::other(e.to_string())), None)),
+            };
+            let next = (page.len() == crate::export::PAGE_UNITS)
+                .then(|| page.last().map(|u| u.unit_id.clone()));
+            let mut text = String::new();
+            for u in &page {
+                text.push_str(&crate::export::unit_line(u, &metrics).to_string());
+                text.push('\n');
+            }
+            if page.is_empty() {
+                return None;
+            }
+            Some((Ok::<_, std::io::Error>(text), next))
+        }
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }
 
 /// The replay query string.

@@ -292,6 +292,14 @@ pub trait EventStore: Send + Sync + 'static {
         metric: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<UnitOutcome>, StoreError>> + Send;
+    /// Up to `limit` units exposed to `experiment` with unit ids after `after` (from the
+    /// first when `None`), in unit id order, with their figures (see [`UnitRecord`]).
+    fn experiment_unit_records(
+        &self,
+        experiment: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<UnitRecord>, StoreError>> + Send;
     /// The first and last minute with units first exposed to `experiment`, if any.
     fn rollup_span(
         &self,
@@ -371,6 +379,33 @@ pub struct UnitOutcome {
     pub events: u64,
     /// Their total value.
     pub total: f64,
+}
+
+/// One exposed unit of an experiment with its figures there (for exports and percentile
+/// caps), as of the last checkpoint of the unit records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRecord {
+    /// The unit.
+    pub unit_id: String,
+    /// The variant it was first exposed to.
+    pub variant: String,
+    /// When, in ms since the Unix epoch.
+    pub first_ms: i64,
+    /// Its figures per metric (by rollup id) in the experiment.
+    pub metrics: Vec<UnitMetric>,
+}
+
+/// A unit's figures of one metric in one experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitMetric {
+    /// The metric's rollup id (an event's name, or a derived metric's id).
+    pub metric: String,
+    /// Its attributed events (a funnel's steps reached).
+    pub events: u64,
+    /// Its value, uncapped (a funnel's time of its last step).
+    pub total: f64,
+    /// Its covariate: its value before the exposure.
+    pub covariate: f64,
 }
 
 /// What applying queued batches did.

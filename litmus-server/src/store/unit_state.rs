@@ -443,6 +443,31 @@ pub(crate) fn total_of(
         .map_or((0, 0.0), |t| (t.events, t.total)))
 }
 
+/// Every figure of a unit's stored record (`None`: no record) in `experiment`: per metric, its
+/// events, total and covariate.
+pub(crate) fn metrics_in(
+    record: Option<&[u8]>,
+    experiment: &str,
+) -> Result<Vec<super::UnitMetric>, Corrupt> {
+    let Some(record) = record else {
+        return Ok(Vec::new());
+    };
+    let mut names = Names::default();
+    let state = decode(&mut names, record)?;
+    let e = names.id(experiment);
+    Ok(state
+        .totals
+        .iter()
+        .filter(|t| t.experiment == e)
+        .map(|t| super::UnitMetric {
+            metric: names.name(t.metric).to_owned(),
+            events: t.events,
+            total: t.total,
+            covariate: t.covariate,
+        })
+        .collect())
+}
+
 /// Every row of the per-unit tables before migration 9 (exposures, unit_totals, covariates,
 /// unit_history) in one shape: unit, table (0 to 3), experiment, name (variant or metric),
 /// an integer (first ms or events) and a number (total or covariate).

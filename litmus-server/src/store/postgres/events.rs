@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{PostgresStore, backend};
 use crate::store::{
     Applied, Backlog, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent,
-    UnitOutcome, by_batch, sql,
+    UnitOutcome, UnitRecord, by_batch, sql,
 };
 
 impl EventStore for PostgresStore {
@@ -102,6 +102,40 @@ impl EventStore for PostgresStore {
                     first_ms: r.get(1),
                     events,
                     total,
+                })
+            })
+            .collect()
+    }
+
+    async fn experiment_unit_records(
+        &self,
+        experiment: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<UnitRecord>, StoreError> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT e.unit_id, e.variant, e.first_ms, s.state
+                 FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
+                 WHERE e.experiment = $1 AND ($2::text IS NULL OR e.unit_id > $2)
+                 ORDER BY e.unit_id LIMIT $3",
+                &[&experiment, &after, &limit],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                Ok(UnitRecord {
+                    unit_id: r.get(0),
+                    variant: r.get(1),
+                    first_ms: r.get(2),
+                    metrics: crate::store::unit_state::metrics_in(
+                        r.get::<_, Option<&[u8]>>(3),
+                        experiment,
+                    )
+                    .map_err(backend)?,
                 })
             })
             .collect()

@@ -7,7 +7,7 @@ use rusqlite::params;
 use super::{SqliteStore, backend};
 use crate::store::{
     Applied, Backlog, EventBatch, EventStore, Ingested, RollupTables, StoreError, StoredEvent,
-    UnitOutcome, by_batch, event_key, lock, sql,
+    UnitOutcome, UnitRecord, by_batch, event_key, lock, sql,
 };
 
 /// A batch stored: its report, its number, and which of its events were new.
@@ -194,6 +194,42 @@ impl EventStore for SqliteStore {
                     first_ms: r.get(1).map_err(backend)?,
                     events,
                     total,
+                });
+            }
+            Ok(units)
+        })
+        .await
+    }
+
+    async fn experiment_unit_records(
+        &self,
+        experiment: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<UnitRecord>, StoreError> {
+        let experiment = experiment.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT e.unit_id, e.variant, e.first_ms, s.state
+                     FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
+                     WHERE e.experiment = ?1 AND (?2 IS NULL OR e.unit_id > ?2)
+                     ORDER BY e.unit_id LIMIT ?3",
+                )
+                .map_err(backend)?;
+            let mut rows = stmt
+                .query(rusqlite::params![experiment, after, limit])
+                .map_err(backend)?;
+            let mut units = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let record: Option<Vec<u8>> = r.get(3).map_err(backend)?;
+                units.push(UnitRecord {
+                    unit_id: r.get(0).map_err(backend)?,
+                    variant: r.get(1).map_err(backend)?,
+                    first_ms: r.get(2).map_err(backend)?,
+                    metrics: crate::store::unit_state::metrics_in(record.as_deref(), &experiment)
+                        .map_err(backend)?,
                 });
             }
             Ok(units)

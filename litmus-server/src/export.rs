@@ -1,0 +1,200 @@
+//! Exports for data teams: an experiment's results as CSV (`GET /results/{key}.csv`), and its
+//! units one JSON line each with their value of every metric (`GET
+//! /admin/experiments/{key}/units`), so any figure can be re-run in other tools. Also the
+//! per-unit values percentile caps are computed from.
+
+use litmus_core::Engine;
+use litmus_core::results::{MetricSpec, UnitValue};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::store::{Store, UnitRecord};
+
+/// Units read per page of the per-unit records.
+pub const PAGE_UNITS: usize = 5_000;
+
+/// The most units whose records the results read (for percentile caps).
+pub const MAX_UNITS: usize = 2_000_000;
+
+/// Every exposed unit of `experiment` (at most [`MAX_UNITS`]) with its value of the metric
+/// whose rows are `rollup`.
+pub async fn unit_values<S: Store>(
+    store: &S,
+    experiment: &str,
+    rollup: &str,
+) -> Result<Vec<UnitValue>, ApiError> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .experiment_unit_records(experiment, after.clone(), PAGE_UNITS)
+            .await?;
+        let last = page.last().map(|u| u.unit_id.clone());
+        for u in &page {
+            let m = u.metrics.iter().find(|m| m.metric == rollup);
+            out.push(UnitValue {
+                variant: u.variant.clone(),
+                first_ms: u.first_ms,
+                events: m.map_or(0, |m| m.events),
+                total: m.map_or(0.0, |m| m.total),
+                covariate: m.map_or(0.0, |m| m.covariate),
+            });
+        }
+        if page.len() < PAGE_UNITS || out.len() >= MAX_UNITS {
+            return Ok(out);
+        }
+        after = last;
+    }
+}
+
+/// One unit as an export line: its variant, first exposure, and per metric of the experiment
+/// (by key; a funnel's steps reached; a ratio's parts are metrics of their own) its events,
+/// value and covariate.
+pub fn unit_line(unit: &UnitRecord, metrics: &[MetricSpec]) -> Value {
+    let mut values = serde_json::Map::new();
+    for spec in metrics {
+        let id = spec.rollup();
+        let figure = unit.metrics.iter().find(|m| m.metric == id);
+        let mut entry = json!({
+            "kind": spec.kind,
+            "events": figure.map_or(0, |m| m.events),
+        });
+        if spec.source.steps.is_some() {
+            entry["steps_reached"] = json!(figure.map_or(0, |m| m.events));
+        } else if spec.source.numerator.is_none() {
+            entry["value"] = json!(figure.map_or(0.0, |m| m.total));
+            entry["covariate"] = json!(figure.map_or(0.0, |m| m.covariate));
+        }
+        for (name, part) in [
+            ("numerator", &spec.source.numerator),
+            ("denominator", &spec.source.denominator),
+        ] {
+            if let Some(part) = part {
+                let f = unit.metrics.iter().find(|m| &m.metric == part);
+                entry[name] = json!(f.map_or(0.0, |m| m.total));
+            }
+        }
+        values.insert(spec.key.clone() + suffix(spec), entry);
+    }
+    json!({
+        "unit_id": unit.unit_id,
+        "variant": unit.variant,
+        "first_exposure_ms": unit.first_ms,
+        "metrics": values,
+    })
+}
+
+/// A metric's export name after its key: the kind, when an event is measured two ways.
+fn suffix(spec: &MetricSpec) -> &'static str {
+    if spec.source.is_default() {
+        match spec.kind {
+            litmus_core::results::MetricKind::Mean => ":mean",
+            _ => ":conversion",
+        }
+    } else {
+        ""
+    }
+}
+
+/// The metrics of experiment `key` in `engine` (its declared ones; every tracked event is not
+/// known without its rows, so an experiment without declared metrics exports none).
+pub fn metrics_of(engine: &Engine, key: &str) -> Result<Vec<MetricSpec>, ApiError> {
+    engine
+        .experiment(key)
+        .map(|e| e.metrics().to_vec())
+        .ok_or_else(|| ApiError::not_found(format!("no valid experiment {key:?}")))
+}
+
+/// The CSV columns of [`results_csv`].
+const CSV_HEADER: &str = "metric,kind,step,variant,units,events,converted,sum,value,\
+value_lower,value_upper,difference,difference_lower,difference_upper,relative,\
+relative_lower,relative_upper,pvalue,sequential_pvalue,adjusted_pvalue,\
+probability_better,expected_loss,verdict,cuped_difference,cuped_pvalue,problem";
+
+/// The results JSON (of `crate::results::experiment_results`) as CSV: a row per metric (per
+/// funnel step) and variant, the control's comparison columns empty.
+pub fn results_csv(results: &Value) -> String {
+    let mut out = String::from(CSV_HEADER);
+    out.push('\n');
+    let metrics = results["results"]["metrics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for m in &metrics {
+        for v in m["variants"].as_array().into_iter().flatten() {
+            let c = &v["comparison"];
+            let cells = [
+                &m["key"],
+                &m["kind"],
+                &m["step"]["index"],
+                &v["variant"],
+                &v["units"],
+                &v["events"],
+                &v["converted"],
+                &v["sum"],
+                &v["value"],
+                &v["interval"]["lower"],
+                &v["interval"]["upper"],
+                &c["difference"]["estimate"],
+                &c["difference"]["lower"],
+                &c["difference"]["upper"],
+                &c["relative"]["estimate"],
+                &c["relative"]["lower"],
+                &c["relative"]["upper"],
+                &c["pvalue"],
+                &c["sequential_pvalue"],
+                &c["adjusted_pvalue"],
+                &c["probability_better"],
+                &c["expected_loss"],
+                &c["verdict"],
+                &c["cuped"]["difference"]["estimate"],
+                &c["cuped"]["pvalue"],
+                &v["problem"]["message"],
+            ];
+            let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A JSON value as a CSV cell: numbers and text as they are (text quoted when it holds a
+/// comma, quote or line break, quotes doubled), null as empty.
+fn csv_cell(v: &Value) -> String {
+    let text = match v {
+        Value::Null => return String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_when_they_must_be() {
+        assert_eq!(csv_cell(&json!(null)), "");
+        assert_eq!(csv_cell(&json!(1.5)), "1.5");
+        assert_eq!(csv_cell(&json!("a,b")), "\"a,b\"");
+        assert_eq!(csv_cell(&json!("say \"hi\"")), "\"say \"\"hi\"\"\"");
+        let results = json!({"results": {"metrics": [{"key": "buy", "kind": "mean",
+            "variants": [{"variant": "control", "units": 10, "value": 2.0,
+                          "comparison": null},
+                         {"variant": "b", "units": 12, "value": 3.0,
+                          "comparison": {"difference": {"estimate": 1.0}, "verdict": "better"}}]}]}});
+        let csv = results_csv(&results);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].split(',').count(), lines[2].split(',').count());
+        assert!(lines[2].starts_with("buy,mean,,b,12,"));
+        assert!(lines[2].contains(",better,"));
+    }
+}
