@@ -55,15 +55,14 @@ pub fn unit_line(unit: &UnitRecord, metrics: &[MetricSpec]) -> Value {
     for spec in metrics {
         let id = spec.rollup();
         let figure = unit.metrics.iter().find(|m| m.metric == id);
-        let mut entry = json!({
-            "kind": spec.kind,
-            "events": figure.map_or(0, |m| m.events),
-        });
+        let mut entry = serde_json::Map::new();
+        entry.insert("kind".into(), json!(spec.kind));
+        entry.insert("events".into(), json!(figure.map_or(0, |m| m.events)));
         if spec.source.steps.is_some() {
-            entry["steps_reached"] = json!(figure.map_or(0, |m| m.events));
+            entry.insert("steps_reached".into(), json!(figure.map_or(0, |m| m.events)));
         } else if spec.source.numerator.is_none() {
-            entry["value"] = json!(figure.map_or(0.0, |m| m.total));
-            entry["covariate"] = json!(figure.map_or(0.0, |m| m.covariate));
+            entry.insert("value".into(), json!(figure.map_or(0.0, |m| m.total)));
+            entry.insert("covariate".into(), json!(figure.map_or(0.0, |m| m.covariate)));
         }
         for (name, part) in [
             ("numerator", &spec.source.numerator),
@@ -71,10 +70,10 @@ pub fn unit_line(unit: &UnitRecord, metrics: &[MetricSpec]) -> Value {
         ] {
             if let Some(part) = part {
                 let f = unit.metrics.iter().find(|m| &m.metric == part);
-                entry[name] = json!(f.map_or(0.0, |m| m.total));
+                entry.insert(name.into(), json!(f.map_or(0.0, |m| m.total)));
             }
         }
-        values.insert(spec.key.clone() + suffix(spec), entry);
+        values.insert(spec.key.clone() + suffix(spec), Value::Object(entry));
     }
     json!({
         "unit_id": unit.unit_id,
@@ -114,44 +113,43 @@ probability_better,expected_loss,verdict,cuped_difference,cuped_pvalue,problem";
 /// The results JSON (of `crate::results::experiment_results`) as CSV: a row per metric (per
 /// funnel step) and variant, the control's comparison columns empty.
 pub fn results_csv(results: &Value) -> String {
+    const NULL: Value = Value::Null;
+    let at = |v: &'_ Value, pointer: &str| v.pointer(pointer).unwrap_or(&NULL).clone();
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
-    let metrics = results["results"]["metrics"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for m in &metrics {
-        for v in m["variants"].as_array().into_iter().flatten() {
-            let c = &v["comparison"];
+    let metrics = at(results, "/results/metrics");
+    for m in metrics.as_array().into_iter().flatten() {
+        let variants = at(m, "/variants");
+        for v in variants.as_array().into_iter().flatten() {
             let cells = [
-                &m["key"],
-                &m["kind"],
-                &m["step"]["index"],
-                &v["variant"],
-                &v["units"],
-                &v["events"],
-                &v["converted"],
-                &v["sum"],
-                &v["value"],
-                &v["interval"]["lower"],
-                &v["interval"]["upper"],
-                &c["difference"]["estimate"],
-                &c["difference"]["lower"],
-                &c["difference"]["upper"],
-                &c["relative"]["estimate"],
-                &c["relative"]["lower"],
-                &c["relative"]["upper"],
-                &c["pvalue"],
-                &c["sequential_pvalue"],
-                &c["adjusted_pvalue"],
-                &c["probability_better"],
-                &c["expected_loss"],
-                &c["verdict"],
-                &c["cuped"]["difference"]["estimate"],
-                &c["cuped"]["pvalue"],
-                &v["problem"]["message"],
+                at(m, "/key"),
+                at(m, "/kind"),
+                at(m, "/step/index"),
+                at(v, "/variant"),
+                at(v, "/units"),
+                at(v, "/events"),
+                at(v, "/converted"),
+                at(v, "/sum"),
+                at(v, "/value"),
+                at(v, "/interval/lower"),
+                at(v, "/interval/upper"),
+                at(v, "/comparison/difference/estimate"),
+                at(v, "/comparison/difference/lower"),
+                at(v, "/comparison/difference/upper"),
+                at(v, "/comparison/relative/estimate"),
+                at(v, "/comparison/relative/lower"),
+                at(v, "/comparison/relative/upper"),
+                at(v, "/comparison/pvalue"),
+                at(v, "/comparison/sequential_pvalue"),
+                at(v, "/comparison/adjusted_pvalue"),
+                at(v, "/comparison/probability_better"),
+                at(v, "/comparison/expected_loss"),
+                at(v, "/comparison/verdict"),
+                at(v, "/comparison/cuped/difference/estimate"),
+                at(v, "/comparison/cuped/pvalue"),
+                at(v, "/problem/message"),
             ];
-            let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            let row: Vec<String> = cells.iter().map(csv_cell).collect();
             out.push_str(&row.join(","));
             out.push('\n');
         }
