@@ -544,6 +544,94 @@ def quantiles() -> dict:
     return {"samples": samples}
 
 
+def metric_figures() -> dict:
+    """Per-unit data of two variants and the figures Litmus's metric kinds must give
+    (litmus_core::results::analyze over the rollups of that data):
+    - capped means: the cap is numpy's method="lower" quantile of the values of the units with an
+      event (value > 0 here), pooled; each value min(value, cap); Welch's test (scipy);
+    - ratios: sum(num) / sum(den) per variant, the delta-method variance
+      (s_y^2 - 2 R s_xy + R^2 s_x^2) / (n xbar^2) (Deng, Knoblich, Lu 2018; numpy, ddof=1) and
+      the z-test of the difference (scipy.stats.norm);
+    - retention: units whose window (delay .. delay + length hours after exposure) has ended by
+      `now` count; converted if an event falls in the window; statsmodels' pooled z-test."""
+    capped, ratios, retention = [], [], []
+    for case in range(6):
+        n = [int(RNG.integers(150, 600)), int(RNG.integers(150, 600))]
+        buy = float(RNG.uniform(0.05, 0.4))
+        variants = []
+        for v in range(2):
+            spend = RNG.lognormal(3.0 + 0.1 * v, float(RNG.uniform(0.5, 2.0)), size=n[v])
+            has = RNG.uniform(size=n[v]) < buy
+            totals = np.where(has, np.round(spend, 2), 0.0)
+            covariates = np.where(RNG.uniform(size=n[v]) < 0.3, np.round(RNG.lognormal(3.0, 1.0, size=n[v]), 2), 0.0)
+            variants.append((totals, covariates))
+        p = [0.9, 0.95, 0.99][case % 3]
+        pooled = np.concatenate([t[t > 0] for t, _ in variants])
+        cap = float(np.quantile(pooled, p, method="lower"))
+        capped_values = [np.minimum(t, cap) for t, _ in variants]
+        welch = stats.ttest_ind(capped_values[1], capped_values[0], equal_var=False)
+        capped.append({
+            "percentile": p,
+            "variants": [{"totals": [float(x) for x in t], "covariates": [float(x) for x in c]}
+                         for t, c in variants],
+            "cap": cap,
+            "means": [float(np.mean(c)) for c in capped_values],
+            "variances": [float(np.var(c, ddof=1)) for c in capped_values],
+            "pvalue": f(welch.pvalue),
+        })
+        # Ratios: revenue over orders per unit.
+        parts = []
+        for v in range(2):
+            orders = RNG.poisson(float(RNG.uniform(0.2, 2.0)), size=n[v]).astype(float)
+            revenue = np.round(orders * RNG.lognormal(2.5 + 0.05 * v, 0.7, size=n[v]), 2)
+            parts.append((orders, revenue))
+        figures = []
+        for orders, revenue in parts:
+            r = revenue.sum() / orders.sum()
+            cov = np.cov(orders, revenue, ddof=1)
+            var = (cov[1, 1] - 2 * r * cov[0, 1] + r * r * cov[0, 0]) / (len(orders) * orders.mean() ** 2)
+            figures.append((float(r), float(var)))
+        diff = figures[1][0] - figures[0][0]
+        se = math.sqrt(figures[0][1] + figures[1][1])
+        ratios.append({
+            "variants": [{"numerator": [float(x) for x in rev], "denominator": [float(x) for x in o]}
+                         for o, rev in parts],
+            "ratios": [r for r, _ in figures],
+            "variances": [var for _, var in figures],
+            "pvalue": f(2 * stats.norm.sf(abs(diff / se))),
+            "difference_lower": f(diff - stats.norm.ppf(0.975) * se),
+            "difference_upper": f(diff + stats.norm.ppf(0.975) * se),
+        })
+        # Retention: exposures over 10 days, events at hours after exposure, judged at `now`.
+        delay, length = [(24, 24), (168, 24), (72, 48)][case % 3]
+        day_ms, hour_ms = 86_400_000, 3_600_000
+        start = 1_780_000_000_000 - 1_780_000_000_000 % 60_000
+        now = start + 10 * day_ms
+        units, counts = [], []
+        for v in range(2):
+            m = min(n[v], 300)
+            exposed = start + RNG.integers(0, 10 * day_ms // 60_000, size=m) * 60_000
+            rate = 0.3 + 0.05 * v
+            converted = matured = 0
+            for t0 in exposed:
+                offsets = sorted(float(h) for h in RNG.uniform(0, delay + length + 48, size=int(RNG.integers(0, 4)))
+                                 if RNG.uniform() < rate * 2)
+                units.append({"variant": v, "exposed_ms": int(t0),
+                              "events_ms": [int(t0 + round(h * hour_ms)) for h in offsets]})
+                if t0 + (delay + length) * hour_ms + 60_000 <= now:
+                    matured += 1
+                    lo, hi = t0 + delay * hour_ms, t0 + (delay + length) * hour_ms
+                    converted += any(lo <= t0 + round(h * hour_ms) <= hi for h in offsets)
+            counts.append((converted, matured))
+        z, pv = proportions_ztest([counts[1][0], counts[0][0]], [counts[1][1], counts[0][1]])
+        retention.append({
+            "delay_hours": delay, "hours": length, "now_ms": now, "units": units,
+            "converted": [c for c, _ in counts], "matured": [m for _, m in counts],
+            "pvalue": f(pv),
+        })
+    return {"capped_means": capped, "ratios": ratios, "retention": retention}
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -558,6 +646,7 @@ FILES = {
     "bayes.json": bayes,
     "factorial.json": factorial,
     "quantiles.json": quantiles,
+    "metrics.json": metric_figures,
 }
 
 

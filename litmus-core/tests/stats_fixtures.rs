@@ -21,6 +21,9 @@ use serde_json::Value;
 #[path = "stats_fixtures/quantiles.rs"]
 mod quantiles;
 
+#[path = "stats_fixtures/metrics.rs"]
+mod metrics;
+
 const REL: f64 = 1e-9;
 
 fn load(name: &str) -> Value {

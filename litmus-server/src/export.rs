@@ -59,10 +59,16 @@ pub fn unit_line(unit: &UnitRecord, metrics: &[MetricSpec]) -> Value {
         entry.insert("kind".into(), json!(spec.kind));
         entry.insert("events".into(), json!(figure.map_or(0, |m| m.events)));
         if spec.source.steps.is_some() {
-            entry.insert("steps_reached".into(), json!(figure.map_or(0, |m| m.events)));
+            entry.insert(
+                "steps_reached".into(),
+                json!(figure.map_or(0, |m| m.events)),
+            );
         } else if spec.source.numerator.is_none() {
             entry.insert("value".into(), json!(figure.map_or(0.0, |m| m.total)));
-            entry.insert("covariate".into(), json!(figure.map_or(0.0, |m| m.covariate)));
+            entry.insert(
+                "covariate".into(),
+                json!(figure.map_or(0.0, |m| m.covariate)),
+            );
         }
         for (name, part) in [
             ("numerator", &spec.source.numerator),
