@@ -97,6 +97,8 @@ pub async fn experiment_results<S: Store>(
     } else {
         None
     };
+    let mut shown = serde_json::to_value(&analysis).map_err(ApiError::internal)?;
+    partial_history(store, key, span, &analysis, &mut shown).await?;
     Ok(json!({
         "experiment": key,
         "kind": experiment.kind().as_str(),
@@ -104,13 +106,53 @@ pub async fn experiment_results<S: Store>(
         "config_version": engine.version(),
         "bucket_ms": bucket,
         "unknown_variant_units": timeline.unknown_units(),
-        "results": analysis,
+        "results": shown,
         "series": series,
         "insights": found,
         "recommendation": recommendation,
         "bandit": bandit,
         "lag": lag(store, now).await?,
     }))
+}
+
+/// Marks the metrics whose rows were recomputed after retention had deleted events the
+/// experiment had (a definition changed, or a metric added, late): each gets `history:
+/// {"complete": false, "since_ms"}`, the retention cutoff before which events are not counted.
+async fn partial_history<S: Store>(
+    store: &S,
+    key: &str,
+    span: Option<(i64, i64)>,
+    analysis: &results::ExperimentResults,
+    shown: &mut Value,
+) -> Result<(), ApiError> {
+    let Some((first, _)) = span else {
+        return Ok(());
+    };
+    let partial: std::collections::HashMap<String, i64> = store
+        .metric_rows(key)
+        .await?
+        .into_iter()
+        .filter_map(|(metric, since)| since.filter(|s| *s > first).map(|s| (metric, s)))
+        .collect();
+    if partial.is_empty() {
+        return Ok(());
+    }
+    let rows = shown.pointer_mut("/metrics").and_then(Value::as_array_mut);
+    for (result, row) in analysis.metrics.iter().zip(rows.into_iter().flatten()) {
+        // A funnel step's rows are `{id}#{k}`: its metric is the id.
+        let id = match result.step {
+            Some(_) => result.rollup.rsplit_once('#').map_or("", |(id, _)| id),
+            None => result.rollup.as_str(),
+        };
+        if let (Some(since), Some(obj)) = (partial.get(id), row.as_object_mut()) {
+            obj.insert(
+                "history".into(),
+                json!({"complete": false, "since_ms": since,
+                       "message": "recomputed from the events stored since since_ms: older ones were deleted by retention"}),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// How far these results are behind ingestion: the events acknowledged but not yet in the

@@ -5,6 +5,7 @@
 //! run against each. The transactions that write the config, keys and audit log are written
 //! once (`txn`) over each backend's primitives.
 
+pub(crate) mod backfill;
 mod byte_reader;
 mod copy_binary;
 pub mod group_commit;
@@ -300,6 +301,13 @@ pub trait EventStore: Send + Sync + 'static {
         after: Option<String>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<UnitRecord>, StoreError>> + Send;
+    /// The derived metrics' rows of `experiment` the rollups hold (`backfill`): each metric's
+    /// rollup id and, when its rows were recomputed after retention deleted events, the
+    /// retention cutoff then (events before it are not counted).
+    fn metric_rows(
+        &self,
+        experiment: &str,
+    ) -> impl Future<Output = Result<Vec<(String, Option<i64>)>, StoreError>> + Send;
     /// The first and last minute with units first exposed to `experiment`, if any.
     fn rollup_span(
         &self,
@@ -503,6 +511,17 @@ pub(crate) fn by_batch(events: impl IntoIterator<Item = (i64, Event)>) -> Vec<Ve
         }
     }
     batches.into_iter().map(|(_, e)| e).collect()
+}
+
+/// Events with their batches, in the order the batches were applied (`positions`: batch to
+/// its position in `applied_batches`; a batch without one goes last), each batch's events in
+/// the order given, grouped by batch.
+pub(crate) fn by_applied_order(
+    mut events: Vec<(i64, Event)>,
+    positions: &std::collections::HashMap<i64, i64>,
+) -> Vec<Vec<Event>> {
+    events.sort_by_key(|(batch, _)| positions.get(batch).copied().unwrap_or(i64::MAX));
+    by_batch(events)
 }
 
 /// SQL for the start of the `bucket` (a parameter, in ms) holding `minute_ms` (floor division,

@@ -24,6 +24,39 @@ pub(crate) const ROLLUP_QUEUE: &str =
 /// now hold them).
 pub(crate) const DROP_CHECKPOINTED: &str = "DELETE FROM pending_batches WHERE applied IS NOT NULL";
 
+/// The derived metrics' rows the rollups hold: experiment, metric (`store::backfill`).
+pub(crate) const KNOWN_METRIC_ROWS: &str = "SELECT experiment, metric FROM metric_rows";
+
+/// The derived metrics' rows of experiment `$1`, with the retention cutoff when recomputed.
+pub(crate) const METRIC_ROWS_OF: &str =
+    "SELECT metric, since_ms FROM metric_rows WHERE experiment = $1";
+
+/// Forgets the rows of metric `$2` in experiment `$1`.
+pub(crate) const FORGET_METRIC_ROWS: &str =
+    "DELETE FROM metric_rows WHERE experiment = $1 AND metric = $2";
+
+/// Records the rows of metric `$2` in experiment `$1`, recomputed with retention cutoff `$3`.
+pub(crate) const REMEMBER_METRIC_ROWS: &str =
+    "INSERT INTO metric_rows (experiment, metric, since_ms) VALUES ($1, $2, $3)
+     ON CONFLICT (experiment, metric) DO UPDATE SET since_ms = excluded.since_ms";
+
+/// Deletes the rollup rows of metric row id `$2` in experiment `$1`.
+pub(crate) const DELETE_METRIC_ROLLUPS: &str =
+    "DELETE FROM rollup_metrics WHERE experiment = $1 AND metric = $2";
+
+/// Deletes the sketch rows of metric `$2` in experiment `$1`.
+pub(crate) const DELETE_SKETCH_ROLLUPS: &str =
+    "DELETE FROM rollup_sketches WHERE experiment = $1 AND metric = $2";
+
+/// The newest retention cutoff (events before it were deleted), if any.
+pub(crate) const RETENTION_CUTOFF: &str = "SELECT cutoff_ms FROM retention_head WHERE id = 1";
+
+/// Records retention cutoff `$1` (keeping the newest).
+pub(crate) const SET_RETENTION_CUTOFF: &str =
+    "INSERT INTO retention_head (id, cutoff_ms) VALUES (1, $1)
+     ON CONFLICT (id) DO UPDATE SET cutoff_ms = CASE WHEN excluded.cutoff_ms > retention_head.cutoff_ms
+         THEN excluded.cutoff_ms ELSE retention_head.cutoff_ms END";
+
 /// The newest snapshot.
 pub(crate) const CURRENT_SNAPSHOT: &str =
     "SELECT version, etag, body FROM snapshots ORDER BY version DESC LIMIT 1";

@@ -92,6 +92,7 @@ impl Default for RollupCache {
 }
 
 /// A round computed over the cache: what the store writes, as text.
+#[derive(Default)]
 pub(crate) struct RoundRows {
     /// New first exposures: (experiment, unit, variant, first ms).
     pub(crate) first_exposures: Vec<(String, String, String, i64)>,
@@ -104,6 +105,8 @@ pub(crate) struct RoundRows {
     )>,
     /// Quantile sketch changes: (experiment, variant, metric, hour, bucket) and the count.
     pub(crate) sketches: Vec<(SketchKey, i64)>,
+    /// Derived metrics recomputed or forgotten (`super::backfill`).
+    pub(crate) backfill: super::backfill::Writes,
     /// The experiments whose rollups changed.
     pub(crate) experiments: BTreeSet<String>,
 }
@@ -213,6 +216,7 @@ impl RollupCache {
             exposures,
             metrics,
             sketches,
+            backfill: super::backfill::Writes::default(),
             experiments,
         }
     }
@@ -234,6 +238,46 @@ impl RollupCache {
         }
         self.dirty.append(&mut round.changed);
         round
+    }
+
+    /// Takes a recomputation's unit values (`super::backfill`) into the states: each of its
+    /// units' figures of the recomputed pairs and histories of their metrics replace the
+    /// cached ones (the units must have been loaded); the units become dirty.
+    pub(crate) fn absorb(&mut self, recomputed: &super::backfill::Recomputed) {
+        let pairs: Vec<(u32, u32)> = recomputed
+            .pairs
+            .iter()
+            .map(|(e, m)| (self.names.id(e), self.names.id(m)))
+            .collect();
+        let metrics: Vec<u32> = pairs.iter().map(|(_, m)| *m).collect();
+        for (unit, values) in &recomputed.units {
+            let mut totals = Vec::with_capacity(values.totals.len());
+            for (e, m, events, total, covariate) in &values.totals {
+                totals.push(UnitTotal {
+                    experiment: self.names.id(e),
+                    metric: self.names.id(m),
+                    events: *events,
+                    total: *total,
+                    covariate: *covariate,
+                });
+            }
+            let history: Vec<(u32, f64)> = values
+                .history
+                .iter()
+                .map(|(m, x)| (self.names.id(m), *x))
+                .collect();
+            let state = self.recent.entry(unit.clone()).or_default();
+            state
+                .totals
+                .retain(|t| !pairs.contains(&(t.experiment, t.metric)));
+            state.totals.extend(totals);
+            state.history.retain(|(m, _)| !metrics.contains(m));
+            state.history.extend(history);
+            if !state.changed {
+                state.changed = true;
+                self.dirty.push(unit.clone());
+            }
+        }
     }
 
     /// Whether this transaction should take a checkpoint: it found the queue `idle` (empty,

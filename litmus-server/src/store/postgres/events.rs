@@ -69,6 +69,12 @@ impl EventStore for PostgresStore {
         )
         .await
         .map_err(backend)?;
+        // Recomputed metrics say they miss what went (`store::backfill`).
+        if chunks > 0 {
+            c.execute(sql::SET_RETENTION_CUTOFF, &[&cutoff_ms])
+                .await
+                .map_err(backend)?;
+        }
         Ok(chunks as u64)
     }
 
@@ -139,6 +145,19 @@ impl EventStore for PostgresStore {
                 })
             })
             .collect()
+    }
+
+    async fn metric_rows(
+        &self,
+        experiment: &str,
+    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        let c = self.client().await?;
+        Ok(c.query(sql::METRIC_ROWS_OF, &[&experiment])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {

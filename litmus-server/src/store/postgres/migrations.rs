@@ -153,7 +153,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 10: the per-unit tables migration 9 replaced.
     "DROP TABLE unit_totals, covariates, unit_history;",
     // 11: the metric catalogue, stored like experiments; quantile metrics' sketches: per
-    // (experiment, variant, metric, hour), the values (events or units) in each bucket.
+    // (experiment, variant, metric, hour), the values (events or units) in each bucket; the
+    // derived metrics' rows the rollups hold (`store::backfill`) and the newest retention
+    // cutoff.
     "CREATE TABLE metrics (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);
      CREATE TABLE rollup_sketches (
          experiment text NOT NULL,
@@ -163,7 +165,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
          bucket integer NOT NULL,
          count bigint NOT NULL,
          PRIMARY KEY (experiment, variant, metric, hour_ms, bucket)
-     );",
+     );
+     CREATE TABLE metric_rows (
+         experiment text NOT NULL,
+         metric text NOT NULL,
+         since_ms bigint,
+         PRIMARY KEY (experiment, metric)
+     );
+     CREATE TABLE retention_head (id integer PRIMARY KEY, cutoff_ms bigint NOT NULL);",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

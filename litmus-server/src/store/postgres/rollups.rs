@@ -9,6 +9,7 @@ use litmus_core::events::Event;
 use litmus_core::metrics::Program;
 
 use super::{PostgresStore, backend};
+use crate::store::backfill;
 use crate::store::rollup_rows;
 use crate::store::unit_state::{RollupCache, RoundRows, round_batches};
 use crate::store::{Applied, StoreError, StoredEvent, sql};
@@ -63,9 +64,10 @@ pub(super) async fn apply_rollups(
         load_units(&tx, &mut cache, &batches).await?;
         cache.replay(&batches, window_ms);
     }
+    let backfill = recompute_metrics(&tx, &mut cache, window_ms).await?;
     let pending = queue(&tx, max_batches).await?;
     let checkpoint = cache.checkpoint_due(pending.is_empty());
-    if pending.is_empty() && !checkpoint {
+    if pending.is_empty() && !checkpoint && backfill.is_none() {
         tx.commit().await.map_err(backend)?;
         cache.committed(version as u64, false);
         return Ok(Applied::default());
@@ -74,6 +76,7 @@ pub(super) async fn apply_rollups(
         version: version as u64,
         ..Applied::default()
     };
+    let mut round = None;
     if !pending.is_empty() {
         // From the hand-off what is there, the others from the queue.
         let mut handed: Vec<Option<Vec<Event>>> =
@@ -101,7 +104,17 @@ pub(super) async fn apply_rollups(
             .map(|h| h.take().or_else(|| read.next()).unwrap_or_default())
             .collect();
         load_units(&tx, &mut cache, &batches).await?;
-        let round = cache.round(&batches, window_ms);
+        round = Some(cache.round(&batches, window_ms));
+    }
+    if let Some((writes, recomputed)) = backfill {
+        let rows = round.get_or_insert_with(RoundRows::default);
+        rows.metrics.extend(recomputed.metrics);
+        rows.sketches.extend(recomputed.sketches);
+        rows.experiments
+            .extend(writes.recomputed.iter().map(|(e, _, _)| e.clone()));
+        rows.backfill = writes;
+    }
+    if let Some(round) = round {
         write(&tx, &round).await?;
         tx.execute(
             "WITH a AS (
@@ -258,11 +271,118 @@ async fn load_units(
     Ok(())
 }
 
-/// Writes what the round added: new first exposures and rollup rows, each once.
+/// Recomputes the derived metrics the program asks for and the rollups do not hold
+/// (`crate::store::backfill`): reads every applied event of their experiments' units,
+/// recomputes, and hands the units' values to the cache. Answers what the round writes.
+async fn recompute_metrics(
+    tx: &deadpool_postgres::Transaction<'_>,
+    cache: &mut RollupCache,
+    window_ms: i64,
+) -> Result<Option<(backfill::Writes, backfill::Recomputed)>, StoreError> {
+    let program = cache.program();
+    let known: std::collections::BTreeSet<backfill::Pair> = tx
+        .query(sql::KNOWN_METRIC_ROWS, &[])
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let plan = backfill::plan(&program, &known);
+    if plan == backfill::Plan::default() {
+        return Ok(None);
+    }
+    let since_ms: Option<i64> = tx
+        .query_opt(sql::RETENTION_CUTOFF, &[])
+        .await
+        .map_err(backend)?
+        .map(|r| r.get(0));
+    let mut batches = Vec::new();
+    if !plan.missing.is_empty() {
+        let rows = tx
+            .query(
+                "SELECT e.batch, e.message_id, (extract(epoch FROM e.time) * 1000)::bigint, e.kind,
+                        e.unit_id, e.experiment, e.variant, e.metric, e.value, e.properties
+                 FROM events e JOIN applied_batches a ON a.batch = e.batch
+                 WHERE e.unit_id IN (SELECT unit_id FROM exposures WHERE experiment = ANY($1))
+                 ORDER BY a.position, e.seq",
+                &[&plan.experiments()],
+            )
+            .await
+            .map_err(backend)?;
+        let events = rows.iter().map(|r| {
+            let stored = StoredEvent {
+                batch: r.get(0),
+                message_id: r.get(1),
+                time_ms: r.get(2),
+                exposure: r.get::<_, i16>(3) == 0,
+                unit_id: r.get(4),
+                experiment: r.get(5),
+                variant: r.get(6),
+                metric: r.get(7),
+                value: r.get(8),
+                properties: match r.get::<_, Option<serde_json::Value>>(9) {
+                    Some(serde_json::Value::Object(p)) => Some(p),
+                    _ => None,
+                },
+            };
+            stored.into_event()
+        });
+        batches = crate::store::by_batch(events);
+        let first = tx
+            .query(
+                "SELECT experiment, unit_id, variant, first_ms FROM exposures
+                 WHERE experiment = ANY($1)",
+                &[&plan.experiments()],
+            )
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        batches = backfill::with_exposures(batches, first);
+    }
+    let recomputed = backfill::recompute(&program, &plan.missing, &batches, window_ms);
+    load_units(tx, cache, &batches).await?;
+    cache.absorb(&recomputed);
+    let writes = backfill::Writes {
+        recomputed: plan
+            .missing
+            .iter()
+            .map(|(e, id)| (e.clone(), id.clone(), backfill::row_ids(&program, id)))
+            .collect(),
+        stale: plan.stale,
+        since_ms,
+    };
+    Ok(Some((writes, recomputed)))
+}
+
+/// Writes what the round added: new first exposures and rollup rows, each once (after
+/// deleting the old rows of the metrics it recomputed).
 async fn write(
     tx: &deadpool_postgres::Transaction<'_>,
     round: &RoundRows,
 ) -> Result<(), StoreError> {
+    for (experiment, id, row_ids) in &round.backfill.recomputed {
+        for row in row_ids {
+            tx.execute(sql::DELETE_METRIC_ROLLUPS, &[experiment, row])
+                .await
+                .map_err(backend)?;
+        }
+        tx.execute(sql::DELETE_SKETCH_ROLLUPS, &[experiment, id])
+            .await
+            .map_err(backend)?;
+        tx.execute(
+            sql::REMEMBER_METRIC_ROWS,
+            &[experiment, id, &round.backfill.since_ms],
+        )
+        .await
+        .map_err(backend)?;
+    }
+    for (experiment, id) in &round.backfill.stale {
+        tx.execute(sql::FORGET_METRIC_ROWS, &[experiment, id])
+            .await
+            .map_err(backend)?;
+    }
     if !round.first_exposures.is_empty() {
         let mut columns: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
         for (experiment, unit, variant, first_ms) in &round.first_exposures {

@@ -125,7 +125,7 @@ const EVENT_COLUMNS: &str =
         value, properties FROM events";
 
 /// A stored event and its batch.
-fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
+pub(super) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Event)> {
     let kind: String = r.get(3)?;
     let properties: Option<String> = r.get(9)?;
     let stored = StoredEvent {
@@ -153,13 +153,19 @@ impl EventStore for SqliteStore {
             // The deduplication keys are the events' own: they go with them. The events of
             // batches still queued (waiting, or applied since the last checkpoint, which a
             // restarted worker replays) stay until they leave the queue.
-            c.execute(
-                "DELETE FROM events WHERE time_ms < ?1
-                 AND batch NOT IN (SELECT batch FROM pending_batches)",
-                [cutoff_ms],
-            )
-            .map(|n| n as u64)
-            .map_err(backend)
+            let deleted = c
+                .execute(
+                    "DELETE FROM events WHERE time_ms < ?1
+                     AND batch NOT IN (SELECT batch FROM pending_batches)",
+                    [cutoff_ms],
+                )
+                .map_err(backend)?;
+            // Recomputed metrics say they miss what went (`store::backfill`).
+            if deleted > 0 {
+                c.execute(sql::SET_RETENTION_CUTOFF, [cutoff_ms])
+                    .map_err(backend)?;
+            }
+            Ok(deleted as u64)
         })
         .await
     }
@@ -233,6 +239,21 @@ impl EventStore for SqliteStore {
                 });
             }
             Ok(units)
+        })
+        .await
+    }
+
+    async fn metric_rows(
+        &self,
+        experiment: &str,
+    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        let experiment = experiment.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(sql::METRIC_ROWS_OF).map_err(backend)?;
+            let rows = stmt
+                .query_map([experiment], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
         })
         .await
     }

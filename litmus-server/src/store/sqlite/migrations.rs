@@ -139,7 +139,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
      DROP TABLE covariates;
      DROP TABLE unit_history;",
     // 11: the metric catalogue, stored like experiments; quantile metrics' sketches: per
-    // (experiment, variant, metric, hour), the values (events or units) in each bucket.
+    // (experiment, variant, metric, hour), the values (events or units) in each bucket; the
+    // derived metrics' rows the rollups hold (`store::backfill`) and the newest retention
+    // cutoff.
     "CREATE TABLE metrics (
          key TEXT PRIMARY KEY,
          body TEXT NOT NULL,
@@ -153,7 +155,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
          bucket INTEGER NOT NULL,
          count INTEGER NOT NULL,
          PRIMARY KEY (experiment, variant, metric, hour_ms, bucket)
-     ) WITHOUT ROWID;",
+     ) WITHOUT ROWID;
+     CREATE TABLE metric_rows (
+         experiment TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         since_ms INTEGER,
+         PRIMARY KEY (experiment, metric)
+     ) WITHOUT ROWID;
+     CREATE TABLE retention_head (id INTEGER PRIMARY KEY, cutoff_ms INTEGER NOT NULL);",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -9,6 +9,7 @@ use litmus_core::metrics::Program;
 use rusqlite::{OptionalExtension, params};
 
 use super::backend;
+use crate::store::backfill;
 use crate::store::handoff::Handoff;
 use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows, round_batches};
 use crate::store::{Applied, StoreError, StoredEvent, sql};
@@ -51,14 +52,23 @@ pub(super) fn prepare_round(
         load_units(&tx, cache, &batches)?;
         cache.replay(&batches, window_ms);
     }
+    let backfill = recompute_metrics(&tx, cache, window_ms)?;
     let pending = queue(&tx, max_batches).map_err(backend)?;
-    let rows = if pending.is_empty() {
+    let mut rows = if pending.is_empty() {
         None
     } else {
         let batches = events_of(&tx, &pending, Some(handoff), &cache.program()).map_err(backend)?;
         load_units(&tx, cache, &batches)?;
         Some(cache.round(&batches, window_ms))
     };
+    if let Some((writes, recomputed)) = backfill {
+        let rows = rows.get_or_insert_with(RoundRows::default);
+        rows.metrics.extend(recomputed.metrics);
+        rows.sketches.extend(recomputed.sketches);
+        rows.experiments
+            .extend(writes.recomputed.iter().map(|(e, _, _)| e.clone()));
+        rows.backfill = writes;
+    }
     tx.commit().map_err(backend)?;
     Ok(Prepared {
         version,
@@ -124,6 +134,104 @@ pub(super) fn write_round(
     tx.commit().map_err(backend)?;
     cache.committed(applied.version, checkpoint);
     Ok(applied)
+}
+
+/// Recomputes the derived metrics the program asks for and the rollups do not hold
+/// (`crate::store::backfill`): reads every applied event of their experiments' units,
+/// recomputes, and hands the units' values to the cache. Answers what the round writes.
+fn recompute_metrics(
+    tx: &rusqlite::Transaction<'_>,
+    cache: &mut RollupCache,
+    window_ms: i64,
+) -> Result<Option<(backfill::Writes, backfill::Recomputed)>, StoreError> {
+    let program = cache.program();
+    let known = {
+        let mut stmt = tx.prepare_cached(sql::KNOWN_METRIC_ROWS).map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(backend)?;
+        rows.collect::<rusqlite::Result<std::collections::BTreeSet<backfill::Pair>>>()
+            .map_err(backend)?
+    };
+    let plan = backfill::plan(&program, &known);
+    if plan == backfill::Plan::default() {
+        return Ok(None);
+    }
+    let since_ms: Option<i64> = tx
+        .query_row(sql::RETENTION_CUTOFF, [], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    let mut batches = Vec::new();
+    if !plan.missing.is_empty() {
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT e.batch, e.message_id, e.time_ms, e.kind, e.unit_id, e.experiment,
+                        e.variant, e.metric, e.value, e.properties
+                 FROM events e JOIN applied_batches a ON a.batch = e.batch
+                 WHERE e.unit_id IN (SELECT unit_id FROM exposures WHERE experiment = ?1)
+                 ORDER BY a.position, e.seq",
+            )
+            .map_err(backend)?;
+        // One pass per experiment, then in applied order across them (a unit's events once).
+        let mut all = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for experiment in plan.experiments() {
+            let rows = stmt
+                .query_map([&experiment], super::events::event_row)
+                .map_err(backend)?;
+            for row in rows {
+                let (batch, event) = row.map_err(backend)?;
+                let key = (batch, event.message_id.clone(), event.time.unix_millis());
+                if seen.insert(key) {
+                    all.push((batch, event));
+                }
+            }
+        }
+        batches = crate::store::by_applied_order(all, &applied_positions(tx)?);
+        let mut first = Vec::new();
+        let mut stmt = tx
+            .prepare_cached(
+                "SELECT experiment, unit_id, variant, first_ms FROM exposures WHERE experiment = ?1",
+            )
+            .map_err(backend)?;
+        for experiment in plan.experiments() {
+            let rows = stmt
+                .query_map([&experiment], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(backend)?;
+            for row in rows {
+                first.push(row.map_err(backend)?);
+            }
+        }
+        batches = backfill::with_exposures(batches, first);
+    }
+    let recomputed = backfill::recompute(&program, &plan.missing, &batches, window_ms);
+    load_units(tx, cache, &batches)?;
+    cache.absorb(&recomputed);
+    let writes = backfill::Writes {
+        recomputed: plan
+            .missing
+            .iter()
+            .map(|(e, id)| (e.clone(), id.clone(), backfill::row_ids(&program, id)))
+            .collect(),
+        stale: plan.stale,
+        since_ms,
+    };
+    Ok(Some((writes, recomputed)))
+}
+
+/// Each applied batch's position in the order batches were applied.
+fn applied_positions(
+    tx: &rusqlite::Transaction<'_>,
+) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+    let mut stmt = tx
+        .prepare_cached("SELECT batch, position FROM applied_batches")
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(backend)
 }
 
 /// Reads the stored records of the units of `batches` the cache does not hold.
@@ -224,6 +332,21 @@ fn batch_events(
 
 /// Writes what the round changed: each row once.
 fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<()> {
+    // Recomputed metrics: their old rows go before the new ones are added.
+    let mut delete_rows = tx.prepare_cached(sql::DELETE_METRIC_ROLLUPS)?;
+    let mut delete_sketches = tx.prepare_cached(sql::DELETE_SKETCH_ROLLUPS)?;
+    let mut remember = tx.prepare_cached(sql::REMEMBER_METRIC_ROWS)?;
+    for (experiment, id, row_ids) in &rows.backfill.recomputed {
+        for row in row_ids {
+            delete_rows.execute(params![experiment, row])?;
+        }
+        delete_sketches.execute(params![experiment, id])?;
+        remember.execute(params![experiment, id, rows.backfill.since_ms])?;
+    }
+    let mut forget = tx.prepare_cached(sql::FORGET_METRIC_ROWS)?;
+    for (experiment, id) in &rows.backfill.stale {
+        forget.execute(params![experiment, id])?;
+    }
     let mut first = tx.prepare_cached(
         "INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, first_ms)
          VALUES (?1, ?2, ?3, ?4)",
