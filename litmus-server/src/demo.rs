@@ -37,6 +37,30 @@ const USERS_PER_TICK: u64 = 12;
 /// Creates the demo experiments when missing and starts simulating traffic every `tick`.
 pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result<(), ApiError> {
     let objects = state.store.objects().await?;
+    // The catalogue first: the checkout experiment refers to it.
+    let catalogue = [
+        json!({"key": "revenue", "name": "Revenue per user", "kind": "mean", "event": "purchase",
+               "cap": {"absolute": 500}, "format": "currency", "currency": "USD"}),
+        json!({"key": "orders", "kind": "mean", "event": "purchase", "aggregation": "count"}),
+        json!({"key": "revenue_per_order", "name": "Revenue per order", "kind": "ratio",
+               "numerator": "revenue", "denominator": "orders", "format": "currency",
+               "currency": "USD"}),
+        json!({"key": "p90_page_load", "name": "p90 page load", "kind": "quantile",
+               "event": "page_load", "quantile": 0.9, "goal": "decrease", "format": "duration"}),
+        json!({"key": "checkout_funnel", "name": "Cart to purchase", "kind": "funnel",
+               "window": {"hours": 1}, "steps": [{"event": "cart"}, {"event": "purchase"}]}),
+        json!({"key": "book_buyers", "name": "Bought a book", "kind": "conversion",
+               "event": "purchase", "format": "percent",
+               "filter": {"attribute": "category", "op": "eq", "value": "books"}}),
+    ];
+    let defined: Vec<&str> = objects.metrics.iter().map(|m| m.key.as_str()).collect();
+    for metric in catalogue {
+        let key = metric["key"].as_str().unwrap_or_default().to_owned();
+        if !defined.contains(&key.as_str()) {
+            service::changes::change(&state.snapshots, ACTOR, Kind::Metric, &key, Some(metric))
+                .await?;
+        }
+    }
     let existing: Vec<&str> = objects.experiments.iter().map(|e| e.key.as_str()).collect();
     let experiments = [
         json!({
@@ -45,7 +69,11 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
                           "payload": {"button": "Buy now"}}],
             "metrics": [
                 {"key": "purchase", "kind": "conversion"},
-                {"key": "purchase", "kind": "mean"},
+                {"metric": "revenue"},
+                {"metric": "revenue_per_order"},
+                {"metric": "checkout_funnel"},
+                {"metric": "book_buyers"},
+                {"metric": "p90_page_load", "guardrail": true},
                 {"key": "error", "kind": "conversion", "goal": "decrease", "guardrail": true}
             ]
         }),
@@ -116,11 +144,34 @@ async fn simulate<S: Store>(
         let none = litmus_core::NoAttributes;
         if let Some(variant) = engine.assign(CHECKOUT, &unit, &none).variant_key() {
             event(&unit, exposure(CHECKOUT, variant), 0);
-            let rate = if variant == "treatment" { 0.12 } else { 0.10 };
-            if rng.next_f64() < rate {
-                // Baskets of 20 to 120.
-                let value = 20.0 + (rng.next_f64() * 100.0).round();
-                event(&unit, track("purchase", value), 5);
+            let treatment = variant == "treatment";
+            // Page loads of about 300 ms to 3 s, a little faster in the treatment.
+            let load =
+                (300.0 + 2_700.0 * rng.next_f64().powi(3)) * if treatment { 0.95 } else { 1.0 };
+            event(&unit, track("page_load", load.round()), 2);
+            if rng.next_f64() < 0.3 {
+                event(&unit, track("cart", 1.0), 3);
+                let rate = if treatment { 0.40 } else { 0.33 };
+                if rng.next_f64() < rate {
+                    // Baskets of 20 to 120, sometimes two orders.
+                    for order in 0..1 + u8::from(rng.next_f64() < 0.2) {
+                        let value = 20.0 + (rng.next_f64() * 100.0).round();
+                        let category = if rng.next_f64() < 0.3 {
+                            "books"
+                        } else {
+                            "music"
+                        };
+                        let kind = EventKind::Track {
+                            event: "purchase".to_owned(),
+                            value,
+                            properties: Some(serde_json::Map::from_iter([(
+                                "category".to_owned(),
+                                json!(category),
+                            )])),
+                        };
+                        event(&unit, kind, 5 + i64::from(order));
+                    }
+                }
             }
             if rng.next_f64() < 0.01 {
                 event(&unit, track("error", 1.0), 7);

@@ -183,7 +183,8 @@ async fn the_demo_creates_its_experiments_and_traffic<S: Store>(env: &Env<S>) {
             .map(|u| u[1].as_u64().unwrap())
             .sum();
         if units >= 100 {
-            assert_eq!(r["results"]["metrics"].as_array().unwrap().len(), 3);
+            // Seven metrics, the funnel's two steps each a row.
+            assert_eq!(r["results"]["metrics"].as_array().unwrap().len(), 8);
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -195,5 +196,6 @@ async fn the_demo_creates_its_experiments_and_traffic<S: Store>(env: &Env<S>) {
     let audit = send(&app, "GET", "/admin/audit", Some(KEY), None)
         .await
         .body;
-    assert_eq!(audit["entries"].as_array().unwrap().len(), 2);
+    // Six catalogue metrics and two experiments.
+    assert_eq!(audit["entries"].as_array().unwrap().len(), 8);
 }
