@@ -55,7 +55,11 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
     ];
     let defined: Vec<&str> = objects.metrics.iter().map(|m| m.key.as_str()).collect();
     for metric in catalogue {
-        let key = metric["key"].as_str().unwrap_or_default().to_owned();
+        let key = metric
+            .get("key")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if !defined.contains(&key.as_str()) {
             service::changes::change(&state.snapshots, ACTOR, Kind::Metric, &key, Some(metric))
                 .await?;
