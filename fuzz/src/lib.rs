@@ -58,6 +58,7 @@ pub fn config(data: &[u8]) {
     }
     let all = engine.assign_all_at("u1", &attributes, at).count();
     assert!(all <= keys.len());
+    derived_metrics(text);
 }
 
 /// A JSON value of the kinds attributes and condition values take.
@@ -709,21 +710,22 @@ pub fn results(data: &[u8]) {
         .metrics
         .iter()
         .take(8)
-        .map(|(m, mean, decrease, guardrail)| MetricSpec {
-            key: METRICS[usize::from(*m) % 3].to_owned(),
-            kind: if *mean {
-                MetricKind::Mean
-            } else {
-                MetricKind::Conversion
-            },
-            goal: if *decrease {
-                Goal::Decrease
-            } else {
-                Goal::Increase
-            },
-            guardrail: *guardrail,
-    source: Default::default(),
-})
+        .map(|(m, mean, decrease, guardrail)| {
+            // The kind: conversion or mean, or (from the metric byte's higher bits) one of the
+            // catalogue's kinds over the same rows.
+            let (kind, source) = metric_kind(*m, *mean);
+            MetricSpec {
+                key: METRICS[usize::from(*m) % 3].to_owned(),
+                kind,
+                goal: if *decrease {
+                    Goal::Decrease
+                } else {
+                    Goal::Increase
+                },
+                guardrail: *guardrail,
+                source,
+            }
+        })
         .collect();
     let options = results::Options {
         alpha: input.alpha,
@@ -760,4 +762,102 @@ pub fn results(data: &[u8]) {
             ..EwmaOptions::default()
         },
     );
+}
+
+/// A metric's kind and source for the results target: conversion or mean for most bytes, and
+/// every other kind over the target's rows (a ratio of two of them, a quantile whose sketch may
+/// be empty, a retention and a funnel of rows that may not exist).
+fn metric_kind(
+    m: u8,
+    mean: bool,
+) -> (
+    litmus_core::results::MetricKind,
+    litmus_core::results::Source,
+) {
+    use litmus_core::results::{MetricKind, Source};
+    let name = ["buy", "click", "revenue"][usize::from(m) % 3];
+    match (m / 3) % 8 {
+        0 => (
+            MetricKind::Ratio,
+            Source {
+                rollup: "revenue".into(),
+                numerator: Some(name.into()),
+                denominator: Some("click".into()),
+                ..Source::default()
+            },
+        ),
+        1 => (
+            MetricKind::Quantile,
+            Source {
+                quantile: Some(0.9),
+                unit_quantile: mean,
+                ..Source::default()
+            },
+        ),
+        2 => (
+            MetricKind::Retention,
+            Source {
+                matures_after_ms: Some(86_400_000),
+                ..Source::default()
+            },
+        ),
+        3 => (
+            MetricKind::Funnel,
+            Source {
+                steps: Some(usize::from(m % 4)),
+                ..Source::default()
+            },
+        ),
+        _ if mean => (MetricKind::Mean, Source::default()),
+        _ => (MetricKind::Conversion, Source::default()),
+    }
+}
+
+/// The config's metric program (when it reads as a document) run over a few events of every
+/// experiment and every event a metric reads, with properties of each JSON type: no panic.
+fn derived_metrics(text: &str) {
+    use litmus_core::events::derived::Bound;
+    use litmus_core::events::unit_state::{Names, Round};
+    use litmus_core::events::{Event, EventKind};
+    let Ok(wire) = serde_json::from_str::<litmus_core::config::wire::WireConfig>(text) else {
+        return;
+    };
+    let program = litmus_core::metrics::Program::from_config(&wire);
+    let mut names = Names::default();
+    let bound = Bound::new(&program, &mut names);
+    let properties: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        r#"{"category": "books", "price": 12.5, "items": 2, "flag": true, "tags": ["a"], "n": null}"#,
+    )
+    .unwrap_or_default();
+    let mut batch = Vec::new();
+    for (i, e) in wire.experiments.iter().enumerate() {
+        batch.push(Event {
+            message_id: format!("x{i}"),
+            unit_id: "u1".into(),
+            time: Timestamp::from_unix_millis(1_780_000_000_000),
+            client_time: None,
+            kind: EventKind::Exposure {
+                experiment: e.key.clone(),
+                variant: "a".into(),
+            },
+        });
+    }
+    for (i, (event, _)) in program.all_feeds().enumerate() {
+        for (j, value) in [1.0, -3.5, 0.0, 1e300].into_iter().enumerate() {
+            batch.push(Event {
+                message_id: format!("t{i}-{j}"),
+                unit_id: "u1".into(),
+                time: Timestamp::from_unix_millis(1_780_000_000_000 + 60_000 * j as i64),
+                client_time: None,
+                kind: EventKind::Track {
+                    event: event.to_owned(),
+                    value,
+                    properties: Some(properties.clone()),
+                },
+            });
+        }
+    }
+    let mut units = std::collections::HashMap::new();
+    let mut round = Round::default();
+    round.apply_with(&bound, &mut names, &mut units, &batch, 86_400_000);
 }
