@@ -84,3 +84,50 @@ export const experiments = {
   results: (key, points = 60) => api('GET', `/results/${enc(key)}?points=${points}`),
   audit: (limit = 200) => api('GET', `/admin/audit?limit=${limit}`).then((d) => d.entries || []),
 };
+
+/** The metric catalogue (`/admin/metrics`). */
+export const metrics = {
+  list: () => api('GET', '/admin/metrics').then((d) => d.metrics || []),
+  get: (key) => api('GET', `/admin/metrics/${enc(key)}`),
+  put: (key, body) => api('PUT', `/admin/metrics/${enc(key)}`, body),
+  remove: (key) => api('DELETE', `/admin/metrics/${enc(key)}`),
+};
+
+/** The address of an experiment's results as CSV. */
+export const csvPath = (key) => `/results/${enc(key)}.csv`;
+
+/**
+ * Downloads the results of `key` as CSV: the key travels in the Authorization header (not a
+ * cookie), so the file is fetched here and handed to the browser as a blob URL.
+ */
+export async function downloadCsv(key) {
+  const headers = { Accept: 'text/csv' };
+  if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
+  let res;
+  try {
+    res = await fetch(csvPath(key), { headers, cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, null, e && e.message ? e.message : 'network error');
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let data = null;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+    const err = new ApiError(res.status, data, text.slice(0, 200));
+    if (res.status === 401) window.dispatchEvent(new CustomEvent('litmus:unauthorized', { detail: err }));
+    throw err;
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${key.replace(/[^A-Za-z0-9_.-]+/g, '_')}-results.csv`;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -3,6 +3,9 @@
 //   #/experiments/new             a new experiment
 //   #/experiments/<key>           its results, live
 //   #/experiments/<key>/edit      its settings
+//   #/metrics                     the metric catalogue
+//   #/metrics/new                 a new metric
+//   #/metrics/<key>               a metric's definition, to edit
 
 import { h, hideTip } from './dom.js';
 import { auth, api, ApiError } from './api.js';
@@ -10,6 +13,8 @@ import { Live } from './live.js';
 import { mountList } from './list.js';
 import { mountForm } from './form.js';
 import { mountResults } from './results.js';
+import { mountCatalog } from './catalog.js';
+import { mountMetricForm } from './metric-form.js';
 import * as f from './format.js';
 
 const main = document.getElementById('main');
@@ -131,11 +136,15 @@ function route() {
   live.start();
   const parts = (location.hash || '#/experiments').replace(/^#\/?/, '').split('/').filter(Boolean);
   const ctx = { live, setTitle, navigate };
+  const section = parts[0] === 'metrics' ? 'metrics' : 'experiments';
   for (const a of document.querySelectorAll('[data-nav]')) {
-    a.setAttribute('aria-current', parts[0] === a.dataset.nav || !parts[0] ? 'page' : 'false');
+    a.setAttribute('aria-current', section === a.dataset.nav ? 'page' : 'false');
   }
   main.replaceChildren();
-  if (parts[0] !== 'experiments' || parts.length === 1) {
+  if (section === 'metrics') {
+    if (parts.length === 1) current = mountCatalog(main, ctx);
+    else current = mountMetricForm(main, parts[1] === 'new' ? null : decodeURIComponent(parts[1]), ctx);
+  } else if (parts[0] !== 'experiments' || parts.length === 1) {
     current = mountList(main, ctx);
   } else if (parts[1] === 'new') {
     current = mountForm(main, null, ctx);

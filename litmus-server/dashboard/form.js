@@ -1,11 +1,14 @@
-// Create and edit an experiment: key, kind, traffic, variants and weights, metrics, optional
-// targeting (raw JSON) and advanced fields. The server validates; each of its errors is shown
-// next to the field its path names (and listed above the form).
+// Create and edit an experiment: key, kind, traffic, variants and weights, metrics (inline
+// or picked from the catalogue), optional targeting (raw JSON) and advanced fields. The server
+// validates; each of its errors is shown next to the field its path names (and listed above
+// the form).
 
 import { h, toast, confirmDialog } from './dom.js';
-import { experiments, ApiError } from './api.js';
+import { experiments, metrics as catalogueApi, ApiError } from './api.js';
 import { statusActions, statusBadge } from './list.js';
 import { variantCls } from './tables.js';
+import { clearErrors, showErrors, problemsOf } from './errors.js';
+import { metricsSection } from './form-metrics.js';
 import * as f from './format.js';
 
 /** The fields the form edits; anything else of a stored experiment is kept as it is. */
@@ -25,11 +28,6 @@ function numberOr(text) {
   return Number.isFinite(n) ? n : t;
 }
 
-/** The path of a server error relative to the experiment: `variants[1].weight`. */
-export function relativePath(path) {
-  return (path || '').replace(/^experiments\[[^\]]*\]\.?/, '').replace(/^experiments\[\d+\]\.?/, '');
-}
-
 /** Mounts the form (a new experiment when `key` is null) into `main`. */
 export function mountForm(main, key, { setTitle, navigate }) {
   let original = null;
@@ -39,10 +37,11 @@ export function mountForm(main, key, { setTitle, navigate }) {
   main.replaceChildren(h('div', { class: 'card loading' }, 'Loading…'));
 
   const start = isNew ? Promise.resolve(structuredClone(DEFAULTS)) : experiments.get(key);
-  start.then((exp) => {
+  // Without the catalogue (an older server, a read error) only inline metrics can be added.
+  Promise.all([start, catalogueApi.list().catch(() => [])]).then(([exp, catalogue]) => {
     if (!alive) return;
     original = exp;
-    build(exp);
+    build(exp, catalogue);
   }).catch((e) => {
     main.replaceChildren(h('div', { class: 'banner critical', role: 'alert' }, e instanceof ApiError ? e.explanation : String(e)));
   });
@@ -53,10 +52,10 @@ export function mountForm(main, key, { setTitle, navigate }) {
     return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
   }
 
-  function build(exp) {
+  function build(exp, catalogue) {
     const locked = !isNew && exp.status !== 'draft';
     const variantRows = h('tbody', { id: 'variant-rows' });
-    const metricRows = h('tbody', { id: 'metric-rows' });
+    const metricsPart = metricsSection(exp, catalogue);
     const summary = h('div', { id: 'form-errors', class: 'banner critical', role: 'alert', tabindex: '-1', hidden: true });
 
     const keyInput = h('input', {
@@ -93,9 +92,6 @@ export function mountForm(main, key, { setTitle, navigate }) {
         tr.querySelector('.share').textContent = total > 0 ? f.pct(Math.max(0, weights[i]) / total, 1) : f.DASH;
         tr.querySelector('.role').textContent = i === 0 ? 'control' : '';
       });
-      [...metricRows.children].forEach((tr, i) => {
-        for (const name of ['key', 'kind', 'goal', 'guardrail']) tr.querySelector(`[data-field=${name}]`).dataset.path = `metrics[${i}].${name}`;
-      });
     };
 
     const addVariant = (v = { key: '', weight: 1 }) => {
@@ -115,26 +111,6 @@ export function mountForm(main, key, { setTitle, navigate }) {
           onclick: () => { tr.remove(); renumber(); },
         }, '✕') : null));
       variantRows.appendChild(tr);
-      renumber();
-      return tr;
-    };
-
-    const addMetric = (m = { key: '', kind: 'conversion', goal: 'increase' }) => {
-      const tr = h('tr', {},
-        h('td', {}, h('input', { 'data-field': 'key', value: m.key, 'aria-label': 'Event name', placeholder: 'purchase', spellcheck: 'false' })),
-        h('td', {}, h('select', { 'data-field': 'kind', 'aria-label': 'Metric kind' },
-          h('option', { value: 'conversion', selected: m.kind === 'conversion' }, 'Conversion rate'),
-          h('option', { value: 'mean', selected: m.kind === 'mean' }, 'Mean per unit'))),
-        h('td', {}, h('select', { 'data-field': 'goal', 'aria-label': 'Goal' },
-          h('option', { value: 'increase', selected: (m.goal || 'increase') === 'increase' }, '↑ Increase'),
-          h('option', { value: 'decrease', selected: m.goal === 'decrease' }, '↓ Decrease'))),
-        h('td', { class: 'center' }, h('label', { class: 'check' },
-          h('input', { type: 'checkbox', 'data-field': 'guardrail', checked: Boolean(m.guardrail) }), ' guardrail')),
-        h('td', {}, h('button', {
-          type: 'button', class: 'btn ghost small icon', 'aria-label': 'Remove metric',
-          onclick: () => { tr.remove(); renumber(); },
-        }, '✕')));
-      metricRows.appendChild(tr);
       renumber();
       return tr;
     };
@@ -164,14 +140,7 @@ export function mountForm(main, key, { setTitle, navigate }) {
           h('thead', {}, h('tr', {}, h('th', {}), h('th', {}, 'Key'), h('th', {}, 'Weight'), h('th', {}, 'Share'), h('th', {}, 'Payload (JSON)'), h('th', {}))),
           variantRows),
         h('button', { type: 'button', class: 'btn ghost small', 'data-path': 'variants', id: 'add-variant', onclick: () => addVariant().querySelector('input').focus() }, '+ Add variant')),
-      h('section', { class: 'card form-section' },
-        h('h2', {}, 'Metrics'),
-        h('p', { class: 'hint' }, 'Tracked event names. A conversion counts units with the event; a mean averages the event’s value per unit. Guardrails are watched for harm. With no metric, every tracked event is shown both ways.'),
-        h('table', { class: 'form-table', id: 'metrics-table' },
-          h('colgroup', {}, ['c-event', 'c-kind', 'c-goal', 'c-guard', 'c-x'].map((c) => h('col', { class: c }))),
-          h('thead', {}, h('tr', {}, h('th', {}, 'Event'), h('th', {}, 'Kind'), h('th', {}, 'Goal'), h('th', {}, 'Guardrail'), h('th', {}))),
-          metricRows),
-        h('button', { type: 'button', class: 'btn ghost small', 'data-path': 'metrics', id: 'add-metric', onclick: () => addMetric().querySelector('input').focus() }, '+ Add metric')),
+      metricsPart.section,
       h('section', { class: 'card form-section' },
         h('h2', {}, 'Targeting ', h('span', { class: 'muted small' }, 'optional')),
         field('Condition (JSON)', targeting, 'Empty: everyone is eligible. Leaves: {"attribute", "op", "value"}; combine with {"all": [...]}, {"any": [...]}, {"not": ...}.')),
@@ -191,16 +160,16 @@ export function mountForm(main, key, { setTitle, navigate }) {
           ? h('button', { type: 'submit', class: 'btn primary', 'data-submit': 'start', id: 'save-start' }, isNew ? 'Create and start' : 'Save and start') : null));
 
     (exp.variants || []).forEach((v) => addVariant(v));
-    (exp.metrics || []).forEach((m) => addMetric(m));
 
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const startNow = e.submitter && e.submitter.dataset.submit === 'start';
       clearErrors(form, summary);
-      const { body, problems } = collect(exp, { keyInput, kindSelect, traffic, targeting, salt, startTime, endTime, variantRows, metricRows });
+      const { body, problems } = collect(exp, { keyInput, kindSelect, traffic, targeting, salt, startTime, endTime, variantRows, metrics: metricsPart.collect });
       if (startNow) body.status = 'running';
+      const shown = { collection: 'experiments', key: body.key, what: 'experiment' };
       if (problems.length) {
-        showErrors(form, summary, problems);
+        showErrors(form, summary, problems, shown);
         return;
       }
       const buttons = form.querySelectorAll('button[type=submit]');
@@ -210,12 +179,7 @@ export function mountForm(main, key, { setTitle, navigate }) {
         toast(`${body.key} ${isNew ? 'created' : 'saved'}${startNow ? ' and started' : ''}`, 'success');
         navigate(`#/experiments/${encodeURIComponent(res.experiment.key)}`);
       } catch (err) {
-        if (err instanceof ApiError) {
-          const list = err.problems.length ? err.problems : [{ code: err.code, message: err.explanation, path: err.path }];
-          showErrors(form, summary, list);
-        } else {
-          showErrors(form, summary, [{ code: 'error', message: String(err), path: null }]);
-        }
+        showErrors(form, summary, problemsOf(err), shown);
       } finally {
         buttons.forEach((b) => { b.disabled = false; });
       }
@@ -280,15 +244,7 @@ function collect(exp, els) {
     if (before) for (const [k, val] of Object.entries(before)) if (!(k in v) && k !== 'payload') v[k] = val;
     return v;
   });
-  body.metrics = [...els.metricRows.children].map((tr) => {
-    const m = {
-      key: tr.querySelector('[data-field=key]').value.trim(),
-      kind: tr.querySelector('[data-field=kind]').value,
-      goal: tr.querySelector('[data-field=goal]').value,
-    };
-    if (tr.querySelector('[data-field=guardrail]').checked) m.guardrail = true;
-    return m;
-  });
+  body.metrics = els.metrics();
   if (!body.metrics.length) delete body.metrics;
   const targeting = json(els.targeting.value, 'targeting');
   if (targeting !== undefined) body.targeting = targeting;
@@ -296,53 +252,4 @@ function collect(exp, els) {
     if (el.value.trim()) body[name] = el.value.trim();
   }
   return { body, problems };
-}
-
-function clearErrors(form, summary) {
-  form.querySelectorAll('.field-error').forEach((el) => el.remove());
-  form.querySelectorAll('[aria-invalid]').forEach((el) => {
-    el.removeAttribute('aria-invalid');
-    el.removeAttribute('aria-describedby');
-  });
-  summary.hidden = true;
-  summary.replaceChildren();
-}
-
-/** The input a path names: exactly, else the nearest enclosing or first enclosed one. */
-function fieldFor(form, rel) {
-  if (!rel) return null;
-  const all = [...form.querySelectorAll('[data-path]')];
-  const exact = all.find((el) => el.dataset.path === rel);
-  if (exact) return exact;
-  const enclosing = all.filter((el) => rel.startsWith(el.dataset.path) && /^[.[]/.test(rel.slice(el.dataset.path.length)))
-    .sort((a, b) => b.dataset.path.length - a.dataset.path.length)[0];
-  if (enclosing) return enclosing;
-  return all.find((el) => el.dataset.path.startsWith(rel) && /^[.[]/.test(el.dataset.path.slice(rel.length))) || null;
-}
-
-function showErrors(form, summary, problems) {
-  let first = null;
-  const items = problems.map((p, i) => {
-    const rel = relativePath(p.path);
-    const message = (p.message || '').replace(/experiments\[[^\]]*\]\.?/g, '').replace(/^:\s*/, '');
-    const el = fieldFor(form, rel);
-    if (el) {
-      const id = `err-${i}`;
-      const own = rel && message.startsWith(`${rel}: `) ? message.slice(rel.length + 2) : message;
-      const box = h('div', { class: 'field-error', id, 'data-error-path': rel }, own);
-      el.setAttribute('aria-invalid', 'true');
-      el.setAttribute('aria-describedby', id);
-      const anchor = el.closest('td') || el.closest('.field') || el;
-      if (anchor === el) el.after(box);
-      else anchor.appendChild(box);
-      if (!first) first = el;
-    }
-    return h('li', {}, message, rel ? [' ', h('code', {}, rel)] : null, p.code ? h('span', { class: 'muted small' }, ` (${p.code})`) : null,
-      el ? [' ', h('button', { type: 'button', class: 'link', onclick: () => el.focus() }, 'go to field')] : null);
-  });
-  summary.replaceChildren(h('strong', {}, problems.length === 1 ? 'The experiment was not saved:' : `The experiment was not saved (${problems.length} problems):`),
-    h('ul', {}, items));
-  summary.hidden = false;
-  if (first) first.focus();
-  else summary.focus();
 }

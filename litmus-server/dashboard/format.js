@@ -50,15 +50,76 @@ export function prob(p) {
   return `${(p * 100).toFixed(1)}%`;
 }
 
-/** The value of a metric: a rate as a percentage, a mean as a number. */
-export function metricValue(kind, x) {
-  return kind === 'conversion' ? pct(x, 2) : num(x);
+/** Kinds whose value is a share of units (shown as a percentage, differences in points). */
+const RATES = new Set(['conversion', 'retention', 'funnel']);
+
+/** A metric's kind, from the metric (a result or a definition) or the kind itself. */
+const kindOf = (m) => (typeof m === 'string' ? m : (m && m.kind) || 'mean');
+const formatOf = (m) => (typeof m === 'string' ? null : (m && m.format) || null);
+
+/** Whether a metric's values are shares (rates, or a metric formatted as percent). */
+export function isShare(m) {
+  return RATES.has(kindOf(m)) || formatOf(m) === 'percent';
 }
 
-/** A difference on a metric: percentage points for rates. */
-export function metricDiff(kind, x) {
+/** A duration given in milliseconds, for figures: "850 ms", "1.23 s", "2.5 min", "1.2 h". */
+export function ms(x, signed = false) {
   if (!finite(x)) return DASH;
-  return kind === 'conversion' ? `${num(x * 100, true)} pp` : num(x, true);
+  const a = Math.abs(x);
+  let t;
+  if (a === 0) t = '0 ms';
+  else if (a < 1000) t = `${a >= 100 ? Math.round(a) : a >= 1 ? a.toPrecision(3).replace(/\.?0+$/, '') : a.toPrecision(2)} ms`;
+  else if (a < 60e3) t = `${(a / 1000).toPrecision(3)} s`;
+  else if (a < 3600e3) t = `${(a / 60e3).toPrecision(3)} min`;
+  else t = `${num(a / 3600e3)} h`;
+  const sign = x < 0 ? '−' : signed && x > 0 ? '+' : '';
+  return sign + t;
+}
+
+/** An amount of money in `currency` (ISO 4217): "€12.50", "$1,234". */
+export function money(x, currency, signed = false) {
+  if (!finite(x)) return DASH;
+  const a = Math.abs(x);
+  let t;
+  try {
+    // The currency's own minor unit (cents; none for yen), whole amounts from 1,000 up.
+    const whole = a >= 1000 ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
+    t = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency || 'USD', ...whole }).format(a);
+  } catch {
+    t = `${num(a)} ${currency || ''}`.trim();
+  }
+  const sign = x < 0 && t.replace(/[^1-9]/g, '') !== '' ? '−' : signed && x > 0 ? '+' : '';
+  return sign + t;
+}
+
+/**
+ * The value of a metric (a result or definition, or a kind): a rate as a percentage; ratios,
+ * quantiles and means as numbers, or by the metric's `format` (percent, currency, duration).
+ */
+export function metricValue(m, x) {
+  if (isShare(m)) return pct(x, 2);
+  switch (formatOf(m)) {
+    case 'currency':
+      return money(x, m.currency);
+    case 'duration':
+      return ms(x);
+    default:
+      return num(x);
+  }
+}
+
+/** A difference on a metric: percentage points for shares, else in the metric's format. */
+export function metricDiff(m, x) {
+  if (!finite(x)) return DASH;
+  if (isShare(m)) return `${num(x * 100, true)} pp`;
+  switch (formatOf(m)) {
+    case 'currency':
+      return money(x, m.currency, true);
+    case 'duration':
+      return ms(x, true);
+    default:
+      return num(x, true);
+  }
 }
 
 /** [lower, upper] of an interval, formatted with `f`. */
@@ -67,12 +128,42 @@ export function range(iv, f) {
   return `[${f(iv.lower)}, ${f(iv.upper)}]`;
 }
 
-/** The identity of a metric: its key and kind (a key may be measured both ways). */
-export const metricId = (m) => `${m.key}:${m.kind}`;
+/**
+ * The identity of a metric result: its key and kind (an event may be measured both ways),
+ * and a funnel step's index: `purchase:conversion`, `checkout:funnel#1`.
+ */
+export const metricId = (m) => `${m.key}:${m.kind}${m.step ? `#${m.step.index}` : ''}`;
 
-/** A metric's label. */
+/** "p90" for a quantile of 0.9. */
+export function quantileName(q) {
+  if (!finite(q)) return 'quantile';
+  const p = Math.round(q * 1000) / 10;
+  return `p${p}`;
+}
+
+/** What a metric's value is, in words: "conversion rate", "ratio", "p90", "step 2 of 3". */
+export function kindLabel(m, q) {
+  switch (m.kind) {
+    case 'conversion':
+      return 'conversion rate';
+    case 'mean':
+      return 'mean per unit';
+    case 'ratio':
+      return 'ratio';
+    case 'quantile':
+      return finite(q) ? `${quantileName(q)} quantile` : 'quantile';
+    case 'retention':
+      return 'retention';
+    case 'funnel':
+      return m.step ? `funnel · step ${m.step.index + 1} of ${m.step.of}` : 'funnel';
+    default:
+      return m.kind || '';
+  }
+}
+
+/** A metric's label: its name or key, and its kind (and step). */
 export function metricLabel(m) {
-  return `${m.key} · ${m.kind === 'conversion' ? 'conversion rate' : 'mean per unit'}`;
+  return `${m.name || m.key} · ${kindLabel(m)}`;
 }
 
 /** Time of day, HH:MM:SS. */

@@ -1,11 +1,12 @@
 // The results of one experiment, updated live: SRM banner, recommendation, key figures, a
-// table per metric, the cumulative lift over time with its always-valid band, exposures,
-// insights, bandit weights and the history of changes.
+// table per metric (a funnel also as an overview of its steps), the cumulative lift over time
+// with its always-valid band, exposures, insights, bandit weights, the history of changes and
+// the CSV export.
 
-import { h, render } from './dom.js';
-import { experiments, ApiError } from './api.js';
+import { h, render, toast } from './dom.js';
+import { experiments, metrics as catalogueApi, csvPath, downloadCsv, ApiError } from './api.js';
 import { TimeChart } from './charts.js';
-import { metricCard, variantCls, verdictBadge } from './tables.js';
+import { funnelCard, metricCard, variantCls, verdictBadge } from './tables.js';
 import { statusActions, statusBadge, historyList } from './list.js';
 import * as f from './format.js';
 
@@ -14,21 +15,59 @@ const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 /**
  * The lifts of each (metric index, treatment) at each point, matched by metric key, kind and
  * variant (an event can be both a conversion and a mean); a point has a lift only when the
- * data support it.
+ * data support it. A funnel's lifts carry no step: they come in the order of its steps, so
+ * they are matched by position, and only at points where every step has one.
  */
 export function liftsByMetric(data) {
   const metrics = data.results.metrics;
   const out = metrics.map((m) => new Map(m.variants.slice(1).map((v) => [v.variant, []])));
   data.series.forEach((p, pi) => {
-    const at = new Map(p.lifts.map((l) => [`${l.metric}\u0000${l.kind}\u0000${l.variant}`, l]));
+    const at = new Map();
+    for (const l of p.lifts) {
+      const id = `${l.metric}\u0000${l.kind}\u0000${l.variant}`;
+      if (!at.has(id)) at.set(id, []);
+      at.get(id).push(l);
+    }
     metrics.forEach((m, mi) => {
       for (const v of m.variants.slice(1)) {
-        const l = at.get(`${m.key}\u0000${m.kind}\u0000${v.variant}`);
+        const ls = at.get(`${m.key}\u0000${m.kind}\u0000${v.variant}`) || [];
+        const l = m.step ? (ls.length === m.step.of ? ls[m.step.index] : null) : ls[0];
         if (l) out[mi].get(v.variant)[pi] = l;
       }
     });
   });
   return out;
+}
+
+/** The metric cards, a funnel's overview before its first step. */
+function metricCards(results, defs, names, selected, onChart) {
+  const out = [];
+  results.metrics.forEach((m) => {
+    const known = defs.get(m.key);
+    const def = known && known.kind === m.kind ? known : null;
+    if (m.step && m.step.index === 0) {
+      const steps = results.metrics.filter((o) => o.key === m.key && o.kind === m.kind && o.step);
+      out.push(funnelCard(steps, def, names));
+    }
+    out.push(metricCard(m, results, { onChart, charted: f.metricId(m) === selected, def }));
+  });
+  return out;
+}
+
+/** The CSV export: a link to `GET /results/{key}.csv`, fetched with the key (a blob URL). */
+function exportLink(key) {
+  return h('a', {
+    class: 'btn ghost', id: 'export-csv', href: csvPath(key), download: `${key}-results.csv`,
+    title: 'Download these results as CSV',
+    onclick: (e) => {
+      e.preventDefault();
+      const a = e.currentTarget;
+      a.setAttribute('aria-busy', 'true');
+      downloadCsv(key)
+        .catch((err) => toast(`CSV export failed: ${err instanceof ApiError ? err.explanation : String(err)}`, 'error', 9000))
+        .finally(() => a.removeAttribute('aria-busy'));
+    },
+  }, '⤓ Export CSV');
 }
 
 function srmBanner(data) {
@@ -93,7 +132,8 @@ function kpis(data, config) {
   const span = times.length ? times[times.length - 1] - times[0] + (data.bucket_ms || 0) : NaN;
   const verdicts = { better: 0, worse: 0, inconclusive: 0 };
   for (const m of data.results.metrics) {
-    if (m.guardrail) continue;
+    // Guardrails do not decide; nor do a funnel's steps before its last.
+    if (m.guardrail || (m.step && m.step.index + 1 < m.step.of)) continue;
     for (const v of m.variants) if (v.comparison) verdicts[v.comparison.verdict] += 1;
   }
   return h('div', { class: 'kpis', 'data-key': 'kpis' },
@@ -165,7 +205,7 @@ function segmented(name, value, options, onChange) {
 export function mountResults(main, key, { live, setTitle }) {
   const st = {
     config: null, data: null, version: -1, error: null, selected: null, liftMode: 'relative',
-    exposures: 'cumulative', audit: [], configVersion: null,
+    exposures: 'cumulative', audit: [], configVersion: null, defs: new Map(),
   };
   const charts = new Map();
   let alive = true;
@@ -174,6 +214,8 @@ export function mountResults(main, key, { live, setTitle }) {
     st.error = e instanceof ApiError ? e.explanation : String(e);
     draw();
   });
+  // The catalogue's definitions name a quantile's level and a funnel's steps.
+  const loadDefs = () => catalogueApi.list().then((list) => { st.defs = new Map(list.map((m) => [m.key, m])); draw(); }).catch(() => {});
   const loadAudit = () => experiments.audit(300).then((a) => { st.audit = a.filter((e) => e.key === key); draw(); }).catch(() => {});
 
   function apply(data, version) {
@@ -182,6 +224,7 @@ export function mountResults(main, key, { live, setTitle }) {
     if (st.configVersion !== null && data.config_version !== st.configVersion) {
       loadConfig();
       loadAudit();
+      loadDefs();
     }
     st.configVersion = data.config_version;
     st.data = data;
@@ -220,6 +263,7 @@ export function mountResults(main, key, { live, setTitle }) {
         h('h1', {}, key, ' ', status ? statusBadge(status) : null,
           h('span', { class: 'badge kind' }, (data && data.kind) || (c && c.kind) || 'ab'))),
       h('div', { class: 'actions' },
+        exportLink(key),
         h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/edit` }, 'Edit'),
         c ? statusActions(c, (next) => { st.config = next; loadAudit(); draw(); }) : null));
     if (!data) {
@@ -241,7 +285,8 @@ export function mountResults(main, key, { live, setTitle }) {
       metrics.length === 0
         ? h('section', { class: 'card', 'data-key': 'no-metrics' }, h('p', { class: 'muted' }, 'No metrics yet: declare metrics in the experiment, or track events for its units.'))
         : null,
-      h('div', { class: 'metrics', 'data-key': 'metrics' }, metrics.map((m) => metricCard(m, data.results, { onChart: selectMetric, charted: f.metricId(m) === st.selected }))),
+      h('div', { class: 'metrics', 'data-key': 'metrics' },
+        metricCards(data.results, st.defs, data.results.units.map((u) => u[0]), st.selected, selectMetric)),
       metrics.length ? chartCard({
         id: 'lift', title: 'Cumulative lift over time', controls: liftControls(metrics),
         note: 'Line: the cumulative lift against the control; band: its always-valid (anytime) interval, which only narrows. Points appear once each arm has 200 units.',
@@ -294,9 +339,10 @@ export function mountResults(main, key, { live, setTitle }) {
         if (relative) return part === 'estimate' ? l.sequential_relative.estimate : l.sequential_relative[part];
         return part === 'estimate' ? l.difference : l.sequential[part];
       };
-      const yFormat = relative ? (v) => f.pct(v, 1, true) : (v) => f.metricDiff(m.kind, v);
+      const share = f.isShare(m);
+      const yFormat = relative ? (v) => f.pct(v, 1, true) : (v) => f.metricDiff(m, v);
       const yTick = relative ? (v, step) => f.pct(v, step >= 0.05 ? 0 : 1, true)
-        : m.kind === 'conversion' ? (v, step) => `${f.num(v * 100, true)}` : (v) => f.num(v, true);
+        : share ? (v) => `${f.num(v * 100, true)}` : (v) => f.metricDiff(m, v);
       const series = m.variants.slice(1).map((v) => {
         const ls = byVariant.get(v.variant) || [];
         return {
@@ -309,7 +355,7 @@ export function mountResults(main, key, { live, setTitle }) {
       });
       liftChart.update({
         times, series, mode: 'line', zero: true, yFormat, yTick,
-        yLabel: relative ? 'Relative lift' : `Difference${m.kind === 'conversion' ? ' (pp)' : ''}`,
+        yLabel: relative ? 'Relative lift' : `Difference${share ? ' (pp)' : ''}`,
         empty: 'The lift appears once each arm has 200 exposed units',
         tooltip: (i, shown) => [
           h('div', { class: 'tip-head' }, f.dateTime(times[i]), h('span', { class: 'muted' }, ` · ${f.metricLabel(m)}`)),
@@ -378,6 +424,7 @@ export function mountResults(main, key, { live, setTitle }) {
   draw();
   loadConfig();
   loadAudit();
+  loadDefs();
   experiments.results(key).then((d) => {
     if (!st.data) apply(d);
   }).catch((e) => {

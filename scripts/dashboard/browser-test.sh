@@ -3,8 +3,10 @@
 # driven by playwright-core against a real litmus-server on a free port with the embedded
 # store in a temporary directory: dashboard.test.mjs signs in, creates and starts an
 # experiment through the form, posts events and checks that the results table and the lift
-# chart update live, checks the SRM banner, the list, stopping and signing out. Screenshots go
-# to target/dashboard/*.png; the last line is `dashboard: N passed`.
+# chart update live, checks the SRM banner, the list, stopping, the metric catalogue (its
+# editor, the experiment form's picker, ratio, quantile and funnel results, the CSV export;
+# metrics.checks.mjs) and signing out. Screenshots go to target/dashboard/*.png; the last line
+# is `dashboard: N passed`.
 #
 #   LITMUS_SERVER_BIN   the server binary (target/debug/litmus-server; built when missing)
 set -euo pipefail
@@ -44,7 +46,7 @@ trap cleanup EXIT
 # playwright-core only (no browser download: Debian's chromium is used), pinned.
 log "installing playwright-core $PLAYWRIGHT_VERSION"
 mkdir -p "$TMP/node"
-cp "$HERE/dashboard.test.mjs" "$TMP/node/"
+cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$TMP/node/"
 (cd "$TMP/node" && printf '{"private":true,"type":"module"}\n' >package.json \
   && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --no-save \
        "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null) || die "npm install playwright-core failed"

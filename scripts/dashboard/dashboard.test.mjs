@@ -2,7 +2,9 @@
 // browser-test.sh): signs in, creates an experiment through the form (a validation error
 // first), starts it, opens its results, posts events from Node and checks, without reloading,
 // that the table and the lift chart update live; then the SRM banner on an unbalanced split,
-// the list, stopping with a confirmation and signing out. Prints `dashboard: N passed`.
+// the list, stopping with a confirmation, the metric catalogue (metrics.checks.mjs: the
+// editor, errors at their fields, the experiment form's picker, results of every format, the
+// CSV export) and signing out. Prints `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
 // FORMAT_JS (the dashboard's format.js, to format expected values as the page does), and to
@@ -13,6 +15,7 @@ import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { metricChecks } from './metrics.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -437,6 +440,8 @@ try {
     await waitCells(page, [['[data-testid="total-units"]', '880']]);
     assert(await page.isHidden('#lag-banner'), 'the lag banner stays once the events are counted');
   });
+
+  await metricChecks({ page, BASE, admin, OUT, check, assert, f, shot, postEvents, waitCells, cellSel, log });
 
   await check('sign out forgets the key', async () => {
     await page.click('#signout');

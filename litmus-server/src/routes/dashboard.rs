@@ -48,6 +48,20 @@ const ASSETS: &[Asset] = &[
     embedded("form.js", include_bytes!("../../dashboard/form.js")),
     embedded("results.js", include_bytes!("../../dashboard/results.js")),
     embedded("tables.js", include_bytes!("../../dashboard/tables.js")),
+    embedded("errors.js", include_bytes!("../../dashboard/errors.js")),
+    embedded(
+        "form-metrics.js",
+        include_bytes!("../../dashboard/form-metrics.js"),
+    ),
+    embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
+    embedded(
+        "metric-form.js",
+        include_bytes!("../../dashboard/metric-form.js"),
+    ),
+    embedded(
+        "metric-fields.js",
+        include_bytes!("../../dashboard/metric-fields.js"),
+    ),
 ];
 
 /// An embedded file.
