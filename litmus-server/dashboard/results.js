@@ -13,25 +13,19 @@ import * as f from './format.js';
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 
 /**
- * The lifts of each (metric index, treatment) at each point, matched by metric key, kind and
- * variant (an event can be both a conversion and a mean); a point has a lift only when the
- * data support it. A funnel's lifts carry no step: they come in the order of its steps, so
- * they are matched by position, and only at points where every step has one.
+ * The lifts of each (metric index, treatment) at each point, matched by metric key, kind,
+ * funnel step and variant (an event can be both a conversion and a mean); a point has a lift
+ * only when the data support it.
  */
 export function liftsByMetric(data) {
   const metrics = data.results.metrics;
   const out = metrics.map((m) => new Map(m.variants.slice(1).map((v) => [v.variant, []])));
+  const id = (key, kind, step, variant) => [key, kind, step ?? '', variant].join('\u0000');
   data.series.forEach((p, pi) => {
-    const at = new Map();
-    for (const l of p.lifts) {
-      const id = `${l.metric}\u0000${l.kind}\u0000${l.variant}`;
-      if (!at.has(id)) at.set(id, []);
-      at.get(id).push(l);
-    }
+    const at = new Map(p.lifts.map((l) => [id(l.metric, l.kind, l.step, l.variant), l]));
     metrics.forEach((m, mi) => {
       for (const v of m.variants.slice(1)) {
-        const ls = at.get(`${m.key}\u0000${m.kind}\u0000${v.variant}`) || [];
-        const l = m.step ? (ls.length === m.step.of ? ls[m.step.index] : null) : ls[0];
+        const l = at.get(id(m.key, m.kind, m.step ? m.step.index : null, v.variant));
         if (l) out[mi].get(v.variant)[pi] = l;
       }
     });

@@ -44,6 +44,9 @@ pub struct LiftPoint {
     pub metric: String,
     /// How the metric is read (an event may be both a conversion and a mean).
     pub kind: MetricKind,
+    /// A funnel's step (from 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
     /// The treatment's key.
     pub variant: String,
     /// Variant minus control.
@@ -89,7 +92,8 @@ pub fn cumulative(
     times.retain(|t| *t < last);
     times.push(last);
     times.dedup();
-    let mut states: std::collections::BTreeMap<(String, MetricKind, String), SequentialState> =
+    type Key = (String, MetricKind, Option<usize>, String);
+    let mut states: std::collections::BTreeMap<Key, SequentialState> =
         std::collections::BTreeMap::new();
     let mut out = Vec::with_capacity(times.len());
     for time in times {
@@ -106,8 +110,9 @@ pub fn cumulative(
                 {
                     continue;
                 }
+                let step = metric.step.map(|s| s.index);
                 let state = states
-                    .entry((metric.key.clone(), metric.kind, row.variant.clone()))
+                    .entry((metric.key.clone(), metric.kind, step, row.variant.clone()))
                     .or_default();
                 state.observe_parts(
                     c.sequential_pvalue,
@@ -128,6 +133,7 @@ pub fn cumulative(
                 lifts.push(LiftPoint {
                     metric: metric.key.clone(),
                     kind: metric.kind,
+                    step,
                     variant: row.variant.clone(),
                     difference: c.difference.estimate,
                     relative: c.relative.map(|r| r.estimate),

@@ -558,3 +558,46 @@ fn cuped_uses_each_units_activity_before_its_exposure() {
             .is_none()
     );
 }
+
+#[test]
+fn a_funnels_steps_are_results_and_series_of_their_own() {
+    let mut timeline = Timeline::new(vec![("a".into(), 1.0), ("b".into(), 1.0)]);
+    for (t, n) in [(0, 400), (60_000, 400)] {
+        timeline.add_exposures("a", t, n);
+        timeline.add_exposures("b", t, n);
+        // Step 0: 50% of a, 60% of b; step 1: 20% of a, 30% of b.
+        for (variant, first, second) in [("a", 200, 80), ("b", 240, 120)] {
+            let rows = |units: u64| crate::events::MetricRollup {
+                events: units,
+                units,
+                ..Default::default()
+            };
+            timeline.add_metric(variant, "f#0", t, &rows(first));
+            timeline.add_metric(variant, "f#1", t, &rows(second));
+        }
+    }
+    let spec = MetricSpec {
+        key: "checkout".into(),
+        kind: MetricKind::Funnel,
+        source: Source {
+            rollup: "f".into(),
+            steps: Some(2),
+            ..Source::default()
+        },
+        ..MetricSpec::default()
+    };
+    let options = Options::default();
+    let r = analyze(&timeline.totals(None), std::slice::from_ref(&spec), &options).unwrap();
+    assert_eq!(r.metrics.len(), 2);
+    assert_eq!(r.metrics[1].step.map(|s| (s.index, s.of)), Some((1, 2)));
+    assert_eq!(r.metrics[1].variants[1].converted, 240);
+    assert_eq!(r.metrics[1].variants[1].of_previous, Some(0.5));
+    let series = cumulative(&timeline, &[spec], &options, 2).unwrap();
+    let last = series.last().unwrap();
+    let steps: Vec<Option<usize>> = last.lifts.iter().map(|l| l.step).collect();
+    assert_eq!(steps, vec![Some(0), Some(1)]);
+    // Each step's difference is its own.
+    assert!((last.lifts[0].difference - 0.1).abs() < 1e-12);
+    assert!((last.lifts[1].difference - 0.1).abs() < 1e-12);
+    assert!(last.lifts[0].sequential.lower != last.lifts[1].sequential.lower);
+}
