@@ -8,6 +8,8 @@
 #   STORES=sqlite bash benches/server/ingest.sh
 #   SECONDS_EACH=600 RATE=150000 bash benches/server/ingest.sh   a steady load (events/s), e.g. half the peak
 #   LITMUS_ROLLUPS=off STORES=postgres bash benches/server/ingest.sh   ingestion alone (no rollups, no drain)
+#   METRICS=10 bash benches/server/ingest.sh     with 10 catalogue metrics whose filters read each
+#                                                event's properties (the events then carry some)
 #
 # The results' lag is sampled from /metrics (litmus_rollup_backlog_age_seconds, the age of the
 # oldest batch acknowledged but not yet in the rollups) every 250 ms during the load, and its
@@ -44,6 +46,36 @@ for STORE in $STORES; do
     *) echo "unknown store $STORE" >&2; exit 2 ;;
   esac
   SDK=$(curl -fs -H "Authorization: Bearer $KEY" -d '{"name": "load"}' "http://127.0.0.1:$PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+  PROPS=()
+  if [ "${METRICS:-0}" -gt 0 ]; then
+    # N catalogue metrics over the load's events, each with a filter on their properties, used
+    # by the load's four experiments: every metric event is read by about N/3 filters.
+    python3 - "$PORT" "$KEY" "$METRICS" <<'PY'
+import json, sys, urllib.request
+port, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def put(path, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="PUT",
+        data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {key}"})
+    urllib.request.urlopen(req).read()
+kinds = ["conversion", "mean", "quantile"]
+for i in range(n):
+    m = {"kind": kinds[i % 3], "event": ["purchase", "click", "view"][i % 3],
+         "filter": {"all": [{"attribute": "plan", "op": "in", "value": ["pro", "team"][: 1 + i % 2]},
+                            {"attribute": "amount", "op": "gte", "value": i * 5}]}}
+    if m["kind"] == "quantile":
+        m["quantile"] = 0.9
+    if i % 4 == 1:
+        m["filter"] = {"attribute": "country", "op": "eq", "value": "DE"}
+        m["kind"], m["property"] = "mean", "amount"
+    put(f"/admin/metrics/m{i}", m)
+for e in range(4):
+    put(f"/admin/experiments/exp-{e}", {"status": "running",
+        "variants": [{"key": "control"}, {"key": "treatment"}],
+        "metrics": [{"metric": f"m{i}"} for i in range(n)]})
+print(f"{n} metrics with property filters in the 4 experiments of the load")
+PY
+    PROPS=(--properties on)
+  fi
   echo "== $STORE"
   # The backlog, from the server's own figures: "<age seconds> <events waiting>".
   backlog() {
@@ -55,7 +87,7 @@ for STORE in $STORES; do
   SAMPLER=$!
   PACE=()
   [ -n "$RATE" ] && PACE=(--rate "$RATE")
-  "$BIN/ingest-load" "127.0.0.1:$PORT" "$SDK" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --batch "$BATCH" "${PACE[@]}" "${COPY[@]}" | tee "$WORK/load.txt"
+  "$BIN/ingest-load" "127.0.0.1:$PORT" "$SDK" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --batch "$BATCH" "${PACE[@]}" "${COPY[@]}" "${PROPS[@]}" | tee "$WORK/load.txt"
   read -r age0 left < <(backlog)
   kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
   sort -n "$SAMPLES" | awk '{a[NR]=$1; if ($2>m) m=$2}

@@ -30,8 +30,28 @@ pub fn event(c: usize, i: u64, now_ms: u128) -> String {
 
 /// A batch of `n` events of client `c` from event `first`, in the SDKs' envelope.
 pub fn batch(c: usize, first: u64, n: usize, now_ms: u128) -> String {
+    batch_with(c, first, n, now_ms, false)
+}
+
+/// [`batch`], its metric events with `properties` when asked: a `plan` (`free`, `pro`,
+/// `team`), an `amount` (0 to 96) and a `country` (`US`, `DE`, `FR`, `JP`), as a metric's
+/// filters read them.
+pub fn batch_with(c: usize, first: u64, n: usize, now_ms: u128, properties: bool) -> String {
     let events: Vec<String> = (first..first + n as u64)
-        .map(|i| event(c, i, now_ms))
+        .map(|i| {
+            let e = event(c, i, now_ms);
+            if properties && i % 10 != 0 {
+                let props = format!(
+                    r#","properties":{{"plan":"{}","amount":{},"country":"{}"}}}}"#,
+                    ["free", "pro", "team"][(i % 3) as usize],
+                    i % 97,
+                    ["US", "DE", "FR", "JP"][(i / 7 % 4) as usize]
+                );
+                format!("{}{props}", &e[..e.len() - 1])
+            } else {
+                e
+            }
+        })
         .collect();
     format!(r#"{{"events":[{}]}}"#, events.join(","))
 }

@@ -1367,10 +1367,21 @@ fn interpolations(template: &str, args: &[String]) -> Vec<String> {
 /// What a SQL string may interpolate: identifiers fixed when the server is compiled.
 /// - `kind.table()`: `Kind::table` answers one of three literals (checked by the test);
 /// - `KEY_COLUMNS`, `EVENT_COLUMNS`: `const &str` column lists (checked in each file);
-/// - `bucket`: the fragment `store::bucket_sql` (or `store::hour_bucket`) makes from a
-///   placeholder literal (`?2`, `$2`; each call is checked), which is also the parameter they
-///   interpolate.
-const SQL_IDENTIFIERS: [&str; 4] = ["kind.table()", "KEY_COLUMNS", "EVENT_COLUMNS", "bucket"];
+/// - `bucket`: a fragment made from a placeholder literal by a `bucket_sql` function (`?2`,
+///   `$2`; each call is checked);
+/// - `tier.*()`: the names of a rollup tier's tables and time columns (`store::tiers::Tier`,
+///   fixed strings chosen by the bucket size).
+const SQL_IDENTIFIERS: [&str; 9] = [
+    "kind.table()",
+    "KEY_COLUMNS",
+    "EVENT_COLUMNS",
+    "bucket",
+    "tier.time()",
+    "tier.exposures()",
+    "tier.metrics()",
+    "tier.sketch_time()",
+    "tier.sketches()",
+];
 
 /// The ways `src` (the file `file`) builds SQL from anything but [`SQL_IDENTIFIERS`]: a
 /// `format!` whose template reads as SQL (or is made in a `*_sql` function) interpolating
@@ -1453,7 +1464,7 @@ fn sql_problems(file: &str, src: &str) -> Vec<String> {
             }
         }
     }
-    let calls = ["bucket_sql(", "hour_bucket("]
+    let calls = ["bucket_sql("]
         .into_iter()
         .flat_map(|f| code.match_indices(f).map(move |(i, _)| (i, f)));
     for (i, f) in calls {

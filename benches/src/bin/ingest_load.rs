@@ -32,6 +32,7 @@ struct Args {
     batch: usize,
     rate: Option<f64>,
     copy: Option<String>,
+    properties: bool,
 }
 
 fn args() -> Args {
@@ -44,6 +45,7 @@ fn args() -> Args {
         batch: 500,
         rate: None,
         copy: None,
+        properties: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().expect("a value after each flag");
@@ -53,6 +55,7 @@ fn args() -> Args {
             "--batch" => a.batch = value.parse().unwrap(),
             "--rate" => a.rate = Some(value.parse().unwrap()),
             "--copy" => a.copy = Some(value),
+            "--properties" => a.properties = value == "on",
             other => panic!("unknown flag {other}"),
         }
     }
@@ -94,12 +97,13 @@ async fn main() {
         .rate
         .map(|r| Duration::from_secs_f64(a.batch as f64 * a.connections as f64 / r.max(1.0)));
     for c in 0..a.connections {
-        let (host, key, accepted, refused, batch) = (
+        let (host, key, accepted, refused, batch, properties) = (
             host.clone(),
             a.key.clone(),
             Arc::clone(&accepted),
             Arc::clone(&refused),
             a.batch,
+            a.properties,
         );
         tasks.push(tokio::spawn(async move {
             let mut conn = BufReader::new(TcpStream::connect(&host).await.unwrap());
@@ -112,8 +116,13 @@ async fn main() {
                     tokio::time::sleep_until(next.into()).await;
                     next += g;
                 }
-                let body =
-                    litmus_benches::traffic::batch(c, i, batch, litmus_benches::traffic::now_ms());
+                let body = litmus_benches::traffic::batch_with(
+                    c,
+                    i,
+                    batch,
+                    litmus_benches::traffic::now_ms(),
+                    properties,
+                );
                 let t0 = Instant::now();
                 let (status, reply) =
                     litmus_benches::http::request(&mut conn, "POST", &host, "/events", &key, &body)

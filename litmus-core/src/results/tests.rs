@@ -587,7 +587,12 @@ fn a_funnels_steps_are_results_and_series_of_their_own() {
         ..MetricSpec::default()
     };
     let options = Options::default();
-    let r = analyze(&timeline.totals(None), std::slice::from_ref(&spec), &options).unwrap();
+    let r = analyze(
+        &timeline.totals(None),
+        std::slice::from_ref(&spec),
+        &options,
+    )
+    .unwrap();
     assert_eq!(r.metrics.len(), 2);
     assert_eq!(r.metrics[1].step.map(|s| (s.index, s.of)), Some((1, 2)));
     assert_eq!(r.metrics[1].variants[1].converted, 240);

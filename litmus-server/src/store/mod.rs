@@ -14,6 +14,7 @@ pub mod postgres;
 mod rollup_rows;
 pub(crate) mod sql;
 pub mod sqlite;
+pub(crate) mod tiers;
 pub(crate) mod txn;
 pub(crate) mod unit_state;
 
@@ -522,18 +523,6 @@ pub(crate) fn by_applied_order(
 ) -> Vec<Vec<Event>> {
     events.sort_by_key(|(batch, _)| positions.get(batch).copied().unwrap_or(i64::MAX));
     by_batch(events)
-}
-
-/// SQL for the start of the `bucket` (a parameter, in ms) holding `minute_ms` (floor division,
-/// as core's `rollup::minute`), with the placeholder syntax of the store.
-pub(crate) fn bucket_sql(bucket: &str) -> String {
-    format!("(minute_ms - (((minute_ms % {bucket}) + {bucket}) % {bucket}))")
-}
-
-/// SQL for the start of the `bucket` holding `hour_ms` (the sketches' rows; see
-/// [`bucket_sql`]).
-pub(crate) fn hour_bucket(bucket: &str) -> String {
-    format!("(hour_ms - (((hour_ms % {bucket}) + {bucket}) % {bucket}))")
 }
 
 /// The config document a snapshot publishes: `document` with `version` set to `v{version}`,

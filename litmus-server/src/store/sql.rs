@@ -44,6 +44,14 @@ pub(crate) const REMEMBER_METRIC_ROWS: &str =
 pub(crate) const DELETE_METRIC_ROLLUPS: &str =
     "DELETE FROM rollup_metrics WHERE experiment = $1 AND metric = $2";
 
+/// [`DELETE_METRIC_ROLLUPS`] in the hourly copies.
+pub(crate) const DELETE_METRIC_ROLLUPS_HOURLY: &str =
+    "DELETE FROM rollup_metrics_hourly WHERE experiment = $1 AND metric = $2";
+
+/// [`DELETE_SKETCH_ROLLUPS`] in the daily copies.
+pub(crate) const DELETE_SKETCH_ROLLUPS_DAILY: &str =
+    "DELETE FROM rollup_sketches_daily WHERE experiment = $1 AND metric = $2";
+
 /// Deletes the sketch rows of metric `$2` in experiment `$1`.
 pub(crate) const DELETE_SKETCH_ROLLUPS: &str =
     "DELETE FROM rollup_sketches WHERE experiment = $1 AND metric = $2";

@@ -181,15 +181,21 @@ impl EventStore for PostgresStore {
         since_ms: i64,
     ) -> Result<RollupTables, StoreError> {
         let c = self.client().await?;
-        let bucket = crate::store::bucket_sql("$2");
+        // Whole hours read the hourly copies; long buckets the daily sketches (`tiers`).
+        let tier = crate::store::tiers::Tier::of(bucket_ms);
+        let (since, sketch_since) = (tier.since(since_ms), tier.sketch_since(since_ms));
         let mut tables = RollupTables::default();
         for r in c
             .query(
                 &format!(
-                    "SELECT variant, {bucket}, sum(units)::bigint FROM rollup_exposures
-                     WHERE experiment = $1 AND minute_ms >= $3 GROUP BY 1, 2"
+                    "SELECT variant, {} - ((({} % $2) + $2) % $2), sum(units)::bigint FROM {}
+                     WHERE experiment = $1 AND {} >= $3 GROUP BY 1, 2",
+                    tier.time(),
+                    tier.time(),
+                    tier.exposures(),
+                    tier.time()
                 ),
-                &[&experiment, &bucket_ms, &since_ms],
+                &[&experiment, &bucket_ms, &since],
             )
             .await
             .map_err(backend)?
@@ -202,13 +208,17 @@ impl EventStore for PostgresStore {
         for r in c
             .query(
                 &format!(
-                    "SELECT variant, metric, {bucket}, sum(events)::bigint, sum(units)::bigint,
-                            sum(sum), sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
-                            sum(cross_sum)
-                     FROM rollup_metrics WHERE experiment = $1 AND minute_ms >= $3
-                     GROUP BY 1, 2, 3"
+                    "SELECT variant, metric, {} - ((({} % $2) + $2) % $2), sum(events)::bigint,
+                            sum(units)::bigint, sum(sum), sum(sum_squares), sum(covariate_sum),
+                            sum(covariate_squares), sum(cross_sum)
+                     FROM {} WHERE experiment = $1 AND {} >= $3
+                     GROUP BY 1, 2, 3",
+                    tier.time(),
+                    tier.time(),
+                    tier.metrics(),
+                    tier.time()
                 ),
-                &[&experiment, &bucket_ms, &since_ms],
+                &[&experiment, &bucket_ms, &since],
             )
             .await
             .map_err(backend)?
@@ -226,15 +236,19 @@ impl EventStore for PostgresStore {
                 },
             );
         }
-        let bucket = crate::store::hour_bucket("$2");
         for r in c
             .query(
                 &format!(
-                    "SELECT variant, metric, {bucket}, bucket, sum(count)::bigint
-                     FROM rollup_sketches WHERE experiment = $1 AND hour_ms >= $3
-                     GROUP BY 1, 2, 3, 4"
+                    "SELECT variant, metric, {} - ((({} % $2) + $2) % $2), bucket,
+                            sum(count)::bigint
+                     FROM {} WHERE experiment = $1 AND {} >= $3
+                     GROUP BY 1, 2, 3, 4",
+                    tier.sketch_time(),
+                    tier.sketch_time(),
+                    tier.sketches(),
+                    tier.sketch_time()
                 ),
-                &[&experiment, &bucket_ms, &since_ms],
+                &[&experiment, &bucket_ms, &sketch_since],
             )
             .await
             .map_err(backend)?

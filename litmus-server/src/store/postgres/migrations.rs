@@ -155,7 +155,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 11: the metric catalogue, stored like experiments; quantile metrics' sketches: per
     // (experiment, variant, metric, hour), the values (events or units) in each bucket; the
     // derived metrics' rows the rollups hold (`store::backfill`) and the newest retention
-    // cutoff.
+    // cutoff; hourly copies of the rollups and daily ones of the sketches (`store::tiers`),
+    // filled from the rows so far; indexes for the recent minutes.
     "CREATE TABLE metrics (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);
      CREATE TABLE rollup_sketches (
          experiment text NOT NULL,
@@ -172,7 +173,49 @@ pub(super) const MIGRATIONS: &[&str] = &[
          since_ms bigint,
          PRIMARY KEY (experiment, metric)
      );
-     CREATE TABLE retention_head (id integer PRIMARY KEY, cutoff_ms bigint NOT NULL);",
+     CREATE TABLE retention_head (id integer PRIMARY KEY, cutoff_ms bigint NOT NULL);
+     CREATE TABLE rollup_exposures_hourly (
+         experiment text NOT NULL,
+         variant text NOT NULL,
+         hour_ms bigint NOT NULL,
+         units bigint NOT NULL,
+         PRIMARY KEY (experiment, variant, hour_ms)
+     );
+     INSERT INTO rollup_exposures_hourly
+         SELECT experiment, variant, minute_ms - (((minute_ms % 3600000) + 3600000) % 3600000),
+                sum(units)::bigint
+         FROM rollup_exposures GROUP BY 1, 2, 3;
+     CREATE TABLE rollup_metrics_hourly (
+         experiment text NOT NULL,
+         variant text NOT NULL,
+         metric text NOT NULL,
+         hour_ms bigint NOT NULL,
+         events bigint NOT NULL,
+         units bigint NOT NULL,
+         sum double precision NOT NULL,
+         sum_squares double precision NOT NULL,
+         covariate_sum double precision NOT NULL,
+         covariate_squares double precision NOT NULL,
+         cross_sum double precision NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, hour_ms)
+     );
+     INSERT INTO rollup_metrics_hourly
+         SELECT experiment, variant, metric,
+                minute_ms - (((minute_ms % 3600000) + 3600000) % 3600000), sum(events)::bigint, sum(units)::bigint,
+                sum(sum), sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                sum(cross_sum)
+         FROM rollup_metrics GROUP BY 1, 2, 3, 4;
+     CREATE TABLE rollup_sketches_daily (
+         experiment text NOT NULL,
+         variant text NOT NULL,
+         metric text NOT NULL,
+         day_ms bigint NOT NULL,
+         bucket integer NOT NULL,
+         count bigint NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, day_ms, bucket)
+     );
+     CREATE INDEX rollup_exposures_recent ON rollup_exposures (experiment, minute_ms);
+     CREATE INDEX rollup_metrics_recent ON rollup_metrics (experiment, minute_ms);",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -11,6 +11,7 @@ use litmus_core::metrics::Program;
 use super::{PostgresStore, backend};
 use crate::store::backfill;
 use crate::store::rollup_rows;
+use crate::store::tiers;
 use crate::store::unit_state::{RollupCache, RoundRows, round_batches};
 use crate::store::{Applied, StoreError, StoredEvent, sql};
 
@@ -364,13 +365,20 @@ async fn write(
 ) -> Result<(), StoreError> {
     for (experiment, id, row_ids) in &round.backfill.recomputed {
         for row in row_ids {
-            tx.execute(sql::DELETE_METRIC_ROLLUPS, &[experiment, row])
+            for delete in [
+                sql::DELETE_METRIC_ROLLUPS,
+                sql::DELETE_METRIC_ROLLUPS_HOURLY,
+            ] {
+                tx.execute(delete, &[experiment, row])
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        for delete in [sql::DELETE_SKETCH_ROLLUPS, sql::DELETE_SKETCH_ROLLUPS_DAILY] {
+            tx.execute(delete, &[experiment, id])
                 .await
                 .map_err(backend)?;
         }
-        tx.execute(sql::DELETE_SKETCH_ROLLUPS, &[experiment, id])
-            .await
-            .map_err(backend)?;
         tx.execute(
             sql::REMEMBER_METRIC_ROWS,
             &[experiment, id, &round.backfill.since_ms],
@@ -400,97 +408,177 @@ async fn write(
         .await
         .map_err(backend)?;
     }
-    if !round.exposures.is_empty() {
-        let mut columns: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<i64>) = Default::default();
-        for ((experiment, variant, minute_ms), units) in &round.exposures {
-            columns.0.push(experiment);
-            columns.1.push(variant);
-            columns.2.push(*minute_ms);
-            columns.3.push(*units as i64);
-        }
-        tx.execute(
-            "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-             ON CONFLICT (experiment, variant, minute_ms)
-                 DO UPDATE SET units = rollup_exposures.units + excluded.units",
-            &[&columns.0, &columns.1, &columns.2, &columns.3],
-        )
+    write_exposures(tx, ADD_EXPOSURES, &round.exposures).await?;
+    write_exposures(
+        tx,
+        ADD_EXPOSURES_HOURLY,
+        &tiers::exposures_by_hour(&round.exposures),
+    )
+    .await?;
+    write_metrics(tx, ADD_METRICS, &round.metrics).await?;
+    write_metrics(
+        tx,
+        ADD_METRICS_HOURLY,
+        &tiers::metrics_by_hour(&round.metrics),
+    )
+    .await?;
+    write_sketches(tx, ADD_SKETCHES, &round.sketches).await?;
+    write_sketches(
+        tx,
+        ADD_SKETCHES_DAILY,
+        &tiers::sketches_by_day(&round.sketches),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Adds units first exposed, per (experiment, variant, minute), to `rollup_exposures`.
+const ADD_EXPOSURES: &str = "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+    ON CONFLICT (experiment, variant, minute_ms)
+        DO UPDATE SET units = rollup_exposures.units + excluded.units";
+
+/// [`ADD_EXPOSURES`] per hour.
+const ADD_EXPOSURES_HOURLY: &str = "INSERT INTO rollup_exposures_hourly (experiment, variant,
+        hour_ms, units)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+    ON CONFLICT (experiment, variant, hour_ms)
+        DO UPDATE SET units = rollup_exposures_hourly.units + excluded.units";
+
+/// Adds metric rows per (experiment, variant, metric, minute) to `rollup_metrics`.
+const ADD_METRICS: &str = "INSERT INTO rollup_metrics AS r (experiment, variant, metric,
+        minute_ms, events, units, sum, sum_squares, covariate_sum, covariate_squares, cross_sum)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+        $6::bigint[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[])
+    ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
+        events = r.events + excluded.events, units = r.units + excluded.units,
+        sum = r.sum + excluded.sum, sum_squares = r.sum_squares + excluded.sum_squares,
+        covariate_sum = r.covariate_sum + excluded.covariate_sum,
+        covariate_squares = r.covariate_squares + excluded.covariate_squares,
+        cross_sum = r.cross_sum + excluded.cross_sum";
+
+/// [`ADD_METRICS`] per hour.
+const ADD_METRICS_HOURLY: &str = "INSERT INTO rollup_metrics_hourly AS r (experiment, variant,
+        metric, hour_ms, events, units, sum, sum_squares, covariate_sum, covariate_squares,
+        cross_sum)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+        $6::bigint[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[])
+    ON CONFLICT (experiment, variant, metric, hour_ms) DO UPDATE SET
+        events = r.events + excluded.events, units = r.units + excluded.units,
+        sum = r.sum + excluded.sum, sum_squares = r.sum_squares + excluded.sum_squares,
+        covariate_sum = r.covariate_sum + excluded.covariate_sum,
+        covariate_squares = r.covariate_squares + excluded.covariate_squares,
+        cross_sum = r.cross_sum + excluded.cross_sum";
+
+/// Adds sketch counts per (experiment, variant, metric, hour, bucket) to `rollup_sketches`.
+const ADD_SKETCHES: &str = "INSERT INTO rollup_sketches AS r (experiment, variant, metric,
+        hour_ms, bucket, count)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::bigint[])
+    ON CONFLICT (experiment, variant, metric, hour_ms, bucket)
+        DO UPDATE SET count = r.count + excluded.count";
+
+/// [`ADD_SKETCHES`] per day.
+const ADD_SKETCHES_DAILY: &str = "INSERT INTO rollup_sketches_daily AS r (experiment, variant,
+        metric, day_ms, bucket, count)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::bigint[])
+    ON CONFLICT (experiment, variant, metric, day_ms, bucket)
+        DO UPDATE SET count = r.count + excluded.count";
+
+async fn write_exposures(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    rows: &[((String, String, i64), u64)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut columns: (Vec<&str>, Vec<&str>, Vec<i64>, Vec<i64>) = Default::default();
+    for ((experiment, variant, time), units) in rows {
+        columns.0.push(experiment);
+        columns.1.push(variant);
+        columns.2.push(*time);
+        columns.3.push(*units as i64);
+    }
+    tx.execute(sql, &[&columns.0, &columns.1, &columns.2, &columns.3])
         .await
         .map_err(backend)?;
+    Ok(())
+}
+
+async fn write_metrics(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    rows: &[(
+        (String, String, String, i64),
+        litmus_core::events::MetricRollup,
+    )],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    if !round.metrics.is_empty() {
-        let mut keys: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
-        let mut counts: (Vec<i64>, Vec<i64>) = Default::default();
-        let mut sums: [Vec<f64>; 5] = Default::default();
-        for ((experiment, variant, metric, minute_ms), r) in &round.metrics {
-            keys.0.push(experiment);
-            keys.1.push(variant);
-            keys.2.push(metric);
-            keys.3.push(*minute_ms);
-            counts.0.push(r.events as i64);
-            counts.1.push(r.units as i64);
-            let [sum, squares, covariates, covariate_squares, cross] = &mut sums;
-            sum.push(r.sum);
-            squares.push(r.sum_squares);
-            covariates.push(r.covariate_sum);
-            covariate_squares.push(r.covariate_squares);
-            cross.push(r.cross);
-        }
-        let [sum, squares, covariates, covariate_squares, cross] = &sums;
-        tx.execute(
-            "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units,
-                                         sum, sum_squares, covariate_sum, covariate_squares,
-                                         cross_sum)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[],
-                                  $5::bigint[], $6::bigint[], $7::float8[], $8::float8[],
-                                  $9::float8[], $10::float8[], $11::float8[])
-             ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
-                 events = rollup_metrics.events + excluded.events,
-                 units = rollup_metrics.units + excluded.units,
-                 sum = rollup_metrics.sum + excluded.sum,
-                 sum_squares = rollup_metrics.sum_squares + excluded.sum_squares,
-                 covariate_sum = rollup_metrics.covariate_sum + excluded.covariate_sum,
-                 covariate_squares = rollup_metrics.covariate_squares + excluded.covariate_squares,
-                 cross_sum = rollup_metrics.cross_sum + excluded.cross_sum",
-            &[
-                &keys.0,
-                &keys.1,
-                &keys.2,
-                &keys.3,
-                &counts.0,
-                &counts.1,
-                sum,
-                squares,
-                covariates,
-                covariate_squares,
-                cross,
-            ],
-        )
-        .await
-        .map_err(backend)?;
+    let mut keys: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+    let mut counts: (Vec<i64>, Vec<i64>) = Default::default();
+    let mut sums: [Vec<f64>; 5] = Default::default();
+    for ((experiment, variant, metric, time), r) in rows {
+        keys.0.push(experiment);
+        keys.1.push(variant);
+        keys.2.push(metric);
+        keys.3.push(*time);
+        counts.0.push(r.events as i64);
+        counts.1.push(r.units as i64);
+        let [sum, squares, covariates, covariate_squares, cross] = &mut sums;
+        sum.push(r.sum);
+        squares.push(r.sum_squares);
+        covariates.push(r.covariate_sum);
+        covariate_squares.push(r.covariate_squares);
+        cross.push(r.cross);
     }
-    if !round.sketches.is_empty() {
-        let mut keys: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
-        let (mut buckets, mut counts): (Vec<i32>, Vec<i64>) = Default::default();
-        for ((experiment, variant, metric, hour_ms, bucket), count) in &round.sketches {
-            keys.0.push(experiment);
-            keys.1.push(variant);
-            keys.2.push(metric);
-            keys.3.push(*hour_ms);
-            buckets.push(*bucket);
-            counts.push(*count);
-        }
-        tx.execute(
-            "INSERT INTO rollup_sketches (experiment, variant, metric, hour_ms, bucket, count)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[],
-                                  $5::int[], $6::bigint[])
-             ON CONFLICT (experiment, variant, metric, hour_ms, bucket) DO UPDATE SET
-                 count = rollup_sketches.count + excluded.count",
-            &[&keys.0, &keys.1, &keys.2, &keys.3, &buckets, &counts],
-        )
-        .await
-        .map_err(backend)?;
+    let [sum, squares, covariates, covariate_squares, cross] = &sums;
+    tx.execute(
+        sql,
+        &[
+            &keys.0,
+            &keys.1,
+            &keys.2,
+            &keys.3,
+            &counts.0,
+            &counts.1,
+            sum,
+            squares,
+            covariates,
+            covariate_squares,
+            cross,
+        ],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+async fn write_sketches(
+    tx: &deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    rows: &[(crate::store::unit_state::SketchKey, i64)],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
     }
+    let mut keys: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>) = Default::default();
+    let (mut buckets, mut counts): (Vec<i32>, Vec<i64>) = Default::default();
+    for ((experiment, variant, metric, time, bucket), count) in rows {
+        keys.0.push(experiment);
+        keys.1.push(variant);
+        keys.2.push(metric);
+        keys.3.push(*time);
+        buckets.push(*bucket);
+        counts.push(*count);
+    }
+    tx.execute(
+        sql,
+        &[&keys.0, &keys.1, &keys.2, &keys.3, &buckets, &counts],
+    )
+    .await
+    .map_err(backend)?;
     Ok(())
 }
 

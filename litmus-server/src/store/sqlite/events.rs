@@ -278,17 +278,23 @@ impl EventStore for SqliteStore {
         since_ms: i64,
     ) -> Result<RollupTables, StoreError> {
         let experiment = experiment.to_owned();
-        let bucket = crate::store::bucket_sql("?2");
+        // Whole hours read the hourly copies; long buckets the daily sketches (`tiers`).
+        let tier = crate::store::tiers::Tier::of(bucket_ms);
+        let (since, sketch_since) = (tier.since(since_ms), tier.sketch_since(since_ms));
         self.with(move |c| {
             let mut tables = RollupTables::default();
             let mut stmt = c
                 .prepare_cached(&format!(
-                    "SELECT variant, {bucket}, sum(units) FROM rollup_exposures
-                     WHERE experiment = ?1 AND minute_ms >= ?3 GROUP BY 1, 2"
+                    "SELECT variant, {} - ((({} % ?2) + ?2) % ?2), sum(units) FROM {}
+                     WHERE experiment = ?1 AND {} >= ?3 GROUP BY 1, 2",
+                    tier.time(),
+                    tier.time(),
+                    tier.exposures(),
+                    tier.time()
                 ))
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
+                .query_map(rusqlite::params![experiment, bucket_ms, since], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, i64>(1)?,
@@ -304,15 +310,19 @@ impl EventStore for SqliteStore {
             }
             let mut stmt = c
                 .prepare_cached(&format!(
-                    "SELECT variant, metric, {bucket}, sum(events), sum(units), sum(sum),
-                            sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                    "SELECT variant, metric, {} - ((({} % ?2) + ?2) % ?2), sum(events), sum(units),
+                            sum(sum), sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
                             sum(cross_sum)
-                     FROM rollup_metrics WHERE experiment = ?1 AND minute_ms >= ?3
-                     GROUP BY 1, 2, 3"
+                     FROM {} WHERE experiment = ?1 AND {} >= ?3
+                     GROUP BY 1, 2, 3",
+                    tier.time(),
+                    tier.time(),
+                    tier.metrics(),
+                    tier.time()
                 ))
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
+                .query_map(rusqlite::params![experiment, bucket_ms, since], |r| {
                     Ok((
                         (
                             r.get::<_, String>(0)?,
@@ -337,18 +347,22 @@ impl EventStore for SqliteStore {
                     .metrics
                     .insert((experiment.clone(), variant, metric, time), m);
             }
-            let bucket = crate::store::hour_bucket("?2");
             let mut stmt = c
                 .prepare_cached(&format!(
-                    "SELECT variant, metric, {bucket}, bucket, sum(count)
-                     FROM rollup_sketches WHERE experiment = ?1 AND hour_ms >= ?3
-                     GROUP BY 1, 2, 3, 4"
+                    "SELECT variant, metric, {} - ((({} % ?2) + ?2) % ?2), bucket, sum(count)
+                     FROM {} WHERE experiment = ?1 AND {} >= ?3
+                     GROUP BY 1, 2, 3, 4",
+                    tier.sketch_time(),
+                    tier.sketch_time(),
+                    tier.sketches(),
+                    tier.sketch_time()
                 ))
                 .map_err(backend)?;
             let rows = stmt
-                .query_map(rusqlite::params![experiment, bucket_ms, since_ms], |r| {
-                    Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), r.get(4)?))
-                })
+                .query_map(
+                    rusqlite::params![experiment, bucket_ms, sketch_since],
+                    |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), r.get(4)?)),
+                )
                 .map_err(backend)?;
             for row in rows {
                 let ((variant, metric, time, bucket), count) = row.map_err(backend)?;

@@ -141,7 +141,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 11: the metric catalogue, stored like experiments; quantile metrics' sketches: per
     // (experiment, variant, metric, hour), the values (events or units) in each bucket; the
     // derived metrics' rows the rollups hold (`store::backfill`) and the newest retention
-    // cutoff.
+    // cutoff; hourly copies of the rollups and daily ones of the sketches (`store::tiers`),
+    // filled from the rows so far; indexes for the recent minutes.
     "CREATE TABLE metrics (
          key TEXT PRIMARY KEY,
          body TEXT NOT NULL,
@@ -162,7 +163,49 @@ pub(super) const MIGRATIONS: &[&str] = &[
          since_ms INTEGER,
          PRIMARY KEY (experiment, metric)
      ) WITHOUT ROWID;
-     CREATE TABLE retention_head (id INTEGER PRIMARY KEY, cutoff_ms INTEGER NOT NULL);",
+     CREATE TABLE retention_head (id INTEGER PRIMARY KEY, cutoff_ms INTEGER NOT NULL);
+     CREATE TABLE rollup_exposures_hourly (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         hour_ms INTEGER NOT NULL,
+         units INTEGER NOT NULL,
+         PRIMARY KEY (experiment, variant, hour_ms)
+     ) WITHOUT ROWID;
+     INSERT INTO rollup_exposures_hourly
+         SELECT experiment, variant, minute_ms - (((minute_ms % 3600000) + 3600000) % 3600000),
+                sum(units)
+         FROM rollup_exposures GROUP BY 1, 2, 3;
+     CREATE TABLE rollup_metrics_hourly (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         hour_ms INTEGER NOT NULL,
+         events INTEGER NOT NULL,
+         units INTEGER NOT NULL,
+         sum REAL NOT NULL,
+         sum_squares REAL NOT NULL,
+         covariate_sum REAL NOT NULL,
+         covariate_squares REAL NOT NULL,
+         cross_sum REAL NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, hour_ms)
+     ) WITHOUT ROWID;
+     INSERT INTO rollup_metrics_hourly
+         SELECT experiment, variant, metric,
+                minute_ms - (((minute_ms % 3600000) + 3600000) % 3600000), sum(events), sum(units),
+                sum(sum), sum(sum_squares), sum(covariate_sum), sum(covariate_squares),
+                sum(cross_sum)
+         FROM rollup_metrics GROUP BY 1, 2, 3, 4;
+     CREATE TABLE rollup_sketches_daily (
+         experiment TEXT NOT NULL,
+         variant TEXT NOT NULL,
+         metric TEXT NOT NULL,
+         day_ms INTEGER NOT NULL,
+         bucket INTEGER NOT NULL,
+         count INTEGER NOT NULL,
+         PRIMARY KEY (experiment, variant, metric, day_ms, bucket)
+     ) WITHOUT ROWID;
+     CREATE INDEX rollup_exposures_recent ON rollup_exposures (experiment, minute_ms);
+     CREATE INDEX rollup_metrics_recent ON rollup_metrics (experiment, minute_ms);",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

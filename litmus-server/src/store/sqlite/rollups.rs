@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use super::backend;
 use crate::store::backfill;
 use crate::store::handoff::Handoff;
+use crate::store::tiers;
 use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows, round_batches};
 use crate::store::{Applied, StoreError, StoredEvent, sql};
 
@@ -334,13 +335,17 @@ fn batch_events(
 fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<()> {
     // Recomputed metrics: their old rows go before the new ones are added.
     let mut delete_rows = tx.prepare_cached(sql::DELETE_METRIC_ROLLUPS)?;
+    let mut delete_hourly = tx.prepare_cached(sql::DELETE_METRIC_ROLLUPS_HOURLY)?;
     let mut delete_sketches = tx.prepare_cached(sql::DELETE_SKETCH_ROLLUPS)?;
+    let mut delete_daily = tx.prepare_cached(sql::DELETE_SKETCH_ROLLUPS_DAILY)?;
     let mut remember = tx.prepare_cached(sql::REMEMBER_METRIC_ROWS)?;
     for (experiment, id, row_ids) in &rows.backfill.recomputed {
         for row in row_ids {
             delete_rows.execute(params![experiment, row])?;
+            delete_hourly.execute(params![experiment, row])?;
         }
         delete_sketches.execute(params![experiment, id])?;
+        delete_daily.execute(params![experiment, id])?;
         remember.execute(params![experiment, id, rows.backfill.since_ms])?;
     }
     let mut forget = tx.prepare_cached(sql::FORGET_METRIC_ROWS)?;
@@ -354,29 +359,92 @@ fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<(
     for (experiment, unit, variant, first_ms) in &rows.first_exposures {
         first.execute(params![experiment, unit, variant, first_ms])?;
     }
-    let mut exposed = tx.prepare_cached(
-        "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT DO UPDATE SET units = units + excluded.units",
+    write_exposures(tx, ADD_EXPOSURES, &rows.exposures)?;
+    write_exposures(
+        tx,
+        ADD_EXPOSURES_HOURLY,
+        &tiers::exposures_by_hour(&rows.exposures),
     )?;
-    for ((experiment, variant, minute_ms), units) in &rows.exposures {
-        exposed.execute(params![experiment, variant, minute_ms, *units as i64])?;
+    write_metrics(tx, ADD_METRICS, &rows.metrics)?;
+    write_metrics(
+        tx,
+        ADD_METRICS_HOURLY,
+        &tiers::metrics_by_hour(&rows.metrics),
+    )?;
+    write_sketches(tx, ADD_SKETCHES, &rows.sketches)?;
+    write_sketches(
+        tx,
+        ADD_SKETCHES_DAILY,
+        &tiers::sketches_by_day(&rows.sketches),
+    )?;
+    Ok(())
+}
+
+/// Adds units first exposed, per (experiment, variant, minute), to `rollup_exposures`.
+const ADD_EXPOSURES: &str = "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
+    VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET units = units + excluded.units";
+
+/// [`ADD_EXPOSURES`] per hour.
+const ADD_EXPOSURES_HOURLY: &str = "INSERT INTO rollup_exposures_hourly (experiment, variant,
+    hour_ms, units) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET units = units + excluded.units";
+
+/// Adds metric rows per (experiment, variant, metric, minute) to `rollup_metrics`.
+const ADD_METRICS: &str = "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms,
+        events, units, sum, sum_squares, covariate_sum, covariate_squares, cross_sum)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    ON CONFLICT DO UPDATE SET events = events + excluded.events, units = units + excluded.units,
+        sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares,
+        covariate_sum = covariate_sum + excluded.covariate_sum,
+        covariate_squares = covariate_squares + excluded.covariate_squares,
+        cross_sum = cross_sum + excluded.cross_sum";
+
+/// [`ADD_METRICS`] per hour.
+const ADD_METRICS_HOURLY: &str = "INSERT INTO rollup_metrics_hourly (experiment, variant, metric,
+        hour_ms, events, units, sum, sum_squares, covariate_sum, covariate_squares, cross_sum)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+    ON CONFLICT DO UPDATE SET events = events + excluded.events, units = units + excluded.units,
+        sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares,
+        covariate_sum = covariate_sum + excluded.covariate_sum,
+        covariate_squares = covariate_squares + excluded.covariate_squares,
+        cross_sum = cross_sum + excluded.cross_sum";
+
+/// Adds sketch counts per (experiment, variant, metric, hour, bucket) to `rollup_sketches`.
+const ADD_SKETCHES: &str = "INSERT INTO rollup_sketches (experiment, variant, metric, hour_ms,
+    bucket, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count";
+
+/// [`ADD_SKETCHES`] per day.
+const ADD_SKETCHES_DAILY: &str = "INSERT INTO rollup_sketches_daily (experiment, variant, metric,
+    day_ms, bucket, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    ON CONFLICT DO UPDATE SET count = count + excluded.count";
+
+fn write_exposures(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    rows: &[((String, String, i64), u64)],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    for ((experiment, variant, time), units) in rows {
+        stmt.execute(params![experiment, variant, time, *units as i64])?;
     }
-    let mut add = tx.prepare_cached(
-        "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms, events, units, sum,
-                                     sum_squares, covariate_sum, covariate_squares, cross_sum)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT DO UPDATE SET events = events + excluded.events, units = units + excluded.units,
-             sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares,
-             covariate_sum = covariate_sum + excluded.covariate_sum,
-             covariate_squares = covariate_squares + excluded.covariate_squares,
-             cross_sum = cross_sum + excluded.cross_sum",
-    )?;
-    for ((experiment, variant, metric, minute_ms), r) in &rows.metrics {
-        add.execute(params![
+    Ok(())
+}
+
+fn write_metrics(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    rows: &[(
+        (String, String, String, i64),
+        litmus_core::events::MetricRollup,
+    )],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    for ((experiment, variant, metric, time), r) in rows {
+        stmt.execute(params![
             experiment,
             variant,
             metric,
-            minute_ms,
+            time,
             r.events as i64,
             r.units as i64,
             r.sum,
@@ -386,13 +454,17 @@ fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<(
             r.cross
         ])?;
     }
-    let mut sketch = tx.prepare_cached(
-        "INSERT INTO rollup_sketches (experiment, variant, metric, hour_ms, bucket, count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT DO UPDATE SET count = count + excluded.count",
-    )?;
-    for ((experiment, variant, metric, hour_ms, bucket), count) in &rows.sketches {
-        sketch.execute(params![experiment, variant, metric, hour_ms, bucket, count])?;
+    Ok(())
+}
+
+fn write_sketches(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    rows: &[(crate::store::unit_state::SketchKey, i64)],
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    for ((experiment, variant, metric, time, bucket), count) in rows {
+        stmt.execute(params![experiment, variant, metric, time, bucket, count])?;
     }
     Ok(())
 }
