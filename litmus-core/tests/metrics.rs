@@ -305,3 +305,64 @@ fn experiments_refer_only_to_metrics_that_exist() {
     let engine = litmus_core::Engine::from_json(&lenient).expect("lenient");
     assert!(engine.experiment("e").is_some());
 }
+
+/// The shared cases of `fixtures/metrics/catalogues.json`, which the Python and npm packages'
+/// `validate_metrics` / `validateMetrics` run too.
+#[test]
+fn validate_catalogue_runs_the_shared_fixture() {
+    use litmus_core::metrics::{DERIVED_PREFIX, validate_catalogue};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/metrics/catalogues.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let valid = &doc["valid"]["catalogue"];
+    let metrics = validate_catalogue(&valid.to_string()).expect("the valid catalogue");
+    let expected = doc["valid"]["metrics"].as_array().unwrap();
+    assert_eq!(metrics.len(), expected.len());
+    for (m, want) in metrics.iter().zip(expected) {
+        assert_eq!(m.key(), want["key"], "{want}");
+        assert_eq!(m.kind().as_str(), want["kind"], "{want}");
+        match want["rollup"].as_str() {
+            Some(event) => assert_eq!(m.rollup(), event, "{want}"),
+            None => assert!(
+                m.rollup()
+                    .starts_with(&format!("{DERIVED_PREFIX}{}@", m.key())),
+                "{want}"
+            ),
+        }
+    }
+    let with = |extra: &[Value]| {
+        let mut c = valid.as_array().unwrap().clone();
+        c.extend_from_slice(extra);
+        let e = validate_catalogue(&Value::Array(c.clone()).to_string()).expect_err("invalid");
+        // The very error the admin API's strict validation of the document gives.
+        let document = json!({"schema_version": 1, "metrics": c}).to_string();
+        assert_eq!(Some(&e), validate_strict(&document).err().as_ref());
+        e
+    };
+    let path_of = |e: &Error| e.path().map(|p| p.as_str().to_owned());
+    for case in doc["invalid"].as_array().unwrap() {
+        let e = with(std::slice::from_ref(&case["definition"]));
+        assert_eq!(e.code(), case["code"], "{}: {e}", case["name"]);
+        assert_eq!(
+            path_of(&e).as_deref(),
+            case["path"].as_str(),
+            "{}",
+            case["name"]
+        );
+    }
+    let multiple = &doc["multiple"];
+    match with(multiple["definitions"].as_array().unwrap()) {
+        Error::Multiple { errors } => {
+            let got: Vec<Value> = errors
+                .iter()
+                .map(|e| json!({"code": e.code(), "path": path_of(e)}))
+                .collect();
+            assert_eq!(Value::Array(got), multiple["problems"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Not an array, not JSON.
+    assert_eq!(validate_catalogue("{}").unwrap_err().code(), "invalid_json");
+    assert_eq!(validate_catalogue("[").unwrap_err().code(), "invalid_json");
+    assert_eq!(validate_catalogue("[]").map(|m| m.len()), Ok(0));
+}

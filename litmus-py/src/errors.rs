@@ -25,14 +25,25 @@ pub(crate) fn exception(py: Python<'_>, message: &str, code: &str, path: Option<
     }
 }
 
-/// The Python exception for a core error.
+/// The Python exception for a core error. A `multiple` error also lists each problem as an
+/// exception of its own in `problems`.
 pub(crate) fn core_error(py: Python<'_>, error: &litmus_core::Error) -> PyErr {
-    exception(
+    let err = exception(
         py,
         &error.to_string(),
         error.code(),
         error.path().map(|p| p.as_str()),
-    )
+    );
+    if let litmus_core::Error::Multiple { errors } = error {
+        let problems: Vec<Py<PyAny>> = errors
+            .iter()
+            .map(|e| core_error(py, e).into_value(py).into_any())
+            .collect();
+        if let Err(e) = err.value(py).setattr("problems", problems) {
+            return e;
+        }
+    }
+    err
 }
 
 /// A core result as a Python result.

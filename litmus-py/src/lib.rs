@@ -6,6 +6,8 @@ mod convert;
 mod engine;
 mod errors;
 mod hashing;
+mod metrics;
+mod quantiles;
 mod sdk;
 mod stats;
 
@@ -63,5 +65,15 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stats::beta_compare, m)?)?;
     m.add_function(wrap_pyfunction!(stats::beta_prob_best, m)?)?;
     m.add_function(wrap_pyfunction!(stats::normal_compare, m)?)?;
+    m.add_class::<quantiles::QuantileSketch>()?;
+    m.add_function(wrap_pyfunction!(quantiles::quantile_interval, m)?)?;
+    m.add_function(wrap_pyfunction!(quantiles::quantile_ztest, m)?)?;
+    m.add_function(wrap_pyfunction!(
+        quantiles::exact_quantile_from_f64_bytes,
+        m
+    )?)?;
+    m.add_function(wrap_pyfunction!(quantiles::sketch_key, m)?)?;
+    m.add_function(wrap_pyfunction!(quantiles::sketch_value, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::validate_metrics, m)?)?;
     Ok(())
 }

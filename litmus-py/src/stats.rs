@@ -53,7 +53,7 @@ fn packed<'a>(py: Python<'_>, data: &'a Bound<'_, PyBytes>) -> PyResult<&'a [u8]
 }
 
 /// The f64 values packed in `bytes`.
-fn values(bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
+pub(crate) fn values(bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
     bytes.chunks_exact(8).map(|raw| {
         let mut word = [0u8; 8];
         word.copy_from_slice(raw);
@@ -209,7 +209,8 @@ fn comoments(py: Python<'_>, t: CoTuple) -> PyResult<stats::CoMoments> {
     )
 }
 
-fn f64s(py: Python<'_>, data: &Bound<'_, PyBytes>) -> PyResult<Vec<f64>> {
+/// The native-endian f64 values packed in `data`.
+pub(crate) fn f64s(py: Python<'_>, data: &Bound<'_, PyBytes>) -> PyResult<Vec<f64>> {
     Ok(values(packed(py, data)?).collect())
 }
 

@@ -8,6 +8,7 @@ import math
 
 import pytest
 
+import litmus
 from litmus import stats
 
 from conftest import load
@@ -218,3 +219,39 @@ def test_srm_and_sequential_contracts() -> None:
     assert s.lower < 0.1 < s.upper and 0 < s.pvalue <= 1
     same = stats.msprt_proportions(500, 10_000, 500, 10_000, tau2=0.001)
     assert same.pvalue == 1.0
+
+
+def test_quantiles() -> None:
+    """fixtures/stats/quantiles.json (numpy), as litmus-core/tests/stats_fixtures/quantiles.rs
+    checks it: the exact quantile is numpy's ``method="lower"`` to 1e-12, the sketch's
+    quantiles and interval bounds are within its relative accuracy of numpy's, at the same
+    order-statistic ranks, and the standard error follows from the bounds."""
+    samples = load("stats/quantiles.json")["cases"]["samples"]
+    assert len(samples) >= 5
+    within = lambda got, want, rel: abs(got - want) <= rel * abs(want)  # noqa: E731
+    checks = 0
+    for sample in samples:
+        x = sample["values"]
+        for accuracy in (0.001, 0.01, 0.05):
+            sketch = litmus.QuantileSketch(accuracy)
+            sketch.extend(x)
+            assert sketch.count == len(x)
+            tolerance = accuracy * (1 + 1e-9)
+            for c in sample["quantiles"]:
+                q, want = c["q"], c["value"]
+                assert within(stats.exact_quantile(x, q), want, 1e-12), (sample["kind"], q)
+                assert within(sketch.quantile(q), want, tolerance), (sample["kind"], accuracy, q)
+                checks += 1
+            for c in sample["intervals"]:
+                e = stats.quantile_interval(sketch, c["q"], c["alpha"])
+                what = (sample["kind"], len(x), accuracy, c["q"], c["alpha"])
+                assert (e.lower_rank, e.upper_rank, e.nobs) == (c["lower_rank"], c["upper_rank"], len(x)), what
+                assert within(e.lower, c["lower"], tolerance), what
+                assert within(e.upper, c["upper"], tolerance), what
+                bound = tolerance * (abs(c["lower"]) + abs(c["upper"])) / (2 * c["z"])
+                assert abs(e.std_error - (c["upper"] - c["lower"]) / (2 * c["z"])) <= bound, what
+                # Raw values are sketched at the relative accuracy asked for: the same answer.
+                if accuracy == 0.01:
+                    assert stats.quantile_interval(x, c["q"], c["alpha"]) == e
+                checks += 1
+    assert checks > 500

@@ -160,3 +160,94 @@ def test_anova_pairs_and_power_on_fresh_data() -> None:
         assert rel(stats.power(d, n), NormalIndPower().power(d, n, 0.05)) < 1e-9
         p1, p2 = rng.uniform(0.01, 0.99, size=2)
         assert abs(stats.proportion_effectsize(p1, p2) - proportion_effectsize(p1, p2)) < 1e-12
+
+
+# ---- quantiles against numpy (numpy.quantile(method="lower")) ---------------------------------
+
+quantile_samples = st.lists(st.floats(-1e6, 1e6).filter(lambda x: x == 0 or abs(x) > 1e-6), min_size=1, max_size=400)
+levels = st.sampled_from([0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0]) | st.floats(0, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(quantile_samples, levels, st.sampled_from([0.001, 0.01, 0.05]))
+@example([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0], 0.3, 0.01)
+def test_quantiles_are_numpys_lower_order_statistic(values, q, accuracy) -> None:
+    want = float(np.quantile(np.array(values), q, method="lower"))
+    assert stats.exact_quantile(values, q) == want
+    assert stats.exact_quantile(np.array(values), q) == want  # the buffer path
+    sketch = litmus.QuantileSketch(accuracy)
+    sketch.extend(values)
+    assert abs(sketch.quantile(q) - want) <= accuracy * abs(want) * (1 + 1e-9)
+
+
+def interval_ranks(n: int, q: float, alpha: float) -> tuple[int, int]:
+    """The order-statistic interval's 0-based ranks, written from the formula (Conover)."""
+    z = scipy.stats.norm.isf(alpha / 2)
+    half = z * math.sqrt(n * q * (1 - q))
+    clamp = lambda r: min(max(int(r), 0), n - 1)  # noqa: E731
+    return min(clamp(math.floor(n * q - half)), math.floor(q * (n - 1))), clamp(math.ceil(n * q + half))
+
+
+def test_quantile_intervals_and_comparisons_on_generated_data() -> None:
+    rng = np.random.default_rng(19)
+    for i in range(120):
+        n_t, n_c = rng.integers(2, 3_000, size=2)
+        shift = rng.choice([0.0, 0.1, 0.5])
+        t = rng.lognormal(shift, rng.uniform(0.2, 2.0), size=n_t)
+        c = rng.lognormal(0.0, rng.uniform(0.2, 2.0), size=n_c)
+        if i % 4 == 0:  # zeros and negative values too
+            t = np.where(rng.random(n_t) < 0.3, 0.0, t - 1.0)
+        q = float(rng.choice([0.1, 0.5, 0.9, 0.95, 0.99, rng.uniform(0.01, 0.99)]))
+        alpha = float(rng.choice([0.01, 0.05, 0.1]))
+        accuracy = float(rng.choice([0.001, 0.01, 0.05]))
+        tol = accuracy * (1 + 1e-9)
+        near = lambda got, want: abs(got - want) <= tol * abs(want)  # noqa: E731
+
+        # One group's interval: numpy's order statistics at the formula's ranks.
+        e = stats.quantile_interval(t, q, alpha, relative_accuracy=accuracy)
+        st_ = np.sort(t)
+        assert (e.lower_rank, e.upper_rank) == interval_ranks(n_t, q, alpha)
+        assert e.nobs == n_t
+        assert near(e.estimate, float(np.quantile(t, q, method="lower")))
+        assert near(e.lower, float(st_[e.lower_rank])) and near(e.upper, float(st_[e.upper_rank]))
+        z = scipy.stats.norm.isf(alpha / 2)
+        assert rel(e.std_error, (e.upper - e.lower) / (2 * z)) < 1e-12 or e.std_error == 0
+
+        # The comparison: the reported parts recombine as the documented z test.
+        try:
+            r = stats.quantile_ztest(t, c, q, alpha, relative_accuracy=accuracy)
+        except litmus.DegenerateDataError:
+            assert e.estimate == 0 or float(np.quantile(c, q, method="lower")) == 0
+            continue
+        et = stats.quantile_interval(t, q, alpha, relative_accuracy=accuracy)
+        ec = stats.quantile_interval(c, q, alpha, relative_accuracy=accuracy)
+        assert (r.quantile_treatment, r.std_error_treatment) == (et.estimate, et.std_error)
+        assert (r.quantile_control, r.std_error_control) == (ec.estimate, ec.std_error)
+        assert near(r.quantile_control, float(np.quantile(c, q, method="lower")))
+        se_t = math.hypot(et.std_error, accuracy * et.estimate / math.sqrt(3))
+        se_c = math.hypot(ec.std_error, accuracy * ec.estimate / math.sqrt(3))
+        se = math.hypot(se_t, se_c)
+        assert rel(r.std_error, se) < 1e-12
+        diff = r.quantile_treatment - r.quantile_control
+        assert r.difference == diff
+        assert rel(r.statistic, diff / se) < 1e-12 or r.statistic == 0
+        assert rel(r.pvalue, 2 * scipy.stats.norm.sf(abs(diff / se))) < 1e-9
+        assert rel(r.diff_lower, diff - z * se) < 1e-9 or abs(r.diff_lower - (diff - z * se)) < 1e-12 * se
+        assert rel(r.diff_upper, diff + z * se) < 1e-9 or abs(r.diff_upper - (diff + z * se)) < 1e-12 * se
+        qt, qc = r.quantile_treatment, r.quantile_control
+        assert rel(r.relative, qt / qc - 1) < 1e-12 or abs(r.relative - (qt / qc - 1)) < 1e-15
+        rel_se = math.sqrt((se_t / qc) ** 2 + (qt * se_c / qc**2) ** 2)
+        assert abs(r.relative_upper - r.relative - z * rel_se) <= 1e-9 * max(abs(z * rel_se), 1e-300)
+        assert r.diff_lower <= diff <= r.diff_upper and r.relative_lower <= r.relative <= r.relative_upper
+
+
+def test_a_real_shift_of_the_median_is_found_and_none_is_not() -> None:
+    rng = np.random.default_rng(23)
+    control = rng.lognormal(0.0, 1.0, size=5_000)
+    treatment = rng.lognormal(0.2, 1.0, size=5_000)
+    r = stats.quantile_ztest(treatment, control, 0.5, alpha=0.001)  # 99.9% intervals
+    assert r.pvalue < 1e-3
+    assert r.diff_lower < math.exp(0.2) - 1 < r.diff_upper
+    assert r.relative_lower < math.exp(0.2) - 1 < r.relative_upper
+    same = stats.quantile_ztest(control, control, 0.9)
+    assert (same.statistic, same.pvalue) == (0.0, 1.0)

@@ -1,5 +1,5 @@
-// Types of "litmus-experiments/analysis": statistics and bandits (browsers, Node ESM and
-// CommonJS), a separate WebAssembly module from the engine's.
+// Types of "litmus-experiments/analysis": statistics, quantile sketches and bandits (browsers,
+// Node ESM and CommonJS), a separate WebAssembly module from the engine's.
 
 import { LitmusError } from "./index.js";
 export { LitmusError };
@@ -47,6 +47,39 @@ export declare namespace bandit {
   }
 }
 
+/**
+ * A mergeable DDSketch of values: quantiles within relative accuracy `alpha` (0.001 to 0.05,
+ * default 0.01), storable as `[key, count]` buckets. A call that throws leaves it as it was.
+ */
+export declare class QuantileSketch {
+  constructor(alpha?: number);
+  /** A sketch from `buckets()` (or a database's rows); counts may be negative (changes). */
+  static fromBuckets(buckets: Iterable<[number, number] | number[]>, alpha?: number): QuantileSketch;
+  static fromJSON(state: { alpha: number; buckets: [number, number][] }): QuantileSketch;
+  add(x: number): void;
+  extend(values: Iterable<number> | ArrayLike<number>): void;
+  remove(x: number): void;
+  merge(other: QuantileSketch): void;
+  /** The q-quantile, q in [0, 1] (numpy's method="lower"), within alpha relatively. */
+  quantile(q: number): number;
+  readonly count: number;
+  readonly alpha: number;
+  /** `[key, count]` pairs in ascending key (and value) order. */
+  buckets(): [number, number][];
+  toJSON(): { alpha: number; buckets: [number, number][] };
+  /** Frees the WebAssembly memory now; the sketch cannot be used after. */
+  free(): void;
+}
+/** A group for the quantile functions: a sketch, or values (sketched at `relativeAccuracy`). */
+export type QuantileSample = QuantileSketch | number[] | Float64Array | Iterable<number>;
+export interface QuantileOptions { relativeAccuracy?: number }
+export interface QuantileEstimate { estimate: number; lower: number; upper: number; stdError: number; nobs: number; lowerRank: number; upperRank: number }
+export interface QuantileComparison {
+  quantileTreatment: number; quantileControl: number; stdErrorTreatment: number; stdErrorControl: number; stdError: number;
+  statistic: number; pvalue: number; difference: number; diffLower: number; diffUpper: number;
+  relative: number; relativeLower: number; relativeUpper: number;
+}
+
 export interface Summary { count: number; mean: number; m2: number }
 export interface JointSummary { nobs: number; meanX: number; meanY: number; m2X: number; m2Y: number; cXY: number }
 export type Sample = number[] | Float64Array | Summary;
@@ -80,6 +113,12 @@ export declare const stats: {
   msprtProportions(countT: number, nobsT: number, countC: number, nobsC: number, tau2: number, alpha?: number): Sequential;
   cuped(treatment: JointSummary | [number[], number[]], control: JointSummary | [number[], number[]], alpha?: number, alternative?: Alternative): { theta: number; statistic: number; pvalue: number; df: number; lower: number; upper: number; varianceReduction: number };
   ratioZtest(treatment: JointSummary | [number[], number[]], control: JointSummary | [number[], number[]], alpha?: number, alternative?: Alternative): { ratioTreatment: number; ratioControl: number; varianceTreatment: number; varianceControl: number; statistic: number; pvalue: number; diffLower: number; diffUpper: number; relativeLower: number; relativeUpper: number };
+  QuantileSketch: typeof QuantileSketch;
+  quantileInterval(sample: QuantileSample, q: number, alpha?: number, options?: QuantileOptions): QuantileEstimate;
+  quantileZtest(treatment: QuantileSample, control: QuantileSample, q: number, alpha?: number, options?: QuantileOptions): QuantileComparison;
+  exactQuantile(values: number[] | Float64Array | Iterable<number>, q: number): number;
+  sketchKey(x: number, alpha?: number): number;
+  sketchValue(key: number, alpha?: number): number;
   betaProbBeats(a1: number, b1: number, a2: number, b2: number): number;
   betaExpectedLoss(a1: number, b1: number, a2: number, b2: number): number;
   betaProbBest(posteriors: [number, number][]): number[];
@@ -91,5 +130,5 @@ export declare const stats: {
 };
 
 /** Default export: the same API as one object. */
-declare const api: { stats: typeof stats; bandit: typeof bandit; LitmusError: typeof LitmusError; version: string };
+declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; version: string };
 export default api;

@@ -1,7 +1,7 @@
-// The statistics and bandits of litmus-experiments (the "litmus-experiments/analysis" entry
-// point) over the analysis module's wasm-bindgen exports. Names mirror litmus.stats and
-// litmus.bandit in Python, in camelCase. Written once as ESM; build-package.sh derives the
-// CommonJS copy. Every computation is the Rust core's.
+// The statistics, quantile sketches and bandits of litmus-experiments (the
+// "litmus-experiments/analysis" entry point) over the analysis module's wasm-bindgen exports.
+// Names mirror litmus.stats and litmus.bandit in Python, in camelCase. Written once as ESM;
+// build-package.sh derives the CommonJS copy. Every computation is the Rust core's.
 
 import { LitmusError, guard } from "./common.mjs";
 
@@ -209,6 +209,148 @@ export function makeAnalysis(b) {
 
   const bandit = { Random, Arm, Policy, Bandit };
 
+  // ---- Quantile sketches (the core's DDSketch; docs/javascript.md) ---------------------------
+
+  /** Numbers from an array, a typed array or any iterable (not a string), as a Float64Array. */
+  const floats = (name, xs) => {
+    if (xs instanceof Float64Array) return xs;
+    if (xs === null || typeof xs !== "object" || (!ArrayBuffer.isView(xs) && typeof xs[Symbol.iterator] !== "function")) {
+      throw new LitmusError(`${name} must be an array or an iterable of numbers, not ${xs === null ? "null" : typeof xs}`, "invalid_argument");
+    }
+    return Float64Array.from(xs);
+  };
+  const DEFAULT_ACCURACY = 0.01;
+
+  /**
+   * A mergeable DDSketch of values: quantiles within relative accuracy `alpha` (0.001 to 0.05,
+   * default 0.01), storable as `[key, count]` buckets. A call that throws leaves it as it was.
+   */
+  class QuantileSketch {
+    #inner;
+    #epoch = g.epoch;
+    constructor(alpha = DEFAULT_ACCURACY) {
+      this.#inner = call(() => new b.QuantileSketch(alpha));
+    }
+    /** A sketch from `buckets()` (or a database's rows): `[key, count]` pairs. */
+    static fromBuckets(buckets, alpha = DEFAULT_ACCURACY) {
+      const s = new QuantileSketch(alpha);
+      s.#addBuckets(buckets);
+      return s;
+    }
+    /** The wasm object, for the statistics. */
+    get inner() {
+      if (this.#inner === null) throw new LitmusError("this QuantileSketch was freed", "invalid_argument");
+      if (this.#epoch !== g.epoch) throw lost("QuantileSketch");
+      return this.#inner;
+    }
+    #addBuckets(buckets) {
+      if (buckets === null || typeof buckets !== "object" || typeof buckets[Symbol.iterator] !== "function") {
+        throw new LitmusError("buckets must be an array of [key, count] pairs", "invalid_argument");
+      }
+      const flat = [];
+      for (const pair of buckets) {
+        if (pair === null || typeof pair !== "object" || pair.length !== 2) throw new LitmusError("each bucket is a [key, count] pair", "invalid_argument");
+        flat.push(pair[0], pair[1]);
+      }
+      const inner = this.inner;
+      call(() => inner.addBuckets(Float64Array.from(flat)));
+    }
+    /** Counts one value (NaN and infinities throw `invalid_argument`). */
+    add(x) {
+      const inner = this.inner;
+      call(() => inner.add(x));
+    }
+    /** Counts every value of an array, typed array or iterable, all or nothing. */
+    extend(values) {
+      const inner = this.inner;
+      const xs = floats("values", values);
+      call(() => inner.extend(xs));
+    }
+    /** Takes one value away (the inverse of `add`). */
+    remove(x) {
+      const inner = this.inner;
+      call(() => inner.remove(x));
+    }
+    /** Adds every bucket of `other` (the same `alpha`). */
+    merge(other) {
+      if (!(other instanceof QuantileSketch)) throw new LitmusError("other must be a QuantileSketch", "invalid_argument");
+      const inner = this.inner;
+      if (other === this) {
+        const copy = QuantileSketch.fromBuckets(this.buckets(), this.alpha);
+        try {
+          call(() => inner.merge(copy.inner));
+        } finally {
+          copy.free();
+        }
+        return;
+      }
+      const theirs = other.inner;
+      call(() => inner.merge(theirs));
+    }
+    /** The `q`-quantile, q in [0, 1] (numpy's `method="lower"`), within `alpha` relatively. */
+    quantile(q) {
+      const inner = this.inner;
+      return call(() => inner.quantile(q));
+    }
+    /** The net number of values. */
+    get count() {
+      return this.inner.count;
+    }
+    /** The relative accuracy. */
+    get alpha() {
+      return this.inner.alpha;
+    }
+    /** The buckets with a nonzero count, `[key, count]` in ascending key (and value) order. */
+    buckets() {
+      const flat = this.inner.buckets();
+      return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]);
+    }
+    /** `{ alpha, buckets }`, which `QuantileSketch.fromJSON` reads back. */
+    toJSON() {
+      return { alpha: this.alpha, buckets: this.buckets() };
+    }
+    static fromJSON(state) {
+      if (state === null || typeof state !== "object") throw new LitmusError("a sketch's state is { alpha, buckets }", "invalid_argument");
+      return QuantileSketch.fromBuckets(state.buckets, state.alpha);
+    }
+    /** Frees the WebAssembly memory now (the garbage collector does it otherwise); the sketch
+     * cannot be used after. */
+    free() {
+      if (this.#inner !== null && this.#epoch === g.epoch) this.#inner.free();
+      this.#inner = null;
+    }
+  }
+
+  /** A sketch as given, or a temporary one of the values (freed by `release`). */
+  const sketchOf = (sample, relativeAccuracy) => {
+    if (sample instanceof QuantileSketch) return { sketch: sample, release() {} };
+    const xs = floats("values", sample);
+    const sketch = new QuantileSketch(relativeAccuracy);
+    try {
+      sketch.extend(xs);
+    } catch (e) {
+      sketch.free();
+      throw e;
+    }
+    return { sketch, release: () => sketch.free() };
+  };
+  const accuracyOf = (options) => {
+    if (options === undefined || options === null) return DEFAULT_ACCURACY;
+    if (typeof options !== "object") throw new LitmusError("options must be an object ({ relativeAccuracy })", "invalid_argument");
+    return options.relativeAccuracy ?? DEFAULT_ACCURACY;
+  };
+  /** Runs `f` on the groups' sketches, freeing those made here. */
+  const withSketches = (samples, options, f) => {
+    const accuracy = accuracyOf(options);
+    const made = [];
+    try {
+      for (const s of samples) made.push(sketchOf(s, accuracy));
+      return f(...made.map((m) => m.sketch.inner));
+    } finally {
+      for (const m of made) m.release();
+    }
+  };
+
   // ---- Statistics (scipy/statsmodels names in camelCase, as litmus.stats in Python) -------
 
   const f64 = (xs) => (xs instanceof Float64Array ? xs : Float64Array.from(xs));
@@ -314,6 +456,21 @@ export function makeAnalysis(b) {
     betaProbBeats: (a1, b1, a2, b2) => call(() => b.statsBetaCompare(a1, b1, a2, b2))[0],
     betaExpectedLoss: (a1, b1, a2, b2) => call(() => b.statsBetaCompare(a1, b1, a2, b2))[1],
     betaProbBest: (posteriors) => Array.from(call(() => b.statsBetaProbBest(Float64Array.from(posteriors.flat())))),
+    QuantileSketch,
+    quantileInterval(sample, q, alpha = 0.05, options) {
+      const v = withSketches([sample], options, (s) => call(() => b.statsQuantileInterval(s, q, alpha)));
+      return { estimate: v[0], lower: v[1], upper: v[2], stdError: v[3], nobs: v[4], lowerRank: v[5], upperRank: v[6] };
+    },
+    quantileZtest(treatment, control, q, alpha = 0.05, options) {
+      const v = withSketches([treatment, control], options, (t, c) => call(() => b.statsQuantileZtest(t, c, q, alpha)));
+      return {
+        quantileTreatment: v[0], quantileControl: v[1], stdErrorTreatment: v[2], stdErrorControl: v[3], stdError: v[4], statistic: v[5], pvalue: v[6],
+        difference: v[0] - v[1], diffLower: v[7], diffUpper: v[8], relative: v[9], relativeLower: v[10], relativeUpper: v[11],
+      };
+    },
+    exactQuantile: (values, q) => call(() => b.statsExactQuantile(floats("values", values), q)),
+    sketchKey: (x, alpha = DEFAULT_ACCURACY) => call(() => b.statsSketchKey(x, alpha)),
+    sketchValue: (key, alpha = DEFAULT_ACCURACY) => call(() => b.statsSketchValue(key, alpha)),
     normalProbBeats: (m1, v1, m2, v2) => call(() => b.statsNormalCompare(m1, v1, m2, v2))[0],
     normalExpectedLoss: (m1, v1, m2, v2) => call(() => b.statsNormalCompare(m1, v1, m2, v2))[1],
     normSf: dist("normal_sf"),
@@ -331,5 +488,5 @@ export function makeAnalysis(b) {
     betaCdf: dist("beta_cdf"),
   };
 
-  return { stats, bandit, LitmusError, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
+  return { stats, bandit, QuantileSketch, LitmusError, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
 }

@@ -265,7 +265,20 @@ export function makeApi(b) {
     }
   }
 
-  const api = { Engine, LitmusError, hashing, LocalStorageStickyStore, version: b.version(), __testTrap: () => g.call(() => b.__testTrap()) };
+  /**
+   * Checks a metric catalogue (an array of definitions, or its JSON text) as the server's admin
+   * API does: `[{ key, kind, rollup }]`, one per metric in the order written, or a thrown
+   * LitmusError with the server's code and path (`metrics[revenue].cap.absolute`).
+   */
+  function validateMetrics(catalogue) {
+    let text;
+    if (typeof catalogue === "string") text = catalogue;
+    else if (Array.isArray(catalogue)) text = JSON.stringify(catalogue);
+    else throw new LitmusError("the catalogue is an array of metric definitions or its JSON text", "invalid_argument");
+    return JSON.parse(call(() => b.validateMetrics(text)));
+  }
+
+  const api = { Engine, LitmusError, hashing, LocalStorageStickyStore, validateMetrics, version: b.version(), __testTrap: () => g.call(() => b.__testTrap()) };
   // For the config client and event tracker: the module's SDK protocol machines, called
   // through the trap guard (not part of the public API).
   Object.defineProperty(api, "sdk", { value: { b, call, epoch: () => g.epoch }, enumerable: false });

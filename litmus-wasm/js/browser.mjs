@@ -13,6 +13,6 @@ api.ConfigClient = makeConfigClient(api.Engine, api.sdk);
 // The event tracker (POST /events; keep-alive requests when the page is hidden).
 const EventTracker = makeEventTracker(api.sdk);
 api.EventTracker = EventTracker;
-export const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, version } = api;
+export const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, validateMetrics, version } = api;
 export { EventTracker };
 export default api;

@@ -13,12 +13,16 @@ export class LitmusError extends Error {
 
 export function toError(e) {
   if (typeof e === "string") {
+    let d;
     try {
-      const d = JSON.parse(e);
-      return new LitmusError(d.message, d.code, d.path);
+      d = JSON.parse(e);
     } catch {
       return new LitmusError(e, "internal");
     }
+    const error = new LitmusError(d.message, d.code, d.path);
+    // A "multiple" error (strict validation found several problems) lists each one.
+    if (Array.isArray(d.problems)) error.problems = d.problems.map((p) => new LitmusError(p.message, p.code, p.path));
+    return error;
   }
   if (e instanceof WebAssembly.RuntimeError) {
     return new LitmusError(`internal error in litmus (please report it; the WebAssembly instance was restarted): ${e.message}`, "internal");

@@ -7,6 +7,8 @@ export declare class LitmusError extends Error {
   readonly name: "LitmusError";
   readonly code: string;
   readonly path: string | null;
+  /** For code "multiple" (strict validation found several problems): each one, in document order. */
+  readonly problems?: LitmusError[];
   constructor(message: string, code: string, path?: string | null);
 }
 
@@ -57,6 +59,19 @@ export declare class Engine {
   readonly version: string | null;
   experimentKeys(): string[];
 }
+
+/** A metric of a checked catalogue: its key, kind and the id its rollup rows carry. */
+export interface CheckedMetric {
+  key: string;
+  kind: "conversion" | "mean" | "ratio" | "quantile" | "retention" | "funnel";
+  rollup: string;
+}
+
+/**
+ * Checks a metric catalogue (an array of definitions, or its JSON text) as the server's admin
+ * API does; throws a LitmusError with the server's code and path for an invalid one.
+ */
+export declare function validateMetrics(catalogue: Record<string, unknown>[] | string): CheckedMetric[];
 
 export declare const hashing: {
   seed(salt: string, purpose: string): string;
@@ -240,6 +255,7 @@ declare const api: {
   LocalStorageStickyStore: typeof LocalStorageStickyStore;
   ConfigClient: typeof ConfigClient;
   EventTracker: typeof EventTracker;
+  validateMetrics: typeof validateMetrics;
   version: string;
 };
 export default api;

@@ -12,6 +12,6 @@ api.ConfigClient = makeConfigClient(api.Engine, api.sdk, fileCache);
 // The event tracker (POST /events; its timers never keep the process alive).
 const EventTracker = makeEventTracker(api.sdk);
 api.EventTracker = EventTracker;
-export const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, version } = api;
+export const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, validateMetrics, version } = api;
 export { EventTracker };
 export default api;

@@ -8,9 +8,11 @@
 //!
 //! The package ships two WebAssembly modules, built from this crate with different features,
 //! so an application that only assigns never downloads the statistics:
-//! - `engine` (`litmus_engine.wasm`): the engine, the hashing functions and the SDK protocol
-//!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding);
-//! - `analysis` (`litmus_analysis.wasm`): statistics and bandits.
+//! - `engine` (`litmus_engine.wasm`): the engine, the hashing functions, the SDK protocol
+//!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding) and the metric
+//!   catalogue check ([`metrics`]);
+//! - `analysis` (`litmus_analysis.wasm`): statistics (quantile sketches in [`quantiles`]) and
+//!   bandits.
 //!
 //! Native builds (tests, docs) enable both.
 
@@ -19,6 +21,10 @@ pub mod bandit;
 #[cfg(feature = "engine")]
 pub mod engine;
 #[cfg(feature = "engine")]
+pub mod metrics;
+#[cfg(feature = "analysis")]
+pub mod quantiles;
+#[cfg(feature = "engine")]
 pub mod sdk;
 #[cfg(feature = "analysis")]
 pub mod stats;
@@ -26,9 +32,21 @@ pub mod stats;
 use wasm_bindgen::prelude::*;
 
 /// An error for the JavaScript layer: JSON text `{"code", "message", "path"}`, which it turns
-/// into a thrown `Error` with `name = "LitmusError"` and `code`.
+/// into a thrown `Error` with `name = "LitmusError"` and `code`. A `multiple` error also lists
+/// each problem (`"problems": [{"code", "message", "path"}]`).
 fn error(e: &litmus_core::Error) -> JsValue {
-    error_json(e.code(), &e.to_string(), e.path().map(|p| p.as_str()))
+    let mut json = error_value(e);
+    if let (litmus_core::Error::Multiple { errors }, Some(map)) = (e, json.as_object_mut()) {
+        map.insert(
+            "problems".to_owned(),
+            errors.iter().map(error_value).collect(),
+        );
+    }
+    JsValue::from_str(&json.to_string())
+}
+
+fn error_value(e: &litmus_core::Error) -> serde_json::Value {
+    serde_json::json!({"code": e.code(), "message": e.to_string(), "path": e.path().map(|p| p.as_str())})
 }
 
 /// An `invalid_argument` error for the JavaScript layer.

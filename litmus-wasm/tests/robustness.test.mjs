@@ -36,7 +36,7 @@ test("a seeded sweep of every export: only Errors, and the same answers after ea
   assert.equal(out.iterations, 600);
   assert.ok(out.failures > 100, `only ${out.failures} calls threw: the sweep is not probing`);
   // Every driver ran, the deliberate traps included.
-  for (const name of ["engine", "engineKnown", "engineArgs", "hashing", "stats", "bandit", "tracker", "client", "openfeature", "trap"]) {
+  for (const name of ["engine", "engineKnown", "engineArgs", "hashing", "stats", "quantiles", "metrics", "bandit", "tracker", "client", "openfeature", "trap"]) {
     assert.ok(out.counts[name] > 0, `driver ${name} never ran`);
   }
 });

@@ -149,6 +149,44 @@ for (const [kind, { stats, LitmusError }] of [["ESM", esm], ["CJS", cjs]]) {
     }
   });
 
+  test(`${kind}: quantiles against numpy (quantiles.json), as litmus-core and Python check them`, () => {
+    // The exact quantile is numpy's method="lower" to 1e-12; the sketch's quantiles and
+    // interval bounds are within its relative accuracy of numpy's, at the same ranks.
+    const within = (got, want, rel) => Math.abs(got - want) <= rel * Math.abs(want);
+    const { samples } = load("quantiles.json");
+    assert.ok(samples.length >= 5);
+    let checks = 0;
+    for (const sample of samples) {
+      const x = sample.values;
+      for (const accuracy of [0.001, 0.01, 0.05]) {
+        const sketch = new stats.QuantileSketch(accuracy);
+        sketch.extend(x);
+        assert.equal(sketch.count, x.length);
+        const tolerance = accuracy * (1 + 1e-9);
+        for (const c of sample.quantiles) {
+          const what = `${sample.kind} alpha ${accuracy} q ${c.q}`;
+          assert.ok(within(stats.exactQuantile(x, c.q), c.value, 1e-12), what);
+          assert.ok(within(sketch.quantile(c.q), c.value, tolerance), what);
+          checks++;
+        }
+        for (const c of sample.intervals) {
+          const e = stats.quantileInterval(sketch, c.q, c.alpha);
+          const what = `${sample.kind} n ${x.length} alpha ${accuracy} q ${c.q} level ${c.alpha}`;
+          assert.deepEqual([e.lowerRank, e.upperRank, e.nobs], [c.lower_rank, c.upper_rank, x.length], what);
+          assert.ok(within(e.lower, c.lower, tolerance), what);
+          assert.ok(within(e.upper, c.upper, tolerance), what);
+          const bound = (tolerance * (Math.abs(c.lower) + Math.abs(c.upper))) / (2 * c.z);
+          assert.ok(Math.abs(e.stdError - (c.upper - c.lower) / (2 * c.z)) <= bound, what);
+          // Raw values are sketched at the relative accuracy asked for: the same answer.
+          assert.deepEqual(stats.quantileInterval(x, c.q, c.alpha, { relativeAccuracy: accuracy }), e, what);
+          checks++;
+        }
+        sketch.free();
+      }
+    }
+    assert.ok(checks > 500);
+  });
+
   test(`${kind}: samples, SRM and errors`, () => {
     const a = Array.from({ length: 200 }, (_, i) => Math.sin(i) * 3 + 10);
     const b = Array.from({ length: 150 }, (_, i) => Math.cos(i) * 2 + 10.5);

@@ -1,7 +1,7 @@
 // Compiled with tsc --strict against the installed package (scripts/wasm/test-package.sh):
 // the index.d.ts types cover the public API and catch misuse.
-import litmus, { ConfigClient, Engine, EventTracker, LitmusError, hashing, LocalStorageStickyStore, version, type Assignment, type ConfigUpdate, type EventTrackerError } from "litmus-experiments";
-import analysis, { bandit, stats, LitmusError as AnalysisError } from "litmus-experiments/analysis";
+import litmus, { ConfigClient, Engine, EventTracker, LitmusError, hashing, LocalStorageStickyStore, validateMetrics, version, type Assignment, type CheckedMetric, type ConfigUpdate, type EventTrackerError } from "litmus-experiments";
+import analysis, { bandit, stats, QuantileSketch, LitmusError as AnalysisError, type QuantileComparison, type QuantileEstimate } from "litmus-experiments/analysis";
 import { LitmusWebProvider } from "litmus-experiments/openfeature";
 import { OpenFeature } from "@openfeature/web-sdk";
 
@@ -20,6 +20,22 @@ const p: number = t.pvalue;
 const [z, pz] = stats.proportionsZtest([130, 100], [1000, 1000]);
 const srm = stats.srmCheck([100, 102]);
 const store = new LocalStorageStickyStore();
+// Quantile sketches and metric catalogues.
+const sketch = new QuantileSketch(0.01);
+sketch.extend([1, 2, 3]);
+sketch.add(4);
+const restored: QuantileSketch = stats.QuantileSketch.fromBuckets(sketch.buckets(), sketch.alpha);
+restored.merge(sketch);
+const p90: number = restored.quantile(0.9);
+const interval: QuantileEstimate = stats.quantileInterval([1, 2, 3, 4], 0.5);
+const cmp: QuantileComparison = stats.quantileZtest(sketch, Float64Array.of(1, 2, 3), 0.5, 0.05, { relativeAccuracy: 0.001 });
+const exact: number = stats.exactQuantile([3, 1, 2], 0.5);
+const checked: CheckedMetric[] = validateMetrics([{ key: "orders", kind: "mean", event: "purchase", aggregation: "count" }]);
+const kind: "conversion" | "mean" | "ratio" | "quantile" | "retention" | "funnel" = checked[0].kind;
+const problemsOfMany: LitmusError[] | undefined = new LitmusError("x", "multiple").problems;
+console.log(p90, interval.lowerRank, cmp.relativeLower, exact, kind, problemsOfMany, litmus.validateMetrics === validateMetrics, analysis.QuantileSketch === QuantileSketch);
+// @ts-expect-error a catalogue is an array of definitions or JSON text
+validateMetrics({ key: "orders" });
 const sameError: typeof LitmusError = AnalysisError;
 console.log(v, all, problems, b, w, choice, p, z, pz, srm.mismatch, store, version, litmus.version, analysis.stats === stats, sameError);
 OpenFeature.setProvider(new LitmusWebProvider(engine));

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Randomized fuzzing of every export of the litmus-experiments npm package under Node: the
-// engine ("litmus-experiments"), statistics and bandits ("litmus-experiments/analysis") and
-// the OpenFeature provider ("litmus-experiments/openfeature"), driven with arbitrary JavaScript
-// values from a seeded generator: undefined, null, NaN, ±Infinity, -0, huge numbers, BigInt,
+// engine and metric catalogue check ("litmus-experiments"), statistics, quantile sketches and
+// bandits ("litmus-experiments/analysis") and the OpenFeature provider
+// ("litmus-experiments/openfeature"), driven with arbitrary JavaScript values from a seeded
+// generator: undefined, null, NaN, ±Infinity, -0, huge numbers, BigInt,
 // symbols, functions, deeply nested and cyclic objects and arrays, strings with lone
 // surrogates, very long strings, typed arrays, proxies that throw on any access, objects with
 // throwing getters, toJSON, valueOf and toString.
@@ -392,6 +393,30 @@ function mutateAt(r, node, op) {
   }
 }
 
+/** A metric catalogue of every kind (as fixtures/metrics/catalogues.json), for validateMetrics. */
+const METRIC_CATALOGUE = [
+  { key: "revenue", kind: "mean", event: "purchase", format: "currency", currency: "USD", cap: { absolute: 1000 } },
+  { key: "orders", kind: "mean", event: "purchase", aggregation: "count" },
+  { key: "revenue_per_order", kind: "ratio", numerator: "revenue", denominator: "orders" },
+  { key: "p90_load", kind: "quantile", event: "page_load", quantile: 0.9, goal: "decrease" },
+  { key: "day7", kind: "retention", event: "session", window: { delay_hours: 168, hours: 24 } },
+  { key: "books", kind: "conversion", event: "purchase", filter: { attribute: "category", op: "eq", value: "books" } },
+  { key: "checkout_funnel", kind: "funnel", steps: [{ event: "view_cart" }, { event: "begin_checkout" }, { event: "purchase" }] },
+];
+
+/** A catalogue argument: the one above mutated, as an array or JSON text, or anything. */
+function catalogue(r) {
+  const k = r.int(0, 7);
+  if (k === 0) return value(r);
+  const doc = k <= 5 ? mutate(r, structuredClone(METRIC_CATALOGUE), r.int(0, 4)) : structuredClone(METRIC_CATALOGUE);
+  if (r.int(0, 3)) return doc;
+  try {
+    return JSON.stringify(doc) ?? doc;
+  } catch {
+    return doc;
+  }
+}
+
 /** A config argument: a mutated base config or a generated one (object, JSON text or bytes), or anything. */
 function config(r) {
   const k = r.int(0, 9);
@@ -431,6 +456,8 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
   throwingFunctions = hostileCallbacks;
   const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, EventTracker } = litmus;
   const { stats, bandit } = analysis;
+  const validateMetrics = litmus.validateMetrics ?? litmus.default?.validateMetrics;
+  const { QuantileSketch } = stats;
   const trap = litmus.default?.__testTrap ?? litmus.__testTrap;
   const trapAnalysis = analysis.default?.__testTrap ?? analysis.__testTrap;
   const counts = {};
@@ -623,6 +650,23 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
     return p;
   }
 
+  /** A QuantileSketch: empty, of some values, or from buckets (sometimes odd ones). */
+  function makeSketch(r) {
+    const accuracy = arg(r, () => r.pick([0.001, 0.01, 0.05]), 10);
+    const k = r.int(0, 2);
+    if (k === 0) return call("new QuantileSketch", () => new QuantileSketch(accuracy)) ?? new QuantileSketch();
+    if (k === 1) {
+      const s = call("new QuantileSketch", () => new QuantileSketch(accuracy)) ?? new QuantileSketch();
+      call("QuantileSketch.extend", () => s.extend(arg(r, () => Array.from({ length: r.int(0, 40) }, () => (r.chance(4) ? number(r) : r.int(0, 100))))));
+      return s;
+    }
+    const key = () => r.pick([0, 32_768 + r.int(-20_000, 400_000), -(32_768 + r.int(-20_000, 400_000)), r.int(-(2 ** 31), 2 ** 31 - 1), number(r)]);
+    const pairs = Array.from({ length: r.int(0, 6) }, () => [key(), r.pick([1, 2, -1, 0, count(r), number(r)])]);
+    return call("QuantileSketch.fromBuckets", () => QuantileSketch.fromBuckets(arg(r, () => pairs), accuracy)) ?? new QuantileSketch();
+  }
+  /** A group for the quantile functions: a sketch or values. */
+  const quantileSample = (r) => (r.bool() ? makeSketch(r) : arg(r, () => Array.from({ length: r.int(0, 40) }, () => (r.chance(4) ? number(r) : r.int(0, 100)))));
+
   const drivers = {
     engine(r) {
       const options = engineOptions(r);
@@ -713,11 +757,45 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
         betaProbBest: () => [arg(r, () => Array.from({ length: r.int(0, 5) }, () => (r.int(0, 5) ? [number(r), number(r)] : value(r))))],
         normalProbBeats: () => [f(), f(), f(), f()],
         normalExpectedLoss: () => [f(), f(), f(), f()],
+        quantileInterval: () => [quantileSample(r), arg(r, () => r.pick([0, 0.5, 0.9, 1, number(r)])), f(), arg(r, () => ({ relativeAccuracy: arg(r, () => r.pick([0.001, 0.01, 0.05])) }))],
+        quantileZtest: () => [quantileSample(r), quantileSample(r), arg(r, () => r.pick([0, 0.5, 0.9, 1, number(r)])), f(), arg(r, () => (r.bool() ? undefined : { relativeAccuracy: arg(r, () => r.pick([0.001, 0.01, 0.05])) }))],
+        exactQuantile: () => [xs(), arg(r, () => r.pick([0, 0.5, 1, number(r)]))],
+        sketchKey: () => [f(), arg(r, () => r.pick([0.001, 0.01, 0.05]))],
+        sketchValue: () => [arg(r, () => r.pick([0, 32_768 + r.int(-20_000, 400_000), -40_000, count(r)])), arg(r, () => r.pick([0.001, 0.01, 0.05]))],
+        QuantileSketch: () => [arg(r, () => r.pick([0.001, 0.01, 0.05]))],
       };
       const make = table[name] ?? (() => Array.from({ length: r.chance(6) ? r.int(0, 4) : name.match(/^(f|beta)/) ? 3 : name.match(/^(t|chi2)/) ? 2 : 1 }, f));
       let args = make();
       if (r.chance(12)) args = r.bool() ? args.slice(0, r.int(0, args.length)) : [...args, value(r)];
-      call(`stats.${name}`, () => stats[name](...args));
+      if (name === "QuantileSketch") call("new stats.QuantileSketch", () => new QuantileSketch(...args));
+      else call(`stats.${name}`, () => stats[name](...args));
+    },
+    quantiles(r) {
+      // A sketch driven through its methods; a call that throws leaves it as it was.
+      const s = makeSketch(r);
+      const x = () => arg(r, () => (r.chance(3) ? number(r) : r.int(-50, 50)));
+      for (let i = r.int(1, 8); i > 0; i--) {
+        const before = JSON.stringify(s.buckets());
+        const op = r.int(0, 8);
+        let ok;
+        if (op === 0) ok = call("QuantileSketch.add", () => (s.add(x()), true));
+        else if (op === 1) ok = call("QuantileSketch.remove", () => (s.remove(x()), true));
+        else if (op === 2) ok = call("QuantileSketch.extend", () => (s.extend(arg(r, () => Array.from({ length: r.int(0, 20) }, x))), true));
+        else if (op === 3) ok = call("QuantileSketch.merge", () => (s.merge(arg(r, () => (r.int(0, 5) ? makeSketch(r) : s))), true));
+        else if (op === 4) call("QuantileSketch.quantile", () => s.quantile(arg(r, () => r.pick([0, 0.5, 0.9, 1, number(r)]))));
+        else if (op === 5) {
+          const back = call("QuantileSketch.fromBuckets", () => QuantileSketch.fromBuckets(s.buckets(), s.alpha));
+          if (back && JSON.stringify(back.buckets()) !== before) throw new Finding("QuantileSketch.fromBuckets(s.buckets()) differs from s");
+        } else if (op === 6) call("QuantileSketch state", () => [s.count, s.alpha, JSON.stringify(s)]);
+        else call("stats.quantileInterval (sketch)", () => stats.quantileInterval(s, arg(r, () => r.pick([0.5, 0.99, number(r)]))));
+        if (ok === undefined && op <= 3 && JSON.stringify(s.buckets()) !== before) throw new Finding(`a QuantileSketch call that threw changed the sketch (op ${op})`);
+      }
+    },
+    metrics(r) {
+      const out = call("validateMetrics", () => validateMetrics(catalogue(r)));
+      if (out !== undefined && !(Array.isArray(out) && out.every((m) => typeof m.key === "string" && typeof m.kind === "string" && typeof m.rollup === "string"))) {
+        throw new Finding(`validateMetrics returned ${safe(JSON.stringify(out))}`);
+      }
     },
     bandit(r) {
       const { Random, Arm, Policy, Bandit } = bandit;
@@ -862,7 +940,7 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       check("a trap");
     },
   };
-  const weights = { engine: 4, engineKnown: 2, engineArgs: 1, hashing: 1, stats: 3, bandit: 2, tracker: 2, client: 1, openfeature: 1, trap: 1 };
+  const weights = { engine: 4, engineKnown: 2, engineArgs: 1, hashing: 1, stats: 3, quantiles: 1, metrics: 1, bandit: 2, tracker: 2, client: 1, openfeature: 1, trap: 1 };
   const schedule = Object.entries(weights).flatMap(([name, w]) => Array(w).fill(name));
 
   const start = performance.now();

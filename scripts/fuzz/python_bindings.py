@@ -17,7 +17,8 @@ panic or an allocation failure). After every input a sentinel engine and statist
 their known answers, and ``EventTracker.on_exposure`` must never raise at all.
 
 Entry points (checked at start-up against the modules' ``__all__``, so a new export fails
-until it is fuzzed): ``litmus`` (Engine, Assignment, load_engine, ConfigClient, EventTracker),
+until it is fuzzed): ``litmus`` (Engine, Assignment, load_engine, ConfigClient, EventTracker,
+validate_metrics over mutated catalogues, QuantileSketch and its methods),
 ``litmus.stats`` (every function and summary type), ``litmus.bandit`` (Arm, Random, Policy,
 Bandit), ``litmus.hashing``, the raw ``litmus._litmus`` functions (called directly, without
 the Python wrappers' coercions), the event wire format (``litmus._events`` and core's encoders),
@@ -997,6 +998,18 @@ def drv_stats(src: Any) -> None:
         call(fn, a(f), a(f), a(f), a(f))
     elif name == "beta_prob_best":
         call(fn, a(lambda: [(number(src), number(src)) if src.int_in(0, 5) else value(src) for _ in range(src.int_in(0, 5))]))
+    elif name == "QuantileSketch":
+        use_sketch(src, make_sketch(src))
+    elif name in ("quantile_interval", "quantile_ztest"):
+        groups = [quantile_sample(src) for _ in range(1 if name == "quantile_interval" else 2)]
+        kw = {"relative_accuracy": a(lambda: pick(src, [0.001, 0.01, 0.05, number(src)]))} if chance(src, 4) else {}
+        call(fn, *groups, a(lambda: pick(src, [0.0, 0.5, 0.9, 0.99, 1.0, number(src)])), *([a(f)] if src.bool() else []), **kw)
+    elif name == "exact_quantile":
+        call(fn, a(lambda: floats(src)), a(lambda: pick(src, [0.0, 0.5, 1.0, number(src)])))
+    elif name == "sketch_key":
+        call(fn, a(f), *([a(lambda: pick(src, [0.001, 0.01, 0.05, number(src)]))] if src.bool() else []))
+    elif name == "sketch_value":
+        call(fn, a(lambda: pick(src, [0, 32_768 + src.int_in(-20_000, 400_000), -40_000, integer(src)])), *([a(lambda: pick(src, [0.001, 0.01, 0.05, number(src)]))] if src.bool() else []))
     elif name in ("Summary",):
         s = call(fn, a(cnt), a(f), a(f))
         if s is not None:
@@ -1008,7 +1021,7 @@ def drv_stats(src: Any) -> None:
 
 
 DIST_ARITY = {"t_sf": 2, "t_cdf": 2, "t_pdf": 2, "t_isf": 2, "chi2_sf": 2, "chi2_cdf": 2, "f_sf": 3, "beta_cdf": 3}
-STATS_RESULT_TYPES = {"TtestResult", "Chi2ContingencyResult", "Power_divergenceResult", "SrmResult", "F_onewayResult", "Term", "FactorialResult", "Interval", "SequentialResult", "CoSummary", "CupedResult", "RatioResult"}
+STATS_RESULT_TYPES = {"TtestResult", "Chi2ContingencyResult", "Power_divergenceResult", "SrmResult", "F_onewayResult", "Term", "FactorialResult", "Interval", "SequentialResult", "CoSummary", "CupedResult", "RatioResult", "QuantileEstimate", "QuantileResult"}
 STATS_FUNCTIONS: list[str] = []
 
 
@@ -1066,7 +1079,13 @@ def drv_native(src: Any) -> None:
         "beta_compare": lambda: [f(), f(), f(), f()],
         "beta_prob_best": lambda: [arg(src, lambda: [(number(src), number(src)) for _ in range(src.int_in(0, 6))])],
         "normal_compare": lambda: [f(), f(), f(), f()],
-        "decode_error_reply": lambda: [u(), arg(src, lambda: s().encode("utf-8", "surrogatepass"))],
+        "quantile_interval": lambda: [arg(src, lambda: make_sketch(src)), f(), f()],
+        "quantile_ztest": lambda: [arg(src, lambda: make_sketch(src)), arg(src, lambda: make_sketch(src)), f(), f()],
+        "exact_quantile_from_f64_bytes": lambda: [f64_bytes(src), f()],
+        "sketch_key": lambda: [f(), f()],
+        "sketch_value": lambda: [u(), f()],
+        "validate_metrics": lambda: [catalogue(src)],
+        "decode_error_reply": lambda: [u(), arg(src, lambda: text(src).encode("utf-8", "surrogatepass"))],
         "retry_after_ms": lambda: [s(), u()],
         "is_retryable": lambda: [u()],
         "format_millis": lambda: [u()],
@@ -1312,11 +1331,98 @@ def drv_openfeature(src: Any) -> None:
     call(getattr(provider, f"resolve_{kind}_details"), flag, value(src), ctx)
 
 
-DRIVERS = [drv_engine, drv_engine, drv_engine, drv_engine_file, drv_engine_args, drv_hashing, drv_stats, drv_stats, drv_native, drv_native, drv_bandit, drv_bandit, drv_tracker, drv_openfeature]
+def make_sketch(src: Any) -> Any:
+    """A QuantileSketch: empty, of some values, from buckets (sometimes odd ones)."""
+    accuracy = arg(src, lambda: pick(src, [0.001, 0.01, 0.05]), 10)
+    k = src.int_in(0, 3)
+    if k == 0:
+        return call(litmus.QuantileSketch, accuracy) or litmus.QuantileSketch()
+    if k == 1:
+        s = call(litmus.QuantileSketch, accuracy) or litmus.QuantileSketch()
+        call(s.extend, arg(src, lambda: floats(src, 40)))
+        return s
+    if k == 2:
+        pairs = [(pick(src, [0, 32_768 + src.int_in(-20_000, 400_000), -(32_768 + src.int_in(-20_000, 400_000)), src.int_in(-(2**31), 2**31 - 1)]), pick(src, [1, 2, -1, 0, integer(src)])) for _ in range(src.int_in(0, 6))]
+        return call(litmus.QuantileSketch.from_buckets, arg(src, lambda: pairs), *([accuracy] if src.bool() else [])) or litmus.QuantileSketch()
+    s = litmus.QuantileSketch()
+    for x in (float(src.int_in(0, 100)) for _ in range(src.int_in(0, 20))):
+        s.add(x)
+    return s
+
+
+def quantile_sample(src: Any) -> Any:
+    """A group as the quantile functions take it: a sketch or values."""
+    return make_sketch(src) if src.bool() else arg(src, lambda: floats(src, 40))
+
+
+def use_sketch(src: Any, s: Any) -> None:
+    """The sketch's methods with plausible and arbitrary arguments."""
+    x = lambda: arg(src, lambda: number(src) if chance(src, 3) else float(src.int_in(-50, 50)))  # noqa: E731
+    for _ in range(src.int_in(1, 8)):
+        op = src.int_in(0, 8)
+        if op == 0:
+            call(s.add, x())
+        elif op == 1:
+            call(s.remove, x())
+        elif op == 2:
+            call(s.extend, arg(src, lambda: floats(src, 20) if src.bool() else (number(src) for _ in range(src.int_in(0, 5)))))
+        elif op == 3:
+            call(s.merge, arg(src, lambda: make_sketch(src) if src.int_in(0, 5) else s))
+        elif op == 4:
+            call(s.quantile, arg(src, lambda: pick(src, [0.0, 0.5, 0.9, 1.0, number(src)])))
+        elif op == 5:
+            back = call(litmus.QuantileSketch.from_buckets, s.buckets(), s.alpha)
+            if back is not None and back.buckets() != s.buckets():
+                raise Finding("QuantileSketch.from_buckets(s.buckets()) differs from s")
+        elif op == 6:
+            call(lambda: (s.count, s.alpha, repr(s), len(s.buckets())))
+        else:
+            call(stats.quantile_interval, s, arg(src, lambda: pick(src, [0.5, 0.99, number(src)])))
+    # A call that raised changed nothing: add(x) then remove(x) of a finite x is a no-op.
+    snapshot = s.buckets()
+    if call(s.add, 1.5) is None and call(s.remove, 1.5) is None and s.buckets() != snapshot:
+        raise Finding("add(1.5) then remove(1.5) changed the sketch")
+
+
+def drv_quantiles(src: Any) -> None:
+    use_sketch(src, make_sketch(src))
+
+
+def catalogue(src: Any) -> Any:
+    """A metric catalogue: the shared fixture's, mutated, as a list or JSON text; or anything."""
+    k = src.int_in(0, 7)
+    if k == 0:
+        return value(src)
+    doc: Any = json.loads(json.dumps(METRIC_CATALOGUE))
+    if k <= 5:
+        doc = mutate(src, doc, src.int_in(0, 4))
+    if src.int_in(0, 3):
+        return doc
+    try:
+        text_doc = json.dumps(doc, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return doc
+    return text_doc if src.bool() else text_doc.encode("utf-8", "surrogatepass")
+
+
+def drv_metrics(src: Any) -> None:
+    out = call(litmus.validate_metrics, catalogue(src))
+    if out is not None and not all(isinstance(m, dict) and set(m) == {"key", "kind", "rollup"} for m in out):
+        raise Finding(f"validate_metrics returned {out!r:.200}")
+
+
+def _metric_catalogue() -> list:
+    with open(REPO / "fixtures" / "metrics" / "catalogues.json", encoding="utf-8") as f:
+        return json.load(f)["valid"]["catalogue"]
+
+
+METRIC_CATALOGUE = _metric_catalogue()
+
+DRIVERS = [drv_engine, drv_engine, drv_engine, drv_engine_file, drv_engine_args, drv_hashing, drv_stats, drv_stats, drv_native, drv_native, drv_bandit, drv_bandit, drv_tracker, drv_openfeature, drv_quantiles, drv_metrics]
 
 # What each driver covers, checked against the modules' __all__ at start-up.
 COVERED = {
-    "litmus": {"Engine", "Assignment", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__"},
+    "litmus": {"Engine", "Assignment", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__", "validate_metrics", "QuantileSketch"},
     "litmus.bandit": {"Arm", "Bandit", "Policy", "Random"},
     "litmus.hashing": {"seed", "unit_hash", "bucket", "pick_variant", "in_traffic"},
 }
@@ -1329,7 +1435,7 @@ def check_coverage_of_exports() -> None:
     missing += [f"bandit.{n}" for n in bandit.__all__ if n not in COVERED["litmus.bandit"]]
     missing += [f"hashing.{n}" for n in hashing.__all__ if n not in COVERED["litmus.hashing"]]
     STATS_FUNCTIONS[:] = [n for n in stats.__all__]
-    native_classes = {"Engine", "Assignment", "Arm", "Random", "Policy", "Bandit", "__version__", "ERROR_CODES", "_panic_for_tests"}
+    native_classes = {"Engine", "Assignment", "Arm", "Random", "Policy", "Bandit", "QuantileSketch", "__version__", "ERROR_CODES", "_panic_for_tests"}
     # The SDK protocol machines (drv_tracker_client) and their constants.
     native_classes |= {"ConfigSync", "TrackerCore", "SseDecoder", "MAX_EVENT_BYTES", "MAX_BODY_BYTES", "MAX_BATCH_EVENTS", "ENVELOPE_BYTES"}
     NATIVE_FUNCTIONS[:] = [n for n in native.__all__ if n not in native_classes]

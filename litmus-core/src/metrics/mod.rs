@@ -32,6 +32,43 @@ use crate::results::MetricKind;
 /// The most metrics in the catalogue.
 pub const MAX_CATALOGUE: usize = 1_000;
 
+/// Validates a metric catalogue as the admin API does (`PUT /admin/metrics/KEY` validates the
+/// document it would publish with [`crate::config::validate_strict`]): `text` is the JSON of an
+/// array of definitions, checked strictly (unknown fields are errors) as the `metrics` of a
+/// config document, so codes, messages and paths (`metrics[revenue].cap.absolute`) are the
+/// server's. Returns the compiled metrics in the order written; several problems are one
+/// [`Error::Multiple`].
+pub fn validate_catalogue(text: &str) -> Result<Vec<Metric>, Error> {
+    use crate::config::{compile, parse};
+    let value = crate::config::strict_value(text)?;
+    let document = serde_json::json!({
+        "schema_version": crate::config::SCHEMA_VERSION,
+        "metrics": value,
+    });
+    // The strict check of the whole document (as `validate_strict`, without building the wire
+    // form, which would cost the engine's WebAssembly module its whole decoder).
+    let compiled = compile::compile(parse::parse_value(document.clone())?);
+    crate::config::strict_result(&compiled)?;
+    // Valid: the catalogue once more, for its metrics in the order written.
+    let items: Vec<_> = parse::parse_value(document)?
+        .metrics
+        .into_iter()
+        .map(|d| (d.path, d.value))
+        .collect();
+    let keys: Vec<String> = items
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().ok().map(|d| d.key.clone()))
+        .collect();
+    let (catalogue, problems) = Catalogue::from_decoded(items, &mut Vec::new());
+    if let Some(e) = Error::from_list(problems) {
+        return Err(e);
+    }
+    Ok(keys
+        .iter()
+        .filter_map(|k| catalogue.get(k).cloned())
+        .collect())
+}
+
 /// The catalogue's metrics, checked, by key.
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {

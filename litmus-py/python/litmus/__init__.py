@@ -16,6 +16,13 @@ and ``from litmus import stats`` work:
 
 >>> litmus.stats.srm_check([5_000, 5_000]).mismatch
 False
+
+A metric catalogue is checked as the server checks it, with the same codes and paths:
+
+>>> [m["kind"] for m in litmus.validate_metrics([
+...     {"key": "revenue", "kind": "mean", "event": "purchase", "cap": {"absolute": 1000}},
+...     {"key": "p90_load", "kind": "quantile", "event": "page_load", "quantile": 0.9}])]
+['mean', 'quantile']
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ._litmus import ERROR_CODES, Assignment, Engine, __version__
+from ._litmus import ERROR_CODES, Assignment, Engine, QuantileSketch, __version__, validate_metrics
 from .errors import (
     AuthError,
     ConfigError,
@@ -54,6 +61,8 @@ __all__ = [
     "Engine",
     "Assignment",
     "load_engine",
+    "validate_metrics",
+    "QuantileSketch",
     "ConfigClient",
     "EventTracker",
     "LitmusError",

@@ -40,7 +40,19 @@ class LitmusError(Exception):
 
 class ConfigError(LitmusError, ValueError):
     """A config document that cannot be used: bad JSON, a missing or invalid field, a
-    duplicate key, a bad reference or regular expression, overlapping ranges, a limit."""
+    duplicate key, a bad reference or regular expression, overlapping ranges, a limit.
+
+    Attributes:
+        problems: for code ``multiple`` (strict validation found several problems), one
+            :class:`LitmusError` per problem, each with its own ``code`` and ``path``, in
+            document order; empty otherwise.
+    """
+
+    problems: list[LitmusError]
+
+    def __init__(self, message: str, code: str = "internal", path: Optional[str] = None) -> None:
+        super().__init__(message, code, path)
+        self.problems = []
 
 
 class InvalidArgumentError(LitmusError, ValueError):

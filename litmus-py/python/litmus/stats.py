@@ -17,6 +17,7 @@ import array
 from typing import Any, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import _litmus
+from ._litmus import QuantileSketch
 
 __all__ = [
     "TtestResult",
@@ -56,6 +57,14 @@ __all__ = [
     "cuped",
     "RatioResult",
     "ratio_ztest",
+    "QuantileSketch",
+    "QuantileEstimate",
+    "QuantileResult",
+    "quantile_interval",
+    "quantile_ztest",
+    "exact_quantile",
+    "sketch_key",
+    "sketch_value",
     "beta_prob_beats",
     "beta_expected_loss",
     "beta_prob_best",
@@ -545,6 +554,100 @@ def ratio_ztest(treatment: Any, control: Any, alpha: float = 0.05, alternative: 
     """z test of a ratio metric; each group a :class:`CoSummary` or a pair (numerator,
     denominator) of samples."""
     return RatioResult(*_litmus.ratio_ztest(_co(treatment), _co(control), float(alpha), alternative))
+
+
+# --- Quantiles -------------------------------------------------------------------------------
+
+
+class QuantileEstimate(NamedTuple):
+    """A quantile with its distribution-free (order-statistic) confidence interval.
+
+    ``estimate`` is the lower order statistic at 0-based rank ``floor(q (n - 1))`` (numpy's
+    ``method="lower"``); ``lower`` and ``upper`` are the order statistics at ``lower_rank``
+    and ``upper_rank``, from the normal approximation of Binomial(n, q). Values read from a
+    sketch are within its relative accuracy of the exact ones. ``std_error`` is
+    ``(upper - lower) / (2 z)``."""
+
+    estimate: float
+    lower: float
+    upper: float
+    std_error: float
+    nobs: int
+    lower_rank: int
+    upper_rank: int
+
+
+class QuantileResult(NamedTuple):
+    """A quantile compared between two groups: a two-sided z test of ``Q_t - Q_c`` and
+    intervals of the difference and of the relative change ``Q_t / Q_c - 1`` (delta method).
+    ``std_error`` (of the difference) adds each sketch's rounding to the groups'
+    order-statistic standard errors ``std_error_treatment`` and ``std_error_control``."""
+
+    quantile_treatment: float
+    quantile_control: float
+    std_error_treatment: float
+    std_error_control: float
+    std_error: float
+    statistic: float
+    pvalue: float
+    difference: float
+    diff_lower: float
+    diff_upper: float
+    relative: float
+    relative_lower: float
+    relative_upper: float
+
+
+def _sketch(sample: Any, relative_accuracy: float) -> QuantileSketch:
+    """A :class:`QuantileSketch` as given, or one of the values at ``relative_accuracy``."""
+    if isinstance(sample, QuantileSketch):
+        return sample
+    sketch = QuantileSketch(float(relative_accuracy))
+    sketch.extend(sample)
+    return sketch
+
+
+def quantile_interval(
+    sample: Any, q: float, alpha: float = 0.05, *, relative_accuracy: float = 0.01
+) -> QuantileEstimate:
+    """The ``q``-quantile of a :class:`QuantileSketch` or of a sequence of numbers (sketched
+    first at ``relative_accuracy``, as the server sketches metric values) with its ``1 - alpha``
+    distribution-free interval. Fewer than 2 values raise :class:`DegenerateDataError`."""
+    estimate, lower, upper, se, count, lo, hi = _litmus.quantile_interval(
+        _sketch(sample, relative_accuracy), float(q), float(alpha)
+    )
+    return QuantileEstimate(estimate, lower, upper, se, count, lo, hi)
+
+
+def quantile_ztest(
+    treatment: Any, control: Any, q: float, alpha: float = 0.05, *, relative_accuracy: float = 0.01
+) -> QuantileResult:
+    """Compares the ``q``-quantile (0.5 for the median, 0.9 for p90) of two groups, each a
+    :class:`QuantileSketch` or a sequence of numbers (sketched at ``relative_accuracy``):
+    the results' quantile comparison, computed by the core as the server does it."""
+    qt, qc, se_t, se_c, se, z, p, dl, du, rel, rl, ru = _litmus.quantile_ztest(
+        _sketch(treatment, relative_accuracy), _sketch(control, relative_accuracy), float(q), float(alpha)
+    )
+    return QuantileResult(qt, qc, se_t, se_c, se, z, p, qt - qc, dl, du, rel, rl, ru)
+
+
+def exact_quantile(values: Any, q: float) -> float:
+    """The exact ``q``-quantile of the values, as ``numpy.quantile(values, q, method="lower")``:
+    the value at 0-based rank ``floor(q (n - 1))`` of the sorted values."""
+    return _litmus.exact_quantile_from_f64_bytes(_f64_bytes(values), float(q))
+
+
+def sketch_key(x: float, alpha: float = 0.01) -> int:
+    """The bucket key of ``x`` in a sketch of relative accuracy ``alpha``: the key
+    :meth:`QuantileSketch.buckets` reports and the server stores (0 for zero, negative for
+    negative values; keys sort like their values)."""
+    return _litmus.sketch_key(float(x), float(alpha))
+
+
+def sketch_value(key: int, alpha: float = 0.01) -> float:
+    """The value a bucket stands for: within ``alpha``, relatively, of every value whose key
+    it is."""
+    return _litmus.sketch_value(int(key), float(alpha))
 
 
 # --- Bayesian --------------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+//! `litmus._litmus.validate_metrics`: a metric catalogue checked by the core exactly as the
+//! server's admin API checks it (`litmus_core::metrics::validate_catalogue`).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::convert::to_json;
+use crate::errors::{argument, check, exception, guard};
+
+/// Checks a metric catalogue (a list of definition dicts, or its JSON text) and returns one
+/// dict per metric, in the order written: `key`, `kind` and `rollup` (the id its rollup rows
+/// carry). An invalid catalogue raises `ConfigError` with the server's code and path.
+#[pyfunction]
+pub(crate) fn validate_metrics<'py>(
+    py: Python<'py>,
+    catalogue: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    guard(py, || {
+        let text = catalogue_text(catalogue)?;
+        let metrics = check(py, litmus_core::metrics::validate_catalogue(&text))?;
+        let out = PyList::empty(py);
+        for m in &metrics {
+            let d = PyDict::new(py);
+            d.set_item("key", m.key())?;
+            d.set_item("kind", m.kind().as_str())?;
+            d.set_item("rollup", m.rollup())?;
+            out.append(d)?;
+        }
+        Ok(out)
+    })
+}
+
+/// The catalogue as JSON text: a str or UTF-8 bytes as given, a list or tuple converted.
+fn catalogue_text(catalogue: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = catalogue.py();
+    if let Ok(s) = catalogue.cast::<PyString>() {
+        return Ok(s.to_cow()?.into_owned());
+    }
+    if let Ok(b) = catalogue.cast::<PyBytes>() {
+        return String::from_utf8(b.as_bytes().to_vec()).map_err(|e| {
+            exception(
+                py,
+                &format!("the catalogue is not UTF-8: {e}"),
+                "invalid_json",
+                None,
+            )
+        });
+    }
+    if catalogue.is_instance_of::<PyList>() || catalogue.is_instance_of::<PyTuple>() {
+        return Ok(to_json(catalogue)?.to_string());
+    }
+    Err(argument(
+        py,
+        "the catalogue is a list of metric definitions (dicts) or its JSON text",
+    ))
+}
