@@ -10,8 +10,11 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::store::{Store, UnitRecord};
 
-/// Units read per page of the per-unit records.
+/// Units read per page of the per-unit records (an export streams a page at a time).
 pub const PAGE_UNITS: usize = 5_000;
+
+/// Units read per page for a percentile cap (held in memory anyway).
+const CAP_PAGE_UNITS: usize = 50_000;
 
 /// The most units whose records the results read (for percentile caps).
 pub const MAX_UNITS: usize = 2_000_000;
@@ -27,7 +30,12 @@ pub async fn unit_values<S: Store>(
     let mut after = None;
     loop {
         let page = store
-            .experiment_unit_records(experiment, after.clone(), PAGE_UNITS)
+            .experiment_unit_records(
+                experiment,
+                after.clone(),
+                CAP_PAGE_UNITS,
+                Some(rollup.to_owned()),
+            )
             .await?;
         let last = page.last().map(|u| u.unit_id.clone());
         for u in &page {
@@ -40,7 +48,7 @@ pub async fn unit_values<S: Store>(
                 covariate: m.map_or(0.0, |m| m.covariate),
             });
         }
-        if page.len() < PAGE_UNITS || out.len() >= MAX_UNITS {
+        if page.len() < CAP_PAGE_UNITS || out.len() >= MAX_UNITS {
             return Ok(out);
         }
         after = last;

@@ -134,10 +134,7 @@ pub(crate) struct Recomputed {
     /// The pairs recomputed.
     pub(crate) pairs: Vec<Pair>,
     /// Their rows: (experiment, variant, metric row id, minute) and what to add.
-    pub(crate) metrics: Vec<(
-        (String, String, String, i64),
-        litmus_core::events::MetricRollup,
-    )>,
+    pub(crate) metrics: Vec<crate::store::unit_state::MetricRow>,
     /// Their sketch rows.
     pub(crate) sketches: Vec<(SketchKey, i64)>,
     /// Per unit, its recomputed state (names as text): the pairs' values and the histories of

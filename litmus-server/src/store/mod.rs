@@ -295,12 +295,14 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<UnitOutcome>, StoreError>> + Send;
     /// Up to `limit` units exposed to `experiment` with unit ids after `after` (from the
-    /// first when `None`), in unit id order, with their figures (see [`UnitRecord`]).
+    /// first when `None`), in unit id order, with their figures (see [`UnitRecord`]): of every
+    /// metric, or of the metric whose rollup id is `only`.
     fn experiment_unit_records(
         &self,
         experiment: &str,
         after: Option<String>,
         limit: usize,
+        only: Option<String>,
     ) -> impl Future<Output = Result<Vec<UnitRecord>, StoreError>> + Send;
     /// The derived metrics' rows of `experiment` the rollups hold (`backfill`): each metric's
     /// rollup id and, when its rows were recomputed after retention deleted events, the

@@ -115,8 +115,8 @@ impl Tier {
 
 /// Exposure rows added up per hour.
 pub(crate) fn exposures_by_hour(
-    rows: &[((String, String, i64), u64)],
-) -> Vec<((String, String, i64), u64)> {
+    rows: &[crate::store::unit_state::ExposureRow],
+) -> Vec<crate::store::unit_state::ExposureRow> {
     let mut out: BTreeMap<(&str, &str, i64), u64> = BTreeMap::new();
     for ((e, v, m), n) in rows {
         *out.entry((e, v, floor(*m, HOUR_MS))).or_default() += n;
@@ -128,8 +128,8 @@ pub(crate) fn exposures_by_hour(
 
 /// Metric rows added up per hour.
 pub(crate) fn metrics_by_hour(
-    rows: &[((String, String, String, i64), MetricRollup)],
-) -> Vec<((String, String, String, i64), MetricRollup)> {
+    rows: &[crate::store::unit_state::MetricRow],
+) -> Vec<crate::store::unit_state::MetricRow> {
     let mut out: BTreeMap<(&str, &str, &str, i64), MetricRollup> = BTreeMap::new();
     for ((e, v, k, m), r) in rows {
         let t = out.entry((e, v, k, floor(*m, HOUR_MS))).or_default();

@@ -97,12 +97,9 @@ pub(crate) struct RoundRows {
     /// New first exposures: (experiment, unit, variant, first ms).
     pub(crate) first_exposures: Vec<(String, String, String, i64)>,
     /// Units first exposed: (experiment, variant, minute) and how many.
-    pub(crate) exposures: Vec<((String, String, i64), u64)>,
+    pub(crate) exposures: Vec<crate::store::unit_state::ExposureRow>,
     /// Metric rollups: (experiment, variant, metric, minute) and what to add.
-    pub(crate) metrics: Vec<(
-        (String, String, String, i64),
-        litmus_core::events::MetricRollup,
-    )>,
+    pub(crate) metrics: Vec<crate::store::unit_state::MetricRow>,
     /// Quantile sketch changes: (experiment, variant, metric, hour, bucket) and the count.
     pub(crate) sketches: Vec<(SketchKey, i64)>,
     /// Derived metrics recomputed or forgotten (`super::backfill`).
@@ -110,6 +107,15 @@ pub(crate) struct RoundRows {
     /// The experiments whose rollups changed.
     pub(crate) experiments: BTreeSet<String>,
 }
+
+/// A metric rollup row: (experiment, variant, metric, minute) and what to add.
+pub(crate) type MetricRow = (
+    (String, String, String, i64),
+    litmus_core::events::MetricRollup,
+);
+
+/// An exposure rollup row: (experiment, variant, minute) and the units first exposed.
+pub(crate) type ExposureRow = ((String, String, i64), u64);
 
 /// A quantile sketch row's key: (experiment, variant, metric, hour, bucket).
 pub(crate) type SketchKey = (String, String, String, i64, i32);
@@ -492,24 +498,49 @@ pub(crate) fn total_of(
 pub(crate) fn metrics_in(
     record: Option<&[u8]>,
     experiment: &str,
+    only: Option<&str>,
 ) -> Result<Vec<super::UnitMetric>, Corrupt> {
     let Some(record) = record else {
         return Ok(Vec::new());
     };
-    let mut names = Names::default();
-    let state = decode(&mut names, record)?;
-    let e = names.id(experiment);
-    Ok(state
-        .totals
-        .iter()
-        .filter(|t| t.experiment == e)
-        .map(|t| super::UnitMetric {
-            metric: names.name(t.metric).to_owned(),
-            events: t.events,
-            total: t.total,
-            covariate: t.covariate,
-        })
-        .collect())
+    // Read in place: the record's own name table, no interning (exports and percentile caps
+    // read every unit of an experiment).
+    let mut r = Reader(ByteReader::new(record));
+    if r.take(1)? != [1] {
+        return Err(Corrupt("unknown version"));
+    }
+    let n = r.count(4)?;
+    let mut table = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.u32()? as usize;
+        table.push(std::str::from_utf8(r.take(len)?).map_err(|_| Corrupt("a name is not UTF-8"))?);
+    }
+    let Some(e) = table.iter().position(|t| *t == experiment) else {
+        return Ok(Vec::new());
+    };
+    let wanted = only.map(|m| table.iter().position(|t| *t == m));
+    if wanted == Some(None) {
+        return Ok(Vec::new());
+    }
+    let exposures = r.count(16)?;
+    r.take(exposures * 16)?;
+    let mut out = Vec::new();
+    for _ in 0..r.count(32)? {
+        let (experiment, metric) = (r.u32()? as usize, r.u32()? as usize);
+        let (events, total, covariate) = (r.u64()?, r.f64()?, r.f64()?);
+        if experiment == e && wanted.is_none_or(|w| w == Some(metric)) {
+            let metric = table
+                .get(metric)
+                .ok_or(Corrupt("a name index is out of range"))?;
+            out.push(super::UnitMetric {
+                metric: (*metric).to_owned(),
+                events,
+                total,
+                covariate,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Every row of the per-unit tables before migration 9 (exposures, unit_totals, covariates,
@@ -748,6 +779,33 @@ mod tests {
             (0, 0.0)
         );
         assert_eq!(total_of(None, "checkout", "buy").unwrap(), (0, 0.0));
+        // Read in place, an experiment's figures.
+        let figures = metrics_in(Some(&record), "checkout", None).unwrap();
+        assert_eq!(
+            metrics_in(Some(&record), "checkout", Some("buy")).unwrap(),
+            figures
+        );
+        assert!(
+            metrics_in(Some(&record), "checkout", Some("view"))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(figures.len(), 1);
+        assert_eq!(
+            (
+                figures[0].metric.as_str(),
+                figures[0].events,
+                figures[0].total,
+                figures[0].covariate
+            ),
+            ("buy", 3, 2.5, -1.0)
+        );
+        assert!(metrics_in(Some(&record), "other", None).unwrap().is_empty());
+        assert!(metrics_in(None, "checkout", None).unwrap().is_empty());
+        for cut in 1..record.len() {
+            // Never a panic on a damaged record (an error, or figures of what is there).
+            let _ = metrics_in(Some(&record[..cut]), "checkout", None);
+        }
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl EventStore for PostgresStore {
         experiment: &str,
         after: Option<String>,
         limit: usize,
+        only: Option<String>,
     ) -> Result<Vec<UnitRecord>, StoreError> {
         let c = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -125,9 +126,9 @@ impl EventStore for PostgresStore {
             .query(
                 "SELECT e.unit_id, e.variant, e.first_ms, s.state
                  FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
-                 WHERE e.experiment = $1 AND ($2::text IS NULL OR e.unit_id > $2)
+                 WHERE e.experiment = $1 AND e.unit_id > $2
                  ORDER BY e.unit_id LIMIT $3",
-                &[&experiment, &after, &limit],
+                &[&experiment, &after.unwrap_or_default(), &limit],
             )
             .await
             .map_err(backend)?;
@@ -140,6 +141,7 @@ impl EventStore for PostgresStore {
                     metrics: crate::store::unit_state::metrics_in(
                         r.get::<_, Option<&[u8]>>(3),
                         experiment,
+                        only.as_deref(),
                     )
                     .map_err(backend)?,
                 })

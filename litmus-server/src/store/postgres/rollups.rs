@@ -487,7 +487,7 @@ const ADD_SKETCHES_DAILY: &str = "INSERT INTO rollup_sketches_daily AS r (experi
 async fn write_exposures(
     tx: &deadpool_postgres::Transaction<'_>,
     sql: &str,
-    rows: &[((String, String, i64), u64)],
+    rows: &[crate::store::unit_state::ExposureRow],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
@@ -508,10 +508,7 @@ async fn write_exposures(
 async fn write_metrics(
     tx: &deadpool_postgres::Transaction<'_>,
     sql: &str,
-    rows: &[(
-        (String, String, String, i64),
-        litmus_core::events::MetricRollup,
-    )],
+    rows: &[crate::store::unit_state::MetricRow],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());

@@ -212,6 +212,7 @@ impl EventStore for SqliteStore {
         experiment: &str,
         after: Option<String>,
         limit: usize,
+        only: Option<String>,
     ) -> Result<Vec<UnitRecord>, StoreError> {
         let experiment = experiment.to_owned();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -220,12 +221,16 @@ impl EventStore for SqliteStore {
                 .prepare_cached(
                     "SELECT e.unit_id, e.variant, e.first_ms, s.state
                      FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
-                     WHERE e.experiment = ?1 AND (?2 IS NULL OR e.unit_id > ?2)
+                     WHERE e.experiment = ?1 AND e.unit_id > ?2
                      ORDER BY e.unit_id LIMIT ?3",
                 )
                 .map_err(backend)?;
             let mut rows = stmt
-                .query(rusqlite::params![experiment, after, limit])
+                .query(rusqlite::params![
+                    experiment,
+                    after.unwrap_or_default(),
+                    limit
+                ])
                 .map_err(backend)?;
             let mut units = Vec::new();
             while let Some(r) = rows.next().map_err(backend)? {
@@ -234,8 +239,12 @@ impl EventStore for SqliteStore {
                     unit_id: r.get(0).map_err(backend)?,
                     variant: r.get(1).map_err(backend)?,
                     first_ms: r.get(2).map_err(backend)?,
-                    metrics: crate::store::unit_state::metrics_in(record.as_deref(), &experiment)
-                        .map_err(backend)?,
+                    metrics: crate::store::unit_state::metrics_in(
+                        record.as_deref(),
+                        &experiment,
+                        only.as_deref(),
+                    )
+                    .map_err(backend)?,
                 });
             }
             Ok(units)

@@ -421,7 +421,7 @@ const ADD_SKETCHES_DAILY: &str = "INSERT INTO rollup_sketches_daily (experiment,
 fn write_exposures(
     tx: &rusqlite::Transaction<'_>,
     sql: &str,
-    rows: &[((String, String, i64), u64)],
+    rows: &[crate::store::unit_state::ExposureRow],
 ) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(sql)?;
     for ((experiment, variant, time), units) in rows {
@@ -433,10 +433,7 @@ fn write_exposures(
 fn write_metrics(
     tx: &rusqlite::Transaction<'_>,
     sql: &str,
-    rows: &[(
-        (String, String, String, i64),
-        litmus_core::events::MetricRollup,
-    )],
+    rows: &[crate::store::unit_state::MetricRow],
 ) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(sql)?;
     for ((experiment, variant, metric, time), r) in rows {
