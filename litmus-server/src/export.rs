@@ -13,9 +13,6 @@ use crate::store::{Store, UnitRecord};
 /// Units read per page of the per-unit records (an export streams a page at a time).
 pub const PAGE_UNITS: usize = 5_000;
 
-/// Units read per page for a percentile cap (held in memory anyway).
-const CAP_PAGE_UNITS: usize = 50_000;
-
 /// The most units whose records the results read (for percentile caps).
 pub const MAX_UNITS: usize = 2_000_000;
 
@@ -25,34 +22,10 @@ pub async fn unit_values<S: Store>(
     store: &S,
     experiment: &str,
     rollup: &str,
-) -> Result<Vec<UnitValue>, ApiError> {
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .experiment_unit_records(
-                experiment,
-                after.clone(),
-                CAP_PAGE_UNITS,
-                Some(rollup.to_owned()),
-            )
-            .await?;
-        let last = page.last().map(|u| u.unit_id.clone());
-        for u in &page {
-            let m = u.metrics.iter().find(|m| m.metric == rollup);
-            out.push(UnitValue {
-                variant: u.variant.clone(),
-                first_ms: u.first_ms,
-                events: m.map_or(0, |m| m.events),
-                total: m.map_or(0.0, |m| m.total),
-                covariate: m.map_or(0.0, |m| m.covariate),
-            });
-        }
-        if page.len() < CAP_PAGE_UNITS || out.len() >= MAX_UNITS {
-            return Ok(out);
-        }
-        after = last;
-    }
+) -> Result<std::sync::Arc<Vec<UnitValue>>, ApiError> {
+    Ok(store
+        .experiment_metric_values(experiment, rollup, MAX_UNITS)
+        .await?)
 }
 
 /// One unit as an export line: its variant, first exposure, and per metric of the experiment

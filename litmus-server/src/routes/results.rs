@@ -82,7 +82,7 @@ pub async fn units<S: Store>(
         async move {
             let after: Option<String> = after?;
             let page = store
-                .experiment_unit_records(&key, after, crate::export::PAGE_UNITS, None)
+                .experiment_unit_records(&key, after, crate::export::PAGE_UNITS)
                 .await;
             let page = match page {
                 Ok(p) => p,

@@ -295,15 +295,23 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<UnitOutcome>, StoreError>> + Send;
     /// Up to `limit` units exposed to `experiment` with unit ids after `after` (from the
-    /// first when `None`), in unit id order, with their figures (see [`UnitRecord`]): of every
-    /// metric, or of the metric whose rollup id is `only`.
+    /// first when `None`), in unit id order, with their figures (see [`UnitRecord`]).
     fn experiment_unit_records(
         &self,
         experiment: &str,
         after: Option<String>,
         limit: usize,
-        only: Option<String>,
     ) -> impl Future<Output = Result<Vec<UnitRecord>, StoreError>> + Send;
+    /// Every unit exposed to `experiment` (at most `limit`, in no order) with its figures of
+    /// the metric whose rollup id is `metric`, as of the last checkpoint (for percentile caps).
+    fn experiment_metric_values(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> impl Future<
+        Output = Result<std::sync::Arc<Vec<litmus_core::results::UnitValue>>, StoreError>,
+    > + Send;
     /// The derived metrics' rows of `experiment` the rollups hold (`backfill`): each metric's
     /// rollup id and, when its rows were recomputed after retention deleted events, the
     /// retention cutoff then (events before it are not counted).

@@ -12,6 +12,11 @@ pub(crate) const ROLLUP_BACKLOG: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(even
 /// The rollups' version (how many rounds have been applied).
 pub(crate) const ROLLUP_VERSION: &str = "SELECT version FROM rollup_head";
 
+/// Where the unit records stand: the rollups' version, and the batches applied since the last
+/// checkpoint (0 right after one), which together change whenever a record may have.
+pub(crate) const RECORDS_VERSION: &str = "SELECT (SELECT version FROM rollup_head),
+    (SELECT COUNT(*) FROM pending_batches WHERE applied IS NOT NULL)";
+
 /// Counts a round applied: the rollups' new version.
 pub(crate) const NEXT_ROLLUP_VERSION: &str =
     "UPDATE rollup_head SET version = version + 1 RETURNING version";

@@ -543,6 +543,78 @@ pub(crate) fn metrics_in(
     Ok(out)
 }
 
+/// Units' values of percentile-capped metrics (`EventStore::experiment_metric_values`), kept
+/// per (experiment, metric) with where the unit records stood when read: results asked for
+/// again before the next round or checkpoint read no unit record. At most `VALUE_CACHE`
+/// entries.
+#[derive(Clone, Default)]
+pub(crate) struct ValueCache(std::sync::Arc<std::sync::Mutex<HashMap<(String, String), Kept>>>);
+
+/// Where the unit records stand (`sql::RECORDS_VERSION`): the rollups' version and the
+/// batches applied since the last checkpoint.
+pub(crate) type RecordsVersion = (i64, i64);
+
+/// What a [`ValueCache`] keeps of one metric: where the records stood, and the values.
+type Kept = (RecordsVersion, Arc<Vec<litmus_core::results::UnitValue>>);
+
+/// The most (experiment, metric) values a [`ValueCache`] keeps.
+const VALUE_CACHE: usize = 32;
+
+impl ValueCache {
+    /// The values of `metric` in `experiment` read at `version`, if kept.
+    pub(crate) fn get(
+        &self,
+        experiment: &str,
+        metric: &str,
+        version: RecordsVersion,
+    ) -> Option<Arc<Vec<litmus_core::results::UnitValue>>> {
+        let map = super::lock(&self.0);
+        map.get(&(experiment.to_owned(), metric.to_owned()))
+            .filter(|(v, _)| *v == version)
+            .map(|(_, values)| Arc::clone(values))
+    }
+
+    /// Keeps `values` as read at `version` (older entries go when full).
+    pub(crate) fn put(
+        &self,
+        experiment: &str,
+        metric: &str,
+        version: RecordsVersion,
+        values: Arc<Vec<litmus_core::results::UnitValue>>,
+    ) {
+        let mut map = super::lock(&self.0);
+        if map.len() >= VALUE_CACHE {
+            map.retain(|_, (v, _)| *v >= version);
+            if map.len() >= VALUE_CACHE {
+                map.clear();
+            }
+        }
+        map.insert(
+            (experiment.to_owned(), metric.to_owned()),
+            (version, values),
+        );
+    }
+}
+
+/// A unit's value of one metric in one experiment from its record, as a percentile cap reads
+/// it (`variant` and `first_ms` from its exposure).
+pub(crate) fn unit_value(
+    record: Option<&[u8]>,
+    experiment: &str,
+    metric: &str,
+    variant: String,
+    first_ms: i64,
+) -> Result<litmus_core::results::UnitValue, Corrupt> {
+    let figure = metrics_in(record, experiment, Some(metric))?.pop();
+    Ok(litmus_core::results::UnitValue {
+        variant,
+        first_ms,
+        events: figure.as_ref().map_or(0, |f| f.events),
+        total: figure.as_ref().map_or(0.0, |f| f.total),
+        covariate: figure.as_ref().map_or(0.0, |f| f.covariate),
+    })
+}
+
 /// Every row of the per-unit tables before migration 9 (exposures, unit_totals, covariates,
 /// unit_history) in one shape: unit, table (0 to 3), experiment, name (variant or metric),
 /// an integer (first ms or events) and a number (total or covariate).

@@ -118,7 +118,6 @@ impl EventStore for PostgresStore {
         experiment: &str,
         after: Option<String>,
         limit: usize,
-        only: Option<String>,
     ) -> Result<Vec<UnitRecord>, StoreError> {
         let c = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -141,12 +140,56 @@ impl EventStore for PostgresStore {
                     metrics: crate::store::unit_state::metrics_in(
                         r.get::<_, Option<&[u8]>>(3),
                         experiment,
-                        only.as_deref(),
+                        None,
                     )
                     .map_err(backend)?,
                 })
             })
             .collect()
+    }
+
+    async fn experiment_metric_values(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> Result<std::sync::Arc<Vec<litmus_core::results::UnitValue>>, StoreError> {
+        let c = self.client().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let row = c
+            .query_one(sql::RECORDS_VERSION, &[])
+            .await
+            .map_err(backend)?;
+        let version = (row.get::<_, i64>(0), row.get::<_, i64>(1));
+        if let Some(values) = self.values.get(experiment, metric, version) {
+            return Ok(values);
+        }
+        let rows = c
+            .query(
+                "SELECT e.variant, e.first_ms, s.state
+                 FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
+                 WHERE e.experiment = $1 LIMIT $2",
+                &[&experiment, &limit],
+            )
+            .await
+            .map_err(backend)?;
+        let units = std::sync::Arc::new(
+            rows.iter()
+                .map(|r| {
+                    crate::store::unit_state::unit_value(
+                        r.get::<_, Option<&[u8]>>(2),
+                        experiment,
+                        metric,
+                        r.get(0),
+                        r.get(1),
+                    )
+                    .map_err(backend)
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?,
+        );
+        self.values
+            .put(experiment, metric, version, std::sync::Arc::clone(&units));
+        Ok(units)
     }
 
     async fn metric_rows(

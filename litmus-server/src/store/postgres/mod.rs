@@ -38,6 +38,8 @@ pub struct PostgresStore {
     rollup_pool: Pool,
     /// The rollup worker's unit states between rounds.
     rollup_cache: std::sync::Arc<tokio::sync::Mutex<super::unit_state::RollupCache>>,
+    /// Units' values of percentile-capped metrics, by rollup version.
+    pub(super) values: super::unit_state::ValueCache,
     /// Committed batches handed to the rollup worker in memory.
     handoff: super::handoff::Handoff,
     /// Event batches waiting to be committed together (`ingest`).
@@ -74,6 +76,7 @@ impl PostgresStore {
             pool: pool(max_connections.max(1))?,
             rollup_pool: pool(1)?,
             rollup_cache: Default::default(),
+            values: Default::default(),
             handoff: super::handoff::Handoff::default(),
             group: GroupCommit::new(GROUP_LIMITS),
         };

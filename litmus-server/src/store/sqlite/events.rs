@@ -212,7 +212,6 @@ impl EventStore for SqliteStore {
         experiment: &str,
         after: Option<String>,
         limit: usize,
-        only: Option<String>,
     ) -> Result<Vec<UnitRecord>, StoreError> {
         let experiment = experiment.to_owned();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -242,11 +241,64 @@ impl EventStore for SqliteStore {
                     metrics: crate::store::unit_state::metrics_in(
                         record.as_deref(),
                         &experiment,
-                        only.as_deref(),
+                        None,
                     )
                     .map_err(backend)?,
                 });
             }
+            Ok(units)
+        })
+        .await
+    }
+
+    async fn experiment_metric_values(
+        &self,
+        experiment: &str,
+        metric: &str,
+        limit: usize,
+    ) -> Result<std::sync::Arc<Vec<litmus_core::results::UnitValue>>, StoreError> {
+        let (experiment, metric) = (experiment.to_owned(), metric.to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let cache = self.values.clone();
+        self.with(move |c| {
+            let version = c
+                .query_row(sql::RECORDS_VERSION, [], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?;
+            if let Some(values) = cache.get(&experiment, &metric, version) {
+                return Ok(values);
+            }
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT e.variant, e.first_ms, s.state
+                     FROM exposures e LEFT JOIN unit_state s ON s.unit_id = e.unit_id
+                     WHERE e.experiment = ?1 LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let mut rows = stmt
+                .query(rusqlite::params![experiment, limit])
+                .map_err(backend)?;
+            let mut units = Vec::new();
+            while let Some(r) = rows.next().map_err(backend)? {
+                let record = r
+                    .get_ref(2)
+                    .map_err(backend)?
+                    .as_blob_or_null()
+                    .map_err(backend)?;
+                units.push(
+                    crate::store::unit_state::unit_value(
+                        record,
+                        &experiment,
+                        &metric,
+                        r.get(0).map_err(backend)?,
+                        r.get(1).map_err(backend)?,
+                    )
+                    .map_err(backend)?,
+                );
+            }
+            let units = std::sync::Arc::new(units);
+            cache.put(&experiment, &metric, version, std::sync::Arc::clone(&units));
             Ok(units)
         })
         .await

@@ -33,6 +33,8 @@ pub struct SqliteStore {
     rollup_cache: Arc<Mutex<super::unit_state::RollupCache>>,
     /// Committed batches handed to the rollup worker in memory.
     handoff: super::handoff::Handoff,
+    /// Units' values of percentile-capped metrics, by rollup version.
+    values: super::unit_state::ValueCache,
     /// The WAL checkpoints' thread, running while the store is open; `None` for an in-memory
     /// database.
     _checkpointer: Option<checkpointer::Checkpointer>,
@@ -91,6 +93,7 @@ impl SqliteStore {
                 writers: 1,
             }),
             rollup_cache: Arc::default(),
+            values: super::unit_state::ValueCache::default(),
             handoff: super::handoff::Handoff::default(),
             _checkpointer: None,
         })
