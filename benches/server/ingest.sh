@@ -62,11 +62,11 @@ for i in range(n):
     m = {"kind": kinds[i % 3], "event": ["purchase", "click", "view"][i % 3],
          "filter": {"all": [{"attribute": "plan", "op": "in", "value": ["pro", "team"][: 1 + i % 2]},
                             {"attribute": "amount", "op": "gte", "value": i * 5}]}}
-    if m["kind"] == "quantile":
-        m["quantile"] = 0.9
     if i % 4 == 1:
         m["filter"] = {"attribute": "country", "op": "eq", "value": "DE"}
         m["kind"], m["property"] = "mean", "amount"
+    if m["kind"] == "quantile":
+        m["quantile"] = 0.9
     put(f"/admin/metrics/m{i}", m)
 for e in range(4):
     put(f"/admin/experiments/exp-{e}", {"status": "running",
