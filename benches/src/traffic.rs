@@ -43,9 +43,18 @@ pub fn batch_with(c: usize, first: u64, n: usize, now_ms: u128, properties: bool
             if properties && i % 10 != 0 {
                 let props = format!(
                     r#","properties":{{"plan":"{}","amount":{},"country":"{}"}}}}"#,
-                    ["free", "pro", "team"][(i % 3) as usize],
+                    match i % 3 {
+                        0 => "free",
+                        1 => "pro",
+                        _ => "team",
+                    },
                     i % 97,
-                    ["US", "DE", "FR", "JP"][(i / 7 % 4) as usize]
+                    match i / 7 % 4 {
+                        0 => "US",
+                        1 => "DE",
+                        2 => "FR",
+                        _ => "JP",
+                    }
                 );
                 format!("{}{props}", &e[..e.len() - 1])
             } else {

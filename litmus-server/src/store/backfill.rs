@@ -128,6 +128,21 @@ pub(crate) fn with_exposures(
     std::iter::once(missing).chain(batches).collect()
 }
 
+impl Writes {
+    /// What a round writes for `plan`, recomputed with retention cutoff `since_ms`.
+    pub(crate) fn of(program: &Program, plan: Plan, since_ms: Option<i64>) -> Self {
+        Writes {
+            recomputed: plan
+                .missing
+                .iter()
+                .map(|(e, id)| (e.clone(), id.clone(), row_ids(program, id)))
+                .collect(),
+            stale: plan.stale,
+            since_ms,
+        }
+    }
+}
+
 /// What a recomputation gives: the rows of its pairs and their units' values.
 #[derive(Debug, Default)]
 pub(crate) struct Recomputed {

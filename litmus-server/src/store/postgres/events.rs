@@ -376,23 +376,27 @@ impl EventStore for PostgresStore {
             )
             .await
             .map_err(backend)?;
-        Ok(by_batch(rows.iter().map(|r| {
-            let stored = StoredEvent {
-                batch: r.get(0),
-                message_id: r.get(1),
-                time_ms: r.get(2),
-                exposure: r.get::<_, i16>(3) == 0,
-                unit_id: r.get(4),
-                experiment: r.get(5),
-                variant: r.get(6),
-                metric: r.get(7),
-                value: r.get(8),
-                properties: match r.get::<_, Option<Value>>(9) {
-                    Some(Value::Object(p)) => Some(p),
-                    _ => None,
-                },
-            };
-            stored.into_event()
-        })))
+        Ok(by_batch(rows.iter().map(event_row)))
     }
+}
+
+/// A stored event and its batch from a row of `batch, message_id, time (ms), kind, unit_id,
+/// experiment, variant, metric, value, properties`.
+pub(super) fn event_row(r: &tokio_postgres::Row) -> (i64, Event) {
+    let stored = StoredEvent {
+        batch: r.get(0),
+        message_id: r.get(1),
+        time_ms: r.get(2),
+        exposure: r.get::<_, i16>(3) == 0,
+        unit_id: r.get(4),
+        experiment: r.get(5),
+        variant: r.get(6),
+        metric: r.get(7),
+        value: r.get(8),
+        properties: match r.get::<_, Option<Value>>(9) {
+            Some(Value::Object(p)) => Some(p),
+            _ => None,
+        },
+    };
+    stored.into_event()
 }

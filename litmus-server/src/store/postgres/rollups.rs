@@ -310,25 +310,7 @@ async fn recompute_metrics(
             )
             .await
             .map_err(backend)?;
-        let events = rows.iter().map(|r| {
-            let stored = StoredEvent {
-                batch: r.get(0),
-                message_id: r.get(1),
-                time_ms: r.get(2),
-                exposure: r.get::<_, i16>(3) == 0,
-                unit_id: r.get(4),
-                experiment: r.get(5),
-                variant: r.get(6),
-                metric: r.get(7),
-                value: r.get(8),
-                properties: match r.get::<_, Option<serde_json::Value>>(9) {
-                    Some(serde_json::Value::Object(p)) => Some(p),
-                    _ => None,
-                },
-            };
-            stored.into_event()
-        });
-        batches = crate::store::by_batch(events);
+        batches = crate::store::by_batch(rows.iter().map(super::events::event_row));
         let first = tx
             .query(
                 "SELECT experiment, unit_id, variant, first_ms FROM exposures
@@ -345,15 +327,7 @@ async fn recompute_metrics(
     let recomputed = backfill::recompute(&program, &plan.missing, &batches, window_ms);
     load_units(tx, cache, &batches).await?;
     cache.absorb(&recomputed);
-    let writes = backfill::Writes {
-        recomputed: plan
-            .missing
-            .iter()
-            .map(|(e, id)| (e.clone(), id.clone(), backfill::row_ids(&program, id)))
-            .collect(),
-        stale: plan.stale,
-        since_ms,
-    };
+    let writes = backfill::Writes::of(&program, plan, since_ms);
     Ok(Some((writes, recomputed)))
 }
 

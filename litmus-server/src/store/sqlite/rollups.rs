@@ -210,15 +210,7 @@ fn recompute_metrics(
     let recomputed = backfill::recompute(&program, &plan.missing, &batches, window_ms);
     load_units(tx, cache, &batches)?;
     cache.absorb(&recomputed);
-    let writes = backfill::Writes {
-        recomputed: plan
-            .missing
-            .iter()
-            .map(|(e, id)| (e.clone(), id.clone(), backfill::row_ids(&program, id)))
-            .collect(),
-        stale: plan.stale,
-        since_ms,
-    };
+    let writes = backfill::Writes::of(&program, plan, since_ms);
     Ok(Some((writes, recomputed)))
 }
 
