@@ -10,6 +10,7 @@
 #   LITMUS_ROLLUPS=off STORES=postgres bash benches/server/ingest.sh   ingestion alone (no rollups, no drain)
 #   METRICS=10 bash benches/server/ingest.sh     with 10 catalogue metrics whose filters read each
 #                                                event's properties (the events then carry some)
+#   PROPERTIES=on bash benches/server/ingest.sh  the events with properties, no metric reading them
 #
 # The results' lag is sampled from /metrics (litmus_rollup_backlog_age_seconds, the age of the
 # oldest batch acknowledged but not yet in the rollups) every 250 ms during the load, and its
@@ -47,6 +48,7 @@ for STORE in $STORES; do
   esac
   SDK=$(curl -fs -H "Authorization: Bearer $KEY" -d '{"name": "load"}' "http://127.0.0.1:$PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   PROPS=()
+  [ "${PROPERTIES:-off}" = on ] && PROPS=(--properties on)
   if [ "${METRICS:-0}" -gt 0 ]; then
     # N catalogue metrics over the load's events, each with a filter on their properties, used
     # by the load's four experiments: every metric event is read by about N/3 filters.
