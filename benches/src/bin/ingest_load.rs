@@ -70,7 +70,7 @@ async fn main() {
         Some(url) => {
             let mut runs = Vec::new();
             for _ in 0..3 {
-                runs.push(raw_copy(url, 1_000_000).await);
+                runs.push(raw_copy(url, 1_000_000, a.properties).await);
             }
             println!(
                 "raw binary COPY of 1,000,000 rows of the same shape into a hypertable, 3 runs: {:.0} / {:.0} / {:.0} rows/s",
@@ -178,7 +178,9 @@ async fn main() {
 }
 
 /// Loads `rows` rows of the events' shape by one binary COPY; answers rows per second.
-async fn raw_copy(url: &str, rows: u64) -> f64 {
+/// Rows per second of a binary COPY of `rows` rows shaped as the load's events (with their
+/// properties in the `jsonb` column when the load sends some).
+async fn raw_copy(url: &str, rows: u64, properties: bool) -> f64 {
     use futures_util::pin_mut;
     use tokio_postgres::binary_copy::BinaryCopyInWriter;
     use tokio_postgres::types::Type;
@@ -199,7 +201,7 @@ async fn raw_copy(url: &str, rows: u64) -> f64 {
         .unwrap();
     let start = Instant::now();
     let sink = client
-        .copy_in("COPY copy_bench (time, batch, seq, message_id, received_at, kind, unit_id, experiment, variant, metric, value) FROM STDIN BINARY")
+        .copy_in("COPY copy_bench (time, batch, seq, message_id, received_at, kind, unit_id, experiment, variant, metric, value, properties) FROM STDIN BINARY")
         .await
         .unwrap();
     let types = [
@@ -214,6 +216,7 @@ async fn raw_copy(url: &str, rows: u64) -> f64 {
         Type::TEXT,
         Type::TEXT,
         Type::FLOAT8,
+        Type::JSONB,
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     pin_mut!(writer);
@@ -228,6 +231,10 @@ async fn raw_copy(url: &str, rows: u64) -> f64 {
             (None, None, Some("purchase"))
         };
         let value = (!exposure).then_some((i % 97) as f64);
+        // The properties the load's metric events carry (`traffic::batch_with`).
+        let props = (properties && !exposure).then(|| {
+            serde_json::json!({"plan": "pro", "amount": i % 97, "country": "DE"})
+        });
         writer
             .as_mut()
             .write(&[
@@ -242,6 +249,7 @@ async fn raw_copy(url: &str, rows: u64) -> f64 {
                 &variant,
                 &metric,
                 &value,
+                &props,
             ])
             .await
             .unwrap();
