@@ -232,9 +232,8 @@ async fn raw_copy(url: &str, rows: u64, properties: bool) -> f64 {
         };
         let value = (!exposure).then_some((i % 97) as f64);
         // The properties the load's metric events carry (`traffic::batch_with`).
-        let props = (properties && !exposure).then(|| {
-            serde_json::json!({"plan": "pro", "amount": i % 97, "country": "DE"})
-        });
+        let props = (properties && !exposure)
+            .then(|| serde_json::json!({"plan": "pro", "amount": i % 97, "country": "DE"}));
         writer
             .as_mut()
             .write(&[
