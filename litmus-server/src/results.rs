@@ -125,7 +125,12 @@ async fn partial_history<S: Store>(
     analysis: &results::ExperimentResults,
     shown: &mut Value,
 ) -> Result<(), ApiError> {
-    let Some((first, _)) = span else {
+    // Only derived metrics are recomputed (plain ones read the events' own rows).
+    let derived = analysis
+        .metrics
+        .iter()
+        .any(|m| m.rollup.starts_with(litmus_core::metrics::DERIVED_PREFIX));
+    let (Some((first, _)), true) = (span, derived) else {
         return Ok(());
     };
     let partial: std::collections::HashMap<String, i64> = store

@@ -12,7 +12,7 @@
 //! step `k` row counts the units that reached step `k`. A ratio's row holds the change of
 //! Σ numerator × denominator over units (`cross`).
 
-use super::rollup::{MetricRollup, attributed, minute};
+use super::rollup::{MetricRollup, minute};
 use super::unit_state::{KeyMap, Names, UnitExposure, UnitState};
 use crate::metrics::QuantileLevel;
 use crate::metrics::program::{Feed, Program, Shape, capped, hour};
@@ -183,10 +183,8 @@ impl<'a> Bound<'a> {
                         quantile,
                         ..
                     } => {
-                        let counts = window.map_or_else(
-                            || attributed(x.first_ms, t, window_ms),
-                            |w| w.holds(x.first_ms, t),
-                        );
+                        let counts =
+                            crate::metrics::Window::counts(window, x.first_ms, t, window_ms);
                         if !counts {
                             continue;
                         }
@@ -269,10 +267,7 @@ impl<'a> Bound<'a> {
         window: Option<crate::metrics::Window>,
         window_ms: i64,
     ) -> bool {
-        let counts = window.map_or_else(
-            || attributed(x.first_ms, t, window_ms),
-            |w| w.holds(x.first_ms, t),
-        );
+        let counts = crate::metrics::Window::counts(window, x.first_ms, t, window_ms);
         if !counts {
             return false;
         }

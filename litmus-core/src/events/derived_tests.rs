@@ -10,8 +10,9 @@ use serde_json::json;
 
 use crate::Timestamp;
 use crate::events::event::{Event, EventKind};
-use crate::events::rollup::{MetricRollup, attributed};
+use crate::events::rollup::MetricRollup;
 use crate::events::unit_state::{Names, Round};
+use crate::metrics::Window;
 use crate::metrics::program::{Program, Shape, capped};
 use crate::metrics::{Catalogue, Metric, Rule};
 
@@ -62,10 +63,6 @@ fn uses() -> Vec<(&'static str, Vec<Metric>)> {
 /// The sums of every derived row, by (experiment, variant, id).
 type Sums = BTreeMap<(String, String, String), MetricRollup>;
 
-fn add(into: &mut MetricRollup, r: &MetricRollup) {
-    crate::results::totals::add(into, r);
-}
-
 /// Sketch counts by (experiment, variant, id, bucket key), zeros left out.
 type Sketches = BTreeMap<(String, String, String, i32), i64>;
 
@@ -89,7 +86,7 @@ fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> (Su
                 names.name(v).into(),
                 names.name(k).into(),
             );
-            add(sums.entry(key).or_default(), &r);
+            sums.entry(key).or_default().add(&r);
         }
         for ((e, v, k, _, b), n) in round.sketches {
             let key = (
@@ -162,7 +159,7 @@ fn unit_value(
             before_events += 1;
             continue;
         }
-        let counts = window.map_or_else(|| attributed(first, t, WINDOW), |w| w.holds(first, t));
+        let counts = Window::counts(*window, first, t, WINDOW);
         if counts {
             value = aggregation.add(value, events, v);
             events += 1;
@@ -206,7 +203,7 @@ fn attributed_values(
         } = &e.kind
         {
             let t = e.time.unix_millis();
-            let counts = window.map_or_else(|| attributed(first, t, WINDOW), |w| w.holds(first, t));
+            let counts = Window::counts(*window, first, t, WINDOW);
             if e.unit_id == unit && *event == rule.event && counts {
                 out.extend(rule.value(*value, properties.as_ref()));
             }
@@ -302,11 +299,9 @@ fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> (Sums, Ske
                     numerator,
                     denominator,
                 } => {
-                    let (y, ny, _) = unit_value(numerator, &steps, unit, *at, *f);
-                    let (x, nx, _) = unit_value(denominator, &steps, unit, *at, *f);
+                    let (y, _, _) = unit_value(numerator, &steps, unit, *at, *f);
+                    let (x, _, _) = unit_value(denominator, &steps, unit, *at, *f);
                     row.cross += capped(y, cap_of(numerator)) * capped(x, cap_of(denominator));
-                    // One row event per event that moved either part.
-                    let _ = (ny, nx);
                 }
                 Rule::Funnel {
                     steps: rules,
@@ -323,8 +318,7 @@ fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> (Sums, Ske
                             continue;
                         };
                         let t = e.time.unix_millis();
-                        let counts =
-                            window.map_or_else(|| attributed(*f, t, WINDOW), |w| w.holds(*f, t));
+                        let counts = Window::counts(*window, *f, t, WINDOW);
                         let Some(next) = rules.get(reached) else {
                             break;
                         };

@@ -72,6 +72,17 @@ impl MetricRollup {
         self.covariate_squares += x * x;
     }
 
+    /// Adds `other` (the rows of another minute, round or bucket) into this one.
+    pub fn add(&mut self, other: &MetricRollup) {
+        self.events = self.events.saturating_add(other.events);
+        self.units = self.units.saturating_add(other.units);
+        self.sum += other.sum;
+        self.sum_squares += other.sum_squares;
+        self.covariate_sum += other.covariate_sum;
+        self.covariate_squares += other.covariate_squares;
+        self.cross += other.cross;
+    }
+
     /// Counts one attributed event that moved a unit's (capped) value from `before` to
     /// `after`; `first` when it is the unit's first such event, `covariate` the unit's.
     pub fn add_change(&mut self, before: f64, after: f64, first: bool, covariate: f64) {

@@ -457,13 +457,7 @@ mod tests {
                         m,
                     ))
                     .or_default();
-                t.events += r.events;
-                t.units += r.units;
-                t.sum += r.sum;
-                t.sum_squares += r.sum_squares;
-                t.covariate_sum += r.covariate_sum;
-                t.covariate_squares += r.covariate_squares;
-                t.cross += r.cross;
+                t.add(&r);
             }
         }
         tables

@@ -41,6 +41,15 @@ impl Window {
         first_ms <= event_ms && since >= self.delay_ms && since <= self.end_ms()
     }
 
+    /// Whether an event at `event_ms` counts for a unit first exposed at `first_ms` in
+    /// `window`, or (without one) within `default_ms` of the exposure (the attribution window).
+    pub fn counts(window: Option<Window>, first_ms: i64, event_ms: i64, default_ms: i64) -> bool {
+        match window {
+            Some(w) => w.holds(first_ms, event_ms),
+            None => crate::events::attributed(first_ms, event_ms, default_ms),
+        }
+    }
+
     /// The window's end after the exposure.
     pub fn end_ms(&self) -> i64 {
         self.delay_ms.saturating_add(self.length_ms)
@@ -208,7 +217,7 @@ impl Metric {
             } else {
                 self.rollup.clone()
             },
-            format: (self.format != Format::Number).then(|| format_name(self.format).to_owned()),
+            format: (self.format != Format::Number).then(|| self.format.as_str().to_owned()),
             currency: self.currency.clone(),
             name: self.name.clone(),
             ..Source::default()
@@ -259,16 +268,6 @@ impl Metric {
         self.goal = goal.unwrap_or(self.goal);
         self.guardrail = guardrail.unwrap_or(self.guardrail);
         self
-    }
-}
-
-/// A format's name in the config.
-pub fn format_name(format: Format) -> &'static str {
-    match format {
-        Format::Number => "number",
-        Format::Percent => "percent",
-        Format::Currency => "currency",
-        Format::Duration => "duration",
     }
 }
 

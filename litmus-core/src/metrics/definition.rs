@@ -199,6 +199,18 @@ pub struct MetricDefinition {
     pub unknown: UnknownFields,
 }
 
+impl Format {
+    /// Its name in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Number => "number",
+            Format::Percent => "percent",
+            Format::Currency => "currency",
+            Format::Duration => "duration",
+        }
+    }
+}
+
 fn is_default_format(f: &Format) -> bool {
     *f == Format::Number
 }
@@ -238,6 +250,17 @@ fn goal(v: &Value, at: &FieldPath) -> Result<Goal, Error> {
     one_of(v, at, GOALS)
 }
 
+/// A field `path`'s object does not define, as an error (windows and caps have no room for
+/// fields of later versions: a misspelt bound would change what is counted).
+fn no_unknown(unknown: &UnknownFields, path: &FieldPath) -> Result<(), Error> {
+    match unknown.keys().next() {
+        Some(name) => Err(Error::UnknownField {
+            path: path.field(name),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Decode for WireWindow {
     fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut delay_hours, mut hours) = (None, None);
@@ -249,11 +272,7 @@ impl Decode for WireWindow {
             }
             Ok(true)
         })?;
-        if let Some(name) = unknown.keys().next() {
-            return Err(Error::UnknownField {
-                path: path.field(name),
-            });
-        }
+        no_unknown(&unknown, path)?;
         Ok(WireWindow {
             delay_hours: delay_hours.unwrap_or(0.0),
             hours: required(hours, path, "hours")?,
@@ -272,11 +291,7 @@ impl Decode for WireCap {
             }
             Ok(true)
         })?;
-        if let Some(name) = unknown.keys().next() {
-            return Err(Error::UnknownField {
-                path: path.field(name),
-            });
-        }
+        no_unknown(&unknown, path)?;
         let fields = crate::config::decode::object(value, path)?.len();
         match cap {
             Some(cap) if fields == 1 => Ok(cap),

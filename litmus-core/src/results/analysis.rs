@@ -397,7 +397,7 @@ fn describe(
             Ok(e) => (Some(e.estimate()), Some(*e.interval())),
             Err(_) => (None, None),
         },
-        Ok(Figures::Ratio(m)) => match figures::ratio_of(&m) {
+        Ok(Figures::Ratio(m)) => match crate::stats::variance_reduction::ratio_metric(&m) {
             Ok(r) => {
                 let half = normal_quantile(alpha) * r.variance().sqrt();
                 let interval = Interval::new(r.ratio(), r.ratio() - half, r.ratio() + half).ok();

@@ -15,7 +15,6 @@ use crate::error::Error;
 use crate::events::MetricRollup;
 use crate::stats::sketch::QuantileSketch;
 use crate::stats::summary::{CoMoments, Moments, Proportion};
-use crate::stats::variance_reduction::{Ratio, ratio_metric};
 
 /// A metric's data for one variant.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,9 +127,4 @@ pub(crate) fn figures(
             Ok(Figures::Quantile(sketch, q))
         }
     }
-}
-
-/// A ratio's estimate and delta-method variance.
-pub(crate) fn ratio_of(m: &CoMoments) -> Result<Ratio, Error> {
-    ratio_metric(m)
 }

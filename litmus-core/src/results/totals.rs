@@ -48,17 +48,6 @@ impl VariantTotals {
     }
 }
 
-/// Adds `b` into `a`.
-pub(crate) fn add(a: &mut MetricRollup, b: &MetricRollup) {
-    a.events = a.events.saturating_add(b.events);
-    a.units = a.units.saturating_add(b.units);
-    a.sum += b.sum;
-    a.sum_squares += b.sum_squares;
-    a.covariate_sum += b.covariate_sum;
-    a.covariate_squares += b.covariate_squares;
-    a.cross += b.cross;
-}
-
 /// An experiment's rollups by time: the rows of `rollup_exposures` and `rollup_metrics` (per
 /// minute, or coarser buckets) of its variants, the control first.
 #[derive(Debug, Clone, Default)]
@@ -127,7 +116,7 @@ impl Timeline {
             .entry((time_ms, metric.to_owned()))
             .or_insert_with(|| vec![MetricRollup::default(); n]);
         if let Some(slot) = row.get_mut(i) {
-            add(slot, rollup);
+            slot.add(rollup);
         }
     }
 
@@ -275,7 +264,7 @@ impl Timeline {
                 }
             }
             for (v, rollup) in out.iter_mut().zip(row) {
-                add(v.metrics.entry(metric.clone()).or_default(), rollup);
+                v.metrics.entry(metric.clone()).or_default().add(rollup);
             }
         }
         for v in &mut out {

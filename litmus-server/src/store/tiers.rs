@@ -132,14 +132,7 @@ pub(crate) fn metrics_by_hour(
 ) -> Vec<crate::store::unit_state::MetricRow> {
     let mut out: BTreeMap<(&str, &str, &str, i64), MetricRollup> = BTreeMap::new();
     for ((e, v, k, m), r) in rows {
-        let t = out.entry((e, v, k, floor(*m, HOUR_MS))).or_default();
-        t.events += r.events;
-        t.units += r.units;
-        t.sum += r.sum;
-        t.sum_squares += r.sum_squares;
-        t.covariate_sum += r.covariate_sum;
-        t.covariate_squares += r.covariate_squares;
-        t.cross += r.cross;
+        out.entry((e, v, k, floor(*m, HOUR_MS))).or_default().add(r);
     }
     out.into_iter()
         .map(|((e, v, k, h), r)| ((e.to_owned(), v.to_owned(), k.to_owned(), h), r))

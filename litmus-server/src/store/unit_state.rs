@@ -480,16 +480,8 @@ pub(crate) fn total_of(
     experiment: &str,
     metric: &str,
 ) -> Result<(u64, f64), Corrupt> {
-    let Some(record) = record else {
-        return Ok((0, 0.0));
-    };
-    let mut names = Names::default();
-    let state = decode(&mut names, record)?;
-    let (e, m) = (names.id(experiment), names.id(metric));
-    Ok(state
-        .totals
-        .iter()
-        .find(|t| t.experiment == e && t.metric == m)
+    Ok(metrics_in(record, experiment, Some(metric))?
+        .pop()
         .map_or((0, 0.0), |t| (t.events, t.total)))
 }
 

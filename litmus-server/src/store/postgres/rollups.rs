@@ -11,7 +11,7 @@ use litmus_core::metrics::Program;
 use super::{PostgresStore, backend};
 use crate::store::backfill;
 use crate::store::rollup_rows;
-use crate::store::tiers;
+use crate::store::tiers::{self, Tier};
 use crate::store::unit_state::{RollupCache, RoundRows, round_batches};
 use crate::store::{Applied, StoreError, StoredEvent, sql};
 
@@ -382,85 +382,26 @@ async fn write(
         .await
         .map_err(backend)?;
     }
-    write_exposures(tx, ADD_EXPOSURES, &round.exposures).await?;
-    write_exposures(
-        tx,
-        ADD_EXPOSURES_HOURLY,
-        &tiers::exposures_by_hour(&round.exposures),
-    )
-    .await?;
-    write_metrics(tx, ADD_METRICS, &round.metrics).await?;
-    write_metrics(
-        tx,
-        ADD_METRICS_HOURLY,
-        &tiers::metrics_by_hour(&round.metrics),
-    )
-    .await?;
-    write_sketches(tx, ADD_SKETCHES, &round.sketches).await?;
-    write_sketches(
-        tx,
-        ADD_SKETCHES_DAILY,
-        &tiers::sketches_by_day(&round.sketches),
-    )
-    .await?;
+    // Each row in its own tier and added up into the coarser one (`tiers`): the minute tier's
+    // sketch rows are per hour, the day tier's per day.
+    let (minutes, hours, days) = (
+        Tier::of(60_000),
+        Tier::of(tiers::HOUR_MS),
+        Tier::of(tiers::DAY_MS),
+    );
+    write_exposures(tx, minutes, &round.exposures).await?;
+    write_exposures(tx, hours, &tiers::exposures_by_hour(&round.exposures)).await?;
+    write_metrics(tx, minutes, &round.metrics).await?;
+    write_metrics(tx, hours, &tiers::metrics_by_hour(&round.metrics)).await?;
+    write_sketches(tx, minutes, &round.sketches).await?;
+    write_sketches(tx, days, &tiers::sketches_by_day(&round.sketches)).await?;
     Ok(())
 }
 
-/// Adds units first exposed, per (experiment, variant, minute), to `rollup_exposures`.
-const ADD_EXPOSURES: &str = "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-    ON CONFLICT (experiment, variant, minute_ms)
-        DO UPDATE SET units = rollup_exposures.units + excluded.units";
-
-/// [`ADD_EXPOSURES`] per hour.
-const ADD_EXPOSURES_HOURLY: &str = "INSERT INTO rollup_exposures_hourly (experiment, variant,
-        hour_ms, units)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-    ON CONFLICT (experiment, variant, hour_ms)
-        DO UPDATE SET units = rollup_exposures_hourly.units + excluded.units";
-
-/// Adds metric rows per (experiment, variant, metric, minute) to `rollup_metrics`.
-const ADD_METRICS: &str = "INSERT INTO rollup_metrics AS r (experiment, variant, metric,
-        minute_ms, events, units, sum, sum_squares, covariate_sum, covariate_squares, cross_sum)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-        $6::bigint[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[])
-    ON CONFLICT (experiment, variant, metric, minute_ms) DO UPDATE SET
-        events = r.events + excluded.events, units = r.units + excluded.units,
-        sum = r.sum + excluded.sum, sum_squares = r.sum_squares + excluded.sum_squares,
-        covariate_sum = r.covariate_sum + excluded.covariate_sum,
-        covariate_squares = r.covariate_squares + excluded.covariate_squares,
-        cross_sum = r.cross_sum + excluded.cross_sum";
-
-/// [`ADD_METRICS`] per hour.
-const ADD_METRICS_HOURLY: &str = "INSERT INTO rollup_metrics_hourly AS r (experiment, variant,
-        metric, hour_ms, events, units, sum, sum_squares, covariate_sum, covariate_squares,
-        cross_sum)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-        $6::bigint[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[])
-    ON CONFLICT (experiment, variant, metric, hour_ms) DO UPDATE SET
-        events = r.events + excluded.events, units = r.units + excluded.units,
-        sum = r.sum + excluded.sum, sum_squares = r.sum_squares + excluded.sum_squares,
-        covariate_sum = r.covariate_sum + excluded.covariate_sum,
-        covariate_squares = r.covariate_squares + excluded.covariate_squares,
-        cross_sum = r.cross_sum + excluded.cross_sum";
-
-/// Adds sketch counts per (experiment, variant, metric, hour, bucket) to `rollup_sketches`.
-const ADD_SKETCHES: &str = "INSERT INTO rollup_sketches AS r (experiment, variant, metric,
-        hour_ms, bucket, count)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::bigint[])
-    ON CONFLICT (experiment, variant, metric, hour_ms, bucket)
-        DO UPDATE SET count = r.count + excluded.count";
-
-/// [`ADD_SKETCHES`] per day.
-const ADD_SKETCHES_DAILY: &str = "INSERT INTO rollup_sketches_daily AS r (experiment, variant,
-        metric, day_ms, bucket, count)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::bigint[])
-    ON CONFLICT (experiment, variant, metric, day_ms, bucket)
-        DO UPDATE SET count = r.count + excluded.count";
-
+/// Adds units first exposed per (experiment, variant, time) to the tier's exposure rows.
 async fn write_exposures(
     tx: &deadpool_postgres::Transaction<'_>,
-    sql: &str,
+    tier: Tier,
     rows: &[crate::store::unit_state::ExposureRow],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
@@ -473,15 +414,24 @@ async fn write_exposures(
         columns.2.push(*time);
         columns.3.push(*units as i64);
     }
-    tx.execute(sql, &[&columns.0, &columns.1, &columns.2, &columns.3])
+    let sql = format!(
+        "INSERT INTO {} AS r (experiment, variant, {}, units)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+         ON CONFLICT (experiment, variant, {}) DO UPDATE SET units = r.units + excluded.units",
+        tier.exposures(),
+        tier.time(),
+        tier.time()
+    );
+    tx.execute(&sql, &[&columns.0, &columns.1, &columns.2, &columns.3])
         .await
         .map_err(backend)?;
     Ok(())
 }
 
+/// Adds metric rows per (experiment, variant, metric, time) to the tier's metric rows.
 async fn write_metrics(
     tx: &deadpool_postgres::Transaction<'_>,
-    sql: &str,
+    tier: Tier,
     rows: &[crate::store::unit_state::MetricRow],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
@@ -505,8 +455,23 @@ async fn write_metrics(
         cross.push(r.cross);
     }
     let [sum, squares, covariates, covariate_squares, cross] = &sums;
+    let sql = format!(
+        "INSERT INTO {} AS r (experiment, variant, metric, {}, events, units, sum, sum_squares,
+                              covariate_sum, covariate_squares, cross_sum)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+             $6::bigint[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[])
+         ON CONFLICT (experiment, variant, metric, {}) DO UPDATE SET
+             events = r.events + excluded.events, units = r.units + excluded.units,
+             sum = r.sum + excluded.sum, sum_squares = r.sum_squares + excluded.sum_squares,
+             covariate_sum = r.covariate_sum + excluded.covariate_sum,
+             covariate_squares = r.covariate_squares + excluded.covariate_squares,
+             cross_sum = r.cross_sum + excluded.cross_sum",
+        tier.metrics(),
+        tier.time(),
+        tier.time()
+    );
     tx.execute(
-        sql,
+        &sql,
         &[
             &keys.0,
             &keys.1,
@@ -526,9 +491,11 @@ async fn write_metrics(
     Ok(())
 }
 
+/// Adds sketch counts per (experiment, variant, metric, time, bucket) to the tier's sketch
+/// rows.
 async fn write_sketches(
     tx: &deadpool_postgres::Transaction<'_>,
-    sql: &str,
+    tier: Tier,
     rows: &[(crate::store::unit_state::SketchKey, i64)],
 ) -> Result<(), StoreError> {
     if rows.is_empty() {
@@ -544,8 +511,18 @@ async fn write_sketches(
         buckets.push(*bucket);
         counts.push(*count);
     }
+    let sql = format!(
+        "INSERT INTO {} AS r (experiment, variant, metric, {}, bucket, count)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[],
+             $6::bigint[])
+         ON CONFLICT (experiment, variant, metric, {}, bucket)
+             DO UPDATE SET count = r.count + excluded.count",
+        tier.sketches(),
+        tier.sketch_time(),
+        tier.sketch_time()
+    );
     tx.execute(
-        sql,
+        &sql,
         &[&keys.0, &keys.1, &keys.2, &keys.3, &buckets, &counts],
     )
     .await

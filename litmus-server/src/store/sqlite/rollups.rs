@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use super::backend;
 use crate::store::backfill;
 use crate::store::handoff::Handoff;
-use crate::store::tiers;
+use crate::store::tiers::{self, Tier};
 use crate::store::unit_state::{LEGACY_ROWS, Legacy, RollupCache, RoundRows, round_batches};
 use crate::store::{Applied, StoreError, StoredEvent, sql};
 
@@ -351,83 +351,59 @@ fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<(
     for (experiment, unit, variant, first_ms) in &rows.first_exposures {
         first.execute(params![experiment, unit, variant, first_ms])?;
     }
-    write_exposures(tx, ADD_EXPOSURES, &rows.exposures)?;
-    write_exposures(
-        tx,
-        ADD_EXPOSURES_HOURLY,
-        &tiers::exposures_by_hour(&rows.exposures),
-    )?;
-    write_metrics(tx, ADD_METRICS, &rows.metrics)?;
-    write_metrics(
-        tx,
-        ADD_METRICS_HOURLY,
-        &tiers::metrics_by_hour(&rows.metrics),
-    )?;
-    write_sketches(tx, ADD_SKETCHES, &rows.sketches)?;
-    write_sketches(
-        tx,
-        ADD_SKETCHES_DAILY,
-        &tiers::sketches_by_day(&rows.sketches),
-    )?;
+    // Each row in its own tier and added up into the coarser one (`tiers`): the minute tier's
+    // sketch rows are per hour, the day tier's per day.
+    let (minutes, hours, days) = (
+        Tier::of(60_000),
+        Tier::of(tiers::HOUR_MS),
+        Tier::of(tiers::DAY_MS),
+    );
+    write_exposures(tx, minutes, &rows.exposures)?;
+    write_exposures(tx, hours, &tiers::exposures_by_hour(&rows.exposures))?;
+    write_metrics(tx, minutes, &rows.metrics)?;
+    write_metrics(tx, hours, &tiers::metrics_by_hour(&rows.metrics))?;
+    write_sketches(tx, minutes, &rows.sketches)?;
+    write_sketches(tx, days, &tiers::sketches_by_day(&rows.sketches))?;
     Ok(())
 }
 
-/// Adds units first exposed, per (experiment, variant, minute), to `rollup_exposures`.
-const ADD_EXPOSURES: &str = "INSERT INTO rollup_exposures (experiment, variant, minute_ms, units)
-    VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET units = units + excluded.units";
-
-/// [`ADD_EXPOSURES`] per hour.
-const ADD_EXPOSURES_HOURLY: &str = "INSERT INTO rollup_exposures_hourly (experiment, variant,
-    hour_ms, units) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET units = units + excluded.units";
-
-/// Adds metric rows per (experiment, variant, metric, minute) to `rollup_metrics`.
-const ADD_METRICS: &str = "INSERT INTO rollup_metrics (experiment, variant, metric, minute_ms,
-        events, units, sum, sum_squares, covariate_sum, covariate_squares, cross_sum)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-    ON CONFLICT DO UPDATE SET events = events + excluded.events, units = units + excluded.units,
-        sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares,
-        covariate_sum = covariate_sum + excluded.covariate_sum,
-        covariate_squares = covariate_squares + excluded.covariate_squares,
-        cross_sum = cross_sum + excluded.cross_sum";
-
-/// [`ADD_METRICS`] per hour.
-const ADD_METRICS_HOURLY: &str = "INSERT INTO rollup_metrics_hourly (experiment, variant, metric,
-        hour_ms, events, units, sum, sum_squares, covariate_sum, covariate_squares, cross_sum)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-    ON CONFLICT DO UPDATE SET events = events + excluded.events, units = units + excluded.units,
-        sum = sum + excluded.sum, sum_squares = sum_squares + excluded.sum_squares,
-        covariate_sum = covariate_sum + excluded.covariate_sum,
-        covariate_squares = covariate_squares + excluded.covariate_squares,
-        cross_sum = cross_sum + excluded.cross_sum";
-
-/// Adds sketch counts per (experiment, variant, metric, hour, bucket) to `rollup_sketches`.
-const ADD_SKETCHES: &str = "INSERT INTO rollup_sketches (experiment, variant, metric, hour_ms,
-    bucket, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-    ON CONFLICT DO UPDATE SET count = count + excluded.count";
-
-/// [`ADD_SKETCHES`] per day.
-const ADD_SKETCHES_DAILY: &str = "INSERT INTO rollup_sketches_daily (experiment, variant, metric,
-    day_ms, bucket, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-    ON CONFLICT DO UPDATE SET count = count + excluded.count";
-
+/// Adds units first exposed per (experiment, variant, time) to the tier's exposure rows.
 fn write_exposures(
     tx: &rusqlite::Transaction<'_>,
-    sql: &str,
+    tier: Tier,
     rows: &[crate::store::unit_state::ExposureRow],
 ) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(sql)?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO {} (experiment, variant, {}, units) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO UPDATE SET units = units + excluded.units",
+        tier.exposures(),
+        tier.time()
+    ))?;
     for ((experiment, variant, time), units) in rows {
         stmt.execute(params![experiment, variant, time, *units as i64])?;
     }
     Ok(())
 }
 
+/// Adds metric rows per (experiment, variant, metric, time) to the tier's metric rows.
 fn write_metrics(
     tx: &rusqlite::Transaction<'_>,
-    sql: &str,
+    tier: Tier,
     rows: &[crate::store::unit_state::MetricRow],
 ) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(sql)?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO {} (experiment, variant, metric, {}, events, units, sum, sum_squares,
+                         covariate_sum, covariate_squares, cross_sum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT DO UPDATE SET events = events + excluded.events,
+             units = units + excluded.units, sum = sum + excluded.sum,
+             sum_squares = sum_squares + excluded.sum_squares,
+             covariate_sum = covariate_sum + excluded.covariate_sum,
+             covariate_squares = covariate_squares + excluded.covariate_squares,
+             cross_sum = cross_sum + excluded.cross_sum",
+        tier.metrics(),
+        tier.time()
+    ))?;
     for ((experiment, variant, metric, time), r) in rows {
         stmt.execute(params![
             experiment,
@@ -446,12 +422,19 @@ fn write_metrics(
     Ok(())
 }
 
+/// Adds sketch counts per (experiment, variant, metric, time, bucket) to the tier's sketch
+/// rows.
 fn write_sketches(
     tx: &rusqlite::Transaction<'_>,
-    sql: &str,
+    tier: Tier,
     rows: &[(crate::store::unit_state::SketchKey, i64)],
 ) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(sql)?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO {} (experiment, variant, metric, {}, bucket, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET count = count + excluded.count",
+        tier.sketches(),
+        tier.sketch_time()
+    ))?;
     for ((experiment, variant, metric, time, bucket), count) in rows {
         stmt.execute(params![experiment, variant, metric, time, bucket, count])?;
     }
