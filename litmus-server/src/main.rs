@@ -5,6 +5,12 @@
 
 use std::sync::Arc;
 
+/// mimalloc instead of glibc's allocator: ingestion allocates and frees millions of small
+/// strings and maps a second from two threads, where glibc's arenas spend a fifth of the
+/// server's time (measured with `benches/server/ingest.sh`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use litmus_server::cache::Cache;
 use litmus_server::cache::memory::MemoryCache;
 use litmus_server::cache::redis::RedisCache;

@@ -96,8 +96,8 @@ pub fn cumulative(
     let mut states: std::collections::BTreeMap<Key, SequentialState> =
         std::collections::BTreeMap::new();
     let mut out = Vec::with_capacity(times.len());
-    for time in times {
-        let totals = timeline.totals(Some(time));
+    let all = timeline.totals_at(&times);
+    for (time, totals) in times.into_iter().zip(all) {
         let results = analyze_with(&totals, metrics, options, Posteriors::Skipped)?;
         let mut lifts = Vec::new();
         for metric in &results.metrics {

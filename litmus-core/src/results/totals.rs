@@ -2,6 +2,7 @@
 //! cumulative series).
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use crate::events::MetricRollup;
 use crate::stats::sketch::QuantileSketch;
@@ -64,8 +65,9 @@ pub struct Timeline {
     cohorts: BTreeMap<String, i64>,
     /// The time cohorts are judged at, and the rows' bucket size.
     clock: Option<(i64, i64)>,
-    /// (time, metric) to the quantile sketch per variant.
-    sketches: BTreeMap<(i64, String), Vec<QuantileSketch>>,
+    /// Metric to time to the quantile sketch per variant (by metric first, so that adding a
+    /// row finds its metric without allocating its name).
+    sketches: BTreeMap<String, BTreeMap<i64, Vec<QuantileSketch>>>,
     /// Percentile caps applied (see [`Timeline::set_unit_values`]), by rollup id.
     caps: BTreeMap<String, f64>,
 }
@@ -157,9 +159,14 @@ impl Timeline {
             return;
         };
         let n = self.variants.len();
-        let row = self
-            .sketches
-            .entry((time_ms, metric.to_owned()))
+        if !self.sketches.contains_key(metric) {
+            self.sketches.insert(metric.to_owned(), BTreeMap::new());
+        }
+        let Some(rows) = self.sketches.get_mut(metric) else {
+            return;
+        };
+        let row = rows
+            .entry(time_ms)
             .or_insert_with(|| vec![QuantileSketch::default(); n]);
         if let Some(slot) = row.get_mut(i) {
             let _ = slot.add_key(key, count);
@@ -221,62 +228,106 @@ impl Timeline {
     /// Each variant's totals over the buckets starting at or before `until_ms` (all of them
     /// when `None`).
     pub fn totals(&self, until_ms: Option<i64>) -> Vec<VariantTotals> {
-        let mut out: Vec<VariantTotals> = self
+        self.totals_at(&[until_ms.unwrap_or(i64::MAX)])
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// The totals at each of `times` (ascending; `i64::MAX` for all of them), as
+    /// [`Timeline::totals`] gives them, in one pass over the rows: each time adds the rows
+    /// that count by it to the totals of the time before. A row counts from some time on and
+    /// keeps counting (a cohort's window that has ended stays ended), and each metric's rows
+    /// are added in time order, so the sums are the ones [`Timeline::totals`] makes alone.
+    pub fn totals_at(&self, times: &[i64]) -> Vec<Vec<VariantTotals>> {
+        let mut running: Vec<VariantTotals> = self
             .variants
             .iter()
-            .map(|(key, weight)| VariantTotals::new(key, *weight, 0))
+            .map(|(key, weight)| {
+                let mut v = VariantTotals::new(key, *weight, 0);
+                v.caps.clone_from(&self.caps);
+                for id in self.cohorts.keys() {
+                    v.cohort_units.insert(id.clone(), 0);
+                }
+                v
+            })
             .collect();
-        let until = until_ms.unwrap_or(i64::MAX);
-        for row in self.exposures.range(..=until).map(|(_, row)| row) {
-            for (v, units) in out.iter_mut().zip(row) {
-                v.units = v.units.saturating_add(*units);
-            }
-        }
-        // A cohort counts once its window has ended for all of its bucket's units.
-        let matured = |time: i64, after: i64| match self.clock {
-            Some((now, bucket)) => {
-                let at = until_ms.map_or(now, |u| u.saturating_add(bucket).min(now));
-                time.saturating_add(bucket).saturating_add(after) <= at
-            }
-            None => true,
-        };
-        for (id, after) in &self.cohorts {
-            for v in &mut out {
-                v.cohort_units.insert(id.clone(), 0);
-            }
-            for (time, row) in self.exposures.range(..=until) {
-                if !matured(*time, *after) {
-                    continue;
-                }
-                for (v, units) in out.iter_mut().zip(row) {
-                    let n = v.cohort_units.entry(id.clone()).or_default();
-                    *n = n.saturating_add(*units);
-                }
-            }
-        }
+        let exposures: Vec<(i64, &Vec<u64>)> =
+            self.exposures.iter().map(|(t, row)| (*t, row)).collect();
+        // Per metric, its rows in time order.
+        let mut metrics: BTreeMap<&str, Vec<(i64, &Vec<MetricRollup>)>> = BTreeMap::new();
         for ((time, metric), row) in &self.metrics {
-            if *time > until {
-                continue;
-            }
-            if let Some(after) = self.cohorts.get(metric) {
-                if !matured(*time, *after) {
-                    continue;
+            metrics
+                .entry(metric.as_str())
+                .or_default()
+                .push((*time, row));
+        }
+        let mut exposures_done = 0;
+        let mut cohorts_done: Vec<usize> = vec![0; self.cohorts.len()];
+        let mut metrics_done: Vec<usize> = vec![0; metrics.len()];
+        // Per quantile metric, the time of the last row added.
+        let mut sketches_added: Vec<Option<i64>> = vec![None; self.sketches.len()];
+        let mut out = Vec::with_capacity(times.len());
+        for &until in times {
+            // A cohort counts once its window has ended for all of its bucket's units.
+            let at = self
+                .clock
+                .map(|(now, bucket)| (until.saturating_add(bucket).min(now), bucket));
+            let matured = |time: i64, after: i64| match at {
+                Some((at, bucket)) => time.saturating_add(bucket).saturating_add(after) <= at,
+                None => true,
+            };
+            let rows = exposures.get(exposures_done..).unwrap_or_default();
+            for (_, row) in rows.iter().take_while(|(t, _)| *t <= until) {
+                exposures_done += 1;
+                for (v, units) in running.iter_mut().zip(row.iter()) {
+                    v.units = v.units.saturating_add(*units);
                 }
             }
-            for (v, rollup) in out.iter_mut().zip(row) {
-                v.metrics.entry(metric.clone()).or_default().add(rollup);
+            for ((id, after), done) in self.cohorts.iter().zip(&mut cohorts_done) {
+                let rows = exposures.get(*done..).unwrap_or_default();
+                for (_, row) in rows
+                    .iter()
+                    .take_while(|(t, _)| *t <= until && matured(*t, *after))
+                {
+                    *done += 1;
+                    for (v, units) in running.iter_mut().zip(row.iter()) {
+                        let n = v.cohort_units.entry(id.clone()).or_default();
+                        *n = n.saturating_add(*units);
+                    }
+                }
             }
-        }
-        for v in &mut out {
-            v.caps.clone_from(&self.caps);
-        }
-        for ((time, metric), row) in &self.sketches {
-            if *time > until {
-                continue;
+            for ((metric, rows), done) in metrics.iter().zip(&mut metrics_done) {
+                let after = self.cohorts.get(*metric).copied();
+                let rows = rows.get(*done..).unwrap_or_default();
+                for (_, row) in rows
+                    .iter()
+                    .take_while(|(t, _)| *t <= until && after.is_none_or(|a| matured(*t, a)))
+                {
+                    *done += 1;
+                    for (v, rollup) in running.iter_mut().zip(row.iter()) {
+                        if let Some(m) = v.metrics.get_mut(*metric) {
+                            m.add(rollup);
+                        } else {
+                            let mut m = MetricRollup::default();
+                            m.add(rollup);
+                            v.metrics.insert((*metric).to_owned(), m);
+                        }
+                    }
+                }
             }
-            for (v, sketch) in out.iter_mut().zip(row) {
-                let _ = v.sketches.entry(metric.clone()).or_default().merge(sketch);
+            for ((metric, rows), added) in self.sketches.iter().zip(&mut sketches_added) {
+                if added.is_some_and(|last| last >= until) {
+                    continue;
+                }
+                let from = added.map_or(Bound::Unbounded, Bound::Excluded);
+                for (time, row) in rows.range((from, Bound::Included(until))) {
+                    *added = Some(*time);
+                    for (v, sketch) in running.iter_mut().zip(row) {
+                        let _ = v.sketches.entry(metric.clone()).or_default().merge(sketch);
+                    }
+                }
             }
+            out.push(running.clone());
         }
         out
     }
@@ -375,5 +426,102 @@ mod tests {
         assert_eq!(buys[1], vec![2.0, 2.0, 0.0, 0.0]);
         assert_eq!(t.metric_names(), vec!["buy"]);
         assert_eq!(t.span(), Some((0, 120_000)));
+    }
+
+    /// The totals up to `until` as they were computed before the sweep: every row tested
+    /// against the time on its own.
+    fn reference(t: &Timeline, until_ms: Option<i64>) -> Vec<VariantTotals> {
+        let mut out: Vec<VariantTotals> = t
+            .variants
+            .iter()
+            .map(|(key, weight)| VariantTotals::new(key, *weight, 0))
+            .collect();
+        let until = until_ms.unwrap_or(i64::MAX);
+        for row in t.exposures.range(..=until).map(|(_, row)| row) {
+            for (v, units) in out.iter_mut().zip(row) {
+                v.units += *units;
+            }
+        }
+        let matured = |time: i64, after: i64| match t.clock {
+            Some((now, bucket)) => {
+                let at = until_ms.map_or(now, |u| u.saturating_add(bucket).min(now));
+                time.saturating_add(bucket).saturating_add(after) <= at
+            }
+            None => true,
+        };
+        for (id, after) in &t.cohorts {
+            for v in &mut out {
+                v.cohort_units.insert(id.clone(), 0);
+            }
+            for (time, row) in t.exposures.range(..=until) {
+                if matured(*time, *after) {
+                    for (v, units) in out.iter_mut().zip(row) {
+                        *v.cohort_units.entry(id.clone()).or_default() += *units;
+                    }
+                }
+            }
+        }
+        for ((time, metric), row) in &t.metrics {
+            let cohort_not_matured = t.cohorts.get(metric).is_some_and(|a| !matured(*time, *a));
+            if *time > until || cohort_not_matured {
+                continue;
+            }
+            for (v, rollup) in out.iter_mut().zip(row) {
+                v.metrics.entry(metric.clone()).or_default().add(rollup);
+            }
+        }
+        for v in &mut out {
+            v.caps.clone_from(&t.caps);
+        }
+        for (metric, rows) in &t.sketches {
+            for row in rows.range(..=until).map(|(_, row)| row) {
+                for (v, sketch) in out.iter_mut().zip(row) {
+                    v.sketches
+                        .entry(metric.clone())
+                        .or_default()
+                        .merge(sketch)
+                        .unwrap();
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_sweep_gives_the_totals_of_each_time_alone(
+            rows in proptest::collection::vec((0..3usize, 0..4usize, 0i64..40, 1u64..5, -3.0f64..7.0), 0..60),
+            cohort_after in 0i64..6,
+            now in 0i64..50,
+            mut times in proptest::collection::vec(-2i64..45, 1..8),
+        ) {
+            let minute = 60_000;
+            let variants = ["control", "a", "b"];
+            let mut t = Timeline::new(variants[..2].iter().map(|v| ((*v).into(), 1.0)).collect());
+            t.add_cohort("kept", cohort_after * minute, now * minute, minute);
+            for (v, m, time, n, x) in rows {
+                let (variant, time) = (variants[v], time * minute);
+                match m {
+                    0 => t.add_exposures(variant, time, n),
+                    1 | 2 => {
+                        let r = MetricRollup { events: n, units: 1, sum: x, sum_squares: x * x, ..Default::default() };
+                        t.add_metric(variant, ["buy", "kept"][m - 1], time, &r);
+                    }
+                    _ => {
+                        let key = QuantileSketch::default().key(x.abs() + 1.0).unwrap();
+                        t.add_sketch(variant, "load", time, key, i64::try_from(n).unwrap());
+                    }
+                }
+            }
+            times.sort_unstable();
+            times.push(i64::MAX);
+            let times: Vec<i64> = times.into_iter().map(|m| if m == i64::MAX { m } else { m * minute }).collect();
+            let swept = t.totals_at(&times);
+            for (time, got) in times.iter().zip(&swept) {
+                let until = (*time != i64::MAX).then_some(*time);
+                proptest::prop_assert_eq!(got, &reference(&t, until));
+                proptest::prop_assert_eq!(got, &t.totals(until));
+            }
+        }
     }
 }

@@ -117,20 +117,76 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
 
 /// ∫_lo^hi f by composite 20-point Gauss-Legendre over `panels` panels.
 fn integrate(lo: f64, hi: f64, panels: usize, f: impl Fn(f64) -> f64) -> f64 {
+    integrate_each(lo, hi, panels, 1, |x, out| {
+        if let Some(slot) = out.first_mut() {
+            *slot = f(x);
+        }
+    })
+    .first()
+    .copied()
+    .unwrap_or(0.0)
+}
+
+/// `n` integrals over the same nodes, as [`integrate`] computes each: `f(x, out)` sets every
+/// integrand's value at `x` in `out` (each sum is added up in the same order as alone).
+fn integrate_each(
+    lo: f64,
+    hi: f64,
+    panels: usize,
+    n: usize,
+    mut f: impl FnMut(f64, &mut [f64]),
+) -> Vec<f64> {
     if hi <= lo {
-        return 0.0;
+        return vec![0.0; n];
     }
     let nodes = gauss_legendre(20);
     let width = (hi - lo) / panels as f64;
-    let mut total = 0.0;
+    let mut totals = vec![0.0; n];
+    let mut values = vec![0.0; n];
     for p in 0..panels {
         let a = lo + p as f64 * width;
         let mid = a + 0.5 * width;
         for &(x, w) in &nodes {
-            total += w * f(mid + 0.5 * width * x);
+            f(mid + 0.5 * width * x, &mut values);
+            for (total, v) in totals.iter_mut().zip(&values) {
+                *total += w * v;
+            }
         }
     }
-    0.5 * width * total
+    totals.iter().map(|t| 0.5 * width * t).collect()
+}
+
+/// At `x`, for each arm i, `pdf_i(x)` times `cdf_j(x)` of every other arm j in turn (stopping
+/// at 0): the integrand of P(i is best). Each CDF is evaluated at most once per node, shared by
+/// the arms.
+fn best_integrands(
+    n: usize,
+    pdf: impl Fn(usize, f64) -> f64,
+    cdf: impl Fn(usize, f64) -> f64,
+) -> impl FnMut(f64, &mut [f64]) {
+    let mut cdfs: Vec<Option<f64>> = vec![None; n];
+    move |x, out| {
+        cdfs.iter_mut().for_each(|c| *c = None);
+        for (i, slot) in out.iter_mut().enumerate() {
+            let mut v = pdf(i, x);
+            for j in 0..n {
+                if j != i && v > 0.0 {
+                    let c = match cdfs.get(j).copied().flatten() {
+                        Some(c) => c,
+                        None => {
+                            let c = cdf(j, x);
+                            if let Some(slot) = cdfs.get_mut(j) {
+                                *slot = Some(c);
+                            }
+                            c
+                        }
+                    };
+                    v *= c;
+                }
+            }
+            *slot = v;
+        }
+    }
 }
 
 const PANELS: usize = 64;
@@ -155,19 +211,18 @@ pub fn prob_best(posteriors: &[BetaPosterior]) -> Result<Vec<f64>, Error> {
         return Err(Error::argument("posteriors", "at least one is needed"));
     }
     let (lo, hi) = union_support(posteriors);
-    let raw: Vec<f64> = (0..posteriors.len())
-        .map(|i| {
-            integrate(lo, hi, PANELS * 2, |x| {
-                let mut v = posteriors.get(i).map_or(0.0, |p| p.pdf(x));
-                for (j, p) in posteriors.iter().enumerate() {
-                    if j != i && v > 0.0 {
-                        v *= p.cdf(x);
-                    }
-                }
-                v
-            })
-        })
-        .collect();
+    let n = posteriors.len();
+    let raw = integrate_each(
+        lo,
+        hi,
+        PANELS * 2,
+        n,
+        best_integrands(
+            n,
+            |i, x| posteriors.get(i).map_or(0.0, |p| p.pdf(x)),
+            |j, x| posteriors.get(j).map_or(0.0, |p| p.cdf(x)),
+        ),
+    );
     let total: f64 = raw.iter().sum();
     Ok(raw.iter().map(|p| (p / total).clamp(0.0, 1.0)).collect())
 }
@@ -241,22 +296,27 @@ pub fn normal_prob_best(posteriors: &[NormalPosterior]) -> Result<Vec<f64>, Erro
         .iter()
         .map(|p| p.mean + 12.0 * p.variance.sqrt())
         .fold(f64::NEG_INFINITY, f64::max);
-    let raw: Vec<f64> = posteriors
-        .iter()
-        .enumerate()
-        .map(|(i, pi)| {
-            let sd = pi.variance.sqrt();
-            integrate(lo, hi, PANELS * 2, |x| {
-                let mut v = normal_pdf((x - pi.mean) / sd) / sd;
-                for (j, p) in posteriors.iter().enumerate() {
-                    if j != i && v > 0.0 {
-                        v *= normal_cdf((x - p.mean) / p.variance.sqrt());
-                    }
-                }
-                v
-            })
-        })
-        .collect();
+    let n = posteriors.len();
+    let raw = integrate_each(
+        lo,
+        hi,
+        PANELS * 2,
+        n,
+        best_integrands(
+            n,
+            |i, x| {
+                posteriors.get(i).map_or(0.0, |p| {
+                    let sd = p.variance.sqrt();
+                    normal_pdf((x - p.mean) / sd) / sd
+                })
+            },
+            |j, x| {
+                posteriors
+                    .get(j)
+                    .map_or(0.0, |p| normal_cdf((x - p.mean) / p.variance.sqrt()))
+            },
+        ),
+    );
     let total: f64 = raw.iter().sum();
     Ok(raw.iter().map(|p| (p / total).clamp(0.0, 1.0)).collect())
 }

@@ -204,10 +204,7 @@ impl QuantileSketch {
             old.checked_add(count_delta),
             self.total.checked_add(count_delta),
         ) else {
-            return Err(Error::argument(
-                "count_delta",
-                format!("{count_delta} overflows the count of bucket {key}"),
-            ));
+            return Err(overflow(key, count_delta));
         };
         if new == 0 {
             self.counts.remove(&key);
@@ -231,11 +228,24 @@ impl QuantileSketch {
                 ),
             ));
         }
-        let mut merged = self.clone();
+        // Checked first, then added in place: a merge that would overflow changes nothing
+        // (and a merge costs the other's buckets, not a copy of this sketch).
+        let mut total = self.total;
         for (&key, &count) in &other.counts {
-            merged.add_key(key, count)?;
+            let old = self.counts.get(&key).copied().unwrap_or(0);
+            total = old
+                .checked_add(count)
+                .and(total.checked_add(count))
+                .ok_or_else(|| overflow(key, count))?;
         }
-        *self = merged;
+        for (&key, &count) in &other.counts {
+            let slot = self.counts.entry(key).or_insert(0);
+            *slot += count;
+            if *slot == 0 {
+                self.counts.remove(&key);
+            }
+        }
+        self.total = total;
         Ok(())
     }
 
@@ -323,6 +333,14 @@ pub(crate) fn check_q(q: f64) -> Result<(), Error> {
 pub(crate) fn lower_rank(q: f64, n: u64) -> u64 {
     let last = n.saturating_sub(1);
     ((q * last as f64).floor() as u64).min(last)
+}
+
+/// The error of a count that overflows bucket `key`'s.
+fn overflow(key: i32, count_delta: i64) -> Error {
+    Error::argument(
+        "count_delta",
+        format!("{count_delta} overflows the count of bucket {key}"),
+    )
 }
 
 #[cfg(test)]

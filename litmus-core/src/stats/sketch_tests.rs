@@ -197,6 +197,17 @@ fn bad_arguments_and_inconsistent_sketches_are_errors() {
         "invalid_argument"
     );
     assert_eq!(s.count(), 1, "a failed add leaves the sketch unchanged");
+    // A merge that would overflow adds none of the other's buckets.
+    let mut big = QuantileSketch::default();
+    big.add(1.0).unwrap();
+    big.add_key(s.key(50.0).unwrap(), i64::MAX - 1).unwrap();
+    let mut other = QuantileSketch::default();
+    other.add(1.0).unwrap();
+    other.add(50.0).unwrap();
+    other.add(50.0).unwrap();
+    let before = big.clone();
+    assert_eq!(big.merge(&other).unwrap_err().code(), "invalid_argument");
+    assert_eq!(big, before, "a failed merge leaves the sketch unchanged");
     assert_eq!(
         s.merge(&QuantileSketch::new(0.02).unwrap())
             .unwrap_err()

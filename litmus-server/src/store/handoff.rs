@@ -35,8 +35,9 @@ struct Waiting {
 }
 
 impl Handoff {
-    /// Hands over batch `batch`'s stored events, in batch order (not kept when full).
-    pub(crate) fn put<'a>(&self, batch: i64, stored: impl IntoIterator<Item = &'a Event>) {
+    /// Hands over batch `batch`'s stored events, in batch order (not kept when full). They are
+    /// moved, not copied: ingestion is done with them once they are written.
+    pub(crate) fn put(&self, batch: i64, stored: impl IntoIterator<Item = Event>) {
         let program = Arc::clone(&lock(&self.0).program);
         let events: Vec<Event> = stored.into_iter().map(|e| lean(e, &program)).collect();
         let mut w = lock(&self.0);
@@ -106,35 +107,18 @@ impl Handoff {
 }
 
 /// What the rollups read of `e`: its properties only when a metric of `program` reads them.
-fn lean(e: &Event, program: &Program) -> Event {
-    Event {
-        message_id: String::new(),
-        unit_id: e.unit_id.clone(),
-        time: e.time,
-        client_time: None,
-        kind: match &e.kind {
-            EventKind::Exposure {
-                experiment,
-                variant,
-            } => EventKind::Exposure {
-                experiment: experiment.clone(),
-                variant: variant.clone(),
-            },
-            EventKind::Track {
-                event,
-                value,
-                properties,
-            } => EventKind::Track {
-                event: event.clone(),
-                value: *value,
-                properties: if program.needs_properties(event) {
-                    properties.clone()
-                } else {
-                    None
-                },
-            },
-        },
+fn lean(mut e: Event, program: &Program) -> Event {
+    e.message_id = String::new();
+    e.client_time = None;
+    if let EventKind::Track {
+        event, properties, ..
+    } = &mut e.kind
+    {
+        if !program.needs_properties(event) {
+            *properties = None;
+        }
     }
+    e
 }
 
 #[cfg(test)]
@@ -162,7 +146,7 @@ mod tests {
     #[test]
     fn a_batch_is_taken_once_lean_and_the_hand_off_is_bounded() {
         let h = Handoff::default();
-        h.put(1, &events(3));
+        h.put(1, events(3));
         let got = h.take(1).unwrap();
         assert_eq!(got.len(), 3);
         assert_eq!(got[2].unit_id, "u2");
@@ -175,19 +159,19 @@ mod tests {
             }
         ));
         assert!(h.take(1).is_none());
-        h.put(2, &events(HANDOFF_EVENTS));
-        h.put(3, &events(1));
+        h.put(2, events(HANDOFF_EVENTS));
+        h.put(3, events(1));
         assert!(h.take(3).is_none(), "full: not kept");
         h.clear();
         assert!(h.take(2).is_none());
-        h.put(4, &events(1));
+        h.put(4, events(1));
         h.forget(4);
         assert!(h.take(4).is_none());
-        h.put(5, &events(1));
+        h.put(5, events(1));
         assert!(h.take(5).is_some());
         // A number taken again replaces what waited under it, and the count follows.
-        h.put(6, &events(3));
-        h.put(6, &events(2));
+        h.put(6, events(3));
+        h.put(6, events(2));
         assert_eq!(h.0.lock().unwrap().events, 2);
         assert_eq!(h.take(6).unwrap().len(), 2);
         assert_eq!(h.0.lock().unwrap().events, 0);

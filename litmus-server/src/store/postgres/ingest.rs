@@ -22,7 +22,7 @@ type Planned<'a> = (usize, [u8; 16], &'a Event);
 
 impl GroupWrite for PostgresStore {
     async fn write_group(&self, batches: Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> {
-        write_group(self, &batches).await
+        write_group(self, batches).await
     }
 }
 
@@ -47,7 +47,7 @@ async fn copy_keys(
 /// Stores `batches` in one transaction (see [`GroupWrite::write_group`]).
 async fn write_group(
     store: &PostgresStore,
-    batches: &[EventBatch],
+    batches: Vec<EventBatch>,
 ) -> Result<Vec<Ingested>, StoreError> {
     // Each message_id once in the group (its first, in group order), then once ever:
     // event_ids answers which keys are new, and only those events are copied.
@@ -90,8 +90,9 @@ async fn write_group(
         })
         .collect();
     let numbered = to_store.iter().filter(|s| !s.is_empty()).count();
-    // The batches handed to the rollup worker, taken back if the commit fails.
-    let mut handed = Vec::with_capacity(numbered);
+    // The batches handed to the rollup worker, taken back if the commit fails: each one's
+    // number, its place in the group and the places of its events stored.
+    let mut handed: Vec<(i64, usize, Vec<usize>)> = Vec::with_capacity(numbered);
     if numbered > 0 {
         let numbers = batch_numbers(&tx, numbered).await?;
         let mut numbers = numbers.into_iter();
@@ -100,7 +101,7 @@ async fn write_group(
         let sink = tx.copy_in(&copy).await.map_err(backend)?;
         let writer = BinaryCopyInWriter::new(sink, &EVENT_TYPES);
         futures_util::pin_mut!(writer);
-        for (batch, events) in batches.iter().zip(&to_store) {
+        for (place, (batch, events)) in batches.iter().zip(&to_store).enumerate() {
             if events.is_empty() {
                 continue;
             }
@@ -125,7 +126,11 @@ async fn write_group(
                 rollup_rows.push(seq, t, e, props.as_deref());
                 write_event(writer.as_mut(), number, seq, &received, e, props.as_deref()).await?;
             }
-            handed.push((number, events));
+            handed.push((
+                number,
+                place,
+                events.iter().map(|(seq, _, _)| *seq).collect(),
+            ));
             pending.push(PendingRow {
                 number,
                 min_ms,
@@ -138,23 +143,41 @@ async fn write_group(
         writer.finish().await.map_err(backend)?;
         copy_pending(&tx, &pending).await?;
     }
-    for (number, events) in &handed {
-        store
-            .handoff
-            .put(*number, events.iter().map(|(_, _, e)| *e));
-    }
-    store
-        .handoff
-        .settle(handed.iter().map(|(number, _)| *number), tx.commit().await)
-        .map_err(backend)?;
-    Ok(batches
+    let ingested: Vec<Ingested> = batches
         .iter()
         .zip(&to_store)
         .map(|(b, s)| Ingested {
             stored: s.len(),
             duplicates: b.events.len().saturating_sub(s.len()),
         })
-        .collect())
+        .collect();
+    // The stored events are moved to the rollup worker: the group is done with them.
+    let mut batches: Vec<Option<EventBatch>> = batches.into_iter().map(Some).collect();
+    for (number, place, seqs) in &handed {
+        let Some(batch) = batches.get_mut(*place).and_then(Option::take) else {
+            continue;
+        };
+        store
+            .handoff
+            .put(*number, stored_events(batch.events, seqs));
+    }
+    store
+        .handoff
+        .settle(
+            handed.iter().map(|(number, _, _)| *number),
+            tx.commit().await,
+        )
+        .map_err(backend)?;
+    Ok(ingested)
+}
+
+/// The events of `events` at the places `seqs` (in increasing order).
+fn stored_events(events: Vec<Event>, seqs: &[usize]) -> impl Iterator<Item = Event> + '_ {
+    let mut wanted = seqs.iter().peekable();
+    events.into_iter().enumerate().filter_map(move |(seq, e)| {
+        wanted.next_if_eq(&&seq)?;
+        Some(e)
+    })
 }
 
 /// Inserts the keys not stored yet into `event_ids` (waiting for concurrent transactions that

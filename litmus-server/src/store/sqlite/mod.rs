@@ -153,7 +153,7 @@ fn tune_writer(conn: &Connection) -> Result<(), StoreError> {
 impl GroupWrite for SqliteStore {
     async fn write_group(&self, batches: Vec<EventBatch>) -> Result<Vec<Ingested>, StoreError> {
         let handoff = self.handoff.clone();
-        self.with(move |conn| write_group(conn, &batches, &handoff))
+        self.with(move |conn| write_group(conn, batches, &handoff))
             .await
     }
 }
@@ -165,7 +165,7 @@ impl SqliteStore {
         let (conn, handoff) = (Arc::clone(&self.conn), self.handoff.clone());
         self.group
             .submit_blocking(batch, move |batches| {
-                write_group(&mut lock(&conn), &batches, &handoff)
+                write_group(&mut lock(&conn), batches, &handoff)
             })
             .await
     }
@@ -177,15 +177,15 @@ impl SqliteStore {
 /// if it fails.
 fn write_group(
     conn: &mut Connection,
-    batches: &[EventBatch],
+    batches: Vec<EventBatch>,
     handoff: &Handoff,
 ) -> Result<Vec<Ingested>, StoreError> {
     let tx = conn.transaction().map_err(backend)?;
-    let stored = events::store_group(&tx, batches).map_err(backend)?;
+    let stored = events::store_group(&tx, &batches).map_err(backend)?;
     let mut handed = Vec::new();
-    for (batch, s) in batches.iter().zip(&stored) {
+    for (batch, s) in batches.into_iter().zip(&stored) {
         if s.report.stored > 0 {
-            let kept = batch.events.iter().zip(&s.kept).filter(|(_, k)| **k);
+            let kept = batch.events.into_iter().zip(&s.kept).filter(|(_, k)| **k);
             handoff.put(s.number, kept.map(|(e, _)| e));
             handed.push(s.number);
         }
