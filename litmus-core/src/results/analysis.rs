@@ -11,7 +11,7 @@ use super::totals::VariantTotals;
 use crate::error::Error;
 use crate::events::MetricRollup;
 use crate::stats::bayes::{
-    BetaPosterior, NormalPosterior, expected_loss, normal_expected_loss, normal_prob_beats,
+    BetaPosterior, NormalPosterior, expected_losses, normal_expected_loss, normal_prob_beats,
     prob_beats,
 };
 use crate::stats::interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
@@ -471,11 +471,8 @@ fn compare(
                         BetaPosterior::from_data(&c, 1.0, 1.0)?,
                         BetaPosterior::from_data(&t, 1.0, 1.0)?,
                     );
-                    Ok((
-                        prob_beats(&bc, &bt),
-                        expected_loss(&bc, &bt),
-                        expected_loss(&bt, &bc),
-                    ))
+                    let (loss_up, loss_down) = expected_losses(&bc, &bt);
+                    Ok((prob_beats(&bc, &bt), loss_up, loss_down))
                 })?;
                 let pvalue = test.pvalue();
                 (

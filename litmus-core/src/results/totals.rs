@@ -135,7 +135,13 @@ impl Timeline {
     ) {
         self.metrics.retain(|(_, m), _| m != rollup);
         let bucket = bucket_ms.max(1);
+        let n = self.variants.len();
+        // Added up per bucket here, then stored: one row per bucket, not a lookup per unit.
+        let mut buckets: BTreeMap<i64, Vec<MetricRollup>> = BTreeMap::new();
         for u in units {
+            let Some(i) = self.index(&u.variant) else {
+                continue;
+            };
             let (y, x) = (u.total.min(cap), u.covariate.min(cap));
             let row = MetricRollup {
                 events: u.events,
@@ -147,7 +153,15 @@ impl Timeline {
                 cross: x * y,
             };
             let time = u.first_ms.saturating_sub(u.first_ms.rem_euclid(bucket));
-            self.add_metric(&u.variant, rollup, time, &row);
+            let rows = buckets
+                .entry(time)
+                .or_insert_with(|| vec![MetricRollup::default(); n]);
+            if let Some(slot) = rows.get_mut(i) {
+                slot.add(&row);
+            }
+        }
+        for (time, rows) in buckets {
+            self.metrics.insert((time, rollup.to_owned()), rows);
         }
         self.caps.insert(rollup.to_owned(), cap);
     }

@@ -229,8 +229,22 @@ pub fn prob_best(posteriors: &[BetaPosterior]) -> Result<Vec<f64>, Error> {
 
 /// The expected loss of choosing `b` over `a`: E[max(rate_a - rate_b, 0)].
 pub fn expected_loss(a: &BetaPosterior, b: &BetaPosterior) -> f64 {
+    expected_losses(a, b).0
+}
+
+/// Both expected losses, `(expected_loss(a, b), expected_loss(b, a))`, over the same nodes
+/// (each CDF evaluated once per node for the two).
+pub fn expected_losses(a: &BetaPosterior, b: &BetaPosterior) -> (f64, f64) {
     let (lo, hi) = union_support(&[*a, *b]);
-    integrate(lo, hi, PANELS, |x| b.cdf(x) * (1.0 - a.cdf(x))).max(0.0)
+    let losses = integrate_each(lo, hi, PANELS, 2, |x, out| {
+        let (fa, fb) = (a.cdf(x), b.cdf(x));
+        if let [choose_b, choose_a] = out {
+            *choose_b = fb * (1.0 - fa);
+            *choose_a = fa * (1.0 - fb);
+        }
+    });
+    let loss = |i: usize| losses.get(i).copied().unwrap_or(0.0).max(0.0);
+    (loss(0), loss(1))
 }
 
 /// A Normal posterior of a mean (flat prior: N(sample mean, s²/n)).
@@ -329,6 +343,16 @@ mod tests {
     fn symmetric_and_closed_form_checks() {
         let a = BetaPosterior::new(11.0, 91.0).unwrap_or_else(|e| panic!("{e}"));
         assert!((prob_beats(&a, &a) - 0.5).abs() < 1e-10);
+        let b = BetaPosterior::new(15.0, 88.0).unwrap_or_else(|e| panic!("{e}"));
+        // Both losses at once are each loss alone, to the bit.
+        assert_eq!(
+            expected_losses(&a, &b),
+            (expected_loss(&a, &b), expected_loss(&b, &a))
+        );
+        assert!(
+            expected_loss(&a, &b) < expected_loss(&b, &a),
+            "b is the better rate"
+        );
         let best = prob_best(&[a, a, a]).unwrap_or_default();
         for p in best {
             assert!((p - 1.0 / 3.0).abs() < 1e-10);

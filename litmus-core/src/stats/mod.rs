@@ -47,8 +47,8 @@ pub mod variance_reduction;
 
 pub use anova::{Anova, f_oneway};
 pub use bayes::{
-    BetaPosterior, NormalPosterior, expected_loss, normal_expected_loss, normal_prob_beats,
-    normal_prob_best, prob_beats, prob_best,
+    BetaPosterior, NormalPosterior, expected_loss, expected_losses, normal_expected_loss,
+    normal_prob_beats, normal_prob_best, prob_beats, prob_best,
 };
 pub use chi2::{ChiSquared, chi2_contingency, chisquare};
 pub use compare::{Comparison, compare_to_control};

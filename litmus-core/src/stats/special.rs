@@ -403,7 +403,44 @@ pub(crate) fn norm_ppf(p: f64) -> f64 {
 }
 
 /// `z >= 0` with P(Z > z) = q (so -z is the q-quantile), for 0 < q <= 0.5.
+///
+/// The last few answers are remembered per thread: results ask for the same few levels
+/// (alpha, alpha / 2, ...) thousands of times per analysis, and each answer costs three
+/// incomplete gamma functions.
 pub(crate) fn norm_upper_quantile(q: f64) -> f64 {
+    const REMEMBERED: usize = 4;
+    type Memo = [Option<(u64, f64)>; REMEMBERED];
+    thread_local! {
+        static MEMO: std::cell::Cell<(Memo, usize)> =
+            const { std::cell::Cell::new(([None; REMEMBERED], 0)) };
+    }
+    let bits = q.to_bits();
+    let known = MEMO
+        .try_with(|m| {
+            let (memo, _) = m.get();
+            memo.iter()
+                .flatten()
+                .find(|(b, _)| *b == bits)
+                .map(|(_, z)| *z)
+        })
+        .ok()
+        .flatten();
+    if let Some(z) = known {
+        return z;
+    }
+    let z = norm_upper_quantile_computed(q);
+    let _ = MEMO.try_with(|m| {
+        let (mut memo, next) = m.get();
+        if let Some(slot) = memo.get_mut(next % REMEMBERED) {
+            *slot = Some((bits, z));
+        }
+        m.set((memo, (next + 1) % REMEMBERED));
+    });
+    z
+}
+
+/// [`norm_upper_quantile`], computed.
+fn norm_upper_quantile_computed(q: f64) -> f64 {
     // Acklam's lower-region and central-region approximations of the q-quantile (negative).
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,
