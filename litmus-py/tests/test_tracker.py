@@ -468,7 +468,9 @@ def test_queue_full_reports_are_at_most_one_a_second(errors: Errors) -> None:
     t.track("u1", "dropped-2")
     t.track("u1", "dropped-3")
     errors.wait_for(lambda: errors.codes().count("queue_full") == 2)
-    assert time.monotonic() - t0 >= 1.0
+    # The second report waits a second on the tracker thread's clock, which it may have read
+    # a little before t0 (it reads the time, then takes the first drop): hence 0.9, not 1.0.
+    assert time.monotonic() - t0 >= 0.9
     assert "dropped 2 new events" in str(errors.errors[-1])
     assert t.dropped == 3
     t.close(timeout=0)
