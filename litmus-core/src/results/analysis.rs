@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::figures::{self, Figures};
-use super::spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options};
+use super::spec::{CupedRole, DecisionBasis, Goal, MetricKind, MetricSpec, Options, Sides};
 use super::totals::VariantTotals;
 use crate::error::Error;
 use crate::events::MetricRollup;
@@ -14,6 +14,7 @@ use crate::stats::bayes::{
     BetaPosterior, NormalPosterior, expected_losses, normal_expected_loss, normal_prob_beats,
     prob_beats,
 };
+use crate::stats::dist::{normal_cdf, normal_pdf};
 use crate::stats::interval::{Interval, diff_means_confint, mean_confint, relative_lift_confint};
 use crate::stats::proportions::{
     ProportionMethod, ZVariance, newcombe_diff_confint, proportion_confint, proportions_ztest,
@@ -22,7 +23,7 @@ use crate::stats::quantile::{quantile_interval, quantile_ztest};
 use crate::stats::sequential::{msprt, msprt_means, msprt_proportions};
 use crate::stats::summary::{CoMoments, Moments};
 use crate::stats::ttest::{Alternative, ttest_ind};
-use crate::stats::variance_reduction::{cuped, ratio_ztest};
+use crate::stats::variance_reduction::{Cuped, cuped, ratio_ztest};
 use crate::stats::{multipletests, srm_check};
 
 /// An estimate with its interval.
@@ -117,6 +118,10 @@ pub struct Comparison {
     /// For means whose units had activity before their exposure: the CUPED-adjusted figures
     /// (`None` otherwise).
     pub cuped: Option<CupedFigures>,
+    /// Whether the control or the variant has fewer units than the settings' `min_units`: the
+    /// verdict then stays inconclusive, whatever the p-values.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub below_min_units: bool,
 }
 
 /// One variant on one metric.
@@ -223,6 +228,8 @@ pub struct ExperimentResults {
     pub alpha: f64,
     /// Which p-values decide.
     pub basis: DecisionBasis,
+    /// Every setting the results were computed with.
+    pub settings: super::settings::ShownSettings,
     /// The metrics, in the order asked.
     pub metrics: Vec<MetricResult>,
 }
@@ -231,6 +238,8 @@ pub struct ExperimentResults {
 struct Raw {
     comparison: Comparison,
     decision_pvalue: f64,
+    /// The difference the decision is about (CUPED's when it decides).
+    decided_estimate: f64,
 }
 
 /// Analyzes `variants` (the control first) on `metrics` with `options`.
@@ -271,8 +280,9 @@ pub(crate) fn analyze_with(
         Err(e) => (None, Some(Problem::from(e))),
     };
     let mut results: Vec<MetricResult> = Vec::with_capacity(metrics.len());
-    // (metric index, variant index, decision p-value) of the decision family.
-    let mut family: Vec<(usize, usize, f64)> = Vec::new();
+    // (metric index, variant index, decision p-value, decided difference) of the decision
+    // family.
+    let mut family: Vec<(usize, usize, f64, f64)> = Vec::new();
     // Each result's spec and funnel step (a funnel gives one result per step).
     let mut shown: Vec<(&MetricSpec, Option<FunnelStep>)> = Vec::new();
     for spec in metrics {
@@ -289,12 +299,12 @@ pub(crate) fn analyze_with(
         let decides = !spec.guardrail && step.is_none_or(|s| s.index + 1 == s.of);
         let mut rows = Vec::with_capacity(variants.len());
         for (v, totals) in variants.iter().enumerate() {
-            let mut row = describe(totals, spec, index, options.alpha);
+            let mut row = describe(totals, spec, index, options.interval_alpha());
             if v > 0 {
                 match compare(control, totals, spec, index, options, posteriors) {
                     Ok(raw) => {
                         if decides {
-                            family.push((m, v, raw.decision_pvalue));
+                            family.push((m, v, raw.decision_pvalue, raw.decided_estimate));
                         }
                         row.comparison = Some(raw.comparison);
                     }
@@ -320,9 +330,9 @@ pub(crate) fn analyze_with(
         });
     }
     if !family.is_empty() {
-        let pvalues: Vec<f64> = family.iter().map(|(_, _, p)| *p).collect();
+        let pvalues: Vec<f64> = family.iter().map(|(_, _, p, _)| *p).collect();
         let adjusted = multipletests(&pvalues, options.alpha, options.correction)?;
-        for ((m, v, _), (&p, &reject)) in family
+        for ((m, v, _, estimate), (&p, &reject)) in family
             .iter()
             .zip(adjusted.pvalues().iter().zip(adjusted.reject()))
         {
@@ -332,7 +342,8 @@ pub(crate) fn analyze_with(
                 .and_then(|row| row.comparison.as_mut())
             {
                 c.adjusted_pvalue = p;
-                c.verdict = verdict(reject, c.difference.estimate, shown.get(*m).map(|s| s.0));
+                let reject = reject && !c.below_min_units;
+                c.verdict = verdict(reject, *estimate, shown.get(*m).map(|s| s.0));
             }
         }
     }
@@ -350,6 +361,7 @@ pub(crate) fn analyze_with(
         srm_problem,
         alpha: options.alpha,
         basis: options.basis,
+        settings: options.into(),
         metrics: results,
     })
 }
@@ -440,15 +452,16 @@ fn compare(
     options: &Options,
     posteriors: Posteriors,
 ) -> Result<Raw, Error> {
-    let alpha = options.alpha;
+    // Intervals at the shown level; the always-valid test at alpha itself.
+    let (alpha, level) = (options.interval_alpha(), options.alpha);
     let increase = spec.goal == Goal::Increase;
     let id = figures::step_rollup(spec, step);
     let (c_fig, t_fig) = (
         figures::figures(control, spec, step)?,
         figures::figures(variant, spec, step)?,
     );
-    let cuped = match (spec.kind, &c_fig) {
-        (MetricKind::Mean, _) => cuped_figures(
+    let adjusted = match (spec.kind, &c_fig) {
+        (MetricKind::Mean, _) => cuped_adjusted(
             control,
             &figures::rows(control, &id),
             variant,
@@ -457,6 +470,21 @@ fn compare(
         ),
         _ => None,
     };
+    let is_rate = matches!(c_fig, Figures::Rate(_));
+    let control_value = match &c_fig {
+        Figures::Rate(p) => p.rate(),
+        Figures::Mean(m) => Some(m.mean()),
+        Figures::Ratio(m) => crate::stats::variance_reduction::ratio_metric(m)
+            .ok()
+            .map(|r| r.ratio()),
+        Figures::Quantile(sketch, q) => sketch.quantile(*q).ok(),
+    };
+    let cuped = adjusted.as_ref().map(|a| CupedFigures {
+        difference: Estimate::from(a.interval()),
+        pvalue: a.test().pvalue(),
+        variance_reduction: a.variance_reduction(),
+        theta: a.theta(),
+    });
     let (difference, relative, pvalue, sequential, probability_up, loss_up, loss_down) =
         match (c_fig, t_fig) {
             (Figures::Rate(c), Figures::Rate(t)) => {
@@ -465,11 +493,12 @@ fn compare(
                 let relative = relative_lift_confint(&t.moments(), &c.moments(), alpha).ok();
                 let (pt, pc) = (t.rate().unwrap_or(0.0), c.rate().unwrap_or(0.0));
                 let unit_variance = pt * (1.0 - pt) + pc * (1.0 - pc);
-                let sequential = msprt_proportions(&t, &c, tau2(unit_variance, options)?, alpha)?;
+                let sequential = msprt_proportions(&t, &c, tau2(unit_variance, options)?, level)?;
                 let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
+                    let prior = options.rate_prior;
                     let (bc, bt) = (
-                        BetaPosterior::from_data(&c, 1.0, 1.0)?,
-                        BetaPosterior::from_data(&t, 1.0, 1.0)?,
+                        BetaPosterior::from_data(&c, prior.alpha, prior.beta)?,
+                        BetaPosterior::from_data(&t, prior.alpha, prior.beta)?,
                     );
                     let (loss_up, loss_down) = expected_losses(&bc, &bt);
                     Ok((prob_beats(&bc, &bt), loss_up, loss_down))
@@ -484,7 +513,7 @@ fn compare(
                 let difference = diff_means_confint(&t, &c, alpha, false)?;
                 let relative = relative_lift_confint(&t, &c, alpha).ok();
                 let unit_variance = t.variance().unwrap_or(0.0) + c.variance().unwrap_or(0.0);
-                let sequential = msprt_means(&t, &c, tau2(unit_variance, options)?, alpha)?;
+                let sequential = msprt_means(&t, &c, tau2(unit_variance, options)?, level)?;
                 let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
                     let (nc, nt) = (
                         NormalPosterior::from_data(&c)?,
@@ -509,7 +538,7 @@ fn compare(
                 let unit_variance =
                     rt.variance() * t.count() as f64 + rc.variance() * c.count() as f64;
                 let diff = rt.ratio() - rc.ratio();
-                let sequential = msprt(diff, variance, tau2(unit_variance, options)?, alpha)?;
+                let sequential = msprt(diff, variance, tau2(unit_variance, options)?, level)?;
                 let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
                     let (nc, nt) = (
                         NormalPosterior::new(rc.ratio(), rc.variance())?,
@@ -541,7 +570,7 @@ fn compare(
                 // The mixing variance is scaled by the per-value variance the estimate implies.
                 let unit_variance = et.std_error().powi(2) * et.count() as f64
                     + ec.std_error().powi(2) * ec.count() as f64;
-                let sequential = msprt(diff, se * se, tau2(unit_variance, options)?, alpha)?;
+                let sequential = msprt(diff, se * se, tau2(unit_variance, options)?, level)?;
                 let (up, loss_up, loss_down) = bayes_figures(posteriors, || {
                     let (nc, nt) = (
                         NormalPosterior::new(ec.estimate(), ec.std_error().powi(2))?,
@@ -570,9 +599,54 @@ fn compare(
                 )));
             }
         };
-    let decision_pvalue = match options.basis {
-        DecisionBasis::Sequential => sequential.pvalue(),
-        DecisionBasis::FixedHorizon => pvalue,
+    // CUPED decides when asked to and when it could be computed.
+    let (decided_estimate, fixed_pvalue, sequential_pvalue) = match (options.cuped, &adjusted) {
+        (CupedRole::Decide, Some(a)) => {
+            let unit_variance =
+                a.treatment().variance().unwrap_or(0.0) + a.control().variance().unwrap_or(0.0);
+            let always_valid = msprt_means(
+                a.treatment(),
+                a.control(),
+                tau2(unit_variance, options)?,
+                level,
+            )?;
+            (
+                a.interval().estimate(),
+                a.test().pvalue(),
+                always_valid.pvalue(),
+            )
+        }
+        _ => (difference.estimate(), pvalue, sequential.pvalue()),
+    };
+    let decision_pvalue = match (options.basis, options.sides) {
+        (DecisionBasis::Sequential, _) => sequential_pvalue,
+        (DecisionBasis::FixedHorizon, Sides::Two) => fixed_pvalue,
+        // One-sided, toward better for a decision metric and toward worse for a guardrail.
+        (DecisionBasis::FixedHorizon, Sides::One) => {
+            let up = increase != spec.guardrail;
+            let toward = if up {
+                decided_estimate > 0.0
+            } else {
+                decided_estimate < 0.0
+            };
+            if toward {
+                fixed_pvalue / 2.0
+            } else {
+                1.0 - fixed_pvalue / 2.0
+            }
+        }
+    };
+    let below_min_units = control.units < options.min_units || variant.units < options.min_units;
+    // A lift prior replaces the flat one for everything but rates (which have their Beta).
+    let (probability_up, loss_up, loss_down) = match (options.lift_prior, &relative, posteriors) {
+        (Some(prior), Some(r), Posteriors::Computed) if !is_rate => {
+            lift_posterior(prior, r, alpha, control_value).unwrap_or((
+                probability_up,
+                loss_up,
+                loss_down,
+            ))
+        }
+        _ => (probability_up, loss_up, loss_down),
     };
     let comparison = Comparison {
         difference: Estimate::from(&difference),
@@ -587,12 +661,18 @@ fn compare(
             1.0 - probability_up
         },
         expected_loss: if increase { loss_up } else { loss_down },
-        verdict: verdict(decision_pvalue <= alpha, difference.estimate(), Some(spec)),
+        verdict: verdict(
+            decision_pvalue <= level && !below_min_units,
+            decided_estimate,
+            Some(spec),
+        ),
         cuped,
+        below_min_units,
     };
     Ok(Raw {
         comparison,
         decision_pvalue,
+        decided_estimate,
     })
 }
 
@@ -624,24 +704,47 @@ fn co_moments(totals: &VariantTotals, data: &MetricRollup) -> Option<CoMoments> 
 }
 
 /// The CUPED figures, when the covariate varies.
-fn cuped_figures(
+fn cuped_adjusted(
     control: &VariantTotals,
     control_data: &MetricRollup,
     variant: &VariantTotals,
     data: &MetricRollup,
     alpha: f64,
-) -> Option<CupedFigures> {
+) -> Option<Cuped> {
     let (c, t) = (
         co_moments(control, control_data)?,
         co_moments(variant, data)?,
     );
-    let adjusted = cuped(&t, &c, alpha, Alternative::TwoSided).ok()?;
-    Some(CupedFigures {
-        difference: Estimate::from(adjusted.interval()),
-        pvalue: adjusted.test().pvalue(),
-        variance_reduction: adjusted.variance_reduction(),
-        theta: adjusted.theta(),
-    })
+    cuped(&t, &c, alpha, Alternative::TwoSided).ok()
+}
+
+/// P(lift > 0) and the expected losses `(E[max(control - variant, 0)], E[max(variant -
+/// control, 0)])` in the metric's units, from the posterior of the relative lift under a
+/// Normal prior: the estimate `relative` (an interval at `alpha`, normal and symmetric, whose
+/// width gives its standard error) is the likelihood, and the posterior is Normal with
+/// precision `1/sd0² + 1/se²` (conjugate). `None` without a usable standard error or
+/// control value.
+fn lift_posterior(
+    prior: super::settings::LiftPrior,
+    relative: &Interval,
+    alpha: f64,
+    control_value: Option<f64>,
+) -> Option<(f64, f64, f64)> {
+    let scale = control_value?.abs();
+    let se = (relative.upper() - relative.lower()) / (2.0 * normal_quantile(alpha));
+    if !(se.is_finite() && se > 0.0 && scale.is_finite()) {
+        return None;
+    }
+    let (prior_precision, precision) = (1.0 / (prior.sd * prior.sd), 1.0 / (se * se));
+    let variance = 1.0 / (prior_precision + precision);
+    let mean = variance * (prior.mean * prior_precision + relative.estimate() * precision);
+    let sd = variance.sqrt();
+    let z = mean / sd;
+    let up = normal_cdf(z);
+    // E[max(-δ, 0)] and E[max(δ, 0)] for δ ~ N(mean, sd²).
+    let loss_up = sd * normal_pdf(z) - mean * normal_cdf(-z);
+    let loss_down = sd * normal_pdf(z) + mean * up;
+    Some((up, scale * loss_up.max(0.0), scale * loss_down.max(0.0)))
 }
 
 /// The mSPRT's mixing variance for per-unit variances summing to `unit_variance`:

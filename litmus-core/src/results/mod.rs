@@ -27,6 +27,7 @@ pub mod capping;
 mod figures;
 pub mod plan;
 pub mod series;
+pub mod settings;
 pub mod spec;
 pub mod totals;
 
@@ -38,7 +39,8 @@ pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
 pub use capping::{UnitValue, percentile_cap};
 pub use plan::{Plan, plan};
 pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
-pub use spec::{DecisionBasis, Goal, MetricKind, MetricSpec, Options, Source};
+pub use settings::{AnalysisSettings, LiftPrior, RatePrior};
+pub use spec::{CupedRole, DecisionBasis, Goal, MetricKind, MetricSpec, Options, Sides, Source};
 pub use totals::{Timeline, VariantTotals};
 
 #[cfg(test)]

@@ -156,6 +156,31 @@ pub enum DecisionBasis {
     FixedHorizon,
 }
 
+/// Two-sided tests, or one-sided ones in each metric's direction (better for decision
+/// metrics, worse for guardrails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Sides {
+    /// Two-sided (the default).
+    #[default]
+    #[serde(rename = "two_sided")]
+    Two,
+    /// One-sided: intervals at `1 - 2 alpha`, whose bound on the tested side is the
+    /// one-sided bound at `1 - alpha`.
+    #[serde(rename = "one_sided")]
+    One,
+}
+
+/// What CUPED's figures are for (means whose units had activity before their exposure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CupedRole {
+    /// Shown beside the unadjusted figures, which decide (the default).
+    #[default]
+    Show,
+    /// The adjusted difference decides (its p-value, or its always-valid test).
+    Decide,
+}
+
 /// How the results are computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
@@ -173,6 +198,16 @@ pub struct Options {
     pub srm_threshold: f64,
     /// Whether to check the split at all (not for bandits; see [`super::Plan`]). Default true.
     pub check_srm: bool,
+    /// Two- or one-sided tests. Default two-sided.
+    pub sides: Sides,
+    /// Whether CUPED decides or is shown beside. Default shown.
+    pub cuped: CupedRole,
+    /// The Beta prior of each variant's rate. Default Beta(1, 1) (uniform).
+    pub rate_prior: super::settings::RatePrior,
+    /// The Normal prior of relative lifts (means, ratios, quantiles). Default none (flat).
+    pub lift_prior: Option<super::settings::LiftPrior>,
+    /// Units each of the control and a variant needs before a verdict. Default 0.
+    pub min_units: u64,
 }
 
 impl Default for Options {
@@ -184,6 +219,14 @@ impl Default for Options {
             sequential_tuning: 5_000.0,
             srm_threshold: SRM_THRESHOLD,
             check_srm: true,
+            sides: Sides::Two,
+            cuped: CupedRole::Show,
+            rate_prior: super::settings::RatePrior {
+                alpha: 1.0,
+                beta: 1.0,
+            },
+            lift_prior: None,
+            min_units: 0,
         }
     }
 }
@@ -210,6 +253,22 @@ impl Options {
                 format!("{} must be finite and >= 1", self.sequential_tuning),
             ));
         }
+        if self.sides == Sides::One && self.basis == DecisionBasis::Sequential {
+            return Err(Error::argument(
+                "sides",
+                "a one-sided test decides on fixed-horizon p-values (the always-valid test is \
+                 two-sided)",
+            ));
+        }
         Ok(())
+    }
+
+    /// The level of the intervals shown: `alpha` for two-sided tests, `2 alpha` for one-sided
+    /// ones (so the bound on the tested side is the one-sided bound).
+    pub fn interval_alpha(&self) -> f64 {
+        match self.sides {
+            Sides::Two => self.alpha,
+            Sides::One => (2.0 * self.alpha).min(0.999),
+        }
     }
 }

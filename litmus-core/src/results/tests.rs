@@ -548,6 +548,28 @@ fn cuped_uses_each_units_activity_before_its_exposure() {
         got.difference.upper - got.difference.lower
             < 0.5 * (c.difference.upper - c.difference.lower)
     );
+    // CUPED deciding: its p-value (fixed horizon) or its always-valid test (sequential).
+    let decide = Options {
+        cuped: crate::results::CupedRole::Decide,
+        basis: DecisionBasis::FixedHorizon,
+        correction: crate::stats::Correction::None,
+        ..Options::default()
+    };
+    let by_cuped = analyze(&timeline.totals(None), &specs(), &decide).unwrap();
+    let row = by_cuped.metrics[1].variants[1].comparison.as_ref().unwrap();
+    assert_eq!(row.adjusted_pvalue, got.pvalue);
+    let sequential = Options {
+        basis: DecisionBasis::Sequential,
+        ..decide
+    };
+    let by_cuped = analyze(&timeline.totals(None), &specs(), &sequential).unwrap();
+    let row = by_cuped.metrics[1].variants[1].comparison.as_ref().unwrap();
+    assert!(
+        row.adjusted_pvalue < c.sequential_pvalue,
+        "the narrower adjusted difference is surer: {} vs {}",
+        row.adjusted_pvalue,
+        c.sequential_pvalue
+    );
     // Conversions have no CUPED figures.
     assert!(
         results.metrics[0].variants[1]

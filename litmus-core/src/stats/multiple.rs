@@ -12,18 +12,32 @@ pub enum Correction {
     Holm,
     /// Benjamini-Hochberg step-up (statsmodels' `fdr_bh`).
     BenjaminiHochberg,
+    /// No correction: each p-value as it is (the family-wise error rate grows with the
+    /// number of tests).
+    None,
 }
 
 impl Correction {
-    /// Parses statsmodels' names: `bonferroni`, `holm`, `fdr_bh`.
+    /// The name the analysis settings use: `holm`, `benjamini_hochberg`, `bonferroni`, `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Correction::Holm => "holm",
+            Correction::BenjaminiHochberg => "benjamini_hochberg",
+            Correction::Bonferroni => "bonferroni",
+            Correction::None => "none",
+        }
+    }
+
+    /// Parses statsmodels' names: `bonferroni`, `holm`, `fdr_bh` (and `none`).
     pub fn parse(text: &str) -> Result<Self, Error> {
         match text {
+            "none" => Ok(Correction::None),
             "bonferroni" => Ok(Correction::Bonferroni),
             "holm" => Ok(Correction::Holm),
             "fdr_bh" | "bh" | "benjamini_hochberg" => Ok(Correction::BenjaminiHochberg),
             other => Err(Error::argument(
                 "method",
-                format!("{other:?} is not bonferroni, holm or fdr_bh"),
+                format!("{other:?} is not bonferroni, holm, fdr_bh or none"),
             )),
         }
     }
@@ -75,6 +89,7 @@ pub fn multipletests(pvalues: &[f64], alpha: f64, method: Correction) -> Result<
         .filter_map(|&i| pvalues.get(i).copied())
         .collect();
     let adjusted_sorted: Vec<f64> = match method {
+        Correction::None => sorted.clone(),
         Correction::Bonferroni => sorted.iter().map(|p| (p * mf).min(1.0)).collect(),
         Correction::Holm => {
             // max over j <= i of (m - j) p_(j), capped at 1.
