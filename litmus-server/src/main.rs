@@ -82,6 +82,7 @@ async fn serve<S: Store>(
         attribution_window_ms: i64::try_from(settings.attribution_window.as_millis())
             .unwrap_or(i64::MAX),
         ingest_permits: settings.ingest_permits,
+        analysis: Arc::new(settings.analysis.clone()),
     };
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::jobs::versions::watch_versions(&state, settings.version_poll);

@@ -4,7 +4,7 @@
 
 use litmus_core::Engine;
 use litmus_core::insights;
-use litmus_core::results::{self, Options, Timeline};
+use litmus_core::results::{self, AnalysisSettings, Options, Timeline};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
@@ -31,6 +31,7 @@ const MAX_ANOMALIES: usize = 10;
 pub async fn experiment_results<S: Store>(
     store: &S,
     engine: &Engine,
+    defaults: &AnalysisSettings,
     key: &str,
     points: usize,
 ) -> Result<Value, ApiError> {
@@ -53,9 +54,10 @@ pub async fn experiment_results<S: Store>(
         .filter(|m| !m.starts_with(litmus_core::metrics::DERIVED_PREFIX))
         .collect();
     let plan = results::plan(experiment, tracked);
+    // The experiment's settings over the server's defaults over core's.
     let options = Options {
         check_srm: plan.check_srm,
-        ..Options::default()
+        ..experiment.analysis().over(defaults).options()
     };
     let now = crate::now_ms();
     let mut timeline = timeline(&plan, &rows, now, bucket);
@@ -356,7 +358,14 @@ pub async fn current<S: Store>(
     points: usize,
 ) -> Result<Value, ApiError> {
     let engine = snapshots.engine().await?;
-    experiment_results(snapshots.store(), &engine, key, points).await
+    experiment_results(
+        snapshots.store(),
+        &engine,
+        snapshots.analysis(),
+        key,
+        points,
+    )
+    .await
 }
 
 /// Bandit policies replayed on `key`'s logged units, in the config this instance serves now

@@ -1,6 +1,8 @@
 //! The server's settings: each from a command-line flag, else its environment variable, else
 //! its default.
 
+use litmus_core::FieldPath;
+use litmus_core::results::AnalysisSettings;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -48,6 +50,10 @@ pub struct Settings {
     /// the rollups (on). `off` makes an ingestion-only instance: it stores events and
     /// acknowledges them, and another instance on the same store applies them.
     pub rollups: bool,
+    /// `--analysis JSON` / `LITMUS_ANALYSIS`: the default analysis settings of every
+    /// experiment's results (an `analysis` object: `docs/results.md`); an experiment's own
+    /// settings win over them.
+    pub analysis: AnalysisSettings,
 }
 
 /// The flags, their variables, and what they set.
@@ -66,6 +72,7 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --retention-days N       LITMUS_RETENTION_DAYS    days raw events are kept, 0 for ever; rollups stay (90)
   --bandit-interval-s N    LITMUS_BANDIT_INTERVAL_S seconds between reweighings of running bandits (60)
   --rollups on|off         LITMUS_ROLLUPS           apply stored events to the rollups here (on; off: ingestion only)
+  --analysis JSON          LITMUS_ANALYSIS          default analysis settings, e.g. '{\"alpha\": 0.1}' (core's defaults)
   --demo                   LITMUS_DEMO=1            sample experiments and simulated traffic, for a first look
   RUST_LOG (info) sets the log filter.";
 
@@ -85,6 +92,9 @@ pub enum SettingsError {
         /// What was expected.
         expected: &'static str,
     },
+    /// Analysis settings that are not valid (the field's path and why).
+    #[error("LITMUS_ANALYSIS: {0}")]
+    Analysis(String),
 }
 
 impl Settings {
@@ -93,7 +103,8 @@ impl Settings {
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, SettingsError> {
-        const FLAGS: [(&str, &str); 14] = [
+        const FLAGS: [(&str, &str); 15] = [
+            ("--analysis", "LITMUS_ANALYSIS"),
             ("--retention-days", "LITMUS_RETENTION_DAYS"),
             ("--attribution-days", "LITMUS_ATTRIBUTION_DAYS"),
             ("--ingest-permits", "LITMUS_INGEST_PERMITS"),
@@ -179,6 +190,10 @@ impl Settings {
                     });
                 }
             },
+            analysis: match get("LITMUS_ANALYSIS") {
+                None => AnalysisSettings::default(),
+                Some(text) => analysis(&text)?,
+            },
             demo: match get("LITMUS_DEMO").as_deref() {
                 None | Some("0" | "false") => false,
                 Some("1" | "true") => true,
@@ -192,6 +207,18 @@ impl Settings {
             },
         })
     }
+}
+
+/// Default analysis settings from JSON text, strictly: unknown fields are refused.
+fn analysis(text: &str) -> Result<AnalysisSettings, SettingsError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| SettingsError::Analysis(e.to_string()))?;
+    let settings = AnalysisSettings::decode(&value, &FieldPath::root())
+        .map_err(|e| SettingsError::Analysis(e.to_string()))?;
+    if let Some(path) = settings.unknown.first() {
+        return Err(SettingsError::Analysis(format!("{path}: unknown field")));
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -249,5 +276,28 @@ mod tests {
                 expected: "a whole number"
             })
         );
+    }
+
+    #[test]
+    fn default_analysis_settings_are_read_strictly() {
+        let env = |v: &str| (v == "LITMUS_ANALYSIS").then(|| r#"{"alpha": 0.1}"#.to_owned());
+        let s = Settings::read(args(&[]), env).unwrap();
+        assert_eq!(s.analysis.alpha, Some(0.1));
+        let flag = Settings::read(args(&["--analysis", r#"{"correction": "none"}"#]), env).unwrap();
+        assert_eq!(
+            flag.analysis.alpha, None,
+            "the flag's object replaces the variable's"
+        );
+        let none = |_: &str| None;
+        for (text, says) in [
+            (r#"{"alpha": 0.9}"#, "alpha"),
+            (r#"{"alhpa": 0.1}"#, "alhpa: unknown field"),
+            ("{", "EOF"),
+        ] {
+            match Settings::read(args(&["--analysis", text]), none) {
+                Err(SettingsError::Analysis(m)) => assert!(m.contains(says), "{m}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use litmus_core::Engine;
+use litmus_core::results::AnalysisSettings;
 use tokio::sync::{RwLock, watch};
 
 use crate::cache::{Cache, Notice};
@@ -27,6 +28,8 @@ pub struct Snapshots<S> {
     /// The newest config version this instance knows of: set by its own writes, by other
     /// instances' notifications and by `crate::jobs::versions`; read by every `/sdk/stream`.
     changes: Arc<watch::Sender<u64>>,
+    /// The server's default analysis settings, under each experiment's own.
+    analysis: Arc<AnalysisSettings>,
 }
 
 impl<S> Clone for Snapshots<S> {
@@ -36,6 +39,7 @@ impl<S> Clone for Snapshots<S> {
             cache: Arc::clone(&self.cache),
             current: Arc::clone(&self.current),
             changes: Arc::clone(&self.changes),
+            analysis: Arc::clone(&self.analysis),
         }
     }
 }
@@ -48,7 +52,19 @@ impl<S: ConfigStore> Snapshots<S> {
             cache,
             current: Arc::new(RwLock::new(None)),
             changes: Arc::new(watch::Sender::new(0)),
+            analysis: Arc::default(),
         }
+    }
+
+    /// The same, with `analysis` as the server's default analysis settings.
+    pub fn with_analysis(mut self, analysis: Arc<AnalysisSettings>) -> Self {
+        self.analysis = analysis;
+        self
+    }
+
+    /// The server's default analysis settings.
+    pub fn analysis(&self) -> &AnalysisSettings {
+        &self.analysis
     }
 
     /// The store.

@@ -12,6 +12,8 @@ use crate::auth::Access;
 use crate::cache::memory::MemoryCache;
 use crate::cache::{Cache, Notice, SharedCache};
 use crate::keys::KeyCache;
+use litmus_core::results::AnalysisSettings;
+
 use crate::live::LiveHub;
 use crate::metrics::Metrics;
 use crate::snapshots::Snapshots;
@@ -20,8 +22,8 @@ use crate::store::Store;
 /// How many sticky assignments the default in-process cache keeps.
 pub const STICKY_CAPACITY: usize = 1_000_000;
 
-/// Settings of the event path.
-#[derive(Debug, Clone, Copy)]
+/// Settings of the event path and of the results.
+#[derive(Debug, Clone)]
 pub struct Tuning {
     /// How long after a unit's first exposure its metric events count
     /// (`litmus_core::events::rollup`).
@@ -30,6 +32,9 @@ pub struct Tuning {
     /// store commits those that arrive together in one group (`crate::store::group_commit`),
     /// so the more there are, the larger the groups.
     pub ingest_permits: usize,
+    /// The server's default analysis settings: an experiment's own settings win over them,
+    /// and they over core's (`litmus_core::results::settings`).
+    pub analysis: Arc<AnalysisSettings>,
 }
 
 impl Default for Tuning {
@@ -37,6 +42,7 @@ impl Default for Tuning {
         Tuning {
             attribution_window_ms: litmus_core::events::rollup::DEFAULT_WINDOW_MS,
             ingest_permits: 64,
+            analysis: Arc::default(),
         }
     }
 }
@@ -58,7 +64,7 @@ impl<S> Clone for Ingest<S> {
     fn clone(&self) -> Self {
         Ingest {
             store: Arc::clone(&self.store),
-            tuning: self.tuning,
+            tuning: self.tuning.clone(),
             slots: Arc::clone(&self.slots),
             rollups_due: Arc::clone(&self.rollups_due),
         }
@@ -109,11 +115,12 @@ impl<S: Store> AppState<S> {
         let admin_key: String = admin_key.into();
         let state = Arc::new(AppState {
             access: Access::new(Arc::clone(&store), admin_key, KeyCache::default()),
-            snapshots: Snapshots::new(Arc::clone(&store), Arc::clone(&cache)),
+            snapshots: Snapshots::new(Arc::clone(&store), Arc::clone(&cache))
+                .with_analysis(Arc::clone(&tuning.analysis)),
             ingest: Ingest {
                 store: Arc::clone(&store),
-                tuning,
                 slots: Arc::new(Semaphore::new(tuning.ingest_permits.max(1))),
+                tuning,
                 rollups_due: Arc::new(Notify::new()),
             },
             store,

@@ -102,6 +102,8 @@ pub struct Experiment {
     pub(crate) holdouts: Box<[usize]>,
     /// The metrics its results show (not used by assignment).
     pub(crate) metrics: Box<[MetricSpec]>,
+    /// Its analysis settings, when its config sets any (not used by assignment).
+    pub(crate) analysis: Option<Box<crate::results::AnalysisSettings>>,
     /// Running, always live, and nothing but the variant pick applies (no override, targeting,
     /// holdout, layer, or traffic below 1): `assign` takes a one-branch path. Set by
     /// [`Experiment::finish`] once holdouts are attached.
@@ -139,6 +141,14 @@ impl Experiment {
     /// [`crate::results::plan()`]).
     pub fn metrics(&self) -> &[MetricSpec] {
         &self.metrics
+    }
+
+    /// The analysis settings its config sets (each absent one comes from the server's
+    /// defaults, then core's: see [`crate::results::AnalysisSettings::over`]).
+    pub fn analysis(&self) -> &crate::results::AnalysisSettings {
+        self.analysis
+            .as_deref()
+            .unwrap_or(&crate::results::settings::NO_SETTINGS)
     }
 
     /// The variant with the given key.

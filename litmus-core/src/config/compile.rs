@@ -15,6 +15,7 @@ use crate::assign::targeting;
 use crate::error::{Error, FieldPath};
 use crate::hash::{self, HASH_VERSION, Purpose, Seed};
 use crate::metrics::{Catalogue, Metric};
+use crate::results::AnalysisSettings;
 use crate::time::Timestamp;
 
 /// A compiled layer.
@@ -139,10 +140,25 @@ fn compile_experiments(
                 });
             }
             let metrics = resolve_metrics(catalogue, &w.metrics, &d.path.field("metrics"));
+            let analysis = w
+                .analysis
+                .as_ref()
+                .map(|v| AnalysisSettings::decode(v, &d.path.field("analysis")))
+                .transpose();
             let mut experiment = compile_experiment(w, &d.path, layers)?;
-            // A metric problem fails strict parsing, but an SDK still assigns the experiment.
+            // A metric or settings problem fails strict parsing, but an SDK still assigns the
+            // experiment.
             match metrics {
                 Ok(m) => experiment.metrics = m.iter().map(Metric::spec).collect(),
+                Err(e) => out.problems.push(e),
+            }
+            match analysis {
+                Ok(a) => {
+                    if let Some(a) = a {
+                        out.unknown.extend(a.unknown.iter().cloned());
+                        experiment.analysis = Some(Box::new(a));
+                    }
+                }
                 Err(e) => out.problems.push(e),
             }
             Ok(experiment)
@@ -349,6 +365,7 @@ fn compile_experiment(
         layer,
         holdouts: Box::new([]),
         metrics: Box::new([]),
+        analysis: None,
         plain: false,
     })
 }

@@ -194,7 +194,7 @@ impl Decode for WireExperiment {
         let (mut start_time, mut end_time, mut traffic) = (None, None, None);
         let (mut variants, mut factors, mut targeting, mut layer, mut overrides) =
             (None, None, None, None, None);
-        let mut metrics = None;
+        let (mut metrics, mut analysis) = (None, None);
         let unknown = fields(value, path, |name, v, at| {
             match name {
                 "key" => key = Some(string(v, at)?),
@@ -232,6 +232,8 @@ impl Decode for WireExperiment {
                 "layer" => layer = optional(v, at, WireLayerSlot::decode)?,
                 "overrides" => overrides = Some(string_map(v, at)?),
                 "metrics" => metrics = Some(list(v, at, WireMetric::decode)?),
+                // Checked when compiled: a bad value fails strict input, not an SDK's read.
+                "analysis" => analysis = optional(v, at, |v, _| Ok(v.clone()))?,
                 _ => return Ok(false),
             }
             Ok(true)
@@ -251,6 +253,7 @@ impl Decode for WireExperiment {
             layer,
             overrides: overrides.unwrap_or_default(),
             metrics: metrics.unwrap_or_default(),
+            analysis,
             unknown,
         })
     }

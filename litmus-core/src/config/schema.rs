@@ -50,3 +50,44 @@ pub(crate) fn condition(generator: &mut SchemaGenerator) -> Schema {
     reference.insert("$ref".into(), json!("#/$defs/Condition"));
     Schema::from(reference)
 }
+
+/// The schema of an experiment's `analysis` settings (`results::settings`).
+pub(crate) fn analysis(_: &mut SchemaGenerator) -> Schema {
+    let number = |description: &str| json!({"type": "number", "description": description});
+    let value = json!({
+        "description": "How the experiment's results are computed; absent fields come from the server's defaults (docs/results.md, Analysis settings).",
+        "type": "object",
+        "properties": {
+            "alpha": {"type": "number", "exclusiveMinimum": 0, "maximum": crate::results::settings::MAX_ALPHA},
+            "test": {"enum": ["two_sided", "one_sided"]},
+            "basis": {"enum": ["sequential", "fixed_horizon"]},
+            "correction": {"enum": ["holm", "benjamini_hochberg", "bonferroni", "none"]},
+            "cuped": {"enum": ["show", "decide"]},
+            "min_units": {"type": "integer", "minimum": 0},
+            "sequential_tuning": {"type": "number", "minimum": 1},
+            "priors": {
+                "type": "object",
+                "properties": {
+                    "rate": {
+                        "type": "object",
+                        "properties": {"alpha": {"type": "number", "minimum": 1}, "beta": {"type": "number", "minimum": 1}},
+                        "required": ["alpha", "beta"],
+                        "additionalProperties": false
+                    },
+                    "lift": {
+                        "type": "object",
+                        "properties": {"mean": number("the prior mean of the relative lift"), "sd": {"type": "number", "exclusiveMinimum": 0}},
+                        "required": ["mean", "sd"],
+                        "additionalProperties": false
+                    }
+                },
+                "additionalProperties": false
+            }
+        },
+        "additionalProperties": false
+    });
+    match value {
+        Value::Object(map) => Schema::from(map),
+        _ => Schema::default(),
+    }
+}

@@ -145,6 +145,11 @@ pub struct WireExperiment {
     /// every event tracked for its units, as a conversion and as a mean.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<WireMetric>,
+    /// How its results are computed (`docs/results.md`, Analysis settings); absent fields
+    /// come from the server's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "super::schema::analysis"))]
+    pub analysis: Option<serde_json::Value>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]

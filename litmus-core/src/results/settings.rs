@@ -19,6 +19,20 @@ use crate::config::decode::{fields, number, one_of, optional, unsigned};
 use crate::error::{Error, FieldPath};
 use crate::stats::multiple::Correction;
 
+/// No settings at all (every one from the layer below).
+pub static NO_SETTINGS: AnalysisSettings = AnalysisSettings {
+    alpha: None,
+    test: None,
+    basis: None,
+    correction: None,
+    cuped: None,
+    rate_prior: None,
+    lift_prior: None,
+    min_units: None,
+    sequential_tuning: None,
+    unknown: Vec::new(),
+};
+
 /// The largest significance level a setting may ask for.
 pub const MAX_ALPHA: f64 = 0.5;
 

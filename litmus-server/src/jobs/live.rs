@@ -72,6 +72,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                         let (message, keep) = match experiment_results(
                             state.store.as_ref(),
                             &engine,
+                            state.snapshots.analysis(),
                             &experiment,
                             DEFAULT_POINTS,
                         )

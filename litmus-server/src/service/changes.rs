@@ -195,8 +195,7 @@ fn find(doc: &WireConfig, kind: Kind, key: &str) -> Option<Object> {
             .experiments
             .iter()
             .find(|e| e.key == key)
-            .cloned()
-            .map(Object::Experiment),
+            .map(|e| Object::Experiment(Box::new(e.clone()))),
         Kind::Layer => doc
             .layers
             .iter()

@@ -122,7 +122,7 @@ impl Kind {
 #[serde(untagged)]
 pub enum Object {
     /// An experiment.
-    Experiment(WireExperiment),
+    Experiment(Box<WireExperiment>),
     /// A layer.
     Layer(WireLayer),
     /// A holdout.
