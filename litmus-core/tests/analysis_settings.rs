@@ -99,3 +99,48 @@ fn bad_settings_are_refused_at_their_path_but_sdks_still_assign() {
         assert!(engine.experiment("e").is_some(), "{analysis}");
     }
 }
+
+/// The shared cases of `fixtures/analysis/settings.json`, which the Python and npm packages'
+/// `validate_analysis` / `validateAnalysis` run too.
+#[test]
+fn validate_analysis_runs_the_shared_fixture() {
+    use litmus_core::results::settings::validate_analysis;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/analysis/settings.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for case in doc["valid"].as_array().unwrap() {
+        let got = validate_analysis(&case["analysis"].to_string()).expect("valid");
+        assert_eq!(
+            serde_json::to_value(got).unwrap(),
+            case["settings"],
+            "{}",
+            case["name"]
+        );
+        // The same object in an experiment passes the admin API's check.
+        validate_strict(&document(case["analysis"].clone())).expect("valid in a document");
+    }
+    for case in doc["invalid"].as_array().unwrap() {
+        let e = validate_analysis(&case["analysis"].to_string()).expect_err("invalid");
+        let path = e.path().map(|p| p.as_str().to_owned()).unwrap_or_default();
+        assert_eq!(
+            (e.code(), path.as_str()),
+            (
+                case["code"].as_str().unwrap(),
+                case["path"].as_str().unwrap()
+            ),
+            "{case}"
+        );
+        // In a document, the same error at the experiment's path.
+        let at = case["path"].as_str().unwrap();
+        let want = if at.is_empty() {
+            "experiments[e].analysis".to_owned()
+        } else {
+            format!("experiments[e].analysis.{at}")
+        };
+        assert_eq!(
+            first_error(&document(case["analysis"].clone())),
+            (e.code().to_owned(), want),
+            "{case}"
+        );
+    }
+}

@@ -75,5 +75,6 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quantiles::sketch_key, m)?)?;
     m.add_function(wrap_pyfunction!(quantiles::sketch_value, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::validate_metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::validate_analysis, m)?)?;
     Ok(())
 }

@@ -1,5 +1,7 @@
-//! `litmus._litmus.validate_metrics`: a metric catalogue checked by the core exactly as the
-//! server's admin API checks it (`litmus_core::metrics::validate_catalogue`).
+//! `litmus._litmus.validate_metrics` and `validate_analysis`: a metric catalogue and an
+//! experiment's analysis settings checked by the core exactly as the server's admin API checks
+//! them (`litmus_core::metrics::validate_catalogue`,
+//! `litmus_core::results::settings::validate_analysis`).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -27,6 +29,29 @@ pub(crate) fn validate_metrics<'py>(
             out.append(d)?;
         }
         Ok(out)
+    })
+}
+
+/// Checks an experiment's `analysis` settings (a dict, or its JSON text) and returns the
+/// settings the results would use, over core's defaults: `alpha`, `test`, `basis`,
+/// `correction`, `cuped`, `rate_prior`, `lift_prior`, `min_units`, `sequential_tuning`.
+/// Invalid settings raise `ConfigError` with the server's code and path (relative to the
+/// object: `priors.rate.alpha`).
+#[pyfunction]
+pub(crate) fn validate_analysis<'py>(
+    py: Python<'py>,
+    settings: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(py, || {
+        let text = if settings.is_instance_of::<PyDict>() {
+            to_json(settings)?.to_string()
+        } else {
+            catalogue_text(settings)?
+        };
+        let shown = check(py, litmus_core::results::settings::validate_analysis(&text))?;
+        let value = serde_json::to_value(shown)
+            .map_err(|e| argument(py, format!("the settings do not serialize: {e}")))?;
+        crate::convert::from_json(py, &value)
     })
 }
 

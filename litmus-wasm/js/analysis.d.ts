@@ -97,7 +97,7 @@ export declare const stats: {
   proportionConfint(count: number, nobs: number, alpha?: number, method?: "normal" | "wilson" | "agresti_coull"): [number, number];
   chisquare(fObs: number[], fExp?: number[]): { statistic: number; pvalue: number };
   chi2Contingency(observed: number[][], correction?: boolean): { statistic: number; pvalue: number; dof: number; expectedFreq: number[][] };
-  multipletests(pvals: number[], alpha?: number, method?: "bonferroni" | "holm" | "fdr_bh"): [boolean[], number[], number, number];
+  multipletests(pvals: number[], alpha?: number, method?: "bonferroni" | "holm" | "fdr_bh" | "none"): [boolean[], number[], number, number];
   srmCheck(observed: number[], weights?: number[], threshold?: number): { statistic: number; pvalue: number; mismatch: boolean; observedShares: number[]; expectedShares: number[] };
   fOneway(...samples: Sample[]): { statistic: number; pvalue: number; dfBetween: number; dfWithin: number };
   factorialAnova(levels: number[], cells: Sample[]): { residualSumSq: number; residualDf: number; terms: { factors: number[]; sumSq: number; df: number; statistic: number; pvalue: number }[] };
@@ -130,5 +130,24 @@ export declare const stats: {
 };
 
 /** Default export: the same API as one object. */
-declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; version: string };
+/** The analysis settings an experiment's results use (its own over core's defaults). */
+export interface AnalysisSettings {
+  alpha: number;
+  test: "two_sided" | "one_sided";
+  basis: "sequential" | "fixed_horizon";
+  correction: "holm" | "benjamini_hochberg" | "bonferroni" | "none";
+  cuped: "show" | "decide";
+  rate_prior: { alpha: number; beta: number };
+  lift_prior: { mean: number; sd: number } | null;
+  min_units: number;
+  sequential_tuning: number;
+}
+
+/**
+ * Checks an experiment's `analysis` settings (an object or its JSON text) as the server's
+ * admin API does; throws a LitmusError with the server's code and path for invalid ones.
+ */
+export declare function validateAnalysis(settings: Record<string, unknown> | string): AnalysisSettings;
+
+declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; validateAnalysis: typeof validateAnalysis; version: string };
 export default api;

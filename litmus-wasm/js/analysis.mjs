@@ -488,5 +488,20 @@ export function makeAnalysis(b) {
     betaCdf: dist("beta_cdf"),
   };
 
-  return { stats, bandit, QuantileSketch, LitmusError, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
+  /**
+   * Checks an experiment's `analysis` settings (an object or its JSON text) as the admin API
+   * does, and returns the settings its results would use over core's defaults (`alpha`,
+   * `test`, `basis`, `correction`, `cuped`, `rate_prior`, `lift_prior`, `min_units`,
+   * `sequential_tuning`), or throws a LitmusError with the server's code and path
+   * (`priors.rate.alpha`).
+   */
+  function validateAnalysis(settings) {
+    let text;
+    if (typeof settings === "string") text = settings;
+    else if (settings !== null && typeof settings === "object" && !Array.isArray(settings)) text = JSON.stringify(settings);
+    else throw new LitmusError("the settings are an object or its JSON text", "invalid_argument");
+    return JSON.parse(call(() => b.validateAnalysis(text)));
+  }
+
+  return { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
 }

@@ -11,8 +11,8 @@
 //! - `engine` (`litmus_engine.wasm`): the engine, the hashing functions, the SDK protocol
 //!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding) and the metric
 //!   catalogue check ([`metrics`]);
-//! - `analysis` (`litmus_analysis.wasm`): statistics (quantile sketches in [`quantiles`]) and
-//!   bandits.
+//! - `analysis` (`litmus_analysis.wasm`): statistics (quantile sketches in [`quantiles`]),
+//!   bandits, and the analysis settings check ([`settings`]).
 //!
 //! Native builds (tests, docs) enable both.
 
@@ -26,6 +26,8 @@ pub mod metrics;
 pub mod quantiles;
 #[cfg(feature = "engine")]
 pub mod sdk;
+#[cfg(feature = "analysis")]
+pub mod settings;
 #[cfg(feature = "analysis")]
 pub mod stats;
 

@@ -15,10 +15,12 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // policy, about 31 KB gzipped since they moved from JavaScript into core: issue 17), which the
 // config client and event tracker of every page use, and the metric catalogue (issue 19: its
 // compilation took the module to about 186 KB, and validateMetrics, the admin API's check of a
-// catalogue, adds about 2 KB); the analysis module is optional.
-const BUDGET = { engine: 190 * 1024, analysis: 150 * 1024 };
+// catalogue, adds about 2 KB), and an experiment's analysis settings (issue 20: a strict
+// engine checks them as the admin API does, about 6 KB, taking it to about 195 KB); the
+// analysis module is optional (validateAnalysis took it from about 115 to 142 KB).
+const BUDGET = { engine: 200 * 1024, analysis: 150 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 190 KB, analysis 150 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 200 KB, analysis 150 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));

@@ -244,6 +244,18 @@ impl From<&Options> for ShownSettings {
     }
 }
 
+/// Checks an `analysis` object (JSON text) as the admin API checks an experiment's, strictly
+/// (an unknown field is an error at its path), and answers the settings it gives over core's
+/// defaults. For the bindings' `validate_analysis` / `validateAnalysis`.
+pub fn validate_analysis(text: &str) -> Result<ShownSettings, Error> {
+    let value = crate::config::strict_value(text)?;
+    let settings = AnalysisSettings::decode(&value, &FieldPath::root())?;
+    if let Some(path) = settings.unknown.first() {
+        return Err(Error::UnknownField { path: path.clone() });
+    }
+    Ok(ShownSettings::from(&settings.options()))
+}
+
 /// A significance level in (0, [`MAX_ALPHA`]].
 fn level(value: &Value, path: &FieldPath) -> Result<f64, Error> {
     let alpha = number(value, path)?;

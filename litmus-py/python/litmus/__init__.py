@@ -30,7 +30,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from ._litmus import ERROR_CODES, Assignment, Engine, QuantileSketch, __version__, validate_metrics
+from ._litmus import (
+    ERROR_CODES,
+    Assignment,
+    Engine,
+    QuantileSketch,
+    __version__,
+    validate_analysis,
+    validate_metrics,
+)
 from .errors import (
     AuthError,
     ConfigError,
@@ -61,6 +69,7 @@ __all__ = [
     "Engine",
     "Assignment",
     "load_engine",
+    "validate_analysis",
     "validate_metrics",
     "QuantileSketch",
     "ConfigClient",

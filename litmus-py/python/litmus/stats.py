@@ -262,7 +262,8 @@ def multipletests(
 ) -> Tuple[List[bool], List[float], float, float]:
     """statsmodels' multipletests: ``(reject, pvals_corrected, alphacSidak, alphacBonf)``;
     methods ``bonferroni``, ``holm`` (the default, as in the npm package; statsmodels'
-    default ``hs``, Holm-Sidak, is not offered) and ``fdr_bh``."""
+    default ``hs``, Holm-Sidak, is not offered), ``fdr_bh`` and ``none`` (the p-values as
+    they are, as an experiment's ``"correction": "none"`` setting uses them)."""
     values = [float(p) for p in pvals]
     reject, corrected = _litmus.multipletests(values, float(alpha), method)
     m = max(len(values), 1)

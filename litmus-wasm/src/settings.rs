@@ -1,0 +1,16 @@
+//! The analysis module's check of an experiment's analysis settings
+//! (`litmus_core::results::settings::validate_analysis`): the admin API's own validation, so
+//! codes, messages and paths are the server's.
+
+use wasm_bindgen::prelude::*;
+
+use crate::error;
+
+/// Checks an experiment's `analysis` settings (JSON text of the object) and returns JSON of the
+/// settings the results would use, over core's defaults.
+#[wasm_bindgen(js_name = validateAnalysis)]
+pub fn validate_analysis(settings: &str) -> Result<String, JsValue> {
+    let shown =
+        litmus_core::results::settings::validate_analysis(settings).map_err(|e| error(&e))?;
+    serde_json::to_string(&shown).map_err(|e| JsValue::from_str(&e.to_string()))
+}
