@@ -9,10 +9,11 @@ import { statusActions, statusBadge } from './list.js';
 import { variantCls } from './tables.js';
 import { clearErrors, showErrors, problemsOf } from './errors.js';
 import { metricsSection } from './form-metrics.js';
+import { analysisSection } from './form-analysis.js';
 import * as f from './format.js';
 
 /** The fields the form edits; anything else of a stored experiment is kept as it is. */
-const EDITED = ['key', 'kind', 'traffic', 'variants', 'metrics', 'targeting', 'salt', 'start_time', 'end_time'];
+const EDITED = ['key', 'kind', 'traffic', 'variants', 'metrics', 'targeting', 'salt', 'start_time', 'end_time', 'analysis'];
 
 const DEFAULTS = {
   key: '', kind: 'ab', status: 'draft', traffic: 1,
@@ -56,6 +57,7 @@ export function mountForm(main, key, { setTitle, navigate }) {
     const locked = !isNew && exp.status !== 'draft';
     const variantRows = h('tbody', { id: 'variant-rows' });
     const metricsPart = metricsSection(exp, catalogue);
+    const analysisPart = analysisSection(exp, field);
     const summary = h('div', { id: 'form-errors', class: 'banner critical', role: 'alert', tabindex: '-1', hidden: true });
 
     const keyInput = h('input', {
@@ -144,6 +146,7 @@ export function mountForm(main, key, { setTitle, navigate }) {
       h('section', { class: 'card form-section' },
         h('h2', {}, 'Targeting ', h('span', { class: 'muted small' }, 'optional')),
         field('Condition (JSON)', targeting, 'Empty: everyone is eligible. Leaves: {"attribute", "op", "value"}; combine with {"all": [...]}, {"any": [...]}, {"not": ...}.')),
+      analysisPart.section,
       h('details', { class: 'card form-section' },
         h('summary', {}, 'Advanced'),
         h('div', { class: 'row' },
@@ -165,11 +168,16 @@ export function mountForm(main, key, { setTitle, navigate }) {
       e.preventDefault();
       const startNow = e.submitter && e.submitter.dataset.submit === 'start';
       clearErrors(form, summary);
-      const { body, problems } = collect(exp, { keyInput, kindSelect, traffic, targeting, salt, startTime, endTime, variantRows, metrics: metricsPart.collect });
+      const { body, problems } = collect(exp, { keyInput, kindSelect, traffic, targeting, salt, startTime, endTime, variantRows, metrics: metricsPart.collect, analysis: analysisPart.collect });
       if (startNow) body.status = 'running';
       const shown = { collection: 'experiments', key: body.key, what: 'experiment' };
+      // A collapsed section opens when one of its fields shows an error.
+      const reveal = () => form.querySelectorAll('details').forEach((d) => {
+        if (d.querySelector('[aria-invalid]')) d.open = true;
+      });
       if (problems.length) {
         showErrors(form, summary, problems, shown);
+        reveal();
         return;
       }
       const buttons = form.querySelectorAll('button[type=submit]');
@@ -180,6 +188,7 @@ export function mountForm(main, key, { setTitle, navigate }) {
         navigate(`#/experiments/${encodeURIComponent(res.experiment.key)}`);
       } catch (err) {
         showErrors(form, summary, problemsOf(err), shown);
+        reveal();
       } finally {
         buttons.forEach((b) => { b.disabled = false; });
       }
@@ -246,6 +255,8 @@ function collect(exp, els) {
   });
   body.metrics = els.metrics();
   if (!body.metrics.length) delete body.metrics;
+  const analysis = els.analysis();
+  if (analysis !== undefined) body.analysis = analysis;
   const targeting = json(els.targeting.value, 'targeting');
   if (targeting !== undefined) body.targeting = targeting;
   for (const [name, el] of [['salt', els.salt], ['start_time', els.startTime], ['end_time', els.endTime]]) {

@@ -8,6 +8,7 @@ import { experiments, metrics as catalogueApi, csvPath, downloadCsv, ApiError } 
 import { TimeChart } from './charts.js';
 import { funnelCard, metricCard, variantCls, verdictBadge } from './tables.js';
 import { statusActions, statusBadge, historyList } from './list.js';
+import { settingsLine } from './form-analysis.js';
 import * as f from './format.js';
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -152,7 +153,8 @@ function kpis(data, config) {
         verdictBadge('better'), h('b', {}, String(verdicts.better)),
         verdictBadge('worse'), h('b', {}, String(verdicts.worse)),
         verdictBadge('inconclusive'), h('b', {}, String(verdicts.inconclusive))),
-      h('div', { class: 'muted small' }, `α = ${data.results.alpha}, ${data.results.basis === 'sequential' ? 'always-valid' : 'fixed-horizon'} decisions`)));
+      h('div', { class: 'muted small', id: 'analysis-settings-line', title: 'The analysis settings these results were computed with (the experiment\'s over the server\'s defaults)' },
+        data.results.settings ? settingsLine(data.results.settings) : `α = ${data.results.alpha}, ${data.results.basis === 'sequential' ? 'always-valid' : 'fixed-horizon'} decisions`)));
 }
 
 const SEVERITY = { critical: '!!', warning: '!', info: 'i' };

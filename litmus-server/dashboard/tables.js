@@ -160,7 +160,9 @@ function row(metric, r, i, bars, domain, results) {
       f.prob(c.probability_better)), { class: 'num' }),
     cell('loss', diff(c.expected_loss).replace(/^\+/, ''), { class: 'num' }),
     cell('verdict', verdictBadge(c.verdict,
-      `${results.basis === 'sequential' ? 'always-valid' : 'fixed-horizon'} p-value adjusted across the decision metrics: ${f.pvalue(c.adjusted_pvalue)} (α = ${results.alpha})`)),
+      c.below_min_units
+        ? `no verdict yet: fewer units than the experiment's minimum (${results.settings ? results.settings.min_units : '?'} per variant)`
+        : `${results.basis === 'sequential' ? 'always-valid' : 'fixed-horizon'} p-value adjusted across the decision metrics: ${f.pvalue(c.adjusted_pvalue)} (α = ${results.alpha})`)),
   );
 }
 
@@ -177,7 +179,10 @@ function stepName(metric, def) {
 export function metricCard(metric, results, { onChart, charted, def }) {
   const bars = barIntervals(metric);
   const domain = ciDomain([...bars.out.values()]);
-  const level = `${Math.round((1 - results.alpha) * 1000) / 10}%`;
+  // One-sided tests show intervals at 1 - 2 alpha (their bound on the tested side is the
+  // one-sided bound at 1 - alpha).
+  const shownAlpha = results.settings && results.settings.test === 'one_sided' ? 2 * results.alpha : results.alpha;
+  const level = `${Math.round((1 - shownAlpha) * 1000) / 10}%`;
   const id = f.metricId(metric);
   const headId = `m-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const violated = metric.guardrail && metric.guardrail_violated;

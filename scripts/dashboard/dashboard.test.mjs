@@ -4,7 +4,8 @@
 // that the table and the lift chart update live; then the SRM banner on an unbalanced split,
 // the list, stopping with a confirmation, the metric catalogue (metrics.checks.mjs: the
 // editor, errors at their fields, the experiment form's picker, results of every format, the
-// CSV export) and signing out. Prints `dashboard: N passed`.
+// CSV export), the analysis settings (analysis.checks.mjs: an error at its field, stored
+// settings, the results naming them, no verdict under the minimum of units) and signing out. Prints `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
 // FORMAT_JS (the dashboard's format.js, to format expected values as the page does), and to
@@ -16,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { metricChecks } from './metrics.checks.mjs';
+import { analysisChecks } from './analysis.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -440,6 +442,8 @@ try {
     await waitCells(page, [['[data-testid="total-units"]', '880']]);
     assert(await page.isHidden('#lag-banner'), 'the lag banner stays once the events are counted');
   });
+
+  await analysisChecks({ page, BASE, admin, check, assert, shot, exp, cellSel });
 
   await metricChecks({ page, BASE, admin, OUT, check, assert, f, shot, postEvents, waitCells, cellSel, log });
 

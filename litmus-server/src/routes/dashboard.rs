@@ -53,6 +53,10 @@ const ASSETS: &[Asset] = &[
         "form-metrics.js",
         include_bytes!("../../dashboard/form-metrics.js"),
     ),
+    embedded(
+        "form-analysis.js",
+        include_bytes!("../../dashboard/form-analysis.js"),
+    ),
     embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
     embedded(
         "metric-form.js",
