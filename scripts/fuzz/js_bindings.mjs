@@ -417,6 +417,25 @@ function catalogue(r) {
   }
 }
 
+/** Analysis settings with every field (as fixtures/analysis/settings.json), for validateAnalysis. */
+const ANALYSIS_SETTINGS = {
+  alpha: 0.1, test: "one_sided", basis: "fixed_horizon", correction: "none", cuped: "decide", min_units: 500,
+  sequential_tuning: 800, priors: { rate: { alpha: 2, beta: 30 }, lift: { mean: 0, sd: 0.3 } },
+};
+
+/** A settings argument: the object above mutated, as an object or JSON text, or anything. */
+function analysisSettings(r) {
+  const k = r.int(0, 7);
+  if (k === 0) return value(r);
+  const doc = k <= 5 ? mutate(r, structuredClone(ANALYSIS_SETTINGS), r.int(0, 4)) : structuredClone(ANALYSIS_SETTINGS);
+  if (r.int(0, 3)) return doc;
+  try {
+    return JSON.stringify(doc) ?? doc;
+  } catch {
+    return doc;
+  }
+}
+
 /** A config argument: a mutated base config or a generated one (object, JSON text or bytes), or anything. */
 function config(r) {
   const k = r.int(0, 9);
@@ -457,6 +476,7 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
   const { Engine, LitmusError, hashing, LocalStorageStickyStore, ConfigClient, EventTracker } = litmus;
   const { stats, bandit } = analysis;
   const validateMetrics = litmus.validateMetrics ?? litmus.default?.validateMetrics;
+  const validateAnalysis = analysis.validateAnalysis ?? analysis.default?.validateAnalysis;
   const { QuantileSketch } = stats;
   const trap = litmus.default?.__testTrap ?? litmus.__testTrap;
   const trapAnalysis = analysis.default?.__testTrap ?? analysis.__testTrap;
@@ -795,6 +815,10 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       const out = call("validateMetrics", () => validateMetrics(catalogue(r)));
       if (out !== undefined && !(Array.isArray(out) && out.every((m) => typeof m.key === "string" && typeof m.kind === "string" && typeof m.rollup === "string"))) {
         throw new Finding(`validateMetrics returned ${safe(JSON.stringify(out))}`);
+      }
+      const settings = call("validateAnalysis", () => validateAnalysis(analysisSettings(r)));
+      if (settings !== undefined && !(settings && typeof settings.alpha === "number" && settings.alpha > 0 && settings.alpha <= 0.5 && typeof settings.correction === "string")) {
+        throw new Finding(`validateAnalysis returned ${safe(JSON.stringify(settings))}`);
       }
     },
     bandit(r) {
