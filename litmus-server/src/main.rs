@@ -11,6 +11,26 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc 3's `mimalloc.h` (the `libmimalloc-sys` pinned in
+/// Cargo.lock builds mimalloc 3), whose default is 10 (ms).
+const MI_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Makes mimalloc give freed pages back to the OS at once rather than 10 ms later, so the
+/// resident memory follows what the server holds (the soak's flat-memory check, and
+/// operators watching RSS) at the cost of a few more `madvise` calls. Only when the option at
+/// that index has purge_delay's default, so a mimalloc whose options moved is left alone.
+#[allow(unsafe_code)]
+fn purge_freed_memory_at_once() {
+    // SAFETY: mi_option_get and mi_option_set read and write one slot of mimalloc's option
+    // table; any index below `_mi_option_last` (over 30 in every mimalloc 3) is valid, and
+    // options may be set at any time.
+    unsafe {
+        if libmimalloc_sys::mi_option_get(MI_PURGE_DELAY) == 10 {
+            libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, 0);
+        }
+    }
+}
+
 use litmus_server::cache::Cache;
 use litmus_server::cache::memory::MemoryCache;
 use litmus_server::cache::redis::RedisCache;
@@ -22,6 +42,7 @@ use litmus_server::store::sqlite::SqliteStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    purge_freed_memory_at_once();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         use std::io::Write;
