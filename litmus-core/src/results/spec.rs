@@ -1,5 +1,6 @@
 //! What to analyze: the metrics of an experiment and the analysis options.
 
+use super::settings::{LiftPrior, RatePrior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -259,6 +260,24 @@ impl Options {
                 "a one-sided test decides on fixed-horizon p-values (the always-valid test is \
                  two-sided)",
             ));
+        }
+        let max = crate::stats::bayes::MAX_BETA_PARAMETER;
+        let RatePrior { alpha, beta } = self.rate_prior;
+        if !(alpha.is_finite() && beta.is_finite() && (1.0..=max).contains(&alpha.min(beta)))
+            || alpha.max(beta) > max
+        {
+            return Err(Error::argument(
+                "rate_prior",
+                format!("Beta({alpha}, {beta}) needs both parameters in [1, {max:e}]"),
+            ));
+        }
+        if let Some(LiftPrior { mean, sd }) = self.lift_prior {
+            if !(mean.is_finite() && sd.is_finite() && sd > 0.0) {
+                return Err(Error::argument(
+                    "lift_prior",
+                    format!("N({mean}, {sd}²) needs a finite mean and a finite sd > 0"),
+                ));
+            }
         }
         Ok(())
     }
