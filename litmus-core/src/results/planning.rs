@@ -287,6 +287,13 @@ pub fn plan_json(
     })
 }
 
+/// [`plan_json`] over JSON text with core's default settings: the bindings' `plan_experiment`
+/// / `planExperiment`.
+pub fn plan_text(text: &str) -> Result<PlanAnswer, Error> {
+    let value = crate::config::strict_value(text)?;
+    plan_json(&value, &super::settings::AnalysisSettings::default())
+}
+
 /// An argument error as a value error at the argument's path (`baseline.rate`, `lift`).
 fn at_path(e: Error, root: &crate::error::FieldPath) -> Error {
     match e {
