@@ -76,5 +76,6 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(quantiles::sketch_value, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::validate_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::validate_analysis, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::plan_experiment, m)?)?;
     Ok(())
 }

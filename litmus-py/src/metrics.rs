@@ -1,7 +1,8 @@
-//! `litmus._litmus.validate_metrics` and `validate_analysis`: a metric catalogue and an
-//! experiment's analysis settings checked by the core exactly as the server's admin API checks
-//! them (`litmus_core::metrics::validate_catalogue`,
-//! `litmus_core::results::settings::validate_analysis`).
+//! `litmus._litmus.validate_metrics`, `validate_analysis` and `plan_experiment`: a metric
+//! catalogue and an experiment's analysis settings checked by the core exactly as the server's
+//! admin API checks them (`litmus_core::metrics::validate_catalogue`,
+//! `litmus_core::results::settings::validate_analysis`), and an experiment planned by core
+//! (`litmus_core::results::planning::plan_text`).
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -51,6 +52,28 @@ pub(crate) fn validate_analysis<'py>(
         let shown = check(py, litmus_core::results::settings::validate_analysis(&text))?;
         let value = serde_json::to_value(shown)
             .map_err(|e| argument(py, format!("the settings do not serialize: {e}")))?;
+        crate::convert::from_json(py, &value)
+    })
+}
+
+/// Plans an experiment (a dict, or its JSON text: `baseline`, `lift` or `days`,
+/// `units_per_day`, `power`, `variants`, `analysis`) with core's planning, as the server's
+/// `POST /planning` does once it knows the baseline; returns `{"plan", "baseline",
+/// "settings"}`. Invalid requests raise `ConfigError` with the code and the field's path.
+#[pyfunction]
+pub(crate) fn plan_experiment<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(py, || {
+        let text = if request.is_instance_of::<PyDict>() {
+            to_json(request)?.to_string()
+        } else {
+            catalogue_text(request)?
+        };
+        let answer = check(py, litmus_core::results::planning::plan_text(&text))?;
+        let value = serde_json::to_value(answer)
+            .map_err(|e| argument(py, format!("the plan does not serialize: {e}")))?;
         crate::convert::from_json(py, &value)
     })
 }

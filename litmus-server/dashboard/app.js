@@ -3,6 +3,7 @@
 //   #/experiments/new             a new experiment
 //   #/experiments/<key>           its results, live
 //   #/experiments/<key>/edit      its settings
+//   #/experiments/<key>/plan      its planning calculator
 //   #/metrics                     the metric catalogue
 //   #/metrics/new                 a new metric
 //   #/metrics/<key>               a metric's definition, to edit
@@ -13,6 +14,7 @@ import { Live } from './live.js';
 import { mountList } from './list.js';
 import { mountForm } from './form.js';
 import { mountResults } from './results.js';
+import { mountPlan } from './plan.js';
 import { mountCatalog } from './catalog.js';
 import { mountMetricForm } from './metric-form.js';
 import * as f from './format.js';
@@ -150,7 +152,9 @@ function route() {
     current = mountForm(main, null, ctx);
   } else {
     const key = decodeURIComponent(parts[1]);
-    current = parts[2] === 'edit' ? mountForm(main, key, ctx) : mountResults(main, key, ctx);
+    if (parts[2] === 'edit') current = mountForm(main, key, ctx);
+    else if (parts[2] === 'plan') current = mountPlan(main, key, ctx);
+    else current = mountResults(main, key, ctx);
   }
   window.scrollTo(0, 0);
 }

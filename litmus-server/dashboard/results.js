@@ -260,6 +260,7 @@ export function mountResults(main, key, { live, setTitle }) {
           h('span', { class: 'badge kind' }, (data && data.kind) || (c && c.kind) || 'ab'))),
       h('div', { class: 'actions' },
         exportLink(key),
+        h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/plan`, id: 'plan-link' }, 'Plan'),
         h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/edit` }, 'Edit'),
         c ? statusActions(c, (next) => { st.config = next; loadAudit(); draw(); }) : null));
     if (!data) {

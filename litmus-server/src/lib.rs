@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod metrics;
+pub mod planning;
 pub mod results;
 pub mod routes;
 pub mod service;
@@ -77,6 +78,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
             get(routes::results::units::<S>),
         )
         .route("/results/{experiment}", get(routes::results::results::<S>))
+        .route(
+            "/planning",
+            axum::routing::post(routes::results::planning::<S>),
+        )
         .route(
             "/results/{experiment}/replay",
             get(routes::results::replay::<S>),

@@ -27,21 +27,44 @@ const REPORT_MINUTES: i64 = 60;
 /// At most this many anomalies are listed.
 const MAX_ANOMALIES: usize = 10;
 
-/// The results of experiment `key` with a series of up to `points` points, as JSON.
-pub async fn experiment_results<S: Store>(
+/// The experiment `key` of `engine` (404 when there is none, 409 when it is invalid).
+pub(crate) fn find<'e>(
+    engine: &'e Engine,
+    key: &str,
+) -> Result<&'e litmus_core::Experiment, ApiError> {
+    match engine.experiment(key) {
+        Some(e) => Ok(e),
+        None if engine.experiments().any(|(k, _)| k == key) => {
+            Err(ApiError::InvalidConfig(key.to_owned()))
+        }
+        None => Err(ApiError::not_found(format!("no experiment {key:?}"))),
+    }
+}
+
+/// An experiment's rollups, read for about `points` points: its plan, its timeline (with
+/// percentile caps applied), its data span, and when they were read.
+pub(crate) struct Loaded {
+    /// What its results show.
+    pub(crate) plan: results::Plan,
+    /// Its rollups by time.
+    pub(crate) timeline: Timeline,
+    /// The first and last minute with rows.
+    pub(crate) span: Option<(i64, i64)>,
+    /// The span's length (ms, whole minutes).
+    pub(crate) span_ms: i64,
+    /// The bucket the rows were read in.
+    pub(crate) bucket: i64,
+    /// When (ms since the epoch).
+    pub(crate) now: i64,
+}
+
+/// Reads experiment `key`'s rollups (see [`Loaded`]).
+pub(crate) async fn load<S: Store>(
     store: &S,
-    engine: &Engine,
-    defaults: &AnalysisSettings,
+    experiment: &litmus_core::Experiment,
     key: &str,
     points: usize,
-) -> Result<Value, ApiError> {
-    let experiment = match engine.experiment(key) {
-        Some(e) => e,
-        None if engine.experiments().any(|(k, _)| k == key) => {
-            return Err(ApiError::InvalidConfig(key.to_owned()));
-        }
-        None => return Err(ApiError::not_found(format!("no experiment {key:?}"))),
-    };
+) -> Result<Loaded, ApiError> {
     let span = store.rollup_span(key).await?;
     let span_ms = span.map_or(0, |(a, b)| b.saturating_sub(a).saturating_add(MINUTE_MS));
     let bucket = results::bucket_ms(span_ms, points);
@@ -54,11 +77,6 @@ pub async fn experiment_results<S: Store>(
         .filter(|m| !m.starts_with(litmus_core::metrics::DERIVED_PREFIX))
         .collect();
     let plan = results::plan(experiment, tracked);
-    // The experiment's settings over the server's defaults over core's.
-    let options = Options {
-        check_srm: plan.check_srm,
-        ..experiment.analysis().over(defaults).options()
-    };
     let now = crate::now_ms();
     let mut timeline = timeline(&plan, &rows, now, bucket);
     // Percentile caps: computed from the units' values, applied to their rows.
@@ -70,6 +88,38 @@ pub async fn experiment_results<S: Store>(
             }
         }
     }
+    Ok(Loaded {
+        plan,
+        timeline,
+        span,
+        span_ms,
+        bucket,
+        now,
+    })
+}
+
+/// The results of experiment `key` with a series of up to `points` points, as JSON.
+pub async fn experiment_results<S: Store>(
+    store: &S,
+    engine: &Engine,
+    defaults: &AnalysisSettings,
+    key: &str,
+    points: usize,
+) -> Result<Value, ApiError> {
+    let experiment = find(engine, key)?;
+    let Loaded {
+        plan,
+        timeline,
+        span,
+        span_ms,
+        bucket,
+        now,
+    } = load(store, experiment, key, points).await?;
+    // The experiment's settings over the server's defaults over core's.
+    let options = Options {
+        check_srm: plan.check_srm,
+        ..experiment.analysis().over(defaults).options()
+    };
     let totals = timeline.totals(None);
     let analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
     let series =

@@ -683,12 +683,13 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         "/results/{experiment}",
         "/results/{experiment}/replay",
         "/admin/experiments/{key}/units",
+        "/planning",
         "/live",
     ];
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 20);
+    assert_eq!(operations, 21);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {

@@ -753,6 +753,7 @@ async fn sdk_keys_cannot_write_config_read_admin_data_or_make_keys() {
         ("DELETE", "/admin/keys/{id}"),
         ("GET", "/results/{experiment}"),
         ("GET", "/results/{experiment}/replay"),
+        ("POST", "/planning"),
         ("GET", "/live"),
     ]);
     assert!(forbidden.is_superset(&must_forbid), "{forbidden:?}");

@@ -5,5 +5,5 @@ import { makeAnalysis } from "./analysis.mjs";
 
 await init({ module_or_path: new URL("./web/litmus_analysis_bg.wasm", import.meta.url) });
 const api = makeAnalysis(bindings);
-export const { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, version } = api;
+export const { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, planExperiment, version } = api;
 export default api;

@@ -4,5 +4,5 @@ import { makeAnalysis } from "./analysis.mjs";
 
 const require = createRequire(import.meta.url);
 const api = makeAnalysis(require("./node/litmus_analysis.js"));
-export const { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, version } = api;
+export const { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, planExperiment, version } = api;
 export default api;

@@ -149,5 +149,29 @@ export interface AnalysisSettings {
  */
 export declare function validateAnalysis(settings: Record<string, unknown> | string): AnalysisSettings;
 
-declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; validateAnalysis: typeof validateAnalysis; version: string };
+/** An experiment's plan (`planExperiment`, the server's `POST /planning`). */
+export interface PlanAnswer {
+  plan: {
+    units_per_variant: number;
+    total_units: number;
+    days: number | null;
+    lift: number;
+    difference: number;
+    alpha: number;
+    power: number;
+    basis: "sequential" | "fixed_horizon";
+    test: "two_sided" | "one_sided";
+    fixed_horizon_units: number;
+  };
+  baseline: { kind: "rate"; rate: number } | { kind: "mean"; mean: number; sd: number };
+  settings: AnalysisSettings;
+}
+
+/**
+ * Plans an experiment: the units and days to detect `lift`, or the lift detectable in `days`
+ * (with `units_per_day`), from a `baseline`; throws a LitmusError with the field's path.
+ */
+export declare function planExperiment(request: Record<string, unknown> | string): PlanAnswer;
+
+declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; validateAnalysis: typeof validateAnalysis; planExperiment: typeof planExperiment; version: string };
 export default api;

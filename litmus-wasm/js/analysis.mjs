@@ -503,5 +503,19 @@ export function makeAnalysis(b) {
     return JSON.parse(call(() => b.validateAnalysis(text)));
   }
 
-  return { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
+  /**
+   * Plans an experiment (an object or its JSON text: `baseline`, `lift` or `days`,
+   * `units_per_day`, `power`, `variants`, `analysis`) with core's planning, as the server's
+   * `POST /planning` does once it knows the baseline: `{ plan, baseline, settings }`, or a
+   * thrown LitmusError with the code and the field's path.
+   */
+  function planExperiment(request) {
+    let text;
+    if (typeof request === "string") text = request;
+    else if (request !== null && typeof request === "object" && !Array.isArray(request)) text = JSON.stringify(request);
+    else throw new LitmusError("the request is an object or its JSON text", "invalid_argument");
+    return JSON.parse(call(() => b.planExperiment(text)));
+  }
+
+  return { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, planExperiment, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
 }

@@ -1,6 +1,7 @@
 //! The analysis module's check of an experiment's analysis settings
-//! (`litmus_core::results::settings::validate_analysis`): the admin API's own validation, so
-//! codes, messages and paths are the server's.
+//! (`litmus_core::results::settings::validate_analysis`: the admin API's own validation, so
+//! codes, messages and paths are the server's) and its experiment planning
+//! (`litmus_core::results::planning::plan_text`).
 
 use wasm_bindgen::prelude::*;
 
@@ -13,4 +14,12 @@ pub fn validate_analysis(settings: &str) -> Result<String, JsValue> {
     let shown =
         litmus_core::results::settings::validate_analysis(settings).map_err(|e| error(&e))?;
     serde_json::to_string(&shown).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// Plans an experiment (JSON text of the request) and returns JSON `{"plan", "baseline",
+/// "settings"}`.
+#[wasm_bindgen(js_name = planExperiment)]
+pub fn plan_experiment(request: &str) -> Result<String, JsValue> {
+    let answer = litmus_core::results::planning::plan_text(request).map_err(|e| error(&e))?;
+    serde_json::to_string(&answer).map_err(|e| JsValue::from_str(&e.to_string()))
 }

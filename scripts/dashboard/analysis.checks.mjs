@@ -5,6 +5,8 @@
 // results name the settings they were computed with (and show a one-sided test's intervals at
 // 1 - 2 alpha), and a minimum of units above what the experiment has holds every verdict at
 // inconclusive, with the reason in the badge's title; cleared fields leave the defaults.
+// Then the planning calculator (#/experiments/<key>/plan): an error at its field, and the plan
+// POST /planning gives for the experiment's control.
 
 /** JSON with every object's keys sorted (the server stores them in its own order). */
 const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x)
@@ -79,5 +81,28 @@ export async function analysisChecks({ page, BASE, admin, check, assert, shot, e
     const stored = await (await fetch(`${BASE}/admin/experiments/${exp}`, { headers: admin })).json();
     assert(stored.analysis === undefined, `stored: ${JSON.stringify(stored.analysis)}`);
     await page.waitForFunction(() => /two-sided/.test(document.getElementById('analysis-settings-line')?.textContent || ''));
+  });
+
+  await check('the planning calculator: an error at its field, then the plan the API gives for the experiment', async () => {
+    await page.evaluate((key) => { location.hash = `#/experiments/${encodeURIComponent(key)}`; }, exp);
+    await page.waitForSelector(`.results-page[data-experiment="${exp}"] #plan-link`);
+    await page.click('#plan-link');
+    await page.waitForSelector('form.form-page #plan-submit');
+    await page.fill('input[name=lift]', '');
+    await page.click('#plan-submit');
+    await page.waitForSelector('.field-error[data-error-path="lift"]');
+    assert(await page.getAttribute('input[name=lift]', 'aria-invalid') === 'true', 'lift is not marked invalid');
+    await page.fill('input[name=lift]', '20');
+    await page.click('#plan-submit');
+    await page.waitForSelector('#plan-answer:not([hidden]) #plan-units');
+    const shown = (await page.textContent('#plan-units')).trim();
+    const res = await fetch(`${BASE}/planning`, { method: 'POST', headers: admin, body: JSON.stringify({ experiment: exp, metric: 'purchase', lift: 0.2, power: 0.8 }) });
+    const want = await res.json();
+    assert(res.status === 200, `POST /planning: ${res.status} ${JSON.stringify(want)}`);
+    assert(shown === want.plan.units_per_variant.toLocaleString('en-US'), `units shown ${shown}, the API's ${want.plan.units_per_variant}`);
+    assert(want.source.experiment === exp && want.baseline.kind === 'rate', `source ${JSON.stringify(want.source)}`);
+    const basis = await page.textContent('#plan-basis');
+    assert(/always-valid/.test(basis) && /fixed-horizon test would need/.test(basis), `basis: ${basis}`);
+    await shot(page, 'planning');
   });
 }

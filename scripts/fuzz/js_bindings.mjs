@@ -436,6 +436,27 @@ function analysisSettings(r) {
   }
 }
 
+/** Planning requests (as fixtures/planning/cases.json), for planExperiment. */
+const PLANNING_REQUESTS = [
+  { baseline: { kind: "rate", rate: 0.1 }, lift: 0.1, units_per_day: 2000, analysis: { basis: "fixed_horizon" } },
+  { baseline: { kind: "mean", mean: 10, sd: 20 }, lift: 0.05, variants: 3, analysis: { test: "one_sided", basis: "fixed_horizon" } },
+  { baseline: { kind: "rate", rate: 0.2 }, days: 14, units_per_day: 10000 },
+];
+
+/** A planning argument: one of the requests above mutated, as an object or JSON text, or anything. */
+function planningRequest(r) {
+  const k = r.int(0, 7);
+  if (k === 0) return value(r);
+  const doc = structuredClone(r.pick(PLANNING_REQUESTS));
+  const out = k <= 5 ? mutate(r, doc, r.int(0, 4)) : doc;
+  if (r.int(0, 3)) return out;
+  try {
+    return JSON.stringify(out) ?? out;
+  } catch {
+    return out;
+  }
+}
+
 /** A config argument: a mutated base config or a generated one (object, JSON text or bytes), or anything. */
 function config(r) {
   const k = r.int(0, 9);
@@ -477,6 +498,7 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
   const { stats, bandit } = analysis;
   const validateMetrics = litmus.validateMetrics ?? litmus.default?.validateMetrics;
   const validateAnalysis = analysis.validateAnalysis ?? analysis.default?.validateAnalysis;
+  const planExperiment = analysis.planExperiment ?? analysis.default?.planExperiment;
   const { QuantileSketch } = stats;
   const trap = litmus.default?.__testTrap ?? litmus.__testTrap;
   const trapAnalysis = analysis.default?.__testTrap ?? analysis.__testTrap;
@@ -819,6 +841,10 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       const settings = call("validateAnalysis", () => validateAnalysis(analysisSettings(r)));
       if (settings !== undefined && !(settings && typeof settings.alpha === "number" && settings.alpha > 0 && settings.alpha <= 0.5 && typeof settings.correction === "string")) {
         throw new Finding(`validateAnalysis returned ${safe(JSON.stringify(settings))}`);
+      }
+      const planned = call("planExperiment", () => planExperiment(planningRequest(r)));
+      if (planned !== undefined && !(planned && planned.plan && planned.plan.units_per_variant >= 1)) {
+        throw new Finding(`planExperiment returned ${safe(JSON.stringify(planned))}`);
       }
     },
     bandit(r) {

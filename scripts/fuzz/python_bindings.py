@@ -18,7 +18,7 @@ their known answers, and ``EventTracker.on_exposure`` must never raise at all.
 
 Entry points (checked at start-up against the modules' ``__all__``, so a new export fails
 until it is fuzzed): ``litmus`` (Engine, Assignment, load_engine, ConfigClient, EventTracker,
-validate_metrics over mutated catalogues, validate_analysis over mutated settings, QuantileSketch and its methods),
+validate_metrics over mutated catalogues, validate_analysis over mutated settings, plan_experiment over mutated requests, QuantileSketch and its methods),
 ``litmus.stats`` (every function and summary type), ``litmus.bandit`` (Arm, Random, Policy,
 Bandit), ``litmus.hashing``, the raw ``litmus._litmus`` functions (called directly, without
 the Python wrappers' coercions), the event wire format (``litmus._events`` and core's encoders),
@@ -1086,6 +1086,7 @@ def drv_native(src: Any) -> None:
         "sketch_value": lambda: [u(), f()],
         "validate_metrics": lambda: [catalogue(src)],
         "validate_analysis": lambda: [analysis_settings(src)],
+        "plan_experiment": lambda: [planning_request(src)],
         "decode_error_reply": lambda: [u(), arg(src, lambda: text(src).encode("utf-8", "surrogatepass"))],
         "retry_after_ms": lambda: [s(), u()],
         "is_retryable": lambda: [u()],
@@ -1413,6 +1414,25 @@ def drv_metrics(src: Any) -> None:
     settings = call(litmus.validate_analysis, analysis_settings(src))
     if settings is not None and not (isinstance(settings, dict) and 0 < settings["alpha"] <= 0.5 and settings["test"] in ("two_sided", "one_sided")):
         raise Finding(f"validate_analysis returned {settings!r:.200}")
+    plan = call(litmus.plan_experiment, planning_request(src))
+    if plan is not None and not (isinstance(plan, dict) and plan["plan"]["units_per_variant"] >= 1):
+        raise Finding(f"plan_experiment returned {plan!r:.200}")
+
+
+def planning_request(src: Any) -> Any:
+    """A planning request: one of the shared fixture's, mutated, as a dict or JSON text; or anything."""
+    k = src.int_in(0, 7)
+    if k == 0:
+        return value(src)
+    doc: Any = json.loads(json.dumps(pick(src, PLANNING_REQUESTS)))
+    if k <= 5:
+        doc = mutate(src, doc, src.int_in(0, 4))
+    if src.int_in(0, 3):
+        return doc
+    try:
+        return json.dumps(doc, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return doc
 
 
 def analysis_settings(src: Any) -> Any:
@@ -1447,11 +1467,19 @@ def _analysis_settings() -> dict:
 
 ANALYSIS_SETTINGS = _analysis_settings()
 
+
+def _planning_requests() -> list:
+    with open(REPO / "fixtures" / "planning" / "cases.json", encoding="utf-8") as f:
+        return [c["request"] for c in json.load(f)["valid"]]
+
+
+PLANNING_REQUESTS = _planning_requests()
+
 DRIVERS = [drv_engine, drv_engine, drv_engine, drv_engine_file, drv_engine_args, drv_hashing, drv_stats, drv_stats, drv_native, drv_native, drv_bandit, drv_bandit, drv_tracker, drv_openfeature, drv_quantiles, drv_metrics]
 
 # What each driver covers, checked against the modules' __all__ at start-up.
 COVERED = {
-    "litmus": {"Engine", "Assignment", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__", "validate_metrics", "validate_analysis", "QuantileSketch"},
+    "litmus": {"Engine", "Assignment", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__", "validate_metrics", "validate_analysis", "plan_experiment", "QuantileSketch"},
     "litmus.bandit": {"Arm", "Bandit", "Policy", "Random"},
     "litmus.hashing": {"seed", "unit_hash", "bucket", "pick_variant", "in_traffic"},
 }

@@ -26,6 +26,7 @@ pub mod bandit;
 pub mod capping;
 mod figures;
 pub mod plan;
+pub mod planning;
 pub mod series;
 pub mod settings;
 pub mod spec;

@@ -36,6 +36,7 @@ from ._litmus import (
     Engine,
     QuantileSketch,
     __version__,
+    plan_experiment,
     validate_analysis,
     validate_metrics,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "Engine",
     "Assignment",
     "load_engine",
+    "plan_experiment",
     "validate_analysis",
     "validate_metrics",
     "QuantileSketch",

@@ -57,6 +57,7 @@ const ASSETS: &[Asset] = &[
         "form-analysis.js",
         include_bytes!("../../dashboard/form-analysis.js"),
     ),
+    embedded("plan.js", include_bytes!("../../dashboard/plan.js")),
     embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
     embedded(
         "metric-form.js",

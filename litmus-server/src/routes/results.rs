@@ -143,3 +143,17 @@ pub async fn replay<S: Store>(
         results::replay_current(&snapshots, &key, &policies, seed).await?,
     ))
 }
+
+/// `POST /planning`: the units and days an experiment needs, or the lift it can detect
+/// (`crate::planning`); needs `admin:read`.
+pub async fn planning<S: Store>(
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
+    Ok(Json(crate::planning::plan(&snapshots, body).await?))
+}
