@@ -19,7 +19,11 @@ pub(crate) fn validate_metrics<'py>(
     catalogue: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
     guard(py, || {
-        let text = catalogue_text(catalogue)?;
+        let text = json_text(
+            catalogue,
+            Shape::List,
+            "the catalogue is a list of metric definitions (dicts)",
+        )?;
         let metrics = check(py, litmus_core::metrics::validate_catalogue(&text))?;
         let out = PyList::empty(py);
         for m in &metrics {
@@ -44,11 +48,7 @@ pub(crate) fn validate_analysis<'py>(
     settings: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        let text = if settings.is_instance_of::<PyDict>() {
-            to_json(settings)?.to_string()
-        } else {
-            catalogue_text(settings)?
-        };
+        let text = json_text(settings, Shape::Object, "the settings are a dict")?;
         let shown = check(py, litmus_core::results::settings::validate_analysis(&text))?;
         let value = serde_json::to_value(shown)
             .map_err(|e| argument(py, format!("the settings do not serialize: {e}")))?;
@@ -66,11 +66,7 @@ pub(crate) fn plan_experiment<'py>(
     request: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        let text = if request.is_instance_of::<PyDict>() {
-            to_json(request)?.to_string()
-        } else {
-            catalogue_text(request)?
-        };
+        let text = json_text(request, Shape::Object, "the request is a dict")?;
         let answer = check(py, litmus_core::results::planning::plan_text(&text))?;
         let value = serde_json::to_value(answer)
             .map_err(|e| argument(py, format!("the plan does not serialize: {e}")))?;
@@ -78,27 +74,39 @@ pub(crate) fn plan_experiment<'py>(
     })
 }
 
-/// The catalogue as JSON text: a str or UTF-8 bytes as given, a list or tuple converted.
-fn catalogue_text(catalogue: &Bound<'_, PyAny>) -> PyResult<String> {
-    let py = catalogue.py();
-    if let Ok(s) = catalogue.cast::<PyString>() {
+/// The Python form a JSON argument may take besides its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A list or a tuple.
+    List,
+    /// A dict.
+    Object,
+}
+
+/// A JSON argument as text: a str or UTF-8 bytes as given, a value of its `shape` converted;
+/// anything else raises `InvalidArgumentError` saying `what` it is ("the settings are a
+/// dict"), or its JSON text.
+fn json_text(value: &Bound<'_, PyAny>, shape: Shape, what: &str) -> PyResult<String> {
+    let py = value.py();
+    if let Ok(s) = value.cast::<PyString>() {
         return Ok(s.to_cow()?.into_owned());
     }
-    if let Ok(b) = catalogue.cast::<PyBytes>() {
+    if let Ok(b) = value.cast::<PyBytes>() {
         return String::from_utf8(b.as_bytes().to_vec()).map_err(|e| {
             exception(
                 py,
-                &format!("the catalogue is not UTF-8: {e}"),
+                &format!("the text is not UTF-8: {e}"),
                 "invalid_json",
                 None,
             )
         });
     }
-    if catalogue.is_instance_of::<PyList>() || catalogue.is_instance_of::<PyTuple>() {
-        return Ok(to_json(catalogue)?.to_string());
+    let fits = match shape {
+        Shape::List => value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>(),
+        Shape::Object => value.is_instance_of::<PyDict>(),
+    };
+    if fits {
+        return Ok(to_json(value)?.to_string());
     }
-    Err(argument(
-        py,
-        "the catalogue is a list of metric definitions (dicts) or its JSON text",
-    ))
+    Err(argument(py, format!("{what}, or its JSON text")))
 }

@@ -46,3 +46,17 @@ def test_no_correction_is_a_multipletests_method() -> None:
     p = [0.01, 0.04, 0.2]
     reject, corrected, _, _ = litmus.stats.multipletests(p, alpha=0.05, method="none")
     assert (reject, corrected) == ([True, True, False], p)
+
+
+@pytest.mark.parametrize(
+    "call,arg,says",
+    [
+        (litmus.validate_analysis, [0.05], "the settings are a dict"),
+        (litmus.plan_experiment, None, "the request is a dict"),
+        (litmus.validate_metrics, {"key": "x"}, "the catalogue is a list of metric definitions"),
+    ],
+)
+def test_an_argument_of_the_wrong_type_says_what_it_should_be(call, arg, says) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(litmus.InvalidArgumentError) as e:
+        call(arg)
+    assert says in str(e.value) and "or its JSON text" in str(e.value)
