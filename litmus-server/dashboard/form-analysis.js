@@ -4,6 +4,7 @@
 // every value and its errors land at the field whose data-path they name (analysis.alpha).
 
 import { h } from './dom.js';
+import { field, numberOr } from './metric-fields.js';
 
 const CHOICES = {
   test: [['two_sided', 'Two-sided'], ['one_sided', 'One-sided (needs fixed horizon)']],
@@ -12,16 +13,8 @@ const CHOICES = {
   cuped: [['show', 'Shown beside'], ['decide', 'Decides']],
 };
 
-/** A number when the text is one; the text itself otherwise (the server names the problem). */
-function numberOr(text) {
-  const t = text.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : t;
-}
-
 /** The settings section for `exp`: `{ section, collect }`, `collect()` giving the object or undefined. */
-export function analysisSection(exp, field) {
+export function analysisSection(exp) {
   const a = exp.analysis && typeof exp.analysis === 'object' ? exp.analysis : {};
   const priors = a.priors || {};
   const num = (name, path, value, attrs = {}) => h('input', {

@@ -10,6 +10,7 @@ import { variantCls } from './tables.js';
 import { clearErrors, showErrors, problemsOf } from './errors.js';
 import { metricsSection } from './form-metrics.js';
 import { analysisSection } from './form-analysis.js';
+import { numberOr } from './metric-fields.js';
 import * as f from './format.js';
 
 /** The fields the form edits; anything else of a stored experiment is kept as it is. */
@@ -20,14 +21,6 @@ const DEFAULTS = {
   variants: [{ key: 'control', weight: 1 }, { key: 'treatment', weight: 1 }],
   metrics: [{ key: '', kind: 'conversion', goal: 'increase' }],
 };
-
-/** A number when the text is one; the text itself otherwise (the server names the problem). */
-function numberOr(text) {
-  const t = text.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : t;
-}
 
 /** Mounts the form (a new experiment when `key` is null) into `main`. */
 export function mountForm(main, key, { setTitle, navigate }) {
@@ -57,7 +50,7 @@ export function mountForm(main, key, { setTitle, navigate }) {
     const locked = !isNew && exp.status !== 'draft';
     const variantRows = h('tbody', { id: 'variant-rows' });
     const metricsPart = metricsSection(exp, catalogue);
-    const analysisPart = analysisSection(exp, field);
+    const analysisPart = analysisSection(exp);
     const summary = h('div', { id: 'form-errors', class: 'banner critical', role: 'alert', tabindex: '-1', hidden: true });
 
     const keyInput = h('input', {

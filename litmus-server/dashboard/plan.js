@@ -7,14 +7,7 @@ import { h } from './dom.js';
 import { api, ApiError } from './api.js';
 import { clearErrors, showErrors, problemsOf } from './errors.js';
 import * as f from './format.js';
-
-/** A number when the text is one; the text itself otherwise (the server names the problem). */
-function numberOr(text) {
-  const t = text.trim();
-  if (t === '') return undefined;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : t;
-}
+import { field, numberOr } from './metric-fields.js';
 
 /** Mounts the calculator for experiment `key` into `main`. */
 export function mountPlan(main, key, { setTitle }) {
@@ -28,10 +21,6 @@ export function mountPlan(main, key, { setTitle }) {
   });
 
   function build(metrics) {
-    const field = (label, input, hint) => {
-      input.id = input.id || `p-${input.name}`;
-      return h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('div', { class: 'hint' }, hint) : null);
-    };
     const metric = h('select', { name: 'metric', 'data-path': 'metric' },
       metrics.map((m, i) => h('option', { value: String(i) }, f.metricLabel(m))));
     const mode = h('select', { name: 'mode' },

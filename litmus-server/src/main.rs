@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 /// mimalloc instead of glibc's allocator: ingestion allocates and frees millions of small
-/// strings and maps a second from two threads, where glibc's arenas spend a fifth of the
-/// server's time (measured with `benches/server/ingest.sh`).
+/// strings and maps a second from two threads, where glibc's malloc and free took about 30%
+/// of the server's samples (`perf record` on the server under
+/// `STORES=postgres METRICS=10 bash benches/server/ingest.sh`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -11,7 +11,6 @@
 
 mod common;
 
-use axum::Router;
 use axum::http::StatusCode;
 use common::*;
 use litmus_core::FieldPath;
@@ -55,25 +54,6 @@ fn events() -> Vec<Value> {
     out
 }
 
-async fn post_and_apply<S: Store>(
-    state: &std::sync::Arc<litmus_server::state::AppState<S>>,
-    app: &Router,
-) {
-    let r = send(
-        app,
-        "POST",
-        "/events",
-        Some(KEY),
-        Some(json!({"events": events()})),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["rejected"], json!([]), "{:?}", r.body);
-    litmus_server::jobs::rollups::refresh_program(state, &mut None).await;
-    let window = state.ingest.tuning.attribution_window_ms;
-    while state.store.apply_rollups(window, 5).await.unwrap().batches > 0 {}
-}
-
 fn shop(analysis: Value) -> Value {
     let mut exp = experiment("shop", "running");
     exp["metrics"] = json!([{"key": "buy", "kind": "conversion"}]);
@@ -91,7 +71,7 @@ async fn an_experiments_settings_shape_its_results_over_the_servers_defaults<S: 
                           "priors": {"rate": {"alpha": 2, "beta": 8}}});
     let r = put_experiment(&app, "shop", shop(settings)).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    post_and_apply(&state, &app).await;
+    post_and_apply(&state, &app, &events()).await;
     let r = send(&app, "GET", "/results/shop", Some(KEY), None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let shown = &r.body["results"]["settings"];

@@ -488,30 +488,6 @@ async fn bad_metrics_are_refused_and_change_nothing<S: Store>(env: &Env<S>) {
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 }
 
-/// Posts `events` and applies the rollups with the program of the config the instance serves.
-async fn post_and_apply<S: Store>(
-    state: &std::sync::Arc<litmus_server::state::AppState<S>>,
-    app: &Router,
-    events: &[Value],
-) {
-    if !events.is_empty() {
-        let r = send(
-            app,
-            "POST",
-            "/events",
-            Some(KEY),
-            Some(json!({"events": events})),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    }
-    litmus_server::jobs::rollups::refresh_program(state, &mut None).await;
-    let window = state.ingest.tuning.attribution_window_ms;
-    // Until the queue is empty, and once more for a round with nothing queued.
-    while state.store.apply_rollups(window, 5).await.unwrap().batches > 0 {}
-    state.store.apply_rollups(window, 5).await.unwrap();
-}
-
 /// The control's and treatment's mean of `key` in `/results/shop`, and its `history`.
 async fn means(app: &Router, key: &str) -> (f64, f64, Value) {
     let r = send(app, "GET", "/results/shop", Some(KEY), None).await;

@@ -81,18 +81,7 @@ async fn plans_from_a_baseline_given_and_from_an_experiments_control<S: Store>(e
             );
         }
     }
-    let r = send(
-        &app,
-        "POST",
-        "/events",
-        Some(KEY),
-        Some(json!({"events": events})),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    litmus_server::jobs::rollups::refresh_program(&state, &mut None).await;
-    let window = state.ingest.tuning.attribution_window_ms;
-    while state.store.apply_rollups(window, 5).await.unwrap().batches > 0 {}
+    post_and_apply(&state, &app, &events).await;
 
     let r = plan(
         &app,

@@ -404,11 +404,11 @@ const METRIC_CATALOGUE = [
   { key: "checkout_funnel", kind: "funnel", steps: [{ event: "view_cart" }, { event: "begin_checkout" }, { event: "purchase" }] },
 ];
 
-/** A catalogue argument: the one above mutated, as an array or JSON text, or anything. */
-function catalogue(r) {
+/** `base` (a fixture's JSON), mutated or not, as a value or JSON text; or anything. */
+function mutated(r, base) {
   const k = r.int(0, 7);
   if (k === 0) return value(r);
-  const doc = k <= 5 ? mutate(r, structuredClone(METRIC_CATALOGUE), r.int(0, 4)) : structuredClone(METRIC_CATALOGUE);
+  const doc = k <= 5 ? mutate(r, structuredClone(base), r.int(0, 4)) : structuredClone(base);
   if (r.int(0, 3)) return doc;
   try {
     return JSON.stringify(doc) ?? doc;
@@ -416,6 +416,9 @@ function catalogue(r) {
     return doc;
   }
 }
+
+/** A catalogue argument: the one above mutated, as an array or JSON text, or anything. */
+const catalogue = (r) => mutated(r, METRIC_CATALOGUE);
 
 /** Analysis settings with every field (as fixtures/analysis/settings.json), for validateAnalysis. */
 const ANALYSIS_SETTINGS = {
@@ -424,17 +427,7 @@ const ANALYSIS_SETTINGS = {
 };
 
 /** A settings argument: the object above mutated, as an object or JSON text, or anything. */
-function analysisSettings(r) {
-  const k = r.int(0, 7);
-  if (k === 0) return value(r);
-  const doc = k <= 5 ? mutate(r, structuredClone(ANALYSIS_SETTINGS), r.int(0, 4)) : structuredClone(ANALYSIS_SETTINGS);
-  if (r.int(0, 3)) return doc;
-  try {
-    return JSON.stringify(doc) ?? doc;
-  } catch {
-    return doc;
-  }
-}
+const analysisSettings = (r) => mutated(r, ANALYSIS_SETTINGS);
 
 /** Planning requests (as fixtures/planning/cases.json), for planExperiment. */
 const PLANNING_REQUESTS = [
@@ -444,18 +437,7 @@ const PLANNING_REQUESTS = [
 ];
 
 /** A planning argument: one of the requests above mutated, as an object or JSON text, or anything. */
-function planningRequest(r) {
-  const k = r.int(0, 7);
-  if (k === 0) return value(r);
-  const doc = structuredClone(r.pick(PLANNING_REQUESTS));
-  const out = k <= 5 ? mutate(r, doc, r.int(0, 4)) : doc;
-  if (r.int(0, 3)) return out;
-  try {
-    return JSON.stringify(out) ?? out;
-  } catch {
-    return out;
-  }
-}
+const planningRequest = (r) => mutated(r, r.pick(PLANNING_REQUESTS));
 
 /** A config argument: a mutated base config or a generated one (object, JSON text or bytes), or anything. */
 function config(r) {

@@ -1390,12 +1390,12 @@ def drv_quantiles(src: Any) -> None:
     use_sketch(src, make_sketch(src))
 
 
-def catalogue(src: Any) -> Any:
-    """A metric catalogue: the shared fixture's, mutated, as a list or JSON text; or anything."""
+def mutated(src: Any, base: Any) -> Any:
+    """`base` (a fixture's JSON), mutated or not, as a value, JSON text or UTF-8 bytes; or anything."""
     k = src.int_in(0, 7)
     if k == 0:
         return value(src)
-    doc: Any = json.loads(json.dumps(METRIC_CATALOGUE))
+    doc: Any = json.loads(json.dumps(base))
     if k <= 5:
         doc = mutate(src, doc, src.int_in(0, 4))
     if src.int_in(0, 3):
@@ -1405,6 +1405,21 @@ def catalogue(src: Any) -> Any:
     except (TypeError, ValueError, RecursionError):
         return doc
     return text_doc if src.bool() else text_doc.encode("utf-8", "surrogatepass")
+
+
+def catalogue(src: Any) -> Any:
+    """A metric catalogue: the shared fixture's, mutated, as a list or JSON text; or anything."""
+    return mutated(src, METRIC_CATALOGUE)
+
+
+def analysis_settings(src: Any) -> Any:
+    """Analysis settings: the shared fixture's fullest, mutated; or anything."""
+    return mutated(src, ANALYSIS_SETTINGS)
+
+
+def planning_request(src: Any) -> Any:
+    """A planning request: one of the shared fixture's, mutated; or anything."""
+    return mutated(src, pick(src, PLANNING_REQUESTS))
 
 
 def drv_metrics(src: Any) -> None:
@@ -1417,39 +1432,6 @@ def drv_metrics(src: Any) -> None:
     plan = call(litmus.plan_experiment, planning_request(src))
     if plan is not None and not (isinstance(plan, dict) and plan["plan"]["units_per_variant"] >= 1):
         raise Finding(f"plan_experiment returned {plan!r:.200}")
-
-
-def planning_request(src: Any) -> Any:
-    """A planning request: one of the shared fixture's, mutated, as a dict or JSON text; or anything."""
-    k = src.int_in(0, 7)
-    if k == 0:
-        return value(src)
-    doc: Any = json.loads(json.dumps(pick(src, PLANNING_REQUESTS)))
-    if k <= 5:
-        doc = mutate(src, doc, src.int_in(0, 4))
-    if src.int_in(0, 3):
-        return doc
-    try:
-        return json.dumps(doc, allow_nan=True)
-    except (TypeError, ValueError, RecursionError):
-        return doc
-
-
-def analysis_settings(src: Any) -> Any:
-    """Analysis settings: the shared fixture's fullest, mutated, as a dict or JSON text; or anything."""
-    k = src.int_in(0, 7)
-    if k == 0:
-        return value(src)
-    doc: Any = json.loads(json.dumps(ANALYSIS_SETTINGS))
-    if k <= 5:
-        doc = mutate(src, doc, src.int_in(0, 4))
-    if src.int_in(0, 3):
-        return doc
-    try:
-        text_doc = json.dumps(doc, allow_nan=True)
-    except (TypeError, ValueError, RecursionError):
-        return doc
-    return text_doc if src.bool() else text_doc.encode("utf-8", "surrogatepass")
 
 
 def _metric_catalogue() -> list:

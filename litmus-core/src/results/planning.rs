@@ -22,7 +22,9 @@ use super::spec::{DecisionBasis, Options, Sides};
 use crate::error::Error;
 use crate::stats::Correction;
 use crate::stats::dist::normal_cdf;
-use crate::stats::power::{minimum_detectable_effect, proportion_effect_size, sample_size};
+use crate::stats::power::{
+    minimum_detectable_effect, proportion_effect_size, sample_size, solve_increasing,
+};
 use crate::stats::sequential::msprt;
 use crate::stats::ttest::Alternative;
 
@@ -148,7 +150,7 @@ pub fn plan(request: &PlanRequest, options: &Options) -> Result<Plan, Error> {
                 }
                 DecisionBasis::Sequential => {
                     let power_at = |l: f64| sequential_power(&r.baseline, l, units, alpha, options);
-                    solve(power_at, r.power, max_lift(&r.baseline)).ok_or_else(|| {
+                    solve_increasing(power_at, r.power, max_lift(&r.baseline)).ok_or_else(|| {
                         Error::degenerate("no lift is detectable with so few units")
                     })?
                 }
@@ -497,43 +499,12 @@ fn sequential_units(
     alpha: f64,
     options: &Options,
 ) -> Result<f64, Error> {
-    solve(
+    solve_increasing(
         |n| sequential_power(b, lift, n, alpha, options),
         power,
         f64::INFINITY,
     )
     .ok_or_else(|| Error::degenerate("no finite number of units reaches that power"))
-}
-
-/// The `x` in (0, `cap`) where the increasing `f` reaches `target`: doubling, then bisection
-/// on a log scale.
-fn solve(f: impl Fn(f64) -> f64, target: f64, cap: f64) -> Option<f64> {
-    let (mut lo, mut hi) = (1e-9_f64, 1e-6_f64.min(cap / 2.0));
-    let mut steps = 0;
-    while f(hi) < target {
-        lo = hi;
-        hi = (hi * 2.0).min(cap * (1.0 - 1e-12));
-        steps += 1;
-        if steps > 2_000 || hi <= lo || !hi.is_finite() {
-            return None;
-        }
-    }
-    for _ in 0..200 {
-        let mid = if hi / lo > 4.0 {
-            (lo * hi).sqrt()
-        } else {
-            0.5 * (lo + hi)
-        };
-        if f(mid) < target {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-        if hi - lo <= 1e-12 * hi {
-            break;
-        }
-    }
-    Some(hi)
 }
 
 #[cfg(test)]

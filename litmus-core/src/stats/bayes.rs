@@ -344,11 +344,35 @@ mod tests {
         let a = BetaPosterior::new(11.0, 91.0).unwrap_or_else(|e| panic!("{e}"));
         assert!((prob_beats(&a, &a) - 0.5).abs() < 1e-10);
         let b = BetaPosterior::new(15.0, 88.0).unwrap_or_else(|e| panic!("{e}"));
-        // Both losses at once are each loss alone, to the bit.
-        assert_eq!(
-            expected_losses(&a, &b),
-            (expected_loss(&a, &b), expected_loss(&b, &a))
-        );
+        // Both losses at once are each loss integrated alone, to the bit.
+        let alone = |x: &BetaPosterior, y: &BetaPosterior| {
+            let (lo, hi) = union_support(&[*x, *y]);
+            integrate(lo, hi, PANELS, |t| y.cdf(t) * (1.0 - x.cdf(t))).max(0.0)
+        };
+        assert_eq!(expected_losses(&a, &b), (alone(&a, &b), alone(&b, &a)));
+        // P(best) with each CDF shared across arms: each arm's integral alone, to the bit.
+        let arms = [
+            a,
+            b,
+            BetaPosterior::new(12.0, 80.0).unwrap_or_else(|e| panic!("{e}")),
+        ];
+        let (lo, hi) = union_support(&arms);
+        let raw: Vec<f64> = (0..arms.len())
+            .map(|i| {
+                integrate(lo, hi, PANELS * 2, |x| {
+                    let mut v = arms[i].pdf(x);
+                    for (j, p) in arms.iter().enumerate() {
+                        if j != i && v > 0.0 {
+                            v *= p.cdf(x);
+                        }
+                    }
+                    v
+                })
+            })
+            .collect();
+        let total: f64 = raw.iter().sum();
+        let want: Vec<f64> = raw.iter().map(|p| (p / total).clamp(0.0, 1.0)).collect();
+        assert_eq!(prob_best(&arms).unwrap_or_default(), want);
         assert!(
             expected_loss(&a, &b) < expected_loss(&b, &a),
             "b is the better rate"

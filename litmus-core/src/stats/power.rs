@@ -62,16 +62,17 @@ fn power_unchecked(d: f64, nobs1: f64, ratio: f64, alpha: f64, alternative: Alte
     }
 }
 
-/// Bisection on a monotone increasing function of `x > 0`, on a log scale: the `x` where it
-/// reaches `target`.
-fn solve_increasing(f: impl Fn(f64) -> f64, target: f64) -> Option<f64> {
-    let (mut lo, mut hi) = (1e-12_f64, 1.0_f64);
+/// Bisection on a monotone increasing function of `x` in (0, `cap`), on a log scale: the `x`
+/// where it reaches `target` (doubling from 1, or from just under the cap, to bracket it).
+pub(crate) fn solve_increasing(f: impl Fn(f64) -> f64, target: f64, cap: f64) -> Option<f64> {
+    let below_cap = cap * (1.0 - 1e-12);
+    let (mut lo, mut hi) = (1e-12_f64, 1.0_f64.min(cap / 2.0));
     let mut steps = 0;
     while f(hi) < target {
         lo = hi;
-        hi *= 2.0;
+        hi = (hi * 2.0).min(below_cap);
         steps += 1;
-        if steps > 1100 || !hi.is_finite() {
+        if steps > 1100 || !hi.is_finite() || hi <= lo {
             return None;
         }
     }
@@ -133,6 +134,7 @@ pub fn sample_size(
     solve_increasing(
         |n| power_unchecked(effect_size, n, ratio, alpha, alternative),
         target_power,
+        f64::INFINITY,
     )
     .ok_or_else(|| Error::degenerate("no finite sample size reaches that power"))
 }
@@ -157,6 +159,7 @@ pub fn minimum_detectable_effect(
     solve_increasing(
         |d| power_unchecked(sign * d, nobs1, ratio, alpha, alternative),
         target_power,
+        f64::INFINITY,
     )
     .map(|d| sign * d)
     .ok_or_else(|| Error::degenerate("no finite effect reaches that power"))

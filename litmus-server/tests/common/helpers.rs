@@ -72,3 +72,29 @@ pub fn experiment(key: &str, status: &str) -> Value {
 pub fn error_code(r: &Reply) -> &str {
     r.body["error"]["code"].as_str().unwrap_or("")
 }
+
+/// Posts `events` (every one must be accepted) and applies the rollups with the program of
+/// the config the instance serves: until the queue is empty, and once more for a round with
+/// nothing queued.
+pub async fn post_and_apply<S: litmus_server::store::Store>(
+    state: &std::sync::Arc<litmus_server::state::AppState<S>>,
+    app: &Router,
+    events: &[Value],
+) {
+    if !events.is_empty() {
+        let r = send(
+            app,
+            "POST",
+            "/events",
+            Some(KEY),
+            Some(json!({"events": events})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        assert_eq!(r.body["rejected"], json!([]), "{:?}", r.body);
+    }
+    litmus_server::jobs::rollups::refresh_program(state, &mut None).await;
+    let window = state.ingest.tuning.attribution_window_ms;
+    while state.store.apply_rollups(window, 5).await.unwrap().batches > 0 {}
+    state.store.apply_rollups(window, 5).await.unwrap();
+}
