@@ -862,6 +862,7 @@ fn derived_metrics(text: &str) {
             kind: EventKind::Exposure {
                 experiment: e.key.clone(),
                 variant: "a".into(),
+                dimensions: Vec::new(),
             },
         });
     }
@@ -882,5 +883,5 @@ fn derived_metrics(text: &str) {
     }
     let mut units = std::collections::HashMap::new();
     let mut round = Round::default();
-    round.apply_with(&bound, &mut names, &mut units, &batch, 86_400_000);
+    round.apply_with(&bound, &mut Default::default(), &mut names, &mut units, &batch, 86_400_000);
 }

@@ -45,6 +45,7 @@ pub mod insights;
 pub mod metrics;
 pub mod results;
 pub mod rng;
+pub mod segments;
 pub mod sdk;
 pub mod stats;
 pub mod time;

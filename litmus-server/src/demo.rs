@@ -208,6 +208,7 @@ fn exposure(experiment: &str, variant: &str) -> EventKind {
     EventKind::Exposure {
         experiment: experiment.to_owned(),
         variant: variant.to_owned(),
+        dimensions: Vec::new(),
     }
 }
 

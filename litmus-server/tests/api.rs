@@ -1561,6 +1561,7 @@ async fn retention_drops_old_raw_events_and_keeps_rollups<S: Store>(env: &Env<S>
     let exposure = || EventKind::Exposure {
         experiment: "e".into(),
         variant: "a".into(),
+        dimensions: Vec::new(),
     };
     let buy = || EventKind::Track {
         event: "buy".into(),

@@ -326,6 +326,7 @@ async fn a_group_failing_at_commit_leaves_the_rollups_to_what_was_stored<S: Stor
         kind: EventKind::Exposure {
             experiment: "e".into(),
             variant: "a".into(),
+            dimensions: Vec::new(),
         },
     };
     let ok = EventBatch {

@@ -104,6 +104,8 @@ pub struct Experiment {
     pub(crate) metrics: Box<[MetricSpec]>,
     /// Its analysis settings, when its config sets any (not used by assignment).
     pub(crate) analysis: Option<Box<crate::results::AnalysisSettings>>,
+    /// The dimensions its results break down by (not used by assignment).
+    pub(crate) dimensions: Box<[crate::segments::Dimension]>,
     /// Running, always live, and nothing but the variant pick applies (no override, targeting,
     /// holdout, layer, or traffic below 1): `assign` takes a one-branch path. Set by
     /// [`Experiment::finish`] once holdouts are attached.

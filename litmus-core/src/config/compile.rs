@@ -145,6 +145,8 @@ fn compile_experiments(
                 .as_ref()
                 .map(|v| AnalysisSettings::decode(v, &d.path.field("analysis")))
                 .transpose();
+            let dimensions =
+                crate::segments::compile(&w.dimensions, &d.path.field("dimensions"));
             let mut experiment = compile_experiment(w, &d.path, layers)?;
             // A metric or settings problem fails strict parsing, but an SDK still assigns the
             // experiment.
@@ -159,6 +161,10 @@ fn compile_experiments(
                         experiment.analysis = Some(Box::new(a));
                     }
                 }
+                Err(e) => out.problems.push(e),
+            }
+            match dimensions {
+                Ok(d) => experiment.dimensions = d,
                 Err(e) => out.problems.push(e),
             }
             Ok(experiment)
@@ -189,6 +195,9 @@ fn experiment_unknowns(w: &WireExperiment, path: &FieldPath) -> Vec<FieldPath> {
     if let Some(slot) = &w.layer {
         paths.extend(unknown_paths(&slot.unknown, &path.field("layer")));
     }
+    for (i, d) in w.dimensions.iter().enumerate() {
+        paths.extend(unknown_paths(&d.unknown, &path.field("dimensions").item(i)));
+    }
     for (i, m) in w.metrics.iter().enumerate() {
         let at = path.field("metrics").item(i);
         match m {
@@ -217,13 +226,17 @@ fn resolve_metrics(
     catalogue.resolve(metrics, path)
 }
 
-pub(crate) fn check_key(key: &str, path: &FieldPath) -> Result<(), Error> {
-    let ok = !key.is_empty()
+/// Whether `key` is a valid key: 1 to [`MAX_KEY_LEN`] letters, digits, `_ - . : /`.
+pub(crate) fn is_key(key: &str) -> bool {
+    !key.is_empty()
         && key.len() <= MAX_KEY_LEN
         && key
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'/'))
+}
+
+pub(crate) fn check_key(key: &str, path: &FieldPath) -> Result<(), Error> {
+    if is_key(key) {
         Ok(())
     } else {
         Err(Error::invalid(
@@ -366,6 +379,7 @@ fn compile_experiment(
         holdouts: Box::new([]),
         metrics: Box::new([]),
         analysis: None,
+        dimensions: Box::new([]),
         plain: false,
     })
 }

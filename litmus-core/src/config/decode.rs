@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::wire::{
-    Kind, Status, UnknownFields, WireConfig, WireExperiment, WireFactor, WireHoldout, WireLayer,
-    WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic, default_weight,
+    Kind, Status, UnknownFields, WireConfig, WireDimension, WireExperiment, WireFactor,
+    WireHoldout, WireLayer, WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic, default_weight,
 };
 use crate::error::{Error, FieldPath};
 
@@ -194,7 +194,7 @@ impl Decode for WireExperiment {
         let (mut start_time, mut end_time, mut traffic) = (None, None, None);
         let (mut variants, mut factors, mut targeting, mut layer, mut overrides) =
             (None, None, None, None, None);
-        let (mut metrics, mut analysis) = (None, None);
+        let (mut metrics, mut analysis, mut dimensions) = (None, None, None);
         let unknown = fields(value, path, |name, v, at| {
             match name {
                 "key" => key = Some(string(v, at)?),
@@ -234,6 +234,7 @@ impl Decode for WireExperiment {
                 "metrics" => metrics = Some(list(v, at, WireMetric::decode)?),
                 // Checked when compiled: a bad value fails strict input, not an SDK's read.
                 "analysis" => analysis = optional(v, at, |v, _| Ok(v.clone()))?,
+                "dimensions" => dimensions = Some(list(v, at, WireDimension::decode)?),
                 _ => return Ok(false),
             }
             Ok(true)
@@ -254,6 +255,30 @@ impl Decode for WireExperiment {
             overrides: overrides.unwrap_or_default(),
             metrics: metrics.unwrap_or_default(),
             analysis,
+            dimensions: dimensions.unwrap_or_default(),
+            unknown,
+        })
+    }
+}
+
+impl Decode for WireDimension {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let (mut key, mut attribute, mut values, mut max_values) = (None, None, None, None);
+        let unknown = fields(value, path, |name, v, at| {
+            match name {
+                "key" => key = Some(string(v, at)?),
+                "attribute" => attribute = optional(v, at, string)?,
+                "values" => values = Some(list(v, at, string)?),
+                "max_values" => max_values = optional(v, at, unsigned)?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(WireDimension {
+            key: required(key, path, "key")?,
+            attribute,
+            values: values.unwrap_or_default(),
+            max_values,
             unknown,
         })
     }

@@ -150,6 +150,34 @@ pub struct WireExperiment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(schema_with = "super::schema::analysis"))]
     pub analysis: Option<serde_json::Value>,
+    /// The dimensions its results break down by (`docs/results.md`, Segments): SDKs send
+    /// each one's attribute with the unit's exposure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<WireDimension>,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+/// A dimension an experiment's results break down by (country, platform, ...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireDimension {
+    /// Key, unique in the experiment (a key's characters).
+    pub key: String,
+    /// The unit attribute it reads; defaults to the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// The values that get a segment of their own, when listed; any other value counts in
+    /// `(other)`. At most `max_values` entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Without `values`: how many distinct values get a segment of their own (the first ones
+    /// seen); later ones count in `(other)`. 1 to 100; defaults to 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_values: Option<u64>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]

@@ -12,7 +12,7 @@
 //! step `k` row counts the units that reached step `k`. A ratio's row holds the change of
 //! Σ numerator × denominator over units (`cross`).
 
-use super::rollup::{MetricRollup, minute};
+use super::rollup::MetricRollup;
 use super::unit_state::{KeyMap, Names, UnitExposure, UnitState};
 use crate::metrics::QuantileLevel;
 use crate::metrics::program::{Feed, Program, Shape, capped, hour};
@@ -34,6 +34,8 @@ pub struct Bound<'a> {
     ratios: Vec<BoundRatio>,
     /// Experiment name id to (derived indexes, ratio indexes) it uses.
     uses: KeyMap<u32, (Vec<usize>, Vec<usize>)>,
+    /// Experiment name id to its dimensions, for those that declare any.
+    dimensions: KeyMap<u32, &'a [crate::segments::Dimension]>,
 }
 
 /// Where [`Bound::track`] adds what it computes.
@@ -84,6 +86,10 @@ impl<'a> Bound<'a> {
             .experiments()
             .map(|(e, u)| (names.id(e), (u.derived.clone(), u.ratios.clone())))
             .collect();
+        let dimensions = program
+            .all_dimensions()
+            .map(|(e, d)| (names.id(e), d))
+            .collect();
         Bound {
             program,
             feeds,
@@ -92,7 +98,13 @@ impl<'a> Bound<'a> {
             index,
             ratios,
             uses,
+            dimensions,
         }
+    }
+
+    /// The dimensions of the experiment with name id `experiment` (none: no segments).
+    pub fn dimensions(&self, experiment: u32) -> &'a [crate::segments::Dimension] {
+        self.dimensions.get(&experiment).copied().unwrap_or(&[])
     }
 
     /// Whether there is nothing to compute.
@@ -171,7 +183,7 @@ impl<'a> Bound<'a> {
                 let Some(&x) = unit.exposures.get(i) else {
                     break;
                 };
-                if !self.uses_derived(x.experiment, feed.derived) {
+                if !self.uses_derived(x.parent, feed.derived) {
                     continue;
                 }
                 match d.shape {
@@ -189,9 +201,9 @@ impl<'a> Bound<'a> {
                             continue;
                         }
                         let at = if cohort {
-                            minute(x.first_ms)
+                            x.period(x.first_ms)
                         } else {
-                            minute(t)
+                            x.period(t)
                         };
                         let row = rows.entry((x.experiment, x.variant, id, at)).or_default();
                         unit.with_total(x.experiment, id, |total| {
@@ -241,7 +253,7 @@ impl<'a> Bound<'a> {
                             advanced.push((x.experiment, feed.derived));
                             if let Some(step_row) = step_row {
                                 let row = rows
-                                    .entry((x.experiment, x.variant, step_row, minute(t)))
+                                    .entry((x.experiment, x.variant, step_row, x.period(t)))
                                     .or_default();
                                 row.events += 1;
                                 row.units += 1;
@@ -302,7 +314,11 @@ impl<'a> Bound<'a> {
         experiments.sort_unstable();
         experiments.dedup();
         for (experiment, variant) in experiments {
-            let Some((_, ratios)) = self.uses.get(&experiment) else {
+            // A segment's subject uses its experiment's ratios, in rows per hour.
+            let Some(&x) = unit.exposures.iter().find(|x| x.experiment == experiment) else {
+                continue;
+            };
+            let Some((_, ratios)) = self.uses.get(&x.parent) else {
                 continue;
             };
             for &r in ratios {
@@ -326,7 +342,7 @@ impl<'a> Bound<'a> {
                 let before = capped(y0, num_cap) * capped(x0, den_cap);
                 let after = capped(y1, num_cap) * capped(x1, den_cap);
                 let row = rows
-                    .entry((experiment, variant, id, minute(t)))
+                    .entry((experiment, variant, id, x.period(t)))
                     .or_default();
                 row.events += 1;
                 row.cross += after - before;

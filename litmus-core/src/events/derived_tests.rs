@@ -75,7 +75,7 @@ fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> (Su
         let bound = super::Bound::new(program, &mut names);
         let mut round = Round::default();
         for b in chunk {
-            round.apply_with(&bound, &mut names, &mut units, b, WINDOW);
+            round.apply_with(&bound, &mut Default::default(), &mut names, &mut units, b, WINDOW);
         }
         for u in &round.changed {
             units.get_mut(u).unwrap().changed = false;
@@ -221,6 +221,7 @@ fn reference(uses: &[(&str, Vec<Metric>)], batches: &[Vec<Event>]) -> (Sums, Ske
         if let EventKind::Exposure {
             experiment,
             variant,
+            ..
         } = &e.kind
         {
             first
@@ -383,6 +384,7 @@ fn to_batch(offset: usize, raw: &[Raw]) -> Vec<Event> {
                 EventKind::Exposure {
                     experiment: format!("e{a}"),
                     variant: format!("v{b}"),
+                    dimensions: Vec::new(),
                 }
             } else {
                 let mut props = serde_json::Map::new();
@@ -453,6 +455,7 @@ fn retention_rows_sit_at_the_exposure_minute_and_funnels_need_order() {
             EventKind::Exposure {
                 experiment: "e0".into(),
                 variant: "v0".into(),
+                dimensions: Vec::new(),
             },
         )
     };
@@ -481,7 +484,7 @@ fn retention_rows_sit_at_the_exposure_minute_and_funnels_need_order() {
     let bound = super::Bound::new(&program, &mut names);
     let mut round = Round::default();
     for b in &batches {
-        round.apply_with(&bound, &mut names, &mut units, b, WINDOW);
+        round.apply_with(&bound, &mut Default::default(), &mut names, &mut units, b, WINDOW);
     }
     let d = catalogue().get("d").unwrap().rollup().to_owned();
     let f = catalogue().get("f").unwrap().rollup().to_owned();

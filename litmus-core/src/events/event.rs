@@ -6,6 +6,7 @@ use crate::Timestamp;
 use crate::error::{Error, FieldPath};
 
 use super::MAX_MESSAGE_ID_CHARS;
+use crate::segments::MAX_EVENT_DIMENSIONS;
 
 /// What an event records.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,9 @@ pub enum EventKind {
         experiment: String,
         /// The variant's key.
         variant: String,
+        /// The unit's value of each of the experiment's dimensions (`docs/results.md`,
+        /// Segments), as the SDK sent them: (dimension, value), keys unique.
+        dimensions: Vec<(String, String)>,
     },
     /// The unit did something measurable.
     Track {
@@ -111,6 +115,48 @@ fn timestamp(
     }
 }
 
+/// An exposure's dimension values (`{"country": "FR"}`), checked: at most
+/// [`MAX_EVENT_DIMENSIONS`], keys that are valid keys, values of 1 to
+/// [`crate::segments::MAX_VALUE_CHARS`] characters.
+fn dimensions(obj: &Map<String, Value>, at: &FieldPath) -> Result<Vec<(String, String)>, Error> {
+    if obj.len() > MAX_EVENT_DIMENSIONS {
+        return Err(Error::invalid(
+            at.clone(),
+            format!("more than {MAX_EVENT_DIMENSIONS} dimensions"),
+        ));
+    }
+    let mut out = Vec::with_capacity(obj.len());
+    for (key, value) in obj {
+        let path = at.field(key);
+        crate::config::compile::check_key(key, &path)?;
+        let Value::String(value) = value else {
+            return Err(Error::InvalidJson {
+                path,
+                message: "expected a string".into(),
+            });
+        };
+        crate::segments::check_value(value, &path)?;
+        out.push((key.clone(), value.clone()));
+    }
+    Ok(out)
+}
+
+/// [`dimensions`] for valid ones, without building paths; `None` for anything else.
+fn dimensions_fast(obj: &Map<String, Value>) -> Option<Vec<(String, String)>> {
+    if obj.len() > MAX_EVENT_DIMENSIONS {
+        return None;
+    }
+    obj.iter()
+        .map(|(key, value)| {
+            let value = value.as_str()?;
+            let fine = crate::config::compile::is_key(key)
+                && !value.contains('\0')
+                && fine(value, crate::segments::MAX_VALUE_CHARS);
+            fine.then(|| (key.clone(), value.to_owned()))
+        })
+        .collect()
+}
+
 /// The longest key, unit id, event name or variant accepted.
 const MAX_NAME_CHARS: usize = 256;
 
@@ -134,6 +180,8 @@ struct Fields {
     value: Option<f64>,
     #[serde(default)]
     properties: Option<Map<String, Value>>,
+    #[serde(default)]
+    dimensions: Option<Map<String, Value>>,
 }
 
 /// A name that passes [`text`]'s checks.
@@ -168,13 +216,18 @@ impl Event {
                 if !fine(&experiment, MAX_NAME_CHARS) || !fine(&variant, MAX_NAME_CHARS) {
                     return None;
                 }
+                let dimensions = match &f.dimensions {
+                    None => Vec::new(),
+                    Some(d) => dimensions_fast(d)?,
+                };
                 EventKind::Exposure {
                     experiment,
                     variant,
+                    dimensions,
                 }
             }
             "track" => {
-                if f.experiment.is_some() || f.variant.is_some() {
+                if f.experiment.is_some() || f.variant.is_some() || f.dimensions.is_some() {
                     return None;
                 }
                 let event = f.event?;
@@ -223,6 +276,7 @@ impl Event {
                 "unit_id",
                 "experiment",
                 "variant",
+                "dimensions",
             ],
             "track" => &[
                 "type",
@@ -249,9 +303,20 @@ impl Event {
         let unit_id = text(obj, at, "unit_id", MAX_NAME_CHARS)?;
         let client_time = timestamp(obj, at, "timestamp")?;
         let kind = if kind_name == "exposure" {
+            let dimensions = match obj.get("dimensions") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Object(d)) => dimensions(d, &at.field("dimensions"))?,
+                Some(_) => {
+                    return Err(Error::InvalidJson {
+                        path: at.field("dimensions"),
+                        message: "expected an object".into(),
+                    });
+                }
+            };
             EventKind::Exposure {
                 experiment: text(obj, at, "experiment", MAX_NAME_CHARS)?,
                 variant: text(obj, at, "variant", MAX_NAME_CHARS)?,
+                dimensions,
             }
         } else {
             let value = match obj.get("value") {

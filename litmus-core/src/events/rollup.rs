@@ -122,6 +122,10 @@ pub struct Rollups {
     pub exposures: BTreeMap<(String, String, i64), u64>,
     /// (experiment, variant, metric, minute) to its rollup.
     pub metrics: BTreeMap<(String, String, String, i64), MetricRollup>,
+    /// Each experiment's dimensions (segments' rows are kept under their subjects, per hour).
+    dimensions: HashMap<String, Vec<crate::segments::Dimension>>,
+    /// The values admitted to segments of their own.
+    book: crate::segments::SegmentBook,
 }
 
 impl Rollups {
@@ -133,46 +137,45 @@ impl Rollups {
         }
     }
 
+    /// Also keeps segments: `dimensions` are each experiment's.
+    pub fn with_dimensions(
+        window_ms: i64,
+        dimensions: HashMap<String, Vec<crate::segments::Dimension>>,
+    ) -> Self {
+        Rollups {
+            window_ms,
+            dimensions,
+            ..Rollups::default()
+        }
+    }
+
     /// Applies one batch of new (not duplicate) events, in batch order.
     pub fn apply(&mut self, batch: &[Event]) {
         for e in batch {
             if let EventKind::Exposure {
                 experiment,
                 variant,
+                dimensions,
             } = &e.kind
             {
-                let key = (experiment.clone(), e.unit_id.clone());
-                if self.first.contains_key(&key) {
+                if self
+                    .first
+                    .contains_key(&(experiment.clone(), e.unit_id.clone()))
+                {
                     continue;
                 }
                 let t = e.time.unix_millis();
-                self.first.insert(key, (variant.clone(), t));
-                // Rule 5: the unit's totals of each metric so far are its covariates here.
-                for (metric, x) in self.history.get(&e.unit_id).into_iter().flatten() {
-                    if *x == 0.0 {
-                        continue;
-                    }
-                    self.covariates
-                        .insert((experiment.clone(), metric.clone(), e.unit_id.clone()), *x);
-                    let r = self
-                        .metrics
-                        .entry((
-                            experiment.clone(),
-                            variant.clone(),
-                            metric.clone(),
-                            minute(t),
-                        ))
-                        .or_default();
-                    r.add_covariate(*x);
+                self.expose(experiment, variant, &e.unit_id, t);
+                // Segments: the unit is first exposed to one subject per dimension.
+                for d in self.dimensions.get(experiment).cloned().unwrap_or_default() {
+                    let sent = dimensions
+                        .iter()
+                        .find(|(k, _)| k == d.key())
+                        .map(|(_, v)| v.as_str());
+                    let value = self.book.segment(experiment, &d, sent);
+                    let subject = crate::segments::subject(experiment, d.key(), value);
+                    self.expose(&subject, variant, &e.unit_id, t);
                 }
-                self.by_unit
-                    .entry(e.unit_id.clone())
-                    .or_default()
-                    .push(experiment.clone());
-                *self
-                    .exposures
-                    .entry((experiment.clone(), variant.clone(), minute(t)))
-                    .or_default() += 1;
             }
         }
         for e in batch {
@@ -202,7 +205,7 @@ impl Rollups {
                         experiment.clone(),
                         variant.clone(),
                         event.clone(),
-                        minute(t),
+                        period_start(experiment, t),
                     ))
                     .or_default();
                 let covariate = self
@@ -228,6 +231,43 @@ impl Rollups {
             }
         }
     }
+
+    /// Rules 1 and 5 for the first exposure of `unit` to `experiment` (or a subject) at `t`.
+    fn expose(&mut self, experiment: &str, variant: &str, unit: &str, t: i64) {
+        let at = period_start(experiment, t);
+        self.first
+            .insert((experiment.to_owned(), unit.to_owned()), (variant.to_owned(), t));
+        // Rule 5: the unit's totals of each metric so far are its covariates here.
+        for (metric, x) in self.history.get(unit).into_iter().flatten() {
+            if *x == 0.0 {
+                continue;
+            }
+            self.covariates
+                .insert((experiment.to_owned(), metric.clone(), unit.to_owned()), *x);
+            self.metrics
+                .entry((experiment.to_owned(), variant.to_owned(), metric.clone(), at))
+                .or_default()
+                .add_covariate(*x);
+        }
+        self.by_unit
+            .entry(unit.to_owned())
+            .or_default()
+            .push(experiment.to_owned());
+        *self
+            .exposures
+            .entry((experiment.to_owned(), variant.to_owned(), at))
+            .or_default() += 1;
+    }
+}
+
+/// The start of the period of a row at `t`: its minute for an experiment, its hour for a
+/// segment's subject.
+pub fn period_start(name: &str, t: i64) -> i64 {
+    if crate::segments::parse_subject(name).is_some() {
+        crate::metrics::program::hour(t)
+    } else {
+        minute(t)
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +285,7 @@ mod tests {
             kind: EventKind::Exposure {
                 experiment: "e".into(),
                 variant: variant.into(),
+                dimensions: Vec::new(),
             },
         }
     }
@@ -350,6 +391,7 @@ mod covariate_tests {
         let kind = EventKind::Exposure {
             experiment: "e".into(),
             variant: "a".into(),
+            dimensions: Vec::new(),
         };
         event(&format!("x-{unit}"), unit, t, kind)
     }

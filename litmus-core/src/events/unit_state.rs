@@ -18,6 +18,7 @@ use super::derived::{Bound, Outputs};
 use super::event::{Event, EventKind};
 use super::rollup::{MetricRollup, attributed, minute};
 use crate::metrics::Program;
+use crate::segments::SegmentBook;
 
 /// Interned names: each distinct text once, as a small integer.
 #[derive(Debug, Clone, Default)]
@@ -54,15 +55,44 @@ impl Names {
     }
 }
 
-/// A unit's first exposure to an experiment (rule 1).
+/// A unit's first exposure to an experiment (rule 1), or to a segment's subject.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UnitExposure {
-    /// The experiment's name id.
+    /// The experiment's name id (for a segment, its subject's: `crate::segments::subject`).
     pub experiment: u32,
+    /// The experiment's name id for a segment's subject; `experiment` itself otherwise.
+    pub parent: u32,
     /// The variant of the first exposure.
     pub variant: u32,
     /// The first exposure's time, in ms.
     pub first_ms: i64,
+}
+
+impl UnitExposure {
+    /// A first exposure to `experiment` itself.
+    pub fn new(experiment: u32, variant: u32, first_ms: i64) -> Self {
+        UnitExposure {
+            experiment,
+            parent: experiment,
+            variant,
+            first_ms,
+        }
+    }
+
+    /// Whether this is a segment's subject (its rows are kept per hour).
+    pub fn is_segment(&self) -> bool {
+        self.parent != self.experiment
+    }
+
+    /// The start of the period a row of this exposure at `t` goes in: its minute, or its hour
+    /// for a segment ([`super::rollup::period_start`]).
+    pub fn period(&self, t: i64) -> i64 {
+        if self.is_segment() {
+            crate::metrics::program::hour(t)
+        } else {
+            minute(t)
+        }
+    }
 }
 
 /// A unit's running figures of one metric in one experiment.
@@ -228,13 +258,16 @@ impl Round {
     ) {
         let empty = Program::default();
         let bound = Bound::new(&empty, names);
-        self.apply_with(&bound, names, units, batch, window_ms);
+        let mut book = SegmentBook::default();
+        self.apply_with(&bound, &mut book, names, units, batch, window_ms);
     }
 
-    /// [`Round::apply`], also keeping the derived metrics of `program` (bound to `names`).
+    /// [`Round::apply`], also keeping the derived metrics and the segments of `program`
+    /// (bound to `names`); `book` holds the values admitted to segments of their own so far.
     pub fn apply_with<S: BuildHasher>(
         &mut self,
         program: &Bound<'_>,
+        book: &mut SegmentBook,
         names: &mut Names,
         units: &mut HashMap<String, UnitState, S>,
         batch: &[Event],
@@ -248,51 +281,36 @@ impl Round {
         // Rule 3: the batch's exposures first.
         for e in batch {
             let EventKind::Exposure {
-                experiment,
+                experiment: key,
                 variant,
+                dimensions,
             } = &e.kind
             else {
                 continue;
             };
-            let experiment = names.id(experiment);
+            let experiment = names.id(key);
             let Some(unit) = units.get_mut(&e.unit_id) else {
                 continue;
             };
             if unit.exposures.iter().any(|x| x.experiment == experiment) {
                 continue;
             }
-            let t = e.time.unix_millis();
-            let exposure = UnitExposure {
-                experiment,
-                variant: names.id(variant),
-                first_ms: t,
-            };
-            unit.exposures.push(exposure);
-            // Rule 5: the unit's totals so far are its covariates here.
-            let history = std::mem::take(&mut unit.history);
-            for &(metric, x) in &history {
-                let Some(x) = program.covariate(experiment, metric, x) else {
-                    continue;
+            let exposure = UnitExposure::new(experiment, names.id(variant), e.time.unix_millis());
+            self.expose(program, unit, exposure, &e.unit_id);
+            // Segments: the unit is first exposed to one subject per dimension.
+            for d in program.dimensions(experiment) {
+                let sent = dimensions
+                    .iter()
+                    .find(|(k, _)| k == d.key())
+                    .map(|(_, v)| v.as_str());
+                let value = book.segment(key, d, sent);
+                let subject = names.id(&crate::segments::subject(key, d.key(), value));
+                let segment = UnitExposure {
+                    experiment: subject,
+                    ..exposure
                 };
-                if x == 0.0 {
-                    continue;
-                }
-                unit.with_total(experiment, metric, |t| t.covariate = x);
-                self.metrics
-                    .entry((experiment, exposure.variant, metric, minute(t)))
-                    .or_default()
-                    .add_covariate(x);
+                self.expose(program, unit, segment, &e.unit_id);
             }
-            unit.history = history;
-            *self
-                .exposures
-                .entry((experiment, exposure.variant, minute(t)))
-                .or_default() += 1;
-            self.first_exposures.push(FirstExposure {
-                unit_id: e.unit_id.clone(),
-                exposure,
-            });
-            self.mark(unit, &e.unit_id);
         }
         // Rules 2 and 4: the metric events, each in every experiment it is attributed to.
         // Each then joins its unit's history (rule 5: after all of the batch's exposures, the
@@ -324,7 +342,7 @@ impl Round {
                 }
                 let rollup = self
                     .metrics
-                    .entry((x.experiment, x.variant, metric, minute(t)))
+                    .entry((x.experiment, x.variant, metric, x.period(t)))
                     .or_default();
                 unit.with_total(x.experiment, metric, |total| {
                     rollup.add_event(*value, total.events, total.total, total.covariate);
@@ -358,6 +376,46 @@ impl Round {
                 );
             }
         }
+    }
+
+    /// Rules 1 and 5 for a unit's first exposure to an experiment or a segment's subject (only
+    /// an experiment's is listed in [`Round::first_exposures`]).
+    fn expose(
+        &mut self,
+        program: &Bound<'_>,
+        unit: &mut UnitState,
+        exposure: UnitExposure,
+        unit_id: &str,
+    ) {
+        unit.exposures.push(exposure);
+        let (experiment, at) = (exposure.experiment, exposure.period(exposure.first_ms));
+        // Rule 5: the unit's totals so far are its covariates here.
+        let history = std::mem::take(&mut unit.history);
+        for &(metric, x) in &history {
+            let Some(x) = program.covariate(exposure.parent, metric, x) else {
+                continue;
+            };
+            if x == 0.0 {
+                continue;
+            }
+            unit.with_total(experiment, metric, |t| t.covariate = x);
+            self.metrics
+                .entry((experiment, exposure.variant, metric, at))
+                .or_default()
+                .add_covariate(x);
+        }
+        unit.history = history;
+        *self
+            .exposures
+            .entry((experiment, exposure.variant, at))
+            .or_default() += 1;
+        if !exposure.is_segment() {
+            self.first_exposures.push(FirstExposure {
+                unit_id: unit_id.to_owned(),
+                exposure,
+            });
+        }
+        self.mark(unit, unit_id);
     }
 
     /// Records that `unit` changed in this round.
@@ -410,6 +468,7 @@ mod tests {
                     EventKind::Exposure {
                         experiment: format!("e{a}"),
                         variant: format!("v{b}"),
+                        dimensions: Vec::new(),
                     }
                 } else {
                     EventKind::Track {
@@ -520,6 +579,7 @@ mod tests {
                 EventKind::Exposure {
                     experiment: "e".into(),
                     variant: "a".into(),
+                    dimensions: Vec::new(),
                 },
             ),
             event(
@@ -529,6 +589,7 @@ mod tests {
                 EventKind::Exposure {
                     experiment: "e".into(),
                     variant: "b".into(),
+                    dimensions: Vec::new(),
                 },
             ),
             event(

@@ -99,6 +99,8 @@ pub struct Program {
     experiments: HashMap<String, Uses>,
     /// Event names some feed reads a property of (a filter or a property value).
     property_events: std::collections::BTreeSet<String>,
+    /// Each experiment's dimensions (segments), for experiments that declare any.
+    dimensions: HashMap<String, Vec<crate::segments::Dimension>>,
 }
 
 fn absolute(cap: Option<Cap>) -> Option<f64> {
@@ -147,7 +149,31 @@ impl Program {
                 (e.key.as_str(), metrics)
             })
             .collect();
-        Program::new(resolved.iter().map(|(k, m)| (*k, m.as_slice())))
+        let mut program = Program::new(resolved.iter().map(|(k, m)| (*k, m.as_slice())));
+        for e in &config.experiments {
+            // Dimensions that do not check are left out, as metrics are.
+            let at = root.field("dimensions");
+            if let Ok(d) = crate::segments::compile(&e.dimensions, &at) {
+                program.set_dimensions(&e.key, d.into_vec());
+            }
+        }
+        program
+    }
+
+    /// Sets `experiment`'s dimensions (none: it keeps no segments).
+    pub fn set_dimensions(&mut self, experiment: &str, dimensions: Vec<crate::segments::Dimension>) {
+        if dimensions.is_empty() {
+            self.dimensions.remove(experiment);
+        } else {
+            self.dimensions.insert(experiment.to_owned(), dimensions);
+        }
+    }
+
+    /// Each experiment's dimensions, for those that declare any.
+    pub fn all_dimensions(
+        &self,
+    ) -> impl Iterator<Item = (&str, &[crate::segments::Dimension])> {
+        self.dimensions.iter().map(|(k, d)| (k.as_str(), d.as_slice()))
     }
 
     fn add(&mut self, m: &Metric, uses: &mut Uses) {

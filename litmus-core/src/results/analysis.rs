@@ -767,7 +767,27 @@ pub fn tau2(unit_variance: f64, options: &Options) -> Result<f64, Error> {
 
 /// The verdict of a (possibly adjusted) rejection and the difference's sign.
 fn verdict(significant: bool, difference: f64, spec: Option<&MetricSpec>) -> Verdict {
-    let increase = spec.is_none_or(|s| s.goal == Goal::Increase);
+    verdict_for_goal(significant, difference, spec.map_or(Goal::Increase, |s| s.goal))
+}
+
+/// A comparison's verdict once its significance is known (after a correction): better or
+/// worse by the sign of the difference it decides on (CUPED's when `cuped_decides` and
+/// computed) and the metric's `goal`.
+pub(crate) fn verdict_of(
+    c: &Comparison,
+    significant: bool,
+    goal: Goal,
+    cuped_decides: bool,
+) -> Verdict {
+    let difference = match (&c.cuped, cuped_decides) {
+        (Some(cuped), true) => cuped.difference.estimate,
+        _ => c.difference.estimate,
+    };
+    verdict_for_goal(significant, difference, goal)
+}
+
+fn verdict_for_goal(significant: bool, difference: f64, goal: Goal) -> Verdict {
+    let increase = goal == Goal::Increase;
     match (significant, difference > 0.0, difference < 0.0) {
         (false, _, _) => Verdict::Inconclusive,
         (true, true, _) if increase => Verdict::Better,

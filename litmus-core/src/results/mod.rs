@@ -14,6 +14,8 @@
 //!   best, and the next weights to publish.
 //! - [`series`]: [`cumulative`] results over time, with the always-valid interval intersected
 //!   across the looks.
+//! - [`segments`](mod@segments): the results per value of one dimension, corrected across
+//!   the breakdown ([`breakdown`]).
 //!
 //! Per unit, a metric is the unit's total of the event's values from its first exposure on
 //! (see `docs/events.md`); units exposed without an event count as 0 (means) or as not
@@ -26,6 +28,7 @@ pub mod bandit;
 pub mod capping;
 mod figures;
 pub mod plan;
+pub mod segments;
 pub mod planning;
 pub mod series;
 pub mod settings;
@@ -40,6 +43,7 @@ pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
 pub use capping::{UnitValue, percentile_cap};
 pub use plan::{Plan, plan};
 pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
+pub use segments::{SegmentBreakdown, SegmentResult, SegmentTotals, breakdown};
 pub use settings::{AnalysisSettings, LiftPrior, RatePrior};
 pub use spec::{CupedRole, DecisionBasis, Goal, MetricKind, MetricSpec, Options, Sides, Source};
 pub use totals::{Timeline, VariantTotals};

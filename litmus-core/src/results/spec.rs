@@ -282,6 +282,11 @@ impl Options {
         Ok(())
     }
 
+    /// Whether CUPED's adjusted figures decide (when they can be computed).
+    pub fn cuped_decides(&self) -> bool {
+        self.cuped == CupedRole::Decide
+    }
+
     /// The level of the intervals shown: `alpha` for two-sided tests, `2 alpha` for one-sided
     /// ones (so the bound on the tested side is the one-sided bound).
     pub fn interval_alpha(&self) -> f64 {

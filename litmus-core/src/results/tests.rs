@@ -21,6 +21,7 @@ fn exposure(unit: &str, variant: &str, ms: i64) -> Event {
         kind: EventKind::Exposure {
             experiment: "exp".into(),
             variant: variant.into(),
+            dimensions: Vec::new(),
         },
     }
 }

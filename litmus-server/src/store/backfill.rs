@@ -90,6 +90,23 @@ pub(crate) struct Writes {
     pub(crate) stale: Vec<Pair>,
     /// The retention cutoff in force (events before it were deleted), if any.
     pub(crate) since_ms: Option<i64>,
+    /// The segments' subjects of each recomputed experiment, whose rows of the pairs are
+    /// deleted too (`litmus_core::segments`).
+    pub(crate) subjects: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Writes {
+    /// The names whose rows of `experiment`'s recomputed pairs are deleted: the experiment
+    /// and its segments' subjects.
+    pub(crate) fn names_of<'a>(&'a self, experiment: &'a str) -> impl Iterator<Item = &'a str> {
+        std::iter::once(experiment).chain(
+            self.subjects
+                .get(experiment)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        )
+    }
 }
 
 /// `batches` with the first exposures (experiment, unit, variant, first ms) the events no
@@ -116,9 +133,11 @@ pub(crate) fn with_exposures(
             unit_id,
             time: litmus_core::Timestamp::from_unix_millis(first_ms),
             client_time: None,
+            // Its dimension values went with its events: the unit counts as missing them.
             kind: EventKind::Exposure {
                 experiment,
                 variant,
+                dimensions: Vec::new(),
             },
         })
         .collect();
@@ -139,6 +158,7 @@ impl Writes {
                 .collect(),
             stale: plan.stale,
             since_ms,
+            subjects: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -168,20 +188,24 @@ pub(crate) struct UnitValues {
 }
 
 /// Recomputes `pairs` from `batches`: every applied batch's events of the pairs' experiments'
-/// units, in applied order, attributing within `window_ms`.
+/// units, in applied order, attributing within `window_ms`, with the segments' values `book`
+/// admits (the rollups' own, so each unit lands in the segments it has). The rows and values
+/// of the pairs' experiments' segments are recomputed with them.
 pub(crate) fn recompute(
     program: &Program,
     pairs: &BTreeSet<Pair>,
     batches: &[Vec<Event>],
     window_ms: i64,
+    mut book: litmus_core::segments::SegmentBook,
 ) -> Recomputed {
     let mut names = Names::default();
     let bound = Bound::new(program, &mut names);
     let mut units: HashMap<String, UnitState> = HashMap::new();
     let mut round = Round::default();
     for batch in batches {
-        round.apply_with(&bound, &mut names, &mut units, batch, window_ms);
+        round.apply_with(&bound, &mut book, &mut names, &mut units, batch, window_ms);
     }
+    let of = |name: String| litmus_core::segments::experiment_of(&name).to_owned();
     let text = |id: u32| names.name(id).to_owned();
     // Row ids to the pair they belong to.
     let mut rows_of: HashMap<(String, String), ()> = HashMap::new();
@@ -195,15 +219,13 @@ pub(crate) fn recompute(
         ..Recomputed::default()
     };
     for ((e, v, k, m), r) in round.metrics {
-        let key = (text(e), text(k));
-        if rows_of.contains_key(&key) {
-            out.metrics.push(((key.0, text(v), key.1, m), r));
+        if rows_of.contains_key(&(of(text(e)), text(k))) {
+            out.metrics.push(((text(e), text(v), text(k), m), r));
         }
     }
     for ((e, v, k, h, b), n) in round.sketches {
-        let key = (text(e), text(k));
-        if n != 0 && rows_of.contains_key(&key) {
-            out.sketches.push(((key.0, text(v), key.1, h, b), n));
+        if n != 0 && rows_of.contains_key(&(of(text(e)), text(k))) {
+            out.sketches.push(((text(e), text(v), text(k), h, b), n));
         }
     }
     let metrics: BTreeSet<&str> = pairs.iter().map(|(_, id)| id.as_str()).collect();
@@ -211,7 +233,7 @@ pub(crate) fn recompute(
         let mut values = UnitValues::default();
         for t in &state.totals {
             let (e, m) = (text(t.experiment), text(t.metric));
-            if pairs.contains(&(e.clone(), m.clone())) {
+            if pairs.contains(&(of(e.clone()), m.clone())) {
                 values.totals.push((e, m, t.events, t.total, t.covariate));
             }
         }
@@ -277,6 +299,7 @@ mod tests {
             EventKind::Exposure {
                 experiment: "e".into(),
                 variant: "a".into(),
+                dimensions: Vec::new(),
             },
         );
         let batches = vec![

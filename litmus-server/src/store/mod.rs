@@ -482,17 +482,47 @@ pub(crate) struct StoredEvent {
     pub(crate) metric: Option<String>,
     /// A metric event's value (1 when absent).
     pub(crate) value: Option<f64>,
-    /// A metric event's properties.
+    /// A metric event's properties, or an exposure's dimension values (the `properties`
+    /// column holds both, see [`stored_extras`]).
     pub(crate) properties: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What an event stores in its `properties` column, as JSON: a metric event's properties, an
+/// exposure's dimension values (`{"country": "FR"}`; none when it carries none).
+pub(crate) fn stored_extras(event: &Event) -> Result<Option<String>, serde_json::Error> {
+    match &event.kind {
+        litmus_core::events::EventKind::Track {
+            properties: Some(p),
+            ..
+        } => serde_json::to_string(p).map(Some),
+        litmus_core::events::EventKind::Exposure { dimensions, .. } if !dimensions.is_empty() => {
+            let map: serde_json::Map<String, serde_json::Value> = dimensions
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            serde_json::to_string(&map).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 impl StoredEvent {
     /// The event as it was validated, with its batch.
     pub(crate) fn into_event(self) -> (i64, Event) {
         let kind = if self.exposure {
+            let dimensions = self
+                .properties
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(v) => Some((k, v)),
+                    _ => None,
+                })
+                .collect();
             litmus_core::events::EventKind::Exposure {
                 experiment: self.experiment.unwrap_or_default(),
                 variant: self.variant.unwrap_or_default(),
+                dimensions,
             }
         } else {
             litmus_core::events::EventKind::Track {

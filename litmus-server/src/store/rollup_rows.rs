@@ -47,6 +47,7 @@ impl RollupRows {
             EventKind::Exposure {
                 experiment,
                 variant,
+                ..
             } => {
                 b.field(&0i16.to_be_bytes());
                 b.field(event.unit_id.as_bytes());
@@ -150,8 +151,9 @@ pub(super) fn decode(payload: &[u8], program: &Program) -> Result<Vec<Event>, Co
             })
             .transpose()?;
         let properties = if with_properties { r.field()? } else { None };
+        // An exposure's are its dimension values.
         let properties = match properties {
-            Some(p) if program.needs_properties(&metric) => {
+            Some(p) if kind == 0 || program.needs_properties(&metric) => {
                 Some(serde_json::from_slice(p).map_err(|_| Corrupt("properties are not JSON"))?)
             }
             _ => None,
@@ -224,6 +226,7 @@ mod tests {
                 kind: EventKind::Exposure {
                     experiment: "e".into(),
                     variant: "b".into(),
+                    dimensions: Vec::new(),
                 },
             },
             Event {

@@ -27,6 +27,18 @@ pub(crate) const ROLLUP_QUEUE: &str =
 
 /// Drops the queue entries of the batches applied before a checkpoint (their units' records
 /// now hold them).
+/// Records a segment whose subject the rollups hold.
+pub(crate) const ADD_SEGMENT_SUBJECT: &str = "INSERT INTO segment_subjects (experiment, dimension, value)
+     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// Every segment with rows: (experiment, dimension, value).
+pub(crate) const SEGMENT_SUBJECTS: &str =
+    "SELECT experiment, dimension, value FROM segment_subjects";
+
+/// An experiment's segments with rows: (dimension, value), in order.
+pub(crate) const EXPERIMENT_SEGMENTS: &str = "SELECT dimension, value FROM segment_subjects
+     WHERE experiment = $1 ORDER BY dimension, value";
+
 pub(crate) const DROP_CHECKPOINTED: &str = "DELETE FROM pending_batches WHERE applied IS NOT NULL";
 
 /// The derived metrics' rows the rollups hold: experiment, metric (`store::backfill`).

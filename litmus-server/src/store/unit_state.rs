@@ -26,7 +26,7 @@
 //! (`u32` count; each: experiment, metric, `u64` events, `f64` total, `f64` covariate); the
 //! history (`u32` count; each: metric, `f64` total).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,7 @@ use litmus_core::events::Event;
 use litmus_core::events::derived::Bound;
 use litmus_core::events::unit_state::{Names, Round, UnitExposure, UnitState, UnitTotal};
 use litmus_core::metrics::Program;
+use litmus_core::segments::{self, SegmentBook};
 
 /// Units kept in memory between checkpoints, besides the dirty ones: the cache holds between
 /// half of this and this many clean units.
@@ -75,6 +76,11 @@ pub(crate) struct RollupCache {
     checkpointed_at: Instant,
     /// The derived metrics the rounds keep (kept when the cache starts over).
     program: Arc<Program>,
+    /// The values admitted to segments of their own (`litmus_core::segments`).
+    book: SegmentBook,
+    /// The subjects the store records as having rows (`None`: not read since the cache
+    /// started over; [`RollupCache::load_segments`]).
+    subjects: Option<HashSet<u32>>,
 }
 
 impl Default for RollupCache {
@@ -87,6 +93,8 @@ impl Default for RollupCache {
             version: None,
             checkpointed_at: Instant::now(),
             program: Arc::default(),
+            book: SegmentBook::default(),
+            subjects: None,
         }
     }
 }
@@ -104,8 +112,10 @@ pub(crate) struct RoundRows {
     pub(crate) sketches: Vec<(SketchKey, i64)>,
     /// Derived metrics recomputed or forgotten (`super::backfill`).
     pub(crate) backfill: super::backfill::Writes,
-    /// The experiments whose rollups changed.
+    /// The experiments whose rollups changed (a segment's, its experiment).
     pub(crate) experiments: BTreeSet<String>,
+    /// Segments with rows for the first time: (experiment, dimension, value).
+    pub(crate) subjects: Vec<(String, String, String)>,
 }
 
 /// A metric rollup row: (experiment, variant, metric, minute) and what to add.
@@ -134,6 +144,52 @@ impl RollupCache {
         }
         self.version = None;
         valid
+    }
+
+    /// Whether the segments with rows are to be read from the store and given to
+    /// [`RollupCache::load_segments`] (before any batch is applied).
+    pub(crate) fn needs_segments(&self) -> bool {
+        self.subjects.is_none()
+    }
+
+    /// Takes the segments the store records (experiment, dimension, value): their values are
+    /// admitted, as they were when their rows were first written.
+    pub(crate) fn load_segments(&mut self, segments: Vec<(String, String, String)>) {
+        let mut known = HashSet::with_capacity(segments.len());
+        for (experiment, dimension, value) in segments {
+            let name = segments::subject(&experiment, &dimension, &value);
+            self.book.admit(&name);
+            known.insert(self.names.id(&name));
+        }
+        self.subjects = Some(known);
+    }
+
+    /// The name ids of the segments' subjects known to have rows.
+    fn subjects_known(&self) -> Vec<u32> {
+        self.subjects.iter().flatten().copied().collect()
+    }
+
+    /// The values admitted to segments of their own so far.
+    pub(crate) fn book(&self) -> &SegmentBook {
+        &self.book
+    }
+
+    /// The subjects with rows of each of `experiments`' segments.
+    pub(crate) fn subjects_of(
+        &self,
+        experiments: &[String],
+    ) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for s in self.subjects_known() {
+            let name = self.names.name(s);
+            let parent = segments::experiment_of(name);
+            if experiments.iter().any(|e| e == parent) {
+                out.entry(parent.to_owned())
+                    .or_insert_with(Vec::new)
+                    .push(name.to_owned());
+            }
+        }
+        out
     }
 
     /// The derived metrics the rounds keep.
@@ -183,11 +239,28 @@ impl RollupCache {
         let names = &self.names;
         let text = |id: u32| names.name(id).to_owned();
         let mut experiments = BTreeSet::new();
+        let mut changed = |id: u32| {
+            if !experiments.contains(segments::experiment_of(names.name(id))) {
+                experiments.insert(segments::experiment_of(names.name(id)).to_owned());
+            }
+        };
+        // A segment's first rows are its first exposure's.
+        let known = self.subjects.get_or_insert_with(HashSet::new);
+        let mut subjects = Vec::new();
+        for &(e, _, _) in round.exposures.keys() {
+            if !known.contains(&e) {
+                if let Some((experiment, dimension, value)) = segments::parse_subject(names.name(e))
+                {
+                    known.insert(e);
+                    subjects.push((experiment.to_owned(), dimension.to_owned(), value.to_owned()));
+                }
+            }
+        }
         let exposures = round
             .exposures
             .into_iter()
             .map(|((e, v, m), n)| {
-                experiments.insert(text(e));
+                changed(e);
                 ((text(e), text(v), m), n)
             })
             .collect();
@@ -195,7 +268,7 @@ impl RollupCache {
             .metrics
             .into_iter()
             .map(|((e, v, k, m), r)| {
-                experiments.insert(text(e));
+                changed(e);
                 ((text(e), text(v), text(k), m), r)
             })
             .collect();
@@ -224,6 +297,7 @@ impl RollupCache {
             sketches,
             backfill: super::backfill::Writes::default(),
             experiments,
+            subjects,
         }
     }
 
@@ -240,7 +314,14 @@ impl RollupCache {
         let program = Arc::clone(&self.program);
         let bound = Bound::new(&program, &mut self.names);
         for batch in batches {
-            round.apply_with(&bound, &mut self.names, &mut self.recent, batch, window_ms);
+            round.apply_with(
+                &bound,
+                &mut self.book,
+                &mut self.names,
+                &mut self.recent,
+                batch,
+                window_ms,
+            );
         }
         self.dirty.append(&mut round.changed);
         round
@@ -255,6 +336,19 @@ impl RollupCache {
             .iter()
             .map(|(e, m)| (self.names.id(e), self.names.id(m)))
             .collect();
+        // A segment's figures belong to its experiment's pairs.
+        let parents: HashMap<u32, u32> = self
+            .subjects_known()
+            .into_iter()
+            .filter_map(|s| {
+                let parent = segments::experiment_of(self.names.name(s)).to_owned();
+                Some((s, self.names.id(&parent)))
+            })
+            .collect();
+        let in_pairs = |experiment: u32, metric: u32| {
+            let e = parents.get(&experiment).copied().unwrap_or(experiment);
+            pairs.contains(&(e, metric))
+        };
         let metrics: Vec<u32> = pairs.iter().map(|(_, m)| *m).collect();
         for (unit, values) in &recomputed.units {
             let mut totals = Vec::with_capacity(values.totals.len());
@@ -273,9 +367,7 @@ impl RollupCache {
                 .map(|(m, x)| (self.names.id(m), *x))
                 .collect();
             let state = self.recent.entry(unit.clone()).or_default();
-            state
-                .totals
-                .retain(|t| !pairs.contains(&(t.experiment, t.metric)));
+            state.totals.retain(|t| !in_pairs(t.experiment, t.metric));
             state.totals.extend(totals);
             state.history.retain(|(m, _)| !metrics.contains(m));
             state.history.extend(history);
@@ -449,11 +541,14 @@ pub(crate) fn decode(names: &mut Names, record: &[u8]) -> Result<UnitState, Corr
     }
     let mut state = UnitState::default();
     for _ in 0..r.count(16)? {
-        state.exposures.push(UnitExposure {
-            experiment: r.name(&table)?,
-            variant: r.name(&table)?,
-            first_ms: r.i64()?,
-        });
+        let experiment = r.name(&table)?;
+        let mut exposure = UnitExposure::new(experiment, r.name(&table)?, r.i64()?);
+        // A segment's subject names its experiment.
+        if let Some((parent, _, _)) = segments::parse_subject(names.name(experiment)) {
+            let parent = parent.to_owned();
+            exposure.parent = names.id(&parent);
+        }
+        state.exposures.push(exposure);
     }
     for _ in 0..r.count(32)? {
         state.totals.push(UnitTotal {
@@ -670,11 +765,10 @@ pub(crate) fn from_legacy(unit: &LegacyUnit) -> Vec<u8> {
     let mut names = Names::default();
     let mut state = UnitState::default();
     for (experiment, variant, first_ms) in &unit.exposures {
-        state.exposures.push(UnitExposure {
-            experiment: names.id(experiment),
-            variant: names.id(variant),
-            first_ms: *first_ms,
-        });
+        let experiment = names.id(experiment);
+        state
+            .exposures
+            .push(UnitExposure::new(experiment, names.id(variant), *first_ms));
     }
     // Keyed by (experiment, metric), in the order first met.
     let mut totals: Vec<UnitTotal> = Vec::new();

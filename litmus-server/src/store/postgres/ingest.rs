@@ -115,14 +115,9 @@ async fn write_group(
                 let seq = i32::try_from(*seq).map_err(backend)?;
                 let t = e.time.unix_millis();
                 (min_ms, max_ms) = (min_ms.min(t), max_ms.max(t));
-                // Properties serialized once, for the events and for the rollup rows.
-                let props = match &e.kind {
-                    EventKind::Track {
-                        properties: Some(p),
-                        ..
-                    } => Some(serde_json::to_string(p).map_err(backend)?),
-                    _ => None,
-                };
+                // Properties (or dimension values) serialized once, for the events and for
+                // the rollup rows.
+                let props = crate::store::stored_extras(e).map_err(backend)?;
                 rollup_rows.push(seq, t, e, props.as_deref());
                 write_event(writer.as_mut(), number, seq, &received, e, props.as_deref()).await?;
             }
@@ -253,18 +248,20 @@ async fn write_event(
     properties: Option<&str>,
 ) -> Result<(), StoreError> {
     let time = system_time(e.time.unix_millis());
-    // The columns that differ by kind: kind, experiment, variant, metric, value, properties.
+    // The columns that differ by kind: kind, experiment, variant, metric, value, properties
+    // (an exposure's dimension values).
     let (kind, experiment, variant, metric, value, props) = match &e.kind {
         EventKind::Exposure {
             experiment,
             variant,
+            ..
         } => (
             0i16,
             Some(experiment.as_str()),
             Some(variant.as_str()),
             None,
             None,
-            None,
+            properties.map(JsonbText),
         ),
         EventKind::Track { event, value, .. } => (
             1i16,

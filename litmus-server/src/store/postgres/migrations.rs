@@ -216,6 +216,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX rollup_exposures_recent ON rollup_exposures (experiment, minute_ms);
      CREATE INDEX rollup_metrics_recent ON rollup_metrics (experiment, minute_ms);",
+    // 12: the segments that have rows (`litmus_core::segments`): each (experiment, dimension,
+    // value) whose subject `experiment#dimension=value` the rollups hold.
+    "CREATE TABLE segment_subjects (
+         experiment text NOT NULL,
+         dimension text NOT NULL,
+         value text NOT NULL,
+         PRIMARY KEY (experiment, dimension, value)
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -49,7 +49,18 @@ pub(super) async fn apply_rollups(
         .await
         .map_err(backend)?
         .get(0);
-    if !cache.begin(version as u64) {
+    let valid = cache.begin(version as u64);
+    if cache.needs_segments() {
+        let segments = tx
+            .query(sql::SEGMENT_SUBJECTS, &[])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        cache.load_segments(segments);
+    }
+    if !valid {
         // What waits in the hand-off may have been applied by another instance.
         store.handoff.clear();
         // Batches applied since the checkpoint are in the rollups but not in the records.
@@ -324,10 +335,20 @@ async fn recompute_metrics(
             .collect();
         batches = backfill::with_exposures(batches, first);
     }
-    let recomputed = backfill::recompute(&program, &plan.missing, &batches, window_ms);
+    let recomputed = backfill::recompute(
+        &program,
+        &plan.missing,
+        &batches,
+        window_ms,
+        cache.book().clone(),
+    );
     load_units(tx, cache, &batches).await?;
     cache.absorb(&recomputed);
-    let writes = backfill::Writes::of(&program, plan, since_ms);
+    let subjects = cache.subjects_of(&plan.experiments());
+    let writes = backfill::Writes {
+        subjects,
+        ..backfill::Writes::of(&program, plan, since_ms)
+    };
     Ok(Some((writes, recomputed)))
 }
 
@@ -338,20 +359,18 @@ async fn write(
     round: &RoundRows,
 ) -> Result<(), StoreError> {
     for (experiment, id, row_ids) in &round.backfill.recomputed {
-        for row in row_ids {
-            for delete in [
-                sql::DELETE_METRIC_ROLLUPS,
-                sql::DELETE_METRIC_ROLLUPS_HOURLY,
-            ] {
-                tx.execute(delete, &[experiment, row])
-                    .await
-                    .map_err(backend)?;
+        for name in round.backfill.names_of(experiment) {
+            for row in row_ids {
+                for delete in [
+                    sql::DELETE_METRIC_ROLLUPS,
+                    sql::DELETE_METRIC_ROLLUPS_HOURLY,
+                ] {
+                    tx.execute(delete, &[&name, row]).await.map_err(backend)?;
+                }
             }
-        }
-        for delete in [sql::DELETE_SKETCH_ROLLUPS, sql::DELETE_SKETCH_ROLLUPS_DAILY] {
-            tx.execute(delete, &[experiment, id])
-                .await
-                .map_err(backend)?;
+            for delete in [sql::DELETE_SKETCH_ROLLUPS, sql::DELETE_SKETCH_ROLLUPS_DAILY] {
+                tx.execute(delete, &[&name, id]).await.map_err(backend)?;
+            }
         }
         tx.execute(
             sql::REMEMBER_METRIC_ROWS,
@@ -359,6 +378,11 @@ async fn write(
         )
         .await
         .map_err(backend)?;
+    }
+    for (experiment, dimension, value) in &round.subjects {
+        tx.execute(sql::ADD_SEGMENT_SUBJECT, &[experiment, dimension, value])
+            .await
+            .map_err(backend)?;
     }
     for (experiment, id) in &round.backfill.stale {
         tx.execute(sql::FORGET_METRIC_ROWS, &[experiment, id])

@@ -76,6 +76,7 @@ fn insert_event(
         EventKind::Exposure {
             experiment,
             variant,
+            ..
         } => insert.execute(params![
             number,
             &id[..],
@@ -88,7 +89,8 @@ fn insert_event(
             variant,
             None::<String>,
             None::<f64>,
-            None::<String>
+            crate::store::stored_extras(e)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?
         ])?,
         EventKind::Track {
             event,

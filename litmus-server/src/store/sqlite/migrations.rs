@@ -206,6 +206,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      CREATE INDEX rollup_exposures_recent ON rollup_exposures (experiment, minute_ms);
      CREATE INDEX rollup_metrics_recent ON rollup_metrics (experiment, minute_ms);",
+    // 12: the segments that have rows (`litmus_core::segments`): each (experiment, dimension,
+    // value) whose subject `experiment#dimension=value` the rollups hold.
+    "CREATE TABLE segment_subjects (
+         experiment TEXT NOT NULL,
+         dimension TEXT NOT NULL,
+         value TEXT NOT NULL,
+         PRIMARY KEY (experiment, dimension, value)
+     ) WITHOUT ROWID;",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

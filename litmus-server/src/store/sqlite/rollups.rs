@@ -44,7 +44,17 @@ pub(super) fn prepare_round(
     let version: i64 = tx
         .query_row(sql::ROLLUP_VERSION, [], |r| r.get(0))
         .map_err(backend)?;
-    if !cache.begin(version as u64) {
+    let valid = cache.begin(version as u64);
+    if cache.needs_segments() {
+        let mut stmt = tx.prepare_cached(sql::SEGMENT_SUBJECTS).map_err(backend)?;
+        let segments = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(backend)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(backend)?;
+        cache.load_segments(segments);
+    }
+    if !valid {
         // What waits in the hand-off may have been applied by another store on this file.
         handoff.clear();
         // Batches applied since the checkpoint are in the rollups but not in the records.
@@ -207,10 +217,20 @@ fn recompute_metrics(
         }
         batches = backfill::with_exposures(batches, first);
     }
-    let recomputed = backfill::recompute(&program, &plan.missing, &batches, window_ms);
+    let recomputed = backfill::recompute(
+        &program,
+        &plan.missing,
+        &batches,
+        window_ms,
+        cache.book().clone(),
+    );
     load_units(tx, cache, &batches)?;
     cache.absorb(&recomputed);
-    let writes = backfill::Writes::of(&program, plan, since_ms);
+    let subjects = cache.subjects_of(&plan.experiments());
+    let writes = backfill::Writes {
+        subjects,
+        ..backfill::Writes::of(&program, plan, since_ms)
+    };
     Ok(Some((writes, recomputed)))
 }
 
@@ -299,12 +319,17 @@ fn batch_events(
     )?;
     let rows = stmt.query_map([batch], |r| {
         let metric: Option<String> = r.get(5)?;
-        let properties = match &metric {
-            Some(name) if program.needs_properties(name) => r
-                .get_ref(7)?
+        // An exposure's properties are its dimension values.
+        let read = match &metric {
+            Some(name) => program.needs_properties(name),
+            None => true,
+        };
+        let properties = if read {
+            r.get_ref(7)?
                 .as_str_or_null()?
-                .and_then(|p| serde_json::from_str(p).ok()),
-            _ => None,
+                .and_then(|p| serde_json::from_str(p).ok())
+        } else {
+            None
         };
         let stored = StoredEvent {
             batch,
@@ -332,13 +357,19 @@ fn write(tx: &rusqlite::Transaction<'_>, rows: &RoundRows) -> rusqlite::Result<(
     let mut delete_daily = tx.prepare_cached(sql::DELETE_SKETCH_ROLLUPS_DAILY)?;
     let mut remember = tx.prepare_cached(sql::REMEMBER_METRIC_ROWS)?;
     for (experiment, id, row_ids) in &rows.backfill.recomputed {
-        for row in row_ids {
-            delete_rows.execute(params![experiment, row])?;
-            delete_hourly.execute(params![experiment, row])?;
+        for name in rows.backfill.names_of(experiment) {
+            for row in row_ids {
+                delete_rows.execute(params![name, row])?;
+                delete_hourly.execute(params![name, row])?;
+            }
+            delete_sketches.execute(params![name, id])?;
+            delete_daily.execute(params![name, id])?;
         }
-        delete_sketches.execute(params![experiment, id])?;
-        delete_daily.execute(params![experiment, id])?;
         remember.execute(params![experiment, id, rows.backfill.since_ms])?;
+    }
+    let mut subject = tx.prepare_cached(sql::ADD_SEGMENT_SUBJECT)?;
+    for (experiment, dimension, value) in &rows.subjects {
+        subject.execute(params![experiment, dimension, value])?;
     }
     let mut forget = tx.prepare_cached(sql::FORGET_METRIC_ROWS)?;
     for (experiment, id) in &rows.backfill.stale {
@@ -502,6 +533,7 @@ mod replay_tests {
             EventKind::Exposure {
                 experiment: format!("e{}", i % 2),
                 variant: format!("v{}", unit % 2),
+                dimensions: Vec::new(),
             }
         } else {
             EventKind::Track {
