@@ -13,6 +13,7 @@ pub mod live;
 pub mod metrics;
 pub mod planning;
 pub mod results;
+pub mod segments;
 pub mod routes;
 pub mod service;
 pub mod settings;
@@ -85,6 +86,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route(
             "/results/{experiment}/replay",
             get(routes::results::replay::<S>),
+        )
+        .route(
+            "/results/{experiment}/segments",
+            get(routes::results::segments::<S>),
         )
         .route("/live", get(routes::live::live::<S>))
         .route(

@@ -376,13 +376,13 @@ async fn bandit_history<S: Store>(
 }
 
 /// An internal error from core (its inputs are checked, so it means a bug).
-fn internal(e: litmus_core::Error) -> ApiError {
+pub(crate) fn internal(e: litmus_core::Error) -> ApiError {
     ApiError::Computation(e)
 }
 
 /// The rows of an experiment's rollups (in buckets of `bucket_ms`) in a timeline of its plan's
 /// variants; retention metrics count the cohorts whose window has passed by `now_ms`.
-fn timeline(plan: &results::Plan, rows: &RollupTables, now_ms: i64, bucket_ms: i64) -> Timeline {
+pub(crate) fn timeline(plan: &results::Plan, rows: &RollupTables, now_ms: i64, bucket_ms: i64) -> Timeline {
     let mut timeline = Timeline::new(plan.variants.clone());
     for spec in &plan.metrics {
         if let Some(after) = spec.source.matures_after_ms {

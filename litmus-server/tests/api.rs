@@ -682,6 +682,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
         "/admin/keys/{id}",
         "/results/{experiment}",
         "/results/{experiment}/replay",
+        "/results/{experiment}/segments",
         "/admin/experiments/{key}/units",
         "/planning",
         "/live",
@@ -689,7 +690,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 21);
+    assert_eq!(operations, 22);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {
@@ -991,6 +992,7 @@ fn event_batches() -> Vec<Vec<litmus_core::events::Event>> {
                 EventKind::Exposure {
                     experiment,
                     variant: ["a", "b"][next(2) as usize].to_owned(),
+                    dimensions: Vec::new(),
                 }
             } else {
                 EventKind::Track {

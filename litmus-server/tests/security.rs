@@ -753,6 +753,7 @@ async fn sdk_keys_cannot_write_config_read_admin_data_or_make_keys() {
         ("DELETE", "/admin/keys/{id}"),
         ("GET", "/results/{experiment}"),
         ("GET", "/results/{experiment}/replay"),
+        ("GET", "/results/{experiment}/segments"),
         ("POST", "/planning"),
         ("GET", "/live"),
     ]);
@@ -1676,6 +1677,7 @@ async fn injection_inputs_are_kept_as_data() {
             ("DELETE", format!("/admin/layers/{e}")),
             ("GET", format!("/results/{e}")),
             ("GET", format!("/results/{e}/replay")),
+            ("GET", format!("/results/{e}/segments?dimension=country")),
             ("DELETE", format!("/admin/keys/{e}")),
         ] {
             let r = send(app, method, &uri, Some(KEY), None).await;

@@ -49,6 +49,33 @@ pub async fn results<S: Store>(
     Ok(Json(results::current(&snapshots, &key, points).await?).into_response())
 }
 
+/// The segments query string.
+#[derive(Debug, Deserialize)]
+pub struct SegmentsQuery {
+    /// The dimension to break the results down by (one the experiment declares).
+    dimension: Option<String>,
+}
+
+/// `GET /results/{experiment}/segments?dimension=country`: the results per segment of one
+/// dimension, corrected across segments (`crate::segments`); needs `admin:read`.
+pub async fn segments<S: Store>(
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Query(query): Query<SegmentsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let Some(dimension) = query.dimension else {
+        return Err(ApiError::Invalid(litmus_core::Error::MissingField {
+            path: litmus_core::FieldPath::root().field("dimension"),
+        }));
+    };
+    Ok(Json(
+        crate::segments::current(&snapshots, &key, &dimension).await?,
+    ))
+}
+
 /// A key as a file name: characters other than letters, digits, `-`, `_` and `.` become `_`.
 fn file_name(key: &str) -> String {
     key.chars()

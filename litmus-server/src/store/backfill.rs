@@ -307,7 +307,7 @@ mod tests {
             vec![expose],
             vec![buy("u", 20, 9.0)],
         ];
-        let r = recompute(&p, &pairs, &batches, i64::MAX);
+        let r = recompute(&p, &pairs, &batches, i64::MAX, Default::default());
         assert_eq!(r.metrics.len(), 1);
         let row = r.metrics[0].1;
         assert_eq!((row.sum, row.covariate_sum), (5.0, 2.0), "capped at 5");

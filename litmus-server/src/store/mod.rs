@@ -319,6 +319,12 @@ pub trait EventStore: Send + Sync + 'static {
         &self,
         experiment: &str,
     ) -> impl Future<Output = Result<Vec<(String, Option<i64>)>, StoreError>> + Send;
+    /// The segments of `experiment` with rows (`litmus_core::segments`): (dimension, value),
+    /// in order.
+    fn experiment_segments(
+        &self,
+        experiment: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
     /// The first and last minute with units first exposed to `experiment`, if any.
     fn rollup_span(
         &self,

@@ -890,11 +890,7 @@ mod tests {
 
     fn state(names: &mut Names) -> UnitState {
         UnitState {
-            exposures: vec![UnitExposure {
-                experiment: names.id("checkout"),
-                variant: names.id("b"),
-                first_ms: -7,
-            }],
+            exposures: vec![UnitExposure::new(names.id("checkout"), names.id("b"), -7)],
             totals: vec![UnitTotal {
                 experiment: names.id("checkout"),
                 metric: names.id("buy"),
@@ -921,12 +917,19 @@ mod tests {
     #[test]
     fn a_record_reads_back_as_written() {
         let mut names = Names::default();
-        let s = state(&mut names);
+        let mut s = state(&mut names);
+        // A segment's subject reads back with its experiment.
+        s.exposures.push(UnitExposure {
+            parent: names.id("checkout"),
+            ..UnitExposure::new(names.id("checkout#country=FR"), names.id("b"), -7)
+        });
         let record = encode(&names, &s);
         let mut other = Names::default();
         other.id("unrelated");
         let back = decode(&mut other, &record).unwrap();
         assert_eq!(encode(&other, &back), record);
+        assert_eq!(other.name(back.exposures[1].parent), "checkout");
+        assert!(back.exposures[1].is_segment() && !back.exposures[0].is_segment());
         assert_eq!(other.name(back.totals[0].metric), "buy");
         assert_eq!(
             total_of(Some(&record), "checkout", "buy").unwrap(),

@@ -205,6 +205,19 @@ impl EventStore for PostgresStore {
             .collect())
     }
 
+    async fn experiment_segments(
+        &self,
+        experiment: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let c = self.client().await?;
+        Ok(c.query(sql::EXPERIMENT_SEGMENTS, &[&experiment])
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
     async fn rollup_span(&self, experiment: &str) -> Result<Option<(i64, i64)>, StoreError> {
         let c = self.client().await?;
         let row = c

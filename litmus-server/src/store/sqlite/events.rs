@@ -306,6 +306,21 @@ impl EventStore for SqliteStore {
         .await
     }
 
+    async fn experiment_segments(
+        &self,
+        experiment: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let experiment = experiment.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(sql::EXPERIMENT_SEGMENTS).map_err(backend)?;
+            let rows = stmt
+                .query_map([experiment], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
     async fn metric_rows(
         &self,
         experiment: &str,
