@@ -317,6 +317,7 @@ fn wire_fixtures() {
                 s("unit_id"),
                 s("experiment"),
                 s("variant"),
+                case["dimensions"].as_str(),
                 at,
                 s("message_id"),
             )

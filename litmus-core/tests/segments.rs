@@ -187,3 +187,23 @@ fn the_reserved_segments_come_last_and_none_means_holm() {
     .unwrap();
     assert_eq!(bh.correction, "benjamini_hochberg");
 }
+
+/// `fixtures/segments/dimension_values.json`: what an exposure carries, from the attributes
+/// (Python and Node run the same file).
+#[test]
+fn dimension_values_follow_the_shared_fixture() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/segments/dimension_values.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let engine = litmus_core::Engine::from_json_strict(&doc["config"].to_string()).unwrap();
+    let experiment = engine.experiment("checkout").unwrap();
+    for case in doc["cases"].as_array().unwrap() {
+        let attrs = litmus_core::Attributes::from_json(&case["attributes"]).unwrap_or_default();
+        let got: serde_json::Map<String, serde_json::Value> = experiment
+            .dimension_values(&attrs)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+            .collect();
+        assert_eq!(serde_json::Value::Object(got), case["dimensions"], "{case}");
+    }
+}

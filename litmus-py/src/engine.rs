@@ -5,7 +5,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use litmus_core::{Engine as CoreEngine, ExposureMemory, NoAttributes, Timestamp};
+use litmus_core::{AttributeSource, Engine as CoreEngine, ExposureMemory, NoAttributes, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -140,7 +140,7 @@ impl Engine {
             .clone()
     }
 
-    fn expose(&self, py: Python<'_>, a: &Assignment) {
+    fn expose(&self, py: Python<'_>, a: &Assignment, attributes: &dyn AttributeSource) {
         let Some(callback) = &self.on_exposure else {
             return;
         };
@@ -164,6 +164,14 @@ impl Engine {
             let at = a.at.or_else(|| a.wall_clock.then(wall_clock));
             event.set_item("timestamp", at.map(|t| t.unix_millis() as f64 / 1000.0))?;
             event.set_item("config_version", a.engine.version())?;
+            // The experiment's dimension values, for its segments.
+            let dimensions = PyDict::new(py);
+            if let Some(e) = a.engine.experiment(&a.experiment) {
+                for (key, value) in e.dimension_values(&attributes) {
+                    dimensions.set_item(key, value)?;
+                }
+            }
+            event.set_item("dimensions", dimensions)?;
             Ok(event)
         })();
         let result = event.and_then(|e| callback.call1(py, (e,)));
@@ -308,7 +316,10 @@ impl Engine {
             };
             let out = self.build(&core, experiment, unit_id, &a, at, when);
             self.remember(py, &out)?;
-            self.expose(py, &out);
+            match &attrs {
+                Some(map) => self.expose(py, &out, map),
+                None => self.expose(py, &out, &NoAttributes),
+            }
             Ok(out)
         })
     }
@@ -362,7 +373,10 @@ impl Engine {
                 }
             }
             for a in &list {
-                self.expose(py, a);
+                match &attrs {
+                    Some(map) => self.expose(py, a, map),
+                    None => self.expose(py, a, &NoAttributes),
+                }
             }
             Ok(list)
         })

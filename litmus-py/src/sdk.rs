@@ -252,6 +252,7 @@ impl Tracker {
         unit_id: &str,
         experiment: &str,
         variant: &str,
+        dimensions_json: Option<&str>,
         at_ms: i64,
         random: &[u8],
         now_ms: f64,
@@ -260,8 +261,15 @@ impl Tracker {
         let at = Timestamp::from_unix_millis(at_ms);
         check(
             py,
-            self.inner
-                .exposure(unit_id, experiment, variant, at, random, now_ms),
+            self.inner.exposure(
+                unit_id,
+                experiment,
+                variant,
+                dimensions_json,
+                at,
+                random,
+                now_ms,
+            ),
         )
     }
 
@@ -411,6 +419,7 @@ pub(crate) fn message_id(py: Python<'_>, random: &[u8]) -> PyResult<String> {
 
 /// An exposure event, encoded.
 #[pyfunction]
+#[pyo3(signature = (unit_id, experiment, variant, at_ms, message_id, dimensions_json=None))]
 pub(crate) fn encode_exposure<'py>(
     py: Python<'py>,
     unit_id: &str,
@@ -418,11 +427,12 @@ pub(crate) fn encode_exposure<'py>(
     variant: &str,
     at_ms: i64,
     message_id: &str,
+    dimensions_json: Option<&str>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let at = Timestamp::from_unix_millis(at_ms);
     let data = check(
         py,
-        wire::encode_exposure(unit_id, experiment, variant, at, message_id),
+        wire::encode_exposure(unit_id, experiment, variant, dimensions_json, at, message_id),
     )?;
     Ok(PyBytes::new(py, &data))
 }

@@ -244,7 +244,7 @@ class FakeServer:
 
 _RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _FIELDS = {
-    "exposure": ({"type", "message_id", "timestamp", "unit_id", "experiment", "variant"}, set()),
+    "exposure": ({"type", "message_id", "timestamp", "unit_id", "experiment", "variant"}, {"dimensions"}),
     "track": ({"type", "message_id", "timestamp", "unit_id", "event"}, {"value", "properties"}),
 }
 
@@ -267,6 +267,9 @@ def contract_problems(event: Any) -> list[str]:
         problems.append("value is not a number")
     if "properties" in event and not isinstance(event["properties"], dict):
         problems.append("properties is not an object")
+    dimensions = event.get("dimensions", {})
+    if not (isinstance(dimensions, dict) and all(isinstance(v, str) and v for v in dimensions.values())):
+        problems.append("dimensions is not an object of non-empty strings")
     return problems
 
 

@@ -185,7 +185,14 @@ def test_wire() -> None:
         assert _litmus.message_id(bytes.fromhex(case["random_hex"])) == case["id"]
     for case in doc["events"]:
         if case["kind"] == "exposure":
-            args: tuple[Any, ...] = (case["unit_id"], case["experiment"], case["variant"], case["at_ms"], case["message_id"])
+            args: tuple[Any, ...] = (
+                case["unit_id"],
+                case["experiment"],
+                case["variant"],
+                case["at_ms"],
+                case["message_id"],
+                case.get("dimensions"),
+            )
             encode: Any = _litmus.encode_exposure
         else:
             args = (case["unit_id"], case["event"], case["value"], case["properties"], case["at_ms"], case["message_id"])

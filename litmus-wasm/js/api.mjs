@@ -173,8 +173,10 @@ export function makeApi(b) {
       };
     }
 
-    #report(a) {
+    #report(a, attrs) {
       try {
+        // The experiment's dimension values, for its segments (none without attributes).
+        const dimensions = attrs === undefined ? {} : JSON.parse(this.#live().dimensionValues(a.experiment, attrs));
         this.#onExposure({
           experiment: a.experiment,
           unitId: a.unitId,
@@ -182,6 +184,7 @@ export function makeApi(b) {
           reason: a.reason,
           timestamp: Date.now(),
           configVersion: this.version,
+          dimensions,
         });
       } catch (e) {
         // A failing logger must not break assignment.
@@ -202,18 +205,19 @@ export function makeApi(b) {
       }
       const now = this.#instant(experiment, options);
       let packed;
+      let attrs;
       const remembered = this.#sticky ? this.#sticky.get(b.stickyKey(experiment, unitId)) ?? undefined : undefined;
       if (attributes === undefined && remembered === undefined) {
         const core = this.#live();
         packed = call(() => core.assignPlain(experiment, unitId, now));
       } else {
-        const attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
+        attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
         const core = this.#live();
         packed = call(() => core.assign(experiment, unitId, attrs, now, remembered === undefined ? undefined : String(remembered)));
       }
       const a = this.#result(experiment, unitId, packed);
       if (this.#sticky && b.shouldRemember(a.reason)) this.#sticky.set(b.stickyKey(experiment, unitId), a.variant);
-      if (packed >= REPORT) this.#report(a);
+      if (packed >= REPORT) this.#report(a, attrs);
       return a;
     }
 

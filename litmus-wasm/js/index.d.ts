@@ -36,6 +36,8 @@ export interface ExposureEvent {
   reason: string;
   timestamp: number;
   configVersion: string | null;
+  /** The unit's values of the experiment's dimensions, from its attributes (its segments). */
+  dimensions: Record<string, string>;
 }
 
 export interface StickyStore {
@@ -225,7 +227,12 @@ export declare class EventTracker {
    */
   track(unitId: string, event: string, options?: TrackOptions): string | null;
   /** Queues an exposure: its message_id, or null when it was dropped. */
-  exposure(unitId: string, experiment: string, variant: string, options?: { timestamp?: Timestamp }): string | null;
+  exposure(
+    unitId: string,
+    experiment: string,
+    variant: string,
+    options?: { timestamp?: Timestamp; dimensions?: Record<string, string> },
+  ): string | null;
   /** Pass as the Engine's `onExposure` option: each exposure is queued (never throws). */
   readonly onExposure: (event: ExposureEvent) => void;
   /** Events queued or in flight. */

@@ -155,14 +155,18 @@ export function makeEventTracker(sdk) {
 
     /**
      * Queues an exposure of `unitId` to `variant` of `experiment`; returns its message_id, or
-     * null when it was dropped. `options.timestamp`: when it happened (now by default).
+     * null when it was dropped. `options.timestamp`: when it happened (now by default);
+     * `options.dimensions`: the unit's values of the experiment's dimensions
+     * (`{ country: "FR" }`: its results by segment).
      */
     exposure(unitId, experiment, variant, options) {
       text("unitId", unitId);
       text("experiment", experiment);
       text("variant", variant);
       const at = instant(options?.timestamp);
-      return this.#queue((core, now) => core.exposure(unitId, experiment, variant, at, random16(), now));
+      const d = options?.dimensions;
+      const dims = d === undefined || d === null || Object.keys(d).length === 0 ? undefined : JSON.stringify(d);
+      return this.#queue((core, now) => core.exposure(unitId, experiment, variant, dims, at, random16(), now));
     }
 
     /**
@@ -175,7 +179,7 @@ export function makeEventTracker(sdk) {
 
     #exposureHandler = (e) => {
       try {
-        this.exposure(e?.unitId, e?.experiment, e?.variant, { timestamp: e?.timestamp });
+        this.exposure(e?.unitId, e?.experiment, e?.variant, { timestamp: e?.timestamp, dimensions: e?.dimensions });
       } catch (error) {
         this.#extraDropped++;
         this.#emit(Object.assign(asLitmusError(error), { dropped: 1 }));

@@ -197,6 +197,28 @@ impl EngineCore {
         serde_json::Value::Array(list).to_string()
     }
 
+    /// The unit's values of `experiment`'s dimensions (attributes as JSON text, or undefined),
+    /// as the JSON text of an object: what an exposure carries for the experiment's segments.
+    #[wasm_bindgen(js_name = dimensionValues)]
+    pub fn dimension_values(
+        &self,
+        experiment: &str,
+        attributes_json: Option<String>,
+    ) -> Result<String, JsValue> {
+        let attrs = attributes(attributes_json)?;
+        let values: serde_json::Map<String, serde_json::Value> = self
+            .inner
+            .experiment(experiment)
+            .map(|e| {
+                e.dimension_values(&attrs)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(serde_json::Value::Object(values).to_string())
+    }
+
     /// The problems found in the config: JSON `[{code, message, path}]`.
     pub fn problems(&self) -> String {
         let list: Vec<serde_json::Value> = self

@@ -252,6 +252,7 @@ impl TrackerCore {
         unit_id: &str,
         experiment: &str,
         variant: &str,
+        dimensions_json: Option<String>,
         at_ms: f64,
         random: &[u8],
         now_ms: f64,
@@ -259,7 +260,15 @@ impl TrackerCore {
         let at = Timestamp::from_unix_millis(at_ms as i64);
         let random = random16(random)?;
         self.inner
-            .exposure(unit_id, experiment, variant, at, random, now_ms)
+            .exposure(
+                unit_id,
+                experiment,
+                variant,
+                dimensions_json.as_deref(),
+                at,
+                random,
+                now_ms,
+            )
             .map_err(|e| error(&e))
     }
 

@@ -887,7 +887,8 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
         const o = arg(r, () => ({ value: arg(r, () => r.pick([undefined, null, number(r), 1n])), properties: arg(r, () => r.pick([undefined, null, Object.fromEntries([[text(r), jsonValue(r)]]), { big: "x".repeat(40_000) }, [1], hostile(r)])), timestamp: ts() }));
         call("EventTracker.track", () => tracker.track(arg(r, () => text(r)), arg(r, () => text(r)), o));
       } else if (k === 1) {
-        call("EventTracker.exposure", () => tracker.exposure(arg(r, () => text(r)), arg(r, () => text(r)), arg(r, () => text(r)), arg(r, () => ({ timestamp: ts() }))));
+        call("EventTracker.exposure", () => tracker.exposure(arg(r, () => text(r)), arg(r, () => text(r)), arg(r, () => text(r)),
+          arg(r, () => ({ timestamp: ts(), dimensions: r.pick([undefined, {}, { country: text(r) }, { [text(r)]: "x" }, { c: 3 }]) }))));
       } else if (k === 2) {
         const e = arg(r, () => ({ unitId: arg(r, () => text(r)), experiment: arg(r, () => text(r)), variant: arg(r, () => text(r)), timestamp: ts() }), 5);
         try {

@@ -1092,7 +1092,7 @@ def drv_native(src: Any) -> None:
         "is_retryable": lambda: [u()],
         "format_millis": lambda: [u()],
         "message_id": lambda: [arg(src, lambda: bytes(src.int_in(0, 20)))],
-        "encode_exposure": lambda: [s(), s(), s(), u(), s()],
+        "encode_exposure": lambda: [s(), s(), s(), u(), s(), arg(src, lambda: pick(src, [None, "{}", '{"country":"FR"}', '{"a b":"x"}', '{"c":3}', "[1]"]))],
         "encode_track": lambda: [s(), s(), f(), arg(src, lambda: pick(src, [None, "{}", '{"a":1}', "[1]"])), u(), s()],
         "sticky_key": lambda: [s(), s()],
     }
@@ -1203,7 +1203,14 @@ def drv_tracker(src: Any) -> None:
         val = arg(src, lambda: pick(src, [None, number(src), integer(src), decimal.Decimal("1.5"), fractions.Fraction(1, 3), True]))
         call(tracker.track, arg(src, lambda: text(src)), arg(src, lambda: text(src)), val, props, timestamp=ts())
     elif k == 1:
-        call(tracker.exposure, arg(src, lambda: text(src)), arg(src, lambda: text(src)), arg(src, lambda: text(src)), timestamp=ts())
+        call(
+            tracker.exposure,
+            arg(src, lambda: text(src)),
+            arg(src, lambda: text(src)),
+            arg(src, lambda: text(src)),
+            timestamp=ts(),
+            dimensions=arg(src, lambda: pick(src, [None, {}, {"country": text(src)}, {text(src): "x"}, {"c": 3}])),
+        )
     elif k == 2:  # the Engine callback: never raises
         event = arg(src, lambda: {"unit_id": arg(src, lambda: text(src)), "experiment": arg(src, lambda: text(src)), "variant": arg(src, lambda: text(src)), "timestamp": arg(src, lambda: pick(src, [None, number(src), integer(src), 1.7e9]))}, 5)
         try:

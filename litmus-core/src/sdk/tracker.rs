@@ -316,17 +316,19 @@ impl Tracker {
     ///
     /// # Errors
     /// As [`wire::encode_exposure`].
+    #[allow(clippy::too_many_arguments)]
     pub fn exposure(
         &mut self,
         unit_id: &str,
         experiment: &str,
         variant: &str,
+        dimensions_json: Option<&str>,
         at: Timestamp,
         random: [u8; 16],
         now_ms: f64,
     ) -> Result<Option<String>, Error> {
         let id = wire::message_id(random);
-        let data = wire::encode_exposure(unit_id, experiment, variant, at, &id)?;
+        let data = wire::encode_exposure(unit_id, experiment, variant, dimensions_json, at, &id)?;
         Ok(self.enqueue(data, now_ms).then_some(id))
     }
 

@@ -67,13 +67,45 @@ pub fn encode_exposure(
     unit_id: &str,
     experiment: &str,
     variant: &str,
+    dimensions_json: Option<&str>,
     at: Timestamp,
     message_id: &str,
 ) -> Result<Vec<u8>, Error> {
+    let dimensions = dimensions_json.map(dimensions).transpose()?;
     let mut out = start("exposure", message_id, at, unit_id)?;
     field(&mut out, "experiment", text("experiment", experiment)?);
     field(&mut out, "variant", text("variant", variant)?);
+    if let Some(d) = dimensions.filter(|d| !d.is_empty()) {
+        out.extend_from_slice(br#","dimensions":"#);
+        out.extend_from_slice(serde_json::to_string(&d).unwrap_or_default().as_bytes());
+    }
     finish(out, "exposure")
+}
+
+/// An exposure's dimension values from the JSON text of an object of strings
+/// (`{"country":"FR"}`), checked as the server checks them; the keys keep their order.
+///
+/// # Errors
+/// `invalid_argument` (argument `dimensions`) for anything else.
+pub fn dimensions(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let bad = |message: String| Error::argument("dimensions", message);
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|_| bad("must be a JSON object of strings".into()))?;
+    if map.len() > crate::segments::MAX_EVENT_DIMENSIONS {
+        return Err(bad(format!(
+            "more than {} dimensions",
+            crate::segments::MAX_EVENT_DIMENSIONS
+        )));
+    }
+    for (key, value) in &map {
+        let at = crate::error::FieldPath::root().field(key);
+        crate::config::compile::check_key(key, &at).map_err(|e| bad(e.to_string()))?;
+        let Some(text) = value.as_str() else {
+            return Err(bad(format!("{key:?} must be a string")));
+        };
+        crate::segments::check_value(text, &at).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(map)
 }
 
 /// A track (metric) event, encoded. `properties_json` is the JSON text of an object (as the
@@ -202,7 +234,7 @@ mod tests {
     #[test]
     fn events_and_body() {
         let at = Timestamp::from_unix_millis(1_795_729_031_123);
-        let e = encode_exposure("u\"1", "exp", "b", at, "m1").unwrap_or_default();
+        let e = encode_exposure("u\"1", "exp", "b", None, at, "m1").unwrap_or_default();
         assert_eq!(
             String::from_utf8_lossy(&e),
             r#"{"type":"exposure","message_id":"m1","timestamp":"2026-11-26T21:37:11.123Z","unit_id":"u\"1","experiment":"exp","variant":"b"}"#
@@ -225,7 +257,7 @@ mod tests {
         let at = Timestamp::from_unix_millis(0);
         let code = |r: Result<Vec<u8>, Error>| r.err().map(|e| e.code());
         assert_eq!(
-            code(encode_exposure("", "e", "v", at, "m")),
+            code(encode_exposure("", "e", "v", None, at, "m")),
             Some("invalid_argument")
         );
         assert_eq!(
@@ -247,7 +279,7 @@ mod tests {
         );
         let far = Timestamp::from_unix_millis(i64::MAX);
         assert_eq!(
-            code(encode_exposure("u", "e", "v", far, "m")),
+            code(encode_exposure("u", "e", "v", None, far, "m")),
             Some("invalid_argument")
         );
     }

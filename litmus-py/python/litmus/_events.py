@@ -78,6 +78,18 @@ def number(value: object) -> Optional[float]:
     raise InvalidArgumentError(f"value must be a finite number or None, not {_short(value)}", "invalid_argument")
 
 
+def dimensions_json(dimensions: Optional[Mapping[str, str]]) -> Optional[str]:
+    """None (for None or an empty mapping), or an exposure's dimension values as compact
+    JSON text (litmus-core checks them)."""
+    if not dimensions:
+        return None
+    if not isinstance(dimensions, Mapping):
+        raise InvalidArgumentError(
+            f"dimensions must be a mapping or None, not {type(dimensions).__name__}", "invalid_argument"
+        )
+    return properties_json(dimensions)
+
+
 def properties_json(properties: Optional[Mapping[str, Any]]) -> Optional[str]:
     """None, or a mapping as compact JSON text."""
     if properties is None:

@@ -182,18 +182,28 @@ class EventTracker:
         at = _events.millis_of(timestamp)
         self._queue(lambda core, now: core.track(unit_id, event, number, props, at, os.urandom(16), now))
 
-    def exposure(self, unit_id: str, experiment: str, variant: str, *, timestamp: Optional[datetime] = None) -> None:
+    def exposure(
+        self,
+        unit_id: str,
+        experiment: str,
+        variant: str,
+        *,
+        timestamp: Optional[datetime] = None,
+        dimensions: Optional[Mapping[str, str]] = None,
+    ) -> None:
         """Queues an exposure event: ``unit_id`` saw ``variant`` of ``experiment`` at
-        ``timestamp`` (a naive datetime means UTC; None means now).
+        ``timestamp`` (a naive datetime means UTC; None means now), with the unit's values of
+        the experiment's ``dimensions`` (``{"country": "FR"}``: its results by segment).
 
         Raises:
-            InvalidArgumentError: an empty string, or (code ``event_too_large``) an event over
-                32 KiB (32,768 bytes) of JSON.
+            InvalidArgumentError: an empty string, dimensions that are not text keyed by valid
+                keys, or (code ``event_too_large``) an event over 32 KiB (32,768 bytes) of JSON.
         """
         for name, text in (("unit_id", unit_id), ("experiment", experiment), ("variant", variant)):
             _text(name, text)
         at = _events.millis_of(timestamp)
-        self._queue(lambda core, now: core.exposure(unit_id, experiment, variant, at, os.urandom(16), now))
+        dims = _events.dimensions_json(dimensions)
+        self._queue(lambda core, now: core.exposure(unit_id, experiment, variant, dims, at, os.urandom(16), now))
 
     def on_exposure(self, event: Mapping[str, Any]) -> None:
         """An ``Engine`` exposure callback: ``litmus.Engine(config,
@@ -206,7 +216,8 @@ class EventTracker:
             unit_id, experiment, variant = (event.get(k, "") for k in ("unit_id", "experiment", "variant"))
             for name, text in (("unit_id", unit_id), ("experiment", experiment), ("variant", variant)):
                 _text(name, text)
-            self._queue(lambda core, now: core.exposure(unit_id, experiment, variant, ms, os.urandom(16), now))
+            dims = _events.dimensions_json(event.get("dimensions"))
+            self._queue(lambda core, now: core.exposure(unit_id, experiment, variant, dims, ms, os.urandom(16), now))
         except Exception as e:
             with self._lock:
                 self._unencodable += 1
