@@ -11,6 +11,9 @@
 #   METRICS=10 bash benches/server/ingest.sh     with 10 catalogue metrics whose filters read each
 #                                                event's properties (the events then carry some)
 #   PROPERTIES=on bash benches/server/ingest.sh  the events with properties, no metric reading them
+#   DIMENSIONS=3 bash benches/server/ingest.sh   the load's 4 experiments declare 3 dimensions
+#                                                (country, platform, browser: 5, 3 and 4 values)
+#                                                and its exposures carry them (so does the raw COPY)
 #
 # The results' lag is sampled from /metrics (litmus_rollup_backlog_age_seconds, the age of the
 # oldest batch acknowledged but not yet in the rollups) every 250 ms during the load, and its
@@ -49,11 +52,20 @@ for STORE in $STORES; do
   SDK=$(curl -fs -H "Authorization: Bearer $KEY" -d '{"name": "load"}' "http://127.0.0.1:$PORT/admin/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
   PROPS=()
   [ "${PROPERTIES:-off}" = on ] && PROPS=(--properties on)
+  if [ "${DIMENSIONS:-0}" = 3 ]; then
+    for e in 0 1 2 3; do
+      curl -fs -X PUT -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/admin/experiments/exp-$e" \
+        -d '{"status": "running", "variants": [{"key": "control"}, {"key": "treatment"}],
+             "dimensions": [{"key": "country"}, {"key": "platform"}, {"key": "browser"}]}' >/dev/null
+    done
+    echo "3 dimensions in the 4 experiments of the load"
+    PROPS+=(--dimensions on)
+  fi
   if [ "${METRICS:-0}" -gt 0 ]; then
     # N catalogue metrics over the load's events, each with a filter on their properties, used
     # by the load's four experiments: every metric event is read by about N/3 filters.
     python3 - "$PORT" "$KEY" "$METRICS" <<'PY'
-import json, sys, urllib.request
+import json, os, sys, urllib.request
 port, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def put(path, body):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="PUT",
@@ -71,12 +83,14 @@ for i in range(n):
         m["quantile"] = 0.9
     put(f"/admin/metrics/m{i}", m)
 for e in range(4):
-    put(f"/admin/experiments/exp-{e}", {"status": "running",
-        "variants": [{"key": "control"}, {"key": "treatment"}],
-        "metrics": [{"metric": f"m{i}"} for i in range(n)]})
+    exp = {"status": "running", "variants": [{"key": "control"}, {"key": "treatment"}],
+           "metrics": [{"metric": f"m{i}"} for i in range(n)]}
+    if os.environ.get("DIMENSIONS") == "3":
+        exp["dimensions"] = [{"key": "country"}, {"key": "platform"}, {"key": "browser"}]
+    put(f"/admin/experiments/exp-{e}", exp)
 print(f"{n} metrics with property filters in the 4 experiments of the load")
 PY
-    PROPS=(--properties on)
+    PROPS+=(--properties on)
   fi
   echo "== $STORE"
   # The backlog, from the server's own figures: "<age seconds> <events waiting>".

@@ -30,17 +30,41 @@ pub fn event(c: usize, i: u64, now_ms: u128) -> String {
 
 /// A batch of `n` events of client `c` from event `first`, in the SDKs' envelope.
 pub fn batch(c: usize, first: u64, n: usize, now_ms: u128) -> String {
-    batch_with(c, first, n, now_ms, false)
+    batch_with(c, first, n, now_ms, false, false)
+}
+
+/// The values of event `i`'s unit for the 3 dimensions of the load's experiments
+/// (`dimensions` of `batch_with`): a country (5), a platform (3) and a browser (4).
+pub fn dimension_values(i: u64) -> (&'static str, &'static str, &'static str) {
+    let country = ["US", "DE", "FR", "JP", "BR"][(i / 10 % 5) as usize];
+    let platform = ["ios", "android", "web"][(i / 50 % 3) as usize];
+    let browser = ["chrome", "safari", "firefox", "edge"][(i / 150 % 4) as usize];
+    (country, platform, browser)
 }
 
 /// [`batch`], its metric events with `properties` when asked: a `plan` (`free`, `pro`,
 /// `team`), an `amount` (0 to 96) and a `country` (`US`, `DE`, `FR`, `JP`), as a metric's
 /// filters read them.
-pub fn batch_with(c: usize, first: u64, n: usize, now_ms: u128, properties: bool) -> String {
+/// With `dimensions`, its exposures carry their unit's country, platform and browser
+/// ([`dimension_values`]).
+pub fn batch_with(
+    c: usize,
+    first: u64,
+    n: usize,
+    now_ms: u128,
+    properties: bool,
+    dimensions: bool,
+) -> String {
     let events: Vec<String> = (first..first + n as u64)
         .map(|i| {
             let e = event(c, i, now_ms);
-            if properties && i % 10 != 0 {
+            if dimensions && i % 10 == 0 {
+                let (country, platform, browser) = dimension_values(i);
+                format!(
+                    r#"{},"dimensions":{{"country":"{country}","platform":"{platform}","browser":"{browser}"}}}}"#,
+                    &e[..e.len() - 1]
+                )
+            } else if properties && i % 10 != 0 {
                 let props = format!(
                     r#","properties":{{"plan":"{}","amount":{},"country":"{}"}}}}"#,
                     match i % 3 {

@@ -1,7 +1,7 @@
 // The results of one experiment, updated live: SRM banner, recommendation, key figures, a
 // table per metric (a funnel also as an overview of its steps), the cumulative lift over time
-// with its always-valid band, exposures, insights, bandit weights, the history of changes and
-// the CSV export.
+// with its always-valid band, the segments of a dimension (segments.js), exposures, insights,
+// bandit weights, the history of changes and the CSV export.
 
 import { h, render, toast } from './dom.js';
 import { experiments, metrics as catalogueApi, csvPath, downloadCsv, ApiError } from './api.js';
@@ -9,6 +9,7 @@ import { TimeChart } from './charts.js';
 import { funnelCard, metricCard, variantCls, verdictBadge } from './tables.js';
 import { statusActions, statusBadge, historyList } from './list.js';
 import { settingsLine } from './form-analysis.js';
+import { segmentsSection } from './segments.js';
 import * as f from './format.js';
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
@@ -204,6 +205,7 @@ export function mountResults(main, key, { live, setTitle }) {
     exposures: 'cumulative', audit: [], configVersion: null, defs: new Map(),
   };
   const charts = new Map();
+  const segments = segmentsSection(key, draw);
   let alive = true;
 
   const loadConfig = () => experiments.get(key).then((c) => { st.config = c; draw(); }).catch((e) => {
@@ -225,6 +227,7 @@ export function mountResults(main, key, { live, setTitle }) {
     st.configVersion = data.config_version;
     st.data = data;
     st.error = null;
+    segments.refresh();
     draw();
   }
 
@@ -288,6 +291,7 @@ export function mountResults(main, key, { live, setTitle }) {
         id: 'lift', title: 'Cumulative lift over time', controls: liftControls(metrics),
         note: 'Line: the cumulative lift against the control; band: its always-valid (anytime) interval, which only narrows. Points appear once each arm has 200 units.',
       }) : null,
+      segments.view(c && c.dimensions),
       h('div', { class: 'grid2', 'data-key': 'grid-exposures' },
         chartCard({
           id: 'exposures', title: 'Exposures',

@@ -5,7 +5,10 @@
 // the list, stopping with a confirmation, the metric catalogue (metrics.checks.mjs: the
 // editor, errors at their fields, the experiment form's picker, results of every format, the
 // CSV export), the analysis settings (analysis.checks.mjs: an error at its field, stored
-// settings, the results naming them, no verdict under the minimum of units) and signing out. Prints `dashboard: N passed`.
+// settings, the results naming them, no verdict under the minimum of units), the segments of
+// the experiment's dimensions (segments.checks.mjs: the API's segments in order, the
+// exploratory note, the SRM badge on the one unbalanced segment) and signing out. Prints
+// `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
 // FORMAT_JS (the dashboard's format.js, to format expected values as the page does), and to
@@ -18,6 +21,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { metricChecks } from './metrics.checks.mjs';
 import { analysisChecks } from './analysis.checks.mjs';
+import { segmentChecks } from './segments.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -56,7 +60,24 @@ async function postEvents(events) {
   assert(body.accepted === events.length, `accepted ${body.accepted} of ${events.length}: ${JSON.stringify(body.rejected).slice(0, 300)}`);
 }
 
-/** Units `from`..`to` of `experiment`: even ones in control, odd ones in treatment, exposed over [start, end). */
+/** The test experiment's dimensions: country (2 values of its own), platform (read from os; ios listed). */
+const DIMENSIONS = [{ key: 'country', max_values: 2 }, { key: 'platform', attribute: 'os', values: ['ios'] }];
+
+/**
+ * The dimension values unit `i` is exposed with. Country, per 20 pairs of units: control US 12,
+ * FR 4, DE 2, none 2; treatment US 13, FR 1, DE 3, none 3 (FR splits 80/20, the others about
+ * evenly; DE comes after US and FR, past the cap of 2). Platform: ios, android or none in turn.
+ */
+function dimensionsOf(i) {
+  const r = Math.floor(i / 2) % 20;
+  const country = i % 2 === 0
+    ? (r < 12 ? 'US' : r < 16 ? 'FR' : r < 18 ? 'DE' : null)
+    : (r < 13 ? 'US' : r < 14 ? 'FR' : r < 17 ? 'DE' : null);
+  const platform = ['ios', 'android', null][i % 3];
+  return Object.fromEntries([['country', country], ['platform', platform]].filter(([, v]) => v));
+}
+
+/** Units `from`..`to` of `experiment`: even ones in control, odd ones in treatment, exposed over [start, end) with their dimensions. */
 function traffic(experiment, from, to, start, end, { purchases = true } = {}) {
   const events = [];
   const expected = { control: { units: 0, converted: 0, sum: 0, errors: 0 }, treatment: { units: 0, converted: 0, sum: 0, errors: 0 } };
@@ -65,7 +86,7 @@ function traffic(experiment, from, to, start, end, { purchases = true } = {}) {
     const k = Math.floor(i / 2);
     const at = Math.round(start + ((i - from) / (to - from)) * (end - start));
     const unit = `${experiment}-u${i}`;
-    events.push({ type: 'exposure', message_id: `${unit}-x`, unit_id: unit, experiment, variant, timestamp: at });
+    events.push({ type: 'exposure', message_id: `${unit}-x`, unit_id: unit, experiment, variant, timestamp: at, dimensions: dimensionsOf(i) });
     const e = expected[variant];
     e.units += 1;
     if (!purchases) continue;
@@ -249,6 +270,11 @@ try {
     const metrics = stored.metrics.map((m) => `${m.key}:${m.kind}:${m.goal}:${Boolean(m.guardrail)}`).join(',');
     assert(metrics === 'purchase:conversion:increase:false,purchase:mean:increase:false,error:conversion:decrease:true', `stored metrics: ${metrics}`);
     assert(stored.traffic === 1 && stored.variants.length === 2, `stored: ${JSON.stringify(stored)}`);
+    // Dimensions (which the form keeps but does not edit) before any exposure.
+    const put = await fetch(`${BASE}/admin/experiments/${exp}`, { method: 'PUT', headers: admin, body: JSON.stringify({ ...stored, dimensions: DIMENSIONS }) });
+    assert(put.status === 200, `PUT with dimensions answered ${put.status}: ${await put.text()}`);
+    await page.reload();
+    await page.waitForSelector(`.results-page[data-experiment="${exp}"] .page-head .badge[data-status="draft"]`);
   });
 
   await check('Start makes it running', async () => {
@@ -444,6 +470,8 @@ try {
   });
 
   await analysisChecks({ page, BASE, admin, check, assert, shot, exp, cellSel });
+
+  await segmentChecks({ page, BASE, admin, check, assert, f, shot, exp, dimensions: DIMENSIONS });
 
   await metricChecks({ page, BASE, admin, OUT, check, assert, f, shot, postEvents, waitCells, cellSel, log });
 

@@ -33,6 +33,7 @@ struct Args {
     rate: Option<f64>,
     copy: Option<String>,
     properties: bool,
+    dimensions: bool,
 }
 
 fn args() -> Args {
@@ -46,6 +47,7 @@ fn args() -> Args {
         rate: None,
         copy: None,
         properties: false,
+        dimensions: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().expect("a value after each flag");
@@ -56,6 +58,7 @@ fn args() -> Args {
             "--rate" => a.rate = Some(value.parse().unwrap()),
             "--copy" => a.copy = Some(value),
             "--properties" => a.properties = value == "on",
+            "--dimensions" => a.dimensions = value == "on",
             other => panic!("unknown flag {other}"),
         }
     }
@@ -70,7 +73,7 @@ async fn main() {
         Some(url) => {
             let mut runs = Vec::new();
             for _ in 0..3 {
-                runs.push(raw_copy(url, 1_000_000, a.properties).await);
+                runs.push(raw_copy(url, 1_000_000, a.properties, a.dimensions).await);
             }
             println!(
                 "raw binary COPY of 1,000,000 rows of the same shape into a hypertable, 3 runs: {:.0} / {:.0} / {:.0} rows/s",
@@ -97,13 +100,14 @@ async fn main() {
         .rate
         .map(|r| Duration::from_secs_f64(a.batch as f64 * a.connections as f64 / r.max(1.0)));
     for c in 0..a.connections {
-        let (host, key, accepted, refused, batch, properties) = (
+        let (host, key, accepted, refused, batch, properties, dimensions) = (
             host.clone(),
             a.key.clone(),
             Arc::clone(&accepted),
             Arc::clone(&refused),
             a.batch,
             a.properties,
+            a.dimensions,
         );
         tasks.push(tokio::spawn(async move {
             let mut conn = BufReader::new(TcpStream::connect(&host).await.unwrap());
@@ -122,6 +126,7 @@ async fn main() {
                     batch,
                     litmus_benches::traffic::now_ms(),
                     properties,
+                    dimensions,
                 );
                 let t0 = Instant::now();
                 let (status, reply) =
@@ -179,8 +184,9 @@ async fn main() {
 
 /// Loads `rows` rows of the events' shape by one binary COPY; answers rows per second.
 /// Rows per second of a binary COPY of `rows` rows shaped as the load's events (with their
-/// properties in the `jsonb` column when the load sends some).
-async fn raw_copy(url: &str, rows: u64, properties: bool) -> f64 {
+/// properties, or its exposures' dimension values, in the `jsonb` column when the load sends
+/// some).
+async fn raw_copy(url: &str, rows: u64, properties: bool, dimensions: bool) -> f64 {
     use futures_util::pin_mut;
     use tokio_postgres::binary_copy::BinaryCopyInWriter;
     use tokio_postgres::types::Type;
@@ -232,8 +238,13 @@ async fn raw_copy(url: &str, rows: u64, properties: bool) -> f64 {
         };
         let value = (!exposure).then_some((i % 97) as f64);
         // The properties the load's metric events carry (`traffic::batch_with`).
-        let props = (properties && !exposure)
-            .then(|| serde_json::json!({"plan": "pro", "amount": i % 97, "country": "DE"}));
+        let props = if exposure && dimensions {
+            let (country, platform, browser) = litmus_benches::traffic::dimension_values(i);
+            Some(serde_json::json!({"country": country, "platform": platform, "browser": browser}))
+        } else {
+            (properties && !exposure)
+                .then(|| serde_json::json!({"plan": "pro", "amount": i % 97, "country": "DE"}))
+        };
         writer
             .as_mut()
             .write(&[

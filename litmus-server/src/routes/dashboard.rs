@@ -58,6 +58,7 @@ const ASSETS: &[Asset] = &[
         include_bytes!("../../dashboard/form-analysis.js"),
     ),
     embedded("plan.js", include_bytes!("../../dashboard/plan.js")),
+    embedded("segments.js", include_bytes!("../../dashboard/segments.js")),
     embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
     embedded(
         "metric-form.js",
