@@ -36,10 +36,14 @@ pub fn batch(c: usize, first: u64, n: usize, now_ms: u128) -> String {
 /// The values of event `i`'s unit for the 3 dimensions of the load's experiments
 /// (`dimensions` of `batch_with`): a country (5), a platform (3) and a browser (4).
 pub fn dimension_values(i: u64) -> (&'static str, &'static str, &'static str) {
-    let country = ["US", "DE", "FR", "JP", "BR"][(i / 10 % 5) as usize];
-    let platform = ["ios", "android", "web"][(i / 50 % 3) as usize];
-    let browser = ["chrome", "safari", "firefox", "edge"][(i / 150 % 4) as usize];
-    (country, platform, browser)
+    let pick = |values: &[&'static str], n: u64| -> &'static str {
+        values.get(n as usize % values.len()).copied().unwrap_or("")
+    };
+    (
+        pick(&["US", "DE", "FR", "JP", "BR"], i / 10),
+        pick(&["ios", "android", "web"], i / 50),
+        pick(&["chrome", "safari", "firefox", "edge"], i / 150),
+    )
 }
 
 /// [`batch`], its metric events with `properties` when asked: a `plan` (`free`, `pro`,

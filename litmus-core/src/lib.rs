@@ -45,8 +45,8 @@ pub mod insights;
 pub mod metrics;
 pub mod results;
 pub mod rng;
-pub mod segments;
 pub mod sdk;
+pub mod segments;
 pub mod stats;
 pub mod time;
 

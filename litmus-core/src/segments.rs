@@ -123,7 +123,11 @@ pub(crate) fn compile(wire: &[WireDimension], path: &FieldPath) -> Result<Box<[D
 
 /// A dimension's listed values, checked: distinct, 1 to [`MAX_VALUE_CHARS`] characters, at
 /// most `max`, none of them a reserved segment.
-fn listed_values(values: &[String], max: usize, path: &FieldPath) -> Result<Box<[Box<str>]>, Error> {
+fn listed_values(
+    values: &[String],
+    max: usize,
+    path: &FieldPath,
+) -> Result<Box<[Box<str>]>, Error> {
     if values.len() > max {
         return Err(Error::LimitExceeded {
             path: path.clone(),
@@ -251,8 +255,11 @@ pub fn experiment_of(name: &str) -> &str {
 /// of the values admitted so far (a store rebuilds it from its subjects, [`SegmentBook::admit`]).
 #[derive(Debug, Clone, Default)]
 pub struct SegmentBook {
-    admitted: HashMap<(Box<str>, Box<str>), HashSet<Box<str>>>,
+    admitted: HashMap<(Box<str>, Box<str>), Values>,
 }
+
+/// The values admitted for one (experiment, dimension).
+type Values = HashSet<Box<str>>;
 
 impl SegmentBook {
     /// Records a stored subject's value as admitted (reserved segments are not counted).

@@ -23,7 +23,10 @@ fn compiled(value: serde_json::Value) -> Result<Box<[Dimension]>, Error> {
 
 fn fails(value: serde_json::Value) -> (String, String) {
     let e = compiled(value).unwrap_err();
-    (e.code().to_owned(), e.path().map(ToString::to_string).unwrap_or_default())
+    (
+        e.code().to_owned(),
+        e.path().map(ToString::to_string).unwrap_or_default(),
+    )
 }
 
 #[test]
@@ -44,7 +47,10 @@ fn dimensions_compile_with_defaults() {
 #[test]
 fn bad_dimensions_name_their_field() {
     let six: Vec<_> = (0..6).map(|i| json!({"key": format!("d{i}")})).collect();
-    assert_eq!(fails(json!(six)), ("limit_exceeded".into(), "dimensions".into()));
+    assert_eq!(
+        fails(json!(six)),
+        ("limit_exceeded".into(), "dimensions".into())
+    );
     assert_eq!(
         fails(json!([{"key": "a b"}])),
         ("invalid_value".into(), "dimensions[0].key".into())
@@ -123,7 +129,12 @@ fn the_book_caps_values_in_the_order_they_come() {
     assert_eq!(book.len(), 3);
     // A book rebuilt from the stored subjects admits the same values.
     let mut again = SegmentBook::default();
-    for s in ["e#country=FR", "e#country=US", "e#country=(other)", "e#country=(missing)"] {
+    for s in [
+        "e#country=FR",
+        "e#country=US",
+        "e#country=(other)",
+        "e#country=(missing)",
+    ] {
         again.admit(s);
     }
     assert_eq!(again.segment("e", d, Some("DE")), OTHER);
@@ -168,7 +179,10 @@ fn dims() -> Vec<Dimension> {
 }
 
 /// Random exposures (with dimension values) and metric events over a few units.
-fn raw_events() -> impl Strategy<Value = Vec<(u8, i64, bool, u8, Option<u8>, Option<u8>, i8)>> {
+/// One random event: (unit, time, exposure, variant, country, platform, value).
+type RawEvent = (u8, i64, bool, u8, Option<u8>, Option<u8>, i8);
+
+fn raw_events() -> impl Strategy<Value = Vec<RawEvent>> {
     prop::collection::vec(
         (
             0u8..6,
@@ -183,10 +197,7 @@ fn raw_events() -> impl Strategy<Value = Vec<(u8, i64, bool, u8, Option<u8>, Opt
     )
 }
 
-fn to_events(
-    offset: usize,
-    raw: &[(u8, i64, bool, u8, Option<u8>, Option<u8>, i8)],
-) -> Vec<Event> {
+fn to_events(offset: usize, raw: &[RawEvent]) -> Vec<Event> {
     raw.iter()
         .enumerate()
         .map(|(i, &(unit, t, exposure, v, c, p, value))| {
@@ -252,7 +263,12 @@ fn by_rounds(batches: &[Vec<Event>], per_round: usize, window: i64) -> Tables {
         for ((e, v, k, m), r) in round.metrics {
             tables
                 .1
-                .entry((names.name(e).into(), names.name(v).into(), names.name(k).into(), m))
+                .entry((
+                    names.name(e).into(),
+                    names.name(v).into(),
+                    names.name(k).into(),
+                    m,
+                ))
                 .or_default()
                 .add(&r);
         }

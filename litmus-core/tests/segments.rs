@@ -64,10 +64,7 @@ fn trial(rng: &mut Rng) -> Vec<SegmentTotals> {
             let rate = 0.05 + 0.03 * s as f64;
             SegmentTotals {
                 value: format!("s{s}"),
-                variants: vec![
-                    variant(rng, "control", rate),
-                    variant(rng, "b", rate),
-                ],
+                variants: vec![variant(rng, "control", rate), variant(rng, "b", rate)],
             }
         })
         .collect()
@@ -105,7 +102,7 @@ fn corrected_segment_verdicts_keep_the_aa_false_positive_rate_under_alpha() {
                 &metrics(),
                 &Options {
                     correction: Correction::None,
-                    ..options.clone()
+                    ..options
                 },
             )
             .unwrap();
@@ -192,7 +189,10 @@ fn the_reserved_segments_come_last_and_none_means_holm() {
 /// (Python and Node run the same file).
 #[test]
 fn dimension_values_follow_the_shared_fixture() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/segments/dimension_values.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/segments/dimension_values.json"
+    );
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let engine = litmus_core::Engine::from_json_strict(&doc["config"].to_string()).unwrap();

@@ -432,7 +432,14 @@ pub(crate) fn encode_exposure<'py>(
     let at = Timestamp::from_unix_millis(at_ms);
     let data = check(
         py,
-        wire::encode_exposure(unit_id, experiment, variant, dimensions_json, at, message_id),
+        wire::encode_exposure(
+            unit_id,
+            experiment,
+            variant,
+            dimensions_json,
+            at,
+            message_id,
+        ),
     )?;
     Ok(PyBytes::new(py, &data))
 }

@@ -121,7 +121,16 @@ pub async fn experiment_results<S: Store>(
         ..experiment.analysis().over(defaults).options()
     };
     let totals = timeline.totals(None);
-    let analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
+    let mut analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
+    // A bandit's comparisons come from its periods of constant weights, not pooled ones.
+    let bandit_changes = if experiment.kind() == litmus_core::Kind::Bandit {
+        let changes = weight_changes(store, key, &plan.variants).await?;
+        let inferences = stratified(store, key, &plan, &changes, &options).await?;
+        results::bandit_inference::apply(&mut analysis, &inferences);
+        Some((changes, inferences))
+    } else {
+        None
+    };
     let series =
         results::cumulative(&timeline, &plan.metrics, &options, points).map_err(internal)?;
     // Insights: the checks on the results, anomalies in the recent complete minutes, and the
@@ -143,12 +152,10 @@ pub async fn experiment_results<S: Store>(
         MAX_ANOMALIES,
     ));
     found.push(recommendation.insight());
-    let bandit = if experiment.kind() == litmus_core::Kind::Bandit {
+    let bandit = bandit_changes.map(|(changes, inferences)| {
         let times: Vec<i64> = series.iter().map(|p| p.time_ms).collect();
-        Some(bandit_history(store, key, &plan, &timeline, &times).await?)
-    } else {
-        None
-    };
+        bandit_history(&plan, &timeline, &times, changes, &inferences)
+    });
     let mut shown = serde_json::to_value(&analysis).map_err(ApiError::internal)?;
     partial_history(store, key, span, &analysis, &mut shown).await?;
     Ok(json!({
@@ -291,20 +298,7 @@ pub async fn replay<S: Store>(
         .first()
         .cloned()
         .ok_or_else(|| ApiError::NoMetric(key.to_owned()))?;
-    let units = store
-        .experiment_units(key, metric.rollup(), REPLAY_UNITS)
-        .await?;
-    let records: Vec<results::bandit::UnitRecord> = units
-        .iter()
-        .filter_map(|u| {
-            Some(results::bandit::UnitRecord {
-                variant: plan.variants.iter().position(|(k, _)| *k == u.variant)?,
-                first_ms: u.first_ms,
-                events: u.events,
-                total: u.total,
-            })
-        })
-        .collect();
+    let records = unit_records(store, key, &plan, metric.rollup()).await?;
     let weights: Vec<(i64, Vec<f64>)> = weight_changes(store, key, &plan.variants)
         .await?
         .into_iter()
@@ -337,15 +331,72 @@ pub async fn replay<S: Store>(
     }))
 }
 
-/// A bandit's weights over time (from the audit log: every change of the experiment, the
-/// bandit loop's included) and the probability each variant is best at the series' times.
-async fn bandit_history<S: Store>(
+/// The units of experiment `key` (the first exposed, at most [`REPLAY_UNITS`]) with their
+/// variant's index in `plan` and their figures of the metric rows `rollup`.
+async fn unit_records<S: Store>(
     store: &S,
     key: &str,
     plan: &results::Plan,
+    rollup: &str,
+) -> Result<Vec<results::bandit::UnitRecord>, ApiError> {
+    let units = store.experiment_units(key, rollup, REPLAY_UNITS).await?;
+    Ok(units
+        .iter()
+        .filter_map(|u| {
+            Some(results::bandit::UnitRecord {
+                variant: plan.variants.iter().position(|(k, _)| *k == u.variant)?,
+                first_ms: u.first_ms,
+                events: u.events,
+                total: u.total,
+            })
+        })
+        .collect())
+}
+
+/// A bandit's inference per conversion or mean metric, stratified by the periods between the
+/// `changes` of its weights (`litmus_core::results::bandit_inference`).
+async fn stratified<S: Store>(
+    store: &S,
+    key: &str,
+    plan: &results::Plan,
+    changes: &[WeightChange],
+    options: &Options,
+) -> Result<Vec<results::bandit_inference::BanditInference>, ApiError> {
+    let variants: Vec<String> = plan.variants.iter().map(|(k, _)| k.clone()).collect();
+    // The times the weights moved (other edits leave the periods as they were).
+    let times: Vec<i64> = changes
+        .iter()
+        .zip(changes.iter().skip(1))
+        .filter(|(before, after)| before.weights != after.weights)
+        .map(|(_, after)| after.at_ms)
+        .collect();
+    let mut out = Vec::new();
+    for spec in &plan.metrics {
+        if !matches!(
+            spec.kind,
+            results::MetricKind::Conversion | results::MetricKind::Mean
+        ) {
+            continue;
+        }
+        let records = unit_records(store, key, plan, spec.rollup()).await?;
+        out.push(
+            results::bandit_inference::stratified(&variants, &records, &times, spec, options)
+                .map_err(internal)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A bandit's weights over time (`changes`, from the audit log: every change of the
+/// experiment, the bandit loop's included), the probability each variant is best at the
+/// series' times, and the stratified inference its comparisons come from.
+fn bandit_history(
+    plan: &results::Plan,
     timeline: &Timeline,
     times: &[i64],
-) -> Result<Value, ApiError> {
+    changes: Vec<WeightChange>,
+    inferences: &[results::bandit_inference::BanditInference],
+) -> Value {
     let by_variant = |values: Vec<f64>| -> serde_json::Map<String, Value> {
         plan.variants
             .iter()
@@ -360,19 +411,23 @@ async fn bandit_history<S: Store>(
         .into_iter()
         .map(|p| json!({"time_ms": p.time_ms, "values": by_variant(p.values)}))
         .collect();
-    let weights: Vec<Value> = weight_changes(store, key, &plan.variants)
-        .await?
+    let weights: Vec<Value> = changes
         .into_iter()
         .map(|c| {
             json!({"time_ms": c.at_ms, "actor": c.actor, "version": c.version,
                    "weights": by_variant(c.weights)})
         })
         .collect();
-    Ok(json!({
+    json!({
         "metric": metric.map(|m| json!({"key": m.key, "kind": m.kind, "goal": m.goal})),
         "weights": weights,
         "probability_best": best,
-    }))
+        "inference": {
+            "method": results::bandit_inference::METHOD,
+            "note": "Each arm is estimated within every period of constant weights and the periods are combined with the same weights for every arm (each period's share of all units), so a metric drifting while the weights move does not bias the comparison; the series and the probability of being best are pooled.",
+            "metrics": inferences,
+        },
+    })
 }
 
 /// An internal error from core (its inputs are checked, so it means a bug).
@@ -382,7 +437,12 @@ pub(crate) fn internal(e: litmus_core::Error) -> ApiError {
 
 /// The rows of an experiment's rollups (in buckets of `bucket_ms`) in a timeline of its plan's
 /// variants; retention metrics count the cohorts whose window has passed by `now_ms`.
-pub(crate) fn timeline(plan: &results::Plan, rows: &RollupTables, now_ms: i64, bucket_ms: i64) -> Timeline {
+pub(crate) fn timeline(
+    plan: &results::Plan,
+    rows: &RollupTables,
+    now_ms: i64,
+    bucket_ms: i64,
+) -> Timeline {
     let mut timeline = Timeline::new(plan.variants.clone());
     for spec in &plan.metrics {
         if let Some(after) = spec.source.matures_after_ms {

@@ -16,7 +16,10 @@ use crate::store::Store;
 const HOUR_MS: i64 = 3_600_000;
 
 /// The dimension `key` of `experiment`, or a 422 naming the `dimension` parameter.
-fn dimension<'e>(experiment: &'e litmus_core::Experiment, key: &str) -> Result<&'e Dimension, ApiError> {
+fn dimension<'e>(
+    experiment: &'e litmus_core::Experiment,
+    key: &str,
+) -> Result<&'e Dimension, ApiError> {
     experiment
         .dimensions()
         .iter()

@@ -21,8 +21,124 @@ use serde_json::{Value, json};
 
 on_every_backend!(
     bandit_weights_follow_the_rewards_and_are_published,
+    a_bandits_comparisons_are_stratified_by_its_weight_periods,
     the_demo_creates_its_experiments_and_traffic
 );
+
+/// Units of a bandit in one period: `n` units, a share `to_b` of them in `b`, everyone
+/// converting at `rate` (the same in both arms: no real difference), at `time_ms`.
+fn period_events(
+    first: usize,
+    n: usize,
+    to_b: usize,
+    rate_per_10: usize,
+    time_ms: i64,
+) -> Vec<Value> {
+    let at = litmus_core::Timestamp::from_unix_millis(time_ms)
+        .to_rfc3339()
+        .unwrap();
+    let mut out = Vec::new();
+    for i in first..first + n {
+        let variant = if (i - first) % 10 < to_b { "b" } else { "a" };
+        out.push(json!({"type": "exposure", "message_id": format!("x{i}"),
+            "unit_id": format!("u{i}"), "experiment": "headline", "variant": variant,
+            "timestamp": at}));
+        // Conversion by another digit than the variant's: independent of the arm.
+        if i / 10 % 10 < rate_per_10 {
+            out.push(json!({"type": "track", "message_id": format!("c{i}"),
+                "unit_id": format!("u{i}"), "event": "click", "timestamp": at}));
+        }
+    }
+    out
+}
+
+/// The period-weighted difference (b - a) of the conversion rates, computed directly.
+fn stratified_difference(periods: &[&[Value]]) -> f64 {
+    let total: usize = periods.iter().map(|p| exposures(p).len()).sum();
+    let mut d = 0.0;
+    for p in periods {
+        let units = exposures(p);
+        let clicked: std::collections::HashSet<&str> = p
+            .iter()
+            .filter(|e| e["type"] == "track")
+            .map(|e| e["unit_id"].as_str().unwrap())
+            .collect();
+        let rate = |arm: &str| {
+            let mine: Vec<&&Value> = units.iter().filter(|e| e["variant"] == arm).collect();
+            let n = mine.len() as f64;
+            mine.iter()
+                .filter(|e| clicked.contains(e["unit_id"].as_str().unwrap()))
+                .count() as f64
+                / n
+        };
+        d += units.len() as f64 / total as f64 * (rate("b") - rate("a"));
+    }
+    d
+}
+
+fn exposures(events: &[Value]) -> Vec<&Value> {
+    events.iter().filter(|e| e["type"] == "exposure").collect()
+}
+
+async fn a_bandits_comparisons_are_stratified_by_its_weight_periods<S: Store>(env: &Env<S>) {
+    let state = env.instance().await;
+    let app = litmus_server::app(Arc::clone(&state));
+    let bandit = |wa: f64, wb: f64| {
+        json!({"key": "headline", "kind": "bandit", "status": "running",
+               "variants": [{"key": "a", "weight": wa}, {"key": "b", "weight": wb}],
+               "metrics": [{"key": "click", "kind": "conversion"}]})
+    };
+    assert_eq!(
+        put_experiment(&app, "headline", bandit(1.0, 1.0))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Period 1 (before the weights move), 50/50, 10% convert; the exposures are an hour old.
+    let now = wall_ms();
+    let first = period_events(0, 1_000, 5, 1, now - 3_600_000);
+    post_and_apply(&state, &app, &first).await;
+    // The weights move to 10/90 (as the bandit loop would), and the rate drifts to 40%.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(
+        put_experiment(&app, "headline", bandit(0.1, 0.9))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = period_events(1_000, 2_000, 9, 4, wall_ms());
+    for chunk in second.chunks(2_000) {
+        post_and_apply(&state, &app, chunk).await;
+    }
+
+    let r = send(&app, "GET", "/results/headline", Some(KEY), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        r.body["results"]["inference"],
+        "stratified_by_weight_period"
+    );
+    let c = &r.body["results"]["metrics"][0]["variants"][1]["comparison"];
+    let want = stratified_difference(&[&first, &second]);
+    let got = c["difference"]["estimate"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}: {c}");
+    assert!(want.abs() < 0.01, "no real difference: {want}");
+    // Pooled, b would look far better (most of its units came in the good period); the
+    // stratified test finds nothing.
+    assert_eq!(c["verdict"], "inconclusive", "{c}");
+    let inference = &r.body["bandit"]["inference"];
+    assert_eq!(inference["method"], "stratified_by_weight_period");
+    assert_eq!(inference["metrics"][0]["periods"], 2, "{inference}");
+    assert_eq!(
+        inference["metrics"][0]["arms"][1]["units"],
+        500 + 1_800,
+        "{inference}"
+    );
+    // Pooled over both periods, b's rate would lead a's by more than 7 points.
+    let all: Vec<Value> = first.iter().chain(&second).cloned().collect();
+    let pooled = stratified_difference(&[&all]);
+    assert!(pooled > 0.07, "pooled {pooled}");
+}
 
 async fn bandit_weights_follow_the_rewards_and_are_published<S: Store>(env: &Env<S>) {
     let state = env.instance().await;
@@ -198,4 +314,11 @@ async fn the_demo_creates_its_experiments_and_traffic<S: Store>(env: &Env<S>) {
         .body;
     // Six catalogue metrics and two experiments.
     assert_eq!(audit["entries"].as_array().unwrap().len(), 8);
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }

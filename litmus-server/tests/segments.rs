@@ -36,12 +36,24 @@ const COUNTRIES: [&str; 4] = ["FR", "US", "DE", "JP"];
 
 /// Unit `u`'s country (none for every seventh), platform, variant, and whether it buys (and
 /// how much it spends).
-fn unit(u: u64) -> (Option<&'static str>, &'static str, &'static str, Option<f64>) {
+fn unit(
+    u: u64,
+) -> (
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    Option<f64>,
+) {
     let country = (u % 7 != 0).then(|| COUNTRIES[(u / 7 % 4) as usize]);
     let platform = if u % 3 == 0 { "ios" } else { "web" };
     let variant = if u % 2 == 0 { "control" } else { "treatment" };
     let buys = (u * 7 + u / 5) % 5 < if variant == "control" { 1 } else { 2 };
-    (country, platform, variant, buys.then(|| (u % 13) as f64 + 1.0))
+    (
+        country,
+        platform,
+        variant,
+        buys.then_some((u % 13) as f64 + 1.0),
+    )
 }
 
 const UNITS: u64 = 600;
@@ -80,7 +92,9 @@ fn shop() -> Value {
 }
 
 /// What a segment should show, from the raw units: per variant (units, buyers, spend).
-fn direct(segment_of: impl Fn(u64) -> String) -> BTreeMap<String, BTreeMap<&'static str, (u64, u64, f64)>> {
+fn direct(
+    segment_of: impl Fn(u64) -> String,
+) -> BTreeMap<String, BTreeMap<&'static str, (u64, u64, f64)>> {
     let mut out: BTreeMap<String, BTreeMap<&str, (u64, u64, f64)>> = BTreeMap::new();
     for u in 0..UNITS {
         let (_, _, variant, spend) = unit(u);
@@ -100,7 +114,10 @@ fn direct(segment_of: impl Fn(u64) -> String) -> BTreeMap<String, BTreeMap<&'sta
 
 fn check(body: &Value, want: &BTreeMap<String, BTreeMap<&str, (u64, u64, f64)>>) {
     let segments = body["breakdown"]["segments"].as_array().unwrap();
-    let shown: Vec<&str> = segments.iter().map(|s| s["value"].as_str().unwrap()).collect();
+    let shown: Vec<&str> = segments
+        .iter()
+        .map(|s| s["value"].as_str().unwrap())
+        .collect();
     assert_eq!(shown.len(), want.len(), "{shown:?}");
     for s in segments {
         let value = s["value"].as_str().unwrap();
@@ -114,7 +131,10 @@ fn check(body: &Value, want: &BTreeMap<String, BTreeMap<&str, (u64, u64, f64)>>)
             let mean = &metrics[1]["variants"][i];
             if units > 0 {
                 let got = mean["value"].as_f64().unwrap();
-                assert!((got - spend / units as f64).abs() < 1e-9, "{value} {variant}: {mean}");
+                assert!(
+                    (got - spend / units as f64).abs() < 1e-9,
+                    "{value} {variant}: {mean}"
+                );
             }
         }
         assert_eq!(
@@ -133,7 +153,14 @@ async fn segment_results_equal_a_direct_computation_from_the_raw_events<S: Store
     post_and_apply(&state, &app, &events()).await;
 
     // Countries: the first three met (in the order applied) have segments of their own.
-    let r = send(&app, "GET", "/results/shop/segments?dimension=country", Some(KEY), None).await;
+    let r = send(
+        &app,
+        "GET",
+        "/results/shop/segments?dimension=country",
+        Some(KEY),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["values"], json!({"max_values": 3}));
     assert_eq!(r.body["breakdown"]["correction"], "holm");
@@ -153,11 +180,26 @@ async fn segment_results_equal_a_direct_computation_from_the_raw_events<S: Store
     });
     check(&r.body, &want);
     let s = &r.body["breakdown"]["segments"][0];
-    assert!(s["results"]["srm"]["pvalue"].as_f64().is_some(), "SRM per segment: {s}");
-    assert!(r.body["breakdown"]["note"].as_str().unwrap().contains("exploratory"));
+    assert!(
+        s["results"]["srm"]["pvalue"].as_f64().is_some(),
+        "SRM per segment: {s}"
+    );
+    assert!(
+        r.body["breakdown"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("exploratory")
+    );
 
     // Platforms: only the listed value has its own segment.
-    let r = send(&app, "GET", "/results/shop/segments?dimension=platform", Some(KEY), None).await;
+    let r = send(
+        &app,
+        "GET",
+        "/results/shop/segments?dimension=platform",
+        Some(KEY),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["values"], json!({"listed": ["ios"]}));
     check(
@@ -211,7 +253,12 @@ async fn bad_dimensions_are_refused_and_change_nothing<S: Store>(env: &Env<S>) {
         let mut body = shop();
         body["dimensions"] = dimensions.clone();
         let r = put_experiment(&app, "shop", body).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{dimensions}: {:?}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{dimensions}: {:?}",
+            r.body
+        );
         assert_eq!(error_code(&r), code, "{dimensions}: {:?}", r.body);
         assert_eq!(r.body["error"]["path"], path, "{dimensions}: {:?}", r.body);
     }
@@ -224,11 +271,23 @@ async fn bad_dimensions_are_refused_and_change_nothing<S: Store>(env: &Env<S>) {
         ("/results/shop/segments", "missing_field"),
     ] {
         let r = send(&app, "GET", uri, Some(KEY), None).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {:?}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{uri}: {:?}",
+            r.body
+        );
         assert_eq!(error_code(&r), code, "{uri}");
         assert_eq!(r.body["error"]["path"], "dimension", "{uri}");
     }
-    let r = send(&app, "GET", "/results/nope/segments?dimension=country", Some(KEY), None).await;
+    let r = send(
+        &app,
+        "GET",
+        "/results/nope/segments?dimension=country",
+        Some(KEY),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // An exposure whose dimension values are not text is refused at its path (alone: the
@@ -246,7 +305,10 @@ async fn bad_dimensions_are_refused_and_change_nothing<S: Store>(env: &Env<S>) {
         let rejected = &r.body["rejected"][0];
         assert_eq!(rejected["code"], code, "{dimensions}: {rejected}");
         assert!(
-            rejected["path"].as_str().unwrap().starts_with("events[0].dimensions"),
+            rejected["path"]
+                .as_str()
+                .unwrap()
+                .starts_with("events[0].dimensions"),
             "{rejected}"
         );
     }

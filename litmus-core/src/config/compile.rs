@@ -145,8 +145,7 @@ fn compile_experiments(
                 .as_ref()
                 .map(|v| AnalysisSettings::decode(v, &d.path.field("analysis")))
                 .transpose();
-            let dimensions =
-                crate::segments::compile(&w.dimensions, &d.path.field("dimensions"));
+            let dimensions = crate::segments::compile(&w.dimensions, &d.path.field("dimensions"));
             let mut experiment = compile_experiment(w, &d.path, layers)?;
             // A metric or settings problem fails strict parsing, but an SDK still assigns the
             // experiment.

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 use super::wire::{
     Kind, Status, UnknownFields, WireConfig, WireDimension, WireExperiment, WireFactor,
-    WireHoldout, WireLayer, WireLayerSlot, WireMetric, WireVariant, default_hash_version, default_traffic, default_weight,
+    WireHoldout, WireLayer, WireLayerSlot, WireMetric, WireVariant, default_hash_version,
+    default_traffic, default_weight,
 };
 use crate::error::{Error, FieldPath};
 

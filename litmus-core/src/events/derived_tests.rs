@@ -75,7 +75,14 @@ fn by_rounds(program: &Program, batches: &[Vec<Event>], per_round: usize) -> (Su
         let bound = super::Bound::new(program, &mut names);
         let mut round = Round::default();
         for b in chunk {
-            round.apply_with(&bound, &mut Default::default(), &mut names, &mut units, b, WINDOW);
+            round.apply_with(
+                &bound,
+                &mut Default::default(),
+                &mut names,
+                &mut units,
+                b,
+                WINDOW,
+            );
         }
         for u in &round.changed {
             units.get_mut(u).unwrap().changed = false;
@@ -484,7 +491,14 @@ fn retention_rows_sit_at_the_exposure_minute_and_funnels_need_order() {
     let bound = super::Bound::new(&program, &mut names);
     let mut round = Round::default();
     for b in &batches {
-        round.apply_with(&bound, &mut Default::default(), &mut names, &mut units, b, WINDOW);
+        round.apply_with(
+            &bound,
+            &mut Default::default(),
+            &mut names,
+            &mut units,
+            b,
+            WINDOW,
+        );
     }
     let d = catalogue().get("d").unwrap().rollup().to_owned();
     let f = catalogue().get("f").unwrap().rollup().to_owned();

@@ -235,8 +235,10 @@ impl Rollups {
     /// Rules 1 and 5 for the first exposure of `unit` to `experiment` (or a subject) at `t`.
     fn expose(&mut self, experiment: &str, variant: &str, unit: &str, t: i64) {
         let at = period_start(experiment, t);
-        self.first
-            .insert((experiment.to_owned(), unit.to_owned()), (variant.to_owned(), t));
+        self.first.insert(
+            (experiment.to_owned(), unit.to_owned()),
+            (variant.to_owned(), t),
+        );
         // Rule 5: the unit's totals of each metric so far are its covariates here.
         for (metric, x) in self.history.get(unit).into_iter().flatten() {
             if *x == 0.0 {
@@ -245,7 +247,12 @@ impl Rollups {
             self.covariates
                 .insert((experiment.to_owned(), metric.clone(), unit.to_owned()), *x);
             self.metrics
-                .entry((experiment.to_owned(), variant.to_owned(), metric.clone(), at))
+                .entry((
+                    experiment.to_owned(),
+                    variant.to_owned(),
+                    metric.clone(),
+                    at,
+                ))
                 .or_default()
                 .add_covariate(*x);
         }

@@ -161,7 +161,11 @@ impl Program {
     }
 
     /// Sets `experiment`'s dimensions (none: it keeps no segments).
-    pub fn set_dimensions(&mut self, experiment: &str, dimensions: Vec<crate::segments::Dimension>) {
+    pub fn set_dimensions(
+        &mut self,
+        experiment: &str,
+        dimensions: Vec<crate::segments::Dimension>,
+    ) {
         if dimensions.is_empty() {
             self.dimensions.remove(experiment);
         } else {
@@ -170,10 +174,10 @@ impl Program {
     }
 
     /// Each experiment's dimensions, for those that declare any.
-    pub fn all_dimensions(
-        &self,
-    ) -> impl Iterator<Item = (&str, &[crate::segments::Dimension])> {
-        self.dimensions.iter().map(|(k, d)| (k.as_str(), d.as_slice()))
+    pub fn all_dimensions(&self) -> impl Iterator<Item = (&str, &[crate::segments::Dimension])> {
+        self.dimensions
+            .iter()
+            .map(|(k, d)| (k.as_str(), d.as_slice()))
     }
 
     fn add(&mut self, m: &Metric, uses: &mut Uses) {

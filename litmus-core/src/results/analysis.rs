@@ -232,6 +232,10 @@ pub struct ExperimentResults {
     pub settings: super::settings::ShownSettings,
     /// The metrics, in the order asked.
     pub metrics: Vec<MetricResult>,
+    /// The estimator behind the comparisons when it is not the pooled one: a bandit's are
+    /// stratified by its periods of constant weights (`super::bandit_inference`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inference: Option<&'static str>,
 }
 
 /// Everything computed for one variant against the control before the correction.
@@ -363,6 +367,7 @@ pub(crate) fn analyze_with(
         basis: options.basis,
         settings: options.into(),
         metrics: results,
+        inference: None,
     })
 }
 
@@ -767,7 +772,11 @@ pub fn tau2(unit_variance: f64, options: &Options) -> Result<f64, Error> {
 
 /// The verdict of a (possibly adjusted) rejection and the difference's sign.
 fn verdict(significant: bool, difference: f64, spec: Option<&MetricSpec>) -> Verdict {
-    verdict_for_goal(significant, difference, spec.map_or(Goal::Increase, |s| s.goal))
+    verdict_for_goal(
+        significant,
+        difference,
+        spec.map_or(Goal::Increase, |s| s.goal),
+    )
 }
 
 /// A comparison's verdict once its significance is known (after a correction): better or

@@ -12,6 +12,8 @@
 //!   adjusted across the decision metrics, guardrail violations, and the SRM check.
 //! - [`bandit`]: the arms of a bandit experiment from its totals, the probability each is
 //!   best, and the next weights to publish.
+//! - [`bandit_inference`]: a bandit's arms and comparisons estimated within its periods of
+//!   constant weights and combined (valid when the metric drifts while the weights move).
 //! - [`series`]: [`cumulative`] results over time, with the always-valid interval intersected
 //!   across the looks.
 //! - [`segments`](mod@segments): the results per value of one dimension, corrected across
@@ -25,11 +27,12 @@
 
 pub mod analysis;
 pub mod bandit;
+pub mod bandit_inference;
 pub mod capping;
 mod figures;
 pub mod plan;
-pub mod segments;
 pub mod planning;
+pub mod segments;
 pub mod series;
 pub mod settings;
 pub mod spec;
@@ -42,8 +45,8 @@ pub use analysis::{
 pub use bandit::{BanditOptions, BestPoint, next_weights, probability_best};
 pub use capping::{UnitValue, percentile_cap};
 pub use plan::{Plan, plan};
-pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
 pub use segments::{SegmentBreakdown, SegmentResult, SegmentTotals, breakdown};
+pub use series::{BURN_IN_UNITS, LiftPoint, SeriesPoint, bucket_ms, cumulative};
 pub use settings::{AnalysisSettings, LiftPrior, RatePrior};
 pub use spec::{CupedRole, DecisionBasis, Goal, MetricKind, MetricSpec, Options, Sides, Source};
 pub use totals::{Timeline, VariantTotals};

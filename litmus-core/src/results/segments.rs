@@ -70,7 +70,7 @@ pub fn breakdown(
     // Each segment's decision p-values, uncorrected (with `none`, adjusted = raw).
     let alone = Options {
         correction: Correction::None,
-        ..options.clone()
+        ..*options
     };
     let mut out = Vec::with_capacity(segments.len());
     for s in segments {

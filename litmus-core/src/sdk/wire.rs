@@ -89,8 +89,8 @@ pub fn encode_exposure(
 /// `invalid_argument` (argument `dimensions`) for anything else.
 pub fn dimensions(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
     let bad = |message: String| Error::argument("dimensions", message);
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-        .map_err(|_| bad("must be a JSON object of strings".into()))?;
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|_| bad("must be a JSON object of strings".into()))?;
     if map.len() > crate::segments::MAX_EVENT_DIMENSIONS {
         return Err(bad(format!(
             "more than {} dimensions",

@@ -199,7 +199,14 @@ fn retention_through_the_rollup_rules_matches_statsmodels() {
         let mut states = HashMap::new();
         let bound = litmus_core::events::derived::Bound::new(&program, &mut names);
         let mut round = Round::default();
-        round.apply_with(&bound, &mut Default::default(), &mut names, &mut states, &batch, i64::MAX);
+        round.apply_with(
+            &bound,
+            &mut Default::default(),
+            &mut names,
+            &mut states,
+            &batch,
+            i64::MAX,
+        );
         let mut timeline = Timeline::new(variants());
         for ((_, v, minute), n) in &round.exposures {
             timeline.add_exposures(names.name(*v), *minute, *n);

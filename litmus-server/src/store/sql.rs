@@ -28,7 +28,8 @@ pub(crate) const ROLLUP_QUEUE: &str =
 /// Drops the queue entries of the batches applied before a checkpoint (their units' records
 /// now hold them).
 /// Records a segment whose subject the rollups hold.
-pub(crate) const ADD_SEGMENT_SUBJECT: &str = "INSERT INTO segment_subjects (experiment, dimension, value)
+pub(crate) const ADD_SEGMENT_SUBJECT: &str =
+    "INSERT INTO segment_subjects (experiment, dimension, value)
      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
 /// Every segment with rows: (experiment, dimension, value).

@@ -252,7 +252,11 @@ impl RollupCache {
                 if let Some((experiment, dimension, value)) = segments::parse_subject(names.name(e))
                 {
                     known.insert(e);
-                    subjects.push((experiment.to_owned(), dimension.to_owned(), value.to_owned()));
+                    subjects.push((
+                        experiment.to_owned(),
+                        dimension.to_owned(),
+                        value.to_owned(),
+                    ));
                 }
             }
         }
@@ -340,9 +344,9 @@ impl RollupCache {
         let parents: HashMap<u32, u32> = self
             .subjects_known()
             .into_iter()
-            .filter_map(|s| {
+            .map(|s| {
                 let parent = segments::experiment_of(self.names.name(s)).to_owned();
-                Some((s, self.names.id(&parent)))
+                (s, self.names.id(&parent))
             })
             .collect();
         let in_pairs = |experiment: u32, metric: u32| {

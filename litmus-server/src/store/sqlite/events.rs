@@ -312,7 +312,9 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<(String, String)>, StoreError> {
         let experiment = experiment.to_owned();
         self.with(move |c| {
-            let mut stmt = c.prepare_cached(sql::EXPERIMENT_SEGMENTS).map_err(backend)?;
+            let mut stmt = c
+                .prepare_cached(sql::EXPERIMENT_SEGMENTS)
+                .map_err(backend)?;
             let rows = stmt
                 .query_map([experiment], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(backend)?;
