@@ -632,6 +632,97 @@ def metric_figures() -> dict:
     return {"capped_means": capped, "ratios": ratios, "retention": retention}
 
 
+def bandit_inference() -> list:
+    """Stratified bandit inference (litmus_core::results::bandit_inference): per period of
+    constant weights the arms' means and variances of the mean (numpy, ddof=1), combined with
+    each period's share of all units as its weight; z tests (scipy) corrected with statsmodels'
+    multipletests. Each case is a request for the bindings' JSON entry point and its answer."""
+    from statsmodels.stats.multitest import multipletests
+
+    cases = []
+    for case in range(12):
+        k = int(RNG.integers(2, 5))
+        variants = ["control"] + [f"t{i}" for i in range(1, k)]
+        periods = int(RNG.integers(1, 5))
+        changes = sorted(int(x) for x in RNG.choice(np.arange(1, 10_000), periods - 1, replace=False))
+        bounds = [0] + changes + [10_000]
+        kind = "conversion" if case % 2 == 0 else "mean"
+        goal = "decrease" if case % 5 == 4 else "increase"
+        alpha = [0.05, 0.1, 0.01][case % 3]
+        correction = ["holm", "bonferroni", "benjamini_hochberg", "none"][case % 4]
+        units = []
+        for p in range(periods):
+            n = int(RNG.integers(20, 150))
+            weights = RNG.dirichlet(np.ones(k))
+            drift = 0.1 * p
+            for _ in range(n):
+                arm = int(RNG.choice(k, p=weights))
+                first = int(RNG.integers(bounds[p], bounds[p + 1]))
+                if kind == "conversion":
+                    value = float(RNG.random() < 0.1 + drift + 0.02 * arm)
+                else:
+                    value = float(round(RNG.exponential(10 + 5 * p + arm), 3))
+                units.append({"variant": variants[arm], "first_ms": first, "value": value})
+        # The reference, written independently of core's code.
+        cells = {}
+        for u in units:
+            p = sum(1 for c in changes if c <= u["first_ms"])
+            v = 1.0 if (kind == "conversion" and u["value"] != 0) else u["value"]
+            cells.setdefault((p, variants.index(u["variant"])), []).append(v)
+        sizes = {p: sum(len(cells.get((p, a), [])) for a in range(k)) for p in range(periods)}
+
+        def combine(usable):
+            picked = [(sizes[p], *usable(p)) for p in range(periods) if usable(p) is not None]
+            total = sum(s for s, _, _ in picked)
+            if total == 0:
+                return None
+            x = sum(s / total * xp for s, xp, _ in picked)
+            v = sum((s / total) ** 2 * vp for s, _, vp in picked)
+            return x, v, len(picked)
+
+        def moments(p, a):
+            xs = np.array(cells.get((p, a), []))
+            return None if len(xs) < 2 else (xs.mean(), xs.var(ddof=1) / len(xs))
+
+        z = stats.norm.isf(alpha / 2)
+        arms = []
+        for a in range(k):
+            r = combine(lambda p: moments(p, a))
+            value = None if r is None else {"estimate": r[0], "lower": r[0] - z * math.sqrt(r[1]), "upper": r[0] + z * math.sqrt(r[1])}
+            arms.append({"variant": variants[a], "units": sum(len(cells.get((p, a), [])) for p in range(periods)), "value": value})
+        comparisons = []
+        for a in range(1, k):
+            def diff(p):
+                t, c = moments(p, a), moments(p, 0)
+                return None if t is None or c is None else (t[0] - c[0], t[1] + c[1])
+            r = combine(diff)
+            if r is None:
+                continue
+            d, v, used = r
+            se = math.sqrt(v)
+            comparisons.append({"variant": variants[a], "difference": {"estimate": d, "lower": d - z * se, "upper": d + z * se},
+                                "pvalue": float(2 * stats.norm.sf(abs(d / se))), "periods": used})
+        if comparisons:
+            method = {"holm": "holm", "bonferroni": "bonferroni", "benjamini_hochberg": "fdr_bh", "none": None}[correction]
+            ps = [c["pvalue"] for c in comparisons]
+            if method is None:
+                reject, adjusted = [p <= alpha for p in ps], ps
+            else:
+                reject, adjusted, _, _ = multipletests(ps, alpha=alpha, method=method)
+            for c, rej, adj in zip(comparisons, reject, adjusted):
+                c["adjusted_pvalue"] = float(adj)
+                better = (c["difference"]["estimate"] > 0) == (goal == "increase")
+                c["verdict"] = "inconclusive" if not rej else ("better" if better else "worse")
+        columns = {"variant": [u["variant"] for u in units], "first_ms": [u["first_ms"] for u in units],
+                   "value": [u["value"] for u in units]}
+        request = {"variants": variants, "units": columns, "changes_ms": changes,
+                   "metric": {"key": "m", "kind": kind, "goal": goal},
+                   "analysis": {"alpha": alpha, "correction": correction, "basis": "fixed_horizon"}}
+        cases.append({"request": request, "arms": arms, "comparisons": comparisons,
+                      "periods": sum(1 for p in range(periods) if sizes[p] > 0)})
+    return cases
+
+
 FILES = {
     "distributions.json": distributions,
     "ttest.json": ttests,
@@ -647,6 +738,7 @@ FILES = {
     "factorial.json": factorial,
     "quantiles.json": quantiles,
     "metrics.json": metric_figures,
+    "bandit_inference.json": bandit_inference,
 }
 
 

@@ -245,3 +245,132 @@ fn the_stratified_figures_replace_the_pooled_ones_in_the_results() {
             .is_none_or(|c| c.verdict == Verdict::Inconclusive)
     );
 }
+
+/// `fixtures/stats/bandit_inference.json`: numpy's per-period moments, scipy's z tests and
+/// statsmodels' corrections (`scripts/gen_stats_fixtures.py`), through the bindings' JSON
+/// entry point (Python and Node run the same file).
+#[test]
+fn the_json_entry_point_equals_numpy_scipy_and_statsmodels() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/stats/bandit_inference.json"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let close = |got: f64, want: &serde_json::Value, what: &str| {
+        let want = want.as_f64().unwrap_or_else(|| panic!("{what}: {want}"));
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1e-3),
+            "{what}: {got} vs {want}"
+        );
+    };
+    for (i, case) in doc["cases"].as_array().unwrap().iter().enumerate() {
+        let got = litmus_core::results::bandit_inference_json::stratified_json(&case["request"])
+            .unwrap_or_else(|e| panic!("case {i}: {e}"));
+        assert_eq!(
+            got.periods as u64,
+            case["periods"].as_u64().unwrap(),
+            "case {i}"
+        );
+        for (arm, want) in got.arms.iter().zip(case["arms"].as_array().unwrap()) {
+            assert_eq!(arm.units, want["units"].as_u64().unwrap(), "case {i}");
+            match arm.value {
+                None => assert!(want["value"].is_null(), "case {i}"),
+                Some(v) => {
+                    close(v.estimate, &want["value"]["estimate"], "arm");
+                    close(v.upper, &want["value"]["upper"], "arm upper");
+                }
+            }
+        }
+        let wants = case["comparisons"].as_array().unwrap();
+        assert_eq!(got.comparisons.len(), wants.len(), "case {i}");
+        for (c, want) in got.comparisons.iter().zip(wants) {
+            assert_eq!(c.variant, want["variant"].as_str().unwrap());
+            close(
+                c.difference.estimate,
+                &want["difference"]["estimate"],
+                "difference",
+            );
+            close(c.difference.lower, &want["difference"]["lower"], "lower");
+            close(c.pvalue, &want["pvalue"], "pvalue");
+            close(c.adjusted_pvalue, &want["adjusted_pvalue"], "adjusted");
+            let verdict = serde_json::to_value(c.verdict).unwrap();
+            assert_eq!(verdict, want["verdict"], "case {i}");
+            assert_eq!(c.periods as u64, want["periods"].as_u64().unwrap());
+        }
+    }
+}
+
+#[test]
+fn bad_requests_name_their_field() {
+    use serde_json::json;
+    let good = json!({"variants": ["a", "b"],
+                      "units": {"variant": ["a"], "first_ms": [1], "value": [1]},
+                      "metric": {"kind": "conversion"}});
+    // Sets the field at `path` (added at the top level when absent).
+    let with = |path: &str, value: serde_json::Value| {
+        let mut r = good.clone();
+        match r.pointer_mut(path) {
+            Some(slot) => *slot = value,
+            None => r[path.trim_start_matches('/')] = value,
+        }
+        r
+    };
+    let cases = [
+        (with("/variants", json!([])), "invalid_value", "variants"),
+        (
+            with("/units/variant/0", json!("c")),
+            "invalid_value",
+            "units.variant[0]",
+        ),
+        (
+            with("/units/first_ms/0", json!(1.5)),
+            "invalid_value",
+            "units.first_ms[0]",
+        ),
+        (
+            with("/units/value/0", json!("x")),
+            "invalid_json",
+            "units.value[0]",
+        ),
+        (
+            with("/units/value", json!([1, 0])),
+            "invalid_value",
+            "units.value",
+        ),
+        (with("/changes_ms", json!([5, 3])), "invalid_argument", ""),
+        (
+            with("/metric/kind", json!("ratio")),
+            "invalid_json",
+            "metric.kind",
+        ),
+        (
+            json!({"variants": ["a"], "metric": {"kind": "mean"}}),
+            "missing_field",
+            "units",
+        ),
+        (with("/seed", json!(1)), "unknown_field", "seed"),
+        (
+            with("/analysis", json!({"alpha": 0.7})),
+            "invalid_value",
+            "analysis.alpha",
+        ),
+    ];
+    for (request, code, path) in cases {
+        let e = litmus_core::results::bandit_inference_json::stratified_json(&request).unwrap_err();
+        assert_eq!(
+            (
+                e.code(),
+                e.path().map(|p| p.as_str().to_owned()).unwrap_or_default()
+            ),
+            (code, path.to_owned()),
+            "{request}"
+        );
+    }
+    assert_eq!(
+        litmus_core::results::bandit_inference_json::stratified_text("{")
+            .unwrap_err()
+            .code(),
+        "invalid_json"
+    );
+}

@@ -77,5 +77,6 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::validate_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::validate_analysis, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::plan_experiment, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::bandit_stratified, m)?)?;
     Ok(())
 }

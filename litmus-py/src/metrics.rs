@@ -74,6 +74,27 @@ pub(crate) fn plan_experiment<'py>(
     })
 }
 
+/// A bandit's inference stratified by its periods of constant weights (a dict, or its JSON
+/// text: `variants`, `units`, `changes_ms`, `metric`, `analysis`), as the server shows a
+/// bandit's comparisons; returns `{"method", "metric", "kind", "periods", "arms",
+/// "comparisons"}`. Invalid requests raise `ConfigError` with the code and the field's path.
+#[pyfunction]
+pub(crate) fn bandit_stratified<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    guard(py, || {
+        let text = json_text(request, Shape::Object, "the request is a dict")?;
+        let answer = check(
+            py,
+            litmus_core::results::bandit_inference_json::stratified_text(&text),
+        )?;
+        let value = serde_json::to_value(answer)
+            .map_err(|e| argument(py, format!("the inference does not serialize: {e}")))?;
+        crate::convert::from_json(py, &value)
+    })
+}
+
 /// The Python form a JSON argument may take besides its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {

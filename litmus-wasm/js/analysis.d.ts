@@ -7,6 +7,35 @@ export { LitmusError };
 export declare const version: string;
 
 export declare namespace bandit {
+  /** A bandit's inference stratified by its periods of constant weights. */
+  function stratified(
+    request:
+      | {
+          variants: string[];
+          units: { variant: string[]; first_ms: number[]; value: number[] };
+          changes_ms?: number[];
+          metric: { key?: string; kind: "conversion" | "mean"; goal?: "increase" | "decrease" };
+          analysis?: Record<string, unknown>;
+        }
+      | string,
+  ): {
+    method: string;
+    metric: string;
+    kind: "conversion" | "mean";
+    periods: number;
+    arms: { variant: string; units: number; value: { estimate: number; lower: number; upper: number } | null }[];
+    comparisons: {
+      variant: string;
+      difference: { estimate: number; lower: number; upper: number };
+      relative: { estimate: number; lower: number; upper: number } | null;
+      pvalue: number;
+      adjusted_pvalue: number;
+      probability_better: number;
+      expected_loss: number;
+      verdict: "better" | "worse" | "inconclusive";
+      periods: number;
+    }[];
+  };
   class Random {
     constructor(seed?: number | bigint | string);
     nextU64(): bigint;

@@ -207,7 +207,22 @@ export function makeAnalysis(b) {
     }
   }
 
-  const bandit = { Random, Arm, Policy, Bandit };
+  /**
+   * A bandit's inference stratified by its periods of constant weights (an object or its JSON
+   * text: `variants`, `units` `{ variant: [...], first_ms: [...], value: [...] }`, `changes_ms`, `metric`
+   * `{ key, kind, goal }`, `analysis`), as the server shows a bandit's comparisons:
+   * `{ method, metric, kind, periods, arms, comparisons }`, or a thrown LitmusError with the
+   * code and the field's path.
+   */
+  function stratified(request) {
+    let text;
+    if (typeof request === "string") text = request;
+    else if (request !== null && typeof request === "object" && !Array.isArray(request)) text = JSON.stringify(request);
+    else throw new LitmusError("the request is an object or its JSON text", "invalid_argument");
+    return JSON.parse(call(() => b.banditStratified(text)));
+  }
+
+  const bandit = { Random, Arm, Policy, Bandit, stratified };
 
   // ---- Quantile sketches (the core's DDSketch; docs/javascript.md) ---------------------------
 

@@ -16,6 +16,15 @@ pub fn validate_analysis(settings: &str) -> Result<String, JsValue> {
     serde_json::to_string(&shown).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+/// A bandit's inference stratified by its periods of constant weights (JSON text of the
+/// request), as JSON (`litmus_core::results::bandit_inference_json`).
+#[wasm_bindgen(js_name = banditStratified)]
+pub fn bandit_stratified(request: &str) -> Result<String, JsValue> {
+    let answer = litmus_core::results::bandit_inference_json::stratified_text(request)
+        .map_err(|e| error(&e))?;
+    serde_json::to_string(&answer).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
 /// Plans an experiment (JSON text of the request) and returns JSON `{"plan", "baseline",
 /// "settings"}`.
 #[wasm_bindgen(js_name = planExperiment)]

@@ -436,6 +436,15 @@ const PLANNING_REQUESTS = [
   { baseline: { kind: "rate", rate: 0.2 }, days: 14, units_per_day: 10000 },
 ];
 
+/** A stratified bandit inference request (as fixtures/stats/bandit_inference.json's). */
+const STRATIFIED_REQUEST = {
+  variants: ["control", "b"],
+  units: { variant: ["control", "b", "control", "b", "b", "control"], first_ms: [1, 2, 50, 60, 70, 80], value: [0, 1, 1, 0, 1, 0] },
+  changes_ms: [40],
+  metric: { key: "m", kind: "conversion", goal: "increase" },
+  analysis: { alpha: 0.05, correction: "holm" },
+};
+
 /** A planning argument: one of the requests above mutated, as an object or JSON text, or anything. */
 const planningRequest = (r) => mutated(r, r.pick(PLANNING_REQUESTS));
 
@@ -827,6 +836,10 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       const planned = call("planExperiment", () => planExperiment(planningRequest(r)));
       if (planned !== undefined && !(planned && planned.plan && planned.plan.units_per_variant >= 1)) {
         throw new Finding(`planExperiment returned ${safe(JSON.stringify(planned))}`);
+      }
+      const inference = call("bandit.stratified", () => bandit.stratified(mutated(r, STRATIFIED_REQUEST)));
+      if (inference !== undefined && !(inference && inference.method === "stratified_by_weight_period" && Array.isArray(inference.arms))) {
+        throw new Finding(`bandit.stratified returned ${safe(JSON.stringify(inference))}`);
       }
     },
     bandit(r) {

@@ -1087,6 +1087,7 @@ def drv_native(src: Any) -> None:
         "validate_metrics": lambda: [catalogue(src)],
         "validate_analysis": lambda: [analysis_settings(src)],
         "plan_experiment": lambda: [planning_request(src)],
+        "bandit_stratified": lambda: [mutated(src, STRATIFIED_REQUEST)],
         "decode_error_reply": lambda: [u(), arg(src, lambda: text(src).encode("utf-8", "surrogatepass"))],
         "retry_after_ms": lambda: [s(), u()],
         "is_retryable": lambda: [u()],
@@ -1439,6 +1440,9 @@ def drv_metrics(src: Any) -> None:
     plan = call(litmus.plan_experiment, planning_request(src))
     if plan is not None and not (isinstance(plan, dict) and plan["plan"]["units_per_variant"] >= 1):
         raise Finding(f"plan_experiment returned {plan!r:.200}")
+    inference = call(bandit.stratified, mutated(src, STRATIFIED_REQUEST))
+    if inference is not None and not (isinstance(inference, dict) and inference["method"] == "stratified_by_weight_period"):
+        raise Finding(f"bandit.stratified returned {inference!r:.200}")
 
 
 def _metric_catalogue() -> list:
@@ -1447,6 +1451,15 @@ def _metric_catalogue() -> list:
 
 
 METRIC_CATALOGUE = _metric_catalogue()
+
+# A stratified bandit inference request (as fixtures/stats/bandit_inference.json's).
+STRATIFIED_REQUEST = {
+    "variants": ["control", "b"],
+    "units": {"variant": ["control", "b", "control", "b", "b", "control"], "first_ms": [1, 2, 50, 60, 70, 80], "value": [0, 1, 1, 0, 1, 0]},
+    "changes_ms": [40],
+    "metric": {"key": "m", "kind": "conversion", "goal": "increase"},
+    "analysis": {"alpha": 0.05, "correction": "holm"},
+}
 
 
 def _analysis_settings() -> dict:
@@ -1469,7 +1482,7 @@ DRIVERS = [drv_engine, drv_engine, drv_engine, drv_engine_file, drv_engine_args,
 # What each driver covers, checked against the modules' __all__ at start-up.
 COVERED = {
     "litmus": {"Engine", "Assignment", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__", "validate_metrics", "validate_analysis", "plan_experiment", "QuantileSketch"},
-    "litmus.bandit": {"Arm", "Bandit", "Policy", "Random"},
+    "litmus.bandit": {"Arm", "Bandit", "Policy", "Random", "stratified"},
     "litmus.hashing": {"seed", "unit_hash", "bucket", "pick_variant", "in_traffic"},
 }
 NATIVE_FUNCTIONS: list[str] = []

@@ -108,12 +108,12 @@ impl Cell {
 }
 
 /// The stratified inference of `metric` for `variants` (the control first) from the units'
-/// records, with weights changed at `changes_ms` (times, any order): a unit's period is the
-/// number of changes at or before its first exposure.
+/// records, with weights changed at `changes_ms` (times in increasing order): a unit's period
+/// is the number of changes at or before its first exposure.
 ///
 /// # Errors
-/// `invalid_argument` for a metric other than a conversion or a mean, invalid options, or no
-/// variant.
+/// `invalid_argument` for a metric other than a conversion or a mean, change times out of
+/// order, invalid options, or no variant.
 pub fn stratified(
     variants: &[String],
     units: &[UnitRecord],
@@ -142,9 +142,13 @@ pub fn stratified(
             ));
         }
     };
-    let mut changes: Vec<i64> = changes_ms.to_vec();
-    changes.sort_unstable();
-    changes.dedup();
+    if changes_ms.windows(2).any(|w| w.first() >= w.last()) {
+        return Err(Error::argument(
+            "changes_ms",
+            "the times the weights changed must be in increasing order",
+        ));
+    }
+    let changes = changes_ms;
     let k = variants.len();
     let mut cells = vec![vec![Cell::default(); k]; changes.len() + 1];
     for u in units {

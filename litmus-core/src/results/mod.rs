@@ -28,6 +28,7 @@
 pub mod analysis;
 pub mod bandit;
 pub mod bandit_inference;
+pub mod bandit_inference_json;
 pub mod capping;
 mod figures;
 pub mod plan;
