@@ -155,7 +155,19 @@ function kpis(data, config) {
         verdictBadge('worse'), h('b', {}, String(verdicts.worse)),
         verdictBadge('inconclusive'), h('b', {}, String(verdicts.inconclusive))),
       h('div', { class: 'muted small', id: 'analysis-settings-line', title: 'The analysis settings these results were computed with (the experiment\'s over the server\'s defaults)' },
-        data.results.settings ? settingsLine(data.results.settings) : `α = ${data.results.alpha}, ${data.results.basis === 'sequential' ? 'always-valid' : 'fixed-horizon'} decisions`)));
+        data.results.settings ? settingsLine(data.results.settings) : `α = ${data.results.alpha}, ${data.results.basis === 'sequential' ? 'always-valid' : 'fixed-horizon'} decisions`),
+      inferenceLine(data)));
+}
+
+/**
+ * For a bandit, which estimator the comparisons come from: stratified by its periods of
+ * constant weights (pooled figures would be biased when rates drift while the weights move).
+ */
+function inferenceLine(data) {
+  if (data.results.inference !== 'stratified_by_weight_period') return null;
+  const periods = Math.max(0, ...(data.bandit?.inference?.metrics ?? []).map((m) => m.periods));
+  return h('div', { class: 'muted small', id: 'bandit-inference-line', title: data.bandit?.inference?.note ?? '' },
+    `Comparisons stratified by ${periods} period${periods === 1 ? '' : 's'} of constant weights (the series are pooled)`);
 }
 
 const SEVERITY = { critical: '!!', warning: '!', info: 'i' };

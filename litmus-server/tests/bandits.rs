@@ -122,6 +122,16 @@ async fn a_bandits_comparisons_are_stratified_by_its_weight_periods<S: Store>(en
     let want = stratified_difference(&[&first, &second]);
     let got = c["difference"]["estimate"].as_f64().unwrap();
     assert!((got - want).abs() < 1e-12, "{got} vs {want}: {c}");
+    // The recommendation reads the stratified difference: none, not the pooled lead.
+    let recommendation = &r.body["recommendation"];
+    assert_eq!(recommendation["action"], "keep_running", "{recommendation}");
+    assert!(
+        recommendation["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("No difference"),
+        "{recommendation}"
+    );
     assert!(want.abs() < 0.01, "no real difference: {want}");
     // Pooled, b would look far better (most of its units came in the good period); the
     // stratified test finds nothing.

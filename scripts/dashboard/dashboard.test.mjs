@@ -7,7 +7,8 @@
 // CSV export), the analysis settings (analysis.checks.mjs: an error at its field, stored
 // settings, the results naming them, no verdict under the minimum of units), the segments of
 // the experiment's dimensions (segments.checks.mjs: the API's segments in order, the
-// exploratory note, the SRM badge on the one unbalanced segment) and signing out. Prints
+// exploratory note, the SRM badge on the one unbalanced segment), a bandit whose comparisons
+// are stratified by its periods of constant weights (bandit.checks.mjs) and signing out. Prints
 // `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
@@ -22,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { metricChecks } from './metrics.checks.mjs';
 import { analysisChecks } from './analysis.checks.mjs';
 import { segmentChecks } from './segments.checks.mjs';
+import { banditChecks } from './bandit.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -472,6 +474,8 @@ try {
   await analysisChecks({ page, BASE, admin, check, assert, shot, exp, cellSel });
 
   await segmentChecks({ page, BASE, admin, check, assert, f, shot, exp, dimensions: DIMENSIONS });
+
+  await banditChecks({ page, BASE, admin, check, assert, f, shot, postEvents, cellSel });
 
   await metricChecks({ page, BASE, admin, OUT, check, assert, f, shot, postEvents, waitCells, cellSel, log });
 

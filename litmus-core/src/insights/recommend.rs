@@ -316,6 +316,13 @@ fn keep_running(
         }
     };
     let ((c_value, c_sd), (t_value, t_sd)) = (stats(control), stats(leader));
+    // A bandit's comparison is stratified by its weight periods: its difference, not the
+    // pooled one, is the effect observed.
+    let stratified = shown
+        .and_then(|r| r.variants.iter().find(|row| row.variant == leader.key))
+        .and_then(|row| row.comparison.as_ref())
+        .filter(|_| results.inference.is_some());
+    let t_value = stratified.map_or(t_value, |c| c_value + c.difference.estimate);
     let sd = ((c_sd * c_sd + t_sd * t_sd) / 2.0).sqrt();
     let effect = match kind {
         MetricKind::Conversion | MetricKind::Retention | MetricKind::Funnel => {

@@ -35,7 +35,9 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
                     drop(state);
                     tokio::time::sleep_until(started + ROUND_GAP).await;
                 }
-                Ok(_) => {
+                Ok(applied) => {
+                    // Nothing applied; a checkpoint may have brought units' records up to date.
+                    applied_here(&state, &applied).await;
                     let _ = tokio::time::timeout(period, state.ingest.rollups_due.notified()).await;
                 }
                 Err(e) => {
@@ -78,7 +80,9 @@ pub async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Opt
 /// experiments changed (a cache failure is logged; the others notice the new version when
 /// they re-read it).
 async fn applied_here<S: Store>(state: &AppState<S>, applied: &Applied) {
-    if applied.batches == 0 {
+    // A round that only took a checkpoint still names the experiments whose units' records
+    // it brought up to date.
+    if applied.batches == 0 && applied.experiments.is_empty() {
         return;
     }
     let experiments: Vec<String> = applied.experiments.iter().cloned().collect();

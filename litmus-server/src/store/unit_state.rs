@@ -81,6 +81,10 @@ pub(crate) struct RollupCache {
     /// The subjects the store records as having rows (`None`: not read since the cache
     /// started over; [`RollupCache::load_segments`]).
     subjects: Option<HashSet<u32>>,
+    /// The experiments whose rollups changed since the last checkpoint: their figures read
+    /// from the units' records (a bandit's stratified inference, percentile caps) change when
+    /// the next checkpoint writes them ([`RollupCache::take_unchecked`]).
+    unchecked: BTreeSet<String>,
 }
 
 impl Default for RollupCache {
@@ -95,6 +99,7 @@ impl Default for RollupCache {
             program: Arc::default(),
             book: SegmentBook::default(),
             subjects: None,
+            unchecked: BTreeSet::new(),
         }
     }
 }
@@ -294,6 +299,7 @@ impl RollupCache {
                 )
             })
             .collect();
+        self.unchecked.extend(experiments.iter().cloned());
         RoundRows {
             first_exposures,
             exposures,
@@ -303,6 +309,12 @@ impl RollupCache {
             experiments,
             subjects,
         }
+    }
+
+    /// The experiments changed since the last checkpoint, for a transaction that writes one:
+    /// their live results are recomputed once the units' records are current.
+    pub(crate) fn take_unchecked(&mut self) -> BTreeSet<String> {
+        std::mem::take(&mut self.unchecked)
     }
 
     /// Applies `batches` to the states, noting the units it dirties.

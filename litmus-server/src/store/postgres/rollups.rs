@@ -150,6 +150,7 @@ pub(super) async fn apply_rollups(
     // Re-evaluated: this round may have made the dirty units' limit.
     let checkpoint = cache.checkpoint_due(pending.is_empty());
     if checkpoint {
+        applied.experiments.extend(cache.take_unchecked());
         let records = cache.dirty_records();
         let (units, states): (Vec<&str>, Vec<&[u8]>) =
             records.iter().map(|(u, r)| (*u, r.as_slice())).unzip();

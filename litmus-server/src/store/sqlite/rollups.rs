@@ -131,6 +131,7 @@ pub(super) fn write_round(
         applied.experiments = rows.experiments;
     }
     if checkpoint {
+        applied.experiments.extend(cache.take_unchecked());
         let mut put = tx
             .prepare_cached(
                 "INSERT INTO unit_state (unit_id, state) VALUES (?1, ?2)
