@@ -68,11 +68,17 @@ pub async fn segment_results<S: Store>(
     // bucket).
     let bucket = results::bucket_ms(span_ms, DEFAULT_POINTS).max(HOUR_MS);
     let now = crate::now_ms();
-    let mut rows = Vec::with_capacity(values.len());
-    for value in &values {
-        let subject = segments::subject(key, dimension_key, value);
-        rows.push(store.experiment_rollups(&subject, bucket, i64::MIN).await?);
-    }
+    // The segments' reads side by side (each is an experiment's read).
+    let subjects: Vec<String> = values
+        .iter()
+        .map(|value| segments::subject(key, dimension_key, value))
+        .collect();
+    let rows = futures_util::future::try_join_all(
+        subjects
+            .iter()
+            .map(|subject| store.experiment_rollups(subject, bucket, i64::MIN)),
+    )
+    .await?;
     // Without declared metrics, every event's own rows any segment has.
     let tracked: std::collections::BTreeSet<&str> = rows
         .iter()
