@@ -4,7 +4,7 @@
 //! - An experiment declares its dimensions (`experiments[].dimensions`, at most
 //!   [`MAX_DIMENSIONS`]); each reads one unit attribute.
 //! - When an SDK reports a unit's exposure it sends each dimension's attribute value
-//!   ([`Experiment::dimension_values`]: text, numbers and booleans as text, cut to
+//!   ([`crate::Experiment::dimension_values`]: text, numbers and booleans as text, cut to
 //!   [`MAX_VALUE_CHARS`] characters).
 //! - The rollups ([`SegmentBook`]) give a value its own segment when the dimension lists it,
 //!   or, without a list, when it is among the first `max_values` distinct values applied;
