@@ -8,10 +8,13 @@ import sysconfig
 
 import os
 
+from typing import Iterator
+
 import pytest
 from hypothesis import settings
 
 import litmus
+from fake_litmus import EventSink
 
 # CI runs a fixed set of examples (derandomized), so a red run always reproduces; run with
 # HYPOTHESIS_PROFILE=explore locally to search new inputs.
@@ -39,3 +42,13 @@ def load(relative: str) -> dict:
 def sticky_key(experiment: str, unit: str) -> str:
     """The key litmus uses in sticky stores (length-prefixed experiment key)."""
     return f"{len(experiment)}:{experiment}:{unit}"
+
+
+@pytest.fixture
+def sink() -> Iterator[EventSink]:
+    """A stand-in for POST /events (fake_litmus.EventSink), stopped after the test, which
+    fails if a request broke the contract."""
+    s = EventSink()
+    yield s
+    s.stop()
+    assert s.problems == [], "requests that break the POST /events contract"

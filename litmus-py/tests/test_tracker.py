@@ -50,14 +50,6 @@ class Errors:
 
 
 @pytest.fixture
-def sink() -> Iterator[EventSink]:
-    s = EventSink()
-    yield s
-    s.stop()
-    assert s.problems == [], "requests that break the POST /events contract"
-
-
-@pytest.fixture
 def errors() -> Errors:
     return Errors()
 

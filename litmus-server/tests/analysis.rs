@@ -23,14 +23,6 @@ on_every_backend!(
     bad_settings_are_refused_and_change_nothing,
 );
 
-const T0_MS: i64 = 1_780_304_400_000; // 2026-06-01T09:00:00Z
-
-fn at(ms: i64) -> String {
-    litmus_core::Timestamp::from_unix_millis(ms)
-        .to_rfc3339()
-        .unwrap()
-}
-
 /// 400 units over two variants; a third of the control's and half of the treatment's buy.
 fn events() -> Vec<Value> {
     let mut out = Vec::new();

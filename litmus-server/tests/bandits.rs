@@ -34,9 +34,7 @@ fn period_events(
     rate_per_10: usize,
     time_ms: i64,
 ) -> Vec<Value> {
-    let at = litmus_core::Timestamp::from_unix_millis(time_ms)
-        .to_rfc3339()
-        .unwrap();
+    let at = at(time_ms);
     let mut out = Vec::new();
     for i in first..first + n {
         let variant = if (i - first) % 10 < to_b { "b" } else { "a" };
@@ -324,11 +322,4 @@ async fn the_demo_creates_its_experiments_and_traffic<S: Store>(env: &Env<S>) {
         .body;
     // Six catalogue metrics and two experiments.
     assert_eq!(audit["entries"].as_array().unwrap().len(), 8);
-}
-
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }

@@ -80,14 +80,7 @@ struct Unit {
     bought_after_cart: bool,
 }
 
-const T0_MS: i64 = 1_780_304_400_000; // 2026-06-01T09:00:00Z
 const HOUR_MS: i64 = 3_600_000;
-
-fn at(ms: i64) -> String {
-    litmus_core::Timestamp::from_unix_millis(ms)
-        .to_rfc3339()
-        .unwrap()
-}
 
 /// 600 units over two variants and their events.
 fn generate() -> ([Vec<Unit>; 2], Vec<Value>) {

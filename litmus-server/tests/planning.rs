@@ -23,14 +23,7 @@ on_every_backend!(
     bad_planning_requests_name_their_field,
 );
 
-const T0_MS: i64 = 1_780_304_400_000; // 2026-06-01T09:00:00Z
 const DAY_MS: i64 = 86_400_000;
-
-fn at(ms: i64) -> String {
-    litmus_core::Timestamp::from_unix_millis(ms)
-        .to_rfc3339()
-        .unwrap()
-}
 
 async fn plan(app: &axum::Router, body: Value) -> Reply {
     send(app, "POST", "/planning", Some(KEY), Some(body)).await

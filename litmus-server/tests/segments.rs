@@ -24,14 +24,6 @@ on_every_backend!(
     bad_dimensions_are_refused_and_change_nothing,
 );
 
-const T0_MS: i64 = 1_780_304_400_000; // 2026-06-01T09:00:00Z
-
-fn at(ms: i64) -> String {
-    litmus_core::Timestamp::from_unix_millis(ms)
-        .to_rfc3339()
-        .unwrap()
-}
-
 const COUNTRIES: [&str; 4] = ["FR", "US", "DE", "JP"];
 
 /// Unit `u`'s country (none for every seventh), platform, variant, and whether it buys (and

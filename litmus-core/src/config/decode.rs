@@ -141,6 +141,17 @@ pub(crate) fn required<T>(field: Option<T>, path: &FieldPath, name: &str) -> Res
     })
 }
 
+/// A field `path`'s object does not define, as an error: for objects with no room for fields
+/// of later versions (a misspelt bound or request field would change what is computed).
+pub(crate) fn no_unknown(unknown: &UnknownFields, path: &FieldPath) -> Result<(), Error> {
+    match unknown.keys().next() {
+        Some(name) => Err(Error::UnknownField {
+            path: path.field(name),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Walks an object's fields in key order: `read` handles the known ones (returning false for
 /// any other key), the rest go to the unknown map.
 pub(crate) fn fields(

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::decode::{
-    Decode, boolean, fields, list, number, one_of, optional, required, string,
+    Decode, boolean, fields, list, no_unknown, number, one_of, optional, required, string,
 };
 use crate::config::wire::UnknownFields;
 use crate::error::{Error, FieldPath};
@@ -248,17 +248,6 @@ const GOALS: &[(&str, Goal)] = &[("increase", Goal::Increase), ("decrease", Goal
 
 fn goal(v: &Value, at: &FieldPath) -> Result<Goal, Error> {
     one_of(v, at, GOALS)
-}
-
-/// A field `path`'s object does not define, as an error (windows and caps have no room for
-/// fields of later versions: a misspelt bound would change what is counted).
-fn no_unknown(unknown: &UnknownFields, path: &FieldPath) -> Result<(), Error> {
-    match unknown.keys().next() {
-        Some(name) => Err(Error::UnknownField {
-            path: path.field(name),
-        }),
-        None => Ok(()),
-    }
 }
 
 impl Decode for WireWindow {

@@ -22,7 +22,7 @@ use super::bandit::UnitRecord;
 use super::bandit_inference::{BanditInference, stratified};
 use super::settings::AnalysisSettings;
 use super::spec::{Goal, MetricKind, MetricSpec};
-use crate::config::decode::{fields, list, number, one_of, optional, string};
+use crate::config::decode::{fields, list, no_unknown, number, one_of, optional, string};
 use crate::error::{Error, FieldPath};
 
 /// The most units a request may carry.
@@ -43,19 +43,12 @@ pub fn stratified_json(value: &Value) -> Result<BanditInference, Error> {
             "units" => units = Some(v.clone()),
             "changes_ms" => changes = Some(list(v, at, whole_ms)?),
             "metric" => metric = Some(decode_metric(v, at)?),
-            "analysis" => analysis = optional(v, at, AnalysisSettings::decode)?,
+            "analysis" => analysis = optional(v, at, AnalysisSettings::decode_strict)?,
             _ => return Ok(false),
         }
         Ok(true)
     })?;
-    if let Some(name) = unknown.keys().next() {
-        return Err(Error::UnknownField {
-            path: root.field(name),
-        });
-    }
-    if let Some(path) = analysis.as_ref().and_then(|a| a.unknown.first()) {
-        return Err(Error::UnknownField { path: path.clone() });
-    }
+    no_unknown(&unknown, &root)?;
     let required = |name: &str| Error::MissingField {
         path: root.field(name),
     };
@@ -124,11 +117,7 @@ fn decode_metric(v: &Value, at: &FieldPath) -> Result<MetricSpec, Error> {
         }
         Ok(true)
     })?;
-    if let Some(name) = unknown.keys().next() {
-        return Err(Error::UnknownField {
-            path: at.field(name),
-        });
-    }
+    no_unknown(&unknown, at)?;
     Ok(MetricSpec {
         key: key.unwrap_or_default(),
         kind: kind.ok_or_else(|| Error::MissingField {
@@ -150,11 +139,7 @@ fn decode_units(v: &Value, at: &FieldPath, variants: &[String]) -> Result<Vec<Un
         }
         Ok(true)
     })?;
-    if let Some(name) = unknown.keys().next() {
-        return Err(Error::UnknownField {
-            path: at.field(name),
-        });
-    }
+    no_unknown(&unknown, at)?;
     let missing = |name: &str| Error::MissingField {
         path: at.field(name),
     };

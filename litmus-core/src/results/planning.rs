@@ -255,19 +255,14 @@ pub fn plan_json(
             "units_per_day" => per_day = optional(v, at, number)?,
             "power" => power = optional(v, at, number)?,
             "variants" => variants = optional(v, at, unsigned)?,
-            "analysis" => analysis = optional(v, at, super::settings::AnalysisSettings::decode)?,
+            "analysis" => {
+                analysis = optional(v, at, super::settings::AnalysisSettings::decode_strict)?;
+            }
             _ => return Ok(false),
         }
         Ok(true)
     })?;
-    if let Some(name) = unknown.keys().next() {
-        return Err(Error::UnknownField {
-            path: root.field(name),
-        });
-    }
-    if let Some(path) = analysis.as_ref().and_then(|a| a.unknown.first()) {
-        return Err(Error::UnknownField { path: path.clone() });
-    }
+    crate::config::decode::no_unknown(&unknown, &root)?;
     let baseline = baseline.ok_or_else(|| Error::MissingField {
         path: root.field("baseline"),
     })?;
@@ -337,11 +332,7 @@ fn decode_baseline(
         }
         Ok(true)
     })?;
-    if let Some(name) = unknown.keys().next() {
-        return Err(Error::UnknownField {
-            path: path.field(name),
-        });
-    }
+    crate::config::decode::no_unknown(&unknown, path)?;
     Ok(match required(kind, path, "kind")? {
         Kind::Rate => Baseline::Rate {
             rate: required(rate, path, "rate")?,

@@ -82,6 +82,16 @@ pub struct AnalysisSettings {
 }
 
 impl AnalysisSettings {
+    /// [`AnalysisSettings::decode`], an unknown field being an error at its path too (for a
+    /// request, which has no room for fields of later versions).
+    pub(crate) fn decode_strict(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let settings = Self::decode(value, path)?;
+        match settings.unknown.first() {
+            Some(path) => Err(Error::UnknownField { path: path.clone() }),
+            None => Ok(settings),
+        }
+    }
+
     /// Reads an `analysis` object found at `path`, checking every value's range: a clear
     /// error at the field's path for a value of the wrong type or out of range, or for a
     /// combination the analysis cannot do (a one-sided sequential test). Unknown fields are
@@ -310,11 +320,7 @@ fn pair(value: &Value, path: &FieldPath, names: [&str; 2]) -> Result<[f64; 2], E
             None => Ok(false),
         }
     })?;
-    if let Some(name) = unknown.keys().next() {
-        return Err(Error::UnknownField {
-            path: path.field(name),
-        });
-    }
+    crate::config::decode::no_unknown(&unknown, path)?;
     let [a, b] = got;
     let a = a.ok_or_else(|| Error::MissingField {
         path: path.field(names[0]),

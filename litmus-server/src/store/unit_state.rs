@@ -174,13 +174,35 @@ impl RollupCache {
         self.subjects.iter().flatten().copied().collect()
     }
 
-    /// The values admitted to segments of their own so far.
-    pub(crate) fn book(&self) -> &SegmentBook {
-        &self.book
+    /// Recomputes `pairs` from `batches` (`super::backfill::recompute`) with the values the
+    /// rollups admitted to segments so far.
+    pub(crate) fn recompute(
+        &self,
+        program: &Program,
+        pairs: &BTreeSet<super::backfill::Pair>,
+        batches: &[Vec<Event>],
+        window_ms: i64,
+    ) -> super::backfill::Recomputed {
+        super::backfill::recompute(program, pairs, batches, window_ms, self.book.clone())
+    }
+
+    /// What a round writes for `plan`: its pairs' old rows deleted for the experiments and
+    /// their segments' subjects, and the pairs recorded with `since_ms`.
+    pub(crate) fn writes(
+        &self,
+        program: &Program,
+        plan: super::backfill::Plan,
+        since_ms: Option<i64>,
+    ) -> super::backfill::Writes {
+        let subjects = self.subjects_of(&plan.experiments());
+        super::backfill::Writes {
+            subjects,
+            ..super::backfill::Writes::of(program, plan, since_ms)
+        }
     }
 
     /// The subjects with rows of each of `experiments`' segments.
-    pub(crate) fn subjects_of(
+    fn subjects_of(
         &self,
         experiments: &[String],
     ) -> std::collections::BTreeMap<String, Vec<String>> {

@@ -7,6 +7,23 @@ use tower::ServiceExt;
 
 pub const KEY: &str = "test-admin-key";
 
+/// An instant the tests post events at: 2026-06-01T09:00:00Z.
+pub const T0_MS: i64 = 1_780_304_400_000;
+
+/// `ms` as an RFC 3339 timestamp, as events carry it.
+pub fn at(ms: i64) -> String {
+    litmus_core::Timestamp::from_unix_millis(ms)
+        .to_rfc3339()
+        .unwrap_or_default()
+}
+
+/// The wall clock now, in ms since the epoch.
+pub fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub etag: Option<String>,

@@ -218,20 +218,10 @@ fn recompute_metrics(
         }
         batches = backfill::with_exposures(batches, first);
     }
-    let recomputed = backfill::recompute(
-        &program,
-        &plan.missing,
-        &batches,
-        window_ms,
-        cache.book().clone(),
-    );
+    let recomputed = cache.recompute(&program, &plan.missing, &batches, window_ms);
     load_units(tx, cache, &batches)?;
     cache.absorb(&recomputed);
-    let subjects = cache.subjects_of(&plan.experiments());
-    let writes = backfill::Writes {
-        subjects,
-        ..backfill::Writes::of(&program, plan, since_ms)
-    };
+    let writes = cache.writes(&program, plan, since_ms);
     Ok(Some((writes, recomputed)))
 }
 
