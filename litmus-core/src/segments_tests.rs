@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -7,9 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::Timestamp;
 use crate::config::wire::WireDimension;
-use crate::events::derived::Bound;
-use crate::events::unit_state::{Names, Round};
-use crate::events::{Event, EventKind, MetricRollup, Rollups};
+use crate::events::unit_state::tests::Tables;
+use crate::events::{Event, EventKind, Rollups};
 use crate::metrics::Program;
 
 fn wire(value: serde_json::Value) -> Vec<WireDimension> {
@@ -233,47 +232,10 @@ fn to_events(offset: usize, raw: &[RawEvent]) -> Vec<Event> {
         .collect()
 }
 
-type Tables = (
-    BTreeMap<(String, String, i64), u64>,
-    BTreeMap<(String, String, String, i64), MetricRollup>,
-);
-
 fn by_rounds(batches: &[Vec<Event>], per_round: usize, window: i64) -> Tables {
     let mut program = Program::default();
     program.set_dimensions("e", dims());
-    let mut names = Names::default();
-    let bound = Bound::new(&program, &mut names);
-    let mut book = SegmentBook::default();
-    let mut units = HashMap::new();
-    let mut tables = Tables::default();
-    for round_batches in batches.chunks(per_round.max(1)) {
-        let mut round = Round::default();
-        for b in round_batches {
-            round.apply_with(&bound, &mut book, &mut names, &mut units, b, window);
-        }
-        for u in &round.changed {
-            units.get_mut(u).unwrap().changed = false;
-        }
-        for ((e, v, m), n) in round.exposures {
-            *tables
-                .0
-                .entry((names.name(e).into(), names.name(v).into(), m))
-                .or_default() += n;
-        }
-        for ((e, v, k, m), r) in round.metrics {
-            tables
-                .1
-                .entry((
-                    names.name(e).into(),
-                    names.name(v).into(),
-                    names.name(k).into(),
-                    m,
-                ))
-                .or_default()
-                .add(&r);
-        }
-    }
-    tables
+    crate::events::unit_state::tests::by_rounds_with(&program, batches, per_round, window)
 }
 
 proptest! {

@@ -428,7 +428,7 @@ impl Round {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::Timestamp;
@@ -483,19 +483,33 @@ mod tests {
     }
 
     /// The rollups of rounds applied to the states, as text keys like the reference's.
-    type Tables = (
+    /// The rollups of rounds, as text keys like the reference's.
+    pub(crate) type Tables = (
         std::collections::BTreeMap<(String, String, i64), u64>,
         std::collections::BTreeMap<(String, String, String, i64), MetricRollup>,
     );
 
     fn by_rounds(batches: &[Vec<Event>], per_round: usize, window: i64) -> Tables {
+        by_rounds_with(&Program::default(), batches, per_round, window)
+    }
+
+    /// The rollups of `batches` applied `per_round` at a time with `program` (its derived
+    /// metrics and segments), added up.
+    pub(crate) fn by_rounds_with(
+        program: &Program,
+        batches: &[Vec<Event>],
+        per_round: usize,
+        window: i64,
+    ) -> Tables {
         let mut names = Names::default();
+        let bound = Bound::new(program, &mut names);
+        let mut book = SegmentBook::default();
         let mut units = HashMap::new();
         let mut tables = Tables::default();
         for round_batches in batches.chunks(per_round.max(1)) {
             let mut round = Round::default();
             for b in round_batches {
-                round.apply(&mut names, &mut units, b, window);
+                round.apply_with(&bound, &mut book, &mut names, &mut units, b, window);
             }
             for u in &round.changed {
                 units.get_mut(u).unwrap().changed = false;
