@@ -7,6 +7,7 @@ pub mod cache;
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod holdouts;
 pub mod jobs;
 pub mod keys;
 pub mod live;
@@ -86,6 +87,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route(
             "/results/{experiment}/replay",
             get(routes::results::replay::<S>),
+        )
+        .route(
+            "/holdouts/{key}/results",
+            get(routes::results::holdout::<S>),
         )
         .route(
             "/results/{experiment}/segments",

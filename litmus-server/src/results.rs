@@ -65,6 +65,20 @@ pub(crate) async fn load<S: Store>(
     key: &str,
     points: usize,
 ) -> Result<Loaded, ApiError> {
+    load_with(store, key, points, |tracked| {
+        results::plan(experiment, tracked)
+    })
+    .await
+}
+
+/// Reads the rollups kept under `key` (an experiment's, or a holdout's subject) for the plan
+/// `plan` makes from the metric names tracked for its units (see [`Loaded`]).
+pub(crate) async fn load_with<S: Store>(
+    store: &S,
+    key: &str,
+    points: usize,
+    plan: impl FnOnce(Vec<&str>) -> results::Plan,
+) -> Result<Loaded, ApiError> {
     let span = store.rollup_span(key).await?;
     let span_ms = span.map_or(0, |(a, b)| b.saturating_sub(a).saturating_add(MINUTE_MS));
     let bucket = results::bucket_ms(span_ms, points);
@@ -76,7 +90,7 @@ pub(crate) async fn load<S: Store>(
         .map(|(_, _, metric, _)| metric.as_str())
         .filter(|m| !m.starts_with(litmus_core::metrics::DERIVED_PREFIX))
         .collect();
-    let plan = results::plan(experiment, tracked);
+    let plan = plan(tracked);
     let now = crate::now_ms();
     let mut timeline = timeline(&plan, &rows, now, bucket);
     // Percentile caps: computed from the units' values, applied to their rows.

@@ -754,6 +754,7 @@ async fn sdk_keys_cannot_write_config_read_admin_data_or_make_keys() {
         ("GET", "/results/{experiment}"),
         ("GET", "/results/{experiment}/replay"),
         ("GET", "/results/{experiment}/segments"),
+        ("GET", "/holdouts/{key}/results"),
         ("POST", "/planning"),
         ("GET", "/live"),
     ]);

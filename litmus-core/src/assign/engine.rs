@@ -29,7 +29,7 @@ pub struct Engine {
     index: KeyIndex,
     running: Box<[usize]>,
     layers: Box<[Layer]>,
-    holdouts: Box<[Holdout]>,
+    pub(crate) holdouts: Box<[Holdout]>,
     problems: Box<[Error]>,
     version: Option<String>,
     now: AtomicI64,

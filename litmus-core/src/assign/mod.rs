@@ -3,6 +3,7 @@
 pub(crate) mod assignment;
 pub(crate) mod engine;
 pub(crate) mod experiment;
+pub mod holdout_exposure;
 pub(crate) mod key_index;
 pub(crate) mod targeting;
 pub(crate) mod version;

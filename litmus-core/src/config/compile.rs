@@ -31,9 +31,16 @@ pub(crate) struct Holdout {
     pub(crate) key: Box<str>,
     pub(crate) seed: Seed,
     pub(crate) bound: u64,
+    /// The share of units held out, as configured.
+    pub(crate) share: f64,
 }
 
 impl Holdout {
+    /// The share of units held out.
+    pub(crate) fn share(&self) -> f64 {
+        self.share
+    }
+
     /// Whether the holdout holds the unit out.
     #[inline]
     pub(crate) fn holds_out(&self, unit: &str) -> bool {
@@ -689,6 +696,7 @@ fn compile_holdout(
             key: w.key.as_str().into(),
             seed: Seed::new(salt, Purpose::Holdout),
             bound: hash::bound(share),
+            share,
         },
         scope,
     ))

@@ -157,6 +157,12 @@ fn dimensions_fast(obj: &Map<String, Value>) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
+/// Whether `variant` is one of a holdout's arms.
+fn holdout_arm(variant: &str) -> bool {
+    use crate::assign::holdout_exposure::{EXPOSED, HELD_OUT};
+    variant == HELD_OUT || variant == EXPOSED
+}
+
 /// The longest key, unit id, event name or variant accepted.
 const MAX_NAME_CHARS: usize = 256;
 
@@ -172,6 +178,8 @@ struct Fields {
     timestamp: Option<Value>,
     #[serde(default)]
     experiment: Option<String>,
+    #[serde(default)]
+    holdout: Option<String>,
     #[serde(default)]
     variant: Option<String>,
     #[serde(default)]
@@ -212,7 +220,14 @@ impl Event {
                 if f.event.is_some() || f.value.is_some() || f.properties.is_some() {
                     return None;
                 }
-                let (experiment, variant) = (f.experiment?, f.variant?);
+                let variant = f.variant?;
+                let experiment = match (f.experiment, f.holdout) {
+                    (Some(e), None) => e,
+                    (None, Some(h)) if fine(&h, MAX_NAME_CHARS) && holdout_arm(&variant) => {
+                        crate::assign::holdout_exposure::subject(&h)
+                    }
+                    _ => return None,
+                };
                 if !fine(&experiment, MAX_NAME_CHARS) || !fine(&variant, MAX_NAME_CHARS) {
                     return None;
                 }
@@ -227,7 +242,11 @@ impl Event {
                 }
             }
             "track" => {
-                if f.experiment.is_some() || f.variant.is_some() || f.dimensions.is_some() {
+                if f.experiment.is_some()
+                    || f.holdout.is_some()
+                    || f.variant.is_some()
+                    || f.dimensions.is_some()
+                {
                     return None;
                 }
                 let event = f.event?;
@@ -275,6 +294,7 @@ impl Event {
                 "timestamp",
                 "unit_id",
                 "experiment",
+                "holdout",
                 "variant",
                 "dimensions",
             ],
@@ -313,8 +333,27 @@ impl Event {
                     });
                 }
             };
+            // An experiment's exposure, or a holdout's (its arm: `holdout` or `exposed`).
+            let experiment = if obj.contains_key("holdout") && !obj.contains_key("experiment") {
+                let holdout = text(obj, at, "holdout", MAX_NAME_CHARS)?;
+                let variant = text(obj, at, "variant", MAX_NAME_CHARS)?;
+                if !holdout_arm(&variant) {
+                    return Err(Error::invalid(
+                        at.field("variant"),
+                        format!("{variant:?} is not a holdout's arm (holdout, exposed)"),
+                    ));
+                }
+                crate::assign::holdout_exposure::subject(&holdout)
+            } else if obj.contains_key("holdout") {
+                return Err(Error::invalid(
+                    at.field("holdout"),
+                    "an exposure names an experiment or a holdout, not both",
+                ));
+            } else {
+                text(obj, at, "experiment", MAX_NAME_CHARS)?
+            };
             EventKind::Exposure {
-                experiment: text(obj, at, "experiment", MAX_NAME_CHARS)?,
+                experiment,
                 variant: text(obj, at, "variant", MAX_NAME_CHARS)?,
                 dimensions,
             }

@@ -149,7 +149,33 @@ impl Program {
                 (e.key.as_str(), metrics)
             })
             .collect();
-        let mut program = Program::new(resolved.iter().map(|(k, m)| (*k, m.as_slice())));
+        // A holdout's readout reads the metrics of the experiments it covers
+        // (`crate::assign::holdout_exposure`), under its subject.
+        let holdouts: Vec<(String, Vec<Metric>)> = config
+            .holdouts
+            .iter()
+            .map(|h| {
+                let covers = |e: &crate::config::wire::WireExperiment| {
+                    h.all
+                        || h.experiments.contains(&e.key)
+                        || e.layer.as_ref().is_some_and(|l| h.layers.contains(&l.key))
+                };
+                let metrics = config
+                    .experiments
+                    .iter()
+                    .zip(&resolved)
+                    .filter(|(e, _)| covers(e))
+                    .flat_map(|(_, (_, m))| m.iter().cloned())
+                    .collect();
+                (crate::assign::holdout_exposure::subject(&h.key), metrics)
+            })
+            .collect();
+        let mut program = Program::new(
+            resolved
+                .iter()
+                .map(|(k, m)| (*k, m.as_slice()))
+                .chain(holdouts.iter().map(|(k, m)| (k.as_str(), m.as_slice()))),
+        );
         for e in &config.experiments {
             // Dimensions that do not check are left out, as metrics are.
             let at = root.field("dimensions");

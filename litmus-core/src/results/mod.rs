@@ -31,6 +31,7 @@ pub mod bandit_inference;
 pub mod bandit_inference_json;
 pub mod capping;
 mod figures;
+pub mod holdout;
 pub mod plan;
 pub mod planning;
 pub mod segments;

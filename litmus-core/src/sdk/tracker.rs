@@ -332,6 +332,25 @@ impl Tracker {
         Ok(self.enqueue(data, now_ms).then_some(id))
     }
 
+    /// Encodes and queues a holdout exposure (`unit_id` in `arm` of `holdout`); `random`
+    /// makes its message id. Answers the message id, or None when the event was dropped.
+    ///
+    /// # Errors
+    /// As [`wire::encode_holdout_exposure`].
+    pub fn holdout_exposure(
+        &mut self,
+        unit_id: &str,
+        holdout: &str,
+        arm: &str,
+        at: Timestamp,
+        random: [u8; 16],
+        now_ms: f64,
+    ) -> Result<Option<String>, Error> {
+        let id = wire::message_id(random);
+        let data = wire::encode_holdout_exposure(unit_id, holdout, arm, at, &id)?;
+        Ok(self.enqueue(data, now_ms).then_some(id))
+    }
+
     /// Encodes and queues a track event; `random` makes its message id. Answers the message
     /// id, or None when the event was dropped.
     ///

@@ -82,6 +82,32 @@ pub fn encode_exposure(
     finish(out, "exposure")
 }
 
+/// A holdout exposure, encoded: `unit_id` in the `arm` (`holdout` or `exposed`) of
+/// `holdout` (`crate::assign::holdout_exposure`).
+///
+/// # Errors
+/// `invalid_argument` for an empty id or key, an arm other than those two, or a time RFC 3339
+/// cannot write; `event_too_large` over [`MAX_EVENT_BYTES`].
+pub fn encode_holdout_exposure(
+    unit_id: &str,
+    holdout: &str,
+    arm: &str,
+    at: Timestamp,
+    message_id: &str,
+) -> Result<Vec<u8>, Error> {
+    use crate::assign::holdout_exposure::{EXPOSED, HELD_OUT};
+    if arm != HELD_OUT && arm != EXPOSED {
+        return Err(Error::argument(
+            "variant",
+            format!("{arm:?} is not a holdout's arm ({HELD_OUT}, {EXPOSED})"),
+        ));
+    }
+    let mut out = start("exposure", message_id, at, unit_id)?;
+    field(&mut out, "holdout", text("holdout", holdout)?);
+    field(&mut out, "variant", arm);
+    finish(out, "exposure")
+}
+
 /// An exposure's dimension values from the JSON text of an object of strings
 /// (`{"country":"FR"}`), checked as the server checks them; the keys keep their order.
 ///

@@ -49,6 +49,22 @@ pub async fn results<S: Store>(
     Ok(Json(results::current(&snapshots, &key, points).await?).into_response())
 }
 
+/// `GET /holdouts/{key}/results?points=N`: a holdout's readout, its held-out units against
+/// the units that entered the experiments it covers (`crate::holdouts`); needs `admin:read`.
+pub async fn holdout<S: Store>(
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Query(query): Query<ResultsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
+    Ok(Json(
+        crate::holdouts::current(&snapshots, &key, points).await?,
+    ))
+}
+
 /// The segments query string.
 #[derive(Debug, Deserialize)]
 pub struct SegmentsQuery {
