@@ -144,42 +144,52 @@ impl Engine {
         let Some(callback) = &self.on_exposure else {
             return;
         };
-        if !a.in_experiment {
-            return;
-        }
-        let fresh = self
-            .seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .first_time(&a.experiment, &a.unit_id);
-        if !fresh {
-            return;
-        }
-        let event = (|| -> PyResult<Bound<'_, PyDict>> {
-            let event = PyDict::new(py);
-            event.set_item("experiment", &a.experiment)?;
-            event.set_item("unit_id", &a.unit_id)?;
-            event.set_item("variant", &a.variant)?;
-            event.set_item("reason", a.reason)?;
-            let at = a.at.or_else(|| a.wall_clock.then(wall_clock));
-            event.set_item("timestamp", at.map(|t| t.unix_millis() as f64 / 1000.0))?;
-            event.set_item("config_version", a.engine.version())?;
-            // The experiment's dimension values, for its segments.
-            let dimensions = PyDict::new(py);
-            if let Some(e) = a.engine.experiment(&a.experiment) {
-                for (key, value) in e.dimension_values(&attributes) {
+        let fresh = a.in_experiment && self.first_time(&a.experiment, &a.unit_id);
+        let experiment = a.engine.experiment(&a.experiment);
+        if fresh {
+            report(py, callback, a, |event| {
+                event.set_item("variant", &a.variant)?;
+                // The experiment's dimension values, for its segments.
+                let dimensions = PyDict::new(py);
+                for (key, value) in experiment
+                    .map(|e| e.dimension_values(&attributes))
+                    .unwrap_or_default()
+                {
                     dimensions.set_item(key, value)?;
                 }
-            }
-            event.set_item("dimensions", dimensions)?;
-            Ok(event)
-        })();
-        let result = event.and_then(|e| callback.call1(py, (e,)));
-        if let Err(err) = result {
-            // A failing logger must not break assignment: report it like an exception in
-            // a destructor or thread.
-            err.write_unraisable(py, Some(callback.bind(py)));
+                event.set_item("dimensions", dimensions)
+            });
         }
+        // Holdout exposures: a held-out unit's, or with the first exposure to an experiment a
+        // holdout covers (each (holdout, unit) once).
+        let held_out = a.reason == litmus_core::Reason::Holdout.code();
+        if held_out || (fresh && experiment.is_some_and(litmus_core::Experiment::has_holdouts)) {
+            let Some(reason) = litmus_core::Reason::from_code(a.reason) else {
+                return;
+            };
+            for (holdout, arm) in a
+                .engine
+                .holdout_exposures(&a.experiment, &a.unit_id, reason)
+            {
+                let subject = litmus_core::assign::holdout_exposure::subject(holdout);
+                if self.first_time(&subject, &a.unit_id) {
+                    report(py, callback, a, |event| {
+                        event.set_item("holdout", holdout)?;
+                        event.set_item("variant", arm)?;
+                        event.set_item("dimensions", PyDict::new(py))
+                    });
+                }
+            }
+        }
+    }
+
+    /// Whether the exposure of `unit` to `name` (an experiment or a holdout's subject) is new
+    /// to the exposure memory; a new one is remembered.
+    fn first_time(&self, name: &str, unit: &str) -> bool {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first_time(name, unit)
     }
 
     fn build(
@@ -204,6 +214,33 @@ impl Engine {
             wall_clock: matches!(when, When::WallClock),
             engine: Arc::clone(core),
         }
+    }
+}
+
+/// Calls the exposure callback with an event of `a` (its experiment, unit, reason, timestamp
+/// and config version) that `fill` completes; a failing callback is reported as unraisable.
+fn report(
+    py: Python<'_>,
+    callback: &Py<PyAny>,
+    a: &Assignment,
+    fill: impl FnOnce(&Bound<'_, PyDict>) -> PyResult<()>,
+) {
+    let event = (|| -> PyResult<Bound<'_, PyDict>> {
+        let event = PyDict::new(py);
+        event.set_item("experiment", &a.experiment)?;
+        event.set_item("unit_id", &a.unit_id)?;
+        event.set_item("reason", a.reason)?;
+        let at = a.at.or_else(|| a.wall_clock.then(wall_clock));
+        event.set_item("timestamp", at.map(|t| t.unix_millis() as f64 / 1000.0))?;
+        event.set_item("config_version", a.engine.version())?;
+        fill(&event)?;
+        Ok(event)
+    })();
+    let result = event.and_then(|e| callback.call1(py, (e,)));
+    if let Err(err) = result {
+        // A failing logger must not break assignment: report it like an exception in a
+        // destructor or thread.
+        err.write_unraisable(py, Some(callback.bind(py)));
     }
 }
 

@@ -273,6 +273,26 @@ impl Tracker {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn holdout_exposure(
+        &mut self,
+        py: Python<'_>,
+        unit_id: &str,
+        holdout: &str,
+        arm: &str,
+        at_ms: i64,
+        random: &[u8],
+        now_ms: f64,
+    ) -> PyResult<Option<String>> {
+        let random = random16(py, random)?;
+        let at = Timestamp::from_unix_millis(at_ms);
+        check(
+            py,
+            self.inner
+                .holdout_exposure(unit_id, holdout, arm, at, random, now_ms),
+        )
+    }
+
     fn flush(&mut self) {
         self.inner.flush();
     }

@@ -254,6 +254,11 @@ def contract_problems(event: Any) -> list[str]:
     if not isinstance(event, dict) or event.get("type") not in _FIELDS:
         return [f"not an exposure or track event: {event!r}"]
     required, optional = _FIELDS[event["type"]]
+    if event["type"] == "exposure" and "holdout" in event:
+        # A holdout exposure names the holdout instead of an experiment; its arm is the variant.
+        required = required - {"experiment"} | {"holdout"}
+        if event.get("variant") not in ("holdout", "exposed"):
+            return [f"a holdout exposure's variant is {event.get('variant')!r}"]
     problems = [f"missing {k}" for k in sorted(required - event.keys())]
     problems += [f"unknown field {k}" for k in sorted(event.keys() - required - optional)]
     for k in required - {"timestamp"}:

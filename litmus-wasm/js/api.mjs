@@ -13,6 +13,8 @@ const MAX_KEY_LENGTH = 128;
 // Bit 31 of a packed assignment: an exposure to report (in the experiment, not reported
 // while remembered by the core's exposure memory).
 const REPORT = 0x80000000;
+/** The packed bit that asks for holdout exposures (engine.rs `HOLDOUTS`). */
+const HOLDOUTS = 0x40000000;
 
 /** A random seed for the exposure memory's hashes (53 bits; any number will do). */
 function randomSeed() {
@@ -159,7 +161,7 @@ export function makeApi(b) {
       const reason = REASONS[packed & 15];
       const inExperiment = (packed & 16) !== 0;
       const miss = MISSES[(packed >>> 5) & 3];
-      const index = (packed >>> 7) & 0xffffff;
+      const index = (packed >>> 7) & 0x7fffff;
       const v = index === 0 ? null : this.#variantsOf(experiment)[index - 1];
       return {
         experiment,
@@ -194,6 +196,29 @@ export function makeApi(b) {
       }
     }
 
+    /** Reports the holdout exposures of `a` the engine has not reported yet. */
+    #reportHoldouts(a) {
+      try {
+        const fresh = JSON.parse(this.#live().reportHoldouts(a.experiment, a.unitId, a.reason));
+        for (const [holdout, variant] of fresh) {
+          this.#onExposure({
+            holdout,
+            experiment: a.experiment,
+            unitId: a.unitId,
+            variant,
+            reason: a.reason,
+            timestamp: Date.now(),
+            configVersion: this.version,
+            dimensions: {},
+          });
+        }
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+
     /**
      * Assigns `unitId` to `experiment`: `{ variant, inExperiment, reason, miss, payload, factors }`.
      * `options.now`: a Date, milliseconds, an ISO string, or false for "no time known";
@@ -218,6 +243,7 @@ export function makeApi(b) {
       const a = this.#result(experiment, unitId, packed);
       if (this.#sticky && b.shouldRemember(a.reason)) this.#sticky.set(b.stickyKey(experiment, unitId), a.variant);
       if (packed >= REPORT) this.#report(a, attrs);
+      if (packed & HOLDOUTS) this.#reportHoldouts(a);
       return a;
     }
 

@@ -38,6 +38,11 @@ export interface ExposureEvent {
   configVersion: string | null;
   /** The unit's values of the experiment's dimensions, from its attributes (its segments). */
   dimensions: Record<string, string>;
+  /**
+   * Set for a holdout exposure: the holdout's key (`variant` is then its arm: `holdout` for a
+   * unit it held out of `experiment`, `exposed` for a unit that entered `experiment`).
+   */
+  holdout?: string;
 }
 
 export interface StickyStore {
@@ -233,6 +238,8 @@ export declare class EventTracker {
     variant: string,
     options?: { timestamp?: Timestamp; dimensions?: Record<string, string> },
   ): string | null;
+  /** Queues a holdout exposure: `unitId` in the `arm` (`holdout` or `exposed`) of `holdout`. */
+  holdoutExposure(unitId: string, holdout: string, arm: "holdout" | "exposed", options?: { timestamp?: Timestamp }): string | null;
   /** Pass as the Engine's `onExposure` option: each exposure is queued (never throws). */
   readonly onExposure: (event: ExposureEvent) => void;
   /** Events queued or in flight. */

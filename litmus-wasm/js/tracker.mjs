@@ -177,8 +177,25 @@ export function makeEventTracker(sdk) {
       return this.#exposureHandler;
     }
 
+    /**
+     * Queues a holdout exposure: `unitId` in the `arm` (`holdout` or `exposed`) of `holdout`;
+     * returns its message_id, or null when it was dropped. `options.timestamp` as for
+     * `exposure`.
+     */
+    holdoutExposure(unitId, holdout, arm, options) {
+      text("unitId", unitId);
+      text("holdout", holdout);
+      text("arm", arm);
+      const at = instant(options?.timestamp);
+      return this.#queue((core, now) => core.holdoutExposure(unitId, holdout, arm, at, random16(), now));
+    }
+
     #exposureHandler = (e) => {
       try {
+        if (e?.holdout !== undefined) {
+          this.holdoutExposure(e.unitId, e.holdout, e.variant, { timestamp: e.timestamp });
+          return;
+        }
         this.exposure(e?.unitId, e?.experiment, e?.variant, { timestamp: e?.timestamp, dimensions: e?.dimensions });
       } catch (error) {
         this.#extraDropped++;

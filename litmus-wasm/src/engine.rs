@@ -28,6 +28,11 @@ pub fn pack(a: &Assignment<'_>) -> u32 {
 /// experiment and the engine's exposure memory had not seen the pair.
 pub const REPORT: u32 = 1 << 31;
 
+/// The bit of a packed assignment that says "ask for holdout exposures"
+/// (`EngineCore::report_holdouts`): the unit was held out, or it was just reported into an
+/// experiment a holdout covers. (Variant indexes stay below bit 30: at most 4,096 cells.)
+pub const HOLDOUTS: u32 = 1 << 30;
+
 /// The instant for time windows: milliseconds since the epoch, or NaN for "no time known".
 fn instant(now_ms: f64) -> Option<Timestamp> {
     now_ms
@@ -79,7 +84,10 @@ fn pack_reporting(
         && exposures
             .as_mut()
             .is_some_and(|memory| memory.first_time(experiment, unit));
-    if report { packed | REPORT } else { packed }
+    let holdouts = exposures.is_some()
+        && (a.reason() == Reason::Holdout
+            || (report && a.experiment().is_some_and(|e| e.has_holdouts())));
+    packed | if report { REPORT } else { 0 } | if holdouts { HOLDOUTS } else { 0 }
 }
 
 #[wasm_bindgen]
@@ -195,6 +203,28 @@ impl EngineCore {
             })
             .unwrap_or_default();
         serde_json::Value::Array(list).to_string()
+    }
+
+    /// The holdout exposures of `unit`'s assignment to `experiment` (its reason's code) that
+    /// the exposure memory has not seen, remembered now: JSON `[[holdout, arm], ...]`
+    /// (`litmus_core::assign::holdout_exposure`).
+    #[wasm_bindgen(js_name = reportHoldouts)]
+    pub fn report_holdouts(&mut self, experiment: &str, unit: &str, reason: &str) -> String {
+        let Some(reason) = Reason::from_code(reason) else {
+            return "[]".into();
+        };
+        let fresh: Vec<(&str, &str)> = self
+            .inner
+            .holdout_exposures(experiment, unit, reason)
+            .into_iter()
+            .filter(|(holdout, _)| {
+                let subject = litmus_core::assign::holdout_exposure::subject(holdout);
+                self.exposures
+                    .as_mut()
+                    .is_some_and(|memory| memory.first_time(&subject, unit))
+            })
+            .collect();
+        serde_json::to_string(&fresh).unwrap_or_else(|_| "[]".into())
     }
 
     /// The unit's values of `experiment`'s dimensions (attributes as JSON text, or undefined),

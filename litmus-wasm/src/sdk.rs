@@ -272,6 +272,24 @@ impl TrackerCore {
             .map_err(|e| error(&e))
     }
 
+    /// Encodes and queues a holdout exposure: its message id, or undefined when it was dropped.
+    #[wasm_bindgen(js_name = holdoutExposure)]
+    pub fn holdout_exposure(
+        &mut self,
+        unit_id: &str,
+        holdout: &str,
+        arm: &str,
+        at_ms: f64,
+        random: &[u8],
+        now_ms: f64,
+    ) -> Result<Option<String>, JsValue> {
+        let at = Timestamp::from_unix_millis(at_ms as i64);
+        let random = random16(random)?;
+        self.inner
+            .holdout_exposure(unit_id, holdout, arm, at, random, now_ms)
+            .map_err(|e| error(&e))
+    }
+
     /// Makes everything queued so far due now.
     pub fn flush(&mut self) {
         self.inner.flush();

@@ -16,13 +16,14 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // config client and event tracker of every page use, and the metric catalogue (issue 19: its
 // compilation took the module to about 186 KB, and validateMetrics, the admin API's check of a
 // catalogue, adds about 2 KB), and an experiment's analysis settings (issue 20: a strict
-// engine checks them as the admin API does, about 6 KB, and segments' dimension values, about
-// 7 KB, taking it to about 199 KB); the analysis module is optional (validateAnalysis and
+// engine checks them as the admin API does, about 6 KB, segments' dimension values, about 7 KB,
+// and holdout exposures, about 2 KB, taking it to about 201 KB: the budget went from 200 to 208
+// KB with these two SDK features); the analysis module is optional (validateAnalysis and
 // planExperiment took it from about 115 to 148 KB, bandit.stratified to about 159 KB: its
 // request decoding is most of the 8 KB that twiggy measures before wasm-opt).
-const BUDGET = { engine: 200 * 1024, analysis: 160 * 1024 };
+const BUDGET = { engine: 208 * 1024, analysis: 160 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 200 KB, analysis 160 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 208 KB, analysis 160 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));

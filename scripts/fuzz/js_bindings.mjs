@@ -902,6 +902,8 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       } else if (k === 1) {
         call("EventTracker.exposure", () => tracker.exposure(arg(r, () => text(r)), arg(r, () => text(r)), arg(r, () => text(r)),
           arg(r, () => ({ timestamp: ts(), dimensions: r.pick([undefined, {}, { country: text(r) }, { [text(r)]: "x" }, { c: 3 }]) }))));
+        call("EventTracker.holdoutExposure", () => tracker.holdoutExposure(arg(r, () => text(r)), arg(r, () => text(r)),
+          arg(r, () => r.pick(["holdout", "exposed", text(r)])), arg(r, () => ({ timestamp: ts() }))));
       } else if (k === 2) {
         const e = arg(r, () => ({ unitId: arg(r, () => text(r)), experiment: arg(r, () => text(r)), variant: arg(r, () => text(r)), timestamp: ts() }), 5);
         try {

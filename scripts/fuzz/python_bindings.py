@@ -1212,6 +1212,13 @@ def drv_tracker(src: Any) -> None:
             timestamp=ts(),
             dimensions=arg(src, lambda: pick(src, [None, {}, {"country": text(src)}, {text(src): "x"}, {"c": 3}])),
         )
+        call(
+            tracker.holdout_exposure,
+            arg(src, lambda: text(src)),
+            arg(src, lambda: text(src)),
+            arg(src, lambda: pick(src, ["holdout", "exposed", text(src)])),
+            timestamp=ts(),
+        )
     elif k == 2:  # the Engine callback: never raises
         event = arg(src, lambda: {"unit_id": arg(src, lambda: text(src)), "experiment": arg(src, lambda: text(src)), "variant": arg(src, lambda: text(src)), "timestamp": arg(src, lambda: pick(src, [None, number(src), integer(src), 1.7e9]))}, 5)
         try:

@@ -153,6 +153,12 @@ impl Experiment {
             .unwrap_or(&crate::results::settings::NO_SETTINGS)
     }
 
+    /// Whether a holdout covers it (its units then have holdout exposures to report,
+    /// `crate::assign::holdout_exposure`).
+    pub fn has_holdouts(&self) -> bool {
+        !self.holdouts.is_empty()
+    }
+
     /// The variant with the given key.
     pub fn variant(&self, key: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| &*v.key == key)

@@ -205,6 +205,21 @@ class EventTracker:
         dims = _events.dimensions_json(dimensions)
         self._queue(lambda core, now: core.exposure(unit_id, experiment, variant, dims, at, os.urandom(16), now))
 
+    def holdout_exposure(
+        self, unit_id: str, holdout: str, arm: str, *, timestamp: Optional[datetime] = None
+    ) -> None:
+        """Queues a holdout exposure: ``unit_id`` is in the ``arm`` of ``holdout``:
+        ``"holdout"`` when the holdout held it out, ``"exposed"`` when it entered an experiment
+        the holdout covers (what ``Engine`` reports through ``on_exposure``).
+
+        Raises:
+            InvalidArgumentError: an empty string or another arm.
+        """
+        for name, text in (("unit_id", unit_id), ("holdout", holdout), ("arm", arm)):
+            _text(name, text)
+        at = _events.millis_of(timestamp)
+        self._queue(lambda core, now: core.holdout_exposure(unit_id, holdout, arm, at, os.urandom(16), now))
+
     def on_exposure(self, event: Mapping[str, Any]) -> None:
         """An ``Engine`` exposure callback: ``litmus.Engine(config,
         on_exposure=tracker.on_exposure)`` queues an exposure event for each exposure (with
@@ -214,6 +229,12 @@ class EventTracker:
             seconds = event.get("timestamp")
             ms = _events.now_millis() if seconds is None else _events.millis_of_seconds(seconds)
             unit_id, experiment, variant = (event.get(k, "") for k in ("unit_id", "experiment", "variant"))
+            holdout = event.get("holdout")
+            if holdout is not None:
+                for name, text in (("unit_id", unit_id), ("holdout", holdout), ("arm", variant)):
+                    _text(name, text)
+                self._queue(lambda core, now: core.holdout_exposure(unit_id, holdout, variant, ms, os.urandom(16), now))
+                return
             for name, text in (("unit_id", unit_id), ("experiment", experiment), ("variant", variant)):
                 _text(name, text)
             dims = _events.dimensions_json(event.get("dimensions"))
