@@ -58,7 +58,13 @@ pub struct Ingest<S> {
     pub slots: Arc<Semaphore>,
     /// Woken when a batch is stored, for `crate::jobs::rollups`.
     pub rollups_due: Arc<Notify>,
+    /// The holdout exposures `POST /assign` logged (`crate::service::assign`): each (holdout,
+    /// unit) once while remembered, in bounded memory.
+    pub holdouts_logged: Arc<std::sync::Mutex<litmus_core::ExposureMemory>>,
 }
+
+/// Holdout exposures `POST /assign` remembers having logged (about 16 bytes each).
+const HOLDOUTS_LOGGED: usize = 1_000_000;
 
 impl<S> Clone for Ingest<S> {
     fn clone(&self) -> Self {
@@ -67,6 +73,7 @@ impl<S> Clone for Ingest<S> {
             tuning: self.tuning.clone(),
             slots: Arc::clone(&self.slots),
             rollups_due: Arc::clone(&self.rollups_due),
+            holdouts_logged: Arc::clone(&self.holdouts_logged),
         }
     }
 }
@@ -122,6 +129,10 @@ impl<S: Store> AppState<S> {
                 slots: Arc::new(Semaphore::new(tuning.ingest_permits.max(1))),
                 tuning,
                 rollups_due: Arc::new(Notify::new()),
+                holdouts_logged: Arc::new(std::sync::Mutex::new(litmus_core::ExposureMemory::new(
+                    HOLDOUTS_LOGGED,
+                    crate::now_ms() as u64,
+                ))),
             },
             store,
             cache,

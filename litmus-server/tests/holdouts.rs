@@ -20,8 +20,65 @@ use serde_json::{Value, json};
 
 on_every_backend!(
     a_holdouts_readout_equals_a_direct_computation,
+    assign_logs_each_units_holdout_exposure_once,
     bad_holdout_exposures_are_refused_at_their_path,
 );
+
+async fn assign_logs_each_units_holdout_exposure_once<S: Store>(env: &Env<S>) {
+    let state = env.instance().await;
+    let app = litmus_server::app(std::sync::Arc::clone(&state));
+    for key in ["a", "b"] {
+        let r = put_experiment(&app, key, experiment(key, "running")).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    let r = send(
+        &app,
+        "PUT",
+        "/admin/holdouts/h",
+        Some(KEY),
+        Some(json!({"key": "h", "share": 0.3, "experiments": ["a"]})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let (mut held, mut exposed) = (0u64, 0u64);
+    for round in 0..2 {
+        for i in 0..300 {
+            let r = send(
+                &app,
+                "POST",
+                "/assign",
+                Some(KEY),
+                Some(json!({"unit_id": format!("u{i}")})),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            let a = r.body["assignments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["experiment"] == "a")
+                .unwrap()
+                .clone();
+            if round == 0 {
+                match a["reason"].as_str().unwrap() {
+                    "holdout" => held += 1,
+                    "assigned" => exposed += 1,
+                    other => panic!("{other}"),
+                }
+            }
+        }
+    }
+    post_and_apply(&state, &app, &[]).await;
+    let r = send(&app, "GET", "/holdouts/h/results", Some(KEY), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["experiments"], json!(["a"]));
+    // Each unit once, in its arm, however many times it was assigned.
+    assert_eq!(
+        r.body["results"]["units"],
+        json!([["holdout", held], ["exposed", exposed]])
+    );
+    assert!(held > 50 && exposed > 150, "{held} {exposed}");
+}
 
 const UNITS: usize = 1_000;
 

@@ -27,6 +27,7 @@ pub async fn assign<S: Store>(
     State(access): State<Access<S>>,
     State(snapshots): State<Snapshots<S>>,
     State(cache): State<SharedCache>,
+    State(ingest): State<crate::state::Ingest<S>>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
     body: Bytes,
@@ -37,6 +38,6 @@ pub async fn assign<S: Store>(
     let req: AssignRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
     Ok(Json(
-        assign::assign(&snapshots, cache.0.as_ref(), req).await?,
+        assign::assign(&snapshots, cache.0.as_ref(), &ingest, req).await?,
     ))
 }

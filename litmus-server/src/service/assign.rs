@@ -2,8 +2,10 @@
 //! serves, and assignments are sticky: a unit's first variant in an experiment is kept in the
 //! cache (`SET NX`: the first instance to assign it decides), and later requests answer it with
 //! the reason `sticky` while the unit still qualifies, even after the weights or the traffic
-//! changed (as a bandit's do). Only assignments (reason `assigned`) are remembered.
+//! changed (as a bandit's do). Only assignments (reason `assigned`) are remembered. The
+//! holdout exposures of the answers are logged, as an SDK logs them.
 
+use litmus_core::events::{Event, EventKind};
 use litmus_core::{Assignment, Engine, Status, Timestamp};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,7 +13,8 @@ use serde_json::{Value, json};
 use crate::cache::{Cache, sticky_key};
 use crate::error::ApiError;
 use crate::snapshots::Snapshots;
-use crate::store::ConfigStore;
+use crate::state::Ingest;
+use crate::store::{ConfigStore, EventBatch, EventStore};
 
 /// The request: a unit, its attributes, and one experiment (or every running one when absent).
 #[derive(Debug, Deserialize)]
@@ -44,9 +47,10 @@ fn describe(experiment: &str, a: &Assignment<'_>) -> Value {
 
 /// Answers `request`: one assignment, or `{"assignments": [...]}` for every running
 /// experiment when it names none.
-pub async fn assign<S: ConfigStore>(
+pub async fn assign<S: ConfigStore + EventStore>(
     snapshots: &Snapshots<S>,
     cache: &dyn Cache,
+    ingest: &Ingest<S>,
     req: AssignRequest,
 ) -> Result<Value, ApiError> {
     if req.unit_id.len() > MAX_UNIT_ID_CHARS && req.unit_id.chars().count() > MAX_UNIT_ID_CHARS {
@@ -65,6 +69,7 @@ pub async fn assign<S: ConfigStore>(
             .collect(),
     };
     let assignments = sticky(cache, &engine, &keys, &req.unit_id, &attrs).await?;
+    log_holdouts(ingest, &engine, &keys, &assignments, &req.unit_id).await?;
     let described = keys.iter().zip(&assignments).map(|(k, a)| describe(k, a));
     Ok(match req.experiment {
         Some(_) => described.into_iter().next().unwrap_or(Value::Null),
@@ -105,6 +110,55 @@ async fn sticky<'e>(
         }
     }
     Ok(out)
+}
+
+/// Logs the holdout exposures of the unit's assignments that this instance has not logged
+/// (`litmus_core::assign::holdout_exposure`): a held-out unit in its holdout's `holdout` arm,
+/// a unit in a covered experiment in its `exposed` arm. Each event's `message_id` is a hash
+/// of the holdout and the unit, so the store keeps one however many instances log it.
+async fn log_holdouts<S: EventStore>(
+    ingest: &Ingest<S>,
+    engine: &Engine,
+    experiments: &[&str],
+    assignments: &[Assignment<'_>],
+    unit: &str,
+) -> Result<(), ApiError> {
+    use litmus_core::assign::holdout_exposure::subject;
+    let mut events = Vec::new();
+    {
+        let mut logged = ingest
+            .holdouts_logged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (experiment, a) in experiments.iter().zip(assignments) {
+            for (holdout, arm) in engine.holdout_exposures(experiment, unit, a.reason()) {
+                let name = subject(holdout);
+                if !logged.first_time(&name, unit) {
+                    continue;
+                }
+                let id = xxhash_rust::xxh3::xxh3_128(format!("{name}\0{unit}").as_bytes());
+                events.push(Event {
+                    message_id: format!("assign-{id:032x}"),
+                    unit_id: unit.to_owned(),
+                    time: now(),
+                    client_time: None,
+                    kind: EventKind::Exposure {
+                        experiment: name,
+                        variant: arm.to_owned(),
+                        dimensions: Vec::new(),
+                    },
+                });
+            }
+        }
+    }
+    let batch = EventBatch {
+        events,
+        received_ms: crate::now_ms(),
+    };
+    crate::service::events::store(ingest, batch)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(())
 }
 
 fn cache_error(e: crate::cache::CacheError) -> ApiError {
