@@ -4,6 +4,7 @@
 //   #/experiments/<key>           its results, live
 //   #/experiments/<key>/edit      its settings
 //   #/experiments/<key>/plan      its planning calculator
+//   #/holdouts/<key>              a holdout's readout
 //   #/metrics                     the metric catalogue
 //   #/metrics/new                 a new metric
 //   #/metrics/<key>               a metric's definition, to edit
@@ -15,6 +16,7 @@ import { mountList } from './list.js';
 import { mountForm } from './form.js';
 import { mountResults } from './results.js';
 import { mountPlan } from './plan.js';
+import { mountHoldout } from './holdout.js';
 import { mountCatalog } from './catalog.js';
 import { mountMetricForm } from './metric-form.js';
 import * as f from './format.js';
@@ -146,6 +148,8 @@ function route() {
   if (section === 'metrics') {
     if (parts.length === 1) current = mountCatalog(main, ctx);
     else current = mountMetricForm(main, parts[1] === 'new' ? null : decodeURIComponent(parts[1]), ctx);
+  } else if (parts[0] === 'holdouts' && parts.length > 1) {
+    current = mountHoldout(main, decodeURIComponent(parts[1]), ctx);
   } else if (parts[0] !== 'experiments' || parts.length === 1) {
     current = mountList(main, ctx);
   } else if (parts[1] === 'new') {

@@ -2,7 +2,7 @@
 // the pieces other views share: the status badge, the start/pause/stop buttons, the history.
 
 import { h, render, toast, confirmDialog } from './dom.js';
-import { experiments, ApiError } from './api.js';
+import { api, experiments, ApiError } from './api.js';
 import { sparkline } from './charts.js';
 import { variantCls } from './tables.js';
 import * as f from './format.js';
@@ -80,7 +80,7 @@ function variantChips(c) {
 
 /** Mounts the experiments list into `main`. */
 export function mountList(main, { live, setTitle, navigate }) {
-  const st = { list: null, error: null, filter: 'all', query: '', units: new Map() };
+  const st = { list: null, error: null, filter: 'all', query: '', units: new Map(), holdouts: [] };
   let alive = true;
   let frame = 0;
   const schedule = () => {
@@ -103,6 +103,19 @@ export function mountList(main, { live, setTitle, navigate }) {
       st.error = e instanceof ApiError ? e.explanation : String(e);
     }
     draw();
+    // The holdouts, linked from the header (nothing shown when there are none or they fail).
+    api('GET', '/admin/holdouts').then((d) => { st.holdouts = (d && d.holdouts) || []; draw(); }).catch(() => {});
+  }
+
+  /** The header's links to each holdout's readout, or nothing without holdouts. */
+  function holdoutLinks() {
+    if (!st.holdouts.length) return null;
+    return h('nav', { class: 'holdout-links', id: 'holdout-links', 'aria-label': 'Holdouts' },
+      h('span', { class: 'muted' }, 'Holdouts'),
+      [...st.holdouts].sort((a, b) => a.key.localeCompare(b.key)).map((o) => h('a', {
+        class: 'chip', href: `#/holdouts/${encodeURIComponent(o.key)}`, 'data-holdout': o.key,
+        title: `${f.pct(o.share, 1)} held out of ${o.all ? 'every experiment' : (o.experiments || []).join(', ') || 'no experiment'}`,
+      }, o.key)));
   }
 
   function row(c) {
@@ -136,7 +149,7 @@ export function mountList(main, { live, setTitle, navigate }) {
       .sort((a, b) => STATUSES.indexOf(a.status) - STATUSES.indexOf(b.status) || a.key.localeCompare(b.key));
     render(main, h('div', { class: 'page list-page' },
       h('header', { class: 'page-head' },
-        h('h1', {}, 'Experiments'),
+        h('div', {}, h('h1', {}, 'Experiments'), holdoutLinks()),
         h('div', { class: 'actions' },
           h('a', { class: 'btn primary', href: '#/experiments/new', id: 'new-experiment' }, '+ New experiment'))),
       h('div', { class: 'toolbar' },

@@ -8,7 +8,9 @@
 // settings, the results naming them, no verdict under the minimum of units), the segments of
 // the experiment's dimensions (segments.checks.mjs: the API's segments in order, the
 // exploratory note, the SRM badge on the one unbalanced segment), a bandit whose comparisons
-// are stratified by its periods of constant weights (bandit.checks.mjs) and signing out. Prints
+// are stratified by its periods of constant weights (bandit.checks.mjs), a holdout's readout
+// page (holdout.checks.mjs: its arms' units and conversions, the covered experiments, an
+// unknown holdout) and signing out. Prints
 // `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
@@ -24,6 +26,7 @@ import { metricChecks } from './metrics.checks.mjs';
 import { analysisChecks } from './analysis.checks.mjs';
 import { segmentChecks } from './segments.checks.mjs';
 import { banditChecks } from './bandit.checks.mjs';
+import { holdoutChecks } from './holdout.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -478,6 +481,8 @@ try {
   await banditChecks({ page, BASE, admin, check, assert, f, shot, postEvents, cellSel });
 
   await metricChecks({ page, BASE, admin, OUT, check, assert, f, shot, postEvents, waitCells, cellSel, log });
+
+  await holdoutChecks({ page, BASE, admin, check, assert, f, shot, postEvents, waitCells, cellSel });
 
   await check('sign out forgets the key', async () => {
     await page.click('#signout');

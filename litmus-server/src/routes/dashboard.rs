@@ -59,6 +59,7 @@ const ASSETS: &[Asset] = &[
     ),
     embedded("plan.js", include_bytes!("../../dashboard/plan.js")),
     embedded("segments.js", include_bytes!("../../dashboard/segments.js")),
+    embedded("holdout.js", include_bytes!("../../dashboard/holdout.js")),
     embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
     embedded(
         "metric-form.js",
