@@ -9,7 +9,7 @@ import { h, render } from './dom.js';
 import { api, metrics as catalogueApi, ApiError } from './api.js';
 import { TimeChart } from './charts.js';
 import { funnelCard, metricCard, variantCls, verdictBadge } from './tables.js';
-import { liftsByMetric } from './results.js';
+import { liftChartSpec } from './results.js';
 import * as f from './format.js';
 
 const REFRESH_MS = 10000;
@@ -82,51 +82,6 @@ function liftCard(metrics, selected, onSelect) {
         metrics.map((m) => h('option', { value: f.metricId(m), selected: f.metricId(m) === selected }, f.metricLabel(m))))),
     h('div', { class: 'chart', 'data-chart': 'lift', 'data-keep': '', 'data-key': 'lift' }),
     h('p', { class: 'note' }, 'Line: the exposed arm\'s cumulative lift over the holdout arm; band: its always-valid (anytime) interval. Points appear once each arm has 200 units.'));
-}
-
-/** The lift chart's spec for the metric `selected` of `data`: relative when every point has it. */
-function liftSpec(data, selected) {
-  const metrics = data.results.metrics;
-  const mi = metrics.findIndex((m) => f.metricId(m) === selected);
-  const m = metrics[mi];
-  const times = data.series.map((p) => p.time_ms);
-  const names = data.results.units.map((u) => u[0]);
-  const byVariant = liftsByMetric(data)[mi] || new Map();
-  const points = [...byVariant.values()].flat().filter(Boolean);
-  const relative = points.length > 0 && points.every((l) => l.sequential_relative);
-  /** The estimate or a bound of lift `l` on the chart's scale. */
-  const pick = (l, part) => {
-    if (!l) return null;
-    if (relative) return l.sequential_relative[part];
-    return part === 'estimate' ? l.difference : l.sequential[part];
-  };
-  const yFormat = relative ? (v) => f.pct(v, 1, true) : (v) => f.metricDiff(m, v);
-  const series = m.variants.slice(1).map((v) => {
-    const ls = byVariant.get(v.variant) || [];
-    return {
-      name: `${v.variant} vs ${data.results.control}`, cls: variantCls(names.indexOf(v.variant)),
-      values: times.map((_, i) => pick(ls[i], 'estimate')),
-      lo: times.map((_, i) => pick(ls[i], 'lower')),
-      hi: times.map((_, i) => pick(ls[i], 'upper')),
-      lifts: ls,
-    };
-  });
-  return {
-    times, series, mode: 'line', zero: true, yFormat,
-    yTick: relative ? (v, step) => f.pct(v, step >= 0.05 ? 0 : 1, true) : yFormat,
-    yLabel: relative ? 'Relative lift' : `Difference${f.isShare(m) ? ' (pp)' : ''}`,
-    empty: 'The lift appears once each arm has 200 units',
-    tooltip: (i, shown) => [
-      h('div', { class: 'tip-head' }, f.dateTime(times[i]), h('span', { class: 'muted' }, ` · ${f.metricLabel(m)}`)),
-      ...shown.map((sr) => {
-        const l = sr.lifts[i];
-        return h('div', { class: 'tip-row' }, h('span', { class: `swatch ${sr.cls}` }), h('span', { class: 'tip-name' }, sr.name),
-          l ? [h('b', {}, yFormat(sr.values[i])), ` [${yFormat(sr.lo[i])}, ${yFormat(sr.hi[i])}]`,
-            h('span', { class: 'muted' }, ` p=${f.pvalue(l.sequential_pvalue)}`)] : h('span', { class: 'muted' }, 'not enough data'));
-      }),
-      h('div', { class: 'tip-foot muted' }, names.map((n, k) => `${n} ${f.int(data.series[i].units[k])}`).join(' · ')),
-    ],
-  };
 }
 
 /** Mounts the readout of holdout `key` into `main`. */
@@ -211,7 +166,7 @@ export function mountHoldout(main, key, { setTitle }) {
       if (chart) chart.destroy();
       chart = new TimeChart(el, { title: 'Cumulative lift over time', height: 260 });
     }
-    chart.update(liftSpec(st.data, st.selected));
+    chart.update(liftChartSpec(st.data, st.selected, true));
   }
 
   /** Patches the page to the state now. */

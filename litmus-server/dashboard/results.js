@@ -341,46 +341,7 @@ export function mountResults(main, key, { live, setTitle }) {
     // Lift.
     const liftChart = chart('lift', { title: 'Cumulative lift over time', height: 280 });
     if (liftChart) {
-      const metrics = data.results.metrics;
-      const mi = metrics.findIndex((m) => f.metricId(m) === st.selected);
-      const m = metrics[mi];
-      const byVariant = liftsByMetric(data)[mi] || new Map();
-      const points = [...byVariant.values()].flat().filter(Boolean);
-      const relative = st.liftMode === 'relative' && points.length > 0 && points.every((l) => l.sequential_relative);
-      const pick = (l, part) => {
-        if (!l) return null;
-        if (relative) return part === 'estimate' ? l.sequential_relative.estimate : l.sequential_relative[part];
-        return part === 'estimate' ? l.difference : l.sequential[part];
-      };
-      const share = f.isShare(m);
-      const yFormat = relative ? (v) => f.pct(v, 1, true) : (v) => f.metricDiff(m, v);
-      const yTick = relative ? (v, step) => f.pct(v, step >= 0.05 ? 0 : 1, true)
-        : share ? (v) => `${f.num(v * 100, true)}` : (v) => f.metricDiff(m, v);
-      const series = m.variants.slice(1).map((v) => {
-        const ls = byVariant.get(v.variant) || [];
-        return {
-          name: `${v.variant} vs ${data.results.control}`, cls: variantCls(names.indexOf(v.variant)),
-          values: times.map((_, i) => pick(ls[i], 'estimate')),
-          lo: times.map((_, i) => pick(ls[i], 'lower')),
-          hi: times.map((_, i) => pick(ls[i], 'upper')),
-          lifts: ls,
-        };
-      });
-      liftChart.update({
-        times, series, mode: 'line', zero: true, yFormat, yTick,
-        yLabel: relative ? 'Relative lift' : `Difference${share ? ' (pp)' : ''}`,
-        empty: 'The lift appears once each arm has 200 exposed units',
-        tooltip: (i, shown) => [
-          h('div', { class: 'tip-head' }, f.dateTime(times[i]), h('span', { class: 'muted' }, ` · ${f.metricLabel(m)}`)),
-          ...shown.map((sr) => {
-            const l = sr.lifts[i];
-            return h('div', { class: 'tip-row' }, h('span', { class: `swatch ${sr.cls}` }), h('span', { class: 'tip-name' }, sr.name),
-              l ? [h('b', {}, yFormat(sr.values[i])), ` [${yFormat(sr.lo[i])}, ${yFormat(sr.hi[i])}]`,
-                h('span', { class: 'muted' }, ` p=${f.pvalue(l.sequential_pvalue)}`)] : h('span', { class: 'muted' }, 'not enough data'));
-          }),
-          h('div', { class: 'tip-foot muted' }, names.map((n, k) => `${n} ${f.int(data.series[i].units[k])}`).join(' · ')),
-        ],
-      });
+      liftChart.update(liftChartSpec(data, st.selected, st.liftMode === 'relative'));
     }
     // Exposures.
     const expChart = chart('exposures', { title: 'Exposures over time', height: 220 });
@@ -461,5 +422,56 @@ export function mountResults(main, key, { live, setTitle }) {
       charts.clear();
       live.unfollow();
     },
+  };
+}
+
+/**
+ * The lift chart's spec for the metric `selected` (its id) of results `data` (an experiment's
+ * or a holdout's): each treatment's cumulative lift over the control with its always-valid
+ * band, relative when `relative` is asked and every point has it, else the difference.
+ */
+export function liftChartSpec(data, selected, relative) {
+  const times = data.series.map((p) => p.time_ms);
+  const names = data.results.units.map((u) => u[0]);
+  const metrics = data.results.metrics;
+  const mi = metrics.findIndex((m) => f.metricId(m) === selected);
+  const m = metrics[mi];
+  const byVariant = liftsByMetric(data)[mi] || new Map();
+  const points = [...byVariant.values()].flat().filter(Boolean);
+  const rel = relative && points.length > 0 && points.every((l) => l.sequential_relative);
+  /** The estimate or a bound of lift `l` on the chart's scale. */
+  const pick = (l, part) => {
+    if (!l) return null;
+    if (rel) return l.sequential_relative[part];
+    return part === 'estimate' ? l.difference : l.sequential[part];
+  };
+  const share = f.isShare(m);
+  const yFormat = rel ? (v) => f.pct(v, 1, true) : (v) => f.metricDiff(m, v);
+  const yTick = rel ? (v, step) => f.pct(v, step >= 0.05 ? 0 : 1, true)
+    : share ? (v) => `${f.num(v * 100, true)}` : (v) => f.metricDiff(m, v);
+  const series = m.variants.slice(1).map((v) => {
+    const ls = byVariant.get(v.variant) || [];
+    return {
+      name: `${v.variant} vs ${data.results.control}`, cls: variantCls(names.indexOf(v.variant)),
+      values: times.map((_, i) => pick(ls[i], 'estimate')),
+      lo: times.map((_, i) => pick(ls[i], 'lower')),
+      hi: times.map((_, i) => pick(ls[i], 'upper')),
+      lifts: ls,
+    };
+  });
+  return {
+    times, series, mode: 'line', zero: true, yFormat, yTick,
+    yLabel: rel ? 'Relative lift' : `Difference${share ? ' (pp)' : ''}`,
+    empty: 'The lift appears once each arm has 200 units',
+    tooltip: (i, shown) => [
+      h('div', { class: 'tip-head' }, f.dateTime(times[i]), h('span', { class: 'muted' }, ` · ${f.metricLabel(m)}`)),
+      ...shown.map((sr) => {
+        const l = sr.lifts[i];
+        return h('div', { class: 'tip-row' }, h('span', { class: `swatch ${sr.cls}` }), h('span', { class: 'tip-name' }, sr.name),
+          l ? [h('b', {}, yFormat(sr.values[i])), ` [${yFormat(sr.lo[i])}, ${yFormat(sr.hi[i])}]`,
+            h('span', { class: 'muted' }, ` p=${f.pvalue(l.sequential_pvalue)}`)] : h('span', { class: 'muted' }, 'not enough data'));
+      }),
+      h('div', { class: 'tip-foot muted' }, names.map((n, k) => `${n} ${f.int(data.series[i].units[k])}`).join(' · ')),
+    ],
   };
 }

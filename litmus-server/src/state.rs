@@ -64,7 +64,7 @@ pub struct Ingest<S> {
 }
 
 /// Holdout exposures `POST /assign` remembers having logged (about 16 bytes each).
-const HOLDOUTS_LOGGED: usize = 1_000_000;
+const HOLDOUTS_LOGGED: usize = 100_000;
 
 impl<S> Clone for Ingest<S> {
     fn clone(&self) -> Self {

@@ -4,6 +4,7 @@
 //! ```text
 //! server-load <server URL> <SDK key> [--mix assign=6,config=2,config304=1,events=1]
 //!     [--seconds S] [--connections C] [--rate R] [--report-every S] [--pid P] [--batch N]
+//!     [--assign-units U]
 //! ```
 //!
 //! - Each request picks an endpoint by the mix's weights: `assign` (`POST /assign`, a random
@@ -46,6 +47,8 @@ struct Args {
     report_every: u64,
     pid: Option<u32>,
     batch: usize,
+    /// `/assign` draws its unit among this many (`--assign-units`; 1,000,000 by default).
+    assign_units: u64,
 }
 
 fn args() -> Args {
@@ -60,6 +63,7 @@ fn args() -> Args {
         report_every: 0,
         pid: None,
         batch: 20,
+        assign_units: 1_000_000,
     };
     while let Some(flag) = it.next() {
         let value = it.next().expect("a value after each flag");
@@ -81,6 +85,7 @@ fn args() -> Args {
             "--report-every" => a.report_every = value.parse().unwrap(),
             "--pid" => a.pid = Some(value.parse().unwrap()),
             "--batch" => a.batch = value.parse().unwrap(),
+            "--assign-units" => a.assign_units = value.parse::<u64>().unwrap().max(1),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -207,7 +212,7 @@ async fn main() {
             Arc::clone(&tally),
             Arc::clone(&total),
         );
-        let (mix, batch) = (a.mix, a.batch);
+        let (mix, batch, assign_units) = (a.mix, a.batch, a.assign_units);
         tasks.push(tokio::spawn(async move {
             // Matches any current version: the 304 path of a client that has the config.
             let if_none_match = "If-None-Match: *\r\n";
@@ -246,7 +251,7 @@ async fn main() {
                     Some(conn) => {
                         let answer = match which {
                             0 => {
-                                let body = traffic::assign((rng >> 20) % 1_000_000);
+                                let body = traffic::assign((rng >> 20) % assign_units);
                                 http::request(conn, "POST", &host, "/assign", &key, &body).await
                             }
                             1 => http::request(conn, "GET", &host, "/sdk/config", &key, "").await,
