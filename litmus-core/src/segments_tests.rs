@@ -251,17 +251,9 @@ proptest! {
         for batch in &batches {
             reference.apply(batch);
         }
-        let (exposures, metrics) = by_rounds(&batches, per_round, window);
-        prop_assert_eq!(&exposures, &reference.exposures);
-        prop_assert_eq!(
-            metrics.keys().collect::<Vec<_>>(),
-            reference.metrics.keys().collect::<Vec<_>>()
-        );
-        for (k, r) in &metrics {
-            let want = &reference.metrics[k];
-            prop_assert_eq!((r.events, r.units), (want.events, want.units));
-            prop_assert!((r.sum - want.sum).abs() <= 1e-9 * (1.0 + want.sum.abs()));
-        }
+        let tables = by_rounds(&batches, per_round, window);
+        crate::events::unit_state::tests::equal_to_reference(&tables, &reference)?;
+        let exposures = &tables.0;
         // Per dimension, the segments' units add up to the experiment's, and at most two
         // values of `c` (the cap) have segments of their own.
         let units = |prefix: &str| -> u64 {

@@ -548,26 +548,37 @@ pub(crate) mod tests {
             for batch in &batches {
                 reference.apply(batch);
             }
-            let (exposures, metrics) = by_rounds(&batches, per_round, window);
-            prop_assert_eq!(&exposures, &reference.exposures);
-            prop_assert_eq!(
-                metrics.keys().collect::<Vec<_>>(),
-                reference.metrics.keys().collect::<Vec<_>>()
-            );
-            for (k, r) in &metrics {
-                let want = &reference.metrics[k];
-                prop_assert_eq!((r.events, r.units), (want.events, want.units));
-                for (got, want) in [
-                    (r.sum, want.sum),
-                    (r.sum_squares, want.sum_squares),
-                    (r.covariate_sum, want.covariate_sum),
-                    (r.covariate_squares, want.covariate_squares),
-                    (r.cross, want.cross),
-                ] {
-                    prop_assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()), "{k:?}: {got} vs {want}");
-                }
+            equal_to_reference(&by_rounds(&batches, per_round, window), &reference)?;
+        }
+    }
+
+    /// Whether `tables` are the reference's rollups (every figure within 1e-9 relative).
+    pub(crate) fn equal_to_reference(
+        (exposures, metrics): &Tables,
+        reference: &Rollups,
+    ) -> Result<(), TestCaseError> {
+        prop_assert_eq!(exposures, &reference.exposures);
+        prop_assert_eq!(
+            metrics.keys().collect::<Vec<_>>(),
+            reference.metrics.keys().collect::<Vec<_>>()
+        );
+        for (k, r) in metrics {
+            let want = &reference.metrics[k];
+            prop_assert_eq!((r.events, r.units), (want.events, want.units));
+            for (got, want) in [
+                (r.sum, want.sum),
+                (r.sum_squares, want.sum_squares),
+                (r.covariate_sum, want.covariate_sum),
+                (r.covariate_squares, want.covariate_squares),
+                (r.cross, want.cross),
+            ] {
+                prop_assert!(
+                    (got - want).abs() <= 1e-9 * (1.0 + want.abs()),
+                    "{k:?}: {got} vs {want}"
+                );
             }
         }
+        Ok(())
     }
 
     #[test]

@@ -124,18 +124,24 @@ async fn log_holdouts<S: EventStore>(
     unit: &str,
 ) -> Result<(), ApiError> {
     use litmus_core::assign::holdout_exposure::subject;
+    let exposures: Vec<(&str, &str)> = experiments
+        .iter()
+        .zip(assignments)
+        .flat_map(|(experiment, a)| engine.holdout_exposures(experiment, unit, a.reason()))
+        .collect();
+    // Most answers cover no holdout: no lock, no store call.
+    if exposures.is_empty() {
+        return Ok(());
+    }
     let mut events = Vec::new();
     {
         let mut logged = ingest
             .holdouts_logged
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (experiment, a) in experiments.iter().zip(assignments) {
-            for (holdout, arm) in engine.holdout_exposures(experiment, unit, a.reason()) {
-                let name = subject(holdout);
-                if !logged.first_time(&name, unit) {
-                    continue;
-                }
+        for (holdout, arm) in exposures {
+            let name = subject(holdout);
+            if logged.first_time(&name, unit) {
                 let id = xxhash_rust::xxh3::xxh3_128(format!("{name}\0{unit}").as_bytes());
                 events.push(Event {
                     message_id: format!("assign-{id:032x}"),
