@@ -174,6 +174,31 @@ pub enum Error {
         /// Which rule, and what to do instead.
         message: String,
     },
+    /// Flags whose prerequisites form a cycle: none of them could ever be evaluated.
+    #[error("{path}: prerequisite cycle {}", cycle.join(" -> "))]
+    PrerequisiteCycle {
+        /// The prerequisite rule's `flag` field, in one flag of the cycle.
+        path: FieldPath,
+        /// The flags of one cycle through it, in order, ending where it started.
+        cycle: Vec<String>,
+    },
+    /// A flag's value was asked for as a type the flag does not have.
+    #[error("flag {flag:?} is a {found} flag, not a {expected} flag")]
+    TypeMismatch {
+        /// The flag's key.
+        flag: String,
+        /// The type asked for.
+        expected: &'static str,
+        /// The flag's type.
+        found: &'static str,
+    },
+    /// A flag's value was asked for, but the flag could not be evaluated (unknown, or rejected
+    /// when the config was loaded).
+    #[error("the flag could not be evaluated: {reason}")]
+    FlagUnavailable {
+        /// The evaluation error's code (`flag_not_found`, `invalid_config`).
+        reason: &'static str,
+    },
     /// Several problems at once (strict validation reports all it finds).
     #[error("{} problems in config; first: {}", errors.len(), errors.first().map(ToString::to_string).unwrap_or_default())]
     Multiple {
@@ -202,6 +227,9 @@ impl Error {
             Error::EventTooLarge { .. } => "event_too_large",
             Error::DegenerateData { .. } => "degenerate_data",
             Error::InvalidTransition { .. } => "invalid_transition",
+            Error::PrerequisiteCycle { .. } => "prerequisite_cycle",
+            Error::TypeMismatch { .. } => "type_mismatch",
+            Error::FlagUnavailable { .. } => "flag_unavailable",
             Error::Multiple { .. } => "multiple",
         }
     }
@@ -219,11 +247,14 @@ impl Error {
             | Error::InvalidRegex { path, .. }
             | Error::OverlappingRanges { path, .. }
             | Error::LimitExceeded { path, .. }
-            | Error::InvalidTransition { path, .. } => Some(path),
+            | Error::InvalidTransition { path, .. }
+            | Error::PrerequisiteCycle { path, .. } => Some(path),
             Error::UnsupportedSchemaVersion { .. }
             | Error::InvalidArgument { .. }
             | Error::EventTooLarge { .. }
             | Error::DegenerateData { .. }
+            | Error::TypeMismatch { .. }
+            | Error::FlagUnavailable { .. }
             | Error::Multiple { .. } => None,
         }
     }
@@ -245,6 +276,9 @@ impl Error {
         "event_too_large",
         "degenerate_data",
         "invalid_transition",
+        "prerequisite_cycle",
+        "type_mismatch",
+        "flag_unavailable",
         "multiple",
     ];
 

@@ -26,17 +26,20 @@ pub enum Purpose<'a> {
     Layer,
     /// Whether a holdout holds the unit out.
     Holdout,
+    /// Whether a flag's rollout rule serves the unit (`docs/flags.md`).
+    Rollout,
 }
 
 impl<'a> Purpose<'a> {
     /// The purpose named as in the golden vectors and the bindings: `traffic`, `variant`,
-    /// `layer`, `holdout` or `factor:NAME`.
+    /// `layer`, `holdout`, `rollout` or `factor:NAME`.
     pub fn parse(name: &'a str) -> Option<Self> {
         Some(match name {
             "traffic" => Purpose::Traffic,
             "variant" => Purpose::Variant,
             "layer" => Purpose::Layer,
             "holdout" => Purpose::Holdout,
+            "rollout" => Purpose::Rollout,
             other => Purpose::Factor(other.strip_prefix("factor:")?),
         })
     }
@@ -55,6 +58,7 @@ impl Seed {
             Purpose::Factor(key) => (b"factor:", key.as_bytes()),
             Purpose::Layer => (b"layer", b""),
             Purpose::Holdout => (b"holdout", b""),
+            Purpose::Rollout => (b"rollout", b""),
         };
         let salt = salt.as_bytes();
         let mut bytes = Vec::with_capacity(8 + salt.len() + tag.len() + name.len());
@@ -151,6 +155,7 @@ mod tests {
         assert_eq!(Purpose::parse("variant"), Some(Purpose::Variant));
         assert_eq!(Purpose::parse("layer"), Some(Purpose::Layer));
         assert_eq!(Purpose::parse("holdout"), Some(Purpose::Holdout));
+        assert_eq!(Purpose::parse("rollout"), Some(Purpose::Rollout));
         assert_eq!(
             Purpose::parse("factor:color"),
             Some(Purpose::Factor("color"))

@@ -40,6 +40,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod exposure;
+pub mod flags;
 pub mod hash;
 pub mod insights;
 pub mod metrics;
@@ -55,4 +56,5 @@ pub use attributes::{AttrRef, AttributeSource, Attributes, ListRef, NoAttributes
 pub use config::wire::{Kind, Status};
 pub use error::{Error, FieldPath};
 pub use exposure::ExposureMemory;
+pub use flags::{Evaluation, EvaluationError, Flag, FlagReason, FlagType};
 pub use time::Timestamp;

@@ -56,3 +56,23 @@ fn config_spec_lists_every_operator() {
         );
     }
 }
+
+#[test]
+fn errors_md_lists_every_flag_reason_and_evaluation_error() {
+    let text = doc("errors.md");
+    for reason in litmus_core::FlagReason::ALL {
+        assert!(
+            text.contains(&format!("`{}`", reason.code())),
+            "docs/errors.md misses flag reason {}",
+            reason.code()
+        );
+    }
+    for error in [
+        litmus_core::EvaluationError::FlagNotFound,
+        litmus_core::EvaluationError::InvalidConfig,
+        litmus_core::EvaluationError::TypeMismatch,
+    ] {
+        assert!(text.contains(&format!("`{}`", error.code())));
+        assert!(text.contains(&format!("`{}`", error.openfeature_code())));
+    }
+}

@@ -30,6 +30,7 @@ pub struct Engine {
     running: Box<[usize]>,
     layers: Box<[Layer]>,
     pub(crate) holdouts: Box<[Holdout]>,
+    pub(crate) flags: crate::flags::EngineFlags,
     problems: Box<[Error]>,
     version: Option<String>,
     now: AtomicI64,
@@ -81,6 +82,7 @@ impl Engine {
             running,
             layers: compiled.layers.into_boxed_slice(),
             holdouts: compiled.holdouts.into_boxed_slice(),
+            flags: crate::flags::EngineFlags::new(compiled.flags),
             problems: compiled.problems.into_boxed_slice(),
             version: compiled.version,
             now: AtomicI64::new(NO_TIME),
@@ -150,7 +152,7 @@ impl Engine {
             Some(Err(_)) => Assignment::new(None, None, Reason::InvalidConfig),
             Some(Ok(exp)) => {
                 let kept = remembered.and_then(|key| exp.variant(key));
-                self.evaluate(exp, unit, attributes, now, kept)
+                self.decide(exp, unit, attributes, now, kept)
             }
         }
     }
@@ -175,12 +177,31 @@ impl Engine {
         self.running
             .iter()
             .filter_map(|&i| self.slots.get(i)?.as_ref().ok())
-            .map(move |exp| self.evaluate(exp, unit, attributes, now, None))
+            .map(move |exp| self.decide(exp, unit, attributes, now, None))
+    }
+
+    /// The key of the experiment at `index` in config order.
+    pub(crate) fn experiment_key(&self, index: usize) -> Option<&str> {
+        self.keys.get(index).map(|k| &**k)
+    }
+
+    /// Assigns `unit` to the experiment at `index` in config order (`None` when it was
+    /// rejected at load).
+    #[inline]
+    pub(crate) fn assign_index<A: AttributeSource + ?Sized>(
+        &self,
+        index: usize,
+        unit: &str,
+        attributes: &A,
+        now: Option<Timestamp>,
+    ) -> Option<Assignment<'_>> {
+        let exp = self.slots.get(index)?.as_ref().ok()?;
+        Some(self.decide(exp, unit, attributes, now, None))
     }
 
     /// The rules of section 5 of the bucketing spec, in order.
     #[inline]
-    fn evaluate<'e, A: AttributeSource + ?Sized>(
+    fn decide<'e, A: AttributeSource + ?Sized>(
         &'e self,
         exp: &'e Experiment,
         unit: &str,

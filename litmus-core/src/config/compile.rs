@@ -56,6 +56,8 @@ pub(crate) struct Compiled {
     pub(crate) experiments: Vec<(Box<str>, Result<Experiment, Error>)>,
     pub(crate) layers: Vec<Layer>,
     pub(crate) holdouts: Vec<Holdout>,
+    /// Every flag with a readable key, compiled or with the error that rejected it.
+    pub(crate) flags: Vec<(Box<str>, Result<crate::flags::Flag, Error>)>,
     /// Every problem found, in document order.
     pub(crate) problems: Vec<Error>,
     /// Fields the schema does not define (rejected by strict parsing only).
@@ -76,6 +78,7 @@ pub(crate) fn compile(doc: ParsedDocument) -> Compiled {
     compile_experiments(doc.experiments, &layers, &catalogue, &mut out);
     check_layer_overlaps(&mut out);
     compile_holdouts(doc.holdouts, &layers, &mut out);
+    crate::flags::compile_flags(doc.flags, &mut out);
     out
 }
 
@@ -254,7 +257,7 @@ pub(crate) fn check_key(key: &str, path: &FieldPath) -> Result<(), Error> {
     }
 }
 
-fn salt_of<'a>(salt: Option<&'a str>, key: &'a str, path: &FieldPath) -> Result<&'a str, Error> {
+pub(crate) fn salt_of<'a>(salt: Option<&'a str>, key: &'a str, path: &FieldPath) -> Result<&'a str, Error> {
     let salt = salt.unwrap_or(key);
     if salt.len() > MAX_SALT_LEN {
         return Err(Error::LimitExceeded {
@@ -276,7 +279,7 @@ fn fraction(value: f64, path: &FieldPath) -> Result<f64, Error> {
     }
 }
 
-fn time(text: Option<&str>, path: &FieldPath) -> Result<Option<Timestamp>, Error> {
+pub(crate) fn time(text: Option<&str>, path: &FieldPath) -> Result<Option<Timestamp>, Error> {
     text.map(|t| {
         Timestamp::parse_rfc3339(t).ok_or_else(|| {
             Error::invalid(

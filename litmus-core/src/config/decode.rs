@@ -172,7 +172,7 @@ impl Decode for WireConfig {
     fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut schema_version, mut version) = (None, None);
         let (mut experiments, mut layers, mut holdouts) = (None, None, None);
-        let mut metrics = None;
+        let (mut metrics, mut flags) = (None, None);
         let unknown = fields(value, path, |key, v, at| {
             match key {
                 "schema_version" => schema_version = Some(unsigned(v, at)?),
@@ -183,6 +183,7 @@ impl Decode for WireConfig {
                 "metrics" => {
                     metrics = Some(list(v, at, crate::metrics::MetricDefinition::decode)?);
                 }
+                "flags" => flags = Some(list(v, at, crate::flags::wire::WireFlag::decode)?),
                 _ => return Ok(false),
             }
             Ok(true)
@@ -194,6 +195,7 @@ impl Decode for WireConfig {
             layers: layers.unwrap_or_default(),
             holdouts: holdouts.unwrap_or_default(),
             metrics: metrics.unwrap_or_default(),
+            flags: flags.unwrap_or_default(),
             unknown,
         })
     }
@@ -439,6 +441,8 @@ macro_rules! deserialize_through_value {
         }
     )*};
 }
+
+pub(crate) use deserialize_through_value;
 
 deserialize_through_value!(
     WireConfig,

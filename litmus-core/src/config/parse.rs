@@ -18,6 +18,7 @@ pub(crate) struct ParsedDocument {
     pub(crate) layers: Vec<Decoded<WireLayer>>,
     pub(crate) holdouts: Vec<Decoded<WireHoldout>>,
     pub(crate) metrics: Vec<Decoded<crate::metrics::MetricDefinition>>,
+    pub(crate) flags: Vec<Decoded<crate::flags::wire::WireFlag>>,
     /// Unknown top-level fields.
     pub(crate) unknown: Vec<FieldPath>,
 }
@@ -82,6 +83,7 @@ pub(crate) fn parse_value(value: serde_json::Value) -> Result<ParsedDocument, Er
     doc.layers = decode_list(&mut object, &root, "layers")?;
     doc.holdouts = decode_list(&mut object, &root, "holdouts")?;
     doc.metrics = decode_list(&mut object, &root, "metrics")?;
+    doc.flags = decode_list(&mut object, &root, "flags")?;
     doc.unknown = object.keys().map(|k| root.field(k)).collect();
     Ok(doc)
 }

@@ -38,6 +38,9 @@ pub struct WireConfig {
     /// The metric catalogue: definitions experiments refer to by key (`docs/metrics.md`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<crate::metrics::MetricDefinition>,
+    /// Feature flags (`docs/flags.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<crate::flags::wire::WireFlag>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]

@@ -1,0 +1,607 @@
+//! Flag wire types to compiled flags. Each flag compiles on its own, so a bad one is reported
+//! (by key and field) while the others serve; prerequisite cycles and chains that are too deep
+//! are found once every flag is compiled.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::flag::{Action, Flag, Phase, Rule};
+use super::wire::{FlagType, RuleKind, WireFlag, WireRule};
+use crate::assign::experiment::Experiment;
+use crate::assign::targeting;
+use crate::config::compile::{Compiled, check_key, salt_of, time};
+use crate::config::parse::Decoded;
+use crate::error::{Error, FieldPath};
+use crate::hash::{self, Purpose, Seed};
+
+/// Most flags in one document.
+pub const MAX_FLAGS: usize = 20_000;
+/// Most rules of one flag (in each rule list).
+pub const MAX_RULES: usize = 200;
+/// Most scheduled changes of one flag.
+pub const MAX_SCHEDULE: usize = 50;
+/// Longest chain of prerequisites: a flag, its prerequisite, that flag's, and so on.
+pub const MAX_PREREQUISITE_DEPTH: usize = 16;
+/// Most tags of one flag.
+pub const MAX_TAGS: usize = 50;
+
+/// Compiles the document's flags against its compiled experiments, into `out.flags`.
+pub(crate) fn compile_flags(decoded: Vec<Decoded<WireFlag>>, out: &mut Compiled) {
+    if decoded.len() > MAX_FLAGS {
+        out.problems.push(Error::LimitExceeded {
+            path: FieldPath::root().field("flags"),
+            message: format!("more than {MAX_FLAGS} flags"),
+        });
+    }
+    let decoded: Vec<_> = decoded.into_iter().take(MAX_FLAGS).collect();
+    // Every readable key gets an index first, so prerequisites may name later flags.
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for d in &decoded {
+        if let Some(k) = &d.key {
+            let next = index.len();
+            index.entry(k.clone()).or_insert(next);
+        }
+    }
+    let experiments: HashMap<&str, usize> = out
+        .experiments
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (&**k, i))
+        .collect();
+    let mut compiled: Vec<(Box<str>, FieldPath, Result<Flag, Error>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for d in decoded {
+        let result = d.value.and_then(|w| {
+            out.unknown.extend(super::wire::unknown_paths(&w, &d.path));
+            if seen.contains(w.key.as_str()) {
+                return Err(Error::DuplicateKey {
+                    path: d.path.clone(),
+                    key: w.key,
+                });
+            }
+            let context = Context {
+                flags: &index,
+                experiments: &experiments,
+                compiled: &out.experiments,
+            };
+            compile_flag(w, &d.path, &context)
+        });
+        if let Some(key) = d.key {
+            if seen.insert(key.clone()) {
+                compiled.push((key.into(), d.path, result));
+                continue;
+            }
+        }
+        if let Err(e) = result {
+            out.problems.push(e);
+        }
+    }
+    reject_cycles_and_deep_chains(&mut compiled);
+    for (key, _, result) in compiled {
+        if let Err(e) = &result {
+            out.problems.push(e.clone());
+        }
+        out.flags.push((key, result));
+    }
+}
+
+/// What a flag may refer to.
+struct Context<'a> {
+    flags: &'a HashMap<String, usize>,
+    experiments: &'a HashMap<&'a str, usize>,
+    compiled: &'a [(Box<str>, Result<Experiment, Error>)],
+}
+
+fn compile_flag(w: WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag, Error> {
+    check_key(&w.key, &path.field("key"))?;
+    let salt = salt_of(w.salt.as_deref(), &w.key, path)?;
+    check_value(w.value_type, &w.default, &path.field("default"))?;
+    if w.tags.len() > MAX_TAGS {
+        return Err(Error::LimitExceeded {
+            path: path.field("tags"),
+            message: format!("more than {MAX_TAGS} tags"),
+        });
+    }
+    if w.schedule.len() > MAX_SCHEDULE {
+        return Err(Error::LimitExceeded {
+            path: path.field("schedule"),
+            message: format!("more than {MAX_SCHEDULE} scheduled changes"),
+        });
+    }
+    let mut rule_sets = vec![compile_rules(&w, &w.rules, salt, &path.field("rules"), cx)?];
+    let mut phases = vec![Phase {
+        from: None,
+        enabled: w.enabled,
+        rules: 0,
+    }];
+    for (i, change) in w.schedule.iter().enumerate() {
+        let at = path.field("schedule").item(i);
+        let from = time(Some(&change.at), &at.field("at"))?;
+        let previous = phases.last().copied().unwrap_or(Phase {
+            from: None,
+            enabled: w.enabled,
+            rules: 0,
+        });
+        if let (Some(from), Some(before)) = (from, previous.from) {
+            if from <= before {
+                return Err(Error::invalid(
+                    at.field("at"),
+                    "scheduled changes must be in time order, each after the one before",
+                ));
+            }
+        }
+        let rules = match &change.rules {
+            Some(rules) => {
+                rule_sets.push(compile_rules(&w, rules, salt, &at.field("rules"), cx)?);
+                rule_sets.len() - 1
+            }
+            None => previous.rules,
+        };
+        if change.enabled.is_none() && change.rules.is_none() {
+            return Err(Error::invalid(
+                at,
+                "a scheduled change sets `enabled`, `rules` or both",
+            ));
+        }
+        phases.push(Phase {
+            from,
+            enabled: change.enabled.unwrap_or(previous.enabled),
+            rules,
+        });
+    }
+    Ok(Flag {
+        key: w.key.as_str().into(),
+        value_type: w.value_type,
+        default: w.default,
+        description: w.description.map(Into::into),
+        tags: w.tags.into_iter().map(Into::into).collect(),
+        rule_sets: rule_sets.into_boxed_slice(),
+        phases: phases.into_boxed_slice(),
+    })
+}
+
+fn compile_rules(
+    flag: &WireFlag,
+    rules: &[WireRule],
+    flag_salt: &str,
+    path: &FieldPath,
+    cx: &Context<'_>,
+) -> Result<Box<[Rule]>, Error> {
+    if rules.len() > MAX_RULES {
+        return Err(Error::LimitExceeded {
+            path: path.clone(),
+            message: format!("more than {MAX_RULES} rules"),
+        });
+    }
+    let mut out: Vec<Rule> = Vec::with_capacity(rules.len());
+    for (i, w) in rules.iter().enumerate() {
+        let at = path.item(i);
+        let id = match &w.id {
+            Some(id) => {
+                check_key(id, &at.field("id"))?;
+                id.clone()
+            }
+            None => format!("{}-{i}", w.kind.as_str()),
+        };
+        if out.iter().any(|r| *r.id == *id) {
+            return Err(Error::DuplicateKey {
+                path: at.field("id"),
+                key: id,
+            });
+        }
+        out.push(compile_rule(flag, w, id, flag_salt, &at, cx)?);
+    }
+    Ok(out.into_boxed_slice())
+}
+
+/// The fields each kind of rule takes, besides `id`, `kind` and `condition`.
+fn allowed(kind: RuleKind) -> &'static [&'static str] {
+    match kind {
+        RuleKind::Force => &["value"],
+        RuleKind::Rollout => &["value", "percentage", "salt"],
+        RuleKind::Experiment => &["experiment", "values"],
+        RuleKind::Prerequisite => &["flag", "is", "value"],
+    }
+}
+
+fn compile_rule(
+    flag: &WireFlag,
+    w: &WireRule,
+    id: String,
+    flag_salt: &str,
+    at: &FieldPath,
+    cx: &Context<'_>,
+) -> Result<Rule, Error> {
+    let present = [
+        ("value", w.value.is_some()),
+        ("percentage", w.percentage.is_some()),
+        ("salt", w.salt.is_some()),
+        ("experiment", w.experiment.is_some()),
+        ("values", !w.values.is_empty()),
+        ("flag", w.flag.is_some()),
+        ("is", w.is.is_some()),
+    ];
+    if let Some((name, _)) = present
+        .iter()
+        .find(|(name, set)| *set && !allowed(w.kind).contains(name))
+    {
+        return Err(Error::invalid(
+            at.field(name),
+            format!("a {} rule has no `{name}`", w.kind.as_str()),
+        ));
+    }
+    let condition = w
+        .condition
+        .as_ref()
+        .map(|c| targeting::compile(c, &at.field("condition")))
+        .transpose()?;
+    let served = |name: &str| -> Result<Value, Error> {
+        let value = w.value.clone().ok_or_else(|| Error::MissingField {
+            path: at.field(name),
+        })?;
+        check_value(flag.value_type, &value, &at.field(name))?;
+        Ok(value)
+    };
+    let action = match w.kind {
+        RuleKind::Force => Action::Force(served("value")?),
+        RuleKind::Rollout => {
+            let percentage = w.percentage.ok_or_else(|| Error::MissingField {
+                path: at.field("percentage"),
+            })?;
+            if !(percentage.is_finite() && (0.0..=100.0).contains(&percentage)) {
+                return Err(Error::invalid(
+                    at.field("percentage"),
+                    format!("{percentage} must be a number from 0 to 100"),
+                ));
+            }
+            let salt = salt_of(w.salt.as_deref(), flag_salt, at)?;
+            Action::Rollout {
+                seed: Seed::new(salt, Purpose::Rollout),
+                bound: hash::bound(percentage / 100.0),
+                percentage,
+                value: served("value")?,
+            }
+        }
+        RuleKind::Experiment => experiment_action(flag, w, at, cx)?,
+        RuleKind::Prerequisite => {
+            let parent = w.flag.as_deref().ok_or_else(|| Error::MissingField {
+                path: at.field("flag"),
+            })?;
+            let &index = cx
+                .flags
+                .get(parent)
+                .ok_or_else(|| Error::UnknownReference {
+                    path: at.field("flag"),
+                    key: parent.to_owned(),
+                })?;
+            let is = w.is.clone().ok_or_else(|| Error::MissingField {
+                path: at.field("is"),
+            })?;
+            if is.is_null() {
+                return Err(Error::invalid(at.field("is"), "must not be null"));
+            }
+            Action::Prerequisite {
+                flag: index,
+                is,
+                value: served("value")?,
+            }
+        }
+    };
+    Ok(Rule {
+        id: id.into(),
+        condition,
+        action,
+    })
+}
+
+fn experiment_action(
+    flag: &WireFlag,
+    w: &WireRule,
+    at: &FieldPath,
+    cx: &Context<'_>,
+) -> Result<Action, Error> {
+    let key = w.experiment.as_deref().ok_or_else(|| Error::MissingField {
+        path: at.field("experiment"),
+    })?;
+    let &index = cx
+        .experiments
+        .get(key)
+        .ok_or_else(|| Error::UnknownReference {
+            path: at.field("experiment"),
+            key: key.to_owned(),
+        })?;
+    let values_at = at.field("values");
+    for (variant, value) in &w.values {
+        check_value(flag.value_type, value, &values_at.field(variant))?;
+    }
+    // An experiment rejected at load assigns nobody, so the rule never applies; its values
+    // cannot be checked against variants it does not have.
+    let Some(Ok(experiment)) = cx.compiled.get(index).map(|(_, e)| e) else {
+        return Ok(Action::Experiment {
+            experiment: index,
+            values: Box::default(),
+        });
+    };
+    if let Some(unknown) = w
+        .values
+        .keys()
+        .find(|k| experiment.variant(k.as_str()).is_none())
+    {
+        return Err(Error::UnknownReference {
+            path: values_at.field(unknown),
+            key: unknown.clone(),
+        });
+    }
+    let values = experiment
+        .variants()
+        .iter()
+        .map(|v| {
+            w.values.get(v.key()).cloned().ok_or_else(|| {
+                Error::invalid(
+                    values_at.clone(),
+                    format!("no value for the experiment's variant {:?}", v.key()),
+                )
+            })
+        })
+        .collect::<Result<Box<[Value]>, Error>>()?;
+    Ok(Action::Experiment {
+        experiment: index,
+        values,
+    })
+}
+
+/// Checks that `value` is a value of the flag's type.
+fn check_value(value_type: FlagType, value: &Value, path: &FieldPath) -> Result<(), Error> {
+    if value_type.admits(value) {
+        Ok(())
+    } else {
+        let expected = match value_type {
+            FlagType::Boolean => "true or false",
+            FlagType::String => "a string",
+            FlagType::Number => "a number",
+            FlagType::Json => "a JSON value other than null",
+        };
+        Err(Error::invalid(
+            path.clone(),
+            format!(
+                "a {} flag serves {expected}, not {value}",
+                value_type.as_str()
+            ),
+        ))
+    }
+}
+
+/// The flags each flag's prerequisite rules name (at any time), with the path of the rule's
+/// `flag` field.
+fn edges(flag: &Flag, path: &FieldPath) -> Vec<(usize, FieldPath)> {
+    let mut out = Vec::new();
+    for (s, set) in flag.rule_sets.iter().enumerate() {
+        // Rule set 0 is the flag's `rules`; the others are the scheduled changes' in order.
+        let set_path = match s {
+            0 => path.field("rules"),
+            _ => {
+                let change = flag
+                    .phases
+                    .iter()
+                    .skip(1)
+                    .position(|p| p.rules == s)
+                    .unwrap_or(0);
+                path.field("schedule").item(change).field("rules")
+            }
+        };
+        for (r, rule) in set.iter().enumerate() {
+            if let Action::Prerequisite { flag, .. } = rule.action {
+                out.push((flag, set_path.item(r).field("flag")));
+            }
+        }
+    }
+    out
+}
+
+/// Rejects every flag on a prerequisite cycle (naming one cycle through it) and every flag
+/// whose chain of prerequisites is longer than [`MAX_PREREQUISITE_DEPTH`], so evaluation
+/// always ends.
+fn reject_cycles_and_deep_chains(flags: &mut [(Box<str>, FieldPath, Result<Flag, Error>)]) {
+    let graph: Vec<Vec<(usize, FieldPath)>> = flags
+        .iter()
+        .map(|(_, path, f)| f.as_ref().map(|f| edges(f, path)).unwrap_or_default())
+        .collect();
+    let keys: Vec<&str> = flags.iter().map(|(k, _, _)| &**k).collect();
+    let mut rejected: Vec<Option<Error>> = vec![None; flags.len()];
+    for component in strongly_connected(&graph) {
+        let members: std::collections::HashSet<usize> = component.iter().copied().collect();
+        let Some(&first) = component.first() else {
+            continue;
+        };
+        let self_loop = graph
+            .get(first)
+            .is_some_and(|g| g.iter().any(|(t, _)| *t == first));
+        if component.len() < 2 && !self_loop {
+            continue;
+        }
+        let cycle: Vec<String> = one_cycle(first, &members, &graph)
+            .into_iter()
+            .map(|n| keys.get(n).copied().unwrap_or("?").to_owned())
+            .collect();
+        for &member in &component {
+            // The member's first prerequisite inside the cycle's component.
+            let path = graph
+                .get(member)
+                .and_then(|g| g.iter().find(|(t, _)| members.contains(t)))
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(FieldPath::root);
+            if let Some(slot) = rejected.get_mut(member) {
+                *slot = Some(Error::PrerequisiteCycle {
+                    path,
+                    cycle: cycle.clone(),
+                });
+            }
+        }
+    }
+    // Depth: the longest chain below each flag not on a cycle (memoised, iteratively).
+    let mut depth: Vec<Option<usize>> = vec![None; flags.len()];
+    for start in 0..flags.len() {
+        chain_depth(start, &graph, &rejected, &mut depth);
+    }
+    for (i, d) in depth.iter().enumerate() {
+        if d.is_some_and(|d| d > MAX_PREREQUISITE_DEPTH) {
+            if let (Some(slot), Some((_, path, _))) = (rejected.get_mut(i), flags.get(i)) {
+                slot.get_or_insert(Error::LimitExceeded {
+                    path: path.field("rules"),
+                    message: format!(
+                        "a chain of more than {MAX_PREREQUISITE_DEPTH} prerequisites"
+                    ),
+                });
+            }
+        }
+    }
+    for (slot, error) in flags.iter_mut().zip(rejected) {
+        if let (Some(error), Ok(_)) = (error, &slot.2) {
+            slot.2 = Err(error);
+        }
+    }
+}
+
+/// The strongly connected components of the graph (Tarjan's algorithm, without recursion).
+fn strongly_connected(graph: &[Vec<(usize, FieldPath)>]) -> Vec<Vec<usize>> {
+    let n = graph.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut components = Vec::new();
+    let mut counter = 0usize;
+    for root in 0..n {
+        if index.get(root) != Some(&usize::MAX) {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some(&(node, next)) = work.last() {
+            if next == 0 && index.get(node) == Some(&usize::MAX) {
+                if let (Some(i), Some(l), Some(o)) =
+                    (index.get_mut(node), low.get_mut(node), on_stack.get_mut(node))
+                {
+                    (*i, *l, *o) = (counter, counter, true);
+                }
+                counter += 1;
+                stack.push(node);
+            }
+            let edge = graph.get(node).and_then(|g| g.get(next)).map(|(t, _)| *t);
+            if let Some(last) = work.last_mut() {
+                last.1 += 1;
+            }
+            match edge {
+                Some(to) if index.get(to) == Some(&usize::MAX) => work.push((to, 0)),
+                Some(to) => {
+                    if on_stack.get(to) == Some(&true) {
+                        let to_index = index.get(to).copied().unwrap_or(usize::MAX);
+                        if let Some(l) = low.get_mut(node) {
+                            *l = (*l).min(to_index);
+                        }
+                    }
+                }
+                None => {
+                    work.pop();
+                    let node_low = low.get(node).copied().unwrap_or(0);
+                    if let Some(&(parent, _)) = work.last() {
+                        if let Some(l) = low.get_mut(parent) {
+                            *l = (*l).min(node_low);
+                        }
+                    }
+                    if index.get(node) == Some(&node_low) {
+                        let mut component = Vec::new();
+                        while let Some(member) = stack.pop() {
+                            if let Some(o) = on_stack.get_mut(member) {
+                                *o = false;
+                            }
+                            component.push(member);
+                            if member == node {
+                                break;
+                            }
+                        }
+                        component.sort_unstable();
+                        components.push(component);
+                    }
+                }
+            }
+        }
+    }
+    components
+}
+
+/// One cycle through `start` inside its component, as the flags in order, ending back at
+/// `start` (breadth-first, so the shortest).
+fn one_cycle(
+    start: usize,
+    component: &std::collections::HashSet<usize>,
+    graph: &[Vec<(usize, FieldPath)>]) -> Vec<usize> {
+    let mut came_from: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(node) = queue.pop_front() {
+        for (to, _) in graph.get(node).map_or(&[][..], Vec::as_slice) {
+            if !component.contains(to) {
+                continue;
+            }
+            if *to == start {
+                let mut middle = Vec::new();
+                let mut at = node;
+                while at != start {
+                    middle.push(at);
+                    at = came_from.get(&at).copied().unwrap_or(start);
+                }
+                middle.reverse();
+                let mut path = vec![start];
+                path.extend(middle);
+                path.push(start);
+                return path;
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(*to) {
+                e.insert(node);
+                queue.push_back(*to);
+            }
+        }
+    }
+    vec![start, start]
+}
+
+/// The number of flags in the longest prerequisite chain from `start` (1 for a flag with no
+/// prerequisite). Flags on a cycle count as 1 (they are rejected already).
+fn chain_depth(
+    start: usize,
+    graph: &[Vec<(usize, FieldPath)>],
+    rejected: &[Option<Error>],
+    memo: &mut [Option<usize>],
+) {
+    let mut stack = vec![(start, false)];
+    while let Some((node, expanded)) = stack.pop() {
+        if memo.get(node).is_some_and(Option::is_some) {
+            continue;
+        }
+        let on_cycle = rejected.get(node).is_some_and(Option::is_some);
+        let children = graph.get(node).map_or(&[][..], Vec::as_slice);
+        if on_cycle || children.is_empty() {
+            if let Some(m) = memo.get_mut(node) {
+                *m = Some(1);
+            }
+            continue;
+        }
+        if expanded {
+            let deepest = children
+                .iter()
+                .map(|(c, _)| memo.get(*c).copied().flatten().unwrap_or(1))
+                .max()
+                .unwrap_or(0);
+            if let Some(m) = memo.get_mut(node) {
+                *m = Some(deepest.saturating_add(1));
+            }
+        } else {
+            stack.push((node, true));
+            for (c, _) in children {
+                if memo.get(*c).is_some_and(Option::is_none) {
+                    stack.push((*c, false));
+                }
+            }
+        }
+    }
+}

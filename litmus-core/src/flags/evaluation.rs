@@ -1,0 +1,226 @@
+//! The result of evaluating a flag for one unit: a value with the rule and the reason that
+//! served it, OpenFeature's way.
+
+use serde_json::Value;
+
+use super::flag::{Flag, Rule};
+use super::wire::FlagType;
+use crate::assign::Assignment;
+use crate::error::Error;
+
+/// Why a flag served its value: OpenFeature's resolution reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FlagReason {
+    /// The flag is on with no rules, or a rule without a condition served: the same value for
+    /// every unit.
+    Static,
+    /// A rule's targeting condition (or a prerequisite) matched the unit.
+    TargetingMatch,
+    /// A pseudorandom split served the value: a rollout, or an experiment's variant.
+    Split,
+    /// The flag is switched off: it serves its default.
+    Disabled,
+    /// No rule matched: the flag's default.
+    Default,
+    /// The flag could not be evaluated; see [`Evaluation::error`].
+    Error,
+}
+
+impl FlagReason {
+    /// OpenFeature's spelling: `STATIC`, `TARGETING_MATCH`, `SPLIT`, `DISABLED`, `DEFAULT` or
+    /// `ERROR`. The same in every binding.
+    pub fn code(self) -> &'static str {
+        match self {
+            FlagReason::Static => "STATIC",
+            FlagReason::TargetingMatch => "TARGETING_MATCH",
+            FlagReason::Split => "SPLIT",
+            FlagReason::Disabled => "DISABLED",
+            FlagReason::Default => "DEFAULT",
+            FlagReason::Error => "ERROR",
+        }
+    }
+
+    /// Every reason.
+    pub const ALL: [FlagReason; 6] = [
+        FlagReason::Static,
+        FlagReason::TargetingMatch,
+        FlagReason::Split,
+        FlagReason::Disabled,
+        FlagReason::Default,
+        FlagReason::Error,
+    ];
+
+    /// The reason with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.code() == code)
+    }
+}
+
+/// Why a flag could not be evaluated. An evaluation error is a value (reason
+/// [`FlagReason::Error`]), never a panic: the caller serves its own default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EvaluationError {
+    /// No flag has this key.
+    FlagNotFound,
+    /// The flag is in the config but was rejected when the config was loaded
+    /// ([`crate::Engine::problems`] says why).
+    InvalidConfig,
+    /// The caller asked for a type the flag does not have.
+    TypeMismatch,
+}
+
+impl EvaluationError {
+    /// The stable snake_case code: `flag_not_found`, `invalid_config` or `type_mismatch`.
+    pub fn code(self) -> &'static str {
+        match self {
+            EvaluationError::FlagNotFound => "flag_not_found",
+            EvaluationError::InvalidConfig => "invalid_config",
+            EvaluationError::TypeMismatch => "type_mismatch",
+        }
+    }
+
+    /// OpenFeature's error code: `FLAG_NOT_FOUND`, `PARSE_ERROR` or `TYPE_MISMATCH`.
+    pub fn openfeature_code(self) -> &'static str {
+        match self {
+            EvaluationError::FlagNotFound => "FLAG_NOT_FOUND",
+            EvaluationError::InvalidConfig => "PARSE_ERROR",
+            EvaluationError::TypeMismatch => "TYPE_MISMATCH",
+        }
+    }
+}
+
+/// The result of evaluating one flag for one unit. It borrows from the engine and allocates
+/// nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluation<'e> {
+    pub(crate) flag: Option<&'e Flag>,
+    pub(crate) value: Option<&'e Value>,
+    pub(crate) reason: FlagReason,
+    pub(crate) rule: Option<&'e Rule>,
+    pub(crate) assignment: Option<Assignment<'e>>,
+    pub(crate) error: Option<EvaluationError>,
+}
+
+impl<'e> Evaluation<'e> {
+    pub(crate) fn served(
+        flag: &'e Flag,
+        value: &'e Value,
+        reason: FlagReason,
+        rule: Option<&'e Rule>,
+    ) -> Self {
+        Evaluation {
+            flag: Some(flag),
+            value: Some(value),
+            reason,
+            rule,
+            assignment: None,
+            error: None,
+        }
+    }
+
+    pub(crate) fn failed(flag: Option<&'e Flag>, error: EvaluationError) -> Self {
+        Evaluation {
+            flag,
+            value: None,
+            reason: FlagReason::Error,
+            rule: None,
+            assignment: None,
+            error: Some(error),
+        }
+    }
+
+    /// The value served (`None` only when the evaluation failed: serve your own default).
+    pub fn value(&self) -> Option<&'e Value> {
+        self.value
+    }
+
+    /// Why this value.
+    pub fn reason(&self) -> FlagReason {
+        self.reason
+    }
+
+    /// The rule that served the value (`None` for the default).
+    pub fn rule(&self) -> Option<&'e Rule> {
+        self.rule
+    }
+
+    /// The id of the rule that served the value.
+    pub fn rule_id(&self) -> Option<&'e str> {
+        self.rule.map(Rule::id)
+    }
+
+    /// OpenFeature's variant: the experiment's variant key when an experiment served the
+    /// value, the rule's id for other rules, `default` for the default, none on error.
+    pub fn variant(&self) -> Option<&'e str> {
+        if let Some(v) = self.assignment.and_then(|a| a.variant_key()) {
+            return Some(v);
+        }
+        match (self.rule, self.reason) {
+            (Some(rule), _) => Some(rule.id()),
+            (None, FlagReason::Error) => None,
+            (None, _) => Some("default"),
+        }
+    }
+
+    /// When an experiment rule served the value: the unit's assignment to it. Log its
+    /// exposure when [`Assignment::in_experiment`] is true (an override is not counted).
+    pub fn assignment(&self) -> Option<Assignment<'e>> {
+        self.assignment
+    }
+
+    /// Why the evaluation failed, when it did.
+    pub fn error(&self) -> Option<EvaluationError> {
+        self.error
+    }
+
+    /// The flag evaluated (`None` when unknown or rejected).
+    pub fn flag(&self) -> Option<&'e Flag> {
+        self.flag
+    }
+
+    /// The value as a boolean.
+    pub fn boolean(&self) -> Result<bool, Error> {
+        self.typed(FlagType::Boolean, Value::as_bool)
+    }
+
+    /// The value as a string.
+    pub fn string(&self) -> Result<&'e str, Error> {
+        self.typed(FlagType::String, Value::as_str)
+    }
+
+    /// The value as a number.
+    pub fn number(&self) -> Result<f64, Error> {
+        self.typed(FlagType::Number, Value::as_f64)
+    }
+
+    /// The value of a `json` flag.
+    pub fn json(&self) -> Result<&'e Value, Error> {
+        self.typed(FlagType::Json, Some)
+    }
+
+    fn typed<T>(
+        &self,
+        wanted: FlagType,
+        read: impl FnOnce(&'e Value) -> Option<T>,
+    ) -> Result<T, Error> {
+        let key = || self.flag.map(|f| f.key().to_owned()).unwrap_or_default();
+        let found = self.flag.map(Flag::value_type);
+        match (self.value, found) {
+            (Some(value), Some(t)) if t == wanted => read(value).ok_or_else(|| mismatch(key(), wanted, t)),
+            (_, Some(t)) => Err(mismatch(key(), wanted, t)),
+            (_, None) => Err(Error::FlagUnavailable {
+                reason: self.error.unwrap_or(EvaluationError::FlagNotFound).code(),
+            }),
+        }
+    }
+}
+
+fn mismatch(flag: String, wanted: FlagType, found: FlagType) -> Error {
+    Error::TypeMismatch {
+        flag,
+        expected: wanted.as_str(),
+        found: found.as_str(),
+    }
+}

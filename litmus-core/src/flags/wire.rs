@@ -1,0 +1,327 @@
+//! Flag wire types: the `flags` of a config document exactly as written
+//! (`docs/spec/config-v1.md`, Flags), read by hand with the exact path of every error.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::decode::{
+    Decode, boolean, fields, list, number, one_of, optional, required, string,
+};
+use crate::config::wire::UnknownFields;
+use crate::error::{Error, FieldPath};
+
+/// The type of a flag's values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FlagType {
+    /// `true` or `false`.
+    #[default]
+    Boolean,
+    /// Text.
+    String,
+    /// A finite number.
+    Number,
+    /// Any JSON value but `null` (OpenFeature's "object").
+    Json,
+}
+
+impl FlagType {
+    /// Every type with its config spelling.
+    pub const ALL: [(&'static str, FlagType); 4] = [
+        ("boolean", FlagType::Boolean),
+        ("string", FlagType::String),
+        ("number", FlagType::Number),
+        ("json", FlagType::Json),
+    ];
+
+    /// The type as its config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagType::Boolean => "boolean",
+            FlagType::String => "string",
+            FlagType::Number => "number",
+            FlagType::Json => "json",
+        }
+    }
+
+    /// The type with this config spelling.
+    pub fn parse(name: &str) -> Option<FlagType> {
+        Self::ALL.iter().find(|(s, _)| *s == name).map(|(_, t)| *t)
+    }
+
+    /// Whether `value` is a value of this type.
+    pub fn admits(self, value: &Value) -> bool {
+        match self {
+            FlagType::Boolean => value.is_boolean(),
+            FlagType::String => value.is_string(),
+            FlagType::Number => value.as_f64().is_some_and(f64::is_finite),
+            FlagType::Json => !value.is_null(),
+        }
+    }
+}
+
+/// What a flag rule does when it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Serves `value` to every unit its condition matches.
+    Force,
+    /// Serves `value` to `percentage` % of the units its condition matches, by bucket.
+    Rollout,
+    /// Serves the value mapped to the unit's variant of `experiment`, when the unit is in it.
+    Experiment,
+    /// Serves `value` when the flag `flag` evaluates to `is` for the unit.
+    Prerequisite,
+}
+
+impl RuleKind {
+    /// Every kind with its config spelling.
+    pub const ALL: [(&'static str, RuleKind); 4] = [
+        ("force", RuleKind::Force),
+        ("rollout", RuleKind::Rollout),
+        ("experiment", RuleKind::Experiment),
+        ("prerequisite", RuleKind::Prerequisite),
+    ];
+
+    /// The kind as its config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Force => "force",
+            RuleKind::Rollout => "rollout",
+            RuleKind::Experiment => "experiment",
+            RuleKind::Prerequisite => "prerequisite",
+        }
+    }
+}
+
+/// One feature flag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireFlag {
+    /// Unique key among the flags: 1 to 128 characters of letters, digits and `_ - . : /`.
+    pub key: String,
+    /// The type of its values.
+    #[serde(rename = "type")]
+    pub value_type: FlagType,
+    /// The value served when the flag is off, when no rule matches, and to unknown units.
+    pub default: Value,
+    /// The switch: when false the flag serves `default` to everyone, whatever its rules.
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+    /// Hash salt of its rollout rules; defaults to the key. Changing it reshuffles who is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// What the flag is for (shown in the dashboard and in OpenFeature's flag metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Labels for finding flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Ordered rules: the first that matches serves its value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<WireRule>,
+    /// Scheduled changes of the switch or the rules, in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<WireFlagChange>,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+/// One rule of a flag. Which fields it takes depends on its `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireRule {
+    /// Key, unique in the flag; defaults to `KIND-POSITION` (`rollout-2`). Scheduled changes
+    /// and reports name rules by it, so give one to a rule you will refer to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What the rule does.
+    pub kind: RuleKind,
+    /// Which units it applies to (the targeting language); absent means everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::config::schema::condition")
+    )]
+    pub condition: Option<Value>,
+    /// The value served (`force`, `rollout`, `prerequisite`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// The share of matching units served, from 0 to 100 (`rollout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentage: Option<f64>,
+    /// The rollout's hash salt; defaults to the flag's (`rollout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// The experiment whose variant decides the value (`experiment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
+    /// The value of each of the experiment's variants, by variant key (`experiment`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, Value>,
+    /// The flag this rule depends on (`prerequisite`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+    /// The value `flag` must evaluate to for the rule to apply (`prerequisite`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is: Option<Value>,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+/// A scheduled change: from `at` on, the flag's switch and/or rules are these (a field left
+/// out keeps its value from before).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireFlagChange {
+    /// When the change takes effect (RFC 3339), by the time the caller passes.
+    pub at: String,
+    /// The switch from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The whole rule list from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<WireRule>>,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+/// The default `enabled`.
+fn default_enabled() -> bool {
+    true
+}
+
+fn any(value: &Value, _: &FieldPath) -> Result<Value, Error> {
+    Ok(value.clone())
+}
+
+impl Decode for WireFlag {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let (mut key, mut value_type, mut default, mut enabled) = (None, None, None, None);
+        let (mut salt, mut description, mut tags) = (None, None, None);
+        let (mut rules, mut schedule) = (None, None);
+        let unknown = fields(value, path, |name, v, at| {
+            match name {
+                "key" => key = Some(string(v, at)?),
+                "type" => value_type = Some(one_of(v, at, &FlagType::ALL)?),
+                "default" => default = Some(v.clone()),
+                "enabled" => enabled = Some(boolean(v, at)?),
+                "salt" => salt = optional(v, at, string)?,
+                "description" => description = optional(v, at, string)?,
+                "tags" => tags = Some(list(v, at, string)?),
+                "rules" => rules = Some(list(v, at, WireRule::decode)?),
+                "schedule" => schedule = Some(list(v, at, WireFlagChange::decode)?),
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(WireFlag {
+            key: required(key, path, "key")?,
+            value_type: required(value_type, path, "type")?,
+            default: required(default, path, "default")?,
+            enabled: enabled.unwrap_or_else(default_enabled),
+            salt,
+            description,
+            tags: tags.unwrap_or_default(),
+            rules: rules.unwrap_or_default(),
+            schedule: schedule.unwrap_or_default(),
+            unknown,
+        })
+    }
+}
+
+impl Decode for WireRule {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let (mut id, mut kind, mut condition, mut served) = (None, None, None, None);
+        let (mut percentage, mut salt, mut experiment, mut values) = (None, None, None, None);
+        let (mut flag, mut is) = (None, None);
+        let unknown = fields(value, path, |name, v, at| {
+            match name {
+                "id" => id = optional(v, at, string)?,
+                "kind" => kind = Some(one_of(v, at, &RuleKind::ALL)?),
+                "condition" => condition = optional(v, at, any)?,
+                "value" => served = Some(v.clone()),
+                "percentage" => percentage = optional(v, at, number)?,
+                "salt" => salt = optional(v, at, string)?,
+                "experiment" => experiment = optional(v, at, string)?,
+                "values" => {
+                    let map = crate::config::decode::object(v, at)?;
+                    values = Some(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+                }
+                "flag" => flag = optional(v, at, string)?,
+                "is" => is = Some(v.clone()),
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(WireRule {
+            id,
+            kind: required(kind, path, "kind")?,
+            condition,
+            value: served,
+            percentage,
+            salt,
+            experiment,
+            values: values.unwrap_or_default(),
+            flag,
+            is,
+            unknown,
+        })
+    }
+}
+
+impl Decode for WireFlagChange {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let (mut at_time, mut enabled, mut rules) = (None, None, None);
+        let unknown = fields(value, path, |name, v, at| {
+            match name {
+                "at" => at_time = Some(string(v, at)?),
+                "enabled" => enabled = optional(v, at, boolean)?,
+                "rules" => rules = optional(v, at, |v, at| list(v, at, WireRule::decode))?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(WireFlagChange {
+            at: required(at_time, path, "at")?,
+            enabled,
+            rules,
+            unknown,
+        })
+    }
+}
+
+crate::config::decode::deserialize_through_value!(WireFlag, WireRule, WireFlagChange);
+
+/// Paths of every unknown field of a flag, its rules and its scheduled changes.
+pub(crate) fn unknown_paths(flag: &WireFlag, path: &FieldPath) -> Vec<FieldPath> {
+    use crate::config::parse::unknown_paths as of;
+    let mut paths = of(&flag.unknown, path);
+    let rules = |rules: &[WireRule], at: &FieldPath, paths: &mut Vec<FieldPath>| {
+        for (i, r) in rules.iter().enumerate() {
+            paths.extend(of(&r.unknown, &at.item(i)));
+        }
+    };
+    rules(&flag.rules, &path.field("rules"), &mut paths);
+    for (i, change) in flag.schedule.iter().enumerate() {
+        let at = path.field("schedule").item(i);
+        paths.extend(of(&change.unknown, &at));
+        if let Some(r) = &change.rules {
+            rules(r, &at.field("rules"), &mut paths);
+        }
+    }
+    paths
+}
