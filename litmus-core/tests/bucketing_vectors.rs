@@ -83,8 +83,14 @@ fn generate() -> String {
     );
     let mut n = 0usize;
     let mut lines = Vec::new();
-    for salt in SALTS {
-        for (purpose_name, purpose) in purposes() {
+    // Purposes added later come after the first ones, so existing vectors never change.
+    let later: Vec<(String, Purpose<'static>)> = vec![("rollout".into(), Purpose::Rollout)];
+    let runs = SALTS
+        .iter()
+        .flat_map(|salt| purposes().into_iter().map(move |p| (*salt, p)))
+        .chain(SALTS.iter().flat_map(|salt| later.clone().into_iter().map(move |p| (*salt, p))));
+    for (salt, (purpose_name, purpose)) in runs {
+        {
             let seed = Seed::new(salt, purpose);
             for unit in units() {
                 let hash = seed.hash(&unit);

@@ -78,6 +78,12 @@ fn run_file(name: &str, file: &Value) -> (Vec<String>, usize) {
     let cases = file["cases"].as_array().cloned().unwrap_or_default();
     for case in &cases {
         let case_name = case["name"].as_str().unwrap_or("?");
+        if case.get("flag").is_some() {
+            if let Some(failure) = run_flag_case(&engine, name, case) {
+                failures.push(failure);
+            }
+            continue;
+        }
         let experiment = case["experiment"].as_str().unwrap_or_default();
         let unit = case["unit"].as_str().unwrap_or_default();
         let attributes = case.get("attributes").cloned().unwrap_or(Value::Null);
@@ -116,6 +122,44 @@ fn run_file(name: &str, file: &Value) -> (Vec<String>, usize) {
         }
     }
     (failures, cases.len())
+}
+
+/// One flag case: `evaluate` (or the typed `evaluate_as` with `type`) against its expected
+/// value, reason, rule, variant, error and assignment.
+fn run_flag_case(engine: &Engine, name: &str, case: &Value) -> Option<String> {
+    let case_name = case["name"].as_str().unwrap_or("?");
+    let flag = case["flag"].as_str().unwrap_or_default();
+    let unit = case["unit"].as_str().unwrap_or_default();
+    let attributes = case.get("attributes").cloned().unwrap_or(Value::Null);
+    let now = case["now"].as_str().and_then(Timestamp::parse_rfc3339);
+    let r = match case["type"].as_str() {
+        Some(t) => {
+            let wanted = litmus_core::FlagType::parse(t).expect("a flag type");
+            engine.evaluate_as(flag, unit, &attributes, now, wanted)
+        }
+        None => engine.evaluate_at(flag, unit, &attributes, now),
+    };
+    let got = serde_json::json!({
+        "value": r.value(),
+        "reason": r.reason().code(),
+        "rule": r.rule_id(),
+        "variant": r.variant(),
+        "error": r.error().map(|e| e.code()),
+        "assignment": r.assignment().map(|a| serde_json::json!({
+            "experiment": a.experiment().map(|e| e.key()),
+            "variant": a.variant_key(),
+            "in_experiment": a.in_experiment(),
+        })),
+    });
+    let want = &case["expected"];
+    // Numbers compare by value (the fixture may write 10 where the config says 10.0).
+    let same = got.as_object().is_some_and(|g| {
+        g.iter().all(|(k, v)| match (v, &want[k]) {
+            (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (a, b) => a == b,
+        })
+    });
+    (!same).then(|| format!("{name}/{case_name}: expected {want}, got {got}"))
 }
 
 #[test]

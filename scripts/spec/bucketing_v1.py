@@ -29,6 +29,7 @@ __all__ = [
     "PURPOSE_VARIANT",
     "PURPOSE_LAYER",
     "PURPOSE_HOLDOUT",
+    "PURPOSE_ROLLOUT",
     "factor_purpose",
     "xxh3",
     "le64",
@@ -57,6 +58,7 @@ PURPOSE_TRAFFIC: str = "traffic"
 PURPOSE_VARIANT: str = "variant"
 PURPOSE_LAYER: str = "layer"
 PURPOSE_HOLDOUT: str = "holdout"
+PURPOSE_ROLLOUT: str = "rollout"
 
 _U64_MASK: int = (1 << 64) - 1
 

@@ -30,6 +30,7 @@ from typing import Any, Iterable
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import bucketing_v1 as spec  # noqa: E402
+import gen_flag_conformance as flag_files  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "fixtures" / "conformance"
@@ -1310,12 +1311,21 @@ BUILDERS = [
     ("multivariate", build_multivariate),
     ("invalid-experiments", build_invalid),
     ("sticky", build_sticky),
+    ("flags-rules", lambda: flag_files.build_rules(units)),
+    ("flags-rollout", lambda: flag_files.build_rollout(units)),
+    ("flags-experiments", lambda: flag_files.build_experiments(units, ab_variant, traffic_in)),
+    ("flags-prerequisites", flag_files.build_prerequisites),
+    ("flags-schedule", lambda: flag_files.build_schedule(units)),
+    ("flags-invalid", flag_files.build_invalid),
 ]
 
 
 def check(doc: dict) -> None:
     """Structural checks of one generated file."""
     name = doc["name"]
+    if name.startswith("flags-"):
+        flag_files.check(doc)
+        return
     keys = by_key(doc["config"])
     for e in doc["config"]["experiments"]:
         assert KEY_RE.match(e["key"]), e["key"]

@@ -146,7 +146,7 @@ def test_fixture_coverage(fixture_data: dict[str, Any]) -> None:
         missing.append("an emoji id")
     purposes = {v["purpose"] for v in fixture_data["vectors"]}
     for p in (spec.PURPOSE_TRAFFIC, spec.PURPOSE_VARIANT, spec.PURPOSE_LAYER,
-              spec.PURPOSE_HOLDOUT):
+              spec.PURPOSE_HOLDOUT, spec.PURPOSE_ROLLOUT):
         if p not in purposes:
             missing.append(f"the purpose {p!r}")
     if not any(p.startswith("factor:") for p in purposes):

@@ -20,10 +20,15 @@ REASONS = {"assigned", "sticky", "override", "not_running", "targeting_miss", "h
 MISSES = {"false", "attribute_missing", "type_mismatch"}
 PROBLEM_CODES = {"invalid_json", "unsupported_schema_version", "unsupported_hash_version",
                  "missing_field", "unknown_field", "invalid_value", "duplicate_key",
-                 "unknown_reference", "invalid_regex", "overlapping_ranges", "limit_exceeded"}
+                 "unknown_reference", "invalid_regex", "overlapping_ranges", "limit_exceeded",
+                 "prerequisite_cycle"}
 EXPECTED_FILES = {"targeting.json", "abn-weights.json", "traffic.json", "status-and-time.json",
                   "overrides.json", "layers.json", "holdouts.json", "multivariate.json",
-                  "invalid-experiments.json", "sticky.json"}
+                  "invalid-experiments.json", "sticky.json", "flags-rules.json",
+                  "flags-rollout.json", "flags-experiments.json", "flags-prerequisites.json",
+                  "flags-schedule.json", "flags-invalid.json"}
+FLAG_REASONS = {"STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "DEFAULT", "ERROR"}
+FLAG_ERRORS = {"flag_not_found", "invalid_config", "type_mismatch"}
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 
 
@@ -61,6 +66,9 @@ def test_files_are_well_formed() -> None:
         for p in doc.get("problems", []):
             assert set(p) == {"code", "path"} and p["code"] in PROBLEM_CODES, (fname, p)
         for c in doc["cases"]:
+            if fname.startswith("flags-"):
+                check_flag_case(fname, c)
+                continue
             assert set(c) <= {"name", "experiment", "unit", "attributes", "now", "remembered",
                               "expected"}, c["name"]
             assert isinstance(c["unit"], str) and isinstance(c["experiment"], str)
@@ -79,8 +87,30 @@ def test_files_are_well_formed() -> None:
                 assert e["variant"] is None, where
 
 
+def check_flag_case(fname: str, c: dict) -> None:
+    where = (fname, c["name"])
+    assert set(c) <= {"name", "flag", "unit", "attributes", "now", "type", "expected"}, where
+    assert isinstance(c["unit"], str) and isinstance(c["flag"], str)
+    if "now" in c:
+        assert RFC3339.match(c["now"]), where
+    e = c["expected"]
+    assert set(e) == {"value", "reason", "rule", "variant", "error", "assignment"}, where
+    assert e["reason"] in FLAG_REASONS, where
+    assert (e["error"] in FLAG_ERRORS) == (e["reason"] == "ERROR"), where
+    assert (e["value"] is None) == (e["reason"] == "ERROR"), where
+    assert (e["assignment"] is not None) <= (e["reason"] in {"SPLIT", "TARGETING_MATCH"}), where
+
+
+def test_flag_files_cover_every_reason_and_error() -> None:
+    cases = [c for n, d in committed_files().items() if n.startswith("flags-") for c in d["cases"]]
+    assert len(cases) >= 1000
+    assert {c["expected"]["reason"] for c in cases} == FLAG_REASONS
+    assert {c["expected"]["error"] for c in cases} - {None} == FLAG_ERRORS
+    assert any(c["expected"]["assignment"] for c in cases)
+
+
 def test_suite_is_large_and_covers_every_reason() -> None:
-    files = committed_files()
+    files = {n: d for n, d in committed_files().items() if not n.startswith("flags-")}
     cases = [c for doc in files.values() for c in doc["cases"]]
     assert len(cases) >= 400
     assert {c["expected"]["reason"] for c in cases} == REASONS
@@ -90,6 +120,8 @@ def test_suite_is_large_and_covers_every_reason() -> None:
     assert any(len(u.encode("utf-8")) > 240 for u in units)
     # Only the invalid-experiments file has problems; every other config is clean.
     assert [n for n, d in files.items() if "problems" in d] == ["invalid-experiments.json"]
+    flag_problems = [n for n, d in committed_files().items() if n.startswith("flags-") and "problems" in d]
+    assert sorted(flag_problems) == ["flags-invalid.json", "flags-prerequisites.json"]
 
 
 def test_targeting_covers_every_operator() -> None:

@@ -50,6 +50,9 @@ pub(crate) fn compile_flags(decoded: Vec<Decoded<WireFlag>>, out: &mut Compiled)
         .map(|(i, (k, _))| (&**k, i))
         .collect();
     let mut compiled: Vec<(Box<str>, FieldPath, Result<Flag, Error>)> = Vec::new();
+    // Problems of objects that are not flags of the engine (a repeated or unreadable key), by
+    // the position they come before in `compiled`, so problems stay in document order.
+    let mut extra: Vec<(usize, Error)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for d in decoded {
         let result = d.value.and_then(|w| {
@@ -74,16 +77,21 @@ pub(crate) fn compile_flags(decoded: Vec<Decoded<WireFlag>>, out: &mut Compiled)
             }
         }
         if let Err(e) = result {
-            out.problems.push(e);
+            extra.push((compiled.len(), e));
         }
     }
     reject_cycles_and_deep_chains(&mut compiled);
-    for (key, _, result) in compiled {
+    let mut extra = extra.into_iter().peekable();
+    for (i, (key, _, result)) in compiled.into_iter().enumerate() {
+        while let Some((_, e)) = extra.next_if(|(at, _)| *at <= i) {
+            out.problems.push(e);
+        }
         if let Err(e) = &result {
             out.problems.push(e.clone());
         }
         out.flags.push((key, result));
     }
+    out.problems.extend(extra.map(|(_, e)| e));
 }
 
 /// What a flag may refer to.
