@@ -24,13 +24,24 @@ impl FieldPath {
         if self.0.is_empty() {
             FieldPath(name.to_owned())
         } else {
-            FieldPath(format!("{}.{name}", self.0))
+            // Built by hand rather than with `format!`: config loading makes one per field.
+            let mut path = String::with_capacity(self.0.len() + 1 + name.len());
+            path.push_str(&self.0);
+            path.push('.');
+            path.push_str(name);
+            FieldPath(path)
         }
     }
 
     /// This path extended by an index or key in brackets: `variants[1]`, `experiments[checkout]`.
     pub fn item(&self, index: impl fmt::Display) -> Self {
-        FieldPath(format!("{}[{index}]", self.0))
+        use fmt::Write as _;
+        let mut path = String::with_capacity(self.0.len() + 24);
+        path.push_str(&self.0);
+        path.push('[');
+        let _ = write!(path, "{index}");
+        path.push(']');
+        FieldPath(path)
     }
 
     /// The path as text.

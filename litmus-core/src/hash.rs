@@ -61,12 +61,26 @@ impl Seed {
             Purpose::Rollout => (b"rollout", b""),
         };
         let salt = salt.as_bytes();
-        let mut bytes = Vec::with_capacity(8 + salt.len() + tag.len() + name.len());
-        bytes.extend_from_slice(&(salt.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(salt);
-        bytes.extend_from_slice(tag);
-        bytes.extend_from_slice(name);
-        Seed(xxh3_64(&bytes))
+        let n = 8 + salt.len() + tag.len() + name.len();
+        let parts = [&(salt.len() as u64).to_le_bytes()[..], salt, tag, name];
+        // Most seeds fit a stack buffer: config loading makes one per experiment and rule.
+        let mut stack = [0u8; 256];
+        let mut heap = Vec::new();
+        let bytes: &mut [u8] = match stack.get_mut(..n) {
+            Some(buffer) => buffer,
+            None => {
+                heap.resize(n, 0);
+                &mut heap
+            }
+        };
+        let mut at = 0;
+        for part in parts {
+            if let Some(dest) = bytes.get_mut(at..at + part.len()) {
+                dest.copy_from_slice(part);
+            }
+            at += part.len();
+        }
+        Seed(xxh3_64(bytes))
     }
 
     /// The seed's value.

@@ -88,7 +88,11 @@ fn generate() -> String {
     let runs = SALTS
         .iter()
         .flat_map(|salt| purposes().into_iter().map(move |p| (*salt, p)))
-        .chain(SALTS.iter().flat_map(|salt| later.clone().into_iter().map(move |p| (*salt, p))));
+        .chain(
+            SALTS
+                .iter()
+                .flat_map(|salt| later.clone().into_iter().map(move |p| (*salt, p))),
+        );
     for (salt, (purpose_name, purpose)) in runs {
         {
             let seed = Seed::new(salt, purpose);

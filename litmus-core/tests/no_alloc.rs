@@ -98,3 +98,50 @@ fn assign_allocates_nothing() {
         after - before
     );
 }
+
+const FLAGS: &str = r#"{"schema_version": 1,
+  "experiments": [{"key": "t", "status": "running", "traffic": 0.5,
+                   "variants": [{"key": "a"}, {"key": "b"}]}],
+  "flags": [
+    {"key": "ramp", "type": "boolean", "default": false,
+     "rules": [{"kind": "rollout", "percentage": 30, "value": true}]},
+    {"key": "color", "type": "string", "default": "grey", "rules": [
+      {"kind": "force", "condition": {"attribute": "country", "op": "in", "value": ["FR"]}, "value": "blue"},
+      {"kind": "experiment", "experiment": "t", "values": {"a": "red", "b": "green"}},
+      {"kind": "prerequisite", "flag": "ramp", "is": true, "value": "gold"}]},
+    {"key": "later", "type": "number", "default": 1, "enabled": false,
+     "schedule": [{"at": "2026-01-01T00:00:00Z", "enabled": true}]}
+  ]}"#;
+
+#[test]
+fn evaluate_allocates_nothing() {
+    let engine = Engine::from_json(FLAGS).expect("config");
+    assert!(engine.problems().is_empty(), "{:?}", engine.problems());
+    let attrs = Attributes::new().with("country", "US");
+    let now = litmus_core::Timestamp::parse_rfc3339("2026-06-01T00:00:00Z");
+    let units: Vec<String> = (0..10_000).map(|i| format!("user-{i}")).collect();
+    let mut served = 0usize;
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    MEASURED.with(|m| m.set(true));
+    for unit in &units {
+        for key in ["ramp", "color", "later", "missing"] {
+            let r = engine.evaluate_at(key, unit, &attrs, now);
+            served += usize::from(r.value().is_some()) + r.outcome() as usize;
+        }
+        served += usize::from(engine.boolean_flag("ramp", unit, &NoAttributes, None, false));
+        served += engine.string_flag("color", unit, &attrs, now, "x").len();
+        served += engine
+            .evaluate_all(unit, &attrs, now)
+            .filter(|(_, r)| r.assignment().is_some())
+            .count();
+    }
+    MEASURED.with(|m| m.set(false));
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert!(served > 0);
+    assert_eq!(
+        after - before,
+        0,
+        "evaluate allocated {} times",
+        after - before
+    );
+}

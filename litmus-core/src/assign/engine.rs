@@ -75,6 +75,7 @@ impl Engine {
             })
             .map(|(i, _)| i)
             .collect();
+        let flags = crate::flags::EngineFlags::new(compiled.flags, &slots);
         Engine {
             slots: slots.into_boxed_slice(),
             keys: keys.into_boxed_slice(),
@@ -82,7 +83,7 @@ impl Engine {
             running,
             layers: compiled.layers.into_boxed_slice(),
             holdouts: compiled.holdouts.into_boxed_slice(),
-            flags: crate::flags::EngineFlags::new(compiled.flags),
+            flags,
             problems: compiled.problems.into_boxed_slice(),
             version: compiled.version,
             now: AtomicI64::new(NO_TIME),
@@ -178,6 +179,11 @@ impl Engine {
             .iter()
             .filter_map(|&i| self.slots.get(i)?.as_ref().ok())
             .map(move |exp| self.decide(exp, unit, attributes, now, None))
+    }
+
+    /// The compiled experiment at `index` in config order (`None` if rejected).
+    pub(crate) fn experiment_at(&self, index: usize) -> Option<&Experiment> {
+        self.slots.get(index)?.as_ref().ok()
     }
 
     /// The key of the experiment at `index` in config order.

@@ -257,7 +257,11 @@ pub(crate) fn check_key(key: &str, path: &FieldPath) -> Result<(), Error> {
     }
 }
 
-pub(crate) fn salt_of<'a>(salt: Option<&'a str>, key: &'a str, path: &FieldPath) -> Result<&'a str, Error> {
+pub(crate) fn salt_of<'a>(
+    salt: Option<&'a str>,
+    key: &'a str,
+    path: &FieldPath,
+) -> Result<&'a str, Error> {
     let salt = salt.unwrap_or(key);
     if salt.len() > MAX_SALT_LEN {
         return Err(Error::LimitExceeded {

@@ -24,6 +24,39 @@ pub(crate) trait Decode: Sized {
     fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error>;
 }
 
+/// Where a value is, for error messages: a whole path, or a parent path and a field name
+/// whose path is only built when an error needs it (config loading reads thousands of
+/// fields, and building each one's path up front was a large share of the time).
+pub(crate) trait Locate {
+    /// The value's path.
+    fn path(&self) -> FieldPath;
+}
+
+impl Locate for FieldPath {
+    fn path(&self) -> FieldPath {
+        self.clone()
+    }
+}
+
+/// A field of an object: its path is `parent.name`, built on demand.
+pub(crate) struct Field<'a> {
+    parent: &'a FieldPath,
+    name: &'a str,
+}
+
+impl Locate for Field<'_> {
+    fn path(&self) -> FieldPath {
+        self.parent.field(self.name)
+    }
+}
+
+impl Field<'_> {
+    /// The field's path.
+    pub(crate) fn path(&self) -> FieldPath {
+        Locate::path(self)
+    }
+}
+
 /// The JSON type of a value, as error messages name it.
 fn type_name(value: &Value) -> &'static str {
     match value {
@@ -36,52 +69,52 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-pub(crate) fn wrong_type(value: &Value, path: &FieldPath, expected: &str) -> Error {
+pub(crate) fn wrong_type(value: &Value, path: &impl Locate, expected: &str) -> Error {
     Error::InvalidJson {
-        path: path.clone(),
+        path: path.path(),
         message: format!("invalid type: {}, expected {expected}", type_name(value)),
     }
 }
 
 pub(crate) fn object<'a>(
     value: &'a Value,
-    path: &FieldPath,
+    path: &impl Locate,
 ) -> Result<&'a Map<String, Value>, Error> {
     value
         .as_object()
         .ok_or_else(|| wrong_type(value, path, "an object"))
 }
 
-pub(crate) fn string(value: &Value, path: &FieldPath) -> Result<String, Error> {
+pub(crate) fn string(value: &Value, path: &impl Locate) -> Result<String, Error> {
     value
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| wrong_type(value, path, "a string"))
 }
 
-pub(crate) fn number(value: &Value, path: &FieldPath) -> Result<f64, Error> {
+pub(crate) fn number(value: &Value, path: &impl Locate) -> Result<f64, Error> {
     value
         .as_f64()
         .ok_or_else(|| wrong_type(value, path, "a number"))
 }
 
-pub(crate) fn unsigned(value: &Value, path: &FieldPath) -> Result<u64, Error> {
+pub(crate) fn unsigned(value: &Value, path: &impl Locate) -> Result<u64, Error> {
     value
         .as_u64()
         .ok_or_else(|| wrong_type(value, path, "a non-negative integer"))
 }
 
-pub(crate) fn boolean(value: &Value, path: &FieldPath) -> Result<bool, Error> {
+pub(crate) fn boolean(value: &Value, path: &impl Locate) -> Result<bool, Error> {
     value
         .as_bool()
         .ok_or_else(|| wrong_type(value, path, "a boolean"))
 }
 
 /// `null` reads as absent, as serde reads an `Option`.
-pub(crate) fn optional<T>(
+pub(crate) fn optional<T, L: Locate>(
     value: &Value,
-    path: &FieldPath,
-    read: impl FnOnce(&Value, &FieldPath) -> Result<T, Error>,
+    path: &L,
+    read: impl FnOnce(&Value, &L) -> Result<T, Error>,
 ) -> Result<Option<T>, Error> {
     match value {
         Value::Null => Ok(None),
@@ -91,12 +124,16 @@ pub(crate) fn optional<T>(
 
 pub(crate) fn list<T>(
     value: &Value,
-    path: &FieldPath,
+    path: &impl Locate,
     read: impl Fn(&Value, &FieldPath) -> Result<T, Error>,
 ) -> Result<Vec<T>, Error> {
     let items = value
         .as_array()
         .ok_or_else(|| wrong_type(value, path, "an array"))?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = path.path();
     items
         .iter()
         .enumerate()
@@ -104,16 +141,19 @@ pub(crate) fn list<T>(
         .collect()
 }
 
-fn string_map(value: &Value, path: &FieldPath) -> Result<BTreeMap<String, String>, Error> {
+fn string_map(value: &Value, path: &impl Locate) -> Result<BTreeMap<String, String>, Error> {
     object(value, path)?
         .iter()
-        .map(|(k, v)| Ok((k.clone(), string(v, &path.field(k))?)))
+        .map(|(k, v)| match v.as_str() {
+            Some(s) => Ok((k.clone(), s.to_owned())),
+            None => Err(wrong_type(v, &path.path().field(k), "a string")),
+        })
         .collect()
 }
 
 pub(crate) fn one_of<T: Copy>(
     value: &Value,
-    path: &FieldPath,
+    path: &impl Locate,
     variants: &[(&str, T)],
 ) -> Result<T, Error> {
     let name = value
@@ -126,7 +166,7 @@ pub(crate) fn one_of<T: Copy>(
         .ok_or_else(|| {
             let names: Vec<&str> = variants.iter().map(|(s, _)| *s).collect();
             Error::InvalidJson {
-                path: path.clone(),
+                path: path.path(),
                 message: format!(
                     "unknown variant `{name}`, expected one of {}",
                     names.join(", ")
@@ -152,16 +192,78 @@ pub(crate) fn no_unknown(unknown: &UnknownFields, path: &FieldPath) -> Result<()
     }
 }
 
+/// A wire type read from a JSON value it takes apart: nested values are moved, not copied
+/// (flags, of which a document may hold tens of thousands).
+pub(crate) trait DecodeOwned: Sized {
+    /// Reads `value`, found at `path`.
+    fn decode_owned(value: Value, path: &FieldPath) -> Result<Self, Error>;
+}
+
+/// As [`fields`], taking the object apart: `read` gets each field's value and returns it
+/// back (`Some`) for a key it does not define, which then goes to the unknown map.
+pub(crate) fn fields_owned(
+    value: Value,
+    path: &FieldPath,
+    mut read: impl FnMut(&str, Value, &Field<'_>) -> Result<Option<Value>, Error>,
+) -> Result<UnknownFields, Error> {
+    let Value::Object(map) = value else {
+        return Err(wrong_type(&value, path, "an object"));
+    };
+    let mut unknown = UnknownFields::new();
+    for (key, v) in map {
+        let at = Field {
+            parent: path,
+            name: &key,
+        };
+        if let Some(v) = read(&key, v, &at)? {
+            unknown.insert(key, v);
+        }
+    }
+    Ok(unknown)
+}
+
+/// As [`list`], taking the array apart.
+pub(crate) fn list_owned<T>(
+    value: Value,
+    path: &impl Locate,
+    read: impl Fn(Value, &FieldPath) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let Value::Array(items) = value else {
+        return Err(wrong_type(&value, path, "an array"));
+    };
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let path = path.path();
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| read(item, &path.item(i)))
+        .collect()
+}
+
+/// A string, moved out of its value.
+pub(crate) fn string_owned(value: Value, path: &impl Locate) -> Result<String, Error> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(wrong_type(&other, path, "a string")),
+    }
+}
+
 /// Walks an object's fields in key order: `read` handles the known ones (returning false for
 /// any other key), the rest go to the unknown map.
 pub(crate) fn fields(
     value: &Value,
     path: &FieldPath,
-    mut read: impl FnMut(&str, &Value, &FieldPath) -> Result<bool, Error>,
+    mut read: impl FnMut(&str, &Value, &Field<'_>) -> Result<bool, Error>,
 ) -> Result<UnknownFields, Error> {
     let mut unknown = UnknownFields::new();
     for (key, v) in object(value, path)? {
-        if !read(key, v, &path.field(key))? {
+        let at = Field {
+            parent: path,
+            name: key,
+        };
+        if !read(key, v, &at)? {
             unknown.insert(key.clone(), v.clone());
         }
     }
@@ -243,7 +345,7 @@ impl Decode for WireExperiment {
                 "variants" => variants = Some(list(v, at, WireVariant::decode)?),
                 "factors" => factors = Some(list(v, at, WireFactor::decode)?),
                 "targeting" => targeting = optional(v, at, |v, _| Ok(v.clone()))?,
-                "layer" => layer = optional(v, at, WireLayerSlot::decode)?,
+                "layer" => layer = optional(v, &at.path(), WireLayerSlot::decode)?,
                 "overrides" => overrides = Some(string_map(v, at)?),
                 "metrics" => metrics = Some(list(v, at, WireMetric::decode)?),
                 // Checked when compiled: a bad value fails strict input, not an SDK's read.
@@ -374,7 +476,7 @@ impl Decode for WireLayerSlot {
         let unknown = fields(value, path, |name, v, at| {
             match name {
                 "key" => key = Some(string(v, at)?),
-                "range" => range = Some(pair(v, at)?),
+                "range" => range = Some(pair(v, &at.path())?),
                 _ => return Ok(false),
             }
             Ok(true)

@@ -18,7 +18,9 @@ pub(crate) struct ParsedDocument {
     pub(crate) layers: Vec<Decoded<WireLayer>>,
     pub(crate) holdouts: Vec<Decoded<WireHoldout>>,
     pub(crate) metrics: Vec<Decoded<crate::metrics::MetricDefinition>>,
-    pub(crate) flags: Vec<Decoded<crate::flags::wire::WireFlag>>,
+    /// The flags, not decoded yet: each is decoded and compiled in one step, so a large
+    /// document's JSON is freed flag by flag as the compiled flags are built.
+    pub(crate) flags: Vec<Decoded<serde_json::Value>>,
     /// Unknown top-level fields.
     pub(crate) unknown: Vec<FieldPath>,
 }
@@ -83,7 +85,9 @@ pub(crate) fn parse_value(value: serde_json::Value) -> Result<ParsedDocument, Er
     doc.layers = decode_list(&mut object, &root, "layers")?;
     doc.holdouts = decode_list(&mut object, &root, "holdouts")?;
     doc.metrics = decode_list(&mut object, &root, "metrics")?;
-    doc.flags = decode_list(&mut object, &root, "flags")?;
+    doc.flags = decode_items(&mut object, &root, "flags", |raw, _| {
+        (serde_json::Value::Null, Ok(raw))
+    })?;
     doc.unknown = object.keys().map(|k| root.field(k)).collect();
     Ok(doc)
 }
@@ -92,6 +96,20 @@ fn decode_list<T: Decode>(
     object: &mut serde_json::Map<String, serde_json::Value>,
     root: &FieldPath,
     name: &str,
+) -> Result<Vec<Decoded<T>>, Error> {
+    decode_items(object, root, name, |raw, path| {
+        let value = T::decode(&raw, path);
+        (raw, value)
+    })
+}
+
+/// The objects of the list `name`, each decoded by `read`, which returns the raw JSON to
+/// keep with it and the decoded value.
+fn decode_items<T>(
+    object: &mut serde_json::Map<String, serde_json::Value>,
+    root: &FieldPath,
+    name: &str,
+    read: impl Fn(serde_json::Value, &FieldPath) -> (serde_json::Value, Result<T, Error>),
 ) -> Result<Vec<Decoded<T>>, Error> {
     let path = root.field(name);
     let items = match object.remove(name) {
@@ -116,7 +134,7 @@ fn decode_list<T: Decode>(
                 Some(k) if !k.is_empty() => path.item(k),
                 _ => path.item(index),
             };
-            let value = T::decode(&raw, &item_path);
+            let (raw, value) = read(raw, &item_path);
             Decoded {
                 path: item_path,
                 key,

@@ -11,6 +11,7 @@ use super::wire::{FlagType, RuleKind, WireFlag, WireRule};
 use crate::assign::experiment::Experiment;
 use crate::assign::targeting;
 use crate::config::compile::{Compiled, check_key, salt_of, time};
+use crate::config::decode::DecodeOwned;
 use crate::config::parse::Decoded;
 use crate::error::{Error, FieldPath};
 use crate::hash::{self, Purpose, Seed};
@@ -26,22 +27,28 @@ pub const MAX_PREREQUISITE_DEPTH: usize = 16;
 /// Most tags of one flag.
 pub const MAX_TAGS: usize = 50;
 
-/// Compiles the document's flags against its compiled experiments, into `out.flags`.
-pub(crate) fn compile_flags(decoded: Vec<Decoded<WireFlag>>, out: &mut Compiled) {
-    if decoded.len() > MAX_FLAGS {
+/// Decodes and compiles the document's flags against its compiled experiments, into
+/// `out.flags`. Each flag's JSON is taken apart as it is decoded and its wire form dropped as
+/// soon as it is compiled, so memory freed by one flag is reused by the next.
+pub(crate) fn compile_flags(raw: Vec<Decoded<Value>>, out: &mut Compiled) {
+    if raw.len() > MAX_FLAGS {
         out.problems.push(Error::LimitExceeded {
             path: FieldPath::root().field("flags"),
             message: format!("more than {MAX_FLAGS} flags"),
         });
     }
-    let decoded: Vec<_> = decoded.into_iter().take(MAX_FLAGS).collect();
-    // Every readable key gets an index first, so prerequisites may name later flags.
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for d in &decoded {
-        if let Some(k) = &d.key {
-            let next = index.len();
-            index.entry(k.clone()).or_insert(next);
-        }
+    let raw: Vec<_> = raw.into_iter().take(MAX_FLAGS).collect();
+    // Every readable key gets an index first, so prerequisites may name later flags. Sized up
+    // front: growing these tables one doubling at a time is a large share of loading ten
+    // thousand flags.
+    let keys: Vec<Option<Box<str>>> = raw
+        .iter()
+        .map(|d| d.key.as_deref().map(Into::into))
+        .collect();
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(raw.len());
+    for key in keys.iter().flatten() {
+        let next = index.len();
+        index.entry(key).or_insert(next);
     }
     let experiments: HashMap<&str, usize> = out
         .experiments
@@ -49,39 +56,47 @@ pub(crate) fn compile_flags(decoded: Vec<Decoded<WireFlag>>, out: &mut Compiled)
         .enumerate()
         .map(|(i, (k, _))| (&**k, i))
         .collect();
-    let mut compiled: Vec<(Box<str>, FieldPath, Result<Flag, Error>)> = Vec::new();
+    let mut compiled: Vec<(Box<str>, FieldPath, Result<Flag, Error>)> =
+        Vec::with_capacity(raw.len());
     // Problems of objects that are not flags of the engine (a repeated or unreadable key), by
     // the position they come before in `compiled`, so problems stay in document order.
     let mut extra: Vec<(usize, Error)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for d in decoded {
-        let result = d.value.and_then(|w| {
-            out.unknown.extend(super::wire::unknown_paths(&w, &d.path));
-            if seen.contains(w.key.as_str()) {
-                return Err(Error::DuplicateKey {
-                    path: d.path.clone(),
-                    key: w.key,
-                });
+    let mut unknown = Vec::new();
+    {
+        let context = Context {
+            flags: &index,
+            experiments: &experiments,
+            compiled: &out.experiments,
+        };
+        let mut seen = std::collections::HashSet::with_capacity(raw.len());
+        for (d, key) in raw.into_iter().zip(&keys) {
+            let decoded = d
+                .value
+                .and_then(|value| <WireFlag as DecodeOwned>::decode_owned(value, &d.path));
+            let result = decoded.and_then(|w| {
+                unknown.extend(super::wire::unknown_paths(&w, &d.path));
+                if seen.contains(w.key.as_str()) {
+                    return Err(Error::DuplicateKey {
+                        path: d.path.clone(),
+                        key: w.key,
+                    });
+                }
+                compile_flag(&w, &d.path, &context)
+            });
+            match key {
+                Some(k) if seen.insert(&**k) => compiled.push((k.clone(), d.path, result)),
+                _ => {
+                    if let Err(e) = result {
+                        extra.push((compiled.len(), e));
+                    }
+                }
             }
-            let context = Context {
-                flags: &index,
-                experiments: &experiments,
-                compiled: &out.experiments,
-            };
-            compile_flag(w, &d.path, &context)
-        });
-        if let Some(key) = d.key {
-            if seen.insert(key.clone()) {
-                compiled.push((key.into(), d.path, result));
-                continue;
-            }
-        }
-        if let Err(e) = result {
-            extra.push((compiled.len(), e));
         }
     }
+    out.unknown.extend(unknown);
     reject_cycles_and_deep_chains(&mut compiled);
     let mut extra = extra.into_iter().peekable();
+    out.flags.reserve(compiled.len());
     for (i, (key, _, result)) in compiled.into_iter().enumerate() {
         while let Some((_, e)) = extra.next_if(|(at, _)| *at <= i) {
             out.problems.push(e);
@@ -96,15 +111,15 @@ pub(crate) fn compile_flags(decoded: Vec<Decoded<WireFlag>>, out: &mut Compiled)
 
 /// What a flag may refer to.
 struct Context<'a> {
-    flags: &'a HashMap<String, usize>,
+    flags: &'a HashMap<&'a str, usize>,
     experiments: &'a HashMap<&'a str, usize>,
     compiled: &'a [(Box<str>, Result<Experiment, Error>)],
 }
 
-fn compile_flag(w: WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag, Error> {
+fn compile_flag(w: &WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag, Error> {
     check_key(&w.key, &path.field("key"))?;
     let salt = salt_of(w.salt.as_deref(), &w.key, path)?;
-    check_value(w.value_type, &w.default, &path.field("default"))?;
+    check_value(w.value_type, &w.default, || path.field("default"))?;
     if w.tags.len() > MAX_TAGS {
         return Err(Error::LimitExceeded {
             path: path.field("tags"),
@@ -117,7 +132,7 @@ fn compile_flag(w: WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag,
             message: format!("more than {MAX_SCHEDULE} scheduled changes"),
         });
     }
-    let mut rule_sets = vec![compile_rules(&w, &w.rules, salt, &path.field("rules"), cx)?];
+    let mut rule_sets = vec![compile_rules(w, &w.rules, salt, &path.field("rules"), cx)?];
     let mut phases = vec![Phase {
         from: None,
         enabled: w.enabled,
@@ -141,7 +156,7 @@ fn compile_flag(w: WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag,
         }
         let rules = match &change.rules {
             Some(rules) => {
-                rule_sets.push(compile_rules(&w, rules, salt, &at.field("rules"), cx)?);
+                rule_sets.push(compile_rules(w, rules, salt, &at.field("rules"), cx)?);
                 rule_sets.len() - 1
             }
             None => previous.rules,
@@ -158,12 +173,24 @@ fn compile_flag(w: WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag,
             rules,
         });
     }
+    // Number the outcomes: 0 is the default, then each rule's (one per variant for an
+    // experiment rule), rule list by rule list.
+    let mut next = 1u32;
+    for rule in rule_sets.iter_mut().flat_map(|set| set.iter_mut()) {
+        rule.outcome = next;
+        let count = match &rule.action {
+            Action::Experiment { values, .. } => values.len(),
+            _ => 1,
+        };
+        next = next.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
+    }
     Ok(Flag {
+        timed: false,
         key: w.key.as_str().into(),
         value_type: w.value_type,
-        default: w.default,
-        description: w.description.map(Into::into),
-        tags: w.tags.into_iter().map(Into::into).collect(),
+        default: w.default.clone(),
+        description: w.description.as_deref().map(Into::into),
+        tags: w.tags.iter().map(|t| t.as_str().into()).collect(),
         rule_sets: rule_sets.into_boxed_slice(),
         phases: phases.into_boxed_slice(),
     })
@@ -248,7 +275,7 @@ fn compile_rule(
         let value = w.value.clone().ok_or_else(|| Error::MissingField {
             path: at.field(name),
         })?;
-        check_value(flag.value_type, &value, &at.field(name))?;
+        check_value(flag.value_type, &value, || at.field(name))?;
         Ok(value)
     };
     let action = match w.kind {
@@ -297,6 +324,7 @@ fn compile_rule(
         }
     };
     Ok(Rule {
+        outcome: 0,
         id: id.into(),
         condition,
         action,
@@ -319,9 +347,9 @@ fn experiment_action(
             path: at.field("experiment"),
             key: key.to_owned(),
         })?;
-    let values_at = at.field("values");
+    let values_at = || at.field("values");
     for (variant, value) in &w.values {
-        check_value(flag.value_type, value, &values_at.field(variant))?;
+        check_value(flag.value_type, value, || values_at().field(variant))?;
     }
     // An experiment rejected at load assigns nobody, so the rule never applies; its values
     // cannot be checked against variants it does not have.
@@ -337,7 +365,7 @@ fn experiment_action(
         .find(|k| experiment.variant(k.as_str()).is_none())
     {
         return Err(Error::UnknownReference {
-            path: values_at.field(unknown),
+            path: values_at().field(unknown),
             key: unknown.clone(),
         });
     }
@@ -347,7 +375,7 @@ fn experiment_action(
         .map(|v| {
             w.values.get(v.key()).cloned().ok_or_else(|| {
                 Error::invalid(
-                    values_at.clone(),
+                    values_at(),
                     format!("no value for the experiment's variant {:?}", v.key()),
                 )
             })
@@ -360,7 +388,11 @@ fn experiment_action(
 }
 
 /// Checks that `value` is a value of the flag's type.
-fn check_value(value_type: FlagType, value: &Value, path: &FieldPath) -> Result<(), Error> {
+fn check_value(
+    value_type: FlagType,
+    value: &Value,
+    path: impl FnOnce() -> FieldPath,
+) -> Result<(), Error> {
     if value_type.admits(value) {
         Ok(())
     } else {
@@ -371,7 +403,7 @@ fn check_value(value_type: FlagType, value: &Value, path: &FieldPath) -> Result<
             FlagType::Json => "a JSON value other than null",
         };
         Err(Error::invalid(
-            path.clone(),
+            path(),
             format!(
                 "a {} flag serves {expected}, not {value}",
                 value_type.as_str()
@@ -385,6 +417,12 @@ fn check_value(value_type: FlagType, value: &Value, path: &FieldPath) -> Result<
 fn edges(flag: &Flag, path: &FieldPath) -> Vec<(usize, FieldPath)> {
     let mut out = Vec::new();
     for (s, set) in flag.rule_sets.iter().enumerate() {
+        if !set
+            .iter()
+            .any(|r| matches!(r.action, Action::Prerequisite { .. }))
+        {
+            continue;
+        }
         // Rule set 0 is the flag's `rules`; the others are the scheduled changes' in order.
         let set_path = match s {
             0 => path.field("rules"),
@@ -418,7 +456,6 @@ fn reject_cycles_and_deep_chains(flags: &mut [(Box<str>, FieldPath, Result<Flag,
     let keys: Vec<&str> = flags.iter().map(|(k, _, _)| &**k).collect();
     let mut rejected: Vec<Option<Error>> = vec![None; flags.len()];
     for component in strongly_connected(&graph) {
-        let members: std::collections::HashSet<usize> = component.iter().copied().collect();
         let Some(&first) = component.first() else {
             continue;
         };
@@ -428,6 +465,7 @@ fn reject_cycles_and_deep_chains(flags: &mut [(Box<str>, FieldPath, Result<Flag,
         if component.len() < 2 && !self_loop {
             continue;
         }
+        let members: std::collections::HashSet<usize> = component.iter().copied().collect();
         let cycle: Vec<String> = one_cycle(first, &members, &graph)
             .into_iter()
             .map(|n| keys.get(n).copied().unwrap_or("?").to_owned())
@@ -457,9 +495,7 @@ fn reject_cycles_and_deep_chains(flags: &mut [(Box<str>, FieldPath, Result<Flag,
             if let (Some(slot), Some((_, path, _))) = (rejected.get_mut(i), flags.get(i)) {
                 slot.get_or_insert(Error::LimitExceeded {
                     path: path.field("rules"),
-                    message: format!(
-                        "a chain of more than {MAX_PREREQUISITE_DEPTH} prerequisites"
-                    ),
+                    message: format!("a chain of more than {MAX_PREREQUISITE_DEPTH} prerequisites"),
                 });
             }
         }
@@ -487,9 +523,11 @@ fn strongly_connected(graph: &[Vec<(usize, FieldPath)>]) -> Vec<Vec<usize>> {
         let mut work: Vec<(usize, usize)> = vec![(root, 0)];
         while let Some(&(node, next)) = work.last() {
             if next == 0 && index.get(node) == Some(&usize::MAX) {
-                if let (Some(i), Some(l), Some(o)) =
-                    (index.get_mut(node), low.get_mut(node), on_stack.get_mut(node))
-                {
+                if let (Some(i), Some(l), Some(o)) = (
+                    index.get_mut(node),
+                    low.get_mut(node),
+                    on_stack.get_mut(node),
+                ) {
                     (*i, *l, *o) = (counter, counter, true);
                 }
                 counter += 1;
@@ -543,7 +581,8 @@ fn strongly_connected(graph: &[Vec<(usize, FieldPath)>]) -> Vec<Vec<usize>> {
 fn one_cycle(
     start: usize,
     component: &std::collections::HashSet<usize>,
-    graph: &[Vec<(usize, FieldPath)>]) -> Vec<usize> {
+    graph: &[Vec<(usize, FieldPath)>],
+) -> Vec<usize> {
     let mut came_from: HashMap<usize, usize> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
     while let Some(node) = queue.pop_front() {

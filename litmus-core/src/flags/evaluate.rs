@@ -1,13 +1,13 @@
 //! Flag evaluation on the engine: the switch, then the rules in order, first match wins
 //! (`docs/flags.md`). Allocation-free, like `assign`.
 
+use super::EngineFlags;
 use super::evaluation::{EvaluationError, FlagReason};
 use super::flag::{Action, Flag};
 use super::wire::FlagType;
 use super::{Evaluation, compile::MAX_PREREQUISITE_DEPTH};
 use crate::Reason;
 use crate::attributes::AttributeSource;
-use super::EngineFlags;
 use crate::time::Timestamp;
 use crate::{Engine, Error};
 
@@ -142,9 +142,11 @@ impl Engine {
         attributes: &'e A,
         now: Option<Timestamp>,
     ) -> impl Iterator<Item = (&'e str, Evaluation<'e>)> + 'e {
-        self.flags.keys.iter().enumerate().map(move |(i, k)| {
-            (&**k, self.evaluate_index(i, unit, attributes, now, 0))
-        })
+        self.flags
+            .keys
+            .iter()
+            .enumerate()
+            .map(move |(i, k)| (&**k, self.evaluate_index(i, unit, attributes, now, 0)))
     }
 
     fn evaluate_index<A: AttributeSource + ?Sized>(
@@ -192,7 +194,9 @@ impl Engine {
                 Action::Force(value) => {
                     return Evaluation::served(flag, value, matched, Some(rule));
                 }
-                Action::Rollout { seed, bound, value, .. } => {
+                Action::Rollout {
+                    seed, bound, value, ..
+                } => {
                     if u64::from(seed.bucket(unit)) < *bound {
                         return Evaluation::served(flag, value, FlagReason::Split, Some(rule));
                     }
@@ -213,13 +217,22 @@ impl Engine {
                     e.assignment = Some(a);
                     return e;
                 }
-                Action::Prerequisite { flag: parent, is, value } => {
+                Action::Prerequisite {
+                    flag: parent,
+                    is,
+                    value,
+                } => {
                     if depth >= MAX_PREREQUISITE_DEPTH {
                         continue;
                     }
                     let p = self.evaluate_index(*parent, unit, attributes, now, depth + 1);
                     if p.value.is_some_and(|v| super::same_value(v, is)) {
-                        return Evaluation::served(flag, value, FlagReason::TargetingMatch, Some(rule));
+                        return Evaluation::served(
+                            flag,
+                            value,
+                            FlagReason::TargetingMatch,
+                            Some(rule),
+                        );
                     }
                 }
             }
@@ -233,11 +246,55 @@ impl Engine {
     }
 }
 
+/// Sets each flag's `timed`: scheduled changes or an experiment rule on a windowed experiment,
+/// then, repeatedly, a prerequisite on a timed flag (chains are at most
+/// [`MAX_PREREQUISITE_DEPTH`] long, so that many rounds reach every flag).
+fn mark_timed(flags: &mut [Result<Flag, Error>], experiments: &[Result<crate::Experiment, Error>]) {
+    let windowed = |i: usize| {
+        experiments
+            .get(i)
+            .and_then(|e| e.as_ref().ok())
+            .is_some_and(|e| e.start_time().is_some() || e.end_time().is_some())
+    };
+    for flag in flags.iter_mut().flatten() {
+        flag.timed = flag.phases.len() > 1
+            || flag.rule_sets.iter().flat_map(|s| s.iter()).any(|r| {
+                matches!(r.action, Action::Experiment { experiment, .. } if windowed(experiment))
+            });
+    }
+    for _ in 0..=MAX_PREREQUISITE_DEPTH {
+        let timed: Vec<bool> = flags
+            .iter()
+            .map(|f| f.as_ref().is_ok_and(|f| f.timed))
+            .collect();
+        let mut changed = false;
+        for flag in flags.iter_mut().flatten() {
+            if flag.timed {
+                continue;
+            }
+            let parent_timed = flag.rule_sets.iter().flat_map(|s| s.iter()).any(|r| {
+                matches!(r.action, Action::Prerequisite { flag, .. } if timed.get(flag).copied().unwrap_or(false))
+            });
+            if parent_timed {
+                flag.timed = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
 impl EngineFlags {
-    /// Flags compiled from a document.
-    pub(crate) fn new(compiled: Vec<(Box<str>, Result<Flag, Error>)>) -> Self {
-        let (keys, slots): (Vec<Box<str>>, Vec<Result<Flag, Error>>) =
+    /// Flags compiled from a document, with the document's compiled experiments.
+    pub(crate) fn new(
+        compiled: Vec<(Box<str>, Result<Flag, Error>)>,
+        experiments: &[Result<crate::Experiment, Error>],
+    ) -> Self {
+        let (keys, mut slots): (Vec<Box<str>>, Vec<Result<Flag, Error>>) =
             compiled.into_iter().unzip();
+        mark_timed(&mut slots, experiments);
         let index = crate::assign::key_index::KeyIndex::new(
             keys.iter().enumerate().map(|(i, k)| (&**k, i as u32)),
         );

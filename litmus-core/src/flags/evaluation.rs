@@ -170,6 +170,23 @@ impl<'e> Evaluation<'e> {
         self.assignment
     }
 
+    /// The number of the value served among the flag's outcomes ([`Flag::outcomes`]): 0 for
+    /// the default (and on error), else the serving rule's (and variant's) number. Stable for
+    /// one loaded config, so a binding can cache each outcome's converted value.
+    pub fn outcome(&self) -> u32 {
+        let Some(rule) = self.rule else {
+            return 0;
+        };
+        let variant = match rule.action {
+            super::flag::Action::Experiment { .. } => self
+                .assignment
+                .and_then(|a| a.variant())
+                .map_or(0, |v| v.index() as u32),
+            _ => 0,
+        };
+        rule.outcome.saturating_add(variant)
+    }
+
     /// Why the evaluation failed, when it did.
     pub fn error(&self) -> Option<EvaluationError> {
         self.error
@@ -208,7 +225,9 @@ impl<'e> Evaluation<'e> {
         let key = || self.flag.map(|f| f.key().to_owned()).unwrap_or_default();
         let found = self.flag.map(Flag::value_type);
         match (self.value, found) {
-            (Some(value), Some(t)) if t == wanted => read(value).ok_or_else(|| mismatch(key(), wanted, t)),
+            (Some(value), Some(t)) if t == wanted => {
+                read(value).ok_or_else(|| mismatch(key(), wanted, t))
+            }
             (_, Some(t)) => Err(mismatch(key(), wanted, t)),
             (_, None) => Err(Error::FlagUnavailable {
                 reason: self.error.unwrap_or(EvaluationError::FlagNotFound).code(),

@@ -19,6 +19,25 @@ pub struct Flag {
     pub(crate) rule_sets: Box<[Box<[Rule]>]>,
     /// The flag's state over time, in time order; the first one has no start.
     pub(crate) phases: Box<[Phase]>,
+    /// Whether its value can depend on the time: it has scheduled changes, an experiment
+    /// rule's experiment has a time window, or a prerequisite's flag needs the time. Set when
+    /// the engine is built.
+    pub(crate) timed: bool,
+}
+
+/// One value a flag can serve, with where it comes from: the flag's outcomes are numbered
+/// (0 is the default; see [`crate::Evaluation::outcome`]) so bindings can convert each
+/// value once and cache it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FlagOutcome<'e> {
+    /// The value.
+    pub value: &'e Value,
+    /// The id of the rule that serves it (`None` for the default).
+    pub rule: Option<&'e str>,
+    /// OpenFeature's variant: the experiment's variant key, the rule's id, or `default`.
+    pub variant: &'e str,
+    /// The experiment whose variant serves it, for an experiment rule.
+    pub experiment: Option<&'e str>,
 }
 
 /// The flag's switch and rules from an instant on.
@@ -35,6 +54,8 @@ pub(crate) struct Phase {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub(crate) id: Box<str>,
+    /// The number of the rule's first outcome (an experiment rule has one per variant).
+    pub(crate) outcome: u32,
     pub(crate) condition: Option<Condition>,
     pub(crate) action: Action,
 }
@@ -59,7 +80,11 @@ pub(crate) enum Action {
     },
     /// Serve the value when the flag at `flag` (an index into the engine's flags) evaluates
     /// to `is`.
-    Prerequisite { flag: usize, is: Value, value: Value },
+    Prerequisite {
+        flag: usize,
+        is: Value,
+        value: Value,
+    },
 }
 
 impl Flag {
@@ -97,6 +122,51 @@ impl Flag {
     pub fn rules_at(&self, now: Option<Timestamp>) -> &[Rule] {
         let phase = self.phase_at(now);
         self.rule_sets.get(phase.rules).map_or(&[], |r| &**r)
+    }
+
+    /// Whether the flag's value can depend on the time (so a binding reads the clock for it):
+    /// scheduled changes, an experiment rule on an experiment with a time window, or a
+    /// prerequisite on such a flag.
+    pub fn needs_time(&self) -> bool {
+        self.timed
+    }
+
+    /// Every value the flag can serve, numbered as [`crate::Evaluation::outcome`] numbers
+    /// them: the default first, then each rule of each rule list in order (an experiment rule
+    /// once per variant, in variant order).
+    pub fn outcomes<'e>(&'e self, engine: &'e crate::Engine) -> Vec<FlagOutcome<'e>> {
+        let mut out = vec![FlagOutcome {
+            value: &self.default,
+            rule: None,
+            variant: "default",
+            experiment: None,
+        }];
+        for rule in self.rule_sets.iter().flat_map(|set| set.iter()) {
+            match &rule.action {
+                Action::Force(value)
+                | Action::Rollout { value, .. }
+                | Action::Prerequisite { value, .. } => out.push(FlagOutcome {
+                    value,
+                    rule: Some(&rule.id),
+                    variant: &rule.id,
+                    experiment: None,
+                }),
+                Action::Experiment { experiment, values } => {
+                    let compiled = engine.experiment_at(*experiment);
+                    for (i, value) in values.iter().enumerate() {
+                        out.push(FlagOutcome {
+                            value,
+                            rule: Some(&rule.id),
+                            variant: compiled
+                                .and_then(|e| e.variants().get(i))
+                                .map_or("", |v| v.key()),
+                            experiment: compiled.map(|e| e.key()),
+                        });
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// The instants at which a scheduled change takes effect, in order.

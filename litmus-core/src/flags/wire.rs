@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::decode::{
-    Decode, boolean, fields, list, number, one_of, optional, required, string,
+    Decode, DecodeOwned, boolean, fields_owned, list_owned, number, one_of, optional, required,
+    string_owned, wrong_type,
 };
 use crate::config::wire::UnknownFields;
 use crate::error::{Error, FieldPath};
@@ -204,29 +205,25 @@ fn default_enabled() -> bool {
     true
 }
 
-fn any(value: &Value, _: &FieldPath) -> Result<Value, Error> {
-    Ok(value.clone())
-}
-
-impl Decode for WireFlag {
-    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+impl DecodeOwned for WireFlag {
+    fn decode_owned(value: Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut key, mut value_type, mut default, mut enabled) = (None, None, None, None);
         let (mut salt, mut description, mut tags) = (None, None, None);
         let (mut rules, mut schedule) = (None, None);
-        let unknown = fields(value, path, |name, v, at| {
+        let unknown = fields_owned(value, path, |name, v, at| {
             match name {
-                "key" => key = Some(string(v, at)?),
-                "type" => value_type = Some(one_of(v, at, &FlagType::ALL)?),
-                "default" => default = Some(v.clone()),
-                "enabled" => enabled = Some(boolean(v, at)?),
-                "salt" => salt = optional(v, at, string)?,
-                "description" => description = optional(v, at, string)?,
-                "tags" => tags = Some(list(v, at, string)?),
-                "rules" => rules = Some(list(v, at, WireRule::decode)?),
-                "schedule" => schedule = Some(list(v, at, WireFlagChange::decode)?),
-                _ => return Ok(false),
+                "key" => key = Some(string_owned(v, at)?),
+                "type" => value_type = Some(one_of(&v, at, &FlagType::ALL)?),
+                "default" => default = Some(v),
+                "enabled" => enabled = Some(boolean(&v, at)?),
+                "salt" => salt = optional_owned(v, at, string_owned)?,
+                "description" => description = optional_owned(v, at, string_owned)?,
+                "tags" => tags = Some(list_owned(v, at, string_owned)?),
+                "rules" => rules = Some(list_owned(v, at, WireRule::decode_owned)?),
+                "schedule" => schedule = Some(list_owned(v, at, WireFlagChange::decode_owned)?),
+                _ => return Ok(Some(v)),
             }
-            Ok(true)
+            Ok(None)
         })?;
         Ok(WireFlag {
             key: required(key, path, "key")?,
@@ -243,29 +240,29 @@ impl Decode for WireFlag {
     }
 }
 
-impl Decode for WireRule {
-    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+impl DecodeOwned for WireRule {
+    fn decode_owned(value: Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut id, mut kind, mut condition, mut served) = (None, None, None, None);
         let (mut percentage, mut salt, mut experiment, mut values) = (None, None, None, None);
         let (mut flag, mut is) = (None, None);
-        let unknown = fields(value, path, |name, v, at| {
+        let unknown = fields_owned(value, path, |name, v, at| {
             match name {
-                "id" => id = optional(v, at, string)?,
-                "kind" => kind = Some(one_of(v, at, &RuleKind::ALL)?),
-                "condition" => condition = optional(v, at, any)?,
-                "value" => served = Some(v.clone()),
-                "percentage" => percentage = optional(v, at, number)?,
-                "salt" => salt = optional(v, at, string)?,
-                "experiment" => experiment = optional(v, at, string)?,
-                "values" => {
-                    let map = crate::config::decode::object(v, at)?;
-                    values = Some(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-                }
-                "flag" => flag = optional(v, at, string)?,
-                "is" => is = Some(v.clone()),
-                _ => return Ok(false),
+                "id" => id = optional_owned(v, at, string_owned)?,
+                "kind" => kind = Some(one_of(&v, at, &RuleKind::ALL)?),
+                "condition" => condition = optional_owned(v, at, |v, _| Ok(v))?,
+                "value" => served = Some(v),
+                "percentage" => percentage = optional(&v, at, number)?,
+                "salt" => salt = optional_owned(v, at, string_owned)?,
+                "experiment" => experiment = optional_owned(v, at, string_owned)?,
+                "values" => match v {
+                    Value::Object(map) => values = Some(map.into_iter().collect()),
+                    other => return Err(wrong_type(&other, at, "an object")),
+                },
+                "flag" => flag = optional_owned(v, at, string_owned)?,
+                "is" => is = Some(v),
+                _ => return Ok(Some(v)),
             }
-            Ok(true)
+            Ok(None)
         })?;
         Ok(WireRule {
             id,
@@ -283,17 +280,20 @@ impl Decode for WireRule {
     }
 }
 
-impl Decode for WireFlagChange {
-    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+impl DecodeOwned for WireFlagChange {
+    fn decode_owned(value: Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut at_time, mut enabled, mut rules) = (None, None, None);
-        let unknown = fields(value, path, |name, v, at| {
+        let unknown = fields_owned(value, path, |name, v, at| {
             match name {
-                "at" => at_time = Some(string(v, at)?),
-                "enabled" => enabled = optional(v, at, boolean)?,
-                "rules" => rules = optional(v, at, |v, at| list(v, at, WireRule::decode))?,
-                _ => return Ok(false),
+                "at" => at_time = Some(string_owned(v, at)?),
+                "enabled" => enabled = optional(&v, at, boolean)?,
+                "rules" => {
+                    rules =
+                        optional_owned(v, at, |v, at| list_owned(v, at, WireRule::decode_owned))?;
+                }
+                _ => return Ok(Some(v)),
             }
-            Ok(true)
+            Ok(None)
         })?;
         Ok(WireFlagChange {
             at: required(at_time, path, "at")?,
@@ -304,11 +304,46 @@ impl Decode for WireFlagChange {
     }
 }
 
+/// `null` reads as absent; any other value is moved into `read`.
+fn optional_owned<T, L: crate::config::decode::Locate>(
+    value: Value,
+    at: &L,
+    read: impl FnOnce(Value, &L) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    match value {
+        Value::Null => Ok(None),
+        v => read(v, at).map(Some),
+    }
+}
+
+/// Borrowed reads copy the value and take the copy apart.
+macro_rules! decode_through_owned {
+    ($($t:ty),*) => {$(
+        impl Decode for $t {
+            fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+                <$t as DecodeOwned>::decode_owned(value.clone(), path)
+            }
+        }
+    )*};
+}
+
+decode_through_owned!(WireFlag, WireRule, WireFlagChange);
+
 crate::config::decode::deserialize_through_value!(WireFlag, WireRule, WireFlagChange);
 
 /// Paths of every unknown field of a flag, its rules and its scheduled changes.
 pub(crate) fn unknown_paths(flag: &WireFlag, path: &FieldPath) -> Vec<FieldPath> {
     use crate::config::parse::unknown_paths as of;
+    let rules_clean = |rules: &[WireRule]| rules.iter().all(|r| r.unknown.is_empty());
+    let clean = flag.unknown.is_empty()
+        && rules_clean(&flag.rules)
+        && flag
+            .schedule
+            .iter()
+            .all(|c| c.unknown.is_empty() && c.rules.as_deref().is_none_or(rules_clean));
+    if clean {
+        return Vec::new();
+    }
     let mut paths = of(&flag.unknown, path);
     let rules = |rules: &[WireRule], at: &FieldPath, paths: &mut Vec<FieldPath>| {
         for (i, r) in rules.iter().enumerate() {

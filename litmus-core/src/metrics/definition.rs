@@ -366,8 +366,8 @@ impl MetricDefinition {
                         )
                     })?;
                 }
-                "window" => d.window = optional(v, at, WireWindow::decode)?,
-                "cap" => d.cap = optional(v, at, WireCap::decode)?,
+                "window" => d.window = optional(v, &at.path(), WireWindow::decode)?,
+                "cap" => d.cap = optional(v, &at.path(), WireCap::decode)?,
                 "numerator" => d.numerator = optional(v, at, string)?,
                 "denominator" => d.denominator = optional(v, at, string)?,
                 "quantile" => d.quantile = optional(v, at, number)?,
@@ -384,7 +384,7 @@ impl MetricDefinition {
                     })?;
                 }
                 "steps" => d.steps = list(v, at, WireStep::decode)?,
-                "goal" => d.goal = goal(v, at)?,
+                "goal" => d.goal = goal(v, &at.path())?,
                 "guardrail" => d.guardrail = boolean(v, at)?,
                 "format" => {
                     d.format = one_of(
@@ -431,7 +431,7 @@ impl Decode for MetricReference {
         let unknown = fields(value, path, |name, v, at| {
             match name {
                 "metric" => metric = Some(string(v, at)?),
-                "goal" => goal_ = optional(v, at, goal)?,
+                "goal" => goal_ = optional(v, &at.path(), goal)?,
                 "guardrail" => guardrail = optional(v, at, boolean)?,
                 _ => return Ok(false),
             }

@@ -42,8 +42,8 @@ pub fn stratified_json(value: &Value) -> Result<BanditInference, Error> {
             "variants" => variants = Some(list(v, at, string)?),
             "units" => units = Some(v.clone()),
             "changes_ms" => changes = Some(list(v, at, whole_ms)?),
-            "metric" => metric = Some(decode_metric(v, at)?),
-            "analysis" => analysis = optional(v, at, AnalysisSettings::decode_strict)?,
+            "metric" => metric = Some(decode_metric(v, &at.path())?),
+            "analysis" => analysis = optional(v, &at.path(), AnalysisSettings::decode_strict)?,
             _ => return Ok(false),
         }
         Ok(true)

@@ -249,14 +249,18 @@ pub fn plan_json(
     let (mut power, mut variants, mut analysis) = (None, None, None);
     let unknown = fields(value, &root, |name, v, at| {
         match name {
-            "baseline" => baseline = Some(decode_baseline(v, at)?),
+            "baseline" => baseline = Some(decode_baseline(v, &at.path())?),
             "lift" => lift = optional(v, at, number)?,
             "days" => days = optional(v, at, number)?,
             "units_per_day" => per_day = optional(v, at, number)?,
             "power" => power = optional(v, at, number)?,
             "variants" => variants = optional(v, at, unsigned)?,
             "analysis" => {
-                analysis = optional(v, at, super::settings::AnalysisSettings::decode_strict)?;
+                analysis = optional(
+                    v,
+                    &at.path(),
+                    super::settings::AnalysisSettings::decode_strict,
+                )?;
             }
             _ => return Ok(false),
         }

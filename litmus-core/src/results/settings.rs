@@ -100,7 +100,7 @@ impl AnalysisSettings {
         let mut s = AnalysisSettings::default();
         let unknown = fields(value, path, |name, v, at| {
             match name {
-                "alpha" => s.alpha = optional(v, at, level)?,
+                "alpha" => s.alpha = optional(v, &at.path(), level)?,
                 "test" => {
                     s.test = optional(v, at, |v, at| {
                         one_of(
@@ -146,10 +146,11 @@ impl AnalysisSettings {
                     })?;
                 }
                 "min_units" => s.min_units = optional(v, at, unsigned)?,
-                "sequential_tuning" => s.sequential_tuning = optional(v, at, tuning)?,
+                "sequential_tuning" => s.sequential_tuning = optional(v, &at.path(), tuning)?,
                 "priors" => {
                     let (rate, lift) =
-                        optional(v, at, |v, at| priors(v, at, &mut s.unknown))?.unwrap_or_default();
+                        optional(v, &at.path(), |v, at| priors(v, at, &mut s.unknown))?
+                            .unwrap_or_default();
                     (s.rate_prior, s.lift_prior) = (rate, lift);
                 }
                 _ => return Ok(false),
@@ -296,8 +297,8 @@ fn priors(
     let (mut rate, mut lift) = (None, None);
     let unknown = fields(value, path, |name, v, at| {
         match name {
-            "rate" => rate = optional(v, at, rate_prior)?,
-            "lift" => lift = optional(v, at, lift_prior)?,
+            "rate" => rate = optional(v, &at.path(), rate_prior)?,
+            "lift" => lift = optional(v, &at.path(), lift_prior)?,
             _ => return Ok(false),
         }
         Ok(true)
