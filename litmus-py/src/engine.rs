@@ -53,6 +53,18 @@ impl When {
         }
     }
 
+    /// The instant to evaluate `flag` at: a flag whose value cannot depend on the time (no
+    /// scheduled change, no windowed experiment behind it) does not read the clock.
+    fn for_flag(self, core: &CoreEngine, flag: &str) -> Option<Timestamp> {
+        match self {
+            When::At(t) => t,
+            When::WallClock => core
+                .flag(flag)
+                .filter(|f| f.needs_time())
+                .map(|_| wall_clock()),
+        }
+    }
+
     /// The instant for every experiment at once.
     fn for_all(self) -> Option<Timestamp> {
         match self {
@@ -190,6 +202,64 @@ impl Engine {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .first_time(name, unit)
+    }
+
+    /// Evaluates `flag` with core and reports the exposure of the experiment that served it,
+    /// if one did; `wanted` asks for a type (a flag of another type is a `type_mismatch`).
+    #[allow(clippy::too_many_arguments)]
+    fn flag_evaluation<A: AttributeSource>(
+        &self,
+        py: Python<'_>,
+        core: &Arc<CoreEngine>,
+        flag: &str,
+        unit: &str,
+        attrs: &A,
+        when: When,
+        wanted: Option<litmus_core::FlagType>,
+    ) -> PyResult<crate::flags::FlagEvaluation> {
+        let at = when.for_flag(core, flag);
+        let e = match wanted {
+            Some(t) => core.evaluate_as(flag, unit, attrs, at, t),
+            None => core.evaluate_at(flag, unit, attrs, at),
+        };
+        let assignment = e.assignment().map(|a| {
+            let key = a.experiment().map_or("", |x| x.key());
+            self.build(core, key, unit, &a, at, when)
+        });
+        if let Some(a) = &assignment {
+            self.expose(py, a, attrs);
+        }
+        crate::flags::FlagEvaluation::new(py, core, flag, unit, &e, assignment)
+    }
+
+    /// The value of `flag` as type `wanted`, or `None` when it cannot be evaluated as that
+    /// type; reports the exposure as [`Engine::flag_evaluation`] does.
+    fn flag_value<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &str,
+        unit: &str,
+        attributes: Option<&Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
+        wanted: litmus_core::FlagType,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let when = When::parse(now)?;
+        let attrs = self::attributes(attributes)?;
+        let core = self.snapshot();
+        let at = when.for_flag(&core, flag);
+        let e = match &attrs {
+            Some(map) => core.evaluate_as(flag, unit, map, at, wanted),
+            None => core.evaluate_as(flag, unit, &NoAttributes, at, wanted),
+        };
+        if let Some(a) = e.assignment() {
+            let key = a.experiment().map_or("", |x| x.key());
+            let built = self.build(&core, key, unit, &a, at, when);
+            match &attrs {
+                Some(map) => self.expose(py, &built, map),
+                None => self.expose(py, &built, &NoAttributes),
+            }
+        }
+        e.value().map(|v| from_json(py, v)).transpose()
     }
 
     fn build(
@@ -417,6 +487,169 @@ impl Engine {
             }
             Ok(list)
         })
+    }
+
+    /// Evaluates the flag `flag` for `unit_id` (`now` as for `assign`). With `type`
+    /// (`'boolean'`, `'string'`, `'number'` or `'json'`), a flag of another type evaluates to
+    /// an error (`type_mismatch`). When an experiment serves the value, its exposure is
+    /// reported as `assign` reports it.
+    #[pyo3(signature = (flag, unit_id, attributes=None, *, now=None, r#type=None))]
+    fn evaluate(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        unit_id: &str,
+        attributes: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+        r#type: Option<&str>,
+    ) -> PyResult<crate::flags::FlagEvaluation> {
+        guard(py, || {
+            let wanted = crate::flags::wanted_type(py, r#type)?;
+            let when = When::parse(now)?;
+            let attrs = self::attributes(attributes)?;
+            let core = self.snapshot();
+            match &attrs {
+                Some(map) => self.flag_evaluation(py, &core, flag, unit_id, map, when, wanted),
+                None => self.flag_evaluation(py, &core, flag, unit_id, &NoAttributes, when, wanted),
+            }
+        })
+    }
+
+    /// Evaluates every flag for `unit_id`: a dict of flag key to `FlagEvaluation`, in config
+    /// order.
+    #[pyo3(signature = (unit_id, attributes=None, *, now=None))]
+    fn evaluate_all<'py>(
+        &self,
+        py: Python<'py>,
+        unit_id: &str,
+        attributes: Option<&Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guard(py, || {
+            let when = When::At(When::parse(now)?.for_all());
+            let attrs = self::attributes(attributes)?;
+            let core = self.snapshot();
+            let out = PyDict::new(py);
+            for (key, _) in core.flags() {
+                let e = match &attrs {
+                    Some(map) => self.flag_evaluation(py, &core, key, unit_id, map, when, None),
+                    None => {
+                        self.flag_evaluation(py, &core, key, unit_id, &NoAttributes, when, None)
+                    }
+                }?;
+                out.set_item(key, e)?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// The value of the boolean flag `flag` for `unit_id`, or `default` when it cannot be
+    /// evaluated (unknown, rejected, or not a boolean flag).
+    #[pyo3(signature = (flag, unit_id, attributes=None, *, default=false, now=None))]
+    fn boolean_value(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        unit_id: &str,
+        attributes: Option<&Bound<'_, PyAny>>,
+        default: bool,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        guard(py, || {
+            let v = self.flag_value(
+                py,
+                flag,
+                unit_id,
+                attributes,
+                now,
+                litmus_core::FlagType::Boolean,
+            )?;
+            v.map_or(Ok(default), |v| v.extract::<bool>())
+        })
+    }
+
+    /// The value of the string flag `flag` for `unit_id`, or `default`.
+    #[pyo3(signature = (flag, unit_id, attributes=None, *, default=String::new(), now=None))]
+    fn string_value(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        unit_id: &str,
+        attributes: Option<&Bound<'_, PyAny>>,
+        default: String,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        guard(py, || {
+            let v = self.flag_value(
+                py,
+                flag,
+                unit_id,
+                attributes,
+                now,
+                litmus_core::FlagType::String,
+            )?;
+            v.map_or(Ok(default), |v| v.extract::<String>())
+        })
+    }
+
+    /// The value of the number flag `flag` for `unit_id` as a float, or `default`.
+    #[pyo3(signature = (flag, unit_id, attributes=None, *, default=0.0, now=None))]
+    fn number_value(
+        &self,
+        py: Python<'_>,
+        flag: &str,
+        unit_id: &str,
+        attributes: Option<&Bound<'_, PyAny>>,
+        default: f64,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<f64> {
+        guard(py, || {
+            let v = self.flag_value(
+                py,
+                flag,
+                unit_id,
+                attributes,
+                now,
+                litmus_core::FlagType::Number,
+            )?;
+            v.map_or(Ok(default), |v| v.extract::<f64>())
+        })
+    }
+
+    /// The value of the `json` flag `flag` for `unit_id` (a fresh dict, list or scalar), or
+    /// `default`.
+    #[pyo3(signature = (flag, unit_id, attributes=None, *, default=None, now=None))]
+    fn json_value<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &str,
+        unit_id: &str,
+        attributes: Option<&Bound<'py, PyAny>>,
+        default: Option<Bound<'py, PyAny>>,
+        now: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        guard(py, || {
+            let v = self.flag_value(
+                py,
+                flag,
+                unit_id,
+                attributes,
+                now,
+                litmus_core::FlagType::Json,
+            )?;
+            Ok(v.or(default).unwrap_or_else(|| py.None().into_bound(py)))
+        })
+    }
+
+    /// The keys of every flag in the config (valid or not), in config order.
+    fn flag_keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        crate::flags::keys(py, &self.snapshot())
+    }
+
+    /// A flag's metadata (its `type`, and `description` and `tags` when set); empty for an
+    /// unknown or rejected flag.
+    fn flag_metadata<'py>(&self, py: Python<'py>, flag: &str) -> PyResult<Bound<'py, PyDict>> {
+        crate::flags::metadata(py, &self.snapshot(), flag)
     }
 
     /// The problems found in the config: a list of `ConfigError` (each with `code`, `path`).

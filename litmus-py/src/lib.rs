@@ -5,6 +5,7 @@ mod bandit;
 mod convert;
 mod engine;
 mod errors;
+mod flags;
 mod hashing;
 mod metrics;
 mod quantiles;
@@ -29,6 +30,7 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_CODES", litmus_core::Error::CODES.to_vec())?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<engine::Assignment>()?;
+    m.add_class::<flags::FlagEvaluation>()?;
     m.add_class::<bandit::Arm>()?;
     m.add_class::<bandit::Random>()?;
     m.add_class::<bandit::Policy>()?;

@@ -18,11 +18,35 @@ pub(crate) struct ParsedDocument {
     pub(crate) layers: Vec<Decoded<WireLayer>>,
     pub(crate) holdouts: Vec<Decoded<WireHoldout>>,
     pub(crate) metrics: Vec<Decoded<crate::metrics::MetricDefinition>>,
-    /// The flags, not decoded yet: each is decoded and compiled in one step, so a large
-    /// document's JSON is freed flag by flag as the compiled flags are built.
-    pub(crate) flags: Vec<Decoded<serde_json::Value>>,
+    /// The flags, not decoded yet: each is read, decoded and compiled in one step, so a large
+    /// document's flags never exist all at once as JSON trees.
+    pub(crate) flags: Vec<FlagSource>,
     /// Unknown top-level fields.
     pub(crate) unknown: Vec<FieldPath>,
+}
+
+/// One flag of a document before it is read: a JSON value, or (from text) its JSON text.
+#[derive(Debug)]
+pub(crate) enum FlagSource {
+    /// A value from a parsed document.
+    Value(serde_json::Value),
+    /// The flag's text, kept from the document's text without parsing it into a tree.
+    Text(Box<serde_json::value::RawValue>),
+}
+
+impl FlagSource {
+    /// The flag as a JSON value.
+    pub(crate) fn into_value(self) -> Result<serde_json::Value, Error> {
+        match self {
+            FlagSource::Value(v) => Ok(v),
+            FlagSource::Text(raw) => {
+                serde_json::from_str(raw.get()).map_err(|e| Error::InvalidJson {
+                    path: FieldPath::root().field("flags"),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
 }
 
 /// One object of a list: its path (named by key where it has one), its key if readable, and
@@ -38,12 +62,47 @@ pub(crate) struct Decoded<T> {
 /// Parses a document's text. Fails only when the text is not a JSON object, a top-level field
 /// has the wrong type, or the schema version is not supported; problems inside experiments,
 /// layers and holdouts are kept per object.
+///
+/// The flags are kept as text: each is parsed when it is compiled (a document of ten
+/// thousand flags then never holds all their JSON trees at once).
 pub(crate) fn parse_document(text: &str) -> Result<ParsedDocument, Error> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
+    use serde_json::value::RawValue;
+    let invalid = |e: serde_json::Error| Error::InvalidJson {
         path: FieldPath::root(),
         message: e.to_string(),
-    })?;
-    parse_value(value)
+    };
+    // The top level as raw parts: one validating pass over the text, no trees yet.
+    let parts: serde_json::Result<std::collections::BTreeMap<String, Box<RawValue>>> =
+        serde_json::from_str(text);
+    let Ok(mut parts) = parts else {
+        // Not an object of fields: the whole text as a value gives the exact error.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(invalid)?;
+        return parse_value(value);
+    };
+    let flags = parts.remove("flags");
+    let mut object = serde_json::Map::new();
+    for (key, raw) in parts {
+        object.insert(key, serde_json::from_str(raw.get()).map_err(invalid)?);
+    }
+    let flags = match flags {
+        None => None,
+        Some(raw) => match serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()) {
+            Ok(items) => Some(items.into_iter().map(FlagSource::Text).collect()),
+            // Not an array (or null): read as a value, with parse_value's errors.
+            Err(_) => {
+                object.insert(
+                    "flags".into(),
+                    serde_json::from_str(raw.get()).map_err(invalid)?,
+                );
+                None
+            }
+        },
+    };
+    let mut doc = parse_value(serde_json::Value::Object(object))?;
+    if let Some(flags) = flags {
+        doc.flags = flags;
+    }
+    Ok(doc)
 }
 
 /// As [`parse_document`], from a JSON value.
@@ -85,9 +144,16 @@ pub(crate) fn parse_value(value: serde_json::Value) -> Result<ParsedDocument, Er
     doc.layers = decode_list(&mut object, &root, "layers")?;
     doc.holdouts = decode_list(&mut object, &root, "holdouts")?;
     doc.metrics = decode_list(&mut object, &root, "metrics")?;
-    doc.flags = decode_items(&mut object, &root, "flags", |raw, _| {
-        (serde_json::Value::Null, Ok(raw))
-    })?;
+    doc.flags = match object.remove("flags") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(items)) => items.into_iter().map(FlagSource::Value).collect(),
+        Some(_) => {
+            return Err(Error::InvalidJson {
+                path: root.field("flags"),
+                message: "flags must be an array".into(),
+            });
+        }
+    };
     doc.unknown = object.keys().map(|k| root.field(k)).collect();
     Ok(doc)
 }

@@ -12,7 +12,7 @@ use crate::assign::experiment::Experiment;
 use crate::assign::targeting;
 use crate::config::compile::{Compiled, check_key, salt_of, time};
 use crate::config::decode::DecodeOwned;
-use crate::config::parse::Decoded;
+use crate::config::parse::FlagSource;
 use crate::error::{Error, FieldPath};
 use crate::hash::{self, Purpose, Seed};
 
@@ -27,28 +27,16 @@ pub const MAX_PREREQUISITE_DEPTH: usize = 16;
 /// Most tags of one flag.
 pub const MAX_TAGS: usize = 50;
 
-/// Decodes and compiles the document's flags against its compiled experiments, into
-/// `out.flags`. Each flag's JSON is taken apart as it is decoded and its wire form dropped as
-/// soon as it is compiled, so memory freed by one flag is reused by the next.
-pub(crate) fn compile_flags(raw: Vec<Decoded<Value>>, out: &mut Compiled) {
-    if raw.len() > MAX_FLAGS {
+/// Reads, decodes and compiles the document's flags against its compiled experiments, into
+/// `out.flags`, one flag at a time: each flag's JSON is parsed, taken apart as it is decoded,
+/// and its wire form dropped as soon as it is compiled, so memory freed by one flag is reused
+/// by the next. Prerequisites name flags by key and are resolved once every flag is compiled.
+pub(crate) fn compile_flags(sources: Vec<FlagSource>, out: &mut Compiled) {
+    if sources.len() > MAX_FLAGS {
         out.problems.push(Error::LimitExceeded {
             path: FieldPath::root().field("flags"),
             message: format!("more than {MAX_FLAGS} flags"),
         });
-    }
-    let raw: Vec<_> = raw.into_iter().take(MAX_FLAGS).collect();
-    // Every readable key gets an index first, so prerequisites may name later flags. Sized up
-    // front: growing these tables one doubling at a time is a large share of loading ten
-    // thousand flags.
-    let keys: Vec<Option<Box<str>>> = raw
-        .iter()
-        .map(|d| d.key.as_deref().map(Into::into))
-        .collect();
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(raw.len());
-    for key in keys.iter().flatten() {
-        let next = index.len();
-        index.entry(key).or_insert(next);
     }
     let experiments: HashMap<&str, usize> = out
         .experiments
@@ -56,44 +44,57 @@ pub(crate) fn compile_flags(raw: Vec<Decoded<Value>>, out: &mut Compiled) {
         .enumerate()
         .map(|(i, (k, _))| (&**k, i))
         .collect();
-    let mut compiled: Vec<(Box<str>, FieldPath, Result<Flag, Error>)> =
-        Vec::with_capacity(raw.len());
+    let context = Context {
+        experiments: &experiments,
+        compiled: &out.experiments,
+    };
+    let count = sources.len().min(MAX_FLAGS);
+    // Sized up front: growing these one doubling at a time is a large share of loading ten
+    // thousand flags.
+    let mut compiled: Vec<(Box<str>, FieldPath, Result<Flag, Error>)> = Vec::with_capacity(count);
+    let mut index: HashMap<Box<str>, usize> = HashMap::with_capacity(count);
     // Problems of objects that are not flags of the engine (a repeated or unreadable key), by
     // the position they come before in `compiled`, so problems stay in document order.
     let mut extra: Vec<(usize, Error)> = Vec::new();
     let mut unknown = Vec::new();
-    {
-        let context = Context {
-            flags: &index,
-            experiments: &experiments,
-            compiled: &out.experiments,
+    let list = FieldPath::root().field("flags");
+    for (i, source) in sources.into_iter().take(MAX_FLAGS).enumerate() {
+        let value = match source.into_value() {
+            Ok(v) => v,
+            Err(e) => {
+                extra.push((compiled.len(), e));
+                continue;
+            }
         };
-        let mut seen = std::collections::HashSet::with_capacity(raw.len());
-        for (d, key) in raw.into_iter().zip(&keys) {
-            let decoded = d
-                .value
-                .and_then(|value| <WireFlag as DecodeOwned>::decode_owned(value, &d.path));
-            let result = decoded.and_then(|w| {
-                unknown.extend(super::wire::unknown_paths(&w, &d.path));
-                if seen.contains(w.key.as_str()) {
-                    return Err(Error::DuplicateKey {
-                        path: d.path.clone(),
-                        key: w.key,
-                    });
-                }
-                compile_flag(&w, &d.path, &context)
-            });
-            match key {
-                Some(k) if seen.insert(&**k) => compiled.push((k.clone(), d.path, result)),
-                _ => {
-                    if let Err(e) = result {
-                        extra.push((compiled.len(), e));
-                    }
+        let key: Option<Box<str>> = value.get("key").and_then(Value::as_str).map(Into::into);
+        let path = match key.as_deref() {
+            Some(k) if !k.is_empty() => list.item(k),
+            _ => list.item(i),
+        };
+        let result = <WireFlag as DecodeOwned>::decode_owned(value, &path).and_then(|w| {
+            unknown.extend(super::wire::unknown_paths(&w, &path));
+            if index.contains_key(w.key.as_str()) {
+                return Err(Error::DuplicateKey {
+                    path: path.clone(),
+                    key: w.key,
+                });
+            }
+            compile_flag(&w, &path, &context)
+        });
+        match key {
+            Some(k) if !index.contains_key(&k) => {
+                index.insert(k.clone(), compiled.len());
+                compiled.push((k, path, result));
+            }
+            _ => {
+                if let Err(e) = result {
+                    extra.push((compiled.len(), e));
                 }
             }
         }
     }
     out.unknown.extend(unknown);
+    resolve_prerequisites(&mut compiled, &index);
     reject_cycles_and_deep_chains(&mut compiled);
     let mut extra = extra.into_iter().peekable();
     out.flags.reserve(compiled.len());
@@ -109,9 +110,59 @@ pub(crate) fn compile_flags(raw: Vec<Decoded<Value>>, out: &mut Compiled) {
     out.problems.extend(extra.map(|(_, e)| e));
 }
 
+/// Points each prerequisite rule at its flag's index; a flag whose prerequisite names no flag
+/// is rejected (`unknown_reference` at the rule's `flag`).
+fn resolve_prerequisites(
+    flags: &mut [(Box<str>, FieldPath, Result<Flag, Error>)],
+    index: &HashMap<Box<str>, usize>,
+) {
+    for (_, path, result) in flags.iter_mut() {
+        let Ok(flag) = result else {
+            continue;
+        };
+        let mut missing = None;
+        for (s, set) in flag.rule_sets.iter_mut().enumerate() {
+            for (r, rule) in set.iter_mut().enumerate() {
+                if let Action::Prerequisite {
+                    flag: target, key, ..
+                } = &mut rule.action
+                {
+                    match index.get(&**key) {
+                        Some(&i) => *target = i,
+                        None => {
+                            missing.get_or_insert((s, r, key.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((s, r, key)) = missing {
+            let at = rule_path(flag, path, s, r).field("flag");
+            *result = Err(Error::UnknownReference { path: at, key });
+        }
+    }
+}
+
+/// The path of rule `r` of rule list `s` of a flag at `path` (list 0 is the flag's `rules`,
+/// the others its scheduled changes' in order).
+fn rule_path(flag: &Flag, path: &FieldPath, s: usize, r: usize) -> FieldPath {
+    let list = match s {
+        0 => path.field("rules"),
+        _ => {
+            let change = flag
+                .phases
+                .iter()
+                .skip(1)
+                .position(|p| p.rules == s)
+                .unwrap_or(0);
+            path.field("schedule").item(change).field("rules")
+        }
+    };
+    list.item(r)
+}
+
 /// What a flag may refer to.
 struct Context<'a> {
-    flags: &'a HashMap<&'a str, usize>,
     experiments: &'a HashMap<&'a str, usize>,
     compiled: &'a [(Box<str>, Result<Experiment, Error>)],
 }
@@ -303,13 +354,6 @@ fn compile_rule(
             let parent = w.flag.as_deref().ok_or_else(|| Error::MissingField {
                 path: at.field("flag"),
             })?;
-            let &index = cx
-                .flags
-                .get(parent)
-                .ok_or_else(|| Error::UnknownReference {
-                    path: at.field("flag"),
-                    key: parent.to_owned(),
-                })?;
             let is = w.is.clone().ok_or_else(|| Error::MissingField {
                 path: at.field("is"),
             })?;
@@ -317,7 +361,9 @@ fn compile_rule(
                 return Err(Error::invalid(at.field("is"), "must not be null"));
             }
             Action::Prerequisite {
-                flag: index,
+                // Resolved once every flag is compiled (`resolve_prerequisites`).
+                flag: usize::MAX,
+                key: parent.into(),
                 is,
                 value: served("value")?,
             }
@@ -417,28 +463,9 @@ fn check_value(
 fn edges(flag: &Flag, path: &FieldPath) -> Vec<(usize, FieldPath)> {
     let mut out = Vec::new();
     for (s, set) in flag.rule_sets.iter().enumerate() {
-        if !set
-            .iter()
-            .any(|r| matches!(r.action, Action::Prerequisite { .. }))
-        {
-            continue;
-        }
-        // Rule set 0 is the flag's `rules`; the others are the scheduled changes' in order.
-        let set_path = match s {
-            0 => path.field("rules"),
-            _ => {
-                let change = flag
-                    .phases
-                    .iter()
-                    .skip(1)
-                    .position(|p| p.rules == s)
-                    .unwrap_or(0);
-                path.field("schedule").item(change).field("rules")
-            }
-        };
         for (r, rule) in set.iter().enumerate() {
-            if let Action::Prerequisite { flag, .. } = rule.action {
-                out.push((flag, set_path.item(r).field("flag")));
+            if let Action::Prerequisite { flag: target, .. } = rule.action {
+                out.push((target, rule_path(flag, path, s, r).field("flag")));
             }
         }
     }

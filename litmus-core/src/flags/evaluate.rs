@@ -221,6 +221,7 @@ impl Engine {
                     flag: parent,
                     is,
                     value,
+                    ..
                 } => {
                     if depth >= MAX_PREREQUISITE_DEPTH {
                         continue;

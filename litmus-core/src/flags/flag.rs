@@ -78,10 +78,11 @@ pub(crate) enum Action {
         experiment: usize,
         values: Box<[Value]>,
     },
-    /// Serve the value when the flag at `flag` (an index into the engine's flags) evaluates
-    /// to `is`.
+    /// Serve the value when the flag `key` (at `flag`, an index into the engine's flags)
+    /// evaluates to `is`.
     Prerequisite {
         flag: usize,
+        key: Box<str>,
         is: Value,
         value: Value,
     },
@@ -228,6 +229,14 @@ impl Rule {
     /// Whether it has a targeting condition.
     pub fn has_condition(&self) -> bool {
         self.condition.is_some()
+    }
+
+    /// The flag a prerequisite rule depends on (`None` for other kinds).
+    pub fn prerequisite(&self) -> Option<&str> {
+        match &self.action {
+            Action::Prerequisite { key, .. } => Some(key),
+            _ => None,
+        }
     }
 
     /// A rollout's percentage (`None` for other kinds).

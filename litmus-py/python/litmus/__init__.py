@@ -34,6 +34,7 @@ from ._litmus import (
     ERROR_CODES,
     Assignment,
     Engine,
+    FlagEvaluation,
     QuantileSketch,
     __version__,
     plan_experiment,
@@ -69,6 +70,7 @@ _SUBMODULES = ("bandit", "client", "hashing", "openfeature", "stats", "tracker")
 __all__ = [
     "Engine",
     "Assignment",
+    "FlagEvaluation",
     "load_engine",
     "plan_experiment",
     "validate_analysis",

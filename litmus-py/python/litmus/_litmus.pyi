@@ -103,6 +103,32 @@ class Assignment:
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
+_FlagType = Literal["boolean", "string", "number", "json"]
+
+@final
+class FlagEvaluation:
+    """One flag evaluated for one unit."""
+
+    @property
+    def flag(self) -> str: ...
+    @property
+    def unit_id(self) -> str: ...
+    @property
+    def value(self) -> Any: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def rule(self) -> Optional[str]: ...
+    @property
+    def variant(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[str]: ...
+    @property
+    def assignment(self) -> Optional[Assignment]: ...
+    @property
+    def flag_metadata(self) -> dict[str, str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
 @final
 class Engine:
     """The assignment engine."""
@@ -137,6 +163,56 @@ class Engine:
     def assign_all(
         self, unit_id: str, attributes: _Attributes = None, *, now: _Now = None
     ) -> list[Assignment]: ...
+    def evaluate(
+        self,
+        flag: str,
+        unit_id: str,
+        attributes: _Attributes = None,
+        *,
+        now: _Now = None,
+        type: Optional[_FlagType] = None,
+    ) -> FlagEvaluation: ...
+    def evaluate_all(
+        self, unit_id: str, attributes: _Attributes = None, *, now: _Now = None
+    ) -> dict[str, FlagEvaluation]: ...
+    def boolean_value(
+        self,
+        flag: str,
+        unit_id: str,
+        attributes: _Attributes = None,
+        *,
+        default: bool = False,
+        now: _Now = None,
+    ) -> bool: ...
+    def string_value(
+        self,
+        flag: str,
+        unit_id: str,
+        attributes: _Attributes = None,
+        *,
+        default: str = "",
+        now: _Now = None,
+    ) -> str: ...
+    def number_value(
+        self,
+        flag: str,
+        unit_id: str,
+        attributes: _Attributes = None,
+        *,
+        default: float = 0.0,
+        now: _Now = None,
+    ) -> float: ...
+    def json_value(
+        self,
+        flag: str,
+        unit_id: str,
+        attributes: _Attributes = None,
+        *,
+        default: Any = None,
+        now: _Now = None,
+    ) -> Any: ...
+    def flag_keys(self) -> list[str]: ...
+    def flag_metadata(self, flag: str) -> dict[str, str]: ...
     @property
     def problems(self) -> list[Exception]: ...
     @property
