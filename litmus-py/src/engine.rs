@@ -569,7 +569,10 @@ impl Engine {
     }
 
     /// The value of the string flag `flag` for `unit_id`, or `default`.
-    #[pyo3(signature = (flag, unit_id, attributes=None, *, default=String::new(), now=None))]
+    #[pyo3(
+        signature = (flag, unit_id, attributes=None, *, default=String::new(), now=None),
+        text_signature = "(self, /, flag, unit_id, attributes=None, *, default='', now=None)"
+    )]
     fn string_value(
         &self,
         py: Python<'_>,

@@ -28,6 +28,8 @@ def test_every_core_code_has_its_exception_class() -> None:
     special = {
         "invalid_argument": errors.InvalidArgumentError,
         "event_too_large": errors.InvalidArgumentError,
+        "type_mismatch": errors.InvalidArgumentError,
+        "flag_unavailable": errors.InvalidArgumentError,
         "degenerate_data": errors.DegenerateDataError,
     }
     for code in litmus.ERROR_CODES:

@@ -45,7 +45,7 @@ def test_evaluate_returns_value_rule_reason_and_variant() -> None:
     d = engine.evaluate("limit", "u").to_dict()
     assert d == {"flag": "limit", "unit_id": "u", "value": 10, "reason": "STATIC", "rule": None,
                  "variant": "default", "error": None, "assignment": None}
-    assert "FlagEvaluation(flag='limit'" in repr(engine.evaluate("limit", "u"))
+    assert 'FlagEvaluation(flag="limit"' in repr(engine.evaluate("limit", "u"))
 
 
 def test_typed_values_and_mismatches() -> None:

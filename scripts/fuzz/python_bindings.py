@@ -556,9 +556,48 @@ def generated_config(src: Any) -> dict:
             {"key": text(src), "share": number(src), "experiments": [e.get("key") for e in experiments[: src.int_in(0, 3)]], **({"layers": [la["key"] for la in layers]} if layers else {})}
             for _ in range(src.int_in(0, 2))
         ]
+    if chance(src, 2):
+        doc["flags"] = generated_flags(src, [e.get("key") for e in experiments])
     if src.bool():
         doc["version"] = text(src)
     return doc
+
+
+FLAG_TYPES = ["boolean", "string", "number", "json", "integer", None]
+
+
+def generated_flags(src: Any, experiments: list) -> list:
+    """Flags of every type and rule kind, with references to flags and experiments that may
+    or may not exist, cycles, and values of the wrong type."""
+    keys = [f"f{i}" for i in range(src.int_in(0, 5))]
+    flags = []
+    for key in keys:
+        rules = []
+        for r in range(src.int_in(0, 4)):
+            kind = pick(src, ["force", "rollout", "experiment", "prerequisite", text(src)])
+            rule: dict = {"kind": kind}
+            if src.bool():
+                rule["id"] = pick(src, [f"r{r}", "r0", text(src)])
+            if chance(src, 3):
+                rule["condition"] = targeting(src)
+            if kind == "experiment":
+                rule["experiment"] = pick(src, experiments) if experiments and src.bool() else text(src)
+                rule["values"] = {pick(src, ["control", "treatment", text(src)]): json_value(src) for _ in range(src.int_in(0, 3))}
+            else:
+                rule["value"] = json_value(src)
+            if kind == "rollout" or chance(src, 6):
+                rule["percentage"] = pick(src, [0, 10, 50, 100, 101, -1, number(src)])
+            if kind == "prerequisite" or chance(src, 6):
+                rule["flag"] = pick(src, keys) if keys and src.bool() else text(src)
+                rule["is"] = json_value(src)
+            rules.append(rule)
+        flag: dict = {"key": key if chance(src, 6) else text(src), "type": pick(src, FLAG_TYPES), "default": json_value(src), "rules": rules}
+        if src.bool():
+            flag["enabled"] = src.bool() if chance(src, 4) else json_value(src)
+        if chance(src, 3):
+            flag["schedule"] = [{"at": pick(src, WORDS[-14:]) if src.bool() else json_value(src), **({"enabled": src.bool()} if src.bool() else {}), **({"rules": rules[:1]} if src.bool() else {})} for _ in range(src.int_in(0, 3))]
+        flags.append(flag)
+    return flags
 
 
 def mutate(src: Any, doc: Any, rounds: int) -> Any:
@@ -812,7 +851,7 @@ def now(src: Any) -> Any:
 def use_engine(src: Any, engine: Any) -> None:
     keys = call(engine.experiment_keys) or []
     for _ in range(src.int_in(1, 6)):
-        op = src.int_in(0, 9)
+        op = src.int_in(0, 11)
         exp = arg(src, lambda: pick(src, keys) if keys and src.int_in(0, 3) else text(src), 10)
         unit = arg(src, lambda: text(src), 10)
         kw = {"now": now(src)} if src.bool() else {}
@@ -831,8 +870,39 @@ def use_engine(src: Any, engine: Any) -> None:
                     raise Finding(f"Engine.problems holds {type(p).__name__}, not ConfigError")
         elif op == 8:
             call(lambda: (engine.version, engine.exposures_remembered, engine.experiment_keys()))
-        else:
+        elif op == 9:
             call(engine.assign, exp, unit, {"country": "DE"}, now=False)
+        else:
+            use_flags(src, engine, unit, kw)
+
+
+def use_flags(src: Any, engine: Any, unit: Any, kw: dict) -> None:
+    """The flag entry points: evaluate (typed or not), evaluate_all, the typed values."""
+    keys = call(engine.flag_keys) or []
+    flag = arg(src, lambda: pick(src, keys) if keys and src.int_in(0, 3) else text(src), 10)
+    op = src.int_in(0, 6)
+    if op <= 2:
+        typed = {"type": pick(src, ["boolean", "string", "number", "json", "object", 5])} if src.bool() else {}
+        e = call(engine.evaluate, flag, unit, attributes(src), **kw, **typed)
+        if e is not None:
+            check_evaluation(src, e)
+    elif op == 3:
+        for e in (call(engine.evaluate_all, unit, attributes(src), **kw) or {}).values():
+            check_evaluation(src, e)
+    else:
+        meth = pick(src, ["boolean_value", "string_value", "number_value", "json_value"])
+        default = {"default": value(src)} if src.bool() else {}
+        call(getattr(engine, meth), flag, unit, attributes(src), **kw, **default)
+        call(engine.flag_metadata, flag)
+
+
+def check_evaluation(src: Any, e: Any) -> None:
+    d = call(e.to_dict)
+    call(lambda: (e.value, e.flag_metadata, repr(e), e.reason, e.rule, e.variant, e.error, e.assignment))
+    if d is not None and d["reason"] not in ("STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "DEFAULT", "ERROR"):
+        raise Finding(f"flag reason {d['reason']!r}")
+    if d is not None and (d["reason"] == "ERROR") != (d["error"] is not None):
+        raise Finding(f"flag error {d['error']!r} with reason {d['reason']!r}")
 
 
 def check_assignment(src: Any, a: Any) -> None:
@@ -883,7 +953,7 @@ def drv_engine_args(src: Any) -> None:
         return
     args = [value(src) for _ in range(src.int_in(0, 4))]
     kwargs = {pick(src, ["now", "attributes", "unit_id", "experiment", text(src)]): value(src) for _ in range(src.int_in(0, 2))}
-    meth = pick(src, ["assign", "assign_all", "update", "experiment_keys"])
+    meth = pick(src, ["assign", "assign_all", "update", "experiment_keys", "evaluate", "evaluate_all", "boolean_value", "string_value", "number_value", "json_value", "flag_keys", "flag_metadata"])
     if meth == "update" and engine is STATE["sentinel"]:
         return
     call(getattr(engine, meth), *args, **kwargs)
@@ -1488,7 +1558,7 @@ DRIVERS = [drv_engine, drv_engine, drv_engine, drv_engine_file, drv_engine_args,
 
 # What each driver covers, checked against the modules' __all__ at start-up.
 COVERED = {
-    "litmus": {"Engine", "Assignment", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__", "validate_metrics", "validate_analysis", "plan_experiment", "QuantileSketch"},
+    "litmus": {"Engine", "Assignment", "FlagEvaluation", "load_engine", "ConfigClient", "EventTracker", "ERROR_CODES", "__version__", "validate_metrics", "validate_analysis", "plan_experiment", "QuantileSketch"},
     "litmus.bandit": {"Arm", "Bandit", "Policy", "Random", "stratified"},
     "litmus.hashing": {"seed", "unit_hash", "bucket", "pick_variant", "in_traffic"},
 }
@@ -1501,7 +1571,7 @@ def check_coverage_of_exports() -> None:
     missing += [f"bandit.{n}" for n in bandit.__all__ if n not in COVERED["litmus.bandit"]]
     missing += [f"hashing.{n}" for n in hashing.__all__ if n not in COVERED["litmus.hashing"]]
     STATS_FUNCTIONS[:] = [n for n in stats.__all__]
-    native_classes = {"Engine", "Assignment", "Arm", "Random", "Policy", "Bandit", "QuantileSketch", "__version__", "ERROR_CODES", "_panic_for_tests"}
+    native_classes = {"Engine", "Assignment", "FlagEvaluation", "Arm", "Random", "Policy", "Bandit", "QuantileSketch", "__version__", "ERROR_CODES", "_panic_for_tests"}
     # The SDK protocol machines (drv_tracker_client) and their constants.
     native_classes |= {"ConfigSync", "TrackerCore", "SseDecoder", "MAX_EVENT_BYTES", "MAX_BODY_BYTES", "MAX_BATCH_EVENTS", "ENVELOPE_BYTES"}
     NATIVE_FUNCTIONS[:] = [n for n in native.__all__ if n not in native_classes]

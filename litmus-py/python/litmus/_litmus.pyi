@@ -13,6 +13,7 @@ __all__ = [
     "ERROR_CODES",
     "Engine",
     "Assignment",
+    "FlagEvaluation",
     "Arm",
     "Random",
     "Policy",

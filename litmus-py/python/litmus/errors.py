@@ -148,6 +148,7 @@ _CONFIG_CODES = frozenset(
         "overlapping_ranges",
         "limit_exceeded",
         "invalid_transition",
+        "prerequisite_cycle",
         "multiple",
     }
 )
@@ -157,7 +158,8 @@ def error_class(code: str) -> type:
     """The exception class that represents errors with this code."""
     if code in _CONFIG_CODES:
         return ConfigError
-    if code in ("invalid_argument", "event_too_large"):
+    # A flag asked for as another type, or one that cannot be evaluated: the caller's mistake.
+    if code in ("invalid_argument", "event_too_large", "type_mismatch", "flag_unavailable"):
         return InvalidArgumentError
     if code == "degenerate_data":
         return DegenerateDataError
