@@ -3,6 +3,7 @@
 // This layer only converts values and caches strings: every decision is the Rust core's.
 
 import { LitmusError, guard } from "./common.mjs";
+import { FLAG_HOLDOUTS, FLAG_OUTCOME, FLAG_REPORT, FlagCache, typeCode } from "./flags.mjs";
 
 const MISSES = [null, "false", "attribute_missing", "type_mismatch"];
 // Whether an experiment has a time window is cached per experiment key: at most as many keys
@@ -64,6 +65,7 @@ function bucketOf(value) {
 /** Builds the public API over a wasm-bindgen module `b`. */
 export function makeApi(b) {
   const REASONS = JSON.parse(b.reasonCodes());
+  const FLAG_REASONS = JSON.parse(b.flagReasonCodes());
   const g = guard(b);
   const call = (f) => g.call(f);
 
@@ -83,6 +85,8 @@ export function makeApi(b) {
     #dedupe;
     #sticky;
     #strict;
+    // Each flag's possible values and whether it needs the time, per loaded config.
+    #flags = new FlagCache(FLAG_REASONS, REASONS);
 
     /**
      * @param config JSON text, bytes or an object.
@@ -116,6 +120,7 @@ export function makeApi(b) {
       this.#version = core.version() ?? null;
       this.#variants = new Map();
       this.#windowed = new Map();
+      this.#flags = new FlagCache(FLAG_REASONS, REASONS);
     }
 
     /** A core for the config text, remembering exposures when there is a callback. */
@@ -255,6 +260,81 @@ export function makeApi(b) {
       const core = this.#live();
       const list = JSON.parse(call(() => core.assignAll(unitId, attrs, now)));
       return list.map(([experiment]) => this.assign(experiment, unitId, attributes, options));
+    }
+
+    /**
+     * Evaluates the flag `flag` for `unitId`: `{ flag, unitId, value, reason, rule, variant,
+     * error, assignment }` (`reason` is OpenFeature's: STATIC, TARGETING_MATCH, SPLIT, DISABLED,
+     * DEFAULT or ERROR; JSON values are frozen, shared by every evaluation). `options.now` as
+     * for `assign`; `options.type` ("boolean", "string", "number", "json") asks for a type, and
+     * a flag of another type evaluates to the error `type_mismatch`. When an experiment serves
+     * the value, its exposure is reported as `assign` reports it.
+     */
+    evaluate(flag, unitId, attributes, options) {
+      if (typeof flag !== "string" || typeof unitId !== "string") {
+        throw new LitmusError("flag and unitId must be strings", "invalid_argument");
+      }
+      const type = typeCode(options?.type);
+      const core = this.#live();
+      const given = options !== undefined && options !== null && options.now !== undefined;
+      const now = given ? nowMs(options.now) : this.#flags.timed(core, flag) ? Date.now() : NaN;
+      let packed;
+      let attrs;
+      if (attributes === undefined || attributes === null) {
+        packed = call(() => core.evaluatePlain(flag, unitId, now, type));
+      } else {
+        attrs = JSON.stringify(attributes);
+        packed = call(() => core.evaluate(flag, unitId, attrs, now, type));
+      }
+      const bits = packed % FLAG_OUTCOME;
+      const e = this.#flags.unpack(this.#live(), flag, unitId, packed, bits);
+      if (bits & FLAG_REPORT) this.#report(e.assignment, attrs);
+      if (bits & FLAG_HOLDOUTS) this.#reportHoldouts(e.assignment);
+      return e;
+    }
+
+    /** Evaluates every flag for `unitId`: an object of flag key to evaluation, in config order. */
+    evaluateAll(unitId, attributes, options) {
+      str("unitId", unitId);
+      const now = nowMs(options?.now);
+      const out = {};
+      for (const flag of this.flagKeys()) out[flag] = this.evaluate(flag, unitId, attributes, { now });
+      return out;
+    }
+
+    #typed(type, fallback, flag, unitId, attributes, options) {
+      const e = this.evaluate(flag, unitId, attributes, { now: options?.now, type });
+      return e.error === null ? e.value : options?.default ?? fallback;
+    }
+
+    /** The boolean flag's value, or `options.default` (false) when it cannot be evaluated as one. */
+    booleanValue(flag, unitId, attributes, options) {
+      return this.#typed("boolean", false, flag, unitId, attributes, options);
+    }
+
+    /** The string flag's value, or `options.default` (""). */
+    stringValue(flag, unitId, attributes, options) {
+      return this.#typed("string", "", flag, unitId, attributes, options);
+    }
+
+    /** The number flag's value, or `options.default` (0). */
+    numberValue(flag, unitId, attributes, options) {
+      return this.#typed("number", 0, flag, unitId, attributes, options);
+    }
+
+    /** The json flag's value (frozen), or `options.default` (null). */
+    jsonValue(flag, unitId, attributes, options) {
+      return this.#typed("json", null, flag, unitId, attributes, options);
+    }
+
+    /** Every flag key in the config (valid or not), in config order. */
+    flagKeys() {
+      return JSON.parse(this.#live().flagKeys());
+    }
+
+    /** A flag's metadata: `{ type, description?, tags? }` ({} for an unknown or rejected flag). */
+    flagMetadata(flag) {
+      return JSON.parse(this.#live().flagMetadata(str("flag", flag)));
     }
 
     /** The problems found in the config, as LitmusError objects. */

@@ -45,6 +45,31 @@ export interface ExposureEvent {
   holdout?: string;
 }
 
+export type FlagType = "boolean" | "string" | "number" | "json";
+export type FlagReason = "STATIC" | "TARGETING_MATCH" | "SPLIT" | "DISABLED" | "DEFAULT" | "ERROR";
+
+/** One flag evaluated for one unit. */
+export interface FlagEvaluation<T = unknown> {
+  flag: string;
+  unitId: string;
+  /** The value served (frozen when it is an object); null on error. */
+  value: T | null;
+  reason: FlagReason;
+  /** The id of the rule that served the value (null for the default). */
+  rule: string | null;
+  /** OpenFeature's variant: the experiment's variant, the rule's id, or "default". */
+  variant: string | null;
+  error: "flag_not_found" | "invalid_config" | "type_mismatch" | null;
+  /** When an experiment rule served the value: the unit's assignment to it. */
+  assignment: { experiment: string; unitId: string; variant: string; inExperiment: boolean; reason: Assignment["reason"] } | null;
+}
+
+export interface FlagMetadata {
+  type?: FlagType;
+  description?: string;
+  tags?: string;
+}
+
 export interface StickyStore {
   get(key: string): string | null | undefined;
   set(key: string, value: string): void;
@@ -62,6 +87,14 @@ export declare class Engine {
   update(config: Config): void;
   assign(experiment: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now }): Assignment;
   assignAll(unitId: string, attributes?: Attributes | null, options?: { now?: Now }): Assignment[];
+  evaluate(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; type?: FlagType }): FlagEvaluation;
+  evaluateAll(unitId: string, attributes?: Attributes | null, options?: { now?: Now }): Record<string, FlagEvaluation>;
+  booleanValue(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: boolean }): boolean;
+  stringValue(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: string }): string;
+  numberValue(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: number }): number;
+  jsonValue<T = unknown>(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: T }): T;
+  flagKeys(): string[];
+  flagMetadata(flag: string): FlagMetadata;
   readonly problems: LitmusError[];
   readonly version: string | null;
   experimentKeys(): string[];

@@ -3,14 +3,19 @@
 // Provider interface structurally, so this package does not depend on the SDK. Written once as
 // ESM; build-package.sh derives the CommonJS copy.
 //
-// A flag key is an experiment key and the context's targetingKey is the unit id; the other
-// context fields are the targeting attributes. A string flag resolves to the variant's payload
-// when that is a string, else to the variant key; boolean, number and object flags resolve to
-// the payload, which must have the flag's type (otherwise the default, with TYPE_MISMATCH).
-// A unit that gets no variant (not running, targeting miss, holdout, outside the traffic) gets
-// the default. Reasons: SPLIT for an assignment, TARGETING_MATCH for an override, DISABLED when
-// the experiment is not running, DEFAULT otherwise; flagMetadata carries Litmus' own reason and
-// whether the unit counts in the experiment. The same rules as litmus.openfeature in Python.
+// The context's targetingKey is the unit id; the other context fields are the targeting
+// attributes. A flag key names a Litmus flag (docs/flags.md) when the config has one: it
+// resolves with the core's value, rule, variant and OpenFeature reason; a flag of another type
+// gives the default with TYPE_MISMATCH, a rejected one PARSE_ERROR; flagMetadata carries the
+// flag's type, description and tags, the rule that served, and for an experiment rule the
+// experiment and whether the unit counts in it. Otherwise the key names an experiment: a string
+// flag resolves to the variant's payload when that is a string, else to the variant key;
+// boolean, number and object flags resolve to the payload, which must have the flag's type
+// (otherwise the default, with TYPE_MISMATCH). A unit that gets no variant (not running,
+// targeting miss, holdout, outside the traffic) gets the default. Reasons: SPLIT for an
+// assignment, TARGETING_MATCH for an override, DISABLED when the experiment is not running,
+// DEFAULT otherwise; flagMetadata carries Litmus' own reason and whether the unit counts in the
+// experiment. The same rules as litmus.openfeature in Python.
 
 const REASONS = {
   assigned: "SPLIT",
@@ -26,6 +31,23 @@ function attribute(value) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, attribute(v)]));
   }
   return value;
+}
+
+// OpenFeature's resolution kinds as Litmus flag types, and flag errors as its error codes.
+const FLAG_TYPES = { boolean: "boolean", string: "string", number: "number", object: "json" };
+const FLAG_ERRORS = { invalid_config: "PARSE_ERROR", type_mismatch: "TYPE_MISMATCH" };
+
+/** A Litmus flag's evaluation as OpenFeature's resolution. */
+function fromFlag(e, defaultValue, flagMetadata) {
+  if (e.rule !== null) flagMetadata.rule = e.rule;
+  if (e.assignment !== null) {
+    flagMetadata.experiment = e.assignment.experiment;
+    flagMetadata.inExperiment = e.assignment.inExperiment;
+  }
+  if (e.error !== null) {
+    return { value: defaultValue, reason: "ERROR", errorCode: FLAG_ERRORS[e.error] ?? "GENERAL", errorMessage: `flag ${JSON.stringify(e.flag)}: ${e.error}`, flagMetadata };
+  }
+  return { value: e.value, variant: e.variant, reason: e.reason, flagMetadata };
 }
 
 const PAYLOAD = {
@@ -76,7 +98,10 @@ export class LitmusWebProvider {
     }
     let a;
     try {
-      a = this.engine.assign(flagKey, targetingKey, attribute(rest));
+      const attributes = attribute(rest);
+      const flag = this.engine.evaluate(flagKey, targetingKey, attributes, { type: FLAG_TYPES[kind] });
+      if (flag.error !== "flag_not_found") return fromFlag(flag, defaultValue, this.engine.flagMetadata(flagKey));
+      a = this.engine.assign(flagKey, targetingKey, attributes);
     } catch (e) {
       return { value: defaultValue, reason: "ERROR", errorCode: "INVALID_CONTEXT", errorMessage: String(e?.message ?? e) };
     }

@@ -34,13 +34,13 @@ pub const REPORT: u32 = 1 << 31;
 pub const HOLDOUTS: u32 = 1 << 30;
 
 /// The instant for time windows: milliseconds since the epoch, or NaN for "no time known".
-fn instant(now_ms: f64) -> Option<Timestamp> {
+pub(crate) fn instant(now_ms: f64) -> Option<Timestamp> {
     now_ms
         .is_finite()
         .then(|| Timestamp::from_unix_millis(now_ms.floor() as i64))
 }
 
-fn attributes(json: Option<String>) -> Result<serde_json::Value, JsValue> {
+pub(crate) fn attributes(json: Option<String>) -> Result<serde_json::Value, JsValue> {
     match json {
         None => Ok(serde_json::Value::Null),
         Some(text) => {
@@ -59,8 +59,8 @@ fn attributes(json: Option<String>) -> Result<serde_json::Value, JsValue> {
 /// the JavaScript engine has an exposure callback. The memory survives `update`.
 #[wasm_bindgen]
 pub struct EngineCore {
-    inner: Engine,
-    exposures: Option<ExposureMemory>,
+    pub(crate) inner: Engine,
+    pub(crate) exposures: Option<ExposureMemory>,
 }
 
 fn load(config: &str, strict: bool) -> Result<Engine, JsValue> {

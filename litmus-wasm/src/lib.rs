@@ -21,6 +21,8 @@ pub mod bandit;
 #[cfg(feature = "engine")]
 pub mod engine;
 #[cfg(feature = "engine")]
+pub mod flags;
+#[cfg(feature = "engine")]
 pub mod metrics;
 #[cfg(feature = "analysis")]
 pub mod quantiles;

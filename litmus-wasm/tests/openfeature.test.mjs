@@ -61,3 +61,51 @@ test("flags resolve through OpenFeature to the engine's assignments", async () =
   assert.equal(client.getStringDetails("cta-text", "d").errorCode, "TARGETING_KEY_MISSING");
   await OpenFeature.close();
 });
+
+const FLAGS = {
+  schema_version: 1,
+  experiments: [{ key: "color-test", status: "running", variants: [{ key: "control" }, { key: "green" }] }],
+  flags: [
+    { key: "new-checkout", type: "boolean", default: false, description: "one-page checkout", tags: ["checkout"],
+      rules: [{ id: "staff", kind: "force", condition: { attribute: "email", op: "ends_with", value: "@litmus.dev" }, value: true }] },
+    { key: "off", type: "boolean", default: true, enabled: false },
+    { key: "button-color", type: "string", default: "grey",
+      rules: [{ id: "test", kind: "experiment", experiment: "color-test", values: { control: "grey", green: "green" } }] },
+    { key: "limit", type: "number", default: 10 },
+    { key: "theme", type: "json", default: { dark: true } },
+    { key: "broken", type: "boolean", default: "no" },
+  ],
+};
+
+test("Litmus flags resolve through OpenFeature with reasons, variants and metadata", async () => {
+  const exposures = [];
+  const engine = new Engine(FLAGS, { onExposure: (e) => exposures.push(e) });
+  await OpenFeature.setProviderAndWait(new LitmusWebProvider(engine));
+  const client = OpenFeature.getClient();
+
+  await OpenFeature.setContext({ targetingKey: "u-1", email: "ada@litmus.dev" });
+  let d = client.getBooleanDetails("new-checkout", false);
+  assert.deepEqual([d.value, d.reason, d.variant, d.errorCode], [true, "TARGETING_MATCH", "staff", undefined]);
+  assert.deepEqual(d.flagMetadata, { type: "boolean", description: "one-page checkout", tags: "checkout", rule: "staff" });
+  await OpenFeature.setContext({ targetingKey: "u-5", email: "x@example.com" });
+  d = client.getBooleanDetails("new-checkout", true);
+  assert.deepEqual([d.value, d.reason, d.variant], [false, "DEFAULT", "default"]);
+  d = client.getBooleanDetails("off", false);
+  assert.deepEqual([d.value, d.reason], [true, "DISABLED"]);
+  d = client.getStringDetails("button-color", "x");
+  assert.equal(d.reason, "SPLIT");
+  assert.equal(d.value, { control: "grey", green: "green" }[d.variant]);
+  assert.equal(d.flagMetadata.experiment, "color-test");
+  assert.equal(d.flagMetadata.inExperiment, true);
+  assert.deepEqual(exposures.map((e) => [e.experiment, e.unitId]), [["color-test", "u-5"]]);
+  assert.equal(client.getNumberValue("limit", 0), 10);
+  assert.deepEqual(client.getObjectValue("theme", {}), { dark: true });
+
+  d = client.getStringDetails("limit", "fallback");
+  assert.deepEqual([d.value, d.reason, d.errorCode], ["fallback", "ERROR", "TYPE_MISMATCH"]);
+  d = client.getBooleanDetails("broken", true);
+  assert.deepEqual([d.value, d.errorCode], [true, "PARSE_ERROR"]);
+  d = client.getBooleanDetails("nothing-by-that-name", true);
+  assert.deepEqual([d.value, d.errorCode], [true, "FLAG_NOT_FOUND"]);
+  await OpenFeature.clearProviders();
+});

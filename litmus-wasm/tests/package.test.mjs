@@ -18,12 +18,14 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // catalogue, adds about 2 KB), and an experiment's analysis settings (issue 20: a strict
 // engine checks them as the admin API does, about 6 KB, segments' dimension values, about 7 KB,
 // and holdout exposures, about 2 KB, taking it to about 201 KB: the budget went from 200 to 208
-// KB with these two SDK features); the analysis module is optional (validateAnalysis and
+// KB with these two SDK features); feature flags (issue 21: their decoding, compilation with
+// prerequisite cycles found, evaluation and outcome tables) add about 28 KB, taking it to about
+// 228 KB, so the budget is 232 KB; the analysis module is optional (validateAnalysis and
 // planExperiment took it from about 115 to 148 KB, bandit.stratified to about 159 KB: its
 // request decoding is most of the 8 KB that twiggy measures before wasm-opt).
-const BUDGET = { engine: 208 * 1024, analysis: 160 * 1024 };
+const BUDGET = { engine: 232 * 1024, analysis: 160 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 208 KB, analysis 160 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 232 KB, analysis 160 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));

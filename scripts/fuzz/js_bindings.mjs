@@ -306,7 +306,46 @@ const BASE_CONFIGS = [
       },
     ],
   },
+  {
+    schema_version: 1,
+    experiments: [{ key: "x", status: "running", variants: [{ key: "a" }, { key: "b" }], overrides: { "qa-1": "b" } }],
+    flags: [
+      { key: "on", type: "boolean", default: false, rules: [{ kind: "force", condition: { attribute: "country", op: "eq", value: "DE" }, value: true }, { kind: "rollout", percentage: 30, value: true }] },
+      { key: "color", type: "string", default: "grey", rules: [{ kind: "experiment", experiment: "x", values: { a: "red", b: "blue" } }, { kind: "prerequisite", flag: "on", is: true, value: "gold" }] },
+      { key: "limit", type: "number", default: 3, enabled: false, schedule: [{ at: "2026-06-01T00:00:00Z", enabled: true }] },
+      { key: "theme", type: "json", default: { dark: true, sizes: [1, 2] } },
+    ],
+  },
 ];
+
+const FLAG_TYPES = ["boolean", "string", "number", "json", "integer", null];
+
+/** Flags of every type and rule kind, with references that may or may not exist, cycles and values of the wrong type. */
+function generatedFlags(r, experiments) {
+  const keys = Array.from({ length: r.int(0, 5) }, (_, i) => `f${i}`);
+  return keys.map((key) => {
+    const rules = Array.from({ length: r.int(0, 4) }, (_, i) => {
+      const kind = r.pick(["force", "rollout", "experiment", "prerequisite", text(r)]);
+      const rule = { kind };
+      if (r.bool()) rule.id = r.pick([`r${i}`, "r0", text(r)]);
+      if (r.chance(3)) rule.condition = targeting(r);
+      if (kind === "experiment") {
+        rule.experiment = experiments.length && r.bool() ? r.pick(experiments) : text(r);
+        rule.values = Object.fromEntries(Array.from({ length: r.int(0, 3) }, () => [r.pick(["control", "treatment", text(r)]), jsonValue(r)]));
+      } else rule.value = jsonValue(r);
+      if (kind === "rollout" || r.chance(6)) rule.percentage = r.pick([0, 10, 50, 100, 101, -1, number(r)]);
+      if (kind === "prerequisite" || r.chance(6)) {
+        rule.flag = keys.length && r.bool() ? r.pick(keys) : text(r);
+        rule.is = jsonValue(r);
+      }
+      return rule;
+    });
+    const flag = { key: r.chance(6) ? text(r) : key, type: r.pick(FLAG_TYPES), default: jsonValue(r), rules };
+    if (r.bool()) flag.enabled = r.chance(4) ? jsonValue(r) : r.bool();
+    if (r.chance(3)) flag.schedule = Array.from({ length: r.int(0, 3) }, () => ({ at: r.bool() ? r.pick(WORDS.slice(-14)) : jsonValue(r), ...(r.bool() ? { enabled: r.bool() } : {}), ...(r.bool() ? { rules: rules.slice(0, 1) } : {}) }));
+    return flag;
+  });
+}
 
 function generatedConfig(r) {
   const experiments = [];
@@ -344,6 +383,7 @@ function generatedConfig(r) {
   const doc = { schema_version: r.pick([1, 1, 1, 2, 0, "1", null]), experiments };
   if (layers.length || r.chance(4)) doc.layers = layers;
   if (r.chance(3)) doc.holdouts = [{ key: text(r), share: number(r), experiments: experiments.slice(0, r.int(0, 3)).map((e) => e.key) }];
+  if (r.chance(2)) doc.flags = generatedFlags(r, experiments.map((e) => e.key));
   if (r.bool()) doc.version = text(r);
   return doc;
 }
@@ -628,7 +668,7 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
     const keys = call("experimentKeys", () => engine.experimentKeys()) ?? [];
     const after = probe ? () => probe.check() : undefined;
     for (let i = r.int(1, 6); i > 0; i--) {
-      const op = r.int(0, 9);
+      const op = r.int(0, 11);
       const exp = arg(r, () => (keys.length && r.int(0, 3) ? r.pick(keys) : text(r)), 10);
       const unit = arg(r, () => text(r), 10);
       if (op <= 4) {
@@ -648,10 +688,43 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
         if (!problems.every((p) => p instanceof LitmusError)) throw new Finding("Engine.problems holds a non-LitmusError");
       } else if (op === 8) {
         call("Engine.version", () => engine.version);
-      } else {
+      } else if (op === 9) {
         call("Engine.assign (no time)", () => engine.assign(exp, unit, { country: "DE" }, { now: false }), after);
+      } else {
+        useFlags(r, engine, unit, after);
       }
     }
+  }
+
+  const FLAG_REASONS = ["STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "DEFAULT", "ERROR"];
+
+  /** The flag entry points: evaluate (typed or not), evaluateAll, the typed values, metadata. */
+  function useFlags(r, engine, unit, after) {
+    const keys = call("flagKeys", () => engine.flagKeys()) ?? [];
+    const flag = arg(r, () => (keys.length && r.int(0, 3) ? r.pick(keys) : text(r)), 10);
+    const op = r.int(0, 6);
+    const options = nowOptions(r);
+    // Options are built inside the calls: a hostile `options` may throw when spread.
+    const extended = (field, make) => () => (r.bool() ? { ...(options ?? {}), [field]: make() } : options);
+    if (op <= 2) {
+      const typed = extended("type", () => r.pick(["boolean", "string", "number", "json", "object", 5]));
+      const e = call("Engine.evaluate", () => engine.evaluate(flag, unit, attributes(r), typed()), after);
+      if (e !== undefined) checkEvaluation(e);
+    } else if (op === 3) {
+      const all = call("Engine.evaluateAll", () => engine.evaluateAll(unit, attributes(r), options), after);
+      if (all !== undefined) Object.values(all).forEach(checkEvaluation);
+    } else {
+      const method = r.pick(["booleanValue", "stringValue", "numberValue", "jsonValue"]);
+      const withDefault = extended("default", () => value(r));
+      call(`Engine.${method}`, () => engine[method](flag, unit, attributes(r), withDefault()), after);
+      call("Engine.flagMetadata", () => engine.flagMetadata(flag), after);
+    }
+  }
+
+  function checkEvaluation(e) {
+    if (e === null || typeof e !== "object") throw new Finding(`an evaluation is ${typeof e}`);
+    if (!FLAG_REASONS.includes(e.reason)) throw new Finding(`flag reason ${safe(e.reason)}`);
+    if ((e.reason === "ERROR") !== (e.error !== null)) throw new Finding(`flag error ${safe(e.error)} with reason ${safe(e.reason)}`);
   }
 
   function checkAssignment(a) {
@@ -724,7 +797,7 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       const engine = r.bool() ? sentinel : call("new Engine (sticky store)", () => new Engine(r.pick(BASE_CONFIGS), { stickyStore: stickyStore(r) }));
       if (engine === undefined) return;
       const args = Array.from({ length: r.int(0, 4) }, () => value(r));
-      const method = r.pick(["assign", "assignAll", "update", "experimentKeys"]);
+      const method = r.pick(["assign", "assignAll", "update", "experimentKeys", "evaluate", "evaluateAll", "booleanValue", "stringValue", "numberValue", "jsonValue", "flagKeys", "flagMetadata"]);
       if (method === "update" && engine === sentinel) return;
       call(`Engine.${method} (any arguments)`, () => engine[method](...args));
       call("new Engine (any arguments)", () => new Engine(...args));

@@ -237,15 +237,53 @@ async function litmus() {
     variants: WL.variations.map((v, i) => ({ key: v, weight: WL.weights[i] })),
     ...(targeted ? { targeting: { attribute: WL.targeting.attribute, op: WL.targeting.op, value: WL.targeting.value } } : {}),
   });
-  const config = { schema_version: 1, experiments: [experiment(FP, false), experiment(FT, true)] };
-  return runSdk('litmus', ['litmus-experiments'], async () => new Engine(config, { onExposure: () => {} }), {
+  // Flags (docs/flags.md): a boolean with one 50% rollout rule, and one with a targeted rule.
+  const flags = [
+    { key: 'flag-rollout', type: 'boolean', default: false, salt: WL.salt, rules: [{ kind: 'rollout', percentage: 50, value: true }] },
+    { key: 'flag-targeted', type: 'boolean', default: false, salt: WL.salt,
+      rules: [{ kind: 'rollout', percentage: 50, value: true, condition: { attribute: WL.targeting.attribute, op: WL.targeting.op, value: WL.targeting.value } }] },
+  ];
+  const config = { schema_version: 1, experiments: [experiment(FP, false), experiment(FT, true)], flags };
+  const side = (on) => (on ? 'treatment' : 'control');
+  const res = await runSdk('litmus', ['litmus-experiments'], async () => new Engine(config, { onExposure: () => {} }), {
     plain: (e) => (uid, c) => e.assign(FP, uid).variant,
     targeted: (e) => (uid, c) => e.assign(FT, uid, { country: c }).variant,
     'plain (no exposure callback)': () => { const e = new Engine(config); return (uid, c) => e.assign(FP, uid).variant; },
+    'flag evaluate (1 rollout rule)': (e) => (uid, c) => side(e.evaluate('flag-rollout', uid).value),
+    'flag booleanValue (1 rollout rule)': (e) => (uid, c) => side(e.booleanValue('flag-rollout', uid)),
+    'flag evaluate targeted': (e) => (uid, c) => side(e.evaluate('flag-targeted', uid, { country: c }).value),
   });
+  const ratio = (a, b) => (res.runs[a].ns_median / res.runs[b].ns_median).toFixed(2);
+  console.log(`[litmus] flag evaluate / plain assign ${ratio('flag evaluate (1 rollout rule)', 'plain')}x, booleanValue / plain ${ratio('flag booleanValue (1 rollout rule)', 'plain')}x, targeted evaluate / targeted assign ${ratio('flag evaluate targeted', 'targeted')}x (goal <= 1.5x)`);
+  return res;
 }
 
-const SDKS = { floor, litmus, growthbook, eppo, unleash, statsig_core: statsigCore, statsig_legacy: statsigLegacy };
+// Loading a document of 10,000 flags and 2,000 experiments (the Rust benches' flag_document,
+// printed by `cargo run --release -p litmus-benches --bin flag-doc`), and evaluate's cost at
+// 10 and 10,000 flags in the same run.
+async function litmusFlagDocument() {
+  const { Engine } = require('litmus-experiments');
+  const bin = path.join(ROOT, '..', '..', 'target', 'release', 'flag-doc');
+  const doc = (flags, exps) => spawnSync(bin, [String(flags), String(exps)], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+  const large = doc(10000, 2000);
+  if (!large) throw new Error(`build ${bin} first: cargo build --release -p litmus-benches --bin flag-doc`);
+  const loads = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = process.hrtime.bigint();
+    const e = new Engine(large);
+    loads.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (e.problems.length) throw new Error(`the document has problems: ${e.problems[0].message}`);
+  }
+  loads.sort((a, b) => a - b);
+  console.log(`[litmus] load 10k flags + 2k experiments (${(large.length / 1e6).toFixed(1)} MB): median ${loads[3].toFixed(1)} ms, min ${loads[0].toFixed(1)} ms`);
+  const small = new Engine(doc(10, 10));
+  const big = new Engine(large);
+  const r10 = await bench((uid) => (small.evaluate('flag-0', uid).value ? 'treatment' : 'control'));
+  const r10k = await bench((uid) => (big.evaluate('flag-0', uid).value ? 'treatment' : 'control'));
+  console.log(`[litmus] evaluate at 10 flags ${r10.ns_median.toFixed(0)} ns, at 10k flags ${r10k.ns_median.toFixed(0)} ns: ${(r10k.ns_median / r10.ns_median).toFixed(2)}x (goal: flat)`);
+}
+
+const SDKS = { floor, litmus, litmus_flag_document: litmusFlagDocument, growthbook, eppo, unleash, statsig_core: statsigCore, statsig_legacy: statsigLegacy };
 
 (async () => {
   const which = process.argv[2] || 'all';

@@ -319,10 +319,43 @@ def litmus():
             e["targeting"] = {"attribute": t["attribute"], "op": t["op"], "value": t["value"]}
         return e
 
-    config = {"schema_version": 1, "experiments": [experiment(FP, False), experiment(FT, True)]}
+    # Flags (docs/flags.md): a boolean with one 50% rollout rule, and one with a targeted rule.
+    t = WL["targeting"]
+    flags = [
+        {"key": "flag-rollout", "type": "boolean", "default": False, "salt": WL["salt"],
+         "rules": [{"kind": "rollout", "percentage": 50, "value": True}]},
+        {"key": "flag-targeted", "type": "boolean", "default": False, "salt": WL["salt"],
+         "rules": [{"kind": "rollout", "percentage": 50, "value": True,
+                    "condition": {"attribute": t["attribute"], "op": t["op"], "value": t["value"]}}]},
+    ]
+    config = {"schema_version": 1, "experiments": [experiment(FP, False), experiment(FT, True)], "flags": flags}
 
     def init():
         return lm.Engine(config, on_exposure=lambda event: None)
+
+    def side(on):
+        return "treatment" if on else "control"
+
+    def flag_evaluate(engine):
+        ev = engine.evaluate
+
+        def op(uid, country):
+            return side(ev("flag-rollout", uid).value)
+        return op
+
+    def flag_boolean(engine):
+        bv = engine.boolean_value
+
+        def op(uid, country):
+            return side(bv("flag-rollout", uid))
+        return op
+
+    def flag_targeted(engine):
+        ev = engine.evaluate
+
+        def op(uid, country):
+            return side(ev("flag-targeted", uid, {"country": country}).value)
+        return op
 
     def plain(engine):
         a = engine.assign
@@ -345,14 +378,63 @@ def litmus():
             return a(FP, uid).variant
         return op
 
-    return run_sdk("litmus", ["litmus-experiments"], init, {
+    res = run_sdk("litmus", ["litmus-experiments"], init, {
         "plain": plain,
         "targeted": targeted,
         "plain (no exposure callback)": (no_logging, "secondary"),
+        "flag evaluate (1 rollout rule)": flag_evaluate,
+        "flag boolean_value (1 rollout rule)": flag_boolean,
+        "flag evaluate targeted": flag_targeted,
     })
+    med = {k: v["ns_median"] for k, v in res["runs"].items()}
+    print(f"[litmus] flag evaluate / plain assign {med['flag evaluate (1 rollout rule)'] / med['plain']:.2f}x, "
+          f"boolean_value / plain {med['flag boolean_value (1 rollout rule)'] / med['plain']:.2f}x, "
+          f"targeted evaluate / targeted assign {med['flag evaluate targeted'] / med['targeted']:.2f}x (goal <= 1.5x)")
+    return res
 
 
-SDKS = {"floor": floor, "litmus": litmus, "growthbook": growthbook, "eppo": eppo, "unleash": unleash,
+def litmus_flag_document():
+    """Loading a document of 10,000 flags and 2,000 experiments (the Rust benches'
+    flag_document, printed by `cargo run --release -p litmus-benches --bin flag-doc`) from its
+    text, and evaluate's cost at 10 and 10,000 flags in the same run."""
+    import statistics
+    import litmus as lm
+
+    binary = H.ROOT.parent.parent / "target" / "release" / "flag-doc"
+    if not binary.exists():
+        raise SystemExit(f"build {binary} first: cargo build --release -p litmus-benches --bin flag-doc")
+
+    def doc(flags, experiments):
+        return subprocess.run([str(binary), str(flags), str(experiments)], check=True, capture_output=True, text=True).stdout
+
+    large = doc(10_000, 2_000)
+    loads = []
+    for _ in range(7):
+        t0 = time.perf_counter_ns()
+        engine = lm.Engine(large)
+        loads.append((time.perf_counter_ns() - t0) / 1e6)
+        assert not engine.problems, engine.problems[0]
+        del engine
+    print(f"[litmus] load 10k flags + 2k experiments ({len(large) / 1e6:.1f} MB): "
+          f"median {statistics.median(loads):.1f} ms, min {min(loads):.1f} ms (goal < 100 ms)")
+    small, big = lm.Engine(doc(10, 10)), lm.Engine(large)
+    ids = [f"user-{i:06d}" for i in range(1 << 16)]
+
+    def per_call(engine):
+        ev = engine.evaluate
+        best = []
+        for _ in range(5):
+            t0 = time.perf_counter_ns()
+            for uid in ids:
+                ev("flag-0", uid)
+            best.append((time.perf_counter_ns() - t0) / len(ids))
+        return statistics.median(best)
+
+    a, b = per_call(small), per_call(big)
+    print(f"[litmus] evaluate at 10 flags {a:.0f} ns, at 10k flags {b:.0f} ns: {b / a:.2f}x (goal: flat)")
+
+
+SDKS = {"floor": floor, "litmus": litmus, "litmus_flag_document": litmus_flag_document, "growthbook": growthbook, "eppo": eppo, "unleash": unleash,
         "statsig_core": statsig_core, "statsig_legacy": statsig_legacy}
 
 if __name__ == "__main__":

@@ -66,43 +66,73 @@ pub(crate) struct Decoded<T> {
 /// The flags are kept as text: each is parsed when it is compiled (a document of ten
 /// thousand flags then never holds all their JSON trees at once).
 pub(crate) fn parse_document(text: &str) -> Result<ParsedDocument, Error> {
-    use serde_json::value::RawValue;
     let invalid = |e: serde_json::Error| Error::InvalidJson {
         path: FieldPath::root(),
         message: e.to_string(),
     };
-    // The top level as raw parts: one validating pass over the text, no trees yet.
-    let parts: serde_json::Result<std::collections::BTreeMap<String, Box<RawValue>>> =
-        serde_json::from_str(text);
-    let Ok(mut parts) = parts else {
-        // Not an object of fields: the whole text as a value gives the exact error.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(invalid)?;
-        return parse_value(value);
+    let top: TopLevel = match serde_json::from_str(text) {
+        Ok(top) => top,
+        // Not an object: the whole text as a value gives the exact error.
+        Err(_) => return parse_value(serde_json::from_str(text).map_err(invalid)?),
     };
-    let flags = parts.remove("flags");
-    let mut object = serde_json::Map::new();
-    for (key, raw) in parts {
-        object.insert(key, serde_json::from_str(raw.get()).map_err(invalid)?);
-    }
-    let flags = match flags {
-        None => None,
-        Some(raw) => match serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()) {
-            Ok(items) => Some(items.into_iter().map(FlagSource::Text).collect()),
-            // Not an array (or null): read as a value, with parse_value's errors.
-            Err(_) => {
-                object.insert(
-                    "flags".into(),
-                    serde_json::from_str(raw.get()).map_err(invalid)?,
-                );
-                None
-            }
-        },
-    };
-    let mut doc = parse_value(serde_json::Value::Object(object))?;
-    if let Some(flags) = flags {
-        doc.flags = flags;
+    let mut doc = parse_value(serde_json::Value::Object(top.fields))?;
+    if let Some(flags) = top.flags {
+        doc.flags = flags.into_iter().map(FlagSource::Text).collect();
     }
     Ok(doc)
+}
+
+/// A document's top level as read from text: every field as a value except an array of
+/// flags, whose items stay text (a `flags` that is not an array stays a field, for
+/// [`parse_value`]'s error).
+struct TopLevel {
+    fields: serde_json::Map<String, serde_json::Value>,
+    flags: Option<Vec<Box<serde_json::value::RawValue>>>,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde_json::value::RawValue;
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TopLevel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a config document (a JSON object)")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<TopLevel, M::Error> {
+                let mut top = TopLevel {
+                    fields: serde_json::Map::new(),
+                    flags: None,
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "flags" {
+                        let value = map.next_value()?;
+                        top.fields.insert(key, value);
+                        continue;
+                    }
+                    // A repeated key: the last one counts, as for any other field.
+                    let raw: Box<RawValue> = map.next_value()?;
+                    match serde_json::from_str::<Vec<Box<RawValue>>>(raw.get()) {
+                        Ok(items) => {
+                            top.fields.remove("flags");
+                            top.flags = Some(items);
+                        }
+                        Err(_) => {
+                            let value = serde_json::from_str(raw.get())
+                                .map_err(serde::de::Error::custom)?;
+                            top.flags = None;
+                            top.fields.insert(key, value);
+                        }
+                    }
+                }
+                Ok(top)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
 }
 
 /// As [`parse_document`], from a JSON value.

@@ -483,7 +483,7 @@ fn reject_cycles_and_deep_chains(flags: &mut [(Box<str>, FieldPath, Result<Flag,
     let keys: Vec<&str> = flags.iter().map(|(k, _, _)| &**k).collect();
     let mut rejected: Vec<Option<Error>> = vec![None; flags.len()];
     for component in strongly_connected(&graph) {
-        let Some(&first) = component.first() else {
+        let Some(&first) = component.iter().min() else {
             continue;
         };
         let self_loop = graph
@@ -593,7 +593,6 @@ fn strongly_connected(graph: &[Vec<(usize, FieldPath)>]) -> Vec<Vec<usize>> {
                                 break;
                             }
                         }
-                        component.sort_unstable();
                         components.push(component);
                     }
                 }

@@ -9,28 +9,38 @@ litmus-experiments[openfeature]``).
     client = api.get_client()
     client.get_string_value("checkout-button", "control", EvaluationContext("user-42", {"country": "DE"}))
 
-A flag key is an experiment key and the targeting key is the unit id. A string flag resolves
-to the variant's payload when that is a string, else to the variant key; boolean, integer,
-float and object flags resolve to the variant's payload, which must have the flag's type
-(otherwise the default, with ``TYPE_MISMATCH``). A unit that gets no variant (not running,
-targeting miss, holdout, outside the traffic) gets the default. Reasons: ``SPLIT`` for an
-assignment, ``TARGETING_MATCH`` for an override, ``DISABLED`` when the experiment is not
-running, ``DEFAULT`` otherwise; ``flag_metadata`` carries Litmus' own reason and whether the
-unit counts in the experiment.
+The targeting key is the unit id and the other context fields are the targeting attributes.
+
+A flag key names a Litmus **flag** (``docs/flags.md``) when the config has one: boolean,
+string, number (integer and float) and object (``json``) flags resolve with the core's value,
+rule, variant and OpenFeature reason (``STATIC``, ``TARGETING_MATCH``, ``SPLIT``, ``DISABLED``,
+``DEFAULT``); a flag of another type gives the default with ``TYPE_MISMATCH``, a rejected one
+``PARSE_ERROR``. ``flag_metadata`` carries the flag's ``type``, ``description`` and ``tags``,
+the ``rule`` that served, and for an experiment rule the ``experiment`` and whether the unit
+counts in it. An experiment rule's exposure is reported by the engine as usual.
+
+Otherwise the key names an **experiment**: a string flag resolves to the variant's payload
+when that is a string, else to the variant key; boolean, integer, float and object flags
+resolve to the variant's payload, which must have the flag's type (otherwise the default, with
+``TYPE_MISMATCH``). A unit that gets no variant (not running, targeting miss, holdout, outside
+the traffic) gets the default. Reasons: ``SPLIT`` for an assignment, ``TARGETING_MATCH`` for an
+override, ``DISABLED`` when the experiment is not running, ``DEFAULT`` otherwise;
+``flag_metadata`` carries Litmus' own reason and whether the unit counts in the experiment.
+An unknown key is ``FLAG_NOT_FOUND``.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
-from . import Engine, LitmusError
+from . import Engine, FlagEvaluation, LitmusError
 
 __all__ = ["LitmusProvider"]
 
@@ -42,6 +52,10 @@ _REASONS = {
 }
 
 _Object = Union[Sequence[FlagValueType], Mapping[str, FlagValueType]]
+
+# OpenFeature's resolution kinds as Litmus flag types.
+_FLAG_TYPES: dict[str, Literal["boolean", "string", "number", "json"]] = {"boolean": "boolean", "string": "string", "integer": "number", "float": "number", "object": "json"}
+_FLAG_ERRORS = {"invalid_config": ErrorCode.PARSE_ERROR, "type_mismatch": ErrorCode.TYPE_MISMATCH}
 
 
 # The engine refuses attributes nested deeper than this (litmus-py/src/convert.rs): deeper
@@ -80,6 +94,9 @@ class LitmusProvider(AbstractProvider):
             )
         try:
             attributes = {k: _attribute(v) for k, v in context.attributes.items()}
+            flag = self.engine.evaluate(flag_key, context.targeting_key, attributes, type=_FLAG_TYPES[kind])
+            if flag.error != "flag_not_found":
+                return self._flag(flag, default, kind)
             a = self.engine.assign(flag_key, context.targeting_key, attributes)
         except LitmusError as e:
             return FlagResolutionDetails(default, ErrorCode.INVALID_CONTEXT, str(e), Reason.ERROR)
@@ -115,6 +132,29 @@ class LitmusProvider(AbstractProvider):
                 metadata,
             )
         return FlagResolutionDetails(value, reason=_REASONS.get(a.reason, Reason.DEFAULT), variant=a.variant, flag_metadata=metadata)
+
+    @staticmethod
+    def _flag(e: FlagEvaluation, default: Any, kind: str) -> FlagResolutionDetails[Any]:
+        """A Litmus flag's evaluation as OpenFeature's resolution."""
+        metadata: dict[str, Union[bool, int, float, str]] = dict(e.flag_metadata)
+        if e.rule is not None:
+            metadata["rule"] = e.rule
+        if e.assignment is not None:
+            metadata["experiment"] = e.assignment.experiment
+            metadata["in_experiment"] = e.assignment.in_experiment
+        if e.error is not None:
+            message = f"flag {e.flag!r}: {e.error}"
+            return FlagResolutionDetails(default, _FLAG_ERRORS.get(e.error, ErrorCode.GENERAL), message, Reason.ERROR, flag_metadata=metadata)
+        value = e.value
+        if kind == "integer":
+            if not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+                return FlagResolutionDetails(
+                    default, ErrorCode.TYPE_MISMATCH, f"flag {e.flag!r} serves {value!r}, not an integer", Reason.ERROR, e.variant, metadata
+                )
+            value = int(value)
+        elif kind == "float":
+            value = float(value)
+        return FlagResolutionDetails(value, reason=Reason(e.reason), variant=e.variant, flag_metadata=metadata)
 
     def resolve_boolean_details(self, flag_key: str, default_value: bool, evaluation_context: Optional[EvaluationContext] = None) -> FlagResolutionDetails[bool]:
         return self._resolve(flag_key, default_value, evaluation_context, "boolean")

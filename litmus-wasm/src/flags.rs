@@ -1,0 +1,172 @@
+//! The engine module's flag exports: evaluation packed into one number, and each flag's
+//! outcomes (its possible values) as JSON for the JavaScript layer to cache.
+
+use litmus_core::{Evaluation, EvaluationError, ExposureMemory, FlagReason, FlagType, Reason};
+use wasm_bindgen::prelude::*;
+
+use crate::engine::{EngineCore, attributes, instant};
+
+/// Bit 5: an experiment served the value (the evaluation has an assignment).
+pub const ASSIGNED: u32 = 1 << 5;
+/// Bit 6: the unit counts in that experiment (not an override).
+pub const IN_EXPERIMENT: u32 = 1 << 6;
+/// Bit 7: report the exposure (the exposure memory had not seen the pair).
+pub const REPORT: u32 = 1 << 7;
+/// Bit 8: ask for holdout exposures (the experiment has holdouts and the exposure is new).
+pub const HOLDOUTS: u32 = 1 << 8;
+/// Bits 9-12: the assignment's reason, its index in [`Reason::ALL`] (for the exposure event).
+const ASSIGNMENT_REASON_SHIFT: u32 = 9;
+/// The outcome number starts above the flag bits: `packed = bits + outcome * OUTCOME`.
+pub const OUTCOME: f64 = 8192.0;
+
+/// The type a caller asks for: 0 none, then `boolean`, `string`, `number`, `json`.
+fn wanted(code: u8) -> Option<FlagType> {
+    match code {
+        1 => Some(FlagType::Boolean),
+        2 => Some(FlagType::String),
+        3 => Some(FlagType::Number),
+        4 => Some(FlagType::Json),
+        _ => None,
+    }
+}
+
+/// Packs an evaluation into an exact integer below 2^53 (see the constants): bits 0-2 the
+/// reason, bits 3-4 the error (0 none, 1 `flag_not_found`, 2 `invalid_config`,
+/// 3 `type_mismatch`), bits 5-8 the assignment flags, bits 9-12 the assignment's reason, then
+/// the outcome number.
+fn pack(exposures: &mut Option<ExposureMemory>, e: &Evaluation<'_>, unit: &str) -> f64 {
+    let reason = FlagReason::ALL
+        .iter()
+        .position(|r| *r == e.reason())
+        .unwrap_or(0) as u32;
+    let error = match e.error() {
+        None => 0,
+        Some(EvaluationError::FlagNotFound) => 1,
+        Some(EvaluationError::InvalidConfig) => 2,
+        Some(_) => 3,
+    };
+    let mut bits = reason | (error << 3);
+    if let Some(a) = e.assignment() {
+        bits |= ASSIGNED;
+        let reason = Reason::ALL
+            .iter()
+            .position(|r| *r == a.reason())
+            .unwrap_or(0) as u32;
+        bits |= reason << ASSIGNMENT_REASON_SHIFT;
+        if a.in_experiment() {
+            bits |= IN_EXPERIMENT;
+            let experiment = a.experiment();
+            let key = experiment.map_or("", |x| x.key());
+            let fresh = exposures
+                .as_mut()
+                .is_some_and(|memory| memory.first_time(key, unit));
+            if fresh {
+                bits |= REPORT;
+                if experiment.is_some_and(|x| x.has_holdouts()) {
+                    bits |= HOLDOUTS;
+                }
+            }
+        }
+    }
+    f64::from(bits) + f64::from(e.outcome()) * OUTCOME
+}
+
+#[wasm_bindgen]
+impl EngineCore {
+    /// Evaluates a flag (attributes as JSON text, or undefined; `now_ms` NaN for no time;
+    /// `wanted_type` 0 for any type, else 1-4 for `boolean`, `string`, `number`, `json`) and
+    /// returns the packed evaluation (see `pack`).
+    pub fn evaluate(
+        &mut self,
+        flag: &str,
+        unit: &str,
+        attributes_json: Option<String>,
+        now_ms: f64,
+        wanted_type: u8,
+    ) -> Result<f64, JsValue> {
+        let attrs = attributes(attributes_json)?;
+        let EngineCore { inner, exposures } = self;
+        let at = instant(now_ms);
+        let e = match wanted(wanted_type) {
+            Some(t) => inner.evaluate_as(flag, unit, &attrs, at, t),
+            None => inner.evaluate_at(flag, unit, &attrs, at),
+        };
+        Ok(pack(exposures, &e, unit))
+    }
+
+    /// Evaluates a flag without attributes (the fast path); arguments as for `evaluate`.
+    #[wasm_bindgen(js_name = evaluatePlain)]
+    pub fn evaluate_plain(&mut self, flag: &str, unit: &str, now_ms: f64, wanted_type: u8) -> f64 {
+        let EngineCore { inner, exposures } = self;
+        let at = instant(now_ms);
+        let none = litmus_core::NoAttributes;
+        let e = match wanted(wanted_type) {
+            Some(t) => inner.evaluate_as(flag, unit, &none, at, t),
+            None => inner.evaluate_at(flag, unit, &none, at),
+        };
+        pack(exposures, &e, unit)
+    }
+
+    /// Every value the flag can serve, by outcome number, as JSON
+    /// `[{value, rule, variant, experiment}]` (`[]` for an unknown or rejected flag).
+    #[wasm_bindgen(js_name = flagOutcomes)]
+    pub fn flag_outcomes(&self, flag: &str) -> String {
+        let list: Vec<serde_json::Value> = self
+            .inner
+            .flag(flag)
+            .map(|f| {
+                f.outcomes(&self.inner)
+                    .into_iter()
+                    .map(|o| {
+                        serde_json::json!({
+                            "value": o.value,
+                            "rule": o.rule,
+                            "variant": o.variant,
+                            "experiment": o.experiment,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        serde_json::Value::Array(list).to_string()
+    }
+
+    /// Whether the flag's value can depend on the time (the JavaScript layer then reads the
+    /// clock for it).
+    #[wasm_bindgen(js_name = flagNeedsTime)]
+    pub fn flag_needs_time(&self, flag: &str) -> bool {
+        self.inner.flag(flag).is_some_and(|f| f.needs_time())
+    }
+
+    /// Every flag key in the config (valid or not), as JSON.
+    #[wasm_bindgen(js_name = flagKeys)]
+    pub fn flag_keys(&self) -> String {
+        let keys: Vec<&str> = self.inner.flags().map(|(k, _)| k).collect();
+        serde_json::to_string(&keys).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// A flag's metadata as JSON: `{type, description?, tags?}` (`{}` when unknown or
+    /// rejected); tags joined by commas, as OpenFeature metadata holds only scalars.
+    #[wasm_bindgen(js_name = flagMetadata)]
+    pub fn flag_metadata(&self, flag: &str) -> String {
+        let mut map = serde_json::Map::new();
+        if let Some(f) = self.inner.flag(flag) {
+            map.insert("type".into(), f.value_type().as_str().into());
+            if let Some(d) = f.description() {
+                map.insert("description".into(), d.into());
+            }
+            let tags: Vec<&str> = f.tags().collect();
+            if !tags.is_empty() {
+                map.insert("tags".into(), tags.join(",").into());
+            }
+        }
+        serde_json::Value::Object(map).to_string()
+    }
+}
+
+/// OpenFeature's reasons in packing order (`FlagReason::ALL`), as JSON.
+#[wasm_bindgen(js_name = flagReasonCodes)]
+pub fn flag_reason_codes() -> String {
+    let codes: Vec<&str> = FlagReason::ALL.iter().map(|r| r.code()).collect();
+    serde_json::to_string(&codes).unwrap_or_else(|_| "[]".to_owned())
+}
