@@ -595,3 +595,40 @@ fn outcomes_number_every_value_a_flag_can_serve() {
     );
     assert!(!e.flag("plain").unwrap().needs_time());
 }
+
+#[test]
+fn sticky_evaluation_keeps_remembered_variants_through_prerequisites() {
+    // All weight on "b" now; a unit remembered in "a" keeps it.
+    let e = engine_with(
+        json!([
+            {"key": "color", "type": "string", "default": "grey",
+             "rules": [{"kind": "experiment", "experiment": "t", "values": {"a": "red", "b": "blue"}}]},
+            {"key": "child", "type": "boolean", "default": false,
+             "rules": [{"kind": "prerequisite", "flag": "color", "is": "red", "value": true}]}
+        ]),
+        json!([{"key": "t", "status": "running",
+                "variants": [{"key": "a", "weight": 0}, {"key": "b", "weight": 1}]}]),
+    );
+    let memory = |experiment: &str| (experiment == "t").then_some("a");
+    let r = e.evaluate_sticky_at("color", "u1", &NoAttributes, None, &memory);
+    assert_eq!(
+        (r.string().ok(), r.reason()),
+        (Some("red"), FlagReason::Split)
+    );
+    assert_eq!(
+        r.assignment().map(|a| a.reason()),
+        Some(litmus_core::Reason::Sticky)
+    );
+    let fresh = e.evaluate_at("color", "u1", &NoAttributes, None);
+    assert_eq!(fresh.string().ok(), Some("blue"));
+    let child = e.evaluate_sticky_at("child", "u1", &NoAttributes, None, &memory);
+    assert_eq!(child.boolean().ok(), Some(true));
+    assert_eq!(e.flag("child").unwrap().prerequisites(), vec!["color"]);
+    assert_eq!(e.flag("color").unwrap().experiments(&e), vec!["t"]);
+    let forget = |_: &str| None;
+    assert_eq!(
+        e.evaluate_sticky_at("nope", "u", &NoAttributes, None, &forget)
+            .error(),
+        Some(EvaluationError::FlagNotFound)
+    );
+}

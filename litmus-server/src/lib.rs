@@ -59,6 +59,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route("/sdk/config", get(routes::sdk::config::<S>))
         .route("/sdk/stream", get(routes::sdk::stream::<S>))
         .route("/assign", post(routes::assign::assign::<S>))
+        .route("/evaluate", post(routes::assign::evaluate::<S>))
         .route("/events", post(routes::events::ingest::<S>))
         .layer(sdk_cors());
     Router::new()

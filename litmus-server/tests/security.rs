@@ -52,10 +52,11 @@ const DASHBOARD: [(&str, &str); 3] = [
 ];
 
 /// The SDK routes: callable from any origin, and with the key in `?sdk_key=`.
-const SDK_ROUTES: [(&str, &str); 4] = [
+const SDK_ROUTES: [(&str, &str); 5] = [
     ("GET", "/sdk/config"),
     ("GET", "/sdk/stream"),
     ("POST", "/assign"),
+    ("POST", "/evaluate"),
     ("POST", "/events"),
 ];
 
@@ -464,6 +465,7 @@ impl Fixtures {
             ("PUT", "/admin/{collection}/{key}") => common::experiment(&self.experiment, "draft"),
             ("POST", "/admin/keys") => json!({"name": "made by the scope check"}),
             ("POST", "/assign") => json!({"unit_id": "u1"}),
+            ("POST", "/evaluate") => json!({"unit_id": "u1"}),
             ("POST", "/events") => json!({"events": [track("m-scope", "u1")]}),
             ("PUT" | "POST" | "PATCH", _) => json!({}),
             _ => return None,
@@ -1542,7 +1544,10 @@ fn store_sql_interpolates_only_fixed_identifiers() {
     // What `kind.table()` may answer.
     use litmus_server::store::Kind;
     let tables: Vec<&str> = Kind::ALL.map(Kind::table).to_vec();
-    assert_eq!(tables, ["experiments", "layers", "holdouts", "metrics"]);
+    assert_eq!(
+        tables,
+        ["experiments", "layers", "holdouts", "metrics", "flags"]
+    );
 }
 
 /// Rule 4a. The check above catches values spliced into SQL (so it is not vacuous), and lets

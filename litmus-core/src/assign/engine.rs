@@ -191,18 +191,20 @@ impl Engine {
         self.keys.get(index).map(|k| &**k)
     }
 
-    /// Assigns `unit` to the experiment at `index` in config order (`None` when it was
-    /// rejected at load).
+    /// Assigns `unit` to the experiment at `index` in config order, keeping `kept` (a variant
+    /// of that experiment a sticky memory remembers) as [`Engine::assign_sticky_at`] does
+    /// (`None` when the experiment was rejected at load).
     #[inline]
-    pub(crate) fn assign_index<A: AttributeSource + ?Sized>(
-        &self,
+    pub(crate) fn assign_index<'e, A: AttributeSource + ?Sized>(
+        &'e self,
         index: usize,
         unit: &str,
         attributes: &A,
         now: Option<Timestamp>,
-    ) -> Option<Assignment<'_>> {
+        kept: Option<&'e Variant>,
+    ) -> Option<Assignment<'e>> {
         let exp = self.slots.get(index)?.as_ref().ok()?;
-        Some(self.decide(exp, unit, attributes, now, None))
+        Some(self.decide(exp, unit, attributes, now, kept))
     }
 
     /// The rules of section 5 of the bucketing spec, in order.

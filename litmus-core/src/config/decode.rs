@@ -544,6 +544,8 @@ macro_rules! deserialize_through_value {
     )*};
 }
 
+pub(crate) use deserialize_through_value;
+
 deserialize_through_value!(
     WireConfig,
     WireExperiment,

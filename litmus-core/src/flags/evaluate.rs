@@ -11,6 +11,10 @@ use crate::attributes::AttributeSource;
 use crate::time::Timestamp;
 use crate::{Engine, Error};
 
+/// A sticky-assignment memory for [`Engine::evaluate_sticky_at`]: the variant remembered for
+/// the unit in an experiment, by experiment key.
+pub type Remembered<'r> = dyn Fn(&str) -> Option<&'r str> + 'r;
+
 impl Engine {
     /// Evaluates the flag `flag` for `unit`, at the time set with [`Engine::set_now`].
     #[inline]
@@ -36,7 +40,26 @@ impl Engine {
     ) -> Evaluation<'_> {
         match self.flags.index.get(flag) {
             None => Evaluation::failed(None, EvaluationError::FlagNotFound),
-            Some(i) => self.evaluate_index(i as usize, unit, attributes, now, 0),
+            Some(i) => self.evaluate_index(i as usize, unit, attributes, now, None, 0),
+        }
+    }
+
+    /// As [`Engine::evaluate_at`], for a caller that keeps sticky assignments: an experiment
+    /// rule keeps the variant `remembered(experiment)` names for the unit while the unit still
+    /// qualifies (as [`Engine::assign_sticky_at`] does), whatever the weights and traffic are
+    /// now. Remember the variant of an evaluation whose assignment's reason is
+    /// [`Reason::Assigned`]. Prerequisites are evaluated with the same memory.
+    pub fn evaluate_sticky_at<'r, A: AttributeSource + ?Sized>(
+        &self,
+        flag: &str,
+        unit: &str,
+        attributes: &A,
+        now: Option<Timestamp>,
+        remembered: &Remembered<'r>,
+    ) -> Evaluation<'_> {
+        match self.flags.index.get(flag) {
+            None => Evaluation::failed(None, EvaluationError::FlagNotFound),
+            Some(i) => self.evaluate_index(i as usize, unit, attributes, now, Some(remembered), 0),
         }
     }
 
@@ -146,7 +169,7 @@ impl Engine {
             .keys
             .iter()
             .enumerate()
-            .map(move |(i, k)| (&**k, self.evaluate_index(i, unit, attributes, now, 0)))
+            .map(move |(i, k)| (&**k, self.evaluate_index(i, unit, attributes, now, None, 0)))
     }
 
     fn evaluate_index<A: AttributeSource + ?Sized>(
@@ -155,10 +178,11 @@ impl Engine {
         unit: &str,
         attributes: &A,
         now: Option<Timestamp>,
+        sticky: Option<&Remembered<'_>>,
         depth: usize,
     ) -> Evaluation<'_> {
         match self.flags.slots.get(index) {
-            Some(Ok(flag)) => self.evaluate_flag(flag, unit, attributes, now, depth),
+            Some(Ok(flag)) => self.evaluate_flag(flag, unit, attributes, now, sticky, depth),
             Some(Err(_)) => Evaluation::failed(None, EvaluationError::InvalidConfig),
             None => Evaluation::failed(None, EvaluationError::FlagNotFound),
         }
@@ -172,6 +196,7 @@ impl Engine {
         unit: &str,
         attributes: &A,
         now: Option<Timestamp>,
+        sticky: Option<&Remembered<'_>>,
         depth: usize,
     ) -> Evaluation<'e> {
         let phase = flag.phase_at(now);
@@ -202,7 +227,12 @@ impl Engine {
                     }
                 }
                 Action::Experiment { experiment, values } => {
-                    let Some(a) = self.assign_index(*experiment, unit, attributes, now) else {
+                    let kept = sticky.and_then(|remembered| {
+                        let exp = self.experiment_at(*experiment)?;
+                        exp.variant(remembered(exp.key())?)
+                    });
+                    let Some(a) = self.assign_index(*experiment, unit, attributes, now, kept)
+                    else {
                         continue;
                     };
                     let reason = match a.reason() {
@@ -226,7 +256,7 @@ impl Engine {
                     if depth >= MAX_PREREQUISITE_DEPTH {
                         continue;
                     }
-                    let p = self.evaluate_index(*parent, unit, attributes, now, depth + 1);
+                    let p = self.evaluate_index(*parent, unit, attributes, now, sticky, depth + 1);
                     if p.value.is_some_and(|v| super::same_value(v, is)) {
                         return Evaluation::served(
                             flag,

@@ -170,6 +170,19 @@ impl Flag {
         out
     }
 
+    /// The keys of the flags its prerequisite rules depend on (at any time), each once.
+    pub fn prerequisites(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = Vec::new();
+        for rule in self.rule_sets.iter().flat_map(|set| set.iter()) {
+            if let Action::Prerequisite { key, .. } = &rule.action {
+                if !keys.contains(&&**key) {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
     /// The instants at which a scheduled change takes effect, in order.
     pub fn scheduled_changes(&self) -> impl Iterator<Item = Timestamp> + '_ {
         self.phases.iter().filter_map(|p| p.from)

@@ -20,6 +20,7 @@ pub mod wire;
 
 pub(crate) use compile::compile_flags;
 pub use compile::{MAX_FLAGS, MAX_PREREQUISITE_DEPTH, MAX_RULES, MAX_SCHEDULE, MAX_TAGS};
+pub use evaluate::Remembered;
 pub use evaluation::{Evaluation, EvaluationError, FlagReason};
 pub use flag::{Flag, FlagOutcome, Rule};
 pub use wire::{FlagType, RuleKind};

@@ -329,6 +329,9 @@ macro_rules! decode_through_owned {
 
 decode_through_owned!(WireFlag, WireRule, WireFlagChange);
 
+// Stores read flags back with serde (the server's config tables).
+crate::config::decode::deserialize_through_value!(WireFlag);
+
 /// Paths of every unknown field of a flag, its rules and its scheduled changes.
 pub(crate) fn unknown_paths(flag: &WireFlag, path: &FieldPath) -> Vec<FieldPath> {
     use crate::config::parse::unknown_paths as of;

@@ -1,5 +1,6 @@
-//! `POST /assign`: assignment for clients that cannot embed core (another language, an edge
-//! worker). The handler reads the request and calls `crate::service::assign`.
+//! `POST /assign` and `POST /evaluate`: assignment and flag evaluation for clients that cannot
+//! embed core (another language, an edge worker). The handlers read the request and call
+//! `crate::service::assign` or `crate::service::evaluate`.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,6 +14,7 @@ use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::routes::sdk::SdkQuery;
 use crate::service::assign::{self, AssignRequest};
+use crate::service::evaluate::{self, EvaluateRequest};
 use crate::snapshots::Snapshots;
 use crate::store::Store;
 
@@ -39,5 +41,30 @@ pub async fn assign<S: Store>(
         .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
     Ok(Json(
         assign::assign(&snapshots, cache.0.as_ref(), &ingest, req).await?,
+    ))
+}
+
+/// `POST /evaluate`: `{"unit_id", "attributes"?, "flag"?}` to one flag's evaluation, or with
+/// `"flags": [...]` (or neither) to `{"flags": [...]}` for those flags (or every flag).
+///
+/// Each evaluation has the value, OpenFeature's reason, the rule and variant, an error code
+/// when the flag cannot be evaluated, and the experiment assignment when an experiment rule
+/// served the value (sticky, as `/assign`'s assignments are).
+pub async fn evaluate<S: Store>(
+    State(access): State<Access<S>>,
+    State(snapshots): State<Snapshots<S>>,
+    State(cache): State<SharedCache>,
+    State(ingest): State<crate::state::Ingest<S>>,
+    headers: HeaderMap,
+    Query(q): Query<SdkQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    access
+        .authorize(&headers, q.sdk_key.as_deref(), Scope::Assign)
+        .await?;
+    let req: EvaluateRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
+    Ok(Json(
+        evaluate::evaluate(&snapshots, cache.0.as_ref(), &ingest, req).await?,
     ))
 }

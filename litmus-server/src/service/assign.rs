@@ -116,7 +116,7 @@ async fn sticky<'e>(
 /// (`litmus_core::assign::holdout_exposure`): a held-out unit in its holdout's `holdout` arm,
 /// a unit in a covered experiment in its `exposed` arm. Each event's `message_id` is a hash
 /// of the holdout and the unit, so the store keeps one however many instances log it.
-async fn log_holdouts<S: EventStore>(
+pub(crate) async fn log_holdouts<S: EventStore>(
     ingest: &Ingest<S>,
     engine: &Engine,
     experiments: &[&str],

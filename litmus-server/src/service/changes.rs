@@ -112,7 +112,7 @@ pub async fn change<S: ConfigStore>(
             return Err(missing(kind, key));
         }
         // The document this change would publish: the others as stored, this one as written.
-        let [experiments, layers, holdouts, metrics] = Kind::ALL.map(|k| {
+        let [experiments, layers, holdouts, metrics, flags] = Kind::ALL.map(|k| {
             let mut items = of_kind(&current, k);
             if k == kind {
                 items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
@@ -123,7 +123,7 @@ pub async fn change<S: ConfigStore>(
         let document = json!({
             "schema_version": config::SCHEMA_VERSION,
             "experiments": experiments, "layers": layers, "holdouts": holdouts,
-            "metrics": metrics,
+            "metrics": metrics, "flags": flags,
         });
         // Core validates what the admin wrote (unknown fields are errors) and the change
         // against the stored config; SDKs get the validated form, with defaults filled in.
@@ -181,6 +181,7 @@ fn of_kind(doc: &WireConfig, kind: Kind) -> Vec<Value> {
         Kind::Layer => serde_json::to_value(&doc.layers),
         Kind::Holdout => serde_json::to_value(&doc.holdouts),
         Kind::Metric => serde_json::to_value(&doc.metrics),
+        Kind::Flag => serde_json::to_value(&doc.flags),
     };
     match all {
         Ok(Value::Array(items)) => items,
@@ -214,5 +215,11 @@ fn find(doc: &WireConfig, kind: Kind, key: &str) -> Option<Object> {
             .find(|m| m.key == key)
             .cloned()
             .map(|m| Object::Metric(Box::new(m))),
+        Kind::Flag => doc
+            .flags
+            .iter()
+            .find(|f| f.key == key)
+            .cloned()
+            .map(|f| Object::Flag(Box::new(f))),
     }
 }

@@ -4,10 +4,12 @@
 //!
 //! - [`assign`]: assignment through the server, sticky in the cache;
 //! - [`changes`]: config changes (validate with core, audit, publish), and reading objects;
+//! - [`evaluate`]: flag evaluation through the server, sticky in the cache like assignment;
 //! - [`keys`]: API keys (create, list, revoke) and the key cache kept in step;
 //! - [`events`]: storing a batch of events and waking the rollup job.
 
 pub mod assign;
 pub mod changes;
+pub mod evaluate;
 pub mod events;
 pub mod keys;

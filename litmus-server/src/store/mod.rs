@@ -89,11 +89,19 @@ pub enum Kind {
     Holdout,
     /// A metric of the catalogue.
     Metric,
+    /// A feature flag.
+    Flag,
 }
 
 impl Kind {
     /// Every kind, in the order a document lists them.
-    pub const ALL: [Kind; 4] = [Kind::Experiment, Kind::Layer, Kind::Holdout, Kind::Metric];
+    pub const ALL: [Kind; 5] = [
+        Kind::Experiment,
+        Kind::Layer,
+        Kind::Holdout,
+        Kind::Metric,
+        Kind::Flag,
+    ];
 
     /// The name used in routes' messages and audit actions.
     pub fn as_str(self) -> &'static str {
@@ -102,6 +110,7 @@ impl Kind {
             Kind::Layer => "layer",
             Kind::Holdout => "holdout",
             Kind::Metric => "metric",
+            Kind::Flag => "flag",
         }
     }
 
@@ -112,6 +121,7 @@ impl Kind {
             Kind::Layer => "layers",
             Kind::Holdout => "holdouts",
             Kind::Metric => "metrics",
+            Kind::Flag => "flags",
         }
     }
 }
@@ -129,6 +139,8 @@ pub enum Object {
     Holdout(WireHoldout),
     /// A metric of the catalogue.
     Metric(Box<MetricDefinition>),
+    /// A feature flag.
+    Flag(Box<litmus_core::flags::wire::WireFlag>),
 }
 
 impl Object {
@@ -139,6 +151,7 @@ impl Object {
             Object::Layer(_) => Kind::Layer,
             Object::Holdout(_) => Kind::Holdout,
             Object::Metric(_) => Kind::Metric,
+            Object::Flag(_) => Kind::Flag,
         }
     }
 
@@ -149,6 +162,7 @@ impl Object {
             Object::Layer(l) => &l.key,
             Object::Holdout(h) => &h.key,
             Object::Metric(m) => &m.key,
+            Object::Flag(f) => &f.key,
         }
     }
 }

@@ -163,6 +163,7 @@ impl ConfigStore for PostgresStore {
             layers: bodies(&tx, Kind::Layer).await?,
             holdouts: bodies(&tx, Kind::Holdout).await?,
             metrics: bodies(&tx, Kind::Metric).await?,
+            flags: bodies(&tx, Kind::Flag).await?,
             ..WireConfig::default()
         };
         tx.commit().await.map_err(backend)?;

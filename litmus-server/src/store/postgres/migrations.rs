@@ -224,6 +224,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
          value text NOT NULL,
          PRIMARY KEY (experiment, dimension, value)
      );",
+    // 13: feature flags (`docs/flags.md`), stored like experiments.
+    "CREATE TABLE flags (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -167,6 +167,7 @@ impl ConfigStore for SqliteStore {
                 layers: parse_all(bodies(Kind::Layer)?)?,
                 holdouts: parse_all(bodies(Kind::Holdout)?)?,
                 metrics: parse_all(bodies(Kind::Metric)?)?,
+                flags: parse_all(bodies(Kind::Flag)?)?,
                 ..WireConfig::default()
             })
         })

@@ -214,6 +214,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
          value TEXT NOT NULL,
          PRIMARY KEY (experiment, dimension, value)
      ) WITHOUT ROWID;",
+    // 13: feature flags (`docs/flags.md`), stored like experiments.
+    "CREATE TABLE flags (
+         key TEXT PRIMARY KEY,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.
