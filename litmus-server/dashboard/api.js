@@ -93,6 +93,14 @@ export const metrics = {
   remove: (key) => api('DELETE', `/admin/metrics/${enc(key)}`),
 };
 
+/** Feature flags (`/admin/flags`). */
+export const flags = {
+  list: () => api('GET', '/admin/flags').then((d) => d.flags || []),
+  get: (key) => api('GET', `/admin/flags/${enc(key)}`),
+  put: (key, body) => api('PUT', `/admin/flags/${enc(key)}`, body),
+  remove: (key) => api('DELETE', `/admin/flags/${enc(key)}`),
+};
+
 /** The address of an experiment's results as CSV. */
 export const csvPath = (key) => `/results/${enc(key)}.csv`;
 

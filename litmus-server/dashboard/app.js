@@ -8,6 +8,9 @@
 //   #/metrics                     the metric catalogue
 //   #/metrics/new                 a new metric
 //   #/metrics/<key>               a metric's definition, to edit
+//   #/flags                       the feature flags
+//   #/flags/new                   a new flag
+//   #/flags/<key>                 a flag's rules, to edit
 
 import { h, hideTip } from './dom.js';
 import { auth, api, ApiError } from './api.js';
@@ -19,6 +22,8 @@ import { mountPlan } from './plan.js';
 import { mountHoldout } from './holdout.js';
 import { mountCatalog } from './catalog.js';
 import { mountMetricForm } from './metric-form.js';
+import { mountFlags } from './flags.js';
+import { mountFlagForm } from './flag-form.js';
 import * as f from './format.js';
 
 const main = document.getElementById('main');
@@ -140,12 +145,15 @@ function route() {
   live.start();
   const parts = (location.hash || '#/experiments').replace(/^#\/?/, '').split('/').filter(Boolean);
   const ctx = { live, setTitle, navigate };
-  const section = parts[0] === 'metrics' ? 'metrics' : 'experiments';
+  const section = parts[0] === 'metrics' || parts[0] === 'flags' ? parts[0] : 'experiments';
   for (const a of document.querySelectorAll('[data-nav]')) {
     a.setAttribute('aria-current', section === a.dataset.nav ? 'page' : 'false');
   }
   main.replaceChildren();
-  if (section === 'metrics') {
+  if (section === 'flags') {
+    if (parts.length === 1) current = mountFlags(main, ctx);
+    else current = mountFlagForm(main, parts[1] === 'new' ? null : decodeURIComponent(parts[1]), ctx);
+  } else if (section === 'metrics') {
     if (parts.length === 1) current = mountCatalog(main, ctx);
     else current = mountMetricForm(main, parts[1] === 'new' ? null : decodeURIComponent(parts[1]), ctx);
   } else if (parts[0] === 'holdouts' && parts.length > 1) {

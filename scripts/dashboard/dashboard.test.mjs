@@ -27,6 +27,7 @@ import { analysisChecks } from './analysis.checks.mjs';
 import { segmentChecks } from './segments.checks.mjs';
 import { banditChecks } from './bandit.checks.mjs';
 import { holdoutChecks } from './holdout.checks.mjs';
+import { flagChecks } from './flags.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -483,6 +484,8 @@ try {
   await metricChecks({ page, BASE, admin, OUT, check, assert, f, shot, postEvents, waitCells, cellSel, log });
 
   await holdoutChecks({ page, BASE, admin, check, assert, f, shot, postEvents, waitCells, cellSel });
+
+  await flagChecks({ page, BASE, admin, check, assert, shot });
 
   await check('sign out forgets the key', async () => {
     await page.click('#signout');

@@ -1,0 +1,133 @@
+// Feature flags (#/flags): every flag with its type, its switch (flipped in place, after a
+// confirmation when switching off), its rules in order, its default and tags; a search box;
+// delete asks first. The server validates every change (`PUT /admin/flags/{key}`).
+
+import { h, render, toast, confirmDialog } from './dom.js';
+import { flags, ApiError } from './api.js';
+
+/** A value in a few characters: JSON, shortened. */
+export function shortValue(v) {
+  const text = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v ?? null);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/** A rule in words: its id, what it does and to whom. */
+export function ruleSummary(r) {
+  const who = r.condition ? ' if …' : '';
+  switch (r.kind) {
+    case 'rollout':
+      return `${r.id || 'rollout'}: ${r.percentage}%${who} → ${shortValue(r.value)}`;
+    case 'experiment':
+      return `${r.id || 'experiment'}: experiment ${r.experiment}${who}`;
+    case 'prerequisite':
+      return `${r.id || 'prerequisite'}: when ${r.flag} is ${shortValue(r.is)}${who} → ${shortValue(r.value)}`;
+    default:
+      return `${r.id || 'force'}:${who || ' everyone'} → ${shortValue(r.value)}`;
+  }
+}
+
+/** Mounts the flag list into `main`. */
+export function mountFlags(main, { setTitle }) {
+  setTitle('Flags');
+  const st = { list: null, error: null, query: '', busy: new Set() };
+  let alive = true;
+
+  async function load() {
+    try {
+      st.list = await flags.list();
+      st.error = null;
+    } catch (e) {
+      st.error = e instanceof ApiError ? e.explanation : String(e);
+    }
+    draw();
+  }
+
+  async function flip(flag) {
+    const on = flag.enabled !== false;
+    if (on) {
+      const ok = await confirmDialog({
+        title: `Switch “${flag.key}” off?`,
+        text: 'Every unit then gets the default value, whatever the rules say.',
+        ok: 'Switch off',
+      });
+      if (!ok) return;
+    }
+    st.busy.add(flag.key);
+    draw();
+    try {
+      await flags.put(flag.key, { ...flag, enabled: !on });
+      toast(`${flag.key} switched ${on ? 'off' : 'on'}`, 'success');
+      await load();
+    } catch (e) {
+      toast(e instanceof ApiError ? e.explanation : String(e), 'error');
+    } finally {
+      st.busy.delete(flag.key);
+      draw();
+    }
+  }
+
+  async function remove(flag) {
+    const ok = await confirmDialog({ title: `Delete “${flag.key}”?`, text: 'SDKs then answer flag_not_found for it and serve their own defaults.', ok: 'Delete' });
+    if (!ok) return;
+    try {
+      await flags.remove(flag.key);
+      toast(`${flag.key} deleted`, 'success');
+      await load();
+    } catch (e) {
+      toast(e instanceof ApiError ? e.explanation : String(e), 'error');
+    }
+  }
+
+  function row(flag) {
+    const on = flag.enabled !== false;
+    const href = `#/flags/${encodeURIComponent(flag.key)}`;
+    return h('tr', { 'data-key': flag.key, 'data-flag': flag.key },
+      h('td', {}, h('a', { href, class: 'flag-key' }, flag.key),
+        flag.description ? h('div', { class: 'muted small' }, flag.description) : null),
+      h('td', {}, h('span', { class: 'tag' }, flag.type)),
+      h('td', {},
+        h('button', {
+          type: 'button', role: 'switch', class: `switch ${on ? 'on' : 'off'}`, 'aria-checked': on ? 'true' : 'false',
+          'aria-label': `${flag.key} is ${on ? 'on' : 'off'}`, 'data-switch': flag.key, disabled: st.busy.has(flag.key),
+          onclick: () => flip(flag),
+        }, h('span', { class: 'knob', 'aria-hidden': 'true' }), on ? 'On' : 'Off'),
+        (flag.schedule || []).length ? h('div', { class: 'muted small' }, `${flag.schedule.length} scheduled`) : null),
+      h('td', {}, (flag.rules || []).length
+        ? h('ol', { class: 'rule-list' }, flag.rules.map((r) => h('li', {}, ruleSummary(r))))
+        : h('span', { class: 'muted' }, 'no rules')),
+      h('td', {}, h('code', {}, shortValue(flag.default))),
+      h('td', {}, (flag.tags || []).map((t) => h('span', { class: 'tag' }, t))),
+      h('td', { class: 'actions' },
+        h('a', { class: 'btn small', href }, 'Edit'),
+        h('button', { type: 'button', class: 'btn small ghost danger', 'aria-label': `Delete ${flag.key}`, onclick: () => remove(flag) }, 'Delete')));
+  }
+
+  function draw() {
+    if (!alive) return;
+    const q = st.query.trim().toLowerCase();
+    const list = (st.list || []).filter((f) => !q || f.key.toLowerCase().includes(q)
+      || (f.description || '').toLowerCase().includes(q) || (f.tags || []).some((t) => t.toLowerCase().includes(q)));
+    render(main, h('div', { class: 'page flags-page' },
+      h('header', { class: 'page-head' },
+        h('h1', {}, 'Flags'),
+        h('div', { class: 'page-actions' },
+          h('input', {
+            type: 'search', id: 'flag-search', placeholder: 'Search keys, descriptions, tags', value: st.query, 'aria-label': 'Search flags',
+            oninput: (e) => { st.query = e.target.value; draw(); },
+          }),
+          h('a', { class: 'btn primary', href: '#/flags/new', id: 'new-flag' }, 'New flag'))),
+      st.error ? h('div', { class: 'banner critical', role: 'alert' }, st.error) : null,
+      st.list === null && !st.error ? h('div', { class: 'card loading' }, 'Loading…') : null,
+      st.list && !st.list.length ? h('div', { class: 'card empty' }, 'No flags yet. A flag is a typed value your code reads, decided per unit by ordered rules.') : null,
+      list.length ? h('table', { class: 'table flags-table', id: 'flags-table' },
+        h('thead', {}, h('tr', {}, ['Flag', 'Type', 'Switch', 'Rules (first match wins)', 'Default', 'Tags', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, list.map(row))) : null));
+  }
+
+  load();
+  return {
+    unmount() {
+      alive = false;
+    },
+  };
+}
