@@ -62,9 +62,18 @@ const ASSETS: &[Asset] = &[
     embedded("holdout.js", include_bytes!("../../dashboard/holdout.js")),
     embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
     embedded("flags.js", include_bytes!("../../dashboard/flags.js")),
-    embedded("flag-form.js", include_bytes!("../../dashboard/flag-form.js")),
-    embedded("flag-rules.js", include_bytes!("../../dashboard/flag-rules.js")),
-    embedded("flag-values.js", include_bytes!("../../dashboard/flag-values.js")),
+    embedded(
+        "flag-form.js",
+        include_bytes!("../../dashboard/flag-form.js"),
+    ),
+    embedded(
+        "flag-rules.js",
+        include_bytes!("../../dashboard/flag-rules.js"),
+    ),
+    embedded(
+        "flag-values.js",
+        include_bytes!("../../dashboard/flag-values.js"),
+    ),
     embedded(
         "metric-form.js",
         include_bytes!("../../dashboard/metric-form.js"),
