@@ -12,6 +12,14 @@ use pyo3::types::{PyDict, PyList};
 use crate::convert::{attributes, config_text, from_json, timestamp};
 use crate::errors::{argument, core_error, guard};
 
+/// A flag read: the flag, the unit, its attributes and `now`, as the typed value methods take them.
+type FlagCall<'a, 'py> = (
+    &'a str,
+    &'a str,
+    Option<&'a Bound<'py, PyAny>>,
+    Option<&'a Bound<'py, PyAny>>,
+);
+
 /// When to evaluate time windows.
 #[derive(Clone, Copy)]
 enum When {
@@ -230,6 +238,23 @@ impl Engine {
             self.expose(py, a, attrs);
         }
         crate::flags::FlagEvaluation::new(py, core, flag, unit, &e, assignment)
+    }
+
+    /// The value of `call` (flag, unit, attributes, now) as type `wanted`, converted by
+    /// `extract`, or `default` when the flag cannot be evaluated as that type.
+    fn value_or<'py, T>(
+        &self,
+        py: Python<'py>,
+        call: FlagCall<'_, 'py>,
+        wanted: litmus_core::FlagType,
+        default: T,
+        extract: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+    ) -> PyResult<T> {
+        let (flag, unit, attributes, now) = call;
+        guard(py, || {
+            let v = self.flag_value(py, flag, unit, attributes, now, wanted)?;
+            v.map_or(Ok(default), |v| extract(&v))
+        })
     }
 
     /// The value of `flag` as type `wanted`, or `None` when it cannot be evaluated as that
@@ -555,16 +580,9 @@ impl Engine {
         default: bool,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        guard(py, || {
-            let v = self.flag_value(
-                py,
-                flag,
-                unit_id,
-                attributes,
-                now,
-                litmus_core::FlagType::Boolean,
-            )?;
-            v.map_or(Ok(default), |v| v.extract::<bool>())
+        let call = (flag, unit_id, attributes, now);
+        self.value_or(py, call, litmus_core::FlagType::Boolean, default, |v| {
+            v.extract::<bool>()
         })
     }
 
@@ -582,16 +600,9 @@ impl Engine {
         default: String,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
-        guard(py, || {
-            let v = self.flag_value(
-                py,
-                flag,
-                unit_id,
-                attributes,
-                now,
-                litmus_core::FlagType::String,
-            )?;
-            v.map_or(Ok(default), |v| v.extract::<String>())
+        let call = (flag, unit_id, attributes, now);
+        self.value_or(py, call, litmus_core::FlagType::String, default, |v| {
+            v.extract::<String>()
         })
     }
 
@@ -606,16 +617,9 @@ impl Engine {
         default: f64,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<f64> {
-        guard(py, || {
-            let v = self.flag_value(
-                py,
-                flag,
-                unit_id,
-                attributes,
-                now,
-                litmus_core::FlagType::Number,
-            )?;
-            v.map_or(Ok(default), |v| v.extract::<f64>())
+        let call = (flag, unit_id, attributes, now);
+        self.value_or(py, call, litmus_core::FlagType::Number, default, |v| {
+            v.extract::<f64>()
         })
     }
 
@@ -631,16 +635,10 @@ impl Engine {
         default: Option<Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            let v = self.flag_value(
-                py,
-                flag,
-                unit_id,
-                attributes,
-                now,
-                litmus_core::FlagType::Json,
-            )?;
-            Ok(v.or(default).unwrap_or_else(|| py.None().into_bound(py)))
+        let call = (flag, unit_id, attributes, now);
+        let default = default.unwrap_or_else(|| py.None().into_bound(py));
+        self.value_or(py, call, litmus_core::FlagType::Json, default, |v| {
+            Ok(v.clone())
         })
     }
 

@@ -23,6 +23,11 @@ on_every_backend!(
     evaluate_refuses_bad_requests,
 );
 
+/// `POST /evaluate` with the admin key.
+async fn evaluate(app: &axum::Router, body: Value) -> Reply {
+    send(app, "POST", "/evaluate", Some(KEY), Some(body)).await
+}
+
 fn checkout_flag() -> Value {
     json!({"key": "new-checkout", "type": "boolean", "default": false, "description": "one-page checkout",
     "rules": [
@@ -67,14 +72,7 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
     assert!(engine.problems().is_empty());
     for i in 0..200 {
         let unit = format!("user-{i}");
-        let r = send(
-            &app,
-            "POST",
-            "/evaluate",
-            Some(KEY),
-            Some(json!({"unit_id": unit, "flag": "new-checkout"})),
-        )
-        .await;
+        let r = evaluate(&app, json!({"unit_id": unit, "flag": "new-checkout"})).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         let e = engine.evaluate_at("new-checkout", &unit, &litmus_core::NoAttributes, None);
         assert_eq!(r.body["value"], *e.value().unwrap());
@@ -82,8 +80,11 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
         assert_eq!(r.body["rule"], json!(e.rule_id()));
         assert_eq!(r.body["assignment"], Value::Null);
     }
-    let staff = send(&app, "POST", "/evaluate", Some(KEY),
-        Some(json!({"unit_id": "u", "attributes": {"email": "ada@litmus.dev"}, "flag": "new-checkout"}))).await;
+    let staff = evaluate(
+        &app,
+        json!({"unit_id": "u", "attributes": {"email": "ada@litmus.dev"}, "flag": "new-checkout"}),
+    )
+    .await;
     assert_eq!(
         (
             staff.body["value"].clone(),
@@ -93,14 +94,7 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
         (json!(true), json!("TARGETING_MATCH"), json!("staff"))
     );
     // Every flag, in config order; a list; an unknown flag is an error value, not a failure.
-    let all = send(
-        &app,
-        "POST",
-        "/evaluate",
-        Some(KEY),
-        Some(json!({"unit_id": "u"})),
-    )
-    .await;
+    let all = evaluate(&app, json!({"unit_id": "u"})).await;
     let flags: Vec<&str> = all.body["flags"]
         .as_array()
         .unwrap()
@@ -110,14 +104,7 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
     let published: Vec<&str> = engine.flags().map(|(k, _)| k).collect();
     assert_eq!(flags, published);
     assert_eq!(flags.len(), 2);
-    let some = send(
-        &app,
-        "POST",
-        "/evaluate",
-        Some(KEY),
-        Some(json!({"unit_id": "u", "flags": ["limit", "nope"]})),
-    )
-    .await;
+    let some = evaluate(&app, json!({"unit_id": "u", "flags": ["limit", "nope"]})).await;
     assert_eq!(some.body["flags"][0]["value"].as_f64(), Some(5.0));
     assert_eq!(some.body["flags"][1]["reason"], "ERROR");
     assert_eq!(some.body["flags"][1]["error"], "flag_not_found");
@@ -137,14 +124,7 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
     );
     let r = send(&app, "DELETE", "/admin/flags/limit", Some(KEY), None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let gone = send(
-        &app,
-        "POST",
-        "/evaluate",
-        Some(KEY),
-        Some(json!({"unit_id": "u", "flag": "limit"})),
-    )
-    .await;
+    let gone = evaluate(&app, json!({"unit_id": "u", "flag": "limit"})).await;
     assert_eq!(gone.body["error"], "flag_not_found");
 }
 
@@ -283,12 +263,9 @@ async fn experiment_rules_are_sticky_across_weight_changes<S: Store>(env: &Env<S
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let mut first = Vec::new();
     for i in 0..60 {
-        let r = send(
+        let r = evaluate(
             &app,
-            "POST",
-            "/evaluate",
-            Some(KEY),
-            Some(json!({"unit_id": format!("u{i}"), "flag": "button-color"})),
+            json!({"unit_id": format!("u{i}"), "flag": "button-color"}),
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -301,12 +278,9 @@ async fn experiment_rules_are_sticky_across_weight_changes<S: Store>(env: &Env<S
     let r = put_experiment(&app, "color-test", exp([0.0, 1.0])).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     for (i, was) in first.iter().enumerate() {
-        let r = send(
+        let r = evaluate(
             &app,
-            "POST",
-            "/evaluate",
-            Some(KEY),
-            Some(json!({"unit_id": format!("u{i}"), "flag": "button-color"})),
+            json!({"unit_id": format!("u{i}"), "flag": "button-color"}),
         )
         .await;
         assert_eq!(r.body["variant"], json!(was), "u{i}");
@@ -326,14 +300,7 @@ async fn experiment_rules_are_sticky_across_weight_changes<S: Store>(env: &Env<S
     )
     .await;
     assert_eq!(a.body["variant"], json!(first[0]));
-    let fresh = send(
-        &app,
-        "POST",
-        "/evaluate",
-        Some(KEY),
-        Some(json!({"unit_id": "new-unit", "flag": "button-color"})),
-    )
-    .await;
+    let fresh = evaluate(&app, json!({"unit_id": "new-unit", "flag": "button-color"})).await;
     assert_eq!(fresh.body["variant"], "green");
 }
 

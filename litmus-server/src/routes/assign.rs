@@ -18,6 +18,19 @@ use crate::service::evaluate::{self, EvaluateRequest};
 use crate::snapshots::Snapshots;
 use crate::store::Store;
 
+/// The request of an `assign`-scoped route: the key checked, then the body read as `T`.
+async fn request<S: Store, T: serde::de::DeserializeOwned>(
+    access: &Access<S>,
+    headers: &HeaderMap,
+    q: &SdkQuery,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    access
+        .authorize(headers, q.sdk_key.as_deref(), Scope::Assign)
+        .await?;
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
+}
+
 /// `POST /assign`: `{"unit_id", "attributes"?, "experiment"?}` to one assignment, or to
 /// `{"assignments": [...]}` for every running experiment.
 ///
@@ -34,11 +47,7 @@ pub async fn assign<S: Store>(
     Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    access
-        .authorize(&headers, q.sdk_key.as_deref(), Scope::Assign)
-        .await?;
-    let req: AssignRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
+    let req: AssignRequest = request(&access, &headers, &q, &body).await?;
     Ok(Json(
         assign::assign(&snapshots, cache.0.as_ref(), &ingest, req).await?,
     ))
@@ -59,11 +68,7 @@ pub async fn evaluate<S: Store>(
     Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    access
-        .authorize(&headers, q.sdk_key.as_deref(), Scope::Assign)
-        .await?;
-    let req: EvaluateRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
+    let req: EvaluateRequest = request(&access, &headers, &q, &body).await?;
     Ok(Json(
         evaluate::evaluate(&snapshots, cache.0.as_ref(), &ingest, req).await?,
     ))

@@ -34,6 +34,16 @@ pub struct AssignRequest {
 /// every unit assigned here can be counted, and the sticky cache's keys stay small.
 pub const MAX_UNIT_ID_CHARS: usize = 256;
 
+/// Refuses a unit id longer than [`MAX_UNIT_ID_CHARS`] (`/assign`, `/evaluate`).
+pub(crate) fn check_unit(unit: &str) -> Result<(), ApiError> {
+    if unit.len() > MAX_UNIT_ID_CHARS && unit.chars().count() > MAX_UNIT_ID_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "unit_id is longer than {MAX_UNIT_ID_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
 fn describe(experiment: &str, a: &Assignment<'_>) -> Value {
     json!({
         "experiment": experiment,
@@ -53,11 +63,7 @@ pub async fn assign<S: ConfigStore + EventStore>(
     ingest: &Ingest<S>,
     req: AssignRequest,
 ) -> Result<Value, ApiError> {
-    if req.unit_id.len() > MAX_UNIT_ID_CHARS && req.unit_id.chars().count() > MAX_UNIT_ID_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "unit_id is longer than {MAX_UNIT_ID_CHARS} characters"
-        )));
-    }
+    check_unit(&req.unit_id)?;
     let engine = snapshots.engine().await?;
     let attrs = Value::Object(req.attributes.unwrap_or_default());
     let keys: Vec<&str> = match &req.experiment {
@@ -167,7 +173,8 @@ pub(crate) async fn log_holdouts<S: EventStore>(
     Ok(())
 }
 
-fn cache_error(e: crate::cache::CacheError) -> ApiError {
+/// A cache failure as the API's error (503).
+pub(crate) fn cache_error(e: crate::cache::CacheError) -> ApiError {
     ApiError::CacheUnavailable(e.to_string())
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::cache::{Cache, sticky_key};
 use crate::error::ApiError;
-use crate::service::assign::{MAX_UNIT_ID_CHARS, log_holdouts};
+use crate::service::assign::{cache_error, check_unit, log_holdouts};
 use crate::snapshots::Snapshots;
 use crate::state::Ingest;
 use crate::store::{ConfigStore, EventStore};
@@ -64,11 +64,7 @@ pub async fn evaluate<S: ConfigStore + EventStore>(
     ingest: &Ingest<S>,
     req: EvaluateRequest,
 ) -> Result<Value, ApiError> {
-    if req.unit_id.len() > MAX_UNIT_ID_CHARS && req.unit_id.chars().count() > MAX_UNIT_ID_CHARS {
-        return Err(ApiError::bad_request(format!(
-            "unit_id is longer than {MAX_UNIT_ID_CHARS} characters"
-        )));
-    }
+    check_unit(&req.unit_id)?;
     if req.flag.is_some() && req.flags.is_some() {
         return Err(ApiError::bad_request("give `flag` or `flags`, not both"));
     }
@@ -181,8 +177,4 @@ async fn sticky<'e>(
     }
     // Evaluate again with the memory: the same answers, now `sticky` where they were kept.
     Ok(if changed { run(&memory) } else { first })
-}
-
-fn cache_error(e: crate::cache::CacheError) -> ApiError {
-    ApiError::CacheUnavailable(e.to_string())
 }
