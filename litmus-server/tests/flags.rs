@@ -23,6 +23,18 @@ on_every_backend!(
     evaluate_refuses_bad_requests,
 );
 
+/// `PUT /admin/flags/{key}` with the admin key.
+async fn put_flag(app: &axum::Router, key: &str, body: Value) -> Reply {
+    send(
+        app,
+        "PUT",
+        &format!("/admin/flags/{key}"),
+        Some(KEY),
+        Some(body),
+    )
+    .await
+}
+
 /// `POST /evaluate` with the admin key.
 async fn evaluate(app: &axum::Router, body: Value) -> Reply {
     send(app, "POST", "/evaluate", Some(KEY), Some(body)).await
@@ -38,24 +50,10 @@ fn checkout_flag() -> Value {
 
 async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Store>(env: &Env<S>) {
     let app = env.app().await;
-    let r = send(
-        &app,
-        "PUT",
-        "/admin/flags/new-checkout",
-        Some(KEY),
-        Some(checkout_flag()),
-    )
-    .await;
+    let r = put_flag(&app, "new-checkout", checkout_flag()).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["flag"]["enabled"], json!(true), "defaults filled in");
-    let r = send(
-        &app,
-        "PUT",
-        "/admin/flags/limit",
-        Some(KEY),
-        Some(json!({"type": "number", "default": 5})),
-    )
-    .await;
+    let r = put_flag(&app, "limit", json!({"type": "number", "default": 5})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let listed = send(&app, "GET", "/admin/flags", Some(KEY), None).await;
     let keys: Vec<&str> = listed.body["flags"]
@@ -132,14 +130,7 @@ async fn bad_flags_are_refused_at_their_path_and_nothing_changes<S: Store>(env: 
     let app = env.app().await;
     let r = put_experiment(&app, "exp", experiment("exp", "running")).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = send(
-        &app,
-        "PUT",
-        "/admin/flags/parent",
-        Some(KEY),
-        Some(json!({"type": "boolean", "default": false})),
-    )
-    .await;
+    let r = put_flag(&app, "parent", json!({"type": "boolean", "default": false})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let before = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body;
     let cases = [
@@ -191,23 +182,19 @@ async fn bad_flags_are_refused_at_their_path_and_nothing_changes<S: Store>(env: 
         assert_eq!(r.body["error"]["path"], path, "{body}: {:?}", r.body);
     }
     // A cycle through two flags: the second change is refused, naming the cycle.
-    let r = send(
+    let r = put_flag(
         &app,
-        "PUT",
-        "/admin/flags/child",
-        Some(KEY),
-        Some(json!({"type": "boolean", "default": false,
-        "rules": [{"kind": "prerequisite", "flag": "parent", "is": true, "value": true}]})),
+        "child",
+        json!({"type": "boolean", "default": false,
+        "rules": [{"kind": "prerequisite", "flag": "parent", "is": true, "value": true}]}),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = send(
+    let r = put_flag(
         &app,
-        "PUT",
-        "/admin/flags/parent",
-        Some(KEY),
-        Some(json!({"type": "boolean", "default": false,
-        "rules": [{"kind": "prerequisite", "flag": "child", "is": true, "value": true}]})),
+        "parent",
+        json!({"type": "boolean", "default": false,
+        "rules": [{"kind": "prerequisite", "flag": "child", "is": true, "value": true}]}),
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
@@ -217,8 +204,8 @@ async fn bad_flags_are_refused_at_their_path_and_nothing_changes<S: Store>(env: 
         r.body
     );
     // An experiment a flag depends on cannot be deleted from under it.
-    let r = send(&app, "PUT", "/admin/flags/uses-exp", Some(KEY), Some(json!({"type": "boolean", "default": false,
-        "rules": [{"kind": "experiment", "experiment": "exp", "values": {"control": false, "treatment": true}}]}))).await;
+    let r = put_flag(&app, "uses-exp", json!({"type": "boolean", "default": false,
+        "rules": [{"kind": "experiment", "experiment": "exp", "values": {"control": false, "treatment": true}}]})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = put_experiment(&app, "exp", experiment("exp", "stopped")).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -258,8 +245,8 @@ async fn experiment_rules_are_sticky_across_weight_changes<S: Store>(env: &Env<S
     };
     let r = put_experiment(&app, "color-test", exp([1.0, 1.0])).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = send(&app, "PUT", "/admin/flags/button-color", Some(KEY), Some(json!({"type": "string", "default": "grey",
-        "rules": [{"id": "test", "kind": "experiment", "experiment": "color-test", "values": {"control": "grey", "green": "green"}}]}))).await;
+    let r = put_flag(&app, "button-color", json!({"type": "string", "default": "grey",
+        "rules": [{"id": "test", "kind": "experiment", "experiment": "color-test", "values": {"control": "grey", "green": "green"}}]})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let mut first = Vec::new();
     for i in 0..60 {
