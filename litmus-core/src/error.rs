@@ -44,6 +44,11 @@ impl FieldPath {
         FieldPath(path)
     }
 
+    /// A path from its text (for paths rewritten by the crate).
+    pub(crate) fn from_text(text: String) -> Self {
+        FieldPath(text)
+    }
+
     /// The path as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -106,6 +106,27 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
     assert_eq!(some.body["flags"][0]["value"].as_f64(), Some(5.0));
     assert_eq!(some.body["flags"][1]["reason"], "ERROR");
     assert_eq!(some.body["flags"][1]["error"], "flag_not_found");
+    // Another environment's overlay is stored with the flag, validated at its path, and kept
+    // out of the SDK document (which is the default environment's).
+    let mut staged = checkout_flag();
+    staged["environments"] =
+        json!({"staging": {"enabled": true, "rules": [{"kind": "force", "value": true}]}});
+    let r = put_flag(&app, "new-checkout", staged.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        r.body["flag"]["environments"]["staging"]["enabled"],
+        json!(true)
+    );
+    let sdk = send(&app, "GET", "/sdk/config", Some(KEY), None).await.body;
+    assert!(!sdk.to_string().contains("environments"), "{sdk}");
+    staged["environments"]["staging"]["rules"][0]["value"] = json!("yes");
+    let r = put_flag(&app, "new-checkout", staged).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(
+        r.body["error"]["path"], "flags[new-checkout].environments[staging].rules[0].value",
+        "{:?}",
+        r.body
+    );
     // The audit names the change; deleting the flag republishes without it.
     let audit = send(
         &app,
@@ -115,11 +136,13 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
         None,
     )
     .await;
-    assert_eq!(
-        audit.body["entries"][0]["action"], "flag.create",
-        "{:?}",
-        audit.body
-    );
+    let actions: Vec<&str> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["flag.update", "flag.create"], "{:?}", audit.body);
     let r = send(&app, "DELETE", "/admin/flags/limit", Some(KEY), None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let gone = evaluate(&app, json!({"unit_id": "u", "flag": "limit"})).await;

@@ -207,6 +207,12 @@ fn experiment_unknowns(w: &WireExperiment, path: &FieldPath) -> Vec<FieldPath> {
     for (i, d) in w.dimensions.iter().enumerate() {
         paths.extend(unknown_paths(&d.unknown, &path.field("dimensions").item(i)));
     }
+    for (env, state) in &w.environments {
+        paths.extend(unknown_paths(
+            &state.unknown,
+            &path.field("environments").item(env),
+        ));
+    }
     for (i, m) in w.metrics.iter().enumerate() {
         let at = path.field("metrics").item(i);
         match m {

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::wire::{
-    Kind, Status, UnknownFields, WireConfig, WireDimension, WireExperiment, WireFactor,
-    WireHoldout, WireLayer, WireLayerSlot, WireMetric, WireVariant, default_hash_version,
-    default_traffic, default_weight,
+    Kind, Status, UnknownFields, WireConfig, WireDimension, WireExperiment,
+    WireExperimentEnvironment, WireFactor, WireHoldout, WireLayer, WireLayerSlot, WireMetric,
+    WireVariant, default_hash_version, default_traffic, default_weight,
 };
 use crate::error::{Error, FieldPath};
 
@@ -310,7 +310,8 @@ impl Decode for WireExperiment {
         let (mut start_time, mut end_time, mut traffic) = (None, None, None);
         let (mut variants, mut factors, mut targeting, mut layer, mut overrides) =
             (None, None, None, None, None);
-        let (mut metrics, mut analysis, mut dimensions) = (None, None, None);
+        let (mut metrics, mut analysis, mut dimensions, mut environments) =
+            (None, None, None, None);
         let unknown = fields(value, path, |name, v, at| {
             match name {
                 "key" => key = Some(string(v, at)?),
@@ -327,18 +328,7 @@ impl Decode for WireExperiment {
                         ],
                     )?);
                 }
-                "status" => {
-                    status = Some(one_of(
-                        v,
-                        at,
-                        &[
-                            ("draft", Status::Draft),
-                            ("running", Status::Running),
-                            ("paused", Status::Paused),
-                            ("stopped", Status::Stopped),
-                        ],
-                    )?);
-                }
+                "status" => status = Some(one_of(v, at, &STATUSES)?),
                 "start_time" => start_time = optional(v, at, string)?,
                 "end_time" => end_time = optional(v, at, string)?,
                 "traffic" => traffic = Some(number(v, at)?),
@@ -351,6 +341,20 @@ impl Decode for WireExperiment {
                 // Checked when compiled: a bad value fails strict input, not an SDK's read.
                 "analysis" => analysis = optional(v, at, |v, _| Ok(v.clone()))?,
                 "dimensions" => dimensions = Some(list(v, at, WireDimension::decode)?),
+                "environments" => {
+                    let path = at.path();
+                    let map = object(v, &path)?;
+                    environments = Some(
+                        map.iter()
+                            .map(|(env, s)| {
+                                Ok((
+                                    env.clone(),
+                                    WireExperimentEnvironment::decode(s, &path.item(env))?,
+                                ))
+                            })
+                            .collect::<Result<BTreeMap<_, _>, Error>>()?,
+                    );
+                }
                 _ => return Ok(false),
             }
             Ok(true)
@@ -372,10 +376,33 @@ impl Decode for WireExperiment {
             metrics: metrics.unwrap_or_default(),
             analysis,
             dimensions: dimensions.unwrap_or_default(),
+            environments: environments.unwrap_or_default(),
             unknown,
         })
     }
 }
+
+impl Decode for WireExperimentEnvironment {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        let mut status = None;
+        let unknown = fields(value, path, |name, v, at| {
+            match name {
+                "status" => status = optional(v, at, |v, at| one_of(v, at, &STATUSES))?,
+                _ => return Ok(false),
+            }
+            Ok(true)
+        })?;
+        Ok(WireExperimentEnvironment { status, unknown })
+    }
+}
+
+/// The statuses with their config spellings.
+const STATUSES: [(&str, Status); 4] = [
+    ("draft", Status::Draft),
+    ("running", Status::Running),
+    ("paused", Status::Paused),
+    ("stopped", Status::Stopped),
+];
 
 impl Decode for WireDimension {
     fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {

@@ -13,6 +13,7 @@
 
 pub(crate) mod compile;
 pub(crate) mod decode;
+pub mod environments;
 pub mod lifecycle;
 pub mod limits;
 pub(crate) mod parse;
@@ -33,7 +34,10 @@ pub fn validate_strict(text: &str) -> Result<wire::WireConfig, Error> {
     let value = strict_value(text)?;
     let compiled = compile::compile(parse::parse_value(value.clone())?);
     strict_result(&compiled)?;
-    <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())
+    let wire =
+        <wire::WireConfig as decode::Decode>::decode(&value, &crate::error::FieldPath::root())?;
+    environments::check(&wire)?;
+    Ok(wire)
 }
 
 /// Validates a change to a stored config: `text`, the config the change would produce, is

@@ -157,6 +157,25 @@ pub struct WireExperiment {
     /// each one's attribute with the unit's exposure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dimensions: Vec<WireDimension>,
+    /// Its status in environments other than the default one (`production`), by environment
+    /// key (`docs/flags.md`, Environments); `status` above is the default environment's, and
+    /// an environment without an entry has it as a draft.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, WireExperimentEnvironment>,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+/// An experiment's state in one environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireExperimentEnvironment {
+    /// Its lifecycle status in the environment; absent means draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]

@@ -129,6 +129,31 @@ pub struct WireFlag {
     /// Scheduled changes of the switch or the rules, in time order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<WireFlagChange>,
+    /// The flag's state in environments other than the default one (`production`), by
+    /// environment key (`docs/flags.md`, Environments). The fields above are the default
+    /// environment's; an environment without an entry has the flag off, with no rules.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, WireFlagEnvironment>,
+    /// Fields this schema does not define.
+    #[serde(flatten, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub unknown: UnknownFields,
+}
+
+/// A flag's state in one environment: its switch, rules and scheduled changes there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(deny_unknown_fields))]
+pub struct WireFlagEnvironment {
+    /// The switch in this environment; absent means off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The rules in this environment, in order; absent means none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<WireRule>,
+    /// Scheduled changes in this environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<WireFlagChange>,
     /// Fields this schema does not define.
     #[serde(flatten, skip_serializing)]
     #[cfg_attr(feature = "schema", schemars(skip))]
@@ -209,9 +234,10 @@ impl DecodeOwned for WireFlag {
     fn decode_owned(value: Value, path: &FieldPath) -> Result<Self, Error> {
         let (mut key, mut value_type, mut default, mut enabled) = (None, None, None, None);
         let (mut salt, mut description, mut tags) = (None, None, None);
-        let (mut rules, mut schedule) = (None, None);
+        let (mut rules, mut schedule, mut environments) = (None, None, None);
         let unknown = fields_owned(value, path, |name, v, at| {
             match name {
+                "environments" => environments = Some(environments_owned(v, at)?),
                 "key" => key = Some(string_owned(v, at)?),
                 "type" => value_type = Some(one_of(&v, at, &FlagType::ALL)?),
                 "default" => default = Some(v),
@@ -233,6 +259,45 @@ impl DecodeOwned for WireFlag {
             salt,
             description,
             tags: tags.unwrap_or_default(),
+            rules: rules.unwrap_or_default(),
+            schedule: schedule.unwrap_or_default(),
+            environments: environments.unwrap_or_default(),
+            unknown,
+        })
+    }
+}
+
+/// A flag's `environments`: an object of environment states.
+fn environments_owned(
+    value: Value,
+    at: &crate::config::decode::Field<'_>,
+) -> Result<BTreeMap<String, WireFlagEnvironment>, Error> {
+    let Value::Object(map) = value else {
+        return Err(wrong_type(&value, at, "an object"));
+    };
+    let path = at.path();
+    map.into_iter()
+        .map(|(env, v)| {
+            let state = WireFlagEnvironment::decode_owned(v, &path.item(&env))?;
+            Ok((env, state))
+        })
+        .collect()
+}
+
+impl DecodeOwned for WireFlagEnvironment {
+    fn decode_owned(value: Value, path: &FieldPath) -> Result<Self, Error> {
+        let (mut enabled, mut rules, mut schedule) = (None, None, None);
+        let unknown = fields_owned(value, path, |name, v, at| {
+            match name {
+                "enabled" => enabled = optional(&v, at, boolean)?,
+                "rules" => rules = Some(list_owned(v, at, WireRule::decode_owned)?),
+                "schedule" => schedule = Some(list_owned(v, at, WireFlagChange::decode_owned)?),
+                _ => return Ok(Some(v)),
+            }
+            Ok(None)
+        })?;
+        Ok(WireFlagEnvironment {
+            enabled,
             rules: rules.unwrap_or_default(),
             schedule: schedule.unwrap_or_default(),
             unknown,
@@ -336,12 +401,18 @@ crate::config::decode::deserialize_through_value!(WireFlag);
 pub(crate) fn unknown_paths(flag: &WireFlag, path: &FieldPath) -> Vec<FieldPath> {
     use crate::config::parse::unknown_paths as of;
     let rules_clean = |rules: &[WireRule]| rules.iter().all(|r| r.unknown.is_empty());
+    let schedule_clean = |schedule: &[WireFlagChange]| {
+        schedule
+            .iter()
+            .all(|c| c.unknown.is_empty() && c.rules.as_deref().is_none_or(rules_clean))
+    };
     let clean = flag.unknown.is_empty()
         && rules_clean(&flag.rules)
+        && schedule_clean(&flag.schedule)
         && flag
-            .schedule
-            .iter()
-            .all(|c| c.unknown.is_empty() && c.rules.as_deref().is_none_or(rules_clean));
+            .environments
+            .values()
+            .all(|e| e.unknown.is_empty() && rules_clean(&e.rules) && schedule_clean(&e.schedule));
     if clean {
         return Vec::new();
     }
@@ -351,12 +422,20 @@ pub(crate) fn unknown_paths(flag: &WireFlag, path: &FieldPath) -> Vec<FieldPath>
             paths.extend(of(&r.unknown, &at.item(i)));
         }
     };
-    rules(&flag.rules, &path.field("rules"), &mut paths);
-    for (i, change) in flag.schedule.iter().enumerate() {
-        let at = path.field("schedule").item(i);
-        paths.extend(of(&change.unknown, &at));
-        if let Some(r) = &change.rules {
-            rules(r, &at.field("rules"), &mut paths);
+    let mut states = vec![(path.clone(), &flag.rules, &flag.schedule)];
+    for (env, state) in &flag.environments {
+        let at = path.field("environments").item(env);
+        paths.extend(of(&state.unknown, &at));
+        states.push((at, &state.rules, &state.schedule));
+    }
+    for (at, own_rules, schedule) in states {
+        rules(own_rules, &at.field("rules"), &mut paths);
+        for (i, change) in schedule.iter().enumerate() {
+            let at = at.field("schedule").item(i);
+            paths.extend(of(&change.unknown, &at));
+            if let Some(r) = &change.rules {
+                rules(r, &at.field("rules"), &mut paths);
+            }
         }
     }
     paths

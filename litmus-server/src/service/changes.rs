@@ -152,7 +152,13 @@ pub async fn change<S: ConfigStore>(
             actor: actor.to_owned(),
             action: format!("{}.{verb}", kind.as_str()),
             edit,
-            document: serde_json::to_value(&validated).map_err(ApiError::internal)?,
+            // SDKs get the default environment's document: other environments' overlays
+            // stay in the stored objects (`docs/flags.md`, Environments).
+            document: serde_json::to_value(config::environments::project(
+                &validated,
+                config::environments::DEFAULT_ENVIRONMENT,
+            ))
+            .map_err(ApiError::internal)?,
             at_ms: crate::now_ms(),
         };
         match snapshots.store().apply(change).await {
