@@ -5,7 +5,8 @@
 //! experiment as a draft. Everything else (keys, types, defaults, variants, targeting of
 //! experiments, layers, holdouts, metrics) is shared.
 //!
-//! [`project`] gives the document one environment's SDKs receive; [`check`] validates every
+//! [`project`] gives the document one environment's SDKs receive; strict validation
+//! ([`super::validate_strict`]) checks every
 //! environment's document strictly, naming problems at their overlay's path; [`promote`] copies
 //! one environment's flag states to another and lists what changes.
 
