@@ -19,13 +19,14 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // engine checks them as the admin API does, about 6 KB, segments' dimension values, about 7 KB,
 // and holdout exposures, about 2 KB, taking it to about 201 KB: the budget went from 200 to 208
 // KB with these two SDK features); feature flags (issue 21: their decoding, compilation with
-// prerequisite cycles found, evaluation and outcome tables) add about 28 KB, taking it to about
-// 228 KB, so the budget is 232 KB; the analysis module is optional (validateAnalysis and
+// prerequisite cycles found, evaluation and outcome tables) add about 28 KB, and their
+// per-environment overlays (decoded even by SDKs, which then ignore them) about 10 KB more,
+// taking it to about 238 KB, so the budget is 240 KB; the analysis module is optional (validateAnalysis and
 // planExperiment took it from about 115 to 148 KB, bandit.stratified to about 159 KB: its
 // request decoding is most of the 8 KB that twiggy measures before wasm-opt).
-const BUDGET = { engine: 232 * 1024, analysis: 160 * 1024 };
+const BUDGET = { engine: 240 * 1024, analysis: 160 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 232 KB, analysis 160 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 240 KB, analysis 160 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));
