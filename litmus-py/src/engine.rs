@@ -1,15 +1,16 @@
-//! `litmus.Engine` and `litmus.Assignment`: config in, assignments out, with optional
-//! exposure logging. Every decision is the core engine's.
+//! `litmus.Engine`: config in, assignments and flag evaluations out, with optional exposure
+//! logging and sticky assignments. Every decision is the core engine's.
 
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use litmus_core::{AttributeSource, Engine as CoreEngine, ExposureMemory, NoAttributes, Timestamp};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use crate::convert::{attributes, config_text, from_json, timestamp};
+use crate::assignment::Assignment;
+use crate::clock::{When, wall_clock};
+use crate::convert::{attributes, config_text, from_json};
 use crate::errors::{argument, core_error, guard};
 
 /// A flag read: the flag, the unit, its attributes and `now`, as the typed value methods take them.
@@ -19,76 +20,6 @@ type FlagCall<'a, 'py> = (
     Option<&'a Bound<'py, PyAny>>,
     Option<&'a Bound<'py, PyAny>>,
 );
-
-/// When to evaluate time windows.
-#[derive(Clone, Copy)]
-enum When {
-    /// The wall clock, read only when an experiment has a time window (or an exposure is
-    /// logged).
-    WallClock,
-    /// A given instant, or no known time (`None`).
-    At(Option<Timestamp>),
-}
-
-impl When {
-    fn parse(now: Option<&Bound<'_, PyAny>>) -> PyResult<When> {
-        match now {
-            None => Ok(When::WallClock),
-            Some(v) if v.is_none() => Ok(When::WallClock),
-            Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => {
-                if v.is_truthy()? {
-                    Err(argument(
-                        v.py(),
-                        "now=True is not a time (False means: no time known)",
-                    ))
-                } else {
-                    Ok(When::At(None))
-                }
-            }
-            Some(v) => Ok(When::At(Some(timestamp(v)?))),
-        }
-    }
-
-    /// The instant to assign `experiment` at: a windowless experiment does not depend on
-    /// the time, so the clock is not read for it.
-    fn for_experiment(self, core: &CoreEngine, experiment: &str) -> Option<Timestamp> {
-        match self {
-            When::At(t) => t,
-            When::WallClock => core
-                .experiment(experiment)
-                .filter(|e| e.start_time().is_some() || e.end_time().is_some())
-                .map(|_| wall_clock()),
-        }
-    }
-
-    /// The instant to evaluate `flag` at: a flag whose value cannot depend on the time (no
-    /// scheduled change, no windowed experiment behind it) does not read the clock.
-    fn for_flag(self, core: &CoreEngine, flag: &str) -> Option<Timestamp> {
-        match self {
-            When::At(t) => t,
-            When::WallClock => core
-                .flag(flag)
-                .filter(|f| f.needs_time())
-                .map(|_| wall_clock()),
-        }
-    }
-
-    /// The instant for every experiment at once.
-    fn for_all(self) -> Option<Timestamp> {
-        match self {
-            When::At(t) => t,
-            When::WallClock => Some(wall_clock()),
-        }
-    }
-}
-
-/// The binding may read the clock (core never does).
-fn wall_clock() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    Timestamp::from_unix_millis(millis)
-}
 
 /// The assignment engine: load a config, then assign units to experiments.
 ///
@@ -686,108 +617,5 @@ impl Engine {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
-    }
-}
-
-/// The result of one assignment.
-#[pyclass(module = "litmus._litmus", frozen)]
-pub(crate) struct Assignment {
-    /// The experiment's key.
-    #[pyo3(get)]
-    experiment: String,
-    /// The unit assigned.
-    #[pyo3(get)]
-    unit_id: String,
-    /// The variant's key, or None.
-    #[pyo3(get)]
-    variant: Option<String>,
-    /// Whether the unit counts in the experiment (false for overrides).
-    #[pyo3(get)]
-    in_experiment: bool,
-    /// Why: a stable code (`assigned`, `override`, `not_running`, `targeting_miss`, ...).
-    #[pyo3(get)]
-    reason: &'static str,
-    /// For a targeting miss: `false`, `attribute_missing` or `type_mismatch`.
-    #[pyo3(get)]
-    miss: Option<&'static str>,
-    at: Option<Timestamp>,
-    /// Whether `at` came from (or, when None, would have been) the wall clock.
-    wall_clock: bool,
-    engine: Arc<CoreEngine>,
-}
-
-impl Assignment {
-    fn variant_ref(&self) -> Option<&litmus_core::Variant> {
-        let key = self.variant.as_deref()?;
-        self.engine.experiment(&self.experiment)?.variant(key)
-    }
-}
-
-#[pymethods]
-impl Assignment {
-    /// The variant's JSON payload (None without one).
-    #[getter]
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.variant_ref().and_then(|v| v.payload()) {
-            Some(p) => from_json(py, p),
-            None => Ok(py.None().into_bound(py)),
-        }
-    }
-
-    /// For a multivariate experiment, the level of each factor (empty otherwise).
-    #[getter]
-    fn factors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let dict = PyDict::new(py);
-        if let Some(v) = self.variant_ref() {
-            for (factor, level) in v.factors() {
-                dict.set_item(factor, level)?;
-            }
-        }
-        Ok(dict)
-    }
-
-    /// The assignment as a plain dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("experiment", &self.experiment)?;
-        d.set_item("unit_id", &self.unit_id)?;
-        d.set_item("variant", &self.variant)?;
-        d.set_item("in_experiment", self.in_experiment)?;
-        d.set_item("reason", self.reason)?;
-        d.set_item("miss", self.miss)?;
-        d.set_item("payload", self.payload(py)?)?;
-        d.set_item("factors", self.factors(py)?)?;
-        Ok(d)
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "Assignment(experiment={:?}, unit_id={:?}, variant={}, in_experiment={}, reason={:?})",
-            self.experiment,
-            self.unit_id,
-            self.variant
-                .as_deref()
-                .map_or_else(|| "None".to_owned(), |v| format!("{v:?}")),
-            if self.in_experiment { "True" } else { "False" },
-            self.reason
-        )
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Assignment>().is_ok_and(|o| {
-            let o = o.get();
-            o.experiment == self.experiment
-                && o.unit_id == self.unit_id
-                && o.variant == self.variant
-                && o.in_experiment == self.in_experiment
-                && o.reason == self.reason
-        })
-    }
-
-    fn __hash__(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&self.experiment, &self.unit_id, &self.variant).hash(&mut h);
-        h.finish()
     }
 }

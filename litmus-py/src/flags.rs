@@ -7,8 +7,8 @@ use litmus_core::{Engine as CoreEngine, FlagType};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::assignment::Assignment;
 use crate::convert::from_json;
-use crate::engine::Assignment;
 use crate::errors::argument;
 
 /// The flag type a caller asks for (`type=`), if any.

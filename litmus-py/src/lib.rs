@@ -1,7 +1,9 @@
 //! `litmus._litmus`: the native module of the `litmus` Python package. It converts Python
 //! values, calls `litmus-core` and maps errors; every decision is the core's.
 
+mod assignment;
 mod bandit;
+mod clock;
 mod convert;
 mod engine;
 mod errors;
@@ -29,7 +31,7 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ERROR_CODES", litmus_core::Error::CODES.to_vec())?;
     m.add_class::<engine::Engine>()?;
-    m.add_class::<engine::Assignment>()?;
+    m.add_class::<assignment::Assignment>()?;
     m.add_class::<flags::FlagEvaluation>()?;
     m.add_class::<bandit::Arm>()?;
     m.add_class::<bandit::Random>()?;
