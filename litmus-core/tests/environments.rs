@@ -186,8 +186,9 @@ fn promotion_copies_flag_states_and_lists_the_differences() {
     let fields: Vec<&str> = p.differences.iter().map(|d| d.field).collect();
     assert_eq!(fields, ["enabled", "rules"]);
     assert!(validate_strict(&serde_json::to_string(&p.document).unwrap()).is_ok());
+    let qa = environments::project(&p.document, "qa");
     assert_eq!(
-        environments::project(&p.document, "qa").flags[0].percentage_of_first_rule(),
+        qa.flags[0].rules.first().and_then(|r| r.percentage),
         Some(10.0)
     );
     // Bad requests.
@@ -205,14 +206,4 @@ fn promotion_copies_flag_states_and_lists_the_differences() {
     // Promoting identical states changes nothing.
     let same = environments::promote(&doc, "development", "qa", None).unwrap();
     assert!(same.differences.is_empty(), "{:?}", same.differences);
-}
-
-trait FirstRule {
-    fn percentage_of_first_rule(&self) -> Option<f64>;
-}
-
-impl FirstRule for litmus_core::flags::wire::WireFlag {
-    fn percentage_of_first_rule(&self) -> Option<f64> {
-        self.rules.first().and_then(|r| r.percentage)
-    }
 }

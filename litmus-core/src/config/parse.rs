@@ -193,20 +193,6 @@ fn decode_list<T: Decode>(
     root: &FieldPath,
     name: &str,
 ) -> Result<Vec<Decoded<T>>, Error> {
-    decode_items(object, root, name, |raw, path| {
-        let value = T::decode(&raw, path);
-        (raw, value)
-    })
-}
-
-/// The objects of the list `name`, each decoded by `read`, which returns the raw JSON to
-/// keep with it and the decoded value.
-fn decode_items<T>(
-    object: &mut serde_json::Map<String, serde_json::Value>,
-    root: &FieldPath,
-    name: &str,
-    read: impl Fn(serde_json::Value, &FieldPath) -> (serde_json::Value, Result<T, Error>),
-) -> Result<Vec<Decoded<T>>, Error> {
     let path = root.field(name);
     let items = match object.remove(name) {
         None | Some(serde_json::Value::Null) => return Ok(Vec::new()),
@@ -230,7 +216,7 @@ fn decode_items<T>(
                 Some(k) if !k.is_empty() => path.item(k),
                 _ => path.item(index),
             };
-            let (raw, value) = read(raw, &item_path);
+            let value = T::decode(&raw, &item_path);
             Decoded {
                 path: item_path,
                 key,

@@ -40,12 +40,10 @@ impl FlagType {
 
     /// The type as its config spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FlagType::Boolean => "boolean",
-            FlagType::String => "string",
-            FlagType::Number => "number",
-            FlagType::Json => "json",
-        }
+        Self::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("", |(s, _)| s)
     }
 
     /// The type with this config spelling.
@@ -90,12 +88,10 @@ impl RuleKind {
 
     /// The kind as its config spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RuleKind::Force => "force",
-            RuleKind::Rollout => "rollout",
-            RuleKind::Experiment => "experiment",
-            RuleKind::Prerequisite => "prerequisite",
-        }
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("", |(s, _)| s)
     }
 }
 
@@ -381,18 +377,13 @@ fn optional_owned<T, L: crate::config::decode::Locate>(
     }
 }
 
-/// Borrowed reads copy the value and take the copy apart.
-macro_rules! decode_through_owned {
-    ($($t:ty),*) => {$(
-        impl Decode for $t {
-            fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
-                <$t as DecodeOwned>::decode_owned(value.clone(), path)
-            }
-        }
-    )*};
+/// A borrowed read (strict validation's whole-document decode) copies the value and takes the
+/// copy apart.
+impl Decode for WireFlag {
+    fn decode(value: &Value, path: &FieldPath) -> Result<Self, Error> {
+        Self::decode_owned(value.clone(), path)
+    }
 }
-
-decode_through_owned!(WireFlag, WireRule, WireFlagChange);
 
 // Stores read flags back with serde (the server's config tables).
 crate::config::decode::deserialize_through_value!(WireFlag);
