@@ -101,6 +101,7 @@ pub async fn authorize<S: KeyStore>(
         Principal {
             name: record.name,
             scopes: record.scopes,
+            environment: record.environment,
         }
     };
     if principal.may(scope) {

@@ -195,6 +195,7 @@ async fn simulate<S: Store>(
     }
     service::events::store(
         &state.ingest,
+        &crate::environments::Stream::production(),
         EventBatch {
             events,
             received_ms: now,

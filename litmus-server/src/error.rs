@@ -32,6 +32,12 @@ pub enum ApiError {
     /// 409 `conflict`: the config changed while a change was being made (retry).
     #[error("the config changed while this change was being made; retry")]
     Conflict,
+    /// 409 `already_exists`: something with the key given exists (an environment).
+    #[error("{0}")]
+    Exists(String),
+    /// 409 `in_use`: what is to be deleted is still in use (the message says by what).
+    #[error("{0}")]
+    InUse(String),
     /// 409 `invalid_config`: the experiment named is invalid in the current config.
     #[error("experiment {0:?} is invalid in the current config; fix it first")]
     InvalidConfig(String),
@@ -82,6 +88,8 @@ impl ApiError {
         "forbidden",
         "not_found",
         "conflict",
+        "already_exists",
+        "in_use",
         "invalid_config",
         "no_metric",
         "payload_too_large",
@@ -115,6 +123,8 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict => "conflict",
+            ApiError::Exists(_) => "already_exists",
+            ApiError::InUse(_) => "in_use",
             ApiError::InvalidConfig(_) => "invalid_config",
             ApiError::NoMetric(_) => "no_metric",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -135,9 +145,11 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict | ApiError::InvalidConfig(_) | ApiError::NoMetric(_) => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Conflict
+            | ApiError::Exists(_)
+            | ApiError::InUse(_)
+            | ApiError::InvalidConfig(_)
+            | ApiError::NoMetric(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Busy => StatusCode::TOO_MANY_REQUESTS,
@@ -243,6 +255,8 @@ mod tests {
             ApiError::Forbidden("admin:read"),
             ApiError::NotFound(String::new()),
             ApiError::Conflict,
+            ApiError::Exists(String::new()),
+            ApiError::InUse(String::new()),
             ApiError::InvalidConfig(String::new()),
             ApiError::NoMetric(String::new()),
             ApiError::PayloadTooLarge(String::new()),
@@ -265,6 +279,8 @@ mod tests {
                 | ApiError::Forbidden(_)
                 | ApiError::NotFound(_)
                 | ApiError::Conflict
+                | ApiError::Exists(_)
+                | ApiError::InUse(_)
                 | ApiError::InvalidConfig(_)
                 | ApiError::NoMetric(_)
                 | ApiError::PayloadTooLarge(_)

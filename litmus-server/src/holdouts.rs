@@ -7,6 +7,7 @@ use litmus_core::assign::holdout_exposure;
 use litmus_core::results::{self, AnalysisSettings, Options};
 use serde_json::{Value, json};
 
+use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::results::{Loaded, internal, load_with};
 use crate::snapshots::Snapshots;
@@ -18,11 +19,13 @@ pub async fn holdout_results<S: Store>(
     engine: &Engine,
     defaults: &AnalysisSettings,
     key: &str,
+    stream: &Stream,
     points: usize,
 ) -> Result<Value, ApiError> {
     let (plan, covered) = results::holdout::plan(engine, key)
         .ok_or_else(|| ApiError::not_found(format!("no valid holdout {key:?}")))?;
-    let subject = holdout_exposure::subject(key);
+    // The holdout's rows in this environment.
+    let subject = stream.stored(&holdout_exposure::subject(key)).into_owned();
     let Loaded {
         plan,
         timeline,
@@ -49,18 +52,20 @@ pub async fn holdout_results<S: Store>(
     }))
 }
 
-/// The readout of holdout `key` in the config this instance serves now.
+/// The readout of holdout `key` in `environment`, in the config this instance serves now.
 pub async fn current<S: Store>(
     snapshots: &Snapshots<S>,
     key: &str,
+    environment: &str,
     points: usize,
 ) -> Result<Value, ApiError> {
-    let engine = snapshots.engine().await?;
+    let engine = snapshots.engine_in(environment).await?;
     holdout_results(
         snapshots.store(),
         &engine,
         snapshots.analysis(),
         key,
+        &Stream::of(environment),
         points,
     )
     .await

@@ -75,6 +75,9 @@ pub struct KeyRecord {
     pub name: String,
     /// What it may do.
     pub scopes: Vec<Scope>,
+    /// The environment whose document it reads and whose events it sends (`production`
+    /// unless made for another).
+    pub environment: String,
     /// SHA-256 of the secret, hex.
     #[serde(skip)]
     pub hash: String,
@@ -91,14 +94,17 @@ pub struct Principal {
     pub name: String,
     /// What the key may do.
     pub scopes: Vec<Scope>,
+    /// The key's environment: the document SDK routes serve it, where its events go.
+    pub environment: String,
 }
 
 impl Principal {
-    /// The bootstrap admin key's principal: every scope.
+    /// The bootstrap admin key's principal: every scope, in the default environment.
     pub fn bootstrap() -> Self {
         Principal {
             name: "bootstrap".into(),
             scopes: Scope::ALL.to_vec(),
+            environment: litmus_core::config::environments::DEFAULT_ENVIRONMENT.into(),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod cache;
 pub mod demo;
+pub mod environments;
 pub mod error;
 pub mod export;
 pub mod holdouts;
@@ -105,6 +106,18 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route(
             "/admin/keys/{id}",
             axum::routing::delete(routes::keys::revoke::<S>),
+        )
+        .route(
+            "/admin/environments",
+            get(routes::environments::list::<S>).post(routes::environments::create::<S>),
+        )
+        .route(
+            "/admin/environments/{key}",
+            axum::routing::delete(routes::environments::delete::<S>),
+        )
+        .route(
+            "/admin/environments/{from}/promote",
+            post(routes::environments::promote::<S>),
         )
         .route("/metrics", get(routes::metrics::metrics::<S>))
         .route("/openapi.json", get(routes::health::openapi))

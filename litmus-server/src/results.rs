@@ -7,6 +7,7 @@ use litmus_core::insights;
 use litmus_core::results::{self, AnalysisSettings, Options, Timeline};
 use serde_json::{Value, json};
 
+use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::snapshots::Snapshots;
 use crate::store::{RollupTables, Store};
@@ -112,15 +113,19 @@ pub(crate) async fn load_with<S: Store>(
     })
 }
 
-/// The results of experiment `key` with a series of up to `points` points, as JSON.
+/// The results of experiment `key` in the environment whose events `stream` holds (`engine`
+/// is its document's) with a series of up to `points` points, as JSON.
 pub async fn experiment_results<S: Store>(
     store: &S,
     engine: &Engine,
     defaults: &AnalysisSettings,
     key: &str,
+    stream: &Stream,
     points: usize,
 ) -> Result<Value, ApiError> {
     let experiment = find(engine, key)?;
+    // The experiment's rows in this environment.
+    let subject = stream.stored(key);
     let Loaded {
         plan,
         timeline,
@@ -128,7 +133,7 @@ pub async fn experiment_results<S: Store>(
         span_ms,
         bucket,
         now,
-    } = load(store, experiment, key, points).await?;
+    } = load(store, experiment, &subject, points).await?;
     // The experiment's settings over the server's defaults over core's.
     let options = Options {
         check_srm: plan.check_srm,
@@ -139,7 +144,7 @@ pub async fn experiment_results<S: Store>(
     // A bandit's comparisons come from its periods of constant weights, not pooled ones.
     let bandit_changes = if experiment.kind() == litmus_core::Kind::Bandit {
         let changes = weight_changes(store, key, &plan.variants).await?;
-        let inferences = stratified(store, key, &plan, &changes, &options).await?;
+        let inferences = stratified(store, &subject, &plan, &changes, &options).await?;
         results::bandit_inference::apply(&mut analysis, &inferences);
         Some((changes, inferences))
     } else {
@@ -151,7 +156,7 @@ pub async fn experiment_results<S: Store>(
     // recommendation.
     let complete = now.saturating_sub(LATE_MS) / MINUTE_MS * MINUTE_MS;
     let recent_rows = store
-        .experiment_rollups(key, MINUTE_MS, complete.saturating_sub(HISTORY_MS))
+        .experiment_rollups(&subject, MINUTE_MS, complete.saturating_sub(HISTORY_MS))
         .await?;
     let recent = self::timeline(&plan, &recent_rows, now, MINUTE_MS);
     let variants: Vec<String> = plan.variants.iter().map(|(k, _)| k.clone()).collect();
@@ -171,7 +176,7 @@ pub async fn experiment_results<S: Store>(
         bandit_history(&plan, &timeline, &times, changes, &inferences)
     });
     let mut shown = serde_json::to_value(&analysis).map_err(ApiError::internal)?;
-    partial_history(store, key, span, &analysis, &mut shown).await?;
+    partial_history(store, &subject, span, &analysis, &mut shown).await?;
     Ok(json!({
         "experiment": key,
         "kind": experiment.kind().as_str(),
@@ -300,6 +305,7 @@ pub async fn replay<S: Store>(
     store: &S,
     engine: &Engine,
     key: &str,
+    stream: &Stream,
     policies: &[&str],
     seed: u64,
 ) -> Result<Value, ApiError> {
@@ -312,7 +318,7 @@ pub async fn replay<S: Store>(
         .first()
         .cloned()
         .ok_or_else(|| ApiError::NoMetric(key.to_owned()))?;
-    let records = unit_records(store, key, &plan, metric.rollup()).await?;
+    let records = unit_records(store, &stream.stored(key), &plan, metric.rollup()).await?;
     let weights: Vec<(i64, Vec<f64>)> = weight_changes(store, key, &plan.variants)
         .await?
         .into_iter()
@@ -475,31 +481,41 @@ pub(crate) fn timeline(
     timeline
 }
 
-/// The results of `key` in the config this instance serves now (see [`experiment_results`]).
+/// The results of `key` in `environment`, in the config this instance serves now (see
+/// [`experiment_results`]).
 pub async fn current<S: Store>(
     snapshots: &Snapshots<S>,
     key: &str,
+    environment: &str,
     points: usize,
 ) -> Result<Value, ApiError> {
-    let engine = snapshots.engine().await?;
-    experiment_results(
+    let engine = snapshots.engine_in(environment).await?;
+    let stream = Stream::of(environment);
+    let mut value = experiment_results(
         snapshots.store(),
         &engine,
         snapshots.analysis(),
         key,
+        &stream,
         points,
     )
-    .await
+    .await?;
+    if let Some(o) = value.as_object_mut() {
+        o.insert("environment".into(), environment.into());
+    }
+    Ok(value)
 }
 
-/// Bandit policies replayed on `key`'s logged units, in the config this instance serves now
-/// (see [`replay`]).
+/// Bandit policies replayed on `key`'s logged units in `environment`, in the config this
+/// instance serves now (see [`replay`]).
 pub async fn replay_current<S: Store>(
     snapshots: &Snapshots<S>,
     key: &str,
+    environment: &str,
     policies: &[&str],
     seed: u64,
 ) -> Result<Value, ApiError> {
-    let engine = snapshots.engine().await?;
-    replay(snapshots.store(), &engine, key, policies, seed).await
+    let engine = snapshots.engine_in(environment).await?;
+    let stream = Stream::of(environment);
+    replay(snapshots.store(), &engine, key, &stream, policies, seed).await
 }

@@ -7,6 +7,7 @@ use litmus_core::segments::{self, Dimension};
 use litmus_core::{Engine, Error, FieldPath};
 use serde_json::{Value, json};
 
+use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::results::{DEFAULT_POINTS, find, internal, timeline};
 use crate::snapshots::Snapshots;
@@ -51,18 +52,21 @@ pub async fn segment_results<S: Store>(
     engine: &Engine,
     defaults: &AnalysisSettings,
     key: &str,
+    stream: &Stream,
     dimension_key: &str,
 ) -> Result<Value, ApiError> {
     let experiment = find(engine, key)?;
     let dimension = dimension(experiment, dimension_key)?;
+    // The experiment's rows in this environment.
+    let stored = stream.stored(key);
     let values: Vec<String> = store
-        .experiment_segments(key)
+        .experiment_segments(&stored)
         .await?
         .into_iter()
         .filter(|(d, _)| d == dimension_key)
         .map(|(_, v)| v)
         .collect();
-    let span = store.rollup_span(key).await?;
+    let span = store.rollup_span(&stored).await?;
     let span_ms = span.map_or(0, |(a, b)| b.saturating_sub(a).saturating_add(60_000));
     // Whole hours, and at least the experiment's own buckets (retention cohorts mature by
     // bucket).
@@ -71,7 +75,7 @@ pub async fn segment_results<S: Store>(
     // The segments' reads side by side (each is an experiment's read).
     let subjects: Vec<String> = values
         .iter()
-        .map(|value| segments::subject(key, dimension_key, value))
+        .map(|value| segments::subject(&stored, dimension_key, value))
         .collect();
     let rows = futures_util::future::try_join_all(
         subjects
@@ -124,18 +128,21 @@ pub async fn segment_results<S: Store>(
     }))
 }
 
-/// The results per segment of `dimension` in the config this instance serves now.
+/// The results per segment of `dimension` in `environment`, in the config this instance
+/// serves now.
 pub async fn current<S: Store>(
     snapshots: &Snapshots<S>,
     key: &str,
+    environment: &str,
     dimension: &str,
 ) -> Result<Value, ApiError> {
-    let engine = snapshots.engine().await?;
+    let engine = snapshots.engine_in(environment).await?;
     segment_results(
         snapshots.store(),
         &engine,
         snapshots.analysis(),
         key,
+        &Stream::of(environment),
         dimension,
     )
     .await

@@ -5,7 +5,11 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
 use litmus_core::Engine;
+use litmus_core::config::environments::{self, DEFAULT_ENVIRONMENT};
+use litmus_core::config::wire::WireConfig;
 use litmus_core::results::AnalysisSettings;
 use tokio::sync::{RwLock, watch};
 
@@ -13,10 +17,42 @@ use crate::cache::{Cache, Notice};
 use crate::error::ApiError;
 use crate::store::{ConfigStore, Snapshot};
 
-/// A snapshot and the engine compiled from it.
-struct Current {
+/// One environment's document and the engine compiled from it.
+#[derive(Clone)]
+struct Served {
     snapshot: Arc<Snapshot>,
     engine: Arc<Engine>,
+}
+
+/// The newest stored snapshot (the whole document, every environment's overlays included)
+/// and what each environment asked for so far is served.
+struct Current {
+    stored: Arc<Snapshot>,
+    served: HashMap<String, Served>,
+}
+
+/// What `environment`'s SDKs get of the stored snapshot `stored`: its projection
+/// (`litmus_core::config::environments::project`) with the same version and its own ETag, and
+/// its engine. Production's document is the stored one, unchanged, while no object has an
+/// overlay.
+fn serve(stored: &Arc<Snapshot>, environment: &str) -> Result<Served, ApiError> {
+    let snapshot =
+        if environment == DEFAULT_ENVIRONMENT && !stored.body.contains("\"environments\"") {
+            Arc::clone(stored)
+        } else {
+            let doc: WireConfig = serde_json::from_str(&stored.body).map_err(ApiError::internal)?;
+            let projected = serde_json::to_value(environments::project(&doc, environment))
+                .map_err(ApiError::internal)?;
+            let (body, etag) = crate::store::publish(projected, stored.version)?;
+            Arc::new(Snapshot {
+                version: stored.version,
+                etag,
+                body,
+            })
+        };
+    // The snapshot was validated strictly, every environment's document, when it was written.
+    let engine = Arc::new(Engine::from_json(&snapshot.body)?);
+    Ok(Served { snapshot, engine })
 }
 
 /// The config this instance serves, over the store `S` (cheap to clone: it is shared).
@@ -106,18 +142,49 @@ impl<S: ConfigStore> Snapshots<S> {
         self.announce(snapshot.version);
     }
 
-    /// The newest snapshot this instance knows of, and its engine: from memory when it is
-    /// current, else from the cache, else from the store (then cached), compiled once per
-    /// version.
-    async fn current(&self) -> Result<(Arc<Snapshot>, Arc<Engine>), ApiError> {
+    /// The newest snapshot this instance knows of as `environment` is served, and its engine:
+    /// from memory when it is current, else from the cache, else from the store (then cached),
+    /// projected and compiled once per version and environment.
+    async fn current(&self, environment: &str) -> Result<Served, ApiError> {
         let known = *self.changes.borrow();
-        let started = match self.current.read().await.as_ref() {
-            Some(c) if c.snapshot.version >= known => {
-                return Ok((Arc::clone(&c.snapshot), Arc::clone(&c.engine)));
-            }
-            Some(_) => true,
-            None => false,
+        let stored = match self.current.read().await.as_ref() {
+            Some(c) if c.stored.version >= known => match c.served.get(environment) {
+                Some(served) => return Ok(served.clone()),
+                None => Some(Arc::clone(&c.stored)),
+            },
+            _ => None,
         };
+        let stored = match stored {
+            Some(s) => s,
+            None => Arc::new(self.newest(known).await?),
+        };
+        let served = serve(&stored, environment)?;
+        let mut slot = self.current.write().await;
+        match slot.as_mut() {
+            Some(c) if c.stored.version > stored.version => {
+                if let Some(newer) = c.served.get(environment) {
+                    return Ok(newer.clone());
+                }
+            }
+            Some(c) if c.stored.version == stored.version => {
+                c.served.insert(environment.to_owned(), served.clone());
+            }
+            _ => {
+                *slot = Some(Current {
+                    stored: Arc::clone(&stored),
+                    served: HashMap::from([(environment.to_owned(), served.clone())]),
+                });
+            }
+        }
+        drop(slot);
+        self.announce(stored.version);
+        Ok(served)
+    }
+
+    /// The stored snapshot of the newest version known (`known`, announced): the cache's copy
+    /// when this instance started serving already, else the store's (then cached).
+    async fn newest(&self, known: u64) -> Result<Snapshot, ApiError> {
+        let started = self.current.read().await.is_some();
         // Versions are immutable, so the cache's copy of the version announced is that
         // version. Before the first read nothing was announced yet: the store says which.
         let cached = if started {
@@ -128,8 +195,8 @@ impl<S: ConfigStore> Snapshots<S> {
         } else {
             None
         };
-        let snapshot = match cached {
-            Some(s) => s,
+        match cached {
+            Some(s) => Ok(s),
             None => {
                 let s = self.store.snapshot().await?;
                 if s.version >= known {
@@ -137,36 +204,43 @@ impl<S: ConfigStore> Snapshots<S> {
                         tracing::warn!(error = %e, "cannot cache the snapshot");
                     }
                 }
-                s
-            }
-        };
-        let mut slot = self.current.write().await;
-        if let Some(c) = slot.as_ref() {
-            if c.snapshot.version >= snapshot.version {
-                return Ok((Arc::clone(&c.snapshot), Arc::clone(&c.engine)));
+                Ok(s)
             }
         }
-        // The snapshot was validated strictly when it was written.
-        let engine = Arc::new(Engine::from_json(&snapshot.body)?);
-        let snapshot = Arc::new(snapshot);
-        *slot = Some(Current {
-            snapshot: Arc::clone(&snapshot),
-            engine: Arc::clone(&engine),
-        });
-        drop(slot);
-        self.announce(snapshot.version);
-        Ok((snapshot, engine))
     }
 
-    /// The newest snapshot this instance knows of (see [`Snapshots::engine`]).
+    /// The newest snapshot this instance knows of, as the default environment's SDKs get it
+    /// (see [`Snapshots::engine`]).
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ApiError> {
-        Ok(self.current().await?.0)
+        self.snapshot_in(DEFAULT_ENVIRONMENT).await
+    }
+
+    /// The newest snapshot this instance knows of, as `environment`'s SDKs get it.
+    pub async fn snapshot_in(&self, environment: &str) -> Result<Arc<Snapshot>, ApiError> {
+        Ok(self.current(environment).await?.snapshot)
     }
 
     /// The engine of the newest config version this instance knows of (its own writes, and
-    /// other instances' through notifications and `crate::jobs::versions`): compiled once per
-    /// version, with no store query on the way when it is already compiled.
+    /// other instances' through notifications and `crate::jobs::versions`), as the default
+    /// environment serves it: compiled once per version, with no store query on the way when
+    /// it is already compiled.
     pub async fn engine(&self) -> Result<Arc<Engine>, ApiError> {
-        Ok(self.current().await?.1)
+        self.engine_in(DEFAULT_ENVIRONMENT).await
+    }
+
+    /// The engine of the newest config version this instance knows of, as `environment`
+    /// serves it.
+    pub async fn engine_in(&self, environment: &str) -> Result<Arc<Engine>, ApiError> {
+        Ok(self.current(environment).await?.engine)
+    }
+
+    /// The newest stored snapshot this instance knows of: the whole document, every
+    /// environment's overlays included (for the metric program of every environment).
+    pub async fn stored(&self) -> Result<Arc<Snapshot>, ApiError> {
+        self.current(DEFAULT_ENVIRONMENT).await?;
+        match self.current.read().await.as_ref() {
+            Some(c) => Ok(Arc::clone(&c.stored)),
+            None => Err(ApiError::internal("no snapshot was read")),
+        }
     }
 }

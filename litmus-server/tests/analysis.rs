@@ -99,6 +99,7 @@ async fn an_experiments_settings_shape_its_results_over_the_servers_defaults<S: 
         &engine,
         &defaults,
         "shop",
+        &litmus_server::environments::Stream::production(),
         10,
     )
     .await

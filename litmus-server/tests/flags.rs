@@ -108,6 +108,15 @@ async fn flags_are_stored_published_and_evaluated_as_core_evaluates_them<S: Stor
     assert_eq!(some.body["flags"][1]["error"], "flag_not_found");
     // Another environment's overlay is stored with the flag, validated at its path, and kept
     // out of the SDK document (which is the default environment's).
+    let r = send(
+        &app,
+        "POST",
+        "/admin/environments",
+        Some(KEY),
+        Some(json!({"key": "staging"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let mut staged = checkout_flag();
     staged["environments"] =
         json!({"staging": {"enabled": true, "rules": [{"kind": "force", "value": true}]}});

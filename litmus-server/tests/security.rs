@@ -450,6 +450,7 @@ impl Fixtures {
             .replace("{key}", &self.experiment)
             .replace("{experiment}", &self.experiment)
             .replace("{id}", &self.key_id)
+            .replace("{from}", "production")
             .replace("{file}", "app.js");
         assert!(
             !uri.contains('{'),
@@ -1088,7 +1089,14 @@ async fn keys_are_stored_as_sha256_of_the_secret_and_never_answered() {
             .collect();
         assert_eq!(
             fields,
-            BTreeSet::from(["id", "name", "scopes", "created_ms", "revoked_ms"])
+            BTreeSet::from([
+                "id",
+                "name",
+                "scopes",
+                "environment",
+                "created_ms",
+                "revoked_ms"
+            ])
         );
     }
     let audit = send(app, "GET", "/admin/audit", Some(KEY), None).await;

@@ -134,6 +134,40 @@ impl Program {
     /// (definitions that do not check are left out: a stored document was checked when it
     /// was written).
     pub fn from_config(config: &crate::config::wire::WireConfig) -> Self {
+        Program::from_streams([("", config)])
+    }
+
+    /// The program of several documents whose events share one store, each under its own
+    /// prefix: an experiment's (and a holdout's) subject in the rollups is the prefix followed
+    /// by its own subject. A server keeps each environment's events apart this way; the
+    /// prefixes must not be prefixes of each other's subjects.
+    pub fn from_streams<'a>(
+        streams: impl IntoIterator<Item = (&'a str, &'a crate::config::wire::WireConfig)>,
+    ) -> Self {
+        let mut subjects: Vec<(String, Vec<Metric>)> = Vec::new();
+        let mut dimensions = Vec::new();
+        for (prefix, config) in streams {
+            let (s, d) = Self::subjects(prefix, config);
+            subjects.extend(s);
+            dimensions.extend(d);
+        }
+        let mut program = Program::new(subjects.iter().map(|(k, m)| (k.as_str(), m.as_slice())));
+        for (subject, d) in dimensions {
+            program.set_dimensions(&subject, d);
+        }
+        program
+    }
+
+    /// One document's subjects under `prefix`, each with its metrics, and the dimensions of
+    /// its experiments that declare any.
+    #[allow(clippy::type_complexity)]
+    fn subjects(
+        prefix: &str,
+        config: &crate::config::wire::WireConfig,
+    ) -> (
+        Vec<(String, Vec<Metric>)>,
+        Vec<(String, Vec<crate::segments::Dimension>)>,
+    ) {
         let (catalogue, _) = super::Catalogue::compile(&config.metrics);
         let root = crate::error::FieldPath::root();
         let resolved: Vec<(&str, Vec<Metric>)> = config
@@ -167,23 +201,26 @@ impl Program {
                     .filter(|(e, _)| covers(e))
                     .flat_map(|(_, (_, m))| m.iter().cloned())
                     .collect();
-                (crate::assign::holdout_exposure::subject(&h.key), metrics)
+                let subject = crate::assign::holdout_exposure::subject(&h.key);
+                (format!("{prefix}{subject}"), metrics)
             })
             .collect();
-        let mut program = Program::new(
-            resolved
-                .iter()
-                .map(|(k, m)| (*k, m.as_slice()))
-                .chain(holdouts.iter().map(|(k, m)| (k.as_str(), m.as_slice()))),
-        );
-        for e in &config.experiments {
-            // Dimensions that do not check are left out, as metrics are.
-            let at = root.field("dimensions");
-            if let Ok(d) = crate::segments::compile(&e.dimensions, &at) {
-                program.set_dimensions(&e.key, d.into_vec());
-            }
-        }
-        program
+        let subjects = resolved
+            .into_iter()
+            .map(|(k, m)| (format!("{prefix}{k}"), m))
+            .chain(holdouts)
+            .collect();
+        // Dimensions that do not check are left out, as metrics are.
+        let at = root.field("dimensions");
+        let dimensions = config
+            .experiments
+            .iter()
+            .filter_map(|e| {
+                let d = crate::segments::compile(&e.dimensions, &at).ok()?;
+                Some((format!("{prefix}{}", e.key), d.into_vec()))
+            })
+            .collect();
+        (subjects, dimensions)
     }
 
     /// Sets `experiment`'s dimensions (none: it keeps no segments).

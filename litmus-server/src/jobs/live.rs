@@ -74,6 +74,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                             &engine,
                             state.snapshots.analysis(),
                             &experiment,
+                            &crate::environments::Stream::production(),
                             DEFAULT_POINTS,
                         )
                         .await

@@ -1,5 +1,6 @@
 //! The rollup job: applies stored event batches to the rollups and tells the live hubs.
 
+use crate::environments::Stream;
 use std::sync::Arc;
 
 use crate::cache::Notice;
@@ -52,9 +53,11 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
 
 /// Gives the store the metric program of the config this instance serves, when its version
 /// differs from `programmed` (a config that cannot be read leaves the program as it was; the
-/// next round tries again).
+/// next round tries again): every environment's, each under its stream's prefix
+/// (`crate::environments`), for production and each environment an overlay names (the others
+/// run no experiment).
 pub async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Option<u64>) {
-    let snapshot = match state.snapshots.snapshot().await {
+    let snapshot = match state.snapshots.stored().await {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the config for the metric program");
@@ -66,7 +69,7 @@ pub async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Opt
     }
     let program =
         match serde_json::from_str::<litmus_core::config::wire::WireConfig>(&snapshot.body) {
-            Ok(config) => litmus_core::metrics::Program::from_config(&config),
+            Ok(config) => program(&config),
             Err(e) => {
                 tracing::warn!(error = %e, "the config's metrics cannot be read");
                 litmus_core::metrics::Program::default()
@@ -74,6 +77,19 @@ pub async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Opt
         };
     state.store.set_metric_program(Arc::new(program)).await;
     *programmed = Some(snapshot.version);
+}
+
+/// The metric program of `config`'s environments, each under its stream's prefix.
+fn program(config: &litmus_core::config::wire::WireConfig) -> litmus_core::metrics::Program {
+    use litmus_core::config::environments::{DEFAULT_ENVIRONMENT, named, project};
+    let environments: Vec<String> = std::iter::once(DEFAULT_ENVIRONMENT.to_owned())
+        .chain(named(config))
+        .collect();
+    let streams: Vec<(Stream, litmus_core::config::wire::WireConfig)> = environments
+        .iter()
+        .map(|e| (Stream::of(e), project(config, e)))
+        .collect();
+    litmus_core::metrics::Program::from_streams(streams.iter().map(|(s, c)| (s.prefix(), c)))
 }
 
 /// After this instance applied rollups: tells its live hub and the other instances which

@@ -18,17 +18,20 @@ use crate::service::evaluate::{self, EvaluateRequest};
 use crate::snapshots::Snapshots;
 use crate::store::Store;
 
-/// The request of an `assign`-scoped route: the key checked, then the body read as `T`.
+/// The request of an `assign`-scoped route: the key checked (its environment answers), then
+/// the body read as `T`.
 async fn request<S: Store, T: serde::de::DeserializeOwned>(
     access: &Access<S>,
     headers: &HeaderMap,
     q: &SdkQuery,
     body: &[u8],
-) -> Result<T, ApiError> {
-    access
+) -> Result<(String, T), ApiError> {
+    let principal = access
         .authorize(headers, q.sdk_key.as_deref(), Scope::Assign)
         .await?;
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
+    let request = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
+    Ok((principal.environment, request))
 }
 
 /// `POST /assign`: `{"unit_id", "attributes"?, "experiment"?}` to one assignment, or to
@@ -47,9 +50,9 @@ pub async fn assign<S: Store>(
     Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let req: AssignRequest = request(&access, &headers, &q, &body).await?;
+    let (environment, req): (_, AssignRequest) = request(&access, &headers, &q, &body).await?;
     Ok(Json(
-        assign::assign(&snapshots, cache.0.as_ref(), &ingest, req).await?,
+        assign::assign(&snapshots, cache.0.as_ref(), &ingest, &environment, req).await?,
     ))
 }
 
@@ -68,8 +71,8 @@ pub async fn evaluate<S: Store>(
     Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let req: EvaluateRequest = request(&access, &headers, &q, &body).await?;
+    let (environment, req): (_, EvaluateRequest) = request(&access, &headers, &q, &body).await?;
     Ok(Json(
-        evaluate::evaluate(&snapshots, cache.0.as_ref(), &ingest, req).await?,
+        evaluate::evaluate(&snapshots, cache.0.as_ref(), &ingest, &environment, req).await?,
     ))
 }

@@ -81,7 +81,7 @@ pub async fn ingest<S: Store>(
     Query(q): Query<SdkQuery>,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    access
+    let principal = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::EventsWrite)
         .await?;
     // A permit per batch being read and stored: memory and store load stay bounded.
@@ -103,22 +103,35 @@ pub async fn ingest<S: Store>(
     let received_ms = crate::now_ms();
     let sent_at = headers.get("litmus-sent-at").and_then(|v| v.to_str().ok());
     let batch = parse_batch(&body, Timestamp::from_unix_millis(received_ms), sent_at)?;
-    let rejected: Vec<Value> = batch
+    let mut refused: Vec<(usize, litmus_core::Error)> = batch
         .rejected
+        .into_iter()
+        .map(|r| (r.index, r.error))
+        .collect();
+    let mut events = Vec::with_capacity(batch.events.len());
+    for (index, event) in batch.events {
+        match service::events::misplaced(index, &event) {
+            Some(error) => refused.push((index, error)),
+            None => events.push(event),
+        }
+    }
+    refused.sort_by_key(|(index, _)| *index);
+    let rejected: Vec<Value> = refused
         .iter()
-        .map(|r| {
+        .map(|(index, error)| {
             json!({
-                "index": r.index,
-                "code": r.error.code(),
-                "path": r.error.path().map(|p| p.to_string()),
-                "message": r.error.to_string(),
+                "index": index,
+                "code": error.code(),
+                "path": error.path().map(|p| p.to_string()),
+                "message": error.to_string(),
             })
         })
         .collect();
-    let events: Vec<_> = batch.events.into_iter().map(|(_, e)| e).collect();
     let offered = events.len();
+    let stream = crate::environments::Stream::of(&principal.environment);
     let stored = service::events::store(
         &ingest,
+        &stream,
         EventBatch {
             events,
             received_ms,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod assign;
 pub mod dashboard;
+pub mod environments;
 pub mod events;
 pub mod health;
 pub mod keys;

@@ -15,15 +15,28 @@ use crate::keys::Scope;
 use crate::results::{self, DEFAULT_POINTS};
 use crate::snapshots::Snapshots;
 use crate::store::Store;
+use litmus_core::config::environments::DEFAULT_ENVIRONMENT;
 
 /// The query string.
 #[derive(Debug, Deserialize)]
 pub struct ResultsQuery {
     /// Points in the series (1 to 500; default 60).
     points: Option<usize>,
+    /// The environment whose results (default `production`).
+    environment: Option<String>,
 }
 
-/// `GET /results/{experiment}?points=N`: needs `admin:read`. `GET /results/{experiment}.csv`
+/// The environment a results route reads: `asked`, else production; 404 when there is none.
+async fn environment<S: Store>(
+    snapshots: &Snapshots<S>,
+    asked: Option<String>,
+) -> Result<String, ApiError> {
+    let environment = asked.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+    crate::service::environments::require(snapshots.store(), &environment).await?;
+    Ok(environment)
+}
+
+/// `GET /results/{experiment}?points=N&environment=E`: needs `admin:read`. `GET /results/{experiment}.csv`
 /// answers the same results as CSV (`crate::export::results_csv`).
 pub async fn results<S: Store>(
     State(access): State<Access<S>>,
@@ -34,8 +47,9 @@ pub async fn results<S: Store>(
 ) -> Result<Response, ApiError> {
     access.authorize(&headers, None, Scope::AdminRead).await?;
     let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
+    let environment = environment(&snapshots, query.environment).await?;
     if let Some(experiment) = key.strip_suffix(".csv") {
-        let value = results::current(&snapshots, experiment, points).await?;
+        let value = results::current(&snapshots, experiment, &environment, points).await?;
         let disposition = format!("attachment; filename=\"{}.csv\"", file_name(experiment));
         return Ok((
             [
@@ -46,7 +60,7 @@ pub async fn results<S: Store>(
         )
             .into_response());
     }
-    Ok(Json(results::current(&snapshots, &key, points).await?).into_response())
+    Ok(Json(results::current(&snapshots, &key, &environment, points).await?).into_response())
 }
 
 /// `GET /holdouts/{key}/results?points=N`: a holdout's readout, its held-out units against
@@ -60,8 +74,9 @@ pub async fn holdout<S: Store>(
 ) -> Result<Json<Value>, ApiError> {
     access.authorize(&headers, None, Scope::AdminRead).await?;
     let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
+    let environment = environment(&snapshots, query.environment).await?;
     Ok(Json(
-        crate::holdouts::current(&snapshots, &key, points).await?,
+        crate::holdouts::current(&snapshots, &key, &environment, points).await?,
     ))
 }
 
@@ -70,6 +85,8 @@ pub async fn holdout<S: Store>(
 pub struct SegmentsQuery {
     /// The dimension to break the results down by (one the experiment declares).
     dimension: Option<String>,
+    /// The environment whose results (default `production`).
+    environment: Option<String>,
 }
 
 /// `GET /results/{experiment}/segments?dimension=country`: the results per segment of one
@@ -87,8 +104,9 @@ pub async fn segments<S: Store>(
             path: litmus_core::FieldPath::root().field("dimension"),
         }));
     };
+    let environment = environment(&snapshots, query.environment).await?;
     Ok(Json(
-        crate::segments::current(&snapshots, &key, &dimension).await?,
+        crate::segments::current(&snapshots, &key, &environment, &dimension).await?,
     ))
 }
 
@@ -105,23 +123,41 @@ fn file_name(key: &str) -> String {
         .collect()
 }
 
-/// `GET /admin/experiments/{key}/units`: every unit exposed to the experiment, one JSON line
-/// each (NDJSON, streamed in unit id order) with its variant, first exposure and value of
-/// each of the experiment's metrics (`crate::export::unit_line`); needs `admin:read`.
+/// The query of routes that read one environment's data.
+#[derive(Debug, Deserialize)]
+pub struct EnvironmentQuery {
+    /// The environment (default `production`).
+    environment: Option<String>,
+}
+
+/// `GET /admin/experiments/{key}/units?environment=E`: every unit exposed to the experiment
+/// in the environment, one JSON line each (NDJSON, streamed in unit id order) with its
+/// variant, first exposure and value of each of the experiment's metrics
+/// (`crate::export::unit_line`); needs `admin:read`.
 pub async fn units<S: Store>(
     State(access): State<Access<S>>,
     State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Path(key): Path<String>,
+    Query(query): Query<EnvironmentQuery>,
 ) -> Result<Response, ApiError> {
     access.authorize(&headers, None, Scope::AdminRead).await?;
-    let engine = snapshots.engine().await?;
+    let environment = environment(&snapshots, query.environment).await?;
+    let engine = snapshots.engine_in(&environment).await?;
     let metrics = crate::export::metrics_of(&engine, &key)?;
+    let stream = crate::environments::Stream::of(&environment);
+    // The experiment's units in this environment, shown by the ids their clients sent.
+    let key = stream.stored(&key).into_owned();
     let store = snapshots.store_arc();
     // Pages are read as the client takes them; a store error ends the stream early (the
     // client sees a body cut short, not a line of JSON).
     let stream = futures_util::stream::unfold(Some(None), move |after| {
-        let (store, key, metrics) = (std::sync::Arc::clone(&store), key.clone(), metrics.clone());
+        let (store, key, metrics, stream) = (
+            std::sync::Arc::clone(&store),
+            key.clone(),
+            metrics.clone(),
+            stream.clone(),
+        );
         async move {
             let after: Option<String> = after?;
             let page = store
@@ -135,7 +171,11 @@ pub async fn units<S: Store>(
                 .then(|| page.last().map(|u| u.unit_id.clone()));
             let mut text = String::new();
             for u in &page {
-                text.push_str(&crate::export::unit_line(u, &metrics).to_string());
+                let shown = crate::store::UnitRecord {
+                    unit_id: stream.shown(&u.unit_id).to_owned(),
+                    ..u.clone()
+                };
+                text.push_str(&crate::export::unit_line(&shown, &metrics).to_string());
                 text.push('\n');
             }
             if page.is_empty() {
@@ -158,6 +198,8 @@ pub struct ReplayQuery {
     policies: Option<String>,
     /// The random seed (default 1).
     seed: Option<u64>,
+    /// The environment whose logged units (default `production`).
+    environment: Option<String>,
 }
 
 /// `GET /results/{experiment}/replay?policies=thompson,uniform&seed=1`: policies replayed
@@ -182,8 +224,9 @@ pub async fn replay<S: Store>(
         return Err(ApiError::bad_request("name 1 to 10 policies"));
     }
     let seed = query.seed.unwrap_or(1);
+    let environment = environment(&snapshots, query.environment).await?;
     Ok(Json(
-        results::replay_current(&snapshots, &key, &policies, seed).await?,
+        results::replay_current(&snapshots, &key, &environment, &policies, seed).await?,
     ))
 }
 

@@ -34,10 +34,10 @@ pub async fn config<S: Store>(
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
 ) -> Result<Response, ApiError> {
-    access
+    let principal = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
         .await?;
-    let snapshot = snapshots.snapshot().await?;
+    let snapshot = snapshots.snapshot_in(&principal.environment).await?;
     let etag = HeaderValue::from_str(&snapshot.etag).map_err(ApiError::internal)?;
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let matches = headers
@@ -71,26 +71,27 @@ pub async fn stream<S: Store>(
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    access
+    let environment = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
-        .await?;
+        .await?
+        .environment;
     let seen: Option<u64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let changes = snapshots.subscribe();
     let events = futures_util::stream::unfold(
-        (snapshots, changes, seen),
-        |(snapshots, mut changes, mut seen)| async move {
+        (snapshots, changes, seen, environment),
+        |(snapshots, mut changes, mut seen, environment)| async move {
             loop {
-                match snapshots.snapshot().await {
+                match snapshots.snapshot_in(&environment).await {
                     Ok(s) if seen != Some(s.version) => {
                         seen = Some(s.version);
                         let event = Event::default()
                             .event("config")
                             .id(s.version.to_string())
                             .data(s.body.as_str());
-                        return Some((Ok(event), (snapshots, changes, seen)));
+                        return Some((Ok(event), (snapshots, changes, seen, environment)));
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "stream: cannot read the snapshot"),

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cache::{Cache, sticky_key};
+use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::snapshots::Snapshots;
 use crate::state::Ingest;
@@ -41,6 +42,9 @@ pub(crate) fn check_unit(unit: &str) -> Result<(), ApiError> {
             "unit_id is longer than {MAX_UNIT_ID_CHARS} characters"
         )));
     }
+    if unit.contains(crate::environments::SEPARATOR) {
+        return Err(ApiError::bad_request("unit_id may not hold U+001F"));
+    }
     Ok(())
 }
 
@@ -55,16 +59,18 @@ fn describe(experiment: &str, a: &Assignment<'_>) -> Value {
     })
 }
 
-/// Answers `request`: one assignment, or `{"assignments": [...]}` for every running
-/// experiment when it names none.
+/// Answers `request` in `environment` (its document, its sticky assignments, its events): one
+/// assignment, or `{"assignments": [...]}` for every running experiment when it names none.
 pub async fn assign<S: ConfigStore + EventStore>(
     snapshots: &Snapshots<S>,
     cache: &dyn Cache,
     ingest: &Ingest<S>,
+    environment: &str,
     req: AssignRequest,
 ) -> Result<Value, ApiError> {
     check_unit(&req.unit_id)?;
-    let engine = snapshots.engine().await?;
+    let engine = snapshots.engine_in(environment).await?;
+    let stream = Stream::of(environment);
     let attrs = Value::Object(req.attributes.unwrap_or_default());
     let keys: Vec<&str> = match &req.experiment {
         Some(key) => vec![key.as_str()],
@@ -74,8 +80,8 @@ pub async fn assign<S: ConfigStore + EventStore>(
             .map(|(k, _)| k)
             .collect(),
     };
-    let assignments = sticky(cache, &engine, &keys, &req.unit_id, &attrs).await?;
-    log_holdouts(ingest, &engine, &keys, &assignments, &req.unit_id).await?;
+    let assignments = sticky(cache, &engine, &keys, &req.unit_id, &stream, &attrs).await?;
+    log_holdouts(ingest, &engine, &keys, &assignments, &req.unit_id, &stream).await?;
     let described = keys.iter().zip(&assignments).map(|(k, a)| describe(k, a));
     Ok(match req.experiment {
         Some(_) => described.into_iter().next().unwrap_or(Value::Null),
@@ -83,17 +89,19 @@ pub async fn assign<S: ConfigStore + EventStore>(
     })
 }
 
-/// The unit's assignments to `experiments`, keeping the variants remembered in the cache and
-/// remembering new ones.
+/// The unit's assignments to `experiments`, keeping the variants remembered in the cache (under
+/// the unit's name in `stream`: each environment remembers its own) and remembering new ones.
 async fn sticky<'e>(
     cache: &dyn Cache,
     engine: &'e Engine,
     experiments: &[&str],
     unit: &str,
+    stream: &Stream,
     attrs: &Value,
 ) -> Result<Vec<Assignment<'e>>, ApiError> {
     let now = Some(now());
-    let keys: Vec<String> = experiments.iter().map(|e| sticky_key(e, unit)).collect();
+    let stored = stream.stored(unit);
+    let keys: Vec<String> = experiments.iter().map(|e| sticky_key(e, &stored)).collect();
     let remembered = cache.remembered(&keys).await.map_err(cache_error)?;
     let mut out: Vec<Assignment<'e>> = experiments
         .iter()
@@ -121,13 +129,15 @@ async fn sticky<'e>(
 /// Logs the holdout exposures of the unit's assignments that this instance has not logged
 /// (`litmus_core::assign::holdout_exposure`): a held-out unit in its holdout's `holdout` arm,
 /// a unit in a covered experiment in its `exposed` arm. Each event's `message_id` is a hash
-/// of the holdout and the unit, so the store keeps one however many instances log it.
+/// of the holdout and the unit, so the store keeps one however many instances log it. They
+/// are stored in `stream`, the environment the assignments were made in.
 pub(crate) async fn log_holdouts<S: EventStore>(
     ingest: &Ingest<S>,
     engine: &Engine,
     experiments: &[&str],
     assignments: &[Assignment<'_>],
     unit: &str,
+    stream: &Stream,
 ) -> Result<(), ApiError> {
     use litmus_core::assign::holdout_exposure::subject;
     let exposures: Vec<(&str, &str)> = experiments
@@ -147,7 +157,7 @@ pub(crate) async fn log_holdouts<S: EventStore>(
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (holdout, arm) in exposures {
             let name = subject(holdout);
-            if logged.first_time(&name, unit) {
+            if logged.first_time(&stream.stored(&name), unit) {
                 let id = xxhash_rust::xxh3::xxh3_128(format!("{name}\0{unit}").as_bytes());
                 events.push(Event {
                     message_id: format!("assign-{id:032x}"),
@@ -167,7 +177,7 @@ pub(crate) async fn log_holdouts<S: EventStore>(
         events,
         received_ms: crate::now_ms(),
     };
-    crate::service::events::store(ingest, batch)
+    crate::service::events::store(ingest, stream, batch)
         .await
         .map_err(ApiError::from)?;
     Ok(())

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::snapshots::Snapshots;
-use crate::store::{AuditEntry, AuditStore, Change, ConfigStore, Edit, Kind, Object, StoreError};
+use crate::store::{
+    AuditEntry, AuditStore, Change, ConfigStore, Edit, EnvironmentStore, Kind, Object, StoreError,
+};
 
 /// How often a change is recomputed when another change lands first.
 const RETRIES: usize = 3;
@@ -45,7 +47,7 @@ pub async fn get<S: ConfigStore>(store: &S, kind: Kind, key: &str) -> Result<Obj
 
 /// Creates or replaces the object of `kind` with `key` by `value`, a JSON object whose `key`,
 /// when present, must be the path's.
-pub async fn put<S: ConfigStore>(
+pub async fn put<S: ConfigStore + EnvironmentStore>(
     snapshots: &Snapshots<S>,
     actor: &str,
     kind: Kind,
@@ -71,7 +73,7 @@ pub async fn put<S: ConfigStore>(
 }
 
 /// Deletes the object of `kind` with `key` (when the lifecycle rules allow it).
-pub async fn delete<S: ConfigStore>(
+pub async fn delete<S: ConfigStore + EnvironmentStore>(
     snapshots: &Snapshots<S>,
     actor: &str,
     kind: Kind,
@@ -95,25 +97,24 @@ pub async fn audit<S: AuditStore>(
 /// `None`): computes the config document that would result, has core validate it against the
 /// stored one, stores it with an audit entry and publishes it. Recomputed when another change
 /// lands first.
-pub async fn change<S: ConfigStore>(
+pub async fn change<S: ConfigStore + EnvironmentStore>(
     snapshots: &Snapshots<S>,
     actor: &str,
     kind: Kind,
     key: &str,
     value: Option<Value>,
 ) -> Result<Changed, ApiError> {
-    for _ in 0..RETRIES {
-        // The version first: if a change lands before the objects are read, applying this
-        // one fails as a conflict and it is recomputed.
-        let base = snapshots.store().version().await?;
-        let current = snapshots.store().objects().await?;
-        let previous = find(&current, kind, key);
-        if value.is_none() && previous.is_none() {
-            return Err(missing(kind, key));
-        }
+    let changed = commit(snapshots, actor, |current| {
+        let previous = find(current, kind, key);
+        let verb = match (&previous, value.is_some()) {
+            (None, false) => return Err(missing(kind, key)),
+            (Some(_), false) => "delete",
+            (Some(_), true) => "update",
+            (None, true) => "create",
+        };
         // The document this change would publish: the others as stored, this one as written.
         let [experiments, layers, holdouts, metrics, flags] = Kind::ALL.map(|k| {
-            let mut items = of_kind(&current, k);
+            let mut items = of_kind(current, k);
             if k == kind {
                 items.retain(|o| o.get("key").and_then(Value::as_str) != Some(key));
                 items.extend(value.clone());
@@ -125,54 +126,131 @@ pub async fn change<S: ConfigStore>(
             "experiments": experiments, "layers": layers, "holdouts": holdouts,
             "metrics": metrics, "flags": flags,
         });
-        // Core validates what the admin wrote (unknown fields are errors) and the change
-        // against the stored config; SDKs get the validated form, with defaults filled in.
+        Ok(Plan {
+            document,
+            objects: vec![(kind, key.to_owned(), value.is_some())],
+            action: format!("{}.{verb}", kind.as_str()),
+        })
+    })
+    .await?;
+    let (mut objects, version) = changed.ok_or_else(|| missing(kind, key))?;
+    let object = objects.pop().ok_or_else(|| missing(kind, key))?;
+    Ok(Changed { object, version })
+}
+
+/// A change computed from the stored config: the whole document it would publish (as the
+/// admin wrote it, validated next) and the objects it writes.
+pub(crate) struct Plan {
+    /// The config document after the change.
+    pub(crate) document: Value,
+    /// Each object written: its kind, its key, and whether it is put (else deleted).
+    pub(crate) objects: Vec<(Kind, String, bool)>,
+    /// The audit action of each object's entry (`flag.update`).
+    pub(crate) action: String,
+}
+
+/// Applies the change `plan` computes from the stored config: core validates the document
+/// (unknown fields are errors) and the change against the stored config, every environment
+/// an overlay names must exist, then the objects are stored with an audit entry each and the
+/// next version is published. Answers each object as stored (as it was, when deleted) and
+/// the version; `None` when the plan writes no object (nothing is stored or published).
+/// Recomputed (`plan` called again) when another change lands first.
+pub(crate) async fn commit<S: ConfigStore + EnvironmentStore>(
+    snapshots: &Snapshots<S>,
+    actor: &str,
+    mut plan: impl FnMut(&WireConfig) -> Result<Plan, ApiError>,
+) -> Result<Option<(Vec<Object>, u64)>, ApiError> {
+    for _ in 0..RETRIES {
+        // The version first: if a change lands before the objects are read, applying this
+        // one fails as a conflict and it is recomputed.
+        let base = snapshots.store().version().await?;
+        let current = snapshots.store().objects().await?;
+        let Plan {
+            document,
+            objects,
+            action,
+        } = plan(&current)?;
+        if objects.is_empty() {
+            return Ok(None);
+        }
+        // SDKs get the validated form, with defaults filled in.
         let validated = config::validate_change(&current, &document.to_string())?;
-        let (edit, verb, object) = match (previous, value.is_some()) {
-            (previous, true) => {
-                let stored = find(&validated, kind, key).ok_or_else(|| missing(kind, key))?;
-                let verb = if previous.is_some() {
-                    "update"
-                } else {
-                    "create"
-                };
-                (Edit::Put(Box::new(stored.clone())), verb, stored)
+        check_environments(snapshots.store(), &validated).await?;
+        let mut edits = Vec::with_capacity(objects.len());
+        let mut answers = Vec::with_capacity(objects.len());
+        for (kind, key, put) in objects {
+            if put {
+                let stored = find(&validated, kind, &key).ok_or_else(|| missing(kind, &key))?;
+                edits.push(Edit::Put(Box::new(stored.clone())));
+                answers.push(stored);
+            } else {
+                answers.push(find(&current, kind, &key).ok_or_else(|| missing(kind, &key))?);
+                edits.push(Edit::Delete { kind, key });
             }
-            (Some(previous), false) => {
-                let edit = Edit::Delete {
-                    kind,
-                    key: key.to_owned(),
-                };
-                (edit, "delete", previous)
-            }
-            (None, false) => return Err(missing(kind, key)),
-        };
+        }
         let change = Change {
             base_version: base,
             actor: actor.to_owned(),
-            action: format!("{}.{verb}", kind.as_str()),
-            edit,
-            // SDKs get the default environment's document: other environments' overlays
-            // stay in the stored objects (`docs/flags.md`, Environments).
-            document: serde_json::to_value(config::environments::project(
-                &validated,
-                config::environments::DEFAULT_ENVIRONMENT,
-            ))
-            .map_err(ApiError::internal)?,
+            action: action.clone(),
+            edits,
+            // The whole document, every environment's overlays included: each environment's
+            // SDKs get its projection (`crate::snapshots`).
+            document: serde_json::to_value(&validated).map_err(ApiError::internal)?,
             at_ms: crate::now_ms(),
         };
         match snapshots.store().apply(change).await {
             Ok(snapshot) => {
                 let version = snapshot.version;
-                tracing::info!(%key, kind = kind.as_str(), version, %actor, action = verb, "saved");
+                tracing::info!(version, %actor, %action, objects = answers.len(), "saved");
                 snapshots.published(snapshot).await;
-                return Ok(Changed { object, version });
+                return Ok(Some((answers, version)));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(StoreError::Conflict.into())
+}
+
+/// Refuses a document whose overlays name an environment the server does not have, at the
+/// first overlay that names it (`flags[checkout].environments[qa]`).
+async fn check_environments<S: EnvironmentStore>(
+    store: &S,
+    document: &WireConfig,
+) -> Result<(), ApiError> {
+    let named = config::environments::named(document);
+    if named.is_empty() {
+        return Ok(());
+    }
+    let known: std::collections::BTreeSet<String> = store
+        .environments()
+        .await?
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    let Some(unknown) = named.into_iter().find(|e| !known.contains(e)) else {
+        return Ok(());
+    };
+    let root = litmus_core::FieldPath::root();
+    let path = document
+        .flags
+        .iter()
+        .find(|f| f.environments.contains_key(&unknown))
+        .map(|f| root.field("flags").item(&f.key))
+        .or_else(|| {
+            document
+                .experiments
+                .iter()
+                .find(|e| e.environments.contains_key(&unknown))
+                .map(|e| root.field("experiments").item(&e.key))
+        })
+        .unwrap_or(root)
+        .field("environments")
+        .item(&unknown);
+    Err(ApiError::Invalid(litmus_core::Error::UnknownReference {
+        path,
+        key: unknown,
+    }))
 }
 
 /// 404 for the object of `kind` with `key`.

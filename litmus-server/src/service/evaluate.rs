@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::cache::{Cache, sticky_key};
+use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::service::assign::{cache_error, check_unit, log_holdouts};
 use crate::snapshots::Snapshots;
@@ -56,12 +57,14 @@ fn describe(flag: &str, e: &Evaluation<'_>) -> Value {
     })
 }
 
-/// Answers `request`: one evaluation (`flag`), or `{"flags": [...]}` for the flags listed, or
-/// for every flag in config order.
+/// Answers `request` in `environment` (its document, its sticky assignments, its events): one
+/// evaluation (`flag`), or `{"flags": [...]}` for the flags listed, or for every flag in
+/// config order.
 pub async fn evaluate<S: ConfigStore + EventStore>(
     snapshots: &Snapshots<S>,
     cache: &dyn Cache,
     ingest: &Ingest<S>,
+    environment: &str,
     req: EvaluateRequest,
 ) -> Result<Value, ApiError> {
     check_unit(&req.unit_id)?;
@@ -77,20 +80,29 @@ pub async fn evaluate<S: ConfigStore + EventStore>(
             "flags lists more than {MAX_FLAGS_PER_REQUEST} keys"
         )));
     }
-    let engine = snapshots.engine().await?;
+    let engine = snapshots.engine_in(environment).await?;
+    let stream = Stream::of(environment);
     let attrs = Value::Object(req.attributes.unwrap_or_default());
     let keys: Vec<&str> = match (&req.flag, &req.flags) {
         (Some(key), _) => vec![key.as_str()],
         (None, Some(list)) => list.iter().map(String::as_str).collect(),
         (None, None) => engine.flags().map(|(k, _)| k).collect(),
     };
-    let evaluations = sticky(cache, &engine, &keys, &req.unit_id, &attrs).await?;
+    let evaluations = sticky(cache, &engine, &keys, &req.unit_id, &stream, &attrs).await?;
     let (experiments, assignments): (Vec<&str>, Vec<_>) = evaluations
         .iter()
         .filter_map(|e| e.assignment())
         .filter_map(|a| Some((a.experiment()?.key(), a)))
         .unzip();
-    log_holdouts(ingest, &engine, &experiments, &assignments, &req.unit_id).await?;
+    log_holdouts(
+        ingest,
+        &engine,
+        &experiments,
+        &assignments,
+        &req.unit_id,
+        &stream,
+    )
+    .await?;
     let described = keys.iter().zip(&evaluations).map(|(k, e)| describe(k, e));
     Ok(match req.flag {
         Some(_) => described.into_iter().next().unwrap_or(Value::Null),
@@ -127,11 +139,17 @@ async fn sticky<'e>(
     engine: &'e Engine,
     flags: &[&str],
     unit: &str,
+    stream: &Stream,
     attrs: &Value,
 ) -> Result<Vec<Evaluation<'e>>, ApiError> {
     let now = Some(Timestamp::from_unix_millis(crate::now_ms()));
     let experiments = experiments_behind(engine, flags);
-    let cache_keys: Vec<String> = experiments.iter().map(|e| sticky_key(e, unit)).collect();
+    // Each environment remembers its own assignments, under the unit's name there.
+    let stored_unit = stream.stored(unit);
+    let cache_keys: Vec<String> = experiments
+        .iter()
+        .map(|e| sticky_key(e, &stored_unit))
+        .collect();
     let stored = if cache_keys.is_empty() {
         Vec::new()
     } else {
@@ -166,7 +184,7 @@ async fn sticky<'e>(
     }
     let entries: Vec<(String, String)> = fresh
         .iter()
-        .map(|(e, v)| (sticky_key(e, unit), v.clone()))
+        .map(|(e, v)| (sticky_key(e, &stored_unit), v.clone()))
         .collect();
     let earlier = cache.remember(&entries).await.map_err(cache_error)?;
     let mut changed = false;

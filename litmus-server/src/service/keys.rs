@@ -9,19 +9,23 @@ use serde_json::Value;
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::{self, KeyRecord, Scope};
-use crate::store::KeyStore;
+use crate::store::{EnvironmentStore, KeyStore};
+use litmus_core::config::environments::DEFAULT_ENVIRONMENT;
 
-/// A key request: a name and scopes (an SDK key's by default).
+/// A key request: a name, scopes (an SDK key's by default) and an environment (production
+/// by default).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     name: String,
     #[serde(default)]
     scopes: Option<Vec<Scope>>,
+    #[serde(default)]
+    environment: Option<String>,
 }
 
 /// Makes a key for `actor`: answers the stored record with `key`, the secret, shown this once.
-pub async fn create<S: KeyStore>(
+pub async fn create<S: KeyStore + EnvironmentStore>(
     access: &Access<S>,
     actor: String,
     request: NewKey,
@@ -36,12 +40,28 @@ pub async fn create<S: KeyStore>(
     if scopes.is_empty() {
         return Err(ApiError::bad_request("a key needs at least one scope"));
     }
+    let environment = request
+        .environment
+        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+    if !access
+        .store()
+        .environments()
+        .await?
+        .iter()
+        .any(|e| e.key == environment)
+    {
+        return Err(ApiError::Invalid(litmus_core::Error::UnknownReference {
+            path: litmus_core::FieldPath::root().field("environment"),
+            key: environment,
+        }));
+    }
     let random = |n| keys::random_hex(n).map_err(ApiError::internal);
     let (id, secret) = (random(6)?, random(24)?);
     let record = KeyRecord {
         id: id.clone(),
         name,
         scopes,
+        environment,
         hash: keys::hash(&secret),
         created_ms: crate::now_ms(),
         revoked_ms: None,

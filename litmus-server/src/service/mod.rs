@@ -10,6 +10,7 @@
 
 pub mod assign;
 pub mod changes;
+pub mod environments;
 pub mod evaluate;
 pub mod events;
 pub mod keys;

@@ -1,6 +1,6 @@
 //! Where configs live: experiments, the versioned snapshot SDKs download, the audit log, API
-//! keys, events and rollups. One trait per concern ([`ConfigStore`], [`KeyStore`],
-//! [`AuditStore`], [`EventStore`]; [`Store`] is all four), with two backends, the embedded
+//! keys, environments, events and rollups. One trait per concern ([`ConfigStore`],
+//! [`KeyStore`], [`EnvironmentStore`], [`AuditStore`], [`EventStore`]; [`Store`] is all five), with two backends, the embedded
 //! default (SQLite) and PostgreSQL + TimescaleDB (when `DATABASE_URL` is set); the same tests
 //! run against each. The transactions that write the config, keys and audit log are written
 //! once (`txn`) over each backend's primitives.
@@ -209,8 +209,8 @@ pub struct Change {
     pub actor: String,
     /// The audit action.
     pub action: String,
-    /// What happens to the object.
-    pub edit: Edit,
+    /// What happens to each object changed (one audit entry each).
+    pub edits: Vec<Edit>,
     /// The full config document of the new version, validated by core.
     pub document: serde_json::Value,
     /// When, in milliseconds since the Unix epoch.
@@ -249,6 +249,29 @@ pub trait KeyStore: Send + Sync + 'static {
     fn revoke_key(
         &self,
         id: &str,
+        actor: String,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The server's environments (`crate::environments`); creating and deleting one is audited.
+pub trait EnvironmentStore: Send + Sync + 'static {
+    /// Every environment, production first, then by key.
+    fn environments(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::environments::EnvironmentRecord>, StoreError>> + Send;
+    /// Stores a new environment (audited as `environment.create` by `actor`); false when its
+    /// key is taken.
+    fn create_environment(
+        &self,
+        environment: crate::environments::EnvironmentRecord,
+        actor: String,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Deletes an environment (audited as `environment.delete`); false when there is none
+    /// (production is never deleted).
+    fn delete_environment(
+        &self,
+        key: &str,
         actor: String,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
@@ -359,9 +382,9 @@ pub trait EventStore: Send + Sync + 'static {
 
 /// A whole store: every concern. Code that needs one concern takes that trait; the state,
 /// which hands each part to its users, takes this one.
-pub trait Store: ConfigStore + KeyStore + AuditStore + EventStore {}
+pub trait Store: ConfigStore + KeyStore + EnvironmentStore + AuditStore + EventStore {}
 
-impl<T: ConfigStore + KeyStore + AuditStore + EventStore> Store for T {}
+impl<T: ConfigStore + KeyStore + EnvironmentStore + AuditStore + EventStore> Store for T {}
 
 /// The rollup backlog: batches stored and acknowledged but not yet applied to the rollups.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

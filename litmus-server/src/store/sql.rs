@@ -5,6 +5,18 @@
 
 use super::Kind;
 
+/// Every environment, production first, then by key.
+pub(crate) const ENVIRONMENTS: &str = "SELECT key, name, created_ms FROM environments
+     ORDER BY key <> 'production', key";
+
+/// Stores a new environment `($1, $2, $3)`; no row when the key is taken.
+pub(crate) const INSERT_ENVIRONMENT: &str = "INSERT INTO environments (key, name, created_ms)
+     VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
+
+/// Deletes the environment `$1` (never production).
+pub(crate) const DELETE_ENVIRONMENT: &str =
+    "DELETE FROM environments WHERE key = $1 AND key <> 'production'";
+
 /// The rollup backlog: pending batches (not yet applied), their events, the oldest one's
 /// arrival.
 pub(crate) const ROLLUP_BACKLOG: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(events), 0) AS BIGINT), MIN(received_ms) FROM pending_batches WHERE applied IS NULL";

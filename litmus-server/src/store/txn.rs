@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::{Change, Edit, Kind, Snapshot, StoreError, publish};
+use crate::environments::EnvironmentRecord;
 use crate::keys::KeyRecord;
 
 /// An audit entry to append.
@@ -70,6 +71,10 @@ pub(crate) enum Write<'a> {
         /// When, in milliseconds since the Unix epoch.
         at_ms: i64,
     },
+    /// Stores a new environment (no row changes when its key is taken).
+    InsertEnvironment(&'a EnvironmentRecord),
+    /// Deletes an environment (no row changes when there is none, or it is production).
+    DeleteEnvironment(&'a str),
 }
 
 /// What a backend does inside one open transaction. The transaction ends with
@@ -89,33 +94,37 @@ pub(crate) trait ConfigTx {
 }
 
 /// Applies a config change in `tx`: refuses it when the version moved past its base
-/// ([`StoreError::Conflict`]), writes or deletes the object, stores the next snapshot and
-/// appends the audit entry (before and after), then commits. Answers the new snapshot.
+/// ([`StoreError::Conflict`]), writes or deletes each object with its audit entry (before and
+/// after), stores the next snapshot, then commits. Answers the new snapshot.
 pub(crate) async fn apply<T: ConfigTx>(mut tx: T, change: Change) -> Result<Snapshot, StoreError> {
     let head = tx.lock_version().await?;
     if head != change.base_version {
         return Err(StoreError::Conflict);
     }
     let version = head + 1;
-    let (kind, key) = (change.edit.kind(), change.edit.key().to_owned());
-    let before = tx.object(kind, &key).await?;
-    let after = match &change.edit {
-        Edit::Put(object) => {
-            let body = serde_json::to_value(object).map_err(backend)?;
-            tx.write(Write::PutObject(ObjectRow {
-                kind,
-                key: &key,
-                body: &body,
-                at_ms: change.at_ms,
-            }))
-            .await?;
-            Some(body)
-        }
-        Edit::Delete { .. } => {
-            tx.write(Write::DeleteObject { kind, key: &key }).await?;
-            None
-        }
-    };
+    let mut entries = Vec::with_capacity(change.edits.len());
+    for edit in &change.edits {
+        let (kind, key) = (edit.kind(), edit.key());
+        let before = tx.object(kind, key).await?;
+        let after = match edit {
+            Edit::Put(object) => {
+                let body = serde_json::to_value(object).map_err(backend)?;
+                tx.write(Write::PutObject(ObjectRow {
+                    kind,
+                    key,
+                    body: &body,
+                    at_ms: change.at_ms,
+                }))
+                .await?;
+                Some(body)
+            }
+            Edit::Delete { .. } => {
+                tx.write(Write::DeleteObject { kind, key }).await?;
+                None
+            }
+        };
+        entries.push((key, before, after));
+    }
     let (body, etag) = publish(change.document, version)?;
     let snapshot = Snapshot {
         version,
@@ -127,16 +136,18 @@ pub(crate) async fn apply<T: ConfigTx>(mut tx: T, change: Change) -> Result<Snap
         at_ms: change.at_ms,
     })
     .await?;
-    tx.write(Write::Audit(NewAudit {
-        at_ms: change.at_ms,
-        actor: &change.actor,
-        action: &change.action,
-        key: &key,
-        before: before.as_ref(),
-        after: after.as_ref(),
-        version,
-    }))
-    .await?;
+    for (key, before, after) in &entries {
+        tx.write(Write::Audit(NewAudit {
+            at_ms: change.at_ms,
+            actor: &change.actor,
+            action: &change.action,
+            key,
+            before: before.as_ref(),
+            after: after.as_ref(),
+            version,
+        }))
+        .await?;
+    }
     tx.commit().await?;
     Ok(snapshot)
 }
@@ -187,6 +198,58 @@ pub(crate) async fn revoke_key<T: ConfigTx>(
     }
     tx.commit().await?;
     Ok(revoked)
+}
+
+/// Stores a new environment in `tx` with its audit entry (`environment.create` by `actor`),
+/// then commits; false (and no entry) when its key is taken.
+pub(crate) async fn create_environment<T: ConfigTx>(
+    mut tx: T,
+    environment: EnvironmentRecord,
+    actor: String,
+) -> Result<bool, StoreError> {
+    let created = tx.write(Write::InsertEnvironment(&environment)).await? > 0;
+    if created {
+        let version = tx.version().await?;
+        let after = serde_json::to_value(&environment).map_err(backend)?;
+        tx.write(Write::Audit(NewAudit {
+            at_ms: environment.created_ms,
+            actor: &actor,
+            action: "environment.create",
+            key: &environment.key,
+            before: None,
+            after: Some(&after),
+            version,
+        }))
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Deletes the environment `key` in `tx` with its audit entry (`environment.delete` by
+/// `actor`), then commits; false (and no entry) when there is no such environment.
+pub(crate) async fn delete_environment<T: ConfigTx>(
+    mut tx: T,
+    key: &str,
+    actor: String,
+    at_ms: i64,
+) -> Result<bool, StoreError> {
+    let deleted = tx.write(Write::DeleteEnvironment(key)).await? > 0;
+    if deleted {
+        let version = tx.version().await?;
+        tx.write(Write::Audit(NewAudit {
+            at_ms,
+            actor: &actor,
+            action: "environment.delete",
+            key,
+            before: None,
+            after: None,
+            version,
+        }))
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {

@@ -8,14 +8,17 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::{PostgresStore, backend, current};
+use crate::environments::EnvironmentRecord;
 use crate::keys::{KeyRecord, Scope};
 use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
-    AuditEntry, AuditStore, Change, ConfigStore, KeyStore, Kind, Snapshot, StoreError,
+    AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, Snapshot,
+    StoreError,
 };
 
-const KEY_COLUMNS: &str = "SELECT id, name, scopes, hash, created_ms, revoked_ms FROM api_keys";
+const KEY_COLUMNS: &str =
+    "SELECT id, name, scopes, hash, created_ms, revoked_ms, environment FROM api_keys";
 
 fn key_row(r: &Row) -> KeyRecord {
     let scopes: Vec<String> = r.get(2);
@@ -26,6 +29,7 @@ fn key_row(r: &Row) -> KeyRecord {
         hash: r.get(3),
         created_ms: r.get(4),
         revoked_ms: r.get(5),
+        environment: r.get(6),
     }
 }
 
@@ -109,11 +113,24 @@ impl ConfigTx for PgTx<'_> {
             Write::InsertKey(key) => {
                 let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
                 tx.execute(
-                    "INSERT INTO api_keys (id, name, scopes, hash, created_ms) VALUES ($1, $2, $3, $4, $5)",
-                    &[&key.id, &key.name, &scopes, &key.hash, &key.created_ms],
+                    "INSERT INTO api_keys (id, name, scopes, hash, created_ms, environment)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &key.id,
+                        &key.name,
+                        &scopes,
+                        &key.hash,
+                        &key.created_ms,
+                        &key.environment,
+                    ],
                 )
                 .await
             }
+            Write::InsertEnvironment(e) => {
+                tx.execute(sql::INSERT_ENVIRONMENT, &[&e.key, &e.name, &e.created_ms])
+                    .await
+            }
+            Write::DeleteEnvironment(key) => tx.execute(sql::DELETE_ENVIRONMENT, &[&key]).await,
             Write::RevokeKey { id, at_ms } => {
                 tx.execute(
                     "UPDATE api_keys SET revoked_ms = $2 WHERE id = $1 AND revoked_ms IS NULL",
@@ -209,6 +226,40 @@ impl KeyStore for PostgresStore {
     async fn revoke_key(&self, id: &str, actor: String, at_ms: i64) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         txn::revoke_key(Self::begin(&mut client).await?, id, actor, at_ms).await
+    }
+}
+
+impl EnvironmentStore for PostgresStore {
+    async fn environments(&self) -> Result<Vec<EnvironmentRecord>, StoreError> {
+        let c = self.client().await?;
+        let rows = c.query(sql::ENVIRONMENTS, &[]).await.map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| EnvironmentRecord {
+                key: r.get(0),
+                name: r.get(1),
+                created_ms: r.get(2),
+            })
+            .collect())
+    }
+
+    async fn create_environment(
+        &self,
+        environment: EnvironmentRecord,
+        actor: String,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        txn::create_environment(Self::begin(&mut client).await?, environment, actor).await
+    }
+
+    async fn delete_environment(
+        &self,
+        key: &str,
+        actor: String,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        txn::delete_environment(Self::begin(&mut client).await?, key, actor, at_ms).await
     }
 }
 

@@ -226,6 +226,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
      );",
     // 13: feature flags (`docs/flags.md`), stored like experiments.
     "CREATE TABLE flags (key text PRIMARY KEY, body jsonb NOT NULL, updated_ms bigint NOT NULL);",
+    // 14: environments (`crate::environments`), production first; each key's environment
+    // (existing keys are production's).
+    "CREATE TABLE environments (key text PRIMARY KEY, name text NOT NULL, created_ms bigint NOT NULL);
+     INSERT INTO environments (key, name, created_ms) VALUES ('production', 'Production', 0);
+     ALTER TABLE api_keys ADD COLUMN environment text NOT NULL DEFAULT 'production';",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -7,12 +7,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::{SqliteStore, backend};
+use crate::environments::EnvironmentRecord;
 use crate::keys::{KeyRecord, Scope};
 use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
-    AuditEntry, AuditStore, Change, ConfigStore, KeyStore, Kind, Snapshot, StoreError,
-    empty_snapshot,
+    AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, Snapshot,
+    StoreError, empty_snapshot,
 };
 
 fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
@@ -40,7 +41,8 @@ fn parse_all<T: serde::de::DeserializeOwned>(bodies: Vec<String>) -> Result<Vec<
         .collect()
 }
 
-const KEY_COLUMNS: &str = "SELECT id, name, scopes, hash, created_ms, revoked_ms FROM keys";
+const KEY_COLUMNS: &str =
+    "SELECT id, name, scopes, hash, created_ms, revoked_ms, environment FROM keys";
 
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     let scopes: String = r.get(2)?;
@@ -51,6 +53,7 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         hash: r.get(3)?,
         created_ms: r.get(4)?,
         revoked_ms: r.get(5)?,
+        environment: r.get(6)?,
     })
 }
 
@@ -114,10 +117,23 @@ impl ConfigTx for SqliteTx<'_> {
             Write::InsertKey(key) => {
                 let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
                 tx.execute(
-                    "INSERT INTO keys (id, name, scopes, hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![key.id, key.name, scopes.join(","), key.hash, key.created_ms],
+                    "INSERT INTO keys (id, name, scopes, hash, created_ms, environment)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        key.id,
+                        key.name,
+                        scopes.join(","),
+                        key.hash,
+                        key.created_ms,
+                        key.environment
+                    ],
                 )
             }
+            Write::InsertEnvironment(e) => tx.execute(
+                sql::INSERT_ENVIRONMENT,
+                params![e.key, e.name, e.created_ms],
+            ),
+            Write::DeleteEnvironment(key) => tx.execute(sql::DELETE_ENVIRONMENT, [key]),
             Write::RevokeKey { id, at_ms } => tx.execute(
                 "UPDATE keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
                 params![id, at_ms],
@@ -215,6 +231,45 @@ impl KeyStore for SqliteStore {
     async fn revoke_key(&self, id: &str, actor: String, at_ms: i64) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.with(move |c| finish(txn::revoke_key(begin(c)?, &id, actor, at_ms)))
+            .await
+    }
+}
+
+impl EnvironmentStore for SqliteStore {
+    async fn environments(&self) -> Result<Vec<EnvironmentRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(sql::ENVIRONMENTS).map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(EnvironmentRecord {
+                        key: r.get(0)?,
+                        name: r.get(1)?,
+                        created_ms: r.get(2)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn create_environment(
+        &self,
+        environment: EnvironmentRecord,
+        actor: String,
+    ) -> Result<bool, StoreError> {
+        self.with(move |c| finish(txn::create_environment(begin(c)?, environment, actor)))
+            .await
+    }
+
+    async fn delete_environment(
+        &self,
+        key: &str,
+        actor: String,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let key = key.to_owned();
+        self.with(move |c| finish(txn::delete_environment(begin(c)?, &key, actor, at_ms)))
             .await
     }
 }

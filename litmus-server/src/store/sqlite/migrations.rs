@@ -220,6 +220,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
          body TEXT NOT NULL,
          updated_ms INTEGER NOT NULL
      );",
+    // 14: environments (`crate::environments`), production first; each key's environment
+    // (existing keys are production's).
+    "CREATE TABLE environments (
+         key TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     );
+     INSERT INTO environments (key, name, created_ms) VALUES ('production', 'Production', 0);
+     ALTER TABLE keys ADD COLUMN environment TEXT NOT NULL DEFAULT 'production';",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.
