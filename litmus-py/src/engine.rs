@@ -48,40 +48,41 @@ fn load(py: Python<'_>, config: &Bound<'_, PyAny>, strict: bool) -> PyResult<Cor
 impl Engine {
     /// The variant the sticky store remembers for (experiment, unit), if any.
     fn remembered(&self, py: Python<'_>, experiment: &str, unit: &str) -> PyResult<Option<String>> {
-        let Some(store) = &self.sticky_store else {
-            return Ok(None);
-        };
-        let value = store.bind(py).call_method1(
-            "get",
-            (litmus_core::sdk::sticky::sticky_key(experiment, unit),),
-        )?;
-        if value.is_none() {
-            return Ok(None);
+        match &self.sticky_store {
+            Some(store) => crate::sticky::remembered(store.bind(py), experiment, unit),
+            None => Ok(None),
         }
-        if let Ok(b) = value.cast::<pyo3::types::PyBytes>() {
-            // redis-py returns bytes unless decode_responses is set.
-            return Ok(Some(String::from_utf8_lossy(b.as_bytes()).into_owned()));
-        }
-        Ok(Some(value.extract::<String>()?))
     }
 
-    /// Remembers a fresh assignment in the sticky store (`set(key, value)`, or item
-    /// assignment for a dict).
+    /// Remembers a fresh assignment in the sticky store, if there is one.
     fn remember(&self, py: Python<'_>, a: &Assignment) -> PyResult<()> {
-        let (Some(store), Some(variant)) = (&self.sticky_store, &a.variant) else {
-            return Ok(());
-        };
-        if !litmus_core::sdk::sticky::should_remember_code(a.reason) {
-            return Ok(());
+        match &self.sticky_store {
+            Some(store) => crate::sticky::remember(store.bind(py), a),
+            None => Ok(()),
         }
-        let store = store.bind(py);
-        let key = litmus_core::sdk::sticky::sticky_key(&a.experiment, &a.unit_id);
-        if store.hasattr("set")? {
-            store.call_method1("set", (key, variant))?;
-        } else {
-            store.set_item(key, variant)?;
+    }
+
+    /// Core's evaluation of `flag` (as type `wanted`, if given): with a sticky store, its
+    /// experiment rules keep the variants the store remembers; without one, core's plain
+    /// evaluation (no lookup, no allocation).
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_core<'e, A: AttributeSource>(
+        &self,
+        py: Python<'_>,
+        core: &'e CoreEngine,
+        flag: &str,
+        unit: &str,
+        attrs: &A,
+        at: Option<Timestamp>,
+        wanted: Option<litmus_core::FlagType>,
+    ) -> PyResult<litmus_core::Evaluation<'e>> {
+        match (&self.sticky_store, wanted) {
+            (Some(store), _) => {
+                crate::sticky::evaluate(store.bind(py), core, flag, unit, attrs, at, wanted)
+            }
+            (None, Some(t)) => Ok(core.evaluate_as(flag, unit, attrs, at, t)),
+            (None, None) => Ok(core.evaluate_at(flag, unit, attrs, at)),
         }
-        Ok(())
     }
 
     fn snapshot(&self) -> Arc<CoreEngine> {
@@ -143,8 +144,9 @@ impl Engine {
             .first_time(name, unit)
     }
 
-    /// Evaluates `flag` with core and reports the exposure of the experiment that served it,
-    /// if one did; `wanted` asks for a type (a flag of another type is a `type_mismatch`).
+    /// Evaluates `flag` with core, remembers a fresh assignment of the experiment that served
+    /// it in the sticky store and reports its exposure, if one did; `wanted` asks for a type
+    /// (a flag of another type is a `type_mismatch`).
     #[allow(clippy::too_many_arguments)]
     fn flag_evaluation<A: AttributeSource>(
         &self,
@@ -157,15 +159,13 @@ impl Engine {
         wanted: Option<litmus_core::FlagType>,
     ) -> PyResult<crate::flags::FlagEvaluation> {
         let at = when.for_flag(core, flag);
-        let e = match wanted {
-            Some(t) => core.evaluate_as(flag, unit, attrs, at, t),
-            None => core.evaluate_at(flag, unit, attrs, at),
-        };
+        let e = self.evaluate_core(py, core, flag, unit, attrs, at, wanted)?;
         let assignment = e.assignment().map(|a| {
             let key = a.experiment().map_or("", |x| x.key());
             self.build(core, key, unit, &a, at, when)
         });
         if let Some(a) = &assignment {
+            self.remember(py, a)?;
             self.expose(py, a, attrs);
         }
         crate::flags::FlagEvaluation::new(py, core, flag, unit, &e, assignment)
@@ -189,7 +189,7 @@ impl Engine {
     }
 
     /// The value of `flag` as type `wanted`, or `None` when it cannot be evaluated as that
-    /// type; reports the exposure as [`Engine::flag_evaluation`] does.
+    /// type; remembers and reports the assignment as [`Engine::flag_evaluation`] does.
     fn flag_value<'py>(
         &self,
         py: Python<'py>,
@@ -204,12 +204,13 @@ impl Engine {
         let core = self.snapshot();
         let at = when.for_flag(&core, flag);
         let e = match &attrs {
-            Some(map) => core.evaluate_as(flag, unit, map, at, wanted),
-            None => core.evaluate_as(flag, unit, &NoAttributes, at, wanted),
+            Some(map) => self.evaluate_core(py, &core, flag, unit, map, at, Some(wanted))?,
+            None => self.evaluate_core(py, &core, flag, unit, &NoAttributes, at, Some(wanted))?,
         };
         if let Some(a) = e.assignment() {
             let key = a.experiment().map_or("", |x| x.key());
             let built = self.build(&core, key, unit, &a, at, when);
+            self.remember(py, &built)?;
             match &attrs {
                 Some(map) => self.expose(py, &built, map),
                 None => self.expose(py, &built, &NoAttributes),
@@ -281,7 +282,8 @@ impl Engine {
     /// (deduplicated over the last `exposure_dedupe_size` pairs: about 16 bytes each, so
     /// about 4 MB at the default). `sticky_store` (an object
     /// with `get(key)` and `set(key, value)`, or a dict) keeps each unit's first variant
-    /// against later changes of weights and traffic.
+    /// against later changes of weights and traffic, for `assign` and for flags' experiment
+    /// rules alike (one memory per experiment and unit, whichever path assigned it).
     #[pyo3(signature = (config, *, on_exposure=None, exposure_dedupe_size=250_000, strict=false, sticky_store=None))]
     fn new(
         py: Python<'_>,
@@ -448,7 +450,9 @@ impl Engine {
     /// Evaluates the flag `flag` for `unit_id` (`now` as for `assign`). With `type`
     /// (`'boolean'`, `'string'`, `'number'` or `'json'`), a flag of another type evaluates to
     /// an error (`type_mismatch`). When an experiment serves the value, its exposure is
-    /// reported as `assign` reports it.
+    /// reported as `assign` reports it, and with a sticky store the unit keeps the variant
+    /// the store remembers for that experiment (assignment reason `sticky`; a fresh
+    /// `assigned` one is remembered).
     #[pyo3(signature = (flag, unit_id, attributes=None, *, now=None, r#type=None))]
     fn evaluate(
         &self,

@@ -13,6 +13,7 @@ mod metrics;
 mod quantiles;
 mod sdk;
 mod stats;
+mod sticky;
 
 use pyo3::prelude::*;
 

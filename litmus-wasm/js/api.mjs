@@ -84,6 +84,9 @@ export function makeApi(b) {
     // The most pairs the exposure memory holds (0: no callback, no memory).
     #dedupe;
     #sticky;
+    // The sticky store's reader for flag evaluations: the engine module calls get(key) with
+    // core's key when an experiment rule is reached (undefined: no store, the plain paths).
+    #lookup;
     #strict;
     // Each flag's possible values and whether it needs the time, per loaded config.
     #flags = new FlagCache(FLAG_REASONS, REASONS);
@@ -109,6 +112,14 @@ export function makeApi(b) {
       this.#core = this.#build();
       this.#version = this.#core.version() ?? null;
       this.#sticky = stickyStore;
+      if (stickyStore !== undefined) {
+        this.#lookup = {
+          get(key) {
+            const v = stickyStore.get(key);
+            return v === undefined || v === null ? undefined : String(v);
+          },
+        };
+      }
     }
 
     /** Replaces the config; a config that cannot load throws and changes nothing. */
@@ -268,7 +279,10 @@ export function makeApi(b) {
      * DEFAULT or ERROR; JSON values are frozen, shared by every evaluation). `options.now` as
      * for `assign`; `options.type` ("boolean", "string", "number", "json") asks for a type, and
      * a flag of another type evaluates to the error `type_mismatch`. When an experiment serves
-     * the value, its exposure is reported as `assign` reports it.
+     * the value, its exposure is reported as `assign` reports it, and with a sticky store the
+     * unit keeps the variant the store remembers for that experiment (assignment reason
+     * "sticky"; a fresh "assigned" one is remembered), whichever of `assign` and the flags
+     * assigned it.
      */
     evaluate(flag, unitId, attributes, options) {
       if (typeof flag !== "string" || typeof unitId !== "string") {
@@ -280,7 +294,11 @@ export function makeApi(b) {
       const now = given ? nowMs(options.now) : this.#flags.timed(core, flag) ? Date.now() : NaN;
       let packed;
       let attrs;
-      if (attributes === undefined || attributes === null) {
+      const lookup = this.#lookup;
+      if (lookup !== undefined) {
+        attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
+        packed = call(() => core.evaluateSticky(flag, unitId, attrs, now, type, lookup));
+      } else if (attributes === undefined || attributes === null) {
         packed = call(() => core.evaluatePlain(flag, unitId, now, type));
       } else {
         attrs = JSON.stringify(attributes);
@@ -288,6 +306,8 @@ export function makeApi(b) {
       }
       const bits = packed % FLAG_OUTCOME;
       const e = this.#flags.unpack(this.#live(), flag, unitId, packed, bits);
+      const a = e.assignment;
+      if (lookup !== undefined && a !== null && b.shouldRemember(a.reason)) this.#sticky.set(b.stickyKey(a.experiment, unitId), a.variant);
       if (bits & FLAG_REPORT) this.#report(e.assignment, attrs);
       if (bits & FLAG_HOLDOUTS) this.#reportHoldouts(e.assignment);
       return e;

@@ -70,6 +70,12 @@ export interface FlagMetadata {
   tags?: string;
 }
 
+/**
+ * A sticky-assignment store (`EngineOptions.stickyStore`, synchronous): the variant each unit
+ * got in each experiment, under one key per (experiment, unit). `assign` and the flags'
+ * experiment rules (`evaluate`, `evaluateAll`, `booleanValue`, ...) share it: a unit keeps its
+ * variant (reason "sticky") when weights or traffic change, whichever path assigned it first.
+ */
 export interface StickyStore {
   get(key: string): string | null | undefined;
   set(key: string, value: string): void;
@@ -87,6 +93,11 @@ export declare class Engine {
   update(config: Config): void;
   assign(experiment: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now }): Assignment;
   assignAll(unitId: string, attributes?: Attributes | null, options?: { now?: Now }): Assignment[];
+  /**
+   * Evaluates a flag for a unit. When an experiment rule serves the value, its exposure is
+   * reported as `assign` reports it, and with a `stickyStore` the unit keeps the variant the
+   * store remembers for that experiment (a fresh assignment is remembered).
+   */
   evaluate(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; type?: FlagType }): FlagEvaluation;
   evaluateAll(unitId: string, attributes?: Attributes | null, options?: { now?: Now }): Record<string, FlagEvaluation>;
   booleanValue(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: boolean }): boolean;

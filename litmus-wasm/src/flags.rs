@@ -1,6 +1,8 @@
 //! The engine module's flag exports: evaluation packed into one number, and each flag's
 //! outcomes (its possible values) as JSON for the JavaScript layer to cache.
 
+use std::cell::RefCell;
+
 use litmus_core::{Evaluation, EvaluationError, ExposureMemory, FlagReason, FlagType, Reason};
 use wasm_bindgen::prelude::*;
 
@@ -72,7 +74,66 @@ fn pack(exposures: &mut Option<ExposureMemory>, e: &Evaluation<'_>, unit: &str) 
 }
 
 #[wasm_bindgen]
+extern "C" {
+    /// The JavaScript layer's reader of the app's sticky store: `get(key)` returns the variant
+    /// remembered under `key` (`litmus_core::sdk::sticky::sticky_key`) or undefined, and may
+    /// throw.
+    pub type StickyLookup;
+
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &StickyLookup, key: &str) -> Result<Option<String>, JsValue>;
+}
+
+#[wasm_bindgen]
 impl EngineCore {
+    /// Evaluates a flag as `evaluate` does, keeping sticky assignments: an experiment rule
+    /// (the flag's or a prerequisite's) keeps the variant `store.get(key)` names for the unit
+    /// in its experiment, read when core reaches the rule (`Engine::evaluate_sticky_at`). What
+    /// `get` throws is thrown, before the exposure memory sees the evaluation.
+    #[wasm_bindgen(js_name = evaluateSticky)]
+    pub fn evaluate_sticky(
+        &mut self,
+        flag: &str,
+        unit: &str,
+        attributes_json: Option<String>,
+        now_ms: f64,
+        wanted_type: u8,
+        store: &StickyLookup,
+    ) -> Result<f64, JsValue> {
+        let attrs = attributes(attributes_json)?;
+        let EngineCore { inner, exposures } = self;
+        let at = instant(now_ms);
+        if let Some(t) = wanted(wanted_type) {
+            if inner.flag(flag).is_some_and(|f| f.value_type() != t) {
+                // A type mismatch: core's error, and no reason to read the store.
+                return Ok(pack(
+                    exposures,
+                    &inner.evaluate_as(flag, unit, &attrs, at, t),
+                    unit,
+                ));
+            }
+        }
+        let failed: RefCell<Option<JsValue>> = RefCell::new(None);
+        // The remembered variant as the engine's own key, so it outlives the store's string.
+        let lookup = |experiment: &str| {
+            if failed.borrow().is_some() {
+                return None;
+            }
+            match store.get(&litmus_core::sdk::sticky::sticky_key(experiment, unit)) {
+                Ok(kept) => Some(inner.experiment(experiment)?.variant(&kept?)?.key()),
+                Err(err) => {
+                    *failed.borrow_mut() = Some(err);
+                    None
+                }
+            }
+        };
+        let e = inner.evaluate_sticky_at(flag, unit, &attrs, at, &lookup);
+        match failed.into_inner() {
+            Some(err) => Err(err),
+            None => Ok(pack(exposures, &e, unit)),
+        }
+    }
+
     /// Evaluates a flag (attributes as JSON text, or undefined; `now_ms` NaN for no time;
     /// `wanted_type` 0 for any type, else 1-4 for `boolean`, `string`, `number`, `json`) and
     /// returns the packed evaluation (see `pack`).

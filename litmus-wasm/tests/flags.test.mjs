@@ -105,3 +105,140 @@ for (const [kind, { Engine }] of [["ESM", esm], ["CJS", cjs]]) {
     assert.equal(good.numberValue("limit", "u"), 99);
   });
 }
+
+// Sticky assignment through flags' experiment rules: the store `assign` uses, under core's key.
+const stickyKey = (e, u) => `${e.length}:${e}:${u}`;
+/** An experiment behind a flag, a flag gated on that flag, a plain flag; the split varies. */
+const colors = (salt, weights) => ({
+  schema_version: 1,
+  experiments: [{ key: "color-test", salt, status: "running", variants: [{ key: "control", weight: weights[0] }, { key: "green", weight: weights[1] }] }],
+  flags: [
+    { key: "button-color", type: "string", default: "none", rules: [{ id: "test", kind: "experiment", experiment: "color-test", values: { control: "grey", green: "green" } }] },
+    { key: "green-gate", type: "boolean", default: false, rules: [{ id: "gate", kind: "prerequisite", flag: "button-color", is: "green", value: true }] },
+    { key: "limit", type: "number", default: 10, rules: [{ id: "all", kind: "force", value: 5 }] },
+  ],
+});
+const BEFORE = colors("s1", [1, 1]);
+const AFTER = colors("s2", [1, 9]);
+const VALUES = { control: "grey", green: "green" };
+const UNITS = Array.from({ length: 200 }, (_, i) => `u${i}`);
+
+for (const [kind, { Engine }] of [["ESM", esm], ["CJS", cjs]]) {
+  /** The units that AFTER moves to another variant than BEFORE gave them. */
+  const moved = () => {
+    const before = new Engine(BEFORE);
+    const after = new Engine(AFTER);
+    return UNITS.filter((u) => before.evaluate("button-color", u).variant !== after.evaluate("button-color", u).variant);
+  };
+
+  test(`${kind}: a sticky store keeps flags' experiment variants when the split changes`, () => {
+    const units = moved();
+    assert.ok(units.length > 20, "the new split must move units for the test to mean anything");
+    const store = new Map();
+    const events = [];
+    const engine = new Engine(BEFORE, { stickyStore: store, onExposure: (x) => events.push(x) });
+    const first = {};
+    for (const u of UNITS) {
+      const e = engine.evaluate("button-color", u);
+      assert.deepEqual([e.reason, e.assignment.reason, e.value], ["SPLIT", "assigned", VALUES[e.variant]]);
+      first[u] = e.variant;
+    }
+    assert.deepEqual(new Set(Object.values(first)), new Set(["control", "green"]));
+    // Remembered under core's key, one per (experiment, unit).
+    assert.deepEqual(store, new Map(UNITS.map((u) => [stickyKey("color-test", u), first[u]])));
+
+    engine.update(AFTER);
+    for (const u of units) {
+      const e = engine.evaluate("button-color", u);
+      // The remembered variant's value, with the sticky reason mapping experiments use.
+      assert.deepEqual([e.variant, e.value, e.reason, e.rule], [first[u], VALUES[first[u]], "SPLIT", "test"]);
+      assert.deepEqual(e.assignment, { experiment: "color-test", unitId: u, variant: first[u], inExperiment: true, reason: "sticky" });
+      // The typed values and a prerequisite on the flag read the same memory.
+      assert.equal(engine.stringValue("button-color", u), VALUES[first[u]]);
+      assert.equal(engine.booleanValue("green-gate", u), first[u] === "green");
+      assert.equal(engine.evaluate("button-color", u, undefined, { type: "string" }).assignment.reason, "sticky");
+      assert.equal(engine.evaluate("button-color", u, { country: "NZ" }).variant, first[u]);
+      assert.equal(store.get(stickyKey("color-test", u)), first[u]);
+    }
+    // One exposure per unit, the first one's.
+    assert.deepEqual(events.map((x) => [x.unitId, x.variant, x.reason]).sort(), UNITS.map((u) => [u, first[u], "assigned"]).sort());
+    // evaluateAll keeps them too.
+    for (const u of units.slice(0, 10)) {
+      const all = engine.evaluateAll(u);
+      assert.equal(all["button-color"].value, VALUES[first[u]]);
+      assert.equal(all["button-color"].assignment.reason, "sticky");
+      assert.equal(all["green-gate"].value, first[u] === "green");
+    }
+    // A type mismatch reads nothing and remembers nothing.
+    assert.equal(engine.evaluate("button-color", "fresh", undefined, { type: "boolean" }).error, "type_mismatch");
+    assert.equal(store.has(stickyKey("color-test", "fresh")), false);
+  });
+
+  test(`${kind}: without a sticky store flags' experiment variants move`, () => {
+    const units = moved();
+    const engine = new Engine(BEFORE);
+    const first = Object.fromEntries(units.map((u) => [u, engine.evaluate("button-color", u).variant]));
+    engine.update(AFTER);
+    for (const u of units) {
+      const e = engine.evaluate("button-color", u);
+      assert.notEqual(e.variant, first[u]);
+      assert.equal(e.assignment.reason, "assigned");
+      assert.notEqual(engine.evaluateAll(u)["button-color"].variant, first[u]);
+    }
+  });
+
+  test(`${kind}: assign and flags share the sticky memory`, () => {
+    const units = moved();
+    // assign() first, then the flag.
+    let engine = new Engine(BEFORE, { stickyStore: new Map() });
+    let first = Object.fromEntries(units.map((u) => [u, engine.assign("color-test", u).variant]));
+    engine.update(AFTER);
+    for (const u of units) {
+      const e = engine.evaluate("button-color", u);
+      assert.deepEqual([e.variant, e.value, e.assignment.reason], [first[u], VALUES[first[u]], "sticky"]);
+      assert.equal(engine.evaluateAll(u)["button-color"].variant, first[u]);
+      assert.equal(engine.stringValue("button-color", u), VALUES[first[u]]);
+    }
+    // The flag first (evaluate, a typed value, or evaluateAll), then assign().
+    engine = new Engine(BEFORE, { stickyStore: new Map() });
+    first = {};
+    units.forEach((u, i) => {
+      if (i % 3 === 0) first[u] = engine.evaluate("button-color", u).variant;
+      else if (i % 3 === 1) first[u] = engine.stringValue("button-color", u) === "green" ? "green" : "control";
+      else first[u] = engine.evaluateAll(u)["button-color"].variant;
+    });
+    engine.update(AFTER);
+    for (const u of units) {
+      const a = engine.assign("color-test", u);
+      assert.deepEqual([a.variant, a.reason], [first[u], "sticky"]);
+    }
+  });
+
+  test(`${kind}: sticky flag evaluation with odd stores`, () => {
+    // A variant the experiment does not have is ignored: a fresh assignment replaces it.
+    const store = new Map([[stickyKey("color-test", "u1"), "purple"]]);
+    const engine = new Engine(BEFORE, { stickyStore: store });
+    const e = engine.evaluate("button-color", "u1");
+    assert.equal(e.assignment.reason, "assigned");
+    assert.equal(store.get(stickyKey("color-test", "u1")), e.variant);
+    // A store that throws: its error, nothing exposed, and the engine stays usable.
+    const events = [];
+    const down = new Error("store down");
+    const broken = new Engine(BEFORE, {
+      stickyStore: { get: () => { throw down; }, set: () => assert.fail("not reached") },
+      onExposure: (x) => events.push(x),
+    });
+    assert.throws(() => broken.evaluate("button-color", "u1"), (err) => err === down);
+    assert.throws(() => broken.booleanValue("green-gate", "u1"), (err) => err === down);
+    assert.throws(() => broken.evaluateAll("u1"), (err) => err === down);
+    assert.deepEqual(events, []);
+    // Flags that reach no experiment rule never read the store.
+    assert.equal(broken.numberValue("limit", "u1"), 5);
+    assert.equal(broken.evaluate("nope", "u1").error, "flag_not_found");
+    // A number in the store is a variant's key as text, as for assign.
+    const numbered = new Engine({ ...BEFORE, experiments: [{ ...BEFORE.experiments[0], variants: [{ key: "1" }, { key: "2" }] }], flags: [{ key: "n", type: "number", default: 0, rules: [{ kind: "experiment", experiment: "color-test", values: { 1: 1, 2: 2 } }] }] }, {
+      stickyStore: new Map([[stickyKey("color-test", "u1"), 2]]),
+    });
+    assert.deepEqual([numbered.numberValue("n", "u1"), numbered.evaluate("n", "u1").assignment.reason], [2, "sticky"]);
+  });
+}
