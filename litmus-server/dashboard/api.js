@@ -81,7 +81,7 @@ export const experiments = {
   get: (key) => api('GET', `/admin/experiments/${enc(key)}`),
   put: (key, body) => api('PUT', `/admin/experiments/${enc(key)}`, body),
   remove: (key) => api('DELETE', `/admin/experiments/${enc(key)}`),
-  results: (key, points = 60) => api('GET', `/results/${enc(key)}?points=${points}`),
+  results: (key, points = 60, environment = 'production') => api('GET', `/results/${enc(key)}?points=${points}&environment=${enc(environment)}`),
   audit: (limit = 200) => api('GET', `/admin/audit?limit=${limit}`).then((d) => d.entries || []),
 };
 
@@ -101,19 +101,27 @@ export const flags = {
   remove: (key) => api('DELETE', `/admin/flags/${enc(key)}`),
 };
 
-/** The address of an experiment's results as CSV. */
-export const csvPath = (key) => `/results/${enc(key)}.csv`;
+/** Environments (`/admin/environments`) and promotions between them. */
+export const environments = {
+  list: () => api('GET', '/admin/environments').then((d) => d.environments || []),
+  create: (key, name) => api('POST', '/admin/environments', name ? { key, name } : { key }),
+  remove: (key) => api('DELETE', `/admin/environments/${enc(key)}`),
+  promote: (from, body) => api('POST', `/admin/environments/${enc(from)}/promote`, body),
+};
+
+/** The address of an experiment's results as CSV (in `environment`). */
+export const csvPath = (key, environment = 'production') => `/results/${enc(key)}.csv${environment === 'production' ? '' : `?environment=${enc(environment)}`}`;
 
 /**
  * Downloads the results of `key` as CSV: the key travels in the Authorization header (not a
  * cookie), so the file is fetched here and handed to the browser as a blob URL.
  */
-export async function downloadCsv(key) {
+export async function downloadCsv(key, environment = 'production') {
   const headers = { Accept: 'text/csv' };
   if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
   let res;
   try {
-    res = await fetch(csvPath(key), { headers, cache: 'no-store' });
+    res = await fetch(csvPath(key, environment), { headers, cache: 'no-store' });
   } catch (e) {
     throw new ApiError(0, null, e && e.message ? e.message : 'network error');
   }

@@ -11,6 +11,10 @@
 //   #/flags                       the feature flags
 //   #/flags/new                   a new flag
 //   #/flags/<key>                 a flag's rules, to edit
+//   #/environments                the environments, and promotion between them
+//
+// The environment picker in the top bar chooses whose flag states, experiment statuses and
+// results every view shows (environment.js).
 
 import { h, hideTip } from './dom.js';
 import { auth, api, ApiError } from './api.js';
@@ -24,10 +28,25 @@ import { mountCatalog } from './catalog.js';
 import { mountMetricForm } from './metric-form.js';
 import { mountFlags } from './flags.js';
 import { mountFlagForm } from './flag-form.js';
+import { mountEnvironments } from './environments.js';
+import { fillPicker } from './environment.js';
 import * as f from './format.js';
 
 const main = document.getElementById('main');
 const signOutButton = document.getElementById('signout');
+const envSelect = document.getElementById('environment');
+
+/** Fills the environment picker (hidden while production is the only environment). */
+function loadEnvironments() {
+  api('GET', '/admin/environments').then((d) => {
+    const list = (d && d.environments) || [];
+    fillPicker(envSelect, list, () => route());
+    envSelect.parentElement.hidden = list.length < 2;
+  }).catch(() => {
+    envSelect.parentElement.hidden = true;
+  });
+}
+window.addEventListener('litmus:environments', loadEnvironments);
 const liveBox = document.getElementById('live');
 let current = null;
 let signInMessage = '';
@@ -117,6 +136,7 @@ function showSignIn() {
     try {
       await api('GET', '/admin/experiments');
       signInMessage = '';
+      loadEnvironments();
       route();
     } catch (err) {
       auth.clear();
@@ -145,12 +165,14 @@ function route() {
   live.start();
   const parts = (location.hash || '#/experiments').replace(/^#\/?/, '').split('/').filter(Boolean);
   const ctx = { live, setTitle, navigate };
-  const section = parts[0] === 'metrics' || parts[0] === 'flags' ? parts[0] : 'experiments';
+  const section = ['metrics', 'flags', 'environments'].includes(parts[0]) ? parts[0] : 'experiments';
   for (const a of document.querySelectorAll('[data-nav]')) {
     a.setAttribute('aria-current', section === a.dataset.nav ? 'page' : 'false');
   }
   main.replaceChildren();
-  if (section === 'flags') {
+  if (section === 'environments') {
+    current = mountEnvironments(main, ctx);
+  } else if (section === 'flags') {
     if (parts.length === 1) current = mountFlags(main, ctx);
     else current = mountFlagForm(main, parts[1] === 'new' ? null : decodeURIComponent(parts[1]), ctx);
   } else if (section === 'metrics') {
@@ -176,4 +198,5 @@ window.addEventListener('litmus:unauthorized', (e) => {
 });
 signOutButton.addEventListener('click', () => signOut(''));
 window.addEventListener('hashchange', route);
+if (auth.key) loadEnvironments();
 route();

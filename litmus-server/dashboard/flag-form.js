@@ -1,5 +1,6 @@
 // Create and edit a flag (#/flags/new, #/flags/<key>): key, type, default, description, tags,
-// the switch, and the ordered rules (flag-rules.js). The server validates
+// and the switch and ordered rules (flag-rules.js) of the environment chosen in the top bar
+// (environment.js; the other environments' are kept as they are). The server validates
 // (`PUT /admin/flags/{key}`); each of its errors is shown next to the field its path names
 // (`flags[checkout].rules[1].percentage` at that rule's percentage) and listed above the form.
 // A "try it" panel evaluates the flag as saved for a unit and attributes (`POST /evaluate`).
@@ -9,6 +10,7 @@ import { flags, experiments as experimentsApi, api, ApiError } from './api.js';
 import { clearErrors, showErrors, problemsOf } from './errors.js';
 import { valueInput } from './flag-values.js';
 import { ruleEditor } from './flag-rules.js';
+import { currentEnvironment, stateIn, withState, PRODUCTION } from './environment.js';
 
 const TYPES = [['boolean', 'Boolean'], ['string', 'String'], ['number', 'Number'], ['json', 'JSON']];
 const DEFAULT = { key: '', type: 'boolean', default: false, enabled: true, rules: [] };
@@ -17,6 +19,8 @@ const DEFAULT = { key: '', type: 'boolean', default: false, enabled: true, rules
 export function mountFlagForm(main, key, { setTitle, navigate }) {
   let alive = true;
   const isNew = key === null;
+  const env = currentEnvironment();
+  const where = env === PRODUCTION ? '' : ` in ${env}`;
   setTitle(isNew ? 'New flag' : `Flag ${key}`);
   main.replaceChildren(h('div', { class: 'card loading' }, 'Loading…'));
   const start = isNew ? Promise.resolve(structuredClone(DEFAULT)) : flags.get(key);
@@ -27,6 +31,7 @@ export function mountFlagForm(main, key, { setTitle, navigate }) {
   });
 
   function build(flag, exps, all) {
+    const state = stateIn(flag, env);
     const summary = h('div', { id: 'flag-errors', class: 'banner critical', role: 'alert', tabindex: '-1', hidden: true });
     const keyInput = h('input', {
       id: 'ff-key', name: 'key', 'data-path': 'key', value: flag.key, required: true, autocomplete: 'off', spellcheck: 'false',
@@ -40,9 +45,11 @@ export function mountFlagForm(main, key, { setTitle, navigate }) {
     const description = h('textarea', { id: 'ff-description', 'data-path': 'description', rows: 2, placeholder: 'What the flag is for' });
     description.value = flag.description || '';
     const tags = h('input', { id: 'ff-tags', 'data-path': 'tags', value: (flag.tags || []).join(', '), placeholder: 'checkout, q4' });
-    const enabled = h('input', { type: 'checkbox', id: 'ff-enabled', 'data-path': 'enabled', checked: flag.enabled !== false });
+    // Errors of another environment's state are named at its overlay.
+    const statePath = env === PRODUCTION ? '' : `environments[${env}].`;
+    const enabled = h('input', { type: 'checkbox', id: 'ff-enabled', 'data-path': `${statePath}enabled`, checked: state.enabled });
     const others = all.filter((f) => f.key !== flag.key).map((f) => ({ key: f.key, type: f.type }));
-    const rules = ruleEditor(flag.rules || [], flag.type, { experiments: exps, flags: others });
+    const rules = ruleEditor(state.rules, flag.type, { experiments: exps, flags: others, pathPrefix: statePath });
     type.addEventListener('change', () => {
       const fresh = valueInput(type.value, undefined, 'default', 'Default value');
       fresh.id = 'ff-default';
@@ -89,12 +96,14 @@ export function mountFlagForm(main, key, { setTitle, navigate }) {
         h('div', { class: 'row' },
           h('div', { class: 'field' }, h('label', { for: 'ff-description' }, 'Description'), description),
           h('div', { class: 'field' }, h('label', { for: 'ff-tags' }, 'Tags'), tags, h('div', { class: 'hint' }, 'Comma separated.'))),
-        h('label', { class: 'check' }, enabled, ' On: the rules apply (off serves the default to everyone)')),
-      h('section', { class: 'card form-section' }, h('h2', {}, 'Rules'), rules.node),
-      (flag.schedule || []).length ? h('section', { class: 'card form-section' }, h('h2', {}, 'Scheduled changes'),
-        h('ul', {}, flag.schedule.map((c) => h('li', {}, h('time', {}, c.at), c.enabled !== undefined ? ` switch ${c.enabled ? 'on' : 'off'}` : null, c.rules ? ` · ${c.rules.length} rules` : null))),
+        h('label', { class: 'check' }, enabled, ` On${where}: the rules apply (off serves the default to everyone)`)),
+      h('section', { class: 'card form-section' }, h('h2', {}, `Rules${where}`),
+        env === PRODUCTION ? null : h('p', { class: 'hint', id: 'env-hint' }, `These are the switch and rules of ${env}; the other environments keep theirs. Promote them to another environment from the Environments page.`),
+        rules.node),
+      state.schedule.length ? h('section', { class: 'card form-section' }, h('h2', {}, 'Scheduled changes'),
+        h('ul', {}, state.schedule.map((c) => h('li', {}, h('time', {}, c.at), c.enabled !== undefined ? ` switch ${c.enabled ? 'on' : 'off'}` : null, c.rules ? ` · ${c.rules.length} rules` : null))),
         h('p', { class: 'hint' }, 'Kept as they are when you save (edit them through the API).')) : null,
-      isNew ? null : h('section', { class: 'card form-section try-it' }, h('h2', {}, 'Try it'),
+      isNew || env !== PRODUCTION ? null : h('section', { class: 'card form-section try-it' }, h('h2', {}, 'Try it'),
         h('div', { class: 'row' }, tryUnit, tryAttrs, h('button', { type: 'button', class: 'btn', id: 'try-flag', onclick: tryIt }, 'Evaluate')), tryOut),
       h('div', { class: 'actions' },
         save,
@@ -119,18 +128,13 @@ export function mountFlagForm(main, key, { setTitle, navigate }) {
       const problems = [];
       const k = keyInput.value.trim();
       if (!/^[A-Za-z0-9_.:/-]{1,128}$/.test(k)) problems.push({ path: 'key', message: 'a key: 1 to 128 letters, digits, _ - . : /' });
-      const body = {
-        key: k,
-        type: type.value,
-        default: defaultInput.read(problems),
-        enabled: enabled.checked,
-        rules: rules.read(problems),
-      };
+      const shared = { ...flag, key: k, type: type.value, default: defaultInput.read(problems) };
+      const body = withState(shared, env, { enabled: enabled.checked, rules: rules.read(problems), schedule: state.schedule });
+      delete body.description;
+      delete body.tags;
       if (description.value.trim()) body.description = description.value.trim();
       const tagList = tags.value.split(',').map((t) => t.trim()).filter(Boolean);
       if (tagList.length) body.tags = tagList;
-      if (flag.salt) body.salt = flag.salt;
-      if ((flag.schedule || []).length) body.schedule = flag.schedule;
       if (problems.length) {
         showErrors(form, summary, problems.map((p) => ({ code: 'invalid_value', message: `${p.path}: ${p.message}`, path: `flags[${k}].${p.path}` })),
           { collection: 'flags', key: k, what: 'flag' });

@@ -14,7 +14,7 @@ const KINDS = [['force', 'Force a value'], ['rollout', 'Roll out to a share'], [
  * and the other flags (`[{key, type}]`) a rule may name. Answers {node, read(problems),
  * setType(type)}.
  */
-export function ruleEditor(rules, type, { experiments, flags }) {
+export function ruleEditor(rules, type, { experiments, flags, pathPrefix = '' }) {
   const st = { rules: rules.map((r) => structuredClone(r)), type };
   const list = h('ol', { class: 'rule-cards', id: 'rule-cards' });
   const node = h('div', { class: 'rules-editor' },
@@ -39,7 +39,9 @@ export function ruleEditor(rules, type, { experiments, flags }) {
   }
 
   function card(rule, i) {
-    const at = `rules[${i}]`;
+    // Paths as the server names them (`environments[staging].rules[1].percentage` for another
+    // environment's rules), so its errors land next to their field.
+    const at = `${pathPrefix}rules[${i}]`;
     const id = h('input', { class: 'rule-id', 'data-path': `${at}.id`, value: rule.id || '', placeholder: `${rule.kind}-${i}`, 'aria-label': `Rule ${i + 1} id` });
     const kind = h('select', { class: 'rule-kind', 'data-path': `${at}.kind`, 'aria-label': `Rule ${i + 1} kind` },
       KINDS.map(([v, l]) => h('option', { value: v, selected: v === rule.kind }, l)));

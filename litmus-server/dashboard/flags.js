@@ -1,9 +1,11 @@
 // Feature flags (#/flags): every flag with its type, its switch (flipped in place, after a
 // confirmation when switching off), its rules in order, its default and tags; a search box;
-// delete asks first. The server validates every change (`PUT /admin/flags/{key}`).
+// delete asks first. Switches and rules are the environment chosen in the top bar's
+// (environment.js). The server validates every change (`PUT /admin/flags/{key}`).
 
 import { h, render, toast, confirmDialog } from './dom.js';
 import { flags, ApiError } from './api.js';
+import { currentEnvironment, stateIn, withState, PRODUCTION } from './environment.js';
 
 /** A value in a few characters: JSON, shortened. */
 export function shortValue(v) {
@@ -30,6 +32,8 @@ export function ruleSummary(r) {
 export function mountFlags(main, { setTitle }) {
   setTitle('Flags');
   const st = { list: null, error: null, query: '', busy: new Set() };
+  const env = currentEnvironment();
+  const where = env === PRODUCTION ? '' : ` in ${env}`;
   let alive = true;
 
   async function load() {
@@ -43,10 +47,11 @@ export function mountFlags(main, { setTitle }) {
   }
 
   async function flip(flag) {
-    const on = flag.enabled !== false;
+    const state = stateIn(flag, env);
+    const on = state.enabled;
     if (on) {
       const ok = await confirmDialog({
-        title: `Switch “${flag.key}” off?`,
+        title: `Switch “${flag.key}” off${where}?`,
         text: 'Every unit then gets the default value, whatever the rules say.',
         ok: 'Switch off',
       });
@@ -55,8 +60,8 @@ export function mountFlags(main, { setTitle }) {
     st.busy.add(flag.key);
     draw();
     try {
-      await flags.put(flag.key, { ...flag, enabled: !on });
-      toast(`${flag.key} switched ${on ? 'off' : 'on'}`, 'success');
+      await flags.put(flag.key, withState(flag, env, { ...state, enabled: !on }));
+      toast(`${flag.key} switched ${on ? 'off' : 'on'}${where}`, 'success');
       await load();
     } catch (e) {
       toast(e instanceof ApiError ? e.explanation : String(e), 'error');
@@ -79,7 +84,8 @@ export function mountFlags(main, { setTitle }) {
   }
 
   function row(flag) {
-    const on = flag.enabled !== false;
+    const state = stateIn(flag, env);
+    const on = state.enabled;
     const href = `#/flags/${encodeURIComponent(flag.key)}`;
     return h('tr', { 'data-key': flag.key, 'data-flag': flag.key },
       h('td', {}, h('a', { href, class: 'flag-key' }, flag.key),
@@ -88,12 +94,12 @@ export function mountFlags(main, { setTitle }) {
       h('td', {},
         h('button', {
           type: 'button', role: 'switch', class: `switch ${on ? 'on' : 'off'}`, 'aria-checked': on ? 'true' : 'false',
-          'aria-label': `${flag.key} is ${on ? 'on' : 'off'}`, 'data-switch': flag.key, disabled: st.busy.has(flag.key),
+          'aria-label': `${flag.key} is ${on ? 'on' : 'off'}${where}`, 'data-switch': flag.key, disabled: st.busy.has(flag.key),
           onclick: () => flip(flag),
         }, h('span', { class: 'knob', 'aria-hidden': 'true' }), on ? 'On' : 'Off'),
-        (flag.schedule || []).length ? h('div', { class: 'muted small' }, `${flag.schedule.length} scheduled`) : null),
-      h('td', {}, (flag.rules || []).length
-        ? h('ol', { class: 'rule-list' }, flag.rules.map((r) => h('li', {}, ruleSummary(r))))
+        state.schedule.length ? h('div', { class: 'muted small' }, `${state.schedule.length} scheduled`) : null),
+      h('td', {}, state.rules.length
+        ? h('ol', { class: 'rule-list' }, state.rules.map((r) => h('li', {}, ruleSummary(r))))
         : h('span', { class: 'muted' }, 'no rules')),
       h('td', {}, h('code', {}, shortValue(flag.default))),
       h('td', {}, (flag.tags || []).map((t) => h('span', { class: 'tag' }, t))),
@@ -109,8 +115,9 @@ export function mountFlags(main, { setTitle }) {
       || (f.description || '').toLowerCase().includes(q) || (f.tags || []).some((t) => t.toLowerCase().includes(q)));
     render(main, h('div', { class: 'page flags-page' },
       h('header', { class: 'page-head' },
-        h('h1', {}, 'Flags'),
+        h('h1', {}, 'Flags', env === PRODUCTION ? null : [' ', h('span', { class: 'badge env', id: 'flags-env' }, env)]),
         h('div', { class: 'page-actions' },
+          h('a', { class: 'btn ghost', href: '#/environments', id: 'environments-link' }, 'Environments'),
           h('input', {
             type: 'search', id: 'flag-search', placeholder: 'Search keys, descriptions, tags', value: st.query, 'aria-label': 'Search flags',
             oninput: (e) => { st.query = e.target.value; draw(); },

@@ -5,6 +5,7 @@
 // lift over time. Reloaded every few seconds while the tab is visible (holdouts have no live
 // channel); an unknown holdout says so in the page.
 
+import { currentEnvironment } from './environment.js';
 import { h, render } from './dom.js';
 import { api, metrics as catalogueApi, ApiError } from './api.js';
 import { TimeChart } from './charts.js';
@@ -94,7 +95,7 @@ export function mountHoldout(main, key, { setTitle }) {
   function load() {
     if (st.loading) return;
     st.loading = true;
-    api('GET', `/holdouts/${encodeURIComponent(key)}/results?points=60`)
+    api('GET', `/holdouts/${encodeURIComponent(key)}/results?points=60&environment=${encodeURIComponent(currentEnvironment())}`)
       .then((data) => {
         st.data = data;
         st.error = null;

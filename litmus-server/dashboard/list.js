@@ -1,6 +1,7 @@
 // The experiments list (filter by status, search, exposed units with a live sparkline), and
 // the pieces other views share: the status badge, the start/pause/stop buttons, the history.
 
+import { currentEnvironment, statusIn, withStatus, topic, keyOfTopic, PRODUCTION } from './environment.js';
 import { h, render, toast, confirmDialog } from './dom.js';
 import { api, experiments, ApiError } from './api.js';
 import { sparkline } from './charts.js';
@@ -16,11 +17,13 @@ export function statusBadge(status) {
 }
 
 /** Start, pause, resume and stop buttons for an experiment; stopping asks first. */
-export function statusActions(config, onChanged, { small = false } = {}) {
+export function statusActions(config, onChanged, { small = false, env = PRODUCTION } = {}) {
+  const current = statusIn(config, env);
+  const where = env === PRODUCTION ? '' : ` in ${env}`;
   const go = async (status, button) => {
     if (status === 'stopped') {
       const ok = await confirmDialog({
-        title: `Stop “${config.key}”?`,
+        title: `Stop “${config.key}”${where}?`,
         text: 'Stopping is final: no unit is assigned any more and the experiment cannot be restarted. Its results stay available.',
         ok: 'Stop experiment',
       });
@@ -28,8 +31,8 @@ export function statusActions(config, onChanged, { small = false } = {}) {
     }
     button.disabled = true;
     try {
-      const res = await experiments.put(config.key, { ...config, status });
-      toast(`${config.key} is now ${status}`, 'success');
+      const res = await experiments.put(config.key, withStatus(config, env, status));
+      toast(`${config.key} is now ${status}${where}`, 'success');
       onChanged(res.experiment);
     } catch (e) {
       toast(e instanceof ApiError ? `${e.explanation}${e.code ? ` (${e.code})` : ''}` : String(e), 'error', 9000);
@@ -45,7 +48,7 @@ export function statusActions(config, onChanged, { small = false } = {}) {
     running: [btn('Pause', 'paused', 'ghost'), btn('Stop', 'stopped', 'danger')],
     paused: [btn('Resume', 'running', 'primary'), btn('Stop', 'stopped', 'danger')],
     stopped: [h('span', { class: 'muted small' }, 'stopped: final')],
-  }[config.status] || [];
+  }[current] || [];
   return h('div', { class: 'status-actions' }, buttons);
 }
 
@@ -80,7 +83,9 @@ function variantChips(c) {
 
 /** Mounts the experiments list into `main`. */
 export function mountList(main, { live, setTitle, navigate }) {
-  const st = { list: null, error: null, filter: 'all', query: '', units: new Map(), holdouts: [] };
+  const st = { list: null, configs: new Map(), error: null, filter: 'all', query: '', units: new Map(), holdouts: [] };
+  // The experiments as the chosen environment runs them: each one's status there.
+  const env = currentEnvironment();
   let alive = true;
   let frame = 0;
   const schedule = () => {
@@ -88,7 +93,8 @@ export function mountList(main, { live, setTitle, navigate }) {
   };
 
   const ignore = () => {};
-  const onResults = (key, data) => {
+  const onResults = (t, data) => {
+    const key = keyOfTopic(t);
     const total = data.results.units.reduce((a, u) => a + u[1], 0);
     st.units.set(key, { total, spark: data.series.map((p) => p.units.reduce((a, b) => a + b, 0)) });
     schedule();
@@ -96,9 +102,11 @@ export function mountList(main, { live, setTitle, navigate }) {
 
   async function load() {
     try {
-      st.list = await experiments.list();
+      const configs = await experiments.list();
+      st.configs = new Map(configs.map((c) => [c.key, c]));
+      st.list = configs.map((c) => ({ ...c, status: statusIn(c, env) }));
       st.error = null;
-      live.follow(st.list.filter((c) => c.status !== 'draft').slice(0, 100).map((c) => c.key), onResults, ignore);
+      live.follow(st.list.filter((c) => c.status !== 'draft').slice(0, 100).map((c) => topic(c.key, env)), onResults, ignore);
     } catch (e) {
       st.error = e instanceof ApiError ? e.explanation : String(e);
     }
@@ -135,7 +143,7 @@ export function mountList(main, { live, setTitle, navigate }) {
       h('td', { class: 'row-actions' },
         h('a', { class: 'btn ghost small', href: link }, 'Results'),
         h('a', { class: 'btn ghost small', href: `${link}/edit` }, 'Edit'),
-        statusActions(c, () => load(), { small: true })));
+        statusActions(st.configs.get(c.key) || c, () => load(), { small: true, env })));
   }
 
   function draw() {

@@ -5,6 +5,7 @@
 
 import { h, render, toast } from './dom.js';
 import { experiments, metrics as catalogueApi, csvPath, downloadCsv, ApiError } from './api.js';
+import { currentEnvironment, statusIn, PRODUCTION } from './environment.js';
 import { TimeChart } from './charts.js';
 import { funnelCard, metricCard, variantCls, verdictBadge } from './tables.js';
 import { statusActions, statusBadge, historyList } from './list.js';
@@ -51,15 +52,15 @@ function metricCards(results, defs, names, selected, onChart) {
 }
 
 /** The CSV export: a link to `GET /results/{key}.csv`, fetched with the key (a blob URL). */
-function exportLink(key) {
+function exportLink(key, env) {
   return h('a', {
-    class: 'btn ghost', id: 'export-csv', href: csvPath(key), download: `${key}-results.csv`,
+    class: 'btn ghost', id: 'export-csv', href: csvPath(key, env), download: `${key}-results.csv`,
     title: 'Download these results as CSV',
     onclick: (e) => {
       e.preventDefault();
       const a = e.currentTarget;
       a.setAttribute('aria-busy', 'true');
-      downloadCsv(key)
+      downloadCsv(key, env)
         .catch((err) => toast(`CSV export failed: ${err instanceof ApiError ? err.explanation : String(err)}`, 'error', 9000))
         .finally(() => a.removeAttribute('aria-busy'));
     },
@@ -217,7 +218,8 @@ export function mountResults(main, key, { live, setTitle }) {
     exposures: 'cumulative', audit: [], configVersion: null, defs: new Map(),
   };
   const charts = new Map();
-  const segments = segmentsSection(key, draw);
+  const env = currentEnvironment();
+  const segments = segmentsSection(key, draw, env);
   let alive = true;
 
   const loadConfig = () => experiments.get(key).then((c) => { st.config = c; draw(); }).catch((e) => {
@@ -267,17 +269,18 @@ export function mountResults(main, key, { live, setTitle }) {
   function view() {
     const c = st.config;
     const data = st.data;
-    const status = (c && c.status) || (data && data.status) || '';
+    const status = (c && statusIn(c, env)) || (data && data.status) || '';
     const head = h('header', { class: 'page-head', 'data-key': 'head' },
       h('div', {},
         h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / '),
         h('h1', {}, key, ' ', status ? statusBadge(status) : null,
+          env === PRODUCTION ? null : h('span', { class: 'badge env', id: 'results-env' }, env),
           h('span', { class: 'badge kind' }, (data && data.kind) || (c && c.kind) || 'ab'))),
       h('div', { class: 'actions' },
-        exportLink(key),
+        exportLink(key, env),
         h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/plan`, id: 'plan-link' }, 'Plan'),
         h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/edit` }, 'Edit'),
-        c ? statusActions(c, (next) => { st.config = next; loadAudit(); draw(); }) : null));
+        c ? statusActions(c, (next) => { st.config = next; loadAudit(); draw(); }, { env }) : null));
     if (!data) {
       return [head, st.error ? h('div', { class: 'banner critical', role: 'alert' }, st.error)
         : h('div', { class: 'card loading' }, 'Loading results…')];
@@ -399,7 +402,7 @@ export function mountResults(main, key, { live, setTitle }) {
   loadConfig();
   loadAudit();
   loadDefs();
-  experiments.results(key).then((d) => {
+  experiments.results(key, 60, env).then((d) => {
     if (!st.data) apply(d);
   }).catch((e) => {
     if (!st.data) {
@@ -407,10 +410,12 @@ export function mountResults(main, key, { live, setTitle }) {
       draw();
     }
   });
-  live.follow([key], (k, data, version) => {
-    if (k === key && version >= st.version) apply(data, version);
+  // Another environment's results are the live topic `key@environment`.
+  const topic = env === PRODUCTION ? key : `${key}@${env}`;
+  live.follow([topic], (k, data, version) => {
+    if (k === topic && version >= st.version) apply(data, version);
   }, (msg) => {
-    if (msg.experiment && msg.experiment !== key) return;
+    if (msg.experiment && msg.experiment !== topic) return;
     st.error = `${msg.message} (${msg.code})`;
     draw();
   });

@@ -76,7 +76,7 @@ function valuesLine(d) {
  * declared dimensions (nothing without any); `refresh()` reloads the breakdown shown (one
  * request at a time); `redraw` is called when an answer arrives.
  */
-export function segmentsSection(key, redraw) {
+export function segmentsSection(key, redraw, env = 'production') {
   const st = { dimension: null, metric: null, answer: null, loading: false, again: false };
 
   function load() {
@@ -86,7 +86,7 @@ export function segmentsSection(key, redraw) {
     }
     st.loading = true;
     const dimension = st.dimension;
-    api('GET', `/results/${encodeURIComponent(key)}/segments?dimension=${encodeURIComponent(dimension)}`)
+    api('GET', `/results/${encodeURIComponent(key)}/segments?dimension=${encodeURIComponent(dimension)}&environment=${encodeURIComponent(env)}`)
       .then((data) => { st.answer = { dimension, data }; })
       .catch((e) => { st.answer = { dimension, error: e instanceof ApiError ? e.explanation : String(e) }; })
       .finally(() => {

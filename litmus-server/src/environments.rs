@@ -113,6 +113,27 @@ impl Stream {
     }
 }
 
+/// What separates an experiment's key from its environment in a live topic
+/// (`checkout@staging`; keys never hold it).
+pub const TOPIC_MARK: char = '@';
+
+/// The live topic (`crate::live`) of the rows stored under `stored`: the experiment's key for
+/// production's, `{key}@{environment}` for another environment's.
+pub fn topic(stored: &str) -> String {
+    match stored.split_once(SEPARATOR) {
+        Some((environment, key)) => format!("{key}{TOPIC_MARK}{environment}"),
+        None => stored.to_owned(),
+    }
+}
+
+/// The experiment and environment a live topic names (production when it names none).
+pub fn of_topic(topic: &str) -> (&str, &str) {
+    match topic.rsplit_once(TOPIC_MARK) {
+        Some((key, environment)) => (key, environment),
+        None => (topic, DEFAULT_ENVIRONMENT),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +174,15 @@ mod tests {
         assert!(prod.holds("exp"));
         assert!(!prod.holds("staging\u{1f}exp"));
         assert!(!Stream::of("dev").holds("staging\u{1f}exp"));
+    }
+
+    #[test]
+    fn live_topics_name_the_environment() {
+        assert_eq!(topic("exp"), "exp");
+        assert_eq!(topic("staging\u{1f}exp"), "exp@staging");
+        assert_eq!(of_topic("exp@staging"), ("exp", "staging"));
+        assert_eq!(of_topic("a:b/c"), ("a:b/c", "production"));
+        let stored = Stream::of("staging").stored("exp").into_owned();
+        assert_eq!(of_topic(&topic(&stored)), ("exp", "staging"));
     }
 }

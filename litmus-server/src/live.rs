@@ -117,8 +117,11 @@ impl LiveHub {
         }
         hub.version = hub.version.max(version);
         for e in experiments {
-            if hub.topics.contains_key(&e) {
-                hub.dirty.insert(e);
+            // Rows stored under another environment's prefix are its topic's
+            // (`experiment@environment`).
+            let topic = crate::environments::topic(&e);
+            if hub.topics.contains_key(&topic) {
+                hub.dirty.insert(topic);
             }
         }
         drop(hub);

@@ -136,5 +136,70 @@ async fn subscribed_results_follow_events_posted_to_another_instance<S: Store>(e
         again["data"]["results"]["units"],
         latest["data"]["results"]["units"]
     );
+
+    // Another environment's results are the topic `key@environment`, fed by its keys' events.
+    let r = send(
+        &app_a,
+        "POST",
+        "/admin/environments",
+        Some(KEY),
+        Some(json!({"key": "staging"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let mut staged = experiment("live-exp", "running");
+    staged["environments"] = json!({"staging": {"status": "running"}});
+    assert_eq!(
+        put_experiment(&app_a, "live-exp", staged).await.status,
+        StatusCode::OK
+    );
+    let made = send(
+        &app_a,
+        "POST",
+        "/admin/keys",
+        Some(KEY),
+        Some(json!({"name": "staging sdk", "environment": "staging"})),
+    )
+    .await;
+    let staging_key = made.body["key"].as_str().unwrap().to_owned();
+    socket
+        .send(Message::text(
+            json!({"type": "subscribe", "experiments": ["live-exp@staging"]}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let mut staged = next_of(&mut socket, "results").await;
+    while staged["experiment"] != "live-exp@staging" {
+        staged = next_of(&mut socket, "results").await;
+    }
+    assert_eq!(staged["data"]["results"]["units"][0][1], 0, "{staged}");
+    let events: Vec<Value> = (0..10)
+        .map(|i| {
+            let variant = ["control", "treatment"][i % 2];
+            json!({"type": "exposure", "message_id": format!("x{i}"), "unit_id": format!("u{i}"),
+                   "experiment": "live-exp", "variant": variant,
+                   "timestamp": "2027-01-15T09:00:00Z"})
+        })
+        .collect();
+    let r = send(
+        &app_a,
+        "POST",
+        "/events",
+        Some(&staging_key),
+        Some(json!({"events": events})),
+    )
+    .await;
+    assert_eq!(r.body["accepted"], 10, "{:?}", r.body);
+    while staged["experiment"] != "live-exp@staging"
+        || staged["data"]["results"]["units"] != json!([["control", 5], ["treatment", 5]])
+    {
+        staged = next_of(&mut socket, "results").await;
+    }
+    // Production's results did not take staging's units.
+    let production = send(&app_a, "GET", "/results/live-exp", Some(KEY), None).await;
+    assert_eq!(
+        production.body["results"]["units"],
+        json!([["control", 20], ["treatment", 20]])
+    );
     socket.close(None).await.unwrap();
 }

@@ -46,7 +46,7 @@ trap cleanup EXIT
 # playwright-core only (no browser download: Debian's chromium is used), pinned.
 log "installing playwright-core $PLAYWRIGHT_VERSION"
 mkdir -p "$TMP/node"
-cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$HERE/analysis.checks.mjs" "$HERE/segments.checks.mjs" "$HERE/bandit.checks.mjs" "$HERE/holdout.checks.mjs" "$HERE/flags.checks.mjs" "$TMP/node/"
+cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$HERE/analysis.checks.mjs" "$HERE/segments.checks.mjs" "$HERE/bandit.checks.mjs" "$HERE/holdout.checks.mjs" "$HERE/flags.checks.mjs" "$HERE/environments.checks.mjs" "$TMP/node/"
 (cd "$TMP/node" && printf '{"private":true,"type":"module"}\n' >package.json \
   && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --no-save \
        "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null) || die "npm install playwright-core failed"

@@ -28,6 +28,7 @@ import { segmentChecks } from './segments.checks.mjs';
 import { banditChecks } from './bandit.checks.mjs';
 import { holdoutChecks } from './holdout.checks.mjs';
 import { flagChecks } from './flags.checks.mjs';
+import { environmentChecks } from './environments.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -184,8 +185,8 @@ try {
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const text = m.text();
-    // The wrong key's 401 and the invalid form's 422 are expected.
-    if (/Failed to load resource: the server responded with a status of (401|422)/.test(text)) return;
+    // The wrong key's 401, the invalid form's 422 and the in-use environment's 409 are expected.
+    if (/Failed to load resource: the server responded with a status of (401|409|422)/.test(text)) return;
     // So are failed reconnection attempts while the server is down.
     if (serverDown && /WebSocket connection to .* failed/.test(text)) return;
     problems.push(`console: ${text}`);
@@ -486,6 +487,8 @@ try {
   await holdoutChecks({ page, BASE, admin, check, assert, f, shot, postEvents, waitCells, cellSel });
 
   await flagChecks({ page, BASE, admin, check, assert, shot });
+
+  await environmentChecks({ page, BASE, admin, check, assert, shot });
 
   await check('sign out forgets the key', async () => {
     await page.click('#signout');

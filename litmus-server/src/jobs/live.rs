@@ -66,41 +66,41 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                 state.live.saw_version(stored);
             }
             let version = state.live.version();
-            match state.snapshots.engine().await {
-                Ok(engine) => {
-                    for experiment in dirty {
-                        let (message, keep) = match experiment_results(
-                            state.store.as_ref(),
-                            &engine,
-                            state.snapshots.analysis(),
-                            &experiment,
-                            &crate::environments::Stream::production(),
-                            DEFAULT_POINTS,
-                        )
-                        .await
-                        {
-                            Ok(data) => (
-                                json!({"type": "results", "experiment": experiment,
-                                           "version": version, "data": data}),
-                                true,
-                            ),
-                            Err(e) => (
-                                json!({"type": "error", "experiment": experiment,
-                                           "code": e.code(), "message": e.to_string()}),
-                                false,
-                            ),
-                        };
-                        state
-                            .live
-                            .publish(&experiment, Arc::from(message.to_string()), keep);
+            for topic in dirty {
+                // A topic is an experiment's key, or `key@environment` for another environment.
+                let (key, environment) = crate::environments::of_topic(&topic);
+                let engine = match state.snapshots.engine_in(environment).await {
+                    Ok(engine) => engine,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live: no config; retrying");
+                        state.live.refresh(&topic);
+                        continue;
                     }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "live: no config; retrying");
-                    for experiment in dirty {
-                        state.live.refresh(&experiment);
-                    }
-                }
+                };
+                let results = experiment_results(
+                    state.store.as_ref(),
+                    &engine,
+                    state.snapshots.analysis(),
+                    key,
+                    &crate::environments::Stream::of(environment),
+                    DEFAULT_POINTS,
+                )
+                .await;
+                let (message, keep) = match results {
+                    Ok(data) => (
+                        json!({"type": "results", "experiment": topic,
+                                   "version": version, "data": data}),
+                        true,
+                    ),
+                    Err(e) => (
+                        json!({"type": "error", "experiment": topic,
+                                   "code": e.code(), "message": e.to_string()}),
+                        false,
+                    ),
+                };
+                state
+                    .live
+                    .publish(&topic, Arc::from(message.to_string()), keep);
             }
         }
     });

@@ -63,6 +63,14 @@ const ASSETS: &[Asset] = &[
     embedded("catalog.js", include_bytes!("../../dashboard/catalog.js")),
     embedded("flags.js", include_bytes!("../../dashboard/flags.js")),
     embedded(
+        "environment.js",
+        include_bytes!("../../dashboard/environment.js"),
+    ),
+    embedded(
+        "environments.js",
+        include_bytes!("../../dashboard/environments.js"),
+    ),
+    embedded(
         "flag-form.js",
         include_bytes!("../../dashboard/flag-form.js"),
     ),

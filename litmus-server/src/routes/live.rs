@@ -7,6 +7,9 @@
 //! - `{"type": "unsubscribe", "experiments": [...]}`;
 //! - `{"type": "resync", "experiments": [...]}`: recompute and send them now (after a gap).
 //!
+//! An experiment is named by its key (production's results) or `key@environment` (another
+//! environment's, `crate::environments::topic`); answers name it the same way.
+//!
 //! Server to client:
 //! - `{"type": "hello", "version": v}` on connection;
 //! - `{"type": "results", "experiment", "version", "data"}`, where `data` is what
