@@ -1,6 +1,8 @@
 //! Who is calling: a Bearer key (or, for browsers' EventSource, which cannot set headers, an
 //! `sdk_key` query parameter on SDK routes), resolved to a [`Principal`] with scopes. 401 when
-//! the key is missing, unknown or revoked; 403 when it lacks the scope.
+//! the key is missing, unknown or revoked; 403 when it lacks the scope. A key acts in its own
+//! project (`crate::projects`); a request naming another project is 403 `wrong_project`. The
+//! bootstrap key acts in the project a request names, the default one otherwise.
 
 use axum::http::{HeaderMap, header};
 
@@ -10,7 +12,8 @@ use crate::keys::{self, Principal, Scope};
 use std::sync::Arc;
 
 use crate::keys::KeyCache;
-use crate::store::KeyStore;
+use crate::projects::DEFAULT_PROJECT;
+use crate::store::{KeyStore, ProjectStore};
 
 /// Who may call: the admin key and the API keys in the store (looked up through a cache). A
 /// part of the state (`crate::state`), cheap to clone.
@@ -30,7 +33,7 @@ impl<S> Clone for Access<S> {
     }
 }
 
-impl<S: KeyStore> Access<S> {
+impl<S> Access<S> {
     /// Access by `admin_key` (the bootstrap key, compared in constant time) and the keys in
     /// `store`, remembered in `keys`.
     pub fn new(store: Arc<S>, admin_key: String, keys: KeyCache) -> Self {
@@ -50,8 +53,11 @@ impl<S: KeyStore> Access<S> {
     pub fn forget(&self, id: &str) {
         self.keys.forget(id);
     }
+}
 
-    /// The caller, who must hold `scope`.
+impl<S: KeyStore + ProjectStore> Access<S> {
+    /// The caller, who must hold `scope`, in the project its request names (see
+    /// [`authorize_in`]).
     pub async fn authorize(
         &self,
         headers: &HeaderMap,
@@ -59,6 +65,18 @@ impl<S: KeyStore> Access<S> {
         scope: Scope,
     ) -> Result<Principal, ApiError> {
         authorize(self, headers, query_key, scope).await
+    }
+
+    /// The caller, who must hold `scope`, in `project` when one is named (see
+    /// [`authorize_in`]).
+    pub async fn authorize_in(
+        &self,
+        headers: &HeaderMap,
+        query_key: Option<&str>,
+        project: Option<&str>,
+        scope: Scope,
+    ) -> Result<Principal, ApiError> {
+        authorize_in(self, headers, query_key, project, scope).await
     }
 }
 
@@ -73,16 +91,50 @@ fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a s
         .filter(|k| !k.is_empty())
 }
 
-/// The caller, who must hold `scope`.
-pub async fn authorize<S: KeyStore>(
+/// The project a request names in its `Litmus-Project` header, if any.
+pub fn named_project(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(crate::projects::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+}
+
+/// The caller, who must hold `scope`, acting in the project its request names (header).
+pub async fn authorize<S: KeyStore + ProjectStore>(
     state: &Access<S>,
     headers: &HeaderMap,
     query_key: Option<&str>,
     scope: Scope,
 ) -> Result<Principal, ApiError> {
+    authorize_in(state, headers, query_key, named_project(headers), scope).await
+}
+
+/// The caller, who must hold `scope`, acting in `project` when one is named: the bootstrap
+/// key in any project that exists (404 otherwise), another key only in its own (403
+/// `wrong_project` otherwise). Without a name, the bootstrap key acts in the default project
+/// and another key in its own.
+pub async fn authorize_in<S: KeyStore + ProjectStore>(
+    state: &Access<S>,
+    headers: &HeaderMap,
+    query_key: Option<&str>,
+    project: Option<&str>,
+    scope: Scope,
+) -> Result<Principal, ApiError> {
     let key = presented(headers, query_key).ok_or(ApiError::Unauthorized)?;
     let principal = if keys::constant_time_eq(key.as_bytes(), state.admin_key.as_bytes()) {
-        Principal::bootstrap()
+        let project = project.unwrap_or(DEFAULT_PROJECT);
+        if project != DEFAULT_PROJECT
+            && !state
+                .store
+                .projects()
+                .await?
+                .iter()
+                .any(|p| p.key == project)
+        {
+            return Err(ApiError::not_found(format!("no project {project:?}")));
+        }
+        Principal::bootstrap(project)
     } else {
         let (id, secret) = keys::split(key).ok_or(ApiError::Unauthorized)?;
         let record = match state.keys.get(id) {
@@ -98,10 +150,15 @@ pub async fn authorize<S: KeyStore>(
         if !keys::constant_time_eq(keys::hash(secret).as_bytes(), record.hash.as_bytes()) {
             return Err(ApiError::Unauthorized);
         }
+        if project.is_some_and(|p| p != record.project) {
+            return Err(ApiError::WrongProject(record.project));
+        }
         Principal {
             name: record.name,
             scopes: record.scopes,
+            project: record.project,
             environment: record.environment,
+            bootstrap: false,
         }
     };
     if principal.may(scope) {

@@ -12,6 +12,7 @@
 //! path as `POST /events`. Demo objects are created by the actor `demo` when missing and left
 //! alone when they exist, so a restart continues the same experiments.
 
+use crate::projects::DEFAULT_PROJECT;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,7 +37,9 @@ const USERS_PER_TICK: u64 = 12;
 
 /// Creates the demo experiments when missing and starts simulating traffic every `tick`.
 pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result<(), ApiError> {
-    let objects = state.store.objects().await?;
+    // The demo runs in the default project.
+    let config = state.snapshots.of(DEFAULT_PROJECT);
+    let objects = state.store.objects(DEFAULT_PROJECT).await?;
     // The catalogue first: the checkout experiment refers to it.
     let catalogue = [
         json!({"key": "revenue", "name": "Revenue per user", "kind": "mean", "event": "purchase",
@@ -61,8 +64,7 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !defined.contains(&key.as_str()) {
-            service::changes::change(&state.snapshots, ACTOR, Kind::Metric, &key, Some(metric))
-                .await?;
+            service::changes::change(&config, ACTOR, Kind::Metric, &key, Some(metric)).await?;
         }
     }
     let existing: Vec<&str> = objects.experiments.iter().map(|e| e.key.as_str()).collect();
@@ -95,14 +97,8 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !existing.contains(&key.as_str()) {
-            service::changes::change(
-                &state.snapshots,
-                ACTOR,
-                Kind::Experiment,
-                &key,
-                Some(experiment),
-            )
-            .await?;
+            service::changes::change(&config, ACTOR, Kind::Experiment, &key, Some(experiment))
+                .await?;
             tracing::info!(experiment = %key, "demo: created");
         }
     }
@@ -128,7 +124,7 @@ async fn simulate<S: Store>(
     rng: &mut Xoshiro256PlusPlus,
     next_user: &mut u64,
 ) -> Result<(), ApiError> {
-    let engine = state.snapshots.engine().await?;
+    let engine = state.snapshots.of(DEFAULT_PROJECT).engine().await?;
     let now = crate::now_ms();
     let mut events = Vec::new();
     let mut n = 0u64;

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// 403 `forbidden`: the key lacks the scope named.
     #[error("this key lacks the scope {0}")]
     Forbidden(&'static str),
+    /// 403 `wrong_project`: the key belongs to another project than the request names (the
+    /// key's project).
+    #[error("this key belongs to another project ({0:?}) than the request names")]
+    WrongProject(String),
     /// 404 `not_found`: the thing named does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -86,6 +90,7 @@ impl ApiError {
         "bad_request",
         "unauthorized",
         "forbidden",
+        "wrong_project",
         "not_found",
         "conflict",
         "already_exists",
@@ -121,6 +126,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::WrongProject(_) => "wrong_project",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict => "conflict",
             ApiError::Exists(_) => "already_exists",
@@ -143,7 +149,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::WrongProject(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict
             | ApiError::Exists(_)
@@ -253,6 +259,7 @@ mod tests {
             ApiError::BadRequest(String::new()),
             ApiError::Unauthorized,
             ApiError::Forbidden("admin:read"),
+            ApiError::WrongProject(String::new()),
             ApiError::NotFound(String::new()),
             ApiError::Conflict,
             ApiError::Exists(String::new()),
@@ -277,6 +284,7 @@ mod tests {
                 ApiError::BadRequest(_)
                 | ApiError::Unauthorized
                 | ApiError::Forbidden(_)
+                | ApiError::WrongProject(_)
                 | ApiError::NotFound(_)
                 | ApiError::Conflict
                 | ApiError::Exists(_)

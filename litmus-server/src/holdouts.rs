@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::results::{Loaded, internal, load_with};
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::store::Store;
 
 /// The readout of holdout `key` with a series of up to `points` points, as JSON.
@@ -54,7 +54,7 @@ pub async fn holdout_results<S: Store>(
 
 /// The readout of holdout `key` in `environment`, in the config this instance serves now.
 pub async fn current<S: Store>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     key: &str,
     environment: &str,
     points: usize,
@@ -65,7 +65,7 @@ pub async fn current<S: Store>(
         &engine,
         snapshots.analysis(),
         key,
-        &Stream::of(environment),
+        &Stream::of(snapshots.project(), environment),
         points,
     )
     .await

@@ -32,17 +32,21 @@ pub enum Scope {
     /// Send events (`/events`).
     #[serde(rename = "events:write")]
     EventsWrite,
+    /// Make projects (`POST /admin/projects`) and list every project.
+    #[serde(rename = "projects:write")]
+    ProjectsWrite,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::AdminRead,
         Scope::AdminWrite,
         Scope::KeysWrite,
         Scope::SdkRead,
         Scope::Assign,
         Scope::EventsWrite,
+        Scope::ProjectsWrite,
     ];
 
     /// The scopes of a public SDK key.
@@ -57,6 +61,7 @@ impl Scope {
             Scope::SdkRead => "sdk:read",
             Scope::Assign => "assign",
             Scope::EventsWrite => "events:write",
+            Scope::ProjectsWrite => "projects:write",
         }
     }
 
@@ -75,6 +80,8 @@ pub struct KeyRecord {
     pub name: String,
     /// What it may do.
     pub scopes: Vec<Scope>,
+    /// The project it belongs to: it reads and changes only that project's data.
+    pub project: String,
     /// The environment whose document it reads and whose events it sends (`production`
     /// unless made for another).
     pub environment: String,
@@ -94,17 +101,26 @@ pub struct Principal {
     pub name: String,
     /// What the key may do.
     pub scopes: Vec<Scope>,
+    /// The project the request acts in: the key's own, or for the bootstrap key the one the
+    /// request names (`crate::projects::HEADER`, the default project otherwise).
+    pub project: String,
     /// The key's environment: the document SDK routes serve it, where its events go.
     pub environment: String,
+    /// Whether it is the bootstrap admin key (which may act in every project and make
+    /// projects).
+    pub bootstrap: bool,
 }
 
 impl Principal {
-    /// The bootstrap admin key's principal: every scope, in the default environment.
-    pub fn bootstrap() -> Self {
+    /// The bootstrap admin key's principal in `project`: every scope, in the default
+    /// environment.
+    pub fn bootstrap(project: &str) -> Self {
         Principal {
             name: "bootstrap".into(),
             scopes: Scope::ALL.to_vec(),
+            project: project.to_owned(),
             environment: litmus_core::config::environments::DEFAULT_ENVIRONMENT.into(),
+            bootstrap: true,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod live;
 pub mod metrics;
 pub mod planning;
+pub mod projects;
 pub mod results;
 pub mod routes;
 pub mod segments;
@@ -106,6 +107,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route(
             "/admin/keys/{id}",
             axum::routing::delete(routes::keys::revoke::<S>),
+        )
+        .route(
+            "/admin/projects",
+            get(routes::projects::list::<S>).post(routes::projects::create::<S>),
         )
         .route(
             "/admin/environments",

@@ -117,9 +117,9 @@ impl LiveHub {
         }
         hub.version = hub.version.max(version);
         for e in experiments {
-            // Rows stored under another environment's prefix are its topic's
-            // (`experiment@environment`).
-            let topic = crate::environments::topic(&e);
+            // Rows stored under another environment's (or project's) prefix are its topic's
+            // (`experiment@environment`, in the hub under its project).
+            let topic = crate::environments::hub_topic_of(&e);
             if hub.topics.contains_key(&topic) {
                 hub.dirty.insert(topic);
             }

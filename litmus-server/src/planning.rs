@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::results::{Loaded, find, load};
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::store::Store;
 
 /// A day, in ms.
@@ -19,7 +19,7 @@ const DAY_MS: f64 = 86_400_000.0;
 
 /// The plan for `body` (see the module's documentation) as JSON: core's answer, with
 /// `"source"` naming the experiment, metric, units and days a baseline was read from.
-pub async fn plan<S: Store>(snapshots: &Snapshots<S>, body: Value) -> Result<Value, ApiError> {
+pub async fn plan<S: Store>(snapshots: &ProjectConfig<S>, body: Value) -> Result<Value, ApiError> {
     let Value::Object(mut request) = body else {
         return Err(invalid(
             FieldPath::root(),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::environments::Stream;
 use crate::error::ApiError;
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::store::{RollupTables, Store};
 
 /// Points in the series by default.
@@ -143,7 +143,7 @@ pub async fn experiment_results<S: Store>(
     let mut analysis = results::analyze(&totals, &plan.metrics, &options).map_err(internal)?;
     // A bandit's comparisons come from its periods of constant weights, not pooled ones.
     let bandit_changes = if experiment.kind() == litmus_core::Kind::Bandit {
-        let changes = weight_changes(store, key, &plan.variants).await?;
+        let changes = weight_changes(store, stream.project(), key, &plan.variants).await?;
         let inferences = stratified(store, &subject, &plan, &changes, &options).await?;
         results::bandit_inference::apply(&mut analysis, &inferences);
         Some((changes, inferences))
@@ -266,14 +266,17 @@ struct WeightChange {
     weights: Vec<f64>,
 }
 
-/// The changes of `key`'s weights (for `variants`, in order), oldest first, from the audit
-/// log: every change of the experiment, the bandit loop's included.
+/// The changes of `key`'s weights in `project` (for `variants`, in order), oldest first, from
+/// the audit log: every change of the experiment, the bandit loop's included.
 async fn weight_changes<S: Store>(
     store: &S,
+    project: &str,
     key: &str,
     variants: &[(String, f64)],
 ) -> Result<Vec<WeightChange>, ApiError> {
-    let mut entries = store.audit(WEIGHT_HISTORY, Some(key.to_owned())).await?;
+    let mut entries = store
+        .audit(project, WEIGHT_HISTORY, Some(key.to_owned()))
+        .await?;
     entries.retain(|e| e.action.starts_with("experiment."));
     entries.sort_by_key(|e| e.id);
     Ok(entries
@@ -319,11 +322,12 @@ pub async fn replay<S: Store>(
         .cloned()
         .ok_or_else(|| ApiError::NoMetric(key.to_owned()))?;
     let records = unit_records(store, &stream.stored(key), &plan, metric.rollup()).await?;
-    let weights: Vec<(i64, Vec<f64>)> = weight_changes(store, key, &plan.variants)
-        .await?
-        .into_iter()
-        .map(|c| (c.at_ms, c.weights))
-        .collect();
+    let weights: Vec<(i64, Vec<f64>)> =
+        weight_changes(store, stream.project(), key, &plan.variants)
+            .await?
+            .into_iter()
+            .map(|c| (c.at_ms, c.weights))
+            .collect();
     let log = results::bandit::replay_log(&records, &weights, &metric);
     let logged_value = if log.is_empty() {
         None
@@ -484,13 +488,13 @@ pub(crate) fn timeline(
 /// The results of `key` in `environment`, in the config this instance serves now (see
 /// [`experiment_results`]).
 pub async fn current<S: Store>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     key: &str,
     environment: &str,
     points: usize,
 ) -> Result<Value, ApiError> {
     let engine = snapshots.engine_in(environment).await?;
-    let stream = Stream::of(environment);
+    let stream = Stream::of(snapshots.project(), environment);
     let mut value = experiment_results(
         snapshots.store(),
         &engine,
@@ -509,13 +513,13 @@ pub async fn current<S: Store>(
 /// Bandit policies replayed on `key`'s logged units in `environment`, in the config this
 /// instance serves now (see [`replay`]).
 pub async fn replay_current<S: Store>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     key: &str,
     environment: &str,
     policies: &[&str],
     seed: u64,
 ) -> Result<Value, ApiError> {
     let engine = snapshots.engine_in(environment).await?;
-    let stream = Stream::of(environment);
+    let stream = Stream::of(snapshots.project(), environment);
     replay(snapshots.store(), &engine, key, &stream, policies, seed).await
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::results::{DEFAULT_POINTS, find, internal, timeline};
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::store::Store;
 
 /// An hour, in ms: segments' rows are per hour, so they are read in whole hours.
@@ -131,7 +131,7 @@ pub async fn segment_results<S: Store>(
 /// The results per segment of `dimension` in `environment`, in the config this instance
 /// serves now.
 pub async fn current<S: Store>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     key: &str,
     environment: &str,
     dimension: &str,
@@ -142,7 +142,7 @@ pub async fn current<S: Store>(
         &engine,
         snapshots.analysis(),
         key,
-        &Stream::of(environment),
+        &Stream::of(snapshots.project(), environment),
         dimension,
     )
     .await

@@ -1,7 +1,8 @@
-//! The config as this instance serves it: the newest snapshot and its compiled engine, the
+//! The config as this instance serves it, project by project (`crate::projects`): each
+//! project's newest snapshot, each environment's projection of it and its compiled engine, the
 //! config version known here (which `/sdk/stream` follows), and publishing a new version to
 //! the cache and the other instances. A part of the state (`crate::state`) that handlers and
-//! services take on their own.
+//! services take on their own; a handler takes its project's part with [`Snapshots::of`].
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use tokio::sync::{RwLock, watch};
 
 use crate::cache::{Cache, Notice};
 use crate::error::ApiError;
+use crate::projects::DEFAULT_PROJECT;
 use crate::store::{ConfigStore, Snapshot};
 
 /// One environment's document and the engine compiled from it.
@@ -55,15 +57,26 @@ fn serve(stored: &Arc<Snapshot>, environment: &str) -> Result<Served, ApiError> 
     Ok(Served { snapshot, engine })
 }
 
-/// The config this instance serves, over the store `S` (cheap to clone: it is shared).
+/// One project's served config: its newest stored snapshot with each environment's
+/// projection, and the newest version known here.
+struct Serving {
+    /// The newest snapshot read, and what each environment got of it.
+    current: RwLock<Option<Current>>,
+    /// The newest config version of the project this instance knows of: set by its own
+    /// writes, by other instances' notifications and by `crate::jobs::versions`; read by every
+    /// `/sdk/stream` of the project.
+    changes: watch::Sender<u64>,
+}
+
+/// The config this instance serves, every project's, over the store `S` (cheap to clone: it
+/// is shared). [`Snapshots::of`] gives one project's.
 pub struct Snapshots<S> {
     store: Arc<S>,
     cache: Arc<dyn Cache>,
-    /// The newest snapshot read, and its engine.
-    current: Arc<RwLock<Option<Current>>>,
-    /// The newest config version this instance knows of: set by its own writes, by other
-    /// instances' notifications and by `crate::jobs::versions`; read by every `/sdk/stream`.
-    changes: Arc<watch::Sender<u64>>,
+    /// Each project served so far.
+    projects: Arc<std::sync::Mutex<HashMap<String, Arc<Serving>>>>,
+    /// Counts the new versions announced, every project's (for work that follows them all).
+    any_change: Arc<watch::Sender<u64>>,
     /// The server's default analysis settings, under each experiment's own.
     analysis: Arc<AnalysisSettings>,
 }
@@ -73,8 +86,8 @@ impl<S> Clone for Snapshots<S> {
         Snapshots {
             store: Arc::clone(&self.store),
             cache: Arc::clone(&self.cache),
-            current: Arc::clone(&self.current),
-            changes: Arc::clone(&self.changes),
+            projects: Arc::clone(&self.projects),
+            any_change: Arc::clone(&self.any_change),
             analysis: Arc::clone(&self.analysis),
         }
     }
@@ -86,8 +99,8 @@ impl<S: ConfigStore> Snapshots<S> {
         Snapshots {
             store,
             cache,
-            current: Arc::new(RwLock::new(None)),
-            changes: Arc::new(watch::Sender::new(0)),
+            projects: Arc::default(),
+            any_change: Arc::new(watch::Sender::new(0)),
             analysis: Arc::default(),
         }
     }
@@ -98,45 +111,122 @@ impl<S: ConfigStore> Snapshots<S> {
         self
     }
 
-    /// The server's default analysis settings.
-    pub fn analysis(&self) -> &AnalysisSettings {
-        &self.analysis
-    }
-
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
     }
 
-    /// The store, shared (for work that outlives a request's borrow, as a streamed body).
-    pub fn store_arc(&self) -> Arc<S> {
-        Arc::clone(&self.store)
+    /// The config of `project` as this instance serves it.
+    pub fn of(&self, project: &str) -> ProjectConfig<S> {
+        let serving = {
+            let mut projects = crate::store::lock(&self.projects);
+            Arc::clone(projects.entry(project.to_owned()).or_insert_with(|| {
+                Arc::new(Serving {
+                    current: RwLock::new(None),
+                    changes: watch::Sender::new(0),
+                })
+            }))
+        };
+        ProjectConfig {
+            all: self.clone(),
+            project: Arc::from(project),
+            serving,
+        }
     }
 
-    /// Announces that `version` is current (newer versions only).
+    /// A receiver told of every new version announced, of any project.
+    pub fn subscribe_all(&self) -> watch::Receiver<u64> {
+        self.any_change.subscribe()
+    }
+
+    /// Announces that `version` of `project` is current (newer versions only).
+    pub fn announce(&self, project: &str, version: u64) {
+        self.of(project).announce(version);
+    }
+
+    /// The projects this instance served so far (the default one always).
+    pub fn served_projects(&self) -> Vec<String> {
+        let projects = crate::store::lock(&self.projects);
+        let mut out: Vec<String> = projects.keys().cloned().collect();
+        if !projects.contains_key(DEFAULT_PROJECT) {
+            out.push(DEFAULT_PROJECT.to_owned());
+        }
+        out.sort();
+        out
+    }
+}
+
+/// One project's config as this instance serves it (cheap to clone): the newest snapshot and
+/// each environment's projection and engine, the version known here (which `/sdk/stream`
+/// follows), and publishing a new version to the cache and the other instances.
+pub struct ProjectConfig<S> {
+    all: Snapshots<S>,
+    project: Arc<str>,
+    serving: Arc<Serving>,
+}
+
+impl<S> Clone for ProjectConfig<S> {
+    fn clone(&self) -> Self {
+        ProjectConfig {
+            all: self.all.clone(),
+            project: Arc::clone(&self.project),
+            serving: Arc::clone(&self.serving),
+        }
+    }
+}
+
+impl<S: ConfigStore> ProjectConfig<S> {
+    /// The project.
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// The server's default analysis settings.
+    pub fn analysis(&self) -> &AnalysisSettings {
+        &self.all.analysis
+    }
+
+    /// The store (every project's: pass [`ProjectConfig::project`] to its config methods).
+    pub fn store(&self) -> &S {
+        &self.all.store
+    }
+
+    /// The store, shared (for work that outlives a request's borrow, as a streamed body).
+    pub fn store_arc(&self) -> Arc<S> {
+        Arc::clone(&self.all.store)
+    }
+
+    /// Announces that `version` of the project is current (newer versions only).
     pub fn announce(&self, version: u64) {
-        self.changes.send_if_modified(|known| {
+        let newer = self.serving.changes.send_if_modified(|known| {
             let newer = version > *known;
             if newer {
                 *known = version;
             }
             newer
         });
+        if newer {
+            self.all.any_change.send_modify(|n| *n = n.wrapping_add(1));
+        }
     }
 
-    /// A receiver of config versions, for a stream.
+    /// A receiver of the project's config versions, for a stream.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
+        self.serving.changes.subscribe()
     }
 
-    /// After this instance published `snapshot`: caches it, announces it here and tells the
-    /// other instances. A cache failure is logged, not returned: the change is stored, and the
-    /// other instances find it when they re-read the stored version.
+    /// After this instance published `snapshot` of the project: caches it, announces it here
+    /// and tells the other instances. A cache failure is logged, not returned: the change is
+    /// stored, and the other instances find it when they re-read the stored version.
     pub async fn published(&self, snapshot: Snapshot) {
-        if let Err(e) = self.cache.put_snapshot(&snapshot).await {
+        if let Err(e) = self.all.cache.put_snapshot(&self.project, &snapshot).await {
             tracing::warn!(error = %e, "cannot cache the new snapshot");
         }
-        if let Err(e) = self.cache.publish(&Notice::Config(snapshot.version)).await {
+        let notice = Notice::Config {
+            project: self.project.to_string(),
+            version: snapshot.version,
+        };
+        if let Err(e) = self.all.cache.publish(&notice).await {
             tracing::warn!(error = %e, "cannot notify the other instances");
         }
         self.announce(snapshot.version);
@@ -146,8 +236,8 @@ impl<S: ConfigStore> Snapshots<S> {
     /// from memory when it is current, else from the cache, else from the store (then cached),
     /// projected and compiled once per version and environment.
     async fn current(&self, environment: &str) -> Result<Served, ApiError> {
-        let known = *self.changes.borrow();
-        let stored = match self.current.read().await.as_ref() {
+        let known = *self.serving.changes.borrow();
+        let stored = match self.serving.current.read().await.as_ref() {
             Some(c) if c.stored.version >= known => match c.served.get(environment) {
                 Some(served) => return Ok(served.clone()),
                 None => Some(Arc::clone(&c.stored)),
@@ -159,7 +249,7 @@ impl<S: ConfigStore> Snapshots<S> {
             None => Arc::new(self.newest(known).await?),
         };
         let served = serve(&stored, environment)?;
-        let mut slot = self.current.write().await;
+        let mut slot = self.serving.current.write().await;
         match slot.as_mut() {
             Some(c) if c.stored.version > stored.version => {
                 if let Some(newer) = c.served.get(environment) {
@@ -184,23 +274,27 @@ impl<S: ConfigStore> Snapshots<S> {
     /// The stored snapshot of the newest version known (`known`, announced): the cache's copy
     /// when this instance started serving already, else the store's (then cached).
     async fn newest(&self, known: u64) -> Result<Snapshot, ApiError> {
-        let started = self.current.read().await.is_some();
+        let started = self.serving.current.read().await.is_some();
         // Versions are immutable, so the cache's copy of the version announced is that
         // version. Before the first read nothing was announced yet: the store says which.
         let cached = if started {
-            self.cache.snapshot(known).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "cannot read the cached snapshot");
-                None
-            })
+            self.all
+                .cache
+                .snapshot(&self.project, known)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot read the cached snapshot");
+                    None
+                })
         } else {
             None
         };
         match cached {
             Some(s) => Ok(s),
             None => {
-                let s = self.store.snapshot().await?;
+                let s = self.all.store.snapshot(&self.project).await?;
                 if s.version >= known {
-                    if let Err(e) = self.cache.put_snapshot(&s).await {
+                    if let Err(e) = self.all.cache.put_snapshot(&self.project, &s).await {
                         tracing::warn!(error = %e, "cannot cache the snapshot");
                     }
                 }
@@ -210,7 +304,7 @@ impl<S: ConfigStore> Snapshots<S> {
     }
 
     /// The newest snapshot this instance knows of, as the default environment's SDKs get it
-    /// (see [`Snapshots::engine`]).
+    /// (see [`ProjectConfig::engine`]).
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, ApiError> {
         self.snapshot_in(DEFAULT_ENVIRONMENT).await
     }
@@ -238,7 +332,7 @@ impl<S: ConfigStore> Snapshots<S> {
     /// environment's overlays included (for the metric program of every environment).
     pub async fn stored(&self) -> Result<Arc<Snapshot>, ApiError> {
         self.current(DEFAULT_ENVIRONMENT).await?;
-        match self.current.read().await.as_ref() {
+        match self.serving.current.read().await.as_ref() {
             Some(c) => Ok(Arc::clone(&c.stored)),
             None => Err(ApiError::internal("no snapshot was read")),
         }

@@ -144,7 +144,9 @@ impl<S: Store> AppState<S> {
         state.cache.listen(Arc::new(move |notice| {
             if let Some(state) = weak.upgrade() {
                 match notice {
-                    Notice::Config(version) => state.snapshots.announce(version),
+                    Notice::Config { project, version } => {
+                        state.snapshots.announce(&project, version)
+                    }
                     Notice::Rollups {
                         version,
                         experiments,

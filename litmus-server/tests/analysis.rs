@@ -93,7 +93,7 @@ async fn an_experiments_settings_shape_its_results_over_the_servers_defaults<S: 
         &FieldPath::root(),
     )
     .unwrap();
-    let engine = state.snapshots.engine().await.unwrap();
+    let engine = state.snapshots.of("default").engine().await.unwrap();
     let value = litmus_server::results::experiment_results(
         state.store.as_ref(),
         &engine,

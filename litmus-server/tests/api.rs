@@ -294,12 +294,12 @@ async fn the_api_end_to_end<S: Store>(env: &Env<S>) {
 async fn a_new_instance_finds_the_stored_config<S: Store>(env: &Env<S>) {
     the_api_end_to_end(env).await;
     let state = env.instance().await;
-    let snapshot = state.store.snapshot().await.unwrap();
+    let snapshot = state.store.snapshot("default").await.unwrap();
     assert!(snapshot.version >= 6);
     assert!(
         state
             .store
-            .objects()
+            .objects("default")
             .await
             .unwrap()
             .experiments
@@ -691,7 +691,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 28);
+    assert_eq!(operations, 30);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {

@@ -102,7 +102,7 @@ async fn a_holdouts_readout_equals_a_direct_computation<S: Store>(env: &Env<S>) 
     }
     // What an SDK logs, from core's decisions: each unit's experiment exposure when it is in,
     // and its holdout exposure once. Held-out units buy less.
-    let engine = state.snapshots.engine().await.unwrap();
+    let engine = state.snapshots.of("default").engine().await.unwrap();
     let (mut events, mut want) = (Vec::new(), std::collections::BTreeMap::new());
     for i in 0..UNITS {
         let unit = format!("u{i}");

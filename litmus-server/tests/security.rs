@@ -1093,6 +1093,7 @@ async fn keys_are_stored_as_sha256_of_the_secret_and_never_answered() {
                 "id",
                 "name",
                 "scopes",
+                "project",
                 "environment",
                 "created_ms",
                 "revoked_ms"

@@ -117,11 +117,19 @@ impl Cache for MemoryCache {
         "memory"
     }
 
-    fn snapshot(&self, _version: u64) -> CacheFuture<'_, Option<Snapshot>> {
+    fn snapshot<'a>(
+        &'a self,
+        _project: &'a str,
+        _version: u64,
+    ) -> CacheFuture<'a, Option<Snapshot>> {
         Box::pin(async { Ok(None) })
     }
 
-    fn put_snapshot<'a>(&'a self, _snapshot: &'a Snapshot) -> CacheFuture<'a, ()> {
+    fn put_snapshot<'a>(
+        &'a self,
+        _project: &'a str,
+        _snapshot: &'a Snapshot,
+    ) -> CacheFuture<'a, ()> {
         Box::pin(async { Ok(()) })
     }
 

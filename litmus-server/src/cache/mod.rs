@@ -7,6 +7,7 @@
 pub mod memory;
 pub mod redis;
 
+use crate::projects::DEFAULT_PROJECT;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,8 +28,13 @@ pub type CacheFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CacheError>>
 /// What an instance tells the others.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// This config version is published.
-    Config(u64),
+    /// This config version of this project is published.
+    Config {
+        /// The project (`crate::projects`).
+        project: String,
+        /// Its new version.
+        version: u64,
+    },
     /// The rollups reached `version`, changing these experiments' results.
     Rollups {
         /// The rollups' version.
@@ -39,11 +45,17 @@ pub enum Notice {
 }
 
 impl Notice {
-    /// The message text: a config version as a bare number (as before rollup notices
-    /// existed), rollups as `r` and a JSON array `[version, [experiments...]]`.
+    /// The message text: the default project's config version as a bare number (as before
+    /// rollup notices and projects existed), another project's as `c` and a JSON array
+    /// `[project, version]`, rollups as `r` and a JSON array `[version, [experiments...]]`.
     pub fn encode(&self) -> String {
         match self {
-            Notice::Config(version) => version.to_string(),
+            Notice::Config { project, version } if project == DEFAULT_PROJECT => {
+                version.to_string()
+            }
+            Notice::Config { project, version } => {
+                format!("c{}", serde_json::json!([project, version]))
+            }
             Notice::Rollups {
                 version,
                 experiments,
@@ -60,7 +72,14 @@ impl Notice {
                 experiments,
             });
         }
-        text.parse().ok().map(Notice::Config)
+        if let Some(json) = text.strip_prefix('c') {
+            let (project, version): (String, u64) = serde_json::from_str(json).ok()?;
+            return Some(Notice::Config { project, version });
+        }
+        text.parse().ok().map(|version| Notice::Config {
+            project: DEFAULT_PROJECT.to_owned(),
+            version,
+        })
     }
 }
 
@@ -75,10 +94,10 @@ pub struct SharedCache(pub Arc<dyn Cache>);
 pub trait Cache: Send + Sync + 'static {
     /// Its name, for logs and `/readyz`: `memory` or `redis`.
     fn name(&self) -> &'static str;
-    /// The snapshot of this version, if cached.
-    fn snapshot(&self, version: u64) -> CacheFuture<'_, Option<Snapshot>>;
-    /// Caches a snapshot.
-    fn put_snapshot<'a>(&'a self, snapshot: &'a Snapshot) -> CacheFuture<'a, ()>;
+    /// The snapshot of this version of `project`, if cached.
+    fn snapshot<'a>(&'a self, project: &'a str, version: u64) -> CacheFuture<'a, Option<Snapshot>>;
+    /// Caches a snapshot of `project`.
+    fn put_snapshot<'a>(&'a self, project: &'a str, snapshot: &'a Snapshot) -> CacheFuture<'a, ()>;
     /// The variants remembered for these sticky keys (one answer per key).
     fn remembered<'a>(&'a self, keys: &'a [String]) -> CacheFuture<'a, Vec<Option<String>>>;
     /// Remembers each `(key, variant)` unless the key already has a variant; answers, per
@@ -113,7 +132,14 @@ mod tests {
     #[test]
     fn notices_round_trip() {
         for notice in [
-            Notice::Config(42),
+            Notice::Config {
+                project: "default".into(),
+                version: 42,
+            },
+            Notice::Config {
+                project: "shop".into(),
+                version: 3,
+            },
             Notice::Rollups {
                 version: 7,
                 experiments: vec!["a".into(), "r\"x".into()],
@@ -125,7 +151,20 @@ mod tests {
         ] {
             assert_eq!(Notice::decode(&notice.encode()), Some(notice));
         }
-        assert_eq!(Notice::decode("12"), Some(Notice::Config(12)));
+        assert_eq!(
+            Notice::decode("12"),
+            Some(Notice::Config {
+                project: "default".into(),
+                version: 12
+            })
+        );
+        assert_eq!(
+            Notice::encode(&Notice::decode("12").unwrap_or(Notice::Rollups {
+                version: 0,
+                experiments: vec![]
+            })),
+            "12"
+        );
         assert_eq!(Notice::decode("r[1"), None);
         assert_eq!(Notice::decode("x"), None);
     }

@@ -1,5 +1,5 @@
 //! The Redis cache, used when `REDIS_URL` is set: published snapshots under
-//! `{prefix}snapshot:{version}`, sticky assignments under `{prefix}sticky:{experiment}\x1f{unit}`
+//! `{prefix}snapshot:{version}` (the default project's) and `{prefix}snapshot:{project}:{version}`, sticky assignments under `{prefix}sticky:{experiment}\x1f{unit}`
 //! (`SET NX`, so the first instance to assign a unit decides for all), and a pub/sub channel
 //! `{prefix}config` carrying each new version.
 //!
@@ -39,6 +39,15 @@ fn backend(e: impl std::fmt::Display) -> CacheError {
 }
 
 impl RedisCache {
+    /// Where the snapshot `version` of `project` is cached.
+    fn snapshot_key(&self, project: &str, version: u64) -> String {
+        if project == crate::projects::DEFAULT_PROJECT {
+            format!("{}snapshot:{version}", self.prefix)
+        } else {
+            format!("{}snapshot:{project}:{version}", self.prefix)
+        }
+    }
+
     /// Connects to `url`. Keys and the channel start with `prefix` (several deployments, or
     /// tests, can share one Redis); sticky assignments expire after `sticky_ttl` unused, and
     /// the in-process fallback holds at most `fallback_capacity` of them.
@@ -86,10 +95,10 @@ impl Cache for RedisCache {
         "redis"
     }
 
-    fn snapshot(&self, version: u64) -> CacheFuture<'_, Option<Snapshot>> {
+    fn snapshot<'a>(&'a self, project: &'a str, version: u64) -> CacheFuture<'a, Option<Snapshot>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let key = format!("{}snapshot:{version}", self.prefix);
+            let key = self.snapshot_key(project, version);
             let fields: Option<(String, String)> = redis::cmd("HMGET")
                 .arg(&key)
                 .arg("etag")
@@ -106,10 +115,10 @@ impl Cache for RedisCache {
         })
     }
 
-    fn put_snapshot<'a>(&'a self, snapshot: &'a Snapshot) -> CacheFuture<'a, ()> {
+    fn put_snapshot<'a>(&'a self, project: &'a str, snapshot: &'a Snapshot) -> CacheFuture<'a, ()> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let key = format!("{}snapshot:{}", self.prefix, snapshot.version);
+            let key = self.snapshot_key(project, snapshot.version);
             redis::pipe()
                 .atomic()
                 .cmd("HSET")

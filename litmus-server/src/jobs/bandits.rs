@@ -17,10 +17,14 @@ use litmus_core::config::wire::WireConfig;
 use litmus_core::results::{self, BanditOptions, Timeline};
 use litmus_core::{Kind, Status};
 
+use crate::environments::Stream;
 use crate::error::ApiError;
+use crate::projects::DEFAULT_PROJECT;
 use crate::service;
+use crate::snapshots::ProjectConfig;
 use crate::state::AppState;
 use crate::store::{Kind as ObjectKind, Store};
+use litmus_core::config::environments::DEFAULT_ENVIRONMENT;
 
 /// The actor of weight changes in the audit log.
 pub const ACTOR: &str = "bandit";
@@ -46,36 +50,45 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, period: Duration) {
     });
 }
 
-/// Reweighs every running bandit experiment once; answers the keys whose weights changed.
+/// Reweighs every running bandit experiment of every project once, from its production
+/// rollups; answers the keys whose weights changed (`project/key` beyond the default project).
 pub async fn reweigh_all<S: Store>(state: &AppState<S>) -> Result<Vec<String>, ApiError> {
-    let engine = state.snapshots.engine().await?;
-    let bandits: Vec<String> = engine
-        .experiments()
-        .filter_map(|(key, e)| e.ok().map(|e| (key, e)))
-        .filter(|(_, e)| e.kind() == Kind::Bandit && e.status() == Status::Running)
-        .map(|(key, _)| key.to_owned())
-        .collect();
     let mut changed = Vec::new();
-    for key in bandits {
-        match reweigh(state, &key).await {
-            Ok(true) => changed.push(key),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(experiment = %key, code = e.code(), error = %e,
-                                     "bandits: cannot reweigh"),
+    for project in state.store.projects().await? {
+        let config = state.snapshots.of(&project.key);
+        let engine = config.engine().await?;
+        let bandits: Vec<String> = engine
+            .experiments()
+            .filter_map(|(key, e)| e.ok().map(|e| (key, e)))
+            .filter(|(_, e)| e.kind() == Kind::Bandit && e.status() == Status::Running)
+            .map(|(key, _)| key.to_owned())
+            .collect();
+        for key in bandits {
+            match reweigh(&config, &key).await {
+                Ok(true) if project.key == DEFAULT_PROJECT => changed.push(key),
+                Ok(true) => changed.push(format!("{}/{key}", project.key)),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(project = %project.key, experiment = %key,
+                                         code = e.code(), error = %e, "bandits: cannot reweigh"),
+            }
         }
     }
     Ok(changed)
 }
 
-/// Reweighs one bandit experiment from its rollups; true when new weights were published.
-pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, ApiError> {
-    let engine = state.snapshots.engine().await?;
+/// Reweighs one bandit experiment of `config`'s project from its production rollups; true
+/// when new weights were published.
+pub async fn reweigh<S: Store>(config: &ProjectConfig<S>, key: &str) -> Result<bool, ApiError> {
+    let engine = config.engine().await?;
     let Some(experiment) = engine.experiment(key) else {
         return Ok(false);
     };
-    let rows = state
-        .store
-        .experiment_rollups(key, ALL_TIME_MS, i64::MIN)
+    let subject = Stream::of(config.project(), DEFAULT_ENVIRONMENT)
+        .stored(key)
+        .into_owned();
+    let rows = config
+        .store()
+        .experiment_rollups(&subject, ALL_TIME_MS, i64::MIN)
         .await?;
     let plan = results::plan(
         experiment,
@@ -93,7 +106,7 @@ pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, A
         timeline.add_metric(variant, m, *time, rollup);
     }
     // The weights as stored now (another instance may have just published).
-    let stored = state.store.objects().await?;
+    let stored = config.store().objects(config.project()).await?;
     let Some(wire) = stored.experiments.iter().find(|e| e.key == key) else {
         return Ok(false);
     };
@@ -116,15 +129,9 @@ pub async fn reweigh<S: Store>(state: &AppState<S>, key: &str) -> Result<bool, A
         return Ok(false);
     };
     let value = serde_json::to_value(&updated).map_err(ApiError::internal)?;
-    let version = service::changes::change(
-        &state.snapshots,
-        ACTOR,
-        ObjectKind::Experiment,
-        key,
-        Some(value),
-    )
-    .await?
-    .version;
+    let version = service::changes::change(config, ACTOR, ObjectKind::Experiment, key, Some(value))
+        .await?
+        .version;
     tracing::info!(experiment = %key, ?current, weights = ?next, version, "bandits: new weights");
     Ok(true)
 }

@@ -18,7 +18,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
     let weak = Arc::downgrade(state);
     tokio::spawn(async move {
         let mut config = match weak.upgrade() {
-            Some(state) => state.snapshots.subscribe(),
+            Some(state) => state.snapshots.subscribe_all(),
             None => return,
         };
         let mut next_poll = tokio::time::Instant::now() + poll;
@@ -66,23 +66,26 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                 state.live.saw_version(stored);
             }
             let version = state.live.version();
-            for topic in dirty {
-                // A topic is an experiment's key, or `key@environment` for another environment.
-                let (key, environment) = crate::environments::of_topic(&topic);
-                let engine = match state.snapshots.engine_in(environment).await {
+            for hub_topic in dirty {
+                // A topic is an experiment's key, or `key@environment` for another environment,
+                // in the hub under its project.
+                let (project, topic) = crate::environments::of_hub_topic(&hub_topic);
+                let (key, environment) = crate::environments::of_topic(topic);
+                let config = state.snapshots.of(project);
+                let engine = match config.engine_in(environment).await {
                     Ok(engine) => engine,
                     Err(e) => {
                         tracing::warn!(error = %e, "live: no config; retrying");
-                        state.live.refresh(&topic);
+                        state.live.refresh(&hub_topic);
                         continue;
                     }
                 };
                 let results = experiment_results(
                     state.store.as_ref(),
                     &engine,
-                    state.snapshots.analysis(),
+                    config.analysis(),
                     key,
-                    &crate::environments::Stream::of(environment),
+                    &crate::environments::Stream::of(project, environment),
                     DEFAULT_POINTS,
                 )
                 .await;
@@ -100,7 +103,7 @@ pub fn run<S: Store>(state: &Arc<AppState<S>>, poll: Duration, min_interval: Dur
                 };
                 state
                     .live
-                    .publish(&topic, Arc::from(message.to_string()), keep);
+                    .publish(&hub_topic, Arc::from(message.to_string()), keep);
             }
         }
     });

@@ -51,44 +51,63 @@ pub fn apply_rollups<S: Store>(state: &Arc<AppState<S>>, period: std::time::Dura
     });
 }
 
-/// Gives the store the metric program of the config this instance serves, when its version
-/// differs from `programmed` (a config that cannot be read leaves the program as it was; the
-/// next round tries again): every environment's, each under its stream's prefix
-/// (`crate::environments`), for production and each environment an overlay names (the others
-/// run no experiment).
+/// Gives the store the metric program of the config this instance serves, when it differs
+/// from the one `programmed` fingerprints (a config that cannot be read leaves the program as
+/// it was; the next round tries again): every project's, and in each every environment's,
+/// each under its stream's prefix (`crate::environments`), for production and each
+/// environment an overlay names (the others run no experiment).
 pub async fn refresh_program<S: Store>(state: &AppState<S>, programmed: &mut Option<u64>) {
-    let snapshot = match state.snapshots.stored().await {
-        Ok(s) => s,
+    let projects = match state.store.projects().await {
+        Ok(p) => p,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot read the config for the metric program");
+            tracing::warn!(error = %e, "cannot list the projects for the metric program");
             return;
         }
     };
-    if *programmed == Some(snapshot.version) {
+    let mut documents = Vec::with_capacity(projects.len());
+    let mut versions = String::new();
+    for project in projects {
+        match state.snapshots.of(&project.key).stored().await {
+            Ok(s) => {
+                versions.push_str(&format!("{}:{};", project.key, s.version));
+                documents.push((project.key, s));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, project = %project.key, "cannot read the config for the metric program");
+                return;
+            }
+        }
+    }
+    let fingerprint = xxhash_rust::xxh3::xxh3_64(versions.as_bytes());
+    if *programmed == Some(fingerprint) {
         return;
     }
-    let program =
+    let mut configs = Vec::with_capacity(documents.len());
+    for (project, snapshot) in documents {
         match serde_json::from_str::<litmus_core::config::wire::WireConfig>(&snapshot.body) {
-            Ok(config) => program(&config),
-            Err(e) => {
-                tracing::warn!(error = %e, "the config's metrics cannot be read");
-                litmus_core::metrics::Program::default()
-            }
-        };
-    state.store.set_metric_program(Arc::new(program)).await;
-    *programmed = Some(snapshot.version);
+            Ok(config) => configs.push((project, config)),
+            Err(e) => tracing::warn!(error = %e, %project, "the config's metrics cannot be read"),
+        }
+    }
+    state
+        .store
+        .set_metric_program(Arc::new(program(&configs)))
+        .await;
+    *programmed = Some(fingerprint);
 }
 
-/// The metric program of `config`'s environments, each under its stream's prefix.
-fn program(config: &litmus_core::config::wire::WireConfig) -> litmus_core::metrics::Program {
+/// The metric program of every project's environments, each under its stream's prefix.
+fn program(
+    configs: &[(String, litmus_core::config::wire::WireConfig)],
+) -> litmus_core::metrics::Program {
     use litmus_core::config::environments::{DEFAULT_ENVIRONMENT, named, project};
-    let environments: Vec<String> = std::iter::once(DEFAULT_ENVIRONMENT.to_owned())
-        .chain(named(config))
-        .collect();
-    let streams: Vec<(Stream, litmus_core::config::wire::WireConfig)> = environments
-        .iter()
-        .map(|e| (Stream::of(e), project(config, e)))
-        .collect();
+    let mut streams: Vec<(Stream, litmus_core::config::wire::WireConfig)> = Vec::new();
+    for (key, config) in configs {
+        let environments = std::iter::once(DEFAULT_ENVIRONMENT.to_owned()).chain(named(config));
+        for e in environments {
+            streams.push((Stream::of(key, &e), project(config, &e)));
+        }
+    }
     litmus_core::metrics::Program::from_streams(streams.iter().map(|(s, c)| (s.prefix(), c)))
 }
 

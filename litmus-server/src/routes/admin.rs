@@ -25,9 +25,14 @@ pub async fn list<S: Store>(
     headers: HeaderMap,
     Path(collection): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let kind = changes::kind_of(&collection)?;
-    Ok(Json(changes::list(snapshots.store(), kind).await?))
+    Ok(Json(
+        changes::list(snapshots.store(), &project, kind).await?,
+    ))
 }
 
 /// `GET /admin/{collection}/{key}`.
@@ -37,9 +42,14 @@ pub async fn get<S: Store>(
     headers: HeaderMap,
     Path((collection, key)): Path<(String, String)>,
 ) -> Result<Json<Object>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let kind = changes::kind_of(&collection)?;
-    Ok(Json(changes::get(snapshots.store(), kind, &key).await?))
+    Ok(Json(
+        changes::get(snapshots.store(), &project, kind, &key).await?,
+    ))
 }
 
 /// `PUT /admin/{collection}/{key}`: creates or replaces an experiment, layer or holdout. 200
@@ -53,14 +63,12 @@ pub async fn put<S: Store>(
     Path((collection, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::AdminWrite)
-        .await?
-        .name;
+    let principal = access.authorize(&headers, None, Scope::AdminWrite).await?;
     let kind = changes::kind_of(&collection)?;
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
-    let changed = changes::put(&snapshots, &actor, kind, &key, value).await?;
+    let config = snapshots.of(&principal.project);
+    let changed = changes::put(&config, &principal.name, kind, &key, value).await?;
     Ok(Json(
         json!({ kind.as_str(): changed.object, "version": changed.version }),
     ))
@@ -76,12 +84,10 @@ pub async fn delete<S: Store>(
     headers: HeaderMap,
     Path((collection, key)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::AdminWrite)
-        .await?
-        .name;
+    let principal = access.authorize(&headers, None, Scope::AdminWrite).await?;
     let kind = changes::kind_of(&collection)?;
-    let changed = changes::delete(&snapshots, &actor, kind, &key).await?;
+    let config = snapshots.of(&principal.project);
+    let changed = changes::delete(&config, &principal.name, kind, &key).await?;
     Ok(Json(
         json!({ "deleted": changed.object, "version": changed.version }),
     ))
@@ -104,7 +110,10 @@ pub async fn audit<S: Store>(
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
-    let entries = changes::audit(snapshots.store(), q.limit, q.key).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
+    let entries = changes::audit(snapshots.store(), &project, q.limit, q.key).await?;
     Ok(Json(json!({ "entries": entries })))
 }

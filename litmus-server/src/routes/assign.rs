@@ -11,27 +11,27 @@ use serde_json::Value;
 use crate::auth::Access;
 use crate::cache::SharedCache;
 use crate::error::ApiError;
-use crate::keys::Scope;
+use crate::keys::{Principal, Scope};
 use crate::routes::sdk::SdkQuery;
 use crate::service::assign::{self, AssignRequest};
 use crate::service::evaluate::{self, EvaluateRequest};
 use crate::snapshots::Snapshots;
 use crate::store::Store;
 
-/// The request of an `assign`-scoped route: the key checked (its environment answers), then
-/// the body read as `T`.
+/// The request of an `assign`-scoped route: the key checked (its project and environment
+/// answer), then the body read as `T`.
 async fn request<S: Store, T: serde::de::DeserializeOwned>(
     access: &Access<S>,
     headers: &HeaderMap,
     q: &SdkQuery,
     body: &[u8],
-) -> Result<(String, T), ApiError> {
+) -> Result<(Principal, T), ApiError> {
     let principal = access
         .authorize(headers, q.sdk_key.as_deref(), Scope::Assign)
         .await?;
     let request = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))?;
-    Ok((principal.environment, request))
+    Ok((principal, request))
 }
 
 /// `POST /assign`: `{"unit_id", "attributes"?, "experiment"?}` to one assignment, or to
@@ -50,9 +50,10 @@ pub async fn assign<S: Store>(
     Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (environment, req): (_, AssignRequest) = request(&access, &headers, &q, &body).await?;
+    let (who, req): (_, AssignRequest) = request(&access, &headers, &q, &body).await?;
+    let config = snapshots.of(&who.project);
     Ok(Json(
-        assign::assign(&snapshots, cache.0.as_ref(), &ingest, &environment, req).await?,
+        assign::assign(&config, cache.0.as_ref(), &ingest, &who.environment, req).await?,
     ))
 }
 
@@ -71,8 +72,9 @@ pub async fn evaluate<S: Store>(
     Query(q): Query<SdkQuery>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let (environment, req): (_, EvaluateRequest) = request(&access, &headers, &q, &body).await?;
+    let (who, req): (_, EvaluateRequest) = request(&access, &headers, &q, &body).await?;
+    let config = snapshots.of(&who.project);
     Ok(Json(
-        evaluate::evaluate(&snapshots, cache.0.as_ref(), &ingest, &environment, req).await?,
+        evaluate::evaluate(&config, cache.0.as_ref(), &ingest, &who.environment, req).await?,
     ))
 }

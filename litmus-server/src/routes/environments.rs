@@ -25,8 +25,11 @@ pub async fn list<S: Store>(
     State(access): State<Access<S>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
-    let all = environments::list(access.store()).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
+    let all = environments::list(access.store(), &project).await?;
     Ok(Json(json!({ "environments": all })))
 }
 
@@ -37,12 +40,9 @@ pub async fn create<S: Store>(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::AdminWrite)
-        .await?
-        .name;
+    let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
     let request: NewEnvironment = body(&bytes, "environment")?;
-    let created = environments::create(access.store(), actor, request).await?;
+    let created = environments::create(access.store(), &who.project, who.name, request).await?;
     Ok((StatusCode::CREATED, Json(json!({ "environment": created }))))
 }
 
@@ -53,11 +53,8 @@ pub async fn delete<S: Store>(
     headers: HeaderMap,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::AdminWrite)
-        .await?
-        .name;
-    environments::delete(access.store(), actor, &key).await?;
+    let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
+    environments::delete(access.store(), &who.project, who.name, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -70,12 +67,10 @@ pub async fn promote<S: Store>(
     Path(from): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::AdminWrite)
-        .await?
-        .name;
+    let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
     let request: PromoteRequest = body(&bytes, "promotion")?;
+    let config = snapshots.of(&who.project);
     Ok(Json(
-        environments::promote(&snapshots, &actor, &from, request).await?,
+        environments::promote(&config, &who.name, &from, request).await?,
     ))
 }

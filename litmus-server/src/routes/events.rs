@@ -128,7 +128,7 @@ pub async fn ingest<S: Store>(
         })
         .collect();
     let offered = events.len();
-    let stream = crate::environments::Stream::of(&principal.environment);
+    let stream = crate::environments::Stream::of(&principal.project, &principal.environment);
     let stored = service::events::store(
         &ingest,
         &stream,

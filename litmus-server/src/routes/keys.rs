@@ -19,13 +19,10 @@ pub async fn create<S: Store>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::KeysWrite)
-        .await?
-        .name;
+    let who = access.authorize(&headers, None, Scope::KeysWrite).await?;
     let request: NewKey = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid key request: {e}")))?;
-    let created = service::keys::create(&access, actor, request).await?;
+    let created = service::keys::create(&access, &who.project, who.name, request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -34,8 +31,13 @@ pub async fn list<S: Store>(
     State(access): State<Access<S>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::KeysWrite).await?;
-    Ok(Json(json!({ "keys": service::keys::list(&access).await? })))
+    let project = access
+        .authorize(&headers, None, Scope::KeysWrite)
+        .await?
+        .project;
+    Ok(Json(
+        json!({ "keys": service::keys::list(&access, &project).await? }),
+    ))
 }
 
 /// `DELETE /admin/keys/{id}`: revokes the key at once; 404 when there is no live key.
@@ -44,10 +46,7 @@ pub async fn revoke<S: Store>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = access
-        .authorize(&headers, None, Scope::KeysWrite)
-        .await?
-        .name;
-    service::keys::revoke(&access, actor, &id).await?;
+    let who = access.authorize(&headers, None, Scope::KeysWrite).await?;
+    service::keys::revoke(&access, &who.project, who.name, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

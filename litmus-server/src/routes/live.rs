@@ -49,6 +49,8 @@ const MAX_SUBSCRIPTIONS: usize = 100;
 pub struct LiveQuery {
     /// A key with `admin:read`.
     pub key: Option<String>,
+    /// The project (the key's own; the bootstrap key's choice, the default one otherwise).
+    pub project: Option<String>,
 }
 
 /// A client's message.
@@ -68,12 +70,18 @@ pub async fn live<S: Store>(
     Query(q): Query<LiveQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    access
-        .authorize(&headers, q.key.as_deref(), Scope::AdminRead)
-        .await?;
+    // A browser's WebSocket cannot send headers: the project may come as `?project=`.
+    let project = q
+        .project
+        .as_deref()
+        .or(crate::auth::named_project(&headers));
+    let project = access
+        .authorize_in(&headers, q.key.as_deref(), project, Scope::AdminRead)
+        .await?
+        .project;
     Ok(upgrade
         .max_message_size(64 * 1024)
-        .on_upgrade(move |socket| serve(hub, socket)))
+        .on_upgrade(move |socket| serve(hub, socket, project)))
 }
 
 /// Sends `text`, within [`SEND_TIMEOUT`]; false when the client is gone or too slow.
@@ -93,8 +101,8 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
 }
 
-/// Serves one connection until it closes.
-async fn serve(hub: LiveHub, mut socket: WebSocket) {
+/// Serves one connection of `project` until it closes.
+async fn serve(hub: LiveHub, mut socket: WebSocket, project: String) {
     let id = hub.connection();
     let (outbox, mut inbox) = Outbox::new();
     let hello = json!({"type": "hello", "version": hub.version()}).to_string();
@@ -111,7 +119,7 @@ async fn serve(hub: LiveHub, mut socket: WebSocket) {
                 }
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        let reply = handle(&hub, id, &outbox, &mut subscribed, text.as_str());
+                        let reply = handle(&hub, id, &outbox, &mut subscribed, &project, text.as_str());
                         if let Some(reply) = reply {
                             if !send(&mut socket, &reply).await { break }
                         }
@@ -130,14 +138,18 @@ async fn serve(hub: LiveHub, mut socket: WebSocket) {
 }
 
 /// Applies a client's message; answers an error to send back, if any. The current results
-/// of newly subscribed experiments go through the outbox.
+/// of newly subscribed experiments go through the outbox. The client names topics as its
+/// project knows them; the hub keeps them under the project (`environments::hub_topic`), so
+/// `subscribed` holds the hub's names.
 fn handle(
     hub: &LiveHub,
     id: u64,
     outbox: &Outbox,
     subscribed: &mut Vec<String>,
+    project: &str,
     text: &str,
 ) -> Option<String> {
+    let in_hub = |topic: &str| crate::environments::hub_topic(project, topic);
     let error = |code: &str, message: String| {
         Some(json!({"type": "error", "code": code, "message": message}).to_string())
     };
@@ -147,7 +159,7 @@ fn handle(
     };
     match message {
         ClientMessage::Subscribe { experiments } => {
-            for experiment in experiments {
+            for experiment in experiments.iter().map(|e| in_hub(e)) {
                 if subscribed.contains(&experiment) {
                     continue;
                 }
@@ -167,15 +179,17 @@ fn handle(
             None
         }
         ClientMessage::Unsubscribe { experiments } => {
-            for experiment in experiments {
+            for experiment in experiments.iter().map(|e| in_hub(e)) {
                 hub.unsubscribe(id, &experiment);
                 subscribed.retain(|e| *e != experiment);
             }
             None
         }
         ClientMessage::Resync { experiments } => {
-            for experiment in experiments.iter().filter(|e| subscribed.contains(e)) {
-                hub.refresh(experiment);
+            for experiment in experiments.iter().map(|e| in_hub(e)) {
+                if subscribed.contains(&experiment) {
+                    hub.refresh(&experiment);
+                }
             }
             None
         }

@@ -58,7 +58,11 @@ pub async fn metrics<S: Store>(
     State(live): State<LiveHub>,
 ) -> Response {
     let store = snapshots.store();
-    let version = store.version().await.unwrap_or(0);
+    // The default project's config version (each project has its own).
+    let version = store
+        .version(crate::projects::DEFAULT_PROJECT)
+        .await
+        .unwrap_or(0);
     let mut body = counters.render(version, cache.fallbacks());
     if let Ok(backlog) = store.rollup_backlog().await {
         body.push_str(&render_backlog(&backlog, crate::now_ms()));

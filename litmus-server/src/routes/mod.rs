@@ -9,5 +9,6 @@ pub mod health;
 pub mod keys;
 pub mod live;
 pub mod metrics;
+pub mod projects;
 pub mod results;
 pub mod sdk;

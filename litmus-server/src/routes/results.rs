@@ -13,7 +13,7 @@ use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::results::{self, DEFAULT_POINTS};
-use crate::snapshots::Snapshots;
+use crate::snapshots::{ProjectConfig, Snapshots};
 use crate::store::Store;
 use litmus_core::config::environments::DEFAULT_ENVIRONMENT;
 
@@ -26,14 +26,16 @@ pub struct ResultsQuery {
     environment: Option<String>,
 }
 
-/// The environment a results route reads: `asked`, else production; 404 when there is none.
+/// The project's config and the environment a results route reads: `asked`, else
+/// production; 404 when the project has none such.
 async fn environment<S: Store>(
     snapshots: &Snapshots<S>,
+    project: &str,
     asked: Option<String>,
-) -> Result<String, ApiError> {
+) -> Result<(ProjectConfig<S>, String), ApiError> {
     let environment = asked.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
-    crate::service::environments::require(snapshots.store(), &environment).await?;
-    Ok(environment)
+    crate::service::environments::require(snapshots.store(), project, &environment).await?;
+    Ok((snapshots.of(project), environment))
 }
 
 /// `GET /results/{experiment}?points=N&environment=E`: needs `admin:read`. `GET /results/{experiment}.csv`
@@ -45,9 +47,12 @@ pub async fn results<S: Store>(
     Path(key): Path<String>,
     Query(query): Query<ResultsQuery>,
 ) -> Result<Response, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
-    let environment = environment(&snapshots, query.environment).await?;
+    let (snapshots, environment) = environment(&snapshots, &project, query.environment).await?;
     if let Some(experiment) = key.strip_suffix(".csv") {
         let value = results::current(&snapshots, experiment, &environment, points).await?;
         let disposition = format!("attachment; filename=\"{}.csv\"", file_name(experiment));
@@ -72,9 +77,12 @@ pub async fn holdout<S: Store>(
     Path(key): Path<String>,
     Query(query): Query<ResultsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let points = query.points.unwrap_or(DEFAULT_POINTS).clamp(1, 500);
-    let environment = environment(&snapshots, query.environment).await?;
+    let (snapshots, environment) = environment(&snapshots, &project, query.environment).await?;
     Ok(Json(
         crate::holdouts::current(&snapshots, &key, &environment, points).await?,
     ))
@@ -98,13 +106,16 @@ pub async fn segments<S: Store>(
     Path(key): Path<String>,
     Query(query): Query<SegmentsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let Some(dimension) = query.dimension else {
         return Err(ApiError::Invalid(litmus_core::Error::MissingField {
             path: litmus_core::FieldPath::root().field("dimension"),
         }));
     };
-    let environment = environment(&snapshots, query.environment).await?;
+    let (snapshots, environment) = environment(&snapshots, &project, query.environment).await?;
     Ok(Json(
         crate::segments::current(&snapshots, &key, &environment, &dimension).await?,
     ))
@@ -141,11 +152,14 @@ pub async fn units<S: Store>(
     Path(key): Path<String>,
     Query(query): Query<EnvironmentQuery>,
 ) -> Result<Response, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
-    let environment = environment(&snapshots, query.environment).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
+    let (snapshots, environment) = environment(&snapshots, &project, query.environment).await?;
     let engine = snapshots.engine_in(&environment).await?;
     let metrics = crate::export::metrics_of(&engine, &key)?;
-    let stream = crate::environments::Stream::of(&environment);
+    let stream = crate::environments::Stream::of(&project, &environment);
     // The experiment's units in this environment, shown by the ids their clients sent.
     let key = stream.stored(&key).into_owned();
     let store = snapshots.store_arc();
@@ -211,7 +225,10 @@ pub async fn replay<S: Store>(
     Path(key): Path<String>,
     Query(query): Query<ReplayQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let names = query
         .policies
         .unwrap_or_else(|| "thompson,ucb1,epsilon_greedy,uniform".to_owned());
@@ -224,7 +241,7 @@ pub async fn replay<S: Store>(
         return Err(ApiError::bad_request("name 1 to 10 policies"));
     }
     let seed = query.seed.unwrap_or(1);
-    let environment = environment(&snapshots, query.environment).await?;
+    let (snapshots, environment) = environment(&snapshots, &project, query.environment).await?;
     Ok(Json(
         results::replay_current(&snapshots, &key, &environment, &policies, seed).await?,
     ))
@@ -238,8 +255,13 @@ pub async fn planning<S: Store>(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    access.authorize(&headers, None, Scope::AdminRead).await?;
+    let project = access
+        .authorize(&headers, None, Scope::AdminRead)
+        .await?
+        .project;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
-    Ok(Json(crate::planning::plan(&snapshots, body).await?))
+    Ok(Json(
+        crate::planning::plan(&snapshots.of(&project), body).await?,
+    ))
 }

@@ -37,7 +37,10 @@ pub async fn config<S: Store>(
     let principal = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
         .await?;
-    let snapshot = snapshots.snapshot_in(&principal.environment).await?;
+    let snapshot = snapshots
+        .of(&principal.project)
+        .snapshot_in(&principal.environment)
+        .await?;
     let etag = HeaderValue::from_str(&snapshot.etag).map_err(ApiError::internal)?;
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let matches = headers
@@ -71,10 +74,10 @@ pub async fn stream<S: Store>(
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let environment = access
+    let principal = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
-        .await?
-        .environment;
+        .await?;
+    let (snapshots, environment) = (snapshots.of(&principal.project), principal.environment);
     let seen: Option<u64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

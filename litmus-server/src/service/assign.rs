@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::cache::{Cache, sticky_key};
 use crate::environments::Stream;
 use crate::error::ApiError;
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::state::Ingest;
 use crate::store::{ConfigStore, EventBatch, EventStore};
 
@@ -62,7 +62,7 @@ fn describe(experiment: &str, a: &Assignment<'_>) -> Value {
 /// Answers `request` in `environment` (its document, its sticky assignments, its events): one
 /// assignment, or `{"assignments": [...]}` for every running experiment when it names none.
 pub async fn assign<S: ConfigStore + EventStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     cache: &dyn Cache,
     ingest: &Ingest<S>,
     environment: &str,
@@ -70,7 +70,7 @@ pub async fn assign<S: ConfigStore + EventStore>(
 ) -> Result<Value, ApiError> {
     check_unit(&req.unit_id)?;
     let engine = snapshots.engine_in(environment).await?;
-    let stream = Stream::of(environment);
+    let stream = Stream::of(snapshots.project(), environment);
     let attrs = Value::Object(req.attributes.unwrap_or_default());
     let keys: Vec<&str> = match &req.experiment {
         Some(key) => vec![key.as_str()],

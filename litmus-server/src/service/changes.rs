@@ -8,7 +8,7 @@ use litmus_core::config::{self, wire::WireConfig};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::store::{
     AuditEntry, AuditStore, Change, ConfigStore, Edit, EnvironmentStore, Kind, Object, StoreError,
 };
@@ -33,22 +33,27 @@ pub fn kind_of(collection: &str) -> Result<Kind, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no collection {collection:?}")))
 }
 
-/// Every stored object of `kind`, as JSON.
-pub async fn list<S: ConfigStore>(store: &S, kind: Kind) -> Result<Value, ApiError> {
-    let doc = store.objects().await?;
+/// Every stored object of `kind` in `project`, as JSON.
+pub async fn list<S: ConfigStore>(store: &S, project: &str, kind: Kind) -> Result<Value, ApiError> {
+    let doc = store.objects(project).await?;
     Ok(json!({ kind.table(): of_kind(&doc, kind) }))
 }
 
-/// The stored object of `kind` with `key`.
-pub async fn get<S: ConfigStore>(store: &S, kind: Kind, key: &str) -> Result<Object, ApiError> {
-    let doc = store.objects().await?;
+/// The stored object of `kind` with `key` in `project`.
+pub async fn get<S: ConfigStore>(
+    store: &S,
+    project: &str,
+    kind: Kind,
+    key: &str,
+) -> Result<Object, ApiError> {
+    let doc = store.objects(project).await?;
     find(&doc, kind, key).ok_or_else(|| missing(kind, key))
 }
 
 /// Creates or replaces the object of `kind` with `key` by `value`, a JSON object whose `key`,
 /// when present, must be the path's.
 pub async fn put<S: ConfigStore + EnvironmentStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -74,7 +79,7 @@ pub async fn put<S: ConfigStore + EnvironmentStore>(
 
 /// Deletes the object of `kind` with `key` (when the lifecycle rules allow it).
 pub async fn delete<S: ConfigStore + EnvironmentStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -86,11 +91,12 @@ pub async fn delete<S: ConfigStore + EnvironmentStore>(
 /// given, newest first.
 pub async fn audit<S: AuditStore>(
     store: &S,
+    project: &str,
     limit: Option<u32>,
     key: Option<String>,
 ) -> Result<Vec<AuditEntry>, ApiError> {
     let limit = limit.unwrap_or(100).clamp(1, 1000);
-    Ok(store.audit(limit, key).await?)
+    Ok(store.audit(project, limit, key).await?)
 }
 
 /// Puts `value` as the object of `kind` with `key` (or deletes that object when `value` is
@@ -98,7 +104,7 @@ pub async fn audit<S: AuditStore>(
 /// stored one, stores it with an audit entry and publishes it. Recomputed when another change
 /// lands first.
 pub async fn change<S: ConfigStore + EnvironmentStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     actor: &str,
     kind: Kind,
     key: &str,
@@ -156,15 +162,16 @@ pub(crate) struct Plan {
 /// the version; `None` when the plan writes no object (nothing is stored or published).
 /// Recomputed (`plan` called again) when another change lands first.
 pub(crate) async fn commit<S: ConfigStore + EnvironmentStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     actor: &str,
     mut plan: impl FnMut(&WireConfig) -> Result<Plan, ApiError>,
 ) -> Result<Option<(Vec<Object>, u64)>, ApiError> {
     for _ in 0..RETRIES {
         // The version first: if a change lands before the objects are read, applying this
         // one fails as a conflict and it is recomputed.
-        let base = snapshots.store().version().await?;
-        let current = snapshots.store().objects().await?;
+        let project = snapshots.project();
+        let base = snapshots.store().version(project).await?;
+        let current = snapshots.store().objects(project).await?;
         let Plan {
             document,
             objects,
@@ -175,7 +182,7 @@ pub(crate) async fn commit<S: ConfigStore + EnvironmentStore>(
         }
         // SDKs get the validated form, with defaults filled in.
         let validated = config::validate_change(&current, &document.to_string())?;
-        check_environments(snapshots.store(), &validated).await?;
+        check_environments(snapshots.store(), project, &validated).await?;
         let mut edits = Vec::with_capacity(objects.len());
         let mut answers = Vec::with_capacity(objects.len());
         for (kind, key, put) in objects {
@@ -189,6 +196,7 @@ pub(crate) async fn commit<S: ConfigStore + EnvironmentStore>(
             }
         }
         let change = Change {
+            project: project.to_owned(),
             base_version: base,
             actor: actor.to_owned(),
             action: action.clone(),
@@ -216,6 +224,7 @@ pub(crate) async fn commit<S: ConfigStore + EnvironmentStore>(
 /// first overlay that names it (`flags[checkout].environments[qa]`).
 async fn check_environments<S: EnvironmentStore>(
     store: &S,
+    project: &str,
     document: &WireConfig,
 ) -> Result<(), ApiError> {
     let named = config::environments::named(document);
@@ -223,7 +232,7 @@ async fn check_environments<S: EnvironmentStore>(
         return Ok(());
     }
     let known: std::collections::BTreeSet<String> = store
-        .environments()
+        .environments(project)
         .await?
         .into_iter()
         .map(|e| e.key)

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::environments::{self, EnvironmentRecord, MAX_ENVIRONMENTS};
 use crate::error::ApiError;
 use crate::service::changes::{self, Plan};
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::store::{ConfigStore, EnvironmentStore, KeyStore, Kind};
 
 /// A new environment: its key and a name for people (the key when absent).
@@ -43,23 +43,33 @@ fn invalid(path: litmus_core::FieldPath, message: impl Into<String>) -> litmus_c
     }
 }
 
-/// Every environment, production first.
-pub async fn list<S: EnvironmentStore>(store: &S) -> Result<Vec<EnvironmentRecord>, ApiError> {
-    Ok(store.environments().await?)
+/// Every environment of `project`, production first.
+pub async fn list<S: EnvironmentStore>(
+    store: &S,
+    project: &str,
+) -> Result<Vec<EnvironmentRecord>, ApiError> {
+    Ok(store.environments(project).await?)
 }
 
-/// 404 unless the environment `key` exists.
-pub async fn require<S: EnvironmentStore>(store: &S, key: &str) -> Result<(), ApiError> {
-    if key == DEFAULT_ENVIRONMENT || store.environments().await?.iter().any(|e| e.key == key) {
+/// 404 unless `project` has the environment `key`.
+pub async fn require<S: EnvironmentStore>(
+    store: &S,
+    project: &str,
+    key: &str,
+) -> Result<(), ApiError> {
+    let environments = store.environments(project).await?;
+    if environments.iter().any(|e| e.key == key) {
         Ok(())
     } else {
         Err(ApiError::not_found(format!("no environment {key:?}")))
     }
 }
 
-/// Creates an environment for `actor`: 422 for an invalid key or name, 409 when it exists.
+/// Creates an environment of `project` for `actor`: 422 for an invalid key or name, 409 when
+/// it exists.
 pub async fn create<S: EnvironmentStore>(
     store: &S,
+    project: &str,
     actor: String,
     request: NewEnvironment,
 ) -> Result<EnvironmentRecord, ApiError> {
@@ -81,10 +91,10 @@ pub async fn create<S: EnvironmentStore>(
             "a name is 1 to 100 characters, none of them a control character",
         )));
     }
-    if store.environments().await?.len() >= MAX_ENVIRONMENTS {
+    if store.environments(project).await?.len() >= MAX_ENVIRONMENTS {
         return Err(ApiError::Invalid(litmus_core::Error::LimitExceeded {
             path: root.field("key"),
-            message: format!("a server has at most {MAX_ENVIRONMENTS} environments"),
+            message: format!("a project has at most {MAX_ENVIRONMENTS} environments"),
         }));
     }
     let record = EnvironmentRecord {
@@ -92,7 +102,10 @@ pub async fn create<S: EnvironmentStore>(
         name,
         created_ms: crate::now_ms(),
     };
-    if store.create_environment(record.clone(), actor).await? {
+    if store
+        .create_environment(project, record.clone(), actor)
+        .await?
+    {
         Ok(record)
     } else {
         Err(ApiError::Exists(format!(
@@ -102,10 +115,11 @@ pub async fn create<S: EnvironmentStore>(
     }
 }
 
-/// Deletes the environment `key` for `actor`: 422 for production, 409 while an overlay or a
-/// live key names it (the message says which), 404 when there is none.
+/// Deletes the environment `key` of `project` for `actor`: 422 for production, 409 while an
+/// overlay or a live key names it (the message says which), 404 when there is none.
 pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
     store: &S,
+    project: &str,
     actor: String,
     key: &str,
 ) -> Result<(), ApiError> {
@@ -115,8 +129,8 @@ pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
             "production is every server's default environment: it cannot be deleted",
         )));
     }
-    require(store, key).await?;
-    let objects = store.objects().await?;
+    require(store, project, key).await?;
+    let objects = store.objects(project).await?;
     let mut users: Vec<String> = objects
         .flags
         .iter()
@@ -132,7 +146,7 @@ pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
         .collect();
     users.extend(
         store
-            .keys()
+            .keys(project)
             .await?
             .into_iter()
             .filter(|k| k.revoked_ms.is_none() && k.environment == key)
@@ -145,7 +159,7 @@ pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
         )));
     }
     if store
-        .delete_environment(key, actor, crate::now_ms())
+        .delete_environment(project, key, actor, crate::now_ms())
         .await?
     {
         Ok(())
@@ -159,14 +173,14 @@ pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
 /// (audited as `flag.promote`, one entry per flag) and answers them with the new version. A
 /// promotion that changes nothing publishes no version.
 pub async fn promote<S: ConfigStore + EnvironmentStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     actor: &str,
     from: &str,
     request: PromoteRequest,
 ) -> Result<Value, ApiError> {
-    let store = snapshots.store();
-    require(store, from).await?;
-    if require(store, &request.to).await.is_err() {
+    let (store, project) = (snapshots.store(), snapshots.project());
+    require(store, project, from).await?;
+    if require(store, project, &request.to).await.is_err() {
         return Err(ApiError::Invalid(litmus_core::Error::UnknownReference {
             path: litmus_core::FieldPath::root().field("to"),
             key: request.to,
@@ -180,7 +194,7 @@ pub async fn promote<S: ConfigStore + EnvironmentStore>(
         })
     };
     if request.dry_run {
-        let current = store.objects().await?;
+        let current = store.objects(project).await?;
         let promotion = core_environments::promote(&current, from, &request.to, only)?;
         return Ok(answer(&promotion.differences, None));
     }

@@ -14,7 +14,7 @@ use crate::cache::{Cache, sticky_key};
 use crate::environments::Stream;
 use crate::error::ApiError;
 use crate::service::assign::{cache_error, check_unit, log_holdouts};
-use crate::snapshots::Snapshots;
+use crate::snapshots::ProjectConfig;
 use crate::state::Ingest;
 use crate::store::{ConfigStore, EventStore};
 
@@ -61,7 +61,7 @@ fn describe(flag: &str, e: &Evaluation<'_>) -> Value {
 /// evaluation (`flag`), or `{"flags": [...]}` for the flags listed, or for every flag in
 /// config order.
 pub async fn evaluate<S: ConfigStore + EventStore>(
-    snapshots: &Snapshots<S>,
+    snapshots: &ProjectConfig<S>,
     cache: &dyn Cache,
     ingest: &Ingest<S>,
     environment: &str,
@@ -81,7 +81,7 @@ pub async fn evaluate<S: ConfigStore + EventStore>(
         )));
     }
     let engine = snapshots.engine_in(environment).await?;
-    let stream = Stream::of(environment);
+    let stream = Stream::of(snapshots.project(), environment);
     let attrs = Value::Object(req.attributes.unwrap_or_default());
     let keys: Vec<&str> = match (&req.flag, &req.flags) {
         (Some(key), _) => vec![key.as_str()],

@@ -24,9 +24,11 @@ pub struct NewKey {
     environment: Option<String>,
 }
 
-/// Makes a key for `actor`: answers the stored record with `key`, the secret, shown this once.
+/// Makes a key of `project` for `actor`: answers the stored record with `key`, the secret,
+/// shown this once.
 pub async fn create<S: KeyStore + EnvironmentStore>(
     access: &Access<S>,
+    project: &str,
     actor: String,
     request: NewKey,
 ) -> Result<Value, ApiError> {
@@ -45,7 +47,7 @@ pub async fn create<S: KeyStore + EnvironmentStore>(
         .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
     if !access
         .store()
-        .environments()
+        .environments(project)
         .await?
         .iter()
         .any(|e| e.key == environment)
@@ -61,6 +63,7 @@ pub async fn create<S: KeyStore + EnvironmentStore>(
         id: id.clone(),
         name,
         scopes,
+        project: project.to_owned(),
         environment,
         hash: keys::hash(&secret),
         created_ms: crate::now_ms(),
@@ -75,20 +78,25 @@ pub async fn create<S: KeyStore + EnvironmentStore>(
     Ok(out)
 }
 
-/// Every key, newest first, without secrets or hashes.
-pub async fn list<S: KeyStore>(access: &Access<S>) -> Result<Vec<KeyRecord>, ApiError> {
-    Ok(access.store().keys().await?)
+/// Every key of `project`, newest first, without secrets or hashes.
+pub async fn list<S: KeyStore>(
+    access: &Access<S>,
+    project: &str,
+) -> Result<Vec<KeyRecord>, ApiError> {
+    Ok(access.store().keys(project).await?)
 }
 
-/// Revokes the key `id` at once; 404 when there is no live key with that id.
+/// Revokes the key `id` of `project` at once; 404 when the project has no live key with that
+/// id (another project's keys are not its to revoke).
 pub async fn revoke<S: KeyStore>(
     access: &Access<S>,
+    project: &str,
     actor: String,
     id: &str,
 ) -> Result<(), ApiError> {
     let revoked = access
         .store()
-        .revoke_key(id, actor, crate::now_ms())
+        .revoke_key(project, id, actor, crate::now_ms())
         .await?;
     access.forget(id);
     if revoked {

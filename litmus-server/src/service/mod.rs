@@ -14,3 +14,4 @@ pub mod environments;
 pub mod evaluate;
 pub mod events;
 pub mod keys;
+pub mod projects;

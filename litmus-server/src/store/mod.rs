@@ -1,6 +1,7 @@
 //! Where configs live: experiments, the versioned snapshot SDKs download, the audit log, API
-//! keys, environments, events and rollups. One trait per concern ([`ConfigStore`],
-//! [`KeyStore`], [`EnvironmentStore`], [`AuditStore`], [`EventStore`]; [`Store`] is all five), with two backends, the embedded
+//! keys, projects, environments, events and rollups. One trait per concern ([`ConfigStore`],
+//! [`KeyStore`], [`ProjectStore`], [`EnvironmentStore`], [`AuditStore`], [`EventStore`];
+//! [`Store`] is all six), with two backends, the embedded
 //! default (SQLite) and PostgreSQL + TimescaleDB (when `DATABASE_URL` is set); the same tests
 //! run against each. The transactions that write the config, keys and audit log are written
 //! once (`txn`) over each backend's primitives.
@@ -11,6 +12,8 @@ mod copy_binary;
 pub mod group_commit;
 pub(crate) mod handoff;
 pub mod postgres;
+#[cfg(test)]
+pub(crate) mod project_fixture;
 mod rollup_rows;
 pub(crate) mod sql;
 pub mod sqlite;
@@ -202,6 +205,8 @@ impl Edit {
 /// A change to apply atomically: the object's row, one audit entry and the new snapshot.
 #[derive(Debug, Clone)]
 pub struct Change {
+    /// The project it changes (`crate::projects`).
+    pub project: String,
     /// The snapshot version the change was computed from; the store refuses it
     /// ([`StoreError::Conflict`]) if the current version differs.
     pub base_version: u64,
@@ -217,60 +222,88 @@ pub struct Change {
     pub at_ms: i64,
 }
 
-/// The config: objects, the versioned snapshots SDKs download, and changes to them. Methods
-/// are async; an embedded backend runs its blocking calls off the async threads.
+/// The config of each project (`crate::projects`): objects, the versioned snapshots SDKs
+/// download, and changes to them. Methods are async; an embedded backend runs its blocking
+/// calls off the async threads.
 pub trait ConfigStore: Send + Sync + 'static {
-    /// The current snapshot.
-    fn snapshot(&self) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
-    /// The current snapshot's version (cheaper than [`ConfigStore::snapshot`]).
-    fn version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Every stored object (experiments, layers, holdouts, each by key) as one document.
-    fn objects(&self) -> impl Future<Output = Result<WireConfig, StoreError>> + Send;
-    /// Applies a change: writes (or deletes) the object, appends to the audit log and publishes
-    /// the next snapshot version, all or nothing (`txn::apply`). Returns the new snapshot.
+    /// The current snapshot of `project`.
+    fn snapshot(&self, project: &str) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
+    /// The current snapshot's version of `project` (cheaper than [`ConfigStore::snapshot`]).
+    fn version(&self, project: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Every stored object of `project` (experiments, layers, holdouts, metrics, flags, each
+    /// by key) as one document.
+    fn objects(&self, project: &str)
+    -> impl Future<Output = Result<WireConfig, StoreError>> + Send;
+    /// Applies a change to its project: writes (or deletes) the objects, appends to the audit
+    /// log and publishes the project's next snapshot version, all or nothing (`txn::apply`).
+    /// Returns the new snapshot.
     fn apply(&self, change: Change) -> impl Future<Output = Result<Snapshot, StoreError>> + Send;
     /// Whether the store answers (for `/readyz`).
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// API keys (hashes only); creating and revoking one is audited.
+/// API keys (hashes only), each of one project; creating and revoking one is audited.
 pub trait KeyStore: Send + Sync + 'static {
-    /// Stores a new key and records it in the audit log (as `key.create` by `actor`).
+    /// Stores a new key and records it in its project's audit log (as `key.create` by
+    /// `actor`).
     fn create_key(
         &self,
         key: KeyRecord,
         actor: String,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Every key, newest first.
-    fn keys(&self) -> impl Future<Output = Result<Vec<KeyRecord>, StoreError>> + Send;
-    /// One key by its id.
+    /// Every key of `project`, newest first.
+    fn keys(
+        &self,
+        project: &str,
+    ) -> impl Future<Output = Result<Vec<KeyRecord>, StoreError>> + Send;
+    /// One key by its id (whatever its project: a request's key is looked up by id).
     fn key(&self, id: &str) -> impl Future<Output = Result<Option<KeyRecord>, StoreError>> + Send;
-    /// Revokes a key (audited as `key.revoke`); false when there is no such live key.
+    /// Revokes a key of `project` (audited as `key.revoke`); false when that project has no
+    /// such live key.
     fn revoke_key(
         &self,
+        project: &str,
         id: &str,
         actor: String,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// The server's environments (`crate::environments`); creating and deleting one is audited.
+/// The projects (`crate::projects`); creating one is audited in its own log.
+pub trait ProjectStore: Send + Sync + 'static {
+    /// Every project, by key.
+    fn projects(
+        &self,
+    ) -> impl Future<Output = Result<Vec<crate::projects::ProjectRecord>, StoreError>> + Send;
+    /// Stores a new project with its `production` environment (audited as `project.create`
+    /// by `actor`); false when its key is taken.
+    fn create_project(
+        &self,
+        project: crate::projects::ProjectRecord,
+        actor: String,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Each project's environments (`crate::environments`); creating and deleting one is audited.
 pub trait EnvironmentStore: Send + Sync + 'static {
-    /// Every environment, production first, then by key.
+    /// Every environment of `project`, production first, then by key.
     fn environments(
         &self,
+        project: &str,
     ) -> impl Future<Output = Result<Vec<crate::environments::EnvironmentRecord>, StoreError>> + Send;
-    /// Stores a new environment (audited as `environment.create` by `actor`); false when its
-    /// key is taken.
+    /// Stores a new environment of `project` (audited as `environment.create` by `actor`);
+    /// false when its key is taken.
     fn create_environment(
         &self,
+        project: &str,
         environment: crate::environments::EnvironmentRecord,
         actor: String,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Deletes an environment (audited as `environment.delete`); false when there is none
-    /// (production is never deleted).
+    /// Deletes an environment of `project` (audited as `environment.delete`); false when
+    /// there is none (production is never deleted).
     fn delete_environment(
         &self,
+        project: &str,
         key: &str,
         actor: String,
         at_ms: i64,
@@ -279,9 +312,11 @@ pub trait EnvironmentStore: Send + Sync + 'static {
 
 /// The audit log (append-only; written by [`ConfigStore::apply`] and the [`KeyStore`]).
 pub trait AuditStore: Send + Sync + 'static {
-    /// The newest audit entries (of the object `key` only, when given), newest first.
+    /// The newest audit entries of `project` (of the object `key` only, when given), newest
+    /// first.
     fn audit(
         &self,
+        project: &str,
         limit: u32,
         key: Option<String>,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
@@ -382,9 +417,15 @@ pub trait EventStore: Send + Sync + 'static {
 
 /// A whole store: every concern. Code that needs one concern takes that trait; the state,
 /// which hands each part to its users, takes this one.
-pub trait Store: ConfigStore + KeyStore + EnvironmentStore + AuditStore + EventStore {}
+pub trait Store:
+    ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + EventStore
+{
+}
 
-impl<T: ConfigStore + KeyStore + EnvironmentStore + AuditStore + EventStore> Store for T {}
+impl<T: ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + EventStore> Store
+    for T
+{
+}
 
 /// The rollup backlog: batches stored and acknowledged but not yet applied to the rollups.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -5,17 +5,25 @@
 
 use super::Kind;
 
-/// Every environment, production first, then by key.
+/// Every environment of project `$1`, production first, then by key.
 pub(crate) const ENVIRONMENTS: &str = "SELECT key, name, created_ms FROM environments
-     ORDER BY key <> 'production', key";
+     WHERE project = $1 ORDER BY key <> 'production', key";
 
-/// Stores a new environment `($1, $2, $3)`; no row when the key is taken.
-pub(crate) const INSERT_ENVIRONMENT: &str = "INSERT INTO environments (key, name, created_ms)
-     VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
+/// Stores a new environment of project `$1`: `($2, $3, $4)`; no row when the key is taken.
+pub(crate) const INSERT_ENVIRONMENT: &str =
+    "INSERT INTO environments (project, key, name, created_ms)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (project, key) DO NOTHING";
 
-/// Deletes the environment `$1` (never production).
+/// Deletes the environment `$2` of project `$1` (never production).
 pub(crate) const DELETE_ENVIRONMENT: &str =
-    "DELETE FROM environments WHERE key = $1 AND key <> 'production'";
+    "DELETE FROM environments WHERE project = $1 AND key = $2 AND key <> 'production'";
+
+/// Every project, by key.
+pub(crate) const PROJECTS: &str = "SELECT key, name, created_ms FROM projects ORDER BY key";
+
+/// Stores a new project `($1, $2, $3)`; no row when the key is taken.
+pub(crate) const INSERT_PROJECT: &str = "INSERT INTO projects (key, name, created_ms)
+     VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING";
 
 /// The rollup backlog: pending batches (not yet applied), their events, the oldest one's
 /// arrival.
@@ -95,39 +103,54 @@ pub(crate) const SET_RETENTION_CUTOFF: &str =
      ON CONFLICT (id) DO UPDATE SET cutoff_ms = CASE WHEN excluded.cutoff_ms > retention_head.cutoff_ms
          THEN excluded.cutoff_ms ELSE retention_head.cutoff_ms END";
 
-/// The newest snapshot.
-pub(crate) const CURRENT_SNAPSHOT: &str =
-    "SELECT version, etag, body FROM snapshots ORDER BY version DESC LIMIT 1";
+/// The newest snapshot of project `$1`.
+pub(crate) const CURRENT_SNAPSHOT: &str = "SELECT version, etag, body FROM snapshots
+     WHERE project = $1 ORDER BY version DESC LIMIT 1";
 
-/// Stores a snapshot: version, body, ETag, when.
+/// Stores a snapshot of project `$1`: version, body, ETag, when.
 pub(crate) const INSERT_SNAPSHOT: &str =
-    "INSERT INTO snapshots (version, body, etag, created_ms) VALUES ($1, $2, $3, $4)";
+    "INSERT INTO snapshots (project, version, body, etag, created_ms) VALUES ($1, $2, $3, $4, $5)";
 
-/// Appends an audit entry: when, who, what, which key, before, after, version.
+/// Appends an audit entry of project `$1`: when, who, what, which key, before, after, version.
 pub(crate) const INSERT_AUDIT: &str =
-    "INSERT INTO audit (at_ms, actor, action, key, before, after, version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    "INSERT INTO audit (project, at_ms, actor, action, key, before, after, version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// The body of the object of `kind` with key `$1`.
+/// The newest audit entries of project `$1` (of the object `$2` only, when not null), at most
+/// `$3`, newest first.
+pub(crate) const AUDIT: &str = "SELECT id, at_ms, actor, action, key, before, after, version
+     FROM audit WHERE project = $1 AND (CAST($2 AS TEXT) IS NULL OR key = $2)
+     ORDER BY id DESC LIMIT $3";
+
+/// The body of the object of `kind` with key `$2` in project `$1`.
 pub(crate) fn object_sql(kind: Kind) -> String {
-    format!("SELECT body FROM {} WHERE key = $1", kind.table())
-}
-
-/// Every body of `kind`, by key.
-pub(crate) fn objects_sql(kind: Kind) -> String {
-    format!("SELECT body FROM {} ORDER BY key", kind.table())
-}
-
-/// Writes the object of `kind`: key, body, when.
-pub(crate) fn upsert_object_sql(kind: Kind) -> String {
     format!(
-        "INSERT INTO {} (key, body, updated_ms) VALUES ($1, $2, $3)
-         ON CONFLICT (key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+        "SELECT body FROM {} WHERE project = $1 AND key = $2",
         kind.table()
     )
 }
 
-/// Deletes the object of `kind` with key `$1`.
+/// Every body of `kind` in project `$1`, by key.
+pub(crate) fn objects_sql(kind: Kind) -> String {
+    format!(
+        "SELECT body FROM {} WHERE project = $1 ORDER BY key",
+        kind.table()
+    )
+}
+
+/// Writes the object of `kind` in project `$1`: key, body, when.
+pub(crate) fn upsert_object_sql(kind: Kind) -> String {
+    format!(
+        "INSERT INTO {} (project, key, body, updated_ms) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project, key) DO UPDATE SET body = excluded.body, updated_ms = excluded.updated_ms",
+        kind.table()
+    )
+}
+
+/// Deletes the object of `kind` with key `$2` in project `$1`.
 pub(crate) fn delete_object_sql(kind: Kind) -> String {
-    format!("DELETE FROM {} WHERE key = $1", kind.table())
+    format!(
+        "DELETE FROM {} WHERE project = $1 AND key = $2",
+        kind.table()
+    )
 }

@@ -231,7 +231,46 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "CREATE TABLE environments (key text PRIMARY KEY, name text NOT NULL, created_ms bigint NOT NULL);
      INSERT INTO environments (key, name, created_ms) VALUES ('production', 'Production', 0);
      ALTER TABLE api_keys ADD COLUMN environment text NOT NULL DEFAULT 'production';",
+    // 15: projects (`crate::projects`): every config object, snapshot, audit entry, key and
+    // environment belongs to one; what was stored before is the `default` project's. Each
+    // project's config version is its row of `config_head`.
+    "CREATE TABLE projects (key text PRIMARY KEY, name text NOT NULL, created_ms bigint NOT NULL);
+     INSERT INTO projects (key, name, created_ms) VALUES ('default', 'Default', 0);
+     ALTER TABLE experiments ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE experiments DROP CONSTRAINT experiments_pkey;
+     ALTER TABLE experiments ADD PRIMARY KEY (project, key);
+     ALTER TABLE layers ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE layers DROP CONSTRAINT layers_pkey;
+     ALTER TABLE layers ADD PRIMARY KEY (project, key);
+     ALTER TABLE holdouts ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE holdouts DROP CONSTRAINT holdouts_pkey;
+     ALTER TABLE holdouts ADD PRIMARY KEY (project, key);
+     ALTER TABLE metrics ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE metrics DROP CONSTRAINT metrics_pkey;
+     ALTER TABLE metrics ADD PRIMARY KEY (project, key);
+     ALTER TABLE flags ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE flags DROP CONSTRAINT flags_pkey;
+     ALTER TABLE flags ADD PRIMARY KEY (project, key);
+     ALTER TABLE snapshots ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE snapshots DROP CONSTRAINT snapshots_pkey;
+     ALTER TABLE snapshots ADD PRIMARY KEY (project, version);
+     ALTER TABLE environments ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE environments DROP CONSTRAINT environments_pkey;
+     ALTER TABLE environments ADD PRIMARY KEY (project, key);
+     ALTER TABLE config_head ADD COLUMN project text NOT NULL DEFAULT 'default';
+     ALTER TABLE config_head DROP CONSTRAINT config_head_pkey;
+     ALTER TABLE config_head DROP COLUMN id;
+     ALTER TABLE config_head ADD PRIMARY KEY (project);
+     ALTER TABLE audit ADD COLUMN project text NOT NULL DEFAULT 'default';
+     DROP INDEX audit_key;
+     CREATE INDEX audit_project_key ON audit (project, key, id);
+     CREATE INDEX audit_project ON audit (project, id);
+     ALTER TABLE api_keys ADD COLUMN project text NOT NULL DEFAULT 'default';",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.
 pub(super) const UNIT_STATE: usize = 9;
+
+/// The migration that gives every config row a project (`crate::projects`).
+#[cfg(test)]
+pub(super) const PROJECTS: usize = 15;

@@ -12,6 +12,8 @@ mod events;
 mod ingest;
 pub mod migrations;
 mod rollups;
+#[cfg(test)]
+mod test_db;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{NoTls, Row};
@@ -154,9 +156,10 @@ fn snapshot_row(row: &Row) -> Snapshot {
     }
 }
 
-async fn current(c: &impl GenericClient) -> Result<Snapshot, StoreError> {
+/// The newest snapshot of `project` (the empty one before its first change).
+async fn current(c: &impl GenericClient, project: &str) -> Result<Snapshot, StoreError> {
     let row = c
-        .query_opt(super::sql::CURRENT_SNAPSHOT, &[])
+        .query_opt(super::sql::CURRENT_SNAPSHOT, &[&project])
         .await
         .map_err(backend)?;
     Ok(row.as_ref().map_or_else(empty_snapshot, snapshot_row))

@@ -571,78 +571,20 @@ pub(super) async fn convert_legacy(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::{PostgresStore, migrations};
+    #![allow(clippy::unwrap_used)]
+    use super::super::{PostgresStore, migrations, test_db};
     use crate::store::unit_state::legacy_fixture;
-
-    /// `DATABASE_URL`, or `None` (skipped) unless `LITMUS_REQUIRE_SERVICES=1`.
-    fn database_url() -> Option<String> {
-        match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ => {
-                assert!(
-                    std::env::var("LITMUS_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                    "DATABASE_URL is not set (run scripts/db/start.sh)"
-                );
-                None
-            }
-        }
-    }
 
     /// A database written before migration 9 keeps every unit's state.
     #[tokio::test]
     async fn units_of_a_database_before_migration_9_carry_on() {
-        let Some(url) = database_url() else { return };
-        let db = "litmus_migration_9";
-        let admin: tokio_postgres::Config = url.parse().unwrap();
-        let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(conn);
-        for sql in [
-            "DROP DATABASE IF EXISTS litmus_migration_9 WITH (FORCE)",
-            "CREATE DATABASE litmus_migration_9",
-        ] {
-            client.batch_execute(sql).await.unwrap();
-        }
-        let mut config = admin.clone();
-        config.dbname(db);
-        let (old, conn) = config.connect(tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(conn);
-        old.batch_execute(
-            "SET client_min_messages = warning;
-             CREATE TABLE litmus_migrations (
-                 version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .await
-        .unwrap();
-        for (i, sql) in migrations::MIGRATIONS[..migrations::UNIT_STATE - 1]
-            .iter()
-            .enumerate()
-        {
-            old.batch_execute(sql).await.unwrap();
-            old.execute(
-                "INSERT INTO litmus_migrations (version) VALUES ($1)",
-                &[&(i as i32 + 1)],
-            )
-            .await
-            .unwrap();
-        }
-        old.batch_execute(legacy_fixture::ROWS).await.unwrap();
-        drop(old);
-        let host = match config.get_hosts().first() {
-            Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
-            _ => "127.0.0.1".to_owned(),
+        let (db, before) = (&test_db::UNITS, migrations::UNIT_STATE - 1);
+        let Some(url) = test_db::at_migration(db, before, &[legacy_fixture::ROWS]).await else {
+            return;
         };
-        let store_url = format!(
-            "postgres://{}@{host}:{}/{db}",
-            config.get_user().unwrap_or("postgres"),
-            config.get_ports().first().copied().unwrap_or(5432)
-        );
-        let store = PostgresStore::connect(&store_url, 2).await.unwrap();
+        let store = PostgresStore::connect(&url, 2).await.unwrap();
         legacy_fixture::units_carry_on(&store).await;
         drop(store);
-        client
-            .batch_execute("DROP DATABASE IF EXISTS litmus_migration_9 WITH (FORCE)")
-            .await
-            .unwrap();
+        test_db::drop_database(db).await;
     }
 }

@@ -1,5 +1,6 @@
-//! The SQLite config store: objects, snapshots, API keys and the audit log. Its transactions
-//! are `crate::store::txn`'s, over the primitives of [`SqliteTx`].
+//! The SQLite config store: each project's objects, snapshots, API keys, environments and
+//! audit log, and the projects. Its transactions are `crate::store::txn`'s, over the
+//! primitives of [`SqliteTx`].
 
 use futures_util::FutureExt;
 use litmus_core::config::wire::WireConfig;
@@ -9,16 +10,18 @@ use serde_json::Value;
 use super::{SqliteStore, backend};
 use crate::environments::EnvironmentRecord;
 use crate::keys::{KeyRecord, Scope};
+use crate::projects::ProjectRecord;
 use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
-    AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, Snapshot,
-    StoreError, empty_snapshot,
+    AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, ProjectStore,
+    Snapshot, StoreError, empty_snapshot,
 };
 
-fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
+/// The newest snapshot of `project` (the empty one before its first change).
+fn current(conn: &Connection, project: &str) -> Result<Snapshot, StoreError> {
     let row = conn
-        .query_row(sql::CURRENT_SNAPSHOT, [], |r| {
+        .query_row(sql::CURRENT_SNAPSHOT, [project], |r| {
             Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?))
         })
         .optional()
@@ -33,6 +36,17 @@ fn current(conn: &Connection) -> Result<Snapshot, StoreError> {
     })
 }
 
+/// The config version of `project`.
+fn version_of(conn: &Connection, project: &str) -> Result<u64, StoreError> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM snapshots WHERE project = ?1",
+        [project],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|v| v as u64)
+    .map_err(backend)
+}
+
 /// Stored JSON bodies to wire objects.
 fn parse_all<T: serde::de::DeserializeOwned>(bodies: Vec<String>) -> Result<Vec<T>, StoreError> {
     bodies
@@ -42,7 +56,7 @@ fn parse_all<T: serde::de::DeserializeOwned>(bodies: Vec<String>) -> Result<Vec<
 }
 
 const KEY_COLUMNS: &str =
-    "SELECT id, name, scopes, hash, created_ms, revoked_ms, environment FROM keys";
+    "SELECT id, name, scopes, hash, created_ms, revoked_ms, environment, project FROM keys";
 
 fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
     let scopes: String = r.get(2)?;
@@ -54,6 +68,7 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         created_ms: r.get(4)?,
         revoked_ms: r.get(5)?,
         environment: r.get(6)?,
+        project: r.get(7)?,
     })
 }
 
@@ -71,19 +86,24 @@ fn finish<T>(
 struct SqliteTx<'c>(rusqlite::Transaction<'c>);
 
 impl ConfigTx for SqliteTx<'_> {
-    async fn lock_version(&mut self) -> Result<u64, StoreError> {
+    async fn lock_version(&mut self, project: &str) -> Result<u64, StoreError> {
         // One connection behind a mutex: the transaction is the only writer.
-        Ok(current(&self.0)?.version)
+        version_of(&self.0, project)
     }
 
-    async fn version(&mut self) -> Result<u64, StoreError> {
-        Ok(current(&self.0)?.version)
+    async fn version(&mut self, project: &str) -> Result<u64, StoreError> {
+        version_of(&self.0, project)
     }
 
-    async fn object(&mut self, kind: Kind, key: &str) -> Result<Option<Value>, StoreError> {
+    async fn object(
+        &mut self,
+        project: &str,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<Value>, StoreError> {
         let body: Option<String> = self
             .0
-            .query_row(&sql::object_sql(kind), [key], |r| r.get(0))
+            .query_row(&sql::object_sql(kind), [project, key], |r| r.get(0))
             .optional()
             .map_err(backend)?;
         body.map(|b| serde_json::from_str(&b).map_err(backend))
@@ -95,16 +115,23 @@ impl ConfigTx for SqliteTx<'_> {
         let changed = match write {
             Write::PutObject(row) => tx.execute(
                 &sql::upsert_object_sql(row.kind),
-                params![row.key, row.body.to_string(), row.at_ms],
+                params![row.project, row.key, row.body.to_string(), row.at_ms],
             ),
-            Write::DeleteObject { kind, key } => tx.execute(&sql::delete_object_sql(kind), [key]),
-            Write::Snapshot { snapshot: s, at_ms } => tx.execute(
+            Write::DeleteObject { project, kind, key } => {
+                tx.execute(&sql::delete_object_sql(kind), [project, key])
+            }
+            Write::Snapshot {
+                project,
+                snapshot: s,
+                at_ms,
+            } => tx.execute(
                 sql::INSERT_SNAPSHOT,
-                params![s.version as i64, s.body, s.etag, at_ms],
+                params![project, s.version as i64, s.body, s.etag, at_ms],
             ),
             Write::Audit(e) => tx.execute(
                 sql::INSERT_AUDIT,
                 params![
+                    e.project,
                     e.at_ms,
                     e.actor,
                     e.action,
@@ -117,27 +144,37 @@ impl ConfigTx for SqliteTx<'_> {
             Write::InsertKey(key) => {
                 let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
                 tx.execute(
-                    "INSERT INTO keys (id, name, scopes, hash, created_ms, environment)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO keys (id, name, scopes, hash, created_ms, environment, project)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         key.id,
                         key.name,
                         scopes.join(","),
                         key.hash,
                         key.created_ms,
-                        key.environment
+                        key.environment,
+                        key.project
                     ],
                 )
             }
-            Write::InsertEnvironment(e) => tx.execute(
+            Write::RevokeKey { project, id, at_ms } => tx.execute(
+                "UPDATE keys SET revoked_ms = ?3
+                 WHERE project = ?1 AND id = ?2 AND revoked_ms IS NULL",
+                params![project, id, at_ms],
+            ),
+            Write::InsertEnvironment {
+                project,
+                environment: e,
+            } => tx.execute(
                 sql::INSERT_ENVIRONMENT,
-                params![e.key, e.name, e.created_ms],
+                params![project, e.key, e.name, e.created_ms],
             ),
-            Write::DeleteEnvironment(key) => tx.execute(sql::DELETE_ENVIRONMENT, [key]),
-            Write::RevokeKey { id, at_ms } => tx.execute(
-                "UPDATE keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-                params![id, at_ms],
-            ),
+            Write::DeleteEnvironment { project, key } => {
+                tx.execute(sql::DELETE_ENVIRONMENT, [project, key])
+            }
+            Write::InsertProject(p) => {
+                tx.execute(sql::INSERT_PROJECT, params![p.key, p.name, p.created_ms])
+            }
         };
         changed.map(|n| n as u64).map_err(backend)
     }
@@ -153,27 +190,23 @@ fn begin(c: &mut Connection) -> Result<SqliteTx<'_>, StoreError> {
 }
 
 impl ConfigStore for SqliteStore {
-    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
-        self.with(|c| current(c)).await
+    async fn snapshot(&self, project: &str) -> Result<Snapshot, StoreError> {
+        let project = project.to_owned();
+        self.with(move |c| current(c, &project)).await
     }
 
-    async fn version(&self) -> Result<u64, StoreError> {
-        self.with(|c| {
-            c.query_row("SELECT COALESCE(MAX(version), 0) FROM snapshots", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|v| v as u64)
-            .map_err(backend)
-        })
-        .await
+    async fn version(&self, project: &str) -> Result<u64, StoreError> {
+        let project = project.to_owned();
+        self.with(move |c| version_of(c, &project)).await
     }
 
-    async fn objects(&self) -> Result<WireConfig, StoreError> {
-        self.with(|c| {
+    async fn objects(&self, project: &str) -> Result<WireConfig, StoreError> {
+        let project = project.to_owned();
+        self.with(move |c| {
             let bodies = |kind: Kind| -> Result<Vec<String>, StoreError> {
                 let mut stmt = c.prepare(&sql::objects_sql(kind)).map_err(backend)?;
                 let rows = stmt
-                    .query_map([], |r| r.get::<_, String>(0))
+                    .query_map([&project], |r| r.get::<_, String>(0))
                     .map_err(backend)?;
                 rows.map(|r| r.map_err(backend)).collect()
             };
@@ -207,12 +240,15 @@ impl KeyStore for SqliteStore {
             .await
     }
 
-    async fn keys(&self) -> Result<Vec<KeyRecord>, StoreError> {
-        self.with(|c| {
+    async fn keys(&self, project: &str) -> Result<Vec<KeyRecord>, StoreError> {
+        let project = project.to_owned();
+        self.with(move |c| {
             let mut stmt = c
-                .prepare(&format!("{KEY_COLUMNS} ORDER BY created_ms DESC, id"))
+                .prepare(&format!(
+                    "{KEY_COLUMNS} WHERE project = ?1 ORDER BY created_ms DESC, id"
+                ))
                 .map_err(backend)?;
-            let rows = stmt.query_map([], key_row).map_err(backend)?;
+            let rows = stmt.query_map([&project], key_row).map_err(backend)?;
             rows.map(|r| r.map_err(backend)).collect()
         })
         .await
@@ -228,19 +264,54 @@ impl KeyStore for SqliteStore {
         .await
     }
 
-    async fn revoke_key(&self, id: &str, actor: String, at_ms: i64) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.with(move |c| finish(txn::revoke_key(begin(c)?, &id, actor, at_ms)))
+    async fn revoke_key(
+        &self,
+        project: &str,
+        id: &str,
+        actor: String,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (project, id) = (project.to_owned(), id.to_owned());
+        self.with(move |c| finish(txn::revoke_key(begin(c)?, &project, &id, actor, at_ms)))
+            .await
+    }
+}
+
+impl ProjectStore for SqliteStore {
+    async fn projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(sql::PROJECTS).map_err(backend)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(ProjectRecord {
+                        key: r.get(0)?,
+                        name: r.get(1)?,
+                        created_ms: r.get(2)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
+        })
+        .await
+    }
+
+    async fn create_project(
+        &self,
+        project: ProjectRecord,
+        actor: String,
+    ) -> Result<bool, StoreError> {
+        self.with(move |c| finish(txn::create_project(begin(c)?, project, actor)))
             .await
     }
 }
 
 impl EnvironmentStore for SqliteStore {
-    async fn environments(&self) -> Result<Vec<EnvironmentRecord>, StoreError> {
-        self.with(|c| {
+    async fn environments(&self, project: &str) -> Result<Vec<EnvironmentRecord>, StoreError> {
+        let project = project.to_owned();
+        self.with(move |c| {
             let mut stmt = c.prepare_cached(sql::ENVIRONMENTS).map_err(backend)?;
             let rows = stmt
-                .query_map([], |r| {
+                .query_map([&project], |r| {
                     Ok(EnvironmentRecord {
                         key: r.get(0)?,
                         name: r.get(1)?,
@@ -255,37 +326,56 @@ impl EnvironmentStore for SqliteStore {
 
     async fn create_environment(
         &self,
+        project: &str,
         environment: EnvironmentRecord,
         actor: String,
     ) -> Result<bool, StoreError> {
-        self.with(move |c| finish(txn::create_environment(begin(c)?, environment, actor)))
-            .await
+        let project = project.to_owned();
+        self.with(move |c| {
+            finish(txn::create_environment(
+                begin(c)?,
+                &project,
+                environment,
+                actor,
+            ))
+        })
+        .await
     }
 
     async fn delete_environment(
         &self,
+        project: &str,
         key: &str,
         actor: String,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let key = key.to_owned();
-        self.with(move |c| finish(txn::delete_environment(begin(c)?, &key, actor, at_ms)))
-            .await
+        let (project, key) = (project.to_owned(), key.to_owned());
+        self.with(move |c| {
+            finish(txn::delete_environment(
+                begin(c)?,
+                &project,
+                &key,
+                actor,
+                at_ms,
+            ))
+        })
+        .await
     }
 }
 
 impl AuditStore for SqliteStore {
-    async fn audit(&self, limit: u32, key: Option<String>) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit(
+        &self,
+        project: &str,
+        limit: u32,
+        key: Option<String>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let project = project.to_owned();
         self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, at_ms, actor, action, key, before, after, version
-                     FROM audit WHERE ?2 IS NULL OR key = ?2 ORDER BY id DESC LIMIT ?1",
-                )
-                .map_err(backend)?;
+            let mut stmt = c.prepare_cached(sql::AUDIT).map_err(backend)?;
             let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
             let rows = stmt
-                .query_map(rusqlite::params![limit, key], |r| {
+                .query_map(rusqlite::params![project, key, limit], |r| {
                     Ok(AuditEntry {
                         id: r.get::<_, i64>(0)? as u64,
                         at_ms: r.get(1)?,
@@ -301,5 +391,33 @@ impl AuditStore for SqliteStore {
             rows.map(|r| r.map_err(backend)).collect()
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::{SqliteStore, migrations};
+    use crate::store::project_fixture;
+
+    /// A database written before projects keeps everything, as the default project's.
+    #[tokio::test]
+    async fn a_database_before_projects_is_the_default_project() {
+        let before = migrations::PROJECTS - 1;
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in migrations::MIGRATIONS.iter().take(before) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(project_fixture::ROWS).unwrap();
+        conn.execute_batch(
+            "INSERT INTO keys (id, name, scopes, hash, created_ms, environment)
+             VALUES ('k1', 'web', 'sdk:read,assign', 'h', 1, 'staging')",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.pragma_update(None, "user_version", before as i64)
+            .unwrap();
+        tx.commit().unwrap();
+        project_fixture::carried_over(&SqliteStore::init(conn).unwrap()).await;
     }
 }

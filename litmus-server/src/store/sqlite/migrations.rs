@@ -229,7 +229,95 @@ pub(super) const MIGRATIONS: &[&str] = &[
      );
      INSERT INTO environments (key, name, created_ms) VALUES ('production', 'Production', 0);
      ALTER TABLE keys ADD COLUMN environment TEXT NOT NULL DEFAULT 'production';",
+    // 15: projects (`crate::projects`): every config object, snapshot, audit entry, key and
+    // environment belongs to one; what was stored before is the `default` project's.
+    "CREATE TABLE projects (
+         key TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     );
+     INSERT INTO projects (key, name, created_ms) VALUES ('default', 'Default', 0);
+     CREATE TABLE experiments_by_project (
+         project TEXT NOT NULL,
+         key TEXT NOT NULL,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, key)
+     );
+     INSERT INTO experiments_by_project SELECT 'default', key, body, updated_ms FROM experiments;
+     DROP TABLE experiments;
+     ALTER TABLE experiments_by_project RENAME TO experiments;
+     CREATE TABLE layers_by_project (
+         project TEXT NOT NULL,
+         key TEXT NOT NULL,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, key)
+     );
+     INSERT INTO layers_by_project SELECT 'default', key, body, updated_ms FROM layers;
+     DROP TABLE layers;
+     ALTER TABLE layers_by_project RENAME TO layers;
+     CREATE TABLE holdouts_by_project (
+         project TEXT NOT NULL,
+         key TEXT NOT NULL,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, key)
+     );
+     INSERT INTO holdouts_by_project SELECT 'default', key, body, updated_ms FROM holdouts;
+     DROP TABLE holdouts;
+     ALTER TABLE holdouts_by_project RENAME TO holdouts;
+     CREATE TABLE metrics_by_project (
+         project TEXT NOT NULL,
+         key TEXT NOT NULL,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, key)
+     );
+     INSERT INTO metrics_by_project SELECT 'default', key, body, updated_ms FROM metrics;
+     DROP TABLE metrics;
+     ALTER TABLE metrics_by_project RENAME TO metrics;
+     CREATE TABLE flags_by_project (
+         project TEXT NOT NULL,
+         key TEXT NOT NULL,
+         body TEXT NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, key)
+     );
+     INSERT INTO flags_by_project SELECT 'default', key, body, updated_ms FROM flags;
+     DROP TABLE flags;
+     ALTER TABLE flags_by_project RENAME TO flags;
+     CREATE TABLE snapshots_by_project (
+         project TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         body TEXT NOT NULL,
+         etag TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, version)
+     );
+     INSERT INTO snapshots_by_project SELECT 'default', version, body, etag, created_ms FROM snapshots;
+     DROP TABLE snapshots;
+     ALTER TABLE snapshots_by_project RENAME TO snapshots;
+     CREATE TABLE environments_by_project (
+         project TEXT NOT NULL,
+         key TEXT NOT NULL,
+         name TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, key)
+     );
+     INSERT INTO environments_by_project SELECT 'default', key, name, created_ms FROM environments;
+     DROP TABLE environments;
+     ALTER TABLE environments_by_project RENAME TO environments;
+     ALTER TABLE audit ADD COLUMN project TEXT NOT NULL DEFAULT 'default';
+     DROP INDEX audit_key;
+     CREATE INDEX audit_project_key ON audit (project, key, id);
+     CREATE INDEX audit_project ON audit (project, id);
+     ALTER TABLE keys ADD COLUMN project TEXT NOT NULL DEFAULT 'default';",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.
 pub(super) const UNIT_STATE: usize = 9;
+
+/// The migration that gives every config row a project (`crate::projects`).
+#[cfg(test)]
+pub(super) const PROJECTS: usize = 15;
