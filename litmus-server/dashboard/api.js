@@ -1,6 +1,34 @@
 // The admin key (kept for this tab in sessionStorage) and the calls to the server's API.
 
 const STORAGE = 'litmus.adminKey';
+const PROJECT = 'litmus.project';
+
+/** The project the dashboard acts in (kept in localStorage; the default project when none). */
+export const project = {
+  get key() {
+    try {
+      return localStorage.getItem(PROJECT) || 'default';
+    } catch {
+      return 'default';
+    }
+  },
+  set(key) {
+    try {
+      if (key === 'default') localStorage.removeItem(PROJECT);
+      else localStorage.setItem(PROJECT, key);
+    } catch {
+      // Storage refused (a private window): the choice lasts until the page reloads.
+    }
+  },
+};
+
+/** The headers every call sends: the key, and the project when it is not the default one. */
+function baseHeaders(accept) {
+  const headers = { Accept: accept };
+  if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
+  if (project.key !== 'default') headers['Litmus-Project'] = project.key;
+  return headers;
+}
 
 export const auth = {
   get key() {
@@ -43,8 +71,7 @@ export class ApiError extends Error {
  * dispatches `litmus:unauthorized` on window (the app then asks for the key again).
  */
 export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
+  const headers = baseHeaders('application/json');
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -101,6 +128,12 @@ export const flags = {
   remove: (key) => api('DELETE', `/admin/flags/${enc(key)}`),
 };
 
+/** Projects (`/admin/projects`). */
+export const projects = {
+  list: () => api('GET', '/admin/projects').then((d) => d.projects || []),
+  create: (key, name) => api('POST', '/admin/projects', name ? { key, name } : { key }),
+};
+
 /** Environments (`/admin/environments`) and promotions between them. */
 export const environments = {
   list: () => api('GET', '/admin/environments').then((d) => d.environments || []),
@@ -117,8 +150,7 @@ export const csvPath = (key, environment = 'production') => `/results/${enc(key)
  * cookie), so the file is fetched here and handed to the browser as a blob URL.
  */
 export async function downloadCsv(key, environment = 'production') {
-  const headers = { Accept: 'text/csv' };
-  if (auth.key) headers.Authorization = `Bearer ${auth.key}`;
+  const headers = baseHeaders('text/csv');
   let res;
   try {
     res = await fetch(csvPath(key, environment), { headers, cache: 'no-store' });

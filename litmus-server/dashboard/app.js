@@ -17,7 +17,7 @@
 // results every view shows (environment.js).
 
 import { h, hideTip } from './dom.js';
-import { auth, api, ApiError } from './api.js';
+import { auth, api, ApiError, project } from './api.js';
 import { Live } from './live.js';
 import { mountList } from './list.js';
 import { mountForm } from './form.js';
@@ -35,6 +35,29 @@ import * as f from './format.js';
 const main = document.getElementById('main');
 const signOutButton = document.getElementById('signout');
 const envSelect = document.getElementById('environment');
+const projectSelect = document.getElementById('project');
+
+/**
+ * Fills the project picker (hidden while the key sees one project). Choosing another project
+ * reopens the live socket in it and reloads its environments.
+ */
+function loadProjects() {
+  api('GET', '/admin/projects').then((d) => {
+    const list = (d && d.projects) || [];
+    if (!list.some((p) => p.key === project.key)) project.set(list.length ? list[0].key : 'default');
+    projectSelect.replaceChildren(...list.map((p) => h('option', { value: p.key, selected: p.key === project.key }, p.name && p.name !== p.key ? `${p.name} (${p.key})` : p.key)));
+    projectSelect.parentElement.hidden = list.length < 2;
+  }).catch(() => {
+    projectSelect.parentElement.hidden = true;
+  });
+}
+projectSelect.addEventListener('change', () => {
+  project.set(projectSelect.value);
+  live.stop();
+  loadEnvironments();
+  route();
+});
+window.addEventListener('litmus:projects', loadProjects);
 
 /** Fills the environment picker (hidden while production is the only environment). */
 function loadEnvironments() {
@@ -136,6 +159,7 @@ function showSignIn() {
     try {
       await api('GET', '/admin/experiments');
       signInMessage = '';
+      loadProjects();
       loadEnvironments();
       route();
     } catch (err) {
@@ -198,5 +222,8 @@ window.addEventListener('litmus:unauthorized', (e) => {
 });
 signOutButton.addEventListener('click', () => signOut(''));
 window.addEventListener('hashchange', route);
-if (auth.key) loadEnvironments();
+if (auth.key) {
+  loadProjects();
+  loadEnvironments();
+}
 route();

@@ -1,11 +1,13 @@
-// Environments (#/environments): every environment with its name, a form to create one,
+// Projects and environments (#/environments): the projects the key sees and a form to create
+// one (a key with projects:write; the bootstrap key has it); the current project's
+// environments with their names, a form to create one,
 // delete (never production; the server refuses one still in use and says by what), and
 // promotion: one environment's flag states (switch, rules, scheduled changes) copied to
 // another, previewed as a diff first (`POST /admin/environments/{from}/promote` with
 // `dry_run`), then applied as one change after a confirmation.
 
 import { h, render, toast, confirmDialog } from './dom.js';
-import { environments, ApiError } from './api.js';
+import { environments, projects, project, ApiError } from './api.js';
 import { PRODUCTION } from './environment.js';
 import * as f from './format.js';
 
@@ -23,8 +25,29 @@ const changed = () => window.dispatchEvent(new CustomEvent('litmus:environments'
 /** Mounts the environments page into `main`. */
 export function mountEnvironments(main, { setTitle }) {
   setTitle('Environments');
-  const st = { list: null, error: null, createError: null, from: null, to: PRODUCTION, preview: null, promoteError: null, busy: false, skip: new Set(), newKey: '', newName: '' };
+  const st = { list: null, error: null, createError: null, from: null, to: PRODUCTION, preview: null, promoteError: null, busy: false, skip: new Set(), newKey: '', newName: '',
+    projects: [], newProject: '', projectError: null };
   let alive = true;
+
+  async function loadProjects() {
+    st.projects = await projects.list().catch(() => []);
+    draw();
+  }
+
+  async function createProject() {
+    const key = st.newProject.trim();
+    try {
+      await projects.create(key);
+      st.projectError = null;
+      st.newProject = '';
+      toast(`Project ${key} created`, 'success');
+      window.dispatchEvent(new CustomEvent('litmus:projects'));
+      await loadProjects();
+    } catch (e) {
+      st.projectError = e instanceof ApiError ? e.explanation : String(e);
+      draw();
+    }
+  }
 
   async function load() {
     try {
@@ -146,6 +169,17 @@ export function mountEnvironments(main, { setTitle }) {
       h('header', { class: 'page-head' },
         h('div', {}, h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/flags' }, 'Flags'), ' / '), h('h1', {}, 'Environments'))),
       st.error ? h('div', { class: 'banner critical', role: 'alert' }, st.error) : null,
+      h('section', { class: 'card', id: 'projects' },
+        h('h2', {}, 'Projects'),
+        h('p', { class: 'hint' }, `This page shows the environments of the project “${project.key}”. Each project has its own flags, experiments, keys and results; choose one with the picker at the top.`),
+        h('ul', { class: 'chips', id: 'project-list' }, st.projects.map((p) => h('li', { class: 'chip', 'data-project': p.key }, p.key))),
+        h('form', {
+          class: 'row env-create', id: 'create-project-form', 'aria-label': 'New project', novalidate: true,
+          onsubmit: (ev) => { ev.preventDefault(); createProject(); },
+        },
+        h('input', { id: 'project-key', placeholder: 'shop', 'aria-label': 'Project key', autocomplete: 'off', spellcheck: 'false', value: st.newProject, oninput: (e) => { st.newProject = e.target.value; } }),
+        h('button', { type: 'submit', class: 'btn', id: 'create-project' }, 'Create project')),
+        st.projectError ? h('div', { class: 'field-error', id: 'project-error', role: 'alert' }, st.projectError) : null),
       h('section', { class: 'card' },
         h('table', { class: 'table', id: 'environments' },
           h('thead', {}, h('tr', {}, h('th', {}, 'Key'), h('th', {}, 'Name'), h('th', {}, 'Created'), h('th', {}, ''))),
@@ -179,6 +213,7 @@ export function mountEnvironments(main, { setTitle }) {
 
   draw();
   load();
+  loadProjects();
   return {
     unmount() {
       alive = false;

@@ -3,6 +3,8 @@
 // socket is reopened with backoff and resubscribed; a heartbeat announcing a newer version
 // than the shown results for a few seconds triggers a resync.
 
+import { project } from './api.js';
+
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const RESYNC_AFTER_MS = 3000;
 
@@ -92,7 +94,8 @@ export class Live {
   connect() {
     clearTimeout(this.timer);
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}/live?key=${encodeURIComponent(this.key())}`;
+    // The project travels in the query: a browser's WebSocket cannot send headers.
+    const url = `${proto}//${location.host}/live?key=${encodeURIComponent(this.key())}&project=${encodeURIComponent(project.key)}`;
     this.setStatus({ state: this.attempt ? 'reconnecting' : 'connecting', retryAt: undefined });
     let ws;
     try {

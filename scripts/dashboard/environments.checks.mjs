@@ -151,3 +151,47 @@ export async function environmentChecks({ page, BASE, admin, check, assert, shot
     assert(!(await api('GET', '/admin/environments')).body.environments.some((x) => x.key === env), 'gone');
   });
 }
+
+/** The project checks (after the environment checks): the arguments are dashboard.test.mjs's. */
+export async function projectChecks({ page, BASE, admin, check, assert }) {
+  const tag = Date.now().toString(36);
+  const shop = `shop-${tag}`;
+  const api = async (method, path, body, project) => {
+    const headers = project ? { ...admin, 'litmus-project': project } : admin;
+    const res = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+
+  await check('projects: one made in the page is offered by the picker; its flags are its own', async () => {
+    await page.evaluate(() => { location.hash = '#/environments'; });
+    await page.waitForSelector('#create-project');
+    await page.fill('#project-key', 'Bad Key');
+    await page.click('#create-project');
+    await page.waitForSelector('#project-error');
+    assert((await page.textContent('#project-error')).includes('project key'), 'the server\'s message');
+    await page.fill('#project-key', shop);
+    await page.click('#create-project');
+    await page.waitForSelector(`#project-list [data-project="${shop}"]`);
+    await page.waitForSelector(`#project option[value="${shop}"]`, { state: 'attached' });
+    assert(await page.isVisible('#project'), 'the picker shows once there are two projects');
+    const r = await api('PUT', '/admin/flags/shop-only', { key: 'shop-only', type: 'boolean', default: true }, shop);
+    assert(r.status === 200, JSON.stringify(r.body));
+    await page.evaluate(() => { location.hash = '#/flags'; });
+    await page.selectOption('#project', shop);
+    await page.waitForSelector('#flags-table tr[data-flag="shop-only"]');
+    const keys = await page.$$eval('#flags-table tr[data-flag]', (els) => els.map((e) => e.dataset.flag));
+    assert(JSON.stringify(keys) === '["shop-only"]', `the shop's flags only: ${keys}`);
+    // Its environments are its own: production only.
+    await page.evaluate(() => { location.hash = '#/environments'; });
+    await page.waitForSelector('#environments tr[data-environment="production"]');
+    const envs = await page.$$eval('#environments tr[data-environment]', (els) => els.map((e) => e.dataset.environment));
+    assert(JSON.stringify(envs) === '["production"]', JSON.stringify(envs));
+    // Back in the default project, the shop's flag is not there.
+    await page.selectOption('#project', 'default');
+    await page.evaluate(() => { location.hash = '#/flags'; });
+    await page.waitForSelector('.flags-page');
+    await page.waitForFunction(() => !document.querySelector('.card.loading'));
+    assert(!(await page.$('#flags-table tr[data-flag="shop-only"]')), 'the default project does not list it');
+  });
+}
