@@ -1,10 +1,13 @@
 // Feature flags (#/flags): every flag with its type, its switch (flipped in place, after a
 // confirmation when switching off), its rules in order, its default and tags; a search box;
 // delete asks first. Switches and rules are the environment chosen in the top bar's
-// (environment.js). The server validates every change (`PUT /admin/flags/{key}`).
+// (environment.js), with each flag's last evaluation there and a stale badge (never
+// evaluated, unused for 30 days, fully rolled out, off: `GET /admin/flag-usage`), and a
+// filter for the stale ones. The server validates every change (`PUT /admin/flags/{key}`).
 
 import { h, render, toast, confirmDialog } from './dom.js';
-import { flags, ApiError } from './api.js';
+import { flags, api, ApiError } from './api.js';
+import * as f from './format.js';
 import { currentEnvironment, stateIn, withState, PRODUCTION } from './environment.js';
 
 /** A value in a few characters: JSON, shortened. */
@@ -31,12 +34,24 @@ export function ruleSummary(r) {
 /** Mounts the flag list into `main`. */
 export function mountFlags(main, { setTitle }) {
   setTitle('Flags');
-  const st = { list: null, error: null, query: '', busy: new Set() };
+  const st = { list: null, error: null, query: '', busy: new Set(), usage: new Map(), staleOnly: false };
   const env = currentEnvironment();
   const where = env === PRODUCTION ? '' : ` in ${env}`;
   let alive = true;
 
+  /** Each flag's usage in this environment (the page works without it). */
+  async function loadUsage() {
+    try {
+      const d = await api('GET', `/admin/flag-usage?environment=${encodeURIComponent(env)}`);
+      st.usage = new Map((d.flags || []).map((u) => [u.flag, u]));
+    } catch {
+      st.usage = new Map();
+    }
+    draw();
+  }
+
   async function load() {
+    loadUsage();
     try {
       st.list = await flags.list();
       st.error = null;
@@ -103,15 +118,27 @@ export function mountFlags(main, { setTitle }) {
         : h('span', { class: 'muted' }, 'no rules')),
       h('td', {}, h('code', {}, shortValue(flag.default))),
       h('td', {}, (flag.tags || []).map((t) => h('span', { class: 'tag' }, t))),
+      h('td', { class: 'usage-cell', 'data-col': 'usage' }, usageCell(st.usage.get(flag.key))),
       h('td', { class: 'actions' },
         h('a', { class: 'btn small', href }, 'Edit'),
         h('button', { type: 'button', class: 'btn small ghost danger', 'aria-label': `Delete ${flag.key}`, onclick: () => remove(flag) }, 'Delete')));
   }
 
+  /** A flag's last evaluation here and, when stale, a badge saying why. */
+  function usageCell(u) {
+    if (!u) return h('span', { class: 'muted' }, '…');
+    const words = { never_evaluated: 'never evaluated', unused: 'unused 30+ days', fully_rolled_out: 'serves everyone one value', off: 'off' };
+    return [
+      h('span', { class: 'small', 'data-evaluations': String(u.evaluations) },
+        u.last_evaluated_ms === null ? 'never' : `${f.ago(u.last_evaluated_ms)} · ${f.int(u.evaluations)}`),
+      u.stale ? [' ', h('span', { class: 'badge stale', 'data-stale': u.reasons.join(' '), title: u.reasons.map((r) => words[r] || r).join(', ') }, 'stale')] : null,
+    ];
+  }
+
   function draw() {
     if (!alive) return;
     const q = st.query.trim().toLowerCase();
-    const list = (st.list || []).filter((f) => !q || f.key.toLowerCase().includes(q)
+    const list = (st.list || []).filter((fl) => !st.staleOnly || (st.usage.get(fl.key) || {}).stale).filter((f) => !q || f.key.toLowerCase().includes(q)
       || (f.description || '').toLowerCase().includes(q) || (f.tags || []).some((t) => t.toLowerCase().includes(q)));
     render(main, h('div', { class: 'page flags-page' },
       h('header', { class: 'page-head' },
@@ -122,12 +149,16 @@ export function mountFlags(main, { setTitle }) {
             type: 'search', id: 'flag-search', placeholder: 'Search keys, descriptions, tags', value: st.query, 'aria-label': 'Search flags',
             oninput: (e) => { st.query = e.target.value; draw(); },
           }),
+          h('label', { class: 'check small' }, h('input', {
+            type: 'checkbox', id: 'stale-filter', checked: st.staleOnly,
+            onchange: (e) => { st.staleOnly = e.target.checked; draw(); },
+          }), ' Stale only'),
           h('a', { class: 'btn primary', href: '#/flags/new', id: 'new-flag' }, 'New flag'))),
       st.error ? h('div', { class: 'banner critical', role: 'alert' }, st.error) : null,
       st.list === null && !st.error ? h('div', { class: 'card loading' }, 'Loading…') : null,
       st.list && !st.list.length ? h('div', { class: 'card empty' }, 'No flags yet. A flag is a typed value your code reads, decided per unit by ordered rules.') : null,
       list.length ? h('table', { class: 'table flags-table', id: 'flags-table' },
-        h('thead', {}, h('tr', {}, ['Flag', 'Type', 'Switch', 'Rules (first match wins)', 'Default', 'Tags', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', {}, h('tr', {}, ['Flag', 'Type', 'Switch', 'Rules (first match wins)', 'Default', 'Tags', 'Last evaluated', ''].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, list.map(row))) : null));
   }
 

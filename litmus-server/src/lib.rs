@@ -23,6 +23,7 @@ pub mod settings;
 pub mod snapshots;
 pub mod state;
 pub mod store;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -63,6 +64,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         .route("/assign", post(routes::assign::assign::<S>))
         .route("/evaluate", post(routes::assign::evaluate::<S>))
         .route("/events", post(routes::events::ingest::<S>))
+        .route("/sdk/usage", post(routes::usage::report::<S>))
         .layer(sdk_cors());
     Router::new()
         .route("/", get(routes::dashboard::root))
@@ -108,6 +110,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
             "/admin/keys/{id}",
             axum::routing::delete(routes::keys::revoke::<S>),
         )
+        .route("/admin/flag-usage", get(routes::usage::flags::<S>))
         .route(
             "/admin/projects",
             get(routes::projects::list::<S>).post(routes::projects::create::<S>),

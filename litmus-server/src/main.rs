@@ -108,6 +108,7 @@ async fn serve<S: Store>(
     };
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::jobs::versions::watch_versions(&state, settings.version_poll);
+    litmus_server::jobs::usage::flush_usage(&state, std::time::Duration::from_secs(10));
     if settings.rollups {
         litmus_server::jobs::rollups::apply_rollups(&state, std::time::Duration::from_millis(250));
     } else {

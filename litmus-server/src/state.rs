@@ -61,6 +61,9 @@ pub struct Ingest<S> {
     /// The holdout exposures `POST /assign` logged (`crate::service::assign`): each (holdout,
     /// unit) once while remembered, in bounded memory.
     pub holdouts_logged: Arc<std::sync::Mutex<litmus_core::ExposureMemory>>,
+    /// Flag usage counted since the last flush (`crate::usage`): `/evaluate` and SDKs' usage
+    /// reports add to it, the usage job writes it to the store.
+    pub usage: crate::usage::UsageBuffer,
 }
 
 /// Holdout exposures `POST /assign` remembers having logged (about 16 bytes each).
@@ -74,6 +77,7 @@ impl<S> Clone for Ingest<S> {
             slots: Arc::clone(&self.slots),
             rollups_due: Arc::clone(&self.rollups_due),
             holdouts_logged: Arc::clone(&self.holdouts_logged),
+            usage: self.usage.clone(),
         }
     }
 }
@@ -133,6 +137,7 @@ impl<S: Store> AppState<S> {
                     HOLDOUTS_LOGGED,
                     crate::now_ms() as u64,
                 ))),
+                usage: crate::usage::UsageBuffer::default(),
             },
             store,
             cache,

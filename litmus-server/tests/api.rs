@@ -691,7 +691,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 30);
+    assert_eq!(operations, 32);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {

@@ -52,12 +52,13 @@ const DASHBOARD: [(&str, &str); 3] = [
 ];
 
 /// The SDK routes: callable from any origin, and with the key in `?sdk_key=`.
-const SDK_ROUTES: [(&str, &str); 5] = [
+const SDK_ROUTES: [(&str, &str); 6] = [
     ("GET", "/sdk/config"),
     ("GET", "/sdk/stream"),
     ("POST", "/assign"),
     ("POST", "/evaluate"),
     ("POST", "/events"),
+    ("POST", "/sdk/usage"),
 ];
 
 /// Operations that take a key in a query parameter other than `sdk_key` (which the document
@@ -468,6 +469,7 @@ impl Fixtures {
             ("POST", "/assign") => json!({"unit_id": "u1"}),
             ("POST", "/evaluate") => json!({"unit_id": "u1"}),
             ("POST", "/events") => json!({"events": [track("m-scope", "u1")]}),
+            ("POST", "/sdk/usage") => json!({"flags": []}),
             ("PUT" | "POST" | "PATCH", _) => json!({}),
             _ => return None,
         };

@@ -28,7 +28,7 @@ import { segmentChecks } from './segments.checks.mjs';
 import { banditChecks } from './bandit.checks.mjs';
 import { holdoutChecks } from './holdout.checks.mjs';
 import { flagChecks } from './flags.checks.mjs';
-import { environmentChecks, projectChecks } from './environments.checks.mjs';
+import { environmentChecks, projectChecks, staleChecks } from './environments.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -491,6 +491,8 @@ try {
   await environmentChecks({ page, BASE, admin, check, assert, shot });
 
   await projectChecks({ page, BASE, admin, check, assert });
+
+  await staleChecks({ page, BASE, admin, check, assert });
 
   await check('sign out forgets the key', async () => {
     await page.click('#signout');

@@ -195,3 +195,39 @@ export async function projectChecks({ page, BASE, admin, check, assert }) {
     assert(!(await page.$('#flags-table tr[data-flag="shop-only"]')), 'the default project does not list it');
   });
 }
+
+/** The stale-flag checks: the arguments are dashboard.test.mjs's helpers. */
+export async function staleChecks({ page, BASE, admin, check, assert }) {
+  const tag = Date.now().toString(36);
+  const used = `used-${tag}`;
+  const done = `done-${tag}`;
+  const api = async (method, path, body) => {
+    const res = await fetch(`${BASE}${path}`, { method, headers: admin, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+
+  await check('flags: each flag\'s last evaluation shows, and the stale ones are marked and filtered', async () => {
+    await api('PUT', `/admin/flags/${used}`, { key: used, type: 'boolean', default: false, rules: [{ kind: 'rollout', percentage: 50, value: true }] });
+    await api('PUT', `/admin/flags/${done}`, { key: done, type: 'boolean', default: false, rules: [{ kind: 'force', value: true }] });
+    assert((await api('POST', '/evaluate', { unit_id: 'u-1', flag: used })).status === 200, 'evaluated');
+    // The server writes usage on a timer: wait until it has (no time limit is asserted).
+    for (;;) {
+      const rows = (await api('GET', '/admin/flag-usage')).body.flags;
+      if (rows.find((r) => r.flag === used).evaluations === 1) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Through another page, so the list is loaded afresh.
+    await page.evaluate(() => { location.hash = '#/metrics'; });
+    await page.evaluate(() => { location.hash = '#/flags'; });
+    await page.waitForSelector(`#flags-table tr[data-flag="${used}"] [data-evaluations="1"]`);
+    assert(!(await page.$(`#flags-table tr[data-flag="${used}"] .badge.stale`)), 'an evaluated rollout is not stale');
+    const why = await page.getAttribute(`#flags-table tr[data-flag="${done}"] .badge.stale`, 'data-stale');
+    assert(why === 'never_evaluated fully_rolled_out', `the reasons: ${why}`);
+    await page.check('#stale-filter');
+    await page.waitForSelector(`#flags-table tr[data-flag="${used}"]`, { state: 'detached' });
+    assert(await page.$(`#flags-table tr[data-flag="${done}"]`), 'the stale flag stays listed');
+    await page.uncheck('#stale-filter');
+    for (const key of [used, done]) await api('DELETE', `/admin/flags/${key}`);
+  });
+}

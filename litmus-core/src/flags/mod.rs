@@ -16,6 +16,7 @@ mod compile;
 mod evaluate;
 mod evaluation;
 mod flag;
+pub mod hygiene;
 pub mod wire;
 
 pub(crate) use compile::compile_flags;

@@ -6,12 +6,14 @@
 //! - [`rollups`]: applies stored event batches to the rollups;
 //! - [`retention`]: drops old raw events;
 //! - [`bandits`]: reweighs running bandits and publishes their weights as config changes;
-//! - [`live`]: recomputes the results live subscribers follow.
+//! - [`live`]: recomputes the results live subscribers follow;
+//! - [`usage`]: writes the flag usage counted to the store.
 
 pub mod bandits;
 pub mod live;
 pub mod retention;
 pub mod rollups;
+pub mod usage;
 pub mod versions;
 
 use std::sync::Arc;

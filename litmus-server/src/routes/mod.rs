@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod projects;
 pub mod results;
 pub mod sdk;
+pub mod usage;

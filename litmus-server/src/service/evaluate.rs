@@ -103,6 +103,15 @@ pub async fn evaluate<S: ConfigStore + EventStore>(
         &stream,
     )
     .await?;
+    // Each flag evaluated counts as used in this environment (`crate::usage`).
+    let now = crate::now_ms();
+    for (key, e) in keys.iter().zip(&evaluations) {
+        if e.error() != Some(litmus_core::EvaluationError::FlagNotFound) {
+            ingest
+                .usage
+                .record(snapshots.project(), environment, key, 1, now);
+        }
+    }
     let described = keys.iter().zip(&evaluations).map(|(k, e)| describe(k, e));
     Ok(match req.flag {
         Some(_) => described.into_iter().next().unwrap_or(Value::Null),

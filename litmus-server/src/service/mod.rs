@@ -15,3 +15,4 @@ pub mod evaluate;
 pub mod events;
 pub mod keys;
 pub mod projects;
+pub mod usage;

@@ -1,7 +1,7 @@
 //! Where configs live: experiments, the versioned snapshot SDKs download, the audit log, API
 //! keys, projects, environments, events and rollups. One trait per concern ([`ConfigStore`],
-//! [`KeyStore`], [`ProjectStore`], [`EnvironmentStore`], [`AuditStore`], [`EventStore`];
-//! [`Store`] is all six), with two backends, the embedded
+//! [`KeyStore`], [`ProjectStore`], [`EnvironmentStore`], [`AuditStore`], [`UsageStore`],
+//! [`EventStore`]; [`Store`] is all seven), with two backends, the embedded
 //! default (SQLite) and PostgreSQL + TimescaleDB (when `DATABASE_URL` is set); the same tests
 //! run against each. The transactions that write the config, keys and audit log are written
 //! once (`txn`) over each backend's primitives.
@@ -310,6 +310,22 @@ pub trait EnvironmentStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// Flag usage (`crate::usage`): evaluations per flag and environment, and the last one's time.
+pub trait UsageStore: Send + Sync + 'static {
+    /// Adds each row's evaluations to its flag's (project, environment) and keeps the newest
+    /// time, all in one transaction.
+    fn record_usage(
+        &self,
+        rows: Vec<crate::usage::UsageRow>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every flag's usage in `project`'s `environment`, by key.
+    fn flag_usage(
+        &self,
+        project: &str,
+        environment: &str,
+    ) -> impl Future<Output = Result<Vec<crate::usage::FlagUsage>, StoreError>> + Send;
+}
+
 /// The audit log (append-only; written by [`ConfigStore::apply`] and the [`KeyStore`]).
 pub trait AuditStore: Send + Sync + 'static {
     /// The newest audit entries of `project` (of the object `key` only, when given), newest
@@ -418,12 +434,13 @@ pub trait EventStore: Send + Sync + 'static {
 /// A whole store: every concern. Code that needs one concern takes that trait; the state,
 /// which hands each part to its users, takes this one.
 pub trait Store:
-    ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + EventStore
+    ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + UsageStore + EventStore
 {
 }
 
-impl<T: ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + EventStore> Store
-    for T
+impl<
+    T: ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + UsageStore + EventStore,
+> Store for T
 {
 }
 

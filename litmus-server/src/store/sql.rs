@@ -18,6 +18,19 @@ pub(crate) const INSERT_ENVIRONMENT: &str =
 pub(crate) const DELETE_ENVIRONMENT: &str =
     "DELETE FROM environments WHERE project = $1 AND key = $2 AND key <> 'production'";
 
+/// Adds `$4` evaluations of flag `$3` in project `$1`'s environment `$2` at `$5`.
+pub(crate) const RECORD_USAGE: &str =
+    "INSERT INTO flag_usage (project, environment, flag, evaluations, last_ms)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (project, environment, flag) DO UPDATE SET
+         evaluations = flag_usage.evaluations + excluded.evaluations,
+         last_ms = CASE WHEN excluded.last_ms > flag_usage.last_ms
+                   THEN excluded.last_ms ELSE flag_usage.last_ms END";
+
+/// Every flag's usage in project `$1`'s environment `$2`, by key.
+pub(crate) const FLAG_USAGE: &str = "SELECT flag, evaluations, last_ms FROM flag_usage
+     WHERE project = $1 AND environment = $2 ORDER BY flag";
+
 /// Every project, by key.
 pub(crate) const PROJECTS: &str = "SELECT key, name, created_ms FROM projects ORDER BY key";
 

@@ -17,8 +17,9 @@ use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
     AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, ProjectStore,
-    Snapshot, StoreError,
+    Snapshot, StoreError, UsageStore,
 };
+use crate::usage::{FlagUsage, UsageRow};
 
 const KEY_COLUMNS: &str =
     "SELECT id, name, scopes, hash, created_ms, revoked_ms, environment, project FROM api_keys";
@@ -350,6 +351,44 @@ impl EnvironmentStore for PostgresStore {
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         txn::delete_environment(Self::begin(&mut client).await?, project, key, actor, at_ms).await
+    }
+}
+
+impl UsageStore for PostgresStore {
+    async fn record_usage(&self, rows: Vec<UsageRow>) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let stmt = tx.prepare(sql::RECORD_USAGE).await.map_err(backend)?;
+        for r in &rows {
+            let n = i64::try_from(r.evaluations).unwrap_or(i64::MAX);
+            tx.execute(
+                &stmt,
+                &[&r.project, &r.environment, &r.flag, &n, &r.last_ms],
+            )
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn flag_usage(
+        &self,
+        project: &str,
+        environment: &str,
+    ) -> Result<Vec<FlagUsage>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(sql::FLAG_USAGE, &[&project, &environment])
+            .await
+            .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|r| FlagUsage {
+                flag: r.get(0),
+                evaluations: r.get::<_, i64>(1).max(0) as u64,
+                last_ms: r.get(2),
+            })
+            .collect())
     }
 }
 

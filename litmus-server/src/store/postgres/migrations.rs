@@ -266,6 +266,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_project_key ON audit (project, key, id);
      CREATE INDEX audit_project ON audit (project, id);
      ALTER TABLE api_keys ADD COLUMN project text NOT NULL DEFAULT 'default';",
+    // 16: flag usage (`crate::usage`): evaluations per flag in each project's environment.
+    "CREATE TABLE flag_usage (
+         project text NOT NULL,
+         environment text NOT NULL,
+         flag text NOT NULL,
+         evaluations bigint NOT NULL,
+         last_ms bigint NOT NULL,
+         PRIMARY KEY (project, environment, flag)
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

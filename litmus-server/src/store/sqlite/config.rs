@@ -15,8 +15,9 @@ use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
     AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, ProjectStore,
-    Snapshot, StoreError, empty_snapshot,
+    Snapshot, StoreError, UsageStore, empty_snapshot,
 };
+use crate::usage::{FlagUsage, UsageRow};
 
 /// The newest snapshot of `project` (the empty one before its first change).
 fn current(conn: &Connection, project: &str) -> Result<Snapshot, StoreError> {
@@ -358,6 +359,46 @@ impl EnvironmentStore for SqliteStore {
                 actor,
                 at_ms,
             ))
+        })
+        .await
+    }
+}
+
+impl UsageStore for SqliteStore {
+    async fn record_usage(&self, rows: Vec<UsageRow>) -> Result<(), StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            {
+                let mut stmt = tx.prepare_cached(sql::RECORD_USAGE).map_err(backend)?;
+                for r in &rows {
+                    let n = i64::try_from(r.evaluations).unwrap_or(i64::MAX);
+                    stmt.execute(params![r.project, r.environment, r.flag, n, r.last_ms])
+                        .map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)
+        })
+        .await
+    }
+
+    async fn flag_usage(
+        &self,
+        project: &str,
+        environment: &str,
+    ) -> Result<Vec<FlagUsage>, StoreError> {
+        let (project, environment) = (project.to_owned(), environment.to_owned());
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(sql::FLAG_USAGE).map_err(backend)?;
+            let rows = stmt
+                .query_map([&project, &environment], |r| {
+                    Ok(FlagUsage {
+                        flag: r.get(0)?,
+                        evaluations: r.get::<_, i64>(1)?.max(0) as u64,
+                        last_ms: r.get(2)?,
+                    })
+                })
+                .map_err(backend)?;
+            rows.map(|r| r.map_err(backend)).collect()
         })
         .await
     }

@@ -313,6 +313,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_project_key ON audit (project, key, id);
      CREATE INDEX audit_project ON audit (project, id);
      ALTER TABLE keys ADD COLUMN project TEXT NOT NULL DEFAULT 'default';",
+    // 16: flag usage (`crate::usage`): evaluations per flag in each project's environment.
+    "CREATE TABLE flag_usage (
+         project TEXT NOT NULL,
+         environment TEXT NOT NULL,
+         flag TEXT NOT NULL,
+         evaluations INTEGER NOT NULL,
+         last_ms INTEGER NOT NULL,
+         PRIMARY KEY (project, environment, flag)
+     ) WITHOUT ROWID;",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.
