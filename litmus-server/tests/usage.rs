@@ -15,7 +15,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use litmus_server::store::{Store, UsageStore};
+use litmus_server::store::Store;
 use litmus_server::usage::UsageRow;
 use serde_json::{Value, json};
 
