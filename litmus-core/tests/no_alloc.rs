@@ -1,5 +1,6 @@
 //! `assign` allocates nothing: a counting global allocator proves it for a plain experiment,
-//! a targeted one, a multivariate one, a layered one with a holdout, and `assign_all`.
+//! a targeted one, a multivariate one, a layered one with a holdout, and `assign_all`; and
+//! so do flag evaluations, counted for the usage reports as the bindings count them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -120,24 +121,35 @@ fn evaluate_allocates_nothing() {
     let attrs = Attributes::new().with("country", "US");
     let now = litmus_core::Timestamp::parse_rfc3339("2026-06-01T00:00:00Z");
     let units: Vec<String> = (0..10_000).map(|i| format!("user-{i}")).collect();
+    // The bindings count each evaluation for the flag usage reports: no allocation either.
+    let usage = litmus_core::sdk::FlagCounter::new(&engine);
     let mut served = 0usize;
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     MEASURED.with(|m| m.set(true));
     for unit in &units {
         for key in ["ramp", "color", "later", "missing"] {
             let r = engine.evaluate_at(key, unit, &attrs, now);
+            usage.count_evaluation(&r);
             served += usize::from(r.value().is_some()) + r.outcome() as usize;
         }
         served += usize::from(engine.boolean_flag("ramp", unit, &NoAttributes, None, false));
         served += engine.string_flag("color", unit, &attrs, now, "x").len();
         served += engine
             .evaluate_all(unit, &attrs, now)
-            .filter(|(_, r)| r.assignment().is_some())
+            .filter(|(_, r)| {
+                usage.count_evaluation(r);
+                r.assignment().is_some()
+            })
             .count();
     }
     MEASURED.with(|m| m.set(false));
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert!(served > 0);
+    // Each flag twice per unit (once alone, once in evaluate_all); "missing" is not counted.
+    assert_eq!(
+        usage.counts(false),
+        [("ramp", 20_000), ("color", 20_000), ("later", 20_000)]
+    );
     assert_eq!(
         after - before,
         0,

@@ -1,4 +1,5 @@
-//! The shared SDK behaviour fixtures (`fixtures/sdk/`), run against core's sans-IO machines.
+//! The shared SDK behaviour fixtures (`fixtures/sdk/`), run against core's sans-IO machines
+//! (the config client, the tracker, the flag usage sender and their building blocks).
 //! The Python and Node suites run the same files against their packages.
 #![allow(
     clippy::unwrap_used,
@@ -11,7 +12,8 @@ use std::path::PathBuf;
 
 use litmus_core::Timestamp;
 use litmus_core::sdk::{
-    ConfigSync, SseDecoder, SyncMode, SyncOptions, Tracker, TrackerOptions, reply, sticky, wire,
+    ConfigSync, SendResult, SseDecoder, SyncMode, SyncOptions, Tracker, TrackerOptions,
+    UsageOptions, UsageSender, reply, sticky, wire,
 };
 use serde_json::{Value, json};
 
@@ -217,6 +219,77 @@ fn tracker_fixtures() {
                 }
                 "unreachable" => {
                     tracker.unreachable(step["id"].as_u64().unwrap(), s("message").unwrap(), now);
+                    Value::Null
+                }
+                other => panic!("{name}: unknown step {other}"),
+            };
+            if let Some(expected) = step.get("expect") {
+                assert!(
+                    matches(&actual, expected),
+                    "{name}, step {i} ({}): got {actual}, expected {expected}",
+                    step["do"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn usage_fixtures() {
+    let doc = fixture("usage.json");
+    for case in doc["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut options = UsageOptions::new("http://litmus.test");
+        if let Some(ms) = case["options"].get("interval_ms").and_then(Value::as_f64) {
+            options.interval_ms = ms;
+        }
+        let mut sender = UsageSender::new(options).unwrap();
+        let mut now = 0.0;
+        for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
+            if let Some(check) = step.get("check") {
+                let state = json!({
+                    "pending": sender.pending(), "stored": sender.stored(),
+                    "dropped": sender.dropped(), "stopped": sender.is_stopped(),
+                });
+                assert!(
+                    matches(&state, check),
+                    "{name}, step {i}: state {state} is not {check}"
+                );
+                continue;
+            }
+            now = step.get("at").and_then(Value::as_f64).unwrap_or(now);
+            let s = |field: &str| step.get(field).and_then(Value::as_str);
+            let n = |field: &str| step[field].as_u64().unwrap();
+            let actual = match step["do"].as_str().unwrap() {
+                "record" => {
+                    sender.record(s("flag").unwrap(), n("evaluations"));
+                    Value::Null
+                }
+                "record_many" => {
+                    for k in 0..n("count") {
+                        let flag = format!("{}{k:05}", s("prefix").unwrap());
+                        sender.record(&flag, n("evaluations"));
+                    }
+                    Value::Null
+                }
+                "tick" => sender.tick(now).to_json(),
+                "sent" => {
+                    let body = body_of(step);
+                    let result = SendResult::Answered {
+                        status: n("status") as u16,
+                        retry_after: s("retry_after"),
+                        body: &body,
+                    };
+                    sender.sent(result, now);
+                    Value::Null
+                }
+                "unreachable" => {
+                    let message = s("message").unwrap();
+                    sender.sent(SendResult::Unreachable { message }, now);
+                    Value::Null
+                }
+                "close" => {
+                    sender.close(step["timeout_ms"].as_f64().unwrap(), now);
                     Value::Null
                 }
                 other => panic!("{name}: unknown step {other}"),

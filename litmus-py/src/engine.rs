@@ -12,6 +12,7 @@ use crate::assignment::Assignment;
 use crate::clock::{When, wall_clock};
 use crate::convert::{attributes, config_text, from_json};
 use crate::errors::{argument, core_error, guard};
+use crate::usage::Loaded;
 
 /// A flag read: the flag, the unit, its attributes and `now`, as the typed value methods take them.
 type FlagCall<'a, 'py> = (
@@ -26,7 +27,7 @@ type FlagCall<'a, 'py> = (
 /// Thread-safe: any number of threads may assign while another calls `update`.
 #[pyclass(module = "litmus._litmus", frozen)]
 pub(crate) struct Engine {
-    core: RwLock<Arc<CoreEngine>>,
+    core: RwLock<Arc<Loaded>>,
     on_exposure: Option<Py<PyAny>>,
     sticky_store: Option<Py<PyAny>>,
     seen: Mutex<ExposureMemory>,
@@ -85,11 +86,16 @@ impl Engine {
         }
     }
 
-    fn snapshot(&self) -> Arc<CoreEngine> {
+    /// The config now, with its flag counter.
+    fn loaded(&self) -> Arc<Loaded> {
         self.core
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    fn snapshot(&self) -> Arc<CoreEngine> {
+        Arc::clone(&self.loaded().engine)
     }
 
     fn expose(&self, py: Python<'_>, a: &Assignment, attributes: &dyn AttributeSource) {
@@ -144,22 +150,25 @@ impl Engine {
             .first_time(name, unit)
     }
 
-    /// Evaluates `flag` with core, remembers a fresh assignment of the experiment that served
-    /// it in the sticky store and reports its exposure, if one did; `wanted` asks for a type
-    /// (a flag of another type is a `type_mismatch`).
+    /// Evaluates `flag` with core and counts it for the usage reports, remembers a fresh
+    /// assignment of the experiment that served it in the sticky store and reports its
+    /// exposure, if one did; `wanted` asks for a type (a flag of another type is a
+    /// `type_mismatch`).
     #[allow(clippy::too_many_arguments)]
     fn flag_evaluation<A: AttributeSource>(
         &self,
         py: Python<'_>,
-        core: &Arc<CoreEngine>,
+        loaded: &Loaded,
         flag: &str,
         unit: &str,
         attrs: &A,
         when: When,
         wanted: Option<litmus_core::FlagType>,
     ) -> PyResult<crate::flags::FlagEvaluation> {
+        let core = &loaded.engine;
         let at = when.for_flag(core, flag);
         let e = self.evaluate_core(py, core, flag, unit, attrs, at, wanted)?;
+        loaded.usage.count_evaluation(&e);
         let assignment = e.assignment().map(|a| {
             let key = a.experiment().map_or("", |x| x.key());
             self.build(core, key, unit, &a, at, when)
@@ -189,7 +198,8 @@ impl Engine {
     }
 
     /// The value of `flag` as type `wanted`, or `None` when it cannot be evaluated as that
-    /// type; remembers and reports the assignment as [`Engine::flag_evaluation`] does.
+    /// type; counts it, and remembers and reports the assignment as
+    /// [`Engine::flag_evaluation`] does.
     fn flag_value<'py>(
         &self,
         py: Python<'py>,
@@ -201,15 +211,17 @@ impl Engine {
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let when = When::parse(now)?;
         let attrs = self::attributes(attributes)?;
-        let core = self.snapshot();
-        let at = when.for_flag(&core, flag);
+        let loaded = self.loaded();
+        let core = &loaded.engine;
+        let at = when.for_flag(core, flag);
         let e = match &attrs {
-            Some(map) => self.evaluate_core(py, &core, flag, unit, map, at, Some(wanted))?,
-            None => self.evaluate_core(py, &core, flag, unit, &NoAttributes, at, Some(wanted))?,
+            Some(map) => self.evaluate_core(py, core, flag, unit, map, at, Some(wanted))?,
+            None => self.evaluate_core(py, core, flag, unit, &NoAttributes, at, Some(wanted))?,
         };
+        loaded.usage.count_evaluation(&e);
         if let Some(a) = e.assignment() {
             let key = a.experiment().map_or("", |x| x.key());
-            let built = self.build(&core, key, unit, &a, at, when);
+            let built = self.build(core, key, unit, &a, at, when);
             self.remember(py, &built)?;
             match &attrs {
                 Some(map) => self.expose(py, &built, map),
@@ -308,7 +320,7 @@ impl Engine {
                 }
             }
             Ok(Engine {
-                core: RwLock::new(Arc::new(load(py, config, strict)?)),
+                core: RwLock::new(Arc::new(Loaded::new(load(py, config, strict)?))),
                 on_exposure,
                 sticky_store,
                 seen: Mutex::new(ExposureMemory::new(
@@ -347,11 +359,13 @@ impl Engine {
 
     /// Replaces the config atomically: assignments running in other threads finish on the
     /// old config, later ones use the new one. A config that cannot be loaded raises and
-    /// leaves the current one in place.
+    /// leaves the current one in place. The flag usage counts of the flags the new config
+    /// still has carry over.
     fn update(&self, py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<()> {
         guard(py, || {
-            let fresh = Arc::new(load(py, config, self.strict)?);
-            *self.core.write().unwrap_or_else(PoisonError::into_inner) = fresh;
+            let fresh = load(py, config, self.strict)?;
+            let mut slot = self.core.write().unwrap_or_else(PoisonError::into_inner);
+            *slot = Arc::new(slot.replaced_by(fresh));
             Ok(())
         })
     }
@@ -372,14 +386,15 @@ impl Engine {
             let when = When::parse(now)?;
             let attrs = self::attributes(attributes)?;
             let remembered = self.remembered(py, experiment, unit_id)?;
-            let core = self.snapshot();
-            let at = when.for_experiment(&core, experiment);
+            let loaded = self.loaded();
+            let core = &loaded.engine;
+            let at = when.for_experiment(core, experiment);
             let kept = remembered.as_deref();
             let a = match &attrs {
                 Some(map) => core.assign_sticky_at(experiment, unit_id, map, at, kept),
                 None => core.assign_sticky_at(experiment, unit_id, &NoAttributes, at, kept),
             };
-            let out = self.build(&core, experiment, unit_id, &a, at, when);
+            let out = self.build(core, experiment, unit_id, &a, at, when);
             self.remember(py, &out)?;
             match &attrs {
                 Some(map) => self.expose(py, &out, map),
@@ -402,15 +417,16 @@ impl Engine {
             let when = When::parse(now)?;
             let at = when.for_all();
             let attrs = self::attributes(attributes)?;
-            let core = self.snapshot();
+            let loaded = self.loaded();
+            let core = &loaded.engine;
             let mut list: Vec<Assignment> = match &attrs {
                 Some(map) => core
                     .assign_all_at(unit_id, map, at)
-                    .map(|a| self.build(&core, "", unit_id, &a, at, when))
+                    .map(|a| self.build(core, "", unit_id, &a, at, when))
                     .collect(),
                 None => core
                     .assign_all_at(unit_id, &NoAttributes, at)
-                    .map(|a| self.build(&core, "", unit_id, &a, at, when))
+                    .map(|a| self.build(core, "", unit_id, &a, at, when))
                     .collect(),
             };
             if self.sticky_store.is_some() {
@@ -432,7 +448,7 @@ impl Engine {
                                 Some(&kept),
                             ),
                         };
-                        *slot = self.build(&core, &slot.experiment.clone(), unit_id, &a, at, when);
+                        *slot = self.build(core, &slot.experiment.clone(), unit_id, &a, at, when);
                     }
                     self.remember(py, slot)?;
                 }
@@ -467,10 +483,12 @@ impl Engine {
             let wanted = crate::flags::wanted_type(py, r#type)?;
             let when = When::parse(now)?;
             let attrs = self::attributes(attributes)?;
-            let core = self.snapshot();
+            let loaded = self.loaded();
             match &attrs {
-                Some(map) => self.flag_evaluation(py, &core, flag, unit_id, map, when, wanted),
-                None => self.flag_evaluation(py, &core, flag, unit_id, &NoAttributes, when, wanted),
+                Some(map) => self.flag_evaluation(py, &loaded, flag, unit_id, map, when, wanted),
+                None => {
+                    self.flag_evaluation(py, &loaded, flag, unit_id, &NoAttributes, when, wanted)
+                }
             }
         })
     }
@@ -488,13 +506,13 @@ impl Engine {
         guard(py, || {
             let when = When::At(When::parse(now)?.for_all());
             let attrs = self::attributes(attributes)?;
-            let core = self.snapshot();
+            let loaded = self.loaded();
             let out = PyDict::new(py);
-            for (key, _) in core.flags() {
+            for (key, _) in loaded.engine.flags() {
                 let e = match &attrs {
-                    Some(map) => self.flag_evaluation(py, &core, key, unit_id, map, when, None),
+                    Some(map) => self.flag_evaluation(py, &loaded, key, unit_id, map, when, None),
                     None => {
-                        self.flag_evaluation(py, &core, key, unit_id, &NoAttributes, when, None)
+                        self.flag_evaluation(py, &loaded, key, unit_id, &NoAttributes, when, None)
                     }
                 }?;
                 out.set_item(key, e)?;
@@ -575,6 +593,18 @@ impl Engine {
         self.value_or(py, call, litmus_core::FlagType::Json, default, |v| {
             Ok(v.clone())
         })
+    }
+
+    /// How many times each flag was evaluated (by `evaluate`, `evaluate_all` and the typed
+    /// value methods) since the engine was made or the counts were last reset: a dict of flag
+    /// key to evaluations, holding only flags evaluated at least once (an unknown key is not
+    /// counted). `reset` (the default) sets the counts back to zero as they are read. The
+    /// counts of flags the config still has survive `update`. `litmus.ConfigClient` reads
+    /// them for its usage reports (`POST /sdk/usage`), so read them with `reset=False` when
+    /// a client owns the engine.
+    #[pyo3(signature = (reset = true))]
+    fn flag_usage<'py>(&self, py: Python<'py>, reset: bool) -> PyResult<Bound<'py, PyDict>> {
+        guard(py, || self.loaded().usage_dict(py, reset))
     }
 
     /// The keys of every flag in the config (valid or not), in config order.

@@ -14,6 +14,7 @@ mod quantiles;
 mod sdk;
 mod stats;
 mod sticky;
+mod usage;
 
 use pyo3::prelude::*;
 
@@ -40,6 +41,7 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<bandit::Bandit>()?;
     m.add_function(wrap_pyfunction!(panic_for_tests, m)?)?;
     sdk::register(m)?;
+    m.add_class::<usage::UsageSender>()?;
     m.add_function(wrap_pyfunction!(hashing::seed, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::unit_hash, m)?)?;
     m.add_function(wrap_pyfunction!(hashing::bucket, m)?)?;

@@ -1,6 +1,7 @@
 """In-process stand-ins for litmus-server's SDK routes, with knobs to misbehave:
-``FakeServer`` (``/sdk/config`` with ETags, ``/sdk/stream`` as Server-Sent Events) for
-test_client.py, and ``EventSink`` (``POST /events``) for test_tracker.py."""
+``FakeServer`` (``/sdk/config`` with ETags, ``/sdk/stream`` as Server-Sent Events, ``POST
+/sdk/usage``) for test_client.py and test_usage.py, and ``EventSink`` (``POST /events``) for
+test_tracker.py."""
 
 from __future__ import annotations
 
@@ -96,9 +97,14 @@ class FakeServer:
         self.drop_after: Optional[int] = None  # end each stream after this many events
         self.drop_abruptly = False  # ... without the closing chunk
         self.keepalive = True  # send comments on the stream
+        self.ping_every: Optional[float] = None  # and one every this many seconds (about)
         self.crlf = False  # end stream lines with CRLF
         self.retry_ms: Optional[int] = None
         self.stopping = False
+        # POST /sdk/usage: each request as received, and the answers for the next ones (a
+        # status, or (status, headers)); 204 when the script is empty.
+        self.usage: list[UsagePost] = []
+        self.usage_script: list[Union[int, tuple[int, dict[str, str]]]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -109,6 +115,9 @@ class FakeServer:
 
             def do_GET(self) -> None:
                 server._handle(self)
+
+            def do_POST(self) -> None:
+                server._handle_usage(self)
 
         self.httpd = _Server(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
@@ -183,9 +192,31 @@ class FakeServer:
             return self._stream(h)
         return self._error(h, 404, "not_found", path)
 
-    def _error(self, h: BaseHTTPRequestHandler, status: int, code: str, message: str) -> None:
+    def _handle_usage(self, h: BaseHTTPRequestHandler) -> None:
+        raw = h.rfile.read(int(h.headers.get("Content-Length", "0")))
+        post = UsagePost(h.path, {k: v for k, v in h.headers.items()}, raw)
+        with self.cond:
+            answer = self.usage_script.pop(0) if self.usage_script else 204
+            post.status, extra = answer if isinstance(answer, tuple) else (answer, {})
+            self.usage.append(post)
+            self.cond.notify_all()
+        if h.headers.get("Authorization") != f"Bearer {KEY}":
+            post.status = 401
+        if h.path != "/sdk/usage":
+            post.status = 404
+        if post.status == 204:
+            h.send_response(204)
+            h.end_headers()
+            return None
+        return self._error(h, post.status, f"fake_{post.status}", "scripted", extra)
+
+    def _error(
+        self, h: BaseHTTPRequestHandler, status: int, code: str, message: str, headers: Optional[dict[str, str]] = None
+    ) -> None:
         body = json.dumps({"error": {"code": code, "message": message}}).encode()
         h.send_response(status)
+        for k, v in (headers or {}).items():
+            h.send_header(k, v)
         h.send_header("Content-Type", "application/json")
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
@@ -211,6 +242,7 @@ class FakeServer:
         last = h.headers.get("Last-Event-ID")
         sent: Optional[int] = int(last) if last and last.isdigit() else None
         count = 0
+        pinged = time.monotonic()
         try:
             if self.keepalive:
                 chunk(f": hello{nl}{nl}")
@@ -223,6 +255,9 @@ class FakeServer:
                 if stopping:
                     break
                 if version == sent:
+                    if self.ping_every is not None and time.monotonic() - pinged >= self.ping_every:
+                        chunk(f": ping{nl}{nl}")
+                        pinged = time.monotonic()
                     continue
                 lines = [f"event: config", f"id: {version}"]
                 for i, line in enumerate(body.split("\n")):
@@ -238,6 +273,34 @@ class FakeServer:
                 h.wfile.flush()
         except OSError:
             pass  # the client went away
+
+
+class UsagePost:
+    """One ``POST /sdk/usage`` as received, and its answer's status."""
+
+    def __init__(self, path: str, headers: dict[str, str], raw: bytes) -> None:
+        self.path = path
+        self.headers = headers
+        self.raw = raw
+        self.status = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The body's counts by flag, checked against the contract (each flag once, in
+        order, a positive integer, at most 5,000 entries, no other field)."""
+        doc = json.loads(self.raw)
+        assert set(doc) == {"flags"}, doc
+        entries = doc["flags"]
+        assert 0 < len(entries) <= 5000, len(entries)
+        for e in entries:
+            assert set(e) == {"flag", "evaluations"}, e
+            assert isinstance(e["evaluations"], int) and e["evaluations"] > 0, e
+        keys = [e["flag"] for e in entries]
+        assert keys == sorted(set(keys)), keys
+        return {e["flag"]: e["evaluations"] for e in entries}
+
+    def __repr__(self) -> str:
+        return f"UsagePost({self.status}, {self.raw[:200]!r})"
 
 
 # -- POST /events ------------------------------------------------------------------------------

@@ -448,3 +448,34 @@ def test_real_server_refuses_a_wrong_key(real_server: str, tmp_path: pathlib.Pat
     with client(real_server, rec, key="wrong", bootstrap=boot, max_backoff=60) as c:
         assert isinstance(c.last_error, litmus.AuthError) and c.last_error.code == "unauthorized"
         assert c.version == "v7" and c.stale and variant(c, "boot") == "on-boot"
+
+
+def admin(url: str, method: str, path: str, body: Optional[dict[str, Any]] = None) -> Any:
+    req = urllib.request.Request(
+        f"{url}{path}", data=None if body is None else json.dumps(body).encode(), method=method,
+        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def test_real_server_takes_the_flag_usage_reports(real_server: str) -> None:
+    admin(real_server, "PUT", "/admin/flags/dark-mode", {"key": "dark-mode", "type": "boolean", "default": False})
+    rec = Recorder()
+    c = client(real_server, rec, "poll", key=ADMIN).start()
+    rec.wait_for(lambda: "dark-mode" in c.engine.flag_keys())
+    for i in range(3):
+        assert c.engine.boolean_value("dark-mode", f"user-{i}") is False
+    c.engine.boolean_value("missing", "user-1")
+    c.close()  # the last report, answered 204
+
+    def evaluations() -> Optional[int]:
+        rows = admin(real_server, "GET", "/admin/flag-usage")["flags"]
+        return next((r["evaluations"] for r in rows if r["flag"] == "dark-mode"), None)
+
+    # The server writes the counts it takes every 10 s: wait for them (a hang guard, not a time).
+    deadline = time.monotonic() + 60
+    while evaluations() != 3:
+        assert time.monotonic() < deadline, admin(real_server, "GET", "/admin/flag-usage")
+        time.sleep(0.2)
+    assert rec.errors == []

@@ -1,7 +1,7 @@
 """The shared SDK behaviour fixtures (fixtures/sdk/*.json) through the installed wheel: the
-config client's and the event tracker's state machines, the SSE decoder, error bodies,
-Retry-After, event encoding and sticky keys, as litmus.ConfigClient and litmus.EventTracker
-drive them. The Rust and Node suites run the same files."""
+config client's and the event tracker's state machines, the flag usage sender, the SSE decoder,
+error bodies, Retry-After, event encoding and sticky keys, as litmus.ConfigClient and
+litmus.EventTracker drive them. The Rust and Node suites run the same files."""
 
 from __future__ import annotations
 
@@ -145,6 +145,39 @@ def test_tracker(case: dict[str, Any]) -> None:
             tracker.answered(step["id"], step["status"], step.get("retry_after"), body(step), now)
         elif do == "unreachable":
             tracker.unreachable(step["id"], step["message"], now)
+        else:
+            pytest.fail(f"unknown step {do}")
+        if "expect" in step:
+            assert matches(actual, step["expect"]), (i, do, actual, step["expect"])
+
+
+USAGE = load("usage.json")["cases"]
+
+
+@pytest.mark.parametrize("case", USAGE, ids=[c["name"][:60] for c in USAGE])
+def test_usage(case: dict[str, Any]) -> None:
+    sender = _litmus.UsageSender("http://litmus.test", **case["options"])
+    now = 0.0
+    for i, step in enumerate(case["steps"]):
+        if "check" in step:
+            state = {k: getattr(sender, k) for k in ("pending", "stored", "dropped", "stopped")}
+            assert matches(state, step["check"]), (i, state, step["check"])
+            continue
+        now = step.get("at", now)
+        do = step["do"]
+        actual: Any = None
+        if do == "record":
+            sender.record(step["flag"], step["evaluations"])
+        elif do == "record_many":
+            sender.record_all({f"{step['prefix']}{k:05}": step["evaluations"] for k in range(step["count"])})
+        elif do == "tick":
+            actual = as_fixture(sender.tick(now))
+        elif do == "sent":
+            sender.sent(step["status"], step.get("retry_after"), body(step), now)
+        elif do == "unreachable":
+            sender.unreachable(step["message"], now)
+        elif do == "close":
+            sender.close(step["timeout_ms"], now)
         else:
             pytest.fail(f"unknown step {do}")
         if "expect" in step:

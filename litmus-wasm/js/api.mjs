@@ -347,6 +347,18 @@ export function makeApi(b) {
       return this.#typed("json", null, flag, unitId, attributes, options);
     }
 
+    /**
+     * How many times each flag was evaluated (`evaluate`, `evaluateAll`, the typed values and
+     * the OpenFeature provider) since the engine was made or the counts were last reset:
+     * `{ [flag]: evaluations }`, only flags evaluated at least once (an unknown key is not
+     * counted). `reset` (default true) sets them back to zero as they are read. The counts of
+     * flags still in the config survive `update`. A ConfigClient reads them for its usage
+     * reports (`POST /sdk/usage`): read them with `reset = false` when a client owns the engine.
+     */
+    flagUsage(reset = true) {
+      return JSON.parse(call(() => this.#live().flagUsage(Boolean(reset))));
+    }
+
     /** Every flag key in the config (valid or not), in config order. */
     flagKeys() {
       return JSON.parse(this.#live().flagKeys());

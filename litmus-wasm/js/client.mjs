@@ -2,7 +2,8 @@
 // in the engine's WebAssembly module). When to fetch, stream, poll or wait, which config to
 // serve and what to report are core's decisions, the same as the Python package's
 // (docs/sdk-protocol.md); this file does fetch, the stream reader, timers, the cache file and
-// callbacks.
+// callbacks. It also sends the engine's flag usage counts to `POST /sdk/usage` on a timer, as
+// core's usage sender (`UsageSender`) decides.
 import { LitmusError, asLitmusError, notify, optionalFunction, positive, reportError, seed } from "./common.mjs";
 
 const MODES = ["stream", "poll"];
@@ -53,11 +54,24 @@ export function makeConfigClient(Engine, sdk, fileCache) {
     #controllers = new Set();
     #wake = null;
     #stream = null;
+    // Flag usage reports: core's sender (null when off or stopped), its instance generation,
+    // the timer, whether a POST is in flight, whether the sender was told about close(), the
+    // last usage error reported, and close()'s promise and its resolver.
+    #usageInterval;
+    #usage = null;
+    #usageEpoch;
+    #usageTimer = null;
+    #usageBusy = false;
+    #usageClosing = false;
+    #usageError = null;
+    #usageClosed = null;
+    #usageDone = null;
 
     /**
      * @param options `{ baseUrl, sdkKey, mode = "stream", pollInterval = 30000, timeout = 5000,
      *   streamIdleTimeout = 45000, retryDelay = 1000, maxRetryDelay = 30000, bootstrap,
-     *   engineOptions, onUpdate, onError, fetch = globalThis.fetch, cachePath (Node only) }`.
+     *   engineOptions, onUpdate, onError, fetch = globalThis.fetch, cachePath (Node only),
+     *   usageInterval = 60000 (0: no flag usage reports) }`.
      */
     constructor(options) {
       const o = options ?? {};
@@ -90,6 +104,9 @@ export function makeConfigClient(Engine, sdk, fileCache) {
         this.#cachePath !== undefined,
       ];
       this.#sync = this.#build();
+      const usageInterval = o.usageInterval ?? 60_000;
+      this.#usageInterval = usageInterval === 0 ? 0 : positive("usageInterval", usageInterval);
+      if (this.#usageInterval !== 0) this.#usage = this.#buildUsage();
       this.#ready = new Promise((resolve) => {
         this.#resolveReady = resolve;
       });
@@ -112,6 +129,7 @@ export function makeConfigClient(Engine, sdk, fileCache) {
       }
       sdk.call(() => this.#sync.start(text));
       this.#drive().catch((e) => this.#report(asLitmusError(e)));
+      this.#usageStep();
       return this.#ready;
     }
 
@@ -157,15 +175,27 @@ export function makeConfigClient(Engine, sdk, fileCache) {
       return this.#lastError;
     }
 
-    /** Stops: aborts requests in flight and clears every timer. The engine stays usable. */
+    /**
+     * Stops: aborts requests in flight and clears every timer; then sends the flag usage
+     * counted since the last report, if any (best effort, within `timeout`). The engine stays
+     * usable. Returns a promise that settles (never rejects) when that last report is done.
+     */
     close() {
-      if (this.#closed) return;
+      if (this.#closed) return this.#usageClosed;
       this.#closed = true;
       sdk.call(() => this.#machine().close());
       for (const c of this.#controllers) c.abort();
       this.#controllers.clear();
       this.#wake?.();
       this.#resolveReady(this.#engine !== null);
+      this.#usageClosed = new Promise((resolve) => {
+        this.#usageDone = resolve;
+      });
+      if (this.#usageTimer !== null) clearTimeout(this.#usageTimer);
+      this.#usageTimer = null;
+      if (this.#usage === null) this.#usageDone();
+      else if (!this.#usageBusy) this.#usageStep();
+      return this.#usageClosed;
     }
 
     // -- the driver: carries out the machine's actions -------------------------------------
@@ -397,6 +427,110 @@ export function makeConfigClient(Engine, sdk, fileCache) {
       if (this.#closed) return;
       this.#lastError = error;
       notify(this.#onError, error);
+    }
+
+    // -- flag usage reports: core's sender decides, this does the POST and the timer --------
+
+    #buildUsage() {
+      this.#usageEpoch = sdk.epoch();
+      return sdk.call(() => new sdk.b.UsageSender(this.#base, this.#usageInterval));
+    }
+
+    /** The sender; after a trap restarted the WebAssembly instance, a fresh one (what it held is lost). */
+    #usageMachine() {
+      if (this.#usageEpoch !== sdk.epoch()) {
+        this.#usage = this.#buildUsage();
+        this.#usageClosing = false;
+      }
+      return this.#usage;
+    }
+
+    /** Gives the engine's new counts to the sender and carries out its actions until it waits. */
+    #usageStep() {
+      if (this.#usage === null || this.#usageBusy) return;
+      try {
+        const sender = this.#usageMachine();
+        if (this.#engine !== null && !this.#usageClosing) {
+          const counts = this.#engine.flagUsage();
+          for (const flag of Object.keys(counts)) sdk.call(() => sender.record(flag, counts[flag]));
+        }
+        if (this.#closed && !this.#usageClosing) {
+          this.#usageClosing = true;
+          sdk.call(() => sender.close(this.#timeout, Date.now()));
+        }
+        for (;;) {
+          const a = JSON.parse(sdk.call(() => sender.tick(Date.now())));
+          if (a.type === "send") {
+            this.#usageBusy = true;
+            this.#postUsage(sender, a.body);
+            return;
+          }
+          if (a.type === "report") {
+            this.#usageError = reportError(a.report);
+            this.#report(this.#usageError);
+          } else if (a.type === "recovered") {
+            if (this.#usageError !== null && this.#lastError === this.#usageError) this.#lastError = null;
+            this.#usageError = null;
+          } else if (a.type === "wait") {
+            if (a.until_ms !== null && !this.#closed) {
+              if (this.#usageTimer !== null) clearTimeout(this.#usageTimer);
+              const t = setTimeout(() => {
+                this.#usageTimer = null;
+                this.#usageStep();
+              }, Math.min(Math.max(0, a.until_ms - Date.now()), LONGEST_TIMER));
+              if (typeof t === "object" && typeof t.unref === "function") t.unref();
+              this.#usageTimer = t;
+            }
+            return;
+          } else {
+            // Stopped: closed, or a server without the route (said once, at debug level).
+            if (a.message) globalThis.console?.debug?.(`litmus ConfigClient: ${a.message}`);
+            this.#stopUsage();
+            return;
+          }
+        }
+      } catch (e) {
+        this.#report(asLitmusError(e));
+        this.#stopUsage();
+      }
+    }
+
+    #stopUsage() {
+      this.#usage = null;
+      this.#usageDone?.();
+    }
+
+    /** `POST /sdk/usage` with `body`; the answer goes to the sender, then the next step. */
+    async #postUsage(sender, body) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.#timeout);
+      let answer;
+      try {
+        const res = await this.#fetch(`${this.#base}/sdk/usage`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${this.#key}`, "Content-Type": "application/json" },
+          body,
+          signal: controller.signal,
+        });
+        answer = { status: res.status, retryAfter: res.headers.get("Retry-After") ?? undefined, body: new Uint8Array(await res.arrayBuffer()) };
+      } catch (e) {
+        const detail = e?.cause?.code ?? e?.cause?.message;
+        answer = { error: controller.signal.aborted ? `no answer within ${this.#timeout} ms` : `${e?.message ?? e}${detail ? ` (${detail})` : ""}` };
+      } finally {
+        clearTimeout(timer);
+      }
+      this.#usageBusy = false;
+      if (this.#usageEpoch !== sdk.epoch()) return this.#usageStep(); // the answer's machine is gone
+      try {
+        sdk.call(() => {
+          // Status 0: no answer, the body says why.
+          if (answer.error !== undefined) sender.sent(0, undefined, new TextEncoder().encode(answer.error), Date.now());
+          else sender.sent(answer.status, answer.retryAfter, answer.body, Date.now());
+        });
+      } catch (e) {
+        this.#report(asLitmusError(e));
+      }
+      this.#usageStep();
     }
   }
 

@@ -104,6 +104,12 @@ export declare class Engine {
   stringValue(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: string }): string;
   numberValue(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: number }): number;
   jsonValue<T = unknown>(flag: string, unitId: string, attributes?: Attributes | null, options?: { now?: Now; default?: T }): T;
+  /**
+   * Evaluations per flag key since the engine was made or the counts were last reset (only
+   * flags evaluated at least once; an unknown key is not counted); `reset` (default true) sets
+   * them back to zero. Counts of flags still in the config survive `update`.
+   */
+  flagUsage(reset?: boolean): Record<string, number>;
   flagKeys(): string[];
   flagMetadata(flag: string): FlagMetadata;
   readonly problems: LitmusError[];
@@ -182,6 +188,11 @@ export interface ConfigClientOptions {
    * atomically, and read at start when the server cannot be reached and there is no bootstrap.
    */
   cachePath?: string;
+  /**
+   * Milliseconds between flag usage reports (`POST /sdk/usage`: how many times each flag was
+   * evaluated, so the server can show stale flags); at least 1000, default 60000, 0 for none.
+   */
+  usageInterval?: number;
 }
 
 /**
@@ -204,8 +215,12 @@ export declare class ConfigClient {
   readonly stale: boolean;
   /** The latest error, or null; cleared when the client is in step again. */
   readonly lastError: LitmusError | null;
-  /** Aborts requests in flight and clears all timers; the engine stays usable. */
-  close(): void;
+  /**
+   * Aborts requests in flight and clears all timers, then sends the flag usage counted since
+   * the last report (best effort, within `timeout`); the engine stays usable. The promise
+   * settles (never rejects) when that last report is done.
+   */
+  close(): Promise<void>;
 }
 
 /** A Date, milliseconds since the epoch, or a date string (e.g. RFC 3339). */

@@ -1,5 +1,6 @@
 //! The engine module's exports: a loaded config (`EngineCore`) and the hashing functions.
 
+use litmus_core::sdk::FlagCounter;
 use litmus_core::{Assignment, Engine, ExposureMemory, Reason, Timestamp};
 use wasm_bindgen::prelude::*;
 
@@ -56,11 +57,13 @@ pub(crate) fn attributes(json: Option<String>) -> Result<serde_json::Value, JsVa
 }
 
 /// A loaded config (the core engine), with the memory of exposures already reported when
-/// the JavaScript engine has an exposure callback. The memory survives `update`.
+/// the JavaScript engine has an exposure callback, and the flag evaluations counted for the
+/// usage reports (`flagUsage`). Both survive `update` (the counts of the flags kept).
 #[wasm_bindgen]
 pub struct EngineCore {
     pub(crate) inner: Engine,
     pub(crate) exposures: Option<ExposureMemory>,
+    pub(crate) usage: FlagCounter,
 }
 
 fn load(config: &str, strict: bool) -> Result<Engine, JsValue> {
@@ -96,15 +99,20 @@ impl EngineCore {
     /// with `strict`, any problem or unknown field is an error instead.
     #[wasm_bindgen(constructor)]
     pub fn new(config: &str, strict: bool) -> Result<EngineCore, JsValue> {
+        let inner = load(config, strict)?;
         Ok(EngineCore {
-            inner: load(config, strict)?,
+            usage: FlagCounter::new(&inner),
+            inner,
             exposures: None,
         })
     }
 
-    /// Replaces the config; on error nothing changes. The exposure memory is kept.
+    /// Replaces the config; on error nothing changes. The exposure memory is kept, and the
+    /// usage counts of the flags the new config still has.
     pub fn update(&mut self, config: &str, strict: bool) -> Result<(), JsValue> {
-        self.inner = load(config, strict)?;
+        let fresh = load(config, strict)?;
+        self.usage = self.usage.remap(&fresh);
+        self.inner = fresh;
         Ok(())
     }
 

@@ -101,16 +101,18 @@ impl EngineCore {
         store: &StickyLookup,
     ) -> Result<f64, JsValue> {
         let attrs = attributes(attributes_json)?;
-        let EngineCore { inner, exposures } = self;
+        let EngineCore {
+            inner,
+            exposures,
+            usage,
+        } = self;
         let at = instant(now_ms);
         if let Some(t) = wanted(wanted_type) {
             if inner.flag(flag).is_some_and(|f| f.value_type() != t) {
                 // A type mismatch: core's error, and no reason to read the store.
-                return Ok(pack(
-                    exposures,
-                    &inner.evaluate_as(flag, unit, &attrs, at, t),
-                    unit,
-                ));
+                let e = inner.evaluate_as(flag, unit, &attrs, at, t);
+                usage.count_evaluation(&e);
+                return Ok(pack(exposures, &e, unit));
             }
         }
         let failed: RefCell<Option<JsValue>> = RefCell::new(None);
@@ -130,7 +132,10 @@ impl EngineCore {
         let e = inner.evaluate_sticky_at(flag, unit, &attrs, at, &lookup);
         match failed.into_inner() {
             Some(err) => Err(err),
-            None => Ok(pack(exposures, &e, unit)),
+            None => {
+                usage.count_evaluation(&e);
+                Ok(pack(exposures, &e, unit))
+            }
         }
     }
 
@@ -146,25 +151,35 @@ impl EngineCore {
         wanted_type: u8,
     ) -> Result<f64, JsValue> {
         let attrs = attributes(attributes_json)?;
-        let EngineCore { inner, exposures } = self;
+        let EngineCore {
+            inner,
+            exposures,
+            usage,
+        } = self;
         let at = instant(now_ms);
         let e = match wanted(wanted_type) {
             Some(t) => inner.evaluate_as(flag, unit, &attrs, at, t),
             None => inner.evaluate_at(flag, unit, &attrs, at),
         };
+        usage.count_evaluation(&e);
         Ok(pack(exposures, &e, unit))
     }
 
     /// Evaluates a flag without attributes (the fast path); arguments as for `evaluate`.
     #[wasm_bindgen(js_name = evaluatePlain)]
     pub fn evaluate_plain(&mut self, flag: &str, unit: &str, now_ms: f64, wanted_type: u8) -> f64 {
-        let EngineCore { inner, exposures } = self;
+        let EngineCore {
+            inner,
+            exposures,
+            usage,
+        } = self;
         let at = instant(now_ms);
         let none = litmus_core::NoAttributes;
         let e = match wanted(wanted_type) {
             Some(t) => inner.evaluate_as(flag, unit, &none, at, t),
             None => inner.evaluate_at(flag, unit, &none, at),
         };
+        usage.count_evaluation(&e);
         pack(exposures, &e, unit)
     }
 
@@ -197,6 +212,13 @@ impl EngineCore {
     #[wasm_bindgen(js_name = flagNeedsTime)]
     pub fn flag_needs_time(&self, flag: &str) -> bool {
         self.inner.flag(flag).is_some_and(|f| f.needs_time())
+    }
+
+    /// The evaluations counted per flag (only flags evaluated at least once) as a JSON object
+    /// of key to count; `reset` sets them back to zero.
+    #[wasm_bindgen(js_name = flagUsage)]
+    pub fn flag_usage(&self, reset: bool) -> String {
+        self.usage.counts_json(reset)
     }
 
     /// Every flag key in the config (valid or not), as JSON.

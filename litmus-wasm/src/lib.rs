@@ -9,8 +9,8 @@
 //! The package ships two WebAssembly modules, built from this crate with different features,
 //! so an application that only assigns never downloads the statistics:
 //! - `engine` (`litmus_engine.wasm`): the engine, the hashing functions, the SDK protocol
-//!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding) and the metric
-//!   catalogue check ([`metrics`]);
+//!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding; [`usage`]: the flag
+//!   usage sender) and the metric catalogue check ([`metrics`]);
 //! - `analysis` (`litmus_analysis.wasm`): statistics (quantile sketches in [`quantiles`]),
 //!   bandits, and the analysis settings check ([`settings`]).
 //!
@@ -32,6 +32,8 @@ pub mod sdk;
 pub mod settings;
 #[cfg(feature = "analysis")]
 pub mod stats;
+#[cfg(feature = "engine")]
+pub mod usage;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,6 +1,7 @@
-// The shared SDK behaviour fixtures (fixtures/sdk/config_sync.json and tracker.json) through
-// the installed package: the config client's and the event tracker's state machines, as its
-// ConfigClient and EventTracker drive them. The Rust and Python suites run the same files.
+// The shared SDK behaviour fixtures (fixtures/sdk/config_sync.json, tracker.json and
+// usage.json) through the installed package: the config client's, the event tracker's and the
+// flag usage sender's state machines, as its ConfigClient and EventTracker drive them. The Rust
+// and Python suites run the same files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -88,6 +89,36 @@ for (const c of load("tracker.json").cases) {
         }
         case "answered": tracker.answered(step.id, step.status, opt(step.retry_after), bytes(step), now); break;
         case "unreachable": tracker.unreachable(step.id, step.message, now); break;
+        default: assert.fail(`unknown step ${step.do}`);
+      }
+      if (step.expect !== undefined) {
+        assert.ok(matches(actual, step.expect), `step ${i} (${step.do}): got ${JSON.stringify(actual)}, expected ${JSON.stringify(step.expect)}`);
+      }
+    });
+  });
+}
+
+for (const c of load("usage.json").cases) {
+  test(`usage: ${c.name}`, () => {
+    const sender = new b.UsageSender("http://litmus.test", c.options.interval_ms ?? 60_000);
+    let now = 0;
+    c.steps.forEach((step, i) => {
+      if (step.check !== undefined) {
+        const state = JSON.parse(sender.state());
+        assert.ok(matches(state, step.check), `step ${i}: ${JSON.stringify(state)} is not ${JSON.stringify(step.check)}`);
+        return;
+      }
+      now = step.at ?? now;
+      let actual = null;
+      switch (step.do) {
+        case "record": sender.record(step.flag, step.evaluations); break;
+        case "record_many":
+          for (let k = 0; k < step.count; k++) sender.record(`${step.prefix}${String(k).padStart(5, "0")}`, step.evaluations);
+          break;
+        case "tick": actual = JSON.parse(sender.tick(now)); break;
+        case "sent": sender.sent(step.status, opt(step.retry_after), bytes(step), now); break;
+        case "unreachable": sender.sent(0, undefined, new TextEncoder().encode(step.message), now); break;
+        case "close": sender.close(step.timeout_ms, now); break;
         default: assert.fail(`unknown step ${step.do}`);
       }
       if (step.expect !== undefined) {

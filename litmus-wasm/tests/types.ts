@@ -51,14 +51,17 @@ const client = new ConfigClient({
   onUpdate: (u: ConfigUpdate) => console.log(u.version, u.previousVersion, u.source, u.engine.version),
   onError: (e: LitmusError) => console.log(e.code),
   cachePath: "/tmp/litmus-config.json",
+  usageInterval: 30_000,
 });
 client.ready().then((ok: boolean) => {
   const stale: boolean = client.stale;
   const err: LitmusError | null = client.lastError;
   const ver: string | null = client.version;
   console.log(ok, stale, err, ver, client.source, client.engine.assign("exp", "user-1").variant);
-  client.close();
-});
+  const usage: Record<string, number> = client.engine.flagUsage(false);
+  console.log(usage["exp"] ?? 0);
+  return client.close();
+}).then((nothing: void) => console.log(nothing));
 // @ts-expect-error mode is "stream" or "poll"
 new ConfigClient({ baseUrl: "x", sdkKey: "k", mode: "push" });
 const SameClient: typeof ConfigClient = litmus.ConfigClient;

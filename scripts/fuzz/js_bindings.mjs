@@ -719,6 +719,11 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       call(`Engine.${method}`, () => engine[method](flag, unit, attributes(r), withDefault()), after);
       call("Engine.flagMetadata", () => engine.flagMetadata(flag), after);
     }
+    if (r.int(0, 3) === 0) {
+      const usage = call("Engine.flagUsage", () => engine.flagUsage(arg(r, () => r.bool())), after);
+      const counts = usage === undefined ? [] : Object.values(usage ?? { bad: null });
+      if (!counts.every((n) => Number.isInteger(n) && n > 0)) throw new Finding(`flagUsage gave ${safe(usage)}`);
+    }
   }
 
   function checkEvaluation(e) {
@@ -797,7 +802,7 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
       const engine = r.bool() ? sentinel : call("new Engine (sticky store)", () => new Engine(r.pick(BASE_CONFIGS), { stickyStore: stickyStore(r) }));
       if (engine === undefined) return;
       const args = Array.from({ length: r.int(0, 4) }, () => value(r));
-      const method = r.pick(["assign", "assignAll", "update", "experimentKeys", "evaluate", "evaluateAll", "booleanValue", "stringValue", "numberValue", "jsonValue", "flagKeys", "flagMetadata"]);
+      const method = r.pick(["assign", "assignAll", "update", "experimentKeys", "evaluate", "evaluateAll", "booleanValue", "stringValue", "numberValue", "jsonValue", "flagKeys", "flagMetadata", "flagUsage"]);
       if (method === "update" && engine === sentinel) return;
       call(`Engine.${method} (any arguments)`, () => engine[method](...args));
       call("new Engine (any arguments)", () => new Engine(...args));
@@ -1023,13 +1028,17 @@ export async function fuzz(litmus, analysis, openfeature, options = {}) {
           headers: { "Content-Type": stream ? r.pick(["text/event-stream", "text/plain"]) : "application/json", ETag: r.pick(['"1"', "", text(r)]) },
         }));
       };
-      const client = call("new ConfigClient (fake server)", () => new ConfigClient({ baseUrl: "http://fake", sdkKey: "k", mode: r.pick(["stream", "poll"]), pollInterval: 5, retryDelay: 1, maxRetryDelay: 5, timeout: 50, bootstrap: r.bool() ? r.pick(BASE_CONFIGS) : undefined, fetch, onError: () => {}, onUpdate: () => {} }));
+      const usageInterval = r.pick([undefined, 0, 1000, 500]);
+      const client = call("new ConfigClient (fake server)", () => new ConfigClient({ baseUrl: "http://fake", sdkKey: "k", mode: r.pick(["stream", "poll"]), pollInterval: 5, retryDelay: 1, maxRetryDelay: 5, timeout: 50, bootstrap: r.bool() ? r.pick(BASE_CONFIGS) : undefined, fetch, onError: () => {}, onUpdate: () => {}, usageInterval }));
       if (!client) return;
       try {
         await Promise.race([client.ready(), new Promise((resolve) => setTimeout(resolve, 20))]);
         await new Promise((resolve) => setTimeout(resolve, r.int(0, 15)));
       } finally {
-        client.close();
+        // The last usage report (the engine may have counts): close() never rejects.
+        const before = call("ConfigClient.engine (before close)", () => client.engine);
+        if (before && r.bool()) useEngine(r, before);
+        await client.close();
       }
       const e = call("ConfigClient.engine (fake server)", () => client.engine);
       if (e) useEngine(r, e);

@@ -894,6 +894,10 @@ def use_flags(src: Any, engine: Any, unit: Any, kw: dict) -> None:
         default = {"default": value(src)} if src.bool() else {}
         call(getattr(engine, meth), flag, unit, attributes(src), **kw, **default)
         call(engine.flag_metadata, flag)
+    if src.int_in(0, 3) == 0:
+        usage = call(engine.flag_usage, arg(src, lambda: src.bool()))
+        if usage is not None and (not isinstance(usage, dict) or not all(isinstance(n, int) and n > 0 for n in usage.values())):
+            raise Finding(f"flag_usage gave {usage!r:.200}")
 
 
 def check_evaluation(src: Any, e: Any) -> None:
@@ -953,7 +957,7 @@ def drv_engine_args(src: Any) -> None:
         return
     args = [value(src) for _ in range(src.int_in(0, 4))]
     kwargs = {pick(src, ["now", "attributes", "unit_id", "experiment", text(src)]): value(src) for _ in range(src.int_in(0, 2))}
-    meth = pick(src, ["assign", "assign_all", "update", "experiment_keys", "evaluate", "evaluate_all", "boolean_value", "string_value", "number_value", "json_value", "flag_keys", "flag_metadata"])
+    meth = pick(src, ["assign", "assign_all", "update", "experiment_keys", "evaluate", "evaluate_all", "boolean_value", "string_value", "number_value", "json_value", "flag_keys", "flag_metadata", "flag_usage"])
     if meth == "update" and engine is STATE["sentinel"]:
         return
     call(getattr(engine, meth), *args, **kwargs)
@@ -1325,7 +1329,7 @@ def drv_tracker(src: Any) -> None:
                 call(t.close, wait)
         else:
             ckw = {}
-            for name in ("mode", "poll_interval", "timeout", "max_backoff", "idle_timeout", "bootstrap", "cache_path"):
+            for name in ("mode", "poll_interval", "timeout", "max_backoff", "idle_timeout", "bootstrap", "cache_path", "usage_interval"):
                 if chance(src, 3):
                     ckw[name] = arg(src, lambda: pick(src, ["stream", "poll", number(src), None]), 3)
             c = call(litmus.ConfigClient, arg(src, lambda: pick(src, ["http://127.0.0.1:9", "https://x/p/", "ftp://x", "http://h:99999", text(src)])), arg(src, lambda: pick(src, ["k", "", "a\rb", text(src)])), **ckw)
@@ -1338,7 +1342,7 @@ def drv_tracker(src: Any) -> None:
                 call(c.close)
     else:  # the SDK protocol machines, fed arbitrary answers in any order
         chunks = ["data: x\n\n", "id: 3\r\n", "retry: 10\r", "\r", "\n", ":keep\n", "event: config\ndata: {}\n\n", "\ufeff", "id: \x00\n", "retry: \u0661\n"]
-        which = src.int_in(0, 2)
+        which = src.int_in(0, 3)
         if which == 0:
             decoder = native.SseDecoder()
             for _ in range(src.int_in(1, 6)):
@@ -1376,6 +1380,29 @@ def drv_tracker(src: Any) -> None:
                     call(sync.resume, now)
                 while call(sync.poll_action) is not None:
                     pass
+        elif which == 3:
+            sender = call(native.UsageSender, "http://x", interval_ms=arg(src, lambda: pick(src, [1000.0, 60000.0, 0.0, NAN, number(src)])))
+            if sender is None:
+                return
+            for _ in range(src.int_in(1, 16)):
+                now = arg(src, lambda: number(src))
+                op = src.int_in(0, 5)
+                if op == 0:
+                    call(sender.record, arg(src, lambda: pick(src, ["a", "b", "", text(src)])), arg(src, lambda: pick(src, [0, 1, 7, 2**64 - 1, -1, 2**64])))
+                elif op == 1:
+                    call(sender.record_all, arg(src, lambda: {text(src): integer(src) for _ in range(src.int_in(0, 4))}))
+                elif op == 2:
+                    action = call(sender.tick, now)
+                    if isinstance(action, dict) and action.get("type") == "send":
+                        status = arg(src, lambda: pick(src, [204, 200, 400, 401, 404, 413, 422, 429, 503, 0, 65535]))
+                        retry_after = arg(src, lambda: pick(src, [None, "1", "Sun, 06 Nov 1994 08:49:37 GMT", text(src)]))
+                        call(sender.sent, status, retry_after, arg(src, lambda: pick(src, [b"", b'{"error":{"code":"x"}}', text(src).encode("utf-8", "surrogatepass")])), now)
+                elif op == 3:
+                    call(sender.unreachable, arg(src, lambda: text(src)), now)
+                elif op == 4:
+                    call(sender.close, arg(src, lambda: number(src)), now)
+                else:
+                    call(lambda: (sender.pending, sender.stored, sender.dropped, sender.stopped))
         else:
             core = call(native.TrackerCore, "http://x", max_batch=arg(src, lambda: pick(src, [1, 2, 500, 0, 9999])), max_queue=arg(src, lambda: pick(src, [1, 3, 10, 0])))
             if core is None:
@@ -1573,7 +1600,7 @@ def check_coverage_of_exports() -> None:
     STATS_FUNCTIONS[:] = [n for n in stats.__all__]
     native_classes = {"Engine", "Assignment", "FlagEvaluation", "Arm", "Random", "Policy", "Bandit", "QuantileSketch", "__version__", "ERROR_CODES", "_panic_for_tests"}
     # The SDK protocol machines (drv_tracker_client) and their constants.
-    native_classes |= {"ConfigSync", "TrackerCore", "SseDecoder", "MAX_EVENT_BYTES", "MAX_BODY_BYTES", "MAX_BATCH_EVENTS", "ENVELOPE_BYTES"}
+    native_classes |= {"ConfigSync", "TrackerCore", "SseDecoder", "UsageSender", "MAX_EVENT_BYTES", "MAX_BODY_BYTES", "MAX_BATCH_EVENTS", "ENVELOPE_BYTES"}
     NATIVE_FUNCTIONS[:] = [n for n in native.__all__ if n not in native_classes]
     known_native = set(drv_native.__code__.co_consts) | {c for const in drv_native.__code__.co_consts if isinstance(const, tuple) for c in const}
     missing += [f"_litmus.{n}" for n in NATIVE_FUNCTIONS if n not in known_native]

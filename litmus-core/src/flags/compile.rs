@@ -237,6 +237,7 @@ fn compile_flag(w: &WireFlag, path: &FieldPath, cx: &Context<'_>) -> Result<Flag
     }
     Ok(Flag {
         timed: false,
+        index: super::evaluation::NO_INDEX,
         key: w.key.as_str().into(),
         value_type: w.value_type,
         default: w.default.clone(),

@@ -183,7 +183,11 @@ impl Engine {
     ) -> Evaluation<'_> {
         match self.flags.slots.get(index) {
             Some(Ok(flag)) => self.evaluate_flag(flag, unit, attributes, now, sticky, depth),
-            Some(Err(_)) => Evaluation::failed(None, EvaluationError::InvalidConfig),
+            // A rejected flag still has its place: counted as evaluated.
+            Some(Err(_)) => Evaluation {
+                index: super::evaluation::index_of(index),
+                ..Evaluation::failed(None, EvaluationError::InvalidConfig)
+            },
             None => Evaluation::failed(None, EvaluationError::FlagNotFound),
         }
     }
@@ -325,6 +329,11 @@ impl EngineFlags {
     ) -> Self {
         let (keys, mut slots): (Vec<Box<str>>, Vec<Result<Flag, Error>>) =
             compiled.into_iter().unzip();
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if let Ok(flag) = slot {
+                flag.index = super::evaluation::index_of(i);
+            }
+        }
         mark_timed(&mut slots, experiments);
         let index = crate::assign::key_index::KeyIndex::new(
             keys.iter().enumerate().map(|(i, k)| (&**k, i as u32)),

@@ -101,7 +101,22 @@ pub struct Evaluation<'e> {
     pub(crate) rule: Option<&'e Rule>,
     pub(crate) assignment: Option<Assignment<'e>>,
     pub(crate) error: Option<EvaluationError>,
+    /// The flag's position in the engine's flags, [`NO_INDEX`] for an unknown key. A `u16`
+    /// fits the struct's padding: an evaluation is copied on the hot path, and a larger one
+    /// costs the size-optimized wasm engine a `memory.copy` per copy.
+    pub(crate) index: u16,
 }
+
+/// [`Evaluation`]'s index of no flag (an unknown key, or past the 65,535th flag of a config
+/// over [`super::MAX_FLAGS`], which a lenient load keeps).
+pub(crate) const NO_INDEX: u16 = u16::MAX;
+
+/// The index of the flag at `position` in the engine's flags.
+pub(crate) fn index_of(position: usize) -> u16 {
+    u16::try_from(position).unwrap_or(NO_INDEX)
+}
+
+const _: () = assert!(super::MAX_FLAGS < NO_INDEX as usize);
 
 impl<'e> Evaluation<'e> {
     pub(crate) fn served(
@@ -117,6 +132,7 @@ impl<'e> Evaluation<'e> {
             rule,
             assignment: None,
             error: None,
+            index: flag.index,
         }
     }
 
@@ -128,6 +144,7 @@ impl<'e> Evaluation<'e> {
             rule: None,
             assignment: None,
             error: Some(error),
+            index: flag.map_or(NO_INDEX, |f| f.index),
         }
     }
 
@@ -195,6 +212,17 @@ impl<'e> Evaluation<'e> {
     /// The flag evaluated (`None` when unknown or rejected).
     pub fn flag(&self) -> Option<&'e Flag> {
         self.flag
+    }
+
+    /// The position of the flag asked for in [`crate::Engine::flags`] (stable for one loaded
+    /// config), also when it was rejected or is of another type than asked; `None` for a key
+    /// the config does not have (`flag_not_found`), and past the 65,535th flag of a config
+    /// over [`crate::flags::MAX_FLAGS`] (which a lenient load keeps). A binding counts
+    /// evaluations by it ([`crate::sdk::usage::FlagCounter`]) without looking the key up
+    /// again.
+    #[inline(always)]
+    pub fn flag_index(&self) -> Option<usize> {
+        (self.index != NO_INDEX).then_some(self.index as usize)
     }
 
     /// The value as a boolean.

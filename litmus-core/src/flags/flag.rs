@@ -23,6 +23,9 @@ pub struct Flag {
     /// rule's experiment has a time window, or a prerequisite's flag needs the time. Set when
     /// the engine is built.
     pub(crate) timed: bool,
+    /// Its position in the engine's flags ([`crate::Evaluation::flag_index`]), set when the
+    /// engine is built.
+    pub(crate) index: u16,
 }
 
 /// One value a flag can serve, with where it comes from: the flag's outcomes are numbered

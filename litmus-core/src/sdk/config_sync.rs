@@ -239,33 +239,54 @@ impl SyncAction {
     /// The action as JSON: `{"type": "fetch", "if_none_match": ...}` and so on, the shape of
     /// the shared fixtures and of what the bindings hand their shells.
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::json;
-        match self {
+        use serde_json::Value;
+        let text = |t: &Option<String>| Value::from(t.clone());
+        let (kind, fields): (&str, Vec<(&str, Value)>) = match self {
             SyncAction::Fetch { if_none_match } => {
-                json!({"type": "fetch", "if_none_match": if_none_match})
+                ("fetch", vec![("if_none_match", text(if_none_match))])
             }
             SyncAction::OpenStream {
                 last_event_id,
                 idle_timeout_ms,
-            } => json!({"type": "open_stream", "last_event_id": last_event_id,
-                "idle_timeout_ms": idle_timeout_ms}),
-            SyncAction::ReadStream => json!({"type": "read_stream"}),
-            SyncAction::Wait { ms } => json!({"type": "wait", "ms": ms}),
-            SyncAction::Load { text, source } => {
-                json!({"type": "load", "text": text, "source": source.as_str()})
+            } => (
+                "open_stream",
+                vec![
+                    ("last_event_id", text(last_event_id)),
+                    ("idle_timeout_ms", (*idle_timeout_ms).into()),
+                ],
+            ),
+            SyncAction::ReadStream => ("read_stream", vec![]),
+            SyncAction::Wait { ms } => ("wait", vec![("ms", (*ms).into())]),
+            SyncAction::Load { text, source } => (
+                "load",
+                vec![
+                    ("text", text.as_str().into()),
+                    ("source", source.as_str().into()),
+                ],
+            ),
+            SyncAction::ReadCache => ("read_cache", vec![]),
+            SyncAction::WriteCache { text } => {
+                ("write_cache", vec![("text", text.as_str().into())])
             }
-            SyncAction::ReadCache => json!({"type": "read_cache"}),
-            SyncAction::WriteCache { text } => json!({"type": "write_cache", "text": text}),
             SyncAction::Updated {
                 version,
                 previous_version,
                 source,
-            } => json!({"type": "updated", "version": version,
-                "previous_version": previous_version, "source": source.as_str()}),
-            SyncAction::Report { report } => json!({"type": "report", "report": report.to_json()}),
-            SyncAction::Recovered => json!({"type": "recovered"}),
-            SyncAction::Ready { has_engine } => json!({"type": "ready", "has_engine": has_engine}),
-        }
+            } => (
+                "updated",
+                vec![
+                    ("version", text(version)),
+                    ("previous_version", text(previous_version)),
+                    ("source", source.as_str().into()),
+                ],
+            ),
+            SyncAction::Report { report } => ("report", vec![("report", report.to_json())]),
+            SyncAction::Recovered => ("recovered", vec![]),
+            SyncAction::Ready { has_engine } => {
+                ("ready", vec![("has_engine", (*has_engine).into())])
+            }
+        };
+        super::report::action_json(kind, fields)
     }
 }
 

@@ -13,6 +13,8 @@
 //! - [`backoff`]: exponential backoff with full jitter, and jittered intervals.
 //! - [`report`]: what the machines ask the shells to report.
 //! - [`sticky`]: the sticky-assignment store's keys and when to remember an assignment.
+//! - [`usage`]: flag usage reports: the per-flag evaluation counter the engines' bindings
+//!   keep, and when and how the counts go to `POST /sdk/usage` (splits, retries, 404, close).
 //!
 //! The shared fixtures in `fixtures/sdk/` script exchanges (answers, clock steps, failures)
 //! with the actions expected; Rust, Python and Node run them against these machines.
@@ -24,9 +26,11 @@ pub mod report;
 pub mod sse;
 pub mod sticky;
 pub mod tracker;
+pub mod usage;
 pub mod wire;
 
 pub use config_sync::{ConfigSource, ConfigSync, SyncAction, SyncMode, SyncOptions};
 pub use report::{Rejected, Report, ReportKind};
 pub use sse::{SseDecoder, SseEvent};
 pub use tracker::{Tracker, TrackerAction, TrackerOptions};
+pub use usage::{FlagCounter, SendResult, UsageAction, UsageOptions, UsageSender};

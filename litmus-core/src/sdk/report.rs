@@ -51,7 +51,8 @@ pub struct Report {
     pub message: String,
     /// The HTTP status, for HTTP error answers.
     pub status: Option<u16>,
-    /// Events given up because of it (event trackers only; 0 otherwise).
+    /// Events given up because of it (event trackers), or flag evaluations (the usage sender);
+    /// 0 otherwise.
     pub dropped: u64,
     /// The events the server rejected, for [`ReportKind::EventsRejected`] (empty otherwise).
     pub rejected: Vec<Rejected>,
@@ -97,6 +98,18 @@ impl Report {
             "first_of_kind": self.first_of_kind,
         })
     }
+}
+
+/// A machine's action as JSON: `{"type": kind, ...fields}` (the shape of the shared fixtures),
+/// built by one insertion loop: in the wasm engine module, much smaller than a `json!` per
+/// variant of each machine's actions.
+pub(crate) fn action_json(kind: &str, fields: Vec<(&str, serde_json::Value)>) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    map.insert("type".to_owned(), kind.into());
+    for (name, value) in fields {
+        map.insert(name.to_owned(), value);
+    }
+    serde_json::Value::Object(map)
 }
 
 /// Remembers which kind of trouble was last reported, so that each kind is a warning once

@@ -40,7 +40,7 @@ use crate::time::Timestamp;
 use super::backoff::Backoff;
 use super::config_sync::check_duration;
 use super::reply::{ErrorReply, is_auth, is_retryable, retry_after_ms};
-use super::report::{Report, ReportKind, ReportLog};
+use super::report::{Report, ReportKind, ReportLog, action_json};
 use super::wire;
 
 /// At most one report of dropped events per this many milliseconds.
@@ -145,22 +145,27 @@ impl TrackerAction {
     /// The action as JSON: `{"type": "send", "id", "body" (text), "events", "gzip"}`,
     /// `{"type": "wait", "ms"}` and so on, the shape of the shared fixtures.
     pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::json;
-        match self {
+        let (kind, fields): (&str, Vec<(&str, serde_json::Value)>) = match self {
             TrackerAction::Send {
                 id,
                 body,
                 events,
                 gzip,
-            } => json!({"type": "send", "id": id, "body": String::from_utf8_lossy(body),
-                "events": events, "gzip": gzip}),
-            TrackerAction::Report { report } => {
-                json!({"type": "report", "report": report.to_json()})
-            }
-            TrackerAction::Recovered => json!({"type": "recovered"}),
-            TrackerAction::Wait { ms } => json!({"type": "wait", "ms": ms}),
-            TrackerAction::Done => json!({"type": "done"}),
-        }
+            } => (
+                "send",
+                vec![
+                    ("id", (*id).into()),
+                    ("body", String::from_utf8_lossy(body).into()),
+                    ("events", (*events).into()),
+                    ("gzip", (*gzip).into()),
+                ],
+            ),
+            TrackerAction::Report { report } => ("report", vec![("report", report.to_json())]),
+            TrackerAction::Recovered => ("recovered", vec![]),
+            TrackerAction::Wait { ms } => ("wait", vec![("ms", (*ms).into())]),
+            TrackerAction::Done => ("done", vec![]),
+        };
+        action_json(kind, fields)
     }
 }
 

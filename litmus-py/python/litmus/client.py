@@ -25,6 +25,12 @@ made by litmus-core's config-sync state machine, the same one the npm package ru
   config with ``engine.update(text)``, atomically, so ``client.engine`` stays the same object
   and its exposure deduplication and sticky store carry across versions.
 - Every good config from the server is written to ``cache_path`` atomically.
+- Flag usage: every ``usage_interval`` seconds (60 by default, 0 turns it off) the refresh
+  thread sends how many times each flag was evaluated since the last report
+  (``POST /sdk/usage``, from ``Engine.flag_usage()``), so the server can show stale flags; in
+  stream mode it does so when the stream wakes it (keep-alives come every 15 s). Failures keep
+  the counts for the next report or drop them as core's usage sender decides; ``close()``
+  sends what is left (best effort, within ``timeout``).
 - Fork safe: in a forked child (gunicorn ``--preload``) the refresh thread restarts on the
   first use of ``engine``.
 
@@ -47,8 +53,8 @@ import weakref
 from typing import Any, Callable, Literal, Optional, Union
 
 from ._events import _short
-from ._litmus import ConfigSync, Engine, __version__
-from ._reporting import Reporter
+from ._litmus import ConfigSync, Engine, UsageSender, __version__
+from ._reporting import Reporter, error_of
 from .errors import InvalidArgumentError, LitmusError, NotReadyError
 
 __all__ = ["ConfigClient"]
@@ -70,6 +76,11 @@ class _Closed(Exception):
 
 def _now_ms() -> float:
     return time.monotonic() * 1000.0
+
+
+def _wall_ms() -> float:
+    """The wall clock, for the usage sender (a ``Retry-After`` date is read against it)."""
+    return time.time() * 1000.0
 
 
 class ConfigClient:
@@ -94,6 +105,8 @@ class ConfigClient:
         max_backoff: the longest wait between reconnections (and after a 401 or 403).
         idle_timeout: a stream that sends nothing (not even its 15 s keep-alive) for this many
             seconds is considered dead and reopened.
+        usage_interval: seconds between flag usage reports (``POST /sdk/usage``): at least 1,
+            or 0 to send none.
 
     Raises:
         InvalidArgumentError: a bad URL, key, mode or duration.
@@ -114,6 +127,7 @@ class ConfigClient:
         engine_factory: Callable[[str], Engine] = Engine,
         max_backoff: float = 30.0,
         idle_timeout: float = 45.0,
+        usage_interval: float = 60.0,
     ) -> None:
         url = _check_url(base_url)
         _check_key(sdk_key)
@@ -126,6 +140,8 @@ class ConfigClient:
             ("idle_timeout", idle_timeout),
         ):
             _check_seconds(name, value)
+        if usage_interval != 0:
+            _check_seconds("usage_interval", usage_interval)
         self._base_url = base_url
         self._https = url.scheme == "https"
         self._host = url.hostname
@@ -150,6 +166,14 @@ class ConfigClient:
             has_cache=cache_path is not None,
             seed=int.from_bytes(os.urandom(8), "little"),
         )
+
+        # Flag usage reports (core's sender; None when turned off or stopped for good).
+        self._usage_interval_ms = float(usage_interval) * 1000.0
+        self._usage: Optional[UsageSender] = self._new_usage_sender()
+        self._usage_lock = threading.RLock()
+        self._usage_wake: Optional[float] = None  # when the sender wants to tick (wall clock, ms)
+        self._usage_error: Optional[Exception] = None  # the last usage problem reported
+        self._usage_cause: Optional[BaseException] = None
 
         self._engine: Optional[Engine] = None
         self._refusal: Optional[Exception] = None  # what the engine raised for the last refused config
@@ -181,6 +205,7 @@ class ConfigClient:
             if self._started:
                 return self
             self._started = True
+        self._usage_step()
         bootstrap = None
         if self._bootstrap is not None:
             try:
@@ -197,8 +222,9 @@ class ConfigClient:
 
     def close(self) -> None:
         """Stops the refresh thread: closes an open stream or request and joins the thread
-        (a connection attempt in progress can hold it for up to ``timeout``). The last engine
-        stays available. Idempotent."""
+        (a connection attempt in progress can hold it for up to ``timeout``), then sends the
+        flag usage counted since the last report, if any (best effort, within ``timeout``).
+        The last engine stays available. Idempotent."""
         self._closed.set()
         with self._lock:
             conn = self._conn
@@ -207,6 +233,7 @@ class ConfigClient:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(self._timeout + 1.0)
+        self._usage_step(final=True)
 
     def wait_ready(self, timeout: Optional[float] = None) -> bool:
         """Waits until an engine is available (from the server, the cache or the bootstrap
@@ -289,6 +316,7 @@ class ConfigClient:
             if self._closed.is_set():
                 sync.close()
                 raise _Closed
+            self._usage_if_due()
             action = sync.poll_action()
             if action is None:
                 return
@@ -304,7 +332,7 @@ class ConfigClient:
             elif kind == "read_stream":
                 self._read_stream()
             elif kind == "wait":
-                if self._closed.wait(min(action["ms"] / 1000.0, _MAX_SECONDS)):
+                if self._sleep(action["ms"]):
                     continue
                 sync.timer_fired(_now_ms())
             elif kind == "load":
@@ -325,6 +353,110 @@ class ConfigClient:
                 self._settled.set()
                 if until_settled:
                     return
+
+    def _sleep(self, ms: float) -> bool:
+        """Waits ``ms`` for the config machine, sending the usage reports that fall due
+        meanwhile. True when ``close()`` interrupted it."""
+        deadline = _now_ms() + ms
+        while True:
+            left = deadline - _now_ms()
+            wake = self._usage_wake
+            if wake is not None:
+                left = min(left, wake - _wall_ms())
+            if self._closed.wait(min(max(left, 0.0) / 1000.0, _MAX_SECONDS)):
+                return True
+            self._usage_if_due()
+            if _now_ms() >= deadline:
+                return False
+
+    # -- flag usage reports: core's sender decides, this does the POST ---------------------
+
+    def _new_usage_sender(self) -> Optional[UsageSender]:
+        if self._usage_interval_ms == 0:
+            return None
+        return UsageSender(self._base_url, interval_ms=self._usage_interval_ms)
+
+    def _usage_if_due(self) -> None:
+        wake = self._usage_wake
+        if wake is not None and _wall_ms() >= wake:
+            self._usage_step()
+
+    def _usage_step(self, final: bool = False) -> None:
+        """Gives the engine's new counts to the usage sender (closing it when ``final``) and
+        carries out its actions until it waits or stops."""
+        if self._usage is None or not self._usage_lock.acquire(timeout=self._timeout):
+            return
+        try:
+            sender = self._usage
+            if sender is not None:
+                self._drive_usage(sender, final)
+        except Exception:  # pragma: no cover - a bug; never let it stop the refresh thread
+            _log.exception("litmus ConfigClient: flag usage reports stopped")
+            self._usage = None
+            self._usage_wake = None
+        finally:
+            self._usage_lock.release()
+
+    def _drive_usage(self, sender: UsageSender, final: bool) -> None:
+        """Feeds the engine's counts to ``sender`` and carries out its actions (see above)."""
+        flag_usage = getattr(self._engine, "flag_usage", None)
+        if flag_usage is not None:
+            try:
+                sender.record_all(flag_usage())
+            except Exception:
+                _log.exception("litmus ConfigClient: reading the flag usage failed")
+        if final:
+            sender.close(self._timeout * 1000.0, _wall_ms())
+        while True:
+            action = sender.tick(_wall_ms())
+            kind = action["type"]
+            if kind == "send":
+                self._post_usage(sender, action["body"])
+            elif kind == "report":
+                self._usage_report(action["report"])
+            elif kind == "recovered":
+                if self._usage_error is not None and self._reporter.last_error is self._usage_error:
+                    self._reporter.recovered(f"{self._base_url} takes flag usage reports again")
+                self._usage_error = None
+            elif kind == "wait":
+                self._usage_wake = action["until_ms"]  # never None here: no request in flight
+                return
+            else:  # stop: closed, or a server without the route
+                if action.get("message"):
+                    _log.debug("litmus ConfigClient: %s", action["message"])
+                self._usage = None
+                self._usage_wake = None
+                return
+
+    def _post_usage(self, sender: UsageSender, body: bytes) -> None:
+        """``POST /sdk/usage``: its answer goes to the sender."""
+        headers = {
+            "Authorization": f"Bearer {self._sdk_key}",
+            "Content-Type": "application/json",
+            "User-Agent": f"litmus-python/{__version__}",
+        }
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host or "", self._port, timeout=self._timeout)
+        try:
+            try:
+                conn.request("POST", self._prefix + "/sdk/usage", body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read(_MAX_ERROR_BODY)
+            finally:
+                conn.close()
+        except (OSError, http.client.HTTPException) as e:
+            self._usage_cause = e
+            sender.unreachable(_describe(e), _wall_ms())
+            return
+        sender.sent(resp.status, resp.getheader("Retry-After"), data, _wall_ms())
+
+    def _usage_report(self, report: dict[str, Any]) -> None:
+        cause, self._usage_cause = self._usage_cause, None
+        if self._closed.is_set():
+            return
+        error = error_of(report, cause)
+        self._usage_error = error
+        self._reporter.report(error, report["first_of_kind"])
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -500,6 +632,7 @@ class ConfigClient:
     def _after_fork_in_child(self) -> None:
         # Locks and events may have been held by threads that do not exist in the child.
         self._lock = threading.Lock()
+        self._usage_lock = threading.RLock()
         closed, self._closed = self._closed.is_set(), threading.Event()
         ready, self._ready = self._ready.is_set(), threading.Event()
         if closed:
@@ -517,6 +650,15 @@ class ConfigClient:
                 return
             self._forked = False
         self._sync.resume(_now_ms())  # the parent's request in flight is not the child's
+        # The parent reports what was counted before the fork: the child starts from zero.
+        if self._usage is not None:
+            self._usage = self._new_usage_sender()
+            self._usage_wake = None
+            try:
+                getattr(self._engine, "flag_usage", lambda: None)()
+            except Exception:
+                _log.exception("litmus ConfigClient: reading the flag usage failed")
+            self._usage_step()
         self._spawn()
 
 
