@@ -473,9 +473,7 @@ def test_real_server_takes_the_flag_usage_reports(real_server: str) -> None:
         rows = admin(real_server, "GET", "/admin/flag-usage")["flags"]
         return next((r["evaluations"] for r in rows if r["flag"] == "dark-mode"), None)
 
-    # The server writes the counts it takes every 10 s: wait for them (a hang guard, not a time).
-    deadline = time.monotonic() + 60
+    # The server writes the counts it takes every 10 s: wait for them.
     while evaluations() != 3:
-        assert time.monotonic() < deadline, admin(real_server, "GET", "/admin/flag-usage")
         time.sleep(0.2)
     assert rec.errors == []

@@ -153,10 +153,8 @@ def stored(server: FakeServer) -> dict[str, int]:
 
 
 def eventually(condition: Callable[[], bool], what: str) -> None:
-    """Waits for ``condition`` (a hang guard of 10 s, not a timing assertion)."""
-    end = time.monotonic() + 10.0
+    """Waits for ``condition`` (``what`` it is, for a reader of a hung run)."""
     while not condition():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
         time.sleep(0.005)
 
 

@@ -158,7 +158,6 @@ pub async fn authorize_in<S: KeyStore + ProjectStore>(
             scopes: record.scopes,
             project: record.project,
             environment: record.environment,
-            bootstrap: false,
         }
     };
     if principal.may(scope) {

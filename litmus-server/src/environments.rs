@@ -118,14 +118,6 @@ impl Stream {
     pub fn shown<'a>(&self, stored: &'a str) -> &'a str {
         stored.strip_prefix(self.prefix.as_str()).unwrap_or(stored)
     }
-
-    /// Whether a stored subject (an experiment's, a holdout's) belongs to this stream: it
-    /// starts with the prefix and has no other separator (a subject never holds one).
-    pub fn holds(&self, stored: &str) -> bool {
-        stored
-            .strip_prefix(self.prefix.as_str())
-            .is_some_and(|rest| !rest.contains(SEPARATOR))
-    }
 }
 
 /// The project, environment and name of a stored subject, unit id or `message_id`.
@@ -219,20 +211,9 @@ mod tests {
         let mut name = "exp".to_owned();
         staging.prefix_in_place(&mut name);
         assert_eq!(name, "staging\u{1f}exp");
-        assert!(staging.holds("staging\u{1f}exp"));
-        assert!(!staging.holds("exp"));
-        assert!(prod.holds("exp"));
-        assert!(!prod.holds("staging\u{1f}exp"));
-        assert!(!Stream::of("default", "dev").holds("staging\u{1f}exp"));
         // Another project's streams, production's included, are prefixed with the project.
         let other = Stream::of("shop", "production");
         assert_eq!(other.stored("u1"), "shop\u{1f}production\u{1f}u1");
-        assert!(other.holds("shop\u{1f}production\u{1f}exp"));
-        assert!(
-            !staging.holds("staging\u{1f}production\u{1f}exp"),
-            "a project named staging"
-        );
-        assert!(!prod.holds("shop\u{1f}production\u{1f}exp"));
         assert_eq!(parts("shop\u{1f}qa\u{1f}exp"), ("shop", "qa", "exp"));
         assert_eq!(parts("qa\u{1f}exp"), ("default", "qa", "exp"));
         assert_eq!(parts("exp"), ("default", "production", "exp"));

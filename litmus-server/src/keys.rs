@@ -106,9 +106,6 @@ pub struct Principal {
     pub project: String,
     /// The key's environment: the document SDK routes serve it, where its events go.
     pub environment: String,
-    /// Whether it is the bootstrap admin key (which may act in every project and make
-    /// projects).
-    pub bootstrap: bool,
 }
 
 impl Principal {
@@ -120,7 +117,6 @@ impl Principal {
             scopes: Scope::ALL.to_vec(),
             project: project.to_owned(),
             environment: litmus_core::config::environments::DEFAULT_ENVIRONMENT.into(),
-            bootstrap: true,
         }
     }
 

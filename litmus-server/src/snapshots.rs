@@ -60,6 +60,8 @@ fn serve(stored: &Arc<Snapshot>, environment: &str) -> Result<Served, ApiError> 
 /// One project's served config: its newest stored snapshot with each environment's
 /// projection, and the newest version known here.
 struct Serving {
+    /// The project.
+    project: Arc<str>,
     /// The newest snapshot read, and what each environment got of it.
     current: RwLock<Option<Current>>,
     /// The newest config version of the project this instance knows of: set by its own
@@ -117,19 +119,25 @@ impl<S: ConfigStore> Snapshots<S> {
     }
 
     /// The config of `project` as this instance serves it.
+    /// A project already served costs a lookup and no allocation (every request takes this).
     pub fn of(&self, project: &str) -> ProjectConfig<S> {
         let serving = {
             let mut projects = crate::store::lock(&self.projects);
-            Arc::clone(projects.entry(project.to_owned()).or_insert_with(|| {
-                Arc::new(Serving {
-                    current: RwLock::new(None),
-                    changes: watch::Sender::new(0),
-                })
-            }))
+            match projects.get(project) {
+                Some(serving) => Arc::clone(serving),
+                None => {
+                    let serving = Arc::new(Serving {
+                        project: Arc::from(project),
+                        current: RwLock::new(None),
+                        changes: watch::Sender::new(0),
+                    });
+                    projects.insert(project.to_owned(), Arc::clone(&serving));
+                    serving
+                }
+            }
         };
         ProjectConfig {
             all: self.clone(),
-            project: Arc::from(project),
             serving,
         }
     }
@@ -161,7 +169,6 @@ impl<S: ConfigStore> Snapshots<S> {
 /// follows), and publishing a new version to the cache and the other instances.
 pub struct ProjectConfig<S> {
     all: Snapshots<S>,
-    project: Arc<str>,
     serving: Arc<Serving>,
 }
 
@@ -169,7 +176,6 @@ impl<S> Clone for ProjectConfig<S> {
     fn clone(&self) -> Self {
         ProjectConfig {
             all: self.all.clone(),
-            project: Arc::clone(&self.project),
             serving: Arc::clone(&self.serving),
         }
     }
@@ -178,7 +184,7 @@ impl<S> Clone for ProjectConfig<S> {
 impl<S: ConfigStore> ProjectConfig<S> {
     /// The project.
     pub fn project(&self) -> &str {
-        &self.project
+        &self.serving.project
     }
 
     /// The server's default analysis settings.
@@ -219,11 +225,16 @@ impl<S: ConfigStore> ProjectConfig<S> {
     /// and tells the other instances. A cache failure is logged, not returned: the change is
     /// stored, and the other instances find it when they re-read the stored version.
     pub async fn published(&self, snapshot: Snapshot) {
-        if let Err(e) = self.all.cache.put_snapshot(&self.project, &snapshot).await {
+        if let Err(e) = self
+            .all
+            .cache
+            .put_snapshot(&self.serving.project, &snapshot)
+            .await
+        {
             tracing::warn!(error = %e, "cannot cache the new snapshot");
         }
         let notice = Notice::Config {
-            project: self.project.to_string(),
+            project: self.serving.project.to_string(),
             version: snapshot.version,
         };
         if let Err(e) = self.all.cache.publish(&notice).await {
@@ -280,7 +291,7 @@ impl<S: ConfigStore> ProjectConfig<S> {
         let cached = if started {
             self.all
                 .cache
-                .snapshot(&self.project, known)
+                .snapshot(&self.serving.project, known)
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "cannot read the cached snapshot");
@@ -292,9 +303,9 @@ impl<S: ConfigStore> ProjectConfig<S> {
         match cached {
             Some(s) => Ok(s),
             None => {
-                let s = self.all.store.snapshot(&self.project).await?;
+                let s = self.all.store.snapshot(&self.serving.project).await?;
                 if s.version >= known {
-                    if let Err(e) = self.all.cache.put_snapshot(&self.project, &s).await {
+                    if let Err(e) = self.all.cache.put_snapshot(&self.serving.project, &s).await {
                         tracing::warn!(error = %e, "cannot cache the snapshot");
                     }
                 }

@@ -28,7 +28,7 @@ pub struct ResultsQuery {
 
 /// The project's config and the environment a results route reads: `asked`, else
 /// production; 404 when the project has none such.
-async fn environment<S: Store>(
+pub(crate) async fn environment<S: Store>(
     snapshots: &Snapshots<S>,
     project: &str,
     asked: Option<String>,

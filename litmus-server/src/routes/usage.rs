@@ -61,10 +61,8 @@ pub async fn flags<S: Store>(
         .authorize(&headers, None, Scope::AdminRead)
         .await?
         .project;
-    let environment = q
-        .environment
-        .unwrap_or_else(|| litmus_core::config::environments::DEFAULT_ENVIRONMENT.to_owned());
-    crate::service::environments::require(snapshots.store(), &project, &environment).await?;
+    let (config, environment) =
+        crate::routes::results::environment(&snapshots, &project, q.environment).await?;
     let days = q.days.unwrap_or(DEFAULT_STALE_DAYS);
     if !(1..=3650).contains(&days) {
         return Err(ApiError::Invalid(litmus_core::Error::InvalidValue {
@@ -72,7 +70,6 @@ pub async fn flags<S: Store>(
             message: "days are 1 to 3650".into(),
         }));
     }
-    let config = snapshots.of(&project);
     Ok(Json(
         usage::flags(&config, &environment, days, crate::now_ms()).await?,
     ))
