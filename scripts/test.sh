@@ -14,7 +14,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 T0=$(date +%s)
-step() { printf '\n=== [%4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+# Each step's header also shows the disk left, so a run that fills the disk says where.
+step() {
+  printf '\n=== [%4ss] [%s free] %s\n' "$(( $(date +%s) - T0 ))" \
+    "$(df -h --output=avail "$ROOT" 2>/dev/null | tail -1 | tr -d ' ')" "$*"
+}
 
 step "toolchain"
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
