@@ -215,6 +215,32 @@ pub enum Error {
         /// The evaluation error's code (`flag_not_found`, `invalid_config`).
         reason: &'static str,
     },
+    /// A webhook delivery carries no `Litmus-Signature` header, or an empty one
+    /// ([`crate::webhooks::verify`]).
+    #[error("the webhook delivery has no Litmus-Signature header")]
+    SignatureMissing,
+    /// A webhook's `Litmus-Signature` header cannot be read: no `t`, a `t` that is not an
+    /// integer, no `v1` signature, a `v1` that is not 64 lowercase hex digits, an entry that is
+    /// not `name=value`.
+    #[error("malformed Litmus-Signature header: {reason}")]
+    SignatureMalformed {
+        /// What is wrong with the header.
+        reason: &'static str,
+    },
+    /// A webhook's signed timestamp is further from the receiver's clock than the tolerance
+    /// allows (a replayed or long-delayed delivery, or a clock far off).
+    #[error("webhook signature expired: t={timestamp} is more than {tolerance} s from now ({now})")]
+    SignatureExpired {
+        /// The signed timestamp (unix seconds).
+        timestamp: i64,
+        /// The receiver's time (unix seconds).
+        now: i64,
+        /// The tolerance (seconds).
+        tolerance: i64,
+    },
+    /// No `v1` signature of a webhook's header matches the body and the secret.
+    #[error("no webhook signature matches the body and secret (verify the raw body bytes)")]
+    SignatureMismatch,
     /// Several problems at once (strict validation reports all it finds).
     #[error("{} problems in config; first: {}", errors.len(), errors.first().map(ToString::to_string).unwrap_or_default())]
     Multiple {
@@ -246,6 +272,10 @@ impl Error {
             Error::PrerequisiteCycle { .. } => "prerequisite_cycle",
             Error::TypeMismatch { .. } => "type_mismatch",
             Error::FlagUnavailable { .. } => "flag_unavailable",
+            Error::SignatureMissing => "signature_missing",
+            Error::SignatureMalformed { .. } => "signature_malformed",
+            Error::SignatureExpired { .. } => "signature_expired",
+            Error::SignatureMismatch => "signature_mismatch",
             Error::Multiple { .. } => "multiple",
         }
     }
@@ -271,6 +301,10 @@ impl Error {
             | Error::DegenerateData { .. }
             | Error::TypeMismatch { .. }
             | Error::FlagUnavailable { .. }
+            | Error::SignatureMissing
+            | Error::SignatureMalformed { .. }
+            | Error::SignatureExpired { .. }
+            | Error::SignatureMismatch
             | Error::Multiple { .. } => None,
         }
     }
@@ -295,6 +329,10 @@ impl Error {
         "prerequisite_cycle",
         "type_mismatch",
         "flag_unavailable",
+        "signature_missing",
+        "signature_malformed",
+        "signature_expired",
+        "signature_mismatch",
         "multiple",
     ];
 

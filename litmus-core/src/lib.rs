@@ -16,6 +16,9 @@
 //!   variant. It returns an [`Assignment`] with a [`Reason`]; outcomes are values, not errors.
 //! - [`results`]: experiment results from the rollups (lifts, intervals, always-valid and
 //!   Bayesian figures, guardrails, SRM) and their cumulative series.
+//! - [`webhooks`]: signed webhook deliveries, sans I/O: the `Litmus-Signature` scheme
+//!   (HMAC-SHA256 of the timestamp and the raw body, several signatures while a secret
+//!   rotates), its verification with a timestamp tolerance, and the retry schedule.
 //! - [`Error`]: one error enum with a stable [`Error::code`] per variant.
 //!
 //! The crate is pure: no I/O, no clock (time is an argument), no global random numbers. It
@@ -50,6 +53,7 @@ pub mod sdk;
 pub mod segments;
 pub mod stats;
 pub mod time;
+pub mod webhooks;
 
 pub use assign::{Assignment, Engine, Experiment, MissKind, Reason, Variant};
 pub use attributes::{AttrRef, AttributeSource, Attributes, ListRef, NoAttributes, Value};

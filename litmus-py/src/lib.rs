@@ -15,6 +15,7 @@ mod sdk;
 mod stats;
 mod sticky;
 mod usage;
+mod webhooks;
 
 use pyo3::prelude::*;
 
@@ -85,5 +86,7 @@ fn _litmus(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::validate_analysis, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::plan_experiment, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::bandit_stratified, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::webhook_sign, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::webhook_verify, m)?)?;
     Ok(())
 }

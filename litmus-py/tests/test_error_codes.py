@@ -31,6 +31,10 @@ def test_every_core_code_has_its_exception_class() -> None:
         "type_mismatch": errors.InvalidArgumentError,
         "flag_unavailable": errors.InvalidArgumentError,
         "degenerate_data": errors.DegenerateDataError,
+        "signature_missing": errors.SignatureError,
+        "signature_malformed": errors.SignatureError,
+        "signature_expired": errors.SignatureError,
+        "signature_mismatch": errors.SignatureError,
     }
     for code in litmus.ERROR_CODES:
         expected = special.get(code, errors.ConfigError)
@@ -39,3 +43,4 @@ def test_every_core_code_has_its_exception_class() -> None:
 
 def test_the_table_names_no_code_core_lacks() -> None:
     assert errors._CONFIG_CODES <= set(litmus.ERROR_CODES)
+    assert errors._SIGNATURE_CODES <= set(litmus.ERROR_CODES)

@@ -101,8 +101,8 @@ export function mountCatalog(main, { setTitle }) {
           ratios.map((k) => h('a', { class: 'chip ratio-chip', href: `#/metrics/${encodeURIComponent(k)}`, title: 'A ratio that divides it' }, `÷ ${k}`)))
         : h('span', { class: 'muted' }, 'unused')),
       h('td', { class: 'row-actions' },
-        h('a', { class: 'btn ghost small', href: edit }, 'Edit'),
-        h('button', { type: 'button', class: 'btn danger ghost small', 'data-action': 'delete', onclick: () => remove(m) }, 'Delete')));
+        h('a', { class: 'btn ghost small', href: edit, 'data-edit': true }, 'Edit'),
+        h('button', { type: 'button', class: 'btn danger ghost small', 'data-action': 'delete', 'data-edit': true, onclick: () => remove(m) }, 'Delete')));
   }
 
   function draw() {
@@ -116,7 +116,7 @@ export function mountCatalog(main, { setTitle }) {
       h('header', { class: 'page-head' },
         h('div', {}, h('h1', {}, 'Metrics'),
           h('p', { class: 'muted small lede' }, 'Definitions experiments refer to by key: conversions, means, ratios, quantiles, retention and funnels.')),
-        h('div', { class: 'actions' }, h('a', { class: 'btn primary', href: '#/metrics/new', id: 'new-metric' }, '+ New metric'))),
+        h('div', { class: 'actions' }, h('a', { class: 'btn primary', href: '#/metrics/new', id: 'new-metric', 'data-edit': true }, '+ New metric'))),
       list.length ? h('div', { class: 'toolbar' },
         h('input', {
           type: 'search', class: 'search', placeholder: 'Search by key, name or kind', 'aria-label': 'Search metrics',
@@ -128,7 +128,7 @@ export function mountCatalog(main, { setTitle }) {
       st.list && list.length === 0 ? h('div', { class: 'card empty-state' },
         h('h2', {}, 'No metrics yet'),
         h('p', { class: 'muted' }, 'Define a metric once (revenue per order, p90 load time, a checkout funnel) and add it to any experiment.'),
-        h('a', { class: 'btn primary', href: '#/metrics/new' }, 'Define a metric')) : null,
+        h('a', { class: 'btn primary', href: '#/metrics/new', 'data-edit': true }, 'Define a metric')) : null,
       list.length ? h('div', { class: 'card table-card' }, h('div', { class: 'table-wrap' },
         h('table', { class: 'list-table', id: 'metrics-catalog' },
           h('caption', { class: 'sr-only' }, 'Metric catalogue'),

@@ -1,10 +1,10 @@
-// Projects and environments (#/environments): the projects the key sees and a form to create
-// one (a key with projects:write; the bootstrap key has it); the current project's
-// environments with their names, a form to create one,
-// delete (never production; the server refuses one still in use and says by what), and
-// promotion: one environment's flag states (switch, rules, scheduled changes) copied to
-// another, previewed as a diff first (`POST /admin/environments/{from}/promote` with
-// `dry_run`), then applied as one change after a confirmation.
+// Projects and environments (#/environments): the projects the key or person sees and a form to
+// create one (instance admins, or a key with projects:write; the bootstrap key has it); the
+// current project's environments with their names, a form to create one (editors), delete
+// (never production; the server refuses one still in use and says by what), and promotion:
+// one environment's flag states (switch, rules, scheduled changes) copied to another, previewed
+// as a diff first (`POST /admin/environments/{from}/promote` with `dry_run`), then applied as
+// one change after a confirmation.
 
 import { h, render, toast, confirmDialog } from './dom.js';
 import { environments, projects, project, ApiError } from './api.js';
@@ -174,7 +174,7 @@ export function mountEnvironments(main, { setTitle }) {
         h('p', { class: 'hint' }, `This page shows the environments of the project “${project.key}”. Each project has its own flags, experiments, keys and results; choose one with the picker at the top.`),
         h('ul', { class: 'chips', id: 'project-list' }, st.projects.map((p) => h('li', { class: 'chip', 'data-project': p.key }, p.key))),
         h('form', {
-          class: 'row env-create', id: 'create-project-form', 'aria-label': 'New project', novalidate: true,
+          class: 'row env-create', id: 'create-project-form', 'aria-label': 'New project', novalidate: true, 'data-instance-only': true,
           onsubmit: (ev) => { ev.preventDefault(); createProject(); },
         },
         h('input', { id: 'project-key', placeholder: 'shop', 'aria-label': 'Project key', autocomplete: 'off', spellcheck: 'false', value: st.newProject, oninput: (e) => { st.newProject = e.target.value; } }),
@@ -188,9 +188,9 @@ export function mountEnvironments(main, { setTitle }) {
             h('td', {}, e.name),
             h('td', {}, e.created_ms ? f.clock(e.created_ms) : '—'),
             h('td', { class: 'actions' }, e.key === PRODUCTION ? h('span', { class: 'muted small' }, 'default')
-              : h('button', { type: 'button', class: 'btn small ghost danger', 'aria-label': `Delete ${e.key}`, 'data-delete': e.key, onclick: () => remove(e) }, 'Delete')))))),
+              : h('button', { type: 'button', class: 'btn small ghost danger', 'aria-label': `Delete ${e.key}`, 'data-delete': e.key, 'data-edit': true, onclick: () => remove(e) }, 'Delete')))))),
         h('form', {
-          class: 'row env-create', id: 'create-environment', 'aria-label': 'New environment', novalidate: true,
+          class: 'row env-create', id: 'create-environment', 'aria-label': 'New environment', novalidate: true, 'data-edit': true,
           onsubmit: (ev) => { ev.preventDefault(); create(); },
         },
         h('input', {
@@ -200,7 +200,7 @@ export function mountEnvironments(main, { setTitle }) {
         h('input', { id: 'env-name', name: 'name', placeholder: 'Staging', 'aria-label': 'Name', value: st.newName, oninput: (e) => { st.newName = e.target.value; } }),
         h('button', { type: 'submit', class: 'btn primary', id: 'create-env' }, 'Create environment')),
         st.createError ? h('div', { class: 'field-error', id: 'env-error', role: 'alert' }, st.createError) : null),
-      h('section', { class: 'card', id: 'promote' },
+      h('section', { class: 'card', id: 'promote', 'data-edit': true },
         h('h2', {}, 'Promote flags'),
         h('p', { class: 'hint' }, 'Copies every flag’s switch, rules and scheduled changes from one environment to another, as one change. Preview the differences first.'),
         h('div', { class: 'row' },

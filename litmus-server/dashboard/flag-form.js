@@ -4,6 +4,7 @@
 // (`PUT /admin/flags/{key}`); each of its errors is shown next to the field its path names
 // (`flags[checkout].rules[1].percentage` at that rule's percentage) and listed above the form.
 // A "try it" panel evaluates the flag as saved for a unit and attributes (`POST /evaluate`).
+// A viewer sees the form read-only, without "try it" (roles.js).
 
 import { h, toast, confirmDialog } from './dom.js';
 import { flags, experiments as experimentsApi, api, ApiError } from './api.js';
@@ -11,6 +12,7 @@ import { clearErrors, showErrors, problemsOf } from './errors.js';
 import { valueInput } from './flag-values.js';
 import { ruleEditor } from './flag-rules.js';
 import { currentEnvironment, stateIn, withState, PRODUCTION } from './environment.js';
+import { lockForm } from './roles.js';
 
 const TYPES = [['boolean', 'Boolean'], ['string', 'String'], ['number', 'Number'], ['json', 'JSON']];
 const DEFAULT = { key: '', type: 'boolean', default: false, enabled: true, rules: [] };
@@ -103,11 +105,11 @@ export function mountFlagForm(main, key, { setTitle, navigate }) {
       state.schedule.length ? h('section', { class: 'card form-section' }, h('h2', {}, 'Scheduled changes'),
         h('ul', {}, state.schedule.map((c) => h('li', {}, h('time', {}, c.at), c.enabled !== undefined ? ` switch ${c.enabled ? 'on' : 'off'}` : null, c.rules ? ` · ${c.rules.length} rules` : null))),
         h('p', { class: 'hint' }, 'Kept as they are when you save (edit them through the API).')) : null,
-      isNew || env !== PRODUCTION ? null : h('section', { class: 'card form-section try-it' }, h('h2', {}, 'Try it'),
+      isNew || env !== PRODUCTION ? null : h('section', { class: 'card form-section try-it', 'data-edit': true }, h('h2', {}, 'Try it'),
         h('div', { class: 'row' }, tryUnit, tryAttrs, h('button', { type: 'button', class: 'btn', id: 'try-flag', onclick: tryIt }, 'Evaluate')), tryOut),
       h('div', { class: 'actions' },
         save,
-        h('a', { class: 'btn ghost', href: '#/flags' }, 'Cancel'),
+        h('a', { class: 'btn ghost', href: '#/flags', 'data-edit': true }, 'Cancel'),
         isNew ? null : h('button', { type: 'button', class: 'btn ghost danger', id: 'delete-flag', onclick: remove }, 'Delete')));
 
     async function remove() {
@@ -152,7 +154,8 @@ export function mountFlagForm(main, key, { setTitle, navigate }) {
       }
     });
     main.replaceChildren(form);
-    (isNew ? keyInput : type).focus();
+    lockForm(form);
+    if (!form.dataset.readonly) (isNew ? keyInput : type).focus();
   }
 
   return {

@@ -4,6 +4,7 @@
 // (environment.js), with each flag's last evaluation there and a stale badge (never
 // evaluated, unused for 30 days, fully rolled out, off: `GET /admin/flag-usage`), and a
 // filter for the stale ones. The server validates every change (`PUT /admin/flags/{key}`).
+// A viewer sees each switch's state in words and no control (roles.js).
 
 import { h, render, toast, confirmDialog } from './dom.js';
 import { flags, api, ApiError } from './api.js';
@@ -110,8 +111,10 @@ export function mountFlags(main, { setTitle }) {
         h('button', {
           type: 'button', role: 'switch', class: `switch ${on ? 'on' : 'off'}`, 'aria-checked': on ? 'true' : 'false',
           'aria-label': `${flag.key} is ${on ? 'on' : 'off'}${where}`, 'data-switch': flag.key, disabled: st.busy.has(flag.key),
-          onclick: () => flip(flag),
+          'data-edit': true, onclick: () => flip(flag),
         }, h('span', { class: 'knob', 'aria-hidden': 'true' }), on ? 'On' : 'Off'),
+        // What a viewer sees instead of the switch.
+        h('span', { class: `flag-state ${on ? 'on' : 'off'}`, 'data-read': true, 'data-state': flag.key }, on ? 'On' : 'Off'),
         state.schedule.length ? h('div', { class: 'muted small' }, `${state.schedule.length} scheduled`) : null),
       h('td', {}, state.rules.length
         ? h('ol', { class: 'rule-list' }, state.rules.map((r) => h('li', {}, ruleSummary(r))))
@@ -120,8 +123,8 @@ export function mountFlags(main, { setTitle }) {
       h('td', {}, (flag.tags || []).map((t) => h('span', { class: 'tag' }, t))),
       h('td', { class: 'usage-cell', 'data-col': 'usage' }, usageCell(st.usage.get(flag.key))),
       h('td', { class: 'actions' },
-        h('a', { class: 'btn small', href }, 'Edit'),
-        h('button', { type: 'button', class: 'btn small ghost danger', 'aria-label': `Delete ${flag.key}`, onclick: () => remove(flag) }, 'Delete')));
+        h('a', { class: 'btn small', href, 'data-edit': true }, 'Edit'),
+        h('button', { type: 'button', class: 'btn small ghost danger', 'aria-label': `Delete ${flag.key}`, 'data-edit': true, onclick: () => remove(flag) }, 'Delete')));
   }
 
   /** A flag's last evaluation here and, when stale, a badge saying why. */
@@ -153,7 +156,7 @@ export function mountFlags(main, { setTitle }) {
             type: 'checkbox', id: 'stale-filter', checked: st.staleOnly,
             onchange: (e) => { st.staleOnly = e.target.checked; draw(); },
           }), ' Stale only'),
-          h('a', { class: 'btn primary', href: '#/flags/new', id: 'new-flag' }, 'New flag'))),
+          h('a', { class: 'btn primary', href: '#/flags/new', id: 'new-flag', 'data-edit': true }, 'New flag'))),
       st.error ? h('div', { class: 'banner critical', role: 'alert' }, st.error) : null,
       st.list === null && !st.error ? h('div', { class: 'card loading' }, 'Loading…') : null,
       st.list && !st.list.length ? h('div', { class: 'card empty' }, 'No flags yet. A flag is a typed value your code reads, decided per unit by ordered rules.') : null,

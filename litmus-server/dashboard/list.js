@@ -49,7 +49,7 @@ export function statusActions(config, onChanged, { small = false, env = PRODUCTI
     paused: [btn('Resume', 'running', 'primary'), btn('Stop', 'stopped', 'danger')],
     stopped: [h('span', { class: 'muted small' }, 'stopped: final')],
   }[current] || [];
-  return h('div', { class: 'status-actions' }, buttons);
+  return h('div', { class: 'status-actions', 'data-edit': true }, buttons);
 }
 
 /** What an audit entry changed, in words. */
@@ -142,7 +142,7 @@ export function mountList(main, { live, setTitle, navigate }) {
             : h('span', { class: 'muted' }, '…')),
       h('td', { class: 'row-actions' },
         h('a', { class: 'btn ghost small', href: link }, 'Results'),
-        h('a', { class: 'btn ghost small', href: `${link}/edit` }, 'Edit'),
+        h('a', { class: 'btn ghost small', href: `${link}/edit`, 'data-edit': true }, 'Edit'),
         statusActions(st.configs.get(c.key) || c, () => load(), { small: true, env })));
   }
 
@@ -159,7 +159,7 @@ export function mountList(main, { live, setTitle, navigate }) {
       h('header', { class: 'page-head' },
         h('div', {}, h('h1', {}, 'Experiments'), holdoutLinks()),
         h('div', { class: 'actions' },
-          h('a', { class: 'btn primary', href: '#/experiments/new', id: 'new-experiment' }, '+ New experiment'))),
+          h('a', { class: 'btn primary', href: '#/experiments/new', id: 'new-experiment', 'data-edit': true }, '+ New experiment'))),
       h('div', { class: 'toolbar' },
         h('div', { class: 'segmented', role: 'radiogroup', 'aria-label': 'Filter by status' },
           [['all', `All ${list.length}`], ...STATUSES.map((s) => [s, `${s[0].toUpperCase()}${s.slice(1)} ${counts[s]}`])].map(([v, label]) =>
@@ -176,7 +176,7 @@ export function mountList(main, { live, setTitle, navigate }) {
       st.list && list.length === 0 ? h('div', { class: 'card empty-state' },
         h('h2', {}, 'No experiments yet'),
         h('p', { class: 'muted' }, 'Create an experiment, start it, and watch its results arrive here live.'),
-        h('button', { type: 'button', class: 'btn primary', onclick: () => navigate('#/experiments/new') }, 'Create an experiment')) : null,
+        h('button', { type: 'button', class: 'btn primary', 'data-edit': true, onclick: () => navigate('#/experiments/new') }, 'Create an experiment')) : null,
       list.length ? h('div', { class: 'card table-card' }, h('div', { class: 'table-wrap' },
         h('table', { class: 'list-table', id: 'experiments-table' },
           h('caption', { class: 'sr-only' }, 'Experiments'),

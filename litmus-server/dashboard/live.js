@@ -10,10 +10,11 @@ const RESYNC_AFTER_MS = 3000;
 
 export class Live {
   /**
-   * @param {() => string} key the admin key
+   * @param {() => string} key the API key ('' when signed in by session: the cookie goes with
+   *   the handshake)
    * @param {(status: object) => void} onStatus {state: idle|connecting|connected|reconnecting,
    *   retryAt?, attempt?, reason?, version?, lastUpdate?}
-   * @param {() => void} onAuthFailure called after repeated failures to open (the key may be bad)
+   * @param {() => void} onAuthFailure called after repeated failures to open (the key or session may be bad)
    */
   constructor(key, onStatus, onAuthFailure) {
     this.key = key;
@@ -94,8 +95,10 @@ export class Live {
   connect() {
     clearTimeout(this.timer);
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    // The project travels in the query: a browser's WebSocket cannot send headers.
-    const url = `${proto}//${location.host}/live?key=${encodeURIComponent(this.key())}&project=${encodeURIComponent(project.key)}`;
+    // The key and the project travel in the query: a browser's WebSocket cannot send headers.
+    // Without a key the session's cookie goes with the handshake.
+    const key = this.key();
+    const url = `${proto}//${location.host}/live?${key ? `key=${encodeURIComponent(key)}&` : ''}project=${encodeURIComponent(project.key)}`;
     this.setStatus({ state: this.attempt ? 'reconnecting' : 'connecting', retryAt: undefined });
     let ws;
     try {

@@ -2,12 +2,14 @@
 // description and kind; the fields the kind takes (metric-fields.js); format, currency, goal
 // and guardrail. The server validates (`PUT /admin/metrics/{key}`); each of its errors is
 // shown next to the field its path names (`metrics[revenue].cap.absolute` at the cap's value)
-// and listed above the form. Delete asks first; a metric in use stays, with the reasons.
+// and listed above the form. Delete asks first; a metric in use stays, with the reasons. A
+// viewer sees the definition read-only (roles.js).
 
 import { h, toast, confirmDialog } from './dom.js';
 import { metrics, ApiError } from './api.js';
 import { clearErrors, showErrors, problemsOf } from './errors.js';
 import { KIND_HINTS, field, kindFields } from './metric-fields.js';
+import { lockForm } from './roles.js';
 
 const KINDS = [
   ['conversion', 'Conversion rate'], ['mean', 'Mean per unit'], ['ratio', 'Ratio of two metrics'],
@@ -86,7 +88,7 @@ export function mountMetricForm(main, key, { setTitle, navigate }) {
           h('div', { class: 'field' }, h('span', { class: 'label' }, 'Role'),
             h('label', { class: 'check', for: 'mf-guardrail' }, guardrail, ' Guardrail: watched for harm, not a decision metric')))),
       h('div', { class: 'form-actions' },
-        h('a', { class: 'btn ghost', href: '#/metrics' }, 'Cancel'),
+        h('a', { class: 'btn ghost', href: '#/metrics', 'data-edit': true }, 'Cancel'),
         isNew ? null : h('button', { type: 'button', class: 'btn danger ghost', id: 'delete-metric', onclick: () => remove(m.key) }, 'Delete'),
         h('span', { class: 'spacer' }),
         h('button', { type: 'submit', class: 'btn primary', id: 'save-metric' }, isNew ? 'Create metric' : 'Save changes')));
@@ -137,7 +139,8 @@ export function mountMetricForm(main, key, { setTitle, navigate }) {
 
     sync();
     main.replaceChildren(form);
-    if (isNew) keyInput.focus();
+    lockForm(form);
+    if (isNew && !form.dataset.readonly) keyInput.focus();
   }
 
   return {

@@ -279,7 +279,7 @@ export function mountResults(main, key, { live, setTitle }) {
       h('div', { class: 'actions' },
         exportLink(key, env),
         h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/plan`, id: 'plan-link' }, 'Plan'),
-        h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/edit` }, 'Edit'),
+        h('a', { class: 'btn ghost', href: `#/experiments/${encodeURIComponent(key)}/edit`, id: 'edit-experiment', 'data-edit': true }, 'Edit'),
         c ? statusActions(c, (next) => { st.config = next; loadAudit(); draw(); }, { env }) : null));
     if (!data) {
       return [head, st.error ? h('div', { class: 'banner critical', role: 'alert' }, st.error)

@@ -1,8 +1,11 @@
 //! Who is calling: a Bearer key (or, for browsers' EventSource, which cannot set headers, an
-//! `sdk_key` query parameter on SDK routes), resolved to a [`Principal`] with scopes. 401 when
-//! the key is missing, unknown or revoked; 403 when it lacks the scope. A key acts in its own
-//! project (`crate::projects`); a request naming another project is 403 `wrong_project`. The
-//! bootstrap key acts in the project a request names, the default one otherwise.
+//! `sdk_key` query parameter on SDK routes), or else a person's session cookie
+//! (`crate::people`), resolved to a [`Principal`] with scopes: a key's own, a person's role's
+//! in the project (`crate::people::Role::scopes`). This is the one authorization check: every
+//! route calls it with the scope it needs. 401 when the key or session is missing, unknown,
+//! revoked or expired; 403 when the scope is lacking. A key acts in its own project
+//! (`crate::projects`); a request naming another project is 403 `wrong_project`. The bootstrap
+//! key and people act in the project a request names, the default one otherwise.
 
 use axum::http::{HeaderMap, header};
 
@@ -11,16 +14,26 @@ pub use crate::keys::KEY_CACHE_TTL;
 use crate::keys::{self, Principal, Scope};
 use std::sync::Arc;
 
-use crate::keys::KeyCache;
+use crate::keys::{KeyCache, LookupCache, Person};
+use crate::people::throttle::AddressLimiter;
+use crate::people::{PeopleSettings, SessionRecord, UserRecord, session};
 use crate::projects::DEFAULT_PROJECT;
-use crate::store::{KeyStore, ProjectStore};
+use crate::store::{KeyStore, PeopleStore, ProjectStore};
 
-/// Who may call: the admin key and the API keys in the store (looked up through a cache). A
-/// part of the state (`crate::state`), cheap to clone.
+/// A session with its person, as looked up.
+pub type SignedIn = (SessionRecord, UserRecord);
+
+/// Who may call: the admin key, the API keys in the store, and people's sessions (each looked
+/// up through a cache), with how people sign in. A part of the state (`crate::state`), cheap
+/// to clone.
 pub struct Access<S> {
     store: Arc<S>,
     admin_key: Arc<str>,
     keys: KeyCache,
+    sessions: LookupCache<SignedIn>,
+    limiter: AddressLimiter,
+    people: Arc<PeopleSettings>,
+    sso: Option<Arc<crate::oidc::discovery::Provider>>,
 }
 
 impl<S> Clone for Access<S> {
@@ -29,6 +42,10 @@ impl<S> Clone for Access<S> {
             store: Arc::clone(&self.store),
             admin_key: Arc::clone(&self.admin_key),
             keys: self.keys.clone(),
+            sessions: self.sessions.clone(),
+            limiter: self.limiter.clone(),
+            people: Arc::clone(&self.people),
+            sso: self.sso.clone(),
         }
     }
 }
@@ -41,7 +58,43 @@ impl<S> Access<S> {
             store,
             admin_key: admin_key.into(),
             keys,
+            sessions: LookupCache::default(),
+            limiter: AddressLimiter::default(),
+            people: Arc::default(),
+            sso: None,
         }
+    }
+
+    /// This access with people signing in as `settings` say.
+    pub fn with_people(mut self, settings: PeopleSettings) -> Self {
+        self.sso = settings.sso.clone().and_then(|s| {
+            crate::oidc::discovery::Provider::new(s)
+                .map_err(|e| tracing::error!(error = %e, "single sign-on is off"))
+                .ok()
+                .map(Arc::new)
+        });
+        self.people = Arc::new(settings);
+        self
+    }
+
+    /// The single sign-on provider, when set up.
+    pub fn sso(&self) -> Option<&crate::oidc::discovery::Provider> {
+        self.sso.as_deref()
+    }
+
+    /// How people sign in.
+    pub fn people(&self) -> &PeopleSettings {
+        &self.people
+    }
+
+    /// The sign-in attempts of each client address.
+    pub fn limiter(&self) -> &AddressLimiter {
+        &self.limiter
+    }
+
+    /// The sessions looked up recently.
+    pub fn sessions(&self) -> &LookupCache<SignedIn> {
+        &self.sessions
     }
 
     /// The key store.
@@ -55,7 +108,7 @@ impl<S> Access<S> {
     }
 }
 
-impl<S: KeyStore + ProjectStore> Access<S> {
+impl<S: KeyStore + ProjectStore + PeopleStore> Access<S> {
     /// The caller, who must hold `scope`, in the project its request names (see
     /// [`authorize_in`]).
     pub async fn authorize(
@@ -101,7 +154,7 @@ pub fn named_project(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The caller, who must hold `scope`, acting in the project its request names (header).
-pub async fn authorize<S: KeyStore + ProjectStore>(
+pub async fn authorize<S: KeyStore + ProjectStore + PeopleStore>(
     state: &Access<S>,
     headers: &HeaderMap,
     query_key: Option<&str>,
@@ -114,26 +167,40 @@ pub async fn authorize<S: KeyStore + ProjectStore>(
 /// key in any project that exists (404 otherwise), another key only in its own (403
 /// `wrong_project` otherwise). Without a name, the bootstrap key acts in the default project
 /// and another key in its own.
-pub async fn authorize_in<S: KeyStore + ProjectStore>(
+pub async fn authorize_in<S: KeyStore + ProjectStore + PeopleStore>(
     state: &Access<S>,
     headers: &HeaderMap,
     query_key: Option<&str>,
     project: Option<&str>,
     scope: Scope,
 ) -> Result<Principal, ApiError> {
-    let key = presented(headers, query_key).ok_or(ApiError::Unauthorized)?;
+    let Some(key) = presented(headers, query_key) else {
+        let token = session::presented(headers).ok_or(ApiError::Unauthorized)?;
+        let (session, user) = signed_in(state, token)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let project = project.unwrap_or(DEFAULT_PROJECT);
+        exists(state, project).await?;
+        let principal = Principal {
+            scopes: user.scopes_in(project),
+            name: user.email,
+            project: project.to_owned(),
+            environment: litmus_core::config::environments::DEFAULT_ENVIRONMENT.into(),
+            person: Some(Person {
+                user_id: user.id,
+                ip: session.ip,
+                user_agent: session.user_agent,
+            }),
+        };
+        return if principal.may(scope) {
+            Ok(principal)
+        } else {
+            Err(ApiError::Forbidden(scope.as_str()))
+        };
+    };
     let principal = if keys::constant_time_eq(key.as_bytes(), state.admin_key.as_bytes()) {
         let project = project.unwrap_or(DEFAULT_PROJECT);
-        if project != DEFAULT_PROJECT
-            && !state
-                .store
-                .projects()
-                .await?
-                .iter()
-                .any(|p| p.key == project)
-        {
-            return Err(ApiError::not_found(format!("no project {project:?}")));
-        }
+        exists(state, project).await?;
         Principal::bootstrap(project)
     } else {
         let (id, secret) = keys::split(key).ok_or(ApiError::Unauthorized)?;
@@ -158,6 +225,7 @@ pub async fn authorize_in<S: KeyStore + ProjectStore>(
             scopes: record.scopes,
             project: record.project,
             environment: record.environment,
+            person: None,
         }
     };
     if principal.may(scope) {
@@ -165,4 +233,56 @@ pub async fn authorize_in<S: KeyStore + ProjectStore>(
     } else {
         Err(ApiError::Forbidden(scope.as_str()))
     }
+}
+
+/// 404 unless `project` exists (the default one always does).
+async fn exists<S: ProjectStore>(state: &Access<S>, project: &str) -> Result<(), ApiError> {
+    if project == DEFAULT_PROJECT
+        || state
+            .store
+            .projects()
+            .await?
+            .iter()
+            .any(|p| p.key == project)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no project {project:?}")))
+    }
+}
+
+/// The live session whose token is `token`, with its person (none when it is unknown, has
+/// expired, or its person is disabled). A session's use is written at most once a
+/// [`session::TOUCH_MS`], each use pushing its idle expiry back (never past its absolute end).
+pub async fn signed_in<S: PeopleStore>(
+    state: &Access<S>,
+    token: &str,
+) -> Result<Option<SignedIn>, ApiError> {
+    let hash = session::token_hash(token);
+    let found = match state.sessions.get(&hash) {
+        Some(known) => known,
+        None => {
+            let found = match state.store.session(&hash).await? {
+                Some(s) => state.store.user(&s.user_id).await?.map(|u| (s, u)),
+                None => None,
+            };
+            state.sessions.put(&hash, found.clone());
+            found
+        }
+    };
+    let now = crate::now_ms();
+    let Some((mut s, user)) = found else {
+        return Ok(None);
+    };
+    if s.expires_ms <= now || user.disabled_ms.is_some() {
+        return Ok(None);
+    }
+    if now - s.last_seen_ms >= session::TOUCH_MS {
+        let expires = (now + session::IDLE_MS).min(s.created_ms + session::ABSOLUTE_MS);
+        state.store.touch_session(&hash, now, expires).await?;
+        s.last_seen_ms = now;
+        s.expires_ms = expires;
+        state.sessions.put(&hash, Some((s.clone(), user.clone())));
+    }
+    Ok(Some((s, user)))
 }

@@ -64,7 +64,8 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !defined.contains(&key.as_str()) {
-            service::changes::change(&config, ACTOR, Kind::Metric, &key, Some(metric)).await?;
+            service::changes::change(&config, &ACTOR.into(), Kind::Metric, &key, Some(metric))
+                .await?;
         }
     }
     let existing: Vec<&str> = objects.experiments.iter().map(|e| e.key.as_str()).collect();
@@ -97,8 +98,14 @@ pub async fn start<S: Store>(state: &Arc<AppState<S>>, tick: Duration) -> Result
             .unwrap_or_default()
             .to_owned();
         if !existing.contains(&key.as_str()) {
-            service::changes::change(&config, ACTOR, Kind::Experiment, &key, Some(experiment))
-                .await?;
+            service::changes::change(
+                &config,
+                &ACTOR.into(),
+                Kind::Experiment,
+                &key,
+                Some(experiment),
+            )
+            .await?;
             tracing::info!(experiment = %key, "demo: created");
         }
     }

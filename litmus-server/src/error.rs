@@ -30,6 +30,21 @@ pub enum ApiError {
     /// key's project).
     #[error("this key belongs to another project ({0:?}) than the request names")]
     WrongProject(String),
+    /// 401 `invalid_credentials`: the email or the password is wrong (the same answer for an
+    /// unknown email, so sign-in tells nobody who has an account).
+    #[error("the email or the password is wrong")]
+    InvalidCredentials,
+    /// 403 `csrf_failed`: a request that changes something, signed in by the session cookie,
+    /// without the session's CSRF token in `X-CSRF-Token` (or sent from another site).
+    #[error("this request needs the session's CSRF token in the X-CSRF-Token header")]
+    CsrfFailed,
+    /// 429 `locked` with `Retry-After`: too many failed sign-ins to this account; it opens
+    /// again after the time given.
+    #[error("too many failed sign-ins: this account is locked for {0} more seconds")]
+    Locked(u32),
+    /// 429 `throttled` with `Retry-After`: too many sign-in attempts from this address.
+    #[error("too many sign-in attempts from this address: retry in {0} seconds")]
+    Throttled(u32),
     /// 404 `not_found`: the thing named does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -91,6 +106,10 @@ impl ApiError {
         "unauthorized",
         "forbidden",
         "wrong_project",
+        "invalid_credentials",
+        "csrf_failed",
+        "locked",
+        "throttled",
         "not_found",
         "conflict",
         "already_exists",
@@ -127,6 +146,10 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::WrongProject(_) => "wrong_project",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::CsrfFailed => "csrf_failed",
+            ApiError::Locked(_) => "locked",
+            ApiError::Throttled(_) => "throttled",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict => "conflict",
             ApiError::Exists(_) => "already_exists",
@@ -149,7 +172,11 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::WrongProject(_) => StatusCode::FORBIDDEN,
+            ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::WrongProject(_) | ApiError::CsrfFailed => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::Locked(_) | ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict
             | ApiError::Exists(_)
@@ -232,6 +259,7 @@ impl IntoResponse for ApiError {
         }});
         let retry_after = match &self {
             ApiError::Busy => Some(1),
+            ApiError::Locked(s) | ApiError::Throttled(s) => Some(*s),
             ApiError::StoreUnavailable { retry_after, .. } => *retry_after,
             _ => None,
         };
@@ -260,6 +288,10 @@ mod tests {
             ApiError::Unauthorized,
             ApiError::Forbidden("admin:read"),
             ApiError::WrongProject(String::new()),
+            ApiError::InvalidCredentials,
+            ApiError::CsrfFailed,
+            ApiError::Locked(1),
+            ApiError::Throttled(1),
             ApiError::NotFound(String::new()),
             ApiError::Conflict,
             ApiError::Exists(String::new()),
@@ -285,6 +317,10 @@ mod tests {
                 | ApiError::Unauthorized
                 | ApiError::Forbidden(_)
                 | ApiError::WrongProject(_)
+                | ApiError::InvalidCredentials
+                | ApiError::CsrfFailed
+                | ApiError::Locked(_)
+                | ApiError::Throttled(_)
                 | ApiError::NotFound(_)
                 | ApiError::Conflict
                 | ApiError::Exists(_)

@@ -35,11 +35,17 @@ pub enum Scope {
     /// Make projects (`POST /admin/projects`) and list every project.
     #[serde(rename = "projects:write")]
     ProjectsWrite,
+    /// Invite people, change their roles, disable them and reset their passwords.
+    #[serde(rename = "users:write")]
+    UsersWrite,
+    /// Make, change and delete webhooks, read their deliveries, send test events.
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 9] = [
         Scope::AdminRead,
         Scope::AdminWrite,
         Scope::KeysWrite,
@@ -47,6 +53,8 @@ impl Scope {
         Scope::Assign,
         Scope::EventsWrite,
         Scope::ProjectsWrite,
+        Scope::UsersWrite,
+        Scope::WebhooksWrite,
     ];
 
     /// The scopes of a public SDK key.
@@ -62,6 +70,8 @@ impl Scope {
             Scope::Assign => "assign",
             Scope::EventsWrite => "events:write",
             Scope::ProjectsWrite => "projects:write",
+            Scope::UsersWrite => "users:write",
+            Scope::WebhooksWrite => "webhooks:write",
         }
     }
 
@@ -106,6 +116,19 @@ pub struct Principal {
     pub project: String,
     /// The key's environment: the document SDK routes serve it, where its events go.
     pub environment: String,
+    /// For a person signed in by session (`crate::people`), who they are.
+    pub person: Option<Person>,
+}
+
+/// A person behind a request, signed in by session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Their user id.
+    pub user_id: String,
+    /// The IP address their session signed in from.
+    pub ip: Option<String>,
+    /// Their session's user agent.
+    pub user_agent: Option<String>,
 }
 
 impl Principal {
@@ -117,6 +140,18 @@ impl Principal {
             scopes: Scope::ALL.to_vec(),
             project: project.to_owned(),
             environment: litmus_core::config::environments::DEFAULT_ENVIRONMENT.into(),
+            person: None,
+        }
+    }
+
+    /// Who made a change, as the audit log records it: the key's name, or the person's email
+    /// with their session's address and agent.
+    pub fn actor(&self) -> crate::store::Actor {
+        let person = self.person.as_ref();
+        crate::store::Actor {
+            name: self.name.clone(),
+            ip: person.and_then(|p| p.ip.clone()),
+            user_agent: person.and_then(|p| p.user_agent.clone()),
         }
     }
 
@@ -158,6 +193,76 @@ pub fn random_hex(n: usize) -> std::io::Result<String> {
     }))
 }
 
+/// How long a key looked up in the store is trusted before it is looked up again: a key
+/// revoked through another instance stops working within this time (at once on the instance
+/// that revoked it).
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// The most keys (and unknown key ids) remembered; the cache is emptied when it is full.
+const KEY_CACHE_CAPACITY: usize = 100_000;
+
+/// Keys looked up recently, found or not, so a request costs no store query.
+pub type KeyCache = LookupCache<KeyRecord>;
+
+/// Things looked up in the store by id (keys, sessions), found or not, remembered for
+/// [`KEY_CACHE_TTL`] so a request costs no store query.
+pub struct LookupCache<V> {
+    entries: Arc<Mutex<Lookups<V>>>,
+}
+
+impl<V> Default for LookupCache<V> {
+    fn default() -> Self {
+        LookupCache {
+            entries: Arc::default(),
+        }
+    }
+}
+
+impl<V> Clone for LookupCache<V> {
+    fn clone(&self) -> Self {
+        LookupCache {
+            entries: Arc::clone(&self.entries),
+        }
+    }
+}
+
+/// Ids to what the store said (the record, or none) and when.
+type Lookups<V> = HashMap<String, (Option<V>, Instant)>;
+
+impl<V: Clone> LookupCache<V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Lookups<V>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The record (or `Some(None)`: no such thing) looked up less than [`KEY_CACHE_TTL`] ago.
+    pub fn get(&self, id: &str) -> Option<Option<V>> {
+        let entries = self.lock();
+        let (record, at) = entries.get(id)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| record.clone())
+    }
+
+    /// Remembers what the store said about `id`.
+    pub fn put(&self, id: &str, record: Option<V>) {
+        let mut entries = self.lock();
+        if entries.len() >= KEY_CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id.to_owned(), (record, Instant::now()));
+    }
+
+    /// Forgets `id` (it was created or revoked here).
+    pub fn forget(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    /// Forgets everything (many entries may have changed).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,51 +282,5 @@ mod tests {
         assert!(!constant_time_eq(b"short", b"longer"));
         assert_eq!(Scope::parse("admin:write"), Some(Scope::AdminWrite));
         assert_eq!(random_hex(8).map(|s| s.len()).unwrap_or(0), 16);
-    }
-}
-
-/// How long a key looked up in the store is trusted before it is looked up again: a key
-/// revoked through another instance stops working within this time (at once on the instance
-/// that revoked it).
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
-
-/// The most keys (and unknown key ids) remembered; the cache is emptied when it is full.
-const KEY_CACHE_CAPACITY: usize = 100_000;
-
-/// Keys looked up recently, found or not, so a request costs no store query.
-#[derive(Default, Clone)]
-pub struct KeyCache {
-    entries: Arc<Mutex<Lookups>>,
-}
-
-/// Key ids to what the store said (the record, or none) and when.
-type Lookups = HashMap<String, (Option<KeyRecord>, Instant)>;
-
-impl KeyCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Lookups> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The record (or `Some(None)`: no such key) looked up less than [`KEY_CACHE_TTL`] ago.
-    pub fn get(&self, id: &str) -> Option<Option<KeyRecord>> {
-        let entries = self.lock();
-        let (record, at) = entries.get(id)?;
-        (at.elapsed() < KEY_CACHE_TTL).then(|| record.clone())
-    }
-
-    /// Remembers what the store said about `id`.
-    pub fn put(&self, id: &str, record: Option<KeyRecord>) {
-        let mut entries = self.lock();
-        if entries.len() >= KEY_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(id.to_owned(), (record, Instant::now()));
-    }
-
-    /// Forgets `id` (it was created or revoked here).
-    pub fn forget(&self, id: &str) {
-        self.lock().remove(id);
     }
 }

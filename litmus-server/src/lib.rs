@@ -13,6 +13,8 @@ pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod metrics;
+pub mod oidc;
+pub mod people;
 pub mod planning;
 pub mod projects;
 pub mod results;
@@ -24,6 +26,7 @@ pub mod snapshots;
 pub mod state;
 pub mod store;
 pub mod usage;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -129,7 +132,50 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router<()> {
         )
         .route("/metrics", get(routes::metrics::metrics::<S>))
         .route("/openapi.json", get(routes::health::openapi))
+        .route("/auth/login", post(routes::auth::login::<S>))
+        .route("/auth/logout", post(routes::auth::logout::<S>))
+        .route("/auth/session", get(routes::auth::me::<S>))
+        .route("/auth/setup", post(routes::auth::setup::<S>))
+        .route("/auth/token", post(routes::auth::token::<S>))
+        .route("/auth/accept", post(routes::auth::accept::<S>))
+        .route("/auth/sso", get(routes::sso::info::<S>))
+        .route("/auth/oidc/start", get(routes::sso::start::<S>))
+        .route("/auth/oidc/callback", get(routes::sso::callback::<S>))
+        .route("/admin/users", get(routes::users::list::<S>))
+        .route("/admin/users/invitations", post(routes::users::invite::<S>))
+        .route(
+            "/admin/users/invitations/{id}",
+            axum::routing::delete(routes::users::withdraw::<S>),
+        )
+        .route(
+            "/admin/users/{id}",
+            axum::routing::patch(routes::users::update::<S>),
+        )
+        .route("/admin/users/{id}/reset", post(routes::users::reset::<S>))
+        .route(
+            "/admin/webhooks",
+            get(routes::webhooks::list::<S>).post(routes::webhooks::create::<S>),
+        )
+        .route(
+            "/admin/webhooks/{id}",
+            get(routes::webhooks::get::<S>)
+                .patch(routes::webhooks::update::<S>)
+                .delete(routes::webhooks::delete::<S>),
+        )
+        .route(
+            "/admin/webhooks/{id}/test",
+            post(routes::webhooks::test::<S>),
+        )
+        .route(
+            "/admin/webhooks/{id}/deliveries",
+            get(routes::webhooks::deliveries::<S>),
+        )
+        .route(
+            "/admin/webhooks/{id}/deliveries/{delivery}/retry",
+            post(routes::webhooks::retry::<S>),
+        )
         .merge(sdk)
+        .route_layer(axum::middleware::from_fn(people::csrf::layer))
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             routes::metrics::track,

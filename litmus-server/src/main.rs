@@ -105,6 +105,11 @@ async fn serve<S: Store>(
             .unwrap_or(i64::MAX),
         ingest_permits: settings.ingest_permits,
         analysis: Arc::new(settings.analysis.clone()),
+        people: litmus_server::people::PeopleSettings {
+            public_url: settings.public_url.clone(),
+            trust_proxy: settings.trust_proxy,
+            sso: settings.sso.clone(),
+        },
     };
     let state = AppState::build(store, admin_key, cache, tuning);
     litmus_server::jobs::versions::watch_versions(&state, settings.version_poll);
@@ -128,6 +133,12 @@ async fn serve<S: Store>(
         settings.bandit_interval
     };
     litmus_server::jobs::bandits::run(&state, bandit_interval);
+    let mut webhooks = litmus_server::jobs::webhooks::Settings::new(
+        settings.webhook_policy.clone(),
+        settings.public_url.clone(),
+    );
+    webhooks.retry_scale = settings.webhook_retry_scale;
+    litmus_server::jobs::webhooks::run(&state, webhooks);
     if settings.demo {
         litmus_server::demo::start(&state, std::time::Duration::from_millis(250))
             .await
@@ -144,9 +155,17 @@ async fn serve<S: Store>(
             std::time::Duration::from_secs(3_600),
         );
     }
+    litmus_server::service::people::welcome_first_admin(
+        &state.access,
+        settings.first_admin.clone(),
+        &settings.listen,
+    )
+    .await
+    .map_err(|e| format!("first admin: {e}"))?;
     let app = litmus_server::app(state);
     let listener = tokio::net::TcpListener::bind(&settings.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "litmus-server listening");
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -54,6 +54,25 @@ pub struct Settings {
     /// experiment's results (an `analysis` object: `docs/results.md`); an experiment's own
     /// settings win over them.
     pub analysis: AnalysisSettings,
+    /// `--public-url` / `LITMUS_PUBLIC_URL`: the dashboard's public base URL, for invitation
+    /// links; https makes session cookies `Secure`.
+    pub public_url: Option<String>,
+    /// `--trust-proxy` / `LITMUS_TRUST_PROXY=1`: believe a proxy's `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` (only behind one that sets them).
+    pub trust_proxy: bool,
+    /// `LITMUS_ADMIN_EMAIL` and `LITMUS_ADMIN_PASSWORD`: the first admin, made at start while
+    /// nobody exists (environment only, so the password is not on a command line).
+    pub first_admin: Option<(String, String)>,
+    /// `LITMUS_OIDC_ISSUER`, `LITMUS_OIDC_CLIENT_ID`, `LITMUS_OIDC_CLIENT_SECRET`,
+    /// `LITMUS_OIDC_NAME`, `LITMUS_OIDC_DEFAULT_ROLE`, `LITMUS_OIDC_DOMAINS`: single sign-on
+    /// (`crate::oidc`), on when the issuer is set.
+    pub sso: Option<crate::oidc::OidcSettings>,
+    /// `LITMUS_WEBHOOK_ALLOW_PRIVATE=1` and `LITMUS_WEBHOOK_ALLOW` (ranges): which non-public
+    /// addresses webhook deliveries may reach (`crate::webhooks::outbound`).
+    pub webhook_policy: crate::webhooks::outbound::Policy,
+    /// `LITMUS_WEBHOOK_RETRY_SCALE`: what webhook retry delays are multiplied by (1; less only
+    /// for drills and tests).
+    pub webhook_retry_scale: f64,
 }
 
 /// The flags, their variables, and what they set.
@@ -74,6 +93,11 @@ pub const USAGE: &str = "usage: litmus-server [--flag value]...
   --rollups on|off         LITMUS_ROLLUPS           apply stored events to the rollups here (on; off: ingestion only)
   --analysis JSON          LITMUS_ANALYSIS          default analysis settings, e.g. '{\"alpha\": 0.1}' (core's defaults)
   --demo                   LITMUS_DEMO=1            sample experiments and simulated traffic, for a first look
+  --public-url URL         LITMUS_PUBLIC_URL        the dashboard's public URL, for invitation links (https: Secure cookies)
+  --trust-proxy            LITMUS_TRUST_PROXY=1     believe X-Forwarded-For/-Proto from a proxy in front
+                           LITMUS_ADMIN_EMAIL, LITMUS_ADMIN_PASSWORD  the first admin (else a set-up link is logged)
+                           LITMUS_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _NAME, _DEFAULT_ROLE, _DOMAINS  single sign-on
+                           LITMUS_WEBHOOK_ALLOW_PRIVATE=1, LITMUS_WEBHOOK_ALLOW=CIDR,...  webhooks to non-public addresses
   RUST_LOG (info) sets the log filter.";
 
 /// A setting that cannot be read.
@@ -97,13 +121,56 @@ pub enum SettingsError {
     Analysis(String),
 }
 
+/// Single sign-on's settings, when `LITMUS_OIDC_ISSUER` is set (checked).
+fn oidc(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::oidc::OidcSettings>, SettingsError> {
+    let Some(issuer) = get("LITMUS_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let default_role = match get("LITMUS_OIDC_DEFAULT_ROLE") {
+        None => None,
+        Some(r) => Some(
+            crate::people::Role::parse(&r).ok_or(SettingsError::Invalid {
+                name: "LITMUS_OIDC_DEFAULT_ROLE".into(),
+                value: r,
+                expected: "viewer, editor or admin",
+            })?,
+        ),
+    };
+    let sso = crate::oidc::OidcSettings {
+        issuer,
+        client_id: get("LITMUS_OIDC_CLIENT_ID").unwrap_or_default(),
+        client_secret: get("LITMUS_OIDC_CLIENT_SECRET").unwrap_or_default(),
+        name: get("LITMUS_OIDC_NAME").unwrap_or_else(|| "SSO".into()),
+        default_role,
+        domains: get("LITMUS_OIDC_DOMAINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|d| d.trim().to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+    };
+    sso.check().map_err(|why| SettingsError::Invalid {
+        name: "LITMUS_OIDC_ISSUER".into(),
+        value: sso.issuer.clone(),
+        expected: if why.contains("CLIENT") {
+            "set with LITMUS_OIDC_CLIENT_ID and LITMUS_OIDC_CLIENT_SECRET"
+        } else {
+            "an https issuer URL (http only on a loopback address)"
+        },
+    })?;
+    Ok(Some(sso))
+}
+
 impl Settings {
     /// Reads `args` (without the program name) over `env` (a variable lookup).
     pub fn read(
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, SettingsError> {
-        const FLAGS: [(&str, &str); 15] = [
+        const FLAGS: [(&str, &str); 16] = [
+            ("--public-url", "LITMUS_PUBLIC_URL"),
             ("--analysis", "LITMUS_ANALYSIS"),
             ("--retention-days", "LITMUS_RETENTION_DAYS"),
             ("--attribution-days", "LITMUS_ATTRIBUTION_DAYS"),
@@ -125,6 +192,10 @@ impl Settings {
         while let Some(arg) = args.next() {
             if arg == "--demo" {
                 given.push(("LITMUS_DEMO", "1".to_owned()));
+                continue;
+            }
+            if arg == "--trust-proxy" {
+                given.push(("LITMUS_TRUST_PROXY", "1".to_owned()));
                 continue;
             }
             let (flag, inline) = match arg.split_once('=') {
@@ -189,6 +260,57 @@ impl Settings {
                         expected: "on or off",
                     });
                 }
+            },
+            public_url: match get("LITMUS_PUBLIC_URL") {
+                Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                    return Err(SettingsError::Invalid {
+                        name: "LITMUS_PUBLIC_URL".into(),
+                        value: url,
+                        expected: "an http:// or https:// URL",
+                    });
+                }
+                url => url.map(|u| u.trim_end_matches('/').to_owned()),
+            },
+            trust_proxy: matches!(get("LITMUS_TRUST_PROXY").as_deref(), Some("1" | "true")),
+            first_admin: match (get("LITMUS_ADMIN_EMAIL"), get("LITMUS_ADMIN_PASSWORD")) {
+                (Some(email), Some(password)) => Some((email, password)),
+                (None, None) => None,
+                _ => {
+                    return Err(SettingsError::Invalid {
+                        name: "LITMUS_ADMIN_EMAIL".into(),
+                        value: String::new(),
+                        expected: "set together with LITMUS_ADMIN_PASSWORD",
+                    });
+                }
+            },
+            sso: oidc(&get)?,
+            webhook_policy: crate::webhooks::outbound::Policy {
+                allow_private: matches!(
+                    get("LITMUS_WEBHOOK_ALLOW_PRIVATE").as_deref(),
+                    Some("1" | "true")
+                ),
+                allowed: match get("LITMUS_WEBHOOK_ALLOW") {
+                    None => Vec::new(),
+                    Some(list) => crate::webhooks::outbound::Policy::ranges(&list).ok_or(
+                        SettingsError::Invalid {
+                            name: "LITMUS_WEBHOOK_ALLOW".into(),
+                            value: list,
+                            expected: "comma-separated addresses or CIDR ranges",
+                        },
+                    )?,
+                },
+            },
+            webhook_retry_scale: match get("LITMUS_WEBHOOK_RETRY_SCALE") {
+                None => 1.0,
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| (0.0..=1.0).contains(x))
+                    .ok_or(SettingsError::Invalid {
+                        name: "LITMUS_WEBHOOK_RETRY_SCALE".into(),
+                        value: v,
+                        expected: "a number from 0 to 1",
+                    })?,
             },
             analysis: match get("LITMUS_ANALYSIS") {
                 None => AnalysisSettings::default(),

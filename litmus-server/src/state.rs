@@ -35,6 +35,8 @@ pub struct Tuning {
     /// The server's default analysis settings: an experiment's own settings win over them,
     /// and they over core's (`litmus_core::results::settings`).
     pub analysis: Arc<AnalysisSettings>,
+    /// How people sign in (`crate::people`).
+    pub people: crate::people::PeopleSettings,
 }
 
 impl Default for Tuning {
@@ -43,6 +45,7 @@ impl Default for Tuning {
             attribution_window_ms: litmus_core::events::rollup::DEFAULT_WINDOW_MS,
             ingest_permits: 64,
             analysis: Arc::default(),
+            people: crate::people::PeopleSettings::default(),
         }
     }
 }
@@ -125,7 +128,8 @@ impl<S: Store> AppState<S> {
         let store = Arc::new(store);
         let admin_key: String = admin_key.into();
         let state = Arc::new(AppState {
-            access: Access::new(Arc::clone(&store), admin_key, KeyCache::default()),
+            access: Access::new(Arc::clone(&store), admin_key, KeyCache::default())
+                .with_people(tuning.people.clone()),
             snapshots: Snapshots::new(Arc::clone(&store), Arc::clone(&cache))
                 .with_analysis(Arc::clone(&tuning.analysis)),
             ingest: Ingest {

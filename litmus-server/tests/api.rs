@@ -645,6 +645,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
                 .replace("{collection}", "layers")
                 .replace("{key}", "x")
                 .replace("{id}", "x")
+                .replace("{delivery}", "x")
                 .replace("{experiment}", "x");
             let req = Request::builder()
                 .method(method.to_uppercase().as_str())
@@ -691,7 +692,7 @@ async fn the_openapi_document_lists_every_route_and_each_exists() {
     for r in routed {
         assert!(paths.contains_key(r), "{r} is not in openapi.json");
     }
-    assert_eq!(operations, 32);
+    assert_eq!(operations, 54);
 }
 
 async fn layers_and_holdouts_are_managed_like_experiments<S: Store>(env: &Env<S>) {

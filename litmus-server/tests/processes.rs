@@ -1,7 +1,7 @@
 //! Real server processes (the `litmus-server` binary) over sockets: two instances sharing
 //! PostgreSQL and Redis receive each other's config changes through Redis (with the timer that
 //! re-reads the stored version turned off), and the embedded default starts with no services
-//! and stops cleanly on SIGTERM. The tests wait for events, never against a clock: how fast a
+//! and stops cleanly on SIGTERM; webhook deliveries survive `kill -9`. The tests wait for events, never against a clock: how fast a
 //! change travels is measured by the benchmarks.
 #![allow(
     clippy::unwrap_used,
@@ -390,4 +390,131 @@ async fn redis_killed_and_restarted_under_traffic_assignments_go_on_and_updates_
          ({during_outage} while Redis was down), none failed"
     );
     drop(redis);
+}
+
+/// A receiver on `port` that accepts webhook posts and sends each request's head and body
+/// down the channel (answering 200).
+async fn receiver_on(port: u16) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut bytes = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Read the head, then the body its Content-Length announces.
+                loop {
+                    let Ok(n) = s.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    bytes.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&bytes).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                            let _ = tx.send(text);
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    rx
+}
+
+/// Webhook deliveries wait in the store: an event queued while the receiver is down survives
+/// `kill -9` of the server, and the next server process on the same store delivers it, signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_deliveries_survive_kill_9_of_the_server() {
+    let dir = std::env::temp_dir().join(format!("litmus-kill9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let env = [
+        ("LITMUS_DATA", dir.display().to_string()),
+        ("LITMUS_WEBHOOK_ALLOW_PRIVATE", "1".to_owned()),
+        ("LITMUS_WEBHOOK_RETRY_SCALE", "0.001".to_owned()),
+    ];
+    let hook_port = free_port();
+    let first = start(&env).await;
+    let made =
+        format!(r#"{{"url": "http://127.0.0.1:{hook_port}/hook", "events": ["experiment.*"]}}"#);
+    let (status, body) = request(first.port, "POST", "/admin/webhooks", Some(&made))
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let made: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (id, secret) = (
+        made["webhook"]["id"].as_str().unwrap().to_owned(),
+        made["secret"].as_str().unwrap().to_owned(),
+    );
+    let log = format!("/admin/webhooks/{id}/deliveries");
+    assert_eq!(put_experiment(first.port, "survivor").await, 200);
+    // The receiver is down: the delivery fails and waits for its next attempt.
+    loop {
+        let (_, body) = request(first.port, "GET", &log, None).await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["deliveries"][0]["attempts"].as_u64().unwrap_or(0) >= 1 {
+            assert_eq!(v["deliveries"][0]["status"], "pending");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut first = first;
+    first.child.kill().unwrap(); // SIGKILL
+    first.child.wait().unwrap();
+    // The receiver comes up, and a new process on the same store delivers the event.
+    let mut got = receiver_on(hook_port).await;
+    let second = start(&env).await;
+    let delivery = got.recv().await.unwrap();
+    let (head, body) = delivery.split_once("\r\n\r\n").unwrap();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            })
+            .unwrap()
+    };
+    assert_eq!(header("litmus-event-type"), "experiment.created");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    litmus_core::webhooks::verify(
+        &secret,
+        &header("litmus-signature"),
+        body.as_bytes(),
+        now,
+        300,
+    )
+    .expect("signed with the webhook's secret");
+    loop {
+        let (_, body) = request(second.port, "GET", &log, None).await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["deliveries"][0]["status"] == "delivered" {
+            assert_eq!(v["deliveries"].as_array().unwrap().len(), 1);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
 }

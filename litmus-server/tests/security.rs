@@ -44,6 +44,20 @@ const PUBLIC: [(&str, &str); 4] = [
     ("GET", "/openapi.json"),
 ];
 
+/// The sign-in routes: no key, by design (they make or read a session, or redeem a one-time
+/// link); checked in `tests/people.rs` and by the people rules below.
+const SIGN_IN: [(&str, &str); 9] = [
+    ("GET", "/auth/sso"),
+    ("GET", "/auth/oidc/start"),
+    ("GET", "/auth/oidc/callback"),
+    ("POST", "/auth/login"),
+    ("POST", "/auth/logout"),
+    ("GET", "/auth/session"),
+    ("POST", "/auth/setup"),
+    ("POST", "/auth/token"),
+    ("POST", "/auth/accept"),
+];
+
 /// The dashboard's routes: public, not in the OpenAPI document (it describes the API only).
 const DASHBOARD: [(&str, &str); 3] = [
     ("GET", "/"),
@@ -451,6 +465,7 @@ impl Fixtures {
             .replace("{key}", &self.experiment)
             .replace("{experiment}", &self.experiment)
             .replace("{id}", &self.key_id)
+            .replace("{delivery}", "no-delivery")
             .replace("{from}", "production")
             .replace("{file}", "app.js");
         assert!(
@@ -506,10 +521,12 @@ async fn every_operation_requires_the_scope_the_openapi_document_declares() {
     let ops = operations();
     let fx = Fixtures::make(app).await;
 
+    let sign_in = ids(&SIGN_IN);
     let public: BTreeSet<_> = ops
         .iter()
         .filter(|o| o.scope.is_none())
         .map(Operation::id)
+        .filter(|id| !sign_in.contains(id))
         .collect();
     assert_eq!(public, ids(&PUBLIC), "the public operations changed");
     let sdk: BTreeSet<_> = ops
@@ -571,7 +588,12 @@ async fn every_operation_requires_the_scope_the_openapi_document_declares() {
         let name = op.name();
         let Some(scope) = op.scope else {
             let status = call(&server, &fx, op, Cred::None).await;
-            assert_eq!(status, 200, "{name} is public");
+            if sign_in.contains(&op.id()) {
+                let documented = op.responses.contains(&status.to_string());
+                assert!(documented, "{name} without a session: {status}");
+            } else {
+                assert_eq!(status, 200, "{name} is public");
+            }
             continue;
         };
         assert_eq!(
@@ -629,7 +651,7 @@ async fn every_operation_requires_the_scope_the_openapi_document_declares() {
         }
         checked += 1;
     }
-    assert_eq!(checked, ops.len() - PUBLIC.len());
+    assert_eq!(checked, ops.len() - PUBLIC.len() - SIGN_IN.len());
     assert!(checked >= 15);
 }
 
@@ -2808,4 +2830,212 @@ async fn the_live_websocket_requires_admin_read() {
         send(app, "GET", "/healthz", None, None).await.status,
         StatusCode::OK
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// People: sessions, CSRF, privilege escalation, user enumeration.
+// ---------------------------------------------------------------------------------------------
+
+/// A request with the headers given (a session cookie, a CSRF token) and a JSON body: the
+/// status, the body and the `Set-Cookie` header.
+async fn people_call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let cookie = res
+        .headers()
+        .get(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        cookie,
+    )
+}
+
+/// Signs `email` in: the `Cookie` header value and the CSRF token.
+async fn people_sign_in(
+    app: &Router,
+    email: &str,
+    password: &str,
+    before: &[(&str, &str)],
+) -> (String, String) {
+    let body = json!({"email": email, "password": password});
+    let (status, me, cookie) = people_call(app, "POST", "/auth/login", before, Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{me:?}");
+    let cookie = cookie.unwrap().split(';').next().unwrap().to_owned();
+    (cookie, me["csrf"].as_str().unwrap().to_owned())
+}
+
+/// People's sessions: a session id planted before sign-in is never adopted (fixation); a
+/// change by cookie without the session's CSRF token, with another session's token or marked
+/// cross-site is refused 403 `csrf_failed` and changes nothing; a viewer cannot write and an
+/// editor cannot make themself (or anyone) an admin or manage keys; sign-in answers an unknown
+/// email exactly as a wrong password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_resist_fixation_csrf_escalation_and_enumeration() {
+    let server = Server::start().await;
+    let app = &server.app;
+    let first = Some((
+        "root@example.com".to_owned(),
+        "root passphrase 1".to_owned(),
+    ));
+    litmus_server::service::people::welcome_first_admin(&server.state.access, first, "x")
+        .await
+        .unwrap();
+    let bootstrap = format!("Bearer {KEY}");
+    let auth = [("authorization", bootstrap.as_str())];
+    let mut ids = BTreeMap::new();
+    for (email, role) in [("ed@example.com", "editor"), ("vi@example.com", "viewer")] {
+        let invite = json!({"email": email, "role": role});
+        let (s, inv, _) =
+            people_call(app, "POST", "/admin/users/invitations", &auth, Some(invite)).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let token = inv["link"]
+            .as_str()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned();
+        let accept = json!({"token": token, "password": format!("{role} passphrase 1")});
+        let (s, me, _) = people_call(app, "POST", "/auth/accept", &[], Some(accept)).await;
+        assert_eq!(s, StatusCode::OK, "{me:?}");
+        ids.insert(role, me["user"]["id"].as_str().unwrap().to_owned());
+    }
+
+    // Fixation: the planted session id is not the one given, and it opens nothing.
+    let planted = format!("litmus_session={}", "ab".repeat(32));
+    let (cookie, csrf) = people_sign_in(
+        app,
+        "ed@example.com",
+        "editor passphrase 1",
+        &[("cookie", &planted)],
+    )
+    .await;
+    assert_ne!(cookie, planted);
+    let (s, _, _) = people_call(app, "GET", "/auth/session", &[("cookie", &planted)], None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // CSRF: every way of leaving the token out or faking it is refused, and nothing changes.
+    let (_, other_csrf) = people_sign_in(app, "vi@example.com", "viewer passphrase 1", &[]).await;
+    let body = common::experiment("csrf-exp", "draft");
+    for headers in [
+        vec![("cookie", cookie.as_str())],
+        vec![("cookie", cookie.as_str()), ("x-csrf-token", "0000")],
+        vec![
+            ("cookie", cookie.as_str()),
+            ("x-csrf-token", other_csrf.as_str()),
+        ],
+        vec![
+            ("cookie", cookie.as_str()),
+            ("x-csrf-token", csrf.as_str()),
+            ("sec-fetch-site", "cross-site"),
+        ],
+    ] {
+        let (s, e, _) = people_call(
+            app,
+            "PUT",
+            "/admin/experiments/csrf-exp",
+            &headers,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{headers:?}");
+        assert_eq!(e["error"]["code"], json!("csrf_failed"));
+    }
+    let (s, _, _) = people_call(app, "GET", "/admin/experiments/csrf-exp", &auth, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "nothing was stored");
+    let good = [
+        ("cookie", cookie.as_str()),
+        ("x-csrf-token", csrf.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let (s, _, _) = people_call(app, "PUT", "/admin/experiments/csrf-exp", &good, Some(body)).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Escalation: the editor cannot raise anyone's role, invite, or make keys or projects.
+    let editor_id = ids["editor"].clone();
+    for (method, uri, body) in [
+        (
+            "PATCH",
+            format!("/admin/users/{editor_id}"),
+            json!({"role": "admin"}),
+        ),
+        (
+            "PATCH",
+            format!("/admin/users/{editor_id}"),
+            json!({"projects": {"default": "admin"}}),
+        ),
+        (
+            "POST",
+            "/admin/users/invitations".to_owned(),
+            json!({"email": "x@example.com", "role": "admin"}),
+        ),
+        (
+            "POST",
+            "/admin/keys".to_owned(),
+            json!({"name": "mine", "scopes": ["admin:write"]}),
+        ),
+        ("POST", "/admin/projects".to_owned(), json!({"key": "mine"})),
+    ] {
+        let (s, e, _) = people_call(app, method, &uri, &good, Some(body)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {uri}: {e:?}");
+    }
+    let (_, me, _) = people_call(app, "GET", "/auth/session", &good, None).await;
+    assert_eq!(me["user"]["role"], json!("editor"));
+    assert_eq!(me["user"]["projects"], json!({}));
+    // The viewer cannot write.
+    let (vcookie, vcsrf) = people_sign_in(app, "vi@example.com", "viewer passphrase 1", &[]).await;
+    let viewer = [
+        ("cookie", vcookie.as_str()),
+        ("x-csrf-token", vcsrf.as_str()),
+    ];
+    let (s, _, _) = people_call(app, "DELETE", "/admin/experiments/csrf-exp", &viewer, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, _) = people_call(
+        app,
+        "POST",
+        "/evaluate",
+        &viewer,
+        Some(json!({"unit_id": "u"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Enumeration: an unknown email is answered as a wrong password.
+    let (s1, b1, c1) = people_call(
+        app,
+        "POST",
+        "/auth/login",
+        &[],
+        Some(json!({"email": "nobody@example.com", "password": "x x x x x x"})),
+    )
+    .await;
+    let (s2, b2, c2) = people_call(
+        app,
+        "POST",
+        "/auth/login",
+        &[],
+        Some(json!({"email": "ed@example.com", "password": "x x x x x x"})),
+    )
+    .await;
+    assert_eq!((s1, &b1, &c1), (s2, &b2, &c2));
+    assert_eq!(s1, StatusCode::UNAUTHORIZED);
 }

@@ -1,5 +1,5 @@
-// Types of "litmus-experiments/analysis": statistics, quantile sketches and bandits (browsers,
-// Node ESM and CommonJS), a separate WebAssembly module from the engine's.
+// Types of "litmus-experiments/analysis": statistics, quantile sketches, bandits and webhook
+// signatures (browsers, Node ESM and CommonJS), a separate WebAssembly module from the engine's.
 
 import { LitmusError } from "./index.js";
 export { LitmusError };
@@ -202,5 +202,36 @@ export interface PlanAnswer {
  */
 export declare function planExperiment(request: Record<string, unknown> | string): PlanAnswer;
 
-declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; validateAnalysis: typeof validateAnalysis; planExperiment: typeof planExperiment; version: string };
+/** A webhook delivery's raw body: bytes (a Buffer is a Uint8Array), or text taken as UTF-8. */
+export type WebhookBody = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+/**
+ * The `Litmus-Signature` value for `body` signed with `secret` at `timestamp` (unix seconds):
+ * `t=<timestamp>,v1=<hex>` (docs/webhooks.md). For tests of a receiver. Throws a LitmusError
+ * `invalid_argument` for an empty secret or a negative timestamp.
+ */
+export declare function signWebhook(secret: string, body: WebhookBody, timestamp: number | bigint): string;
+
+/** Options of `verifyWebhook`. */
+export interface VerifyWebhookOptions {
+  /** The current unix time in seconds (default: the system clock). */
+  now?: number | bigint;
+  /** How far, in seconds and either way, the signed time may be from `now` (default 300). */
+  tolerance?: number | bigint;
+}
+
+/**
+ * Verifies a webhook delivery and returns its signed timestamp (unix seconds): `header` is the
+ * request's `Litmus-Signature` value (undefined or null when absent), `body` the raw body
+ * exactly as received. Throws a LitmusError whose `code` is `signature_missing`,
+ * `signature_malformed`, `signature_expired`, `signature_mismatch`, or `invalid_argument`.
+ */
+export declare function verifyWebhook(
+  secret: string,
+  header: string | null | undefined,
+  body: WebhookBody,
+  options?: VerifyWebhookOptions,
+): number;
+
+declare const api: { stats: typeof stats; bandit: typeof bandit; QuantileSketch: typeof QuantileSketch; LitmusError: typeof LitmusError; validateAnalysis: typeof validateAnalysis; planExperiment: typeof planExperiment; signWebhook: typeof signWebhook; verifyWebhook: typeof verifyWebhook; version: string };
 export default api;

@@ -1,9 +1,11 @@
-// The statistics, quantile sketches and bandits of litmus-experiments (the
-// "litmus-experiments/analysis" entry point) over the analysis module's wasm-bindgen exports.
+// The statistics, quantile sketches, bandits and webhook signatures (webhooks.mjs) of
+// litmus-experiments (the "litmus-experiments/analysis" entry point) over the analysis module's
+// wasm-bindgen exports.
 // Names mirror litmus.stats and litmus.bandit in Python, in camelCase. Written once as ESM;
 // build-package.sh derives the CommonJS copy. Every computation is the Rust core's.
 
 import { LitmusError, guard } from "./common.mjs";
+import { makeWebhooks } from "./webhooks.mjs";
 
 /** Builds the statistics and bandit API over the analysis module `b`. */
 export function makeAnalysis(b) {
@@ -532,5 +534,7 @@ export function makeAnalysis(b) {
     return JSON.parse(call(() => b.planExperiment(text)));
   }
 
-  return { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, planExperiment, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
+  const { signWebhook, verifyWebhook } = makeWebhooks(b, call);
+
+  return { stats, bandit, QuantileSketch, LitmusError, validateAnalysis, planExperiment, signWebhook, verifyWebhook, version: b.version(), __testTrap: () => call(() => b.__testTrap()) };
 }

@@ -12,7 +12,8 @@
 //!   machines ([`sdk`]: config sync, tracker policy, SSE, event encoding; [`usage`]: the flag
 //!   usage sender) and the metric catalogue check ([`metrics`]);
 //! - `analysis` (`litmus_analysis.wasm`): statistics (quantile sketches in [`quantiles`]),
-//!   bandits, and the analysis settings check ([`settings`]).
+//!   bandits, the analysis settings check ([`settings`]) and webhook signatures
+//!   ([`webhooks`]).
 //!
 //! Native builds (tests, docs) enable both.
 
@@ -34,6 +35,8 @@ pub mod settings;
 pub mod stats;
 #[cfg(feature = "engine")]
 pub mod usage;
+#[cfg(feature = "analysis")]
+pub mod webhooks;
 
 use wasm_bindgen::prelude::*;
 

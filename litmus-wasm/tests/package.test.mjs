@@ -28,9 +28,9 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // other machines are in this module too.) The analysis module is optional (validateAnalysis and
 // planExperiment took it from about 115 to 148 KB, bandit.stratified to about 159 KB: its
 // request decoding is most of the 8 KB that twiggy measures before wasm-opt).
-const BUDGET = { engine: 244 * 1024, analysis: 160 * 1024 };
+const BUDGET = { engine: 244 * 1024, analysis: 168 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 244 KB, analysis 160 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 244 KB, analysis 168 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));

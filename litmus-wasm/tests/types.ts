@@ -1,7 +1,7 @@
 // Compiled with tsc --strict against the installed package (scripts/wasm/test-package.sh):
 // the index.d.ts types cover the public API and catch misuse.
 import litmus, { ConfigClient, Engine, EventTracker, LitmusError, hashing, LocalStorageStickyStore, validateMetrics, version, type Assignment, type CheckedMetric, type ConfigUpdate, type EventTrackerError } from "litmus-experiments";
-import analysis, { bandit, stats, QuantileSketch, LitmusError as AnalysisError, type QuantileComparison, type QuantileEstimate } from "litmus-experiments/analysis";
+import analysis, { bandit, stats, QuantileSketch, LitmusError as AnalysisError, signWebhook, verifyWebhook, type QuantileComparison, type QuantileEstimate } from "litmus-experiments/analysis";
 import { LitmusWebProvider } from "litmus-experiments/openfeature";
 import { OpenFeature } from "@openfeature/web-sdk";
 
@@ -91,3 +91,10 @@ tracker.track("user-1", "purchase", { value: "9.99" });
 tracker.exposure("user-1", "exp");
 const SameTracker: typeof EventTracker = litmus.EventTracker;
 console.log(SameTracker);
+// Webhook signatures (docs/webhooks.md).
+const signed: string = signWebhook("whsec_x", new TextEncoder().encode("{}"), 1_767_225_600);
+const verifiedAt: number = verifyWebhook("whsec_x", signed, "{}", { now: 1_767_225_600n, tolerance: 60 });
+const verifiedNow: number = analysis.verifyWebhook("whsec_x", undefined as string | undefined, new ArrayBuffer(0));
+console.log(verifiedAt, verifiedNow);
+// @ts-expect-error the timestamp is a number of seconds, not a Date
+signWebhook("whsec_x", "{}", new Date());

@@ -5,8 +5,11 @@
 # experiment through the form, posts events and checks that the results table and the lift
 # chart update live, checks the SRM banner, the list, stopping, the metric catalogue (its
 # editor, the experiment form's picker, ratio, quantile and funnel results, the CSV export;
-# metrics.checks.mjs) and signing out. Screenshots go to target/dashboard/*.png; the last line
-# is `dashboard: N passed`.
+# metrics.checks.mjs), people (people.checks.mjs: the first admin from the logged set-up link,
+# invitations joined in fresh browser contexts, signing in by email and password, viewers'
+# read-only pages, role changes, disabling, password resets, single sign-on against
+# scripts/oidc/provider.mjs) and signing out. Screenshots go to target/dashboard/*.png; the
+# last line is `dashboard: N passed`.
 #
 #   LITMUS_SERVER_BIN   the server binary (target/debug/litmus-server; built when missing)
 set -euo pipefail
@@ -46,7 +49,7 @@ trap cleanup EXIT
 # playwright-core only (no browser download: Debian's chromium is used), pinned.
 log "installing playwright-core $PLAYWRIGHT_VERSION"
 mkdir -p "$TMP/node"
-cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$HERE/analysis.checks.mjs" "$HERE/segments.checks.mjs" "$HERE/bandit.checks.mjs" "$HERE/holdout.checks.mjs" "$HERE/flags.checks.mjs" "$HERE/environments.checks.mjs" "$TMP/node/"
+cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$HERE/analysis.checks.mjs" "$HERE/segments.checks.mjs" "$HERE/bandit.checks.mjs" "$HERE/holdout.checks.mjs" "$HERE/flags.checks.mjs" "$HERE/environments.checks.mjs" "$HERE/people.checks.mjs" "$TMP/node/"
 (cd "$TMP/node" && printf '{"private":true,"type":"module"}\n' >package.json \
   && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --no-save \
        "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null) || die "npm install playwright-core failed"
@@ -75,7 +78,7 @@ env -u DATABASE_URL -u REDIS_URL LITMUS_URL="http://127.0.0.1:$PORT" LITMUS_KEY=
   CHROMIUM="$(command -v chromium)" OUT="$ROOT/target/dashboard" \
   FORMAT_JS="$ROOT/litmus-server/dashboard/format.js" SERVER_PID="$SERVER" LITMUS_SERVER_BIN="$BIN" \
   LITMUS_LISTEN="127.0.0.1:$PORT" LITMUS_DATA="$TMP/data" SERVER_LOG="$TMP/server.log" \
-  timeout 120 node "$TMP/node/dashboard.test.mjs" || rc=$?
+  OIDC_PROVIDER="$ROOT/scripts/oidc/provider.mjs" timeout 240 node "$TMP/node/dashboard.test.mjs" || rc=$?
 if [ "$rc" != 0 ]; then
   echo "--- last 30 lines of the server log ---" >&2
   tail -n 30 "$TMP/server.log" >&2

@@ -10,13 +10,16 @@
 // exploratory note, the SRM badge on the one unbalanced segment), a bandit whose comparisons
 // are stratified by its periods of constant weights (bandit.checks.mjs), a holdout's readout
 // page (holdout.checks.mjs: its arms' units and conversions, the covered experiments, an
-// unknown holdout) and signing out. Prints
-// `dashboard: N passed`.
+// unknown holdout), people (people.checks.mjs: the first admin from the set-up link, the People
+// page's invitations and their links joined in fresh browsers, signing in by email and password,
+// what viewers and editors may do, role changes, disabling, password resets; single sign-on
+// against scripts/oidc/provider.mjs) and signing out. Prints `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
 // FORMAT_JS (the dashboard's format.js, to format expected values as the page does), and to
 // restart the server mid-test: SERVER_PID, LITMUS_SERVER_BIN, LITMUS_LISTEN, LITMUS_DATA,
-// SERVER_LOG.
+// SERVER_LOG (also read for the set-up link); OIDC_PROVIDER (scripts/oidc/provider.mjs, for
+// ssoChecks).
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
@@ -29,6 +32,7 @@ import { banditChecks } from './bandit.checks.mjs';
 import { holdoutChecks } from './holdout.checks.mjs';
 import { flagChecks } from './flags.checks.mjs';
 import { environmentChecks, projectChecks, staleChecks } from './environments.checks.mjs';
+import { setupChecks, peopleChecks, ssoChecks } from './people.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -187,8 +191,11 @@ try {
     const text = m.text();
     // The wrong key's 401, the invalid form's 422 and the in-use environment's 409 are expected.
     if (/Failed to load resource: the server responded with a status of (401|409|422)/.test(text)) return;
-    // So are failed reconnection attempts while the server is down.
-    if (serverDown && /WebSocket connection to .* failed/.test(text)) return;
+    // A server without single sign-on answers the sign-in page's /auth/sso with 404.
+    if (/status of 404/.test(text) && /\/auth\/sso$/.test((m.location() || {}).url || '')) return;
+    // So are failed reconnection attempts while the server is down, and the call made after a
+    // few of them (to learn whether the key or session is the cause).
+    if (serverDown && /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/.test(text)) return;
     problems.push(`console: ${text}`);
   });
 
@@ -212,11 +219,15 @@ try {
     assert(missing.status === 404 && body.error.code === 'not_found', `nope.js: ${missing.status} ${JSON.stringify(body)}`);
   });
 
-  await check('a wrong key is refused with a clear 401 message', async () => {
+  await check('the sign-in page asks for an email and a password; a wrong key (behind its toggle) is refused with a clear 401 message', async () => {
     await page.goto(`${BASE}/`);
+    await page.waitForSelector('#signin-form #email');
+    assert(await page.isVisible('#password') && await page.isHidden('#admin-key'), 'the key is behind its toggle');
+    assert(await page.isHidden('#signout') && await page.isHidden('#whoami'), 'signed-in controls before signing in');
+    await page.click('#use-key');
     await page.waitForSelector('#admin-key');
     await page.fill('#admin-key', 'not-the-key');
-    await page.click('form.signin button[type=submit]');
+    await page.click('#key-form button[type=submit]');
     await page.waitForSelector('#signin-error:not([hidden])');
     const text = await page.textContent('#signin-error');
     assert(/401/.test(text) && /not accepted/.test(text), `error shown: ${text}`);
@@ -224,11 +235,14 @@ try {
 
   await check('signing in with the admin key shows the (empty) experiments list', async () => {
     await page.fill('#admin-key', KEY);
-    await page.click('form.signin button[type=submit]');
+    await page.click('#key-form button[type=submit]');
     await page.waitForSelector('.empty-state');
     const stored = await page.evaluate(() => sessionStorage.getItem('litmus.adminKey'));
     assert(stored === KEY, 'the key is not kept in sessionStorage');
+    assert((await page.textContent('#whoami')).includes('API key'), 'the top bar names the key');
   });
+
+  const firstAdmin = await setupChecks({ browser, BASE, check, assert });
 
   const exp = `checkout-${Date.now().toString(36)}`;
   await check('the form checks the traffic percentage before sending', async () => {
@@ -494,9 +508,13 @@ try {
 
   await staleChecks({ page, BASE, admin, check, assert });
 
+  await peopleChecks({ page, browser, BASE, admin, check, assert, shot, exp, firstAdmin });
+
+  await ssoChecks({ page, browser, BASE, check, assert, shot, restartServer, serverUp: () => { serverDown = false; } });
+
   await check('sign out forgets the key', async () => {
     await page.click('#signout');
-    await page.waitForSelector('#admin-key');
+    await page.waitForSelector('#signin-form #email');
     const stored = await page.evaluate(() => sessionStorage.getItem('litmus.adminKey'));
     assert(stored === null, 'the key is still stored');
   });

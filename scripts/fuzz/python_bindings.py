@@ -1111,6 +1111,19 @@ def f64_bytes(src: Any) -> Any:
     return arg(src, lambda: b"".join(struct.pack("d", number(src)) for _ in range(src.int_in(0, 40))) + (src.bytes(7) if chance(src, 6) else b""))
 
 
+def webhook_header(src: Any) -> str:
+    """A Litmus-Signature value: entries of t, v1, v0 and others, well formed or not."""
+    entries = []
+    for _ in range(src.int_in(0, 5)):
+        name = pick(src, ["t", "v1", "v1", "v0", "", " t", "T"])
+        if name.strip() == "t":
+            value = pick(src, [str(src.int_in(0, 2**40)), str(integer(src)), text(src)])
+        else:
+            value = src.bytes(32).hex() if src.bool() else text(src)
+        entries.append(f"{name}={value}" if src.int_in(0, 8) else name + value)
+    return pick(src, [",", ", ", ";"]).join(entries)
+
+
 def drv_native(src: Any) -> None:
     """The raw native functions, without the Python wrappers' coercions."""
     f = lambda: arg(src, lambda: number(src))  # noqa: E731
@@ -1170,6 +1183,8 @@ def drv_native(src: Any) -> None:
         "encode_exposure": lambda: [s(), s(), s(), u(), s(), arg(src, lambda: pick(src, [None, "{}", '{"country":"FR"}', '{"a b":"x"}', '{"c":3}', "[1]"]))],
         "encode_track": lambda: [s(), s(), f(), arg(src, lambda: pick(src, [None, "{}", '{"a":1}', "[1]"])), u(), s()],
         "sticky_key": lambda: [s(), s()],
+        "webhook_sign": lambda: [s(), arg(src, lambda: text(src).encode("utf-8", "surrogatepass")), u()],
+        "webhook_verify": lambda: [s(), arg(src, lambda: webhook_header(src)), arg(src, lambda: text(src).encode("utf-8", "surrogatepass")), u(), u()],
     }
     args = table[name]()
     if chance(src, 12):  # the wrong number of arguments
@@ -1593,7 +1608,7 @@ NATIVE_FUNCTIONS: list[str] = []
 
 
 def check_coverage_of_exports() -> None:
-    errors = {"LitmusError", "ConfigError", "InvalidArgumentError", "DegenerateDataError", "InternalError", "NotReadyError", "ServerError", "AuthError", "UnavailableError", "EventsRejectedError"}
+    errors = {"LitmusError", "ConfigError", "InvalidArgumentError", "DegenerateDataError", "InternalError", "NotReadyError", "ServerError", "AuthError", "UnavailableError", "EventsRejectedError", "SignatureError"}
     missing = [n for n in litmus.__all__ if n not in COVERED["litmus"] | errors]
     missing += [f"bandit.{n}" for n in bandit.__all__ if n not in COVERED["litmus.bandit"]]
     missing += [f"hashing.{n}" for n in hashing.__all__ if n not in COVERED["litmus.hashing"]]

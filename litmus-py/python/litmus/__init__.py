@@ -10,7 +10,8 @@ maps errors, so Python, Rust, the browser and the server give the same answers.
 >>> engine.assign("checkout-button", "user-42").variant in ("control", "treatment")
 True
 
-The submodules (``stats``, ``bandit``, ``hashing``, ``openfeature``, ``client``, ``tracker``)
+The submodules (``stats``, ``bandit``, ``hashing``, ``openfeature``, ``client``, ``tracker``,
+``webhooks``)
 are imported on first use, so ``import litmus`` stays fast and both ``litmus.stats.ttest_ind``
 and ``from litmus import stats`` work:
 
@@ -51,6 +52,7 @@ from .errors import (
     LitmusError,
     NotReadyError,
     ServerError,
+    SignatureError,
     UnavailableError,
 )
 
@@ -61,11 +63,12 @@ if TYPE_CHECKING:
     from . import openfeature as openfeature
     from . import stats as stats
     from . import tracker as tracker
+    from . import webhooks as webhooks
     from .client import ConfigClient
     from .tracker import EventTracker
 
 # Public submodules, imported on first attribute access (module __getattr__, as scipy does).
-_SUBMODULES = ("bandit", "client", "hashing", "openfeature", "stats", "tracker")
+_SUBMODULES = ("bandit", "client", "hashing", "openfeature", "stats", "tracker", "webhooks")
 
 __all__ = [
     "Engine",
@@ -88,6 +91,7 @@ __all__ = [
     "AuthError",
     "UnavailableError",
     "EventsRejectedError",
+    "SignatureError",
     "ERROR_CODES",
     "__version__",
 ]

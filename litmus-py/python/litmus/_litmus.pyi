@@ -75,6 +75,8 @@ __all__ = [
     "bandit_stratified",
     "validate_analysis",
     "validate_metrics",
+    "webhook_sign",
+    "webhook_verify",
 ]
 
 _Config = Union[str, bytes, dict[str, Any]]
@@ -411,6 +413,8 @@ def validate_metrics(catalogue: Union[str, bytes, list[dict[str, Any]], tuple[di
 def validate_analysis(settings: Union[str, bytes, dict[str, Any]]) -> dict[str, Any]: ...
 def plan_experiment(request: Union[str, bytes, dict[str, Any]]) -> dict[str, Any]: ...
 def bandit_stratified(request: Union[str, bytes, dict[str, Any]]) -> dict[str, Any]: ...
+def webhook_sign(secret: str, body: bytes, timestamp: int) -> str: ...
+def webhook_verify(secret: str, header: str, body: bytes, now: int, tolerance: int) -> int: ...
 
 # -- the SDK protocol machines (litmus_core::sdk; docs/sdk-protocol.md) --------------------
 

@@ -17,6 +17,7 @@ __all__ = [
     "AuthError",
     "UnavailableError",
     "EventsRejectedError",
+    "SignatureError",
     "error_class",
 ]
 
@@ -61,6 +62,14 @@ class InvalidArgumentError(LitmusError, ValueError):
 
 class DegenerateDataError(LitmusError, ValueError):
     """Data on which a statistic is undefined: too few observations, zero variance, ..."""
+
+
+class SignatureError(LitmusError, ValueError):
+    """A webhook delivery that does not verify (:func:`litmus.webhooks.verify`): its
+    ``Litmus-Signature`` header is missing (code ``signature_missing``) or malformed
+    (``signature_malformed``), its timestamp is outside the tolerance (``signature_expired``),
+    or no signature matches the body and secret (``signature_mismatch``). Answer such a request
+    with 400 and do not process it."""
 
 
 class InternalError(LitmusError, RuntimeError):
@@ -153,6 +162,11 @@ _CONFIG_CODES = frozenset(
     }
 )
 
+# A webhook delivery that does not verify (litmus.webhooks.verify).
+_SIGNATURE_CODES = frozenset(
+    {"signature_missing", "signature_malformed", "signature_expired", "signature_mismatch"}
+)
+
 
 def error_class(code: str) -> type:
     """The exception class that represents errors with this code."""
@@ -163,6 +177,8 @@ def error_class(code: str) -> type:
         return InvalidArgumentError
     if code == "degenerate_data":
         return DegenerateDataError
+    if code in _SIGNATURE_CODES:
+        return SignatureError
     if code == "internal":
         return InternalError
     return LitmusError

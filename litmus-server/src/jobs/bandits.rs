@@ -129,9 +129,15 @@ pub async fn reweigh<S: Store>(config: &ProjectConfig<S>, key: &str) -> Result<b
         return Ok(false);
     };
     let value = serde_json::to_value(&updated).map_err(ApiError::internal)?;
-    let version = service::changes::change(config, ACTOR, ObjectKind::Experiment, key, Some(value))
-        .await?
-        .version;
+    let version = service::changes::change(
+        config,
+        &ACTOR.into(),
+        ObjectKind::Experiment,
+        key,
+        Some(value),
+    )
+    .await?
+    .version;
     tracing::info!(experiment = %key, ?current, weights = ?next, version, "bandits: new weights");
     Ok(true)
 }

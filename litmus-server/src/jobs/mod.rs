@@ -15,6 +15,7 @@ pub mod retention;
 pub mod rollups;
 pub mod usage;
 pub mod versions;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -68,7 +68,7 @@ pub async fn put<S: Store>(
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))?;
     let config = snapshots.of(&principal.project);
-    let changed = changes::put(&config, &principal.name, kind, &key, value).await?;
+    let changed = changes::put(&config, &principal.actor(), kind, &key, value).await?;
     Ok(Json(
         json!({ kind.as_str(): changed.object, "version": changed.version }),
     ))
@@ -87,7 +87,7 @@ pub async fn delete<S: Store>(
     let principal = access.authorize(&headers, None, Scope::AdminWrite).await?;
     let kind = changes::kind_of(&collection)?;
     let config = snapshots.of(&principal.project);
-    let changed = changes::delete(&config, &principal.name, kind, &key).await?;
+    let changed = changes::delete(&config, &principal.actor(), kind, &key).await?;
     Ok(Json(
         json!({ "deleted": changed.object, "version": changed.version }),
     ))

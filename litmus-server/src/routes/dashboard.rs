@@ -90,6 +90,9 @@ const ASSETS: &[Asset] = &[
         "metric-fields.js",
         include_bytes!("../../dashboard/metric-fields.js"),
     ),
+    embedded("roles.js", include_bytes!("../../dashboard/roles.js")),
+    embedded("signin.js", include_bytes!("../../dashboard/signin.js")),
+    embedded("people.js", include_bytes!("../../dashboard/people.js")),
 ];
 
 /// An embedded file.

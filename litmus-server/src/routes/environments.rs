@@ -42,7 +42,7 @@ pub async fn create<S: Store>(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
     let request: NewEnvironment = body(&bytes, "environment")?;
-    let created = environments::create(access.store(), &who.project, who.name, request).await?;
+    let created = environments::create(access.store(), &who.project, who.actor(), request).await?;
     Ok((StatusCode::CREATED, Json(json!({ "environment": created }))))
 }
 
@@ -54,7 +54,7 @@ pub async fn delete<S: Store>(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
-    environments::delete(access.store(), &who.project, who.name, &key).await?;
+    environments::delete(access.store(), &who.project, who.actor(), &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,6 +71,6 @@ pub async fn promote<S: Store>(
     let request: PromoteRequest = body(&bytes, "promotion")?;
     let config = snapshots.of(&who.project);
     Ok(Json(
-        environments::promote(&config, &who.name, &from, request).await?,
+        environments::promote(&config, &who.actor(), &from, request).await?,
     ))
 }

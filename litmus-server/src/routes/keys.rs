@@ -22,7 +22,7 @@ pub async fn create<S: Store>(
     let who = access.authorize(&headers, None, Scope::KeysWrite).await?;
     let request: NewKey = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid key request: {e}")))?;
-    let created = service::keys::create(&access, &who.project, who.name, request).await?;
+    let created = service::keys::create(&access, &who.project, who.actor(), request).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -47,6 +47,6 @@ pub async fn revoke<S: Store>(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let who = access.authorize(&headers, None, Scope::KeysWrite).await?;
-    service::keys::revoke(&access, &who.project, who.name, &id).await?;
+    service::keys::revoke(&access, &who.project, who.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -75,10 +75,14 @@ pub async fn live<S: Store>(
         .project
         .as_deref()
         .or(crate::auth::named_project(&headers));
-    let project = access
+    let caller = access
         .authorize_in(&headers, q.key.as_deref(), project, Scope::AdminRead)
-        .await?
-        .project;
+        .await?;
+    // A person's cookie goes with any page's handshake: only the dashboard's own may use it.
+    if caller.person.is_some() && crate::people::csrf::cross_origin(&headers) {
+        return Err(ApiError::CsrfFailed);
+    }
+    let project = caller.project;
     Ok(upgrade
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| serve(hub, socket, project)))

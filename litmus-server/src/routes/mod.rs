@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assign;
+pub mod auth;
 pub mod dashboard;
 pub mod environments;
 pub mod events;
@@ -12,4 +13,7 @@ pub mod metrics;
 pub mod projects;
 pub mod results;
 pub mod sdk;
+pub mod sso;
 pub mod usage;
+pub mod users;
+pub mod webhooks;

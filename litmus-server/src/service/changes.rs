@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::snapshots::ProjectConfig;
+use crate::store::Actor;
 use crate::store::{
     AuditEntry, AuditStore, Change, ConfigStore, Edit, EnvironmentStore, Kind, Object, StoreError,
 };
@@ -54,7 +55,7 @@ pub async fn get<S: ConfigStore>(
 /// when present, must be the path's.
 pub async fn put<S: ConfigStore + EnvironmentStore>(
     snapshots: &ProjectConfig<S>,
-    actor: &str,
+    actor: &Actor,
     kind: Kind,
     key: &str,
     mut value: Value,
@@ -80,7 +81,7 @@ pub async fn put<S: ConfigStore + EnvironmentStore>(
 /// Deletes the object of `kind` with `key` (when the lifecycle rules allow it).
 pub async fn delete<S: ConfigStore + EnvironmentStore>(
     snapshots: &ProjectConfig<S>,
-    actor: &str,
+    actor: &Actor,
     kind: Kind,
     key: &str,
 ) -> Result<Changed, ApiError> {
@@ -105,7 +106,7 @@ pub async fn audit<S: AuditStore>(
 /// lands first.
 pub async fn change<S: ConfigStore + EnvironmentStore>(
     snapshots: &ProjectConfig<S>,
-    actor: &str,
+    actor: &Actor,
     kind: Kind,
     key: &str,
     value: Option<Value>,
@@ -163,7 +164,7 @@ pub(crate) struct Plan {
 /// Recomputed (`plan` called again) when another change lands first.
 pub(crate) async fn commit<S: ConfigStore + EnvironmentStore>(
     snapshots: &ProjectConfig<S>,
-    actor: &str,
+    actor: &Actor,
     mut plan: impl FnMut(&WireConfig) -> Result<Plan, ApiError>,
 ) -> Result<Option<(Vec<Object>, u64)>, ApiError> {
     for _ in 0..RETRIES {

@@ -12,6 +12,7 @@ use crate::environments::{self, EnvironmentRecord, MAX_ENVIRONMENTS};
 use crate::error::ApiError;
 use crate::service::changes::{self, Plan};
 use crate::snapshots::ProjectConfig;
+use crate::store::Actor;
 use crate::store::{ConfigStore, EnvironmentStore, KeyStore, Kind};
 
 /// A new environment: its key and a name for people (the key when absent).
@@ -70,7 +71,7 @@ pub async fn require<S: EnvironmentStore>(
 pub async fn create<S: EnvironmentStore>(
     store: &S,
     project: &str,
-    actor: String,
+    actor: Actor,
     request: NewEnvironment,
 ) -> Result<EnvironmentRecord, ApiError> {
     let root = litmus_core::FieldPath::root();
@@ -120,7 +121,7 @@ pub async fn create<S: EnvironmentStore>(
 pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
     store: &S,
     project: &str,
-    actor: String,
+    actor: Actor,
     key: &str,
 ) -> Result<(), ApiError> {
     if key == DEFAULT_ENVIRONMENT {
@@ -174,7 +175,7 @@ pub async fn delete<S: ConfigStore + EnvironmentStore + KeyStore>(
 /// promotion that changes nothing publishes no version.
 pub async fn promote<S: ConfigStore + EnvironmentStore>(
     snapshots: &ProjectConfig<S>,
-    actor: &str,
+    actor: &Actor,
     from: &str,
     request: PromoteRequest,
 ) -> Result<Value, ApiError> {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::{self, KeyRecord, Scope};
+use crate::store::Actor;
 use crate::store::{EnvironmentStore, KeyStore};
 use litmus_core::config::environments::DEFAULT_ENVIRONMENT;
 
@@ -29,7 +30,7 @@ pub struct NewKey {
 pub async fn create<S: KeyStore + EnvironmentStore>(
     access: &Access<S>,
     project: &str,
-    actor: String,
+    actor: Actor,
     request: NewKey,
 ) -> Result<Value, ApiError> {
     let name = request.name;
@@ -91,7 +92,7 @@ pub async fn list<S: KeyStore>(
 pub async fn revoke<S: KeyStore>(
     access: &Access<S>,
     project: &str,
-    actor: String,
+    actor: Actor,
     id: &str,
 ) -> Result<(), ApiError> {
     let revoked = access

@@ -14,5 +14,8 @@ pub mod environments;
 pub mod evaluate;
 pub mod events;
 pub mod keys;
+pub mod people;
 pub mod projects;
+pub mod sso;
 pub mod usage;
+pub mod webhooks;

@@ -20,13 +20,14 @@ pub struct NewProject {
     name: Option<String>,
 }
 
-/// The projects `who` may see: every one with `projects:write`, its own otherwise.
+/// The projects `who` may see: every one with `projects:write`, and for a person every one
+/// (their role reaches every project); a key its own only.
 pub async fn list<S: ProjectStore>(
     store: &S,
     who: &Principal,
 ) -> Result<Vec<ProjectRecord>, ApiError> {
     let mut all = store.projects().await?;
-    if !who.may(Scope::ProjectsWrite) {
+    if !who.may(Scope::ProjectsWrite) && who.person.is_none() {
         all.retain(|p| p.key == who.project);
     }
     Ok(all)
@@ -74,10 +75,7 @@ pub async fn create<S: ProjectStore>(
         name,
         created_ms: crate::now_ms(),
     };
-    if store
-        .create_project(record.clone(), who.name.clone())
-        .await?
-    {
+    if store.create_project(record.clone(), who.actor()).await? {
         Ok(record)
     } else {
         Err(ApiError::Exists(format!("project {:?} exists", record.key)))

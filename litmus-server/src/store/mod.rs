@@ -11,15 +11,18 @@ mod byte_reader;
 mod copy_binary;
 pub mod group_commit;
 pub(crate) mod handoff;
+pub mod people;
 pub mod postgres;
 #[cfg(test)]
 pub(crate) mod project_fixture;
 mod rollup_rows;
+pub mod rows;
 pub(crate) mod sql;
 pub mod sqlite;
 pub(crate) mod tiers;
 pub(crate) mod txn;
 pub(crate) mod unit_state;
+pub mod webhooks;
 
 use std::future::Future;
 
@@ -31,6 +34,8 @@ use litmus_core::metrics::MetricDefinition;
 use serde::Serialize;
 
 use crate::keys::KeyRecord;
+pub use people::PeopleStore;
+pub use webhooks::WebhookStore;
 
 /// `m`'s guard, also after a panic elsewhere poisoned it (what it guards is written whole or
 /// not at all).
@@ -67,8 +72,14 @@ pub struct AuditEntry {
     pub id: u64,
     /// When, in milliseconds since the Unix epoch.
     pub at_ms: i64,
-    /// Who (the key's name).
+    /// Who (the key's name, or the person's email).
     pub actor: String,
+    /// For a person, the IP address of the session that made the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// For a person, the user agent of the session that made the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
     /// What kind of change, e.g. `experiment.put`.
     pub action: String,
     /// The experiment (or layer, holdout) key.
@@ -79,6 +90,40 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
     /// The snapshot version the change produced.
     pub version: u64,
+}
+
+/// Who made a change, as the audit log records it: an API key by its name, or a person by
+/// email with their session's IP address and user agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    /// The key's name or the person's email.
+    pub name: String,
+    /// For a person, the IP address their session signed in from.
+    pub ip: Option<String>,
+    /// For a person, their session's user agent.
+    pub user_agent: Option<String>,
+}
+
+impl From<String> for Actor {
+    fn from(name: String) -> Self {
+        Actor {
+            name,
+            ip: None,
+            user_agent: None,
+        }
+    }
+}
+
+impl From<&str> for Actor {
+    fn from(name: &str) -> Self {
+        Actor::from(name.to_owned())
+    }
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
 }
 
 /// What kind of config object: each has its own table and admin routes.
@@ -211,7 +256,7 @@ pub struct Change {
     /// ([`StoreError::Conflict`]) if the current version differs.
     pub base_version: u64,
     /// Who made it.
-    pub actor: String,
+    pub actor: Actor,
     /// The audit action.
     pub action: String,
     /// What happens to each object changed (one audit entry each).
@@ -249,7 +294,7 @@ pub trait KeyStore: Send + Sync + 'static {
     fn create_key(
         &self,
         key: KeyRecord,
-        actor: String,
+        actor: Actor,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Every key of `project`, newest first.
     fn keys(
@@ -264,7 +309,7 @@ pub trait KeyStore: Send + Sync + 'static {
         &self,
         project: &str,
         id: &str,
-        actor: String,
+        actor: Actor,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -280,7 +325,7 @@ pub trait ProjectStore: Send + Sync + 'static {
     fn create_project(
         &self,
         project: crate::projects::ProjectRecord,
-        actor: String,
+        actor: Actor,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
@@ -297,7 +342,7 @@ pub trait EnvironmentStore: Send + Sync + 'static {
         &self,
         project: &str,
         environment: crate::environments::EnvironmentRecord,
-        actor: String,
+        actor: Actor,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Deletes an environment of `project` (audited as `environment.delete`); false when
     /// there is none (production is never deleted).
@@ -305,7 +350,7 @@ pub trait EnvironmentStore: Send + Sync + 'static {
         &self,
         project: &str,
         key: &str,
-        actor: String,
+        actor: Actor,
         at_ms: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -434,12 +479,28 @@ pub trait EventStore: Send + Sync + 'static {
 /// A whole store: every concern. Code that needs one concern takes that trait; the state,
 /// which hands each part to its users, takes this one.
 pub trait Store:
-    ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + UsageStore + EventStore
+    ConfigStore
+    + KeyStore
+    + ProjectStore
+    + EnvironmentStore
+    + AuditStore
+    + UsageStore
+    + EventStore
+    + PeopleStore
+    + WebhookStore
 {
 }
 
 impl<
-    T: ConfigStore + KeyStore + ProjectStore + EnvironmentStore + AuditStore + UsageStore + EventStore,
+    T: ConfigStore
+        + KeyStore
+        + ProjectStore
+        + EnvironmentStore
+        + AuditStore
+        + UsageStore
+        + EventStore
+        + PeopleStore
+        + WebhookStore,
 > Store for T
 {
 }

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{Change, Edit, Kind, Snapshot, StoreError, publish};
+use super::{Actor, Change, Edit, Kind, Snapshot, StoreError, publish};
 use crate::environments::EnvironmentRecord;
 use crate::keys::KeyRecord;
 use crate::projects::ProjectRecord;
@@ -19,7 +19,7 @@ pub(crate) struct NewAudit<'a> {
     /// When, in milliseconds since the Unix epoch.
     pub(crate) at_ms: i64,
     /// Who.
-    pub(crate) actor: &'a str,
+    pub(crate) actor: &'a Actor,
     /// What kind of change, e.g. `experiment.update`.
     pub(crate) action: &'a str,
     /// The object's key (or the API key's id).
@@ -193,7 +193,7 @@ async fn audit<T: ConfigTx>(
     tx: &mut T,
     project: &str,
     entry: (&str, &str, i64, Option<&Value>),
-    actor: &str,
+    actor: &Actor,
 ) -> Result<(), StoreError> {
     let (action, key, at_ms, after) = entry;
     let version = tx.version(project).await?;
@@ -216,7 +216,7 @@ async fn audit<T: ConfigTx>(
 pub(crate) async fn create_key<T: ConfigTx>(
     mut tx: T,
     key: KeyRecord,
-    actor: String,
+    actor: Actor,
 ) -> Result<(), StoreError> {
     tx.write(Write::InsertKey(&key)).await?;
     let after = serde_json::to_value(&key).map_err(backend)?;
@@ -231,7 +231,7 @@ pub(crate) async fn revoke_key<T: ConfigTx>(
     mut tx: T,
     project: &str,
     id: &str,
-    actor: String,
+    actor: Actor,
     at_ms: i64,
 ) -> Result<bool, StoreError> {
     let revoked = tx.write(Write::RevokeKey { project, id, at_ms }).await? > 0;
@@ -248,7 +248,7 @@ pub(crate) async fn create_environment<T: ConfigTx>(
     mut tx: T,
     project: &str,
     environment: EnvironmentRecord,
-    actor: String,
+    actor: Actor,
 ) -> Result<bool, StoreError> {
     let created = tx
         .write(Write::InsertEnvironment {
@@ -278,7 +278,7 @@ pub(crate) async fn delete_environment<T: ConfigTx>(
     mut tx: T,
     project: &str,
     key: &str,
-    actor: String,
+    actor: Actor,
     at_ms: i64,
 ) -> Result<bool, StoreError> {
     let deleted = tx.write(Write::DeleteEnvironment { project, key }).await? > 0;
@@ -301,7 +301,7 @@ pub(crate) async fn delete_environment<T: ConfigTx>(
 pub(crate) async fn create_project<T: ConfigTx>(
     mut tx: T,
     project: ProjectRecord,
-    actor: String,
+    actor: Actor,
 ) -> Result<bool, StoreError> {
     if tx.write(Write::InsertProject(&project)).await? == 0 {
         return Ok(false);

@@ -18,13 +18,13 @@ pub use helpers::*;
 use litmus_server::cache::Cache;
 use litmus_server::cache::memory::MemoryCache;
 use litmus_server::cache::redis::RedisCache;
-use litmus_server::state::AppState;
+use litmus_server::state::{AppState, Tuning};
 use litmus_server::store::Store;
 use litmus_server::store::postgres::PostgresStore;
 use litmus_server::store::sqlite::SqliteStore;
 
 type Make<S> =
-    Box<dyn Fn() -> Pin<Box<dyn Future<Output = Arc<AppState<S>>> + Send>> + Send + Sync>;
+    Box<dyn Fn(Tuning) -> Pin<Box<dyn Future<Output = Arc<AppState<S>>> + Send>> + Send + Sync>;
 
 /// One backend for one test: makes server instances that share its store and cache.
 pub struct Env<S: Store> {
@@ -41,7 +41,12 @@ pub struct Env<S: Store> {
 impl<S: Store> Env<S> {
     /// A new server instance (its own state and connections) over the shared store and cache.
     pub async fn instance(&self) -> Arc<AppState<S>> {
-        (self.make)().await
+        (self.make)(Tuning::default()).await
+    }
+
+    /// A new server instance with these settings.
+    pub async fn instance_with(&self, tuning: Tuning) -> Arc<AppState<S>> {
+        (self.make)(tuning).await
     }
 
     /// The router of a new instance.
@@ -135,9 +140,12 @@ pub fn sqlite() -> Env<SqliteStore> {
         name: "sqlite",
         redis: None,
         database: None,
-        make: Box::new(move || {
+        make: Box::new(move |tuning| {
             let path = path.clone();
-            Box::pin(async move { AppState::new(SqliteStore::open(&path).unwrap(), KEY) })
+            Box::pin(async move {
+                let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(1_000_000));
+                AppState::build(SqliteStore::open(&path).unwrap(), KEY, cache, tuning)
+            })
         }),
         cleanup: Some(Box::new(move || {
             let _ = std::fs::remove_dir_all(&dir);
@@ -187,7 +195,7 @@ pub async fn postgres(redis: bool) -> Option<Env<PostgresStore>> {
         name: if redis { "postgres+redis" } else { "postgres" },
         redis: make_redis.clone().map(|url| (url, make_prefix.clone())),
         database: Some(make_url.clone()),
-        make: Box::new(move || {
+        make: Box::new(move |tuning| {
             let (url, prefix, redis) = (make_url.clone(), make_prefix.clone(), make_redis.clone());
             Box::pin(async move {
                 let store = PostgresStore::connect(&url, 4).await.unwrap();
@@ -199,7 +207,7 @@ pub async fn postgres(redis: bool) -> Option<Env<PostgresStore>> {
                     ),
                     None => Arc::new(MemoryCache::new(10_000)),
                 };
-                AppState::with_cache(store, KEY, cache)
+                AppState::build(store, KEY, cache, tuning)
             })
         }),
         cleanup: Some(Box::new(cleanup)),

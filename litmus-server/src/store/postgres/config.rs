@@ -16,8 +16,8 @@ use crate::projects::ProjectRecord;
 use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
-    AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, ProjectStore,
-    Snapshot, StoreError, UsageStore,
+    Actor, AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind,
+    ProjectStore, Snapshot, StoreError, UsageStore,
 };
 use crate::usage::{FlagUsage, UsageRow};
 
@@ -131,9 +131,17 @@ impl ConfigTx for PgTx<'_> {
             }
             Write::Audit(e) => {
                 let version = e.version as i64;
-                let params: [&(dyn ToSql + Sync); 8] = [
-                    &e.project, &e.at_ms, &e.actor, &e.action, &e.key, &e.before, &e.after,
+                let params: [&(dyn ToSql + Sync); 10] = [
+                    &e.project,
+                    &e.at_ms,
+                    &e.actor.name,
+                    &e.action,
+                    &e.key,
+                    &e.before,
+                    &e.after,
                     &version,
+                    &e.actor.ip,
+                    &e.actor.user_agent,
                 ];
                 tx.execute(sql::INSERT_AUDIT, &params).await
             }
@@ -253,7 +261,7 @@ impl ConfigStore for PostgresStore {
 }
 
 impl KeyStore for PostgresStore {
-    async fn create_key(&self, key: KeyRecord, actor: String) -> Result<(), StoreError> {
+    async fn create_key(&self, key: KeyRecord, actor: Actor) -> Result<(), StoreError> {
         let mut client = self.client().await?;
         txn::create_key(Self::begin(&mut client).await?, key, actor).await
     }
@@ -283,7 +291,7 @@ impl KeyStore for PostgresStore {
         &self,
         project: &str,
         id: &str,
-        actor: String,
+        actor: Actor,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
@@ -308,7 +316,7 @@ impl ProjectStore for PostgresStore {
     async fn create_project(
         &self,
         project: ProjectRecord,
-        actor: String,
+        actor: Actor,
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         txn::create_project(Self::begin(&mut client).await?, project, actor).await
@@ -336,7 +344,7 @@ impl EnvironmentStore for PostgresStore {
         &self,
         project: &str,
         environment: EnvironmentRecord,
-        actor: String,
+        actor: Actor,
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         txn::create_environment(Self::begin(&mut client).await?, project, environment, actor).await
@@ -346,7 +354,7 @@ impl EnvironmentStore for PostgresStore {
         &self,
         project: &str,
         key: &str,
-        actor: String,
+        actor: Actor,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
@@ -415,6 +423,8 @@ impl AuditStore for PostgresStore {
                 before: r.get(5),
                 after: r.get(6),
                 version: r.get::<_, i64>(7) as u64,
+                ip: r.get(8),
+                user_agent: r.get(9),
             })
             .collect())
     }

@@ -275,6 +275,110 @@ pub(super) const MIGRATIONS: &[&str] = &[
          last_ms bigint NOT NULL,
          PRIMARY KEY (project, environment, flag)
      );",
+    // 17: people (`crate::people`): users, their sessions and one-time tokens, the instance's
+    // set-up mark, and the audit log's session address and agent for people's changes.
+    "CREATE TABLE users (
+         id text PRIMARY KEY,
+         email text NOT NULL UNIQUE,
+         name text NOT NULL,
+         role text NOT NULL,
+         projects text NOT NULL,
+         password_hash text,
+         subject text UNIQUE,
+         failed_logins bigint NOT NULL,
+         locked_until_ms bigint,
+         disabled_ms bigint,
+         created_ms bigint NOT NULL,
+         last_login_ms bigint
+     );
+     CREATE TABLE sessions (
+         token_hash text PRIMARY KEY,
+         user_id text NOT NULL,
+         method text NOT NULL,
+         created_ms bigint NOT NULL,
+         expires_ms bigint NOT NULL,
+         last_seen_ms bigint NOT NULL,
+         ip text,
+         user_agent text
+     );
+     CREATE INDEX sessions_user ON sessions (user_id);
+     CREATE INDEX sessions_expiry ON sessions (expires_ms);
+     CREATE TABLE auth_tokens (
+         token_hash text PRIMARY KEY,
+         kind text NOT NULL,
+         email text NOT NULL,
+         user_id text,
+         role text NOT NULL,
+         projects text NOT NULL,
+         created_by text NOT NULL,
+         created_ms bigint NOT NULL,
+         expires_ms bigint NOT NULL,
+         used_ms bigint
+     );
+     CREATE TABLE sso_logins (
+         state_hash text PRIMARY KEY,
+         nonce text NOT NULL,
+         verifier text NOT NULL,
+         redirect_uri text NOT NULL,
+         created_ms bigint NOT NULL,
+         expires_ms bigint NOT NULL,
+         used_ms bigint
+     );
+     CREATE TABLE instance_setup (
+         id bigint PRIMARY KEY,
+         user_id text NOT NULL,
+         created_ms bigint NOT NULL
+     );
+     ALTER TABLE audit ADD COLUMN actor_ip text;
+     ALTER TABLE audit ADD COLUMN actor_agent text;",
+    // 18: webhooks (`crate::webhooks`): subscriptions, their deliveries (the durable queue, one
+    // per webhook and event), the audit log's read position per project, and each running
+    // experiment's last look at its insights.
+    "CREATE TABLE webhooks (
+         id text PRIMARY KEY,
+         project text NOT NULL,
+         url text NOT NULL,
+         events text NOT NULL,
+         secret text NOT NULL,
+         format text NOT NULL,
+         enabled bigint NOT NULL,
+         created_by text NOT NULL,
+         created_ms bigint NOT NULL
+     );
+     CREATE INDEX webhooks_project ON webhooks (project);
+     CREATE TABLE webhook_deliveries (
+         id text PRIMARY KEY,
+         webhook_id text NOT NULL,
+         project text NOT NULL,
+         event_id text NOT NULL,
+         event_type text NOT NULL,
+         body text NOT NULL,
+         status text NOT NULL,
+         attempts bigint NOT NULL,
+         next_attempt_ms bigint,
+         last_attempt_ms bigint,
+         last_status bigint,
+         last_error text,
+         lease_owner text,
+         lease_until_ms bigint,
+         created_ms bigint NOT NULL,
+         delivered_ms bigint,
+         UNIQUE (webhook_id, event_id)
+     );
+     CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_ms);
+     CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_ms);
+     CREATE TABLE webhook_cursors (
+         project text NOT NULL,
+         source text NOT NULL,
+         position bigint NOT NULL,
+         PRIMARY KEY (project, source)
+     );
+     CREATE TABLE webhook_insights (
+         project text NOT NULL,
+         experiment text NOT NULL,
+         state text NOT NULL,
+         PRIMARY KEY (project, experiment)
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -12,6 +12,7 @@ mod events;
 mod ingest;
 pub mod migrations;
 mod rollups;
+mod rows;
 #[cfg(test)]
 mod test_db;
 

@@ -14,8 +14,8 @@ use crate::projects::ProjectRecord;
 use crate::store::sql;
 use crate::store::txn::{self, ConfigTx, Write};
 use crate::store::{
-    AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind, ProjectStore,
-    Snapshot, StoreError, UsageStore, empty_snapshot,
+    Actor, AuditEntry, AuditStore, Change, ConfigStore, EnvironmentStore, KeyStore, Kind,
+    ProjectStore, Snapshot, StoreError, UsageStore, empty_snapshot,
 };
 use crate::usage::{FlagUsage, UsageRow};
 
@@ -134,12 +134,14 @@ impl ConfigTx for SqliteTx<'_> {
                 params![
                     e.project,
                     e.at_ms,
-                    e.actor,
+                    e.actor.name,
                     e.action,
                     e.key,
                     e.before.map(Value::to_string),
                     e.after.map(Value::to_string),
-                    e.version as i64
+                    e.version as i64,
+                    e.actor.ip,
+                    e.actor.user_agent
                 ],
             ),
             Write::InsertKey(key) => {
@@ -236,7 +238,7 @@ impl ConfigStore for SqliteStore {
 }
 
 impl KeyStore for SqliteStore {
-    async fn create_key(&self, key: KeyRecord, actor: String) -> Result<(), StoreError> {
+    async fn create_key(&self, key: KeyRecord, actor: Actor) -> Result<(), StoreError> {
         self.with(move |c| finish(txn::create_key(begin(c)?, key, actor)))
             .await
     }
@@ -269,7 +271,7 @@ impl KeyStore for SqliteStore {
         &self,
         project: &str,
         id: &str,
-        actor: String,
+        actor: Actor,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
         let (project, id) = (project.to_owned(), id.to_owned());
@@ -299,7 +301,7 @@ impl ProjectStore for SqliteStore {
     async fn create_project(
         &self,
         project: ProjectRecord,
-        actor: String,
+        actor: Actor,
     ) -> Result<bool, StoreError> {
         self.with(move |c| finish(txn::create_project(begin(c)?, project, actor)))
             .await
@@ -329,7 +331,7 @@ impl EnvironmentStore for SqliteStore {
         &self,
         project: &str,
         environment: EnvironmentRecord,
-        actor: String,
+        actor: Actor,
     ) -> Result<bool, StoreError> {
         let project = project.to_owned();
         self.with(move |c| {
@@ -347,7 +349,7 @@ impl EnvironmentStore for SqliteStore {
         &self,
         project: &str,
         key: &str,
-        actor: String,
+        actor: Actor,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
         let (project, key) = (project.to_owned(), key.to_owned());
@@ -426,6 +428,8 @@ impl AuditStore for SqliteStore {
                         before: json(r.get(5)?),
                         after: json(r.get(6)?),
                         version: r.get::<_, i64>(7)? as u64,
+                        ip: r.get(8)?,
+                        user_agent: r.get(9)?,
                     })
                 })
                 .map_err(backend)?;

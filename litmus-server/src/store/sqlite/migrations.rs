@@ -322,6 +322,110 @@ pub(super) const MIGRATIONS: &[&str] = &[
          last_ms INTEGER NOT NULL,
          PRIMARY KEY (project, environment, flag)
      ) WITHOUT ROWID;",
+    // 17: people (`crate::people`): users, their sessions and one-time tokens, the instance's
+    // set-up mark, and the audit log's session address and agent for people's changes.
+    "CREATE TABLE users (
+         id TEXT PRIMARY KEY,
+         email TEXT NOT NULL UNIQUE,
+         name TEXT NOT NULL,
+         role TEXT NOT NULL,
+         projects TEXT NOT NULL,
+         password_hash TEXT,
+         subject TEXT UNIQUE,
+         failed_logins INTEGER NOT NULL,
+         locked_until_ms INTEGER,
+         disabled_ms INTEGER,
+         created_ms INTEGER NOT NULL,
+         last_login_ms INTEGER
+     );
+     CREATE TABLE sessions (
+         token_hash TEXT PRIMARY KEY,
+         user_id TEXT NOT NULL,
+         method TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         expires_ms INTEGER NOT NULL,
+         last_seen_ms INTEGER NOT NULL,
+         ip TEXT,
+         user_agent TEXT
+     );
+     CREATE INDEX sessions_user ON sessions (user_id);
+     CREATE INDEX sessions_expiry ON sessions (expires_ms);
+     CREATE TABLE auth_tokens (
+         token_hash TEXT PRIMARY KEY,
+         kind TEXT NOT NULL,
+         email TEXT NOT NULL,
+         user_id TEXT,
+         role TEXT NOT NULL,
+         projects TEXT NOT NULL,
+         created_by TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         expires_ms INTEGER NOT NULL,
+         used_ms INTEGER
+     );
+     CREATE TABLE sso_logins (
+         state_hash TEXT PRIMARY KEY,
+         nonce TEXT NOT NULL,
+         verifier TEXT NOT NULL,
+         redirect_uri TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         expires_ms INTEGER NOT NULL,
+         used_ms INTEGER
+     );
+     CREATE TABLE instance_setup (
+         id INTEGER PRIMARY KEY,
+         user_id TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     );
+     ALTER TABLE audit ADD COLUMN actor_ip TEXT;
+     ALTER TABLE audit ADD COLUMN actor_agent TEXT;",
+    // 18: webhooks (`crate::webhooks`): subscriptions, their deliveries (the durable queue, one
+    // per webhook and event), the audit log's read position per project, and each running
+    // experiment's last look at its insights.
+    "CREATE TABLE webhooks (
+         id TEXT PRIMARY KEY,
+         project TEXT NOT NULL,
+         url TEXT NOT NULL,
+         events TEXT NOT NULL,
+         secret TEXT NOT NULL,
+         format TEXT NOT NULL,
+         enabled INTEGER NOT NULL,
+         created_by TEXT NOT NULL,
+         created_ms INTEGER NOT NULL
+     );
+     CREATE INDEX webhooks_project ON webhooks (project);
+     CREATE TABLE webhook_deliveries (
+         id TEXT PRIMARY KEY,
+         webhook_id TEXT NOT NULL,
+         project TEXT NOT NULL,
+         event_id TEXT NOT NULL,
+         event_type TEXT NOT NULL,
+         body TEXT NOT NULL,
+         status TEXT NOT NULL,
+         attempts INTEGER NOT NULL,
+         next_attempt_ms INTEGER,
+         last_attempt_ms INTEGER,
+         last_status INTEGER,
+         last_error TEXT,
+         lease_owner TEXT,
+         lease_until_ms INTEGER,
+         created_ms INTEGER NOT NULL,
+         delivered_ms INTEGER,
+         UNIQUE (webhook_id, event_id)
+     );
+     CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_ms);
+     CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_ms);
+     CREATE TABLE webhook_cursors (
+         project TEXT NOT NULL,
+         source TEXT NOT NULL,
+         position INTEGER NOT NULL,
+         PRIMARY KEY (project, source)
+     );
+     CREATE TABLE webhook_insights (
+         project TEXT NOT NULL,
+         experiment TEXT NOT NULL,
+         state TEXT NOT NULL,
+         PRIMARY KEY (project, experiment)
+     );",
 ];
 
 /// The migration after which the per-unit tables are converted into `unit_state` records.

@@ -9,6 +9,7 @@ mod config;
 mod events;
 pub mod migrations;
 mod rollups;
+mod rows;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
