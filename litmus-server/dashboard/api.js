@@ -208,6 +208,17 @@ export const users = {
   reset: (id) => api('POST', `/admin/users/${enc(id)}/reset`),
 };
 
+/** Webhooks of the project (`/admin/webhooks`, admins) and their delivery logs. */
+export const webhooks = {
+  list: () => api('GET', '/admin/webhooks'),
+  create: (body) => api('POST', '/admin/webhooks', body),
+  update: (id, patch) => api('PATCH', `/admin/webhooks/${enc(id)}`, patch),
+  remove: (id) => api('DELETE', `/admin/webhooks/${enc(id)}`),
+  test: (id) => api('POST', `/admin/webhooks/${enc(id)}/test`),
+  deliveries: (id, limit = 50) => api('GET', `/admin/webhooks/${enc(id)}/deliveries?limit=${limit}`).then((d) => d.deliveries || []),
+  retry: (id, delivery) => api('POST', `/admin/webhooks/${enc(id)}/deliveries/${enc(delivery)}/retry`),
+};
+
 /** The address of an experiment's results as CSV (in `environment`). */
 export const csvPath = (key, environment = 'production') => `/results/${enc(key)}.csv${environment === 'production' ? '' : `?environment=${enc(environment)}`}`;
 

@@ -14,6 +14,7 @@
 //   #/flags/<key>                 a flag's rules, to edit
 //   #/environments                the environments, and promotion between them
 //   #/people                      people and invitations (instance admins)
+//   #/webhooks                    the project's webhooks and their delivery logs (its admins)
 //   #setup=, #invite=, #reset=    a one-time link's page (signin.js); #sso-error= a failed SSO
 //
 // The environment picker in the top bar chooses whose flag states, experiment statuses and
@@ -26,6 +27,7 @@ import { Live } from './live.js';
 import { applyRole, canEdit, currentRole, isInstanceAdmin, mountReadOnly } from './roles.js';
 import { fragment, replaceFragment, ssoMessage, mountSignIn, mountRedeem } from './signin.js';
 import { mountPeople } from './people.js';
+import { mountWebhooks } from './webhooks.js';
 import { mountList } from './list.js';
 import { mountForm } from './form.js';
 import { mountResults } from './results.js';
@@ -43,6 +45,7 @@ const main = document.getElementById('main');
 const signOutButton = document.getElementById('signout');
 const whoBox = document.getElementById('whoami');
 const peopleLink = document.querySelector('[data-nav="people"]');
+const webhooksLink = document.querySelector('[data-nav="webhooks"]');
 const nav = document.querySelector('.topbar nav');
 const envSelect = document.getElementById('environment');
 const projectSelect = document.getElementById('project');
@@ -63,7 +66,10 @@ function loadProjects() {
       }
       list.sort((a, b) => (a.key === 'default' ? -1 : b.key === 'default' ? 1 : a.key.localeCompare(b.key)));
     }
-    if (!list.some((p) => p.key === project.key)) project.set(list.length ? list[0].key : 'default');
+    if (!list.some((p) => p.key === project.key)) {
+      project.set(list.length ? list[0].key : 'default');
+      loadWebhooksAccess();
+    }
     projectSelect.replaceChildren(...list.map((p) => h('option', { value: p.key, selected: p.key === project.key }, p.name && p.name !== p.key ? `${p.name} (${p.key})` : p.key)));
     projectSelect.parentElement.hidden = list.length < 2;
     if (auth.signedIn) {
@@ -77,6 +83,7 @@ function loadProjects() {
 projectSelect.addEventListener('change', () => {
   project.set(projectSelect.value);
   applyRole();
+  loadWebhooksAccess();
   drawChrome();
   live.stop();
   loadEnvironments();
@@ -101,8 +108,13 @@ let signInMessage = '';
 let liveStatus = { state: 'idle' };
 // Whether the People page is offered: an instance admin's session, or a key that may list people.
 let peopleAllowed = false;
+// Whether a key may manage the project's webhooks (a person: whether they are its admin).
+let webhooksByKey = false;
 // Whether a one-time link's page is shown (the top bar then offers nothing).
 let onLinkPage = false;
+
+/** Whether to offer the Webhooks page: an admin of the project, or a key it does not refuse. */
+const webhooksAllowed = () => (auth.key ? webhooksByKey : currentRole() === 'admin');
 
 const live = new Live(() => auth.key, (st) => {
   liveStatus = st;
@@ -156,6 +168,7 @@ function drawChrome() {
   signOutButton.hidden = !inside;
   whoBox.hidden = !inside;
   peopleLink.hidden = !(inside && peopleAllowed);
+  webhooksLink.hidden = !(inside && webhooksAllowed());
   if (!inside) {
     whoBox.replaceChildren();
     return;
@@ -192,13 +205,29 @@ function loadPeopleAccess() {
   }).finally(drawChrome);
 }
 
-/** Signed in (by session or key): the pickers, the People link, then the view. */
+/** Whether a key may manage webhooks in the current project (`GET /admin/webhooks` not 403). */
+function loadWebhooksAccess() {
+  if (!auth.key) return;
+  delete webhooksLink.dataset.access;
+  api('GET', '/admin/webhooks').then(() => {
+    webhooksByKey = true;
+  }).catch((e) => {
+    webhooksByKey = !(e instanceof ApiError && (e.status === 403 || e.status === 401));
+  }).finally(() => {
+    // What the probe found, for the page's tests: `allowed` or `refused`.
+    webhooksLink.dataset.access = webhooksByKey ? 'allowed' : 'refused';
+    drawChrome();
+  });
+}
+
+/** Signed in (by session or key): the pickers, the People and Webhooks links, then the view. */
 function enter() {
   signInMessage = '';
   onLinkPage = false;
   loadProjects();
   loadEnvironments();
   loadPeopleAccess();
+  loadWebhooksAccess();
   route();
 }
 
@@ -214,6 +243,7 @@ async function signOut(message = '', { end = false } = {}) {
   auth.clear();
   live.stop();
   peopleAllowed = false;
+  webhooksByKey = false;
   projectSelect.parentElement.hidden = true;
   envSelect.parentElement.hidden = true;
   applyRole();
@@ -275,7 +305,7 @@ function route() {
   live.start();
   const parts = (location.hash || '#/experiments').replace(/^#\/?/, '').split('/').filter(Boolean);
   const ctx = { live, setTitle, navigate };
-  const section = ['metrics', 'flags', 'environments', 'people'].includes(parts[0]) ? parts[0] : 'experiments';
+  const section = ['metrics', 'flags', 'environments', 'people', 'webhooks'].includes(parts[0]) ? parts[0] : 'experiments';
   for (const a of document.querySelectorAll('[data-nav]')) {
     a.setAttribute('aria-current', section === a.dataset.nav ? 'page' : 'false');
   }
@@ -284,6 +314,8 @@ function route() {
   main.replaceChildren();
   if (section === 'people') {
     current = mountPeople(main, ctx);
+  } else if (section === 'webhooks') {
+    current = mountWebhooks(main, ctx);
   } else if (section === 'environments') {
     current = mountEnvironments(main, ctx);
   } else if (section === 'flags') {

@@ -2,8 +2,9 @@
 //! loopback: config changes arrive as signed events (the signature verified with core's
 //! `verify`, as a receiver would), with the diff; a receiver that answers 500 or is too slow
 //! gets the event again until it takes it; two instances running the job deliver each event
-//! once; a test event; the Slack format; the delivery log; and a delivery to an address the
-//! policy refuses never leaves.
+//! once; a test event; the Slack format; the delivery log; a sample-ratio mismatch on a running
+//! experiment is sent when it appears; and a delivery to an address the policy refuses never
+//! leaves.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -31,6 +32,7 @@ use serde_json::{Value, json};
 on_every_backend!(
     events_are_signed_retried_and_delivered_once_by_two_instances,
     refused_addresses_are_never_reached,
+    an_insight_alert_is_sent_when_it_begins,
 );
 
 /// What the receiver does with the next requests: answer this status, or wait this long.
@@ -380,4 +382,37 @@ async fn refused_addresses_are_never_reached<S: Store>(env: &Env<S>) {
         receiver.got().is_empty(),
         "nothing reached the loopback receiver"
     );
+}
+
+async fn an_insight_alert_is_sent_when_it_begins<S: Store>(env: &Env<S>) {
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let state = env.instance().await;
+    let mut s = settings(Policy {
+        allow_private: true,
+        allowed: Vec::new(),
+    });
+    s.insights_every = Duration::from_millis(100);
+    litmus_server::jobs::webhooks::run(&state, s);
+    let app = litmus_server::app(Arc::clone(&state));
+    let (_id, secret) = make_webhook(&app, &url, json!(["insight.*"]), "json").await;
+    put_experiment(&app, "skewed", experiment("skewed", "running")).await;
+    // 300 units in control, 100 in treatment, for a 50/50 split: a sample-ratio mismatch.
+    let now = wall_ms();
+    let events: Vec<Value> = (0..400)
+        .map(|u| {
+            let variant = if u < 300 { "control" } else { "treatment" };
+            json!({"type": "exposure", "message_id": format!("x{u}"), "unit_id": format!("u{u}"),
+                   "experiment": "skewed", "variant": variant, "timestamp": at(now - 60_000)})
+        })
+        .collect();
+    post_and_apply(&state, &app, &events).await;
+    let srm = receiver.taken("insight.srm").await;
+    let now_s = wall_ms() / 1000;
+    let signature = srm.headers["litmus-signature"].to_str().unwrap();
+    litmus_core::webhooks::verify(&secret, signature, srm.body.as_bytes(), now_s, 300).unwrap();
+    let event: Value = serde_json::from_str(&srm.body).unwrap();
+    assert_eq!(event["data"]["experiment"], json!("skewed"));
+    assert_eq!(event["data"]["insight"]["kind"], json!("srm"));
+    assert!(event["id"].as_str().unwrap().ends_with(":srm#1"), "{event}");
 }

@@ -8,8 +8,9 @@
 # metrics.checks.mjs), people (people.checks.mjs: the first admin from the logged set-up link,
 # invitations joined in fresh browser contexts, signing in by email and password, viewers'
 # read-only pages, role changes, disabling, password resets, single sign-on against
-# scripts/oidc/provider.mjs) and signing out. Screenshots go to target/dashboard/*.png; the
-# last line is `dashboard: N passed`.
+# scripts/oidc/provider.mjs), webhooks (webhooks.checks.mjs: deliveries to a receiver in the
+# test process, so the server may reach loopback and retries 1000x sooner) and signing out.
+# Screenshots go to target/dashboard/*.png; the last line is `dashboard: N passed`.
 #
 #   LITMUS_SERVER_BIN   the server binary (target/debug/litmus-server; built when missing)
 set -euo pipefail
@@ -49,13 +50,16 @@ trap cleanup EXIT
 # playwright-core only (no browser download: Debian's chromium is used), pinned.
 log "installing playwright-core $PLAYWRIGHT_VERSION"
 mkdir -p "$TMP/node"
-cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$HERE/analysis.checks.mjs" "$HERE/segments.checks.mjs" "$HERE/bandit.checks.mjs" "$HERE/holdout.checks.mjs" "$HERE/flags.checks.mjs" "$HERE/environments.checks.mjs" "$HERE/people.checks.mjs" "$TMP/node/"
+cp "$HERE/dashboard.test.mjs" "$HERE/metrics.checks.mjs" "$HERE/analysis.checks.mjs" "$HERE/segments.checks.mjs" "$HERE/bandit.checks.mjs" "$HERE/holdout.checks.mjs" "$HERE/flags.checks.mjs" "$HERE/environments.checks.mjs" "$HERE/people.checks.mjs" "$HERE/webhooks.checks.mjs" "$TMP/node/"
 (cd "$TMP/node" && printf '{"private":true,"type":"module"}\n' >package.json \
   && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --no-save \
        "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null) || die "npm install playwright-core failed"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 KEY=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+# Webhook deliveries go to a receiver on loopback, and their retries come 1000x sooner; the
+# test's restarts keep both (they are in its environment too).
+export LITMUS_WEBHOOK_ALLOW_PRIVATE=1 LITMUS_WEBHOOK_RETRY_SCALE=0.001
 mkdir -p "$TMP/data"
 log "starting $BIN on 127.0.0.1:$PORT"
 # The embedded store only, even when scripts/test.sh has exported PostgreSQL and Redis URLs.

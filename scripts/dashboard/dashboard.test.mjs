@@ -13,13 +13,16 @@
 // unknown holdout), people (people.checks.mjs: the first admin from the set-up link, the People
 // page's invitations and their links joined in fresh browsers, signing in by email and password,
 // what viewers and editors may do, role changes, disabling, password resets; single sign-on
-// against scripts/oidc/provider.mjs) and signing out. Prints `dashboard: N passed`.
+// against scripts/oidc/provider.mjs), webhooks (webhooks.checks.mjs: made through the form, the
+// secret once, signed test deliveries to a receiver in this process, retries, Slack bodies,
+// switching off, deleting, no link for a viewer) and signing out. Prints `dashboard: N passed`.
 //
 // Environment: LITMUS_URL, LITMUS_KEY, CHROMIUM (executable), OUT (screenshot directory),
 // FORMAT_JS (the dashboard's format.js, to format expected values as the page does), and to
 // restart the server mid-test: SERVER_PID, LITMUS_SERVER_BIN, LITMUS_LISTEN, LITMUS_DATA,
 // SERVER_LOG (also read for the set-up link); OIDC_PROVIDER (scripts/oidc/provider.mjs, for
-// ssoChecks).
+// ssoChecks); LITMUS_WEBHOOK_ALLOW_PRIVATE and LITMUS_WEBHOOK_RETRY_SCALE (the server's, kept
+// by restarts: webhookChecks delivers to loopback and needs quick retries).
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
@@ -33,6 +36,7 @@ import { holdoutChecks } from './holdout.checks.mjs';
 import { flagChecks } from './flags.checks.mjs';
 import { environmentChecks, projectChecks, staleChecks } from './environments.checks.mjs';
 import { setupChecks, peopleChecks, ssoChecks } from './people.checks.mjs';
+import { webhookChecks } from './webhooks.checks.mjs';
 
 const BASE = process.env.LITMUS_URL;
 const KEY = process.env.LITMUS_KEY;
@@ -511,6 +515,8 @@ try {
   await peopleChecks({ page, browser, BASE, admin, check, assert, shot, exp, firstAdmin });
 
   await ssoChecks({ page, browser, BASE, check, assert, shot, restartServer, serverUp: () => { serverDown = false; } });
+
+  await webhookChecks({ page, browser, BASE, admin, check, assert, shot });
 
   await check('sign out forgets the key', async () => {
     await page.click('#signout');

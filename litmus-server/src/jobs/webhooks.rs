@@ -101,10 +101,16 @@ pub async fn round<S: Store>(
 ) -> Result<(), crate::error::ApiError> {
     let store = &*state.store;
     let dashboard = settings.dashboard.as_deref();
+    // One project's failure (a config that does not compile, say) holds up no other, nor the
+    // deliveries.
     for project in store.webhook_projects().await? {
-        queue_changes(store, &project, dashboard).await?;
+        if let Err(e) = queue_changes(store, &project, dashboard).await {
+            tracing::warn!(%project, error = %e, "webhooks: reading the audit log failed");
+        }
         if look {
-            queue_alerts(state, &project, dashboard).await?;
+            if let Err(e) = queue_alerts(state, &project, dashboard).await {
+                tracing::warn!(%project, error = %e, "webhooks: looking at insights failed");
+            }
         }
     }
     loop {
@@ -166,8 +172,18 @@ async fn queue_alerts<S: Store>(
         .collect();
     let defaults = state.ingest.tuning.analysis.clone();
     for key in running {
-        let results =
-            crate::results::experiment_results(store, &engine, &defaults, &key, &stream, 2).await?;
+        // An experiment whose results cannot be computed now is looked at next time.
+        let results = match crate::results::experiment_results(
+            store, &engine, &defaults, &key, &stream, 2,
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!(%project, experiment = %key, error = %e, "webhooks: no results");
+                continue;
+            }
+        };
         let previous: Option<alerts::Seen> = store
             .insight_state(project, &key)
             .await?

@@ -93,6 +93,7 @@ const ASSETS: &[Asset] = &[
     embedded("roles.js", include_bytes!("../../dashboard/roles.js")),
     embedded("signin.js", include_bytes!("../../dashboard/signin.js")),
     embedded("people.js", include_bytes!("../../dashboard/people.js")),
+    embedded("webhooks.js", include_bytes!("../../dashboard/webhooks.js")),
 ];
 
 /// An embedded file.
