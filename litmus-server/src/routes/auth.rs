@@ -52,6 +52,24 @@ fn signed_in<S>(access: &Access<S>, headers: &HeaderMap, signed: SignedIn) -> Re
     ([(header::SET_COOKIE, cookie)], Json(signed.me)).into_response()
 }
 
+/// A sign-in by `way` with the request's JSON body and client: the session's cookie and
+/// person.
+async fn sign_in_by<S, T, F>(
+    access: &Access<S>,
+    parts: &Parts,
+    body: &[u8],
+    way: F,
+) -> Result<Response, ApiError>
+where
+    T: DeserializeOwned,
+    F: AsyncFnOnce(T, Client) -> Result<SignedIn, ApiError>,
+{
+    let request = json_body(&parts.headers, body)?;
+    let client = Client::of(parts, access.people().trust_proxy);
+    let signed = way(request, client).await?;
+    Ok(signed_in(access, &parts.headers, signed))
+}
+
 /// `POST /auth/login` `{email, password}`: 200 with `{user, csrf, expires_ms}` and the session
 /// cookie; 401 `invalid_credentials`, 429 `locked` or `throttled` (with `Retry-After`).
 pub async fn login<S: Store>(
@@ -59,10 +77,10 @@ pub async fn login<S: Store>(
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request = json_body(&parts.headers, &body)?;
-    let client = Client::of(&parts, access.people().trust_proxy);
-    let signed = people::login(&access, request, &client).await?;
-    Ok(signed_in(&access, &parts.headers, signed))
+    sign_in_by(&access, &parts, &body, async |r, c| {
+        people::login(&access, r, &c).await
+    })
+    .await
 }
 
 /// `POST /auth/logout`: 204; the session ends and its cookie is cleared.
@@ -94,10 +112,10 @@ pub async fn setup<S: Store>(
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request = json_body(&parts.headers, &body)?;
-    let client = Client::of(&parts, access.people().trust_proxy);
-    let signed = people::setup(&access, request, &client).await?;
-    Ok(signed_in(&access, &parts.headers, signed))
+    sign_in_by(&access, &parts, &body, async |r, c| {
+        people::setup(&access, r, &c).await
+    })
+    .await
 }
 
 /// `POST /auth/token` `{token}`: what a link is for (`{kind, email, expires_ms}`); 422 at
@@ -129,8 +147,8 @@ pub async fn accept<S: Store>(
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request = json_body(&parts.headers, &body)?;
-    let client = Client::of(&parts, access.people().trust_proxy);
-    let signed = people::accept(&access, request, &client).await?;
-    Ok(signed_in(&access, &parts.headers, signed))
+    sign_in_by(&access, &parts, &body, async |r, c| {
+        people::accept(&access, r, &c).await
+    })
+    .await
 }

@@ -449,6 +449,47 @@ fn link(base: &str, kind: TokenKind, token: &str) -> String {
     format!("{base}/dashboard/#{}={token}", kind.as_str())
 }
 
+/// A one-time link's record of `kind` for `email`, made by `created_by`, working for
+/// `valid_ms` (its token's hash is set by [`issue`]).
+fn draft(
+    kind: TokenKind,
+    email: String,
+    role: Role,
+    created_by: &str,
+    valid_ms: i64,
+) -> TokenRecord {
+    let now = crate::now_ms();
+    TokenRecord {
+        token_hash: String::new(),
+        kind,
+        email,
+        user_id: None,
+        role,
+        projects: BTreeMap::new(),
+        created_by: created_by.to_owned(),
+        created_ms: now,
+        expires_ms: now + valid_ms,
+        used_ms: None,
+    }
+}
+
+/// Draws the token of `record`, stores the record (audited by `actor`) and answers the link
+/// on the dashboard at `base`.
+async fn issue<S: PeopleStore>(
+    access: &Access<S>,
+    mut record: TokenRecord,
+    actor: Actor,
+    base: &str,
+) -> Result<Link, ApiError> {
+    let token = session::new_token().map_err(ApiError::internal)?;
+    record.token_hash = session::token_hash(&token);
+    access.store().add_token(record.clone(), actor).await?;
+    Ok(Link {
+        link: link(base, record.kind, &token),
+        record,
+    })
+}
+
 /// Invites a person: a link that makes their account with `request`'s role (409
 /// `already_exists` when the email has one; 422 naming a bad field). Audited as `user.invite`.
 pub async fn invite<S: PeopleStore + ProjectStore>(
@@ -468,29 +509,16 @@ pub async fn invite<S: PeopleStore + ProjectStore>(
     if access.store().user_by_email(&email).await?.is_some() {
         return Err(refused(Refusal::Taken, &email));
     }
-    let token = session::new_token().map_err(ApiError::internal)?;
-    let now = crate::now_ms();
-    let record = TokenRecord {
-        token_hash: session::token_hash(&token),
-        kind: TokenKind::Invite,
+    let mut record = draft(
+        TokenKind::Invite,
         email,
-        user_id: None,
-        role: request.role,
-        projects: request.projects,
-        created_by: who.name.clone(),
-        created_ms: now,
-        expires_ms: now + INVITATION_MS,
-        used_ms: None,
-    };
-    access
-        .store()
-        .add_token(record.clone(), who.actor())
-        .await?;
+        request.role,
+        &who.name,
+        INVITATION_MS,
+    );
+    record.projects = request.projects;
     let base = base_url(access.people(), host, tls);
-    Ok(Link {
-        link: link(&base, TokenKind::Invite, &token),
-        record,
-    })
+    issue(access, record, who.actor(), &base).await
 }
 
 /// A password-reset link for person `id` (404 when there is none). Audited as `user.reset`;
@@ -507,29 +535,10 @@ pub async fn reset<S: PeopleStore>(
         .user(id)
         .await?
         .ok_or_else(|| refused(Refusal::NoOne, ""))?;
-    let token = session::new_token().map_err(ApiError::internal)?;
-    let now = crate::now_ms();
-    let record = TokenRecord {
-        token_hash: session::token_hash(&token),
-        kind: TokenKind::Reset,
-        email: user.email,
-        user_id: Some(user.id),
-        role: user.role,
-        projects: BTreeMap::new(),
-        created_by: who.name.clone(),
-        created_ms: now,
-        expires_ms: now + RESET_MS,
-        used_ms: None,
-    };
-    access
-        .store()
-        .add_token(record.clone(), who.actor())
-        .await?;
+    let mut record = draft(TokenKind::Reset, user.email, user.role, &who.name, RESET_MS);
+    record.user_id = Some(user.id);
     let base = base_url(access.people(), host, tls);
-    Ok(Link {
-        link: link(&base, TokenKind::Reset, &token),
-        record,
-    })
+    issue(access, record, who.actor(), &base).await
 }
 
 /// Everyone, and the pending invitations.
@@ -657,26 +666,17 @@ pub async fn welcome_first_admin<S: PeopleStore>(
         }
         return Ok(None);
     }
-    let token = session::new_token().map_err(ApiError::internal)?;
-    let now = crate::now_ms();
-    let record = TokenRecord {
-        token_hash: session::token_hash(&token),
-        kind: TokenKind::Setup,
-        email: String::new(),
-        user_id: None,
-        role: Role::Admin,
-        projects: BTreeMap::new(),
-        created_by: "start-up".into(),
-        created_ms: now,
-        expires_ms: now + RESET_MS,
-        used_ms: None,
-    };
-    access
-        .store()
-        .add_token(record, Actor::from("start-up"))
-        .await?;
+    let record = draft(
+        TokenKind::Setup,
+        String::new(),
+        Role::Admin,
+        "start-up",
+        RESET_MS,
+    );
     let base = base_url(access.people(), Some(listen), false);
-    let setup = link(&base, TokenKind::Setup, &token);
+    let setup = issue(access, record, Actor::from("start-up"), &base)
+        .await?
+        .link;
     tracing::warn!(
         link = %setup,
         "nobody can sign in to the dashboard yet: open this one-time link to make the first admin (or set LITMUS_ADMIN_EMAIL and LITMUS_ADMIN_PASSWORD)"

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use serde_json::Value;
 
-use super::rows::{Batch, Cell, Row, Rows, Step};
+use super::rows::{Batch, Cell, Row, Rows, Step, corrupt, int, text, to_json};
 use super::{Actor, StoreError, sql};
 use crate::people::{Role, SessionRecord, SsoLogin, TokenKind, TokenRecord, UserRecord};
 use crate::projects::DEFAULT_PROJECT;
@@ -504,22 +504,7 @@ pub fn public(user: &UserRecord) -> Result<Value, StoreError> {
 
 /// Project roles as stored: a JSON object.
 fn roles_json(roles: &BTreeMap<String, Role>) -> Result<String, StoreError> {
-    serde_json::to_string(roles).map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-/// A row that does not read as what it should be.
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("a stored {what} cannot be read"))
-}
-
-/// Text of cell `i`.
-fn text(row: &Row, i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_owned)
-}
-
-/// Integer of cell `i`.
-fn int(row: &Row, i: usize) -> Option<i64> {
-    row.get(i).and_then(Cell::int)
+    to_json(roles)
 }
 
 /// Project roles from their stored JSON.

@@ -63,6 +63,26 @@ impl<T: Into<Cell>> From<Option<T>> for Cell {
 /// A row read back: its cells in the order the query selects them.
 pub type Row = Vec<Cell>;
 
+/// The text of cell `i` of `row`, if it holds text.
+pub fn text(row: &Row, i: usize) -> Option<String> {
+    row.get(i).and_then(Cell::text).map(str::to_owned)
+}
+
+/// The integer of cell `i` of `row`, if it holds one.
+pub fn int(row: &Row, i: usize) -> Option<i64> {
+    row.get(i).and_then(Cell::int)
+}
+
+/// `value` as JSON text, to store.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// The error for a stored `what` that does not read as one.
+pub fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("a stored {what} cannot be read"))
+}
+
 /// One statement of a [`Rows::batch`].
 #[derive(Debug, Clone)]
 pub struct Step {

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use super::rows::{Batch, Cell, Row, Rows, Step};
+use super::rows::{Batch, Row, Rows, Step, corrupt, int, text, to_json as json};
 use super::{AuditEntry, StoreError, sql};
 use crate::webhooks::{Delivery, DeliveryStatus, Format, WebhookRecord};
 
@@ -354,23 +354,6 @@ impl<T: Rows> WebhookStore for T {
         );
         self.batch(vec![step]).await.map(drop)
     }
-}
-
-/// `value` as JSON text.
-fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Backend(e.to_string()))
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("a stored {what} cannot be read"))
-}
-
-fn text(row: &Row, i: usize) -> Option<String> {
-    row.get(i).and_then(Cell::text).map(str::to_owned)
-}
-
-fn int(row: &Row, i: usize) -> Option<i64> {
-    row.get(i).and_then(Cell::int)
 }
 
 /// A webhook from a row of `webhook_columns!`.
