@@ -1,6 +1,7 @@
 // People (#/people, instance admins; `/admin/users`): everyone who can sign in, with their role
-// (changed in place), whether they are disabled (asks first), their last sign-in and a
-// password-reset link; the pending invitations (withdraw); and an invite form (email, role, and
+// (changed in place) and, when there are several projects, their role in each (a "Project
+// roles" panel saved at once: the map replaces the old one, "—" leaves a project to their own
+// role), whether they are disabled (asks first), their last sign-in and a password-reset link; the pending invitations (withdraw); and an invite form (email, role, and
 // a role per project when there are several). A link made here is shown once, with a copy
 // button: the server sends no email, so the admin passes it on. The server refuses a change
 // that would leave no enabled admin (409 `in_use`); its message is shown above the table.
@@ -22,6 +23,9 @@ export function mountPeople(main, { setTitle }) {
   const st = {
     users: null, invitations: [], projects: [], error: null, rowError: null, link: null,
     email: '', role: 'viewer', projectRoles: {}, inviteError: null, busy: false,
+    // The "Project roles" panels, by person id: open or not, the roles chosen but not saved,
+    // the server's refusal (shown in the panel), a save under way.
+    rolesOpen: new Set(), rolesDraft: {}, rolesError: {}, rolesBusy: new Set(),
   };
   const me = auth.session && auth.session.user ? auth.session.user.id : null;
 
@@ -65,6 +69,44 @@ export function mountPeople(main, { setTitle }) {
     // Refused: the select shows the stored role again.
     const stored = (st.users.find((u) => u.id === user.id) || user).role;
     if (select.isConnected) select.value = stored;
+  }
+
+  /** The project roles shown in `user`'s panel: the ones chosen, else the stored ones. */
+  const draftOf = (user) => st.rolesDraft[user.id] || { ...(user.projects || {}) };
+
+  /** Whether the panel's choice differs from the stored map. */
+  function rolesChanged(user) {
+    const stored = user.projects || {};
+    const chosen = Object.fromEntries(Object.entries(draftOf(user)).filter(([, r]) => r));
+    const keys = new Set([...Object.keys(stored), ...Object.keys(chosen)]);
+    return [...keys].some((k) => stored[k] !== chosen[k]);
+  }
+
+  function chooseRole(user, key, role) {
+    st.rolesDraft[user.id] = { ...draftOf(user), [key]: role };
+    draw();
+  }
+
+  /** Saves `user`'s project roles (`PATCH /admin/users/{id}` `{projects}`, the whole map). */
+  async function saveProjects(user) {
+    const projectsMap = Object.fromEntries(Object.entries(draftOf(user)).filter(([, r]) => r));
+    st.rolesBusy.add(user.id);
+    delete st.rolesError[user.id];
+    draw();
+    try {
+      const res = await users.update(user.id, { projects: projectsMap });
+      st.users = st.users.map((u) => (u.id === user.id ? res.user : u));
+      delete st.rolesDraft[user.id];
+      const now = overrides(res.user.projects);
+      toast(`${res.user.email}: ${now ? `project roles ${now}` : 'their own role in every project'}`, 'success');
+      if (user.id === me) window.dispatchEvent(new CustomEvent('litmus:session'));
+    } catch (e) {
+      // Kept open with the roles chosen, so they can be corrected.
+      st.rolesError[user.id] = explain(e);
+      st.rolesOpen.add(user.id);
+    }
+    st.rolesBusy.delete(user.id);
+    draw();
   }
 
   async function setDisabled(user, box) {
@@ -178,6 +220,35 @@ export function mountPeople(main, { setTitle }) {
     ROLES.map((r) => h('option', { value: r, selected: r === value }, r)),
   ];
 
+  /** Their role in each project (when there are several), in a panel that opens. */
+  function projectRoles(u) {
+    const stored = overrides(u.projects);
+    if (st.projects.length <= 1) return stored ? h('div', { class: 'muted small', 'data-projects': '' }, stored) : null;
+    const draft = draftOf(u);
+    const busy = st.rolesBusy.has(u.id);
+    const error = st.rolesError[u.id];
+    const keys = [...new Set([...st.projects.map((p) => p.key), ...Object.keys(u.projects || {})])];
+    return h('details', {
+      class: 'project-roles-editor', 'data-project-roles': u.email, open: st.rolesOpen.has(u.id),
+      ontoggle: (e) => { if (e.target.open) st.rolesOpen.add(u.id); else st.rolesOpen.delete(u.id); },
+    },
+    h('summary', {}, 'Project roles', h('span', { class: 'muted small', 'data-projects': '' }, stored ? `: ${stored}` : ': their role everywhere')),
+    h('table', { class: 'table compact' },
+      h('tbody', {}, keys.map((k) => h('tr', { 'data-key': k },
+        h('th', { scope: 'row', class: 'mono' }, k),
+        h('td', {}, h('select', {
+          'data-user-project': k, 'aria-label': `Role of ${u.email} in ${k}`, disabled: busy,
+          onchange: (e) => chooseRole(u, k, e.target.value),
+        },
+        h('option', { value: '', selected: !draft[k] }, `— (their role: ${u.role})`),
+        ROLES.map((r) => h('option', { value: r, selected: draft[k] === r }, r)))))))),
+    error ? h('div', { class: 'field-error', 'data-project-roles-error': u.email, role: 'alert' }, error) : null,
+    h('button', {
+      type: 'button', class: 'btn small primary', 'data-save-projects': u.email,
+      disabled: busy || !rolesChanged(u), onclick: () => saveProjects(u),
+    }, busy ? 'Saving…' : 'Save project roles'));
+  }
+
   function userRow(u) {
     const locked = u.locked_until_ms && u.locked_until_ms > Date.now();
     return h('tr', { 'data-key': u.id, 'data-user': u.email, 'data-user-id': u.id, class: u.disabled_ms ? 'disabled' : '' },
@@ -185,7 +256,7 @@ export function mountPeople(main, { setTitle }) {
       h('td', {}, u.name),
       h('td', {},
         h('select', { 'data-role-select': u.email, 'aria-label': `Role of ${u.email}`, onchange: (e) => setRole(u, e.target) }, roleOptions(u.role, false)),
-        Object.keys(u.projects || {}).length ? h('div', { class: 'muted small', 'data-projects': '' }, overrides(u.projects)) : null),
+        projectRoles(u)),
       h('td', {},
         h('label', { class: 'check' }, h('input', {
           type: 'checkbox', 'data-disable': u.email, checked: Boolean(u.disabled_ms), 'aria-label': `${u.email} is disabled`,

@@ -3039,3 +3039,120 @@ async fn people_resist_fixation_csrf_escalation_and_enumeration() {
     assert_eq!((s1, &b1, &c1), (s2, &b2, &c2));
     assert_eq!(s1, StatusCode::UNAUTHORIZED);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks: server-side request forgery.
+// ---------------------------------------------------------------------------------------------
+
+/// Webhooks pointed at this machine, its network or a cloud metadata address are never
+/// reached, whether the URL writes the address (IPv4, IPv6, IPv4-mapped, unspecified) or a name
+/// that resolves to it (`localhost`); each attempt is logged as refused. An operator's
+/// allowance (`LITMUS_WEBHOOK_ALLOW`) opens exactly the addresses it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_cannot_reach_internal_addresses() {
+    use litmus_server::jobs::webhooks::{Settings, round};
+    use litmus_server::webhooks::outbound::{self, Policy};
+    let server = Server::start().await;
+    let app = &server.app;
+    // A listener on loopback stands for an internal service: it must see no connection.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&hits);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let targets = [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://0.0.0.0:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/hook".to_owned(),
+        "http://192.168.1.1/hook".to_owned(),
+    ];
+    let mut ids = Vec::new();
+    for url in &targets {
+        let body = json!({"url": url, "events": ["webhook.test"]});
+        let r = send(app, "POST", "/admin/webhooks", Some(KEY), Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{url}: {:?}", r.body);
+        ids.push(r.body["webhook"]["id"].as_str().unwrap().to_owned());
+    }
+    let test_all = || async {
+        for id in &ids {
+            let r = send(
+                app,
+                "POST",
+                &format!("/admin/webhooks/{id}/test"),
+                Some(KEY),
+                None,
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::ACCEPTED);
+        }
+    };
+    test_all().await;
+    let refused = Settings::new(Policy::default(), None);
+    let client = outbound::client(&refused.policy, Duration::from_secs(2)).unwrap();
+    round(&server.state, &refused, &client, "security-test", false)
+        .await
+        .unwrap();
+    for (url, id) in targets.iter().zip(&ids) {
+        let log = send(
+            app,
+            "GET",
+            &format!("/admin/webhooks/{id}/deliveries"),
+            Some(KEY),
+            None,
+        )
+        .await;
+        let d = &log.body["deliveries"][0];
+        assert_eq!(d["attempts"], json!(1), "{url}: {d}");
+        assert_eq!(d["status"], json!("pending"), "{url}");
+        assert_eq!(d["last_status"], Value::Null, "{url}");
+        let error = d["last_error"].as_str().unwrap();
+        assert!(error.contains("deliveries may"), "{url}: {error}");
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "no connection reached loopback"
+    );
+    // Allowing 127.0.0.1 opens that address only.
+    let allowed = Settings::new(
+        Policy {
+            allow_private: false,
+            allowed: Policy::ranges("127.0.0.1").unwrap(),
+        },
+        None,
+    );
+    let client = outbound::client(&allowed.policy, Duration::from_secs(2)).unwrap();
+    test_all().await;
+    round(&server.state, &allowed, &client, "security-test", false)
+        .await
+        .unwrap();
+    assert!(
+        hits.load(Ordering::SeqCst) >= 1,
+        "the allowed address was reached"
+    );
+    let ipv6 = send(
+        app,
+        "GET",
+        &format!("/admin/webhooks/{}/deliveries", ids[2]),
+        Some(KEY),
+        None,
+    )
+    .await;
+    let newest = &ipv6.body["deliveries"][0];
+    assert!(
+        newest["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("deliveries may"),
+        "{newest}"
+    );
+}

@@ -5,7 +5,9 @@
 // signing out and in again; what a viewer sees (no control that changes anything, the
 // read-only note at a "new" address, a direct write refused with 403) and how their role
 // follows the project picker; an editor creating an experiment through the form but refused
-// people; a role changed and a person disabled on the People page; a password reset link
+// people; a person's project roles set in their "Project roles" panel on the People page (the
+// server's 422 shown there; the person's role following the picker after a reload); a role
+// changed and a person disabled on the People page; a password reset link
 // (peopleChecks); and single sign-on against scripts/oidc/provider.mjs (ssoChecks).
 
 import { readFileSync } from 'node:fs';
@@ -282,6 +284,77 @@ export async function peopleChecks({ page, browser, BASE, admin, check, assert, 
       await p.waitForSelector('body[data-role="viewer"]');
       await p.waitForSelector('.flags-page');
       assert(await visibleCount(p, '#new-flag') === 0, 'back in the default project, a viewer again');
+    });
+
+    await check('people: the admin sets a person\'s project roles in their "Project roles" panel; a 422 is shown there; the person\'s role follows after a reload', async () => {
+      const p = vi.page;
+      const panel = `details[data-project-roles="${viewer}"]`;
+      const select = `${panel} select[data-user-project="${other}"]`;
+      const save = `${panel} [data-save-projects]`;
+      const error = `${panel} [data-project-roles-error]`;
+      const stored = async () => JSON.stringify((await person(viewer)).projects);
+      const until = async (want) => {
+        for (let i = 0; i < 100 && (await stored()) !== want; i += 1) await new Promise((r) => setTimeout(r, 100));
+        assert((await stored()) === want, `projects: ${await stored()}, not ${want}`);
+      };
+      /** The viewer's page in `key`, after a reload: their role there, whether they see New flag. */
+      const viewerIn = async (key, role) => {
+        await p.selectOption('#project', key);
+        await p.evaluate(() => { location.hash = '#/flags'; });
+        await p.reload();
+        await p.waitForSelector(`body[data-role="${role}"]`);
+        await p.waitForSelector('.flags-page');
+        assert(await p.inputValue('#project') === key, 'the picker after the reload');
+        assert((await p.textContent('#whoami-role')).trim() === role, `the role shown in ${key}`);
+        const sees = await visibleCount(p, '#new-flag');
+        assert(sees === (role === 'viewer' ? 0 : 1), `in ${key} as ${role}, New flag shown ${sees} times`);
+      };
+      await toPeople();
+      await page.waitForSelector(`${panel}:not([open])`);
+      await page.click(`${panel} summary`);
+      await page.waitForSelector(`${select}`, { state: 'visible' });
+      // The invitation's role there; "—" (their own role) in the others; nothing to save yet.
+      assert(await page.inputValue(select) === 'editor', 'the stored role in the panel');
+      assert(await page.inputValue(`${panel} select[data-user-project="default"]`) === '', 'the default project');
+      assert(/— \(their role: viewer\)/.test(await page.textContent(`${select} option[value=""]`)), 'the "—" option');
+      assert(await page.isDisabled(save), 'Save offered with nothing changed');
+      // "—" saved: the project leaves the map, and there they are the viewer they are elsewhere.
+      await page.selectOption(select, '');
+      await page.click(save);
+      await until('{}');
+      await page.waitForSelector(`${save}:disabled`);
+      assert(/their role everywhere/.test(await page.textContent(`${panel} summary`)), 'the summary');
+      await viewerIn(other, 'viewer');
+      // A refusal stays in the panel with the choice: the request gets an unknown project on the
+      // way (no project can be deleted), and the server's own 422 at \`projects\` is shown.
+      const route = `${BASE}/admin/users/${(await person(viewer)).id}`;
+      await page.route(route, (r) => r.continue({ postData: JSON.stringify({ projects: { ...r.request().postDataJSON().projects, [`gone-${tag}`]: 'viewer' } }) }));
+      try {
+        await page.selectOption(select, 'editor');
+        await page.click(save);
+        await page.waitForSelector(error);
+        assert(/no project/.test(await page.textContent(error)), `the message: ${await page.textContent(error)}`);
+      } finally {
+        await page.unroute(route);
+      }
+      assert(await stored() === '{}', 'stored despite the 422');
+      assert(await page.inputValue(select) === 'editor' && await page.isEnabled(save), 'the choice is kept to try again');
+      assert(!(await page.$('#people-error')), 'the error above the table too');
+      await page.click(save);
+      await until(JSON.stringify({ [other]: 'editor' }));
+      await page.waitForSelector(`${panel}:not(:has([data-project-roles-error]))`);
+      assert((await page.textContent(`${panel} summary`)).includes(`${other}: editor`), 'the summary');
+      // GET /admin/users from the admin's page, with the key it signed in with.
+      const listed = await page.evaluate(async (email) => {
+        const res = await fetch('/admin/users', { headers: { authorization: `Bearer ${sessionStorage.getItem('litmus.adminKey')}` } });
+        return [res.status, ((await res.json()).users || []).find((u) => u.email === email)];
+      }, viewer);
+      assert(listed[0] === 200 && listed[1] && JSON.stringify(listed[1].projects) === JSON.stringify({ [other]: 'editor' }) && listed[1].role === 'viewer', `listed: ${JSON.stringify(listed)}`);
+      await shot(page, 'people-project-roles', { fullPage: true });
+      // The person: an editor there after a reload, still a viewer in the default project.
+      await viewerIn(other, 'editor');
+      await viewerIn('default', 'viewer');
+      assert(vi.problems.length === 0, vi.problems.join('\n'));
     });
 
     const edExp = `ed-exp-${tag}`;
