@@ -52,6 +52,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The server's single sign-on tests start an OpenID Connect provider written in Node
+# (scripts/oidc/provider.mjs).
+command -v node >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs >/dev/null; }
 step "cargo test (unit, integration, property, conformance, doc tests; the server on SQLite, PostgreSQL and PostgreSQL + Redis)"
 cargo test --workspace --all-features --locked 2>&1 | tee "$LOG"
 RUST_PASSED=$(awk '/^test result:/ {sub(/;/, "", $4); n += $4} END {print n + 0}' "$LOG")
