@@ -4,7 +4,8 @@
 #   scripts/test.sh            everything: fmt, clippy, Rust tests (the server's against real
 #                              PostgreSQL + TimescaleDB and Redis, installed and started by
 #                              scripts/db), Python spec tests, the Python wheel's tests, wasm32 build
-#                              and the wasm32-vs-native determinism check under Node
+#                              and the wasm32-vs-native determinism check under Node, the
+#                              OpenID Connect test provider's own tests (scripts/oidc/)
 #   LITMUS_SKIP_WASM=1 ...     skip the wasm32 build of litmus-core (needs a ~1 GB Debian root)
 #   LITMUS_FUZZ_SECONDS=N      seconds per fuzz target (30)
 #   LITMUS_SOAK_MINUTES=N      minutes of the soak (2)
@@ -104,6 +105,10 @@ cargo build -p litmus-server --locked --quiet
 bash scripts/dashboard/browser-test.sh 2>&1 | tee "$LOG"
 DASHBOARD_PASSED=$(awk '/^dashboard:/ {print $2}' "$LOG" | tail -1)
 
+step "the OpenID Connect test provider's own tests (node --test scripts/oidc/)"
+node --test --test-reporter=spec scripts/oidc/ 2>&1 | tee "$LOG"
+OIDC_PASSED=$(awk '/^ℹ pass/ {print $3}' "$LOG" | tail -1)
+
 step "fuzz: every target ${LITMUS_FUZZ_SECONDS:-30} s (cargo-fuzz on nightly when installed, else the stable replay; scripts/fuzz/run.sh)"
 bash scripts/fuzz/run.sh --seconds "${LITMUS_FUZZ_SECONDS:-30}" 2>&1 | tee "$LOG"
 FUZZ_PASSED=$(awk '/ exit 0$/ {n++} /^test result:/ {sub(/;/, "", $4); n += $4} END {print n + 0}' "$LOG")
@@ -113,5 +118,5 @@ PROFILE=debug bash benches/server/soak.sh --minutes "${LITMUS_SOAK_MINUTES:-2}" 
 SOAK_PASSED=$(grep -c '^soak: PASSED' "$LOG" || true)
 
 step "all checks passed in $(( $(date +%s) - T0 ))s"
-echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed; dashboard (Chromium): ${DASHBOARD_PASSED:-0} passed; fuzz targets: $FUZZ_PASSED passed; soak: $SOAK_PASSED passed"
-echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} + ${DASHBOARD_PASSED:-0} + FUZZ_PASSED + SOAK_PASSED )) passed, $RUST_FAILED failed"
+echo "Rust: $RUST_PASSED passed, $RUST_FAILED failed; Python: $PY_PASSED passed; wasm32 (Node): ${WASM_CHECKS:-0} passed; dashboard (Chromium): ${DASHBOARD_PASSED:-0} passed; OIDC provider (Node): ${OIDC_PASSED:-0} passed; fuzz targets: $FUZZ_PASSED passed; soak: $SOAK_PASSED passed"
+echo "litmus: $(( RUST_PASSED + PY_PASSED + ${WASM_CHECKS:-0} + ${DASHBOARD_PASSED:-0} + ${OIDC_PASSED:-0} + FUZZ_PASSED + SOAK_PASSED )) passed, $RUST_FAILED failed"
