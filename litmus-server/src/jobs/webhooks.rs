@@ -142,13 +142,12 @@ async fn queue_changes<S: Store>(
     let entries = store
         .audit_since(project, position - AUDIT_OVERLAP_MS)
         .await?;
-    let mut newest = position;
-    for entry in &entries {
-        if let Some(event) = events::from_audit(project, entry) {
-            crate::service::webhooks::enqueue(store, &event, dashboard).await?;
-        }
-        newest = newest.max(entry.at_ms);
-    }
+    let found: Vec<_> = entries
+        .iter()
+        .filter_map(|entry| events::from_audit(project, entry))
+        .collect();
+    crate::service::webhooks::enqueue(store, project, &found, dashboard).await?;
+    let newest = entries.iter().map(|e| e.at_ms).fold(position, i64::max);
     store.advance_cursor(project, AUDIT, newest).await?;
     Ok(())
 }
@@ -190,9 +189,7 @@ async fn queue_alerts<S: Store>(
             .and_then(|s| serde_json::from_str(&s).ok());
         let (found, next) =
             alerts::alerts(project, &key, previous.as_ref(), &results, crate::now_ms());
-        for event in &found {
-            crate::service::webhooks::enqueue(store, event, dashboard).await?;
-        }
+        crate::service::webhooks::enqueue(store, project, &found, dashboard).await?;
         let next = serde_json::to_string(&next).map_err(crate::error::ApiError::internal)?;
         store.set_insight_state(project, &key, next).await?;
     }

@@ -31,13 +31,7 @@ pub(crate) fn json_body<T: DeserializeOwned>(
     if !json {
         return Err(ApiError::bad_request("the body must be application/json"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
-}
-
-/// Whether cookies for this request are `Secure`.
-fn secure<S>(access: &Access<S>, headers: &HeaderMap) -> bool {
-    let people = access.people();
-    session::over_tls(headers, people.trust_proxy, people.public_url.as_deref())
+    super::json(body, "request")
 }
 
 /// 200 with the person and the CSRF token, setting the session cookie.
@@ -47,7 +41,7 @@ fn signed_in<S>(access: &Access<S>, headers: &HeaderMap, signed: SignedIn) -> Re
         session::COOKIE,
         &signed.token,
         max_age,
-        secure(access, headers),
+        super::over_tls(access, headers),
     );
     ([(header::SET_COOKIE, cookie)], Json(signed.me)).into_response()
 }
@@ -91,7 +85,7 @@ pub async fn logout<S: Store>(
     if let Some(token) = session::presented(&headers) {
         people::logout(&access, token).await?;
     }
-    let clear = session::set_cookie(session::COOKIE, "", 0, secure(&access, &headers));
+    let clear = session::set_cookie(session::COOKIE, "", 0, super::over_tls(&access, &headers));
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 

@@ -15,11 +15,6 @@ use crate::service::environments::{self, NewEnvironment, PromoteRequest};
 use crate::snapshots::Snapshots;
 use crate::store::Store;
 
-/// A JSON body as `T`, or 400 naming what is wrong.
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
-}
-
 /// `GET /admin/environments`: every environment, production first.
 pub async fn list<S: Store>(
     State(access): State<Access<S>>,
@@ -41,7 +36,7 @@ pub async fn create<S: Store>(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
-    let request: NewEnvironment = body(&bytes, "environment")?;
+    let request: NewEnvironment = super::json(&bytes, "environment")?;
     let created = environments::create(access.store(), &who.project, who.actor(), request).await?;
     Ok((StatusCode::CREATED, Json(json!({ "environment": created }))))
 }
@@ -68,7 +63,7 @@ pub async fn promote<S: Store>(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let who = access.authorize(&headers, None, Scope::AdminWrite).await?;
-    let request: PromoteRequest = body(&bytes, "promotion")?;
+    let request: PromoteRequest = super::json(&bytes, "promotion")?;
     let config = snapshots.of(&who.project);
     Ok(Json(
         environments::promote(&config, &who.actor(), &from, request).await?,

@@ -18,16 +18,10 @@ use crate::service::people::base_url;
 use crate::service::sso::{self, Callback, STATE_COOKIE};
 use crate::store::Store;
 
-/// Whether cookies for this request are `Secure`.
-fn secure<S>(access: &Access<S>, headers: &HeaderMap) -> bool {
-    let people = access.people();
-    session::over_tls(headers, people.trust_proxy, people.public_url.as_deref())
-}
-
 /// This server's callback URL, as the provider is told it.
 fn redirect_uri<S>(access: &Access<S>, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let base = base_url(access.people(), host, secure(access, headers));
+    let base = base_url(access.people(), host, super::over_tls(access, headers));
     format!("{base}/auth/oidc/callback")
 }
 
@@ -60,7 +54,7 @@ pub async fn start<S: Store>(
     if access.sso().is_none() {
         return Err(ApiError::not_found("single sign-on is not set up"));
     }
-    let secure = secure(&access, &headers);
+    let secure = super::over_tls(&access, &headers);
     let clear = session::set_cookie(STATE_COOKIE, "", 0, secure);
     Ok(
         match sso::start(&access, &redirect_uri(&access, &headers)).await {
@@ -87,7 +81,7 @@ pub async fn callback<S: Store>(
         return Err(ApiError::not_found("single sign-on is not set up"));
     }
     let headers = &parts.headers;
-    let secure = secure(&access, headers);
+    let secure = super::over_tls(&access, headers);
     let clear = session::set_cookie(STATE_COOKIE, "", 0, secure);
     let client = Client::of(&parts, access.people().trust_proxy);
     let cookie_state = session::cookie(headers, STATE_COOKIE);

@@ -12,24 +12,13 @@ use serde_json::{Value, json};
 use crate::auth::Access;
 use crate::error::ApiError;
 use crate::keys::Scope;
-use crate::people::session;
 use crate::service::people::{self, Link};
 use crate::store::Store;
 
-/// A JSON body of `T`.
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
-}
-
 /// The request's host and whether it came over TLS, for the links made.
 fn origin<'a, S>(access: &Access<S>, headers: &'a HeaderMap) -> (Option<&'a str>, bool) {
-    let settings = access.people();
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let tls = session::over_tls(
-        headers,
-        settings.trust_proxy,
-        settings.public_url.as_deref(),
-    );
+    let tls = super::over_tls(access, headers);
     (host, tls)
 }
 
@@ -51,7 +40,7 @@ pub async fn invite<S: Store>(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Link>), ApiError> {
     let who = access.authorize(&headers, None, Scope::UsersWrite).await?;
-    let request = json_body(&body)?;
+    let request = super::json(&body, "request")?;
     let (host, tls) = origin(&access, &headers);
     let link = people::invite(&access, &who, request, host, tls).await?;
     Ok((StatusCode::CREATED, Json(link)))
@@ -77,7 +66,7 @@ pub async fn update<S: Store>(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let who = access.authorize(&headers, None, Scope::UsersWrite).await?;
-    let patch = json_body(&body)?;
+    let patch = super::json(&body, "request")?;
     let user = people::update(&access, &who, &id, patch).await?;
     Ok(Json(json!({ "user": user })))
 }

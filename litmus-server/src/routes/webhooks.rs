@@ -16,12 +16,6 @@ use crate::keys::Scope;
 use crate::service::webhooks;
 use crate::store::Store;
 
-/// A JSON body of `T`.
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid request: {e}")))
-}
-
 /// `GET /admin/webhooks`: `{webhooks, events}` (the project's webhooks, without secrets, and
 /// every event type).
 pub async fn list<S: Store>(
@@ -47,7 +41,8 @@ pub async fn create<S: Store>(
     let who = access
         .authorize(&headers, None, Scope::WebhooksWrite)
         .await?;
-    let (webhook, secret) = webhooks::create(access.store(), &who, body(&bytes)?).await?;
+    let (webhook, secret) =
+        webhooks::create(access.store(), &who, super::json(&bytes, "request")?).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"webhook": webhook, "secret": secret})),
@@ -77,7 +72,13 @@ pub async fn update<S: Store>(
     let who = access
         .authorize(&headers, None, Scope::WebhooksWrite)
         .await?;
-    let webhook = webhooks::update(access.store(), &who.project, &id, body(&bytes)?).await?;
+    let webhook = webhooks::update(
+        access.store(),
+        &who.project,
+        &id,
+        super::json(&bytes, "request")?,
+    )
+    .await?;
     Ok(Json(json!({ "webhook": webhook })))
 }
 

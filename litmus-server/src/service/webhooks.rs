@@ -181,28 +181,45 @@ pub fn render(webhook: &WebhookRecord, event: &Event, dashboard: Option<&str>) -
     }
 }
 
-/// Queues `event` for every webhook of its project that wants it and was made before it
-/// (each webhook receives an event id once); answers how many deliveries are new.
-pub async fn enqueue<S: WebhookStore>(
-    store: &S,
+/// The delivery of `event` to `w`, due at `now_ms`.
+fn delivery(
+    w: &WebhookRecord,
     event: &Event,
     dashboard: Option<&str>,
+    now_ms: i64,
+) -> Result<NewDelivery, ApiError> {
+    Ok(NewDelivery {
+        id: crate::keys::random_hex(12).map_err(ApiError::internal)?,
+        webhook_id: w.id.clone(),
+        project: event.project.clone(),
+        event_id: event.id.clone(),
+        event_type: event.kind.clone(),
+        body: render(w, event, dashboard),
+        due_ms: now_ms,
+    })
+}
+
+/// Queues `events` (all of `project`) for every webhook of the project that wants each and was
+/// made before it (each webhook receives an event id once): the webhooks are read once and
+/// the deliveries written in one batch. Answers how many deliveries are new.
+pub async fn enqueue<S: WebhookStore>(
+    store: &S,
+    project: &str,
+    events: &[Event],
+    dashboard: Option<&str>,
 ) -> Result<u64, ApiError> {
+    if events.is_empty() {
+        return Ok(0);
+    }
     let now = crate::now_ms();
+    let webhooks = store.webhooks(project).await?;
     let mut deliveries = Vec::new();
-    for w in store.webhooks(&event.project).await? {
-        if !w.wants(&event.kind) || w.created_ms > event.created_ms {
-            continue;
+    for event in events {
+        for w in &webhooks {
+            if w.wants(&event.kind) && w.created_ms <= event.created_ms {
+                deliveries.push(delivery(w, event, dashboard, now)?);
+            }
         }
-        deliveries.push(NewDelivery {
-            id: crate::keys::random_hex(12).map_err(ApiError::internal)?,
-            webhook_id: w.id.clone(),
-            project: event.project.clone(),
-            event_id: event.id.clone(),
-            event_type: event.kind.clone(),
-            body: render(&w, event, dashboard),
-            due_ms: now,
-        });
     }
     Ok(store.enqueue(deliveries).await?)
 }
@@ -226,19 +243,10 @@ pub async fn test<S: WebhookStore>(
         created_ms: now,
         data: json!({"webhook": w.id, "sent_by": who.name}),
     };
-    let delivery = crate::keys::random_hex(12).map_err(ApiError::internal)?;
-    store
-        .enqueue(vec![NewDelivery {
-            id: delivery.clone(),
-            webhook_id: w.id.clone(),
-            project: w.project.clone(),
-            event_id: event.id.clone(),
-            event_type: event.kind.clone(),
-            body: render(&w, &event, dashboard),
-            due_ms: now,
-        }])
-        .await?;
-    Ok(delivery)
+    let queued = delivery(&w, &event, dashboard, now)?;
+    let id = queued.id.clone();
+    store.enqueue(vec![queued]).await?;
+    Ok(id)
 }
 
 /// Webhook `id`'s newest deliveries (at most `limit`, 1 to 500; 100 by default).
