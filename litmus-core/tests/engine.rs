@@ -507,3 +507,63 @@ fn experiments_declare_their_metrics() {
         );
     }
 }
+
+#[test]
+fn assigning_by_position_is_assigning_by_key() {
+    let bad = json!({"key": "bad", "status": "running", "variants": []});
+    let mut targeted = running("targeted", &[1.0, 1.0]);
+    targeted["targeting"] = json!({"all": [
+        {"attribute": "country", "op": "eq", "value": "US"},
+        {"not": {"attribute": "plan", "op": "in", "value": ["free"]}},
+        {"any": [{"attribute": "age", "op": "gte", "value": 18}, {"attribute": "country", "op": "exists"}]}
+    ]});
+    targeted["start_time"] = json!("2026-01-01T00:00:00Z");
+    targeted["dimensions"] = json!([{"key": "country"}, {"key": "platform", "attribute": "os"}]);
+    let e = engine(json!({"schema_version": 1, "experiments": [
+        running("plain", &[1.0, 2.0, 3.0]), bad, targeted
+    ]}));
+    assert_eq!(e.experiment_position("plain"), Some(0));
+    assert_eq!(
+        e.experiment_position("bad"),
+        Some(1),
+        "a rejected experiment keeps its place"
+    );
+    assert_eq!(e.experiment_position("targeted"), Some(2));
+    assert_eq!(e.experiment_position("nope"), None);
+    assert_eq!(e.experiment("targeted").map(|x| x.position()), Some(2));
+    assert_eq!(
+        e.experiment("targeted").map(|x| x.attribute_names()),
+        Some(vec!["country", "plan", "age", "os"]),
+        "each attribute once: the targeting's in the order it reads them, then the dimensions'"
+    );
+    assert!(e.experiment("targeted").is_some_and(|x| x.windowed()));
+    assert!(
+        e.experiment("plain")
+            .is_some_and(|x| !x.windowed() && x.attribute_names().is_empty())
+    );
+    let now = Some(Timestamp::parse_rfc3339("2026-06-01T00:00:00Z").unwrap());
+    let us = Attributes::new().with("country", "US").with("plan", "pro");
+    for i in 0..2000 {
+        let unit = format!("user-{i}");
+        for key in ["plain", "bad", "targeted"] {
+            let position = e.experiment_position(key).unwrap();
+            for kept in [None, Some("v1")] {
+                let by_key = e.assign_sticky_at(key, &unit, &us, now, kept);
+                let by_position = e.assign_position_at(position, &unit, &us, now, kept);
+                let seen = |a: litmus_core::Assignment<'_>| {
+                    let experiment = a.experiment().map(|x| x.key().to_owned());
+                    (
+                        experiment,
+                        a.variant_key().map(str::to_owned),
+                        a.reason(),
+                        a.miss(),
+                        a.in_experiment(),
+                    )
+                };
+                assert_eq!(seen(by_key), seen(by_position), "{key} {unit} {kept:?}");
+            }
+        }
+    }
+    let past = e.assign_position_at(3, "u", &NoAttributes, None, None);
+    assert_eq!(past.reason(), Reason::UnknownExperiment);
+}

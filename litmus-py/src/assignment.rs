@@ -1,9 +1,12 @@
-//! `litmus.Assignment`: the result of one assignment, as Python sees it.
+//! `litmus.Assignment`: the result of one assignment, as Python sees it. It holds the caller's
+//! strings and the loaded config's cached key strings (`crate::usage::Names`) by reference, so
+//! building one copies no text.
 
 use std::sync::Arc;
 
 use litmus_core::{Engine as CoreEngine, Timestamp};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::types::PyDict;
 
 use crate::convert::from_json;
@@ -13,13 +16,13 @@ use crate::convert::from_json;
 pub(crate) struct Assignment {
     /// The experiment's key.
     #[pyo3(get)]
-    pub(crate) experiment: String,
+    pub(crate) experiment: PyBackedStr,
     /// The unit assigned.
     #[pyo3(get)]
-    pub(crate) unit_id: String,
+    pub(crate) unit_id: PyBackedStr,
     /// The variant's key, or None.
     #[pyo3(get)]
-    pub(crate) variant: Option<String>,
+    pub(crate) variant: Option<PyBackedStr>,
     /// Whether the unit counts in the experiment (false for overrides).
     #[pyo3(get)]
     pub(crate) in_experiment: bool,
@@ -36,9 +39,24 @@ pub(crate) struct Assignment {
 }
 
 impl Assignment {
+    /// The experiment's key as text.
+    pub(crate) fn experiment_key(&self) -> &str {
+        &self.experiment
+    }
+
+    /// The unit as text.
+    pub(crate) fn unit(&self) -> &str {
+        &self.unit_id
+    }
+
+    /// The variant's key as text, if there is a variant.
+    pub(crate) fn variant_key(&self) -> Option<&str> {
+        self.variant.as_deref()
+    }
+
     fn variant_ref(&self) -> Option<&litmus_core::Variant> {
-        let key = self.variant.as_deref()?;
-        self.engine.experiment(&self.experiment)?.variant(key)
+        let key = self.variant_key()?;
+        self.engine.experiment(self.experiment_key())?.variant(key)
     }
 }
 
@@ -82,10 +100,9 @@ impl Assignment {
     fn __repr__(&self) -> String {
         format!(
             "Assignment(experiment={:?}, unit_id={:?}, variant={}, in_experiment={}, reason={:?})",
-            self.experiment,
-            self.unit_id,
-            self.variant
-                .as_deref()
+            self.experiment_key(),
+            self.unit(),
+            self.variant_key()
                 .map_or_else(|| "None".to_owned(), |v| format!("{v:?}")),
             if self.in_experiment { "True" } else { "False" },
             self.reason
@@ -95,9 +112,9 @@ impl Assignment {
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other.cast::<Assignment>().is_ok_and(|o| {
             let o = o.get();
-            o.experiment == self.experiment
-                && o.unit_id == self.unit_id
-                && o.variant == self.variant
+            o.experiment_key() == self.experiment_key()
+                && o.unit() == self.unit()
+                && o.variant_key() == self.variant_key()
                 && o.in_experiment == self.in_experiment
                 && o.reason == self.reason
         })
@@ -106,7 +123,7 @@ impl Assignment {
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (&self.experiment, &self.unit_id, &self.variant).hash(&mut h);
+        (self.experiment_key(), self.unit(), self.variant_key()).hash(&mut h);
         h.finish()
     }
 }

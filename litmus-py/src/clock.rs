@@ -40,13 +40,13 @@ impl When {
 
     /// The instant to assign `experiment` at: a windowless experiment does not depend on
     /// the time, so the clock is not read for it.
-    pub(crate) fn for_experiment(self, core: &CoreEngine, experiment: &str) -> Option<Timestamp> {
+    pub(crate) fn for_experiment(
+        self,
+        experiment: Option<&litmus_core::Experiment>,
+    ) -> Option<Timestamp> {
         match self {
             When::At(t) => t,
-            When::WallClock => core
-                .experiment(experiment)
-                .filter(|e| e.start_time().is_some() || e.end_time().is_some())
-                .map(|_| wall_clock()),
+            When::WallClock => experiment.filter(|e| e.windowed()).map(|_| wall_clock()),
         }
     }
 

@@ -128,24 +128,6 @@ pub(crate) fn config_text(config: &Bound<'_, PyAny>) -> PyResult<String> {
     Err(argument(py, "config must be a JSON str, bytes or a dict"))
 }
 
-/// A unit's attributes from a dict of JSON-like values (or None). Lists are lists; a nested
-/// dict is kept, and targeting treats it as a type it cannot compare.
-pub(crate) fn attributes(
-    obj: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<serde_json::Map<String, serde_json::Value>>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    let py = obj.py();
-    if !obj.is_instance_of::<PyDict>() {
-        return Err(argument(py, "attributes must be a dict or None"));
-    }
-    match to_json(obj)? {
-        serde_json::Value::Object(map) => Ok(Some(map)),
-        _ => Err(argument(py, "attributes must be a dict or None")),
-    }
-}
-
 /// The instant to assign at: a datetime (aware, or naive meaning UTC), a number of seconds
 /// since the Unix epoch, or an RFC 3339 string.
 pub(crate) fn timestamp(obj: &Bound<'_, PyAny>) -> PyResult<Timestamp> {

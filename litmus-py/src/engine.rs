@@ -4,20 +4,22 @@
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use litmus_core::{AttributeSource, Engine as CoreEngine, ExposureMemory, NoAttributes, Timestamp};
+use litmus_core::{AttributeSource, Engine as CoreEngine, ExposureMemory, Timestamp};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyDict, PyList};
 
 use crate::assignment::Assignment;
+use crate::attributes::PyAttributes;
 use crate::clock::{When, wall_clock};
-use crate::convert::{attributes, config_text, from_json};
+use crate::convert::{config_text, from_json};
 use crate::errors::{argument, core_error, guard};
 use crate::usage::Loaded;
 
 /// A flag read: the flag, the unit, its attributes and `now`, as the typed value methods take them.
 type FlagCall<'a, 'py> = (
     &'a str,
-    &'a str,
+    &'a PyBackedStr,
     Option<&'a Bound<'py, PyAny>>,
     Option<&'a Bound<'py, PyAny>>,
 );
@@ -102,8 +104,16 @@ impl Engine {
         let Some(callback) = &self.on_exposure else {
             return;
         };
-        let fresh = a.in_experiment && self.first_time(&a.experiment, &a.unit_id);
-        let experiment = a.engine.experiment(&a.experiment);
+        let held_out = a.reason == litmus_core::Reason::Holdout.code();
+        if !a.in_experiment && !held_out {
+            return;
+        }
+        let (key, unit) = (a.experiment_key(), a.unit());
+        let fresh = a.in_experiment && self.first_time(key, unit);
+        if !fresh && !held_out {
+            return;
+        }
+        let experiment = a.engine.experiment(key);
         if fresh {
             report(py, callback, a, |event| {
                 event.set_item("variant", &a.variant)?;
@@ -120,17 +130,13 @@ impl Engine {
         }
         // Holdout exposures: a held-out unit's, or with the first exposure to an experiment a
         // holdout covers (each (holdout, unit) once).
-        let held_out = a.reason == litmus_core::Reason::Holdout.code();
         if held_out || (fresh && experiment.is_some_and(litmus_core::Experiment::has_holdouts)) {
             let Some(reason) = litmus_core::Reason::from_code(a.reason) else {
                 return;
             };
-            for (holdout, arm) in a
-                .engine
-                .holdout_exposures(&a.experiment, &a.unit_id, reason)
-            {
+            for (holdout, arm) in a.engine.holdout_exposures(key, unit, reason) {
                 let subject = litmus_core::assign::holdout_exposure::subject(holdout);
-                if self.first_time(&subject, &a.unit_id) {
+                if self.first_time(&subject, unit) {
                     report(py, callback, a, |event| {
                         event.set_item("holdout", holdout)?;
                         event.set_item("variant", arm)?;
@@ -160,19 +166,20 @@ impl Engine {
         py: Python<'_>,
         loaded: &Loaded,
         flag: &str,
-        unit: &str,
+        unit_id: &PyBackedStr,
         attrs: &A,
         when: When,
         wanted: Option<litmus_core::FlagType>,
     ) -> PyResult<crate::flags::FlagEvaluation> {
+        let unit: &str = unit_id;
         let core = &loaded.engine;
         let at = when.for_flag(core, flag);
         let e = self.evaluate_core(py, core, flag, unit, attrs, at, wanted)?;
         loaded.usage.count_evaluation(&e);
-        let assignment = e.assignment().map(|a| {
-            let key = a.experiment().map_or("", |x| x.key());
-            self.build(core, key, unit, &a, at, when)
-        });
+        let assignment = e
+            .assignment()
+            .map(|a| self.build(py, loaded, None, unit_id, &a, at, when))
+            .transpose()?;
         if let Some(a) = &assignment {
             self.remember(py, a)?;
             self.expose(py, a, attrs);
@@ -204,55 +211,63 @@ impl Engine {
         &self,
         py: Python<'py>,
         flag: &str,
-        unit: &str,
+        unit_id: &PyBackedStr,
         attributes: Option<&Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
         wanted: litmus_core::FlagType,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let unit: &str = unit_id;
         let when = When::parse(now)?;
-        let attrs = self::attributes(attributes)?;
+        let attrs = PyAttributes::read(attributes)?;
         let loaded = self.loaded();
         let core = &loaded.engine;
         let at = when.for_flag(core, flag);
-        let e = match &attrs {
-            Some(map) => self.evaluate_core(py, core, flag, unit, map, at, Some(wanted))?,
-            None => self.evaluate_core(py, core, flag, unit, &NoAttributes, at, Some(wanted))?,
-        };
+        let e = self.evaluate_core(py, core, flag, unit, &attrs, at, Some(wanted))?;
         loaded.usage.count_evaluation(&e);
         if let Some(a) = e.assignment() {
-            let key = a.experiment().map_or("", |x| x.key());
-            let built = self.build(core, key, unit, &a, at, when);
+            let built = self.build(py, &loaded, None, unit_id, &a, at, when)?;
             self.remember(py, &built)?;
-            match &attrs {
-                Some(map) => self.expose(py, &built, map),
-                None => self.expose(py, &built, &NoAttributes),
-            }
+            self.expose(py, &built, &attrs);
         }
         e.value().map(|v| from_json(py, v)).transpose()
     }
 
+    /// The Python assignment for core's `a` of `unit_id`: the experiment's and the variant's
+    /// keys are the loaded config's cached strings (`key`, the caller's, names an experiment
+    /// the config does not have).
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &self,
-        core: &Arc<CoreEngine>,
-        experiment: &str,
-        unit: &str,
+        py: Python<'_>,
+        loaded: &Loaded,
+        key: Option<&PyBackedStr>,
+        unit_id: &PyBackedStr,
         a: &litmus_core::Assignment<'_>,
         at: Option<Timestamp>,
         when: When,
-    ) -> Assignment {
-        Assignment {
-            experiment: a
-                .experiment()
-                .map_or_else(|| experiment.to_owned(), |e| e.key().to_owned()),
-            unit_id: unit.to_owned(),
-            variant: a.variant_key().map(str::to_owned),
+    ) -> PyResult<Assignment> {
+        let names = a.experiment().and_then(|e| loaded.names(py, e));
+        let experiment = match (names, key) {
+            (Some(n), _) => n.key.clone_ref(py),
+            (None, Some(k)) => k.clone_ref(py),
+            // An experiment rule whose experiment the config rejected.
+            (None, None) => PyBackedStr::try_from(pyo3::types::PyString::new(py, ""))?,
+        };
+        let variant = names
+            .zip(a.variant())
+            .and_then(|(n, v)| n.variants.get(v.index()))
+            .map(|s| s.clone_ref(py));
+        Ok(Assignment {
+            experiment,
+            unit_id: unit_id.clone_ref(py),
+            variant,
             in_experiment: a.in_experiment(),
             reason: a.reason().code(),
             miss: a.miss().map(|m| m.code()),
             at,
             wall_clock: matches!(when, When::WallClock),
-            engine: Arc::clone(core),
-        }
+            engine: Arc::clone(&loaded.engine),
+        })
     }
 }
 
@@ -291,8 +306,9 @@ impl Engine {
     #[new]
     ///
     /// `on_exposure(event)` is called once per (experiment, unit) that enters an experiment
-    /// (deduplicated over the last `exposure_dedupe_size` pairs: about 16 bytes each, so
-    /// about 4 MB at the default). `sticky_store` (an object
+    /// (remembering at most `exposure_dedupe_size` pairs: 8 bytes each, allocated as pairs
+    /// arrive, so 2 MB at most at the default; up to half that many units are never reported
+    /// twice). `sticky_store` (an object
     /// with `get(key)` and `set(key, value)`, or a dict) keeps each unit's first variant
     /// against later changes of weights and traffic, for `assign` and for flags' experiment
     /// rules alike (one memory per experiment and unit, whichever path assigned it).
@@ -377,29 +393,29 @@ impl Engine {
     fn assign(
         &self,
         py: Python<'_>,
-        experiment: &str,
-        unit_id: &str,
+        experiment: PyBackedStr,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Assignment> {
         guard(py, || {
+            let (key, unit): (&str, &str) = (&experiment, &unit_id);
             let when = When::parse(now)?;
-            let attrs = self::attributes(attributes)?;
-            let remembered = self.remembered(py, experiment, unit_id)?;
+            let attrs = PyAttributes::read(attributes)?;
+            let remembered = self.remembered(py, key, unit)?;
             let loaded = self.loaded();
             let core = &loaded.engine;
-            let at = when.for_experiment(core, experiment);
             let kept = remembered.as_deref();
-            let a = match &attrs {
-                Some(map) => core.assign_sticky_at(experiment, unit_id, map, at, kept),
-                None => core.assign_sticky_at(experiment, unit_id, &NoAttributes, at, kept),
+            // One key lookup: the rest goes by the experiment's position.
+            let position = core.experiment_position(key);
+            let at = when.for_experiment(position.and_then(|p| core.experiment_at(p)));
+            let a = match position {
+                Some(p) => core.assign_position_at(p, unit, &attrs, at, kept),
+                None => core.assign_sticky_at(key, unit, &attrs, at, kept),
             };
-            let out = self.build(core, experiment, unit_id, &a, at, when);
+            let out = self.build(py, &loaded, Some(&experiment), &unit_id, &a, at, when)?;
             self.remember(py, &out)?;
-            match &attrs {
-                Some(map) => self.expose(py, &out, map),
-                None => self.expose(py, &out, &NoAttributes),
-            }
+            self.expose(py, &out, &attrs);
             Ok(out)
         })
     }
@@ -409,55 +425,33 @@ impl Engine {
     fn assign_all(
         &self,
         py: Python<'_>,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<Assignment>> {
         guard(py, || {
+            let unit: &str = &unit_id;
             let when = When::parse(now)?;
             let at = when.for_all();
-            let attrs = self::attributes(attributes)?;
+            let attrs = PyAttributes::read(attributes)?;
             let loaded = self.loaded();
             let core = &loaded.engine;
-            let mut list: Vec<Assignment> = match &attrs {
-                Some(map) => core
-                    .assign_all_at(unit_id, map, at)
-                    .map(|a| self.build(core, "", unit_id, &a, at, when))
-                    .collect(),
-                None => core
-                    .assign_all_at(unit_id, &NoAttributes, at)
-                    .map(|a| self.build(core, "", unit_id, &a, at, when))
-                    .collect(),
-            };
+            let mut list: Vec<Assignment> = core
+                .assign_all_at(unit, &attrs, at)
+                .map(|a| self.build(py, &loaded, None, &unit_id, &a, at, when))
+                .collect::<PyResult<_>>()?;
             if self.sticky_store.is_some() {
                 for slot in &mut list {
-                    if let Some(kept) = self.remembered(py, &slot.experiment, unit_id)? {
-                        let a = match &attrs {
-                            Some(map) => core.assign_sticky_at(
-                                &slot.experiment,
-                                unit_id,
-                                map,
-                                at,
-                                Some(&kept),
-                            ),
-                            None => core.assign_sticky_at(
-                                &slot.experiment,
-                                unit_id,
-                                &NoAttributes,
-                                at,
-                                Some(&kept),
-                            ),
-                        };
-                        *slot = self.build(core, &slot.experiment.clone(), unit_id, &a, at, when);
+                    let key = slot.experiment_key().to_owned();
+                    if let Some(kept) = self.remembered(py, &key, unit)? {
+                        let a = core.assign_sticky_at(&key, unit, &attrs, at, Some(&kept));
+                        *slot = self.build(py, &loaded, None, &unit_id, &a, at, when)?;
                     }
                     self.remember(py, slot)?;
                 }
             }
             for a in &list {
-                match &attrs {
-                    Some(map) => self.expose(py, a, map),
-                    None => self.expose(py, a, &NoAttributes),
-                }
+                self.expose(py, a, &attrs);
             }
             Ok(list)
         })
@@ -474,7 +468,7 @@ impl Engine {
         &self,
         py: Python<'_>,
         flag: &str,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
         r#type: Option<&str>,
@@ -482,14 +476,9 @@ impl Engine {
         guard(py, || {
             let wanted = crate::flags::wanted_type(py, r#type)?;
             let when = When::parse(now)?;
-            let attrs = self::attributes(attributes)?;
+            let attrs = PyAttributes::read(attributes)?;
             let loaded = self.loaded();
-            match &attrs {
-                Some(map) => self.flag_evaluation(py, &loaded, flag, unit_id, map, when, wanted),
-                None => {
-                    self.flag_evaluation(py, &loaded, flag, unit_id, &NoAttributes, when, wanted)
-                }
-            }
+            self.flag_evaluation(py, &loaded, flag, &unit_id, &attrs, when, wanted)
         })
     }
 
@@ -499,22 +488,17 @@ impl Engine {
     fn evaluate_all<'py>(
         &self,
         py: Python<'py>,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         guard(py, || {
             let when = When::At(When::parse(now)?.for_all());
-            let attrs = self::attributes(attributes)?;
+            let attrs = PyAttributes::read(attributes)?;
             let loaded = self.loaded();
             let out = PyDict::new(py);
             for (key, _) in loaded.engine.flags() {
-                let e = match &attrs {
-                    Some(map) => self.flag_evaluation(py, &loaded, key, unit_id, map, when, None),
-                    None => {
-                        self.flag_evaluation(py, &loaded, key, unit_id, &NoAttributes, when, None)
-                    }
-                }?;
+                let e = self.flag_evaluation(py, &loaded, key, &unit_id, &attrs, when, None)?;
                 out.set_item(key, e)?;
             }
             Ok(out)
@@ -528,12 +512,12 @@ impl Engine {
         &self,
         py: Python<'_>,
         flag: &str,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'_, PyAny>>,
         default: bool,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        let call = (flag, unit_id, attributes, now);
+        let call = (flag, &unit_id, attributes, now);
         self.value_or(py, call, litmus_core::FlagType::Boolean, default, |v| {
             v.extract::<bool>()
         })
@@ -548,12 +532,12 @@ impl Engine {
         &self,
         py: Python<'_>,
         flag: &str,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'_, PyAny>>,
         default: String,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<String> {
-        let call = (flag, unit_id, attributes, now);
+        let call = (flag, &unit_id, attributes, now);
         self.value_or(py, call, litmus_core::FlagType::String, default, |v| {
             v.extract::<String>()
         })
@@ -565,12 +549,12 @@ impl Engine {
         &self,
         py: Python<'_>,
         flag: &str,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'_, PyAny>>,
         default: f64,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<f64> {
-        let call = (flag, unit_id, attributes, now);
+        let call = (flag, &unit_id, attributes, now);
         self.value_or(py, call, litmus_core::FlagType::Number, default, |v| {
             v.extract::<f64>()
         })
@@ -583,12 +567,12 @@ impl Engine {
         &self,
         py: Python<'py>,
         flag: &str,
-        unit_id: &str,
+        unit_id: PyBackedStr,
         attributes: Option<&Bound<'py, PyAny>>,
         default: Option<Bound<'py, PyAny>>,
         now: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let call = (flag, unit_id, attributes, now);
+        let call = (flag, &unit_id, attributes, now);
         let default = default.unwrap_or_else(|| py.None().into_bound(py));
         self.value_or(py, call, litmus_core::FlagType::Json, default, |v| {
             Ok(v.clone())

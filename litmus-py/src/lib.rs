@@ -2,6 +2,7 @@
 //! values, calls `litmus-core` and maps errors; every decision is the core's.
 
 mod assignment;
+mod attributes;
 mod bandit;
 mod clock;
 mod convert;

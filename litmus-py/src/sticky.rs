@@ -36,7 +36,7 @@ pub(crate) fn remember(store: &Bound<'_, PyAny>, a: &Assignment) -> PyResult<()>
     if !should_remember_code(a.reason) {
         return Ok(());
     }
-    let key = sticky_key(&a.experiment, &a.unit_id);
+    let key = sticky_key(a.experiment_key(), a.unit());
     if store.hasattr("set")? {
         store.call_method1("set", (key, variant))?;
     } else {

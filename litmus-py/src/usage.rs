@@ -7,10 +7,21 @@ use std::sync::Arc;
 use litmus_core::Engine as CoreEngine;
 use litmus_core::sdk::{FlagCounter, SendResult, UsageAction, UsageOptions, UsageSender as Core};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::convert::from_json;
 use crate::errors::{check, guard};
+
+/// An experiment's key and variant keys as Python strings, made once per loaded config so
+/// that an assignment hands out the same objects instead of new strings.
+pub(crate) struct Names {
+    /// The experiment's key.
+    pub(crate) key: PyBackedStr,
+    /// Its variants' keys, by variant index.
+    pub(crate) variants: Box<[PyBackedStr]>,
+}
 
 /// A loaded config and the evaluations of its flags, swapped together by `Engine.update`.
 pub(crate) struct Loaded {
@@ -18,6 +29,13 @@ pub(crate) struct Loaded {
     pub(crate) engine: Arc<CoreEngine>,
     /// Evaluations per flag, by the flag's position in the config.
     pub(crate) usage: FlagCounter,
+    /// Each experiment's names, by its position in the config, made on first use.
+    names: Box<[PyOnceLock<Names>]>,
+}
+
+/// One empty name slot per experiment of `engine`.
+fn name_slots(engine: &CoreEngine) -> Box<[PyOnceLock<Names>]> {
+    engine.experiments().map(|_| PyOnceLock::new()).collect()
 }
 
 impl Loaded {
@@ -25,8 +43,31 @@ impl Loaded {
     pub(crate) fn new(engine: CoreEngine) -> Self {
         Loaded {
             usage: FlagCounter::new(&engine),
+            names: name_slots(&engine),
             engine: Arc::new(engine),
         }
+    }
+
+    /// The Python strings of `experiment`'s key and variant keys (an experiment of this
+    /// config), made on first use.
+    pub(crate) fn names(
+        &self,
+        py: Python<'_>,
+        experiment: &litmus_core::Experiment,
+    ) -> Option<&Names> {
+        let text = |s: &str| PyBackedStr::try_from(PyString::new(py, s));
+        let make = || -> PyResult<Names> {
+            Ok(Names {
+                key: text(experiment.key())?,
+                variants: experiment
+                    .variants()
+                    .iter()
+                    .map(|v| text(v.key()))
+                    .collect::<PyResult<_>>()?,
+            })
+        };
+        let slot = self.names.get(experiment.position())?;
+        slot.get_or_try_init(py, make).ok()
     }
 
     /// `engine` replacing this config: the counts of the flags it still has carry over (taken
@@ -36,6 +77,7 @@ impl Loaded {
     pub(crate) fn replaced_by(&self, engine: CoreEngine) -> Self {
         Loaded {
             usage: self.usage.remap(&engine),
+            names: name_slots(&engine),
             engine: Arc::new(engine),
         }
     }

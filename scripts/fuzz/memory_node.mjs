@@ -3,7 +3,7 @@
 // does any per-unit state grow without bound?
 //
 // The per-unit state the package keeps: the engine's exposure memory inside the WebAssembly
-// instance (at most exposureDedupeSize (experiment, unit) pairs, two generations of hashes),
+// instance (at most exposureDedupeSize (experiment, unit) pairs, 8-byte hashes in a table that grows to that),
 // the engine's per-experiment caches (variants, time windows: bounded by the config, and by
 // 10,000 keys for unknown experiment keys), and the event tracker's queue (at most maxQueue
 // events). Sticky stores are the application's own (one entry per unit by design) and are not

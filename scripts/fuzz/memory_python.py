@@ -3,7 +3,7 @@
 state grow without bound?
 
 The per-unit state the SDK keeps in process: the engine's exposure deduplication (at most
-``exposure_dedupe_size`` (experiment, unit) pairs, two generations of hashes) and the event
+``exposure_dedupe_size`` (experiment, unit) pairs, 8-byte hashes in a table that grows to that) and the event
 tracker's queue (at most ``max_queue`` events). Sticky stores are the application's own (a dict
 given as ``sticky_store`` holds a variant per unit by design) and are not used here.
 

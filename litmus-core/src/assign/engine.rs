@@ -62,8 +62,11 @@ impl Engine {
     fn build(compiled: Compiled) -> Engine {
         let (keys, mut slots): (Vec<Box<str>>, Vec<Result<Experiment, Error>>) =
             compiled.experiments.into_iter().unzip();
-        for experiment in slots.iter_mut().flatten() {
-            experiment.finish();
+        for (position, slot) in slots.iter_mut().enumerate() {
+            if let Ok(experiment) = slot {
+                experiment.position = position;
+                experiment.finish();
+            }
         }
         let index = KeyIndex::new(keys.iter().enumerate().map(|(i, k)| (&**k, i as u32)));
         let running = slots
@@ -144,11 +147,33 @@ impl Engine {
         now: Option<Timestamp>,
         remembered: Option<&str>,
     ) -> Assignment<'_> {
-        let slot = self
-            .index
-            .get(experiment)
-            .and_then(|i| self.slots.get(i as usize));
-        match slot {
+        match self.experiment_position(experiment) {
+            Some(position) => self.assign_position_at(position, unit, attributes, now, remembered),
+            None => Assignment::new(None, None, Reason::UnknownExperiment),
+        }
+    }
+
+    /// The position of the experiment `key` in config order (valid or rejected), for
+    /// [`Engine::assign_position_at`]: an SDK that assigns the same experiment many times
+    /// looks its key up once.
+    #[inline]
+    pub fn experiment_position(&self, key: &str) -> Option<usize> {
+        self.index.get(key).map(|i| i as usize)
+    }
+
+    /// As [`Engine::assign_sticky_at`], for the experiment at `position` in config order
+    /// ([`Engine::experiment_position`]); a position past the last experiment is
+    /// [`Reason::UnknownExperiment`].
+    #[inline]
+    pub fn assign_position_at<A: AttributeSource + ?Sized>(
+        &self,
+        position: usize,
+        unit: &str,
+        attributes: &A,
+        now: Option<Timestamp>,
+        remembered: Option<&str>,
+    ) -> Assignment<'_> {
+        match self.slots.get(position) {
             None => Assignment::new(None, None, Reason::UnknownExperiment),
             Some(Err(_)) => Assignment::new(None, None, Reason::InvalidConfig),
             Some(Ok(exp)) => {
@@ -182,7 +207,7 @@ impl Engine {
     }
 
     /// The compiled experiment at `index` in config order (`None` if rejected).
-    pub(crate) fn experiment_at(&self, index: usize) -> Option<&Experiment> {
+    pub fn experiment_at(&self, index: usize) -> Option<&Experiment> {
         self.slots.get(index)?.as_ref().ok()
     }
 

@@ -110,6 +110,8 @@ pub struct Experiment {
     /// holdout, layer, or traffic below 1): `assign` takes a one-branch path. Set by
     /// [`Experiment::finish`] once holdouts are attached.
     pub(crate) plain: bool,
+    /// Its position in the config's experiments (set by the engine that holds it).
+    pub(crate) position: usize,
 }
 
 impl Experiment {
@@ -151,6 +153,34 @@ impl Experiment {
         self.analysis
             .as_deref()
             .unwrap_or(&crate::results::settings::NO_SETTINGS)
+    }
+
+    /// Its position among the config's experiments, in config order (what
+    /// [`crate::Engine::assign_position_at`] takes).
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// The attributes its assignment and its exposures read (its targeting's, then its
+    /// dimensions'), each once: an SDK that passes attributes across a language boundary
+    /// need pass only these.
+    pub fn attribute_names(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        if let Some(t) = &self.targeting {
+            t.attribute_names(&mut names);
+        }
+        for d in self.dimensions.iter() {
+            if !names.contains(&d.attribute()) {
+                names.push(d.attribute());
+            }
+        }
+        names
+    }
+
+    /// Whether it has a start or an end time: only then does its assignment depend on the
+    /// instant, so an SDK reads the clock only for such experiments.
+    pub fn windowed(&self) -> bool {
+        self.start.is_some() || self.end.is_some()
     }
 
     /// Whether a holdout covers it (its units then have holdout exposures to report,

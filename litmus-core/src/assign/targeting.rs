@@ -147,6 +147,24 @@ impl Condition {
         }
     }
 
+    /// Adds the attributes the condition reads to `names`, each once, in the order they first
+    /// appear.
+    pub(crate) fn attribute_names<'c>(&'c self, names: &mut Vec<&'c str>) {
+        match self {
+            Condition::All(items) | Condition::Any(items) => {
+                for c in items.iter() {
+                    c.attribute_names(names);
+                }
+            }
+            Condition::Not(inner) => inner.attribute_names(names),
+            Condition::Test { attribute, .. } => {
+                if !names.contains(&&**attribute) {
+                    names.push(attribute);
+                }
+            }
+        }
+    }
+
     fn eval_combinator<A: AttributeSource + ?Sized>(&self, attrs: &A) -> Outcome {
         match self {
             Condition::All(items) => items.iter().try_for_each(|c| c.eval(attrs)),

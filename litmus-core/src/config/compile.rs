@@ -400,6 +400,7 @@ fn compile_experiment(
         analysis: None,
         dimensions: Box::new([]),
         plain: false,
+        position: 0,
     })
 }
 
