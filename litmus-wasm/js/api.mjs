@@ -4,10 +4,12 @@
 
 import { LitmusError, guard } from "./common.mjs";
 import { FLAG_HOLDOUTS, FLAG_OUTCOME, FLAG_REPORT, FlagCache, typeCode } from "./flags.mjs";
+import { CallBuffer, NO_ATTRIBUTES } from "./scratch.mjs";
 
 const MISSES = [null, "false", "attribute_missing", "type_mismatch"];
-// Whether an experiment has a time window is cached per experiment key: at most as many keys
-// as a config may hold experiments, and never a key longer than a config allows (it names no
+// What the engine needs of an experiment (its position, whether it has a time window, the
+// attributes it reads, its variants) is cached per experiment key: at most as many keys as a
+// config may hold experiments, and never a key longer than a config allows (it names no
 // experiment), so assigning under arbitrary experiment keys cannot grow the cache without bound.
 const MAX_CACHED_EXPERIMENTS = 10_000;
 const MAX_KEY_LENGTH = 128;
@@ -16,6 +18,11 @@ const MAX_KEY_LENGTH = 128;
 const REPORT = 0x80000000;
 /** The packed bit that asks for holdout exposures (engine.rs `HOLDOUTS`). */
 const HOLDOUTS = 0x40000000;
+
+/** What `assignAt` returns for a call buffer it could not read (engine.rs `UNREADABLE`). */
+const UNREADABLE = 0xffffffff;
+/** What `assignAt` returns when an attribute's JSON does not parse (engine.rs `NOT_JSON`). */
+const NOT_JSON = 0xfffffffe;
 
 /** A random seed for the exposure memory's hashes (53 bits; any number will do). */
 function randomSeed() {
@@ -71,15 +78,19 @@ export function makeApi(b) {
 
   class Engine {
     #core;
-    // Whether each experiment has a time window (the clock is read only for those).
-    #windowed = new Map();
+    // The core's call buffer (units and attributes written into WebAssembly memory).
+    #buffer;
+    // Set while an assignment writes the call buffer: a call that the caller's getters make
+    // meanwhile takes the JSON path instead.
+    #busy = false;
+    // Per experiment key: { position, windowed, names, variants } (#experiment).
+    #experiments = new Map();
     // The config text and the instance generation the core was built in: after a trap the
     // guard starts a fresh instance and the engine rebuilds its core from the text.
     #text;
     #epoch;
     // The config's version, read once per core.
     #version;
-    #variants = new Map();
     #onExposure;
     // The most pairs the exposure memory holds (0: no callback, no memory).
     #dedupe;
@@ -129,8 +140,7 @@ export function makeApi(b) {
       call(() => core.update(text, this.#strict));
       this.#text = text;
       this.#version = core.version() ?? null;
-      this.#variants = new Map();
-      this.#windowed = new Map();
+      this.#experiments = new Map();
       this.#flags = new FlagCache(FLAG_REASONS, REASONS);
     }
 
@@ -138,21 +148,34 @@ export function makeApi(b) {
     #build() {
       const core = call(() => new b.EngineCore(this.#text, this.#strict));
       if (this.#dedupe > 0) core.trackExposures(this.#dedupe, randomSeed());
+      this.#buffer = new CallBuffer(core, b.wasmMemory());
       return core;
     }
 
-    /** The instant to assign `experiment` at: as given, else now if it has a time window. */
-    #instant(experiment, options) {
-      if (options !== undefined && options !== null && options.now !== undefined) return nowMs(options.now);
-      let windowed = this.#windowed.get(experiment);
-      if (windowed === undefined) {
-        windowed = this.#live().windowed(experiment);
+    /** What the engine needs of `experiment` (cached; position -1 when the config has none). */
+    #experiment(experiment) {
+      let info = this.#experiments.get(experiment);
+      if (info === undefined) {
+        const core = this.#live();
+        const position = core.experimentPosition(experiment);
+        info = {
+          position,
+          windowed: core.windowed(experiment),
+          names: position < 0 ? [] : JSON.parse(core.attributeNames(position)),
+          variants: undefined,
+        };
         if (experiment.length <= MAX_KEY_LENGTH) {
-          if (this.#windowed.size >= MAX_CACHED_EXPERIMENTS) this.#windowed.clear();
-          this.#windowed.set(experiment, windowed);
+          if (this.#experiments.size >= MAX_CACHED_EXPERIMENTS) this.#experiments.clear();
+          this.#experiments.set(experiment, info);
         }
       }
-      return windowed ? Date.now() : NaN;
+      return info;
+    }
+
+    /** The instant to assign at: as given, else now if the experiment has a time window. */
+    #instant(info, options) {
+      if (options !== undefined && options !== null && options.now !== undefined) return nowMs(options.now);
+      return info.windowed ? Date.now() : NaN;
     }
 
     /** The core, rebuilt first if a trap restarted the instance since it was made. */
@@ -164,21 +187,13 @@ export function makeApi(b) {
       return this.#core;
     }
 
-    #variantsOf(experiment) {
-      let list = this.#variants.get(experiment);
-      if (list === undefined) {
-        list = JSON.parse(this.#live().variants(experiment));
-        this.#variants.set(experiment, list);
-      }
-      return list;
-    }
-
-    #result(experiment, unitId, packed) {
+    #result(experiment, info, unitId, packed) {
       const reason = REASONS[packed & 15];
       const inExperiment = (packed & 16) !== 0;
       const miss = MISSES[(packed >>> 5) & 3];
       const index = (packed >>> 7) & 0x7fffff;
-      const v = index === 0 ? null : this.#variantsOf(experiment)[index - 1];
+      if (index !== 0 && info.variants === undefined) info.variants = JSON.parse(this.#live().variants(experiment));
+      const v = index === 0 ? null : info.variants[index - 1];
       return {
         experiment,
         unitId,
@@ -191,10 +206,16 @@ export function makeApi(b) {
       };
     }
 
+    /**
+     * Reports `a`'s exposure. `attrs`: the attributes as JSON text, or a function giving the
+     * experiment's dimension values (the call buffer's path).
+     */
     #report(a, attrs) {
       try {
         // The experiment's dimension values, for its segments (none without attributes).
-        const dimensions = attrs === undefined ? {} : JSON.parse(this.#live().dimensionValues(a.experiment, attrs));
+        let dimensions;
+        if (typeof attrs === "function") dimensions = attrs();
+        else dimensions = attrs === undefined ? {} : JSON.parse(this.#live().dimensionValues(a.experiment, attrs));
         this.#onExposure({
           experiment: a.experiment,
           unitId: a.unitId,
@@ -244,11 +265,35 @@ export function makeApi(b) {
       if (typeof experiment !== "string" || typeof unitId !== "string") {
         throw new LitmusError("experiment and unitId must be strings", "invalid_argument");
       }
-      const now = this.#instant(experiment, options);
+      const info = this.#experiment(experiment);
+      const now = this.#instant(info, options);
       let packed;
       let attrs;
       const remembered = this.#sticky ? this.#sticky.get(b.stickyKey(experiment, unitId)) ?? undefined : undefined;
-      if (attributes === undefined && remembered === undefined) {
+      const plainAttributes = attributes === undefined || attributes === null || (typeof attributes === "object" && !Array.isArray(attributes));
+      if (remembered === undefined && info.position >= 0 && plainAttributes && !this.#busy) {
+        // The fast path: the unit and the attributes the experiment reads go through the call
+        // buffer, and the call passes numbers only.
+        const core = this.#live();
+        const buffer = this.#buffer;
+        this.#busy = true;
+        let n;
+        let m;
+        try {
+          n = buffer.unit(unitId);
+          m = attributes === undefined || attributes === null ? NO_ATTRIBUTES : buffer.attributes(info.names, attributes, n);
+          packed = core.assignAt(info.position, n, m, now);
+        } catch (e) {
+          throw g.failed(e);
+        } finally {
+          this.#busy = false;
+        }
+        if (packed >= NOT_JSON) {
+          if (packed === NOT_JSON) throw new LitmusError(`attributes are not JSON: ${core.lastJsonError()}`, "invalid_argument");
+          throw new LitmusError("internal error in litmus (please report it): the call buffer could not be read", "internal");
+        }
+        if (m !== NO_ATTRIBUTES && packed >= REPORT) attrs = () => JSON.parse(core.dimensionValuesAt(info.position, n, m));
+      } else if (attributes === undefined && remembered === undefined) {
         const core = this.#live();
         packed = call(() => core.assignPlain(experiment, unitId, now));
       } else {
@@ -256,7 +301,7 @@ export function makeApi(b) {
         const core = this.#live();
         packed = call(() => core.assign(experiment, unitId, attrs, now, remembered === undefined ? undefined : String(remembered)));
       }
-      const a = this.#result(experiment, unitId, packed);
+      const a = this.#result(experiment, info, unitId, packed);
       if (this.#sticky && b.shouldRemember(a.reason)) this.#sticky.set(b.stickyKey(experiment, unitId), a.variant);
       if (packed >= REPORT) this.#report(a, attrs);
       if (packed & HOLDOUTS) this.#reportHoldouts(a);

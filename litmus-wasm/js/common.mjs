@@ -43,12 +43,16 @@ export function guard(b) {
       try {
         return f();
       } catch (e) {
-        if (e instanceof WebAssembly.RuntimeError) {
-          b.__wbg_reset_state();
-          g.epoch++;
-        }
-        throw toError(e);
+        throw g.failed(e);
       }
+    },
+    /** What to throw for `e`, caught around a call (a trap restarts the instance first). */
+    failed(e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        b.__wbg_reset_state();
+        g.epoch++;
+      }
+      return toError(e);
     },
   };
   return g;

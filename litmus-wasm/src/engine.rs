@@ -64,6 +64,29 @@ pub struct EngineCore {
     pub(crate) inner: Engine,
     pub(crate) exposures: Option<ExposureMemory>,
     pub(crate) usage: FlagCounter,
+    /// The call buffer (`crate::scratch`) the JavaScript layer writes units and attributes
+    /// into for `assignAt`.
+    scratch: Vec<u8>,
+    /// Each experiment's attribute names, by position, made on first use.
+    names: Vec<Option<Box<[Box<str>]>>>,
+    /// Why the last `assignAt` that returned [`NOT_JSON`] could not parse an attribute.
+    json_error: String,
+}
+
+/// `assignAt`'s attribute length for "no attributes".
+const NO_ATTRIBUTES: u32 = u32::MAX;
+
+/// What `assignAt` returns for a call buffer it cannot read (never a packed assignment: no
+/// reason has index 15).
+pub const UNREADABLE: u32 = u32::MAX;
+
+/// What `assignAt` returns when an attribute's JSON does not parse (no reason has index 14
+/// either): the JavaScript layer reads why with `lastJsonError`.
+pub const NOT_JSON: u32 = u32::MAX - 1;
+
+/// One empty slot of attribute names per experiment of `engine`.
+fn name_slots(engine: &Engine) -> Vec<Option<Box<[Box<str>]>>> {
+    engine.experiments().map(|_| None).collect()
 }
 
 fn load(config: &str, strict: bool) -> Result<Engine, JsValue> {
@@ -102,8 +125,11 @@ impl EngineCore {
         let inner = load(config, strict)?;
         Ok(EngineCore {
             usage: FlagCounter::new(&inner),
+            names: name_slots(&inner),
             inner,
             exposures: None,
+            scratch: Vec::new(),
+            json_error: String::new(),
         })
     }
 
@@ -112,6 +138,7 @@ impl EngineCore {
     pub fn update(&mut self, config: &str, strict: bool) -> Result<(), JsValue> {
         let fresh = load(config, strict)?;
         self.usage = self.usage.remap(&fresh);
+        self.names = name_slots(&fresh);
         self.inner = fresh;
         Ok(())
     }
@@ -155,6 +182,116 @@ impl EngineCore {
             instant(now_ms),
         );
         pack_reporting(&a, &mut self.exposures, experiment, unit)
+    }
+
+    /// The call buffer, at least `capacity` bytes long (what it held is kept): its address in
+    /// WebAssembly memory, valid until the next call that may allocate.
+    pub fn scratch(&mut self, capacity: u32) -> *const u8 {
+        let capacity = capacity as usize;
+        if self.scratch.len() < capacity {
+            self.scratch.resize(capacity, 0);
+        }
+        self.scratch.as_ptr()
+    }
+
+    /// The position of the experiment `key` in the config (-1 when it has none), for
+    /// `assignAt`.
+    #[wasm_bindgen(js_name = experimentPosition)]
+    pub fn experiment_position(&self, key: &str) -> i32 {
+        self.inner
+            .experiment_position(key)
+            .and_then(|p| i32::try_from(p).ok())
+            .unwrap_or(-1)
+    }
+
+    /// The attributes the experiment at `position` reads (`Experiment::attribute_names`), as
+    /// a JSON list: what `assignAt` expects in its call buffer, in this order.
+    #[wasm_bindgen(js_name = attributeNames)]
+    pub fn attribute_names(&self, position: u32) -> String {
+        let names = self
+            .inner
+            .experiment_at(position as usize)
+            .map(|e| e.attribute_names())
+            .unwrap_or_default();
+        serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// Assigns the unit in the call buffer's first `unit_len` bytes to the experiment at
+    /// `position`, with the attributes written after it (`attrs_len` bytes, or `u32::MAX`
+    /// for none; see `crate::scratch`), at `now_ms` (NaN for no time): the packed assignment,
+    /// or [`UNREADABLE`] when the buffer does not hold what the lengths say.
+    #[wasm_bindgen(js_name = assignAt)]
+    pub fn assign_at(&mut self, position: u32, unit_len: u32, attrs_len: u32, now_ms: f64) -> u32 {
+        let position = position as usize;
+        let unit_end = unit_len as usize;
+        let Some(unit) = self
+            .scratch
+            .get(..unit_end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+        else {
+            return UNREADABLE;
+        };
+        let now = instant(now_ms);
+        let a = if attrs_len == NO_ATTRIBUTES {
+            self.inner
+                .assign_position_at(position, unit, &litmus_core::NoAttributes, now, None)
+        } else {
+            let Some(slot) = self.names.get_mut(position) else {
+                return UNREADABLE;
+            };
+            let names = slot.get_or_insert_with(|| {
+                self.inner
+                    .experiment_at(position)
+                    .map(|e| e.attribute_names().into_iter().map(Into::into).collect())
+                    .unwrap_or_default()
+            });
+            let bytes = self
+                .scratch
+                .get(unit_end..unit_end.saturating_add(attrs_len as usize));
+            let read = bytes.map(|b| crate::scratch::ScratchAttributes::read(names, b));
+            let attrs = match read {
+                Some(Ok(attrs)) => attrs,
+                Some(Err(crate::scratch::Unreadable::Json(why))) => {
+                    self.json_error = why;
+                    return NOT_JSON;
+                }
+                _ => return UNREADABLE,
+            };
+            self.inner
+                .assign_position_at(position, unit, &attrs, now, None)
+        };
+        pack_reporting(&a, &mut self.exposures, key_of(&self.inner, position), unit)
+    }
+
+    /// The dimension values (as `dimensionValues`) of the experiment at `position` for the
+    /// attributes an `assignAt` just read from the call buffer (the same lengths): what its
+    /// exposure carries, read as the assignment read them.
+    #[wasm_bindgen(js_name = dimensionValuesAt)]
+    pub fn dimension_values_at(&self, position: u32, unit_len: u32, attrs_len: u32) -> String {
+        let position = position as usize;
+        let start = unit_len as usize;
+        let names = self.names.get(position).and_then(Option::as_deref);
+        let bytes = self
+            .scratch
+            .get(start..start.saturating_add(attrs_len as usize));
+        let values: serde_json::Map<String, serde_json::Value> = names
+            .zip(bytes)
+            .and_then(|(names, bytes)| crate::scratch::ScratchAttributes::read(names, bytes).ok())
+            .zip(self.inner.experiment_at(position))
+            .map(|(attrs, e)| {
+                e.dimension_values(&attrs)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        serde_json::Value::Object(values).to_string()
+    }
+
+    /// Why the last `assignAt` that returned [`NOT_JSON`] could not parse an attribute.
+    #[wasm_bindgen(js_name = lastJsonError)]
+    pub fn last_json_error(&self) -> String {
+        self.json_error.clone()
     }
 
     /// Whether the experiment has a time window (a start or an end): only then does its
@@ -285,6 +422,17 @@ impl EngineCore {
         let keys: Vec<&str> = self.inner.experiments().map(|(k, _)| k).collect();
         serde_json::to_string(&keys).unwrap_or_else(|_| "[]".to_owned())
     }
+}
+
+/// The key of the experiment at `position` ("" past the last).
+fn key_of(engine: &Engine, position: usize) -> &str {
+    engine.experiment_key(position).unwrap_or_default()
+}
+
+/// The instance's memory, where the JavaScript layer writes the call buffer.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// The reason codes in packing order (`Reason::ALL`), as JSON.

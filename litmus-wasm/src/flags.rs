@@ -105,6 +105,7 @@ impl EngineCore {
             inner,
             exposures,
             usage,
+            ..
         } = self;
         let at = instant(now_ms);
         if let Some(t) = wanted(wanted_type) {
@@ -155,6 +156,7 @@ impl EngineCore {
             inner,
             exposures,
             usage,
+            ..
         } = self;
         let at = instant(now_ms);
         let e = match wanted(wanted_type) {
@@ -172,6 +174,7 @@ impl EngineCore {
             inner,
             exposures,
             usage,
+            ..
         } = self;
         let at = instant(now_ms);
         let none = litmus_core::NoAttributes;

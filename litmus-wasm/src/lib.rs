@@ -28,6 +28,8 @@ pub mod metrics;
 #[cfg(feature = "analysis")]
 pub mod quantiles;
 #[cfg(feature = "engine")]
+mod scratch;
+#[cfg(feature = "engine")]
 pub mod sdk;
 #[cfg(feature = "analysis")]
 pub mod settings;

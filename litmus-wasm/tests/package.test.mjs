@@ -23,14 +23,15 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // per-environment overlays (decoded even by SDKs, which then ignore them) about 10 KB more,
 // taking it to about 238 KB, so the budget was 240 KB. Flag usage reports (stale flags) add the
 // per-flag evaluation counter (under 1 KB) and the usage sender the config client drives (about
-// 3.4 KB), taking it to about 242.2 KB: the budget is 244 KB. (The sender alone as a module of
+// 3.4 KB), taking it to about 242.2 KB, and the call buffer that passes a unit and the
+// attributes an experiment reads without JSON (issue 23) about 3 KB more: the budget is 248 KB. (The sender alone as a module of
 // its own would be about 71 KB gzipped, for the runtime it would not share: the config client's
 // other machines are in this module too.) The analysis module is optional (validateAnalysis and
 // planExperiment took it from about 115 to 148 KB, bandit.stratified to about 159 KB: its
 // request decoding is most of the 8 KB that twiggy measures before wasm-opt).
-const BUDGET = { engine: 244 * 1024, analysis: 168 * 1024 };
+const BUDGET = { engine: 248 * 1024, analysis: 168 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 244 KB, analysis 168 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 248 KB, analysis 168 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));

@@ -91,20 +91,32 @@ test("statistics and bandits check their strings, seeds and draws", () => {
 });
 
 test("any thrown error leaves the engine with its answers", () => {
-  const engine = new Engine(CONFIG, { onExposure: () => {} });
-  const answers = () => Array.from({ length: 100 }, (_, i) => engine.assign("a", `u${i}`).variant).join();
+  // "t" reads the attributes below; "a" reads none.
+  const reads = ["self", "big", "deep", "shallow", "x"].map((attribute) => ({ attribute, op: "exists" }));
+  const config = { ...CONFIG, experiments: [...CONFIG.experiments, { key: "t", status: "running", targeting: { any: reads }, variants: [{ key: "on" }] }] };
+  const engine = new Engine(config, { onExposure: () => {} });
+  const answers = () => Array.from({ length: 100 }, (_, i) => engine.assign("a", `u${i}`).variant + engine.assign("t", `u${i}`, { x: i % 2 ? 1 : undefined }).reason).join();
   const before = answers();
-  const hostile = new Proxy({}, { get() { throw new Error("hostile"); }, ownKeys() { throw new Error("hostile"); } });
+  const trap = () => {
+    throw new Error("hostile");
+  };
+  const hostile = new Proxy({}, { get: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, has: trap });
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
   let deep = 1;
   for (let i = 0; i < 200_000; i++) deep = [deep];
+  // Deeper than core reads JSON (128 levels), shallow enough for JSON.stringify.
+  let shallow = 1;
+  for (let i = 0; i < 200; i++) shallow = [shallow];
+  assert.throws(() => engine.assign("t", "u1", { shallow }), (e) => e instanceof LitmusError && e.code === "invalid_argument" && /not JSON/.test(e.message));
   for (const f of [
-    () => engine.assign("a", "u1", hostile),
-    () => engine.assign("a", "u1", cyclic),
-    () => engine.assign("a", "u1", { big: 1n }),
-    () => engine.assign("a", "u1", { deep }),
-    () => engine.assign("a", "u1", { x: { toJSON() { throw new Error("toJSON"); } } }),
+    () => engine.assign("t", "u1", hostile),
+    () => engine.assign("t", "u1", cyclic),
+    () => engine.assign("t", "u1", { big: 1n }),
+    () => engine.assign("t", "u1", { deep }),
+    () => engine.assign("t", "u1", { x: { toJSON() { throw new Error("toJSON"); } } }),
+    () => engine.assign("a", "u1", "not an object"),
+    () => engine.assign("a", "u1", [1, 2]),
     () => engine.assign("a", "u1", undefined, { now: 1n }),
     () => engine.update("{"),
     () => engine.update(hostile),
@@ -114,6 +126,9 @@ test("any thrown error leaves the engine with its answers", () => {
     assert.throws(f, Error);
     assert.equal(answers(), before);
   }
+  // Only the attributes an experiment reads are read: "a" reads none.
+  assert.equal(engine.assign("a", "u1", hostile).variant, engine.assign("a", "u1").variant);
+  assert.equal(engine.assign("a", "u1", { big: 1n, cyclic }).variant, engine.assign("a", "u1").variant);
 });
 
 test("per-unit state stays within its caps over 200k units", async () => {

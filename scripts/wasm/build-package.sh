@@ -45,7 +45,7 @@ printf '{ "type": "commonjs" }\n' >"$OUT/node/package.json"
 JS=$REPO_ROOT/litmus-wasm/js
 cp "$JS"/*.mjs "$JS"/*.cjs "$JS"/*.d.ts "$OUT/"
 # CommonJS copies of the shared modules, for require().
-for m in common api flags analysis webhooks openfeature client client-node tracker; do
+for m in common api flags scratch analysis webhooks openfeature client client-node tracker; do
   node "$HERE/esm-to-cjs.mjs" "$JS/$m.mjs" "$OUT/$m.cjs"
 done
 (cd "$REPO_ROOT/target/npm" && rm -f litmus-experiments-*.tgz && npm pack --silent ./litmus-experiments >/dev/null)

@@ -211,8 +211,8 @@ impl Engine {
         self.slots.get(index)?.as_ref().ok()
     }
 
-    /// The key of the experiment at `index` in config order.
-    pub(crate) fn experiment_key(&self, index: usize) -> Option<&str> {
+    /// The key of the experiment at `index` in config order (valid or rejected).
+    pub fn experiment_key(&self, index: usize) -> Option<&str> {
         self.keys.get(index).map(|k| &**k)
     }
 
