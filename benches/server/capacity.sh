@@ -9,6 +9,8 @@
 #   STORES=postgres bash benches/server/capacity.sh  PostgreSQL + Redis only (or STORES=sqlite)
 #   INGEST_SECONDS=20 BATCHES="500 100 20" ASSIGN_SECONDS=20 bash benches/server/capacity.sh
 #   SDK_BENCH=off SSE=off bash benches/server/capacity.sh   without the criterion bench or SSE
+#   STORES=postgres BATCHES= METRICS=20 bash benches/server/capacity.sh   only the run with
+#                                                 catalogue metrics, and /assign
 #
 # What it measures, for each store (PostgreSQL + TimescaleDB with Redis; the embedded SQLite
 # with the in-process cache):
@@ -54,7 +56,7 @@ cd "$ROOT"
 STORES=${STORES:-"postgres sqlite"}
 INGEST_SECONDS=${INGEST_SECONDS:-10}
 INGEST_CONNECTIONS=${INGEST_CONNECTIONS:-16}
-BATCHES=${BATCHES:-"500 20"}
+BATCHES=${BATCHES-"500 20"}
 ASSIGN_SECONDS=${ASSIGN_SECONDS:-10}
 ASSIGN_CONNECTIONS=${ASSIGN_CONNECTIONS:-16}
 ASSIGN_UNITS=${ASSIGN_UNITS:-1000000}
@@ -63,6 +65,7 @@ WARM_SECONDS=${WARM_SECONDS:-4}
 CONFIG_SECONDS=${CONFIG_SECONDS:-5}
 SYNTHETIC_ROWS=${SYNTHETIC_ROWS:-200000}
 METRICS=${METRICS:-10}
+METRICS_BATCH=${METRICS_BATCH:-500}
 SDK_BENCH=${SDK_BENCH:-on}
 SSE=${SSE:-on}
 SSE_CLIENTS=${SSE_CLIENTS:-2000}
@@ -239,16 +242,16 @@ PY
 
 # pg_sizes: each table's rows and bytes (with indexes and TOAST), and per row.
 pg_sizes() {
-  echo "| table | rows | bytes (with indexes) | bytes per row |"
-  echo "| --- | ---: | ---: | ---: |"
-  local t rows bytes
+  echo "| table | rows | bytes (with indexes) | of which indexes | bytes per row | index bytes per row |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+  local t rows bytes index
   for t in events event_ids pending_batches applied_batches exposures unit_state rollup_exposures rollup_metrics rollup_exposures_hourly rollup_metrics_hourly rollup_sketches rollup_sketches_daily segment_subjects; do
     if [ "$t" = events ]; then
-      read -r rows bytes < <(q "SELECT (SELECT count(*) FROM events), hypertable_size('events')")
+      read -r rows bytes index < <(q "SELECT (SELECT count(*) FROM events), hypertable_size('events'), COALESCE(hypertable_index_size('events'), 0)")
     else
-      read -r rows bytes < <(q "SELECT (SELECT count(*) FROM $t), pg_total_relation_size('$t')")
+      read -r rows bytes index < <(q "SELECT (SELECT count(*) FROM $t), pg_total_relation_size('$t'), pg_indexes_size('$t')")
     fi
-    echo "| $t | $rows | $bytes | $(per "$rows" "$bytes") |"
+    echo "| $t | $rows | $bytes | $index | $(per "$rows" "$bytes") | $(per "$rows" "$index") |"
   done
 }
 
@@ -414,7 +417,7 @@ for STORE in $STORES; do
         drop_db "$DBNAME"
       done
       if [ "$METRICS" -gt 0 ]; then
-        B=${BATCHES%% *}
+        B=$METRICS_BATCH
         echo
         echo "== PostgreSQL + TimescaleDB: rollups with $METRICS catalogue metrics (filters on properties) in the 4 experiments, batches of $B"
         fresh_db "$DBNAME"
@@ -423,6 +426,9 @@ for STORE in $STORES; do
         PREPARE=true LOAD_FLAGS=() NOTE=""
         grep -E '^ingestion' "$WORK/metrics-ingest.txt"
         stop_server
+        read -r rows bytes < <(q "SELECT (SELECT count(*) FROM events), hypertable_size('events') + pg_total_relation_size('event_ids')")
+        echo "events with properties: $rows events, $bytes bytes in events and event_ids = $(per "$rows" "$bytes") bytes per event"
+        row "bytes per event with properties: events hypertable + event_ids (with indexes)" postgres "$(per "$rows" "$bytes")" "bytes"
         drain postgres "$METRICS metrics, batches of $B" "$EVENTS" DATABASE_URL="$DB"
         stop_server
         read -r rows minutes < <(q "SELECT count(*), count(DISTINCT minute_ms) FROM rollup_metrics")
