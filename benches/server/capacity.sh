@@ -500,8 +500,10 @@ echo
 echo "== CPU and memory per SSE client"
 if [ "$SSE" = on ] && [ -f benches/server/sse.sh ]; then
   CLIENTS=$SSE_CLIENTS bash benches/server/sse.sh
+  row "CPU and memory per SSE client ($SSE_CLIENTS clients)" server "the sse.sh output above" ""
 else
   echo "run benches/server/sse.sh"
+  row "CPU and memory per SSE client" server "run benches/server/sse.sh" ""
 fi
 
 echo
