@@ -283,7 +283,40 @@ async function litmusFlagDocument() {
   console.log(`[litmus] evaluate at 10 flags ${r10.ns_median.toFixed(0)} ns, at 10k flags ${r10k.ns_median.toFixed(0)} ns: ${(r10k.ns_median / r10.ns_median).toFixed(2)}x (goal: flat)`);
 }
 
-const SDKS = { floor, litmus, litmus_flag_document: litmusFlagDocument, growthbook, eppo, unleash, statsig_core: statsigCore, statsig_legacy: statsigLegacy };
+// Loading a document of 10,000 experiments (a quarter targeted, a tenth in layers, a twentieth
+// with overrides: `cargo run --release -p litmus-benches --bin flag-doc 0 10000`), the memory
+// one loaded engine adds to the process (RSS), and a plain and a targeted assign at 10 and at
+// 10,000 experiments in the same run.
+async function litmusExperimentDocument() {
+  const { Engine } = require('litmus-experiments');
+  const bin = path.join(ROOT, '..', '..', 'target', 'release', 'flag-doc');
+  const doc = (exps) => spawnSync(bin, ['0', String(exps)], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+  const large = doc(10000);
+  if (!large) throw new Error(`build ${bin} first: cargo build --release -p litmus-benches --bin flag-doc`);
+  if (global.gc) global.gc();
+  const rss0 = process.memoryUsage().rss;
+  const kept = new Engine(large);
+  const rss1 = process.memoryUsage().rss;
+  if (kept.problems.length) throw new Error(`the document has problems: ${kept.problems[0].message}`);
+  const loads = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = process.hrtime.bigint();
+    const e = new Engine(large);
+    loads.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    void e;
+  }
+  loads.sort((a, b) => a - b);
+  console.log(`[litmus] load 10k experiments (${(large.length / 1e6).toFixed(1)} MB): median ${loads[3].toFixed(1)} ms, min ${loads[0].toFixed(1)} ms (goal < 300 ms); RSS +${((rss1 - rss0) / 1048576).toFixed(1)} MB for one engine: ${((rss1 - rss0) / 10000).toFixed(0)} bytes per experiment`);
+  const small = new Engine(doc(10));
+  for (const targeted of [false, true]) {
+    const op = (e) => (targeted ? (uid) => e.assign('fx-1', uid, { country: 'US' }).variant : (uid) => e.assign('fx-0', uid).variant);
+    const rs = await bench(op(small));
+    const rb = await bench(op(kept));
+    console.log(`[litmus] assign ${targeted ? 'targeted' : 'plain'} at 10 experiments ${rs.ns_median.toFixed(0)} ns, at 10k ${rb.ns_median.toFixed(0)} ns: ${(rb.ns_median / rs.ns_median).toFixed(2)}x (goal: flat)`);
+  }
+}
+
+const SDKS = { floor, litmus, litmus_flag_document: litmusFlagDocument, litmus_experiment_document: litmusExperimentDocument, growthbook, eppo, unleash, statsig_core: statsigCore, statsig_legacy: statsigLegacy };
 
 (async () => {
   const which = process.argv[2] || 'all';

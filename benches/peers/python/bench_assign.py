@@ -434,7 +434,64 @@ def litmus_flag_document():
     print(f"[litmus] evaluate at 10 flags {a:.0f} ns, at 10k flags {b:.0f} ns: {b / a:.2f}x (goal: flat)")
 
 
-SDKS = {"floor": floor, "litmus": litmus, "litmus_flag_document": litmus_flag_document, "growthbook": growthbook, "eppo": eppo, "unleash": unleash,
+def litmus_experiment_document():
+    """Loading a document of 10,000 experiments (a quarter targeted, a tenth in layers, a
+    twentieth with overrides: `cargo run --release -p litmus-benches --bin flag-doc 0 10000`),
+    the memory the engine holds per experiment (the process's RSS before and after one load,
+    the text already in memory), and a plain and a targeted assign at 10 and at 10,000
+    experiments in the same run."""
+    import gc
+    import statistics
+    import litmus as lm
+
+    binary = H.ROOT.parent.parent / "target" / "release" / "flag-doc"
+    if not binary.exists():
+        raise SystemExit(f"build {binary} first: cargo build --release -p litmus-benches --bin flag-doc")
+
+    def doc(experiments):
+        return subprocess.run([str(binary), "0", str(experiments)], check=True, capture_output=True, text=True).stdout
+
+    large = doc(10_000)
+    gc.collect()
+    rss0 = H.rss_mb()
+    kept = lm.Engine(large)
+    rss1 = H.rss_mb()
+    assert not kept.problems, kept.problems[0]
+    loads = []
+    for _ in range(7):
+        t0 = time.perf_counter_ns()
+        engine = lm.Engine(large)
+        loads.append((time.perf_counter_ns() - t0) / 1e6)
+        del engine
+    print(f"[litmus] load 10k experiments ({len(large) / 1e6:.1f} MB): median {statistics.median(loads):.1f} ms, "
+          f"min {min(loads):.1f} ms (goal < 100 ms); RSS +{rss1 - rss0:.1f} MB for one engine: "
+          f"{(rss1 - rss0) * 1024 * 1024 / 10_000:.0f} bytes per experiment")
+    small = lm.Engine(doc(10))
+    ids = H.IDS
+
+    def per_call(engine, targeted):
+        a = engine.assign
+        us = {"country": "US"}
+        best = []
+        for _ in range(5):
+            t0 = time.perf_counter_ns()
+            if targeted:
+                for uid in ids:
+                    a("fx-1", uid, us)
+            else:
+                for uid in ids:
+                    a("fx-0", uid)
+            best.append((time.perf_counter_ns() - t0) / len(ids))
+        return statistics.median(best)
+
+    for targeted in (False, True):
+        s, b = per_call(small, targeted), per_call(kept, targeted)
+        kind = "targeted" if targeted else "plain"
+        print(f"[litmus] assign {kind} at 10 experiments {s:.0f} ns, at 10k {b:.0f} ns: {b / s:.2f}x (goal: flat)")
+
+
+SDKS = {"floor": floor, "litmus": litmus, "litmus_flag_document": litmus_flag_document,
+        "litmus_experiment_document": litmus_experiment_document, "growthbook": growthbook, "eppo": eppo, "unleash": unleash,
         "statsig_core": statsig_core, "statsig_legacy": statsig_legacy}
 
 if __name__ == "__main__":
