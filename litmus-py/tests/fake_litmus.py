@@ -94,6 +94,8 @@ class FakeServer:
         self.config_status: Optional[int] = None  # answer /sdk/config with this error
         self.stream_status: Optional[int] = None  # answer /sdk/stream with this error
         self.hang_config = False  # hold /sdk/config requests until stop()
+        self.gzip_config = False  # gzip /sdk/config bodies for clients that accept it
+        self.bad_gzip = False  # ... with a body that is not gzip
         self.drop_after: Optional[int] = None  # end each stream after this many events
         self.drop_abruptly = False  # ... without the closing chunk
         self.keepalive = True  # send comments on the stream
@@ -182,6 +184,10 @@ class FakeServer:
             h.send_response(200)
             h.send_header("Content-Type", "application/json")
             h.send_header("ETag", etag)
+            if self.gzip_config and "gzip" in h.headers.get("Accept-Encoding", ""):
+                body = b"not gzip" if self.bad_gzip else gzip.compress(body)
+                h.send_header("Content-Encoding", "gzip")
+                h.send_header("Vary", "Accept-Encoding")
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()
             h.wfile.write(body)

@@ -132,6 +132,22 @@ def test_polls_with_etag_and_304(server: FakeServer, rec: Recorder) -> None:
     assert server.paths("/sdk/stream") == []
 
 
+def test_config_arrives_gzipped_when_the_server_compresses(server: FakeServer, rec: Recorder) -> None:
+    server.gzip_config = True
+    with client(server.url, rec, mode="poll") as c:
+        assert c.wait_ready(0) and c.version == "v1" and not c.stale
+    assert server.paths("/sdk/config")[0].headers["Accept-Encoding"] == "gzip"
+    assert rec.versions == ["v1"]
+
+
+def test_a_body_that_is_not_the_gzip_it_claims_is_a_bad_response(server: FakeServer, rec: Recorder) -> None:
+    server.gzip_config = server.bad_gzip = True
+    with client(server.url, rec, mode="poll") as c:
+        assert not c.wait_ready(0)
+        assert c.last_error is not None
+    assert rec.versions == []
+
+
 def test_polling_picks_up_a_change(server: FakeServer, rec: Recorder) -> None:
     with client(server.url, rec, mode="poll") as c:
         first = c.engine

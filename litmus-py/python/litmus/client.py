@@ -40,6 +40,7 @@ the ``litmus.client`` logger and otherwise ignored.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import logging
 import math
@@ -50,6 +51,7 @@ import threading
 import time
 import urllib.parse
 import weakref
+import zlib
 from typing import Any, Callable, Literal, Optional, Union
 
 from ._events import _short
@@ -495,6 +497,7 @@ class ConfigClient:
     def _fetch(self, etag: Optional[str]) -> None:
         """``GET /sdk/config``: its answer goes to the machine."""
         headers = self._headers("application/json")
+        headers["Accept-Encoding"] = "gzip"
         if etag is not None:
             headers["If-None-Match"] = etag
         try:
@@ -505,6 +508,11 @@ class ConfigClient:
                 self._release(conn)
         except (OSError, http.client.HTTPException) as e:
             return self._unreachable(e)
+        if resp.status == 200 and (resp.getheader("Content-Encoding") or "").strip().lower() == "gzip":
+            try:
+                body = gzip.decompress(body)
+            except (OSError, EOFError, zlib.error):
+                body = b""  # not the gzip it says: the machine refuses it as a bad response
         self._sync.fetched(resp.status, resp.getheader("ETag"), body, _now_ms())
 
     def _unreachable(self, error: BaseException) -> None:
