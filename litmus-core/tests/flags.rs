@@ -632,3 +632,38 @@ fn sticky_evaluation_keeps_remembered_variants_through_prerequisites() {
         Some(EvaluationError::FlagNotFound)
     );
 }
+
+#[test]
+fn a_flag_names_every_attribute_its_evaluation_can_read() {
+    let e = engine_with(
+        json!([
+            {"key": "parent", "type": "boolean", "default": false,
+             "rules": [{"kind": "force", "condition": {"attribute": "plan", "op": "eq", "value": "pro"}, "value": true}]},
+            {"key": "child", "type": "string", "default": "off",
+             "rules": [
+                {"kind": "force", "condition": {"all": [
+                    {"attribute": "country", "op": "eq", "value": "US"},
+                    {"attribute": "plan", "op": "exists"}]}, "value": "us"},
+                {"kind": "prerequisite", "flag": "parent", "is": true, "value": "pro"},
+                {"kind": "experiment", "experiment": "exp", "values": {"a": "a", "b": "b"}}
+             ],
+             "schedule": [{"at": "2027-01-01T00:00:00Z", "rules": [
+                {"kind": "force", "condition": {"attribute": "beta", "op": "eq", "value": true}, "value": "beta"}]}]},
+            {"key": "plain", "type": "boolean", "default": false,
+             "rules": [{"kind": "rollout", "percentage": 50, "value": true}]}
+        ]),
+        json!([{"key": "exp", "status": "running", "variants": [{"key": "a"}, {"key": "b"}],
+                "targeting": {"attribute": "age", "op": "gte", "value": 18},
+                "dimensions": [{"key": "platform", "attribute": "os"}]}]),
+    );
+    let names = |key: &str| e.flag_position(key).map(|p| e.flag_attribute_names(p));
+    assert_eq!(
+        names("child"),
+        Some(vec!["country", "plan", "age", "os", "beta"]),
+        "conditions, the prerequisite's (plan, already named), the experiment's, the scheduled rules'"
+    );
+    assert_eq!(names("parent"), Some(vec!["plan"]));
+    assert_eq!(names("plain"), Some(vec![]));
+    assert_eq!(names("nope"), None);
+    assert!(e.flag_attribute_names(99).is_empty());
+}

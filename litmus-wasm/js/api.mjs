@@ -214,7 +214,7 @@ export function makeApi(b) {
       try {
         // The experiment's dimension values, for its segments (none without attributes).
         let dimensions;
-        if (typeof attrs === "function") dimensions = attrs();
+        if (typeof attrs === "function") dimensions = attrs(a.experiment);
         else dimensions = attrs === undefined ? {} : JSON.parse(this.#live().dimensionValues(a.experiment, attrs));
         this.#onExposure({
           experiment: a.experiment,
@@ -340,11 +340,32 @@ export function makeApi(b) {
       let packed;
       let attrs;
       const lookup = this.#lookup;
+      const read = lookup === undefined && attributes !== null && typeof attributes === "object" && !Array.isArray(attributes) && !this.#busy ? this.#flags.reads(core, flag) : undefined;
       if (lookup !== undefined) {
         attrs = attributes === undefined || attributes === null ? undefined : JSON.stringify(attributes);
         packed = call(() => core.evaluateSticky(flag, unitId, attrs, now, type, lookup));
       } else if (attributes === undefined || attributes === null) {
         packed = call(() => core.evaluatePlain(flag, unitId, now, type));
+      } else if (read !== undefined && read.position >= 0) {
+        // The call buffer, as for assign: the unit and the attributes the flag can read.
+        const buffer = this.#buffer;
+        let n;
+        let m;
+        this.#busy = true;
+        try {
+          n = buffer.unit(unitId);
+          m = buffer.attributes(read.names, attributes, n);
+          packed = core.evaluateAt(flag, read.position, n, m, now, type);
+        } catch (e) {
+          throw g.failed(e);
+        } finally {
+          this.#busy = false;
+        }
+        if (packed < 0) {
+          if (packed === -2) throw new LitmusError(`attributes are not JSON: ${core.lastJsonError()}`, "invalid_argument");
+          throw new LitmusError("internal error in litmus (please report it): the call buffer could not be read", "internal");
+        }
+        attrs = (experiment) => JSON.parse(core.flagDimensionValuesAt(read.position, experiment, n, m));
       } else {
         attrs = JSON.stringify(attributes);
         packed = call(() => core.evaluate(flag, unitId, attrs, now, type));

@@ -47,6 +47,7 @@ export function typeCode(type) {
 export class FlagCache {
   #outcomes = new Map();
   #timed = new Map();
+  #read = new Map();
 
   constructor(reasons, assignmentReasons) {
     this.reasons = reasons;
@@ -64,6 +65,16 @@ export class FlagCache {
   /** Whether `flag`'s value can depend on the time. */
   timed(core, flag) {
     return this.#timed.get(flag) ?? this.#remember(this.#timed, flag, core.flagNeedsTime(flag));
+  }
+
+  /** `{ position, names }`: the flag's position (-1: none) and the attributes it can read. */
+  reads(core, flag) {
+    let read = this.#read.get(flag);
+    if (read === undefined) {
+      const position = core.flagPosition(flag);
+      read = this.#remember(this.#read, flag, { position, names: position < 0 ? [] : JSON.parse(core.flagAttributeNames(position)) });
+    }
+    return read;
   }
 
   #outcomesOf(core, flag) {

@@ -4,6 +4,8 @@ use litmus_core::sdk::FlagCounter;
 use litmus_core::{Assignment, Engine, ExposureMemory, Reason, Timestamp};
 use wasm_bindgen::prelude::*;
 
+use crate::scratch::{NameCache, Unreadable, read_call};
+
 use crate::{argument, error};
 
 /// Packs an assignment into a `u32`: bits 0-3 the reason's index in [`Reason::ALL`], bit 4
@@ -66,15 +68,15 @@ pub struct EngineCore {
     pub(crate) usage: FlagCounter,
     /// The call buffer (`crate::scratch`) the JavaScript layer writes units and attributes
     /// into for `assignAt`.
-    scratch: Vec<u8>,
+    pub(crate) scratch: Vec<u8>,
     /// Each experiment's attribute names, by position, made on first use.
-    names: Vec<Option<Box<[Box<str>]>>>,
-    /// Why the last `assignAt` that returned [`NOT_JSON`] could not parse an attribute.
-    json_error: String,
+    names: NameCache,
+    /// Each flag's attribute names, by position, made on first use.
+    pub(crate) flag_names: NameCache,
+    /// Why the last `assignAt` or `evaluateAt` that returned "not JSON" could not parse an
+    /// attribute.
+    pub(crate) json_error: String,
 }
-
-/// `assignAt`'s attribute length for "no attributes".
-const NO_ATTRIBUTES: u32 = u32::MAX;
 
 /// What `assignAt` returns for a call buffer it cannot read (never a packed assignment: no
 /// reason has index 15).
@@ -84,9 +86,12 @@ pub const UNREADABLE: u32 = u32::MAX;
 /// either): the JavaScript layer reads why with `lastJsonError`.
 pub const NOT_JSON: u32 = u32::MAX - 1;
 
-/// One empty slot of attribute names per experiment of `engine`.
-fn name_slots(engine: &Engine) -> Vec<Option<Box<[Box<str>]>>> {
-    engine.experiments().map(|_| None).collect()
+/// Empty attribute-name caches for `engine`'s experiments and flags.
+fn name_caches(engine: &Engine) -> (NameCache, NameCache) {
+    (
+        NameCache::new(engine.experiments().count()),
+        NameCache::new(engine.flags().len()),
+    )
 }
 
 fn load(config: &str, strict: bool) -> Result<Engine, JsValue> {
@@ -123,9 +128,11 @@ impl EngineCore {
     #[wasm_bindgen(constructor)]
     pub fn new(config: &str, strict: bool) -> Result<EngineCore, JsValue> {
         let inner = load(config, strict)?;
+        let (names, flag_names) = name_caches(&inner);
         Ok(EngineCore {
             usage: FlagCounter::new(&inner),
-            names: name_slots(&inner),
+            names,
+            flag_names,
             inner,
             exposures: None,
             scratch: Vec::new(),
@@ -138,7 +145,7 @@ impl EngineCore {
     pub fn update(&mut self, config: &str, strict: bool) -> Result<(), JsValue> {
         let fresh = load(config, strict)?;
         self.usage = self.usage.remap(&fresh);
-        self.names = name_slots(&fresh);
+        (self.names, self.flag_names) = name_caches(&fresh);
         self.inner = fresh;
         Ok(())
     }
@@ -223,44 +230,30 @@ impl EngineCore {
     #[wasm_bindgen(js_name = assignAt)]
     pub fn assign_at(&mut self, position: u32, unit_len: u32, attrs_len: u32, now_ms: f64) -> u32 {
         let position = position as usize;
-        let unit_end = unit_len as usize;
-        let Some(unit) = self
-            .scratch
-            .get(..unit_end)
-            .and_then(|b| std::str::from_utf8(b).ok())
-        else {
-            return UNREADABLE;
+        let inner = &self.inner;
+        let names = self
+            .names
+            .get_or_make(position, || {
+                inner
+                    .experiment_at(position)
+                    .map(|e| e.attribute_names())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        let (unit, attrs) = match read_call(&self.scratch, names, unit_len, attrs_len) {
+            Ok(call) => call,
+            Err(Unreadable::Json(why)) => {
+                self.json_error = why;
+                return NOT_JSON;
+            }
+            Err(Unreadable::Layout) => return UNREADABLE,
         };
         let now = instant(now_ms);
-        let a = if attrs_len == NO_ATTRIBUTES {
-            self.inner
-                .assign_position_at(position, unit, &litmus_core::NoAttributes, now, None)
-        } else {
-            let Some(slot) = self.names.get_mut(position) else {
-                return UNREADABLE;
-            };
-            let names = slot.get_or_insert_with(|| {
-                self.inner
-                    .experiment_at(position)
-                    .map(|e| e.attribute_names().into_iter().map(Into::into).collect())
-                    .unwrap_or_default()
-            });
-            let bytes = self
-                .scratch
-                .get(unit_end..unit_end.saturating_add(attrs_len as usize));
-            let read = bytes.map(|b| crate::scratch::ScratchAttributes::read(names, b));
-            let attrs = match read {
-                Some(Ok(attrs)) => attrs,
-                Some(Err(crate::scratch::Unreadable::Json(why))) => {
-                    self.json_error = why;
-                    return NOT_JSON;
-                }
-                _ => return UNREADABLE,
-            };
-            self.inner
-                .assign_position_at(position, unit, &attrs, now, None)
+        let a = match &attrs {
+            Some(attrs) => inner.assign_position_at(position, unit, attrs, now, None),
+            None => inner.assign_position_at(position, unit, &litmus_core::NoAttributes, now, None),
         };
-        pack_reporting(&a, &mut self.exposures, key_of(&self.inner, position), unit)
+        pack_reporting(&a, &mut self.exposures, key_of(inner, position), unit)
     }
 
     /// The dimension values (as `dimensionValues`) of the experiment at `position` for the
@@ -269,23 +262,13 @@ impl EngineCore {
     #[wasm_bindgen(js_name = dimensionValuesAt)]
     pub fn dimension_values_at(&self, position: u32, unit_len: u32, attrs_len: u32) -> String {
         let position = position as usize;
-        let start = unit_len as usize;
-        let names = self.names.get(position).and_then(Option::as_deref);
-        let bytes = self
-            .scratch
-            .get(start..start.saturating_add(attrs_len as usize));
-        let values: serde_json::Map<String, serde_json::Value> = names
-            .zip(bytes)
-            .and_then(|(names, bytes)| crate::scratch::ScratchAttributes::read(names, bytes).ok())
-            .zip(self.inner.experiment_at(position))
-            .map(|(attrs, e)| {
-                e.dimension_values(&attrs)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        serde_json::Value::Object(values).to_string()
+        let names = self.names.get(position).unwrap_or_default();
+        dimension_values_in(
+            &self.scratch,
+            names,
+            (unit_len, attrs_len),
+            self.inner.experiment_at(position),
+        )
     }
 
     /// Why the last `assignAt` that returned [`NOT_JSON`] could not parse an attribute.
@@ -422,6 +405,30 @@ impl EngineCore {
         let keys: Vec<&str> = self.inner.experiments().map(|(k, _)| k).collect();
         serde_json::to_string(&keys).unwrap_or_else(|_| "[]".to_owned())
     }
+}
+
+/// The dimension values (as `EngineCore::dimension_values`) of `experiment` for the
+/// attributes of the call in `buffer` (entries for `names`; `lengths` the unit's and the
+/// attributes'): `{}` when there is no such experiment or call.
+pub(crate) fn dimension_values_in(
+    buffer: &[u8],
+    names: &[Box<str>],
+    lengths: (u32, u32),
+    experiment: Option<&litmus_core::Experiment>,
+) -> String {
+    let attrs = read_call(buffer, names, lengths.0, lengths.1)
+        .ok()
+        .and_then(|(_, a)| a);
+    let values: serde_json::Map<String, serde_json::Value> = attrs
+        .zip(experiment)
+        .map(|(attrs, e)| {
+            e.dimension_values(&attrs)
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::Value::Object(values).to_string()
 }
 
 /// The key of the experiment at `position` ("" past the last).

@@ -167,6 +167,94 @@ impl EngineCore {
         Ok(pack(exposures, &e, unit))
     }
 
+    /// The position of the flag `key` in the config (-1 when it has none), for `evaluateAt`.
+    #[wasm_bindgen(js_name = flagPosition)]
+    pub fn flag_position(&self, key: &str) -> i32 {
+        self.inner
+            .flag_position(key)
+            .and_then(|p| i32::try_from(p).ok())
+            .unwrap_or(-1)
+    }
+
+    /// The attributes evaluating the flag at `position` can read
+    /// (`Engine::flag_attribute_names`), as a JSON list: what `evaluateAt` expects in its call
+    /// buffer, in this order.
+    #[wasm_bindgen(js_name = flagAttributeNames)]
+    pub fn flag_attribute_names(&self, position: u32) -> String {
+        let names = self.inner.flag_attribute_names(position as usize);
+        serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    /// Evaluates the flag `flag` (at `position`) for the unit and attributes in the call
+    /// buffer (as `assignAt` reads them, the entries following `flagAttributeNames`);
+    /// `now_ms` and `wanted_type` as for `evaluate`. The packed evaluation, or -1 when the
+    /// buffer does not hold what the lengths say, -2 when an attribute's JSON does not parse
+    /// (`lastJsonError` says why).
+    #[wasm_bindgen(js_name = evaluateAt)]
+    pub fn evaluate_at(
+        &mut self,
+        flag: &str,
+        position: u32,
+        unit_len: u32,
+        attrs_len: u32,
+        now_ms: f64,
+        wanted_type: u8,
+    ) -> f64 {
+        let EngineCore {
+            inner,
+            exposures,
+            usage,
+            scratch,
+            flag_names,
+            json_error,
+            ..
+        } = self;
+        let position = position as usize;
+        let names = flag_names
+            .get_or_make(position, || inner.flag_attribute_names(position))
+            .unwrap_or_default();
+        let (unit, attrs) = match crate::scratch::read_call(scratch, names, unit_len, attrs_len) {
+            Ok(call) => call,
+            Err(crate::scratch::Unreadable::Json(why)) => {
+                *json_error = why;
+                return -2.0;
+            }
+            Err(crate::scratch::Unreadable::Layout) => return -1.0,
+        };
+        let at = instant(now_ms);
+        let none = litmus_core::NoAttributes;
+        let attrs: &dyn litmus_core::AttributeSource = match &attrs {
+            Some(a) => a,
+            None => &none,
+        };
+        let e = match wanted(wanted_type) {
+            Some(t) => inner.evaluate_as(flag, unit, attrs, at, t),
+            None => inner.evaluate_at(flag, unit, attrs, at),
+        };
+        usage.count_evaluation(&e);
+        pack(exposures, &e, unit)
+    }
+
+    /// The dimension values of `experiment` for the attributes an `evaluateAt` of the flag at
+    /// `position` just read from the call buffer (the same lengths): what the exposure of the
+    /// experiment rule that served it carries.
+    #[wasm_bindgen(js_name = flagDimensionValuesAt)]
+    pub fn flag_dimension_values_at(
+        &self,
+        position: u32,
+        experiment: &str,
+        unit_len: u32,
+        attrs_len: u32,
+    ) -> String {
+        let names = self.flag_names.get(position as usize).unwrap_or_default();
+        crate::engine::dimension_values_in(
+            &self.scratch,
+            names,
+            (unit_len, attrs_len),
+            self.inner.experiment(experiment),
+        )
+    }
+
     /// Evaluates a flag without attributes (the fast path); arguments as for `evaluate`.
     #[wasm_bindgen(js_name = evaluatePlain)]
     pub fn evaluate_plain(&mut self, flag: &str, unit: &str, now_ms: f64, wanted_type: u8) -> f64 {

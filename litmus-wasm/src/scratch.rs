@@ -60,6 +60,57 @@ fn entry(bytes: &[u8], at: usize) -> Option<(Entry<'_>, usize)> {
     })
 }
 
+/// `assignAt`'s and `evaluateAt`'s attribute length for "no attributes".
+pub(crate) const NO_ATTRIBUTES: u32 = u32::MAX;
+
+/// The attribute names of each experiment or flag, by position, made on first use (what a
+/// call's entries follow).
+pub(crate) struct NameCache(Vec<Option<Box<[Box<str>]>>>);
+
+impl NameCache {
+    /// No names yet, for `n` positions.
+    pub(crate) fn new(n: usize) -> Self {
+        NameCache(vec![None; n])
+    }
+
+    /// The names at `position`, made with `make` on first use (`None` past the last).
+    pub(crate) fn get_or_make<'n>(
+        &mut self,
+        position: usize,
+        make: impl FnOnce() -> Vec<&'n str>,
+    ) -> Option<&[Box<str>]> {
+        let slot = self.0.get_mut(position)?;
+        Some(slot.get_or_insert_with(|| make().into_iter().map(Into::into).collect()))
+    }
+
+    /// The names at `position`, if made.
+    pub(crate) fn get(&self, position: usize) -> Option<&[Box<str>]> {
+        self.0.get(position)?.as_deref()
+    }
+}
+
+/// A call in the buffer: the unit id in its first `unit_len` bytes, then (unless `attrs_len`
+/// is [`NO_ATTRIBUTES`]) `attrs_len` bytes of entries, one per name of `names`.
+pub(crate) fn read_call<'a>(
+    buffer: &'a [u8],
+    names: &'a [Box<str>],
+    unit_len: u32,
+    attrs_len: u32,
+) -> Result<(&'a str, Option<ScratchAttributes<'a>>), Unreadable> {
+    let end = unit_len as usize;
+    let unit = buffer
+        .get(..end)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .ok_or(Unreadable::Layout)?;
+    if attrs_len == NO_ATTRIBUTES {
+        return Ok((unit, None));
+    }
+    let bytes = buffer
+        .get(end..end.saturating_add(attrs_len as usize))
+        .ok_or(Unreadable::Layout)?;
+    Ok((unit, Some(ScratchAttributes::read(names, bytes)?)))
+}
+
 /// Why a call buffer could not be read.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Unreadable {

@@ -24,14 +24,15 @@ const root = dirname(require.resolve("litmus-experiments/package.json"));
 // taking it to about 238 KB, so the budget was 240 KB. Flag usage reports (stale flags) add the
 // per-flag evaluation counter (under 1 KB) and the usage sender the config client drives (about
 // 3.4 KB), taking it to about 242.2 KB, and the call buffer that passes a unit and the
-// attributes an experiment reads without JSON (issue 23) about 3 KB more: the budget is 248 KB. (The sender alone as a module of
+// attributes an experiment or a flag reads without JSON (issue 23) about 6 KB more, to about
+// 248 KB: the budget is 252 KB. (The sender alone as a module of
 // its own would be about 71 KB gzipped, for the runtime it would not share: the config client's
 // other machines are in this module too.) The analysis module is optional (validateAnalysis and
 // planExperiment took it from about 115 to 148 KB, bandit.stratified to about 159 KB: its
 // request decoding is most of the 8 KB that twiggy measures before wasm-opt).
-const BUDGET = { engine: 248 * 1024, analysis: 168 * 1024 };
+const BUDGET = { engine: 252 * 1024, analysis: 168 * 1024 };
 
-test("each WebAssembly module is within its gzipped budget: engine 248 KB, analysis 168 KB (web and node builds)", () => {
+test("each WebAssembly module is within its gzipped budget: engine 252 KB, analysis 168 KB (web and node builds)", () => {
   for (const dir of ["web", "node"]) {
     for (const module of ["engine", "analysis"]) {
       const bytes = readFileSync(join(root, dir, `litmus_${module}_bg.wasm`));

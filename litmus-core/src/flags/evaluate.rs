@@ -141,6 +141,57 @@ impl Engine {
             .unwrap_or(default)
     }
 
+    /// The position of the flag `key` in [`Engine::flags`] (valid or rejected), `None` for a
+    /// key the config does not have.
+    pub fn flag_position(&self, key: &str) -> Option<usize> {
+        self.flags.index.get(key).map(|i| i as usize)
+    }
+
+    /// The attributes evaluating the flag at `position` can read: its rules' conditions (in
+    /// every scheduled rule list), its experiment rules' experiments' (targeting and
+    /// dimensions) and its prerequisites' (theirs, recursively), each once. An SDK that passes
+    /// attributes across a language boundary need pass only these.
+    pub fn flag_attribute_names(&self, position: usize) -> Vec<&str> {
+        let mut names = Vec::new();
+        let mut visited = Vec::new();
+        self.add_flag_attribute_names(position, &mut names, &mut visited);
+        names
+    }
+
+    fn add_flag_attribute_names<'e>(
+        &'e self,
+        position: usize,
+        names: &mut Vec<&'e str>,
+        visited: &mut Vec<usize>,
+    ) {
+        if visited.contains(&position) {
+            return;
+        }
+        visited.push(position);
+        let Some(Ok(flag)) = self.flags.slots.get(position) else {
+            return;
+        };
+        for rule in flag.rule_sets.iter().flat_map(|rules| rules.iter()) {
+            if let Some(c) = &rule.condition {
+                c.attribute_names(names);
+            }
+            match &rule.action {
+                Action::Experiment { experiment, .. } => {
+                    let read = self.experiment_at(*experiment).map(|e| e.attribute_names());
+                    for name in read.unwrap_or_default() {
+                        if !names.contains(&name) {
+                            names.push(name);
+                        }
+                    }
+                }
+                Action::Prerequisite { flag, .. } => {
+                    self.add_flag_attribute_names(*flag, names, visited);
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The compiled flag with this key (`None` if unknown or rejected).
     pub fn flag(&self, key: &str) -> Option<&Flag> {
         let i = self.flags.index.get(key)?;
