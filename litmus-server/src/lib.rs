@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod delivery;
 pub mod demo;
 pub mod environments;
 pub mod error;

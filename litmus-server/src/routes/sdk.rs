@@ -1,18 +1,15 @@
 //! What SDKs read: the versioned config snapshot, with an ETag so a poll that finds nothing
 //! new costs a 304 and no body, or a stream of snapshots as they are published (SSE).
 
-use std::convert::Infallible;
-use std::time::Duration;
-
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
 
 use serde::Deserialize;
 
 use crate::auth::Access;
+use crate::delivery;
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::snapshots::Snapshots;
@@ -67,44 +64,32 @@ pub async fn config<S: Store>(
 /// `GET /sdk/stream`: Server-Sent Events, one `config` event per published version (the
 /// event id is the version, the data the snapshot), starting with the current one unless the
 /// client's `Last-Event-ID` already names it; a comment every 15 s keeps proxies from closing
-/// the connection.
+/// the connection. Each version's event is encoded once and shared by every stream; a slow
+/// reader gets the newest version when it can take one (`crate::delivery::updates`).
 pub async fn stream<S: Store>(
     State(access): State<Access<S>>,
     State(snapshots): State<Snapshots<S>>,
     headers: HeaderMap,
     Query(q): Query<SdkQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Response, ApiError> {
     let principal = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
         .await?;
-    let (snapshots, environment) = (snapshots.of(&principal.project), principal.environment);
     let seen: Option<u64> = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let changes = snapshots.subscribe();
-    let events = futures_util::stream::unfold(
-        (snapshots, changes, seen, environment),
-        |(snapshots, mut changes, mut seen, environment)| async move {
-            loop {
-                match snapshots.snapshot_in(&environment).await {
-                    Ok(s) if seen != Some(s.version) => {
-                        seen = Some(s.version);
-                        let event = Event::default()
-                            .event("config")
-                            .id(s.version.to_string())
-                            .data(s.body.as_str());
-                        return Some((Ok(event), (snapshots, changes, seen, environment)));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "stream: cannot read the snapshot"),
-                }
-                // Wait for the next announced version; the sender lives as long as the state.
-                if changes.changed().await.is_err() {
-                    return None;
-                }
-            }
-        },
+    let frames = delivery::updates(
+        snapshots.of(&principal.project),
+        &principal.environment,
+        seen,
     );
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(frames),
+    )
+        .into_response())
 }
