@@ -1,6 +1,8 @@
-//! What SDKs receive of one served snapshot (one version of one project's environment), made
-//! once and shared, as `Bytes`, by every stream: the Server-Sent Events frame.
-//! `crate::snapshots` keeps one [`Delivery`] next to each served snapshot.
+//! What SDKs receive of one served snapshot (one version of one project's environment), each
+//! form made once and shared, as `Bytes`, by every request and every stream: the body, the
+//! Server-Sent Events frame, the gzip and br bodies (made on the first request that asks for
+//! them), and each representation's ETag. `crate::snapshots` keeps one [`Delivery`] next to
+//! each served snapshot; `/sdk/config` and `/sdk/stream` (`crate::routes::sdk`) only pick.
 //!
 //! [`updates`] is what one `/sdk/stream` connection sends: the newest version whenever it can
 //! send (a slow reader skips the versions it was too slow for, never queues them), and a
@@ -10,11 +12,19 @@ use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::Stream;
+use tokio::sync::OnceCell;
 
+use crate::encoding::Coding;
+use crate::error::ApiError;
 use crate::snapshots::ProjectConfig;
 use crate::store::{ConfigStore, Snapshot};
+
+/// Bodies shorter than this are sent as they are, whatever the client accepts: compressing
+/// them saves a few bytes and costs the client a decoder.
+pub const MIN_ENCODED: usize = 1024;
 
 /// The comment sent after [`KEEP_ALIVE`] without an event, so proxies keep the stream open.
 pub const KEEP_ALIVE_COMMENT: &[u8] = b":\n\n";
@@ -25,21 +35,42 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// One served snapshot's representations.
 pub struct Delivery {
     snapshot: Arc<Snapshot>,
+    /// The ETags of br, gzip and identity.
+    etags: [HeaderValue; 3],
+    body: OnceLock<Bytes>,
     frame: OnceLock<Bytes>,
+    /// The encoded bodies (`None`: the encoder failed, identity is sent).
+    gzip: OnceCell<Option<Bytes>>,
+    br: OnceCell<Option<Bytes>>,
 }
 
 impl Delivery {
     /// The representations of `snapshot`, none made yet.
-    pub fn new(snapshot: Arc<Snapshot>) -> Self {
-        Delivery {
+    pub fn new(snapshot: Arc<Snapshot>) -> Result<Self, ApiError> {
+        let tag = |coding: Coding| {
+            HeaderValue::from_str(&etag(&snapshot.etag, coding)).map_err(ApiError::internal)
+        };
+        let etags = [tag(Coding::Br)?, tag(Coding::Gzip)?, tag(Coding::Identity)?];
+        Ok(Delivery {
             snapshot,
+            etags,
+            body: OnceLock::new(),
             frame: OnceLock::new(),
-        }
+            gzip: OnceCell::new(),
+            br: OnceCell::new(),
+        })
     }
 
     /// The config version.
     pub fn version(&self) -> u64 {
         self.snapshot.version
+    }
+
+    /// The body as it is (copied out of the snapshot once).
+    pub fn body(&self) -> Bytes {
+        self.body
+            .get_or_init(|| Bytes::copy_from_slice(self.snapshot.body.as_bytes()))
+            .clone()
     }
 
     /// The `/sdk/stream` event of this version: `event: config`, the version as its id, the
@@ -48,6 +79,77 @@ impl Delivery {
         self.frame
             .get_or_init(|| sse_frame("config", self.snapshot.version, &self.snapshot.body))
             .clone()
+    }
+
+    /// The coding sent to a client that asked for `wanted`: `wanted`, except identity for a
+    /// body shorter than [`MIN_ENCODED`].
+    pub fn coding(&self, wanted: Coding) -> Coding {
+        if self.snapshot.body.len() < MIN_ENCODED {
+            Coding::Identity
+        } else {
+            wanted
+        }
+    }
+
+    /// The ETag of the representation in `coding`.
+    pub fn etag(&self, coding: Coding) -> &HeaderValue {
+        let [br, gzip, identity] = &self.etags;
+        match coding {
+            Coding::Br => br,
+            Coding::Gzip => gzip,
+            Coding::Identity => identity,
+        }
+    }
+
+    /// Whether `If-None-Match` values name any representation of this version (weak or
+    /// strong), or are `*`.
+    pub fn matches<'a>(&self, if_none_match: impl IntoIterator<Item = &'a HeaderValue>) -> bool {
+        if_none_match
+            .into_iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || self.etags.iter().any(|e| e.as_bytes() == t.as_bytes()))
+    }
+
+    /// The body in `coding` and the coding it is really in: the encoded body is made once, on
+    /// the first call (off the async threads), and shared; identity when the encoder failed.
+    pub async fn encoded(&self, coding: Coding) -> (Coding, Bytes) {
+        let cell = match coding {
+            Coding::Identity => return (Coding::Identity, self.body()),
+            Coding::Gzip => &self.gzip,
+            Coding::Br => &self.br,
+        };
+        let made = cell
+            .get_or_init(|| async {
+                let body = self.body();
+                match tokio::task::spawn_blocking(move || coding.encode(&body)).await {
+                    Ok(Ok(encoded)) => Some(Bytes::from(encoded)),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, coding = coding.token(), "cannot encode the config");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, coding = coding.token(), "the config's encoder failed");
+                        None
+                    }
+                }
+            })
+            .await;
+        match made {
+            Some(encoded) => (coding, encoded.clone()),
+            None => (Coding::Identity, self.body()),
+        }
+    }
+}
+
+/// The ETag of a representation: the snapshot's (`"v7-…"`) for identity, with `-gzip` or
+/// `-br` before the closing quote for the encoded ones.
+pub fn etag(identity: &str, coding: Coding) -> String {
+    match (coding, identity.strip_suffix('"')) {
+        (Coding::Identity, _) => identity.to_owned(),
+        (_, Some(open)) => format!("{open}-{}\"", coding.token()),
+        (_, None) => format!("{identity}-{}", coding.token()),
     }
 }
 
@@ -149,6 +251,15 @@ mod tests {
     use super::*;
     use litmus_core::sdk::sse::SseDecoder;
 
+    fn delivery(body: &str) -> Delivery {
+        let snapshot = Snapshot {
+            version: 7,
+            etag: crate::store::etag(7, body),
+            body: body.to_owned(),
+        };
+        Delivery::new(Arc::new(snapshot)).unwrap()
+    }
+
     #[test]
     fn the_frame_is_the_spec_format() {
         assert_eq!(
@@ -171,14 +282,50 @@ mod tests {
     }
 
     #[test]
-    fn the_frame_is_made_once() {
-        let snapshot = Snapshot {
-            version: 7,
-            etag: crate::store::etag(7, "{}"),
-            body: "{}".to_owned(),
-        };
-        let d = Delivery::new(Arc::new(snapshot));
+    fn each_representation_has_its_etag_and_all_of_them_match() {
+        let d = delivery(r#"{"version":"v7"}"#);
+        let identity = d.etag(Coding::Identity).to_str().unwrap().to_owned();
+        assert!(identity.starts_with("\"v7-") && identity.ends_with('"'));
+        let gzip = d.etag(Coding::Gzip).to_str().unwrap();
+        let br = d.etag(Coding::Br).to_str().unwrap();
+        assert_eq!(gzip, format!("{}-gzip\"", &identity[..identity.len() - 1]));
+        assert_eq!(br, format!("{}-br\"", &identity[..identity.len() - 1]));
+        for given in [
+            identity.clone(),
+            gzip.to_owned(),
+            br.to_owned(),
+            format!("W/{identity}"),
+            format!("\"x\", {gzip}"),
+            "*".to_owned(),
+        ] {
+            assert!(
+                d.matches([&HeaderValue::from_str(&given).unwrap()]),
+                "{given}"
+            );
+        }
+        for given in ["\"v7\"", "\"v6-0\"", "", "\"x\""] {
+            assert!(
+                !d.matches([&HeaderValue::from_str(given).unwrap()]),
+                "{given}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn bodies_are_encoded_once_and_small_ones_not_at_all() {
+        let small = delivery(r#"{"version":"v7"}"#);
+        assert_eq!(small.coding(Coding::Br), Coding::Identity);
+        let body = format!(r#"{{"version":"v7","pad":"{}"}}"#, "abc".repeat(1_000));
+        let d = delivery(&body);
+        assert_eq!(d.coding(Coding::Gzip), Coding::Gzip);
+        for coding in [Coding::Gzip, Coding::Br] {
+            let (c1, first) = d.encoded(coding).await;
+            let (c2, again) = d.encoded(coding).await;
+            assert_eq!((c1, c2), (coding, coding));
+            assert_eq!(first.as_ptr(), again.as_ptr(), "shared, not made again");
+            assert!(first.len() < body.len() / 10);
+        }
         assert_eq!(d.frame().as_ptr(), d.frame().as_ptr());
-        assert_eq!(&d.frame()[..], b"event: config\nid: 7\ndata: {}\n\n");
+        assert_eq!(&d.encoded(Coding::Identity).await.1[..], body.as_bytes());
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod delivery;
 pub mod demo;
+pub mod encoding;
 pub mod environments;
 pub mod error;
 pub mod export;

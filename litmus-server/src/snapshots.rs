@@ -57,7 +57,7 @@ fn serve(stored: &Arc<Snapshot>, environment: &str) -> Result<Served, ApiError> 
         };
     // The snapshot was validated strictly, every environment's document, when it was written.
     let engine = Arc::new(Engine::from_json(&snapshot.body)?);
-    let delivery = Arc::new(Delivery::new(Arc::clone(&snapshot)));
+    let delivery = Arc::new(Delivery::new(Arc::clone(&snapshot))?);
     Ok(Served {
         snapshot,
         engine,
@@ -354,7 +354,7 @@ impl<S: ConfigStore> ProjectConfig<S> {
     }
 
     /// What `environment`'s SDKs receive of the newest snapshot this instance knows of: its
-    /// stream frame, made once (`crate::delivery`).
+    /// body, stream frame and encoded bodies, each made once (`crate::delivery`).
     pub async fn delivery_in(&self, environment: &str) -> Result<Arc<Delivery>, ApiError> {
         Ok(self.current(environment).await?.delivery)
     }

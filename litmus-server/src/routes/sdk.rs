@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::Access;
 use crate::delivery;
+use crate::encoding::{self, Coding};
 use crate::error::ApiError;
 use crate::keys::Scope;
 use crate::snapshots::Snapshots;
@@ -24,7 +25,8 @@ pub struct SdkQuery {
 }
 
 /// `GET /sdk/config`: the current snapshot (200 with `ETag`), or 304 when the client's
-/// `If-None-Match` names it.
+/// `If-None-Match` names any representation of it; gzip or br when `Accept-Encoding` asks
+/// (`crate::encoding`), each made once per version and environment (`crate::delivery`).
 pub async fn config<S: Store>(
     State(access): State<Access<S>>,
     State(snapshots): State<Snapshots<S>>,
@@ -34,31 +36,38 @@ pub async fn config<S: Store>(
     let principal = access
         .authorize(&headers, q.sdk_key.as_deref(), Scope::SdkRead)
         .await?;
-    let snapshot = snapshots
+    let delivery = snapshots
         .of(&principal.project)
-        .snapshot_in(&principal.environment)
+        .delivery_in(&principal.environment)
         .await?;
-    let etag = HeaderValue::from_str(&snapshot.etag).map_err(ApiError::internal)?;
-    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim() == snapshot.etag || t.trim() == "*");
-    if matches {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), cache]).into_response());
+    let wanted = encoding::negotiate(headers.get_all(header::ACCEPT_ENCODING));
+    let coding = delivery.coding(wanted);
+    let mut answer = if delivery.matches(headers.get_all(header::IF_NONE_MATCH)) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let (coding, body) = delivery.encoded(coding).await;
+        let mut answer = (StatusCode::OK, body).into_response();
+        let h = answer.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if coding != Coding::Identity {
+            h.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(coding.token()),
+            );
+        }
+        h.insert(header::ETAG, delivery.etag(coding).clone());
+        answer
+    };
+    let h = answer.headers_mut();
+    if !h.contains_key(header::ETAG) {
+        h.insert(header::ETAG, delivery.etag(coding).clone());
     }
-    let json = (
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok((
-        StatusCode::OK,
-        [(header::ETAG, etag), cache, json],
-        snapshot.body.clone(),
-    )
-        .into_response())
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(answer)
 }
 
 /// `GET /sdk/stream`: Server-Sent Events, one `config` event per published version (the
