@@ -194,13 +194,15 @@ struct Follow<S> {
     config: ProjectConfig<S>,
     environment: Arc<str>,
     changes: tokio::sync::watch::Receiver<u64>,
+    closing: tokio::sync::watch::Receiver<bool>,
     sent: Option<u64>,
     quiet_until: tokio::time::Instant,
 }
 
 /// The frames of one `/sdk/stream` connection of `environment`: the current version (unless
 /// it is `seen`, the client's `Last-Event-ID`), then each newer version announced, and
-/// [`KEEP_ALIVE_COMMENT`] after [`KEEP_ALIVE`] without an event.
+/// [`KEEP_ALIVE_COMMENT`] after [`KEEP_ALIVE`] without an event; it ends when the server shuts
+/// down (`crate::snapshots::Snapshots::close_streams`).
 ///
 /// Slow readers: the frame is read when the connection can take one (the HTTP layer stops
 /// asking while its bounded write queue is full), and it is always the newest version's. A
@@ -214,6 +216,7 @@ pub fn updates<S: ConfigStore>(
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
     let follow = Follow {
         changes: config.subscribe(),
+        closing: config.closing(),
         config,
         environment: Arc::from(environment),
         sent: seen,
@@ -221,6 +224,9 @@ pub fn updates<S: ConfigStore>(
     };
     futures_util::stream::unfold(follow, |mut f| async move {
         loop {
+            if *f.closing.borrow() {
+                return None;
+            }
             // Boxed: the read is short, and the stream's idle state stays small.
             match Box::pin(f.config.delivery_in(&f.environment)).await {
                 Ok(d) if f.sent != Some(d.version()) => {
@@ -231,9 +237,13 @@ pub fn updates<S: ConfigStore>(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "stream: cannot read the snapshot"),
             }
-            // Wait for the next announced version (the sender lives as long as the state) or
-            // the time for a comment.
-            match tokio::time::timeout_at(f.quiet_until, f.changes.changed()).await {
+            // Wait for the next announced version (the sender lives as long as the state), the
+            // time for a comment, or the server's shutdown.
+            let next = tokio::select! {
+                next = tokio::time::timeout_at(f.quiet_until, f.changes.changed()) => next,
+                _ = f.closing.wait_for(|closing| *closing) => return None,
+            };
+            match next {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return None,
                 Err(_) => {

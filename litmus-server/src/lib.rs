@@ -22,6 +22,7 @@ pub mod projects;
 pub mod results;
 pub mod routes;
 pub mod segments;
+pub mod server;
 pub mod service;
 pub mod settings;
 pub mod snapshots;

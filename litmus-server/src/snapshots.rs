@@ -92,6 +92,8 @@ pub struct Snapshots<S> {
     any_change: Arc<watch::Sender<u64>>,
     /// The server's default analysis settings, under each experiment's own.
     analysis: Arc<AnalysisSettings>,
+    /// `true` once the server shuts down: every `/sdk/stream` ends.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl<S> Clone for Snapshots<S> {
@@ -102,6 +104,7 @@ impl<S> Clone for Snapshots<S> {
             projects: Arc::clone(&self.projects),
             any_change: Arc::clone(&self.any_change),
             analysis: Arc::clone(&self.analysis),
+            closing: Arc::clone(&self.closing),
         }
     }
 }
@@ -115,6 +118,7 @@ impl<S: ConfigStore> Snapshots<S> {
             projects: Arc::default(),
             any_change: Arc::new(watch::Sender::new(0)),
             analysis: Arc::default(),
+            closing: Arc::new(watch::Sender::new(false)),
         }
     }
 
@@ -152,6 +156,12 @@ impl<S: ConfigStore> Snapshots<S> {
             all: self.clone(),
             serving,
         }
+    }
+
+    /// Ends every open `/sdk/stream` (and those opened later): the server is shutting down,
+    /// and the clients reconnect to another instance.
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
     }
 
     /// A receiver told of every new version announced, of any project.
@@ -231,6 +241,11 @@ impl<S: ConfigStore> ProjectConfig<S> {
     /// A receiver of the project's config versions, for a stream.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.serving.changes.subscribe()
+    }
+
+    /// A receiver that turns `true` when the streams must end ([`Snapshots::close_streams`]).
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.all.closing.subscribe()
     }
 
     /// After this instance published `snapshot` of the project: caches it, announces it here

@@ -1,7 +1,8 @@
 //! `/sdk/stream` fanned out: many streams of one server all get each new version, a client
 //! that never reads holds back no one and, once it reads, gets the newest version having
 //! skipped those it had no room for; the event is the SSE frame of the snapshot, byte for
-//! byte; `Last-Event-ID` skips the version the client has. The tests wait for events, never
+//! byte; `Last-Event-ID` skips the version the client has; a shutdown ends the streams and the
+//! server stops. The tests wait for events, never
 //! against a clock: how fast a change reaches 10,000 streams is measured by
 //! `benches/server/sse.sh`.
 #![allow(
@@ -32,12 +33,15 @@ use tower::ServiceExt;
 
 on_every_backend!(two_hundred_streams_all_receive_each_new_version);
 
-/// Serves `app` on a loopback port, as `main.rs` does.
+/// Serves `app` on a loopback port with the server's accept loop, as `main.rs` does.
 async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await });
+    tokio::spawn(litmus_server::server::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
     addr
 }
 
@@ -261,4 +265,33 @@ async fn the_frame_is_the_snapshot_and_last_event_id_skips_the_current_version()
         &frame[..],
         format!("event: config\nid: 2\ndata: {body}\n\n").as_bytes()
     );
+}
+
+/// At shutdown the streams end (the clients reconnect elsewhere) and the server stops: a
+/// stream never ending would keep it from stopping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_ends_the_streams_and_the_server_stops() {
+    let env = common::sqlite();
+    let state = env.instance().await;
+    let snapshots = state.snapshots.clone();
+    let app = litmus_server::app(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(litmus_server::server::serve(listener, app, async move {
+        let _ = stopped.await;
+        snapshots.close_streams();
+    }));
+    let client = reqwest::Client::new();
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let mut f = Follower::open(&client, addr, None).await;
+        assert_eq!(f.next().await.id, "0");
+        streams.push(f);
+    }
+    stop.send(()).unwrap();
+    for mut f in streams {
+        assert!(f.res.chunk().await.unwrap().is_none(), "the stream ended");
+    }
+    server.await.unwrap().unwrap();
 }
