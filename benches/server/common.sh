@@ -58,3 +58,28 @@ for kind in ("layers", "holdouts", "experiments"):
 print(call("POST", "/admin/keys", {"name": "load"})["key"])
 PY
 }
+
+# raise_nofile N: this shell's open-file limit raised to its hard limit (for the server and the
+# clients it starts; the machine's configuration is left alone); fails when that is under N.
+raise_nofile() {
+  ulimit -n "$(ulimit -Hn)"
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$1" ]; then
+    echo "need $1 open files, the hard limit is $(ulimit -Hn)" >&2; exit 1
+  fi
+}
+
+# config_sizes SDK_KEY: the bytes of GET /sdk/config as identity, gzip and br.
+config_sizes() {
+  local url="http://127.0.0.1:$PORT/sdk/config" a="Authorization: Bearer $1" id gz br
+  id=$(curl -fs -H "$a" "$url" | wc -c)
+  gz=$(curl -fs -H "$a" -H "Accept-Encoding: gzip" "$url" | wc -c)
+  br=$(curl -fs -H "$a" -H "Accept-Encoding: br" "$url" | wc -c)
+  echo "GET /sdk/config: $id bytes identity, $gz gzip, $br br"
+}
+
+# sse_fanout LABEL CLIENTS STALLED ROUNDS: benches/src/bin/sse_fanout.rs against the server
+# started by start_server, with the SDK key in SDK_KEY; prints its lines.
+sse_fanout() {
+  "${BIN:-$ROOT/target/release}/sse-fanout" "127.0.0.1:$PORT" "$SDK_KEY" "$KEY" \
+    --label "$1" --clients "$2" --stalled "$3" --rounds "$4" --pid "$SERVER_PID"
+}

@@ -8,7 +8,9 @@
 # benches/src/bin/server_load.rs. For POST /events the events/s (20 per batch) and the p99 of
 # their acknowledgements follow, and events are measured again on EVENT_CONNECTIONS (64)
 # connections: the server commits the batches that arrive together in one group, so more
-# batches at once make larger groups (up to its 64 ingest permits).
+# batches at once make larger groups (up to its 64 ingest permits). Last, the SSE fan-out of
+# GET /sdk/stream: SSE_CLIENTS (1,000) streams, one change, the time to each stream's event
+# and the server's memory per idle stream (benches/server/sse.sh runs it with 10,000).
 #
 #   bash benches/server/load.sh                      both backends, 10 s per endpoint, 32 connections
 #   DURATION=30 CONNECTIONS=64 bash benches/server/load.sh
@@ -24,12 +26,14 @@ cd "$ROOT"
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 EVENT_CONNECTIONS=${EVENT_CONNECTIONS:-64}
+SSE_CLIENTS=${SSE_CLIENTS:-1000}
 BACKENDS=${BACKENDS:-"sqlite postgres+redis"}
 KEY=load-admin-key
 SERVER_BIN=$ROOT/target/release/litmus-server
 . benches/server/common.sh
+raise_nofile $((SSE_CLIENTS + 100))
 
-cargo build --release --locked -p litmus-server -p litmus-benches --bin litmus-server --bin server-load 2>&1 | tail -1
+cargo build --release --locked -p litmus-server -p litmus-benches --bin litmus-server --bin server-load --bin sse-fanout 2>&1 | tail -1
 
 echo "litmus-server load: $CONNECTIONS connections, ${DURATION}s per endpoint, on $(nproc) cores shared by the generator and the server"
 for BACKEND in $BACKENDS; do
@@ -56,6 +60,8 @@ for BACKEND in $BACKENDS; do
     "$ROOT/target/release/server-load" "127.0.0.1:$PORT" "$SDK_KEY" --mix "events=1" \
       --seconds "$DURATION" --connections "$EVENT_CONNECTIONS" --pid "$SERVER_PID" | grep -E '^\| +total|^  error|^  events: total' || true
   fi
+  echo "SSE fan-out of /sdk/stream, one change:"
+  sse_fanout "$BACKEND" "$SSE_CLIENTS" 0 1 | grep -E '^\||RSS:' || true
   stop_server
   [ "$BACKEND" = "postgres+redis" ] && drop_db litmus_load
 done

@@ -49,6 +49,19 @@ pub fn engine(extra: usize) -> Engine {
     }
 }
 
+/// The resident memory (`VmRSS`) of process `pid` in KiB, from `/proc/PID/status`.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Criterion's point estimate of the mean of `group/name` from the last run, in nanoseconds.
 pub fn criterion_mean_ns(group: &str, name: &str) -> Option<f64> {
     let target = std::env::var_os("CARGO_TARGET_DIR")

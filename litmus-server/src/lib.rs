@@ -4,7 +4,9 @@
 
 pub mod auth;
 pub mod cache;
+pub mod delivery;
 pub mod demo;
+pub mod encoding;
 pub mod environments;
 pub mod error;
 pub mod export;
@@ -20,6 +22,7 @@ pub mod projects;
 pub mod results;
 pub mod routes;
 pub mod segments;
+pub mod server;
 pub mod service;
 pub mod settings;
 pub mod snapshots;

@@ -12,18 +12,21 @@ use litmus_core::Engine;
 use litmus_core::config::environments::{self, DEFAULT_ENVIRONMENT};
 use litmus_core::config::wire::WireConfig;
 use litmus_core::results::AnalysisSettings;
-use tokio::sync::{RwLock, watch};
+use tokio::sync::{Mutex, RwLock, watch};
 
 use crate::cache::{Cache, Notice};
+use crate::delivery::Delivery;
 use crate::error::ApiError;
 use crate::projects::DEFAULT_PROJECT;
 use crate::store::{ConfigStore, Snapshot};
 
-/// One environment's document and the engine compiled from it.
+/// One environment's document, the engine compiled from it, and what SDKs receive of it
+/// (each representation made once, `crate::delivery`).
 #[derive(Clone)]
 struct Served {
     snapshot: Arc<Snapshot>,
     engine: Arc<Engine>,
+    delivery: Arc<Delivery>,
 }
 
 /// The newest stored snapshot (the whole document, every environment's overlays included)
@@ -54,7 +57,12 @@ fn serve(stored: &Arc<Snapshot>, environment: &str) -> Result<Served, ApiError> 
         };
     // The snapshot was validated strictly, every environment's document, when it was written.
     let engine = Arc::new(Engine::from_json(&snapshot.body)?);
-    Ok(Served { snapshot, engine })
+    let delivery = Arc::new(Delivery::new(Arc::clone(&snapshot))?);
+    Ok(Served {
+        snapshot,
+        engine,
+        delivery,
+    })
 }
 
 /// One project's served config: its newest stored snapshot with each environment's
@@ -64,6 +72,9 @@ struct Serving {
     project: Arc<str>,
     /// The newest snapshot read, and what each environment got of it.
     current: RwLock<Option<Current>>,
+    /// Held while a newer snapshot is read and served: after a change every stream of the
+    /// project asks at once, and only the first reads, projects and compiles.
+    refresh: Mutex<()>,
     /// The newest config version of the project this instance knows of: set by its own
     /// writes, by other instances' notifications and by `crate::jobs::versions`; read by every
     /// `/sdk/stream` of the project.
@@ -81,6 +92,8 @@ pub struct Snapshots<S> {
     any_change: Arc<watch::Sender<u64>>,
     /// The server's default analysis settings, under each experiment's own.
     analysis: Arc<AnalysisSettings>,
+    /// `true` once the server shuts down: every `/sdk/stream` ends.
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl<S> Clone for Snapshots<S> {
@@ -91,6 +104,7 @@ impl<S> Clone for Snapshots<S> {
             projects: Arc::clone(&self.projects),
             any_change: Arc::clone(&self.any_change),
             analysis: Arc::clone(&self.analysis),
+            closing: Arc::clone(&self.closing),
         }
     }
 }
@@ -104,6 +118,7 @@ impl<S: ConfigStore> Snapshots<S> {
             projects: Arc::default(),
             any_change: Arc::new(watch::Sender::new(0)),
             analysis: Arc::default(),
+            closing: Arc::new(watch::Sender::new(false)),
         }
     }
 
@@ -129,6 +144,7 @@ impl<S: ConfigStore> Snapshots<S> {
                     let serving = Arc::new(Serving {
                         project: Arc::from(project),
                         current: RwLock::new(None),
+                        refresh: Mutex::new(()),
                         changes: watch::Sender::new(0),
                     });
                     projects.insert(project.to_owned(), Arc::clone(&serving));
@@ -140,6 +156,12 @@ impl<S: ConfigStore> Snapshots<S> {
             all: self.clone(),
             serving,
         }
+    }
+
+    /// Ends every open `/sdk/stream` (and those opened later): the server is shutting down,
+    /// and the clients reconnect to another instance.
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
     }
 
     /// A receiver told of every new version announced, of any project.
@@ -221,6 +243,11 @@ impl<S: ConfigStore> ProjectConfig<S> {
         self.serving.changes.subscribe()
     }
 
+    /// A receiver that turns `true` when the streams must end ([`Snapshots::close_streams`]).
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.all.closing.subscribe()
+    }
+
     /// After this instance published `snapshot` of the project: caches it, announces it here
     /// and tells the other instances. A cache failure is logged, not returned: the change is
     /// stored, and the other instances find it when they re-read the stored version.
@@ -245,8 +272,15 @@ impl<S: ConfigStore> ProjectConfig<S> {
 
     /// The newest snapshot this instance knows of as `environment` is served, and its engine:
     /// from memory when it is current, else from the cache, else from the store (then cached),
-    /// projected and compiled once per version and environment.
+    /// projected and compiled once per version and environment (one refresh at a time).
     async fn current(&self, environment: &str) -> Result<Served, ApiError> {
+        if let Some(served) = self.up_to_date(environment).await {
+            return Ok(served);
+        }
+        let _refresh = self.serving.refresh.lock().await;
+        if let Some(served) = self.up_to_date(environment).await {
+            return Ok(served);
+        }
         let known = *self.serving.changes.borrow();
         let stored = match self.serving.current.read().await.as_ref() {
             Some(c) if c.stored.version >= known => match c.served.get(environment) {
@@ -280,6 +314,15 @@ impl<S: ConfigStore> ProjectConfig<S> {
         drop(slot);
         self.announce(stored.version);
         Ok(served)
+    }
+
+    /// What `environment` is served, when it is of the newest version known.
+    async fn up_to_date(&self, environment: &str) -> Option<Served> {
+        let known = *self.serving.changes.borrow();
+        match self.serving.current.read().await.as_ref() {
+            Some(c) if c.stored.version >= known => c.served.get(environment).cloned(),
+            _ => None,
+        }
     }
 
     /// The stored snapshot of the newest version known (`known`, announced): the cache's copy
@@ -323,6 +366,12 @@ impl<S: ConfigStore> ProjectConfig<S> {
     /// The newest snapshot this instance knows of, as `environment`'s SDKs get it.
     pub async fn snapshot_in(&self, environment: &str) -> Result<Arc<Snapshot>, ApiError> {
         Ok(self.current(environment).await?.snapshot)
+    }
+
+    /// What `environment`'s SDKs receive of the newest snapshot this instance knows of: its
+    /// body, stream frame and encoded bodies, each made once (`crate::delivery`).
+    pub async fn delivery_in(&self, environment: &str) -> Result<Arc<Delivery>, ApiError> {
+        Ok(self.current(environment).await?.delivery)
     }
 
     /// The engine of the newest config version this instance knows of (its own writes, and

@@ -1,7 +1,7 @@
 //! Real server processes (the `litmus-server` binary) over sockets: two instances sharing
 //! PostgreSQL and Redis receive each other's config changes through Redis (with the timer that
 //! re-reads the stored version turned off), and the embedded default starts with no services
-//! and stops cleanly on SIGTERM; webhook deliveries survive `kill -9`. The tests wait for events, never against a clock: how fast a
+//! and stops cleanly on SIGTERM, its SDK streams ended; webhook deliveries survive `kill -9`. The tests wait for events, never against a clock: how fast a
 //! change travels is measured by the benchmarks.
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +16,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 const KEY: &str = common::KEY;
@@ -170,6 +170,9 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
     let mut server = start(&[("LITMUS_DATA", dir.display().to_string())]).await;
     assert_eq!(put_experiment(server.port, "x").await, 200);
     assert!(dir.join("litmus.sqlite3").exists());
+    // An SDK stream open: it ends at shutdown rather than keeping the server up.
+    let mut stream = open_stream(server.port).await;
+    assert_eq!(next_id(&mut stream).await, 1);
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -181,6 +184,14 @@ async fn the_embedded_default_needs_no_service_and_stops_on_sigterm() {
     // Waits for the process to exit (it finishes the requests in flight, then stops).
     let code = server.child.wait().unwrap();
     assert!(code.success(), "{code:?}");
+    // The stream ended with the chunked body's last chunk, then the connection closed.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await.unwrap();
+    assert!(
+        rest.ends_with(b"0\r\n\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -103,16 +103,7 @@ struct Tally {
 
 /// The server's resident memory in MiB.
 fn rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    litmus_benches::rss_kib(pid).map(|kib| kib as f64 / 1024.0)
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
