@@ -139,7 +139,7 @@ pub fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
 /// answer after a change must not keep its clients waiting.
 const BR_QUALITY: i32 = 9;
 
-/// Brotli in text mode at [`BR_QUALITY`] with a 4 MiB window.
+/// Brotli in text mode at quality 9 (`BR_QUALITY`) with a 4 MiB window.
 pub fn br(body: &[u8]) -> std::io::Result<Vec<u8>> {
     let params = brotli::enc::BrotliEncoderParams {
         quality: BR_QUALITY,

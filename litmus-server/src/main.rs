@@ -32,15 +32,20 @@ fn purge_freed_memory_at_once() {
     }
 }
 
-/// Turns transparent huge pages off for this process. mimalloc asks for them on its arenas,
-/// and a 2 MiB page is resident as soon as one byte of it is touched: the server's resident
-/// memory then follows the address range it has used rather than what it holds, and freeing
-/// pages at once (above) splits them again. With 10,000 idle `/sdk/stream` connections
-/// (`benches/server/sse.sh`) each cost 28 KiB of RSS with them and 16 KiB without (12 with
-/// `litmus_server::server`'s accept loop), and the server starts at 16 MiB instead of 32. The
-/// pages touched before `main` stay as they are.
+/// Turns transparent huge pages off for this process, unless `MIMALLOC_ALLOW_THP` is set (then
+/// mimalloc does as it says). mimalloc asks for them on its arenas, and a 2 MiB page is
+/// resident as soon as one byte of it is touched: the server's resident memory then follows
+/// the address range it has used rather than what it holds, and freeing pages at once (above)
+/// splits them again. With 10,000 idle `/sdk/stream` connections (`benches/server/sse.sh`)
+/// each cost 28 KiB of RSS with them and 16 KiB without (12 with `litmus_server::server`'s
+/// accept loop); after 10 s of `/assign` and 10 s of `/sdk/config` on 32 connections the
+/// server held 128 MiB instead of 190-215, for about 6% fewer `/assign` requests per second
+/// (`MIMALLOC_ALLOW_THP=1` keeps them). The pages touched before `main` stay as they are.
 #[allow(unsafe_code)]
 fn no_transparent_huge_pages() {
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+        return;
+    }
     #[cfg(target_os = "linux")]
     // SAFETY: prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) only sets a flag of the calling process;
     // it takes no pointers. On a kernel without it, it fails with EINVAL and nothing changes.
