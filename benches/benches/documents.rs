@@ -99,17 +99,7 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group(GROUP);
     g.sample_size(10);
     g.bench_function("load_10k_experiments", |b| {
-        // Loading is timed; dropping each engine right after, untimed (as in the flags bench).
-        b.iter_custom(|iterations| {
-            let mut total = std::time::Duration::ZERO;
-            for _ in 0..iterations {
-                let start = std::time::Instant::now();
-                let engine = Engine::from_json(black_box(&large_text)).unwrap();
-                total += start.elapsed();
-                drop(black_box(engine));
-            }
-            total
-        })
+        b.iter_custom(|iterations| litmus_benches::time_loads(iterations, &large_text))
     });
     g.finish();
 }

@@ -139,6 +139,12 @@ per() { awk -v n="$1" -v t="$2" -v s="${3:-1}" 'BEGIN{if (n > 0) printf "%.4g\n"
 wal_lsn() { psql "$SU/postgres" -qAtX -c "SELECT pg_current_wal_lsn()"; }
 wal_bytes() { psql "$SU/postgres" -qAtX -c "SELECT pg_wal_lsn_diff('$2', '$1')::bigint"; }
 q() { psql "$DB" -qAtX -F ' ' -c "$1"; }
+# bytes_per LABEL TABLE SIZE: a summary row of SIZE (an SQL expression) bytes per row of TABLE.
+bytes_per() {
+  local rows bytes
+  read -r rows bytes < <(q "SELECT (SELECT count(*) FROM $2), $3")
+  row "$1" postgres "$(per "$rows" "$bytes")" "bytes"
+}
 
 # backlog_events: the events acknowledged but not yet in the rollups ("?" when not known).
 backlog_events() {
@@ -397,20 +403,19 @@ for STORE in $STORES; do
         if [ "$first" = 1 ]; then
           echo "after ingestion ($EVENTS events, rollups not yet applied):"
           pg_sizes
-          read -r rows bytes < <(q "SELECT (SELECT count(*) FROM events), hypertable_size('events') + pg_total_relation_size('event_ids')")
-          row "bytes per event: events hypertable + event_ids (with indexes)" postgres "$(per "$rows" "$bytes")" "bytes"
-          read -r rows bytes < <(q "SELECT (SELECT count(*) FROM events), pg_total_relation_size('pending_batches')")
-          row "bytes per event waiting for the rollups (pending_batches, deleted at checkpoints)" postgres "$(per "$rows" "$bytes")" "bytes"
+          bytes_per "bytes per event: events hypertable + event_ids (with indexes)" events \
+            "hypertable_size('events') + pg_total_relation_size('event_ids')"
+          bytes_per "bytes per event waiting for the rollups (pending_batches, deleted at checkpoints)" events \
+            "pg_total_relation_size('pending_batches')"
         fi
         drain postgres "batches of $B" "$EVENTS" DATABASE_URL="$DB"
         stop_server
         if [ "$first" = 1 ]; then
           echo "after the rollups:"
           pg_sizes
-          read -r rows bytes < <(q "SELECT (SELECT count(*) FROM unit_state), pg_total_relation_size('unit_state')")
-          row "bytes per unit: unit_state (4 experiments x 3 metrics each)" postgres "$(per "$rows" "$bytes")" "bytes"
-          read -r rows bytes < <(q "SELECT (SELECT count(*) FROM exposures), pg_total_relation_size('exposures')")
-          row "bytes per (experiment, unit): exposures" postgres "$(per "$rows" "$bytes")" "bytes"
+          bytes_per "bytes per unit: unit_state (4 experiments x 3 metrics each)" unit_state \
+            "pg_total_relation_size('unit_state')"
+          bytes_per "bytes per (experiment, unit): exposures" exposures "pg_total_relation_size('exposures')"
           pg_synthetic
           first=0
         fi

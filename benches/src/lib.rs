@@ -77,6 +77,20 @@ pub fn criterion_mean_ns(group: &str, name: &str) -> Option<f64> {
     estimates.get("mean")?.get("point_estimate")?.as_f64()
 }
 
+/// The time `iterations` loads of `text` take (for criterion's `iter_custom`): each engine is
+/// dropped right after its load, untimed, as an SDK replacing its config does (criterion's
+/// large-drop mode would keep a batch alive, so every load would start on fresh memory).
+pub fn time_loads(iterations: u64, text: &str) -> std::time::Duration {
+    let mut total = std::time::Duration::ZERO;
+    for _ in 0..iterations {
+        let start = std::time::Instant::now();
+        let engine = Engine::from_json(std::hint::black_box(text));
+        total += start.elapsed();
+        drop(std::hint::black_box(engine));
+    }
+    total
+}
+
 /// A document of `flags` flags and `experiments` experiments, the shape of a large
 /// installation: a quarter of the experiments targeted, a tenth in layers, a twentieth with
 /// overrides; flags cycle through the four types and the four rule kinds (force with a

@@ -83,6 +83,9 @@ export function makeApi(b) {
     // Set while an assignment writes the call buffer: a call that the caller's getters make
     // meanwhile takes the JSON path instead.
     #busy = false;
+    // The lengths the last buffered call wrote (#buffered).
+    #unitLength = 0;
+    #attributesLength = 0;
     // Per experiment key: { position, windowed, names, variants } (#experiment).
     #experiments = new Map();
     // The config text and the instance generation the core was built in: after a trap the
@@ -170,6 +173,34 @@ export function makeApi(b) {
         }
       }
       return info;
+    }
+
+    /**
+     * Writes the unit and the attributes `names` name (none when `attributes` is undefined or
+     * null) into the call buffer, then returns `call(unitLength, attributesLength)`; the
+     * lengths stay in #unitLength and #attributesLength. Meanwhile no other call of this engine
+     * writes the buffer (#busy: one that the caller's getters make takes the JSON path).
+     */
+    #buffered(names, unitId, attributes, call) {
+      const buffer = this.#buffer;
+      this.#busy = true;
+      try {
+        const n = buffer.unit(unitId);
+        const m = attributes === undefined || attributes === null ? NO_ATTRIBUTES : buffer.attributes(names, attributes, n);
+        this.#unitLength = n;
+        this.#attributesLength = m;
+        return call(n, m);
+      } catch (e) {
+        throw g.failed(e);
+      } finally {
+        this.#busy = false;
+      }
+    }
+
+    /** The error of a call that could not read its buffer: an attribute's JSON, or the layout. */
+    #bufferError(core, notJson) {
+      if (notJson) return new LitmusError(`attributes are not JSON: ${core.lastJsonError()}`, "invalid_argument");
+      return new LitmusError("internal error in litmus (please report it): the call buffer could not be read", "internal");
     }
 
     /** The instant to assign at: as given, else now if the experiment has a time window. */
@@ -275,23 +306,10 @@ export function makeApi(b) {
         // The fast path: the unit and the attributes the experiment reads go through the call
         // buffer, and the call passes numbers only.
         const core = this.#live();
-        const buffer = this.#buffer;
-        this.#busy = true;
-        let n;
-        let m;
-        try {
-          n = buffer.unit(unitId);
-          m = attributes === undefined || attributes === null ? NO_ATTRIBUTES : buffer.attributes(info.names, attributes, n);
-          packed = core.assignAt(info.position, n, m, now);
-        } catch (e) {
-          throw g.failed(e);
-        } finally {
-          this.#busy = false;
-        }
-        if (packed >= NOT_JSON) {
-          if (packed === NOT_JSON) throw new LitmusError(`attributes are not JSON: ${core.lastJsonError()}`, "invalid_argument");
-          throw new LitmusError("internal error in litmus (please report it): the call buffer could not be read", "internal");
-        }
+        packed = this.#buffered(info.names, unitId, attributes, (n, m) => core.assignAt(info.position, n, m, now));
+        if (packed >= NOT_JSON) throw this.#bufferError(core, packed === NOT_JSON);
+        const n = this.#unitLength;
+        const m = this.#attributesLength;
         if (m !== NO_ATTRIBUTES && packed >= REPORT) attrs = () => JSON.parse(core.dimensionValuesAt(info.position, n, m));
       } else if (attributes === undefined && remembered === undefined) {
         const core = this.#live();
@@ -348,23 +366,10 @@ export function makeApi(b) {
         packed = call(() => core.evaluatePlain(flag, unitId, now, type));
       } else if (read !== undefined && read.position >= 0) {
         // The call buffer, as for assign: the unit and the attributes the flag can read.
-        const buffer = this.#buffer;
-        let n;
-        let m;
-        this.#busy = true;
-        try {
-          n = buffer.unit(unitId);
-          m = buffer.attributes(read.names, attributes, n);
-          packed = core.evaluateAt(flag, read.position, n, m, now, type);
-        } catch (e) {
-          throw g.failed(e);
-        } finally {
-          this.#busy = false;
-        }
-        if (packed < 0) {
-          if (packed === -2) throw new LitmusError(`attributes are not JSON: ${core.lastJsonError()}`, "invalid_argument");
-          throw new LitmusError("internal error in litmus (please report it): the call buffer could not be read", "internal");
-        }
+        packed = this.#buffered(read.names, unitId, attributes, (n, m) => core.evaluateAt(flag, read.position, n, m, now, type));
+        if (packed < 0) throw this.#bufferError(core, packed === -2);
+        const n = this.#unitLength;
+        const m = this.#attributesLength;
         attrs = (experiment) => JSON.parse(core.flagDimensionValuesAt(read.position, experiment, n, m));
       } else {
         attrs = JSON.stringify(attributes);

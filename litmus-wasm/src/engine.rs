@@ -364,17 +364,7 @@ impl EngineCore {
         attributes_json: Option<String>,
     ) -> Result<String, JsValue> {
         let attrs = attributes(attributes_json)?;
-        let values: serde_json::Map<String, serde_json::Value> = self
-            .inner
-            .experiment(experiment)
-            .map(|e| {
-                e.dimension_values(&attrs)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(serde_json::Value::Object(values).to_string())
+        Ok(dimension_json(self.inner.experiment(experiment), &attrs))
     }
 
     /// The problems found in the config: JSON `[{code, message, path}]`.
@@ -416,13 +406,21 @@ pub(crate) fn dimension_values_in(
     lengths: (u32, u32),
     experiment: Option<&litmus_core::Experiment>,
 ) -> String {
-    let attrs = read_call(buffer, names, lengths.0, lengths.1)
-        .ok()
-        .and_then(|(_, a)| a);
-    let values: serde_json::Map<String, serde_json::Value> = attrs
-        .zip(experiment)
-        .map(|(attrs, e)| {
-            e.dimension_values(&attrs)
+    match read_call(buffer, names, lengths.0, lengths.1) {
+        Ok((_, Some(attrs))) => dimension_json(experiment, &attrs),
+        _ => "{}".to_owned(),
+    }
+}
+
+/// `experiment`'s dimension values for `attributes` as the JSON text of an object (`{}`
+/// without an experiment).
+fn dimension_json(
+    experiment: Option<&litmus_core::Experiment>,
+    attributes: &impl litmus_core::AttributeSource,
+) -> String {
+    let values: serde_json::Map<String, serde_json::Value> = experiment
+        .map(|e| {
+            e.dimension_values(attributes)
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
                 .collect()
